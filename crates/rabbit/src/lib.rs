@@ -1,1 +1,23 @@
-//! Placeholder; replaced by the engine.
+//! A deterministic model of a RabbitMQ broker (AMQP 0-9-1 with RabbitMQ 4.x
+//! semantics) for the Brokerlab playground. The crate is pure: a [`Command`]
+//! goes into [`Broker::apply`], a list of [`Event`]s comes out, time is a
+//! logical millisecond counter advanced by [`Command::Tick`], and the only
+//! randomness (server-generated names) comes from one seeded ChaCha8
+//! generator.
+//!
+//! Map of the crate: [`value`] holds AMQP field values and the headers
+//! exchange's comparison; [`topic`] the topic trie and its explanations;
+//! [`error`] the AMQP-shaped errors; [`model`] the commands, events and views;
+//! the broker itself (routing, queues, consumers, dead-lettering,
+//! permissions, restarts) lives in `broker`.
+
+mod broker;
+pub mod error;
+pub mod model;
+pub mod topic;
+pub mod value;
+
+pub use broker::{Broker, Ledger};
+pub use error::{AmqpError, ReplyCode};
+pub use model::*;
+pub use value::{FieldTable, FieldValue};
