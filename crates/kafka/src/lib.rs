@@ -1,1 +1,36 @@
-//! Placeholder; replaced by the engine.
+//! A deterministic model of an Apache Kafka cluster for Brokerlab.
+//!
+//! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns the
+//! [`Event`]s it caused, with logical time ([`Command::Tick`]) and one seeded
+//! random generator, so the same seed and commands always give the same run.
+//! The modules map onto Kafka's parts:
+//!
+//! - [`partitioner`]: murmur2 and the Java client's partitioners;
+//! - [`assignor`]: range, round-robin, sticky and cooperative-sticky;
+//! - [`log`]: records, segments, retention and compaction;
+//! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
+//! - [`command`]: commands and events, plain serde data;
+//! - [`cluster`]: brokers, controller, replication, producers, groups, transactions;
+//! - [`view`]: read-only snapshots and record explanations for drawing;
+//! - [`error`]: the typed errors.
+
+pub mod assignor;
+pub mod cluster;
+pub mod command;
+pub mod config;
+pub mod error;
+pub mod log;
+pub mod partitioner;
+pub mod view;
+
+pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
+pub use cluster::{Cluster, ConsumerRecord, ProduceReceipt};
+pub use command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+pub use config::{
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset,
+    ProducerConfig, TopicConfig,
+};
+pub use error::KafkaError;
+pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};
+pub use partitioner::{PartitionerKind, murmur2, partition_for_key, to_positive};
+pub use view::*;

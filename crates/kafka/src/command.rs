@@ -1,0 +1,593 @@
+//! What goes into the engine ([`Command`]) and what comes out ([`Event`]).
+//!
+//! Both are plain serde data: scenario files and share links store command
+//! scripts, and the UI animates the events. Every event names the entities it
+//! touches (topic, partition, broker, producer, consumer, group) so a view can
+//! filter them without looking anything up.
+
+use crate::assignor::{Assignor, TopicPartition};
+use crate::config::{ConsumerConfig, OffsetReset, ProducerConfig, TopicConfig};
+use crate::log::{Header, PartitionReason, RemovalReason};
+use serde::{Deserialize, Serialize};
+
+/// A record as a producer hands it over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ProducerRecord {
+    /// The topic.
+    pub topic: String,
+    /// An explicit partition, which overrides every partitioner.
+    pub partition: Option<u32>,
+    /// The serialized key.
+    pub key: Option<Vec<u8>>,
+    /// The serialized value; `None` is a tombstone.
+    pub value: Option<Vec<u8>>,
+    /// Headers.
+    pub headers: Vec<Header>,
+    /// The timestamp; `None` uses the current logical time.
+    pub timestamp: Option<i64>,
+}
+
+impl ProducerRecord {
+    /// A record with a string key and value.
+    pub fn keyed(topic: impl Into<String>, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Self {
+        ProducerRecord {
+            topic: topic.into(),
+            key: Some(key.as_ref().to_vec()),
+            value: Some(value.as_ref().to_vec()),
+            ..Default::default()
+        }
+    }
+
+    /// A record without a key.
+    pub fn unkeyed(topic: impl Into<String>, value: impl AsRef<[u8]>) -> Self {
+        ProducerRecord {
+            topic: topic.into(),
+            value: Some(value.as_ref().to_vec()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Where `seek` moves a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeekTo {
+    /// An absolute offset.
+    Offset(i64),
+    /// The log start offset.
+    Beginning,
+    /// The end visible to this consumer.
+    End,
+    /// The first record at or after this timestamp.
+    Timestamp(i64),
+}
+
+/// Everything a learner or a scenario can do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Create a topic.
+    CreateTopic {
+        /// Its name.
+        name: String,
+        /// Partitions, replication and topic configuration.
+        config: TopicConfig,
+    },
+    /// Grow a topic to `total` partitions.
+    AddPartitions {
+        /// The topic.
+        topic: String,
+        /// The new partition count.
+        total: u32,
+    },
+    /// Stop a broker abruptly.
+    CrashBroker {
+        /// The broker id.
+        broker: u32,
+    },
+    /// Start a crashed broker again with its disk intact.
+    RestartBroker {
+        /// The broker id.
+        broker: u32,
+    },
+    /// Stop a live broker's followers from fetching (a slow disk or network).
+    PauseReplication {
+        /// The broker id.
+        broker: u32,
+    },
+    /// Let a paused broker's followers fetch again.
+    ResumeReplication {
+        /// The broker id.
+        broker: u32,
+    },
+    /// Create a producer.
+    CreateProducer {
+        /// A unique name.
+        name: String,
+        /// Its configuration.
+        config: ProducerConfig,
+    },
+    /// Send one record.
+    Produce {
+        /// The producer name.
+        producer: String,
+        /// The record.
+        record: ProducerRecord,
+    },
+    /// `initTransactions()`.
+    InitTransactions {
+        /// The producer name.
+        producer: String,
+    },
+    /// `beginTransaction()`.
+    BeginTransaction {
+        /// The producer name.
+        producer: String,
+    },
+    /// `sendOffsetsToTransaction()`.
+    SendOffsetsToTransaction {
+        /// The producer name.
+        producer: String,
+        /// The consumer group whose offsets commit with the transaction.
+        group: String,
+        /// The offsets (next offset to read) per partition.
+        offsets: Vec<(TopicPartition, i64)>,
+    },
+    /// `commitTransaction()`.
+    CommitTransaction {
+        /// The producer name.
+        producer: String,
+    },
+    /// `abortTransaction()`.
+    AbortTransaction {
+        /// The producer name.
+        producer: String,
+    },
+    /// Close a producer; unacknowledged records are abandoned.
+    CloseProducer {
+        /// The producer name.
+        producer: String,
+    },
+    /// Create a consumer (not yet subscribed).
+    CreateConsumer {
+        /// A unique name, also its member id.
+        name: String,
+        /// Its configuration.
+        config: ConsumerConfig,
+    },
+    /// Subscribe to topics and join the group.
+    Subscribe {
+        /// The consumer name.
+        consumer: String,
+        /// The topics.
+        topics: Vec<String>,
+    },
+    /// Fetch up to `max_records` (or `max.poll.records`).
+    Poll {
+        /// The consumer name.
+        consumer: String,
+        /// The maximum record count for this call.
+        max_records: Option<u32>,
+    },
+    /// Commit offsets: the current positions when `offsets` is `None`.
+    Commit {
+        /// The consumer name.
+        consumer: String,
+        /// Explicit offsets (next offset to read) per partition.
+        offsets: Option<Vec<(TopicPartition, i64)>>,
+    },
+    /// Move the consumer's position in one partition.
+    Seek {
+        /// The consumer name.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// Where to.
+        to: SeekTo,
+    },
+    /// Close cleanly: commit when auto-commit is on, and leave the group
+    /// unless the member is static.
+    CloseConsumer {
+        /// The consumer name.
+        consumer: String,
+    },
+    /// Kill the consumer process: no commit, no leave, heartbeats stop.
+    CrashConsumer {
+        /// The consumer name.
+        consumer: String,
+    },
+    /// Let logical time pass.
+    Tick {
+        /// Milliseconds.
+        ms: u64,
+    },
+}
+
+/// Why a rebalance started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RebalanceReason {
+    /// A member joined.
+    MemberJoined(String),
+    /// A member left with LeaveGroup.
+    MemberLeft(String),
+    /// The coordinator evicted a member that stopped heartbeating.
+    SessionTimeout(String),
+    /// A member did not poll within `max.poll.interval.ms`.
+    MaxPollIntervalExceeded(String),
+    /// A subscribed topic gained partitions.
+    PartitionsAdded(String),
+    /// A member changed its subscription.
+    SubscriptionChanged(String),
+    /// The cooperative follow-up round that hands over revoked partitions.
+    CooperativeFollowUp,
+}
+
+/// Why a produce attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProduceError {
+    /// The leader changed or crashed before answering.
+    NotLeaderOrFollower,
+    /// The record is in the log but the ISR shrank below the minimum while waiting.
+    NotEnoughReplicasAfterAppend,
+    /// The idempotent producer's sequence has a gap (records were lost).
+    OutOfOrderSequence,
+    /// `delivery.timeout.ms` passed.
+    DeliveryTimeout,
+    /// The producer was closed first.
+    ProducerClosed,
+}
+
+/// Something that happened, for the UI to animate and explain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// A topic was created.
+    TopicCreated {
+        /// The topic.
+        topic: String,
+        /// Replica lists per partition.
+        replicas: Vec<Vec<u32>>,
+    },
+    /// Partitions were added.
+    PartitionsAdded {
+        /// The topic.
+        topic: String,
+        /// The old count.
+        from: u32,
+        /// The new count.
+        to: u32,
+    },
+    /// A broker crashed.
+    BrokerCrashed {
+        /// The broker.
+        broker: u32,
+    },
+    /// A broker came back.
+    BrokerRestarted {
+        /// The broker.
+        broker: u32,
+    },
+    /// A broker's followers stopped or resumed fetching.
+    ReplicationPaused {
+        /// The broker.
+        broker: u32,
+        /// True when paused, false when resumed.
+        paused: bool,
+    },
+    /// The controller chose a partition leader.
+    LeaderElected {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The new leader.
+        leader: u32,
+        /// The new leader epoch.
+        leader_epoch: u32,
+        /// True when the leader came from outside the ISR.
+        unclean: bool,
+        /// The ISR after the election.
+        isr: Vec<u32>,
+    },
+    /// No replica can lead: the partition is offline.
+    PartitionOffline {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+    },
+    /// A follower left the ISR.
+    IsrShrunk {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The follower.
+        broker: u32,
+        /// The ISR afterwards.
+        isr: Vec<u32>,
+    },
+    /// A follower caught up and rejoined the ISR.
+    IsrExpanded {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The follower.
+        broker: u32,
+        /// The ISR afterwards.
+        isr: Vec<u32>,
+    },
+    /// The leader appended a record.
+    RecordAppended {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The offset.
+        offset: i64,
+        /// The leader that wrote it.
+        leader: u32,
+        /// Why this partition.
+        reason: PartitionReason,
+        /// True when this was a retry of an earlier attempt.
+        retry: bool,
+    },
+    /// An idempotent retry was recognised by its sequence number and not written again.
+    DuplicateDropped {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The sequence number.
+        sequence: i32,
+        /// The offset the original copy has.
+        offset: i64,
+    },
+    /// The producer got a successful acknowledgement.
+    RecordAcknowledged {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The offset.
+        offset: i64,
+    },
+    /// A produce attempt failed.
+    ProduceFailed {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// Why.
+        error: ProduceError,
+        /// Whether the producer will send it again.
+        will_retry: bool,
+    },
+    /// An acks=0 record was sent to a partition without a leader and vanished.
+    RecordDropped {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+    },
+    /// A follower copied records from the leader.
+    RecordsReplicated {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The follower.
+        broker: u32,
+        /// First offset copied.
+        from: i64,
+        /// One past the last offset copied.
+        to: i64,
+    },
+    /// The high watermark moved forward.
+    HighWatermarkAdvanced {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The new high watermark.
+        high_watermark: i64,
+    },
+    /// A new leader had a shorter log; records above its end were cut.
+    RecordsTruncated {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// First removed offset.
+        from: i64,
+        /// One past the last removed offset.
+        to: i64,
+        /// How many of them had been acknowledged to a producer (data loss).
+        acknowledged_lost: u64,
+    },
+    /// Retention or compaction removed records.
+    RecordsRemoved {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// First offset of the removed range (compaction removes single offsets).
+        from: i64,
+        /// One past the last offset of the range.
+        to: i64,
+        /// How many records went.
+        count: u64,
+        /// Why.
+        reason: RemovalReason,
+    },
+    /// The log start offset moved forward.
+    LogStartOffsetMoved {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The new log start offset.
+        log_start_offset: i64,
+    },
+    /// A transaction began.
+    TransactionBegun {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+    },
+    /// A transaction committed: markers written, offsets committed.
+    TransactionCommitted {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// Partitions that got a commit marker.
+        partitions: Vec<TopicPartition>,
+        /// Group offsets committed with it.
+        offsets: Vec<(String, TopicPartition, i64)>,
+    },
+    /// A transaction aborted: markers written, its records hidden from read_committed.
+    TransactionAborted {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// Partitions that got an abort marker.
+        partitions: Vec<TopicPartition>,
+    },
+    /// A newer producer with the same transactional id fenced this one.
+    ProducerFenced {
+        /// The fenced producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+    },
+    /// A consumer joined its group.
+    MemberJoined {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The static instance id, if any.
+        group_instance_id: Option<String>,
+    },
+    /// A static member came back under its instance id and kept its partitions without a rebalance.
+    StaticMemberRejoined {
+        /// The group.
+        group: String,
+        /// The new member.
+        member: String,
+        /// The member it replaced.
+        replaced: String,
+        /// The instance id.
+        group_instance_id: String,
+    },
+    /// A member left the group.
+    MemberLeft {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// Why.
+        reason: RebalanceReason,
+    },
+    /// A rebalance started.
+    RebalanceStarted {
+        /// The group.
+        group: String,
+        /// The generation being formed.
+        generation: i32,
+        /// Why.
+        reason: RebalanceReason,
+        /// The assignor.
+        assignor: Assignor,
+        /// True for cooperative incremental, false for eager.
+        cooperative: bool,
+    },
+    /// A member gave partitions up.
+    PartitionsRevoked {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// A member received partitions.
+    PartitionsAssigned {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The newly added partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// A rebalance finished; every member's full assignment.
+    RebalanceCompleted {
+        /// The group.
+        group: String,
+        /// The generation.
+        generation: i32,
+        /// The assignment.
+        assignment: Vec<(String, Vec<TopicPartition>)>,
+    },
+    /// A consumer had no valid position and applied `auto.offset.reset`.
+    OffsetReset {
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The new position.
+        offset: i64,
+        /// The strategy used.
+        strategy: OffsetReset,
+    },
+    /// A poll returned records from one partition.
+    RecordsFetched {
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// First offset returned.
+        from: i64,
+        /// Last offset returned.
+        to: i64,
+        /// How many records.
+        count: u32,
+    },
+    /// Offsets were committed for a group.
+    OffsetsCommitted {
+        /// The group.
+        group: String,
+        /// The consumer that committed, or the transactional producer.
+        by: String,
+        /// The offsets.
+        offsets: Vec<(TopicPartition, i64)>,
+        /// True for auto-commit.
+        auto: bool,
+    },
+    /// A consumer moved its position.
+    Seeked {
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The new position.
+        offset: i64,
+    },
+    /// Time passed.
+    Ticked {
+        /// The logical time now.
+        now_ms: u64,
+    },
+}

@@ -1,0 +1,392 @@
+//! Configuration of the cluster, topics, producers and consumers.
+//!
+//! Field names follow the Kafka keys (`min.insync.replicas` becomes
+//! `min_insync_replicas`) and every default is Kafka's own, except where a
+//! comment says the simulation picks a smaller value so that a lesson fits in
+//! seconds of logical time. `validate` methods turn bad values into
+//! [`KafkaError::InvalidConfig`].
+
+use crate::assignor::Assignor;
+use crate::error::KafkaError;
+use crate::partitioner::PartitionerKind;
+use serde::{Deserialize, Serialize};
+
+fn invalid(key: &str, reason: impl Into<String>) -> KafkaError {
+    KafkaError::InvalidConfig {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The whole cluster: brokers plus broker-wide defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterConfig {
+    /// How many brokers (1 to 9); their ids are 0..brokers.
+    pub brokers: u32,
+    /// Broker default for `min.insync.replicas` (Kafka: 1).
+    pub min_insync_replicas: u32,
+    /// Broker default for `unclean.leader.election.enable` (Kafka: false).
+    pub unclean_leader_election_enable: bool,
+    /// `replica.lag.time.max.ms` (Kafka: 30000).
+    pub replica_lag_time_max_ms: u64,
+    /// How many records a follower copies per simulation step.
+    pub replica_fetch_max_records: u32,
+    /// The length of one simulation step in logical milliseconds.
+    pub step_ms: u64,
+    /// Kafka 4's eligible leader replicas (KIP-966): when on, the high
+    /// watermark does not advance while the ISR is below the minimum.
+    pub eligible_leader_replicas_enable: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            brokers: 3,
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            replica_lag_time_max_ms: 30_000,
+            replica_fetch_max_records: 10_000,
+            step_ms: 100,
+            eligible_leader_replicas_enable: false,
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Checks every value.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if !(1..=9).contains(&self.brokers) {
+            return Err(invalid("brokers", "a cluster has 1 to 9 brokers"));
+        }
+        if self.min_insync_replicas < 1 {
+            return Err(invalid("min.insync.replicas", "must be at least 1"));
+        }
+        if self.step_ms == 0 {
+            return Err(invalid("step_ms", "must be at least 1"));
+        }
+        if self.replica_fetch_max_records == 0 {
+            return Err(invalid("replica_fetch_max_records", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// `cleanup.policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum CleanupPolicy {
+    /// Delete old segments by time and size.
+    #[default]
+    Delete,
+    /// Keep the latest value per key.
+    Compact,
+    /// Both: retention deletes old segments and compaction cleans the rest.
+    DeleteCompact,
+}
+
+/// Topic creation settings and topic-level configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopicConfig {
+    /// The partition count.
+    pub partitions: u32,
+    /// The replication factor.
+    pub replication_factor: u32,
+    /// Explicit replica lists per partition (first is the preferred leader);
+    /// `None` lets the controller place replicas.
+    pub replica_assignment: Option<Vec<Vec<u32>>>,
+    /// `min.insync.replicas`; `None` takes the broker default.
+    pub min_insync_replicas: Option<u32>,
+    /// `unclean.leader.election.enable`; `None` takes the broker default.
+    pub unclean_leader_election_enable: Option<bool>,
+    /// `cleanup.policy`.
+    pub cleanup_policy: CleanupPolicy,
+    /// `retention.ms` (Kafka: 7 days); -1 for no limit.
+    pub retention_ms: i64,
+    /// `retention.bytes` (Kafka: -1, no limit).
+    pub retention_bytes: i64,
+    /// `segment.bytes` (Kafka: 1 GiB).
+    pub segment_bytes: u64,
+    /// `segment.ms` (Kafka: 7 days).
+    pub segment_ms: u64,
+    /// `min.cleanable.dirty.ratio` (Kafka: 0.5).
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms` (Kafka: 0).
+    pub min_compaction_lag_ms: u64,
+    /// `delete.retention.ms` (Kafka: 1 day).
+    pub delete_retention_ms: u64,
+}
+
+impl Default for TopicConfig {
+    fn default() -> Self {
+        TopicConfig {
+            partitions: 1,
+            replication_factor: 1,
+            replica_assignment: None,
+            min_insync_replicas: None,
+            unclean_leader_election_enable: None,
+            cleanup_policy: CleanupPolicy::Delete,
+            retention_ms: 604_800_000,
+            retention_bytes: -1,
+            segment_bytes: 1 << 30,
+            segment_ms: 604_800_000,
+            min_cleanable_dirty_ratio: 0.5,
+            min_compaction_lag_ms: 0,
+            delete_retention_ms: 86_400_000,
+        }
+    }
+}
+
+impl TopicConfig {
+    /// A topic with `partitions` partitions and `replication_factor` replicas each.
+    pub fn new(partitions: u32, replication_factor: u32) -> Self {
+        TopicConfig {
+            partitions,
+            replication_factor,
+            ..TopicConfig::default()
+        }
+    }
+
+    /// Checks every value except the broker count, which the cluster checks.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if self.partitions == 0 {
+            return Err(invalid("num.partitions", "must be at least 1"));
+        }
+        if self.partitions > 10_000 {
+            return Err(invalid(
+                "num.partitions",
+                "the simulation allows at most 10000 partitions per topic",
+            ));
+        }
+        if self.replication_factor == 0 {
+            return Err(invalid("replication.factor", "must be at least 1"));
+        }
+        if self.min_insync_replicas == Some(0) {
+            return Err(invalid("min.insync.replicas", "must be at least 1"));
+        }
+        if self.retention_ms < -1 {
+            return Err(invalid("retention.ms", "must be -1 or non-negative"));
+        }
+        if self.retention_bytes < -1 {
+            return Err(invalid("retention.bytes", "must be -1 or non-negative"));
+        }
+        if self.segment_bytes < 14 {
+            return Err(invalid("segment.bytes", "must be at least 14"));
+        }
+        if self.segment_ms == 0 {
+            return Err(invalid("segment.ms", "must be at least 1"));
+        }
+        if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
+            return Err(invalid(
+                "min.cleanable.dirty.ratio",
+                "must be between 0 and 1",
+            ));
+        }
+        if let Some(a) = &self.replica_assignment {
+            if a.len() != self.partitions as usize {
+                return Err(invalid(
+                    "replica.assignment",
+                    "needs one replica list per partition",
+                ));
+            }
+            for replicas in a {
+                let mut sorted = replicas.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                if replicas.is_empty() || sorted.len() != replicas.len() {
+                    return Err(invalid(
+                        "replica.assignment",
+                        "each partition needs distinct replicas",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The producer `acks` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Acks {
+    /// `acks=0`: fire and forget.
+    Zero,
+    /// `acks=1`: the leader's write is enough.
+    One,
+    /// `acks=all` (`-1`): every in-sync replica must have the record.
+    #[default]
+    All,
+}
+
+/// A producer's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProducerConfig {
+    /// `acks` (Kafka 3+: all).
+    pub acks: Acks,
+    /// `retries` (Kafka: 2147483647; `delivery.timeout.ms` bounds them).
+    pub retries: u32,
+    /// `enable.idempotence` (Kafka 3+: true).
+    pub enable_idempotence: bool,
+    /// `transactional.id`.
+    pub transactional_id: Option<String>,
+    /// Which partitioner places keyless records.
+    pub partitioner: PartitionerKind,
+    /// `batch.size`, the sticky partitioner's switch threshold (Kafka: 16384).
+    pub batch_size: u64,
+    /// `delivery.timeout.ms` (Kafka: 120000).
+    pub delivery_timeout_ms: u64,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            retries: i32::MAX as u32,
+            enable_idempotence: true,
+            transactional_id: None,
+            partitioner: PartitionerKind::Sticky,
+            batch_size: 16_384,
+            delivery_timeout_ms: 120_000,
+        }
+    }
+}
+
+impl ProducerConfig {
+    /// Checks every value and the combinations Kafka refuses.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if self.enable_idempotence && self.acks != Acks::All {
+            return Err(invalid(
+                "enable.idempotence",
+                "idempotence requires acks=all",
+            ));
+        }
+        if self.transactional_id.is_some() && !self.enable_idempotence {
+            return Err(invalid(
+                "transactional.id",
+                "a transactional producer must be idempotent",
+            ));
+        }
+        if self.transactional_id.as_deref() == Some("") {
+            return Err(invalid("transactional.id", "must not be empty"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid(
+                "batch.size",
+                "the sticky partitioner needs a batch size of at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `auto.offset.reset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum OffsetReset {
+    /// Start at the log start offset.
+    Earliest,
+    /// Start at the end (the default).
+    #[default]
+    Latest,
+    /// Fail with NoOffsetForPartition.
+    None,
+}
+
+/// `isolation.level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum IsolationLevel {
+    /// See everything up to the high watermark (the default).
+    #[default]
+    ReadUncommitted,
+    /// See only committed transactional records, up to the last stable offset.
+    ReadCommitted,
+}
+
+/// A consumer's configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsumerConfig {
+    /// `group.id`.
+    pub group_id: String,
+    /// `group.instance.id`, which makes the member static.
+    pub group_instance_id: Option<String>,
+    /// `partition.assignment.strategy`.
+    pub assignor: Assignor,
+    /// `enable.auto.commit` (Kafka: true).
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms` (Kafka: 5000).
+    pub auto_commit_interval_ms: u64,
+    /// `auto.offset.reset` (Kafka: latest).
+    pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (Kafka: read_uncommitted).
+    pub isolation_level: IsolationLevel,
+    /// `session.timeout.ms` (Kafka 3+: 45000).
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms` (Kafka: 3000).
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms` (Kafka: 300000).
+    pub max_poll_interval_ms: u64,
+    /// `max.poll.records` (Kafka: 500).
+    pub max_poll_records: u32,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            group_id: "group".to_string(),
+            group_instance_id: None,
+            assignor: Assignor::Range,
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5_000,
+            auto_offset_reset: OffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            max_poll_records: 500,
+        }
+    }
+}
+
+impl ConsumerConfig {
+    /// A consumer of `group_id` with every other setting at its default.
+    pub fn new(group_id: impl Into<String>) -> Self {
+        ConsumerConfig {
+            group_id: group_id.into(),
+            ..ConsumerConfig::default()
+        }
+    }
+
+    /// Checks every value against the client's and the broker's limits
+    /// (`group.min.session.timeout.ms` 6000, `group.max.session.timeout.ms` 1800000).
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if self.group_id.is_empty() {
+            return Err(invalid("group.id", "must not be empty"));
+        }
+        if !(6_000..=1_800_000).contains(&self.session_timeout_ms) {
+            return Err(invalid(
+                "session.timeout.ms",
+                "must be between 6000 and 1800000",
+            ));
+        }
+        if self.heartbeat_interval_ms == 0 || self.heartbeat_interval_ms >= self.session_timeout_ms
+        {
+            return Err(invalid(
+                "heartbeat.interval.ms",
+                "must be positive and below session.timeout.ms",
+            ));
+        }
+        if self.max_poll_interval_ms == 0 {
+            return Err(invalid("max.poll.interval.ms", "must be at least 1"));
+        }
+        if self.max_poll_records == 0 {
+            return Err(invalid("max.poll.records", "must be at least 1"));
+        }
+        if self.enable_auto_commit && self.auto_commit_interval_ms == 0 {
+            return Err(invalid("auto.commit.interval.ms", "must be at least 1"));
+        }
+        if self.group_instance_id.as_deref() == Some("") {
+            return Err(invalid("group.instance.id", "must not be empty"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,202 @@
+//! The typed errors every command can return instead of panicking.
+//!
+//! Names follow the Kafka error codes a client would see where one exists
+//! (`UnknownTopicOrPartition`, `NotEnoughReplicas`, `InvalidReplicationFactor`,
+//! `NoOffsetForPartition`, `ProducerFenced`, ...); the rest describe misuse of
+//! the simulation itself (unknown producer or consumer names, a crashed broker).
+
+use serde::{Deserialize, Serialize};
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KafkaError {
+    /// A configuration value is outside its allowed range.
+    InvalidConfig {
+        /// The configuration key, in Kafka's spelling.
+        key: String,
+        /// Why the value was refused.
+        reason: String,
+    },
+    /// The topic does not exist.
+    UnknownTopic(String),
+    /// The topic exists, but not this partition.
+    PartitionOutOfRange {
+        /// The topic.
+        topic: String,
+        /// The requested partition.
+        partition: u32,
+        /// How many partitions the topic has.
+        partitions: u32,
+    },
+    /// A topic with this name already exists.
+    TopicAlreadyExists(String),
+    /// The replication factor is larger than the number of brokers.
+    InvalidReplicationFactor {
+        /// The requested factor.
+        replication_factor: u32,
+        /// How many brokers the cluster has.
+        brokers: u32,
+    },
+    /// A partition count can only grow.
+    InvalidPartitions {
+        /// The current count.
+        current: u32,
+        /// The requested count.
+        requested: u32,
+    },
+    /// No broker with this id.
+    UnknownBroker(u32),
+    /// The broker is down, so it cannot do this.
+    BrokerNotAvailable(u32),
+    /// The broker is already running.
+    BrokerAlreadyRunning(u32),
+    /// No producer with this name.
+    UnknownProducer(String),
+    /// No consumer with this name.
+    UnknownConsumer(String),
+    /// A producer or consumer with this name already exists.
+    DuplicateClient(String),
+    /// The consumer was closed.
+    ConsumerClosed(String),
+    /// acks=all and the ISR is smaller than `min.insync.replicas`.
+    NotEnoughReplicas {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The current ISR size.
+        isr: u32,
+        /// The effective minimum.
+        min_insync_replicas: u32,
+    },
+    /// A compacted topic only accepts records with a key.
+    CompactedTopicRequiresKey(String),
+    /// `auto.offset.reset=none` and the group has no committed offset.
+    NoOffsetForPartition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+    },
+    /// The offset is outside what the log holds.
+    OffsetOutOfRange {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The requested offset.
+        offset: i64,
+    },
+    /// The consumer does not own this partition in the current generation.
+    CommitFailed {
+        /// The consumer.
+        consumer: String,
+        /// The partition it tried to commit.
+        partition: String,
+    },
+    /// All members of a group must use the same assignor.
+    InconsistentGroupProtocol {
+        /// The group.
+        group: String,
+    },
+    /// A transactional call on a producer without `transactional.id`, or out of order.
+    InvalidTxnState(String),
+    /// Another producer with the same `transactional.id` took over.
+    ProducerFenced(String),
+    /// The partition has no leader right now.
+    LeaderNotAvailable {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+    },
+}
+
+impl std::fmt::Display for KafkaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KafkaError::InvalidConfig { key, reason } => {
+                write!(f, "invalid value for {key}: {reason}")
+            }
+            KafkaError::UnknownTopic(t) => write!(f, "unknown topic {t}"),
+            KafkaError::PartitionOutOfRange {
+                topic,
+                partition,
+                partitions,
+            } => {
+                write!(
+                    f,
+                    "partition {partition} is out of range for topic {topic} with {partitions} partitions"
+                )
+            }
+            KafkaError::TopicAlreadyExists(t) => write!(f, "topic {t} already exists"),
+            KafkaError::InvalidReplicationFactor {
+                replication_factor,
+                brokers,
+            } => {
+                write!(
+                    f,
+                    "replication factor {replication_factor} is larger than the {brokers} available brokers"
+                )
+            }
+            KafkaError::InvalidPartitions { current, requested } => {
+                write!(
+                    f,
+                    "a topic with {current} partitions cannot be changed to {requested}; partitions can only be added"
+                )
+            }
+            KafkaError::UnknownBroker(b) => write!(f, "unknown broker {b}"),
+            KafkaError::BrokerNotAvailable(b) => write!(f, "broker {b} is down"),
+            KafkaError::BrokerAlreadyRunning(b) => write!(f, "broker {b} is already running"),
+            KafkaError::UnknownProducer(p) => write!(f, "unknown producer {p}"),
+            KafkaError::UnknownConsumer(c) => write!(f, "unknown consumer {c}"),
+            KafkaError::DuplicateClient(c) => write!(f, "a client named {c} already exists"),
+            KafkaError::ConsumerClosed(c) => write!(f, "consumer {c} is closed"),
+            KafkaError::NotEnoughReplicas {
+                topic,
+                partition,
+                isr,
+                min_insync_replicas,
+            } => write!(
+                f,
+                "NotEnoughReplicas: {topic}-{partition} has {isr} in-sync replicas, fewer than min.insync.replicas={min_insync_replicas}"
+            ),
+            KafkaError::CompactedTopicRequiresKey(t) => {
+                write!(f, "compacted topic {t} only accepts records with a key")
+            }
+            KafkaError::NoOffsetForPartition { topic, partition } => {
+                write!(
+                    f,
+                    "no committed offset for {topic}-{partition} and auto.offset.reset=none"
+                )
+            }
+            KafkaError::OffsetOutOfRange {
+                topic,
+                partition,
+                offset,
+            } => write!(f, "offset {offset} is out of range for {topic}-{partition}"),
+            KafkaError::CommitFailed {
+                consumer,
+                partition,
+            } => {
+                write!(
+                    f,
+                    "consumer {consumer} cannot commit {partition}: it does not own it in the current generation"
+                )
+            }
+            KafkaError::InconsistentGroupProtocol { group } => {
+                write!(f, "members of group {group} must use the same assignor")
+            }
+            KafkaError::InvalidTxnState(m) => write!(f, "invalid transaction state: {m}"),
+            KafkaError::ProducerFenced(p) => write!(
+                f,
+                "producer {p} was fenced by a newer instance with the same transactional.id"
+            ),
+            KafkaError::LeaderNotAvailable { topic, partition } => {
+                write!(f, "{topic}-{partition} has no leader")
+            }
+        }
+    }
+}
+
+impl std::error::Error for KafkaError {}

@@ -1,0 +1,519 @@
+//! The append-only log of one partition: records, segments, retention and compaction.
+//!
+//! A [`Log`] is a run of [`Segment`]s. Appends go to the last (active)
+//! segment, which rolls when it reaches `segment.bytes` or `segment.ms`.
+//! Retention deletes whole segments from the front, oldest first, following
+//! `UnifiedLog.deleteOldSegments` (size breach, then time breach, and only
+//! segments entirely below the high watermark), which moves the log start
+//! offset forward. Compaction keeps the latest record per key in the inactive
+//! segments below the high watermark; offsets never change, so a compacted log
+//! has gaps. The engine keeps one log per partition and tracks how far each
+//! replica has copied it, so a record is stored once however many replicas hold it.
+
+use crate::partitioner::to_positive;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+/// A record header: a string key and an optional byte value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// The header key.
+    pub key: String,
+    /// The header value; `None` is a null value.
+    pub value: Option<Vec<u8>>,
+}
+
+/// The bytes a producer sent: key, value and headers. Shared between the
+/// producer's retry buffer and the log, so a retry does not copy it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RecordData {
+    /// The key; `None` is a null key.
+    pub key: Option<Vec<u8>>,
+    /// The value; `None` with a key is a tombstone.
+    pub value: Option<Vec<u8>>,
+    /// The headers, in order.
+    pub headers: Vec<Header>,
+}
+
+impl RecordData {
+    /// An approximation of the serialized size (record v2 framing plus
+    /// payload), used for batch sizes, segment sizes and `retention.bytes`.
+    pub fn size_bytes(&self) -> u64 {
+        let key = self.key.as_ref().map_or(0, Vec::len);
+        let value = self.value.as_ref().map_or(0, Vec::len);
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|h| h.key.len() + h.value.as_ref().map_or(0, Vec::len) + 2)
+            .sum();
+        (RECORD_OVERHEAD_BYTES + key + value + headers) as u64
+    }
+}
+
+/// Bytes of framing counted per record on top of key, value and headers.
+pub const RECORD_OVERHEAD_BYTES: usize = 14;
+
+/// What a log entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecordKind {
+    /// An ordinary record.
+    Data,
+    /// A record written inside a transaction.
+    Transactional,
+    /// The control record that commits a transaction in this partition.
+    CommitMarker,
+    /// The control record that aborts a transaction in this partition.
+    AbortMarker,
+}
+
+impl RecordKind {
+    /// Whether this is a transaction marker (consumers never see those).
+    pub fn is_control(self) -> bool {
+        matches!(self, RecordKind::CommitMarker | RecordKind::AbortMarker)
+    }
+}
+
+/// Why a record went to the partition it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartitionReason {
+    /// The producer named the partition.
+    Explicit,
+    /// `toPositive(murmur2(key)) % partitions`.
+    Key {
+        /// The murmur2 hash of the key, as Java's signed int.
+        hash: i32,
+        /// The partition count the producer saw.
+        partitions: u32,
+    },
+    /// No key: the sticky partitioner's current batch partition.
+    Sticky,
+    /// The round-robin partitioner's counter picked it.
+    RoundRobin {
+        /// The counter value.
+        counter: i32,
+        /// How many partitions were available to choose from.
+        available: u32,
+    },
+    /// A transaction marker written by the coordinator.
+    Control,
+}
+
+impl PartitionReason {
+    /// The positive hash for keyed records.
+    pub fn positive_hash(self) -> Option<i32> {
+        match self {
+            PartitionReason::Key { hash, .. } => Some(to_positive(hash)),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of a partition log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The offset, the record's permanent position in the partition.
+    pub offset: i64,
+    /// The timestamp (CreateTime), in logical milliseconds.
+    pub timestamp: i64,
+    /// Key, value and headers.
+    pub data: Arc<RecordData>,
+    /// The idempotent or transactional producer id, or -1.
+    pub producer_id: i64,
+    /// The producer epoch, or -1.
+    pub producer_epoch: i16,
+    /// The sequence number, or -1.
+    pub sequence: i32,
+    /// Data, transactional data or a transaction marker.
+    pub kind: RecordKind,
+    /// Why the record is in this partition.
+    pub partitioning: PartitionReason,
+    /// The leader epoch in which it was appended.
+    pub leader_epoch: u32,
+    /// Whether the producer received a successful acknowledgement for it.
+    pub acknowledged: bool,
+}
+
+/// A contiguous run of the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Segment {
+    /// The offset of the first record ever appended to the segment.
+    pub base_offset: i64,
+    /// The records still in the segment (compaction can leave gaps).
+    pub records: Vec<Record>,
+    /// The size of the records still in the segment.
+    pub bytes: u64,
+    /// The largest record timestamp, used by time retention.
+    pub largest_timestamp: i64,
+    /// When the segment was rolled, used by `segment.ms`.
+    pub created_ms: u64,
+}
+
+impl Segment {
+    fn new(base_offset: i64, now: u64) -> Self {
+        Segment {
+            base_offset,
+            records: Vec::new(),
+            bytes: 0,
+            largest_timestamp: i64::MIN,
+            created_ms: now,
+        }
+    }
+
+    fn position(&self, offset: i64) -> usize {
+        self.records.partition_point(|r| r.offset < offset)
+    }
+}
+
+/// Why records left the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RemovalReason {
+    /// `retention.ms` passed for the whole segment.
+    RetentionTime,
+    /// The partition was above `retention.bytes`.
+    RetentionSize,
+    /// A later record with the same key exists.
+    Compaction,
+    /// A tombstone older than `delete.retention.ms`.
+    TombstoneExpired,
+    /// The replica's log diverged from the new leader's and was cut back.
+    Truncation,
+}
+
+/// The retention and segment settings a log applies.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// `segment.bytes`.
+    pub segment_bytes: u64,
+    /// `segment.ms`.
+    pub segment_ms: u64,
+    /// `retention.ms`; negative means no time limit.
+    pub retention_ms: i64,
+    /// `retention.bytes`; negative means no size limit.
+    pub retention_bytes: i64,
+    /// Whether `cleanup.policy` includes `delete`.
+    pub delete: bool,
+    /// Whether `cleanup.policy` includes `compact`.
+    pub compact: bool,
+    /// `min.cleanable.dirty.ratio`.
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms`.
+    pub min_compaction_lag_ms: u64,
+    /// `delete.retention.ms`.
+    pub delete_retention_ms: u64,
+}
+
+/// The log of one partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Log {
+    segments: VecDeque<Segment>,
+    log_start_offset: i64,
+    log_end_offset: i64,
+    cleaner_checkpoint: i64,
+    bytes: u64,
+    records: u64,
+}
+
+impl Log {
+    /// An empty log starting at offset 0.
+    pub fn new(now: u64) -> Self {
+        let mut segments = VecDeque::new();
+        segments.push_back(Segment::new(0, now));
+        Log {
+            segments,
+            log_start_offset: 0,
+            log_end_offset: 0,
+            cleaner_checkpoint: 0,
+            bytes: 0,
+            records: 0,
+        }
+    }
+
+    /// The first offset a consumer may read.
+    pub fn log_start_offset(&self) -> i64 {
+        self.log_start_offset
+    }
+
+    /// The offset the next appended record gets.
+    pub fn log_end_offset(&self) -> i64 {
+        self.log_end_offset
+    }
+
+    /// How many records the log holds.
+    pub fn retained_records(&self) -> u64 {
+        self.records
+    }
+
+    /// How many bytes (by [`RecordData::size_bytes`]) the log holds.
+    pub fn retained_bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The segments, oldest first.
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter()
+    }
+
+    /// Appends a record at the log end, rolling the active segment first when
+    /// it is full or old. Returns the offset and whether a segment rolled.
+    pub fn append(&mut self, mut record: Record, now: u64, settings: &LogSettings) -> (i64, bool) {
+        let size = record.data.size_bytes();
+        let active = self
+            .segments
+            .back()
+            .expect("a log always has an active segment");
+        let rolled = !active.records.is_empty()
+            && (active.bytes + size > settings.segment_bytes
+                || now.saturating_sub(active.created_ms) >= settings.segment_ms);
+        if rolled {
+            self.segments
+                .push_back(Segment::new(self.log_end_offset, now));
+        }
+        let offset = self.log_end_offset;
+        record.offset = offset;
+        let active = self.segments.back_mut().expect("active segment");
+        active.bytes += size;
+        active.largest_timestamp = active.largest_timestamp.max(record.timestamp);
+        active.records.push(record);
+        self.log_end_offset += 1;
+        self.bytes += size;
+        self.records += 1;
+        (offset, rolled)
+    }
+
+    fn segment_index(&self, offset: i64) -> usize {
+        let i = self.segments.partition_point(|s| s.base_offset <= offset);
+        i.saturating_sub(1)
+    }
+
+    /// The record at `offset`, if the log still holds it.
+    pub fn get(&self, offset: i64) -> Option<&Record> {
+        let seg = self.segments.get(self.segment_index(offset))?;
+        let pos = seg.position(offset);
+        seg.records.get(pos).filter(|r| r.offset == offset)
+    }
+
+    /// Mutable access to the record at `offset`.
+    pub fn get_mut(&mut self, offset: i64) -> Option<&mut Record> {
+        let i = self.segment_index(offset);
+        let seg = self.segments.get_mut(i)?;
+        let pos = seg.position(offset);
+        seg.records.get_mut(pos).filter(|r| r.offset == offset)
+    }
+
+    /// The records at or after `from`, in offset order.
+    pub fn records_from(&self, from: i64) -> impl Iterator<Item = &Record> {
+        let first = self.segment_index(from);
+        self.segments
+            .iter()
+            .skip(first)
+            .flat_map(move |s| s.records[s.position(from)..].iter())
+    }
+
+    /// All records, in offset order.
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.segments.iter().flat_map(|s| s.records.iter())
+    }
+
+    /// The earliest offset whose timestamp is at or after `timestamp`
+    /// (`offsetsForTimes`), or `None` when every record is older.
+    pub fn offset_for_timestamp(&self, timestamp: i64) -> Option<i64> {
+        self.iter()
+            .find(|r| r.timestamp >= timestamp)
+            .map(|r| r.offset)
+    }
+
+    /// Cuts the log back so that `offset` is the new log end, returning the
+    /// removed records (a new leader had less than the old one).
+    pub fn truncate_to(&mut self, offset: i64) -> Vec<Record> {
+        let mut removed = Vec::new();
+        if offset >= self.log_end_offset {
+            return removed;
+        }
+        while let Some(seg) = self.segments.back_mut() {
+            let pos = seg.position(offset);
+            let cut: Vec<Record> = seg.records.drain(pos..).collect();
+            for r in &cut {
+                seg.bytes -= r.data.size_bytes();
+            }
+            removed.splice(0..0, cut);
+            if seg.base_offset >= offset && self.segments.len() > 1 {
+                self.segments.pop_back();
+            } else {
+                break;
+            }
+        }
+        let offset = offset.max(self.log_start_offset);
+        self.log_end_offset = offset;
+        self.cleaner_checkpoint = self.cleaner_checkpoint.min(offset);
+        self.records -= removed.len() as u64;
+        self.bytes -= removed.iter().map(|r| r.data.size_bytes()).sum::<u64>();
+        removed
+    }
+
+    /// Deletes whole segments by size and then by time, never past the high
+    /// watermark, and moves the log start offset. Returns the removed offset
+    /// ranges `[from, to)` with their reason and record count.
+    pub fn apply_retention(
+        &mut self,
+        now: u64,
+        high_watermark: i64,
+        settings: &LogSettings,
+    ) -> Vec<(i64, i64, RemovalReason, u64)> {
+        let mut removed = Vec::new();
+        if !settings.delete {
+            return removed;
+        }
+        if settings.retention_bytes >= 0 && self.bytes >= settings.retention_bytes as u64 {
+            let mut diff = self.bytes - settings.retention_bytes as u64;
+            while let Some(i) = self.deletable_front(high_watermark) {
+                let size = self.segments[i].bytes;
+                if diff < size {
+                    break;
+                }
+                diff -= size;
+                removed.push(self.delete_front(now, RemovalReason::RetentionSize));
+            }
+        }
+        if settings.retention_ms >= 0 {
+            while let Some(i) = self.deletable_front(high_watermark) {
+                let seg = &self.segments[i];
+                if seg.records.is_empty()
+                    || now as i64 - seg.largest_timestamp <= settings.retention_ms
+                {
+                    break;
+                }
+                removed.push(self.delete_front(now, RemovalReason::RetentionTime));
+            }
+        }
+        removed
+    }
+
+    /// The front segment when it lies wholly below the high watermark and is
+    /// not an empty active segment.
+    fn deletable_front(&self, high_watermark: i64) -> Option<usize> {
+        let seg = self.segments.front()?;
+        let upper = self
+            .segments
+            .get(1)
+            .map_or(self.log_end_offset, |s| s.base_offset);
+        if high_watermark < upper || (self.segments.len() == 1 && seg.records.is_empty()) {
+            return None;
+        }
+        Some(0)
+    }
+
+    fn delete_front(&mut self, now: u64, reason: RemovalReason) -> (i64, i64, RemovalReason, u64) {
+        if self.segments.len() == 1 {
+            // Deleting the only segment rolls a fresh active one first, so the
+            // log always has somewhere to append.
+            self.segments
+                .push_back(Segment::new(self.log_end_offset, now));
+        }
+        let seg = self.segments.pop_front().expect("front segment");
+        let next_base = self
+            .segments
+            .front()
+            .map_or(self.log_end_offset, |s| s.base_offset);
+        let from = self.log_start_offset;
+        self.log_start_offset = self.log_start_offset.max(next_base);
+        self.cleaner_checkpoint = self.cleaner_checkpoint.max(self.log_start_offset);
+        self.bytes -= seg.bytes;
+        self.records -= seg.records.len() as u64;
+        (
+            from,
+            self.log_start_offset,
+            reason,
+            seg.records.len() as u64,
+        )
+    }
+
+    /// Compacts the inactive segments below the high watermark when the dirty
+    /// ratio allows it, keeping the latest record for each key and dropping
+    /// tombstones older than `delete.retention.ms`. Returns the removed offsets
+    /// with their reason.
+    pub fn compact(
+        &mut self,
+        now: u64,
+        high_watermark: i64,
+        settings: &LogSettings,
+    ) -> Vec<(i64, RemovalReason)> {
+        let mut removed = Vec::new();
+        if !settings.compact || self.segments.len() < 2 {
+            return removed;
+        }
+        // The cleanable section: inactive segments, wholly below the high
+        // watermark and older than the minimum compaction lag.
+        let mut end_seg = 0;
+        for i in 0..self.segments.len() - 1 {
+            let upper = self.segments[i + 1].base_offset;
+            let seg = &self.segments[i];
+            let old_enough = seg.records.is_empty()
+                || now as i64 - seg.largest_timestamp >= settings.min_compaction_lag_ms as i64;
+            if upper > high_watermark || !old_enough {
+                break;
+            }
+            end_seg = i + 1;
+        }
+        if end_seg == 0 {
+            return removed;
+        }
+        let clean_upper = self.segments[end_seg].base_offset;
+        let (mut total, mut dirty) = (0u64, 0u64);
+        for seg in self.segments.iter().take(end_seg) {
+            for r in &seg.records {
+                let size = r.data.size_bytes();
+                total += size;
+                if r.offset >= self.cleaner_checkpoint {
+                    dirty += size;
+                }
+            }
+        }
+        if total == 0 || (dirty as f64) / (total as f64) < settings.min_cleanable_dirty_ratio {
+            return removed;
+        }
+        let mut latest: BTreeMap<&[u8], i64> = BTreeMap::new();
+        for seg in self.segments.iter().take(end_seg) {
+            for r in &seg.records {
+                if let (RecordKind::Data, Some(k)) = (r.kind, r.data.key.as_deref()) {
+                    latest.insert(k, r.offset);
+                }
+            }
+        }
+        let mut doomed: Vec<(i64, RemovalReason)> = Vec::new();
+        for seg in self.segments.iter().take(end_seg) {
+            for r in &seg.records {
+                let RecordKind::Data = r.kind else { continue };
+                let Some(k) = r.data.key.as_deref() else {
+                    continue;
+                };
+                if latest.get(k).is_some_and(|&o| o > r.offset) {
+                    doomed.push((r.offset, RemovalReason::Compaction));
+                } else if r.data.value.is_none()
+                    && now as i64 - r.timestamp >= settings.delete_retention_ms as i64
+                {
+                    doomed.push((r.offset, RemovalReason::TombstoneExpired));
+                }
+            }
+        }
+        let mut di = 0;
+        for seg in self.segments.iter_mut().take(end_seg) {
+            let mut freed = 0u64;
+            seg.records.retain(|r| {
+                if di < doomed.len() && doomed[di].0 == r.offset {
+                    di += 1;
+                    freed += r.data.size_bytes();
+                    false
+                } else {
+                    true
+                }
+            });
+            seg.bytes -= freed;
+            self.bytes -= freed;
+        }
+        self.records -= doomed.len() as u64;
+        self.cleaner_checkpoint = clean_upper;
+        removed.extend(doomed);
+        removed
+    }
+}

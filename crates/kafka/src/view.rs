@@ -1,0 +1,265 @@
+//! Read-only snapshots for drawing: brokers, partitions, groups, clients and
+//! record explanations. They are owned serde data so the UI can keep them in
+//! signals and tests can compare them.
+
+use crate::assignor::{Assignor, TopicPartition};
+use crate::config::{ConsumerConfig, ProducerConfig, TopicConfig};
+use crate::log::PartitionReason;
+use serde::{Deserialize, Serialize};
+
+/// A broker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerView {
+    /// The broker id.
+    pub id: u32,
+    /// Whether it is running.
+    pub alive: bool,
+    /// Whether its followers are paused.
+    pub replication_paused: bool,
+    /// How many partitions it leads.
+    pub leader_count: u32,
+}
+
+/// A topic and its partitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicView {
+    /// The name.
+    pub name: String,
+    /// Its configuration.
+    pub config: TopicConfig,
+    /// Its partitions.
+    pub partitions: Vec<PartitionView>,
+}
+
+/// One replica of a partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaView {
+    /// The broker holding it.
+    pub broker: u32,
+    /// Whether that broker runs.
+    pub alive: bool,
+    /// Whether it is in the ISR.
+    pub in_isr: bool,
+    /// Whether it leads.
+    pub is_leader: bool,
+    /// Its log end offset.
+    pub log_end_offset: i64,
+    /// Its high watermark.
+    pub high_watermark: i64,
+}
+
+/// One partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionView {
+    /// The topic.
+    pub topic: String,
+    /// The partition index.
+    pub partition: u32,
+    /// The leader, if any.
+    pub leader: Option<u32>,
+    /// The leader epoch.
+    pub leader_epoch: u32,
+    /// The replicas in assignment order (the first is the preferred leader).
+    pub replicas: Vec<ReplicaView>,
+    /// The in-sync replicas.
+    pub isr: Vec<u32>,
+    /// The partition high watermark.
+    pub high_watermark: i64,
+    /// The log start offset.
+    pub log_start_offset: i64,
+    /// The log end offset of the leader's log.
+    pub log_end_offset: i64,
+    /// The last stable offset (read_committed readers stop here).
+    pub last_stable_offset: i64,
+    /// Records held.
+    pub retained_records: u64,
+    /// Bytes held.
+    pub retained_bytes: u64,
+    /// Segments.
+    pub segments: u32,
+}
+
+/// A group's state as the coordinator sees it between commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupStateView {
+    /// No members.
+    Empty,
+    /// Members with a settled assignment.
+    Stable,
+}
+
+/// One group member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// The member id (the consumer's name).
+    pub member_id: String,
+    /// The static instance id.
+    pub group_instance_id: Option<String>,
+    /// Whether the consumer process runs.
+    pub alive: bool,
+    /// Its partitions; empty for an idle member.
+    pub assignment: Vec<TopicPartition>,
+    /// Its subscribed topics.
+    pub subscription: Vec<String>,
+}
+
+/// Lag of one partition for one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionLag {
+    /// The partition.
+    pub partition: TopicPartition,
+    /// The committed offset.
+    pub committed: Option<i64>,
+    /// The end offset consumers can reach (high watermark).
+    pub log_end_offset: i64,
+    /// How many records are not yet committed.
+    pub lag: i64,
+    /// The member that owns it.
+    pub owner: Option<String>,
+}
+
+/// A consumer group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    /// The group id.
+    pub group_id: String,
+    /// Its assignor.
+    pub assignor: Assignor,
+    /// The current generation.
+    pub generation: i32,
+    /// Empty or stable.
+    pub state: GroupStateView,
+    /// Members in join order.
+    pub members: Vec<MemberView>,
+    /// Committed offsets.
+    pub committed: Vec<(TopicPartition, i64)>,
+    /// Lag per partition.
+    pub lag: Vec<PartitionLag>,
+}
+
+/// Whether a client runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientStatus {
+    /// Running.
+    Active,
+    /// Killed.
+    Crashed,
+    /// Closed cleanly.
+    Closed,
+}
+
+/// A consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    /// Its name (member id).
+    pub name: String,
+    /// Its configuration.
+    pub config: ConsumerConfig,
+    /// Running or not.
+    pub status: ClientStatus,
+    /// Whether it is a group member now.
+    pub in_group: bool,
+    /// Subscribed topics.
+    pub subscription: Vec<String>,
+    /// Assigned partitions.
+    pub assignment: Vec<TopicPartition>,
+    /// Next offset to read per partition.
+    pub positions: Vec<(TopicPartition, i64)>,
+}
+
+/// A record the producer has not settled yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlightView {
+    /// Where it goes.
+    pub partition: TopicPartition,
+    /// Its sequence number (-1 without idempotence).
+    pub sequence: i32,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// The offset of the last attempt, if the leader appended it.
+    pub appended_at: Option<i64>,
+}
+
+/// A producer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerView {
+    /// Its name.
+    pub name: String,
+    /// Its configuration.
+    pub config: ProducerConfig,
+    /// The producer id (-1 without idempotence).
+    pub producer_id: i64,
+    /// The producer epoch.
+    pub epoch: i16,
+    /// Unsettled records.
+    pub in_flight: Vec<InFlightView>,
+    /// Whether a transaction is open.
+    pub transaction_open: bool,
+    /// Whether a newer instance fenced it.
+    pub fenced: bool,
+    /// Whether it was closed.
+    pub closed: bool,
+}
+
+/// Who in one group reads a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupReader {
+    /// The group.
+    pub group: String,
+    /// The member owning the partition, if any.
+    pub member: Option<String>,
+    /// The group's committed offset for the partition.
+    pub committed: Option<i64>,
+    /// Whether the committed offset is past the record.
+    pub consumed: bool,
+    /// A sentence saying why.
+    pub reason: String,
+}
+
+/// How far a record has replicated to one replica.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaProgress {
+    /// The broker.
+    pub broker: u32,
+    /// Whether it runs.
+    pub alive: bool,
+    /// Whether it is in the ISR.
+    pub in_isr: bool,
+    /// Whether it leads.
+    pub is_leader: bool,
+    /// Whether its log reaches the record.
+    pub has_record: bool,
+    /// Its log end offset.
+    pub log_end_offset: i64,
+}
+
+/// Everything the engine can say about one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordExplanation {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: u32,
+    /// The offset.
+    pub offset: i64,
+    /// The key.
+    pub key: Option<Vec<u8>>,
+    /// The partitioning decision as data.
+    pub reason: PartitionReason,
+    /// The murmur2 hash of the key, when it has one.
+    pub murmur2: Option<i32>,
+    /// The partitioning decision in words.
+    pub placement: String,
+    /// Per group: who reads it and why.
+    pub readers: Vec<GroupReader>,
+    /// Per replica: whether it has the record.
+    pub replication: Vec<ReplicaProgress>,
+    /// Whether it is below the high watermark (committed, readable).
+    pub below_high_watermark: bool,
+    /// Replication progress in words.
+    pub replication_summary: String,
+    /// Whether it belongs to an aborted transaction.
+    pub aborted: bool,
+    /// Whether it was written in a transaction.
+    pub transactional: bool,
+}
