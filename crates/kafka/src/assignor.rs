@@ -330,42 +330,33 @@ fn constrained(
     order: &[usize],
     valid: &dyn Fn(&TopicPartition) -> bool,
 ) -> AssignmentOutcome {
-    // Gather owned partitions, keeping only the highest generation's claims and
-    // invalidating partitions that two members of that generation both claim.
+    // Gather owned partitions. A partition claimed by two members goes to the
+    // higher generation; two claims from the same generation cancel out and
+    // the partition counts as changing owner.
     let mut owned: Vec<Vec<TopicPartition>> = vec![Vec::new(); members.len()];
-    let mut max_generation = -1i32;
-    let mut current_highest: Vec<usize> = Vec::new();
     let mut previous_owner: BTreeMap<TopicPartition, usize> = BTreeMap::new();
     let mut multiple_owners: BTreeSet<TopicPartition> = BTreeSet::new();
+    let generation_of = |i: usize| members[i].generation.unwrap_or(-1);
     for &i in order {
         let m = &members[i];
-        let accept = match m.generation {
-            Some(g) => g >= max_generation,
-            None => max_generation == -1,
-        };
-        if !accept {
-            continue;
-        }
-        if let Some(g) = m.generation
-            && g > max_generation
-        {
-            previous_owner.clear();
-            multiple_owners.clear();
-            for &j in &current_highest {
-                owned[j].clear();
-            }
-            current_highest.clear();
-            max_generation = g;
-        }
-        current_highest.push(i);
         for tp in &m.owned_partitions {
             if !valid(tp) || !m.topics.contains(&tp.topic) {
                 continue;
             }
-            if previous_owner.insert(tp.clone(), i).is_none() {
-                owned[i].push(tp.clone());
-            } else {
-                multiple_owners.insert(tp.clone());
+            match previous_owner.insert(tp.clone(), i) {
+                None => owned[i].push(tp.clone()),
+                Some(other) => {
+                    let (mine, theirs) = (generation_of(i), generation_of(other));
+                    if mine == theirs {
+                        multiple_owners.insert(tp.clone());
+                        owned[other].retain(|p| p != tp);
+                    } else if mine > theirs {
+                        owned[i].push(tp.clone());
+                        owned[other].retain(|p| p != tp);
+                    } else {
+                        previous_owner.insert(tp.clone(), other);
+                    }
+                }
             }
         }
     }
@@ -506,7 +497,7 @@ fn general(
         .iter()
         .map(|m| m.topics.iter().map(String::as_str).collect())
         .collect();
-    // Resolve claims: a higher generation wins; equal generations cancel out.
+    // Resolve claims: a higher generation wins.
     let mut claims: BTreeMap<TopicPartition, (i32, Option<usize>)> = BTreeMap::new();
     for &i in order {
         let g = members[i].generation.unwrap_or(-1);
@@ -519,10 +510,10 @@ fn general(
                     claims.insert(tp.clone(), (g, Some(i)));
                 }
                 Some(entry) => {
+                    // The first claim of a generation wins within it, as in
+                    // the Java general builder; a higher generation replaces it.
                     if g > entry.0 {
                         *entry = (g, Some(i));
-                    } else if g == entry.0 {
-                        entry.1 = None;
                     }
                 }
             }
