@@ -993,8 +993,16 @@ impl Cluster {
             txn.partitions
                 .insert(TopicPartition::new(topic.clone(), partition));
         }
+        // Records queue behind earlier ones to the same partition that wait for
+        // a retry or whose leader changed, so a retry never overtakes them.
+        let current_epoch = self.topics[&topic].partitions[partition as usize].leader_epoch;
         let blocked = p.in_flight.iter().any(|f| {
-            f.topic == topic && f.partition == partition && matches!(f.state, FlightState::Waiting)
+            f.topic == topic
+                && f.partition == partition
+                && match f.state {
+                    FlightState::Waiting => true,
+                    FlightState::Appended { leader_epoch, .. } => leader_epoch != current_epoch,
+                }
         });
         let flight = InFlight {
             topic,
@@ -1407,8 +1415,15 @@ impl Cluster {
         offsets: Vec<(TopicPartition, i64)>,
     ) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
-            for (tp, _) in &offsets {
-                c.partition_ref(&tp.topic, tp.partition)?;
+            for (tp, o) in &offsets {
+                let part = c.partition_ref(&tp.topic, tp.partition)?;
+                if *o < 0 || *o > part.high_watermark {
+                    return Err(KafkaError::OffsetOutOfRange {
+                        topic: tp.topic.clone(),
+                        partition: tp.partition,
+                        offset: *o,
+                    });
+                }
             }
             let p = c.producer_mut(producer)?;
             let Some(txn) = &mut p.txn else {
