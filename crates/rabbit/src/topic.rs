@@ -7,7 +7,7 @@
 //! words each pattern word consumed, and [`validate_binding_key`] applies the
 //! RabbitMQ 4.x limit of two `#` words per binding key.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// The largest number of `#` words RabbitMQ 4.x accepts in one binding key.
@@ -45,12 +45,45 @@ pub fn topic_matches(binding_key: &str, routing_key: &str) -> bool {
 }
 
 fn matches_from(pattern: &[&str], words: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => words.is_empty(),
-        Some((&"#", rest)) => (0..=words.len()).any(|skip| matches_from(rest, &words[skip..])),
-        Some((&"*", rest)) => !words.is_empty() && matches_from(rest, &words[1..]),
-        Some((lit, rest)) => words.first() == Some(lit) && matches_from(rest, &words[1..]),
+    // A dynamic programme over (pattern prefix, routing-key prefix) keeps
+    // keys with many `#` words linear instead of exponential.
+    let n = words.len();
+    let mut stack = [[false; 64]; 2];
+    let mut heap;
+    let (cur, next): (&mut [bool], &mut [bool]) = if n < 64 {
+        let [a, b] = &mut stack;
+        (&mut a[..=n], &mut b[..=n])
+    } else {
+        heap = vec![false; 2 * (n + 1)];
+        let (a, b) = heap.split_at_mut(n + 1);
+        (a, b)
+    };
+    cur[0] = true;
+    for p in pattern {
+        match *p {
+            "#" => {
+                let mut any = false;
+                for j in 0..=n {
+                    any |= cur[j];
+                    next[j] = any;
+                }
+            }
+            "*" => {
+                next[0] = false;
+                for j in 1..=n {
+                    next[j] = cur[j - 1];
+                }
+            }
+            lit => {
+                next[0] = false;
+                for j in 1..=n {
+                    next[j] = cur[j - 1] && words[j - 1] == lit;
+                }
+            }
+        }
+        cur.copy_from_slice(next);
     }
+    cur[n]
 }
 
 /// How one word of a binding key was matched, for routing traces.
@@ -69,14 +102,39 @@ pub fn explain_topic(binding_key: &str, routing_key: &str) -> Option<Vec<WordMat
     let pattern = split_words(binding_key);
     let words = split_words(routing_key);
     let mut out = Vec::with_capacity(pattern.len());
-    if explain_from(&pattern, &words, &mut out) {
+    let mut failed = FxHashSet::default();
+    if explain_from(&pattern, &words, &mut out, &mut failed) {
         Some(out)
     } else {
         None
     }
 }
 
-fn explain_from(pattern: &[&str], words: &[&str], out: &mut Vec<WordMatch>) -> bool {
+/// Backtracking with a memo of dead ends, keyed by how much of each list is
+/// left, so many `#` words cannot make it exponential.
+fn explain_from(
+    pattern: &[&str],
+    words: &[&str],
+    out: &mut Vec<WordMatch>,
+    failed: &mut FxHashSet<(usize, usize)>,
+) -> bool {
+    let key = (pattern.len(), words.len());
+    if failed.contains(&key) {
+        return false;
+    }
+    let found = explain_step(pattern, words, out, failed);
+    if !found {
+        failed.insert(key);
+    }
+    found
+}
+
+fn explain_step(
+    pattern: &[&str],
+    words: &[&str],
+    out: &mut Vec<WordMatch>,
+    failed: &mut FxHashSet<(usize, usize)>,
+) -> bool {
     let Some((&first, rest)) = pattern.split_first() else {
         return words.is_empty();
     };
@@ -88,7 +146,7 @@ fn explain_from(pattern: &[&str], words: &[&str], out: &mut Vec<WordMatch>) -> b
         "#" => {
             for n in 0..=words.len() {
                 out.push(take(n));
-                if explain_from(rest, &words[n..], out) {
+                if explain_from(rest, &words[n..], out, failed) {
                     return true;
                 }
                 out.pop();
@@ -98,14 +156,14 @@ fn explain_from(pattern: &[&str], words: &[&str], out: &mut Vec<WordMatch>) -> b
         _ if words.is_empty() => false,
         "*" => {
             out.push(take(1));
-            explain_from(rest, &words[1..], out) || {
+            explain_from(rest, &words[1..], out, failed) || {
                 out.pop();
                 false
             }
         }
         lit if lit == words[0] => {
             out.push(take(1));
-            explain_from(rest, &words[1..], out) || {
+            explain_from(rest, &words[1..], out, failed) || {
                 out.pop();
                 false
             }
@@ -266,15 +324,26 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
         if !routing_key.is_empty() {
             words.extend(routing_key.split('.'));
         }
-        self.walk(0, &words, out);
+        let mut seen = FxHashSet::default();
+        self.walk(0, &words, out, &mut seen);
     }
 
-    fn walk(&self, at: usize, words: &[&str], out: &mut Vec<T>) {
+    fn walk(
+        &self,
+        at: usize,
+        words: &[&str],
+        out: &mut Vec<T>,
+        seen: &mut FxHashSet<(usize, usize)>,
+    ) {
         let node = &self.nodes[at];
         if let Some(h) = node.hash {
-            // `#` may swallow any number of words, including none.
+            // `#` may swallow any number of words, including none. Each
+            // (node, words left) state is walked once, as RabbitMQ's own
+            // matcher memoises, so chains of `#` stay polynomial.
             for skip in 0..=words.len() {
-                self.walk(h, &words[skip..], out);
+                if seen.insert((h, words.len() - skip)) {
+                    self.walk(h, &words[skip..], out, seen);
+                }
             }
         }
         let Some((first, rest)) = words.split_first() else {
@@ -282,10 +351,10 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
             return;
         };
         if let Some(s) = node.star {
-            self.walk(s, rest, out);
+            self.walk(s, rest, out, seen);
         }
         if let Some(&n) = node.literal.get(*first) {
-            self.walk(n, rest, out);
+            self.walk(n, rest, out, seen);
         }
     }
 }
