@@ -171,23 +171,13 @@ impl QueueState {
     }
 
     fn over_limit(&self) -> bool {
-        self.cfg
-            .max_length
-            .is_some_and(|m| self.ready_count() as u64 > m)
-            || self
-                .cfg
-                .max_length_bytes
-                .is_some_and(|m| self.ready_bytes > m)
+        self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 > m)
+            || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes > m)
     }
 
     fn would_overflow(&self, size: u64) -> bool {
-        self.cfg
-            .max_length
-            .is_some_and(|m| self.ready_count() as u64 + 1 > m)
-            || self
-                .cfg
-                .max_length_bytes
-                .is_some_and(|m| self.ready_bytes + size > m)
+        self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 + 1 > m)
+            || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes + size > m)
     }
 }
 
@@ -227,20 +217,14 @@ impl ExchangeState {
     }
 
     fn alternate(&self) -> Option<&str> {
-        self.arguments
-            .get("alternate-exchange")
-            .and_then(FieldValue::as_str)
+        self.arguments.get("alternate-exchange").and_then(FieldValue::as_str)
     }
 
     fn add_binding(&mut self, b: Binding) {
         let idx = self.bindings.len() as u32;
         match self.kind {
             ExchangeKind::Topic => self.topic.insert(&b.routing_key, idx),
-            ExchangeKind::Direct => self
-                .direct
-                .entry(b.routing_key.clone())
-                .or_default()
-                .push(idx),
+            ExchangeKind::Direct => self.direct.entry(b.routing_key.clone()).or_default().push(idx),
             _ => {}
         }
         self.bindings.push(b);
@@ -275,15 +259,9 @@ impl Vhost {
             ("amq.headers", ExchangeKind::Headers),
             ("amq.match", ExchangeKind::Headers),
         ] {
-            exchanges.insert(
-                name.to_string(),
-                ExchangeState::new(name, kind, true, false, false, FieldTable::new()),
-            );
+            exchanges.insert(name.to_string(), ExchangeState::new(name, kind, true, false, false, FieldTable::new()));
         }
-        Vhost {
-            exchanges,
-            queues: BTreeMap::new(),
-        }
+        Vhost { exchanges, queues: BTreeMap::new() }
     }
 }
 
@@ -355,26 +333,17 @@ fn xname_err(x: &str, vh: &str) -> AmqpError {
 }
 
 fn perm_name(exchange: &str) -> &str {
-    if exchange.is_empty() {
-        "amq.default"
-    } else {
-        exchange
-    }
+    if exchange.is_empty() { "amq.default" } else { exchange }
 }
 
 fn short_id(rng: &mut ChaCha8Rng) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    (0..22)
-        .map(|_| ALPHABET[(rng.next_u32() % 64) as usize] as char)
-        .collect()
+    (0..22).map(|_| ALPHABET[(rng.next_u32() % 64) as usize] as char).collect()
 }
 
 fn header_strings(headers: Option<&FieldTable>, key: &str) -> Vec<String> {
     match headers.and_then(|h| h.get(key)) {
-        Some(FieldValue::FieldArray(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
+        Some(FieldValue::FieldArray(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         _ => Vec::new(),
     }
 }
@@ -398,13 +367,7 @@ impl Broker {
             error_events: Vec::new(),
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new());
-        b.users.insert(
-            "guest".to_string(),
-            User {
-                password: "guest".to_string(),
-                permissions: BTreeMap::new(),
-            },
-        );
+        b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
         let perm = Self::compile_permission(".*", ".*", ".*").expect("static patterns compile");
         if let Some(u) = b.users.get_mut("guest") {
             u.permissions.insert(DEFAULT_VHOST.to_string(), perm);
@@ -445,10 +408,7 @@ impl Broker {
             Err(err) => {
                 let mut closing = Vec::new();
                 if let Some(ch) = channel
-                    && self
-                        .connections
-                        .get(&ch.connection)
-                        .is_some_and(|c| c.channels.contains_key(&ch.channel))
+                    && self.connections.get(&ch.connection).is_some_and(|c| c.channels.contains_key(&ch.channel))
                 {
                     if err.code.closes_connection() {
                         self.close_connection(ch.connection, Some(err.clone()), &mut closing);
@@ -473,22 +433,12 @@ impl Broker {
             }
             Command::DeleteVhost { name } => {
                 if !self.vhosts.contains_key(&name) {
-                    return Err(AmqpError::not_found(format!(
-                        "vhost '{name}' does not exist"
-                    )));
+                    return Err(AmqpError::not_found(format!("vhost '{name}' does not exist")));
                 }
-                let conns: Vec<_> = self
-                    .connections
-                    .iter()
-                    .filter(|(_, c)| c.vhost == name)
-                    .map(|(id, _)| *id)
-                    .collect();
+                let conns: Vec<_> =
+                    self.connections.iter().filter(|(_, c)| c.vhost == name).map(|(id, _)| *id).collect();
                 for c in conns {
-                    self.close_connection(
-                        c,
-                        Some(AmqpError::new(ReplyCode::NotAllowed, "vhost deleted")),
-                        ev,
-                    );
+                    self.close_connection(c, Some(AmqpError::new(ReplyCode::NotAllowed, "vhost deleted")), ev);
                 }
                 if let Some(vh) = self.vhosts.remove(&name) {
                     for (qname, q) in vh.queues {
@@ -507,47 +457,29 @@ impl Broker {
                 Ok(())
             }
             Command::AddUser { name, password } => {
-                let user = self.users.entry(name.clone()).or_insert_with(|| User {
-                    password: String::new(),
-                    permissions: BTreeMap::new(),
-                });
+                let user = self
+                    .users
+                    .entry(name.clone())
+                    .or_insert_with(|| User { password: String::new(), permissions: BTreeMap::new() });
                 user.password = password;
                 ev.push(Event::UserAdded { name });
                 Ok(())
             }
             Command::DeleteUser { name } => {
                 if self.users.remove(&name).is_none() {
-                    return Err(AmqpError::not_found(format!(
-                        "user '{name}' does not exist"
-                    )));
+                    return Err(AmqpError::not_found(format!("user '{name}' does not exist")));
                 }
-                let conns: Vec<_> = self
-                    .connections
-                    .iter()
-                    .filter(|(_, c)| c.user == name)
-                    .map(|(id, _)| *id)
-                    .collect();
+                let conns: Vec<_> =
+                    self.connections.iter().filter(|(_, c)| c.user == name).map(|(id, _)| *id).collect();
                 for c in conns {
-                    self.close_connection(
-                        c,
-                        Some(AmqpError::new(ReplyCode::NotAllowed, "user deleted")),
-                        ev,
-                    );
+                    self.close_connection(c, Some(AmqpError::new(ReplyCode::NotAllowed, "user deleted")), ev);
                 }
                 ev.push(Event::UserDeleted { name });
                 Ok(())
             }
-            Command::SetPermissions {
-                user,
-                vhost,
-                configure,
-                write,
-                read,
-            } => {
+            Command::SetPermissions { user, vhost, configure, write, read } => {
                 if !self.vhosts.contains_key(&vhost) {
-                    return Err(AmqpError::not_found(format!(
-                        "vhost '{vhost}' does not exist"
-                    )));
+                    return Err(AmqpError::not_found(format!("vhost '{vhost}' does not exist")));
                 }
                 let perm = Self::compile_permission(&configure, &write, &read)?;
                 let u = self
@@ -558,25 +490,12 @@ impl Broker {
                 ev.push(Event::PermissionsSet { user, vhost });
                 Ok(())
             }
-            Command::OpenConnection {
-                user,
-                password,
-                vhost,
-            } => {
-                let u = self
-                    .users
-                    .get(&user)
-                    .filter(|u| u.password == password)
-                    .ok_or_else(|| {
-                        AmqpError::access_refused(format!(
-                            "login refused: user '{user}' - invalid credentials"
-                        ))
-                    })?;
+            Command::OpenConnection { user, password, vhost } => {
+                let u = self.users.get(&user).filter(|u| u.password == password).ok_or_else(|| {
+                    AmqpError::access_refused(format!("login refused: user '{user}' - invalid credentials"))
+                })?;
                 if !self.vhosts.contains_key(&vhost) {
-                    return Err(AmqpError::new(
-                        ReplyCode::NotAllowed,
-                        format!("vhost {vhost} not found"),
-                    ));
+                    return Err(AmqpError::new(ReplyCode::NotAllowed, format!("vhost {vhost} not found")));
                 }
                 if !u.permissions.contains_key(&vhost) {
                     return Err(AmqpError::new(
@@ -598,11 +517,7 @@ impl Broker {
                         held: Vec::new(),
                     },
                 );
-                ev.push(Event::ConnectionOpened {
-                    connection: id,
-                    user,
-                    vhost,
-                });
+                ev.push(Event::ConnectionOpened { connection: id, user, vhost });
                 Ok(())
             }
             Command::CloseConnection { connection } => {
@@ -617,27 +532,12 @@ impl Broker {
             }
             Command::OpenChannel { connection } => {
                 let c = self.connections.get_mut(&connection).ok_or_else(|| {
-                    AmqpError::new(
-                        ReplyCode::ChannelError,
-                        format!("connection {connection} is not open"),
-                    )
+                    AmqpError::new(ReplyCode::ChannelError, format!("connection {connection} is not open"))
                 })?;
                 let n = c.next_channel;
                 c.next_channel = c.next_channel.wrapping_add(1).max(1);
-                c.channels.insert(
-                    n,
-                    ChannelState {
-                        next_tag: 1,
-                        next_confirm: 1,
-                        ..Default::default()
-                    },
-                );
-                ev.push(Event::ChannelOpened {
-                    channel: ChannelId {
-                        connection,
-                        channel: n,
-                    },
-                });
+                c.channels.insert(n, ChannelState { next_tag: 1, next_confirm: 1, ..Default::default() });
+                ev.push(Event::ChannelOpened { channel: ChannelId { connection, channel: n } });
                 Ok(())
             }
             Command::CloseChannel { channel } => {
@@ -654,116 +554,30 @@ impl Broker {
                 auto_delete,
                 internal,
                 arguments,
-            } => self.exchange_declare(
-                channel,
-                exchange,
-                kind,
-                passive,
-                durable,
-                auto_delete,
-                internal,
-                arguments,
-                ev,
-            ),
-            Command::ExchangeDelete {
-                channel,
-                exchange,
-                if_unused,
-            } => self.exchange_delete(channel, exchange, if_unused, ev),
-            Command::QueueDeclare {
-                channel,
-                queue,
-                passive,
-                durable,
-                exclusive,
-                auto_delete,
-                arguments,
-            } => self.queue_declare(
-                channel,
-                queue,
-                passive,
-                durable,
-                exclusive,
-                auto_delete,
-                arguments,
-                ev,
-            ),
-            Command::QueueDelete {
-                channel,
-                queue,
-                if_unused,
-                if_empty,
-            } => self.queue_delete_cmd(channel, queue, if_unused, if_empty, ev),
+            } => self.exchange_declare(channel, exchange, kind, passive, durable, auto_delete, internal, arguments, ev),
+            Command::ExchangeDelete { channel, exchange, if_unused } => {
+                self.exchange_delete(channel, exchange, if_unused, ev)
+            }
+            Command::QueueDeclare { channel, queue, passive, durable, exclusive, auto_delete, arguments } => {
+                self.queue_declare(channel, queue, passive, durable, exclusive, auto_delete, arguments, ev)
+            }
+            Command::QueueDelete { channel, queue, if_unused, if_empty } => {
+                self.queue_delete_cmd(channel, queue, if_unused, if_empty, ev)
+            }
             Command::QueuePurge { channel, queue } => self.queue_purge(channel, queue, ev),
-            Command::QueueBind {
-                channel,
-                queue,
-                exchange,
-                routing_key,
-                arguments,
-            } => self.bind(
-                channel,
-                exchange,
-                queue,
-                DestinationKind::Queue,
-                routing_key,
-                arguments,
-                true,
-                ev,
-            ),
-            Command::QueueUnbind {
-                channel,
-                queue,
-                exchange,
-                routing_key,
-                arguments,
-            } => self.bind(
-                channel,
-                exchange,
-                queue,
-                DestinationKind::Queue,
-                routing_key,
-                arguments,
-                false,
-                ev,
-            ),
-            Command::ExchangeBind {
-                channel,
-                destination,
-                source,
-                routing_key,
-                arguments,
-            } => self.bind(
-                channel,
-                source,
-                destination,
-                DestinationKind::Exchange,
-                routing_key,
-                arguments,
-                true,
-                ev,
-            ),
-            Command::ExchangeUnbind {
-                channel,
-                destination,
-                source,
-                routing_key,
-                arguments,
-            } => self.bind(
-                channel,
-                source,
-                destination,
-                DestinationKind::Exchange,
-                routing_key,
-                arguments,
-                false,
-                ev,
-            ),
-            Command::BasicQos {
-                channel,
-                prefetch_count,
-                global,
-            } => {
+            Command::QueueBind { channel, queue, exchange, routing_key, arguments } => {
+                self.bind(channel, exchange, queue, DestinationKind::Queue, routing_key, arguments, true, ev)
+            }
+            Command::QueueUnbind { channel, queue, exchange, routing_key, arguments } => {
+                self.bind(channel, exchange, queue, DestinationKind::Queue, routing_key, arguments, false, ev)
+            }
+            Command::ExchangeBind { channel, destination, source, routing_key, arguments } => {
+                self.bind(channel, source, destination, DestinationKind::Exchange, routing_key, arguments, true, ev)
+            }
+            Command::ExchangeUnbind { channel, destination, source, routing_key, arguments } => {
+                self.bind(channel, source, destination, DestinationKind::Exchange, routing_key, arguments, false, ev)
+            }
+            Command::BasicQos { channel, prefetch_count, global } => {
                 self.ctx(channel)?;
                 let ch = self.chan_mut(channel)?;
                 if global {
@@ -771,67 +585,30 @@ impl Broker {
                 } else {
                     ch.prefetch = prefetch_count;
                 }
-                ev.push(Event::QosSet {
-                    channel,
-                    prefetch_count,
-                    global,
-                });
+                ev.push(Event::QosSet { channel, prefetch_count, global });
                 // A larger window may let waiting messages flow.
                 self.dispatch_channel_queues(channel, ev);
                 Ok(())
             }
             cmd @ Command::BasicPublish { .. } => self.publish_cmd(cmd, ev),
-            Command::BasicConsume {
-                channel,
-                queue,
-                consumer_tag,
-                no_ack,
-                exclusive,
-                arguments,
-            } => self.consume_inner(
-                channel,
-                queue,
-                consumer_tag,
-                no_ack,
-                exclusive,
-                arguments,
-                ev,
-            ),
-            Command::BasicCancel {
-                channel,
-                consumer_tag,
-            } => {
+            Command::BasicConsume { channel, queue, consumer_tag, no_ack, exclusive, arguments } => {
+                self.consume_inner(channel, queue, consumer_tag, no_ack, exclusive, arguments, ev)
+            }
+            Command::BasicCancel { channel, consumer_tag } => {
                 self.ctx(channel)?;
                 self.cancel_consumer(channel, &consumer_tag, false, ev);
                 Ok(())
             }
-            Command::BasicGet {
-                channel,
-                queue,
-                no_ack,
-            } => self.basic_get(channel, queue, no_ack, ev),
-            Command::BasicAck {
-                channel,
-                delivery_tag,
-                multiple,
-            } => self.settle(channel, delivery_tag, multiple, Settle::Ack, ev),
-            Command::BasicNack {
-                channel,
-                delivery_tag,
-                multiple,
-                requeue,
-            } => self.settle(
-                channel,
-                delivery_tag,
-                multiple,
-                Settle::Nack { requeue },
-                ev,
-            ),
-            Command::BasicReject {
-                channel,
-                delivery_tag,
-                requeue,
-            } => self.settle(channel, delivery_tag, false, Settle::Reject { requeue }, ev),
+            Command::BasicGet { channel, queue, no_ack } => self.basic_get(channel, queue, no_ack, ev),
+            Command::BasicAck { channel, delivery_tag, multiple } => {
+                self.settle(channel, delivery_tag, multiple, Settle::Ack, ev)
+            }
+            Command::BasicNack { channel, delivery_tag, multiple, requeue } => {
+                self.settle(channel, delivery_tag, multiple, Settle::Nack { requeue }, ev)
+            }
+            Command::BasicReject { channel, delivery_tag, requeue } => {
+                self.settle(channel, delivery_tag, false, Settle::Reject { requeue }, ev)
+            }
             Command::ConfirmSelect { channel } => {
                 self.ctx(channel)?;
                 self.chan_mut(channel)?.confirm = true;
@@ -862,9 +639,9 @@ impl Broker {
             if p.is_empty() {
                 return Ok(None);
             }
-            Regex::new(p).map(Some).map_err(|e| {
-                AmqpError::precondition(format!("invalid permission pattern '{p}': {e}"))
-            })
+            Regex::new(p)
+                .map(Some)
+                .map_err(|e| AmqpError::precondition(format!("invalid permission pattern '{p}': {e}")))
         };
         Ok(Permission {
             regexes: [compile(configure)?, compile(write)?, compile(read)?],
@@ -875,18 +652,12 @@ impl Broker {
     /// The vhost and user of an open channel.
     fn ctx(&self, ch: ChannelId) -> R<(String, String)> {
         let c = self.connections.get(&ch.connection).ok_or_else(|| {
-            AmqpError::new(
-                ReplyCode::ChannelError,
-                format!("connection {} is not open", ch.connection),
-            )
+            AmqpError::new(ReplyCode::ChannelError, format!("connection {} is not open", ch.connection))
         })?;
         if !c.channels.contains_key(&ch.channel) {
             return Err(AmqpError::new(
                 ReplyCode::ChannelError,
-                format!(
-                    "channel {} on connection {} is not open",
-                    ch.channel, ch.connection
-                ),
+                format!("channel {} on connection {} is not open", ch.channel, ch.connection),
             ));
         }
         Ok((c.vhost.clone(), c.user.clone()))
@@ -921,9 +692,7 @@ impl Broker {
     }
 
     fn vh_mut(&mut self, vhost: &str) -> &mut Vhost {
-        self.vhosts
-            .get_mut(vhost)
-            .expect("a connection's vhost exists while it is open")
+        self.vhosts.get_mut(vhost).expect("a connection's vhost exists while it is open")
     }
 
     fn check_exclusive(&self, vhost: &str, queue: &str, conn: ConnectionId) -> R<()> {
@@ -933,20 +702,14 @@ impl Broker {
         {
             return Err(AmqpError::new(
                 ReplyCode::ResourceLocked,
-                format!(
-                    "cannot obtain exclusive access to locked queue '{queue}' in vhost '{vhost}'"
-                ),
+                format!("cannot obtain exclusive access to locked queue '{queue}' in vhost '{vhost}'"),
             ));
         }
         Ok(())
     }
 
     fn queue_exists(&self, vhost: &str, queue: &str) -> R<()> {
-        if self.vh(vhost).queues.contains_key(queue) {
-            Ok(())
-        } else {
-            Err(qname_err(queue, vhost))
-        }
+        if self.vh(vhost).queues.contains_key(queue) { Ok(()) } else { Err(qname_err(queue, vhost)) }
     }
 
     fn account_dropped(&mut self, n: u64) {
@@ -972,21 +735,13 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if passive {
-            return if self.vh(&vhost).exchanges.contains_key(&name) {
-                Ok(())
-            } else {
-                Err(xname_err(&name, &vhost))
-            };
+            return if self.vh(&vhost).exchanges.contains_key(&name) { Ok(()) } else { Err(xname_err(&name, &vhost)) };
         }
         if name.is_empty() {
-            return Err(AmqpError::access_refused(
-                "operation not permitted on the default exchange",
-            ));
+            return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
         }
         if name.starts_with("amq.") {
-            return Err(AmqpError::access_refused(format!(
-                "exchange name '{name}' contains reserved prefix 'amq.*'"
-            )));
+            return Err(AmqpError::access_refused(format!("exchange name '{name}' contains reserved prefix 'amq.*'")));
         }
         self.check(&user, &vhost, Access::Configure, "exchange", &name)?;
         if let Some(ae) = arguments.get("alternate-exchange")
@@ -999,19 +754,11 @@ impl Broker {
         }
         if let Some(x) = self.vh(&vhost).exchanges.get(&name) {
             let diff = if x.kind != kind {
-                Some((
-                    "type",
-                    kind.as_str().to_string(),
-                    x.kind.as_str().to_string(),
-                ))
+                Some(("type", kind.as_str().to_string(), x.kind.as_str().to_string()))
             } else if x.durable != durable {
                 Some(("durable", durable.to_string(), x.durable.to_string()))
             } else if x.auto_delete != auto_delete {
-                Some((
-                    "auto_delete",
-                    auto_delete.to_string(),
-                    x.auto_delete.to_string(),
-                ))
+                Some(("auto_delete", auto_delete.to_string(), x.auto_delete.to_string()))
             } else if x.internal != internal {
                 Some(("internal", internal.to_string(), x.internal.to_string()))
             } else if x.arguments.get("alternate-exchange") != arguments.get("alternate-exchange") {
@@ -1032,26 +779,14 @@ impl Broker {
         }
         let x = ExchangeState::new(&name, kind, durable, auto_delete, internal, arguments);
         self.vh_mut(&vhost).exchanges.insert(name.clone(), x);
-        ev.push(Event::ExchangeDeclared {
-            vhost,
-            exchange: name,
-            kind,
-        });
+        ev.push(Event::ExchangeDeclared { vhost, exchange: name, kind });
         Ok(())
     }
 
-    fn exchange_delete(
-        &mut self,
-        channel: ChannelId,
-        name: String,
-        if_unused: bool,
-        ev: &mut Vec<Event>,
-    ) -> R<()> {
+    fn exchange_delete(&mut self, channel: ChannelId, name: String, if_unused: bool, ev: &mut Vec<Event>) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if name.is_empty() {
-            return Err(AmqpError::access_refused(
-                "operation not permitted on the default exchange",
-            ));
+            return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
         }
         if name.starts_with("amq.") {
             return Err(AmqpError::access_refused(format!(
@@ -1063,14 +798,10 @@ impl Broker {
             return Ok(());
         };
         let used_as_destination = self.vh(&vhost).exchanges.values().any(|o| {
-            o.bindings
-                .iter()
-                .any(|b| b.destination_kind == DestinationKind::Exchange && b.destination == name)
+            o.bindings.iter().any(|b| b.destination_kind == DestinationKind::Exchange && b.destination == name)
         });
         if if_unused && (!x.bindings.is_empty() || used_as_destination) {
-            return Err(AmqpError::precondition(format!(
-                "exchange '{name}' in vhost '{vhost}' in use"
-            )));
+            return Err(AmqpError::precondition(format!("exchange '{name}' in vhost '{vhost}' in use")));
         }
         self.delete_exchange(&vhost, &name, ev);
         Ok(())
@@ -1081,27 +812,15 @@ impl Broker {
             return;
         };
         for b in x.bindings {
-            ev.push(Event::BindingRemoved {
-                vhost: vhost.to_string(),
-                binding: b,
-            });
+            ev.push(Event::BindingRemoved { vhost: vhost.to_string(), binding: b });
         }
         self.remove_bindings_to(vhost, name, DestinationKind::Exchange, ev);
-        ev.push(Event::ExchangeDeleted {
-            vhost: vhost.to_string(),
-            exchange: name.to_string(),
-        });
+        ev.push(Event::ExchangeDeleted { vhost: vhost.to_string(), exchange: name.to_string() });
     }
 
     /// Removes every binding that leads to a deleted queue or exchange, then
     /// deletes auto-delete exchanges that lost their last binding.
-    fn remove_bindings_to(
-        &mut self,
-        vhost: &str,
-        dest: &str,
-        kind: DestinationKind,
-        ev: &mut Vec<Event>,
-    ) {
+    fn remove_bindings_to(&mut self, vhost: &str, dest: &str, kind: DestinationKind, ev: &mut Vec<Event>) {
         let mut emptied = Vec::new();
         for x in self.vh_mut(vhost).exchanges.values_mut() {
             let before = x.bindings.len();
@@ -1112,10 +831,7 @@ impl Broker {
             if !gone.is_empty() {
                 x.reindex();
                 for b in gone {
-                    ev.push(Event::BindingRemoved {
-                        vhost: vhost.to_string(),
-                        binding: b,
-                    });
+                    ev.push(Event::BindingRemoved { vhost: vhost.to_string(), binding: b });
                 }
                 if x.auto_delete && x.bindings.is_empty() && before > 0 {
                     emptied.push(x.name.clone());
@@ -1141,15 +857,9 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if source.is_empty() || (kind == DestinationKind::Exchange && destination.is_empty()) {
-            return Err(AmqpError::access_refused(
-                "operation not permitted on the default exchange",
-            ));
+            return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
         }
-        let dest_kind_name = if kind == DestinationKind::Queue {
-            "queue"
-        } else {
-            "exchange"
-        };
+        let dest_kind_name = if kind == DestinationKind::Queue { "queue" } else { "exchange" };
         self.check(&user, &vhost, Access::Write, dest_kind_name, &destination)?;
         self.check(&user, &vhost, Access::Read, "exchange", &source)?;
         let vh = self.vh(&vhost);
@@ -1167,17 +877,10 @@ impl Broker {
                 }
             }
         }
-        let binding = Binding {
-            source: source.clone(),
-            destination,
-            destination_kind: kind,
-            routing_key,
-            arguments,
-        };
+        let binding = Binding { source: source.clone(), destination, destination_kind: kind, routing_key, arguments };
         if add {
             if x.kind == ExchangeKind::Topic {
-                topic::validate_binding_key(&binding.routing_key)
-                    .map_err(AmqpError::precondition)?;
+                topic::validate_binding_key(&binding.routing_key).map_err(AmqpError::precondition)?;
             }
             if x.kind == ExchangeKind::Headers {
                 validate_x_match(&binding.arguments)?;
@@ -1185,11 +888,7 @@ impl Broker {
             if x.bindings.contains(&binding) {
                 return Ok(());
             }
-            let x = self
-                .vh_mut(&vhost)
-                .exchanges
-                .get_mut(&source)
-                .expect("checked above");
+            let x = self.vh_mut(&vhost).exchanges.get_mut(&source).expect("checked above");
             x.add_binding(binding.clone());
             ev.push(Event::BindingCreated { vhost, binding });
         } else {
@@ -1197,18 +896,11 @@ impl Broker {
                 // RabbitMQ 3.x and later answer unbind-ok for a missing binding.
                 return Ok(());
             };
-            let x = self
-                .vh_mut(&vhost)
-                .exchanges
-                .get_mut(&source)
-                .expect("checked above");
+            let x = self.vh_mut(&vhost).exchanges.get_mut(&source).expect("checked above");
             x.bindings.remove(pos);
             x.reindex();
             let now_empty = x.auto_delete && x.bindings.is_empty();
-            ev.push(Event::BindingRemoved {
-                vhost: vhost.clone(),
-                binding,
-            });
+            ev.push(Event::BindingRemoved { vhost: vhost.clone(), binding });
             if now_empty {
                 self.delete_exchange(&vhost, &source, ev);
             }
@@ -1220,12 +912,7 @@ impl Broker {
     // Queues: declare, delete, purge
     // -----------------------------------------------------------------------
 
-    fn parse_queue_config(
-        name: &str,
-        vhost: &str,
-        args: &FieldTable,
-        queue_type: QueueType,
-    ) -> R<QueueConfig> {
+    fn parse_queue_config(name: &str, vhost: &str, args: &FieldTable, queue_type: QueueType) -> R<QueueConfig> {
         let bad_type = |key: &str, v: &FieldValue| {
             AmqpError::precondition(format!(
                 "invalid arg '{key}' for queue '{name}' in vhost '{vhost}': {{unacceptable_type,{}}}",
@@ -1252,18 +939,13 @@ impl Broker {
         let string = |key: &str| -> R<Option<String>> {
             match args.get(key) {
                 None => Ok(None),
-                Some(v) => v
-                    .as_str()
-                    .map(|s| Some(s.to_string()))
-                    .ok_or_else(|| bad_type(key, v)),
+                Some(v) => v.as_str().map(|s| Some(s.to_string())).ok_or_else(|| bad_type(key, v)),
             }
         };
         let overflow = match string("x-overflow")?.as_deref() {
             None | Some("drop-head") => Overflow::DropHead,
             Some("reject-publish") => Overflow::RejectPublish,
-            Some("reject-publish-dlx") if queue_type == QueueType::Classic => {
-                Overflow::RejectPublishDlx
-            }
+            Some("reject-publish-dlx") if queue_type == QueueType::Classic => Overflow::RejectPublishDlx,
             Some(other) => {
                 return Err(AmqpError::precondition(format!(
                     "invalid arg 'x-overflow' for queue '{name}' in vhost '{vhost}': {{unacceptable_value,<<\"{other}\">>}}"
@@ -1340,9 +1022,7 @@ impl Broker {
         if name.is_empty() {
             name = format!("amq.gen-{}", short_id(&mut self.rng));
         } else if name.starts_with("amq.") {
-            return Err(AmqpError::access_refused(format!(
-                "queue name '{name}' contains reserved prefix 'amq.*'"
-            )));
+            return Err(AmqpError::access_refused(format!("queue name '{name}' contains reserved prefix 'amq.*'")));
         }
         self.check(&user, &vhost, Access::Configure, "queue", &name)?;
         let queue_type = match arguments.get("x-queue-type") {
@@ -1380,22 +1060,15 @@ impl Broker {
             } else if q.exclusive != exclusive {
                 Some(("exclusive", exclusive.to_string(), q.exclusive.to_string()))
             } else if q.auto_delete != auto_delete {
-                Some((
-                    "auto_delete",
-                    auto_delete.to_string(),
-                    q.auto_delete.to_string(),
-                ))
+                Some(("auto_delete", auto_delete.to_string(), q.auto_delete.to_string()))
             } else {
                 EQUIVALENCE_ARGS.iter().find_map(|k| {
                     let (a, b) = (arguments.get(*k), q.arguments.get(*k));
                     let same = match (a, b) {
-                        (Some(x), Some(y)) => {
-                            x.as_i64().zip(y.as_i64()).map_or(x == y, |(i, j)| i == j)
-                        }
+                        (Some(x), Some(y)) => x.as_i64().zip(y.as_i64()).map_or(x == y, |(i, j)| i == j),
                         (None, None) => true,
                         // An explicit classic type matches an implicit one.
-                        (Some(FieldValue::LongString(s)), None)
-                        | (None, Some(FieldValue::LongString(s))) => {
+                        (Some(FieldValue::LongString(s)), None) | (None, Some(FieldValue::LongString(s))) => {
                             *k == "x-queue-type" && s == "classic"
                         }
                         _ => false,
@@ -1409,11 +1082,7 @@ impl Broker {
                 )));
             }
             let now = self.now;
-            let q = self
-                .vh_mut(&vhost)
-                .queues
-                .get_mut(&name)
-                .expect("checked above");
+            let q = self.vh_mut(&vhost).queues.get_mut(&name).expect("checked above");
             q.last_used = now;
             ev.push(Event::QueueDeclared {
                 vhost,
@@ -1443,12 +1112,7 @@ impl Broker {
             return_seq: 0,
         };
         self.vh_mut(&vhost).queues.insert(name.clone(), q);
-        ev.push(Event::QueueDeclared {
-            vhost,
-            queue: name,
-            message_count: 0,
-            consumer_count: 0,
-        });
+        ev.push(Event::QueueDeclared { vhost, queue: name, message_count: 0, consumer_count: 0 });
         Ok(())
     }
 
@@ -1467,14 +1131,10 @@ impl Broker {
         };
         self.check_exclusive(&vhost, &name, channel.connection)?;
         if if_unused && !q.consumers.is_empty() {
-            return Err(AmqpError::precondition(format!(
-                "queue '{name}' in vhost '{vhost}' in use"
-            )));
+            return Err(AmqpError::precondition(format!("queue '{name}' in vhost '{vhost}' in use")));
         }
         if if_empty && q.ready_count() > 0 {
-            return Err(AmqpError::precondition(format!(
-                "queue '{name}' in vhost '{vhost}' is not empty"
-            )));
+            return Err(AmqpError::precondition(format!("queue '{name}' in vhost '{vhost}' is not empty")));
         }
         self.delete_queue(&vhost, &name, ev);
         Ok(())
@@ -1502,11 +1162,7 @@ impl Broker {
             });
         }
         self.remove_bindings_to(vhost, name, DestinationKind::Queue, ev);
-        ev.push(Event::QueueDeleted {
-            vhost: vhost.to_string(),
-            queue: name.to_string(),
-            message_count: count,
-        });
+        ev.push(Event::QueueDeleted { vhost: vhost.to_string(), queue: name.to_string(), message_count: count });
     }
 
     fn queue_purge(&mut self, channel: ChannelId, name: String, ev: &mut Vec<Event>) -> R<()> {
@@ -1514,11 +1170,7 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &name)?;
         self.queue_exists(&vhost, &name)?;
         self.check_exclusive(&vhost, &name, channel.connection)?;
-        let q = self
-            .vh_mut(&vhost)
-            .queues
-            .get_mut(&name)
-            .expect("checked above");
+        let q = self.vh_mut(&vhost).queues.get_mut(&name).expect("checked above");
         let mut dropped = Vec::new();
         while let Some(e) = q.pop_front() {
             dropped.push(e.id);
@@ -1533,11 +1185,7 @@ impl Broker {
                 reason: DropReason::Purged,
             });
         }
-        ev.push(Event::QueuePurged {
-            vhost,
-            queue: name,
-            message_count: count,
-        });
+        ev.push(Event::QueuePurged { vhost, queue: name, message_count: count });
         Ok(())
     }
 
@@ -1631,8 +1279,7 @@ impl Broker {
                 if let Some(xt) = xt.as_mut() {
                     for (i, b) in x.bindings.iter().enumerate() {
                         let hit = matched.binary_search(&(i as u32)).is_ok();
-                        xt.bindings
-                            .push(explain_binding(x.kind, b, hit, routing_keys, headers));
+                        xt.bindings.push(explain_binding(x.kind, b, hit, routing_keys, headers));
                     }
                 }
                 for &i in &matched {
@@ -1646,10 +1293,7 @@ impl Broker {
                                 if let Some(t) = trace.as_deref_mut() {
                                     t.push(ExchangeTrace {
                                         exchange: b.destination.clone(),
-                                        kind: vh
-                                            .exchanges
-                                            .get(&b.destination)
-                                            .map_or(ExchangeKind::Direct, |d| d.kind),
+                                        kind: vh.exchanges.get(&b.destination).map_or(ExchangeKind::Direct, |d| d.kind),
                                         reached_from: Some(xname.to_string()),
                                         via_alternate: false,
                                         bindings: Vec::new(),
@@ -1684,13 +1328,7 @@ impl Broker {
     }
 
     /// The queues a message would reach right now, without publishing it.
-    pub fn route(
-        &self,
-        vhost: &str,
-        exchange: &str,
-        routing_key: &str,
-        headers: Option<&FieldTable>,
-    ) -> Vec<String> {
+    pub fn route(&self, vhost: &str, exchange: &str, routing_key: &str, headers: Option<&FieldTable>) -> Vec<String> {
         let Some(vh) = self.vhosts.get(vhost) else {
             return Vec::new();
         };
@@ -1721,11 +1359,7 @@ impl Broker {
             exchange: exchange.to_string(),
             routing_keys: keys,
             exchanges: steps,
-            outcome: if queues.is_empty() {
-                RouteOutcome::Dropped
-            } else {
-                RouteOutcome::Routed
-            },
+            outcome: if queues.is_empty() { RouteOutcome::Dropped } else { RouteOutcome::Routed },
             queues,
         }
     }
@@ -1735,25 +1369,11 @@ impl Broker {
     // -----------------------------------------------------------------------
 
     fn publish_cmd(&mut self, cmd: Command, ev: &mut Vec<Event>) -> R<()> {
-        let Command::BasicPublish {
-            channel,
-            exchange,
-            routing_key,
-            mandatory,
-            properties,
-            body,
-        } = cmd
-        else {
+        let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd else {
             unreachable!("publish_cmd is only called with BasicPublish");
         };
         let (vhost, user) = self.ctx(channel)?;
-        self.check(
-            &user,
-            &vhost,
-            Access::Write,
-            "exchange",
-            perm_name(&exchange),
-        )?;
+        self.check(&user, &vhost, Access::Write, "exchange", perm_name(&exchange))?;
         let Some(x) = self.vh(&vhost).exchanges.get(&exchange) else {
             return Err(xname_err(&exchange, &vhost));
         };
@@ -1765,41 +1385,19 @@ impl Broker {
         if let Some(exp) = &properties.expiration
             && exp.parse::<u64>().is_err()
         {
-            return Err(AmqpError::precondition(format!(
-                "invalid expiration '{exp}'"
-            )));
+            return Err(AmqpError::precondition(format!("invalid expiration '{exp}'")));
         }
-        let conn = &mut self
-            .connections
-            .get_mut(&channel.connection)
-            .expect("ctx checked")
-            .held;
+        let conn = &mut self.connections.get_mut(&channel.connection).expect("ctx checked").held;
         if self.alarms.is_empty() {
             let _ = conn;
         } else {
             // A blocked connection's publishes wait in the socket until the
             // alarm clears; the engine keeps them in order and replays them.
-            conn.push(Command::BasicPublish {
-                channel,
-                exchange,
-                routing_key,
-                mandatory,
-                properties,
-                body,
-            });
+            conn.push(Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body });
             ev.push(Event::PublishHeld { channel });
             return Ok(());
         }
-        self.do_publish(
-            channel,
-            vhost,
-            exchange,
-            routing_key,
-            mandatory,
-            properties,
-            body,
-            ev,
-        );
+        self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
         Ok(())
     }
 
@@ -1879,14 +1477,7 @@ impl Broker {
                 });
             }
         } else {
-            let content = Arc::new(Content {
-                exchange,
-                routing_key,
-                cc,
-                properties,
-                body,
-                deaths: Vec::new(),
-            });
+            let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths: Vec::new() });
             for q in &queues {
                 if self.enqueue(&vhost, q, &content, ev).is_none() {
                     all_accepted = false;
@@ -1894,11 +1485,7 @@ impl Broker {
             }
         }
         if let Some(tag) = confirm_tag {
-            ev.push(Event::Confirmed {
-                channel,
-                delivery_tag: tag,
-                ack: all_accepted,
-            });
+            ev.push(Event::Confirmed { channel, delivery_tag: tag, ack: all_accepted });
         }
     }
 
@@ -1912,27 +1499,14 @@ impl Broker {
     /// Puts a copy of `content` into a queue, applying length limits, TTL
     /// and immediate delivery. Returns the new copy's id, or `None` when a
     /// `reject-publish` queue refused it.
-    fn enqueue(
-        &mut self,
-        vhost: &str,
-        qname: &str,
-        content: &Arc<Content>,
-        ev: &mut Vec<Event>,
-    ) -> Option<MessageId> {
+    fn enqueue(&mut self, vhost: &str, qname: &str, content: &Arc<Content>, ev: &mut Vec<Event>) -> Option<MessageId> {
         let now = self.now;
         let q = self.vhosts.get(vhost)?.queues.get(qname)?;
         let size = content.body.len() as u64;
-        let refuse = q.cfg.overflow != Overflow::DropHead
-            && q.would_overflow(size)
-            && !self.has_free_consumer(vhost, qname);
-        let level = q.cfg.max_priority.map_or(0, |m| {
-            content.properties.priority.unwrap_or(0).min(m) as usize
-        });
-        let msg_ttl = content
-            .properties
-            .expiration
-            .as_deref()
-            .and_then(|e| e.parse::<u64>().ok());
+        let refuse =
+            q.cfg.overflow != Overflow::DropHead && q.would_overflow(size) && !self.has_free_consumer(vhost, qname);
+        let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
+        let msg_ttl = content.properties.expiration.as_deref().and_then(|e| e.parse::<u64>().ok());
         let ttl = match (q.cfg.message_ttl, msg_ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -1965,17 +1539,9 @@ impl Broker {
             }
             return None;
         }
-        let q = self
-            .vh_mut(vhost)
-            .queues
-            .get_mut(qname)
-            .expect("checked above");
+        let q = self.vh_mut(vhost).queues.get_mut(qname).expect("checked above");
         q.push_back(entry);
-        ev.push(Event::Enqueued {
-            vhost: vhost.to_string(),
-            queue: qname.to_string(),
-            message_id: id,
-        });
+        ev.push(Event::Enqueued { vhost: vhost.to_string(), queue: qname.to_string(), message_id: id });
         self.dispatch(vhost, qname, ev);
         // Drop-head applies to whatever a consumer could not take at once.
         loop {
@@ -1995,14 +1561,7 @@ impl Broker {
     // Dead-lettering
     // -----------------------------------------------------------------------
 
-    fn dead_letter(
-        &mut self,
-        vhost: &str,
-        qname: &str,
-        entry: Entry,
-        reason: DeathReason,
-        ev: &mut Vec<Event>,
-    ) {
+    fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Vec<Event>) {
         let (dlx, dlrk) = match self.vh(vhost).queues.get(qname) {
             Some(q) => (q.cfg.dlx.clone(), q.cfg.dlrk.clone()),
             None => (None, None),
@@ -2027,10 +1586,7 @@ impl Broker {
         let old = &entry.content;
         let now = self.now;
         let mut deaths = old.deaths.clone();
-        if let Some(pos) = deaths
-            .iter()
-            .position(|d| d.queue == qname && d.reason == reason)
-        {
+        if let Some(pos) = deaths.iter().position(|d| d.queue == qname && d.reason == reason) {
             let mut d = deaths.remove(pos);
             d.count += 1;
             d.last_time = now;
@@ -2066,24 +1622,11 @@ impl Broker {
                 (old.routing_key.clone(), keys, old.cc.clone())
             }
         };
-        let content = Arc::new(Content {
-            exchange: dlx.clone(),
-            routing_key,
-            cc,
-            properties,
-            body: old.body.clone(),
-            deaths,
-        });
-        let targets = Self::route_in(
-            self.vh(vhost),
-            &dlx,
-            &keys,
-            content.properties.headers.as_ref(),
-            None,
-        );
-        let (cycling, targets): (Vec<_>, Vec<_>) = targets
-            .into_iter()
-            .partition(|t| is_cycle(&content.deaths, t, reason));
+        let content =
+            Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
+        let targets = Self::route_in(self.vh(vhost), &dlx, &keys, content.properties.headers.as_ref(), None);
+        let (cycling, targets): (Vec<_>, Vec<_>) =
+            targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
         if targets.is_empty() {
             let why = if cycling.is_empty() {
                 DropReason::DeadLetterUnroutable(reason)
@@ -2135,53 +1678,30 @@ impl Broker {
             tag = format!("amq.ctag-{}", short_id(&mut self.rng));
         }
         if self.chan_mut(channel)?.consumers.contains_key(&tag) {
-            return Err(AmqpError::new(
-                ReplyCode::NotAllowed,
-                format!("attempt to reuse consumer tag '{tag}'"),
-            ));
+            return Err(AmqpError::new(ReplyCode::NotAllowed, format!("attempt to reuse consumer tag '{tag}'")));
         }
         let q = &self.vh(&vhost).queues[&queue];
         if q.has_exclusive_consumer || (exclusive && !q.consumers.is_empty()) {
-            return Err(AmqpError::access_refused(format!(
-                "queue '{queue}' in vhost '{vhost}' in exclusive use"
-            )));
+            return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
         let priority = match arguments.get("x-priority") {
             None => 0,
-            Some(v) => v
-                .as_i64()
-                .ok_or_else(|| AmqpError::precondition("x-priority must be an integer"))?,
+            Some(v) => v.as_i64().ok_or_else(|| AmqpError::precondition("x-priority must be an integer"))?,
         };
         let sac_first = q.cfg.single_active && q.consumers.is_empty();
         let ch = self.chan_mut(channel)?;
         let prefetch = ch.prefetch;
         ch.consumers.insert(
             tag.clone(),
-            ConsumerState {
-                queue: queue.clone(),
-                no_ack,
-                exclusive,
-                prefetch,
-                priority,
-                unacked: 0,
-                served: 0,
-            },
+            ConsumerState { queue: queue.clone(), no_ack, exclusive, prefetch, priority, unacked: 0, served: 0 },
         );
         let now = self.now;
-        let q = self
-            .vh_mut(&vhost)
-            .queues
-            .get_mut(&queue)
-            .expect("checked above");
+        let q = self.vh_mut(&vhost).queues.get_mut(&queue).expect("checked above");
         q.consumers.push((channel, tag.clone()));
         q.has_exclusive_consumer |= exclusive;
         q.had_consumer = true;
         q.last_used = now;
-        ev.push(Event::ConsumerStarted {
-            channel,
-            consumer_tag: tag.clone(),
-            queue: queue.clone(),
-        });
+        ev.push(Event::ConsumerStarted { channel, consumer_tag: tag.clone(), queue: queue.clone() });
         if sac_first {
             ev.push(Event::SingleActiveConsumerChanged {
                 vhost: vhost.clone(),
@@ -2193,39 +1713,18 @@ impl Broker {
         Ok(())
     }
 
-    fn cancel_consumer(
-        &mut self,
-        channel: ChannelId,
-        tag: &str,
-        by_broker: bool,
-        ev: &mut Vec<Event>,
-    ) {
-        let Some(vhost) = self
-            .connections
-            .get(&channel.connection)
-            .map(|c| c.vhost.clone())
-        else {
+    fn cancel_consumer(&mut self, channel: ChannelId, tag: &str, by_broker: bool, ev: &mut Vec<Event>) {
+        let Some(vhost) = self.connections.get(&channel.connection).map(|c| c.vhost.clone()) else {
             return;
         };
-        let Some(c) = self
-            .chan_mut(channel)
-            .ok()
-            .and_then(|ch| ch.consumers.remove(tag))
-        else {
+        let Some(c) = self.chan_mut(channel).ok().and_then(|ch| ch.consumers.remove(tag)) else {
             return;
         };
-        ev.push(Event::ConsumerCancelled {
-            channel,
-            consumer_tag: tag.to_string(),
-            by_broker,
-        });
+        ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.to_string(), by_broker });
         let Some(q) = self.vh_mut(&vhost).queues.get_mut(&c.queue) else {
             return;
         };
-        let was_active = q.cfg.single_active
-            && q.consumers
-                .first()
-                .is_some_and(|k| k.0 == channel && k.1 == tag);
+        let was_active = q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && k.1 == tag);
         q.consumers.retain(|k| !(k.0 == channel && k.1 == tag));
         if c.exclusive {
             q.has_exclusive_consumer = false;
@@ -2254,18 +1753,10 @@ impl Broker {
     /// served longest ago (round-robin).
     fn pick_consumer(&self, vhost: &str, qname: &str) -> Option<usize> {
         let q = self.vhosts.get(vhost)?.queues.get(qname)?;
-        let candidates = if q.cfg.single_active {
-            &q.consumers[..q.consumers.len().min(1)]
-        } else {
-            &q.consumers[..]
-        };
+        let candidates = if q.cfg.single_active { &q.consumers[..q.consumers.len().min(1)] } else { &q.consumers[..] };
         let mut best: Option<(usize, i64, u64)> = None;
         for (i, (ch, tag)) in candidates.iter().enumerate() {
-            let Some(chs) = self
-                .connections
-                .get(&ch.connection)
-                .and_then(|c| c.channels.get(&ch.channel))
-            else {
+            let Some(chs) = self.connections.get(&ch.connection).and_then(|c| c.channels.get(&ch.channel)) else {
                 continue;
             };
             let Some(c) = chs.consumers.get(tag) else {
@@ -2275,8 +1766,7 @@ impl Broker {
                 if c.prefetch > 0 && c.unacked >= u32::from(c.prefetch) {
                     continue;
                 }
-                if chs.global_prefetch > 0 && chs.consumer_unacked >= u32::from(chs.global_prefetch)
-                {
+                if chs.global_prefetch > 0 && chs.consumer_unacked >= u32::from(chs.global_prefetch) {
                     continue;
                 }
             }
@@ -2295,43 +1785,25 @@ impl Broker {
         match e.expires_at {
             None => false,
             // A message with TTL 0 may still go straight to a waiting consumer.
-            Some(t) => {
-                t < self.now || (t == self.now && !(consumer_waiting && e.enqueued_at == self.now))
-            }
+            Some(t) => t < self.now || (t == self.now && !(consumer_waiting && e.enqueued_at == self.now)),
         }
     }
 
     /// Removes expired messages at the head of each priority level. Expiry is
     /// lazy, as in RabbitMQ: a message behind a live one waits its turn.
-    fn expire_heads(
-        &mut self,
-        vhost: &str,
-        qname: &str,
-        consumer_waiting: bool,
-        ev: &mut Vec<Event>,
-    ) {
+    fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Vec<Event>) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
             };
-            let found = (0..q.levels.len()).rev().find(|&l| {
-                q.levels[l]
-                    .front()
-                    .is_some_and(|e| self.is_expired(e, consumer_waiting))
-            });
+            let found = (0..q.levels.len())
+                .rev()
+                .find(|&l| q.levels[l].front().is_some_and(|e| self.is_expired(e, consumer_waiting)));
             let Some(level) = found else { return };
-            let q = self
-                .vh_mut(vhost)
-                .queues
-                .get_mut(qname)
-                .expect("checked above");
+            let q = self.vh_mut(vhost).queues.get_mut(qname).expect("checked above");
             let e = q.levels[level].pop_front().expect("head exists");
             q.ready_bytes -= e.content.body.len() as u64;
-            ev.push(Event::Expired {
-                vhost: vhost.to_string(),
-                queue: qname.to_string(),
-                message_id: e.id,
-            });
+            ev.push(Event::Expired { vhost: vhost.to_string(), queue: qname.to_string(), message_id: e.id });
             self.dead_letter(vhost, qname, e, DeathReason::Expired, ev);
         }
     }
@@ -2342,11 +1814,7 @@ impl Broker {
             let pick = self.pick_consumer(vhost, qname);
             self.expire_heads(vhost, qname, pick.is_some(), ev);
             let Some(i) = pick else { return };
-            let Some(q) = self
-                .vhosts
-                .get_mut(vhost)
-                .and_then(|v| v.queues.get_mut(qname))
-            else {
+            let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) else {
                 return;
             };
             let (ch, tag) = q.consumers[i].clone();
@@ -2372,27 +1840,13 @@ impl Broker {
                     queue: qname.to_string(),
                     message,
                 });
-                ev.push(Event::Acked {
-                    vhost: vhost.to_string(),
-                    queue: qname.to_string(),
-                    message_id: entry.id,
-                });
+                ev.push(Event::Acked { vhost: vhost.to_string(), queue: qname.to_string(), message_id: entry.id });
             } else {
                 c.unacked += 1;
                 chs.consumer_unacked += 1;
-                chs.unacked.insert(
-                    delivery_tag,
-                    Unacked {
-                        queue: qname.to_string(),
-                        entry,
-                        consumer_tag: Some(tag.clone()),
-                    },
-                );
-                if let Some(q) = self
-                    .vhosts
-                    .get_mut(vhost)
-                    .and_then(|v| v.queues.get_mut(qname))
-                {
+                chs.unacked
+                    .insert(delivery_tag, Unacked { queue: qname.to_string(), entry, consumer_tag: Some(tag.clone()) });
+                if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) {
                     q.unacked += 1;
                 }
                 ev.push(Event::Delivered {
@@ -2421,13 +1875,7 @@ impl Broker {
         }
     }
 
-    fn basic_get(
-        &mut self,
-        channel: ChannelId,
-        queue: String,
-        no_ack: bool,
-        ev: &mut Vec<Event>,
-    ) -> R<()> {
+    fn basic_get(&mut self, channel: ChannelId, queue: String, no_ack: bool, ev: &mut Vec<Event>) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Read, "queue", &queue)?;
         self.queue_exists(&vhost, &queue)?;
@@ -2452,41 +1900,17 @@ impl Broker {
         chs.next_tag += 1;
         let id = entry.id;
         if !no_ack {
-            chs.unacked.insert(
-                delivery_tag,
-                Unacked {
-                    queue: queue.clone(),
-                    entry,
-                    consumer_tag: None,
-                },
-            );
+            chs.unacked.insert(delivery_tag, Unacked { queue: queue.clone(), entry, consumer_tag: None });
         }
-        ev.push(Event::GetOk {
-            channel,
-            delivery_tag,
-            queue: queue.clone(),
-            message_count: remaining,
-            message,
-        });
+        ev.push(Event::GetOk { channel, delivery_tag, queue: queue.clone(), message_count: remaining, message });
         if no_ack {
             self.ledger.acked += 1;
-            ev.push(Event::Acked {
-                vhost,
-                queue,
-                message_id: id,
-            });
+            ev.push(Event::Acked { vhost, queue, message_id: id });
         }
         Ok(())
     }
 
-    fn settle(
-        &mut self,
-        channel: ChannelId,
-        tag: u64,
-        multiple: bool,
-        how: Settle,
-        ev: &mut Vec<Event>,
-    ) -> R<()> {
+    fn settle(&mut self, channel: ChannelId, tag: u64, multiple: bool, how: Settle, ev: &mut Vec<Event>) -> R<()> {
         let (vhost, _) = self.ctx(channel)?;
         let chs = self.chan_mut(channel)?;
         let tags: Vec<u64> = if multiple {
@@ -2499,9 +1923,7 @@ impl Broker {
             vec![tag]
         };
         if (!multiple || tag != 0) && !chs.unacked.contains_key(&tag) {
-            return Err(AmqpError::precondition(format!(
-                "unknown delivery tag {tag}"
-            )));
+            return Err(AmqpError::precondition(format!("unknown delivery tag {tag}")));
         }
         let mut taken = Vec::new();
         for t in tags {
@@ -2525,21 +1947,13 @@ impl Broker {
     /// Settles one unacknowledged delivery: acknowledges it, returns it to
     /// its queue, or dead-letters it.
     fn release(&mut self, vhost: &str, u: Unacked, how: Settle, ev: &mut Vec<Event>) {
-        if let Some(q) = self
-            .vhosts
-            .get_mut(vhost)
-            .and_then(|v| v.queues.get_mut(&u.queue))
-        {
+        if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
             q.unacked = q.unacked.saturating_sub(1);
         }
         let requeue = match how {
             Settle::Ack => {
                 self.ledger.acked += 1;
-                ev.push(Event::Acked {
-                    vhost: vhost.to_string(),
-                    queue: u.queue,
-                    message_id: u.entry.id,
-                });
+                ev.push(Event::Acked { vhost: vhost.to_string(), queue: u.queue, message_id: u.entry.id });
                 return;
             }
             Settle::Nack { requeue } => requeue,
@@ -2560,11 +1974,7 @@ impl Broker {
             self.dead_letter(vhost, &u.queue, u.entry, DeathReason::Rejected, ev);
             return;
         }
-        let q = self
-            .vh_mut(vhost)
-            .queues
-            .get_mut(&u.queue)
-            .expect("checked above");
+        let q = self.vh_mut(vhost).queues.get_mut(&u.queue).expect("checked above");
         let mut e = u.entry;
         e.redelivered = true;
         if q.queue_type == QueueType::Quorum {
@@ -2573,10 +1983,7 @@ impl Broker {
             if matches!(how, Settle::Reject { .. } | Settle::Lost) {
                 e.delivery_count += 1;
             }
-            if q.cfg
-                .delivery_limit
-                .is_some_and(|l| u64::from(e.delivery_count) > l)
-            {
+            if q.cfg.delivery_limit.is_some_and(|l| u64::from(e.delivery_count) > l) {
                 self.dead_letter(vhost, &u.queue, e, DeathReason::DeliveryLimit, ev);
                 return;
             }
@@ -2586,11 +1993,7 @@ impl Broker {
         }
         let id = e.id;
         q.insert_sorted(e);
-        ev.push(Event::Requeued {
-            vhost: vhost.to_string(),
-            queue: u.queue.clone(),
-            message_id: id,
-        });
+        ev.push(Event::Requeued { vhost: vhost.to_string(), queue: u.queue.clone(), message_id: id });
         self.dispatch(vhost, &u.queue, ev);
     }
 
@@ -2599,11 +2002,7 @@ impl Broker {
     // -----------------------------------------------------------------------
 
     fn close_channel(&mut self, channel: ChannelId, error: Option<AmqpError>, ev: &mut Vec<Event>) {
-        let Some(vhost) = self
-            .connections
-            .get(&channel.connection)
-            .map(|c| c.vhost.clone())
-        else {
+        let Some(vhost) = self.connections.get(&channel.connection).map(|c| c.vhost.clone()) else {
             return;
         };
         let tags: Vec<String> = match self.chan_mut(channel) {
@@ -2628,11 +2027,7 @@ impl Broker {
             c.channels.remove(&channel.channel);
         }
         for (tag, c) in &consumer_queues {
-            ev.push(Event::ConsumerCancelled {
-                channel,
-                consumer_tag: tag.clone(),
-                by_broker: false,
-            });
+            ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
             if let Some(q) = self.vh_mut(&vhost).queues.get_mut(&c.queue) {
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
                 if c.exclusive {
@@ -2658,36 +2053,20 @@ impl Broker {
         }
     }
 
-    fn close_connection(
-        &mut self,
-        connection: ConnectionId,
-        error: Option<AmqpError>,
-        ev: &mut Vec<Event>,
-    ) {
+    fn close_connection(&mut self, connection: ConnectionId, error: Option<AmqpError>, ev: &mut Vec<Event>) {
         let Some(c) = self.connections.get(&connection) else {
             return;
         };
         let vhost = c.vhost.clone();
         let channels: Vec<u16> = c.channels.keys().copied().collect();
         for n in channels {
-            self.close_channel(
-                ChannelId {
-                    connection,
-                    channel: n,
-                },
-                None,
-                ev,
-            );
+            self.close_channel(ChannelId { connection, channel: n }, None, ev);
         }
         // Publishes still held by an alarm never made it off the socket.
         self.connections.remove(&connection);
         if let Some(vh) = self.vhosts.get(&vhost) {
-            let exclusive: Vec<String> = vh
-                .queues
-                .values()
-                .filter(|q| q.owner == Some(connection))
-                .map(|q| q.name.clone())
-                .collect();
+            let exclusive: Vec<String> =
+                vh.queues.values().filter(|q| q.owner == Some(connection)).map(|q| q.name.clone()).collect();
             for q in exclusive {
                 self.delete_queue(&vhost, &q, ev);
             }
@@ -2696,59 +2075,56 @@ impl Broker {
     }
 
     fn tick_inner(&mut self, millis: u64, ev: &mut Vec<Event>) {
-        self.now += millis;
-        ev.push(Event::Ticked { now: self.now });
-        let all: Vec<(String, String)> = self
-            .vhosts
-            .iter()
-            .flat_map(|(v, vh)| vh.queues.keys().map(move |q| (v.clone(), q.clone())))
-            .collect();
+        let target = self.now + millis;
+        ev.push(Event::Ticked { now: target });
+        // Expirations fall due one at a time in time order (ties in the
+        // order the copies were made), as a real broker's timers fire, so
+        // dead-letter queues fill in the order a broker would fill them.
+        loop {
+            let mut next: Option<(u64, MessageId, String, String)> = None;
+            for (v, vh) in &self.vhosts {
+                for (qn, q) in &vh.queues {
+                    for e in q.levels.iter().filter_map(VecDeque::front) {
+                        if let Some(t) = e.expires_at
+                            && t <= target
+                            && next.as_ref().is_none_or(|n| (t, e.id) < (n.0, n.1))
+                        {
+                            next = Some((t, e.id, v.clone(), qn.clone()));
+                        }
+                    }
+                }
+            }
+            let Some((t, _, v, q)) = next else { break };
+            self.now = self.now.max(t);
+            self.expire_heads(&v, &q, false, ev);
+        }
+        self.now = target;
+        let all: Vec<(String, String)> =
+            self.vhosts.iter().flat_map(|(v, vh)| vh.queues.keys().map(move |q| (v.clone(), q.clone()))).collect();
         for (v, q) in all {
-            let Some(qs) = self.vhosts.get(&v).and_then(|vh| vh.queues.get(&q)) else {
-                continue;
-            };
-            let idle_expired = qs
-                .cfg
-                .expires
-                .is_some_and(|e| qs.consumers.is_empty() && self.now >= qs.last_used + e);
+            let Some(qs) = self.vhosts.get(&v).and_then(|vh| vh.queues.get(&q)) else { continue };
+            let idle_expired = qs.cfg.expires.is_some_and(|e| qs.consumers.is_empty() && self.now >= qs.last_used + e);
             if idle_expired {
                 // An expired queue's messages are not dead-lettered.
                 self.delete_queue(&v, &q, ev);
-                continue;
             }
-            self.expire_heads(&v, &q, false, ev);
-            self.dispatch(&v, &q, ev);
         }
     }
 
     fn restart_inner(&mut self, ev: &mut Vec<Event>) {
         let conns: Vec<ConnectionId> = self.connections.keys().copied().collect();
         for c in conns {
-            self.close_connection(
-                c,
-                Some(AmqpError::new(ReplyCode::NotAllowed, "broker restart")),
-                ev,
-            );
+            self.close_connection(c, Some(AmqpError::new(ReplyCode::NotAllowed, "broker restart")), ev);
         }
         let vhosts: Vec<String> = self.vhosts.keys().cloned().collect();
         for v in vhosts {
-            let transient: Vec<String> = self
-                .vh(&v)
-                .queues
-                .values()
-                .filter(|q| !q.durable)
-                .map(|q| q.name.clone())
-                .collect();
+            let transient: Vec<String> =
+                self.vh(&v).queues.values().filter(|q| !q.durable).map(|q| q.name.clone()).collect();
             for q in transient {
                 self.delete_queue(&v, &q, ev);
             }
-            let transient_x: Vec<String> = self
-                .vh(&v)
-                .exchanges
-                .values()
-                .filter(|x| !x.durable)
-                .map(|x| x.name.clone())
-                .collect();
+            let transient_x: Vec<String> =
+                self.vh(&v).exchanges.values().filter(|x| !x.durable).map(|x| x.name.clone()).collect();
             for x in transient_x {
                 self.delete_exchange(&v, &x, ev);
             }
@@ -2768,12 +2144,7 @@ impl Broker {
                         keep
                     });
                 }
-                q.ready_bytes = q
-                    .levels
-                    .iter()
-                    .flatten()
-                    .map(|e| e.content.body.len() as u64)
-                    .sum();
+                q.ready_bytes = q.levels.iter().flatten().map(|e| e.content.body.len() as u64).sum();
             }
             self.ledger.dropped += lost.len() as u64;
             for (q, id) in lost {
@@ -2810,10 +2181,7 @@ impl Broker {
             };
             for (id, c) in self.connections.iter_mut() {
                 c.blocked = true;
-                ev.push(Event::ConnectionBlocked {
-                    connection: *id,
-                    reason: reason.to_string(),
-                });
+                ev.push(Event::ConnectionBlocked { connection: *id, reason: reason.to_string() });
             }
         } else if !blocked && was_blocked {
             let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
@@ -2827,29 +2195,12 @@ impl Broker {
                 };
                 ev.push(Event::ConnectionUnblocked { connection: id });
                 for cmd in held {
-                    if let Command::BasicPublish {
-                        channel,
-                        exchange,
-                        routing_key,
-                        mandatory,
-                        properties,
-                        body,
-                    } = cmd
-                    {
+                    if let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd {
                         let Ok((vhost, _)) = self.ctx(channel) else {
                             continue;
                         };
                         if self.vh(&vhost).exchanges.contains_key(&exchange) {
-                            self.do_publish(
-                                channel,
-                                vhost,
-                                exchange,
-                                routing_key,
-                                mandatory,
-                                properties,
-                                body,
-                                ev,
-                            );
+                            self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
                         }
                     }
                 }
@@ -2870,12 +2221,7 @@ impl Broker {
     pub fn permissions(&self, user: &str) -> Vec<(String, [String; 3])> {
         self.users
             .get(user)
-            .map(|u| {
-                u.permissions
-                    .iter()
-                    .map(|(v, p)| (v.clone(), p.patterns.clone()))
-                    .collect()
-            })
+            .map(|u| u.permissions.iter().map(|(v, p)| (v.clone(), p.patterns.clone())).collect())
             .unwrap_or_default()
     }
 
@@ -2927,10 +2273,7 @@ impl Broker {
         let Some(vh) = self.vhosts.get(vhost) else {
             return Vec::new();
         };
-        vh.queues
-            .keys()
-            .filter_map(|q| self.queue(vhost, q))
-            .collect()
+        vh.queues.keys().filter_map(|q| self.queue(vhost, q)).collect()
     }
 
     /// One queue with its ready messages in delivery order and its consumers.
@@ -2942,11 +2285,7 @@ impl Broker {
             .iter()
             .enumerate()
             .filter_map(|(i, (ch, tag))| {
-                let chs = self
-                    .connections
-                    .get(&ch.connection)?
-                    .channels
-                    .get(&ch.channel)?;
+                let chs = self.connections.get(&ch.connection)?.channels.get(&ch.channel)?;
                 let c = chs.consumers.get(tag)?;
                 Some(ConsumerView {
                     channel: *ch,
@@ -2987,10 +2326,7 @@ impl Broker {
         for (cid, c) in &self.connections {
             for (n, ch) in &c.channels {
                 out.push(ChannelView {
-                    channel: ChannelId {
-                        connection: *cid,
-                        channel: *n,
-                    },
+                    channel: ChannelId { connection: *cid, channel: *n },
                     prefetch_count: ch.prefetch,
                     global_prefetch_count: ch.global_prefetch,
                     confirm: ch.confirm,
@@ -3023,24 +2359,14 @@ impl Broker {
                     bytes += e.content.body.len() as u64;
                     live += 1;
                     if !ids.insert(e.id) {
-                        return Err(format!(
-                            "message {} is in two places (queue {vname}/{})",
-                            e.id, q.name
-                        ));
+                        return Err(format!("message {} is in two places (queue {vname}/{})", e.id, q.name));
                     }
                 }
                 if bytes != q.ready_bytes {
-                    return Err(format!(
-                        "queue {} counts {} ready bytes but holds {bytes}",
-                        q.name, q.ready_bytes
-                    ));
+                    return Err(format!("queue {} counts {} ready bytes but holds {bytes}", q.name, q.ready_bytes));
                 }
                 for level in &q.levels {
-                    if level
-                        .iter()
-                        .zip(level.iter().skip(1))
-                        .any(|(a, b)| a.order >= b.order)
-                    {
+                    if level.iter().zip(level.iter().skip(1)).any(|(a, b)| a.order >= b.order) {
                         return Err(format!("queue {} is out of order", q.name));
                     }
                 }
@@ -3061,32 +2387,21 @@ impl Broker {
                 for (tag, c) in &ch.consumers {
                     let n = by_consumer.get(tag.as_str()).copied().unwrap_or(0);
                     if n != c.unacked {
-                        return Err(format!(
-                            "consumer {tag} counts {} unacked but holds {n}",
-                            c.unacked
-                        ));
+                        return Err(format!("consumer {tag} counts {} unacked but holds {n}", c.unacked));
                     }
                     if c.prefetch > 0 && n > u32::from(c.prefetch) {
-                        return Err(format!(
-                            "consumer {tag} holds {n} unacked over prefetch {}",
-                            c.prefetch
-                        ));
+                        return Err(format!("consumer {tag} holds {n} unacked over prefetch {}", c.prefetch));
                     }
                 }
                 let held: u32 = by_consumer.values().sum();
                 if ch.global_prefetch > 0 && held > u32::from(ch.global_prefetch) {
-                    return Err(format!(
-                        "channel holds {held} unacked over global prefetch {}",
-                        ch.global_prefetch
-                    ));
+                    return Err(format!("channel holds {held} unacked over global prefetch {}", ch.global_prefetch));
                 }
             }
         }
         let l = self.ledger;
         if l.created != live + l.acked + l.dead_lettered + l.dropped {
-            return Err(format!(
-                "ledger does not balance: {l:?} with {live} live copies"
-            ));
+            return Err(format!("ledger does not balance: {l:?} with {live} live copies"));
         }
         Ok(())
     }
@@ -3169,40 +2484,25 @@ fn write_death_headers(headers: &mut FieldTable, deaths: &[Death]) {
         t.insert("queue".into(), FieldValue::str(&d.queue));
         t.insert("time".into(), FieldValue::Timestamp(d.first_time / 1000));
         t.insert("exchange".into(), FieldValue::str(&d.exchange));
-        t.insert(
-            "routing-keys".into(),
-            FieldValue::FieldArray(d.routing_keys.iter().map(FieldValue::str).collect()),
-        );
+        t.insert("routing-keys".into(), FieldValue::FieldArray(d.routing_keys.iter().map(FieldValue::str).collect()));
         if let Some(exp) = &d.original_expiration {
             t.insert("original-expiration".into(), FieldValue::str(exp));
         }
         FieldValue::FieldTable(t)
     };
-    headers.insert(
-        "x-death".into(),
-        FieldValue::FieldArray(deaths.iter().map(table).collect()),
-    );
+    headers.insert("x-death".into(), FieldValue::FieldArray(deaths.iter().map(table).collect()));
     // The first death is the oldest one still recorded under its key; RabbitMQ
     // sets the x-first-death headers once and never changes them.
     if !headers.contains_key("x-first-death-queue")
         && let Some(d) = deaths.first()
     {
         headers.insert("x-first-death-queue".into(), FieldValue::str(&d.queue));
-        headers.insert(
-            "x-first-death-reason".into(),
-            FieldValue::str(d.reason.as_str()),
-        );
-        headers.insert(
-            "x-first-death-exchange".into(),
-            FieldValue::str(&d.exchange),
-        );
+        headers.insert("x-first-death-reason".into(), FieldValue::str(d.reason.as_str()));
+        headers.insert("x-first-death-exchange".into(), FieldValue::str(&d.exchange));
     }
     if let Some(d) = deaths.first() {
         headers.insert("x-last-death-queue".into(), FieldValue::str(&d.queue));
-        headers.insert(
-            "x-last-death-reason".into(),
-            FieldValue::str(d.reason.as_str()),
-        );
+        headers.insert("x-last-death-reason".into(), FieldValue::str(d.reason.as_str()));
         headers.insert("x-last-death-exchange".into(), FieldValue::str(&d.exchange));
     }
 }
@@ -3216,19 +2516,13 @@ fn is_cycle(deaths: &[Death], target: &str, reason: DeathReason) -> bool {
     let Some(pos) = deaths.iter().position(|d| d.queue == target) else {
         return false;
     };
-    !deaths[..=pos]
-        .iter()
-        .any(|d| d.reason == DeathReason::Rejected)
+    !deaths[..=pos].iter().any(|d| d.reason == DeathReason::Rejected)
 }
 
 fn validate_x_match(args: &FieldTable) -> R<()> {
     match args.get("x-match") {
         None => Ok(()),
-        Some(FieldValue::LongString(s))
-            if matches!(s.as_str(), "all" | "any" | "all-with-x" | "any-with-x") =>
-        {
-            Ok(())
-        }
+        Some(FieldValue::LongString(s)) if matches!(s.as_str(), "all" | "any" | "all-with-x" | "any-with-x") => Ok(()),
         Some(v) => Err(AmqpError::precondition(format!(
             "Invalid x-match field value {v:?}; expected all, any, all-with-x, or any-with-x"
         ))),
@@ -3238,10 +2532,7 @@ fn validate_x_match(args: &FieldTable) -> R<()> {
 /// The headers-exchange rule of RabbitMQ 4.x. Returns whether the binding
 /// matches and, for traces, each evaluated argument with its outcome.
 fn headers_match(args: &FieldTable, headers: Option<&FieldTable>) -> (bool, &'static str) {
-    let mode = args
-        .get("x-match")
-        .and_then(FieldValue::as_str)
-        .unwrap_or("all");
+    let mode = args.get("x-match").and_then(FieldValue::as_str).unwrap_or("all");
     let (any, with_x) = match mode {
         "any" => (true, false),
         "all-with-x" => (false, true),
@@ -3250,19 +2541,13 @@ fn headers_match(args: &FieldTable, headers: Option<&FieldTable>) -> (bool, &'st
     };
     let empty = FieldTable::new();
     let headers = headers.unwrap_or(&empty);
-    let mut evaluated = args
-        .iter()
-        .filter(|(k, _)| *k != "x-match" && (with_x || !k.starts_with("x-")));
+    let mut evaluated = args.iter().filter(|(k, _)| *k != "x-match" && (with_x || !k.starts_with("x-")));
     let check = |(k, v): (&String, &FieldValue)| match (v, headers.get(k)) {
         (FieldValue::Void, found) => found.is_some(),
         (_, None) => false,
         (v, Some(h)) => headers_value_matches(v, h),
     };
-    let matched = if any {
-        evaluated.any(check)
-    } else {
-        evaluated.all(check)
-    };
+    let matched = if any { evaluated.any(check) } else { evaluated.all(check) };
     (matched, if any { "any" } else { "all" })
 }
 
@@ -3283,68 +2568,42 @@ fn explain_binding(
             "binding key '{}' differs from routing key{} {}",
             b.routing_key,
             if keys.len() > 1 { "s" } else { "" },
-            keys.iter()
-                .map(|k| format!("'{k}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            keys.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
         ),
-        ExchangeKind::Topic => match keys
-            .iter()
-            .find_map(|k| topic::explain_topic(&b.routing_key, k).map(|w| (k, w)))
-        {
-            Some((k, words)) => {
-                let parts: Vec<String> = words
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "'{}' took [{}]",
-                            w.pattern,
-                            w.words
-                                .iter()
-                                .map(|s| format!("'{s}'"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    })
-                    .collect();
-                topic_words = Some(words);
-                format!(
-                    "pattern '{}' matches '{k}': {}",
+        ExchangeKind::Topic => {
+            match keys.iter().find_map(|k| topic::explain_topic(&b.routing_key, k).map(|w| (k, w))) {
+                Some((k, words)) => {
+                    let parts: Vec<String> = words
+                        .iter()
+                        .map(|w| {
+                            format!(
+                                "'{}' took [{}]",
+                                w.pattern,
+                                w.words.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+                            )
+                        })
+                        .collect();
+                    topic_words = Some(words);
+                    format!("pattern '{}' matches '{k}': {}", b.routing_key, parts.join("; "))
+                }
+                None => format!(
+                    "pattern '{}' does not match {}",
                     b.routing_key,
-                    parts.join("; ")
-                )
+                    keys.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ")
+                ),
             }
-            None => format!(
-                "pattern '{}' does not match {}",
-                b.routing_key,
-                keys.iter()
-                    .map(|k| format!("'{k}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
+        }
         ExchangeKind::Headers => {
             let (_, mode) = headers_match(&b.arguments, headers);
-            let x_match = b
-                .arguments
-                .get("x-match")
-                .and_then(FieldValue::as_str)
-                .unwrap_or("all");
+            let x_match = b.arguments.get("x-match").and_then(FieldValue::as_str).unwrap_or("all");
             if matched {
                 format!("x-match={x_match}: the headers satisfy {mode} of the binding's arguments")
             } else {
-                format!(
-                    "x-match={x_match}: the headers do not satisfy {mode} of the binding's arguments"
-                )
+                format!("x-match={x_match}: the headers do not satisfy {mode} of the binding's arguments")
             }
         }
     };
-    BindingTrace {
-        binding: b.clone(),
-        matched,
-        reason,
-        topic_words,
-    }
+    BindingTrace { binding: b.clone(), matched, reason, topic_words }
 }
 
 // ---------------------------------------------------------------------------
@@ -3354,11 +2613,8 @@ fn explain_binding(
 impl Broker {
     /// Opens a connection and one channel on it.
     pub fn connect(&mut self, user: &str, password: &str, vhost: &str) -> R<ChannelId> {
-        let ev = self.apply(Command::OpenConnection {
-            user: user.into(),
-            password: password.into(),
-            vhost: vhost.into(),
-        })?;
+        let ev =
+            self.apply(Command::OpenConnection { user: user.into(), password: password.into(), vhost: vhost.into() })?;
         let Some(Event::ConnectionOpened { connection, .. }) = ev.first() else {
             unreachable!("a successful open reports the connection first");
         };
@@ -3375,12 +2631,7 @@ impl Broker {
     }
 
     /// Declares a transient exchange with no arguments.
-    pub fn declare_exchange(
-        &mut self,
-        channel: ChannelId,
-        exchange: &str,
-        kind: ExchangeKind,
-    ) -> R<Vec<Event>> {
+    pub fn declare_exchange(&mut self, channel: ChannelId, exchange: &str, kind: ExchangeKind) -> R<Vec<Event>> {
         self.declare_exchange_with(channel, exchange, kind, FieldTable::new())
     }
 
@@ -3405,12 +2656,7 @@ impl Broker {
     }
 
     /// Declares a transient, non-exclusive queue with arguments.
-    pub fn declare_queue(
-        &mut self,
-        channel: ChannelId,
-        queue: &str,
-        arguments: FieldTable,
-    ) -> R<Vec<Event>> {
+    pub fn declare_queue(&mut self, channel: ChannelId, queue: &str, arguments: FieldTable) -> R<Vec<Event>> {
         self.apply(Command::QueueDeclare {
             channel,
             queue: queue.into(),
@@ -3423,13 +2669,7 @@ impl Broker {
     }
 
     /// Binds a queue to an exchange.
-    pub fn bind_queue(
-        &mut self,
-        channel: ChannelId,
-        queue: &str,
-        exchange: &str,
-        routing_key: &str,
-    ) -> R<Vec<Event>> {
+    pub fn bind_queue(&mut self, channel: ChannelId, queue: &str, exchange: &str, routing_key: &str) -> R<Vec<Event>> {
         self.bind_queue_with(channel, queue, exchange, routing_key, FieldTable::new())
     }
 
@@ -3469,21 +2709,8 @@ impl Broker {
     }
 
     /// Publishes a transient message with no properties.
-    pub fn publish(
-        &mut self,
-        channel: ChannelId,
-        exchange: &str,
-        routing_key: &str,
-        body: &str,
-    ) -> R<Vec<Event>> {
-        self.publish_with(
-            channel,
-            exchange,
-            routing_key,
-            BasicProperties::default(),
-            body,
-            false,
-        )
+    pub fn publish(&mut self, channel: ChannelId, exchange: &str, routing_key: &str, body: &str) -> R<Vec<Event>> {
+        self.publish_with(channel, exchange, routing_key, BasicProperties::default(), body, false)
     }
 
     /// Publishes with properties and the `mandatory` flag.
@@ -3508,21 +2735,11 @@ impl Broker {
 
     /// Sets the prefetch window for new consumers (or the channel, if `global`).
     pub fn qos(&mut self, channel: ChannelId, prefetch_count: u16, global: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicQos {
-            channel,
-            prefetch_count,
-            global,
-        })
+        self.apply(Command::BasicQos { channel, prefetch_count, global })
     }
 
     /// Starts a consumer.
-    pub fn consume(
-        &mut self,
-        channel: ChannelId,
-        queue: &str,
-        consumer_tag: &str,
-        no_ack: bool,
-    ) -> R<Vec<Event>> {
+    pub fn consume(&mut self, channel: ChannelId, queue: &str, consumer_tag: &str, no_ack: bool) -> R<Vec<Event>> {
         self.apply(Command::BasicConsume {
             channel,
             queue: queue.into(),
@@ -3535,58 +2752,27 @@ impl Broker {
 
     /// Cancels a consumer.
     pub fn cancel(&mut self, channel: ChannelId, consumer_tag: &str) -> R<Vec<Event>> {
-        self.apply(Command::BasicCancel {
-            channel,
-            consumer_tag: consumer_tag.into(),
-        })
+        self.apply(Command::BasicCancel { channel, consumer_tag: consumer_tag.into() })
     }
 
     /// Fetches one message with `basic.get`.
     pub fn get(&mut self, channel: ChannelId, queue: &str, no_ack: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicGet {
-            channel,
-            queue: queue.into(),
-            no_ack,
-        })
+        self.apply(Command::BasicGet { channel, queue: queue.into(), no_ack })
     }
 
     /// Acknowledges a delivery (and all before it, with `multiple`).
     pub fn ack(&mut self, channel: ChannelId, delivery_tag: u64, multiple: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicAck {
-            channel,
-            delivery_tag,
-            multiple,
-        })
+        self.apply(Command::BasicAck { channel, delivery_tag, multiple })
     }
 
     /// Negatively acknowledges deliveries.
-    pub fn nack(
-        &mut self,
-        channel: ChannelId,
-        delivery_tag: u64,
-        multiple: bool,
-        requeue: bool,
-    ) -> R<Vec<Event>> {
-        self.apply(Command::BasicNack {
-            channel,
-            delivery_tag,
-            multiple,
-            requeue,
-        })
+    pub fn nack(&mut self, channel: ChannelId, delivery_tag: u64, multiple: bool, requeue: bool) -> R<Vec<Event>> {
+        self.apply(Command::BasicNack { channel, delivery_tag, multiple, requeue })
     }
 
     /// Rejects one delivery.
-    pub fn reject(
-        &mut self,
-        channel: ChannelId,
-        delivery_tag: u64,
-        requeue: bool,
-    ) -> R<Vec<Event>> {
-        self.apply(Command::BasicReject {
-            channel,
-            delivery_tag,
-            requeue,
-        })
+    pub fn reject(&mut self, channel: ChannelId, delivery_tag: u64, requeue: bool) -> R<Vec<Event>> {
+        self.apply(Command::BasicReject { channel, delivery_tag, requeue })
     }
 
     /// Advances logical time.
@@ -3601,7 +2787,6 @@ impl Broker {
 
     /// Raises or clears a resource alarm.
     pub fn set_alarm(&mut self, alarm: Alarm, active: bool) -> Vec<Event> {
-        self.apply(Command::SetAlarm { alarm, active })
-            .unwrap_or_default()
+        self.apply(Command::SetAlarm { alarm, active }).unwrap_or_default()
     }
 }

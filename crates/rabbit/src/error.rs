@@ -62,10 +62,7 @@ impl ReplyCode {
     pub fn closes_connection(self) -> bool {
         matches!(
             self,
-            ReplyCode::CommandInvalid
-                | ReplyCode::ChannelError
-                | ReplyCode::NotAllowed
-                | ReplyCode::NotImplemented
+            ReplyCode::CommandInvalid | ReplyCode::ChannelError | ReplyCode::NotAllowed | ReplyCode::NotImplemented
         )
     }
 }
@@ -79,10 +76,7 @@ pub struct AmqpError {
 
 impl AmqpError {
     pub fn new(code: ReplyCode, text: impl Into<String>) -> Self {
-        AmqpError {
-            code,
-            text: text.into(),
-        }
+        AmqpError { code, text: text.into() }
     }
 
     /// The numeric reply code, e.g. 404.
@@ -103,13 +97,7 @@ impl AmqpError {
 
 impl fmt::Display for AmqpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} - {}",
-            self.code.code(),
-            self.code.name(),
-            self.text
-        )
+        write!(f, "{} {} - {}", self.code.code(), self.code.name(), self.text)
     }
 }
 

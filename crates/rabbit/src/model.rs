@@ -96,10 +96,7 @@ pub struct BasicProperties {
 impl BasicProperties {
     /// Properties of a persistent message (`delivery_mode` 2).
     pub fn persistent() -> Self {
-        BasicProperties {
-            delivery_mode: Some(2),
-            ..Default::default()
-        }
+        BasicProperties { delivery_mode: Some(2), ..Default::default() }
     }
 
     /// Sets the per-message TTL.
@@ -110,9 +107,7 @@ impl BasicProperties {
 
     /// Sets one header.
     pub fn with_header(mut self, key: impl Into<String>, value: crate::FieldValue) -> Self {
-        self.headers
-            .get_or_insert_with(Default::default)
-            .insert(key.into(), value);
+        self.headers.get_or_insert_with(Default::default).insert(key.into(), value);
         self
     }
 

@@ -16,11 +16,7 @@ pub const MAX_HASH_WILDCARDS: usize = 2;
 /// Splits a key into words the way RabbitMQ does: the empty key has no words,
 /// and every other key splits on each `.`, so `a..b` has an empty middle word.
 pub fn split_words(key: &str) -> Vec<&str> {
-    if key.is_empty() {
-        Vec::new()
-    } else {
-        key.split('.').collect()
-    }
+    if key.is_empty() { Vec::new() } else { key.split('.').collect() }
 }
 
 /// Checks a topic binding key. Only whole `#` words count towards the limit;
@@ -28,9 +24,7 @@ pub fn split_words(key: &str) -> Vec<&str> {
 pub fn validate_binding_key(key: &str) -> Result<(), String> {
     let hashes = split_words(key).iter().filter(|w| **w == "#").count();
     if hashes > MAX_HASH_WILDCARDS {
-        Err(format!(
-            "binding key '{key}' has {hashes} '#' wildcards; at most {MAX_HASH_WILDCARDS} are allowed"
-        ))
+        Err(format!("binding key '{key}' has {hashes} '#' wildcards; at most {MAX_HASH_WILDCARDS} are allowed"))
     } else {
         Ok(())
     }
@@ -103,11 +97,7 @@ pub fn explain_topic(binding_key: &str, routing_key: &str) -> Option<Vec<WordMat
     let words = split_words(routing_key);
     let mut out = Vec::with_capacity(pattern.len());
     let mut failed = FxHashSet::default();
-    if explain_from(&pattern, &words, &mut out, &mut failed) {
-        Some(out)
-    } else {
-        None
-    }
+    if explain_from(&pattern, &words, &mut out, &mut failed) { Some(out) } else { None }
 }
 
 /// Backtracking with a memo of dead ends, keyed by how much of each list is
@@ -138,10 +128,8 @@ fn explain_step(
     let Some((&first, rest)) = pattern.split_first() else {
         return words.is_empty();
     };
-    let take = |n: usize| WordMatch {
-        pattern: first.to_string(),
-        words: words[..n].iter().map(|w| w.to_string()).collect(),
-    };
+    let take =
+        |n: usize| WordMatch { pattern: first.to_string(), words: words[..n].iter().map(|w| w.to_string()).collect() };
     match first {
         "#" => {
             for n in 0..=words.len() {
@@ -192,20 +180,11 @@ enum Edge {
 
 impl<T> Node<T> {
     fn new(parent: Option<(usize, Edge)>) -> Self {
-        Node {
-            literal: FxHashMap::default(),
-            star: None,
-            hash: None,
-            values: Vec::new(),
-            parent,
-        }
+        Node { literal: FxHashMap::default(), star: None, hash: None, values: Vec::new(), parent }
     }
 
     fn is_empty(&self) -> bool {
-        self.literal.is_empty()
-            && self.star.is_none()
-            && self.hash.is_none()
-            && self.values.is_empty()
+        self.literal.is_empty() && self.star.is_none() && self.hash.is_none() && self.values.is_empty()
     }
 }
 
@@ -228,10 +207,7 @@ impl<T: PartialEq + Clone> Default for TopicTrie<T> {
 impl<T: PartialEq + Clone> TopicTrie<T> {
     /// An empty trie.
     pub fn new() -> Self {
-        TopicTrie {
-            nodes: vec![Node::new(None)],
-            free: Vec::new(),
-        }
+        TopicTrie { nodes: vec![Node::new(None)], free: Vec::new() }
     }
 
     fn alloc(&mut self, parent: (usize, Edge)) -> usize {
@@ -328,13 +304,7 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
         self.walk(0, &words, out, &mut seen);
     }
 
-    fn walk(
-        &self,
-        at: usize,
-        words: &[&str],
-        out: &mut Vec<T>,
-        seen: &mut FxHashSet<(usize, usize)>,
-    ) {
+    fn walk(&self, at: usize, words: &[&str], out: &mut Vec<T>, seen: &mut FxHashSet<(usize, usize)>) {
         let node = &self.nodes[at];
         if let Some(h) = node.hash {
             // `#` may swallow any number of words, including none. Each

@@ -133,29 +133,14 @@ mod tests {
 
     #[test]
     fn integers_of_different_widths_are_equal_but_floats_and_strings_are_not() {
-        assert!(headers_value_matches(
-            &FieldValue::ShortInt(1),
-            &FieldValue::LongLongInt(1)
-        ));
-        assert!(!headers_value_matches(
-            &FieldValue::LongInt(1),
-            &FieldValue::Double(1.0)
-        ));
-        assert!(!headers_value_matches(
-            &FieldValue::str("1"),
-            &FieldValue::LongInt(1)
-        ));
+        assert!(headers_value_matches(&FieldValue::ShortInt(1), &FieldValue::LongLongInt(1)));
+        assert!(!headers_value_matches(&FieldValue::LongInt(1), &FieldValue::Double(1.0)));
+        assert!(!headers_value_matches(&FieldValue::str("1"), &FieldValue::LongInt(1)));
     }
 
     #[test]
     fn message_timestamps_are_compared_in_milliseconds() {
-        assert!(headers_value_matches(
-            &FieldValue::LongLongInt(5000),
-            &FieldValue::Timestamp(5)
-        ));
-        assert!(!headers_value_matches(
-            &FieldValue::Timestamp(5),
-            &FieldValue::Timestamp(5)
-        ));
+        assert!(headers_value_matches(&FieldValue::LongLongInt(5000), &FieldValue::Timestamp(5)));
+        assert!(!headers_value_matches(&FieldValue::Timestamp(5), &FieldValue::Timestamp(5)));
     }
 }

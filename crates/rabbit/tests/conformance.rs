@@ -8,10 +8,7 @@ use brokerlab_rabbit::*;
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/conformance/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../../../shared/conformance/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {path}: {e}"))
 }
@@ -45,29 +42,16 @@ fn topic_vectors_match_on_the_trie_and_the_reference_matcher() {
     for case in cases {
         let id = s(&case["id"]);
         let set = &sets[case["binding_set"].as_str().expect("set name")]["bindings"];
-        let removed: Vec<u64> = case["removed_binding_indexes"]
-            .as_array()
-            .expect("removed")
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect();
+        let removed: Vec<u64> =
+            case["removed_binding_indexes"].as_array().expect("removed").iter().map(|v| v.as_u64().unwrap()).collect();
         let mut trie = TopicTrie::new();
         let bindings = set.as_array().expect("bindings");
         for b in bindings {
-            trie.insert(
-                b["binding_key"].as_str().unwrap(),
-                b["index"].as_u64().unwrap(),
-            );
+            trie.insert(b["binding_key"].as_str().unwrap(), b["index"].as_u64().unwrap());
         }
         for idx in &removed {
-            let b = bindings
-                .iter()
-                .find(|b| b["index"].as_u64() == Some(*idx))
-                .expect("removed index exists");
-            assert!(
-                trie.remove(b["binding_key"].as_str().unwrap(), idx),
-                "{id}: removing binding {idx}"
-            );
+            let b = bindings.iter().find(|b| b["index"].as_u64() == Some(*idx)).expect("removed index exists");
+            assert!(trie.remove(b["binding_key"].as_str().unwrap(), idx), "{id}: removing binding {idx}");
         }
         let rk = case["routing_key"].as_str().unwrap();
         let mut got: Vec<String> = Vec::new();
@@ -76,12 +60,7 @@ fn topic_vectors_match_on_the_trie_and_the_reference_matcher() {
             trie.matches_into(rk, &mut hits);
             got = hits
                 .iter()
-                .map(|i| {
-                    s(&bindings
-                        .iter()
-                        .find(|b| b["index"].as_u64() == Some(*i))
-                        .unwrap()["destination"])
-                })
+                .map(|i| s(&bindings.iter().find(|b| b["index"].as_u64() == Some(*i)).unwrap()["destination"]))
                 .collect();
             got.sort();
             got.dedup();
@@ -94,10 +73,7 @@ fn topic_vectors_match_on_the_trie_and_the_reference_matcher() {
                 .collect();
             reference.sort();
             reference.dedup();
-            assert_eq!(
-                reference, got,
-                "{id}: reference matcher disagrees with the trie"
-            );
+            assert_eq!(reference, got, "{id}: reference matcher disagrees with the trie");
         }
         assert_eq!(got, sorted(&case["expected_destinations"]), "{id}");
     }
@@ -110,15 +86,10 @@ fn topic_vectors_route_through_the_broker() {
     let mut checked = 0;
     for case in doc["cases"].as_array().unwrap() {
         let id = s(&case["id"]);
-        let bindings = sets[case["binding_set"].as_str().unwrap()]["bindings"]
-            .as_array()
-            .unwrap();
+        let bindings = sets[case["binding_set"].as_str().unwrap()]["bindings"].as_array().unwrap();
         // Sets holding keys that 4.x refuses (three or more '#') only exist in
         // brokers upgraded from older versions; the trie test covers them.
-        if bindings
-            .iter()
-            .any(|b| validate_binding_key(b["binding_key"].as_str().unwrap()).is_err())
-        {
+        if bindings.iter().any(|b| validate_binding_key(b["binding_key"].as_str().unwrap()).is_err()) {
             continue;
         }
         let (mut b, ch) = guest();
@@ -141,8 +112,7 @@ fn topic_vectors_route_through_the_broker() {
                 .unwrap();
             } else {
                 b.declare_queue(ch, &dest, FieldTable::new()).unwrap();
-                b.bind_queue_with(ch, &dest, "t", bd["binding_key"].as_str().unwrap(), args)
-                    .unwrap();
+                b.bind_queue_with(ch, &dest, "t", bd["binding_key"].as_str().unwrap(), args).unwrap();
             }
         }
         for idx in case["removed_binding_indexes"].as_array().unwrap() {
@@ -161,29 +131,19 @@ fn topic_vectors_route_through_the_broker() {
             .unwrap();
         }
         if case["exchange_deleted"].as_bool().unwrap() {
-            b.apply(Command::ExchangeDelete {
-                channel: ch,
-                exchange: "t".into(),
-                if_unused: false,
-            })
-            .unwrap();
+            b.apply(Command::ExchangeDelete { channel: ch, exchange: "t".into(), if_unused: false }).unwrap();
         }
         let rk = case["routing_key"].as_str().unwrap();
         let got = b.route("/", "t", rk, None);
-        let want: Vec<String> = sorted(&case["expected_destinations"])
-            .into_iter()
-            .filter(|d| !is_exchange_destination(d))
-            .collect();
+        let want: Vec<String> =
+            sorted(&case["expected_destinations"]).into_iter().filter(|d| !is_exchange_destination(d)).collect();
         assert_eq!(got, want, "{id}");
         // The trace must agree with the routing result.
         let trace = b.explain_route("/", "t", rk, None);
         assert_eq!(trace.queues, want, "{id}: trace");
         checked += 1;
     }
-    assert!(
-        checked >= 30,
-        "only {checked} topic cases went through the broker"
-    );
+    assert!(checked >= 30, "only {checked} topic cases went through the broker");
 }
 
 #[test]
@@ -214,11 +174,7 @@ fn binding_key_validation_vectors() {
 /// Continues the validation vectors on a new channel after one refusal.
 fn validation_rest(mut b: Broker, mut ch: ChannelId, doc: &Value, after: &str) {
     let cases = doc["binding_validation_cases"]["cases"].as_array().unwrap();
-    let start = cases
-        .iter()
-        .position(|c| c["binding_key"] == after)
-        .unwrap()
-        + 1;
+    let start = cases.iter().position(|c| c["binding_key"] == after).unwrap() + 1;
     for case in &cases[start..] {
         let key = case["binding_key"].as_str().unwrap();
         let ok = case["expected"].as_str().unwrap() == "ok";
@@ -263,17 +219,13 @@ fn headers_exchange_vectors() {
         for bd in case["bindings"].as_array().unwrap() {
             let dest = s(&bd["destination"]);
             b.declare_queue(ch, &dest, FieldTable::new()).unwrap();
-            b.bind_queue_with(ch, &dest, "h", "", table(&bd["args"]).unwrap())
-                .unwrap();
+            b.bind_queue_with(ch, &dest, "h", "", table(&bd["args"]).unwrap()).unwrap();
         }
         let headers = table(&case["message"]["headers"]);
         let mut want = sorted(&case["expected_destinations"]);
         want.dedup();
         assert_eq!(b.route("/", "h", "ignored", headers.as_ref()), want, "{id}");
-        let props = BasicProperties {
-            headers,
-            ..Default::default()
-        };
+        let props = BasicProperties { headers, ..Default::default() };
         let ev = b.publish_with(ch, "h", "", props, "m", false).unwrap();
         let reached = ev
             .iter()
@@ -305,14 +257,12 @@ fn direct_fanout_and_default_exchange_vectors() {
         let (mut b, ch) = guest();
         let exchange = s(&case["exchange"]);
         for q in case["declared_queues"].as_array().into_iter().flatten() {
-            b.declare_queue(ch, q.as_str().unwrap(), FieldTable::new())
-                .unwrap();
+            b.declare_queue(ch, q.as_str().unwrap(), FieldTable::new()).unwrap();
         }
         for bd in case["bindings"].as_array().into_iter().flatten() {
             let dest = s(&bd["destination"]);
             b.declare_queue(ch, &dest, FieldTable::new()).unwrap();
-            b.bind_queue(ch, &dest, &exchange, bd["binding_key"].as_str().unwrap())
-                .unwrap();
+            b.bind_queue(ch, &dest, &exchange, bd["binding_key"].as_str().unwrap()).unwrap();
         }
         if let Some(expected) = case.get("expected_binding_list") {
             let listed = b.bindings("/");
@@ -329,20 +279,8 @@ fn direct_fanout_and_default_exchange_vectors() {
         }
         let publish = &case["publish"];
         let headers = table(&publish["headers"]);
-        let props = BasicProperties {
-            headers,
-            ..Default::default()
-        };
-        let ev = b
-            .publish_with(
-                ch,
-                &exchange,
-                publish["routing_key"].as_str().unwrap(),
-                props,
-                "m",
-                false,
-            )
-            .unwrap();
+        let props = BasicProperties { headers, ..Default::default() };
+        let ev = b.publish_with(ch, &exchange, publish["routing_key"].as_str().unwrap(), props, "m", false).unwrap();
         let reached = ev
             .iter()
             .find_map(|e| match e {
@@ -366,22 +304,11 @@ fn the_default_exchange_cannot_be_bound_declared_or_deleted() {
     let (mut b, ch) = guest();
     b.declare_queue(ch, "q", FieldTable::new()).unwrap();
     let err = b.bind_queue(ch, "q", "", "q").unwrap_err();
-    assert_eq!(
-        (err.code, err.reply_code()),
-        (ReplyCode::AccessRefused, 403)
-    );
+    assert_eq!((err.code, err.reply_code()), (ReplyCode::AccessRefused, 403));
     let ch = b.open_channel(ch.connection).unwrap();
-    let err = b
-        .apply(Command::ExchangeDelete {
-            channel: ch,
-            exchange: String::new(),
-            if_unused: false,
-        })
-        .unwrap_err();
+    let err = b.apply(Command::ExchangeDelete { channel: ch, exchange: String::new(), if_unused: false }).unwrap_err();
     assert_eq!(err.code, ReplyCode::AccessRefused);
     let ch = b.open_channel(ch.connection).unwrap();
-    let err = b
-        .declare_exchange(ch, "amq.custom", ExchangeKind::Direct)
-        .unwrap_err();
+    let err = b.declare_exchange(ch, "amq.custom", ExchangeKind::Direct).unwrap_err();
     assert_eq!(err.code, ReplyCode::AccessRefused);
 }

@@ -12,10 +12,7 @@ fn setup() -> (Broker, ChannelId) {
 }
 
 fn args(pairs: &[(&str, FieldValue)]) -> FieldTable {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 fn int(v: i64) -> FieldValue {
@@ -23,20 +20,13 @@ fn int(v: i64) -> FieldValue {
 }
 
 fn bodies(b: &Broker, q: &str) -> Vec<String> {
-    b.queue("/", q)
-        .unwrap()
-        .messages
-        .into_iter()
-        .map(|m| m.body)
-        .collect()
+    b.queue("/", q).unwrap().messages.into_iter().map(|m| m.body).collect()
 }
 
 fn tags(ev: &[Event]) -> Vec<u64> {
     ev.iter()
         .filter_map(|e| match e {
-            Event::Delivered { delivery_tag, .. } | Event::GetOk { delivery_tag, .. } => {
-                Some(*delivery_tag)
-            }
+            Event::Delivered { delivery_tag, .. } | Event::GetOk { delivery_tag, .. } => Some(*delivery_tag),
             _ => None,
         })
         .collect()
@@ -45,11 +35,7 @@ fn tags(ev: &[Event]) -> Vec<u64> {
 fn delivered_bodies(ev: &[Event]) -> Vec<(String, String)> {
     ev.iter()
         .filter_map(|e| match e {
-            Event::Delivered {
-                consumer_tag,
-                message,
-                ..
-            } => Some((consumer_tag.clone(), message.body.clone())),
+            Event::Delivered { consumer_tag, message, .. } => Some((consumer_tag.clone(), message.body.clone())),
             _ => None,
         })
         .collect()
@@ -84,18 +70,11 @@ fn unroutable_messages_go_to_the_alternate_exchange() {
     b.declare_exchange(ch, "ae", ExchangeKind::Fanout).unwrap();
     b.declare_queue(ch, "unrouted", FieldTable::new()).unwrap();
     b.bind_queue(ch, "unrouted", "ae", "").unwrap();
-    b.declare_exchange_with(
-        ch,
-        "x",
-        ExchangeKind::Direct,
-        args(&[("alternate-exchange", FieldValue::str("ae"))]),
-    )
-    .unwrap();
+    b.declare_exchange_with(ch, "x", ExchangeKind::Direct, args(&[("alternate-exchange", FieldValue::str("ae"))]))
+        .unwrap();
     let ev = b.publish(ch, "x", "nobody", "m").unwrap();
     assert_eq!(bodies(&b, "unrouted"), vec!["m"]);
-    let Some(Event::Published { trace: Some(t), .. }) = ev.first() else {
-        panic!("no trace: {ev:?}")
-    };
+    let Some(Event::Published { trace: Some(t), .. }) = ev.first() else { panic!("no trace: {ev:?}") };
     assert_eq!(t.exchanges[0].alternate_exchange.as_deref(), Some("ae"));
     assert!(t.exchanges[1].via_alternate);
 }
@@ -104,24 +83,10 @@ fn unroutable_messages_go_to_the_alternate_exchange() {
 fn mandatory_unroutable_publish_is_returned() {
     let (mut b, ch) = setup();
     b.declare_exchange(ch, "x", ExchangeKind::Direct).unwrap();
-    let ev = b
-        .publish_with(ch, "x", "k", BasicProperties::default(), "m", true)
-        .unwrap();
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        Event::Returned {
-            reply_code: 312,
-            ..
-        }
-    )));
+    let ev = b.publish_with(ch, "x", "k", BasicProperties::default(), "m", true).unwrap();
+    assert!(ev.iter().any(|e| matches!(e, Event::Returned { reply_code: 312, .. })));
     let ev = b.publish(ch, "x", "k", "m").unwrap();
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        Event::Dropped {
-            reason: DropReason::Unroutable,
-            ..
-        }
-    )));
+    assert!(ev.iter().any(|e| matches!(e, Event::Dropped { reason: DropReason::Unroutable, .. })));
 }
 
 #[test]
@@ -152,10 +117,7 @@ fn topic_trace_says_which_words_each_wildcard_took() {
     let t = b.explain_route("/", "t", "logs.eu.db.error", None);
     let bt = &t.exchanges[0].bindings;
     assert!(bt[0].matched);
-    assert_eq!(
-        bt[0].topic_words.as_ref().unwrap()[1].words,
-        vec!["eu", "db"]
-    );
+    assert_eq!(bt[0].topic_words.as_ref().unwrap()[1].words, vec!["eu", "db"]);
     assert!(!bt[1].matched);
     assert_eq!(t.queues, vec!["q"]);
 }
@@ -185,10 +147,7 @@ fn auto_delete_exchange_goes_with_its_last_binding() {
             arguments: FieldTable::new(),
         })
         .unwrap();
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::ExchangeDeleted { exchange, .. } if exchange == "ad"))
-    );
+    assert!(ev.iter().any(|e| matches!(e, Event::ExchangeDeleted { exchange, .. } if exchange == "ad")));
 }
 
 #[test]
@@ -207,14 +166,7 @@ fn drop_head_dead_letters_the_oldest_in_order() {
 #[test]
 fn reject_publish_dlx_keeps_the_first_and_dead_letters_the_rest() {
     let (mut b, ch) = setup();
-    dlx_pair(
-        &mut b,
-        ch,
-        &[
-            ("x-max-length", int(1)),
-            ("x-overflow", FieldValue::str("reject-publish-dlx")),
-        ],
-    );
+    dlx_pair(&mut b, ch, &[("x-max-length", int(1)), ("x-overflow", FieldValue::str("reject-publish-dlx"))]);
     b.apply(Command::ConfirmSelect { channel: ch }).unwrap();
     let mut acks = Vec::new();
     for m in ["m1", "m2", "m3"] {
@@ -235,10 +187,7 @@ fn max_length_bytes_counts_only_bodies() {
     b.declare_queue(
         ch,
         "q",
-        args(&[
-            ("x-max-length-bytes", int(5)),
-            ("x-overflow", FieldValue::str("reject-publish")),
-        ]),
+        args(&[("x-max-length-bytes", int(5)), ("x-overflow", FieldValue::str("reject-publish"))]),
     )
     .unwrap();
     for m in ["abc", "de", "f"] {
@@ -252,15 +201,7 @@ fn the_lower_of_queue_and_message_ttl_wins_and_expiry_happens_at_the_head() {
     let (mut b, ch) = setup();
     dlx_pair(&mut b, ch, &[("x-message-ttl", int(100))]);
     b.publish(ch, "", "q", "long").unwrap();
-    b.publish_with(
-        ch,
-        "",
-        "q",
-        BasicProperties::default().with_expiration(10),
-        "short",
-        false,
-    )
-    .unwrap();
+    b.publish_with(ch, "", "q", BasicProperties::default().with_expiration(10), "short", false).unwrap();
     b.tick(50);
     // "short" expired at 10 ms but waits behind "long", as in RabbitMQ.
     assert_eq!(bodies(&b, "q"), vec!["long", "short"]);
@@ -281,10 +222,7 @@ fn ttl_zero_expires_unless_a_consumer_is_waiting() {
     assert_eq!(bodies(&b, "dlq"), vec!["gone"]);
     b.consume(ch, "q", "c", false).unwrap();
     let ev = b.publish(ch, "", "q", "taken").unwrap();
-    assert_eq!(
-        delivered_bodies(&ev),
-        vec![("c".to_string(), "taken".to_string())]
-    );
+    assert_eq!(delivered_bodies(&ev), vec![("c".to_string(), "taken".to_string())]);
 }
 
 #[test]
@@ -309,20 +247,13 @@ fn nack_without_requeue_dead_letters_once() {
     let dl = b.queue("/", "dlq").unwrap().messages;
     assert_eq!(dl.len(), 1);
     let h = dl[0].properties.headers.clone().unwrap();
-    let FieldValue::FieldArray(deaths) = &h["x-death"] else {
-        panic!()
-    };
-    let FieldValue::FieldTable(d) = &deaths[0] else {
-        panic!()
-    };
+    let FieldValue::FieldArray(deaths) = &h["x-death"] else { panic!() };
+    let FieldValue::FieldTable(d) = &deaths[0] else { panic!() };
     assert_eq!(d["reason"], FieldValue::str("rejected"));
     assert_eq!(d["queue"], FieldValue::str("q"));
     assert_eq!(d["count"], FieldValue::LongLongInt(1));
     assert_eq!(d["exchange"], FieldValue::str(""));
-    assert_eq!(
-        d["routing-keys"],
-        FieldValue::FieldArray(vec![FieldValue::str("q")])
-    );
+    assert_eq!(d["routing-keys"], FieldValue::FieldArray(vec![FieldValue::str("q")]));
     assert_eq!(h["x-first-death-reason"], FieldValue::str("rejected"));
     assert_eq!(h["x-last-death-queue"], FieldValue::str("q"));
     assert_eq!(dl[0].exchange, "dlx");
@@ -356,18 +287,10 @@ fn x_death_groups_by_queue_and_reason_newest_first() {
     b.reject(ch, t[0], false).unwrap();
     b.tick(10); // expires from q2 again, into q3
     let m = &b.queue("/", "q3").unwrap().messages[0];
-    let got: Vec<(&str, DeathReason, u64)> = m
-        .deaths
-        .iter()
-        .map(|d| (d.queue.as_str(), d.reason, d.count))
-        .collect();
+    let got: Vec<(&str, DeathReason, u64)> = m.deaths.iter().map(|d| (d.queue.as_str(), d.reason, d.count)).collect();
     assert_eq!(
         got,
-        vec![
-            ("q2", DeathReason::Expired, 2),
-            ("q1", DeathReason::Rejected, 2),
-            ("q3", DeathReason::Expired, 1)
-        ]
+        vec![("q2", DeathReason::Expired, 2), ("q1", DeathReason::Rejected, 2), ("q3", DeathReason::Expired, 1)]
     );
     let h = m.properties.headers.clone().unwrap();
     assert_eq!(h["x-first-death-queue"], FieldValue::str("q1"));
@@ -389,23 +312,18 @@ fn a_dead_letter_cycle_without_rejection_is_dropped() {
     let ev = b.tick(5);
     // First expiry: q is not yet in the history when the check runs? It is:
     // the new death is recorded first, so the copy back into q is a cycle.
-    assert!(ev.iter().any(|e| matches!(
-        e,
-        Event::Dropped {
-            reason: DropReason::DeadLetterCycle(DeathReason::Expired),
-            ..
-        }
-    )));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Dropped { reason: DropReason::DeadLetterCycle(DeathReason::Expired), .. }))
+    );
     assert!(bodies(&b, "q").is_empty());
 }
 
 #[test]
 fn a_dead_letter_cycle_with_a_rejection_goes_round_again() {
     let (mut b, ch) = setup();
-    let a = args(&[
-        ("x-dead-letter-exchange", FieldValue::str("")),
-        ("x-dead-letter-routing-key", FieldValue::str("q")),
-    ]);
+    let a =
+        args(&[("x-dead-letter-exchange", FieldValue::str("")), ("x-dead-letter-routing-key", FieldValue::str("q"))]);
     b.declare_queue(ch, "q", a).unwrap();
     b.publish(ch, "", "q", "m").unwrap();
     let t = tags(&b.get(ch, "q", false).unwrap());
@@ -447,31 +365,16 @@ fn quorum_delivery_limit_dead_letters_with_delivery_limit() {
 #[test]
 fn quorum_queues_must_be_durable() {
     let (mut b, ch) = setup();
-    let err = b
-        .declare_queue(
-            ch,
-            "qq",
-            args(&[("x-queue-type", FieldValue::str("quorum"))]),
-        )
-        .unwrap_err();
+    let err = b.declare_queue(ch, "qq", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap_err();
     assert_eq!(err.code, ReplyCode::PreconditionFailed);
 }
 
 #[test]
 fn priority_queues_deliver_higher_priorities_first() {
     let (mut b, ch) = setup();
-    b.declare_queue(ch, "q", args(&[("x-max-priority", int(5))]))
-        .unwrap();
+    b.declare_queue(ch, "q", args(&[("x-max-priority", int(5))])).unwrap();
     for (p, m) in [(1, "low"), (9, "capped"), (3, "mid"), (1, "low2")] {
-        b.publish_with(
-            ch,
-            "",
-            "q",
-            BasicProperties::default().with_priority(p),
-            m,
-            false,
-        )
-        .unwrap();
+        b.publish_with(ch, "", "q", BasicProperties::default().with_priority(p), m, false).unwrap();
     }
     assert_eq!(bodies(&b, "q"), vec!["capped", "mid", "low", "low2"]);
 }
@@ -487,10 +390,7 @@ fn prefetch_limits_each_consumer_and_round_robin_alternates() {
     for m in ["1", "2", "3"] {
         got.extend(delivered_bodies(&b.publish(ch, "", "q", m).unwrap()));
     }
-    assert_eq!(
-        got,
-        vec![("a".into(), "1".into()), ("b".into(), "2".into())]
-    );
+    assert_eq!(got, vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
     assert_eq!(bodies(&b, "q"), vec!["3"]);
     let ev = b.ack(ch, 1, false).unwrap();
     assert_eq!(delivered_bodies(&ev), vec![("a".into(), "3".into())]);
@@ -522,10 +422,7 @@ fn ack_multiple_settles_everything_up_to_the_tag() {
     assert_eq!(b.queue("/", "q").unwrap().unacked, 1);
     let err = b.ack(ch, 2, false).unwrap_err();
     assert_eq!(err.code, ReplyCode::PreconditionFailed);
-    assert_eq!(
-        err.to_string(),
-        "406 PRECONDITION_FAILED - unknown delivery tag 2"
-    );
+    assert_eq!(err.to_string(), "406 PRECONDITION_FAILED - unknown delivery tag 2");
 }
 
 #[test]
@@ -540,10 +437,7 @@ fn a_requeued_message_returns_to_its_place_marked_redelivered() {
     b.reject(ch, t2, true).unwrap();
     b.nack(ch, t1, false, true).unwrap();
     let msgs = b.queue("/", "q").unwrap().messages;
-    let order: Vec<(&str, bool)> = msgs
-        .iter()
-        .map(|m| (m.body.as_str(), m.redelivered))
-        .collect();
+    let order: Vec<(&str, bool)> = msgs.iter().map(|m| (m.body.as_str(), m.redelivered)).collect();
     assert_eq!(order, vec![("1", true), ("2", true), ("3", false)]);
 }
 
@@ -565,10 +459,7 @@ fn a_crashed_consumers_unacked_messages_return_to_the_queue() {
     b.consume(other, "q", "c", false).unwrap();
     b.publish(ch, "", "q", "m").unwrap();
     assert!(bodies(&b, "q").is_empty());
-    b.apply(Command::CloseConnection {
-        connection: other.connection,
-    })
-    .unwrap();
+    b.apply(Command::CloseConnection { connection: other.connection }).unwrap();
     let m = &b.queue("/", "q").unwrap().messages[0];
     assert!(m.redelivered);
     assert!(b.check_invariants().is_ok());
@@ -606,24 +497,18 @@ fn exclusive_consumers_lock_out_others() {
 #[test]
 fn single_active_consumer_hands_over_on_cancel() {
     let (mut b, ch) = setup();
-    b.declare_queue(
-        ch,
-        "q",
-        args(&[("x-single-active-consumer", FieldValue::Boolean(true))]),
-    )
-    .unwrap();
+    b.declare_queue(ch, "q", args(&[("x-single-active-consumer", FieldValue::Boolean(true))])).unwrap();
     b.consume(ch, "q", "a", false).unwrap();
     b.consume(ch, "q", "b", false).unwrap();
     let mut got = Vec::new();
     for m in ["1", "2"] {
         got.extend(delivered_bodies(&b.publish(ch, "", "q", m).unwrap()));
     }
-    assert_eq!(
-        got,
-        vec![("a".into(), "1".into()), ("a".into(), "2".into())]
-    );
+    assert_eq!(got, vec![("a".into(), "1".into()), ("a".into(), "2".into())]);
     let ev = b.cancel(ch, "a").unwrap();
-    assert!(ev.iter().any(|e| matches!(e, Event::SingleActiveConsumerChanged { consumer_tag: Some(t), .. } if t == "b")));
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::SingleActiveConsumerChanged { consumer_tag: Some(t), .. } if t == "b"))
+    );
     let ev = b.publish(ch, "", "q", "3").unwrap();
     assert_eq!(delivered_bodies(&ev), vec![("b".into(), "3".into())]);
 }
@@ -647,10 +532,7 @@ fn higher_priority_consumers_are_served_first() {
     for m in ["1", "2"] {
         got.extend(delivered_bodies(&b.publish(ch, "", "q", m).unwrap()));
     }
-    assert_eq!(
-        got,
-        vec![("high".into(), "1".into()), ("low".into(), "2".into())]
-    );
+    assert_eq!(got, vec![("high".into(), "1".into()), ("low".into(), "2".into())]);
 }
 
 #[test]
@@ -667,25 +549,9 @@ fn restart_keeps_durable_queues_and_persistent_messages_only() {
     })
     .unwrap();
     b.declare_queue(ch, "transient", FieldTable::new()).unwrap();
-    b.publish_with(
-        ch,
-        "",
-        "durable",
-        BasicProperties::persistent(),
-        "kept",
-        false,
-    )
-    .unwrap();
+    b.publish_with(ch, "", "durable", BasicProperties::persistent(), "kept", false).unwrap();
     b.publish(ch, "", "durable", "lost").unwrap();
-    b.publish_with(
-        ch,
-        "",
-        "transient",
-        BasicProperties::persistent(),
-        "lost too",
-        false,
-    )
-    .unwrap();
+    b.publish_with(ch, "", "transient", BasicProperties::persistent(), "lost too", false).unwrap();
     b.restart();
     assert!(b.queue("/", "transient").is_none());
     assert_eq!(bodies(&b, "durable"), vec!["kept"]);
@@ -699,10 +565,7 @@ fn alarms_hold_publishes_until_cleared() {
     let (mut b, ch) = setup();
     b.declare_queue(ch, "q", FieldTable::new()).unwrap();
     let ev = b.set_alarm(Alarm::Memory, true);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::ConnectionBlocked { .. }))
-    );
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { .. })));
     let ev = b.publish(ch, "", "q", "m").unwrap();
     assert!(matches!(ev[0], Event::PublishHeld { .. }));
     assert!(bodies(&b, "q").is_empty());
@@ -710,10 +573,7 @@ fn alarms_hold_publishes_until_cleared() {
     b.set_alarm(Alarm::Memory, false);
     assert!(bodies(&b, "q").is_empty());
     let ev = b.set_alarm(Alarm::Disk, false);
-    assert!(
-        ev.iter()
-            .any(|e| matches!(e, Event::ConnectionUnblocked { .. }))
-    );
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionUnblocked { .. })));
     assert_eq!(bodies(&b, "q"), vec!["m"]);
 }
 
@@ -721,11 +581,7 @@ fn alarms_hold_publishes_until_cleared() {
 fn permissions_are_enforced_per_operation() {
     let mut b = Broker::new(3);
     b.apply(Command::AddVhost { name: "v".into() }).unwrap();
-    b.apply(Command::AddUser {
-        name: "ann".into(),
-        password: "pw".into(),
-    })
-    .unwrap();
+    b.apply(Command::AddUser { name: "ann".into(), password: "pw".into() }).unwrap();
     let err = b.connect("ann", "pw", "v").unwrap_err();
     assert_eq!(err.code, ReplyCode::NotAllowed);
     b.apply(Command::SetPermissions {
@@ -740,46 +596,27 @@ fn permissions_are_enforced_per_operation() {
     b.declare_queue(ch, "ann-q", FieldTable::new()).unwrap();
     b.publish(ch, "", "ann-q", "m").unwrap();
     let err = b.declare_queue(ch, "bob-q", FieldTable::new()).unwrap_err();
-    assert_eq!(
-        (err.code, err.reply_code()),
-        (ReplyCode::AccessRefused, 403)
-    );
+    assert_eq!((err.code, err.reply_code()), (ReplyCode::AccessRefused, 403));
     let ch = b.open_channel(ch.connection).unwrap();
     let err = b.publish(ch, "amq.fanout", "", "m").unwrap_err();
     assert_eq!(err.code, ReplyCode::AccessRefused);
     // vhosts are separate namespaces: the default vhost has no ann-q.
     assert!(b.queue("/", "ann-q").is_none());
     assert_eq!(b.queue("v", "ann-q").unwrap().ready, 1);
-    assert_eq!(
-        b.connect("ann", "wrong", "v").unwrap_err().code,
-        ReplyCode::AccessRefused
-    );
+    assert_eq!(b.connect("ann", "wrong", "v").unwrap_err().code, ReplyCode::AccessRefused);
 }
 
 #[test]
 fn redeclaring_with_other_arguments_is_a_precondition_failure() {
     let (mut b, ch) = setup();
-    b.declare_queue(ch, "q", args(&[("x-max-length", int(1))]))
-        .unwrap();
-    b.declare_queue(ch, "q", args(&[("x-max-length", FieldValue::LongInt(1))]))
-        .unwrap();
-    let err = b
-        .declare_queue(ch, "q", args(&[("x-max-length", int(2))]))
-        .unwrap_err();
-    assert_eq!(
-        (err.code, err.reply_code()),
-        (ReplyCode::PreconditionFailed, 406)
-    );
-    assert!(
-        b.error_events()
-            .iter()
-            .any(|e| matches!(e, Event::ChannelClosed { .. }))
-    );
+    b.declare_queue(ch, "q", args(&[("x-max-length", int(1))])).unwrap();
+    b.declare_queue(ch, "q", args(&[("x-max-length", FieldValue::LongInt(1))])).unwrap();
+    let err = b.declare_queue(ch, "q", args(&[("x-max-length", int(2))])).unwrap_err();
+    assert_eq!((err.code, err.reply_code()), (ReplyCode::PreconditionFailed, 406));
+    assert!(b.error_events().iter().any(|e| matches!(e, Event::ChannelClosed { .. })));
     let ch = b.open_channel(ch.connection).unwrap();
     b.declare_exchange(ch, "x", ExchangeKind::Direct).unwrap();
-    let err = b
-        .declare_exchange(ch, "x", ExchangeKind::Fanout)
-        .unwrap_err();
+    let err = b.declare_exchange(ch, "x", ExchangeKind::Fanout).unwrap_err();
     assert_eq!(err.code, ReplyCode::PreconditionFailed);
 }
 
@@ -798,14 +635,8 @@ fn exclusive_queues_are_locked_to_their_connection_and_die_with_it() {
     .unwrap();
     let other = b.connect("guest", "guest", "/").unwrap();
     let err = b.get(other, "mine", false).unwrap_err();
-    assert_eq!(
-        (err.code, err.reply_code()),
-        (ReplyCode::ResourceLocked, 405)
-    );
-    b.apply(Command::CloseConnection {
-        connection: ch.connection,
-    })
-    .unwrap();
+    assert_eq!((err.code, err.reply_code()), (ReplyCode::ResourceLocked, 405));
+    b.apply(Command::CloseConnection { connection: ch.connection }).unwrap();
     assert!(b.queue("/", "mine").is_none());
 }
 
@@ -814,15 +645,9 @@ fn missing_entities_are_not_found() {
     let (mut b, ch) = setup();
     let err = b.get(ch, "nope", false).unwrap_err();
     assert_eq!((err.code, err.reply_code()), (ReplyCode::NotFound, 404));
-    assert_eq!(
-        err.to_string(),
-        "404 NOT_FOUND - no queue 'nope' in vhost '/'"
-    );
+    assert_eq!(err.to_string(), "404 NOT_FOUND - no queue 'nope' in vhost '/'");
     let ch = b.open_channel(ch.connection).unwrap();
-    assert_eq!(
-        b.publish(ch, "nope", "", "m").unwrap_err().code,
-        ReplyCode::NotFound
-    );
+    assert_eq!(b.publish(ch, "nope", "", "m").unwrap_err().code, ReplyCode::NotFound);
 }
 
 #[test]
