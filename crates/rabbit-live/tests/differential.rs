@@ -55,10 +55,6 @@ const VERSION_DIFFERENCES: &[(&str, &str)] = &[
         "headers exchange value comparison",
         "3.10 compares values with == (1 equals 1.0), 4.x with =:= ; the generator uses string header values only",
     ),
-    (
-        "x-match all-with-x / any-with-x",
-        "not understood by 3.10 (it falls back to 'all'); the generator uses all and any only",
-    ),
 ];
 
 const CH: ChannelId = ChannelId { connection: 1, channel: 1 };
@@ -117,8 +113,8 @@ impl Gen {
     }
     fn headers_args(&mut self) -> FieldTable {
         let mut t = FieldTable::new();
-        t.insert("x-match".into(), FieldValue::str(*self.pick(&["all", "any"])));
-        for k in ["h1", "h2"] {
+        t.insert("x-match".into(), FieldValue::str(*self.pick(&["all", "any", "all-with-x", "any-with-x"])));
+        for k in ["h1", "h2", "x-h"] {
             if self.chance(60) {
                 t.insert(k.into(), FieldValue::str(*self.pick(&["1", "2"])));
             }
@@ -170,9 +166,7 @@ fn bind(queue: &str, exchange: &str, key: &str, arguments: FieldTable) -> Step {
 }
 
 fn generate(seed: u64, prefix: &str) -> Case {
-    let mut g = Gen {
-        rng: ChaCha8Rng::seed_from_u64(seed),
-    };
+    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(seed) };
     let p = |s: &str| format!("{prefix}{s}");
     let mut setup = Vec::new();
     let mut exchanges = Vec::new();
@@ -319,12 +313,10 @@ fn generate(seed: u64, prefix: &str) -> Case {
     }
     // Exchanges first (they are declared in `steps` before any binding that
     // needs them), then queues, then bindings: split `steps` accordingly.
-    let (decl_x, rest): (Vec<_>, Vec<_>) = steps
-        .into_iter()
-        .partition(|s| matches!(s, Step::Do(Command::ExchangeDeclare { .. })));
-    let (decl_q, binds): (Vec<_>, Vec<_>) = rest
-        .into_iter()
-        .partition(|s| matches!(s, Step::Do(Command::QueueDeclare { .. })));
+    let (decl_x, rest): (Vec<_>, Vec<_>) =
+        steps.into_iter().partition(|s| matches!(s, Step::Do(Command::ExchangeDeclare { .. })));
+    let (decl_q, binds): (Vec<_>, Vec<_>) =
+        rest.into_iter().partition(|s| matches!(s, Step::Do(Command::QueueDeclare { .. })));
     let mut setup_steps = decl_x;
     setup_steps.extend(ordered);
     setup_steps.extend(decl_q);
@@ -339,16 +331,13 @@ fn generate(seed: u64, prefix: &str) -> Case {
         } else {
             (xname(g.below(n_x as u64) as usize), g.routing_key())
         };
-        let mut props = BasicProperties {
-            delivery_mode: Some(if g.chance(50) { 2 } else { 1 }),
-            ..Default::default()
-        };
+        let mut props = BasicProperties { delivery_mode: Some(if g.chance(50) { 2 } else { 1 }), ..Default::default() };
         if g.chance(20) {
             props.expiration = Some(g.pick(&["150", "250"]).to_string());
         }
         if g.chance(60) {
             let mut h = FieldTable::new();
-            for k in ["h1", "h2"] {
+            for k in ["h1", "h2", "x-h"] {
                 if g.chance(60) {
                     h.insert(k.into(), FieldValue::str(*g.pick(&["1", "2"])));
                 }
@@ -375,27 +364,19 @@ fn generate(seed: u64, prefix: &str) -> Case {
             Settle::Nack { requeue: false },
             Settle::Nack { requeue: true },
         ]);
-        if never_reject.contains(&q) && matches!(settle, Settle::Reject { requeue: false } | Settle::Nack { requeue: false }) {
+        if never_reject.contains(&q)
+            && matches!(settle, Settle::Reject { requeue: false } | Settle::Nack { requeue: false })
+        {
             settle = Settle::Ack;
         }
-        ops.push(Step::GetThen {
-            channel: CH,
-            queue: q,
-            settle,
-        });
+        ops.push(Step::GetThen { channel: CH, queue: q, settle });
     }
     let mut drain_order = queues.clone();
     drain_order.extend(dlqs.iter().map(|d| d.0.clone()));
     drain_order.extend(later_queues.iter().cloned());
     let mut all_queues = drain_order.clone();
     all_queues.sort();
-    Case {
-        setup: setup_steps,
-        ops,
-        drain_order,
-        queues: all_queues,
-        exchanges,
-    }
+    Case { setup: setup_steps, ops, drain_order, queues: all_queues, exchanges }
 }
 
 /// Removes what the comparison leaves out (see `VERSION_DIFFERENCES`).
@@ -416,11 +397,7 @@ fn normalise(mut m: Observed) -> Observed {
 fn normalise_outcome(o: Outcome) -> Outcome {
     Outcome {
         gets: o.gets.into_iter().map(|g| g.map(normalise)).collect(),
-        drained: o
-            .drained
-            .into_iter()
-            .map(|(k, v)| (k, v.into_iter().map(normalise).collect()))
-            .collect(),
+        drained: o.drained.into_iter().map(|(k, v)| (k, v.into_iter().map(normalise).collect())).collect(),
     }
 }
 
@@ -428,14 +405,8 @@ fn drain_steps(case: &Case) -> Vec<Step> {
     // Two passes: draining a queue can expire messages stuck behind live
     // ones, which then land in queues drained earlier.
     vec![
-        Step::Drain {
-            channel: CH,
-            queues: case.drain_order.clone(),
-        },
-        Step::Drain {
-            channel: CH,
-            queues: case.drain_order.clone(),
-        },
+        Step::Drain { channel: CH, queues: case.drain_order.clone() },
+        Step::Drain { channel: CH, queues: case.drain_order.clone() },
     ]
 }
 
@@ -443,28 +414,20 @@ fn cleanup_steps(case: &Case) -> Vec<Step> {
     let mut steps: Vec<Step> = case
         .queues
         .iter()
-        .map(|q| {
-            Step::Do(Command::QueueDelete {
-                channel: CH,
-                queue: q.clone(),
-                if_unused: false,
-                if_empty: false,
-            })
-        })
+        .map(|q| Step::Do(Command::QueueDelete { channel: CH, queue: q.clone(), if_unused: false, if_empty: false }))
         .collect();
-    steps.extend(case.exchanges.iter().map(|x| {
-        Step::Do(Command::ExchangeDelete {
-            channel: CH,
-            exchange: x.clone(),
-            if_unused: false,
-        })
-    }));
+    steps.extend(
+        case.exchanges
+            .iter()
+            .map(|x| Step::Do(Command::ExchangeDelete { channel: CH, exchange: x.clone(), if_unused: false })),
+    );
     steps
 }
 
 #[test]
 fn engine_matches_a_real_rabbitmq_on_random_topologies() {
-    let url = std::env::var("BROKERLAB_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string());
+    let url =
+        std::env::var("BROKERLAB_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string());
     let mut live = match LiveBroker::connect(&url) {
         Ok(l) => l,
         Err(e) => panic!(
@@ -495,7 +458,8 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
         for (_, c) in &cases {
             script.extend(drain_steps(c));
         }
-        let live_out = live.run(&script).unwrap_or_else(|e| panic!("broker refused batch starting at seed {}: {e}", seeds[0]));
+        let live_out =
+            live.run(&script).unwrap_or_else(|e| panic!("broker refused batch starting at seed {}: {e}", seeds[0]));
         let mut cleanup = Vec::new();
         for (_, c) in &cases {
             cleanup.extend(cleanup_steps(c));
@@ -510,7 +474,10 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
             script.extend(c.ops.iter().cloned());
             script.push(Step::Wait { millis: SETTLE_MS });
             script.extend(drain_steps(c));
-            let eng = normalise_outcome(run_on_engine(&mut engine, &script).unwrap_or_else(|e| panic!("seed {seed}: engine refused the script: {e}")));
+            let eng = normalise_outcome(
+                run_on_engine(&mut engine, &script)
+                    .unwrap_or_else(|e| panic!("seed {seed}: engine refused the script: {e}")),
+            );
             if let Err(e) = engine.check_invariants() {
                 failures.push(format!("seed {seed}: invariant broken: {e}"));
             }
@@ -521,7 +488,10 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
                 c.queues.iter().map(|q| (q.clone(), eng.drained.get(q).cloned().unwrap_or_default())).collect();
             compared_messages += eng_drained.values().map(Vec::len).sum::<usize>();
             if live_gets != eng.gets {
-                failures.push(format!("seed {seed}: basic.get results differ\n engine: {:?}\n broker: {:?}", eng.gets, live_gets));
+                failures.push(format!(
+                    "seed {seed}: basic.get results differ\n engine: {:?}\n broker: {:?}",
+                    eng.gets, live_gets
+                ));
             }
             for q in &c.queues {
                 if live_drained[q] != eng_drained[q] {
@@ -536,10 +506,7 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
         }
     }
     let _ = live.close();
-    eprintln!(
-        "{CASES} topologies, {compared_messages} messages compared in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{CASES} topologies, {compared_messages} messages compared in {:.1}s", started.elapsed().as_secs_f64());
     assert!(compared_messages > CASES as usize, "too few messages compared: {compared_messages}");
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n\n"));
 }
