@@ -1,1 +1,147 @@
-fn main() {}
+//! Throughput and memory figures for the Kafka engine, one line per figure.
+//!
+//! Only `std` and no threads, so the same file builds for `wasm32-wasip1` and
+//! runs under Node's WASI. Run natively with `cargo bench -p brokerlab-kafka`.
+
+use brokerlab_kafka::assignor::{self, Assignor, MemberSubscription};
+use brokerlab_kafka::*;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn producer_config() -> ProducerConfig {
+    ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() }
+}
+
+fn append_one_partition(n: u64) {
+    let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 1).expect("cluster");
+    // Size retention keeps the benchmark's memory flat (1 MB in 128 KB segments).
+    let topic = TopicConfig { retention_bytes: 1 << 20, segment_bytes: 128 << 10, ..TopicConfig::new(1, 1) };
+    c.create_topic("bench", topic).expect("topic");
+    c.create_producer("p", producer_config()).expect("producer");
+    c.set_event_recording(false);
+    let start = Instant::now();
+    for i in 0..n {
+        let data = RecordData { key: None, value: Some(i.to_le_bytes().to_vec()), headers: Vec::new() };
+        black_box(c.send_record("p", "bench", Some(0), data, None).expect("append"));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("kafka/append_one_partition: {:.2} M records/s ({n} records in {:.3} s)", n as f64 / secs / 1e6, secs);
+}
+
+fn keyed_produce_twelve_partitions(n: u64) {
+    let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 1).expect("cluster");
+    let topic = TopicConfig { retention_bytes: 1 << 20, segment_bytes: 128 << 10, ..TopicConfig::new(12, 1) };
+    let keys: Vec<Vec<u8>> = (0..10_000).map(|i| format!("user-{i}").into_bytes()).collect();
+    c.create_topic("bench", topic).expect("topic");
+    c.create_producer("p", producer_config()).expect("producer");
+    c.set_event_recording(false);
+    let start = Instant::now();
+    for i in 0..n {
+        // The key is copied per record because the record owns it.
+        let key = keys[(i % 10_000) as usize].clone();
+        let data = RecordData { key: Some(key), value: Some(i.to_le_bytes().to_vec()), headers: Vec::new() };
+        black_box(c.send_record("p", "bench", None, data, None).expect("produce"));
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "kafka/keyed_produce_12_partitions: {:.2} M records/s ({n} records in {:.3} s)",
+        n as f64 / secs / 1e6,
+        secs
+    );
+}
+
+fn rebalance(assignor: Assignor) {
+    let topics: BTreeMap<String, u32> = BTreeMap::from([("bench".to_string(), 1_000)]);
+    let mut members: Vec<MemberSubscription> = (0..100)
+        .map(|i| MemberSubscription {
+            member_id: format!("consumer-{i:03}"),
+            topics: vec!["bench".into()],
+            ..Default::default()
+        })
+        .collect();
+    // A full rebalance from scratch.
+    let start = Instant::now();
+    let first = assignor::assign(assignor, &topics, &members);
+    let fresh = start.elapsed();
+    // And the common case: one member leaves, the rest report what they own.
+    for m in &mut members {
+        m.owned_partitions = first.assignment[&m.member_id].clone();
+        m.generation = Some(1);
+    }
+    members.remove(37);
+    let start = Instant::now();
+    let second = assignor::assign(assignor, &topics, &members);
+    let again = start.elapsed();
+    black_box(second);
+    println!(
+        "kafka/rebalance_100_members_1000_partitions/{}: {:.2} ms fresh, {:.2} ms after a member left",
+        assignor.protocol_name(),
+        fresh.as_secs_f64() * 1e3,
+        again.as_secs_f64() * 1e3
+    );
+}
+
+fn group_rebalance_in_cluster() {
+    let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 1).expect("cluster");
+    c.create_topic("bench", TopicConfig::new(1_000, 1)).expect("topic");
+    for i in 0..99 {
+        let cfg = ConsumerConfig { assignor: Assignor::CooperativeSticky, ..ConsumerConfig::new("g") };
+        c.create_consumer(&format!("c{i:03}"), cfg).expect("consumer");
+        c.subscribe(&format!("c{i:03}"), &["bench".to_string()]).expect("subscribe");
+    }
+    let cfg = ConsumerConfig { assignor: Assignor::CooperativeSticky, ..ConsumerConfig::new("g") };
+    c.create_consumer("c099", cfg).expect("consumer");
+    let start = Instant::now();
+    let events = c.subscribe("c099", &["bench".to_string()]).expect("subscribe");
+    let t = start.elapsed();
+    println!(
+        "kafka/group_join_100th_member_1000_partitions/cooperative-sticky: {:.2} ms, {} events",
+        t.as_secs_f64() * 1e3,
+        events.len()
+    );
+}
+
+fn retention_window(n: u64) {
+    let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 1).expect("cluster");
+    // Every record is 22 bytes (14 of framing and an 8-byte value); segments
+    // hold 100 records and retention.bytes keeps 900, so at most 1,000 remain.
+    let topic = TopicConfig { retention_bytes: 22 * 900, segment_bytes: 22 * 100, ..TopicConfig::new(1, 1) };
+    c.create_topic("bench", topic).expect("topic");
+    c.create_producer("p", producer_config()).expect("producer");
+    c.set_event_recording(false);
+    let mut max_records = 0;
+    let start = Instant::now();
+    for i in 0..n {
+        let data = RecordData { key: None, value: Some(i.to_le_bytes().to_vec()), headers: Vec::new() };
+        c.send_record("p", "bench", Some(0), data, None).expect("append");
+        if i % 4_096 == 0 {
+            max_records = max_records.max(c.retained_records("bench").expect("topic"));
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let p = c.partition("bench", 0).expect("partition");
+    println!(
+        "kafka/retention_window: {} records through, {} retained ({} bytes of record data, {} segments, log start {}), peak {} retained, {:.2} M records/s",
+        n,
+        p.retained_records,
+        p.retained_bytes,
+        p.segments,
+        p.log_start_offset,
+        max_records,
+        n as f64 / secs / 1e6
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a numeric argument scales the runs down
+    // (for slow targets): 1 = full size.
+    let scale: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1).max(1);
+    append_one_partition(5_000_000 / scale);
+    keyed_produce_twelve_partitions(3_000_000 / scale);
+    for a in [Assignor::Range, Assignor::RoundRobin, Assignor::Sticky, Assignor::CooperativeSticky] {
+        rebalance(a);
+    }
+    group_rebalance_in_cluster();
+    retention_window(10_000_000 / scale);
+}

@@ -23,10 +23,7 @@ pub struct TopicPartition {
 impl TopicPartition {
     /// Builds a topic-partition pair.
     pub fn new(topic: impl Into<String>, partition: u32) -> Self {
-        TopicPartition {
-            topic: topic.into(),
-            partition,
-        }
+        TopicPartition { topic: topic.into(), partition }
     }
 }
 
@@ -37,9 +34,7 @@ impl std::fmt::Display for TopicPartition {
 }
 
 /// The assignment strategy a consumer group uses (`partition.assignment.strategy`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 pub enum Assignor {
     /// Per topic, contiguous ranges of partitions to members in sorted order.
     #[default]
@@ -103,8 +98,7 @@ pub fn java_string_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// `String.hashCode`.
 pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
 }
 
 /// The order in which a `java.util.HashMap` built by inserting `keys` in turn
@@ -135,9 +129,7 @@ pub fn sorted_member_indices(members: &[MemberSubscription]) -> Vec<usize> {
     idx.sort_by(|&a, &b| {
         let (ma, mb) = (&members[a], &members[b]);
         match (&ma.group_instance_id, &mb.group_instance_id) {
-            (Some(x), Some(y)) => {
-                java_string_cmp(x, y).then_with(|| java_string_cmp(&ma.member_id, &mb.member_id))
-            }
+            (Some(x), Some(y)) => java_string_cmp(x, y).then_with(|| java_string_cmp(&ma.member_id, &mb.member_id)),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => java_string_cmp(&ma.member_id, &mb.member_id),
@@ -191,33 +183,23 @@ fn range(
     partitions_per_topic: &BTreeMap<String, u32>,
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
-    let mut out: BTreeMap<String, Vec<TopicPartition>> = members
-        .iter()
-        .map(|m| (m.member_id.clone(), Vec::new()))
-        .collect();
+    let mut out: BTreeMap<String, Vec<TopicPartition>> =
+        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect();
     let sorted = sorted_member_indices(members);
-    let topics: BTreeSet<&str> = members
-        .iter()
-        .flat_map(|m| m.topics.iter().map(String::as_str))
-        .collect();
+    let topics: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().map(String::as_str)).collect();
     for topic in topics {
         let Some(n) = existing_count(partitions_per_topic, topic) else {
             continue;
         };
-        let subscribers: Vec<usize> = sorted
-            .iter()
-            .copied()
-            .filter(|&i| members[i].topics.iter().any(|t| t == topic))
-            .collect();
+        let subscribers: Vec<usize> =
+            sorted.iter().copied().filter(|&i| members[i].topics.iter().any(|t| t == topic)).collect();
         let c = subscribers.len() as u32;
         let (per, extra) = (n / c, n % c);
         for (i, &m) in subscribers.iter().enumerate() {
             let i = i as u32;
             let start = per * i + i.min(extra);
             let len = per + u32::from(i < extra);
-            let list = out
-                .get_mut(&members[m].member_id)
-                .expect("every member has an entry");
+            let list = out.get_mut(&members[m].member_id).expect("every member has an entry");
             list.extend((start..start + len).map(|p| TopicPartition::new(topic, p)));
         }
     }
@@ -228,18 +210,14 @@ fn round_robin(
     partitions_per_topic: &BTreeMap<String, u32>,
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
-    let mut out: BTreeMap<String, Vec<TopicPartition>> = members
-        .iter()
-        .map(|m| (m.member_id.clone(), Vec::new()))
-        .collect();
+    let mut out: BTreeMap<String, Vec<TopicPartition>> =
+        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect();
     let sorted = sorted_member_indices(members);
     if sorted.is_empty() {
         return out;
     }
-    let subscribed: Vec<BTreeSet<&str>> = members
-        .iter()
-        .map(|m| m.topics.iter().map(String::as_str).collect())
-        .collect();
+    let subscribed: Vec<BTreeSet<&str>> =
+        members.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
     let topics: BTreeSet<&str> = subscribed.iter().flatten().copied().collect();
     let mut cursor = 0usize;
     for topic in topics {
@@ -251,9 +229,7 @@ fn round_robin(
                 cursor += 1;
             }
             let m = sorted[cursor % sorted.len()];
-            out.get_mut(&members[m].member_id)
-                .expect("member entry")
-                .push(TopicPartition::new(topic, p));
+            out.get_mut(&members[m].member_id).expect("member entry").push(TopicPartition::new(topic, p));
             cursor += 1;
         }
     }
@@ -270,10 +246,7 @@ fn compute_transferring(
     let mut revoked: BTreeSet<TopicPartition> = BTreeSet::new();
     for m in members {
         let owned: BTreeSet<&TopicPartition> = m.owned_partitions.iter().collect();
-        let new: &[TopicPartition] = assignment
-            .get(&m.member_id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+        let new: &[TopicPartition] = assignment.get(&m.member_id).map(Vec::as_slice).unwrap_or(&[]);
         let new_set: BTreeSet<&TopicPartition> = new.iter().collect();
         for tp in new {
             if !owned.contains(tp) {
@@ -286,33 +259,16 @@ fn compute_transferring(
             }
         }
     }
-    added
-        .into_iter()
-        .filter(|(tp, _)| revoked.contains(tp))
-        .collect()
+    added.into_iter().filter(|(tp, _)| revoked.contains(tp)).collect()
 }
 
-fn sticky(
-    partitions_per_topic: &BTreeMap<String, u32>,
-    members: &[MemberSubscription],
-) -> AssignmentOutcome {
-    let valid = |tp: &TopicPartition| {
-        existing_count(partitions_per_topic, &tp.topic).is_some_and(|n| tp.partition < n)
-    };
-    let order = java_hash_map_order(
-        &members
-            .iter()
-            .map(|m| m.member_id.as_str())
-            .collect::<Vec<_>>(),
-    );
+fn sticky(partitions_per_topic: &BTreeMap<String, u32>, members: &[MemberSubscription]) -> AssignmentOutcome {
+    let valid = |tp: &TopicPartition| existing_count(partitions_per_topic, &tp.topic).is_some_and(|n| tp.partition < n);
+    let order = java_hash_map_order(&members.iter().map(|m| m.member_id.as_str()).collect::<Vec<_>>());
     // Equal subscriptions are judged on the raw topic sets, as the Java code does.
-    let first: BTreeSet<&str> = members
-        .first()
-        .map(|m| m.topics.iter().map(String::as_str).collect())
-        .unwrap_or_default();
-    let all_equal = members
-        .iter()
-        .all(|m| m.topics.iter().map(String::as_str).collect::<BTreeSet<_>>() == first);
+    let first: BTreeSet<&str> =
+        members.first().map(|m| m.topics.iter().map(String::as_str).collect()).unwrap_or_default();
+    let all_equal = members.iter().all(|m| m.topics.iter().map(String::as_str).collect::<BTreeSet<_>>() == first);
     if all_equal {
         constrained(partitions_per_topic, members, &order, &valid)
     } else {
@@ -387,11 +343,7 @@ fn constrained(
     for &i in order {
         let mut own: Vec<TopicPartition> = std::mem::take(&mut owned[i]);
         own.retain(|tp| !multiple_owners.contains(tp));
-        own.sort_by(|a, b| {
-            a.partition
-                .cmp(&b.partition)
-                .then_with(|| a.topic.cmp(&b.topic))
-        });
+        own.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
         if own.len() < min_quota {
             assigned.extend(own.iter().cloned());
             assignment[i].extend(own);
@@ -416,15 +368,11 @@ fn constrained(
         }
     }
 
-    let by_id =
-        |a: &usize, b: &usize| java_string_cmp(&members[*a].member_id, &members[*b].member_id);
+    let by_id = |a: &usize, b: &usize| java_string_cmp(&members[*a].member_id, &members[*b].member_id);
     under_min.sort_by(by_id);
     exactly_min.make_contiguous().sort_by(by_id);
 
-    let topics: BTreeSet<&String> = members
-        .first()
-        .map(|m| m.topics.iter().collect())
-        .unwrap_or_default();
+    let topics: BTreeSet<&String> = members.first().map(|m| m.topics.iter().collect()).unwrap_or_default();
     let mut transferring: BTreeMap<TopicPartition, String> = BTreeMap::new();
     let mut cursor = 0usize;
     for topic in topics {
@@ -447,20 +395,14 @@ fn constrained(
             } else {
                 // The quotas are exact, so this is unreachable for valid input;
                 // falling back to the least-loaded member keeps us total.
-                (0..members.len())
-                    .min_by_key(|&i| assignment[i].len())
-                    .unwrap_or(0)
+                (0..members.len()).min_by_key(|&i| assignment[i].len()).unwrap_or(0)
             };
             if revoked.contains(&tp) || multiple_owners.contains(&tp) {
                 transferring.insert(tp.clone(), members[consumer].member_id.clone());
             }
             assignment[consumer].push(tp);
             let size = assignment[consumer].len();
-            if size == min_quota
-                && cursor > 0
-                && cursor <= under_min.len()
-                && under_min[cursor - 1] == consumer
-            {
+            if size == min_quota && cursor > 0 && cursor <= under_min.len() && under_min[cursor - 1] == consumer {
                 under_min.remove(cursor - 1);
                 cursor -= 1;
                 exactly_min.push_back(consumer);
@@ -474,11 +416,7 @@ fn constrained(
     }
 
     AssignmentOutcome {
-        assignment: members
-            .iter()
-            .zip(assignment)
-            .map(|(m, a)| (m.member_id.clone(), a))
-            .collect(),
+        assignment: members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect(),
         partitions_transferring_ownership: Some(transferring),
     }
 }
@@ -493,10 +431,8 @@ fn general(
     order: &[usize],
     valid: &dyn Fn(&TopicPartition) -> bool,
 ) -> BTreeMap<String, Vec<TopicPartition>> {
-    let subscribed: Vec<BTreeSet<&str>> = members
-        .iter()
-        .map(|m| m.topics.iter().map(String::as_str).collect())
-        .collect();
+    let subscribed: Vec<BTreeSet<&str>> =
+        members.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
     // Resolve claims: a higher generation wins.
     let mut claims: BTreeMap<TopicPartition, (i32, Option<usize>)> = BTreeMap::new();
     for &i in order {
@@ -537,18 +473,12 @@ fn general(
         if n == 0 {
             continue;
         }
-        let eligible: Vec<usize> = (0..members.len())
-            .filter(|&i| subscribed[i].contains(topic.as_str()))
-            .collect();
+        let eligible: Vec<usize> = (0..members.len()).filter(|&i| subscribed[i].contains(topic.as_str())).collect();
         if eligible.is_empty() {
             continue;
         }
         for p in 0..n {
-            all.push((
-                eligible.len(),
-                TopicPartition::new(topic.as_str(), p),
-                eligible.clone(),
-            ));
+            all.push((eligible.len(), TopicPartition::new(topic.as_str(), p), eligible.clone()));
         }
     }
     all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
@@ -589,11 +519,7 @@ fn general(
             }
         }
     }
-    members
-        .iter()
-        .zip(assignment)
-        .map(|(m, a)| (m.member_id.clone(), a))
-        .collect()
+    members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect()
 }
 
 #[cfg(test)]
@@ -603,10 +529,7 @@ mod tests {
     #[test]
     fn hash_map_order_matches_the_documented_java_order() {
         let keys = ["consumer1", "consumer2", "consumer3", "consumer4"];
-        let order: Vec<&str> = java_hash_map_order(&keys)
-            .into_iter()
-            .map(|i| keys[i])
-            .collect();
+        let order: Vec<&str> = java_hash_map_order(&keys).into_iter().map(|i| keys[i]).collect();
         assert_eq!(order, ["consumer4", "consumer3", "consumer2", "consumer1"]);
     }
 }

@@ -17,14 +17,11 @@
 use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
 use crate::command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
 use crate::config::{
-    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset,
-    ProducerConfig, TopicConfig,
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
 };
 use crate::error::KafkaError;
 use crate::log::{Log, LogSettings, PartitionReason, Record, RecordData, RecordKind};
-use crate::partitioner::{
-    PartitionerKind, RoundRobinPartitioner, StickyPartitioner, murmur2, partition_for_key,
-};
+use crate::partitioner::{PartitionerKind, RoundRobinPartitioner, StickyPartitioner, murmur2, to_positive};
 use crate::view::*;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -76,22 +73,17 @@ impl PartitionState {
     }
 
     fn last_stable_offset(&self) -> i64 {
-        self.open_txns
-            .values()
-            .copied()
-            .min()
-            .map_or(self.high_watermark, |first| first.min(self.high_watermark))
+        self.open_txns.values().copied().min().map_or(self.high_watermark, |first| first.min(self.high_watermark))
     }
 
     fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
-        self.aborted
-            .iter()
-            .any(|&(pid, first, last)| pid == producer_id && first <= offset && offset <= last)
+        self.aborted.iter().any(|&(pid, first, last)| pid == producer_id && first <= offset && offset <= last)
     }
 }
 
 #[derive(Debug, Clone)]
 struct TopicState {
+    name: Arc<str>,
     config: TopicConfig,
     settings: LogSettings,
     partitions: Vec<PartitionState>,
@@ -107,9 +99,9 @@ enum FlightState {
 
 #[derive(Debug, Clone)]
 struct InFlight {
-    topic: String,
+    topic: Arc<str>,
     partition: u32,
-    data: Arc<RecordData>,
+    data: RecordData,
     timestamp: i64,
     sequence: i32,
     reason: PartitionReason,
@@ -130,7 +122,7 @@ struct ProducerState {
     config: ProducerConfig,
     producer_id: i64,
     epoch: i16,
-    sequences: BTreeMap<(String, u32), i32>,
+    sequences: BTreeMap<String, Vec<i32>>,
     sticky: BTreeMap<String, StickyPartitioner>,
     round_robin: BTreeMap<String, RoundRobinPartitioner>,
     in_flight: Vec<InFlight>,
@@ -233,14 +225,8 @@ fn log_settings(c: &TopicConfig) -> LogSettings {
         segment_ms: c.segment_ms,
         retention_ms: c.retention_ms,
         retention_bytes: c.retention_bytes,
-        delete: matches!(
-            c.cleanup_policy,
-            CleanupPolicy::Delete | CleanupPolicy::DeleteCompact
-        ),
-        compact: matches!(
-            c.cleanup_policy,
-            CleanupPolicy::Compact | CleanupPolicy::DeleteCompact
-        ),
+        delete: matches!(c.cleanup_policy, CleanupPolicy::Delete | CleanupPolicy::DeleteCompact),
+        compact: matches!(c.cleanup_policy, CleanupPolicy::Compact | CleanupPolicy::DeleteCompact),
         min_cleanable_dirty_ratio: c.min_cleanable_dirty_ratio,
         min_compaction_lag_ms: c.min_compaction_lag_ms,
         delete_retention_ms: c.delete_retention_ms,
@@ -251,12 +237,7 @@ impl Cluster {
     /// A cluster of live brokers with no topics, seeded for every random choice.
     pub fn new(config: ClusterConfig, seed: u64) -> Result<Cluster, KafkaError> {
         config.validate()?;
-        let brokers = (0..config.brokers)
-            .map(|_| BrokerState {
-                alive: true,
-                replication_paused: false,
-            })
-            .collect();
+        let brokers = (0..config.brokers).map(|_| BrokerState { alive: true, replication_paused: false }).collect();
         Ok(Cluster {
             config,
             now: 0,
@@ -299,10 +280,7 @@ impl Cluster {
         std::mem::take(&mut self.events)
     }
 
-    fn run<T>(
-        &mut self,
-        f: impl FnOnce(&mut Self) -> Result<T, KafkaError>,
-    ) -> Result<(T, Vec<Event>), KafkaError> {
+    fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
         self.events.clear();
         match f(self) {
             Ok(v) => Ok((v, self.take_events())),
@@ -323,31 +301,20 @@ impl Cluster {
             Command::PauseReplication { broker } => self.set_replication_paused(broker, true),
             Command::ResumeReplication { broker } => self.set_replication_paused(broker, false),
             Command::CreateProducer { name, config } => self.create_producer(&name, config),
-            Command::Produce { producer, record } => {
-                self.produce(&producer, record).map(|(_, e)| e)
-            }
+            Command::Produce { producer, record } => self.produce(&producer, record).map(|(_, e)| e),
             Command::InitTransactions { producer } => self.init_transactions(&producer),
             Command::BeginTransaction { producer } => self.begin_transaction(&producer),
-            Command::SendOffsetsToTransaction {
-                producer,
-                group,
-                offsets,
-            } => self.send_offsets_to_transaction(&producer, &group, offsets),
+            Command::SendOffsetsToTransaction { producer, group, offsets } => {
+                self.send_offsets_to_transaction(&producer, &group, offsets)
+            }
             Command::CommitTransaction { producer } => self.commit_transaction(&producer),
             Command::AbortTransaction { producer } => self.abort_transaction(&producer),
             Command::CloseProducer { producer } => self.close_producer(&producer),
             Command::CreateConsumer { name, config } => self.create_consumer(&name, config),
             Command::Subscribe { consumer, topics } => self.subscribe(&consumer, &topics),
-            Command::Poll {
-                consumer,
-                max_records,
-            } => self.poll(&consumer, max_records).map(|(_, e)| e),
+            Command::Poll { consumer, max_records } => self.poll(&consumer, max_records).map(|(_, e)| e),
             Command::Commit { consumer, offsets } => self.commit(&consumer, offsets),
-            Command::Seek {
-                consumer,
-                partition,
-                to,
-            } => self.seek(&consumer, &partition, to),
+            Command::Seek { consumer, partition, to } => self.seek(&consumer, &partition, to),
             Command::CloseConsumer { consumer } => self.close_consumer(&consumer),
             Command::CrashConsumer { consumer } => self.crash_consumer(&consumer),
             Command::Tick { ms } => self.tick(ms),
@@ -361,36 +328,26 @@ impl Cluster {
     }
 
     fn check_broker(&self, b: u32) -> Result<(), KafkaError> {
-        if (b as usize) < self.brokers.len() {
-            Ok(())
-        } else {
-            Err(KafkaError::UnknownBroker(b))
-        }
+        if (b as usize) < self.brokers.len() { Ok(()) } else { Err(KafkaError::UnknownBroker(b)) }
     }
 
     fn topic_ref(&self, topic: &str) -> Result<&TopicState, KafkaError> {
-        self.topics
-            .get(topic)
-            .ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))
+        self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))
     }
 
     fn partition_ref(&self, topic: &str, partition: u32) -> Result<&PartitionState, KafkaError> {
         let t = self.topic_ref(topic)?;
-        t.partitions
-            .get(partition as usize)
-            .ok_or(KafkaError::PartitionOutOfRange {
-                topic: topic.to_string(),
-                partition,
-                partitions: t.partitions.len() as u32,
-            })
+        t.partitions.get(partition as usize).ok_or(KafkaError::PartitionOutOfRange {
+            topic: topic.to_string(),
+            partition,
+            partitions: t.partitions.len() as u32,
+        })
     }
 
     /// Kafka's rack-unaware placement: a random first broker and a random shift
     /// for the followers, so leaders and followers spread over the brokers.
     fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
-        let live: Vec<u32> = (0..self.brokers.len() as u32)
-            .filter(|&b| self.broker_alive(b))
-            .collect();
+        let live: Vec<u32> = (0..self.brokers.len() as u32).filter(|&b| self.broker_alive(b)).collect();
         let n = live.len() as u32;
         let start = self.rng.next_u32() % n;
         let mut shift = self.rng.next_u32() % n;
@@ -411,29 +368,16 @@ impl Cluster {
     }
 
     fn new_partition(&self, replicas: &[u32]) -> PartitionState {
-        let live: Vec<u32> = replicas
-            .iter()
-            .copied()
-            .filter(|&b| self.broker_alive(b))
-            .collect();
+        let live: Vec<u32> = replicas.iter().copied().filter(|&b| self.broker_alive(b)).collect();
         let leader = replicas.iter().position(|&b| self.broker_alive(b));
         PartitionState {
             replicas: replicas
                 .iter()
-                .map(|&b| ReplicaState {
-                    broker: b,
-                    log_end_offset: 0,
-                    high_watermark: 0,
-                    last_caught_up_ms: self.now,
-                })
+                .map(|&b| ReplicaState { broker: b, log_end_offset: 0, high_watermark: 0, last_caught_up_ms: self.now })
                 .collect(),
             leader,
             leader_epoch: 0,
-            isr: if live.is_empty() {
-                replicas[..1].to_vec()
-            } else {
-                live
-            },
+            isr: if live.is_empty() { replicas[..1].to_vec() } else { live },
             high_watermark: 0,
             log: Log::new(self.now),
             producers: BTreeMap::new(),
@@ -443,18 +387,11 @@ impl Cluster {
     }
 
     /// Creates a topic.
-    pub fn create_topic(
-        &mut self,
-        name: &str,
-        config: TopicConfig,
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn create_topic(&mut self, name: &str, config: TopicConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
             if name.is_empty() {
-                return Err(KafkaError::InvalidConfig {
-                    key: "topic".into(),
-                    reason: "a topic needs a name".into(),
-                });
+                return Err(KafkaError::InvalidConfig { key: "topic".into(), reason: "a topic needs a name".into() });
             }
             if c.topics.contains_key(name) {
                 return Err(KafkaError::TopicAlreadyExists(name.to_string()));
@@ -481,18 +418,10 @@ impl Cluster {
             let settings = log_settings(&config);
             c.topics.insert(
                 name.to_string(),
-                TopicState {
-                    config,
-                    settings,
-                    partitions,
-                    available: Vec::new(),
-                },
+                TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
             );
             c.refresh_available(name);
-            c.emit(Event::TopicCreated {
-                topic: name.to_string(),
-                replicas: replicas.clone(),
-            });
+            c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
             for (p, r) in replicas.iter().enumerate() {
                 let part = &c.topics[name].partitions[p];
                 match part.leader_broker() {
@@ -509,10 +438,7 @@ impl Cluster {
                     }
                     None => {
                         let _ = r;
-                        c.emit(Event::PartitionOffline {
-                            topic: name.to_string(),
-                            partition: p as u32,
-                        });
+                        c.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
                     }
                 }
             }
@@ -528,24 +454,15 @@ impl Cluster {
             let t = c.topic_ref(topic)?;
             let current = t.partitions.len() as u32;
             if total <= current {
-                return Err(KafkaError::InvalidPartitions {
-                    current,
-                    requested: total,
-                });
+                return Err(KafkaError::InvalidPartitions { current, requested: total });
             }
             if total > 10_000 {
-                return Err(KafkaError::InvalidConfig {
-                    key: "num.partitions".into(),
-                    reason: "at most 10000".into(),
-                });
+                return Err(KafkaError::InvalidConfig { key: "num.partitions".into(), reason: "at most 10000".into() });
             }
             let rf = t.config.replication_factor;
             let live = c.brokers.iter().filter(|b| b.alive).count() as u32;
             if rf > live {
-                return Err(KafkaError::InvalidReplicationFactor {
-                    replication_factor: rf,
-                    brokers: live,
-                });
+                return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: live });
             }
             let replicas = c.place_replicas(current, total - current, rf);
             for r in &replicas {
@@ -553,11 +470,7 @@ impl Cluster {
                 c.topics.get_mut(topic).expect("topic").partitions.push(p);
             }
             c.refresh_available(topic);
-            c.emit(Event::PartitionsAdded {
-                topic: topic.to_string(),
-                from: current,
-                to: total,
-            });
+            c.emit(Event::PartitionsAdded { topic: topic.to_string(), from: current, to: total });
             for p in current..total {
                 let part = &c.topics[topic].partitions[p as usize];
                 if let Some(l) = part.leader_broker() {
@@ -579,13 +492,8 @@ impl Cluster {
 
     fn refresh_available(&mut self, topic: &str) {
         if let Some(t) = self.topics.get_mut(topic) {
-            t.available = t
-                .partitions
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.leader.is_some())
-                .map(|(i, _)| i as u32)
-                .collect();
+            t.available =
+                t.partitions.iter().enumerate().filter(|(_, p)| p.leader.is_some()).map(|(i, _)| i as u32).collect();
         }
     }
 
@@ -598,10 +506,7 @@ impl Cluster {
     }
 
     fn unclean_allowed(&self, topic: &str) -> bool {
-        self.topics[topic]
-            .config
-            .unclean_leader_election_enable
-            .unwrap_or(self.config.unclean_leader_election_enable)
+        self.topics[topic].config.unclean_leader_election_enable.unwrap_or(self.config.unclean_leader_election_enable)
     }
 
     /// Crashes a broker: its replicas stop, the controller fences it out of
@@ -628,12 +533,7 @@ impl Cluster {
                         let part = &mut c.topics.get_mut(&name).expect("topic").partitions[p];
                         part.isr.retain(|&b| b != broker);
                         let isr = part.isr.clone();
-                        c.emit(Event::IsrShrunk {
-                            topic: name.clone(),
-                            partition: p as u32,
-                            broker,
-                            isr,
-                        });
+                        c.emit(Event::IsrShrunk { topic: name.clone(), partition: p as u32, broker, isr });
                     }
                     if was_leader {
                         c.topics.get_mut(&name).expect("topic").partitions[p].leader = None;
@@ -684,11 +584,7 @@ impl Cluster {
     }
 
     /// Pauses or resumes the fetching of a live broker's followers.
-    pub fn set_replication_paused(
-        &mut self,
-        broker: u32,
-        paused: bool,
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn set_replication_paused(&mut self, broker: u32, paused: bool) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.check_broker(broker)?;
             if !c.broker_alive(broker) {
@@ -708,23 +604,14 @@ impl Cluster {
         let unclean_allowed = self.unclean_allowed(topic);
         let alive: Vec<bool> = self.brokers.iter().map(|b| b.alive).collect();
         let part = &self.topics[topic].partitions[p];
-        let clean = part
-            .replicas
-            .iter()
-            .position(|r| alive[r.broker as usize] && part.isr.contains(&r.broker));
+        let clean = part.replicas.iter().position(|r| alive[r.broker as usize] && part.isr.contains(&r.broker));
         let (choice, unclean) = match clean {
             Some(i) => (Some(i), false),
-            None if unclean_allowed => (
-                part.replicas.iter().position(|r| alive[r.broker as usize]),
-                true,
-            ),
+            None if unclean_allowed => (part.replicas.iter().position(|r| alive[r.broker as usize]), true),
             None => (None, false),
         };
         let Some(i) = choice else {
-            self.emit(Event::PartitionOffline {
-                topic: topic.to_string(),
-                partition: p as u32,
-            });
+            self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
             return;
         };
         let part = &mut self.topics.get_mut(topic).expect("topic").partitions[p];
@@ -777,37 +664,21 @@ impl Cluster {
         let min_isr = self.effective_min_isr(topic) as usize;
         let elr = self.config.eligible_leader_replicas_enable;
         let part = &mut self.topics.get_mut(topic).expect("topic").partitions[p];
-        let Some(li) = part.leader else { return };
-        if elr && part.isr.len() < min_isr {
-            return;
-        }
-        let mut hw = part.log.log_end_offset();
-        for r in &part.replicas {
-            if part.isr.contains(&r.broker) {
-                hw = hw.min(r.log_end_offset);
-            }
-        }
-        if hw > part.high_watermark {
-            part.high_watermark = hw;
-            part.replicas[li].high_watermark = hw;
-            if self.record_events {
-                self.events.push(Event::HighWatermarkAdvanced {
-                    topic: topic.to_string(),
-                    partition: p as u32,
-                    high_watermark: hw,
-                });
-            }
+        if let Some(hw) = advance_high_watermark(part, min_isr, elr)
+            && self.record_events
+        {
+            self.events.push(Event::HighWatermarkAdvanced {
+                topic: topic.to_string(),
+                partition: p as u32,
+                high_watermark: hw,
+            });
         }
     }
 
     // ----- producers ----------------------------------------------------------
 
     /// Creates a producer. Idempotent and transactional producers get a producer id.
-    pub fn create_producer(
-        &mut self,
-        name: &str,
-        config: ProducerConfig,
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn create_producer(&mut self, name: &str, config: ProducerConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
             if c.producers.contains_key(name) || c.consumers.contains_key(name) {
@@ -842,17 +713,12 @@ impl Cluster {
     }
 
     fn producer_mut(&mut self, name: &str) -> Result<&mut ProducerState, KafkaError> {
-        let p = self
-            .producers
-            .get_mut(name)
-            .ok_or_else(|| KafkaError::UnknownProducer(name.to_string()))?;
+        let p = self.producers.get_mut(name).ok_or_else(|| KafkaError::UnknownProducer(name.to_string()))?;
         if p.fenced {
             return Err(KafkaError::ProducerFenced(name.to_string()));
         }
         if p.closed {
-            return Err(KafkaError::InvalidTxnState(format!(
-                "producer {name} is closed"
-            )));
+            return Err(KafkaError::InvalidTxnState(format!("producer {name} is closed")));
         }
         Ok(p)
     }
@@ -865,8 +731,9 @@ impl Cluster {
         producer: &str,
         record: ProducerRecord,
     ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
+        let ProducerRecord { topic, partition, key, value, headers, timestamp } = record;
         self.events.clear();
-        match self.produce_inner(producer, record) {
+        match self.send_record(producer, &topic, partition, RecordData { key, value, headers }, timestamp) {
             Ok(r) => Ok((r, self.take_events())),
             Err(e) => {
                 self.events.clear();
@@ -875,37 +742,28 @@ impl Cluster {
         }
     }
 
-    fn produce_inner(
+    /// The allocation-light form of [`Cluster::produce`]: the topic is
+    /// borrowed and events (when recording is on) stay queued for
+    /// [`Cluster::drain_events`]. The record data is the only allocation.
+    pub fn send_record(
         &mut self,
         producer: &str,
-        record: ProducerRecord,
+        topic: &str,
+        partition: Option<u32>,
+        data: RecordData,
+        timestamp: Option<i64>,
     ) -> Result<ProduceReceipt, KafkaError> {
-        let ProducerRecord {
-            topic,
-            partition,
-            key,
-            value,
-            headers,
-            timestamp,
-        } = record;
         let now = self.now;
-        let t = self
-            .topics
-            .get(&topic)
-            .ok_or_else(|| KafkaError::UnknownTopic(topic.clone()))?;
+        let t = self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))?;
         let num = t.partitions.len() as u32;
         let compact = t.settings.compact;
-        let p = self
-            .producers
-            .get_mut(producer)
-            .ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
+        let topic_name = Arc::clone(&t.name);
+        let p = self.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
         if p.fenced {
             return Err(KafkaError::ProducerFenced(producer.to_string()));
         }
         if p.closed {
-            return Err(KafkaError::InvalidTxnState(format!(
-                "producer {producer} is closed"
-            )));
+            return Err(KafkaError::InvalidTxnState(format!("producer {producer} is closed")));
         }
         let transactional = p.config.transactional_id.is_some();
         if transactional && p.txn.is_none() {
@@ -913,20 +771,15 @@ impl Cluster {
                 "a transactional producer must begin a transaction before sending".into(),
             ));
         }
-        if compact && key.is_none() {
-            return Err(KafkaError::CompactedTopicRequiresKey(topic));
+        if compact && data.key.is_none() {
+            return Err(KafkaError::CompactedTopicRequiresKey(topic.to_string()));
         }
-        let data = RecordData {
-            key,
-            value,
-            headers,
-        };
         let size = data.size_bytes();
         let (partition, reason) = match (partition, &data.key, p.config.partitioner) {
             (Some(n), _, _) => {
                 if n >= num {
                     return Err(KafkaError::PartitionOutOfRange {
-                        topic,
+                        topic: topic.to_string(),
                         partition: n,
                         partitions: num,
                     });
@@ -934,30 +787,23 @@ impl Cluster {
                 (n, PartitionReason::Explicit)
             }
             (None, _, PartitionerKind::RoundRobin) => {
-                let rr = match p.round_robin.get_mut(&topic) {
+                let rr = match p.round_robin.get_mut(topic) {
                     Some(rr) => rr,
-                    None => p.round_robin.entry(topic.clone()).or_default(),
+                    None => p.round_robin.entry(topic.to_string()).or_default(),
                 };
                 let (n, counter) = rr.next(&t.available, num);
-                let available = if t.available.is_empty() {
-                    num
-                } else {
-                    t.available.len() as u32
-                };
+                let available = if t.available.is_empty() { num } else { t.available.len() as u32 };
                 (n, PartitionReason::RoundRobin { counter, available })
             }
-            (None, Some(k), PartitionerKind::Sticky) => (
-                partition_for_key(k, num),
-                PartitionReason::Key {
-                    hash: murmur2(k),
-                    partitions: num,
-                },
-            ),
+            (None, Some(k), PartitionerKind::Sticky) => {
+                let hash = murmur2(k);
+                ((to_positive(hash) as u32) % num, PartitionReason::Key { hash, partitions: num })
+            }
             (None, None, PartitionerKind::Sticky) => {
                 let rng = &mut self.rng;
-                let sticky = match p.sticky.get_mut(&topic) {
+                let sticky = match p.sticky.get_mut(topic) {
                     Some(s) => s,
-                    None => p.sticky.entry(topic.clone()).or_default(),
+                    None => p.sticky.entry(topic.to_string()).or_default(),
                 };
                 let n = sticky.peek(&t.available, num, || rng.next_u32() as i32);
                 sticky.update(size, p.config.batch_size);
@@ -965,39 +811,42 @@ impl Cluster {
             }
         };
         let acks = p.config.acks;
+        let part = &t.partitions[partition as usize];
         if acks == Acks::All {
-            let min_isr = self.effective_min_isr(&topic);
-            let part = &self.topics[&topic].partitions[partition as usize];
+            let min_isr = self.effective_min_isr(topic);
             if part.leader.is_some() && (part.isr.len() as u32) < min_isr {
                 return Err(KafkaError::NotEnoughReplicas {
-                    topic,
+                    topic: topic.to_string(),
                     partition,
                     isr: part.isr.len() as u32,
                     min_insync_replicas: min_isr,
                 });
             }
         }
+        let current_epoch = part.leader_epoch;
+        let has_leader = part.leader.is_some();
         let p = self.producers.get_mut(producer).expect("producer");
         let sequence = if p.producer_id >= 0 {
-            let seq = match p.sequences.get_mut(&(topic.clone(), partition)) {
+            let seqs = match p.sequences.get_mut(topic) {
                 Some(s) => s,
-                None => p.sequences.entry((topic.clone(), partition)).or_insert(0),
+                None => p.sequences.entry(topic.to_string()).or_default(),
             };
-            let s = *seq;
-            *seq = seq.wrapping_add(1);
+            if seqs.len() <= partition as usize {
+                seqs.resize(partition as usize + 1, 0);
+            }
+            let s = seqs[partition as usize];
+            seqs[partition as usize] = s.wrapping_add(1);
             s
         } else {
             -1
         };
         if let Some(txn) = &mut p.txn {
-            txn.partitions
-                .insert(TopicPartition::new(topic.clone(), partition));
+            txn.partitions.insert(TopicPartition::new(topic, partition));
         }
         // Records queue behind earlier ones to the same partition that wait for
         // a retry or whose leader changed, so a retry never overtakes them.
-        let current_epoch = self.topics[&topic].partitions[partition as usize].leader_epoch;
         let blocked = p.in_flight.iter().any(|f| {
-            f.topic == topic
+            &*f.topic == topic
                 && f.partition == partition
                 && match f.state {
                     FlightState::Waiting => true,
@@ -1005,9 +854,9 @@ impl Cluster {
                 }
         });
         let flight = InFlight {
-            topic,
+            topic: topic_name,
             partition,
-            data: Arc::new(data),
+            data,
             timestamp: timestamp.unwrap_or(now as i64),
             sequence,
             reason,
@@ -1016,40 +865,21 @@ impl Cluster {
             attempts: 0,
             first_sent_ms: now,
         };
-        let has_leader = self.topics[&flight.topic].partitions[partition as usize]
-            .leader
-            .is_some();
         if blocked || !has_leader {
             if acks == Acks::Zero && !blocked {
-                let (topic, partition) = (flight.topic.clone(), flight.partition);
-                self.emit(Event::RecordDropped {
-                    producer: producer.to_string(),
-                    topic,
-                    partition,
-                });
-                return Ok(ProduceReceipt {
-                    partition,
-                    offset: None,
-                    reason,
-                });
+                self.emit(Event::RecordDropped { producer: producer.to_string(), topic: topic.to_string(), partition });
+                return Ok(ProduceReceipt { partition, offset: None, reason });
             }
-            self.producers
-                .get_mut(producer)
-                .expect("producer")
-                .in_flight
-                .push(flight);
-            return Ok(ProduceReceipt {
-                partition,
-                offset: None,
-                reason,
-            });
+            self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
+            return Ok(ProduceReceipt { partition, offset: None, reason });
         }
         let offset = self.send(producer, flight);
-        Ok(ProduceReceipt {
-            partition,
-            offset,
-            reason,
-        })
+        Ok(ProduceReceipt { partition, offset, reason })
+    }
+
+    /// Events queued by [`Cluster::send_record`] since the last drain.
+    pub fn drain_events(&mut self) -> Vec<Event> {
+        self.take_events()
     }
 
     /// Delivers one attempt to the partition leader and settles what can be
@@ -1061,65 +891,51 @@ impl Cluster {
         };
         let retry = flight.attempts > 0;
         flight.attempts += 1;
-        let topic_name = std::mem::take(&mut flight.topic);
         let now = self.now;
         let record_events = self.record_events;
-        let t = self.topics.get_mut(&topic_name).expect("topic");
+        let min_isr = self.effective_min_isr(&flight.topic) as usize;
+        let elr = self.config.eligible_leader_replicas_enable;
+        let t = self.topics.get_mut(&*flight.topic).expect("topic");
         let settings = t.settings;
         let part = &mut t.partitions[flight.partition as usize];
         let Some(li) = part.leader else {
-            flight.topic = topic_name;
-            self.producers
-                .get_mut(producer)
-                .expect("producer")
-                .in_flight
-                .push(flight);
+            self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
             return None;
         };
         let leader = part.replicas[li].broker;
         // The broker's idempotence check: a sequence it has seen is a duplicate
         // retry and gets the original offset back; a gap means lost records.
         let mut duplicate_of = None;
+        let mut out_of_order = false;
         if pid >= 0 {
-            if let Some(entry) = part.producers.get(&pid) {
-                if flight.sequence <= entry.last_sequence && entry.epoch == epoch {
-                    duplicate_of = Some(
-                        entry
-                            .recent
-                            .iter()
-                            .find(|(s, _)| *s == flight.sequence)
-                            .map_or(-1, |(_, o)| *o),
-                    );
-                } else if entry.epoch == epoch
-                    && flight.sequence > entry.last_sequence.wrapping_add(1)
-                {
-                    let (topic, partition) = (topic_name, flight.partition);
-                    self.emit(Event::ProduceFailed {
-                        producer: producer.to_string(),
-                        topic,
-                        partition,
-                        error: ProduceError::OutOfOrderSequence,
-                        will_retry: false,
-                    });
-                    return None;
+            match part.producers.get(&pid) {
+                Some(entry) if entry.epoch == epoch => {
+                    if flight.sequence <= entry.last_sequence {
+                        duplicate_of =
+                            Some(entry.recent.iter().find(|(s, _)| *s == flight.sequence).map_or(-1, |(_, o)| *o));
+                    } else if flight.sequence > entry.last_sequence.wrapping_add(1) {
+                        out_of_order = true;
+                    }
                 }
-            } else if flight.sequence > 0 && retry {
-                let (topic, partition) = (topic_name, flight.partition);
-                self.emit(Event::ProduceFailed {
-                    producer: producer.to_string(),
-                    topic,
-                    partition,
-                    error: ProduceError::OutOfOrderSequence,
-                    will_retry: false,
-                });
-                return None;
+                Some(_) => {}
+                None => out_of_order = retry && flight.sequence > 0,
             }
+        }
+        if out_of_order {
+            self.emit(Event::ProduceFailed {
+                producer: producer.to_string(),
+                topic: flight.topic.to_string(),
+                partition: flight.partition,
+                error: ProduceError::OutOfOrderSequence,
+                will_retry: false,
+            });
+            return None;
         }
         let offset = if let Some(original) = duplicate_of {
             if record_events {
                 self.events.push(Event::DuplicateDropped {
                     producer: producer.to_string(),
-                    topic: topic_name.clone(),
+                    topic: flight.topic.to_string(),
                     partition: flight.partition,
                     sequence: flight.sequence,
                     offset: original,
@@ -1130,21 +946,25 @@ impl Cluster {
             let record = Record {
                 offset: 0,
                 timestamp: flight.timestamp,
-                data: Arc::clone(&flight.data),
+                // acks=all keeps the record for retries, as the Java producer
+                // keeps its batch; otherwise the data moves into the log.
+                data: if acks == Acks::All { flight.data.clone() } else { std::mem::take(&mut flight.data) },
                 producer_id: pid,
                 producer_epoch: if pid >= 0 { epoch } else { -1 },
                 sequence: flight.sequence,
-                kind: if flight.transactional {
-                    RecordKind::Transactional
-                } else {
-                    RecordKind::Data
-                },
+                kind: if flight.transactional { RecordKind::Transactional } else { RecordKind::Data },
                 partitioning: flight.reason,
                 leader_epoch: part.leader_epoch,
                 acknowledged: false,
             };
-            let (offset, _) = part.log.append(record, now, &settings);
+            let (offset, rolled) = part.log.append(record, now, &settings);
             part.replicas[li].log_end_offset = offset + 1;
+            let hw = advance_high_watermark(part, min_isr, elr);
+            if acks == Acks::One
+                && let Some(r) = part.log.last_mut()
+            {
+                r.acknowledged = true;
+            }
             if pid >= 0 {
                 let entry = part.producers.entry(pid).or_default();
                 entry.epoch = epoch;
@@ -1160,44 +980,54 @@ impl Cluster {
             if record_events {
                 self.events.push(Event::RecordAppended {
                     producer: producer.to_string(),
-                    topic: topic_name.clone(),
+                    topic: flight.topic.to_string(),
                     partition: flight.partition,
                     offset,
                     leader,
                     reason: flight.reason,
                     retry,
                 });
+                if let Some(high_watermark) = hw {
+                    self.events.push(Event::HighWatermarkAdvanced {
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        high_watermark,
+                    });
+                }
+                if acks == Acks::One {
+                    self.events.push(Event::RecordAcknowledged {
+                        producer: producer.to_string(),
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        offset,
+                    });
+                }
+            }
+            if rolled {
+                // Retention is checked as segments roll, so memory stays bounded
+                // by retention even without ticks; compaction waits for the
+                // cleaner's pass on a tick, so learners see the duplicates first.
+                self.update_high_watermark(&flight.topic, flight.partition as usize);
+                self.apply_log_cleanup(&flight.topic, flight.partition as usize, now, false);
             }
             offset
         };
         let partition = flight.partition as usize;
-        self.update_high_watermark(&topic_name, partition);
         match acks {
             Acks::Zero => {}
-            Acks::One => self.acknowledge(producer, &topic_name, flight.partition, offset),
+            Acks::One if duplicate_of.is_none() => {}
+            Acks::One => self.acknowledge(producer, &flight.topic, flight.partition, offset),
             Acks::All => {
-                let epoch = self.topics[&topic_name].partitions[partition].leader_epoch;
-                flight.topic = topic_name;
-                flight.state = FlightState::Appended {
-                    offset,
-                    leader_epoch: epoch,
-                };
-                self.producers
-                    .get_mut(producer)
-                    .expect("producer")
-                    .in_flight
-                    .push(flight);
+                let epoch = self.topics[&*flight.topic].partitions[partition].leader_epoch;
+                flight.state = FlightState::Appended { offset, leader_epoch: epoch };
+                self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
             }
         }
         Some(offset)
     }
 
     fn acknowledge(&mut self, producer: &str, topic: &str, partition: u32, offset: i64) {
-        if let Some(r) = self
-            .topics
-            .get_mut(topic)
-            .and_then(|t| t.partitions[partition as usize].log.get_mut(offset))
-        {
+        if let Some(r) = self.topics.get_mut(topic).and_then(|t| t.partitions[partition as usize].log.get_mut(offset)) {
             r.acknowledged = true;
         }
         if self.record_events {
@@ -1213,29 +1043,21 @@ impl Cluster {
     /// Settles in-flight requests: acknowledgements once the high watermark
     /// passes, failures when the leader changed, retries and timeouts.
     fn step_producers(&mut self) {
-        let names: Vec<String> = self
-            .producers
-            .iter()
-            .filter(|(_, p)| !p.in_flight.is_empty())
-            .map(|(n, _)| n.clone())
-            .collect();
+        let names: Vec<String> =
+            self.producers.iter().filter(|(_, p)| !p.in_flight.is_empty()).map(|(n, _)| n.clone()).collect();
         for name in names {
-            let flights =
-                std::mem::take(&mut self.producers.get_mut(&name).expect("producer").in_flight);
+            let flights = std::mem::take(&mut self.producers.get_mut(&name).expect("producer").in_flight);
             let (retries, timeout) = {
                 let p = &self.producers[&name];
                 (p.config.retries, p.config.delivery_timeout_ms)
             };
-            let mut blocked: BTreeSet<(String, u32)> = BTreeSet::new();
+            let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
             for mut f in flights {
                 let key = (f.topic.clone(), f.partition);
                 let min_isr = self.effective_min_isr(&f.topic);
-                let part = &self.topics[&f.topic].partitions[f.partition as usize];
+                let part = &self.topics[&*f.topic].partitions[f.partition as usize];
                 match f.state {
-                    FlightState::Appended {
-                        offset,
-                        leader_epoch,
-                    } => {
+                    FlightState::Appended { offset, leader_epoch } => {
                         let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
                         let failure = if !leader_ok {
                             Some(ProduceError::NotLeaderOrFollower)
@@ -1246,21 +1068,16 @@ impl Cluster {
                                 None
                             }
                         } else {
-                            self.producers
-                                .get_mut(&name)
-                                .expect("producer")
-                                .in_flight
-                                .push(f);
+                            self.producers.get_mut(&name).expect("producer").in_flight.push(f);
                             continue;
                         };
                         match failure {
                             None => self.acknowledge(&name, &key.0, key.1, offset),
                             Some(error) => {
-                                let will_retry =
-                                    f.attempts <= retries && self.now - f.first_sent_ms < timeout;
+                                let will_retry = f.attempts <= retries && self.now - f.first_sent_ms < timeout;
                                 self.emit(Event::ProduceFailed {
                                     producer: name.clone(),
-                                    topic: key.0.clone(),
+                                    topic: key.0.to_string(),
                                     partition: key.1,
                                     error,
                                     will_retry,
@@ -1276,7 +1093,7 @@ impl Cluster {
                         if self.now - f.first_sent_ms >= timeout {
                             self.emit(Event::ProduceFailed {
                                 producer: name.clone(),
-                                topic: key.0,
+                                topic: key.0.to_string(),
                                 partition: key.1,
                                 error: ProduceError::DeliveryTimeout,
                                 will_retry: false,
@@ -1290,36 +1107,27 @@ impl Cluster {
         }
     }
 
-    fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(String, u32)>) {
+    fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(Arc<str>, u32)>) {
         let key = (f.topic.clone(), f.partition);
-        let has_leader = self.topics[&f.topic].partitions[f.partition as usize]
-            .leader
-            .is_some();
+        let has_leader = self.topics[&*f.topic].partitions[f.partition as usize].leader.is_some();
         if has_leader && !blocked.contains(&key) {
             self.send(name, f);
         } else {
             blocked.insert(key);
-            self.producers
-                .get_mut(name)
-                .expect("producer")
-                .in_flight
-                .push(f);
+            self.producers.get_mut(name).expect("producer").in_flight.push(f);
         }
     }
 
     /// Closes a producer; anything not yet acknowledged is abandoned.
     pub fn close_producer(&mut self, producer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
-            let p = c
-                .producers
-                .get_mut(producer)
-                .ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
+            let p = c.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
             p.closed = true;
             let flights = std::mem::take(&mut p.in_flight);
             for f in flights {
                 c.emit(Event::ProduceFailed {
                     producer: producer.to_string(),
-                    topic: f.topic,
+                    topic: f.topic.to_string(),
                     partition: f.partition,
                     error: ProduceError::ProducerClosed,
                     will_retry: false,
@@ -1338,9 +1146,7 @@ impl Cluster {
         self.run(|c| {
             let p = c.producer_mut(producer)?;
             let Some(tid) = p.config.transactional_id.clone() else {
-                return Err(KafkaError::InvalidTxnState(
-                    "initTransactions needs transactional.id".into(),
-                ));
+                return Err(KafkaError::InvalidTxnState("initTransactions needs transactional.id".into()));
             };
             let (pid, epoch) = match c.transactional_ids.get(&tid).cloned() {
                 Some((pid, epoch, owner)) => {
@@ -1354,10 +1160,7 @@ impl Cluster {
                         let old = c.producers.get_mut(&owner).expect("producer");
                         old.fenced = true;
                         old.in_flight.clear();
-                        c.emit(Event::ProducerFenced {
-                            producer: owner,
-                            transactional_id: tid.clone(),
-                        });
+                        c.emit(Event::ProducerFenced { producer: owner, transactional_id: tid.clone() });
                     }
                     (pid, epoch + 1)
                 }
@@ -1366,8 +1169,7 @@ impl Cluster {
                     (p.producer_id, 0)
                 }
             };
-            c.transactional_ids
-                .insert(tid, (pid, epoch, producer.to_string()));
+            c.transactional_ids.insert(tid, (pid, epoch, producer.to_string()));
             let p = c.producers.get_mut(producer).expect("producer");
             p.producer_id = pid;
             p.epoch = epoch;
@@ -1383,25 +1185,16 @@ impl Cluster {
         self.run(|c| {
             let p = c.producer_mut(producer)?;
             let Some(tid) = p.config.transactional_id.clone() else {
-                return Err(KafkaError::InvalidTxnState(
-                    "beginTransaction needs transactional.id".into(),
-                ));
+                return Err(KafkaError::InvalidTxnState("beginTransaction needs transactional.id".into()));
             };
             if !p.initialized {
-                return Err(KafkaError::InvalidTxnState(
-                    "call initTransactions first".into(),
-                ));
+                return Err(KafkaError::InvalidTxnState("call initTransactions first".into()));
             }
             if p.txn.is_some() {
-                return Err(KafkaError::InvalidTxnState(
-                    "a transaction is already open".into(),
-                ));
+                return Err(KafkaError::InvalidTxnState("a transaction is already open".into()));
             }
             p.txn = Some(TxnState::default());
-            c.emit(Event::TransactionBegun {
-                producer: producer.to_string(),
-                transactional_id: tid,
-            });
+            c.emit(Event::TransactionBegun { producer: producer.to_string(), transactional_id: tid });
             Ok(())
         })
         .map(|(_, e)| e)
@@ -1429,11 +1222,7 @@ impl Cluster {
             let Some(txn) = &mut p.txn else {
                 return Err(KafkaError::InvalidTxnState("no open transaction".into()));
             };
-            txn.offsets.extend(
-                offsets
-                    .into_iter()
-                    .map(|(tp, o)| (group.to_string(), tp, o)),
-            );
+            txn.offsets.extend(offsets.into_iter().map(|(tp, o)| (group.to_string(), tp, o)));
             Ok(())
         })
         .map(|(_, e)| e)
@@ -1465,41 +1254,20 @@ impl Cluster {
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
         };
-        if commit
-            && p.in_flight
-                .iter()
-                .any(|f| matches!(f.state, FlightState::Waiting))
-        {
-            let f = p
-                .in_flight
-                .iter()
-                .find(|f| matches!(f.state, FlightState::Waiting))
-                .expect("waiting record");
-            return Err(KafkaError::LeaderNotAvailable {
-                topic: f.topic.clone(),
-                partition: f.partition,
-            });
+        if commit && p.in_flight.iter().any(|f| matches!(f.state, FlightState::Waiting)) {
+            let f = p.in_flight.iter().find(|f| matches!(f.state, FlightState::Waiting)).expect("waiting record");
+            return Err(KafkaError::LeaderNotAvailable { topic: f.topic.to_string(), partition: f.partition });
         }
         for tp in &txn.partitions {
-            if self.topics[&tp.topic].partitions[tp.partition as usize]
-                .leader
-                .is_none()
-            {
-                return Err(KafkaError::LeaderNotAvailable {
-                    topic: tp.topic.clone(),
-                    partition: tp.partition,
-                });
+            if self.topics[&tp.topic].partitions[tp.partition as usize].leader.is_none() {
+                return Err(KafkaError::LeaderNotAvailable { topic: tp.topic.clone(), partition: tp.partition });
             }
         }
         let (pid, epoch) = (p.producer_id, p.epoch);
         let now = self.now;
         if !commit {
             // Aborting drops records still waiting to be sent.
-            self.producers
-                .get_mut(producer)
-                .expect("producer")
-                .in_flight
-                .retain(|f| !f.transactional);
+            self.producers.get_mut(producer).expect("producer").in_flight.retain(|f| !f.transactional);
         }
         for tp in &txn.partitions {
             let t = self.topics.get_mut(&tp.topic).expect("topic");
@@ -1509,15 +1277,11 @@ impl Cluster {
             let marker = Record {
                 offset: 0,
                 timestamp: now as i64,
-                data: Arc::new(RecordData::default()),
+                data: RecordData::default(),
                 producer_id: pid,
                 producer_epoch: epoch,
                 sequence: -1,
-                kind: if commit {
-                    RecordKind::CommitMarker
-                } else {
-                    RecordKind::AbortMarker
-                },
+                kind: if commit { RecordKind::CommitMarker } else { RecordKind::AbortMarker },
                 partitioning: PartitionReason::Control,
                 leader_epoch: part.leader_epoch,
                 acknowledged: true,
@@ -1533,26 +1297,20 @@ impl Cluster {
         let partitions: Vec<TopicPartition> = txn.partitions.iter().cloned().collect();
         if commit {
             for (group, tp, offset) in &txn.offsets {
-                let g = self
-                    .groups
-                    .entry(group.clone())
-                    .or_insert_with(|| GroupState {
-                        assignor: Assignor::Range,
-                        generation: 0,
-                        members: Vec::new(),
-                        member_state: BTreeMap::new(),
-                        assignment: BTreeMap::new(),
-                        committed: BTreeMap::new(),
-                        partition_counts: BTreeMap::new(),
-                    });
+                let g = self.groups.entry(group.clone()).or_insert_with(|| GroupState {
+                    assignor: Assignor::Range,
+                    generation: 0,
+                    members: Vec::new(),
+                    member_state: BTreeMap::new(),
+                    assignment: BTreeMap::new(),
+                    committed: BTreeMap::new(),
+                    partition_counts: BTreeMap::new(),
+                });
                 g.committed.insert(tp.clone(), *offset);
             }
             let mut by_group: BTreeMap<String, Vec<(TopicPartition, i64)>> = BTreeMap::new();
             for (g, tp, o) in &txn.offsets {
-                by_group
-                    .entry(g.clone())
-                    .or_default()
-                    .push((tp.clone(), *o));
+                by_group.entry(g.clone()).or_default().push((tp.clone(), *o));
             }
             self.emit(Event::TransactionCommitted {
                 producer: producer.to_string(),
@@ -1561,19 +1319,10 @@ impl Cluster {
                 offsets: txn.offsets.clone(),
             });
             for (group, offsets) in by_group {
-                self.emit(Event::OffsetsCommitted {
-                    group,
-                    by: producer.to_string(),
-                    offsets,
-                    auto: false,
-                });
+                self.emit(Event::OffsetsCommitted { group, by: producer.to_string(), offsets, auto: false });
             }
         } else {
-            self.emit(Event::TransactionAborted {
-                producer: producer.to_string(),
-                transactional_id: tid,
-                partitions,
-            });
+            self.emit(Event::TransactionAborted { producer: producer.to_string(), transactional_id: tid, partitions });
         }
         self.producers.get_mut(producer).expect("producer").txn = None;
         Ok(())
@@ -1582,17 +1331,11 @@ impl Cluster {
     // ----- consumers and groups -----------------------------------------------
 
     /// Creates a consumer; it joins its group when it subscribes.
-    pub fn create_consumer(
-        &mut self,
-        name: &str,
-        config: ConsumerConfig,
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn create_consumer(&mut self, name: &str, config: ConsumerConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
             if c.producers.contains_key(name)
-                || c.consumers
-                    .get(name)
-                    .is_some_and(|s| s.status != ConsumerStatus::Closed)
+                || c.consumers.get(name).is_some_and(|s| s.status != ConsumerStatus::Closed)
             {
                 return Err(KafkaError::DuplicateClient(name.to_string()));
             }
@@ -1600,9 +1343,7 @@ impl Cluster {
                 && !g.members.is_empty()
                 && g.assignor != config.assignor
             {
-                return Err(KafkaError::InconsistentGroupProtocol {
-                    group: config.group_id.clone(),
-                });
+                return Err(KafkaError::InconsistentGroupProtocol { group: config.group_id.clone() });
             }
             let now = c.now;
             c.consumers.insert(
@@ -1624,10 +1365,7 @@ impl Cluster {
     }
 
     fn active_consumer(&self, name: &str) -> Result<&ConsumerState, KafkaError> {
-        let c = self
-            .consumers
-            .get(name)
-            .ok_or_else(|| KafkaError::UnknownConsumer(name.to_string()))?;
+        let c = self.consumers.get(name).ok_or_else(|| KafkaError::UnknownConsumer(name.to_string()))?;
         if c.status != ConsumerStatus::Active {
             return Err(KafkaError::ConsumerClosed(name.to_string()));
         }
@@ -1635,11 +1373,7 @@ impl Cluster {
     }
 
     /// Subscribes to topics and joins (or rejoins) the group, which rebalances.
-    pub fn subscribe(
-        &mut self,
-        consumer: &str,
-        topics: &[String],
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn subscribe(&mut self, consumer: &str, topics: &[String]) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.active_consumer(consumer)?;
             for t in topics {
@@ -1655,10 +1389,7 @@ impl Cluster {
                 c.join_group(consumer);
             } else if changed {
                 let group = c.consumers[consumer].config.group_id.clone();
-                c.rebalance(
-                    &group,
-                    RebalanceReason::SubscriptionChanged(consumer.to_string()),
-                );
+                c.rebalance(&group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
             }
             Ok(())
         })
@@ -1669,18 +1400,15 @@ impl Cluster {
         let now = self.now;
         let cfg = self.consumers[consumer].config.clone();
         let group = cfg.group_id.clone();
-        let g = self
-            .groups
-            .entry(group.clone())
-            .or_insert_with(|| GroupState {
-                assignor: cfg.assignor,
-                generation: 0,
-                members: Vec::new(),
-                member_state: BTreeMap::new(),
-                assignment: BTreeMap::new(),
-                committed: BTreeMap::new(),
-                partition_counts: BTreeMap::new(),
-            });
+        let g = self.groups.entry(group.clone()).or_insert_with(|| GroupState {
+            assignor: cfg.assignor,
+            generation: 0,
+            members: Vec::new(),
+            member_state: BTreeMap::new(),
+            assignment: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            partition_counts: BTreeMap::new(),
+        });
         if g.members.is_empty() {
             g.assignor = cfg.assignor;
         }
@@ -1689,16 +1417,11 @@ impl Cluster {
         // over its old membership and partitions without a rebalance.
         if let Some(instance) = &cfg.group_instance_id {
             let g = self.groups.get_mut(&group).expect("group");
-            if let Some(old) = g
-                .members
-                .iter()
-                .find(|m| g.member_state[*m].instance_id.as_ref() == Some(instance))
-                .cloned()
+            if let Some(old) =
+                g.members.iter().find(|m| g.member_state[*m].instance_id.as_ref() == Some(instance)).cloned()
             {
-                let same_subscription = self
-                    .consumers
-                    .get(&old)
-                    .is_some_and(|o| o.subscription == self.consumers[consumer].subscription);
+                let same_subscription =
+                    self.consumers.get(&old).is_some_and(|o| o.subscription == self.consumers[consumer].subscription);
                 let idx = g.members.iter().position(|m| *m == old).expect("member");
                 g.members[idx] = consumer.to_string();
                 let mut ms = g.member_state.remove(&old).expect("member state");
@@ -1719,10 +1442,7 @@ impl Cluster {
                     group_instance_id: instance.clone(),
                 });
                 if !same_subscription {
-                    self.rebalance(
-                        &group,
-                        RebalanceReason::SubscriptionChanged(consumer.to_string()),
-                    );
+                    self.rebalance(&group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
                 }
                 return;
             }
@@ -1755,11 +1475,7 @@ impl Cluster {
             c.in_group = false;
             c.positions.clear();
         }
-        self.emit(Event::MemberLeft {
-            group: group.to_string(),
-            member: member.to_string(),
-            reason: reason.clone(),
-        });
+        self.emit(Event::MemberLeft { group: group.to_string(), member: member.to_string(), reason: reason.clone() });
         self.rebalance(group, reason);
     }
 
@@ -1772,12 +1488,8 @@ impl Cluster {
             .and_then(|g| g.assignment.get(consumer))
             .map(|a| a.iter().cloned().collect())
             .unwrap_or_default();
-        let offsets: Vec<(TopicPartition, i64)> = c
-            .positions
-            .iter()
-            .filter(|(tp, _)| owned.contains(*tp))
-            .map(|(tp, o)| (tp.clone(), *o))
-            .collect();
+        let offsets: Vec<(TopicPartition, i64)> =
+            c.positions.iter().filter(|(tp, _)| owned.contains(*tp)).map(|(tp, o)| (tp.clone(), *o)).collect();
         if offsets.is_empty() {
             return;
         }
@@ -1790,12 +1502,7 @@ impl Cluster {
             }
         }
         if !changed.is_empty() {
-            self.emit(Event::OffsetsCommitted {
-                group,
-                by: consumer.to_string(),
-                offsets: changed,
-                auto,
-            });
+            self.emit(Event::OffsetsCommitted { group, by: consumer.to_string(), offsets: changed, auto });
         }
     }
 
@@ -1812,52 +1519,28 @@ impl Cluster {
         let g = self.groups.get_mut(group).expect("group");
         g.generation += 1;
         let generation = g.generation;
-        self.emit(Event::RebalanceStarted {
-            group: group.to_string(),
-            generation,
-            reason,
-            assignor,
-            cooperative,
-        });
+        self.emit(Event::RebalanceStarted { group: group.to_string(), generation, reason, assignor, cooperative });
         if members.is_empty() {
-            self.groups
-                .get_mut(group)
-                .expect("group")
-                .assignment
-                .clear();
-            self.emit(Event::RebalanceCompleted {
-                group: group.to_string(),
-                generation,
-                assignment: Vec::new(),
-            });
+            self.groups.get_mut(group).expect("group").assignment.clear();
+            self.emit(Event::RebalanceCompleted { group: group.to_string(), generation, assignment: Vec::new() });
             return;
         }
         // Members commit before giving partitions up (onJoinPrepare with auto-commit).
         for m in &members {
-            if self
-                .consumers
-                .get(m)
-                .is_some_and(|c| c.status == ConsumerStatus::Active && c.config.enable_auto_commit)
+            if self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active && c.config.enable_auto_commit)
             {
                 self.commit_positions(m, true);
             }
         }
-        let counts: BTreeMap<String, u32> = self
-            .topics
-            .iter()
-            .map(|(n, t)| (n.clone(), t.partitions.len() as u32))
-            .collect();
+        let counts: BTreeMap<String, u32> =
+            self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect();
         let g = &self.groups[group];
         let subscriptions: Vec<MemberSubscription> = members
             .iter()
             .map(|m| MemberSubscription {
                 member_id: m.clone(),
                 group_instance_id: g.member_state[m].instance_id.clone(),
-                topics: self
-                    .consumers
-                    .get(m)
-                    .map(|c| c.subscription.clone())
-                    .unwrap_or_default(),
+                topics: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
                 owned_partitions: g.assignment.get(m).cloned().unwrap_or_default(),
                 generation: Some(g.member_state[m].owned_generation).filter(|&x| x >= 0),
             })
@@ -1865,17 +1548,9 @@ impl Cluster {
         let outcome = assignor::assign(assignor, &counts, &subscriptions);
         let mut follow_up = false;
         for s in &subscriptions {
-            let new = outcome
-                .assignment
-                .get(&s.member_id)
-                .cloned()
-                .unwrap_or_default();
+            let new = outcome.assignment.get(&s.member_id).cloned().unwrap_or_default();
             let revoked: Vec<TopicPartition> = if cooperative {
-                s.owned_partitions
-                    .iter()
-                    .filter(|tp| !new.contains(tp))
-                    .cloned()
-                    .collect()
+                s.owned_partitions.iter().filter(|tp| !new.contains(tp)).cloned().collect()
             } else {
                 s.owned_partitions.clone()
             };
@@ -1895,19 +1570,11 @@ impl Cluster {
                 });
             }
             let kept: Vec<TopicPartition> = if cooperative {
-                s.owned_partitions
-                    .iter()
-                    .filter(|tp| new.contains(tp))
-                    .cloned()
-                    .collect()
+                s.owned_partitions.iter().filter(|tp| new.contains(tp)).cloned().collect()
             } else {
                 Vec::new()
             };
-            let added: Vec<TopicPartition> = new
-                .iter()
-                .filter(|tp| !kept.contains(tp))
-                .cloned()
-                .collect();
+            let added: Vec<TopicPartition> = new.iter().filter(|tp| !kept.contains(tp)).cloned().collect();
             if !added.is_empty() {
                 if let Some(c) = self.consumers.get_mut(&s.member_id) {
                     for tp in &added {
@@ -1930,12 +1597,7 @@ impl Cluster {
         }
         g.partition_counts = members
             .iter()
-            .flat_map(|m| {
-                self.consumers
-                    .get(m)
-                    .map(|c| c.subscription.clone())
-                    .unwrap_or_default()
-            })
+            .flat_map(|m| self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default())
             .map(|t| {
                 let n = counts.get(&t).copied().unwrap_or(0);
                 (t, n)
@@ -1965,20 +1627,16 @@ impl Cluster {
         let c = &self.consumers[consumer];
         let part = &self.topics[&tp.topic].partitions[tp.partition as usize];
         let (start, end) = (part.log.log_start_offset(), part.log.log_end_offset());
-        let candidate = c.positions.get(tp).copied().or_else(|| {
-            self.groups
-                .get(&c.config.group_id)
-                .and_then(|g| g.committed.get(tp).copied())
-        });
+        let candidate = c
+            .positions
+            .get(tp)
+            .copied()
+            .or_else(|| self.groups.get(&c.config.group_id).and_then(|g| g.committed.get(tp).copied()));
         if let Some(o) = candidate
             && o >= start
             && o <= end
         {
-            self.consumers
-                .get_mut(consumer)
-                .expect("consumer")
-                .positions
-                .insert(tp.clone(), o);
+            self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), o);
             return Ok(o);
         }
         let strategy = c.config.auto_offset_reset;
@@ -1987,29 +1645,15 @@ impl Cluster {
             OffsetReset::Latest => self.end_offset_for(c, tp),
             OffsetReset::None => {
                 return Err(match candidate {
-                    Some(o) => KafkaError::OffsetOutOfRange {
-                        topic: tp.topic.clone(),
-                        partition: tp.partition,
-                        offset: o,
-                    },
-                    None => KafkaError::NoOffsetForPartition {
-                        topic: tp.topic.clone(),
-                        partition: tp.partition,
-                    },
+                    Some(o) => {
+                        KafkaError::OffsetOutOfRange { topic: tp.topic.clone(), partition: tp.partition, offset: o }
+                    }
+                    None => KafkaError::NoOffsetForPartition { topic: tp.topic.clone(), partition: tp.partition },
                 });
             }
         };
-        self.consumers
-            .get_mut(consumer)
-            .expect("consumer")
-            .positions
-            .insert(tp.clone(), offset);
-        self.emit(Event::OffsetReset {
-            consumer: consumer.to_string(),
-            partition: tp.clone(),
-            offset,
-            strategy,
-        });
+        self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), offset);
+        self.emit(Event::OffsetReset { consumer: consumer.to_string(), partition: tp.clone(), offset, strategy });
         Ok(offset)
     }
 
@@ -2025,11 +1669,7 @@ impl Cluster {
         self.run(|c| c.poll_inner(consumer, max_records))
     }
 
-    fn poll_inner(
-        &mut self,
-        consumer: &str,
-        max_records: Option<u32>,
-    ) -> Result<Vec<ConsumerRecord>, KafkaError> {
+    fn poll_inner(&mut self, consumer: &str, max_records: Option<u32>) -> Result<Vec<ConsumerRecord>, KafkaError> {
         let state = self.active_consumer(consumer)?;
         let max = max_records.unwrap_or(state.config.max_poll_records).max(1) as usize;
         let now = self.now;
@@ -2042,29 +1682,17 @@ impl Cluster {
         if rejoin {
             self.join_group(consumer);
         }
-        if let Some(ms) = self
-            .groups
-            .get_mut(&group)
-            .and_then(|g| g.member_state.get_mut(consumer))
-        {
+        if let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(consumer)) {
             ms.last_heartbeat_ms = now;
         }
         let s = &self.consumers[consumer];
-        if s.config.enable_auto_commit
-            && now.saturating_sub(s.last_auto_commit_ms) >= s.config.auto_commit_interval_ms
+        if s.config.enable_auto_commit && now.saturating_sub(s.last_auto_commit_ms) >= s.config.auto_commit_interval_ms
         {
             self.commit_positions(consumer, true);
-            self.consumers
-                .get_mut(consumer)
-                .expect("consumer")
-                .last_auto_commit_ms = now;
+            self.consumers.get_mut(consumer).expect("consumer").last_auto_commit_ms = now;
         }
-        let assigned: Vec<TopicPartition> = self
-            .groups
-            .get(&group)
-            .and_then(|g| g.assignment.get(consumer))
-            .cloned()
-            .unwrap_or_default();
+        let assigned: Vec<TopicPartition> =
+            self.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
         let mut out = Vec::new();
         if assigned.is_empty() {
             return Ok(out);
@@ -2113,11 +1741,7 @@ impl Cluster {
                     headers: r.data.headers.clone(),
                 });
             }
-            self.consumers
-                .get_mut(consumer)
-                .expect("consumer")
-                .positions
-                .insert(tp.clone(), next);
+            self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), next);
             if let Some(from) = first {
                 self.emit(Event::RecordsFetched {
                     consumer: consumer.to_string(),
@@ -2141,12 +1765,8 @@ impl Cluster {
         self.run(|c| {
             let state = c.active_consumer(consumer)?;
             let group = state.config.group_id.clone();
-            let owned: Vec<TopicPartition> = c
-                .groups
-                .get(&group)
-                .and_then(|g| g.assignment.get(consumer))
-                .cloned()
-                .unwrap_or_default();
+            let owned: Vec<TopicPartition> =
+                c.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
             let offsets = match offsets {
                 Some(o) => o,
                 None => state
@@ -2159,10 +1779,7 @@ impl Cluster {
             for (tp, o) in &offsets {
                 let part = c.partition_ref(&tp.topic, tp.partition)?;
                 if !owned.contains(tp) {
-                    return Err(KafkaError::CommitFailed {
-                        consumer: consumer.to_string(),
-                        partition: tp.to_string(),
-                    });
+                    return Err(KafkaError::CommitFailed { consumer: consumer.to_string(), partition: tp.to_string() });
                 }
                 if *o < 0 || *o > part.high_watermark {
                     return Err(KafkaError::OffsetOutOfRange {
@@ -2177,12 +1794,7 @@ impl Cluster {
                 g.committed.insert(tp.clone(), *o);
             }
             if !offsets.is_empty() {
-                c.emit(Event::OffsetsCommitted {
-                    group,
-                    by: consumer.to_string(),
-                    offsets,
-                    auto: false,
-                });
+                c.emit(Event::OffsetsCommitted { group, by: consumer.to_string(), offsets, auto: false });
             }
             Ok(())
         })
@@ -2190,12 +1802,7 @@ impl Cluster {
     }
 
     /// Moves the consumer's position in an assigned partition.
-    pub fn seek(
-        &mut self,
-        consumer: &str,
-        tp: &TopicPartition,
-        to: SeekTo,
-    ) -> Result<Vec<Event>, KafkaError> {
+    pub fn seek(&mut self, consumer: &str, tp: &TopicPartition, to: SeekTo) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             let state = c.active_consumer(consumer)?;
             let part = c.partition_ref(&tp.topic, tp.partition)?;
@@ -2205,10 +1812,7 @@ impl Cluster {
                 .and_then(|g| g.assignment.get(consumer))
                 .is_some_and(|a| a.contains(tp));
             if !owned {
-                return Err(KafkaError::CommitFailed {
-                    consumer: consumer.to_string(),
-                    partition: tp.to_string(),
-                });
+                return Err(KafkaError::CommitFailed { consumer: consumer.to_string(), partition: tp.to_string() });
             }
             let end = c.end_offset_for(state, tp);
             let offset = match to {
@@ -2224,21 +1828,10 @@ impl Cluster {
                 }
                 SeekTo::Beginning => part.log.log_start_offset(),
                 SeekTo::End => end,
-                SeekTo::Timestamp(ts) => part
-                    .log
-                    .offset_for_timestamp(ts)
-                    .map_or(end, |o| o.min(end)),
+                SeekTo::Timestamp(ts) => part.log.offset_for_timestamp(ts).map_or(end, |o| o.min(end)),
             };
-            c.consumers
-                .get_mut(consumer)
-                .expect("consumer")
-                .positions
-                .insert(tp.clone(), offset);
-            c.emit(Event::Seeked {
-                consumer: consumer.to_string(),
-                partition: tp.clone(),
-                offset,
-            });
+            c.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), offset);
+            c.emit(Event::Seeked { consumer: consumer.to_string(), partition: tp.clone(), offset });
             Ok(())
         })
         .map(|(_, e)| e)
@@ -2258,11 +1851,7 @@ impl Cluster {
             // Static members do not send LeaveGroup: the coordinator keeps
             // their partitions until the session times out.
             if in_group && !is_static {
-                c.remove_member(
-                    &group,
-                    consumer,
-                    RebalanceReason::MemberLeft(consumer.to_string()),
-                );
+                c.remove_member(&group, consumer, RebalanceReason::MemberLeft(consumer.to_string()));
             }
             Ok(())
         })
@@ -2288,12 +1877,8 @@ impl Cluster {
                 let Some(c) = self.consumers.get(&m) else {
                     continue;
                 };
-                let (status, last_poll, max_poll, is_static) = (
-                    c.status,
-                    c.last_poll_ms,
-                    c.config.max_poll_interval_ms,
-                    c.config.group_instance_id.is_some(),
-                );
+                let (status, last_poll, max_poll, is_static) =
+                    (c.status, c.last_poll_ms, c.config.max_poll_interval_ms, c.config.group_instance_id.is_some());
                 let g = self.groups.get_mut(&group).expect("group");
                 let Some(ms) = g.member_state.get_mut(&m) else {
                     continue;
@@ -2306,11 +1891,7 @@ impl Cluster {
                     continue;
                 }
                 if status == ConsumerStatus::Active && !polling && !is_static {
-                    self.remove_member(
-                        &group,
-                        &m,
-                        RebalanceReason::MaxPollIntervalExceeded(m.clone()),
-                    );
+                    self.remove_member(&group, &m, RebalanceReason::MaxPollIntervalExceeded(m.clone()));
                     continue;
                 }
                 if now.saturating_sub(ms.last_heartbeat_ms) > ms.session_timeout_ms {
@@ -2322,11 +1903,7 @@ impl Cluster {
             let grown = g
                 .partition_counts
                 .iter()
-                .find(|(t, n)| {
-                    self.topics
-                        .get(*t)
-                        .is_some_and(|ts| ts.partitions.len() as u32 != **n)
-                })
+                .find(|(t, n)| self.topics.get(*t).is_some_and(|ts| ts.partitions.len() as u32 != **n))
                 .map(|(t, _)| t.clone());
             if let Some(t) = grown
                 && !g.members.is_empty()
@@ -2399,15 +1976,10 @@ impl Cluster {
                         r.high_watermark = r.log_end_offset.min(hw);
                     }
                     let in_isr = part.isr.contains(&r.broker);
-                    let lagging = r.log_end_offset < leader_leo
-                        && now.saturating_sub(r.last_caught_up_ms) > lag_max;
+                    let lagging = r.log_end_offset < leader_leo && now.saturating_sub(r.last_caught_up_ms) > lag_max;
                     if in_isr && lagging {
                         shrunk.push(r.broker);
-                    } else if !in_isr
-                        && b.alive
-                        && r.log_end_offset >= hw
-                        && r.log_end_offset == leader_leo
-                    {
+                    } else if !in_isr && b.alive && r.log_end_offset >= hw && r.log_end_offset == leader_leo {
                         expanded.push(r.broker);
                     }
                 }
@@ -2465,19 +2037,19 @@ impl Cluster {
         for name in names {
             let count = self.topics[&name].partitions.len();
             for p in 0..count {
-                self.apply_log_cleanup(&name, p, now);
+                self.apply_log_cleanup(&name, p, now, true);
             }
         }
     }
 
-    fn apply_log_cleanup(&mut self, name: &str, p: usize, now: u64) {
+    fn apply_log_cleanup(&mut self, name: &str, p: usize, now: u64, compact: bool) {
         let t = self.topics.get_mut(name).expect("topic");
         let settings = t.settings;
         let part = &mut t.partitions[p];
         let hw = part.high_watermark;
         let before = part.log.log_start_offset();
         let removed = part.log.apply_retention(now, hw, &settings);
-        let compacted = part.log.compact(now, hw, &settings);
+        let compacted = if compact { part.log.compact(now, hw, &settings) } else { Vec::new() };
         let after = part.log.log_start_offset();
         for r in &mut part.replicas {
             r.log_end_offset = r.log_end_offset.max(after.min(part.log.log_end_offset()));
@@ -2529,12 +2101,7 @@ impl Cluster {
                     .flat_map(|t| t.partitions.iter())
                     .filter(|p| p.leader_broker() == Some(id))
                     .count() as u32;
-                BrokerView {
-                    id,
-                    alive: b.alive,
-                    replication_paused: b.replication_paused,
-                    leader_count: leads,
-                }
+                BrokerView { id, alive: b.alive, replication_paused: b.replication_paused, leader_count: leads }
             })
             .collect()
     }
@@ -2550,9 +2117,7 @@ impl Cluster {
         Ok(TopicView {
             name: name.to_string(),
             config: t.config.clone(),
-            partitions: (0..t.partitions.len() as u32)
-                .map(|p| self.partition(name, p))
-                .collect::<Result<_, _>>()?,
+            partitions: (0..t.partitions.len() as u32).map(|p| self.partition(name, p)).collect::<Result<_, _>>()?,
         })
     }
 
@@ -2590,26 +2155,12 @@ impl Cluster {
 
     /// The records a partition holds, in offset order (transaction markers included).
     pub fn records(&self, topic: &str, partition: u32) -> Result<Vec<Record>, KafkaError> {
-        Ok(self
-            .partition_ref(topic, partition)?
-            .log
-            .iter()
-            .cloned()
-            .collect())
+        Ok(self.partition_ref(topic, partition)?.log.iter().cloned().collect())
     }
 
     /// The record at an offset, if the log still holds it.
-    pub fn record(
-        &self,
-        topic: &str,
-        partition: u32,
-        offset: i64,
-    ) -> Result<Option<Record>, KafkaError> {
-        Ok(self
-            .partition_ref(topic, partition)?
-            .log
-            .get(offset)
-            .cloned())
+    pub fn record(&self, topic: &str, partition: u32, offset: i64) -> Result<Option<Record>, KafkaError> {
+        Ok(self.partition_ref(topic, partition)?.log.get(offset).cloned())
     }
 
     /// Group ids, sorted.
@@ -2624,27 +2175,16 @@ impl Cluster {
             group_id: id.to_string(),
             assignor: g.assignor,
             generation: g.generation,
-            state: if g.members.is_empty() {
-                GroupStateView::Empty
-            } else {
-                GroupStateView::Stable
-            },
+            state: if g.members.is_empty() { GroupStateView::Empty } else { GroupStateView::Stable },
             members: g
                 .members
                 .iter()
                 .map(|m| MemberView {
                     member_id: m.clone(),
                     group_instance_id: g.member_state[m].instance_id.clone(),
-                    alive: self
-                        .consumers
-                        .get(m)
-                        .is_some_and(|c| c.status == ConsumerStatus::Active),
+                    alive: self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active),
                     assignment: g.assignment.get(m).cloned().unwrap_or_default(),
-                    subscription: self
-                        .consumers
-                        .get(m)
-                        .map(|c| c.subscription.clone())
-                        .unwrap_or_default(),
+                    subscription: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
                 })
                 .collect(),
             committed: g.committed.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
@@ -2673,22 +2213,9 @@ impl Cluster {
                 let tp = TopicPartition::new(t, p as u32);
                 let committed = g.committed.get(&tp).copied();
                 let end = part.high_watermark;
-                let lag = end
-                    - committed
-                        .unwrap_or(part.log.log_start_offset())
-                        .max(part.log.log_start_offset());
-                let owner = g
-                    .assignment
-                    .iter()
-                    .find(|(_, a)| a.contains(&tp))
-                    .map(|(m, _)| m.clone());
-                out.push(PartitionLag {
-                    partition: tp,
-                    committed,
-                    log_end_offset: end,
-                    lag: lag.max(0),
-                    owner,
-                });
+                let lag = end - committed.unwrap_or(part.log.log_start_offset()).max(part.log.log_start_offset());
+                let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
+                out.push(PartitionLag { partition: tp, committed, log_end_offset: end, lag: lag.max(0), owner });
             }
         }
         out
@@ -2696,10 +2223,7 @@ impl Cluster {
 
     /// One consumer: status, subscription, assignment and positions.
     pub fn consumer(&self, name: &str) -> Result<ConsumerView, KafkaError> {
-        let c = self
-            .consumers
-            .get(name)
-            .ok_or_else(|| KafkaError::UnknownConsumer(name.to_string()))?;
+        let c = self.consumers.get(name).ok_or_else(|| KafkaError::UnknownConsumer(name.to_string()))?;
         Ok(ConsumerView {
             name: name.to_string(),
             config: c.config.clone(),
@@ -2732,10 +2256,7 @@ impl Cluster {
 
     /// One producer: id, epoch, in-flight records and transaction state.
     pub fn producer(&self, name: &str) -> Result<ProducerView, KafkaError> {
-        let p = self
-            .producers
-            .get(name)
-            .ok_or_else(|| KafkaError::UnknownProducer(name.to_string()))?;
+        let p = self.producers.get(name).ok_or_else(|| KafkaError::UnknownProducer(name.to_string()))?;
         Ok(ProducerView {
             name: name.to_string(),
             config: p.config.clone(),
@@ -2745,7 +2266,7 @@ impl Cluster {
                 .in_flight
                 .iter()
                 .map(|f| InFlightView {
-                    partition: TopicPartition::new(f.topic.clone(), f.partition),
+                    partition: TopicPartition::new(&*f.topic, f.partition),
                     sequence: f.sequence,
                     attempts: f.attempts,
                     appended_at: match f.state {
@@ -2761,51 +2282,47 @@ impl Cluster {
     }
 
     /// Why a record is where it is, who reads it, and how far it has replicated.
-    pub fn explain_record(
-        &self,
-        topic: &str,
-        partition: u32,
-        offset: i64,
-    ) -> Result<RecordExplanation, KafkaError> {
+    pub fn explain_record(&self, topic: &str, partition: u32, offset: i64) -> Result<RecordExplanation, KafkaError> {
         let part = self.partition_ref(topic, partition)?;
         let Some(r) = part.log.get(offset) else {
-            return Err(KafkaError::OffsetOutOfRange {
-                topic: topic.to_string(),
-                partition,
-                offset,
-            });
+            return Err(KafkaError::OffsetOutOfRange { topic: topic.to_string(), partition, offset });
         };
         let placement = match r.partitioning {
-            PartitionReason::Explicit => format!("The producer named partition {partition} explicitly, which overrides every partitioner."),
+            PartitionReason::Explicit => {
+                format!("The producer named partition {partition} explicitly, which overrides every partitioner.")
+            }
             PartitionReason::Key { hash, partitions } => format!(
                 "The key hashes with murmur2 to {hash}; toPositive gives {}; {} mod {partitions} partitions = {partition}. Every record with this key goes here while the partition count stays {partitions}.",
                 crate::partitioner::to_positive(hash),
                 crate::partitioner::to_positive(hash)
             ),
             PartitionReason::Sticky => {
-                format!("The record has no key, so the sticky partitioner sent it to partition {partition}, where the producer's current batch was; it moves on once about batch.size bytes have gone there.")
+                format!(
+                    "The record has no key, so the sticky partitioner sent it to partition {partition}, where the producer's current batch was; it moves on once about batch.size bytes have gone there."
+                )
             }
             PartitionReason::RoundRobin { counter, available } => {
-                format!("The round-robin partitioner's counter was {counter}; {counter} mod {available} available partitions picked partition {partition}.")
+                format!(
+                    "The round-robin partitioner's counter was {counter}; {counter} mod {available} available partitions picked partition {partition}."
+                )
             }
-            PartitionReason::Control => "A transaction marker, written by the transaction coordinator to every partition of the transaction.".to_string(),
+            PartitionReason::Control => {
+                "A transaction marker, written by the transaction coordinator to every partition of the transaction."
+                    .to_string()
+            }
         };
         let mut readers = Vec::new();
         for (gid, g) in &self.groups {
             let tp = TopicPartition::new(topic, partition);
-            let subscribed = g.members.iter().any(|m| {
-                self.consumers
-                    .get(m)
-                    .is_some_and(|c| c.subscription.iter().any(|t| t == topic))
-            }) || g.committed.contains_key(&tp);
+            let subscribed = g
+                .members
+                .iter()
+                .any(|m| self.consumers.get(m).is_some_and(|c| c.subscription.iter().any(|t| t == topic)))
+                || g.committed.contains_key(&tp);
             if !subscribed {
                 continue;
             }
-            let owner = g
-                .assignment
-                .iter()
-                .find(|(_, a)| a.contains(&tp))
-                .map(|(m, _)| m.clone());
+            let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
             let committed = g.committed.get(&tp).copied();
             let consumed = committed.is_some_and(|c| c > offset);
             let reason = match &owner {
@@ -2824,8 +2341,7 @@ impl Cluster {
                     committed.unwrap_or(0)
                 )
             } else if offset >= part.high_watermark {
-                "The record is above the high watermark, so no consumer can read it yet."
-                    .to_string()
+                "The record is above the high watermark, so no consumer can read it yet.".to_string()
             } else {
                 format!("Group {gid} has not committed past it yet (committed: {committed:?}).")
             };
@@ -2872,30 +2388,19 @@ impl Cluster {
             replication,
             below_high_watermark: committed,
             replication_summary,
-            aborted: r.kind == RecordKind::Transactional
-                && part.is_aborted(r.producer_id, r.offset),
+            aborted: r.kind == RecordKind::Transactional && part.is_aborted(r.producer_id, r.offset),
             transactional: r.kind == RecordKind::Transactional,
         })
     }
 
     /// The number of records retained over every partition of a topic.
     pub fn retained_records(&self, topic: &str) -> Result<u64, KafkaError> {
-        Ok(self
-            .topic_ref(topic)?
-            .partitions
-            .iter()
-            .map(|p| p.log.retained_records())
-            .sum())
+        Ok(self.topic_ref(topic)?.partitions.iter().map(|p| p.log.retained_records()).sum())
     }
 
     /// The bytes retained over every partition of a topic.
     pub fn retained_bytes(&self, topic: &str) -> Result<u64, KafkaError> {
-        Ok(self
-            .topic_ref(topic)?
-            .partitions
-            .iter()
-            .map(|p| p.log.retained_bytes())
-            .sum())
+        Ok(self.topic_ref(topic)?.partitions.iter().map(|p| p.log.retained_bytes()).sum())
     }
 
     /// Applies retention and compaction right now, as the log cleaner's next pass would.
@@ -2903,6 +2408,29 @@ impl Cluster {
         self.events.clear();
         self.step_logs();
         self.take_events()
+    }
+}
+
+/// Moves the high watermark up to the smallest log end offset in the ISR
+/// (but not while the ISR is below the minimum when `elr` is on) and returns
+/// the new value when it moved.
+fn advance_high_watermark(part: &mut PartitionState, min_isr: usize, elr: bool) -> Option<i64> {
+    let li = part.leader?;
+    if elr && part.isr.len() < min_isr {
+        return None;
+    }
+    let mut hw = part.log.log_end_offset();
+    for r in &part.replicas {
+        if part.isr.contains(&r.broker) {
+            hw = hw.min(r.log_end_offset);
+        }
+    }
+    if hw > part.high_watermark {
+        part.high_watermark = hw;
+        part.replicas[li].high_watermark = hw;
+        Some(hw)
+    } else {
+        None
     }
 }
 

@@ -41,11 +41,7 @@ impl ProducerRecord {
 
     /// A record without a key.
     pub fn unkeyed(topic: impl Into<String>, value: impl AsRef<[u8]>) -> Self {
-        ProducerRecord {
-            topic: topic.into(),
-            value: Some(value.as_ref().to_vec()),
-            ..Default::default()
-        }
+        ProducerRecord { topic: topic.into(), value: Some(value.as_ref().to_vec()), ..Default::default() }
     }
 }
 

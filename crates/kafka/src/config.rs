@@ -12,10 +12,7 @@ use crate::partitioner::PartitionerKind;
 use serde::{Deserialize, Serialize};
 
 fn invalid(key: &str, reason: impl Into<String>) -> KafkaError {
-    KafkaError::InvalidConfig {
-        key: key.to_string(),
-        reason: reason.into(),
-    }
+    KafkaError::InvalidConfig { key: key.to_string(), reason: reason.into() }
 }
 
 /// The whole cluster: brokers plus broker-wide defaults.
@@ -140,11 +137,7 @@ impl Default for TopicConfig {
 impl TopicConfig {
     /// A topic with `partitions` partitions and `replication_factor` replicas each.
     pub fn new(partitions: u32, replication_factor: u32) -> Self {
-        TopicConfig {
-            partitions,
-            replication_factor,
-            ..TopicConfig::default()
-        }
+        TopicConfig { partitions, replication_factor, ..TopicConfig::default() }
     }
 
     /// Checks every value except the broker count, which the cluster checks.
@@ -153,10 +146,7 @@ impl TopicConfig {
             return Err(invalid("num.partitions", "must be at least 1"));
         }
         if self.partitions > 10_000 {
-            return Err(invalid(
-                "num.partitions",
-                "the simulation allows at most 10000 partitions per topic",
-            ));
+            return Err(invalid("num.partitions", "the simulation allows at most 10000 partitions per topic"));
         }
         if self.replication_factor == 0 {
             return Err(invalid("replication.factor", "must be at least 1"));
@@ -177,27 +167,18 @@ impl TopicConfig {
             return Err(invalid("segment.ms", "must be at least 1"));
         }
         if !(0.0..=1.0).contains(&self.min_cleanable_dirty_ratio) {
-            return Err(invalid(
-                "min.cleanable.dirty.ratio",
-                "must be between 0 and 1",
-            ));
+            return Err(invalid("min.cleanable.dirty.ratio", "must be between 0 and 1"));
         }
         if let Some(a) = &self.replica_assignment {
             if a.len() != self.partitions as usize {
-                return Err(invalid(
-                    "replica.assignment",
-                    "needs one replica list per partition",
-                ));
+                return Err(invalid("replica.assignment", "needs one replica list per partition"));
             }
             for replicas in a {
                 let mut sorted = replicas.clone();
                 sorted.sort_unstable();
                 sorted.dedup();
                 if replicas.is_empty() || sorted.len() != replicas.len() {
-                    return Err(invalid(
-                        "replica.assignment",
-                        "each partition needs distinct replicas",
-                    ));
+                    return Err(invalid("replica.assignment", "each partition needs distinct replicas"));
                 }
             }
         }
@@ -255,25 +236,16 @@ impl ProducerConfig {
     /// Checks every value and the combinations Kafka refuses.
     pub fn validate(&self) -> Result<(), KafkaError> {
         if self.enable_idempotence && self.acks != Acks::All {
-            return Err(invalid(
-                "enable.idempotence",
-                "idempotence requires acks=all",
-            ));
+            return Err(invalid("enable.idempotence", "idempotence requires acks=all"));
         }
         if self.transactional_id.is_some() && !self.enable_idempotence {
-            return Err(invalid(
-                "transactional.id",
-                "a transactional producer must be idempotent",
-            ));
+            return Err(invalid("transactional.id", "a transactional producer must be idempotent"));
         }
         if self.transactional_id.as_deref() == Some("") {
             return Err(invalid("transactional.id", "must not be empty"));
         }
         if self.batch_size == 0 {
-            return Err(invalid(
-                "batch.size",
-                "the sticky partitioner needs a batch size of at least 1",
-            ));
+            return Err(invalid("batch.size", "the sticky partitioner needs a batch size of at least 1"));
         }
         Ok(())
     }
@@ -350,10 +322,7 @@ impl Default for ConsumerConfig {
 impl ConsumerConfig {
     /// A consumer of `group_id` with every other setting at its default.
     pub fn new(group_id: impl Into<String>) -> Self {
-        ConsumerConfig {
-            group_id: group_id.into(),
-            ..ConsumerConfig::default()
-        }
+        ConsumerConfig { group_id: group_id.into(), ..ConsumerConfig::default() }
     }
 
     /// Checks every value against the client's and the broker's limits
@@ -363,17 +332,10 @@ impl ConsumerConfig {
             return Err(invalid("group.id", "must not be empty"));
         }
         if !(6_000..=1_800_000).contains(&self.session_timeout_ms) {
-            return Err(invalid(
-                "session.timeout.ms",
-                "must be between 6000 and 1800000",
-            ));
+            return Err(invalid("session.timeout.ms", "must be between 6000 and 1800000"));
         }
-        if self.heartbeat_interval_ms == 0 || self.heartbeat_interval_ms >= self.session_timeout_ms
-        {
-            return Err(invalid(
-                "heartbeat.interval.ms",
-                "must be positive and below session.timeout.ms",
-            ));
+        if self.heartbeat_interval_ms == 0 || self.heartbeat_interval_ms >= self.session_timeout_ms {
+            return Err(invalid("heartbeat.interval.ms", "must be positive and below session.timeout.ms"));
         }
         if self.max_poll_interval_ms == 0 {
             return Err(invalid("max.poll.interval.ms", "must be at least 1"));

@@ -119,25 +119,12 @@ impl std::fmt::Display for KafkaError {
                 write!(f, "invalid value for {key}: {reason}")
             }
             KafkaError::UnknownTopic(t) => write!(f, "unknown topic {t}"),
-            KafkaError::PartitionOutOfRange {
-                topic,
-                partition,
-                partitions,
-            } => {
-                write!(
-                    f,
-                    "partition {partition} is out of range for topic {topic} with {partitions} partitions"
-                )
+            KafkaError::PartitionOutOfRange { topic, partition, partitions } => {
+                write!(f, "partition {partition} is out of range for topic {topic} with {partitions} partitions")
             }
             KafkaError::TopicAlreadyExists(t) => write!(f, "topic {t} already exists"),
-            KafkaError::InvalidReplicationFactor {
-                replication_factor,
-                brokers,
-            } => {
-                write!(
-                    f,
-                    "replication factor {replication_factor} is larger than the {brokers} available brokers"
-                )
+            KafkaError::InvalidReplicationFactor { replication_factor, brokers } => {
+                write!(f, "replication factor {replication_factor} is larger than the {brokers} available brokers")
             }
             KafkaError::InvalidPartitions { current, requested } => {
                 write!(
@@ -152,12 +139,7 @@ impl std::fmt::Display for KafkaError {
             KafkaError::UnknownConsumer(c) => write!(f, "unknown consumer {c}"),
             KafkaError::DuplicateClient(c) => write!(f, "a client named {c} already exists"),
             KafkaError::ConsumerClosed(c) => write!(f, "consumer {c} is closed"),
-            KafkaError::NotEnoughReplicas {
-                topic,
-                partition,
-                isr,
-                min_insync_replicas,
-            } => write!(
+            KafkaError::NotEnoughReplicas { topic, partition, isr, min_insync_replicas } => write!(
                 f,
                 "NotEnoughReplicas: {topic}-{partition} has {isr} in-sync replicas, fewer than min.insync.replicas={min_insync_replicas}"
             ),
@@ -165,33 +147,21 @@ impl std::fmt::Display for KafkaError {
                 write!(f, "compacted topic {t} only accepts records with a key")
             }
             KafkaError::NoOffsetForPartition { topic, partition } => {
-                write!(
-                    f,
-                    "no committed offset for {topic}-{partition} and auto.offset.reset=none"
-                )
+                write!(f, "no committed offset for {topic}-{partition} and auto.offset.reset=none")
             }
-            KafkaError::OffsetOutOfRange {
-                topic,
-                partition,
-                offset,
-            } => write!(f, "offset {offset} is out of range for {topic}-{partition}"),
-            KafkaError::CommitFailed {
-                consumer,
-                partition,
-            } => {
-                write!(
-                    f,
-                    "consumer {consumer} cannot commit {partition}: it does not own it in the current generation"
-                )
+            KafkaError::OffsetOutOfRange { topic, partition, offset } => {
+                write!(f, "offset {offset} is out of range for {topic}-{partition}")
+            }
+            KafkaError::CommitFailed { consumer, partition } => {
+                write!(f, "consumer {consumer} cannot commit {partition}: it does not own it in the current generation")
             }
             KafkaError::InconsistentGroupProtocol { group } => {
                 write!(f, "members of group {group} must use the same assignor")
             }
             KafkaError::InvalidTxnState(m) => write!(f, "invalid transaction state: {m}"),
-            KafkaError::ProducerFenced(p) => write!(
-                f,
-                "producer {p} was fenced by a newer instance with the same transactional.id"
-            ),
+            KafkaError::ProducerFenced(p) => {
+                write!(f, "producer {p} was fenced by a newer instance with the same transactional.id")
+            }
             KafkaError::LeaderNotAvailable { topic, partition } => {
                 write!(f, "{topic}-{partition} has no leader")
             }

@@ -27,8 +27,7 @@ pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartiti
 pub use cluster::{Cluster, ConsumerRecord, ProduceReceipt};
 pub use command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
 pub use config::{
-    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset,
-    ProducerConfig, TopicConfig,
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};

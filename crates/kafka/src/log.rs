@@ -13,7 +13,6 @@
 use crate::partitioner::to_positive;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 
 /// A record header: a string key and an optional byte value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +23,7 @@ pub struct Header {
     pub value: Option<Vec<u8>>,
 }
 
-/// The bytes a producer sent: key, value and headers. Shared between the
-/// producer's retry buffer and the log, so a retry does not copy it.
+/// The bytes a producer sent: key, value and headers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct RecordData {
     /// The key; `None` is a null key.
@@ -42,11 +40,7 @@ impl RecordData {
     pub fn size_bytes(&self) -> u64 {
         let key = self.key.as_ref().map_or(0, Vec::len);
         let value = self.value.as_ref().map_or(0, Vec::len);
-        let headers: usize = self
-            .headers
-            .iter()
-            .map(|h| h.key.len() + h.value.as_ref().map_or(0, Vec::len) + 2)
-            .sum();
+        let headers: usize = self.headers.iter().map(|h| h.key.len() + h.value.as_ref().map_or(0, Vec::len) + 2).sum();
         (RECORD_OVERHEAD_BYTES + key + value + headers) as u64
     }
 }
@@ -117,7 +111,7 @@ pub struct Record {
     /// The timestamp (CreateTime), in logical milliseconds.
     pub timestamp: i64,
     /// Key, value and headers.
-    pub data: Arc<RecordData>,
+    pub data: RecordData,
     /// The idempotent or transactional producer id, or -1.
     pub producer_id: i64,
     /// The producer epoch, or -1.
@@ -151,13 +145,7 @@ pub struct Segment {
 
 impl Segment {
     fn new(base_offset: i64, now: u64) -> Self {
-        Segment {
-            base_offset,
-            records: Vec::new(),
-            bytes: 0,
-            largest_timestamp: i64::MIN,
-            created_ms: now,
-        }
+        Segment { base_offset, records: Vec::new(), bytes: 0, largest_timestamp: i64::MIN, created_ms: now }
     }
 
     fn position(&self, offset: i64) -> usize {
@@ -219,14 +207,7 @@ impl Log {
     pub fn new(now: u64) -> Self {
         let mut segments = VecDeque::new();
         segments.push_back(Segment::new(0, now));
-        Log {
-            segments,
-            log_start_offset: 0,
-            log_end_offset: 0,
-            cleaner_checkpoint: 0,
-            bytes: 0,
-            records: 0,
-        }
+        Log { segments, log_start_offset: 0, log_end_offset: 0, cleaner_checkpoint: 0, bytes: 0, records: 0 }
     }
 
     /// The first offset a consumer may read.
@@ -258,16 +239,16 @@ impl Log {
     /// it is full or old. Returns the offset and whether a segment rolled.
     pub fn append(&mut self, mut record: Record, now: u64, settings: &LogSettings) -> (i64, bool) {
         let size = record.data.size_bytes();
-        let active = self
-            .segments
-            .back()
-            .expect("a log always has an active segment");
+        let active = self.segments.back().expect("a log always has an active segment");
         let rolled = !active.records.is_empty()
             && (active.bytes + size > settings.segment_bytes
                 || now.saturating_sub(active.created_ms) >= settings.segment_ms);
         if rolled {
-            self.segments
-                .push_back(Segment::new(self.log_end_offset, now));
+            // Size the new segment like the one it follows, so appends do not
+            // keep reallocating the record array.
+            let mut next = Segment::new(self.log_end_offset, now);
+            next.records.reserve_exact(active.records.len());
+            self.segments.push_back(next);
         }
         let offset = self.log_end_offset;
         record.offset = offset;
@@ -301,13 +282,15 @@ impl Log {
         seg.records.get_mut(pos).filter(|r| r.offset == offset)
     }
 
+    /// The most recently appended record, if the log holds it.
+    pub fn last_mut(&mut self) -> Option<&mut Record> {
+        self.segments.back_mut().and_then(|s| s.records.last_mut())
+    }
+
     /// The records at or after `from`, in offset order.
     pub fn records_from(&self, from: i64) -> impl Iterator<Item = &Record> {
         let first = self.segment_index(from);
-        self.segments
-            .iter()
-            .skip(first)
-            .flat_map(move |s| s.records[s.position(from)..].iter())
+        self.segments.iter().skip(first).flat_map(move |s| s.records[s.position(from)..].iter())
     }
 
     /// All records, in offset order.
@@ -318,9 +301,7 @@ impl Log {
     /// The earliest offset whose timestamp is at or after `timestamp`
     /// (`offsetsForTimes`), or `None` when every record is older.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Option<i64> {
-        self.iter()
-            .find(|r| r.timestamp >= timestamp)
-            .map(|r| r.offset)
+        self.iter().find(|r| r.timestamp >= timestamp).map(|r| r.offset)
     }
 
     /// Cuts the log back so that `offset` is the new log end, returning the
@@ -378,9 +359,7 @@ impl Log {
         if settings.retention_ms >= 0 {
             while let Some(i) = self.deletable_front(high_watermark) {
                 let seg = &self.segments[i];
-                if seg.records.is_empty()
-                    || now as i64 - seg.largest_timestamp <= settings.retention_ms
-                {
+                if seg.records.is_empty() || now as i64 - seg.largest_timestamp <= settings.retention_ms {
                     break;
                 }
                 removed.push(self.delete_front(now, RemovalReason::RetentionTime));
@@ -393,10 +372,7 @@ impl Log {
     /// not an empty active segment.
     fn deletable_front(&self, high_watermark: i64) -> Option<usize> {
         let seg = self.segments.front()?;
-        let upper = self
-            .segments
-            .get(1)
-            .map_or(self.log_end_offset, |s| s.base_offset);
+        let upper = self.segments.get(1).map_or(self.log_end_offset, |s| s.base_offset);
         if high_watermark < upper || (self.segments.len() == 1 && seg.records.is_empty()) {
             return None;
         }
@@ -407,37 +383,23 @@ impl Log {
         if self.segments.len() == 1 {
             // Deleting the only segment rolls a fresh active one first, so the
             // log always has somewhere to append.
-            self.segments
-                .push_back(Segment::new(self.log_end_offset, now));
+            self.segments.push_back(Segment::new(self.log_end_offset, now));
         }
         let seg = self.segments.pop_front().expect("front segment");
-        let next_base = self
-            .segments
-            .front()
-            .map_or(self.log_end_offset, |s| s.base_offset);
+        let next_base = self.segments.front().map_or(self.log_end_offset, |s| s.base_offset);
         let from = self.log_start_offset;
         self.log_start_offset = self.log_start_offset.max(next_base);
         self.cleaner_checkpoint = self.cleaner_checkpoint.max(self.log_start_offset);
         self.bytes -= seg.bytes;
         self.records -= seg.records.len() as u64;
-        (
-            from,
-            self.log_start_offset,
-            reason,
-            seg.records.len() as u64,
-        )
+        (from, self.log_start_offset, reason, seg.records.len() as u64)
     }
 
     /// Compacts the inactive segments below the high watermark when the dirty
     /// ratio allows it, keeping the latest record for each key and dropping
     /// tombstones older than `delete.retention.ms`. Returns the removed offsets
     /// with their reason.
-    pub fn compact(
-        &mut self,
-        now: u64,
-        high_watermark: i64,
-        settings: &LogSettings,
-    ) -> Vec<(i64, RemovalReason)> {
+    pub fn compact(&mut self, now: u64, high_watermark: i64, settings: &LogSettings) -> Vec<(i64, RemovalReason)> {
         let mut removed = Vec::new();
         if !settings.compact || self.segments.len() < 2 {
             return removed;
@@ -448,8 +410,8 @@ impl Log {
         for i in 0..self.segments.len() - 1 {
             let upper = self.segments[i + 1].base_offset;
             let seg = &self.segments[i];
-            let old_enough = seg.records.is_empty()
-                || now as i64 - seg.largest_timestamp >= settings.min_compaction_lag_ms as i64;
+            let old_enough =
+                seg.records.is_empty() || now as i64 - seg.largest_timestamp >= settings.min_compaction_lag_ms as i64;
             if upper > high_watermark || !old_enough {
                 break;
             }
@@ -489,9 +451,7 @@ impl Log {
                 };
                 if latest.get(k).is_some_and(|&o| o > r.offset) {
                     doomed.push((r.offset, RemovalReason::Compaction));
-                } else if r.data.value.is_none()
-                    && now as i64 - r.timestamp >= settings.delete_retention_ms as i64
-                {
+                } else if r.data.value.is_none() && now as i64 - r.timestamp >= settings.delete_retention_ms as i64 {
                     doomed.push((r.offset, RemovalReason::TombstoneExpired));
                 }
             }

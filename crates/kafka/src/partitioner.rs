@@ -84,12 +84,7 @@ impl StickyPartitioner {
     /// `random` when there is none yet. `available` lists the partitions that
     /// have a leader; when it is empty the choice falls back to all partitions,
     /// as the Java client does.
-    pub fn peek(
-        &mut self,
-        available: &[u32],
-        num_partitions: u32,
-        random: impl FnOnce() -> i32,
-    ) -> u32 {
+    pub fn peek(&mut self, available: &[u32], num_partitions: u32, random: impl FnOnce() -> i32) -> u32 {
         match self.current {
             Some(p) if p < num_partitions => p,
             _ => {
@@ -116,11 +111,7 @@ impl StickyPartitioner {
     /// has a leader.
     pub fn next_partition(available: &[u32], num_partitions: u32, random: i32) -> u32 {
         let r = to_positive(random) as u32;
-        if available.is_empty() {
-            r % num_partitions.max(1)
-        } else {
-            available[(r as usize) % available.len()]
-        }
+        if available.is_empty() { r % num_partitions.max(1) } else { available[(r as usize) % available.len()] }
     }
 }
 
@@ -136,11 +127,8 @@ impl RoundRobinPartitioner {
         let value = self.counter;
         self.counter = self.counter.wrapping_add(1);
         let r = to_positive(value) as u32;
-        let p = if available.is_empty() {
-            r % num_partitions.max(1)
-        } else {
-            available[(r as usize) % available.len()]
-        };
+        let p =
+            if available.is_empty() { r % num_partitions.max(1) } else { available[(r as usize) % available.len()] };
         (p, value)
     }
 }

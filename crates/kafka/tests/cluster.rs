@@ -4,22 +4,10 @@
 use brokerlab_kafka::*;
 
 fn cluster(brokers: u32) -> Cluster {
-    Cluster::new(
-        ClusterConfig {
-            brokers,
-            ..ClusterConfig::default()
-        },
-        42,
-    )
-    .expect("cluster")
+    Cluster::new(ClusterConfig { brokers, ..ClusterConfig::default() }, 42).expect("cluster")
 }
 
-fn topic_on(
-    c: &mut Cluster,
-    name: &str,
-    replicas: Vec<Vec<u32>>,
-    tweak: impl FnOnce(&mut TopicConfig),
-) {
+fn topic_on(c: &mut Cluster, name: &str, replicas: Vec<Vec<u32>>, tweak: impl FnOnce(&mut TopicConfig)) {
     let mut cfg = TopicConfig {
         replica_assignment: Some(replicas.clone()),
         ..TopicConfig::new(replicas.len() as u32, replicas[0].len() as u32)
@@ -29,15 +17,8 @@ fn topic_on(
 }
 
 fn producer(c: &mut Cluster, name: &str, acks: Acks, idempotent: bool) {
-    c.create_producer(
-        name,
-        ProducerConfig {
-            acks,
-            enable_idempotence: idempotent,
-            ..ProducerConfig::default()
-        },
-    )
-    .expect("producer");
+    c.create_producer(name, ProducerConfig { acks, enable_idempotence: idempotent, ..ProducerConfig::default() })
+        .expect("producer");
 }
 
 fn send(c: &mut Cluster, p: &str, topic: &str, partition: u32, value: &str) -> ProduceReceipt {
@@ -60,10 +41,7 @@ fn values(c: &Cluster, topic: &str, partition: u32) -> Vec<String> {
 }
 
 fn consumer(c: &mut Cluster, name: &str, group: &str, tweak: impl FnOnce(&mut ConsumerConfig)) {
-    let mut cfg = ConsumerConfig {
-        auto_offset_reset: OffsetReset::Earliest,
-        ..ConsumerConfig::new(group)
-    };
+    let mut cfg = ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new(group) };
     tweak(&mut cfg);
     c.create_consumer(name, cfg).expect("consumer");
 }
@@ -88,10 +66,7 @@ fn replication_factor_above_broker_count_is_refused() {
     let mut c = cluster(2);
     assert_eq!(
         c.create_topic("t", TopicConfig::new(1, 3)),
-        Err(KafkaError::InvalidReplicationFactor {
-            replication_factor: 3,
-            brokers: 2
-        })
+        Err(KafkaError::InvalidReplicationFactor { replication_factor: 3, brokers: 2 })
     );
 }
 
@@ -105,30 +80,12 @@ fn followers_copy_records_and_the_high_watermark_follows_the_isr() {
     let view = c.partition("t", 0).expect("partition");
     assert_eq!((view.log_end_offset, view.high_watermark), (1, 0));
     let events = c.tick(100).expect("tick");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordsReplicated { broker: 1, .. }))
-    );
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::HighWatermarkAdvanced {
-            high_watermark: 1,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsReplicated { broker: 1, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::HighWatermarkAdvanced { high_watermark: 1, .. })));
     let events = c.tick(100).expect("tick");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
     let view = c.partition("t", 0).expect("partition");
-    assert!(
-        view.replicas
-            .iter()
-            .all(|r| r.log_end_offset == 1 && r.high_watermark == 1)
-    );
+    assert!(view.replicas.iter().all(|r| r.log_end_offset == 1 && r.high_watermark == 1));
 }
 
 #[test]
@@ -141,19 +98,11 @@ fn paused_follower_leaves_the_isr_after_the_lag_time_and_rejoins_when_caught_up(
     c.tick(29_000).expect("tick");
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![0, 1, 2]);
     let events = c.tick(2_000).expect("tick");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::IsrShrunk { broker: 2, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::IsrShrunk { broker: 2, .. })));
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![0, 1]);
     c.set_replication_paused(2, false).expect("resume");
     let events = c.tick(100).expect("tick");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::IsrExpanded { broker: 2, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::IsrExpanded { broker: 2, .. })));
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![0, 1, 2]);
 }
 
@@ -172,15 +121,9 @@ fn leader_crash_elects_the_first_live_isr_replica() {
     let mut c = cluster(3);
     topic_on(&mut c, "t", vec![vec![1, 2, 0]], |_| {});
     let events = c.crash_broker(1).expect("crash");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::LeaderElected {
-            leader: 2,
-            leader_epoch: 1,
-            unclean: false,
-            ..
-        }
-    )));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::LeaderElected { leader: 2, leader_epoch: 1, unclean: false, .. }))
+    );
     let p = c.partition("t", 0).expect("p");
     assert_eq!((p.leader, p.isr.clone()), (Some(2), vec![2, 0]));
     c.restart_broker(1).expect("restart");
@@ -199,38 +142,19 @@ fn acks_one_record_is_lost_when_the_leader_crashes_before_followers_copy_it() {
     let (_, events) = c
         .produce(
             "p",
-            ProducerRecord {
-                topic: "t".into(),
-                partition: Some(0),
-                value: Some(b"b".to_vec()),
-                ..Default::default()
-            },
+            ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"b".to_vec()), ..Default::default() },
         )
         .expect("produce");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordAcknowledged { offset: 1, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 1, .. })));
     let events = c.crash_broker(0).expect("crash");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::RecordsTruncated {
-            from: 1,
-            to: 2,
-            acknowledged_lost: 1,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsTruncated { from: 1, to: 2, acknowledged_lost: 1, .. })));
     assert_eq!(values(&c, "t", 0), vec!["a"]);
 }
 
 #[test]
 fn acks_all_keeps_acknowledged_records_through_a_clean_election() {
     let mut c = cluster(3);
-    topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| {
-        cfg.min_insync_replicas = Some(2)
-    });
+    topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| cfg.min_insync_replicas = Some(2));
     producer(&mut c, "p", Acks::All, true);
     for v in ["a", "b", "c"] {
         send(&mut c, "p", "t", 0, v);
@@ -244,9 +168,7 @@ fn acks_all_keeps_acknowledged_records_through_a_clean_election() {
 fn unclean_election_brings_an_out_of_sync_replica_back_and_loses_data() {
     for unclean in [false, true] {
         let mut c = cluster(2);
-        topic_on(&mut c, "t", vec![vec![0, 1]], |cfg| {
-            cfg.unclean_leader_election_enable = Some(unclean)
-        });
+        topic_on(&mut c, "t", vec![vec![0, 1]], |cfg| cfg.unclean_leader_election_enable = Some(unclean));
         producer(&mut c, "p", Acks::All, true);
         c.set_replication_paused(1, true).expect("pause");
         send(&mut c, "p", "t", 0, "a");
@@ -259,27 +181,13 @@ fn unclean_election_brings_an_out_of_sync_replica_back_and_loses_data() {
         let p = c.partition("t", 0).expect("p");
         if unclean {
             assert_eq!(p.leader, Some(1));
-            assert!(
-                events
-                    .iter()
-                    .any(|e| matches!(e, Event::LeaderElected { unclean: true, .. }))
-            );
-            assert!(events.iter().any(|e| matches!(
-                e,
-                Event::RecordsTruncated {
-                    acknowledged_lost: 2,
-                    ..
-                }
-            )));
+            assert!(events.iter().any(|e| matches!(e, Event::LeaderElected { unclean: true, .. })));
+            assert!(events.iter().any(|e| matches!(e, Event::RecordsTruncated { acknowledged_lost: 2, .. })));
             assert!(values(&c, "t", 0).is_empty());
         } else {
             assert_eq!(p.leader, None);
             assert_eq!(p.isr, vec![0]);
-            assert!(
-                events
-                    .iter()
-                    .any(|e| matches!(e, Event::PartitionOffline { .. }))
-            );
+            assert!(events.iter().any(|e| matches!(e, Event::PartitionOffline { .. })));
             c.restart_broker(0).expect("restart");
             assert_eq!(c.partition("t", 0).expect("p").leader, Some(0));
             assert_eq!(values(&c, "t", 0), vec!["a", "b"]);
@@ -293,23 +201,13 @@ fn adding_partitions_grows_the_topic_and_rebalances_the_group() {
     c.create_topic("t", TopicConfig::new(2, 2)).expect("topic");
     consumer(&mut c, "c1", "g", |_| {});
     c.subscribe("c1", &["t".into()]).expect("subscribe");
-    assert_eq!(
-        c.add_partitions("t", 1),
-        Err(KafkaError::InvalidPartitions {
-            current: 2,
-            requested: 1
-        })
-    );
+    assert_eq!(c.add_partitions("t", 1), Err(KafkaError::InvalidPartitions { current: 2, requested: 1 }));
     c.add_partitions("t", 4).expect("grow");
     assert_eq!(c.topic("t").expect("topic").partitions.len(), 4);
     let events = c.tick(100).expect("tick");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::RebalanceStarted {
-            reason: RebalanceReason::PartitionsAdded(_),
-            ..
-        }
-    )));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::RebalanceStarted { reason: RebalanceReason::PartitionsAdded(_), .. }))
+    );
     assert_eq!(c.consumer("c1").expect("c1").assignment.len(), 4);
 }
 
@@ -318,36 +216,19 @@ fn adding_partitions_grows_the_topic_and_rebalances_the_group() {
 #[test]
 fn acks_all_below_min_insync_replicas_is_refused_and_nothing_is_written() {
     let mut c = cluster(3);
-    topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| {
-        cfg.min_insync_replicas = Some(2)
-    });
+    topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| cfg.min_insync_replicas = Some(2));
     producer(&mut c, "all", Acks::All, true);
     producer(&mut c, "one", Acks::One, false);
     c.crash_broker(1).expect("crash");
     c.crash_broker(2).expect("crash");
-    let rec = ProducerRecord {
-        topic: "t".into(),
-        partition: Some(0),
-        value: Some(b"x".to_vec()),
-        ..Default::default()
-    };
+    let rec =
+        ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
     assert_eq!(
         c.produce("all", rec.clone()).map(|r| r.0),
-        Err(KafkaError::NotEnoughReplicas {
-            topic: "t".into(),
-            partition: 0,
-            isr: 1,
-            min_insync_replicas: 2
-        })
+        Err(KafkaError::NotEnoughReplicas { topic: "t".into(), partition: 0, isr: 1, min_insync_replicas: 2 })
     );
     assert_eq!(c.partition("t", 0).expect("p").log_end_offset, 0);
-    assert_eq!(
-        c.produce("one", rec)
-            .expect("acks=1 is not refused")
-            .0
-            .offset,
-        Some(0)
-    );
+    assert_eq!(c.produce("one", rec).expect("acks=1 is not refused").0.offset, Some(0));
 }
 
 /// Appends, replicates to every ISR member, then crashes the leader before the
@@ -366,22 +247,13 @@ fn retry_after_lost_response(idempotent: bool) -> (Cluster, Vec<Event>) {
 #[test]
 fn acks_all_retry_after_a_lost_response_duplicates_without_idempotence() {
     let (mut c, events) = retry_after_lost_response(false);
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::ProduceFailed {
-            error: ProduceError::NotLeaderOrFollower,
-            will_retry: true,
-            ..
-        }
-    )));
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::RecordAppended {
-            retry: true,
-            offset: 1,
-            ..
-        }
-    )));
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::ProduceFailed { error: ProduceError::NotLeaderOrFollower, will_retry: true, .. }
+        ))
+    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAppended { retry: true, offset: 1, .. })));
     c.tick(200).expect("settle");
     assert_eq!(values(&c, "t", 0), vec!["a", "a"]);
 }
@@ -389,20 +261,9 @@ fn acks_all_retry_after_a_lost_response_duplicates_without_idempotence() {
 #[test]
 fn idempotent_producer_drops_the_duplicate_retry() {
     let (mut c, events) = retry_after_lost_response(true);
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::DuplicateDropped {
-            sequence: 0,
-            offset: 0,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::DuplicateDropped { sequence: 0, offset: 0, .. })));
     let events = c.tick(200).expect("settle");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
     assert_eq!(values(&c, "t", 0), vec!["a"]);
 }
 
@@ -412,18 +273,10 @@ fn acks_zero_record_sent_to_an_offline_partition_vanishes() {
     topic_on(&mut c, "t", vec![vec![0]], |_| {});
     producer(&mut c, "p", Acks::Zero, false);
     c.crash_broker(0).expect("crash");
-    let rec = ProducerRecord {
-        topic: "t".into(),
-        partition: Some(0),
-        value: Some(b"x".to_vec()),
-        ..Default::default()
-    };
+    let rec =
+        ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
     let (_, events) = c.produce("p", rec).expect("produce");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordDropped { .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordDropped { .. })));
     c.restart_broker(0).expect("restart");
     c.tick(100).expect("tick");
     assert!(values(&c, "t", 0).is_empty());
@@ -439,11 +292,7 @@ fn acks_all_record_waits_for_a_leader_and_then_lands() {
     c.tick(1_000).expect("tick");
     c.restart_broker(0).expect("restart");
     let events = c.tick(200).expect("tick");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
     assert_eq!(values(&c, "t", 0), vec!["x"]);
 }
 
@@ -456,29 +305,17 @@ fn records_keep_key_value_headers_and_timestamp() {
         topic: "t".into(),
         key: Some(b"user-7".to_vec()),
         value: Some(b"hello".to_vec()),
-        headers: vec![Header {
-            key: "trace".into(),
-            value: Some(b"1".to_vec()),
-        }],
+        headers: vec![Header { key: "trace".into(), value: Some(b"1".to_vec()) }],
         timestamp: Some(1234),
         partition: None,
     };
     let (receipt, _) = c.produce("p", rec).expect("produce");
     assert_eq!(receipt.partition, partition_for_key(b"user-7", 3));
-    let r = c
-        .record("t", receipt.partition, 0)
-        .expect("record")
-        .expect("exists");
+    let r = c.record("t", receipt.partition, 0).expect("record").expect("exists");
     assert_eq!(r.data.key.as_deref(), Some(&b"user-7"[..]));
     assert_eq!(r.data.headers[0].key, "trace");
     assert_eq!(r.timestamp, 1234);
-    assert_eq!(
-        r.partitioning,
-        PartitionReason::Key {
-            hash: murmur2(b"user-7"),
-            partitions: 3
-        }
-    );
+    assert_eq!(r.partitioning, PartitionReason::Key { hash: murmur2(b"user-7"), partitions: 3 });
 }
 
 // ----- 3. log ------------------------------------------------------------------
@@ -517,24 +354,10 @@ fn size_retention_deletes_whole_segments_and_moves_the_log_start_offset() {
         c.produce("p", rec).expect("produce");
     }
     let events = c.tick(100).expect("tick");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::RecordsRemoved {
-            reason: RemovalReason::RetentionSize,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsRemoved { reason: RemovalReason::RetentionSize, .. })));
     let p = c.partition("t", 0).expect("p");
-    assert_eq!(
-        p.log_start_offset % 10,
-        0,
-        "retention removes whole segments"
-    );
-    assert!(
-        p.retained_bytes >= 16 * 25 && p.retained_bytes < 16 * 35,
-        "kept {} bytes",
-        p.retained_bytes
-    );
+    assert_eq!(p.log_start_offset % 10, 0, "retention removes whole segments");
+    assert!(p.retained_bytes >= 16 * 25 && p.retained_bytes < 16 * 35, "kept {} bytes", p.retained_bytes);
     assert_eq!(p.log_end_offset, 50);
 }
 
@@ -552,21 +375,9 @@ fn time_retention_deletes_segments_older_than_retention_ms() {
     let events = c.tick(50_000).expect("tick");
     assert!(events.iter().any(|e| matches!(
         e,
-        Event::RecordsRemoved {
-            reason: RemovalReason::RetentionTime,
-            from: 0,
-            to: 5,
-            count: 5,
-            ..
-        }
+        Event::RecordsRemoved { reason: RemovalReason::RetentionTime, from: 0, to: 5, count: 5, .. }
     )));
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::LogStartOffsetMoved {
-            log_start_offset: 5,
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::LogStartOffsetMoved { log_start_offset: 5, .. })));
     assert_eq!(c.partition("t", 0).expect("p").retained_records, 5);
 }
 
@@ -581,10 +392,7 @@ fn compaction_keeps_the_latest_value_per_key_and_later_drops_tombstones() {
     });
     producer(&mut c, "p", Acks::One, false);
     let rec = ProducerRecord::unkeyed("t", "x");
-    assert_eq!(
-        c.produce("p", rec).map(|r| r.0),
-        Err(KafkaError::CompactedTopicRequiresKey("t".into()))
-    );
+    assert_eq!(c.produce("p", rec).map(|r| r.0), Err(KafkaError::CompactedTopicRequiresKey("t".into())));
     fill(&mut c, "t", 12, |i| Some(format!("k{}", i % 3)));
     let tombstone = ProducerRecord {
         topic: "t".into(),
@@ -596,23 +404,9 @@ fn compaction_keeps_the_latest_value_per_key_and_later_drops_tombstones() {
     c.produce("p", tombstone).expect("tombstone");
     fill(&mut c, "t", 4, |_| Some("z".into()));
     let events = c.tick(100).expect("tick");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::RecordsRemoved {
-            reason: RemovalReason::Compaction,
-            ..
-        }
-    )));
-    let offsets: Vec<i64> = c
-        .records("t", 0)
-        .expect("records")
-        .iter()
-        .map(|r| r.offset)
-        .collect();
-    assert!(
-        offsets.windows(2).all(|w| w[0] < w[1]),
-        "order is kept: {offsets:?}"
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsRemoved { reason: RemovalReason::Compaction, .. })));
+    let offsets: Vec<i64> = c.records("t", 0).expect("records").iter().map(|r| r.offset).collect();
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "order is kept: {offsets:?}");
     let keys_before_active: Vec<(i64, Option<Vec<u8>>)> = c
         .records("t", 0)
         .expect("records")
@@ -621,20 +415,14 @@ fn compaction_keeps_the_latest_value_per_key_and_later_drops_tombstones() {
         .map(|r| (r.offset, r.data.key.clone()))
         .collect();
     // k0's values all precede its tombstone at 12, so only k1 and k2 survive below it.
-    assert_eq!(
-        keys_before_active,
-        vec![(10, Some(b"k1".to_vec())), (11, Some(b"k2".to_vec()))]
-    );
+    assert_eq!(keys_before_active, vec![(10, Some(b"k1".to_vec())), (11, Some(b"k2".to_vec()))]);
     // The cleaner only runs when there is new dirty data, so the tombstone goes
     // in the first pass after delete.retention.ms.
     c.tick(20_000).expect("tick");
     assert!(c.record("t", 0, 12).expect("record").is_some());
     fill(&mut c, "t", 8, |_| Some("z".into()));
     c.tick(200).expect("tick");
-    assert!(
-        c.record("t", 0, 12).expect("record").is_none(),
-        "the tombstone is gone after delete.retention.ms"
-    );
+    assert!(c.record("t", 0, 12).expect("record").is_none(), "the tombstone is gone after delete.retention.ms");
 }
 
 #[test]
@@ -656,16 +444,11 @@ fn retention_bounds_memory_to_the_retained_window() {
         };
         c.produce("p", rec).expect("produce");
         if i % 1_000 == 999 {
-            c.run_log_cleanup();
             assert!(c.retained_records("t").expect("t") <= 1_000);
         }
     }
     let p = c.partition("t", 0).expect("p");
-    assert!(
-        p.retained_records <= 1_000 && p.retained_records >= 900,
-        "kept {}",
-        p.retained_records
-    );
+    assert!(p.retained_records <= 1_000 && p.retained_records >= 900, "kept {}", p.retained_records);
     assert_eq!(p.log_end_offset, 50_000);
 }
 
@@ -682,10 +465,7 @@ fn poll_returns_at_most_max_records_in_offset_order() {
     consumer(&mut c, "c", "g", |_| {});
     c.subscribe("c", &["t".into()]).expect("subscribe");
     let (recs, _) = c.poll("c", Some(4)).expect("poll");
-    assert_eq!(
-        recs.iter().map(|r| r.offset).collect::<Vec<_>>(),
-        vec![0, 1, 2, 3]
-    );
+    assert_eq!(recs.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
     let (recs, _) = c.poll("c", Some(100)).expect("poll");
     assert_eq!(recs.len(), 6);
 }
@@ -706,10 +486,7 @@ fn group_members_split_partitions_and_extra_members_stay_idle() {
 
 #[test]
 fn eager_rebalance_revokes_everything_and_cooperative_only_what_moves() {
-    for (assignor, expect_full_revoke) in [
-        (Assignor::Sticky, true),
-        (Assignor::CooperativeSticky, false),
-    ] {
+    for (assignor, expect_full_revoke) in [(Assignor::Sticky, true), (Assignor::CooperativeSticky, false)] {
         let mut c = cluster(1);
         c.create_topic("t", TopicConfig::new(4, 1)).expect("topic");
         consumer(&mut c, "c1", "g", |cfg| cfg.assignor = assignor);
@@ -719,35 +496,18 @@ fn eager_rebalance_revokes_everything_and_cooperative_only_what_moves() {
         let revoked: usize = events
             .iter()
             .map(|e| {
-                if let Event::PartitionsRevoked {
-                    member, partitions, ..
-                } = e
-                {
+                if let Event::PartitionsRevoked { member, partitions, .. } = e {
                     if member == "c1" { partitions.len() } else { 0 }
                 } else {
                     0
                 }
             })
             .sum();
-        assert_eq!(
-            revoked,
-            if expect_full_revoke { 4 } else { 2 },
-            "{assignor:?}"
-        );
-        let rounds = events
-            .iter()
-            .filter(|e| matches!(e, Event::RebalanceCompleted { .. }))
-            .count();
-        assert_eq!(
-            rounds,
-            if expect_full_revoke { 1 } else { 2 },
-            "{assignor:?}"
-        );
+        assert_eq!(revoked, if expect_full_revoke { 4 } else { 2 }, "{assignor:?}");
+        let rounds = events.iter().filter(|e| matches!(e, Event::RebalanceCompleted { .. })).count();
+        assert_eq!(rounds, if expect_full_revoke { 1 } else { 2 }, "{assignor:?}");
         let g = c.group("g").expect("group");
-        assert!(
-            g.members.iter().all(|m| m.assignment.len() == 2),
-            "{assignor:?}"
-        );
+        assert!(g.members.iter().all(|m| m.assignment.len() == 2), "{assignor:?}");
     }
 }
 
@@ -757,14 +517,8 @@ fn mixing_assignors_in_one_group_is_refused() {
     c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
     consumer(&mut c, "c1", "g", |_| {});
     c.subscribe("c1", &["t".into()]).expect("subscribe");
-    let cfg = ConsumerConfig {
-        assignor: Assignor::RoundRobin,
-        ..ConsumerConfig::new("g")
-    };
-    assert_eq!(
-        c.create_consumer("c2", cfg),
-        Err(KafkaError::InconsistentGroupProtocol { group: "g".into() })
-    );
+    let cfg = ConsumerConfig { assignor: Assignor::RoundRobin, ..ConsumerConfig::new("g") };
+    assert_eq!(c.create_consumer("c2", cfg), Err(KafkaError::InconsistentGroupProtocol { group: "g".into() }));
 }
 
 #[test]
@@ -779,18 +533,9 @@ fn session_timeout_evicts_a_crashed_consumer() {
     c.tick(40_000).expect("tick");
     assert_eq!(c.group("g").expect("g").members.len(), 2);
     let events = c.tick(10_000).expect("tick");
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::MemberLeft {
-            reason: RebalanceReason::SessionTimeout(_),
-            ..
-        }
-    )));
+    assert!(events.iter().any(|e| matches!(e, Event::MemberLeft { reason: RebalanceReason::SessionTimeout(_), .. })));
     assert_eq!(c.consumer("c1").expect("c1").assignment.len(), 2);
-    assert_eq!(
-        c.poll("c2", None).map(|r| r.0),
-        Err(KafkaError::ConsumerClosed("c2".into()))
-    );
+    assert_eq!(c.poll("c2", None).map(|r| r.0), Err(KafkaError::ConsumerClosed("c2".into())));
 }
 
 #[test]
@@ -807,11 +552,7 @@ fn max_poll_interval_evicts_a_consumer_that_stops_polling_and_it_rejoins_on_poll
     }
     assert_eq!(c.group("g").expect("g").members.len(), 1);
     let events = c.poll("c2", None).expect("poll").1;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::MemberJoined { .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::MemberJoined { .. })));
     assert_eq!(c.group("g").expect("g").members.len(), 2);
 }
 
@@ -820,26 +561,16 @@ fn static_member_restarting_within_the_session_keeps_its_partitions_without_a_re
     let mut c = cluster(1);
     c.create_topic("t", TopicConfig::new(4, 1)).expect("topic");
     for (n, id) in [("c1", "a"), ("c2", "b")] {
-        consumer(&mut c, n, "g", |cfg| {
-            cfg.group_instance_id = Some(id.into())
-        });
+        consumer(&mut c, n, "g", |cfg| cfg.group_instance_id = Some(id.into()));
         c.subscribe(n, &["t".into()]).expect("subscribe");
     }
     let before = c.consumer("c2").expect("c2").assignment;
     let generation = c.group("g").expect("g").generation;
     c.close_consumer("c2").expect("close");
     c.tick(10_000).expect("tick");
-    consumer(&mut c, "c2-restarted", "g", |cfg| {
-        cfg.group_instance_id = Some("b".into())
-    });
-    let events = c
-        .subscribe("c2-restarted", &["t".into()])
-        .expect("subscribe");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::StaticMemberRejoined { .. }))
-    );
+    consumer(&mut c, "c2-restarted", "g", |cfg| cfg.group_instance_id = Some("b".into()));
+    let events = c.subscribe("c2-restarted", &["t".into()]).expect("subscribe");
+    assert!(events.iter().any(|e| matches!(e, Event::StaticMemberRejoined { .. })));
     assert_eq!(c.group("g").expect("g").generation, generation);
     assert_eq!(c.consumer("c2-restarted").expect("c").assignment, before);
 }
@@ -858,11 +589,7 @@ fn auto_commit_commits_the_positions_of_earlier_polls_on_the_interval() {
     assert!(c.group("g").expect("g").committed.is_empty());
     c.tick(5_000).expect("tick");
     let events = c.poll("c", None).expect("poll").1;
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::OffsetsCommitted { auto: true, .. }))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::OffsetsCommitted { auto: true, .. })));
     assert_eq!(c.group("g").expect("g").committed, vec![(tp("t", 0), 3)]);
 }
 
@@ -872,11 +599,7 @@ fn auto_offset_reset_earliest_latest_and_none() {
     c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
     producer(&mut c, "p", Acks::One, false);
     send(&mut c, "p", "t", 0, "old");
-    for (name, reset) in [
-        ("e", OffsetReset::Earliest),
-        ("l", OffsetReset::Latest),
-        ("n", OffsetReset::None),
-    ] {
+    for (name, reset) in [("e", OffsetReset::Earliest), ("l", OffsetReset::Latest), ("n", OffsetReset::None)] {
         consumer(&mut c, name, name, |cfg| cfg.auto_offset_reset = reset);
         c.subscribe(name, &["t".into()]).expect("subscribe");
     }
@@ -884,10 +607,7 @@ fn auto_offset_reset_earliest_latest_and_none() {
     assert!(polled(&mut c, "l").is_empty());
     assert_eq!(
         c.poll("n", None).map(|r| r.0),
-        Err(KafkaError::NoOffsetForPartition {
-            topic: "t".into(),
-            partition: 0
-        })
+        Err(KafkaError::NoOffsetForPartition { topic: "t".into(), partition: 0 })
     );
     send(&mut c, "p", "t", 0, "new");
     assert_eq!(polled(&mut c, "l"), vec!["new"]);
@@ -914,15 +634,11 @@ fn seek_moves_to_an_offset_the_beginning_the_end_or_a_timestamp() {
     assert_eq!(polled(&mut c, "c"), vec!["3", "4"]);
     c.seek("c", &tp("t", 0), SeekTo::Beginning).expect("seek");
     assert_eq!(polled(&mut c, "c").len(), 5);
-    c.seek("c", &tp("t", 0), SeekTo::Timestamp(250))
-        .expect("seek");
+    c.seek("c", &tp("t", 0), SeekTo::Timestamp(250)).expect("seek");
     assert_eq!(polled(&mut c, "c"), vec!["3", "4"]);
     c.seek("c", &tp("t", 0), SeekTo::End).expect("seek");
     assert!(polled(&mut c, "c").is_empty());
-    assert!(matches!(
-        c.seek("c", &tp("t", 0), SeekTo::Offset(-1)),
-        Err(KafkaError::OffsetOutOfRange { .. })
-    ));
+    assert!(matches!(c.seek("c", &tp("t", 0), SeekTo::Offset(-1)), Err(KafkaError::OffsetOutOfRange { .. })));
 }
 
 #[test]
@@ -945,10 +661,7 @@ fn several_groups_read_one_topic_independently_and_report_lag() {
     let lag_b: Vec<i64> = c.group_lag("gb").iter().map(|l| l.lag).collect();
     assert_eq!(lag_a, 0);
     assert_eq!(lag_b, vec![2, 3]);
-    assert!(matches!(
-        c.commit("b", Some(vec![(tp("t", 0), 99)])),
-        Err(KafkaError::OffsetOutOfRange { .. })
-    ));
+    assert!(matches!(c.commit("b", Some(vec![(tp("t", 0), 99)])), Err(KafkaError::OffsetOutOfRange { .. })));
 }
 
 // ----- 5. delivery semantics ---------------------------------------------------
@@ -975,10 +688,7 @@ fn at_most_once_commits_first_so_a_crash_skips_the_batch() {
     consumer(&mut c, "c2", "g", |cfg| cfg.enable_auto_commit = false);
     c.subscribe("c2", &["t".into()]).expect("subscribe");
     c.tick(50_000).expect("session timeout");
-    assert!(
-        polled(&mut c, "c2").is_empty(),
-        "the batch was never processed and is not redelivered"
-    );
+    assert!(polled(&mut c, "c2").is_empty(), "the batch was never processed and is not redelivered");
 }
 
 #[test]
@@ -989,22 +699,12 @@ fn at_least_once_processes_first_so_a_crash_redelivers_the_batch() {
     consumer(&mut c, "c2", "g", |cfg| cfg.enable_auto_commit = false);
     c.subscribe("c2", &["t".into()]).expect("subscribe");
     c.tick(50_000).expect("session timeout");
-    assert_eq!(
-        polled(&mut c, "c2"),
-        vec!["0", "1", "2", "3"],
-        "processed records come again"
-    );
+    assert_eq!(polled(&mut c, "c2"), vec!["0", "1", "2", "3"], "processed records come again");
 }
 
 fn txn_producer(c: &mut Cluster, name: &str, tid: &str) {
-    c.create_producer(
-        name,
-        ProducerConfig {
-            transactional_id: Some(tid.into()),
-            ..ProducerConfig::default()
-        },
-    )
-    .expect("producer");
+    c.create_producer(name, ProducerConfig { transactional_id: Some(tid.into()), ..ProducerConfig::default() })
+        .expect("producer");
     c.init_transactions(name).expect("init");
 }
 
@@ -1019,17 +719,11 @@ fn read_committed_consumers_never_see_aborted_or_open_transactions() {
     c.begin_transaction("tx").expect("begin");
     send(&mut c, "tx", "t", 0, "committed");
     c.tick(100).expect("tick");
-    for (n, level) in [
-        ("rc", IsolationLevel::ReadCommitted),
-        ("ru", IsolationLevel::ReadUncommitted),
-    ] {
+    for (n, level) in [("rc", IsolationLevel::ReadCommitted), ("ru", IsolationLevel::ReadUncommitted)] {
         consumer(&mut c, n, n, |cfg| cfg.isolation_level = level);
         c.subscribe(n, &["t".into()]).expect("subscribe");
     }
-    assert!(
-        polled(&mut c, "rc").is_empty(),
-        "the open transaction holds the last stable offset back"
-    );
+    assert!(polled(&mut c, "rc").is_empty(), "the open transaction holds the last stable offset back");
     assert_eq!(polled(&mut c, "ru"), vec!["aborted", "committed"]);
     c.commit_transaction("tx").expect("commit");
     assert_eq!(polled(&mut c, "rc"), vec!["committed"]);
@@ -1041,8 +735,7 @@ fn read_committed_consumers_never_see_aborted_or_open_transactions() {
 fn consume_transform_produce_commits_input_offsets_only_with_the_transaction() {
     let mut c = cluster(1);
     c.create_topic("in", TopicConfig::new(1, 1)).expect("topic");
-    c.create_topic("out", TopicConfig::new(1, 1))
-        .expect("topic");
+    c.create_topic("out", TopicConfig::new(1, 1)).expect("topic");
     producer(&mut c, "p", Acks::One, false);
     for i in 0..3 {
         send(&mut c, "p", "in", 0, &format!("{i}"));
@@ -1059,52 +752,28 @@ fn consume_transform_produce_commits_input_offsets_only_with_the_transaction() {
             c.seek(
                 "app",
                 &tp("in", 0),
-                SeekTo::Offset(
-                    c.group("app")
-                        .expect("g")
-                        .committed
-                        .first()
-                        .map_or(0, |x| x.1),
-                ),
+                SeekTo::Offset(c.group("app").expect("g").committed.first().map_or(0, |x| x.1)),
             )
             .expect("seek");
         }
-        let batch = if batch.is_empty() {
-            polled(&mut c, "app")
-        } else {
-            batch
-        };
+        let batch = if batch.is_empty() { polled(&mut c, "app") } else { batch };
         c.begin_transaction("tx").expect("begin");
         for v in &batch {
             send(&mut c, "tx", "out", 0, &format!("{v}!"));
         }
-        c.send_offsets_to_transaction("tx", "app", vec![(tp("in", 0), 3)])
-            .expect("offsets");
+        c.send_offsets_to_transaction("tx", "app", vec![(tp("in", 0), 3)]).expect("offsets");
         if attempt == "abort" {
             c.abort_transaction("tx").expect("abort");
-            assert!(
-                c.group("app").expect("g").committed.is_empty(),
-                "aborted offsets are not committed"
-            );
+            assert!(c.group("app").expect("g").committed.is_empty(), "aborted offsets are not committed");
         } else {
             let events = c.commit_transaction("tx").expect("commit");
-            assert!(
-                events
-                    .iter()
-                    .any(|e| matches!(e, Event::TransactionCommitted { .. }))
-            );
+            assert!(events.iter().any(|e| matches!(e, Event::TransactionCommitted { .. })));
         }
     }
     assert_eq!(c.group("app").expect("g").committed, vec![(tp("in", 0), 3)]);
-    consumer(&mut c, "reader", "reader", |cfg| {
-        cfg.isolation_level = IsolationLevel::ReadCommitted
-    });
+    consumer(&mut c, "reader", "reader", |cfg| cfg.isolation_level = IsolationLevel::ReadCommitted);
     c.subscribe("reader", &["out".into()]).expect("subscribe");
-    assert_eq!(
-        polled(&mut c, "reader"),
-        vec!["0!", "1!", "2!"],
-        "exactly once: the aborted copies stay invisible"
-    );
+    assert_eq!(polled(&mut c, "reader"), vec!["0!", "1!", "2!"], "exactly once: the aborted copies stay invisible");
 }
 
 #[test]
@@ -1114,29 +783,12 @@ fn a_new_instance_with_the_same_transactional_id_fences_the_old_one() {
     txn_producer(&mut c, "old", "tid");
     c.begin_transaction("old").expect("begin");
     send(&mut c, "old", "t", 0, "zombie");
-    c.create_producer(
-        "new",
-        ProducerConfig {
-            transactional_id: Some("tid".into()),
-            ..ProducerConfig::default()
-        },
-    )
-    .expect("producer");
+    c.create_producer("new", ProducerConfig { transactional_id: Some("tid".into()), ..ProducerConfig::default() })
+        .expect("producer");
     let events = c.init_transactions("new").expect("init");
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::ProducerFenced { .. }))
-    );
-    assert!(
-        events
-            .iter()
-            .any(|e| matches!(e, Event::TransactionAborted { .. }))
-    );
-    assert_eq!(
-        c.commit_transaction("old"),
-        Err(KafkaError::ProducerFenced("old".into()))
-    );
+    assert!(events.iter().any(|e| matches!(e, Event::ProducerFenced { .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionAborted { .. })));
+    assert_eq!(c.commit_transaction("old"), Err(KafkaError::ProducerFenced("old".into())));
 }
 
 // ----- 6. explanations ---------------------------------------------------------
@@ -1146,19 +798,12 @@ fn explain_record_gives_the_hash_the_reader_and_the_replication_progress() {
     let mut c = cluster(3);
     c.create_topic("t", TopicConfig::new(4, 3)).expect("topic");
     producer(&mut c, "p", Acks::All, true);
-    let (r, _) = c
-        .produce("p", ProducerRecord::keyed("t", "alice", "1"))
-        .expect("produce");
+    let (r, _) = c.produce("p", ProducerRecord::keyed("t", "alice", "1")).expect("produce");
     consumer(&mut c, "c1", "g", |_| {});
     c.subscribe("c1", &["t".into()]).expect("subscribe");
     let e = c.explain_record("t", r.partition, 0).expect("explain");
     assert_eq!(e.murmur2, Some(murmur2(b"alice")));
-    assert!(
-        e.placement
-            .contains(&format!("mod 4 partitions = {}", r.partition)),
-        "{}",
-        e.placement
-    );
+    assert!(e.placement.contains(&format!("mod 4 partitions = {}", r.partition)), "{}", e.placement);
     assert_eq!(e.readers.len(), 1);
     assert_eq!(e.readers[0].member.as_deref(), Some("c1"));
     assert_eq!(e.replication.iter().filter(|x| x.has_record).count(), 1);
@@ -1176,107 +821,47 @@ fn explain_record_gives_the_hash_the_reader_and_the_replication_progress() {
 fn bad_input_returns_typed_errors() {
     let mut c = cluster(2);
     assert!(matches!(
-        Cluster::new(
-            ClusterConfig {
-                brokers: 10,
-                ..ClusterConfig::default()
-            },
-            1
-        ),
+        Cluster::new(ClusterConfig { brokers: 10, ..ClusterConfig::default() }, 1),
         Err(KafkaError::InvalidConfig { .. })
     ));
     assert!(matches!(
-        Cluster::new(
-            ClusterConfig {
-                brokers: 0,
-                ..ClusterConfig::default()
-            },
-            1
-        ),
+        Cluster::new(ClusterConfig { brokers: 0, ..ClusterConfig::default() }, 1),
         Err(KafkaError::InvalidConfig { .. })
     ));
-    assert!(matches!(
-        c.create_topic("t", TopicConfig::new(0, 1)),
-        Err(KafkaError::InvalidConfig { .. })
-    ));
+    assert!(matches!(c.create_topic("t", TopicConfig::new(0, 1)), Err(KafkaError::InvalidConfig { .. })));
     c.create_topic("t", TopicConfig::new(2, 2)).expect("topic");
-    assert_eq!(
-        c.create_topic("t", TopicConfig::new(1, 1)),
-        Err(KafkaError::TopicAlreadyExists("t".into()))
-    );
+    assert_eq!(c.create_topic("t", TopicConfig::new(1, 1)), Err(KafkaError::TopicAlreadyExists("t".into())));
     producer(&mut c, "p", Acks::One, false);
     assert_eq!(
-        c.produce("p", ProducerRecord::unkeyed("nope", "x"))
-            .map(|r| r.0),
+        c.produce("p", ProducerRecord::unkeyed("nope", "x")).map(|r| r.0),
         Err(KafkaError::UnknownTopic("nope".into()))
     );
-    let rec = ProducerRecord {
-        topic: "t".into(),
-        partition: Some(5),
-        ..Default::default()
-    };
+    let rec = ProducerRecord { topic: "t".into(), partition: Some(5), ..Default::default() };
     assert_eq!(
         c.produce("p", rec).map(|r| r.0),
-        Err(KafkaError::PartitionOutOfRange {
-            topic: "t".into(),
-            partition: 5,
-            partitions: 2
-        })
+        Err(KafkaError::PartitionOutOfRange { topic: "t".into(), partition: 5, partitions: 2 })
     );
     assert_eq!(
-        c.produce("ghost", ProducerRecord::unkeyed("t", "x"))
-            .map(|r| r.0),
+        c.produce("ghost", ProducerRecord::unkeyed("t", "x")).map(|r| r.0),
         Err(KafkaError::UnknownProducer("ghost".into()))
     );
     assert!(matches!(
-        c.create_producer(
-            "q",
-            ProducerConfig {
-                acks: Acks::One,
-                ..ProducerConfig::default()
-            }
-        ),
+        c.create_producer("q", ProducerConfig { acks: Acks::One, ..ProducerConfig::default() }),
         Err(KafkaError::InvalidConfig { .. })
     ));
     assert!(matches!(
-        c.create_consumer(
-            "c",
-            ConsumerConfig {
-                session_timeout_ms: 10,
-                ..ConsumerConfig::default()
-            }
-        ),
+        c.create_consumer("c", ConsumerConfig { session_timeout_ms: 10, ..ConsumerConfig::default() }),
         Err(KafkaError::InvalidConfig { .. })
     ));
     c.crash_broker(1).expect("crash");
     assert_eq!(c.crash_broker(1), Err(KafkaError::BrokerNotAvailable(1)));
-    assert_eq!(
-        c.set_replication_paused(1, true),
-        Err(KafkaError::BrokerNotAvailable(1))
-    );
-    assert_eq!(
-        c.restart_broker(0),
-        Err(KafkaError::BrokerAlreadyRunning(0))
-    );
-    assert!(matches!(
-        c.begin_transaction("p"),
-        Err(KafkaError::InvalidTxnState(_))
-    ));
-    assert_eq!(
-        c.poll("nobody", None).map(|r| r.0),
-        Err(KafkaError::UnknownConsumer("nobody".into()))
-    );
-    assert!(matches!(
-        c.partition("t", 9),
-        Err(KafkaError::PartitionOutOfRange { .. })
-    ));
-    let text = KafkaError::NotEnoughReplicas {
-        topic: "t".into(),
-        partition: 0,
-        isr: 1,
-        min_insync_replicas: 2,
-    }
-    .to_string();
+    assert_eq!(c.set_replication_paused(1, true), Err(KafkaError::BrokerNotAvailable(1)));
+    assert_eq!(c.restart_broker(0), Err(KafkaError::BrokerAlreadyRunning(0)));
+    assert!(matches!(c.begin_transaction("p"), Err(KafkaError::InvalidTxnState(_))));
+    assert_eq!(c.poll("nobody", None).map(|r| r.0), Err(KafkaError::UnknownConsumer("nobody".into())));
+    assert!(matches!(c.partition("t", 9), Err(KafkaError::PartitionOutOfRange { .. })));
+    let text =
+        KafkaError::NotEnoughReplicas { topic: "t".into(), partition: 0, isr: 1, min_insync_replicas: 2 }.to_string();
     assert!(text.contains("NotEnoughReplicas"));
     let _: &dyn std::error::Error = &KafkaError::UnknownBroker(3);
 }
@@ -1284,31 +869,13 @@ fn bad_input_returns_typed_errors() {
 #[test]
 fn commands_and_events_round_trip_through_json() {
     let script = vec![
-        Command::CreateTopic {
-            name: "t".into(),
-            config: TopicConfig::new(3, 2),
-        },
-        Command::CreateProducer {
-            name: "p".into(),
-            config: ProducerConfig::default(),
-        },
-        Command::Produce {
-            producer: "p".into(),
-            record: ProducerRecord::keyed("t", "k", "v"),
-        },
-        Command::CreateConsumer {
-            name: "c".into(),
-            config: ConsumerConfig::new("g"),
-        },
-        Command::Subscribe {
-            consumer: "c".into(),
-            topics: vec!["t".into()],
-        },
+        Command::CreateTopic { name: "t".into(), config: TopicConfig::new(3, 2) },
+        Command::CreateProducer { name: "p".into(), config: ProducerConfig::default() },
+        Command::Produce { producer: "p".into(), record: ProducerRecord::keyed("t", "k", "v") },
+        Command::CreateConsumer { name: "c".into(), config: ConsumerConfig::new("g") },
+        Command::Subscribe { consumer: "c".into(), topics: vec!["t".into()] },
         Command::Tick { ms: 500 },
-        Command::Poll {
-            consumer: "c".into(),
-            max_records: Some(10),
-        },
+        Command::Poll { consumer: "c".into(), max_records: Some(10) },
         Command::CrashBroker { broker: 0 },
     ];
     let json = serde_json::to_string(&script).expect("serialize");

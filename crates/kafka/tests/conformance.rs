@@ -13,19 +13,13 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn load(name: &str) -> Value {
-    let path = format!(
-        "{}/../../../shared/conformance/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../../../shared/conformance/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).expect("valid JSON")
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
 }
 
 #[test]
@@ -36,11 +30,7 @@ fn murmur2_matches_every_vector() {
         for c in d[list].as_array().expect("cases") {
             let key = hex(c["key_hex"].as_str().expect("key_hex"));
             let id = c["id"].as_str().unwrap_or("?");
-            assert_eq!(
-                i64::from(murmur2(&key)),
-                c["expected_murmur2_i32"].as_i64().expect("i32"),
-                "{id}"
-            );
+            assert_eq!(i64::from(murmur2(&key)), c["expected_murmur2_i32"].as_i64().expect("i32"), "{id}");
             assert_eq!(
                 i64::from(to_positive(murmur2(&key))),
                 c["expected_to_positive"].as_i64().expect("positive"),
@@ -70,12 +60,7 @@ fn key_to_partition_matches_every_vector() {
 }
 
 fn case_ids(d: &Value, list: &str) -> BTreeSet<String> {
-    d[list]
-        .as_array()
-        .expect("cases")
-        .iter()
-        .map(|c| c["id"].as_str().expect("id").to_string())
-        .collect()
+    d[list].as_array().expect("cases").iter().map(|c| c["id"].as_str().expect("id").to_string()).collect()
 }
 
 /// A cluster where each partition of `topic` lives on one broker, with the
@@ -87,14 +72,8 @@ fn cluster_with_offline(
     partitioner: PartitionerKind,
     batch_size: u64,
 ) -> Cluster {
-    let mut c = Cluster::new(
-        ClusterConfig {
-            brokers: partitions.max(2),
-            ..ClusterConfig::default()
-        },
-        7,
-    )
-    .expect("cluster");
+    let mut c =
+        Cluster::new(ClusterConfig { brokers: partitions.max(2), ..ClusterConfig::default() }, 7).expect("cluster");
     let cfg = TopicConfig {
         replica_assignment: Some((0..partitions).map(|p| vec![p]).collect()),
         ..TopicConfig::new(partitions, 1)
@@ -149,12 +128,7 @@ fn partitioner_behaviour_cases_hold() {
     let id = "BuiltInPartitionerTest.unavailablePartitionsTest/topicA";
     let mut c = cluster_with_offline("topicA", 3, &[1], PartitionerKind::Sticky, 1);
     let chosen: Vec<u32> = (0..101)
-        .map(|_| {
-            c.produce("p", ProducerRecord::unkeyed("topicA", b"v"))
-                .expect("produce")
-                .0
-                .partition
-        })
+        .map(|_| c.produce("p", ProducerRecord::unkeyed("topicA", b"v")).expect("produce").0.partition)
         .collect();
     assert!(!chosen.contains(&1), "{id}");
     assert!(chosen.iter().any(|&p| p != chosen[0]), "{id}");
@@ -163,47 +137,19 @@ fn partitioner_behaviour_cases_hold() {
     let id = "BuiltInPartitionerTest.unavailablePartitionsTest/topicB";
     let mut c = cluster_with_offline("topicB", 2, &[0], PartitionerKind::Sticky, 1);
     for _ in 0..101 {
-        assert_eq!(
-            c.produce("p", ProducerRecord::unkeyed("topicB", b"v"))
-                .expect("produce")
-                .0
-                .partition,
-            1,
-            "{id}"
-        );
+        assert_eq!(c.produce("p", ProducerRecord::unkeyed("topicB", b"v")).expect("produce").0.partition, 1, "{id}");
     }
     covered.insert(id);
 
     let id = "BuiltInPartitionerTest.unavailablePartitionsTest/topicC";
     let mut c = cluster_with_offline("topicC", 1, &[0], PartitionerKind::Sticky, 1);
-    assert_eq!(
-        c.produce("p", ProducerRecord::unkeyed("topicC", b"v"))
-            .expect("produce")
-            .0
-            .partition,
-        0,
-        "{id}"
-    );
+    assert_eq!(c.produce("p", ProducerRecord::unkeyed("topicC", b"v")).expect("produce").0.partition, 0, "{id}");
     covered.insert(id);
 
     let id = "BuiltInPartitionerTest.testStickyBatchSizeMoreThatZero";
-    let zero = ProducerConfig {
-        batch_size: 0,
-        ..ProducerConfig::default()
-    };
-    assert!(
-        matches!(zero.validate(), Err(KafkaError::InvalidConfig { .. })),
-        "{id}"
-    );
-    assert_eq!(
-        ProducerConfig {
-            batch_size: 1,
-            ..ProducerConfig::default()
-        }
-        .validate(),
-        Ok(()),
-        "{id}"
-    );
+    let zero = ProducerConfig { batch_size: 0, ..ProducerConfig::default() };
+    assert!(matches!(zero.validate(), Err(KafkaError::InvalidConfig { .. })), "{id}");
+    assert_eq!(ProducerConfig { batch_size: 1, ..ProducerConfig::default() }.validate(), Ok(()), "{id}");
     covered.insert(id);
 
     let id = "RoundRobinPartitionerTest.testRoundRobinWithUnavailablePartitions";
@@ -211,32 +157,19 @@ fn partitioner_behaviour_cases_hold() {
     let mut counts = BTreeMap::new();
     for _ in 0..100 {
         *counts
-            .entry(
-                c.produce("p", ProducerRecord::unkeyed("test", b"v"))
-                    .expect("produce")
-                    .0
-                    .partition,
-            )
+            .entry(c.produce("p", ProducerRecord::unkeyed("test", b"v")).expect("produce").0.partition)
             .or_insert(0) += 1;
     }
     assert_eq!(counts, BTreeMap::from([(0, 50), (2, 50)]), "{id}");
     covered.insert(id);
 
     for (id, key) in [
-        (
-            "RoundRobinPartitionerTest.testRoundRobinWithKeyBytes",
-            Some(b"key".to_vec()),
-        ),
-        (
-            "RoundRobinPartitionerTest.testRoundRobinWithNullKeyBytes",
-            None,
-        ),
+        ("RoundRobinPartitionerTest.testRoundRobinWithKeyBytes", Some(b"key".to_vec())),
+        ("RoundRobinPartitionerTest.testRoundRobinWithNullKeyBytes", None),
     ] {
         let mut c = Cluster::new(ClusterConfig::default(), 1).expect("cluster");
-        c.create_topic("topicA", TopicConfig::new(3, 1))
-            .expect("topic");
-        c.create_topic("topicB", TopicConfig::new(1, 1))
-            .expect("topic");
+        c.create_topic("topicA", TopicConfig::new(3, 1)).expect("topic");
+        c.create_topic("topicB", TopicConfig::new(1, 1)).expect("topic");
         let pc = ProducerConfig {
             acks: Acks::One,
             enable_idempotence: false,
@@ -252,9 +185,7 @@ fn partitioner_behaviour_cases_hold() {
                 value: Some(b"v".to_vec()),
                 ..Default::default()
             };
-            *counts
-                .entry(c.produce("p", rec).expect("produce").0.partition)
-                .or_insert(0) += 1;
+            *counts.entry(c.produce("p", rec).expect("produce").0.partition).or_insert(0) += 1;
             if i % 5 == 0 {
                 let rec = ProducerRecord {
                     topic: "topicB".into(),
@@ -273,29 +204,16 @@ fn partitioner_behaviour_cases_hold() {
 
     let id = "DefaultPartitionerTest.testKeyPartitionIsStable";
     let mut c = Cluster::new(ClusterConfig::default(), 3).expect("cluster");
-    c.create_topic("test", TopicConfig::new(3, 1))
-        .expect("topic");
-    c.create_producer("p", ProducerConfig::default())
-        .expect("producer");
-    let a = c
-        .produce("p", ProducerRecord::keyed("test", "key", "v"))
-        .expect("produce")
-        .0
-        .partition;
-    let b = c
-        .produce("p", ProducerRecord::keyed("test", "key", "v"))
-        .expect("produce")
-        .0
-        .partition;
+    c.create_topic("test", TopicConfig::new(3, 1)).expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    let a = c.produce("p", ProducerRecord::keyed("test", "key", "v")).expect("produce").0.partition;
+    let b = c.produce("p", ProducerRecord::keyed("test", "key", "v")).expect("produce").0.partition;
     assert_eq!(a, b, "{id}");
     covered.insert(id);
 
     // The adaptive case needs producer queue sizes, which a simulated producer
     // that sends every record at once never has; it is the only one left out.
-    let left: Vec<&String> = ids
-        .iter()
-        .filter(|i| !covered.contains(i.as_str()))
-        .collect();
+    let left: Vec<&String> = ids.iter().filter(|i| !covered.contains(i.as_str())).collect();
     assert_eq!(left, vec!["BuiltInPartitionerTest.adaptivePartitionsTest"]);
 }
 
@@ -303,12 +221,7 @@ fn tp_list(v: &Value) -> Vec<TopicPartition> {
     v.as_array()
         .map(|a| {
             a.iter()
-                .map(|p| {
-                    TopicPartition::new(
-                        p[0].as_str().expect("topic"),
-                        p[1].as_u64().expect("partition") as u32,
-                    )
-                })
+                .map(|p| TopicPartition::new(p[0].as_str().expect("topic"), p[1].as_u64().expect("partition") as u32))
                 .collect()
         })
         .unwrap_or_default()
@@ -316,11 +229,7 @@ fn tp_list(v: &Value) -> Vec<TopicPartition> {
 
 fn topics_of(v: &Value) -> BTreeMap<String, u32> {
     v.as_object()
-        .map(|o| {
-            o.iter()
-                .map(|(k, n)| (k.clone(), n.as_u64().expect("count") as u32))
-                .collect()
-        })
+        .map(|o| o.iter().map(|(k, n)| (k.clone(), n.as_u64().expect("count") as u32)).collect())
         .unwrap_or_default()
 }
 
@@ -333,11 +242,7 @@ fn members_of(v: &Value) -> Vec<MemberSubscription> {
             group_instance_id: m["group_instance_id"].as_str().map(str::to_string),
             topics: m["topics"]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|t| t.as_str().expect("topic").to_string())
-                        .collect()
-                })
+                .map(|a| a.iter().map(|t| t.as_str().expect("topic").to_string()).collect())
                 .unwrap_or_default(),
             owned_partitions: tp_list(&m["owned_partitions"]),
             generation: m["generation"].as_i64().map(|g| g as i32),
@@ -375,15 +280,7 @@ fn by_instance(
     members: &[MemberSubscription],
     a: &BTreeMap<String, Vec<TopicPartition>>,
 ) -> BTreeMap<String, Vec<TopicPartition>> {
-    members
-        .iter()
-        .map(|m| {
-            (
-                m.group_instance_id.clone().expect("instance id"),
-                a[&m.member_id].clone(),
-            )
-        })
-        .collect()
+    members.iter().map(|m| (m.group_instance_id.clone().expect("instance id"), a[&m.member_id].clone())).collect()
 }
 
 fn run_simple_assignor(file: &str, assignor: Assignor) -> usize {
@@ -391,14 +288,7 @@ fn run_simple_assignor(file: &str, assignor: Assignor) -> usize {
     let mut n = 0;
     let mut cases: Vec<Value> = d["cases"].as_array().expect("cases").clone();
     if let Some(rack) = d.get("rack_aware_cases") {
-        cases.extend(
-            rack["cases"]
-                .as_array()
-                .expect("rack cases")
-                .iter()
-                .filter(|c| no_rack_information(c))
-                .cloned(),
-        );
+        cases.extend(rack["cases"].as_array().expect("rack cases").iter().filter(|c| no_rack_information(c)).cloned());
     }
     for c in &cases {
         let id = c["id"].as_str().expect("id");
@@ -406,13 +296,7 @@ fn run_simple_assignor(file: &str, assignor: Assignor) -> usize {
         let out = assignor::assign(assignor, &topics_of(&c["topics"]), &members);
         let comparison = c["comparison"].as_str().expect("comparison");
         if c.get("expected_assignment").is_some() {
-            compare(
-                id,
-                comparison,
-                &c["expected_assignment"],
-                &out.assignment,
-                None,
-            );
+            compare(id, comparison, &c["expected_assignment"], &out.assignment, None);
         } else {
             compare(
                 id,
@@ -431,12 +315,8 @@ fn run_simple_assignor(file: &str, assignor: Assignor) -> usize {
 /// (brokers or consumers) has no rack, because the Java assignors then fall
 /// back to their plain logic.
 fn no_rack_information(c: &Value) -> bool {
-    let brokers = c["broker_racks"]
-        .as_array()
-        .is_some_and(|a| a.iter().all(Value::is_null));
-    let consumers = c["members"]
-        .as_array()
-        .is_some_and(|a| a.iter().all(|m| m["rack"].is_null()));
+    let brokers = c["broker_racks"].as_array().is_some_and(|a| a.iter().all(Value::is_null));
+    let consumers = c["members"].as_array().is_some_and(|a| a.iter().all(|m| m["rack"].is_null()));
     brokers || consumers
 }
 
@@ -464,16 +344,10 @@ fn member_ordering_puts_static_members_first() {
                 ..Default::default()
             })
             .collect();
-        let got: Vec<&str> = sorted_member_indices(&members)
-            .into_iter()
-            .map(|i| members[i].member_id.as_str())
-            .collect();
-        let want: Vec<&str> = c["expected_sorted_member_ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|v| v.as_str().expect("id"))
-            .collect();
+        let got: Vec<&str> =
+            sorted_member_indices(&members).into_iter().map(|i| members[i].member_id.as_str()).collect();
+        let want: Vec<&str> =
+            c["expected_sorted_member_ids"].as_array().expect("ids").iter().map(|v| v.as_str().expect("id")).collect();
         assert_eq!(got, want, "{}", c["test"]);
     }
 }
@@ -488,21 +362,14 @@ fn assert_valid(
     let mut seen = BTreeSet::new();
     for m in members {
         for tp in &a[&m.member_id] {
-            assert!(
-                m.topics.contains(&tp.topic),
-                "{id}: {} got unsubscribed {tp}",
-                m.member_id
-            );
+            assert!(m.topics.contains(&tp.topic), "{id}: {} got unsubscribed {tp}", m.member_id);
             assert!(seen.insert(tp.clone()), "{id}: {tp} assigned twice");
         }
     }
     for (t, &n) in topics {
         if members.iter().any(|m| m.topics.contains(t)) {
             for p in 0..n {
-                assert!(
-                    seen.contains(&TopicPartition::new(t.as_str(), p)),
-                    "{id}: {t}-{p} unassigned"
-                );
+                assert!(seen.contains(&TopicPartition::new(t.as_str(), p)), "{id}: {t}-{p} unassigned");
             }
         }
     }
@@ -510,11 +377,7 @@ fn assert_valid(
 
 /// Java's balance check: a member holding two or more partitions more than
 /// another may not hold any partition the other could take.
-fn assert_balanced(
-    id: &str,
-    members: &[MemberSubscription],
-    a: &BTreeMap<String, Vec<TopicPartition>>,
-) {
+fn assert_balanced(id: &str, members: &[MemberSubscription], a: &BTreeMap<String, Vec<TopicPartition>>) {
     for x in members {
         for y in members {
             let (ax, ay) = (&a[&x.member_id], &a[&y.member_id]);
@@ -554,18 +417,9 @@ fn cooperative_fixpoint(
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut out = assignor::assign(Assignor::CooperativeSticky, topics, members);
-    let mut generation = members
-        .iter()
-        .filter_map(|m| m.generation)
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let mut generation = members.iter().filter_map(|m| m.generation).max().unwrap_or(0) + 1;
     for _ in 0..10 {
-        if out
-            .partitions_transferring_ownership
-            .as_ref()
-            .is_none_or(BTreeMap::is_empty)
-        {
+        if out.partitions_transferring_ownership.as_ref().is_none_or(BTreeMap::is_empty) {
             break;
         }
         let next = owned_from(members, &out.assignment, generation);
@@ -580,12 +434,7 @@ fn parse_transfer_key(k: &str) -> TopicPartition {
     TopicPartition::new(t, p.parse().expect("partition"))
 }
 
-fn steps_for(
-    id: &str,
-    topics: &BTreeMap<String, u32>,
-    members: &[MemberSubscription],
-    assignor: Assignor,
-) {
+fn steps_for(id: &str, topics: &BTreeMap<String, u32>, members: &[MemberSubscription], assignor: Assignor) {
     let run = |m: &[MemberSubscription]| assignor::assign(assignor, topics, m).assignment;
     let check = |m: &[MemberSubscription], a: &BTreeMap<String, Vec<TopicPartition>>| {
         assert_valid(id, topics, m, a);
@@ -595,20 +444,14 @@ fn steps_for(
     check(members, &first);
     if id.ends_with("testStickiness") {
         assert!(first.values().all(|a| a.len() <= 1), "{id}");
-        let rest: Vec<MemberSubscription> = owned_from(members, &first, 1)
-            .into_iter()
-            .filter(|m| m.member_id != "consumer1")
-            .collect();
+        let rest: Vec<MemberSubscription> =
+            owned_from(members, &first, 1).into_iter().filter(|m| m.member_id != "consumer1").collect();
         let second = run(&rest);
         check(&rest, &second);
         for m in &rest {
             assert_eq!(second[&m.member_id].len(), 1, "{id}");
             if !m.owned_partitions.is_empty() {
-                assert_eq!(
-                    second[&m.member_id], m.owned_partitions,
-                    "{id}: {} kept its partition",
-                    m.member_id
-                );
+                assert_eq!(second[&m.member_id], m.owned_partitions, "{id}: {} kept its partition", m.member_id);
             }
         }
     } else if id.ends_with("testTopicBalanceAfterReassignment") {
@@ -628,58 +471,26 @@ fn steps_for(
         }
         let mut m3 = owned_from(&m2, &second, 2);
         for name in ["consumer3", "consumer4"] {
-            m3.push(MemberSubscription {
-                member_id: name.into(),
-                topics: m2[0].topics.clone(),
-                ..Default::default()
-            });
+            m3.push(MemberSubscription { member_id: name.into(), topics: m2[0].topics.clone(), ..Default::default() });
         }
         let third = cooperative_or_plain(assignor, topics, &m3);
         for m in &m3 {
-            assert_eq!(
-                per_topic(&third[&m.member_id], "topic1"),
-                3,
-                "{id}: {}",
-                m.member_id
-            );
-            assert_eq!(
-                per_topic(&third[&m.member_id], "topic2"),
-                3,
-                "{id}: {}",
-                m.member_id
-            );
+            assert_eq!(per_topic(&third[&m.member_id], "topic1"), 3, "{id}: {}", m.member_id);
+            assert_eq!(per_topic(&third[&m.member_id], "topic2"), 3, "{id}: {}", m.member_id);
         }
         let m4: Vec<MemberSubscription> = owned_from(&m3, &third, 3)
             .into_iter()
             .filter(|m| m.member_id == "consumer3" || m.member_id == "consumer4")
             .collect();
         let fourth = assignor::assign(assignor, topics, &m4);
-        assert_eq!(
-            fourth
-                .partitions_transferring_ownership
-                .as_ref()
-                .map(BTreeMap::len),
-            Some(0),
-            "{id}"
-        );
+        assert_eq!(fourth.partitions_transferring_ownership.as_ref().map(BTreeMap::len), Some(0), "{id}");
         for m in &m4 {
-            assert_eq!(
-                per_topic(&fourth.assignment[&m.member_id], "topic1"),
-                6,
-                "{id}"
-            );
+            assert_eq!(per_topic(&fourth.assignment[&m.member_id], "topic1"), 6, "{id}");
         }
     } else if id.ends_with("testAssignmentUpdatedForDeletedTopic") {
         assert_eq!(first["consumer"].len(), 101, "{id}");
     } else if id.ends_with("testSubscriptionNotEqualAndAssignSamePartitionWith3Generation") {
-        for perm in [
-            [1, 2, 3],
-            [1, 3, 2],
-            [2, 1, 3],
-            [2, 3, 1],
-            [3, 1, 2],
-            [3, 2, 1],
-        ] {
+        for perm in [[1, 2, 3], [1, 3, 2], [2, 1, 3], [2, 3, 1], [3, 1, 2], [3, 2, 1]] {
             let mut m = members.to_vec();
             for (i, g) in perm.iter().enumerate() {
                 m[i].generation = Some(*g);
@@ -688,11 +499,7 @@ fn steps_for(
             assert_valid(id, topics, &m, &a);
             for x in &m {
                 let n = a[&x.member_id].len();
-                assert!(
-                    (1..=2).contains(&n),
-                    "{id}: {} got {n} with generations {perm:?}",
-                    x.member_id
-                );
+                assert!((1..=2).contains(&n), "{id}: {} got {n} with generations {perm:?}", x.member_id);
             }
         }
     } else if id.contains("testReassignmentAfterOne")
@@ -765,9 +572,7 @@ fn sticky_and_cooperative_sticky_assignors_match_every_vector() {
                         assert_eq!(a[&m.member_id].len(), 4, "{label}: {}", m.member_id);
                         if m.generation == Some(2) {
                             assert!(
-                                a[&m.member_id]
-                                    .iter()
-                                    .all(|tp| m.owned_partitions.contains(tp)),
+                                a[&m.member_id].iter().all(|tp| m.owned_partitions.contains(tp)),
                                 "{label}: {} kept only owned",
                                 m.member_id
                             );
@@ -785,26 +590,15 @@ fn sticky_and_cooperative_sticky_assignors_match_every_vector() {
                 let only: Option<BTreeSet<String>> = c
                     .get("expected_assignment_covers_only")
                     .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .map(|v| v.as_str().expect("id").to_string())
-                            .collect()
-                    });
-                let actual =
-                    if assignor == Assignor::CooperativeSticky && !id.starts_with("sticky/coop/") {
-                        if let Some(first_round) = c.get("cooperative_first_round_assignment") {
-                            compare(
-                                &format!("{label} first round"),
-                                comparison,
-                                first_round,
-                                &single.assignment,
-                                None,
-                            );
-                        }
-                        cooperative_fixpoint(&topics, &members)
-                    } else {
-                        single.assignment.clone()
-                    };
+                    .map(|a| a.iter().map(|v| v.as_str().expect("id").to_string()).collect());
+                let actual = if assignor == Assignor::CooperativeSticky && !id.starts_with("sticky/coop/") {
+                    if let Some(first_round) = c.get("cooperative_first_round_assignment") {
+                        compare(&format!("{label} first round"), comparison, first_round, &single.assignment, None);
+                    }
+                    cooperative_fixpoint(&topics, &members)
+                } else {
+                    single.assignment.clone()
+                };
                 compare(&label, comparison, expected, &actual, only.as_ref());
             } else {
                 steps_for(&label, &topics, &members, assignor);
@@ -818,30 +612,15 @@ fn sticky_and_cooperative_sticky_assignors_match_every_vector() {
                             "{label}: transferring"
                         )
                     }
-                    Value::Null
-                        if c.get("expected_partitions_transferring_ownership")
-                            .is_some() =>
-                    {
-                        assert_eq!(
-                            single.partitions_transferring_ownership, None,
-                            "{label}: transferring"
-                        )
+                    Value::Null if c.get("expected_partitions_transferring_ownership").is_some() => {
+                        assert_eq!(single.partitions_transferring_ownership, None, "{label}: transferring")
                     }
                     Value::Object(o) => {
                         let want: BTreeMap<TopicPartition, String> = o
                             .iter()
-                            .map(|(k, v)| {
-                                (
-                                    parse_transfer_key(k),
-                                    v.as_str().expect("owner").to_string(),
-                                )
-                            })
+                            .map(|(k, v)| (parse_transfer_key(k), v.as_str().expect("owner").to_string()))
                             .collect();
-                        assert_eq!(
-                            single.partitions_transferring_ownership,
-                            Some(want),
-                            "{label}: transferring"
-                        );
+                        assert_eq!(single.partitions_transferring_ownership, Some(want), "{label}: transferring");
                     }
                     _ => {}
                 }
@@ -855,9 +634,6 @@ fn sticky_and_cooperative_sticky_assignors_match_every_vector() {
 #[test]
 fn java_hash_map_order_is_bucket_order() {
     let keys = ["consumer1", "consumer2", "consumer3", "consumer4"];
-    let order: Vec<&str> = java_hash_map_order(&keys)
-        .into_iter()
-        .map(|i| keys[i])
-        .collect();
+    let order: Vec<&str> = java_hash_map_order(&keys).into_iter().map(|i| keys[i]).collect();
     assert_eq!(order, ["consumer4", "consumer3", "consumer2", "consumer1"]);
 }

@@ -9,20 +9,13 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Produce {
-        producer: usize,
-        key: u8,
-        explicit: Option<u32>,
-    },
+    Produce { producer: usize, key: u8, explicit: Option<u32> },
     Tick(u64),
     Crash(u32),
     Restart(u32),
     Pause(u32),
     Resume(u32),
-    Poll {
-        consumer: usize,
-        max: u32,
-    },
+    Poll { consumer: usize, max: u32 },
     Commit(usize),
     CrashConsumer(usize),
     Revive(usize),
@@ -63,40 +56,21 @@ struct World {
 }
 
 fn setup(seed: u64) -> World {
-    let mut cluster = Cluster::new(
-        ClusterConfig {
-            brokers: 3,
-            ..ClusterConfig::default()
-        },
-        seed,
-    )
-    .expect("cluster");
+    let mut cluster = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, seed).expect("cluster");
     let topic = TopicConfig {
         min_insync_replicas: Some(2),
         unclean_leader_election_enable: Some(false),
         ..TopicConfig::new(3, 3)
     };
     cluster.create_topic("t", topic).expect("topic");
+    cluster.create_producer(PRODUCERS[0], ProducerConfig::default()).expect("producer");
     cluster
-        .create_producer(PRODUCERS[0], ProducerConfig::default())
-        .expect("producer");
-    cluster
-        .create_producer(
-            PRODUCERS[1],
-            ProducerConfig {
-                enable_idempotence: false,
-                ..ProducerConfig::default()
-            },
-        )
+        .create_producer(PRODUCERS[1], ProducerConfig { enable_idempotence: false, ..ProducerConfig::default() })
         .expect("producer");
     cluster
         .create_producer(
             PRODUCERS[2],
-            ProducerConfig {
-                acks: Acks::One,
-                enable_idempotence: false,
-                ..ProducerConfig::default()
-            },
+            ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() },
         )
         .expect("producer");
     for (name, group, assignor) in CONSUMERS {
@@ -107,37 +81,20 @@ fn setup(seed: u64) -> World {
             ..ConsumerConfig::new(group)
         };
         cluster.create_consumer(name, cfg).expect("consumer");
-        cluster
-            .subscribe(name, &["t".to_string()])
-            .expect("subscribe");
+        cluster.subscribe(name, &["t".to_string()]).expect("subscribe");
     }
-    World {
-        cluster,
-        seed,
-        counter: 0,
-        acknowledged: BTreeMap::new(),
-        sent: BTreeMap::new(),
-        incarnation: [0; 4],
-    }
+    World { cluster, seed, counter: 0, acknowledged: BTreeMap::new(), sent: BTreeMap::new(), incarnation: [0; 4] }
 }
 
 fn consumer_name(w: &World, i: usize) -> String {
-    if w.incarnation[i] == 0 {
-        CONSUMERS[i].0.to_string()
-    } else {
-        format!("{}-{}", CONSUMERS[i].0, w.incarnation[i])
-    }
+    if w.incarnation[i] == 0 { CONSUMERS[i].0.to_string() } else { format!("{}-{}", CONSUMERS[i].0, w.incarnation[i]) }
 }
 
 /// Applies one operation; refused commands are fine, panics are not.
 fn step(w: &mut World, op: &Op) -> Vec<Event> {
     let c = &mut w.cluster;
     let result = match op {
-        Op::Produce {
-            producer,
-            key,
-            explicit,
-        } => {
+        Op::Produce { producer, key, explicit } => {
             w.counter += 1;
             // The value carries a global sequence number so order checks can
             // tell which send came first.
@@ -170,10 +127,7 @@ fn step(w: &mut World, op: &Op) -> Vec<Event> {
         }
         Op::Revive(i) => {
             let name = consumer_name(w, *i);
-            let alive = w
-                .cluster
-                .consumer(&name)
-                .is_ok_and(|v| v.status == ClientStatus::Active);
+            let alive = w.cluster.consumer(&name).is_ok_and(|v| v.status == ClientStatus::Active);
             if alive {
                 Ok(Vec::new())
             } else {
@@ -186,27 +140,17 @@ fn step(w: &mut World, op: &Op) -> Vec<Event> {
                     enable_auto_commit: group == "gb",
                     ..ConsumerConfig::new(group)
                 };
-                w.cluster
-                    .create_consumer(&name, cfg)
-                    .and_then(|_| w.cluster.subscribe(&name, &["t".to_string()]))
+                w.cluster.create_consumer(&name, cfg).and_then(|_| w.cluster.subscribe(&name, &["t".to_string()]))
             }
         }
     };
     let events = result.unwrap_or_default();
     for e in &events {
-        if let Event::RecordAcknowledged {
-            producer,
-            partition,
-            offset,
-            ..
-        } = e
+        if let Event::RecordAcknowledged { producer, partition, offset, .. } = e
             && producer != "leader-only"
             && let Ok(Some(r)) = w.cluster.record("t", *partition, *offset)
         {
-            w.acknowledged.insert(
-                (*partition, *offset),
-                r.data.value.clone().unwrap_or_default(),
-            );
+            w.acknowledged.insert((*partition, *offset), r.data.value.clone().unwrap_or_default());
         }
         if let Event::RecordAppended { producer, .. } = e {
             w.sent.entry(producer.clone()).or_default();
@@ -224,13 +168,7 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         // Offsets are contiguous from the log start to the log end.
         let offsets: Vec<i64> = records.iter().map(|r| r.offset).collect();
         let expected: Vec<i64> = (p.log_start_offset..p.log_end_offset).collect();
-        prop_assert_eq!(
-            &offsets,
-            &expected,
-            "seed {}: partition {} offsets",
-            seed,
-            p.partition
-        );
+        prop_assert_eq!(&offsets, &expected, "seed {}: partition {} offsets", seed, p.partition);
         // The high watermark never passes an ISR member's log end.
         for r in &p.replicas {
             if r.in_isr {
@@ -290,31 +228,14 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         let Some(group) = c.group(g) else { continue };
         // Committed offsets never pass the high watermark.
         for (tp, o) in &group.committed {
-            let hw = c
-                .partition(&tp.topic, tp.partition)
-                .expect("partition")
-                .high_watermark;
-            prop_assert!(
-                *o <= hw,
-                "seed {}: group {} committed {} above hw {} on {}",
-                seed,
-                g,
-                o,
-                hw,
-                tp
-            );
+            let hw = c.partition(&tp.topic, tp.partition).expect("partition").high_watermark;
+            prop_assert!(*o <= hw, "seed {}: group {} committed {} above hw {} on {}", seed, g, o, hw, tp);
         }
         // At most one member of a group owns a partition.
         let mut owners: BTreeSet<TopicPartition> = BTreeSet::new();
         for m in &group.members {
             for tp in &m.assignment {
-                prop_assert!(
-                    owners.insert(tp.clone()),
-                    "seed {}: {} owned twice in {}",
-                    seed,
-                    tp,
-                    g
-                );
+                prop_assert!(owners.insert(tp.clone()), "seed {}: {} owned twice in {}", seed, tp, g);
             }
         }
     }
@@ -345,25 +266,16 @@ fn trace_hash(seed: u64) -> (u64, usize) {
     for _ in 0..400 {
         let r = script.next_u32();
         let op = match r % 10 {
-            0..=3 => Op::Produce {
-                producer: (r as usize / 10) % 3,
-                key: (r / 100 % 6) as u8,
-                explicit: None,
-            },
+            0..=3 => Op::Produce { producer: (r as usize / 10) % 3, key: (r / 100 % 6) as u8, explicit: None },
             4 => Op::Tick(u64::from(r % 7_000)),
             5 => Op::Crash(r / 10 % 3),
             6 => Op::Restart(r / 10 % 3),
-            7 => Op::Poll {
-                consumer: (r as usize / 10) % 4,
-                max: 5,
-            },
+            7 => Op::Poll { consumer: (r as usize / 10) % 4, max: 5 },
             8 => Op::Commit((r as usize / 10) % 4),
             _ => Op::Revive((r as usize / 10) % 4),
         };
         for e in step(&mut w, &op) {
-            serde_json::to_string(&e)
-                .expect("event serializes")
-                .hash(&mut hasher);
+            serde_json::to_string(&e).expect("event serializes").hash(&mut hasher);
             count += 1;
         }
     }
@@ -378,9 +290,5 @@ fn the_same_seed_gives_the_same_event_trace() {
         assert_eq!(a, b, "seed {seed}: two runs gave different traces");
         assert!(n > 100, "seed {seed}: only {n} events");
     }
-    assert_ne!(
-        trace_hash(1).0,
-        trace_hash(2).0,
-        "seeds 1 and 2 should differ (replica placement and sticky choices)"
-    );
+    assert_ne!(trace_hash(1).0, trace_hash(2).0, "seeds 1 and 2 should differ (replica placement and sticky choices)");
 }
