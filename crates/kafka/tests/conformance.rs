@@ -417,14 +417,13 @@ fn cooperative_fixpoint(
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut out = assignor::assign(Assignor::CooperativeSticky, topics, members);
-    let mut generation = members.iter().filter_map(|m| m.generation).max().unwrap_or(0) + 1;
-    for _ in 0..10 {
+    let first_generation = members.iter().filter_map(|m| m.generation).max().unwrap_or(0) + 1;
+    for generation in first_generation..first_generation + 10 {
         if out.partitions_transferring_ownership.as_ref().is_none_or(BTreeMap::is_empty) {
             break;
         }
         let next = owned_from(members, &out.assignment, generation);
         out = assignor::assign(Assignor::CooperativeSticky, topics, &next);
-        generation += 1;
     }
     out.assignment
 }
