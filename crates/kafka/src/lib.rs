@@ -13,6 +13,25 @@
 //! - [`cluster`]: brokers, controller, replication, producers, groups, transactions;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
 //! - [`error`]: the typed errors.
+//!
+//! ```
+//! use brokerlab_kafka::*;
+//!
+//! let mut cluster = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 7)?;
+//! cluster.apply(Command::CreateTopic { name: "orders".into(), config: TopicConfig::new(3, 3) })?;
+//! cluster.create_producer("shop", ProducerConfig::default())?;
+//! let (receipt, _events) = cluster.produce("shop", ProducerRecord::keyed("orders", "alice", "book"))?;
+//! assert_eq!(receipt.partition, partition_for_key(b"alice", 3));
+//! cluster.create_consumer("billing-1", ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new("billing") })?;
+//! cluster.subscribe("billing-1", &["orders".to_string()])?;
+//! // Followers copy the record on the next step; then it is below the high watermark.
+//! cluster.tick(100)?;
+//! let (records, _events) = cluster.poll("billing-1", None)?;
+//! assert_eq!(records[0].value.as_deref(), Some(&b"book"[..]));
+//! let why = cluster.explain_record("orders", receipt.partition, 0)?;
+//! assert_eq!(why.readers[0].member.as_deref(), Some("billing-1"));
+//! # Ok::<(), KafkaError>(())
+//! ```
 
 pub mod assignor;
 pub mod cluster;
