@@ -1,1 +1,201 @@
-fn main() {}
+//! Brokerlab's task runner, run as `cargo xtask <task>`.
+//!
+//! The only prerequisite is cargo: every task first installs what it needs
+//! (`tools`), idempotently and only from the package registries, so the two
+//! commands in the README work on a fresh machine. `serve` builds and serves
+//! the app; `test` runs every check CI runs, in order, and stops at the first
+//! failure; `content` turns `content/` into the files the app ships; `size`
+//! reports what a first page load fetches against the budget in `size`;
+//! `bench` runs the engines' benchmarks.
+
+mod content;
+mod size;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  serve [--port N]   install what is missing, then build and serve the app on 127.0.0.1
+  test               install what is missing, then run every check (what CI runs)
+  content [--check]  render content/ into src/course/catalog.rs and public/lessons/
+  size               build for release and report the first-load size against the budget
+  bench              run the Kafka and RabbitMQ engine benchmarks
+  tools              only install the tools the other tasks need";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve(&args[1..]),
+        Some("test") => test(),
+        Some("content") => content::run(&root(), args.get(1).map(String::as_str) == Some("--check")),
+        Some("size") => tools::ensure_build_tools(&root()).and_then(|t| {
+            trunk_release(&root(), &t)?;
+            size::report(&root().join("dist")).map(|_| ())
+        }),
+        Some("bench") => bench(),
+        Some("tools") => tools::ensure_all(&root()).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root, found from this crate's manifest so that the tasks
+/// work from any directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// Runs a command to completion and turns a non-zero exit into an error that
+/// names the command, so the failing step is obvious in a long CI log.
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}").replace('"', "");
+    eprintln!("$ {shown}");
+    let status = cmd.status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{shown}` failed ({status})")) }
+}
+
+fn serve(args: &[String]) -> Result {
+    let port = match args {
+        [] => 8080,
+        [flag, value] if flag == "--port" => {
+            value.parse().map_err(|_| format!("--port takes a number, not {value:?}"))?
+        }
+        _ => return Err(format!("serve takes [--port N], not {args:?}")),
+    };
+    let root = root();
+    let tools = tools::ensure_build_tools(&root)?;
+    content::run(&root, false)?;
+    eprintln!("\nBrokerlab will be served at http://127.0.0.1:{port}/ (Ctrl-C stops it)\n");
+    run(tools.trunk(&root).args([
+        "serve",
+        "--offline",
+        "--address",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--public-url",
+        "/",
+    ]))
+}
+
+fn trunk_release(root: &Path, tools: &tools::Tools) -> Result {
+    run(tools.trunk(root).args(["build", "--release", "--offline"]))
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root);
+    cmd
+}
+
+/// The engines' crates and the app, linted for the browser target. The
+/// engines' tests use native-only helpers, so only their libraries are
+/// checked for wasm32; the app is checked with its browser tests.
+const WASM_LINT: &[&[&str]] =
+    &[&["-p", "brokerlab", "--all-targets"], &["-p", "brokerlab-kafka", "--lib"], &["-p", "brokerlab-rabbit", "--lib"]];
+
+fn test() -> Result {
+    let root = root();
+    let started = Instant::now();
+    let mut timings: Vec<(&str, f64)> = Vec::new();
+    let mut step = |name: &'static str, f: &mut dyn FnMut() -> Result| -> Result {
+        eprintln!("\n=== {name}");
+        let t = Instant::now();
+        f().map_err(|e| format!("step `{name}` failed: {e}"))?;
+        timings.push((name, t.elapsed().as_secs_f64()));
+        Ok(())
+    };
+
+    let mut tools = None;
+    step("install tools", &mut || {
+        tools = Some(tools::ensure_all(&root)?);
+        Ok(())
+    })?;
+    let tools = tools.expect("set by the install step");
+    step("cargo fmt --check", &mut || run(cargo(&root).args(["fmt", "--all", "--check"])))?;
+    step("content is up to date", &mut || content::run(&root, true))?;
+    step("clippy (native)", &mut || {
+        run(cargo(&root).args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
+    })?;
+    step("clippy (wasm32)", &mut || {
+        for args in WASM_LINT {
+            run(cargo(&root)
+                .args(["clippy", "--target", "wasm32-unknown-unknown", "--locked"])
+                .args(*args)
+                .args(["--", "-D", "warnings"]))?;
+        }
+        Ok(())
+    })?;
+    let rabbit = tools::RabbitMq::start()?;
+    step("native tests", &mut || {
+        run(cargo(&root).args(["test", "--workspace", "--locked"]).env("BROKERLAB_AMQP_URL", tools::AMQP_URL))
+    })?;
+    drop(rabbit);
+    step("wasm tests in headless Chromium", &mut || {
+        run(cargo(&root)
+            .args(["test", "-p", "brokerlab", "--target", "wasm32-unknown-unknown", "--locked"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+            .env("PATH", tools.path_with_tools()))
+    })?;
+    step("release build", &mut || trunk_release(&root, &tools))?;
+    step("first-load size budget", &mut || size::report(&root.join("dist")).map(|_| ()))?;
+    step("browser end-to-end tests", &mut || e2e(&root))?;
+
+    eprintln!("\n=== all checks passed in {:.0} s", started.elapsed().as_secs_f64());
+    for (name, secs) in timings {
+        eprintln!("{secs:>8.1} s  {name}");
+    }
+    Ok(())
+}
+
+/// Serves the release build from a sub-path with a plain static file server,
+/// as a user would deploy it, and runs the Playwright tests against it.
+fn e2e(root: &Path) -> Result {
+    const SUB_PATH: &str = "demo/brokerlab";
+    let site = std::env::temp_dir().join(format!("brokerlab-site-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&site);
+    let mount = site.join(SUB_PATH);
+    tools::copy_dir(&root.join("dist"), &mount)?;
+    let port = tools::free_port()?;
+    let server = tools::Background::spawn(
+        Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string(), "--directory"])
+            .arg(&site),
+    )?;
+    tools::wait_for_port(port, 20)?;
+    let url = format!("http://127.0.0.1:{port}/{SUB_PATH}/");
+    eprintln!("serving the release build at {url}");
+    let result = run(Command::new("node")
+        .current_dir(root.join("tests/e2e"))
+        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .env("BROKERLAB_URL", &url)
+        .env("BROKERLAB_DIST", root.join("dist")));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&site);
+    result
+}
+
+fn bench() -> Result {
+    let root = root();
+    for package in ["brokerlab-kafka", "brokerlab-rabbit"] {
+        run(cargo(&root).args(["bench", "--locked", "-p", package]))?;
+    }
+    Ok(())
+}

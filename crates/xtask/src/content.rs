@@ -1,0 +1,360 @@
+//! Renders the course in `content/` into files the app ships.
+//!
+//! Each lesson is a Markdown file with TOML front matter. At build time, not
+//! in the reader's browser, it becomes an HTML fragment in
+//! `public/lessons/<slug>.html` (code highlighted into classes the theme
+//! colours, GitHub-style alerts into callouts, SVG figures inlined so they
+//! follow the theme), plus one line in `src/course/catalog.rs`, the table of
+//! contents compiled into the app, and one entry in
+//! `public/lessons/search.json`, the plain text the search box fetches on
+//! first use. The outputs are committed; `--check` fails when they are stale.
+
+use crate::Result;
+use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag, TagEnd, html};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+const TAGS: &[&str] = &["Critical", "Important", "Advanced"];
+const CATALOG: &str = "src/course/catalog.rs";
+const LESSONS: &str = "public/lessons";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    module: u8,
+    module_title: String,
+    order: u8,
+    slug: String,
+    title: String,
+    tag: String,
+    summary: String,
+    #[serde(default)]
+    scenarios: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Lesson {
+    front: FrontMatter,
+    html: String,
+    text: String,
+}
+
+#[derive(Debug, Serialize)]
+struct SearchEntry<'a> {
+    slug: &'a str,
+    title: &'a str,
+    text: &'a str,
+}
+
+pub fn run(root: &Path, check: bool) -> Result {
+    let lessons = load(root)?;
+    let outputs = render_outputs(&lessons)?;
+    let mut stale = Vec::new();
+    for (path, contents) in &outputs {
+        let full = root.join(path);
+        if std::fs::read_to_string(&full).ok().as_deref() != Some(contents.as_str()) {
+            if check {
+                stale.push(path.display().to_string());
+            } else {
+                std::fs::create_dir_all(full.parent().expect("outputs sit in folders")).map_err(|e| e.to_string())?;
+                std::fs::write(&full, contents).map_err(|e| format!("writing {}: {e}", full.display()))?;
+            }
+        }
+    }
+    // A lesson that was renamed or removed must not leave its old page behind.
+    let lesson_dir = root.join(LESSONS);
+    if let Ok(entries) = std::fs::read_dir(&lesson_dir) {
+        for entry in entries.flatten() {
+            let rel = Path::new(LESSONS).join(entry.file_name());
+            if !outputs.contains_key(&rel) {
+                if check {
+                    stale.push(format!("{} (no longer generated)", rel.display()));
+                } else {
+                    std::fs::remove_file(entry.path()).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    if !stale.is_empty() {
+        return Err(format!("generated course files are stale, run `cargo xtask content`: {}", stale.join(", ")));
+    }
+    eprintln!("content: {} lessons {}", lessons.len(), if check { "up to date" } else { "rendered" });
+    Ok(())
+}
+
+fn load(root: &Path) -> Result<Vec<Lesson>> {
+    let mut files = Vec::new();
+    collect_markdown(&root.join("content"), &mut files)?;
+    files.sort();
+    let syntaxes = SyntaxSet::load_defaults_newlines();
+    let mut lessons: Vec<Lesson> = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        let lesson = parse_lesson(&source, file.parent().expect("files sit in folders"), &syntaxes)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        if let Some(other) = lessons.iter().find(|l| l.front.slug == lesson.front.slug) {
+            return Err(format!(
+                "{}: slug {:?} is already used by {:?}",
+                file.display(),
+                lesson.front.slug,
+                other.front.title
+            ));
+        }
+        if let Some(other) = lessons
+            .iter()
+            .find(|l| l.front.module == lesson.front.module && l.front.module_title != lesson.front.module_title)
+        {
+            return Err(format!(
+                "{}: module {} is titled {:?} elsewhere",
+                file.display(),
+                lesson.front.module,
+                other.front.module_title
+            ));
+        }
+        lessons.push(lesson);
+    }
+    lessons.sort_by_key(|l| (l.front.module, l.front.order));
+    Ok(lessons)
+}
+
+fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            collect_markdown(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "md") && path.file_name().is_some_and(|n| n != "README.md") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn parse_lesson(source: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<Lesson> {
+    let rest = source.strip_prefix("+++\n").ok_or("a lesson starts with TOML front matter between +++ lines")?;
+    let end = rest.find("\n+++\n").ok_or("the front matter has no closing +++ line")?;
+    let front: FrontMatter = toml::from_str(&rest[..end]).map_err(|e| format!("front matter: {e}"))?;
+    let slug_ok =
+        !front.slug.is_empty() && front.slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !slug_ok {
+        return Err(format!("slug {:?} must be lowercase letters, digits and hyphens", front.slug));
+    }
+    if !TAGS.contains(&front.tag.as_str()) {
+        return Err(format!("tag {:?} must be one of {TAGS:?}", front.tag));
+    }
+    let (html, text) = render_markdown(&rest[end + 5..], dir, syntaxes)?;
+    Ok(Lesson { front, html, text })
+}
+
+fn alert_title(kind: BlockQuoteKind) -> (&'static str, &'static str) {
+    match kind {
+        BlockQuoteKind::Tip => ("tip", "Key takeaway"),
+        BlockQuoteKind::Important => ("important", "Golden rule"),
+        BlockQuoteKind::Warning | BlockQuoteKind::Caution => ("warning", "Warning"),
+        BlockQuoteKind::Note => ("note", "Note"),
+    }
+}
+
+/// Renders a lesson body to HTML and to the plain text that search reads.
+fn render_markdown(body: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<(String, String)> {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_GFM | Options::ENABLE_STRIKETHROUGH;
+    let mut events: Vec<Event> = Vec::new();
+    let mut text = String::new();
+    let mut code: Option<(String, String)> = None;
+    let mut image: Option<(String, String)> = None;
+    let mut figures = 0;
+    for event in Parser::new_ext(body, options) {
+        if let Event::Text(t) | Event::Code(t) = &event {
+            text.push_str(t);
+            text.push(' ');
+        }
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(lang) => lang.split_whitespace().next().unwrap_or("").to_owned(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(t) if code.is_some() => code.as_mut().expect("checked").1.push_str(&t),
+            Event::End(TagEnd::CodeBlock) => {
+                let (lang, source) = code.take().ok_or("a code block ended that never started")?;
+                events.push(Event::Html(highlight(&lang, &source, syntaxes)?.into()));
+            }
+            Event::Start(Tag::Image { dest_url, .. }) => image = Some((dest_url.into_string(), String::new())),
+            Event::Text(t) if image.is_some() => image.as_mut().expect("checked").1.push_str(&t),
+            Event::End(TagEnd::Image) => {
+                let (src, alt) = image.take().ok_or("an image ended that never started")?;
+                figures += 1;
+                events.push(Event::Html(figure(dir, &src, &alt, figures)?.into()));
+            }
+            Event::Start(Tag::BlockQuote(Some(kind))) => {
+                let (class, title) = alert_title(kind);
+                events.push(Event::Html(
+                    format!("<aside class=\"callout callout-{class}\"><p class=\"callout-title\">{title}</p>").into(),
+                ));
+            }
+            Event::End(TagEnd::BlockQuote(Some(_))) => events.push(Event::Html("</aside>\n".into())),
+            Event::Start(Tag::Table(_)) => {
+                events.push(Event::Html("<div class=\"table-scroll\" tabindex=\"0\">".into()));
+                events.push(event);
+            }
+            Event::End(TagEnd::Table) => {
+                events.push(event);
+                events.push(Event::Html("</div>\n".into()));
+            }
+            other if image.is_none() => events.push(other),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    html::push_html(&mut out, events.into_iter());
+    Ok((out, text.split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
+fn highlight(lang: &str, source: &str, syntaxes: &SyntaxSet) -> Result<String> {
+    let token = match lang {
+        "js" | "javascript" | "ts" => "js",
+        "py" | "python" => "py",
+        "bash" | "sh" | "shell" => "sh",
+        "java" => "java",
+        other => other,
+    };
+    let escaped_lang = html_escape(lang);
+    let Some(syntax) = (!token.is_empty()).then(|| syntaxes.find_syntax_by_extension(token)).flatten() else {
+        return Ok(format!(
+            "<pre class=\"code\" data-lang=\"{escaped_lang}\"><code>{}</code></pre>\n",
+            html_escape(source)
+        ));
+    };
+    let mut generator =
+        ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes, ClassStyle::SpacedPrefixed { prefix: "hl-" });
+    for line in LinesWithEndings::from(source) {
+        generator.parse_html_for_line_which_includes_newline(line).map_err(|e| format!("highlighting {lang}: {e}"))?;
+    }
+    Ok(format!("<pre class=\"code\" data-lang=\"{escaped_lang}\"><code>{}</code></pre>\n", generator.finalize()))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Inlines an SVG figure so that it takes the page's colours, giving its ids a
+/// per-figure prefix so two figures on one page never share a marker.
+fn figure(dir: &Path, src: &str, alt: &str, n: usize) -> Result<String> {
+    if !src.ends_with(".svg") || src.contains("://") {
+        return Err(format!("figure {src:?}: only local SVG figures are supported"));
+    }
+    let path = dir.join(src);
+    let path = if path.exists() { path } else { dir.join("..").join(src) };
+    let svg = std::fs::read_to_string(&path).map_err(|e| format!("figure {src:?}: {e}"))?;
+    let start = svg.find("<svg").ok_or_else(|| format!("figure {src:?} has no <svg> element"))?;
+    if svg.contains("<script") || svg.contains(" on") && svg.contains("=\"javascript") {
+        return Err(format!("figure {src:?} must not contain scripts"));
+    }
+    let prefix = format!("f{n}-");
+    let svg = svg[start..]
+        .replace("id=\"", &format!("id=\"{prefix}"))
+        .replace("url(#", &format!("url(#{prefix}"))
+        .replace("href=\"#", &format!("href=\"#{prefix}"));
+    Ok(format!("<figure class=\"figure\">{}<figcaption>{}</figcaption></figure>\n", svg.trim_end(), html_escape(alt)))
+}
+
+fn render_outputs(lessons: &[Lesson]) -> Result<BTreeMap<PathBuf, String>> {
+    let mut outputs = BTreeMap::new();
+    for lesson in lessons {
+        outputs.insert(Path::new(LESSONS).join(format!("{}.html", lesson.front.slug)), lesson.html.clone());
+    }
+    let search: Vec<SearchEntry> =
+        lessons.iter().map(|l| SearchEntry { slug: &l.front.slug, title: &l.front.title, text: &l.text }).collect();
+    outputs.insert(
+        Path::new(LESSONS).join("search.json"),
+        serde_json::to_string(&search).map_err(|e| e.to_string())? + "\n",
+    );
+    outputs.insert(PathBuf::from(CATALOG), catalog_source(lessons));
+    Ok(outputs)
+}
+
+fn catalog_source(lessons: &[Lesson]) -> String {
+    let mut out = String::from(
+        "//! The course's table of contents, generated from `content/` by\n\
+         //! `cargo xtask content`. Do not edit: change the lesson's front matter.\n\n\
+         use super::{Lesson, Module, Tag};\n\n\
+         pub static MODULES: &[Module] = &[\n",
+    );
+    let mut modules: BTreeMap<u8, Vec<&Lesson>> = BTreeMap::new();
+    for lesson in lessons {
+        modules.entry(lesson.front.module).or_default().push(lesson);
+    }
+    for (number, lessons) in modules {
+        let _ = writeln!(
+            out,
+            "    Module {{\n        number: {number},\n        title: {:?},\n        lessons: &[",
+            lessons[0].front.module_title
+        );
+        for l in lessons {
+            let f = &l.front;
+            let _ = writeln!(
+                out,
+                "            Lesson {{ slug: {:?}, title: {:?}, tag: Tag::{}, summary: {:?}, scenarios: &{:?} }},",
+                f.slug, f.title, f.tag, f.summary, f.scenarios
+            );
+        }
+        out.push_str("        ],\n    },\n");
+    }
+    out.push_str("];\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(md: &str) -> String {
+        render_markdown(md, Path::new("."), &SyntaxSet::load_defaults_newlines()).expect("renders").0
+    }
+
+    #[test]
+    fn alerts_become_labelled_callouts() {
+        let html = render("> [!TIP]\n> Use a log when you need replay.\n");
+        assert!(
+            html.contains("<aside class=\"callout callout-tip\"><p class=\"callout-title\">Key takeaway</p>"),
+            "{html}"
+        );
+        assert!(html.contains("</aside>"), "{html}");
+    }
+
+    #[test]
+    fn python_code_is_highlighted_into_classes() {
+        let html = render("```python\ndef handler(msg):\n    return msg\n```\n");
+        assert!(html.contains("data-lang=\"python\""), "{html}");
+        assert!(html.contains("class=\"hl-"), "{html}");
+        assert!(html.contains("handler"), "{html}");
+    }
+
+    #[test]
+    fn unknown_languages_are_escaped_not_interpreted() {
+        let html = render("```text\n<script>alert(1)</script>\n```\n");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn front_matter_with_an_unknown_tag_is_refused() {
+        let source = "+++\nmodule = 1\nmodule_title = \"M\"\norder = 1\nslug = \"a\"\ntitle = \"A\"\ntag = \"Huge\"\nsummary = \"s\"\n+++\nbody\n";
+        let err =
+            parse_lesson(source, Path::new("."), &SyntaxSet::load_defaults_newlines()).expect_err("tag is invalid");
+        assert!(err.contains("tag \"Huge\""), "{err}");
+    }
+
+    #[test]
+    fn a_lesson_without_front_matter_is_refused() {
+        let err = parse_lesson("# Title\n", Path::new("."), &SyntaxSet::load_defaults_newlines())
+            .expect_err("no front matter");
+        assert!(err.contains("front matter"), "{err}");
+    }
+}

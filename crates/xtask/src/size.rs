@@ -1,0 +1,124 @@
+//! The shipped size of a release build.
+//!
+//! What counts is what a first visit fetches before the app can answer:
+//! `index.html` and every local file it references (the JS loader, the wasm
+//! module it preloads, style sheets, icons). Lesson text and figures are
+//! fetched only when a lesson opens, so they are listed apart and not held to
+//! the budget. The budget lives here and nowhere else.
+
+use crate::Result;
+use flate2::{Compression, write::GzEncoder};
+use std::io::Write;
+use std::path::Path;
+
+/// Everything the first page load fetches, gzipped, must fit in this.
+pub const FIRST_LOAD_BUDGET_GZIP: u64 = 300 * 1024;
+
+#[derive(Debug)]
+pub struct Shipped {
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+pub fn report(dist: &Path) -> Result<Shipped> {
+    let index = std::fs::read_to_string(dist.join("index.html"))
+        .map_err(|e| format!("reading {}/index.html (build first): {e}", dist.display()))?;
+    let mut files = vec!["index.html".to_owned()];
+    for link in local_references(&index) {
+        if !files.contains(&link) {
+            files.push(link);
+        }
+    }
+    println!("\nFirst page load (release build):");
+    println!("{:>10} {:>10}  file", "raw", "gzip");
+    let mut total = Shipped { raw: 0, gzip: 0 };
+    for file in &files {
+        let bytes = std::fs::read(dist.join(file))
+            .map_err(|e| format!("index.html references {file}, which is missing: {e}"))?;
+        let gz = gzip_len(&bytes);
+        println!("{:>10} {:>10}  {file}", kb(bytes.len() as u64), kb(gz));
+        total.raw += bytes.len() as u64;
+        total.gzip += gz;
+    }
+    println!("{:>10} {:>10}  total, budget {} gzipped", kb(total.raw), kb(total.gzip), kb(FIRST_LOAD_BUDGET_GZIP));
+    let later = on_demand(dist, &files)?;
+    println!("{:>10} {:>10}  fetched later, on demand (lessons, figures, search index)", kb(later.raw), kb(later.gzip));
+    if total.gzip > FIRST_LOAD_BUDGET_GZIP {
+        return Err(format!(
+            "the first page load is {} gzipped, over the {} budget in crates/xtask/src/size.rs",
+            kb(total.gzip),
+            kb(FIRST_LOAD_BUDGET_GZIP)
+        ));
+    }
+    Ok(total)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+fn gzip_len(bytes: &[u8]) -> u64 {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).expect("writing to memory cannot fail");
+    encoder.finish().expect("writing to memory cannot fail").len() as u64
+}
+
+/// The `href` and `src` values in a page that name files beside it.
+fn local_references(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\"", "module_or_path: '", "from '"] {
+        let mut rest = html;
+        while let Some(at) = rest.find(attr) {
+            rest = &rest[at + attr.len()..];
+            let end = rest.find(['"', '\'']).unwrap_or(rest.len());
+            let value = &rest[..end];
+            let local = value.trim_start_matches("./").trim_start_matches('/');
+            let is_local =
+                !value.contains("://") && !value.starts_with('#') && !value.starts_with("data:") && !local.is_empty();
+            if is_local {
+                out.push(local.to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn on_demand(dist: &Path, first: &[String]) -> Result<Shipped> {
+    let mut total = Shipped { raw: 0, gzip: 0 };
+    let mut stack = vec![dist.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| e.to_string())? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(dist).map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+            if !first.contains(&name) {
+                let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+                total.raw += bytes.len() as u64;
+                total.gzip += gzip_len(&bytes);
+            }
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_loader_the_wasm_and_the_styles_but_not_remote_links() {
+        let html = r##"<link rel="stylesheet" href="./main-1.css"><link rel="modulepreload" href="/app-2.js">
+            <link rel="preload" href="./app-2_bg.wasm" as="fetch"><a href="https://example.org/">x</a><a href="#/course">c</a>
+            <script type="module">import init from './app-2.js'; init({ module_or_path: './app-2_bg.wasm' });</script>"##;
+        let found = local_references(html);
+        assert_eq!(found, ["main-1.css", "app-2.js", "app-2_bg.wasm", "app-2_bg.wasm", "app-2.js"]);
+    }
+
+    #[test]
+    fn gzip_shrinks_repetitive_text() {
+        assert!(gzip_len(&[b'a'; 10_000]) < 200);
+    }
+}

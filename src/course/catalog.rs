@@ -1,0 +1,123 @@
+//! The course's table of contents, generated from `content/` by
+//! `cargo xtask content`. Do not edit: change the lesson's front matter.
+
+use super::{Lesson, Module, Tag};
+
+pub static MODULES: &[Module] = &[
+    Module {
+        number: 1,
+        title: "Broker Foundations",
+        lessons: &[
+            Lesson {
+                slug: "why-asynchronous-messaging",
+                title: "Why Asynchronous Messaging?",
+                tag: Tag::Critical,
+                summary: "Why services talk through a broker instead of calling each other directly, and the four kinds of decoupling that buys you.",
+                scenarios: &["sync-vs-async"],
+            },
+            Lesson {
+                slug: "push-vs-pull-models",
+                title: "Push vs. Pull Models",
+                tag: Tag::Important,
+                summary: "How brokers hand messages to consumers, either by pushing them or by letting consumers pull, and what each choice means for latency and backpressure.",
+                scenarios: &["push-vs-pull", "prefetch-slow-consumer"],
+            },
+            Lesson {
+                slug: "message-queues-vs-distributed-commit-logs",
+                title: "Message Queues vs. Distributed Commit Logs",
+                tag: Tag::Critical,
+                summary: "The structural difference between a queue that deletes what it delivers and a log that keeps everything, and why it decides how each broker scales.",
+                scenarios: &["queue-vs-log"],
+            },
+            Lesson {
+                slug: "amqp-vs-kafka-protocol",
+                title: "AMQP vs. Kafka Custom Protocol",
+                tag: Tag::Important,
+                summary: "What the wire protocols of RabbitMQ and Kafka define, and how each protocol's design reflects what its broker is built for.",
+                scenarios: &[],
+            },
+        ],
+    },
+    Module {
+        number: 2,
+        title: "Apache Kafka",
+        lessons: &[
+            Lesson {
+                slug: "kafka-cluster-and-log-anatomy",
+                title: "Kafka Cluster & Log Anatomy",
+                tag: Tag::Critical,
+                summary: "How a Kafka cluster is organised into brokers, topics, partitions and offsets, who manages its metadata, and where ordering is and is not guaranteed.",
+                scenarios: &["topic-partitions"],
+            },
+            Lesson {
+                slug: "producers-partitioning-and-acks",
+                title: "Producers, Partitioning, & ACKs",
+                tag: Tag::Important,
+                summary: "How a producer picks a partition for each record, and how the acks setting, the in-sync replica set and min.insync.replicas together decide when a write is safe.",
+                scenarios: &["key-partitioning", "acks-isr-failover"],
+            },
+            Lesson {
+                slug: "consumers-and-consumer-groups",
+                title: "Consumers & Consumer Groups",
+                tag: Tag::Critical,
+                summary: "How consumer groups share a topic's partitions, why partitions cap your parallelism, and how rebalances work and how to keep them from stalling you.",
+                scenarios: &["consumer-group-rebalance"],
+            },
+            Lesson {
+                slug: "kafka-performance-zero-copy-and-page-cache",
+                title: "Kafka Performance Secrets: Zero-Copy & Page Cache",
+                tag: Tag::Advanced,
+                summary: "How Kafka leans on the operating system's page cache and the sendfile system call, exactly which copies and user/kernel switches zero-copy saves, and when it cannot be used.",
+                scenarios: &[],
+            },
+            Lesson {
+                slug: "kafka-production-code-python-and-nodejs",
+                title: "Production Code: Python & NodeJS",
+                tag: Tag::Important,
+                summary: "A durable keyed producer in Node.js with KafkaJS and an at-least-once consumer loop in Python with confluent-kafka, with the mistakes that commonly creep into both.",
+                scenarios: &["key-partitioning", "delivery-semantics"],
+            },
+        ],
+    },
+    Module {
+        number: 3,
+        title: "RabbitMQ",
+        lessons: &[
+            Lesson {
+                slug: "channels-and-virtual-hosts",
+                title: "Channels & Virtual Hosts",
+                tag: Tag::Critical,
+                summary: "RabbitMQ's smart-broker design, why clients multiplex many channels over one TCP connection, and how virtual hosts partition a broker into isolated namespaces.",
+                scenarios: &["vhosts-channels"],
+            },
+            Lesson {
+                slug: "routing-mechanics-the-four-exchanges",
+                title: "Routing Mechanics: The 4 Exchanges",
+                tag: Tag::Critical,
+                summary: "How RabbitMQ routes every message through an exchange, and exactly how direct, fanout, topic and headers exchanges match messages to queues.",
+                scenarios: &["exchange-types"],
+            },
+            Lesson {
+                slug: "queue-durability-and-message-persistence",
+                title: "Queue Durability & Message Persistence",
+                tag: Tag::Important,
+                summary: "What survives a RabbitMQ restart: durable queues, persistent messages, publisher confirms, and quorum queues for surviving the loss of a node.",
+                scenarios: &["durability-restart"],
+            },
+            Lesson {
+                slug: "prefetch-acknowledgment-and-flow-control",
+                title: "Prefetch, Acknowledgment, & Flow Control",
+                tag: Tag::Advanced,
+                summary: "How consumer acknowledgements and the prefetch limit protect slow consumers in a push broker, and how RabbitMQ throttles and blocks publishers to protect itself.",
+                scenarios: &["prefetch-slow-consumer"],
+            },
+            Lesson {
+                slug: "rabbitmq-production-code-nodejs-and-python",
+                title: "Production Code: NodeJS & Python",
+                tag: Tag::Important,
+                summary: "A confirmed, persistent publisher in Node.js with amqplib and a prefetch-limited, manually acknowledging consumer in Python with pika, with the pitfalls each version avoids.",
+                scenarios: &["exchange-types", "prefetch-slow-consumer"],
+            },
+        ],
+    },
+];

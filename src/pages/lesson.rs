@@ -1,0 +1,108 @@
+//! A lesson: its place in the course, its text, and the way to the previous
+//! and next lessons. The text is a pre-rendered HTML fragment fetched when the
+//! lesson opens, so the first page load carries no lesson text at all.
+
+use crate::app::set_title;
+use crate::course::{self, MODULES};
+use crate::pages::course::TagBadge;
+use crate::pages::not_found::NotFound;
+use crate::route::Route;
+use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// One lesson of the course, by slug.
+#[component]
+pub fn LessonPage(
+    /// The lesson's slug, from the URL.
+    slug: String,
+) -> impl IntoView {
+    let Some(found) = course::find(&slug) else {
+        return view! { <NotFound path=Route::Lesson(slug).href()[1..].to_owned() what="lesson" /> }.into_any();
+    };
+    set_title(found.lesson.title);
+    let url = format!("lessons/{}.html", found.lesson.slug);
+    let text = LocalResource::new(move || fetch_text(url.clone()));
+    let neighbour = |lesson: Option<&'static course::Lesson>, rel: &'static str, label: &'static str| {
+        lesson.map(|l| {
+            view! {
+                <a class=format!("step step-{rel}") rel=rel href=Route::Lesson(l.slug.to_owned()).href()>
+                    <span class="step-label">{label}</span>
+                    <span class="step-title">{l.title}</span>
+                </a>
+            }
+        })
+    };
+    view! {
+        <div class="page lesson-layout">
+            <nav class="toc" aria-label="Course contents">
+                {MODULES
+                    .iter()
+                    .map(|m| {
+                        view! {
+                            <p class="toc-module">{format!("{}. {}", m.number, m.title)}</p>
+                            <ol>
+                                {m
+                                    .lessons
+                                    .iter()
+                                    .map(|l| {
+                                        let here = (l.slug == found.lesson.slug).then_some("page");
+                                        view! {
+                                            <li><a href=Route::Lesson(l.slug.to_owned()).href() aria-current=here>{l.title}</a></li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ol>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <article class="lesson" aria-labelledby="lesson-title">
+                <p class="eyebrow">{format!("Module {}: {}", found.module.number, found.module.title)}</p>
+                <h1 id="lesson-title">{found.lesson.title}</h1>
+                <p class="lesson-meta"><TagBadge tag=found.lesson.tag /></p>
+                {move || match text.get() {
+                    None => view! { <p class="loading" role="status">"Loading the lesson…"</p> }.into_any(),
+                    // Lesson fragments are rendered from the course's own
+                    // Markdown at build time; nothing a user types gets here.
+                    Some(Ok(html)) => view! { <div class="prose" inner_html=html></div> }.into_any(),
+                    Some(Err(error)) => {
+                        view! {
+                            <div class="load-error" role="alert">
+                                <p>"This lesson's text could not be loaded: " {error}</p>
+                                <button type="button" on:click=move |_| text.refetch()>"Try again"</button>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }}
+                <nav class="steps" aria-label="Previous and next lessons">
+                    {neighbour(found.previous, "prev", "Previous")}
+                    {neighbour(found.next, "next", "Next")}
+                </nav>
+            </article>
+        </div>
+    }
+    .into_any()
+}
+
+/// Fetches a file beside the app (relative to the page, so it works from any
+/// sub-path) as text.
+pub async fn fetch_text(url: String) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&url)).await.map_err(describe)?.dyn_into().map_err(describe)?;
+    if !response.ok() {
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
+    }
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    text.as_string().ok_or_else(|| "the response was not text".to_owned())
+}
+
+fn describe(error: JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the network request failed".to_owned())
+}

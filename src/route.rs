@@ -1,0 +1,76 @@
+//! Routes live in the URL fragment (`#/course/partitions`), so every address
+//! the app produces works on any static server, from any sub-path, with no
+//! rewrite rules, and survives a reload or a paste into a new tab.
+
+/// A page of the app, as named by the URL fragment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The course overview, also the home page.
+    Course,
+    /// One lesson, by slug; the page says so when no lesson has that slug.
+    Lesson(String),
+    /// The playground.
+    Playground,
+    /// Anything else; the path is kept so the page can show it.
+    NotFound(String),
+}
+
+impl Route {
+    /// Parses a fragment such as `#/course/partitions` (the `#` is optional).
+    pub fn parse(fragment: &str) -> Self {
+        let path = fragment.strip_prefix('#').unwrap_or(fragment);
+        let path = path.split(['?', '&']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            [] | ["course"] => Self::Course,
+            ["course", slug] => Self::Lesson((*slug).to_owned()),
+            ["playground"] => Self::Playground,
+            _ => Self::NotFound(path.to_owned()),
+        }
+    }
+
+    /// The fragment for this route, starting with `#`, for use as an `href`.
+    pub fn href(&self) -> String {
+        match self {
+            Self::Course => "#/".to_owned(),
+            Self::Lesson(slug) => format!("#/course/{slug}"),
+            Self::Playground => "#/playground".to_owned(),
+            Self::NotFound(path) => format!("#{path}"),
+        }
+    }
+
+    /// Reads the route from the browser's current address.
+    pub fn current() -> Self {
+        let hash = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+        Self::parse(&hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Route;
+
+    #[test]
+    fn empty_and_root_fragments_open_the_course() {
+        for fragment in ["", "#", "#/", "#/course", "#/course/"] {
+            assert_eq!(Route::parse(fragment), Route::Course, "{fragment:?}");
+        }
+    }
+
+    #[test]
+    fn a_lesson_route_carries_its_slug() {
+        assert_eq!(Route::parse("#/course/partitions"), Route::Lesson("partitions".into()));
+    }
+
+    #[test]
+    fn unknown_paths_are_kept_for_the_not_found_page() {
+        assert_eq!(Route::parse("#/nowhere/at/all"), Route::NotFound("/nowhere/at/all".into()));
+    }
+
+    #[test]
+    fn every_route_round_trips_through_its_href() {
+        for route in [Route::Course, Route::Lesson("acks".into()), Route::Playground, Route::NotFound("/x/y".into())] {
+            assert_eq!(Route::parse(&route.href()), route);
+        }
+    }
+}

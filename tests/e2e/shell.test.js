@@ -1,0 +1,97 @@
+// The app shell: it loads cleanly from a sub-path, every top-level page is
+// reached by clicking, deep links survive a reload and a new tab, unknown
+// addresses get a helpful page, and the theme follows the system.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, assertClean, BASE } from './support.js';
+import { Shell, CoursePage, assertFocusedOnHeading } from './pages.js';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+test('the app loads from its sub-path with no console errors and no failed requests', async () => {
+  const { page, problems, context } = await open(browser);
+  const course = await new CoursePage(page).waitUntilShown();
+  assert.ok(new URL(page.url()).pathname.endsWith('/demo/brokerlab/') || !process.env.BROKERLAB_URL, page.url());
+  assert.equal(await course.currentNavItem(), 'Course');
+  assert.match(await page.title(), /Brokerlab/);
+  await page.waitForLoadState('networkidle');
+  assertClean(problems);
+  await context.close();
+});
+
+test('each top-level page is reached by clicking, and focus lands on its heading', async () => {
+  const { page, problems, context } = await open(browser);
+  const shell = new Shell(page);
+  await new CoursePage(page).waitUntilShown();
+  const playground = await shell.goToPlayground();
+  await playground.waitUntilShown();
+  assert.equal(await shell.currentNavItem(), 'Playground');
+  assert.equal(new URL(page.url()).hash, '#/playground');
+  await assertFocusedOnHeading(page, 'Playground');
+  const course = await shell.goToCourse();
+  await course.waitUntilShown();
+  assert.equal(await shell.currentNavItem(), 'Course');
+  const modules = await course.moduleTitles();
+  assert.ok(modules.length >= 4, `the course lists its modules, got ${JSON.stringify(modules)}`);
+  const firstLesson = page.getByRole('main').getByRole('listitem').first().getByRole('link').first();
+  const title = (await firstLesson.textContent()).trim();
+  const lesson = await course.openLesson(title);
+  assert.ok((await lesson.text()).length > 200, 'the lesson text is shown');
+  await assertFocusedOnHeading(page, title);
+  await lesson.next();
+  assertClean(problems);
+  await context.close();
+});
+
+test('a deep link reloads to the same page and opens in a new tab', async () => {
+  const { page, problems, context } = await open(browser, '#/playground');
+  await new CoursePage(page).heading().waitFor();
+  assert.equal(await new Shell(page).headingText(), 'Playground');
+  await page.reload();
+  assert.equal(await new Shell(page).headingText(), 'Playground');
+
+  await page.goto(BASE);
+  const course = await new CoursePage(page).waitUntilShown();
+  const link = page.getByRole('main').getByRole('listitem').nth(2).getByRole('link').first();
+  const title = (await link.textContent()).trim();
+  await course.openLesson(title);
+  const deepLink = page.url();
+  await page.reload();
+  assert.equal(await new Shell(page).headingText(), title);
+
+  const tab = await context.newPage();
+  await tab.goto(deepLink);
+  assert.equal(await new Shell(tab).headingText(), title);
+  assertClean(problems);
+  await context.close();
+});
+
+test('an unknown address shows a not-found page with a way back', async () => {
+  const { page, context } = await open(browser, '#/no/such/page');
+  const shell = new Shell(page);
+  assert.equal(await shell.headingText(), 'No such page');
+  assert.ok(await page.getByText('#/no/such/page').isVisible());
+  await page.getByRole('link', { name: 'Go to the course' }).click();
+  await new CoursePage(page).waitUntilShown();
+
+  await page.goto(BASE + '#/course/not-a-real-lesson');
+  assert.equal(await shell.headingText(), 'No such lesson');
+  await context.close();
+});
+
+test('the theme follows the system colour scheme', async () => {
+  const background = async (colorScheme) => {
+    const { page, context } = await open(browser, '', { colorScheme });
+    await new CoursePage(page).waitUntilShown();
+    const colour = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await context.close();
+    return colour;
+  };
+  const light = await background('light');
+  const dark = await background('dark');
+  assert.notEqual(light, dark);
+  const brightness = (rgb) => rgb.match(/\d+/g).slice(0, 3).reduce((a, b) => a + Number(b), 0);
+  assert.ok(brightness(light) > brightness(dark), `light ${light} should be brighter than dark ${dark}`);
+});

@@ -1,0 +1,45 @@
+// Shared set-up for Brokerlab's browser tests: one headless Chromium (Debian's,
+// never a downloaded one), a fresh context per test, and a watch on every
+// page for console errors, uncaught exceptions and failed requests, which
+// each test asserts are absent.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+
+export const BASE = process.env.BROKERLAB_URL ?? 'http://127.0.0.1:8080/';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export function launch() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** Opens the app at `fragment` (e.g. `#/playground`) in a fresh context. */
+export async function open(browser, fragment = '', options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(BASE + fragment);
+  return { context, page, problems };
+}
+
+function watch(page) {
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
+  return problems;
+}
+
+/** Fails the test if the page logged an error or a request failed. */
+export function assertClean(problems) {
+  assert.deepEqual(problems, [], 'the page must log no errors and fail no requests');
+}
