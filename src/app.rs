@@ -32,7 +32,7 @@ pub fn App() -> impl IntoView {
         move || {
             let here = route.get();
             let active = match (&here, &target) {
-                (Route::Lesson(_), Route::Course) => true,
+                (Route::Lesson(_), Route::Course) | (Route::Playground(_), Route::Playground(_)) => true,
                 (a, b) => a == b,
             };
             active.then_some("page")
@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><a href=Route::Course.href() aria-current=current(Route::Course)>"Course"</a></li>
-                    <li><a href=Route::Playground.href() aria-current=current(Route::Playground)>"Playground"</a></li>
+                    <li><a href=Route::Playground(None).href() aria-current=current(Route::Playground(None))>"Playground"</a></li>
                 </ul>
             </nav>
         </header>
@@ -60,7 +60,7 @@ pub fn App() -> impl IntoView {
             {move || match route.get() {
                 Route::Course => view! { <pages::course::CoursePage /> }.into_any(),
                 Route::Lesson(slug) => view! { <pages::lesson::LessonPage slug /> }.into_any(),
-                Route::Playground => view! { <pages::playground::PlaygroundPage /> }.into_any(),
+                Route::Playground(shared) => view! { <pages::playground::PlaygroundPage shared /> }.into_any(),
                 Route::NotFound(path) => view! { <pages::not_found::NotFound path /> }.into_any(),
             }}
         </main>

@@ -9,8 +9,9 @@ pub enum Route {
     Course,
     /// One lesson, by slug; the page says so when no lesson has that slug.
     Lesson(String),
-    /// The playground.
-    Playground,
+    /// The playground, optionally opened from a share link whose encoded
+    /// scenario travels in the `s` query parameter of the fragment.
+    Playground(Option<String>),
     /// Anything else; the path is kept so the page can show it.
     NotFound(String),
 }
@@ -19,12 +20,13 @@ impl Route {
     /// Parses a fragment such as `#/course/partitions` (the `#` is optional).
     pub fn parse(fragment: &str) -> Self {
         let path = fragment.strip_prefix('#').unwrap_or(fragment);
-        let path = path.split(['?', '&']).next().unwrap_or_default();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let shared = query.split('&').find_map(|pair| pair.strip_prefix("s=")).map(str::to_owned);
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match segments.as_slice() {
             [] | ["course"] => Self::Course,
             ["course", slug] => Self::Lesson((*slug).to_owned()),
-            ["playground"] => Self::Playground,
+            ["playground"] => Self::Playground(shared),
             _ => Self::NotFound(path.to_owned()),
         }
     }
@@ -34,7 +36,8 @@ impl Route {
         match self {
             Self::Course => "#/".to_owned(),
             Self::Lesson(slug) => format!("#/course/{slug}"),
-            Self::Playground => "#/playground".to_owned(),
+            Self::Playground(None) => "#/playground".to_owned(),
+            Self::Playground(Some(scenario)) => format!("#/playground?s={scenario}"),
             Self::NotFound(path) => format!("#{path}"),
         }
     }
@@ -63,13 +66,26 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_playground_carries_its_scenario() {
+        assert_eq!(Route::parse("#/playground?s=v1.xyz"), Route::Playground(Some("v1.xyz".into())));
+        assert_eq!(Route::parse("#/playground?x=1&s=abc"), Route::Playground(Some("abc".into())));
+    }
+
+    #[test]
     fn unknown_paths_are_kept_for_the_not_found_page() {
         assert_eq!(Route::parse("#/nowhere/at/all"), Route::NotFound("/nowhere/at/all".into()));
     }
 
     #[test]
     fn every_route_round_trips_through_its_href() {
-        for route in [Route::Course, Route::Lesson("acks".into()), Route::Playground, Route::NotFound("/x/y".into())] {
+        let routes = [
+            Route::Course,
+            Route::Lesson("acks".into()),
+            Route::Playground(None),
+            Route::Playground(Some("v1.abc-_".into())),
+            Route::NotFound("/x/y".into()),
+        ];
+        for route in routes {
             assert_eq!(Route::parse(&route.href()), route);
         }
     }

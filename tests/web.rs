@@ -31,7 +31,7 @@ fn the_crash_notice_shows_the_message_as_text_with_ways_back() {
 fn the_route_is_read_from_the_address_fragment() {
     let location = web_sys::window().expect("a window").location();
     location.set_hash("#/playground").expect("hash can be set");
-    assert_eq!(Route::current(), Route::Playground);
+    assert_eq!(Route::current(), Route::Playground(None));
     location.set_hash("#/course/some-lesson").expect("hash can be set");
     assert_eq!(Route::current(), Route::Lesson("some-lesson".into()));
     location.set_hash("").expect("hash can be set");

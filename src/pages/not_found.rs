@@ -23,7 +23,7 @@ pub fn NotFound(
             <p>"The link may be mistyped, or the " {what} " may have moved."</p>
             <ul class="actions">
                 <li><a href=Route::Course.href()>"Go to the course"</a></li>
-                <li><a href=Route::Playground.href()>"Open the playground"</a></li>
+                <li><a href=Route::Playground(None).href()>"Open the playground"</a></li>
             </ul>
         </div>
     }

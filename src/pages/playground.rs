@@ -5,8 +5,12 @@ use leptos::prelude::*;
 
 /// The full-size playground.
 #[component]
-pub fn PlaygroundPage() -> impl IntoView {
+pub fn PlaygroundPage(
+    /// A scenario from a share link, still encoded, if the page was opened from one.
+    shared: Option<String>,
+) -> impl IntoView {
     set_title("Playground");
+    let _ = shared;
     view! {
         <div class="page playground-page">
             <h1>"Playground"</h1>
