@@ -215,6 +215,7 @@ pub struct Cluster {
     groups: BTreeMap<String, GroupState>,
     transactional_ids: BTreeMap<String, (i64, i16, String)>,
     next_producer_id: i64,
+    elections: u64,
     events: Vec<Event>,
     record_events: bool,
 }
@@ -249,6 +250,7 @@ impl Cluster {
             groups: BTreeMap::new(),
             transactional_ids: BTreeMap::new(),
             next_producer_id: 1000,
+            elections: 0,
             events: Vec::new(),
             record_events: true,
         })
@@ -614,6 +616,7 @@ impl Cluster {
             self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
             return;
         };
+        self.elections += 1;
         let part = &mut self.topics.get_mut(topic).expect("topic").partitions[p];
         let new_leo = part.replicas[i].log_end_offset;
         let broker = part.replicas[i].broker;
@@ -2104,6 +2107,18 @@ impl Cluster {
                 BrokerView { id, alive: b.alive, replication_paused: b.replication_paused, leader_count: leads }
             })
             .collect()
+    }
+
+    /// The controller's summary of the cluster: elections so far, offline and
+    /// under-replicated partitions.
+    pub fn controller(&self) -> ControllerView {
+        let parts = || self.topics.values().flat_map(|t| t.partitions.iter());
+        ControllerView {
+            live_brokers: self.brokers.iter().filter(|b| b.alive).count() as u32,
+            leader_elections: self.elections,
+            offline_partitions: parts().filter(|p| p.leader.is_none()).count() as u32,
+            under_replicated_partitions: parts().filter(|p| p.isr.len() < p.replicas.len()).count() as u32,
+        }
     }
 
     /// Topic names, sorted.

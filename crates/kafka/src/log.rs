@@ -477,3 +477,68 @@ impl Log {
         removed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(segment_bytes: u64) -> LogSettings {
+        LogSettings {
+            segment_bytes,
+            segment_ms: u64::MAX,
+            retention_ms: -1,
+            retention_bytes: -1,
+            delete: true,
+            compact: false,
+            min_cleanable_dirty_ratio: 0.5,
+            min_compaction_lag_ms: 0,
+            delete_retention_ms: 0,
+        }
+    }
+
+    fn record(value: &str) -> Record {
+        Record {
+            offset: 0,
+            timestamp: 0,
+            data: RecordData { key: None, value: Some(value.as_bytes().to_vec()), headers: Vec::new() },
+            producer_id: -1,
+            producer_epoch: -1,
+            sequence: -1,
+            kind: RecordKind::Data,
+            partitioning: PartitionReason::Explicit,
+            leader_epoch: 0,
+            acknowledged: false,
+        }
+    }
+
+    #[test]
+    fn reads_and_truncation_cross_segment_boundaries() {
+        let mut log = Log::new(0);
+        // Each record is 15 bytes, so a 30-byte segment holds two.
+        let s = settings(30);
+        for i in 0..7 {
+            log.append(record(&i.to_string()), 0, &s);
+        }
+        assert_eq!(log.segments().count(), 4);
+        let from_three: Vec<i64> = log.records_from(3).map(|r| r.offset).collect();
+        assert_eq!(from_three, vec![3, 4, 5, 6]);
+        let removed = log.truncate_to(3);
+        assert_eq!(removed.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
+        assert_eq!((log.log_end_offset(), log.retained_records(), log.retained_bytes()), (3, 3, 45));
+        let (offset, _) = log.append(record("x"), 0, &s);
+        assert_eq!(offset, 3);
+        assert_eq!(log.get(3).and_then(|r| r.data.value.clone()), Some(b"x".to_vec()));
+    }
+
+    #[test]
+    fn retention_never_deletes_above_the_high_watermark() {
+        let mut log = Log::new(0);
+        let s = LogSettings { retention_bytes: 0, ..settings(30) };
+        for i in 0..6 {
+            log.append(record(&i.to_string()), 0, &s);
+        }
+        let removed = log.apply_retention(0, 2, &s);
+        assert_eq!(removed, vec![(0, 2, RemovalReason::RetentionSize, 2)]);
+        assert_eq!(log.log_start_offset(), 2);
+    }
+}

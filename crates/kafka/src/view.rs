@@ -20,6 +20,19 @@ pub struct BrokerView {
     pub leader_count: u32,
 }
 
+/// What the controller knows about the whole cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ControllerView {
+    /// Running brokers.
+    pub live_brokers: u32,
+    /// Leader elections after topic creation (crashes, restarts, unclean elections).
+    pub leader_elections: u64,
+    /// Partitions without a leader.
+    pub offline_partitions: u32,
+    /// Partitions whose ISR is smaller than their replica set.
+    pub under_replicated_partitions: u32,
+}
+
 /// A topic and its partitions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopicView {

@@ -126,6 +126,11 @@ fn leader_crash_elects_the_first_live_isr_replica() {
     );
     let p = c.partition("t", 0).expect("p");
     assert_eq!((p.leader, p.isr.clone()), (Some(2), vec![2, 0]));
+    let controller = c.controller();
+    assert_eq!(
+        (controller.live_brokers, controller.leader_elections, controller.under_replicated_partitions),
+        (2, 1, 1)
+    );
     c.restart_broker(1).expect("restart");
     c.tick(100).expect("tick");
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![1, 2, 0]);
