@@ -50,9 +50,9 @@ struct World {
     counter: u64,
     /// Records acknowledged to acks=all producers: (partition, offset) -> value.
     acknowledged: BTreeMap<(u32, i64), Vec<u8>>,
-    /// What each in-flight produce carried, by producer, in send order.
-    sent: BTreeMap<String, Vec<Vec<u8>>>,
     incarnation: [u32; 4],
+    /// acks=all acknowledgements given while fewer than min.insync.replicas held the record.
+    under_min_isr_acks: u32,
 }
 
 fn setup(seed: u64) -> World {
@@ -83,7 +83,15 @@ fn setup(seed: u64) -> World {
         cluster.create_consumer(name, cfg).expect("consumer");
         cluster.subscribe(name, &["t".to_string()]).expect("subscribe");
     }
-    World { cluster, seed, counter: 0, acknowledged: BTreeMap::new(), sent: BTreeMap::new(), incarnation: [0; 4] }
+    World {
+        cluster,
+        seed,
+        counter: 0,
+        acknowledged: BTreeMap::new(),
+        sent: BTreeMap::new(),
+        incarnation: [0; 4],
+        under_min_isr_acks: 0,
+    }
 }
 
 fn consumer_name(w: &World, i: usize) -> String {
@@ -151,9 +159,16 @@ fn step(w: &mut World, op: &Op) -> Vec<Event> {
             && let Ok(Some(r)) = w.cluster.record("t", *partition, *offset)
         {
             w.acknowledged.insert((*partition, *offset), r.data.value.clone().unwrap_or_default());
-        }
-        if let Event::RecordAppended { producer, .. } = e {
-            w.sent.entry(producer.clone()).or_default();
+            // acks=all with min.insync.replicas=2: at least two replicas hold it.
+            let holders = w
+                .cluster
+                .partition("t", *partition)
+                .expect("partition")
+                .replicas
+                .iter()
+                .filter(|x| x.log_end_offset > *offset)
+                .count();
+            w.under_min_isr_acks += u32::from(holders < 2);
         }
     }
     events
@@ -212,6 +227,12 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             }
         }
     }
+    prop_assert_eq!(
+        w.under_min_isr_acks,
+        0,
+        "seed {}: an acks=all record was acknowledged below min.insync.replicas",
+        seed
+    );
     // No record acknowledged to an acks=all producer is ever lost.
     for ((partition, offset), value) in &w.acknowledged {
         let r = c.record("t", *partition, *offset).expect("record");
