@@ -83,15 +83,7 @@ fn setup(seed: u64) -> World {
         cluster.create_consumer(name, cfg).expect("consumer");
         cluster.subscribe(name, &["t".to_string()]).expect("subscribe");
     }
-    World {
-        cluster,
-        seed,
-        counter: 0,
-        acknowledged: BTreeMap::new(),
-        sent: BTreeMap::new(),
-        incarnation: [0; 4],
-        under_min_isr_acks: 0,
-    }
+    World { cluster, seed, counter: 0, acknowledged: BTreeMap::new(), incarnation: [0; 4], under_min_isr_acks: 0 }
 }
 
 fn consumer_name(w: &World, i: usize) -> String {
