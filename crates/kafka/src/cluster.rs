@@ -2173,6 +2173,11 @@ impl Cluster {
         Ok(self.partition_ref(topic, partition)?.log.iter().cloned().collect())
     }
 
+    /// Up to `max` records from `from` on, for drawing one page of a long log.
+    pub fn records_page(&self, topic: &str, partition: u32, from: i64, max: usize) -> Result<Vec<Record>, KafkaError> {
+        Ok(self.partition_ref(topic, partition)?.log.records_from(from).take(max).cloned().collect())
+    }
+
     /// The record at an offset, if the log still holds it.
     pub fn record(&self, topic: &str, partition: u32, offset: i64) -> Result<Option<Record>, KafkaError> {
         Ok(self.partition_ref(topic, partition)?.log.get(offset).cloned())

@@ -361,6 +361,11 @@ fn size_retention_deletes_whole_segments_and_moves_the_log_start_offset() {
     let events = c.tick(100).expect("tick");
     assert!(events.iter().any(|e| matches!(e, Event::RecordsRemoved { reason: RemovalReason::RetentionSize, .. })));
     let p = c.partition("t", 0).expect("p");
+    let page = c.records_page("t", 0, p.log_start_offset, 3).expect("page");
+    assert_eq!(
+        page.iter().map(|r| r.offset).collect::<Vec<_>>(),
+        (p.log_start_offset..p.log_start_offset + 3).collect::<Vec<_>>()
+    );
     assert_eq!(p.log_start_offset % 10, 0, "retention removes whole segments");
     assert!(p.retained_bytes >= 16 * 25 && p.retained_bytes < 16 * 35, "kept {} bytes", p.retained_bytes);
     assert_eq!(p.log_end_offset, 50);
