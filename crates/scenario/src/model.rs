@@ -1,0 +1,664 @@
+//! The scenario's own data types: the stable, versioned, external format.
+//!
+//! [`Scenario`] is the root. Its RabbitMQ half, [`RabbitTopology`], uses the
+//! field names of RabbitMQ's definitions export (`vhosts`, `exchanges`,
+//! `queues`, `bindings` with `source`, `destination`, `destination_type`,
+//! `routing_key`, `arguments`) so a definitions file reads almost as a
+//! scenario does. Its Kafka half, [`KafkaTopology`], names topics with
+//! `partitions`, `replication_factor` and `configs` (Kafka's own config keys,
+//! as strings) as `kafka-topics.sh` does. The script is a list of
+//! [`Action`]s, one per thing a learner can do in the playground.
+//!
+//! None of these types is an engine type: engine commands are internal and
+//! may change, so the session module translates these into them. Fields that
+//! hold their default are left out when serialising, which keeps share links
+//! short and files readable.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The format version this build writes. Every earlier version is migrated
+/// on reading (see `migrate`); a later one is refused with
+/// [`crate::ScenarioError::NewerVersion`].
+pub const FORMAT_VERSION: u32 = 1;
+
+/// AMQP arguments and headers as JSON values, exactly as RabbitMQ's
+/// definitions file writes them: strings, integers, floats, booleans, lists,
+/// nested objects, or null.
+pub type Arguments = BTreeMap<String, serde_json::Value>;
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+fn default_vhost() -> String {
+    "/".to_string()
+}
+
+fn is_default_vhost(v: &str) -> bool {
+    v == "/"
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn is_true(v: &bool) -> bool {
+    *v
+}
+
+fn default_client() -> String {
+    "app".to_string()
+}
+
+fn is_default_client(v: &str) -> bool {
+    v == "app"
+}
+
+/// Everything a learner builds, as one value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Scenario {
+    /// The format version; this build writes [`FORMAT_VERSION`].
+    pub version: u32,
+    /// A stable identifier for presets (`work-queue`); empty for a learner's own.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// A short title shown above the playground.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// What the scenario shows, in a sentence or two.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The seed of both engines' random choices; the same seed replays the same run.
+    #[serde(default)]
+    pub seed: u64,
+    /// The RabbitMQ broker: vhosts, exchanges, queues, bindings and consumers.
+    #[serde(default, skip_serializing_if = "RabbitTopology::is_empty")]
+    pub rabbitmq: RabbitTopology,
+    /// The Kafka cluster: brokers, topics, producers and consumers.
+    #[serde(default, skip_serializing_if = "KafkaTopology::is_empty")]
+    pub kafka: KafkaTopology,
+    /// Where each node sits on the canvas, keyed by node id (`queue:orders`,
+    /// `exchange:logs`, `topic:orders`, `producer:shop`, `consumer:billing-1`,
+    /// `client:app`, `kafka-broker:0`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub layout: BTreeMap<String, Position>,
+    /// The actions replayed in order after the topology is built.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<Action>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            version: FORMAT_VERSION,
+            id: String::new(),
+            title: String::new(),
+            description: String::new(),
+            seed: 0,
+            rabbitmq: RabbitTopology::default(),
+            kafka: KafkaTopology::default(),
+            layout: BTreeMap::new(),
+            script: Vec::new(),
+        }
+    }
+}
+
+/// A node's position on the canvas, in canvas pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Position {
+    pub x: i32,
+    pub y: i32,
+}
+
+/// The RabbitMQ part, named as in RabbitMQ's definitions export.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RabbitTopology {
+    /// Virtual hosts besides `/`, which always exists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vhosts: Vec<VhostDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<ExchangeDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<QueueDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<BindingDef>,
+    /// Consumers started when the scenario starts (a playground extension;
+    /// definitions files have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<ConsumerDef>,
+}
+
+impl RabbitTopology {
+    /// True when the scenario has no RabbitMQ part at all.
+    pub fn is_empty(&self) -> bool {
+        *self == RabbitTopology::default()
+    }
+}
+
+/// A virtual host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VhostDef {
+    pub name: String,
+}
+
+/// The four exchange types of AMQP 0-9-1, spelled as RabbitMQ writes them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeType {
+    #[default]
+    Direct,
+    Fanout,
+    Topic,
+    Headers,
+}
+
+impl ExchangeType {
+    /// The type name as RabbitMQ and client libraries spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExchangeType::Direct => "direct",
+            ExchangeType::Fanout => "fanout",
+            ExchangeType::Topic => "topic",
+            ExchangeType::Headers => "headers",
+        }
+    }
+}
+
+/// An exchange, as in a definitions file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExchangeDef {
+    pub name: String,
+    /// The vhost; `/` when left out.
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    #[serde(rename = "type")]
+    pub kind: ExchangeType,
+    /// Survives a broker restart; `true` when left out, as in the management UI.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auto_delete: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub internal: bool,
+    /// For example `alternate-exchange`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+impl ExchangeDef {
+    /// A durable exchange in `/` with no arguments.
+    pub fn new(name: impl Into<String>, kind: ExchangeType) -> Self {
+        ExchangeDef {
+            name: name.into(),
+            vhost: default_vhost(),
+            kind,
+            durable: true,
+            auto_delete: false,
+            internal: false,
+            arguments: Arguments::new(),
+        }
+    }
+}
+
+/// A queue, as in a definitions file. The queue type is the
+/// `x-queue-type` argument, as RabbitMQ stores it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct QueueDef {
+    pub name: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auto_delete: bool,
+    /// For example `x-message-ttl`, `x-max-length`, `x-dead-letter-exchange`, `x-queue-type`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+impl QueueDef {
+    /// A durable classic queue in `/` with no arguments.
+    pub fn new(name: impl Into<String>) -> Self {
+        QueueDef {
+            name: name.into(),
+            vhost: default_vhost(),
+            durable: true,
+            auto_delete: false,
+            arguments: Arguments::new(),
+        }
+    }
+}
+
+/// Whether a binding leads to a queue or an exchange.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DestinationType {
+    #[default]
+    Queue,
+    Exchange,
+}
+
+/// A binding, as in a definitions file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BindingDef {
+    /// The exchange messages come from.
+    pub source: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    /// The queue or exchange they go to.
+    pub destination: String,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub destination_type: DestinationType,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub routing_key: String,
+    /// For headers exchanges: `x-match` and the header values to match.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+impl BindingDef {
+    /// A binding from an exchange to a queue in `/`.
+    pub fn queue(source: impl Into<String>, destination: impl Into<String>, routing_key: impl Into<String>) -> Self {
+        BindingDef {
+            source: source.into(),
+            vhost: default_vhost(),
+            destination: destination.into(),
+            destination_type: DestinationType::Queue,
+            routing_key: routing_key.into(),
+            arguments: Arguments::new(),
+        }
+    }
+}
+
+/// A RabbitMQ consumer started with the scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConsumerDef {
+    /// The consumer tag, unique on its client.
+    pub tag: String,
+    pub queue: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    /// The client (one connection with one channel) it consumes on; the tag when left out.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client: String,
+    /// `basic.qos` prefetch count; 0 is unlimited.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub prefetch: u16,
+    /// Deliveries count as acknowledged when sent (`no_ack`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auto_ack: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub exclusive: bool,
+    /// For example `x-priority` or `x-stream-offset`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+}
+
+impl ConsumerDef {
+    /// The client this consumer runs on.
+    pub fn client_name(&self) -> &str {
+        if self.client.is_empty() { &self.tag } else { &self.client }
+    }
+}
+
+fn default_brokers() -> u32 {
+    3
+}
+
+fn is_default_brokers(v: &u32) -> bool {
+    *v == 3
+}
+
+/// The Kafka part: the cluster, topics as `kafka-topics.sh` describes them,
+/// and the clients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KafkaTopology {
+    /// How many brokers (ids 0 to n-1); 3 when left out.
+    #[serde(default = "default_brokers", skip_serializing_if = "is_default_brokers")]
+    pub brokers: u32,
+    /// Cluster-wide broker settings by Kafka key: `min.insync.replicas`,
+    /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<TopicDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producers: Vec<ProducerDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<KafkaConsumerDef>,
+}
+
+impl Default for KafkaTopology {
+    fn default() -> Self {
+        KafkaTopology {
+            brokers: default_brokers(),
+            configs: BTreeMap::new(),
+            topics: Vec::new(),
+            producers: Vec::new(),
+            consumers: Vec::new(),
+        }
+    }
+}
+
+impl KafkaTopology {
+    /// True when the scenario has no Kafka part at all.
+    pub fn is_empty(&self) -> bool {
+        *self == KafkaTopology::default()
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+/// A topic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TopicDef {
+    pub name: String,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub partitions: u32,
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub replication_factor: u32,
+    /// Topic configs by Kafka key: `cleanup.policy`, `retention.ms`,
+    /// `retention.bytes`, `segment.bytes`, `segment.ms`, `min.insync.replicas`,
+    /// `unclean.leader.election.enable`, `min.cleanable.dirty.ratio`,
+    /// `min.compaction.lag.ms`, `delete.retention.ms`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+}
+
+impl TopicDef {
+    /// A topic with default configs.
+    pub fn new(name: impl Into<String>, partitions: u32, replication_factor: u32) -> Self {
+        TopicDef { name: name.into(), partitions, replication_factor, configs: BTreeMap::new() }
+    }
+}
+
+/// A Kafka producer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProducerDef {
+    pub name: String,
+    /// Producer configs by Kafka key: `acks` (`0`, `1`, `all`), `retries`,
+    /// `enable.idempotence`, `transactional.id`, `partitioner` (`sticky`,
+    /// `round-robin`), `batch.size`, `delivery.timeout.ms`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+}
+
+/// A Kafka consumer in a group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct KafkaConsumerDef {
+    /// Its name, which is also its member id.
+    pub name: String,
+    pub group_id: String,
+    /// Topics it subscribes to when the scenario starts; empty to join later
+    /// with a `subscribe` action.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// Consumer configs by Kafka key: `auto.offset.reset`, `enable.auto.commit`,
+    /// `auto.commit.interval.ms`, `partition.assignment.strategy` (`range`,
+    /// `roundrobin`, `sticky`, `cooperative-sticky`), `isolation.level`,
+    /// `group.instance.id`, `session.timeout.ms`, `heartbeat.interval.ms`,
+    /// `max.poll.interval.ms`, `max.poll.records`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+}
+
+/// Message properties of a publish, the `basic` class fields besides headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Properties {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// 1 is transient, 2 is persistent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_mode: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Per-message TTL in milliseconds, as a decimal string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+}
+
+/// Where a Kafka `seek` moves a consumer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeekTarget {
+    Beginning,
+    End,
+    /// An absolute offset.
+    Offset(i64),
+    /// The first record at or after this timestamp (logical milliseconds).
+    Timestamp(i64),
+}
+
+/// One partition offset, for explicit commits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PartitionOffset {
+    pub topic: String,
+    pub partition: u32,
+    /// The next offset to read.
+    pub offset: i64,
+}
+
+/// A RabbitMQ resource alarm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AlarmKind {
+    Memory,
+    Disk,
+}
+
+/// One thing a learner does in the playground, replayed in order.
+///
+/// RabbitMQ actions run on a *client*: a named connection with one channel
+/// in a vhost (`app` in `/` when left out). Acknowledgements without a
+/// `delivery_tag` settle the client's oldest unacknowledged delivery, so a
+/// script need not predict delivery tags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// `basic.publish`.
+    Publish {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        /// The exchange; empty for the default exchange.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        exchange: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        routing_key: String,
+        #[serde(default)]
+        body: String,
+        #[serde(default, skip_serializing_if = "is_default")]
+        properties: Properties,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        headers: Arguments,
+        /// Return the message to the publisher when no queue takes it.
+        #[serde(default, skip_serializing_if = "is_default")]
+        mandatory: bool,
+    },
+    /// `basic.get`: fetch one message.
+    Get {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        queue: String,
+        #[serde(default, skip_serializing_if = "is_default")]
+        auto_ack: bool,
+    },
+    /// `basic.ack`.
+    Ack {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        /// The delivery to settle; the oldest unacknowledged one when left out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_tag: Option<u64>,
+        #[serde(default, skip_serializing_if = "is_default")]
+        multiple: bool,
+    },
+    /// `basic.nack`.
+    Nack {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_tag: Option<u64>,
+        #[serde(default, skip_serializing_if = "is_default")]
+        multiple: bool,
+        /// Put the message back in its queue (`true` when left out) or dead-letter it.
+        #[serde(default = "default_true", skip_serializing_if = "is_true")]
+        requeue: bool,
+    },
+    /// `basic.reject`.
+    Reject {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery_tag: Option<u64>,
+        #[serde(default = "default_true", skip_serializing_if = "is_true")]
+        requeue: bool,
+    },
+    /// `basic.consume`: start a consumer (see [`ConsumerDef`]).
+    Consume {
+        #[serde(flatten)]
+        consumer: ConsumerDef,
+    },
+    /// `basic.cancel`.
+    Cancel {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        /// The consumer tag; the client's name when left out.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        tag: String,
+    },
+    /// `basic.qos` on a client's channel.
+    Qos {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        prefetch: u16,
+        #[serde(default, skip_serializing_if = "is_default")]
+        global: bool,
+    },
+    /// Declare an exchange while the script runs.
+    DeclareExchange { exchange: ExchangeDef },
+    /// Declare a queue while the script runs.
+    DeclareQueue { queue: QueueDef },
+    /// Add a binding while the script runs.
+    Bind { binding: BindingDef },
+    /// Remove a binding.
+    Unbind { binding: BindingDef },
+    /// Delete an exchange.
+    DeleteExchange {
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        name: String,
+    },
+    /// Delete a queue and its messages.
+    DeleteQueue {
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        name: String,
+    },
+    /// Remove every ready message from a queue.
+    Purge {
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        queue: String,
+    },
+    /// Close a client's connection (its unacknowledged deliveries go back to their queues).
+    CloseClient {
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+    },
+    /// Stop and start the RabbitMQ broker: connections drop, transient queues
+    /// and transient messages are lost.
+    RestartRabbitmq,
+    /// Raise or clear a resource alarm that blocks publishers.
+    Alarm { alarm: AlarmKind, active: bool },
+    /// Send one Kafka record. `value` left out is a tombstone.
+    Produce {
+        producer: String,
+        topic: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        /// An explicit partition, which overrides the partitioner.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<u32>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        headers: BTreeMap<String, String>,
+    },
+    /// `poll()` on a Kafka consumer.
+    Poll {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_records: Option<u32>,
+    },
+    /// `commitSync()`: the current positions, or explicit offsets.
+    Commit {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offsets: Option<Vec<PartitionOffset>>,
+    },
+    /// `seek()` in one partition.
+    Seek { consumer: String, topic: String, partition: u32, to: SeekTarget },
+    /// `subscribe()`: join the consumer's group for these topics.
+    Subscribe { consumer: String, topics: Vec<String> },
+    /// `close()` a consumer cleanly: commit (with auto-commit) and leave the group.
+    CloseConsumer { consumer: String },
+    /// Kill a consumer process: no commit, no leave; its session times out.
+    CrashConsumer { consumer: String },
+    /// Stop a Kafka broker abruptly.
+    CrashBroker { broker: u32 },
+    /// Start a crashed Kafka broker again with its disk intact.
+    RestartBroker { broker: u32 },
+    /// Stop a Kafka broker's followers from fetching (a slow disk or network).
+    PauseReplication { broker: u32 },
+    /// Let a paused broker's followers fetch again.
+    ResumeReplication { broker: u32 },
+    /// Grow a topic to `total` partitions.
+    AddPartitions { topic: String, total: u32 },
+    /// `beginTransaction()` on a transactional producer.
+    BeginTransaction { producer: String },
+    /// `sendOffsetsToTransaction()`.
+    SendOffsetsToTransaction { producer: String, group_id: String, offsets: Vec<PartitionOffset> },
+    /// `commitTransaction()`.
+    CommitTransaction { producer: String },
+    /// `abortTransaction()`.
+    AbortTransaction { producer: String },
+    /// Let logical time pass on both engines (TTLs expire, followers fetch,
+    /// sessions time out).
+    AdvanceTime { ms: u64 },
+    /// A line of narration shown while replaying; changes nothing.
+    Note { text: String },
+}

@@ -1,0 +1,258 @@
+//! Translation from the scenario's external types into the engines' own
+//! configuration and values: JSON arguments into AMQP field tables, Kafka
+//! config keys (`cleanup.policy`, `acks`, ...) into the engines' config
+//! structs. Unknown keys and unparsable values are errors rather than being
+//! ignored, so a typo in a lesson shows up when it is loaded.
+
+use std::collections::BTreeMap;
+
+use brokerlab_kafka::{
+    Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, PartitionerKind,
+    ProducerConfig, TopicConfig,
+};
+use brokerlab_rabbit::{BasicProperties, ExchangeKind, FieldTable, FieldValue};
+
+use crate::error::ScenarioError;
+use crate::model::{Arguments, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef, Properties, TopicDef};
+
+/// A JSON value as the AMQP field value RabbitMQ's definitions import makes
+/// of it: integers are `long`, other numbers `double`, objects tables.
+pub fn field_value(v: &serde_json::Value) -> FieldValue {
+    match v {
+        serde_json::Value::Null => FieldValue::Void,
+        serde_json::Value::Bool(b) => FieldValue::Boolean(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => FieldValue::LongLongInt(i),
+            None => FieldValue::Double(n.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(s) => FieldValue::LongString(s.clone()),
+        serde_json::Value::Array(items) => FieldValue::FieldArray(items.iter().map(field_value).collect()),
+        serde_json::Value::Object(map) => {
+            FieldValue::FieldTable(map.iter().map(|(k, v)| (k.clone(), field_value(v))).collect())
+        }
+    }
+}
+
+/// JSON arguments as an AMQP field table.
+pub fn field_table(args: &Arguments) -> FieldTable {
+    args.iter().map(|(k, v)| (k.clone(), field_value(v))).collect()
+}
+
+/// An AMQP field value as JSON, the way RabbitMQ's definitions export and
+/// management API print it.
+pub fn json_value(v: &FieldValue) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        FieldValue::Boolean(b) => Value::Bool(*b),
+        FieldValue::ShortShortInt(i) => Value::from(*i),
+        FieldValue::ShortShortUInt(i) => Value::from(*i),
+        FieldValue::ShortInt(i) => Value::from(*i),
+        FieldValue::ShortUInt(i) => Value::from(*i),
+        FieldValue::LongInt(i) => Value::from(*i),
+        FieldValue::LongUInt(i) => Value::from(*i),
+        FieldValue::LongLongInt(i) => Value::from(*i),
+        FieldValue::Float(f) => Value::from(f64::from(*f)),
+        FieldValue::Double(f) => Value::from(*f),
+        FieldValue::LongString(s) => Value::String(s.clone()),
+        FieldValue::Timestamp(t) => Value::from(*t),
+        FieldValue::FieldTable(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()),
+        FieldValue::FieldArray(items) => Value::Array(items.iter().map(json_value).collect()),
+        FieldValue::ByteArray(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
+        FieldValue::Void => Value::Null,
+    }
+}
+
+/// An AMQP field table as JSON arguments.
+pub fn json_table(t: &FieldTable) -> Arguments {
+    t.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()
+}
+
+/// The engine's exchange kind.
+pub fn exchange_kind(t: ExchangeType) -> ExchangeKind {
+    match t {
+        ExchangeType::Direct => ExchangeKind::Direct,
+        ExchangeType::Fanout => ExchangeKind::Fanout,
+        ExchangeType::Topic => ExchangeKind::Topic,
+        ExchangeType::Headers => ExchangeKind::Headers,
+    }
+}
+
+/// Publish properties and headers as the engine's `BasicProperties`.
+pub fn basic_properties(p: &Properties, headers: &Arguments) -> BasicProperties {
+    BasicProperties {
+        content_type: p.content_type.clone(),
+        headers: if headers.is_empty() { None } else { Some(field_table(headers)) },
+        delivery_mode: p.delivery_mode,
+        priority: p.priority,
+        correlation_id: p.correlation_id.clone(),
+        reply_to: p.reply_to.clone(),
+        expiration: p.expiration.clone(),
+        message_id: p.message_id.clone(),
+        timestamp: p.timestamp,
+        app_id: p.app_id.clone(),
+    }
+}
+
+fn bad(what: &str, key: &str, value: &str) -> ScenarioError {
+    ScenarioError::Invalid(format!("{what}: `{key}` cannot be `{value}`"))
+}
+
+fn num<T: std::str::FromStr>(what: &str, key: &str, value: &str) -> Result<T, ScenarioError> {
+    value.trim().parse().map_err(|_| bad(what, key, value))
+}
+
+fn flag(what: &str, key: &str, value: &str) -> Result<bool, ScenarioError> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(bad(what, key, value)),
+    }
+}
+
+fn unknown(what: &str, key: &str) -> ScenarioError {
+    ScenarioError::Invalid(format!("{what}: unknown config `{key}`"))
+}
+
+/// The cluster configuration of the Kafka part.
+pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError> {
+    let what = "kafka cluster";
+    let mut c = ClusterConfig { brokers: k.brokers, ..ClusterConfig::default() };
+    for (key, v) in &k.configs {
+        match key.as_str() {
+            "min.insync.replicas" => c.min_insync_replicas = num(what, key, v)?,
+            "unclean.leader.election.enable" => c.unclean_leader_election_enable = flag(what, key, v)?,
+            "replica.lag.time.max.ms" => c.replica_lag_time_max_ms = num(what, key, v)?,
+            "eligible.leader.replicas.enable" => c.eligible_leader_replicas_enable = flag(what, key, v)?,
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+/// A topic's configuration.
+pub fn topic_config(t: &TopicDef) -> Result<TopicConfig, ScenarioError> {
+    let what = format!("topic `{}`", t.name);
+    let what = what.as_str();
+    let mut c = TopicConfig::new(t.partitions, t.replication_factor);
+    for (key, v) in &t.configs {
+        match key.as_str() {
+            "cleanup.policy" => {
+                c.cleanup_policy = match v.replace(' ', "").as_str() {
+                    "delete" => CleanupPolicy::Delete,
+                    "compact" => CleanupPolicy::Compact,
+                    "compact,delete" | "delete,compact" => CleanupPolicy::DeleteCompact,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "retention.ms" => c.retention_ms = num(what, key, v)?,
+            "retention.bytes" => c.retention_bytes = num(what, key, v)?,
+            "segment.bytes" => c.segment_bytes = num(what, key, v)?,
+            "segment.ms" => c.segment_ms = num(what, key, v)?,
+            "min.insync.replicas" => c.min_insync_replicas = Some(num(what, key, v)?),
+            "unclean.leader.election.enable" => c.unclean_leader_election_enable = Some(flag(what, key, v)?),
+            "min.cleanable.dirty.ratio" => c.min_cleanable_dirty_ratio = num(what, key, v)?,
+            "min.compaction.lag.ms" => c.min_compaction_lag_ms = num(what, key, v)?,
+            "delete.retention.ms" => c.delete_retention_ms = num(what, key, v)?,
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+/// A producer's configuration.
+pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError> {
+    let what = format!("producer `{}`", p.name);
+    let what = what.as_str();
+    let mut c = ProducerConfig::default();
+    // Kafka turns idempotence off by itself when acks is not `all` unless it
+    // was asked for explicitly; do the same so `acks=1` alone is valid.
+    let explicit_idempotence = p.configs.contains_key("enable.idempotence");
+    for (key, v) in &p.configs {
+        match key.as_str() {
+            "acks" => {
+                c.acks = match v.trim() {
+                    "0" => Acks::Zero,
+                    "1" => Acks::One,
+                    "all" | "-1" => Acks::All,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "retries" => c.retries = num(what, key, v)?,
+            "enable.idempotence" => c.enable_idempotence = flag(what, key, v)?,
+            "transactional.id" => c.transactional_id = Some(v.clone()),
+            "partitioner" | "partitioner.class" => {
+                c.partitioner = match v.trim() {
+                    "sticky" | "default" => PartitionerKind::Sticky,
+                    "round-robin" | "roundrobin" | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
+                        PartitionerKind::RoundRobin
+                    }
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "batch.size" => c.batch_size = num(what, key, v)?,
+            "delivery.timeout.ms" => c.delivery_timeout_ms = num(what, key, v)?,
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    if !explicit_idempotence && c.acks != Acks::All {
+        c.enable_idempotence = false;
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+/// A consumer's configuration.
+pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioError> {
+    let what = format!("consumer `{}`", k.name);
+    let what = what.as_str();
+    let mut c = ConsumerConfig::new(k.group_id.clone());
+    for (key, v) in &k.configs {
+        match key.as_str() {
+            "auto.offset.reset" => {
+                c.auto_offset_reset = match v.trim() {
+                    "earliest" => OffsetReset::Earliest,
+                    "latest" => OffsetReset::Latest,
+                    "none" => OffsetReset::None,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "enable.auto.commit" => c.enable_auto_commit = flag(what, key, v)?,
+            "auto.commit.interval.ms" => c.auto_commit_interval_ms = num(what, key, v)?,
+            "partition.assignment.strategy" => c.assignor = assignor(v).ok_or_else(|| bad(what, key, v))?,
+            "isolation.level" => {
+                c.isolation_level = match v.trim() {
+                    "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                    "read_committed" => IsolationLevel::ReadCommitted,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "group.instance.id" => c.group_instance_id = Some(v.clone()),
+            "session.timeout.ms" => c.session_timeout_ms = num(what, key, v)?,
+            "heartbeat.interval.ms" => c.heartbeat_interval_ms = num(what, key, v)?,
+            "max.poll.interval.ms" => c.max_poll_interval_ms = num(what, key, v)?,
+            "max.poll.records" => c.max_poll_records = num(what, key, v)?,
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+fn assignor(v: &str) -> Option<Assignor> {
+    let v = v.trim();
+    let short = v.rsplit('.').next().unwrap_or(v);
+    match short {
+        "range" | "RangeAssignor" => Some(Assignor::Range),
+        "roundrobin" | "round-robin" | "RoundRobinAssignor" => Some(Assignor::RoundRobin),
+        "sticky" | "StickyAssignor" => Some(Assignor::Sticky),
+        "cooperative-sticky" | "CooperativeStickyAssignor" => Some(Assignor::CooperativeSticky),
+        _ => None,
+    }
+}
+
+/// Kafka header map as the engine's ordered header list.
+pub fn kafka_headers(h: &BTreeMap<String, String>) -> Vec<brokerlab_kafka::Header> {
+    h.iter().map(|(k, v)| brokerlab_kafka::Header { key: k.clone(), value: Some(v.as_bytes().to_vec()) }).collect()
+}
