@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use regex_lite::Regex;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{AmqpError, ReplyCode};
 use crate::model::*;
@@ -1196,16 +1196,34 @@ impl Broker {
     /// Routes a message through `exchange` and everything bound below it,
     /// returning the queues reached (sorted, each once). With `trace`, also
     /// records every exchange and binding considered.
-    fn route_in(
-        vh: &Vhost,
-        exchange: &str,
+    fn route_in<'a>(
+        vh: &'a Vhost,
+        exchange: &'a str,
         routing_keys: &[String],
         headers: Option<&FieldTable>,
         mut trace: Option<&mut Vec<ExchangeTrace>>,
-    ) -> Vec<String> {
-        let mut queues: BTreeSet<&str> = BTreeSet::new();
-        let mut seen: Vec<&str> = vec![exchange];
-        let mut work: VecDeque<(&str, Option<&str>, bool)> = VecDeque::new();
+    ) -> Vec<&'a str> {
+        // Queues in the order routing first reached them; each only once.
+        // Membership is tested, never iterated, so the hash set cannot make
+        // the order depend on a hash seed.
+        let mut queues: Vec<&'a str> = Vec::new();
+        let mut queue_set: FxHashSet<&'a str> = FxHashSet::default();
+        let mut add = |q: &'a str, queues: &mut Vec<&'a str>| {
+            if queues.len() < 16 {
+                if !queues.contains(&q) {
+                    queues.push(q);
+                }
+            } else {
+                if queue_set.is_empty() {
+                    queue_set.extend(queues.iter().copied());
+                }
+                if queue_set.insert(q) {
+                    queues.push(q);
+                }
+            }
+        };
+        let mut seen: Vec<&'a str> = vec![exchange];
+        let mut work: VecDeque<(&'a str, Option<&'a str>, bool)> = VecDeque::new();
         work.push_back((exchange, None, false));
         let mut matched: Vec<u32> = Vec::new();
         while let Some((xname, from, via_alt)) = work.pop_front() {
@@ -1246,7 +1264,7 @@ impl Broker {
                         });
                     }
                     if let Some((name, _)) = vh.queues.get_key_value(rk.as_str()) {
-                        queues.insert(name.as_str());
+                        add(name.as_str(), &mut queues);
                         any = true;
                     }
                 }
@@ -1285,9 +1303,7 @@ impl Broker {
                 for &i in &matched {
                     let b = &x.bindings[i as usize];
                     match b.destination_kind {
-                        DestinationKind::Queue => {
-                            queues.insert(b.destination.as_str());
-                        }
+                        DestinationKind::Queue => add(b.destination.as_str(), &mut queues),
                         DestinationKind::Exchange => {
                             if seen.contains(&b.destination.as_str()) {
                                 if let Some(t) = trace.as_deref_mut() {
@@ -1310,6 +1326,7 @@ impl Broker {
                 }
             }
             if !any && let Some(ae) = x.alternate() {
+                let ae: &'a str = ae;
                 if let Some(xt) = xt.as_mut() {
                     xt.alternate_exchange = Some(ae.to_string());
                 }
@@ -1324,7 +1341,7 @@ impl Broker {
                 t.push(xt);
             }
         }
-        queues.into_iter().map(str::to_string).collect()
+        queues
     }
 
     /// The queues a message would reach right now, without publishing it.
@@ -1335,7 +1352,9 @@ impl Broker {
         let mut keys = vec![routing_key.to_string()];
         keys.extend(header_strings(headers, "CC"));
         keys.extend(header_strings(headers, "BCC"));
-        Self::route_in(vh, exchange, &keys, headers, None)
+        let mut queues = Self::route_in(vh, exchange, &keys, headers, None);
+        queues.sort_unstable();
+        queues.into_iter().map(str::to_string).collect()
     }
 
     /// Explains how a message would be routed right now, binding by binding.
@@ -1350,11 +1369,14 @@ impl Broker {
         keys.extend(header_strings(headers, "CC"));
         keys.extend(header_strings(headers, "BCC"));
         let mut steps = Vec::new();
-        let queues = self
+        let mut queues: Vec<String> = self
             .vhosts
             .get(vhost)
-            .map(|vh| Self::route_in(vh, exchange, &keys, headers, Some(&mut steps)))
+            .map(|vh| {
+                Self::route_in(vh, exchange, &keys, headers, Some(&mut steps)).into_iter().map(str::to_string).collect()
+            })
             .unwrap_or_default();
+        queues.sort_unstable();
         RouteTrace {
             exchange: exchange.to_string(),
             routing_keys: keys,
@@ -1420,13 +1442,18 @@ impl Broker {
         keys.extend(cc.iter().cloned());
         keys.extend(bcc);
         let mut steps = Vec::new();
-        let queues = Self::route_in(
+        // Queues are enqueued in name order so events read predictably.
+        let mut queues: Vec<String> = Self::route_in(
             self.vh(&vhost),
             &exchange,
             &keys,
             properties.headers.as_ref(),
             self.tracing.then_some(&mut steps),
-        );
+        )
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+        queues.sort_unstable();
         if let Some(h) = properties.headers.as_mut() {
             // BCC recipients stay hidden from every receiver.
             h.remove("BCC");
@@ -1449,12 +1476,14 @@ impl Broker {
             exchange: exchange.clone(),
             routing_key: routing_key.clone(),
             queues: queues.clone(),
-            trace: self.tracing.then(|| RouteTrace {
-                exchange: exchange.clone(),
-                routing_keys: keys,
-                exchanges: steps,
-                queues: queues.clone(),
-                outcome: outcome.clone(),
+            trace: self.tracing.then(|| {
+                Box::new(RouteTrace {
+                    exchange: exchange.clone(),
+                    routing_keys: keys,
+                    exchanges: steps,
+                    queues: queues.clone(),
+                    outcome: outcome.clone(),
+                })
             }),
         });
         let mut all_accepted = true;
@@ -1541,14 +1570,20 @@ impl Broker {
         }
         let q = self.vh_mut(vhost).queues.get_mut(qname).expect("checked above");
         q.push_back(entry);
+        // Most enqueues need nothing more: no consumer to feed, nothing
+        // expired at a head, no limit crossed. Checking that here saves the
+        // repeated lookups of the general path on hot fanouts.
+        let needs_dispatch = !q.consumers.is_empty()
+            || q.levels.iter().any(|l| l.front().is_some_and(|e| e.expires_at.is_some_and(|t| t <= now)));
+        let needs_drop = q.cfg.overflow == Overflow::DropHead && q.over_limit();
         ev.push(Event::Enqueued { vhost: vhost.to_string(), queue: qname.to_string(), message_id: id });
-        self.dispatch(vhost, qname, ev);
+        if needs_dispatch {
+            self.dispatch(vhost, qname, ev);
+        }
         // Drop-head applies to whatever a consumer could not take at once.
-        loop {
-            let Some(q) = self.vh_mut(vhost).queues.get_mut(qname) else {
-                break;
-            };
-            if q.cfg.overflow != Overflow::DropHead || !q.over_limit() {
+        while needs_drop {
+            let Some(q) = self.vh_mut(vhost).queues.get_mut(qname) else { break };
+            if !q.over_limit() {
                 break;
             }
             let Some(head) = q.pop_front() else { break };
@@ -1624,7 +1659,12 @@ impl Broker {
         };
         let content =
             Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
-        let targets = Self::route_in(self.vh(vhost), &dlx, &keys, content.properties.headers.as_ref(), None);
+        let mut targets: Vec<String> =
+            Self::route_in(self.vh(vhost), &dlx, &keys, content.properties.headers.as_ref(), None)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+        targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
         if targets.is_empty() {
@@ -1830,7 +1870,7 @@ impl Broker {
             c.served = seq;
             let delivery_tag = chs.next_tag;
             chs.next_tag += 1;
-            let message = to_message(&entry);
+            let message = Box::new(to_message(&entry));
             if c.no_ack {
                 self.ledger.acked += 1;
                 ev.push(Event::Delivered {
@@ -1894,7 +1934,7 @@ impl Broker {
         if !no_ack {
             q.unacked += 1;
         }
-        let message = to_message(&entry);
+        let message = Box::new(to_message(&entry));
         let chs = self.chan_mut(channel)?;
         let delivery_tag = chs.next_tag;
         chs.next_tag += 1;

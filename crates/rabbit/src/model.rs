@@ -475,7 +475,7 @@ pub enum Event {
         exchange: String,
         routing_key: String,
         queues: Vec<String>,
-        trace: Option<RouteTrace>,
+        trace: Option<Box<RouteTrace>>,
     },
     /// A publish waits because a resource alarm blocks its connection.
     PublishHeld {
@@ -491,14 +491,14 @@ pub enum Event {
         consumer_tag: String,
         delivery_tag: u64,
         queue: String,
-        message: Message,
+        message: Box<Message>,
     },
     GetOk {
         channel: ChannelId,
         delivery_tag: u64,
         queue: String,
         message_count: u32,
-        message: Message,
+        message: Box<Message>,
     },
     GetEmpty {
         channel: ChannelId,

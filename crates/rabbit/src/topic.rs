@@ -38,6 +38,12 @@ pub fn topic_matches(binding_key: &str, routing_key: &str) -> bool {
     matches_from(&pattern, &words)
 }
 
+/// [`topic_matches`] on keys already split into words, for callers that
+/// test many bindings against one routing key.
+pub fn matches_words(pattern: &[&str], words: &[&str]) -> bool {
+    matches_from(pattern, words)
+}
+
 fn matches_from(pattern: &[&str], words: &[&str]) -> bool {
     // A dynamic programme over (pattern prefix, routing-key prefix) keeps
     // keys with many `#` words linear instead of exponential.
@@ -301,18 +307,27 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
             words.extend(routing_key.split('.'));
         }
         let mut seen = FxHashSet::default();
-        self.walk(0, &words, out, &mut seen);
+        self.walk(0, &words, out, &mut seen, false);
     }
 
-    fn walk(&self, at: usize, words: &[&str], out: &mut Vec<T>, seen: &mut FxHashSet<(usize, usize)>) {
+    fn walk(
+        &self,
+        at: usize,
+        words: &[&str],
+        out: &mut Vec<T>,
+        seen: &mut FxHashSet<(usize, usize)>,
+        below_hash: bool,
+    ) {
         let node = &self.nodes[at];
         if let Some(h) = node.hash {
-            // `#` may swallow any number of words, including none. Each
-            // (node, words left) state is walked once, as RabbitMQ's own
-            // matcher memoises, so chains of `#` stay polynomial.
+            // `#` may swallow any number of words, including none. Below an
+            // earlier `#` the same (node, words left) state can be reached
+            // many ways, so there each state is walked once, as RabbitMQ's
+            // own matcher memoises; chains of `#` then stay polynomial. A
+            // path with a single `#` cannot repeat a state and skips the memo.
             for skip in 0..=words.len() {
-                if seen.insert((h, words.len() - skip)) {
-                    self.walk(h, &words[skip..], out, seen);
+                if !below_hash || seen.insert((h, words.len() - skip)) {
+                    self.walk(h, &words[skip..], out, seen, true);
                 }
             }
         }
@@ -321,10 +336,10 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
             return;
         };
         if let Some(s) = node.star {
-            self.walk(s, rest, out, seen);
+            self.walk(s, rest, out, seen, below_hash);
         }
         if let Some(&n) = node.literal.get(*first) {
-            self.walk(n, rest, out, seen);
+            self.walk(n, rest, out, seen, below_hash);
         }
     }
 }
