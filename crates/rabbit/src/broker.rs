@@ -128,6 +128,8 @@ type ConsumerKey = (ChannelId, String);
 #[derive(Debug)]
 struct QueueState {
     name: String,
+    /// The same name, shared with events.
+    shared_name: Arc<str>,
     queue_type: QueueType,
     durable: bool,
     exclusive: bool,
@@ -190,6 +192,9 @@ struct ExchangeState {
     internal: bool,
     arguments: FieldTable,
     bindings: Vec<Binding>,
+    /// The destination of each binding as a shared name, so routing hands
+    /// out names without allocating.
+    dest_names: Vec<Arc<str>>,
     topic: TopicTrie<u32>,
     direct: FxHashMap<String, Vec<u32>>,
 }
@@ -211,6 +216,7 @@ impl ExchangeState {
             internal,
             arguments,
             bindings: Vec::new(),
+            dest_names: Vec::new(),
             topic: TopicTrie::new(),
             direct: FxHashMap::default(),
         }
@@ -227,6 +233,7 @@ impl ExchangeState {
             ExchangeKind::Direct => self.direct.entry(b.routing_key.clone()).or_default().push(idx),
             _ => {}
         }
+        self.dest_names.push(Arc::from(b.destination.as_str()));
         self.bindings.push(b);
     }
 
@@ -236,6 +243,7 @@ impl ExchangeState {
         let bindings = std::mem::take(&mut self.bindings);
         self.topic = TopicTrie::new();
         self.direct.clear();
+        self.dest_names.clear();
         for b in bindings {
             self.add_binding(b);
         }
@@ -244,12 +252,13 @@ impl ExchangeState {
 
 #[derive(Debug)]
 struct Vhost {
+    name: Arc<str>,
     exchanges: BTreeMap<String, ExchangeState>,
     queues: BTreeMap<String, QueueState>,
 }
 
 impl Vhost {
-    fn new() -> Self {
+    fn new(vhost_name: &str) -> Self {
         let mut exchanges = BTreeMap::new();
         for (name, kind) in [
             ("", ExchangeKind::Direct),
@@ -261,7 +270,7 @@ impl Vhost {
         ] {
             exchanges.insert(name.to_string(), ExchangeState::new(name, kind, true, false, false, FieldTable::new()));
         }
-        Vhost { exchanges, queues: BTreeMap::new() }
+        Vhost { name: Arc::from(vhost_name), exchanges, queues: BTreeMap::new() }
     }
 }
 
@@ -366,7 +375,7 @@ impl Broker {
             ledger: Ledger::default(),
             error_events: Vec::new(),
         };
-        b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new());
+        b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
         let perm = Self::compile_permission(".*", ".*", ".*").expect("static patterns compile");
         if let Some(u) = b.users.get_mut("guest") {
@@ -426,7 +435,7 @@ impl Broker {
         match command {
             Command::AddVhost { name } => {
                 if !self.vhosts.contains_key(&name) {
-                    self.vhosts.insert(name.clone(), Vhost::new());
+                    self.vhosts.insert(name.clone(), Vhost::new(&name));
                     ev.push(Event::VhostAdded { name });
                 }
                 Ok(())
@@ -1094,6 +1103,7 @@ impl Broker {
         }
         let levels = cfg.max_priority.map_or(1, |p| p as usize + 1);
         let q = QueueState {
+            shared_name: Arc::from(name.as_str()),
             name: name.clone(),
             queue_type,
             durable,
@@ -1199,34 +1209,36 @@ impl Broker {
     fn route_in<'a>(
         vh: &'a Vhost,
         exchange: &'a str,
-        routing_keys: &[String],
+        routing_keys: &[&str],
         headers: Option<&FieldTable>,
         mut trace: Option<&mut Vec<ExchangeTrace>>,
-    ) -> Vec<&'a str> {
+    ) -> Vec<Arc<str>> {
         // Queues in the order routing first reached them; each only once.
         // Membership is tested, never iterated, so the hash set cannot make
         // the order depend on a hash seed.
-        let mut queues: Vec<&'a str> = Vec::new();
+        let mut queues: Vec<&'a Arc<str>> = Vec::new();
         let mut queue_set: FxHashSet<&'a str> = FxHashSet::default();
-        let mut add = |q: &'a str, queues: &mut Vec<&'a str>| {
+        let mut add = |q: &'a Arc<str>, queues: &mut Vec<&'a Arc<str>>| {
             if queues.len() < 16 {
-                if !queues.contains(&q) {
+                if !queues.iter().any(|x| **x == *q) {
                     queues.push(q);
                 }
             } else {
                 if queue_set.is_empty() {
-                    queue_set.extend(queues.iter().copied());
+                    queue_set.extend(queues.iter().map(|x| &***x));
                 }
-                if queue_set.insert(q) {
+                if queue_set.insert(&**q) {
                     queues.push(q);
                 }
             }
         };
-        let mut seen: Vec<&'a str> = vec![exchange];
+        // Most routes visit one exchange; the work list and the visited
+        // list only allocate once a second exchange is involved.
+        let mut seen: Vec<&'a str> = Vec::new();
         let mut work: VecDeque<(&'a str, Option<&'a str>, bool)> = VecDeque::new();
-        work.push_back((exchange, None, false));
+        let mut first = Some((exchange, None, false));
         let mut matched: Vec<u32> = Vec::new();
-        while let Some((xname, from, via_alt)) = work.pop_front() {
+        while let Some((xname, from, via_alt)) = first.take().or_else(|| work.pop_front()) {
             let Some(x) = vh.exchanges.get(xname) else {
                 continue;
             };
@@ -1243,15 +1255,15 @@ impl Broker {
             let mut any = false;
             if xname.is_empty() {
                 // The default exchange: every queue is implicitly bound under its own name.
-                for rk in routing_keys {
-                    let exists = vh.queues.contains_key(rk.as_str());
+                for &rk in routing_keys {
+                    let exists = vh.queues.contains_key(rk);
                     if let Some(xt) = xt.as_mut() {
                         xt.bindings.push(BindingTrace {
                             binding: Binding {
                                 source: String::new(),
-                                destination: rk.clone(),
+                                destination: rk.to_string(),
                                 destination_kind: DestinationKind::Queue,
-                                routing_key: rk.clone(),
+                                routing_key: rk.to_string(),
                                 arguments: FieldTable::new(),
                             },
                             matched: exists,
@@ -1263,23 +1275,23 @@ impl Broker {
                             topic_words: None,
                         });
                     }
-                    if let Some((name, _)) = vh.queues.get_key_value(rk.as_str()) {
-                        add(name.as_str(), &mut queues);
+                    if let Some(q) = vh.queues.get(rk) {
+                        add(&q.shared_name, &mut queues);
                         any = true;
                     }
                 }
             } else {
                 match x.kind {
                     ExchangeKind::Direct => {
-                        for rk in routing_keys {
-                            if let Some(ids) = x.direct.get(rk.as_str()) {
+                        for &rk in routing_keys {
+                            if let Some(ids) = x.direct.get(rk) {
                                 matched.extend_from_slice(ids);
                             }
                         }
                     }
                     ExchangeKind::Fanout => matched.extend(0..x.bindings.len() as u32),
                     ExchangeKind::Topic => {
-                        for rk in routing_keys {
+                        for &rk in routing_keys {
                             x.topic.matches_into(rk, &mut matched);
                         }
                     }
@@ -1303,9 +1315,9 @@ impl Broker {
                 for &i in &matched {
                     let b = &x.bindings[i as usize];
                     match b.destination_kind {
-                        DestinationKind::Queue => add(b.destination.as_str(), &mut queues),
+                        DestinationKind::Queue => add(&x.dest_names[i as usize], &mut queues),
                         DestinationKind::Exchange => {
-                            if seen.contains(&b.destination.as_str()) {
+                            if b.destination == exchange || seen.contains(&b.destination.as_str()) {
                                 if let Some(t) = trace.as_deref_mut() {
                                     t.push(ExchangeTrace {
                                         exchange: b.destination.clone(),
@@ -1330,7 +1342,7 @@ impl Broker {
                 if let Some(xt) = xt.as_mut() {
                     xt.alternate_exchange = Some(ae.to_string());
                 }
-                if !seen.contains(&ae) && vh.exchanges.contains_key(ae) {
+                if ae != exchange && !seen.contains(&ae) && vh.exchanges.contains_key(ae) {
                     seen.push(ae);
                     // RabbitMQ visits the alternate exchange before the
                     // other destinations; none exist here, so order is kept.
@@ -1341,7 +1353,7 @@ impl Broker {
                 t.push(xt);
             }
         }
-        queues
+        queues.into_iter().cloned().collect()
     }
 
     /// The queues a message would reach right now, without publishing it.
@@ -1349,12 +1361,16 @@ impl Broker {
         let Some(vh) = self.vhosts.get(vhost) else {
             return Vec::new();
         };
-        let mut keys = vec![routing_key.to_string()];
-        keys.extend(header_strings(headers, "CC"));
-        keys.extend(header_strings(headers, "BCC"));
-        let mut queues = Self::route_in(vh, exchange, &keys, headers, None);
+        let extra: Vec<String> =
+            header_strings(headers, "CC").into_iter().chain(header_strings(headers, "BCC")).collect();
+        let mut queues = if extra.is_empty() {
+            Self::route_in(vh, exchange, std::slice::from_ref(&routing_key), headers, None)
+        } else {
+            let keys: Vec<&str> = std::iter::once(routing_key).chain(extra.iter().map(String::as_str)).collect();
+            Self::route_in(vh, exchange, &keys, headers, None)
+        };
         queues.sort_unstable();
-        queues.into_iter().map(str::to_string).collect()
+        queues.iter().map(|q| q.to_string()).collect()
     }
 
     /// Explains how a message would be routed right now, binding by binding.
@@ -1373,7 +1389,8 @@ impl Broker {
             .vhosts
             .get(vhost)
             .map(|vh| {
-                Self::route_in(vh, exchange, &keys, headers, Some(&mut steps)).into_iter().map(str::to_string).collect()
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                Self::route_in(vh, exchange, &keys, headers, Some(&mut steps)).iter().map(|q| q.to_string()).collect()
             })
             .unwrap_or_default();
         queues.sort_unstable();
@@ -1443,16 +1460,15 @@ impl Broker {
         keys.extend(bcc);
         let mut steps = Vec::new();
         // Queues are enqueued in name order so events read predictably.
-        let mut queues: Vec<String> = Self::route_in(
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut queues: Vec<Arc<str>> = Self::route_in(
             self.vh(&vhost),
             &exchange,
-            &keys,
+            &key_refs,
             properties.headers.as_ref(),
             self.tracing.then_some(&mut steps),
-        )
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+        );
+        drop(key_refs);
         queues.sort_unstable();
         if let Some(h) = properties.headers.as_mut() {
             // BCC recipients stay hidden from every receiver.
@@ -1481,7 +1497,7 @@ impl Broker {
                     exchange: exchange.clone(),
                     routing_keys: keys,
                     exchanges: steps,
-                    queues: queues.clone(),
+                    queues: queues.iter().map(|q| q.to_string()).collect(),
                     outcome: outcome.clone(),
                 })
             }),
@@ -1576,7 +1592,9 @@ impl Broker {
         let needs_dispatch = !q.consumers.is_empty()
             || q.levels.iter().any(|l| l.front().is_some_and(|e| e.expires_at.is_some_and(|t| t <= now)));
         let needs_drop = q.cfg.overflow == Overflow::DropHead && q.over_limit();
-        ev.push(Event::Enqueued { vhost: vhost.to_string(), queue: qname.to_string(), message_id: id });
+        let queue_name = q.shared_name.clone();
+        let vhost_name = self.vh(vhost).name.clone();
+        ev.push(Event::Enqueued { vhost: vhost_name, queue: queue_name, message_id: id });
         if needs_dispatch {
             self.dispatch(vhost, qname, ev);
         }
@@ -1659,11 +1677,9 @@ impl Broker {
         };
         let content =
             Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
-        let mut targets: Vec<String> =
-            Self::route_in(self.vh(vhost), &dlx, &keys, content.properties.headers.as_ref(), None)
-                .into_iter()
-                .map(str::to_string)
-                .collect();
+        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut targets: Vec<Arc<str>> =
+            Self::route_in(self.vh(vhost), &dlx, &key_refs, content.properties.headers.as_ref(), None);
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
@@ -2595,7 +2611,7 @@ fn explain_binding(
     kind: ExchangeKind,
     b: &Binding,
     matched: bool,
-    keys: &[String],
+    keys: &[&str],
     headers: Option<&FieldTable>,
 ) -> BindingTrace {
     let mut topic_words = None;

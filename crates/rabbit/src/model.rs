@@ -474,7 +474,9 @@ pub enum Event {
         channel: ChannelId,
         exchange: String,
         routing_key: String,
-        queues: Vec<String>,
+        /// Shared with the broker's own names, so a fanout publish does not
+        /// copy every queue name.
+        queues: Vec<std::sync::Arc<str>>,
         trace: Option<Box<RouteTrace>>,
     },
     /// A publish waits because a resource alarm blocks its connection.
@@ -482,8 +484,8 @@ pub enum Event {
         channel: ChannelId,
     },
     Enqueued {
-        vhost: String,
-        queue: String,
+        vhost: std::sync::Arc<str>,
+        queue: std::sync::Arc<str>,
         message_id: MessageId,
     },
     Delivered {

@@ -302,12 +302,23 @@ impl<T: PartialEq + Clone> TopicTrie<T> {
     /// A value can appear more than once when several paths reach it (for
     /// example `#.#`); callers deduplicate destinations anyway.
     pub fn matches_into(&self, routing_key: &str, out: &mut Vec<T>) {
-        let mut words: Vec<&str> = Vec::with_capacity(8);
-        if !routing_key.is_empty() {
-            words.extend(routing_key.split('.'));
-        }
         let mut seen = FxHashSet::default();
-        self.walk(0, &words, out, &mut seen, false);
+        // Routing keys rarely have more than a few words; split them onto
+        // the stack and only fall back to the heap for long ones.
+        let mut buf: [&str; 16] = [""; 16];
+        let mut n = 0;
+        if !routing_key.is_empty() {
+            for w in routing_key.split('.') {
+                if n == buf.len() {
+                    let words = split_words(routing_key);
+                    self.walk(0, &words, out, &mut seen, false);
+                    return;
+                }
+                buf[n] = w;
+                n += 1;
+            }
+        }
+        self.walk(0, &buf[..n], out, &mut seen, false);
     }
 
     fn walk(

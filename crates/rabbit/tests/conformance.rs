@@ -230,7 +230,7 @@ fn headers_exchange_vectors() {
         let reached = ev
             .iter()
             .find_map(|e| match e {
-                Event::Published { queues, .. } => Some(queues.clone()),
+                Event::Published { queues, .. } => Some(queues.iter().map(|q| q.to_string()).collect::<Vec<String>>()),
                 _ => None,
             })
             .unwrap();
@@ -284,7 +284,7 @@ fn direct_fanout_and_default_exchange_vectors() {
         let reached = ev
             .iter()
             .find_map(|e| match e {
-                Event::Published { queues, .. } => Some(queues.clone()),
+                Event::Published { queues, .. } => Some(queues.iter().map(|q| q.to_string()).collect::<Vec<String>>()),
                 _ => None,
             })
             .unwrap();
