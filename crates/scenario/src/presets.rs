@@ -5,8 +5,35 @@
 
 use crate::model::Scenario;
 
-/// Every preset id with its source, lessons first, then gallery starters.
-const SOURCES: &[(&str, &str)] = &[("work-queue", include_str!("../presets/work-queue.json"))];
+/// Every preset id with its source: the course's lesson presets first, then
+/// the playground gallery's starters.
+const SOURCES: &[(&str, &str)] = &[
+    ("sync-vs-async", include_str!("../presets/sync-vs-async.json")),
+    ("push-vs-pull", include_str!("../presets/push-vs-pull.json")),
+    ("queue-vs-log", include_str!("../presets/queue-vs-log.json")),
+    ("topic-partitions", include_str!("../presets/topic-partitions.json")),
+    ("key-partitioning", include_str!("../presets/key-partitioning.json")),
+    ("acks-isr-failover", include_str!("../presets/acks-isr-failover.json")),
+    ("consumer-group-rebalance", include_str!("../presets/consumer-group-rebalance.json")),
+    ("exchange-types", include_str!("../presets/exchange-types.json")),
+    ("vhosts-channels", include_str!("../presets/vhosts-channels.json")),
+    ("durability-restart", include_str!("../presets/durability-restart.json")),
+    ("prefetch-slow-consumer", include_str!("../presets/prefetch-slow-consumer.json")),
+    ("delivery-semantics", include_str!("../presets/delivery-semantics.json")),
+    ("dlq-retry", include_str!("../presets/dlq-retry.json")),
+    ("transactional-outbox", include_str!("../presets/transactional-outbox.json")),
+    ("event-sourcing-replay", include_str!("../presets/event-sourcing-replay.json")),
+    ("kafka-vs-rabbit", include_str!("../presets/kafka-vs-rabbit.json")),
+    ("work-queue", include_str!("../presets/work-queue.json")),
+    ("fanout-pubsub", include_str!("../presets/fanout-pubsub.json")),
+    ("topic-routing", include_str!("../presets/topic-routing.json")),
+    ("headers-routing", include_str!("../presets/headers-routing.json")),
+    ("rpc-reply-queue", include_str!("../presets/rpc-reply-queue.json")),
+    ("retry-dead-letter", include_str!("../presets/retry-dead-letter.json")),
+    ("kafka-key-ordering", include_str!("../presets/kafka-key-ordering.json")),
+    ("scale-consumer-group", include_str!("../presets/scale-consumer-group.json")),
+    ("replication-failover", include_str!("../presets/replication-failover.json")),
+];
 
 /// The ids of every built-in scenario, in gallery order.
 pub fn ids() -> impl Iterator<Item = &'static str> {
@@ -21,4 +48,13 @@ pub fn get(id: &str) -> Option<Scenario> {
 /// Every built-in scenario, in gallery order.
 pub fn all() -> Vec<Scenario> {
     SOURCES.iter().filter_map(|(_, src)| Scenario::from_json(src).ok()).collect()
+}
+
+/// How many of [`ids`] are lesson presets; the rest are gallery starters.
+pub const LESSON_COUNT: usize = 16;
+
+/// The raw JSON of a preset, for tests that must see a broken one fail
+/// rather than vanish from [`all`].
+pub fn source(id: &str) -> Option<&'static str> {
+    SOURCES.iter().find(|(i, _)| *i == id).map(|(_, src)| *src)
 }
