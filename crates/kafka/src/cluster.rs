@@ -1049,6 +1049,13 @@ impl Cluster {
         let names: Vec<String> =
             self.producers.iter().filter(|(_, p)| !p.in_flight.is_empty()).map(|(n, _)| n.clone()).collect();
         for name in names {
+            self.step_producer(&name);
+        }
+    }
+
+    fn step_producer(&mut self, name: &str) {
+        {
+            let name = name.to_string();
             let flights = std::mem::take(&mut self.producers.get_mut(&name).expect("producer").in_flight);
             let (retries, timeout) = {
                 let p = &self.producers[&name];
@@ -1257,9 +1264,28 @@ impl Cluster {
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
         };
-        if commit && p.in_flight.iter().any(|f| matches!(f.state, FlightState::Waiting)) {
-            let f = p.in_flight.iter().find(|f| matches!(f.state, FlightState::Waiting)).expect("waiting record");
-            return Err(KafkaError::LeaderNotAvailable { topic: f.topic.to_string(), partition: f.partition });
+        // commitTransaction flushes first: every record of the transaction must
+        // be acknowledged before the markers go out, or a late retry could land
+        // after the commit marker.
+        if commit {
+            let unsettled = p.in_flight.iter().find(|f| {
+                let part = &self.topics[&*f.topic].partitions[f.partition as usize];
+                match f.state {
+                    FlightState::Waiting => true,
+                    FlightState::Appended { offset, leader_epoch } => {
+                        part.leader.is_none()
+                            || part.leader_epoch != leader_epoch
+                            || part.high_watermark <= offset
+                            || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+                    }
+                }
+            });
+            if let Some(f) = unsettled {
+                return Err(KafkaError::InvalidTxnState(format!(
+                    "the record to {}-{} is not acknowledged yet; let time pass before committing",
+                    f.topic, f.partition
+                )));
+            }
         }
         for tp in &txn.partitions {
             if self.topics[&tp.topic].partitions[tp.partition as usize].leader.is_none() {
@@ -1268,8 +1294,12 @@ impl Cluster {
         }
         let (pid, epoch) = (p.producer_id, p.epoch);
         let now = self.now;
-        if !commit {
-            // Aborting drops records still waiting to be sent.
+        if commit {
+            // Deliver the acknowledgements the flush waited for.
+            self.step_producer(producer);
+        } else {
+            // Aborting abandons the transaction's unsettled records: those in
+            // the log fall inside the aborted range, the rest are never sent.
             self.producers.get_mut(producer).expect("producer").in_flight.retain(|f| !f.transactional);
         }
         for tp in &txn.partitions {
