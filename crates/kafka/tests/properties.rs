@@ -19,6 +19,9 @@ enum Op {
     Commit(usize),
     CrashConsumer(usize),
     Revive(usize),
+    TxnBegin,
+    TxnSend(u8),
+    TxnEnd { commit: bool },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -29,20 +32,35 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3u32).prop_map(Op::Restart),
         1 => (0..3u32).prop_map(Op::Pause),
         1 => (0..3u32).prop_map(Op::Resume),
-        3 => (0..4usize, 1..20u32).prop_map(|(consumer, max)| Op::Poll { consumer, max }),
-        2 => (0..4usize).prop_map(Op::Commit),
-        1 => (0..4usize).prop_map(Op::CrashConsumer),
-        1 => (0..4usize).prop_map(Op::Revive),
+        3 => (0..5usize, 1..20u32).prop_map(|(consumer, max)| Op::Poll { consumer, max }),
+        2 => (0..5usize).prop_map(Op::Commit),
+        1 => (0..5usize).prop_map(Op::CrashConsumer),
+        1 => (0..5usize).prop_map(Op::Revive),
+        1 => Just(Op::TxnBegin),
+        2 => (0..6u8).prop_map(Op::TxnSend),
+        1 => any::<bool>().prop_map(|commit| Op::TxnEnd { commit }),
     ]
 }
 
 const PRODUCERS: [&str; 3] = ["idempotent", "plain", "leader-only"];
-const CONSUMERS: [(&str, &str, Assignor); 4] = [
+const CONSUMERS: [(&str, &str, Assignor); 5] = [
     ("a1", "ga", Assignor::Range),
     ("a2", "ga", Assignor::Range),
     ("b1", "gb", Assignor::CooperativeSticky),
     ("b2", "gb", Assignor::CooperativeSticky),
+    ("rc", "gc", Assignor::Sticky),
 ];
+
+/// Every consumer's configuration; group `gc` reads committed data only.
+fn consumer_config(group: &str, assignor: Assignor) -> ConsumerConfig {
+    ConsumerConfig {
+        assignor,
+        auto_offset_reset: OffsetReset::Earliest,
+        enable_auto_commit: group == "gb",
+        isolation_level: if group == "gc" { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted },
+        ..ConsumerConfig::new(group)
+    }
+}
 
 struct World {
     cluster: Cluster,
@@ -50,7 +68,12 @@ struct World {
     counter: u64,
     /// Records acknowledged to acks=all producers: (partition, offset) -> value.
     acknowledged: BTreeMap<(u32, i64), Vec<u8>>,
-    incarnation: [u32; 4],
+    incarnation: [u32; 5],
+    /// Values sent in the open transaction, and those of committed ones.
+    txn_values: Vec<Vec<u8>>,
+    committed_values: BTreeSet<Vec<u8>>,
+    /// read_committed deliveries of records not (yet) committed.
+    dirty_reads: Vec<String>,
     /// acks=all acknowledgements given while fewer than min.insync.replicas held the record.
     under_min_isr_acks: u32,
 }
@@ -73,17 +96,24 @@ fn setup(seed: u64) -> World {
             ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() },
         )
         .expect("producer");
+    let tx = ProducerConfig { transactional_id: Some("tx-id".into()), ..ProducerConfig::default() };
+    cluster.create_producer("tx", tx).expect("producer");
+    cluster.init_transactions("tx").expect("init");
     for (name, group, assignor) in CONSUMERS {
-        let cfg = ConsumerConfig {
-            assignor,
-            auto_offset_reset: OffsetReset::Earliest,
-            enable_auto_commit: group == "gb",
-            ..ConsumerConfig::new(group)
-        };
-        cluster.create_consumer(name, cfg).expect("consumer");
+        cluster.create_consumer(name, consumer_config(group, assignor)).expect("consumer");
         cluster.subscribe(name, &["t".to_string()]).expect("subscribe");
     }
-    World { cluster, seed, counter: 0, acknowledged: BTreeMap::new(), incarnation: [0; 4], under_min_isr_acks: 0 }
+    World {
+        cluster,
+        seed,
+        counter: 0,
+        acknowledged: BTreeMap::new(),
+        incarnation: [0; 5],
+        under_min_isr_acks: 0,
+        txn_values: Vec::new(),
+        committed_values: BTreeSet::new(),
+        dirty_reads: Vec::new(),
+    }
 }
 
 fn consumer_name(w: &World, i: usize) -> String {
@@ -115,7 +145,42 @@ fn step(w: &mut World, op: &Op) -> Vec<Event> {
         Op::Resume(b) => c.set_replication_paused(*b, false),
         Op::Poll { consumer, max } => {
             let name = consumer_name(w, *consumer);
-            w.cluster.poll(&name, Some(*max)).map(|r| r.1)
+            w.cluster.poll(&name, Some(*max)).map(|(records, events)| {
+                if CONSUMERS[*consumer].1 == "gc" {
+                    for r in records {
+                        let v = r.value.unwrap_or_default();
+                        if v.starts_with(b"tx:") && !w.committed_values.contains(&v) {
+                            w.dirty_reads.push(String::from_utf8_lossy(&v).into_owned());
+                        }
+                    }
+                }
+                events
+            })
+        }
+        Op::TxnBegin => w.cluster.begin_transaction("tx"),
+        Op::TxnSend(key) => {
+            w.counter += 1;
+            let value = format!("tx:{}:{:08}", key, w.counter).into_bytes();
+            let rec = ProducerRecord {
+                topic: "t".into(),
+                key: Some(vec![b'k', *key]),
+                value: Some(value.clone()),
+                ..Default::default()
+            };
+            w.cluster.produce("tx", rec).map(|(_, events)| {
+                w.txn_values.push(value);
+                events
+            })
+        }
+        Op::TxnEnd { commit } => {
+            let result = if *commit { w.cluster.commit_transaction("tx") } else { w.cluster.abort_transaction("tx") };
+            if result.is_ok() {
+                let values = std::mem::take(&mut w.txn_values);
+                if *commit {
+                    w.committed_values.extend(values);
+                }
+            }
+            result
         }
         Op::Commit(i) => {
             let name = consumer_name(w, *i);
@@ -134,13 +199,9 @@ fn step(w: &mut World, op: &Op) -> Vec<Event> {
                 w.incarnation[*i] += 1;
                 let name = consumer_name(w, *i);
                 let (_, group, assignor) = CONSUMERS[*i];
-                let cfg = ConsumerConfig {
-                    assignor,
-                    auto_offset_reset: OffsetReset::Earliest,
-                    enable_auto_commit: group == "gb",
-                    ..ConsumerConfig::new(group)
-                };
-                w.cluster.create_consumer(&name, cfg).and_then(|_| w.cluster.subscribe(&name, &["t".to_string()]))
+                w.cluster
+                    .create_consumer(&name, consumer_config(group, assignor))
+                    .and_then(|_| w.cluster.subscribe(&name, &["t".to_string()]))
             }
         }
     };
@@ -193,7 +254,7 @@ fn check(w: &World) -> Result<(), TestCaseError> {
         // Per key and producer, the first copy of each send appears in send order.
         let mut last: BTreeMap<(String, String), u64> = BTreeMap::new();
         let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
-        for r in &records {
+        for r in records.iter().filter(|r| !r.kind.is_control()) {
             let v = r.data.value.clone().unwrap_or_default();
             if !seen.insert(v.clone()) {
                 continue;
@@ -219,6 +280,7 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             }
         }
     }
+    prop_assert!(w.dirty_reads.is_empty(), "seed {}: read_committed saw uncommitted records {:?}", seed, w.dirty_reads);
     prop_assert_eq!(
         w.under_min_isr_acks,
         0,
@@ -237,7 +299,7 @@ fn check(w: &World) -> Result<(), TestCaseError> {
             offset
         );
     }
-    for g in ["ga", "gb"] {
+    for g in ["ga", "gb", "gc"] {
         let Some(group) = c.group(g) else { continue };
         // Committed offsets never pass the high watermark.
         for (tp, o) in &group.committed {
@@ -287,9 +349,14 @@ fn trace_hash(seed: u64) -> (u64, usize) {
             4 => Op::Tick(u64::from(r % 7_000)),
             5 => Op::Crash(r / 10 % 3),
             6 => Op::Restart(r / 10 % 3),
-            7 => Op::Poll { consumer: (r as usize / 10) % 4, max: 5 },
-            8 => Op::Commit((r as usize / 10) % 4),
-            _ => Op::Revive((r as usize / 10) % 4),
+            7 => Op::Poll { consumer: (r as usize / 10) % 5, max: 5 },
+            8 => Op::Commit((r as usize / 10) % 5),
+            _ => match r / 10 % 4 {
+                0 => Op::TxnBegin,
+                1 => Op::TxnEnd { commit: r % 3 != 0 },
+                2 => Op::TxnSend((r / 100 % 6) as u8),
+                _ => Op::Revive((r as usize / 10) % 5),
+            },
         };
         for e in step(&mut w, &op) {
             serde_json::to_string(&e).expect("event serializes").hash(&mut hasher);
