@@ -31,7 +31,10 @@ pub enum Settle {
     Nack { requeue: bool },
 }
 
-/// One step of a script.
+/// One step of a script. Scripts are short lists built once, so the size
+/// of the `Command` variant does not matter and boxing it would only make
+/// scripts clumsier to write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Step {
     /// An engine command, sent as the matching AMQP method.

@@ -13,6 +13,35 @@ use std::time::Instant;
 use brokerlab_rabbit::topic::{matches_words, split_words, topic_matches};
 use brokerlab_rabbit::{Broker, DestinationKind, ExchangeKind, FieldTable};
 
+/// Nanoseconds this thread has spent on a processor, from Linux's
+/// schedstat; `None` elsewhere. On a shared machine this separates the
+/// engine's own cost from time spent waiting for a core.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// Measures `work` (which performs `units` units) in `batches` batches and
+/// returns (best wall-clock rate, rate per processor-second over all batches).
+fn measure(batches: usize, units: usize, mut work: impl FnMut(usize)) -> (f64, Option<f64>) {
+    let mut best: f64 = 0.0;
+    let cpu_start = thread_cpu_ns();
+    for round in 0..batches {
+        let start = Instant::now();
+        work(round);
+        best = best.max(units as f64 / start.elapsed().as_secs_f64());
+    }
+    let cpu = cpu_start.zip(thread_cpu_ns()).map(|(a, b)| (batches * units) as f64 / ((b - a) as f64 / 1e9));
+    (best, cpu)
+}
+
+fn report(name: &str, unit: &str, (wall, cpu): (f64, Option<f64>), scale: f64, digits: usize) {
+    match cpu {
+        Some(c) => println!("{name}: {:.digits$} {unit} (per processor-second: {:.digits$})", wall / scale, c / scale),
+        None => println!("{name}: {:.digits$} {unit}", wall / scale),
+    }
+}
+
 /// A small deterministic generator so the benchmark needs no extra crates.
 struct Lcg(u64);
 
@@ -90,14 +119,11 @@ fn topic(bindings: usize) {
     // The trie, through the broker's own routing entry point.
     let batch = 50_000;
     let mut hits = 0usize;
-    let mut trie: f64 = 0.0;
-    for _ in 0..20 {
-        let start = Instant::now();
+    let trie = measure(20, batch, |_| {
         for i in 0..batch {
             hits += b.route("/", "t", &keys[i % keys.len()], None).len();
         }
-        trie = trie.max(batch as f64 / start.elapsed().as_secs_f64());
-    }
+    });
     let n = 20 * batch;
     black_box(hits);
 
@@ -107,9 +133,7 @@ fn topic(bindings: usize) {
     let split_table: Vec<(Vec<&str>, &str)> = table.iter().map(|(k, d)| (split_words(k), d.as_str())).collect();
     let scan_batch = 500;
     let mut scan_hits = 0usize;
-    let mut scan: f64 = 0.0;
-    for round in 0..10 {
-        let start = Instant::now();
+    let scan = measure(10, scan_batch, |round| {
         for i in 0..scan_batch {
             let words = split_words(&keys[(round * scan_batch + i) % keys.len()]);
             let mut dest: Vec<&str> =
@@ -118,8 +142,7 @@ fn topic(bindings: usize) {
             dest.dedup();
             scan_hits += dest.len();
         }
-        scan = scan.max(scan_batch as f64 / start.elapsed().as_secs_f64());
-    }
+    });
     black_box(scan_hits);
     // Both must agree on the sample they share.
     for rk in keys.iter().take(200) {
@@ -129,35 +152,40 @@ fn topic(bindings: usize) {
         dest.dedup();
         assert_eq!(dest, b.route("/", "t", rk, None), "trie and scan disagree on {rk}");
     }
-    println!("rabbit/topic_route_10k_bindings_trie: {:.2} M msgs/s", trie / 1e6);
-    println!("rabbit/topic_route_10k_bindings_scan: {:.4} M msgs/s", scan / 1e6);
-    println!("rabbit/topic_route_10k_bindings_speedup: {:.0}x", trie / scan);
+    report("rabbit/topic_route_10k_bindings_trie", "M msgs/s", trie, 1e6, 2);
+    report("rabbit/topic_route_10k_bindings_scan", "M msgs/s", scan, 1e6, 4);
+    println!("rabbit/topic_route_10k_bindings_speedup: {:.0}x", trie.0 / scan.0);
     println!("rabbit/topic_route_10k_bindings_mean_queues_per_msg: {:.2}", hits as f64 / n as f64);
 }
 
 fn fanout(queues: usize) {
-    let rounds = 10;
     let per_round = 2_000;
-    let mut best: f64 = 0.0;
-    for _ in 0..rounds {
-        let mut b = Broker::new(1);
-        b.set_tracing(false);
-        let ch = b.connect("guest", "guest", "/").unwrap();
-        b.declare_exchange(ch, "f", ExchangeKind::Fanout).unwrap();
-        for q in 0..queues {
-            let name = format!("q{q}");
-            b.declare_queue(ch, &name, FieldTable::new()).unwrap();
-            b.bind_queue(ch, &name, "f", "").unwrap();
-        }
-        let start = Instant::now();
+    let brokers: Vec<_> = (0..10)
+        .map(|_| {
+            let mut b = Broker::new(1);
+            b.set_tracing(false);
+            let ch = b.connect("guest", "guest", "/").unwrap();
+            b.declare_exchange(ch, "f", ExchangeKind::Fanout).unwrap();
+            for q in 0..queues {
+                let name = format!("q{q}");
+                b.declare_queue(ch, &name, FieldTable::new()).unwrap();
+                b.bind_queue(ch, &name, "f", "").unwrap();
+            }
+            (b, ch)
+        })
+        .collect();
+    let mut brokers = brokers;
+    let figures = measure(brokers.len(), per_round * queues, |round| {
+        let (b, ch) = &mut brokers[round];
         for i in 0..per_round {
-            let ev = b.publish(ch, "f", "", if i % 2 == 0 { "hello" } else { "world" }).unwrap();
+            let ev = b.publish(*ch, "f", "", if i % 2 == 0 { "hello" } else { "world" }).unwrap();
             black_box(&ev);
         }
-        best = best.max((per_round * queues) as f64 / start.elapsed().as_secs_f64());
+    });
+    for (b, _) in &brokers {
         assert_eq!(b.queue("/", "q0").unwrap().ready as usize, per_round);
     }
-    println!("rabbit/fanout_{queues}_queues: {:.2} M deliveries/s", best / 1e6);
+    report(&format!("rabbit/fanout_{queues}_queues"), "M deliveries/s", figures, 1e6, 2);
 }
 
 fn main() {

@@ -1212,7 +1212,7 @@ impl Broker {
         routing_keys: &[&str],
         headers: Option<&FieldTable>,
         mut trace: Option<&mut Vec<ExchangeTrace>>,
-    ) -> Vec<Arc<str>> {
+    ) -> Vec<&'a Arc<str>> {
         // Queues in the order routing first reached them; each only once.
         // Membership is tested, never iterated, so the hash set cannot make
         // the order depend on a hash seed.
@@ -1353,7 +1353,7 @@ impl Broker {
                 t.push(xt);
             }
         }
-        queues.into_iter().cloned().collect()
+        queues
     }
 
     /// The queues a message would reach right now, without publishing it.
@@ -1370,7 +1370,7 @@ impl Broker {
             Self::route_in(vh, exchange, &keys, headers, None)
         };
         queues.sort_unstable();
-        queues.iter().map(|q| q.to_string()).collect()
+        queues.into_iter().map(|q| q.to_string()).collect()
     }
 
     /// Explains how a message would be routed right now, binding by binding.
@@ -1467,7 +1467,10 @@ impl Broker {
             &key_refs,
             properties.headers.as_ref(),
             self.tracing.then_some(&mut steps),
-        );
+        )
+        .into_iter()
+        .cloned()
+        .collect();
         drop(key_refs);
         queues.sort_unstable();
         if let Some(h) = properties.headers.as_mut() {
@@ -1599,13 +1602,12 @@ impl Broker {
             self.dispatch(vhost, qname, ev);
         }
         // Drop-head applies to whatever a consumer could not take at once.
-        while needs_drop {
-            let Some(q) = self.vh_mut(vhost).queues.get_mut(qname) else { break };
-            if !q.over_limit() {
-                break;
+        if needs_drop {
+            while let Some(head) =
+                self.vh_mut(vhost).queues.get_mut(qname).and_then(|q| if q.over_limit() { q.pop_front() } else { None })
+            {
+                self.dead_letter(vhost, qname, head, DeathReason::Maxlen, ev);
             }
-            let Some(head) = q.pop_front() else { break };
-            self.dead_letter(vhost, qname, head, DeathReason::Maxlen, ev);
         }
         Some(id)
     }
@@ -1679,7 +1681,10 @@ impl Broker {
             Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut targets: Vec<Arc<str>> =
-            Self::route_in(self.vh(vhost), &dlx, &key_refs, content.properties.headers.as_ref(), None);
+            Self::route_in(self.vh(vhost), &dlx, &key_refs, content.properties.headers.as_ref(), None)
+                .into_iter()
+                .cloned()
+                .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));

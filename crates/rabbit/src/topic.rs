@@ -70,9 +70,7 @@ fn matches_from(pattern: &[&str], words: &[&str]) -> bool {
             }
             "*" => {
                 next[0] = false;
-                for j in 1..=n {
-                    next[j] = cur[j - 1];
-                }
+                next[1..=n].copy_from_slice(&cur[..n]);
             }
             lit => {
                 next[0] = false;
