@@ -1,1 +1,315 @@
-//! Placeholder.
+//! Interchange with the real brokers' own tools.
+//!
+//! RabbitMQ definitions files (what the management UI's "Export
+//! definitions" and `rabbitmqctl export_definitions` write, and what
+//! `rabbitmqctl import_definitions` reads) map field for field onto
+//! [`RabbitTopology`]: [`to_definitions`] writes one with every field spelt
+//! out, [`from_definitions`] reads one, keeping vhosts, exchanges, queues
+//! and bindings and leaving users, permissions, policies and parameters
+//! aside, since the playground has no screen for them. Kafka topics come
+//! out as `kafka-topics.sh --create` commands ([`kafka_topics_commands`]).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::ScenarioError;
+use crate::model::{
+    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaTopology, QueueDef, RabbitTopology,
+    Scenario, VhostDef,
+};
+
+/// The largest definitions file read. Real exports of big installations run
+/// to megabytes; this bound only stops a runaway file.
+pub const MAX_DEFINITIONS_BYTES: usize = 16 * 1024 * 1024;
+
+/// The RabbitMQ version written into exported files; the format has been
+/// stable since 3.7, so any later broker imports it.
+const RABBIT_VERSION: &str = "3.10.8";
+
+/// The topology as a RabbitMQ definitions file, pretty-printed.
+pub fn to_definitions(t: &RabbitTopology) -> String {
+    let mut vhosts = vec![json!({ "name": "/" })];
+    vhosts.extend(t.vhosts.iter().filter(|v| v.name != "/").map(|v| json!({ "name": v.name })));
+    let exchanges: Vec<Value> = t
+        .exchanges
+        .iter()
+        .map(|x| {
+            json!({
+                "name": x.name,
+                "vhost": x.vhost,
+                "type": x.kind.as_str(),
+                "durable": x.durable,
+                "auto_delete": x.auto_delete,
+                "internal": x.internal,
+                "arguments": x.arguments,
+            })
+        })
+        .collect();
+    let queues: Vec<Value> = t
+        .queues
+        .iter()
+        .map(|q| {
+            json!({
+                "name": q.name,
+                "vhost": q.vhost,
+                "durable": q.durable,
+                "auto_delete": q.auto_delete,
+                "arguments": q.arguments,
+            })
+        })
+        .collect();
+    let bindings: Vec<Value> = t
+        .bindings
+        .iter()
+        .map(|b| {
+            json!({
+                "source": b.source,
+                "vhost": b.vhost,
+                "destination": b.destination,
+                "destination_type": match b.destination_type {
+                    DestinationType::Queue => "queue",
+                    DestinationType::Exchange => "exchange",
+                },
+                "routing_key": b.routing_key,
+                "arguments": b.arguments,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "rabbit_version": RABBIT_VERSION,
+        "rabbitmq_version": RABBIT_VERSION,
+        "product_name": "RabbitMQ",
+        "product_version": RABBIT_VERSION,
+        "users": [],
+        "vhosts": vhosts,
+        "permissions": [],
+        "topic_permissions": [],
+        "parameters": [],
+        "global_parameters": [],
+        "policies": [],
+        "queues": queues,
+        "exchanges": exchanges,
+        "bindings": bindings,
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[derive(Deserialize)]
+struct DefFile {
+    #[serde(default)]
+    vhosts: Vec<DefVhost>,
+    #[serde(default)]
+    exchanges: Vec<DefExchange>,
+    #[serde(default)]
+    queues: Vec<DefQueue>,
+    #[serde(default)]
+    bindings: Vec<DefBinding>,
+}
+
+#[derive(Deserialize)]
+struct DefVhost {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct DefExchange {
+    name: String,
+    #[serde(default = "root")]
+    vhost: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default = "yes")]
+    durable: bool,
+    #[serde(default)]
+    auto_delete: bool,
+    #[serde(default)]
+    internal: bool,
+    #[serde(default)]
+    arguments: Arguments,
+}
+
+#[derive(Deserialize)]
+struct DefQueue {
+    name: String,
+    #[serde(default = "root")]
+    vhost: String,
+    #[serde(default = "yes")]
+    durable: bool,
+    #[serde(default)]
+    auto_delete: bool,
+    #[serde(default)]
+    arguments: Arguments,
+    /// Written by RabbitMQ 3.13 and later beside `x-queue-type`.
+    #[serde(default, rename = "type")]
+    queue_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DefBinding {
+    source: String,
+    #[serde(default = "root")]
+    vhost: String,
+    destination: String,
+    destination_type: String,
+    #[serde(default)]
+    routing_key: String,
+    #[serde(default)]
+    arguments: Arguments,
+}
+
+fn root() -> String {
+    "/".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn bad(msg: String) -> ScenarioError {
+    ScenarioError::Definitions(msg)
+}
+
+/// Reads a RabbitMQ definitions file into a topology (without consumers).
+/// Exchange types the engine does not model (plugins such as
+/// `x-delayed-message`) are refused by name rather than silently dropped.
+pub fn from_definitions(json: &str) -> Result<RabbitTopology, ScenarioError> {
+    if json.trim().is_empty() {
+        return Err(ScenarioError::Empty);
+    }
+    if json.len() > MAX_DEFINITIONS_BYTES {
+        return Err(ScenarioError::TooLarge { max: MAX_DEFINITIONS_BYTES });
+    }
+    let file: DefFile = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+    let mut t = RabbitTopology::default();
+    for v in file.vhosts {
+        if v.name != "/" && !t.vhosts.iter().any(|x| x.name == v.name) {
+            t.vhosts.push(VhostDef { name: v.name });
+        }
+    }
+    let ensure_vhost = |t: &mut RabbitTopology, v: &str| {
+        if v != "/" && !t.vhosts.iter().any(|x| x.name == v) {
+            t.vhosts.push(VhostDef { name: v.to_string() });
+        }
+    };
+    for x in file.exchanges {
+        // Server-defined exchanges cannot be declared; a file that lists them
+        // (older exports did) means the broker's own.
+        if x.name.is_empty() || x.name.starts_with("amq.") {
+            continue;
+        }
+        let kind = match x.kind.as_str() {
+            "direct" => ExchangeType::Direct,
+            "fanout" => ExchangeType::Fanout,
+            "topic" => ExchangeType::Topic,
+            "headers" => ExchangeType::Headers,
+            other => {
+                return Err(bad(format!("exchange `{}` has type `{other}`, which Brokerlab does not model", x.name)));
+            }
+        };
+        ensure_vhost(&mut t, &x.vhost);
+        t.exchanges.push(ExchangeDef {
+            name: x.name,
+            vhost: x.vhost,
+            kind,
+            durable: x.durable,
+            auto_delete: x.auto_delete,
+            internal: x.internal,
+            arguments: x.arguments,
+        });
+    }
+    for q in file.queues {
+        let mut arguments = q.arguments;
+        if let Some(ty) = q.queue_type
+            && ty != "classic"
+            && !arguments.contains_key("x-queue-type")
+        {
+            arguments.insert("x-queue-type".into(), Value::String(ty));
+        }
+        ensure_vhost(&mut t, &q.vhost);
+        t.queues.push(QueueDef {
+            name: q.name,
+            vhost: q.vhost,
+            durable: q.durable,
+            auto_delete: q.auto_delete,
+            arguments,
+        });
+    }
+    for b in file.bindings {
+        let destination_type = match b.destination_type.as_str() {
+            "queue" => DestinationType::Queue,
+            "exchange" => DestinationType::Exchange,
+            other => return Err(bad(format!("binding to `{}` has destination_type `{other}`", b.destination))),
+        };
+        // Bindings from the default exchange are implicit and never declared.
+        if b.source.is_empty() {
+            continue;
+        }
+        ensure_vhost(&mut t, &b.vhost);
+        t.bindings.push(BindingDef {
+            source: b.source,
+            vhost: b.vhost,
+            destination: b.destination,
+            destination_type,
+            routing_key: b.routing_key,
+            arguments: b.arguments,
+        });
+    }
+    Ok(t)
+}
+
+impl Scenario {
+    /// Replaces the RabbitMQ topology with a definitions file's, keeping the
+    /// consumers whose queues still exist. The scenario is unchanged when the
+    /// file is refused.
+    pub fn import_definitions(&mut self, json: &str) -> Result<(), ScenarioError> {
+        let mut t = from_definitions(json)?;
+        t.consumers = self
+            .rabbitmq
+            .consumers
+            .iter()
+            .filter(|c| t.queues.iter().any(|q| q.name == c.queue && q.vhost == c.vhost))
+            .cloned()
+            .collect();
+        let mut next = self.clone();
+        next.rabbitmq = t;
+        next.validate()?;
+        *self = next;
+        Ok(())
+    }
+
+    /// The RabbitMQ topology as a definitions file.
+    pub fn export_definitions(&self) -> String {
+        to_definitions(&self.rabbitmq)
+    }
+}
+
+/// Quotes a shell word when it needs it.
+fn sh(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.=:,/@".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// One `kafka-topics.sh --create` command per topic, against `bootstrap`
+/// (for example `localhost:9092`).
+pub fn kafka_topics_commands(k: &KafkaTopology, bootstrap: &str) -> String {
+    let mut out = String::new();
+    for t in &k.topics {
+        out.push_str(&format!(
+            "kafka-topics.sh --bootstrap-server {} --create --topic {} --partitions {} --replication-factor {}",
+            sh(bootstrap),
+            sh(&t.name),
+            t.partitions,
+            t.replication_factor
+        ));
+        for (key, v) in &t.configs {
+            out.push_str(&format!(" --config {}", sh(&format!("{key}={v}"))));
+        }
+        out.push('\n');
+    }
+    out
+}
