@@ -1472,6 +1472,8 @@ impl Broker {
         .cloned()
         .collect();
         drop(key_refs);
+        // Queues take the message in name order, so events read the same
+        // way whatever order the bindings were made in.
         queues.sort_unstable();
         if let Some(h) = properties.headers.as_mut() {
             // BCC recipients stay hidden from every receiver.
@@ -1537,30 +1539,28 @@ impl Broker {
         }
     }
 
-    fn new_id(&mut self) -> MessageId {
-        let id = self.next_message_id;
-        self.next_message_id += 1;
-        self.ledger.created += 1;
-        id
-    }
-
     /// Puts a copy of `content` into a queue, applying length limits, TTL
     /// and immediate delivery. Returns the new copy's id, or `None` when a
     /// `reject-publish` queue refused it.
     fn enqueue(&mut self, vhost: &str, qname: &str, content: &Arc<Content>, ev: &mut Vec<Event>) -> Option<MessageId> {
         let now = self.now;
-        let q = self.vhosts.get(vhost)?.queues.get(qname)?;
         let size = content.body.len() as u64;
-        let refuse =
-            q.cfg.overflow != Overflow::DropHead && q.would_overflow(size) && !self.has_free_consumer(vhost, qname);
-        let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
         let msg_ttl = content.properties.expiration.as_deref().and_then(|e| e.parse::<u64>().ok());
+        // One lookup serves the common case; the fields used alongside the
+        // queue (ids, ledger) are borrowed separately from the vhost map.
+        let vh = self.vhosts.get_mut(vhost)?;
+        let vhost_name = vh.name.clone();
+        let q = vh.queues.get_mut(qname)?;
+        let might_refuse = q.cfg.overflow != Overflow::DropHead && q.would_overflow(size);
+        let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
         let ttl = match (q.cfg.message_ttl, msg_ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let overflow = q.cfg.overflow;
-        let id = self.new_id();
+        let id = self.next_message_id;
+        self.next_message_id += 1;
+        self.ledger.created += 1;
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Entry {
@@ -1573,21 +1573,26 @@ impl Broker {
             expires_at: ttl.map(|t| now + t),
             level,
         };
-        if refuse {
-            if overflow == Overflow::RejectPublishDlx {
-                self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
-            } else {
-                self.ledger.dropped += 1;
-                ev.push(Event::Dropped {
-                    vhost: vhost.to_string(),
-                    queue: Some(qname.to_string()),
-                    message_id: Some(id),
-                    reason: DropReason::RejectedByQueue,
-                });
+        let q = if might_refuse {
+            // A full queue still takes a message a consumer can have at once.
+            if !self.has_free_consumer(vhost, qname) {
+                if overflow == Overflow::RejectPublishDlx {
+                    self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
+                } else {
+                    self.ledger.dropped += 1;
+                    ev.push(Event::Dropped {
+                        vhost: vhost.to_string(),
+                        queue: Some(qname.to_string()),
+                        message_id: Some(id),
+                        reason: DropReason::RejectedByQueue,
+                    });
+                }
+                return None;
             }
-            return None;
-        }
-        let q = self.vh_mut(vhost).queues.get_mut(qname).expect("checked above");
+            self.vhosts.get_mut(vhost)?.queues.get_mut(qname)?
+        } else {
+            q
+        };
         q.push_back(entry);
         // Most enqueues need nothing more: no consumer to feed, nothing
         // expired at a head, no limit crossed. Checking that here saves the
@@ -1595,9 +1600,7 @@ impl Broker {
         let needs_dispatch = !q.consumers.is_empty()
             || q.levels.iter().any(|l| l.front().is_some_and(|e| e.expires_at.is_some_and(|t| t <= now)));
         let needs_drop = q.cfg.overflow == Overflow::DropHead && q.over_limit();
-        let queue_name = q.shared_name.clone();
-        let vhost_name = self.vh(vhost).name.clone();
-        ev.push(Event::Enqueued { vhost: vhost_name, queue: queue_name, message_id: id });
+        ev.push(Event::Enqueued { vhost: vhost_name, queue: q.shared_name.clone(), message_id: id });
         if needs_dispatch {
             self.dispatch(vhost, qname, ev);
         }
