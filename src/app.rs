@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 /// The whole app: header, navigation and the page the URL fragment names.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_context(crate::course::progress::Tracker::load());
     let (route, set_route) = signal(Route::current());
     let listener = window_event_listener(leptos::ev::hashchange, move |_| set_route.set(Route::current()));
     on_cleanup(move || listener.remove());

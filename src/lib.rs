@@ -10,6 +10,7 @@
 pub mod app;
 pub mod course;
 pub mod crash;
+pub mod files;
 pub mod pages;
 pub mod route;
 

@@ -120,4 +120,49 @@ pub static MODULES: &[Module] = &[
             },
         ],
     },
+    Module {
+        number: 4,
+        title: "Distributed Patterns",
+        lessons: &[
+            Lesson {
+                slug: "delivery-semantics",
+                title: "Delivery Semantics (At-Least-Once, At-Most-Once, Exactly-Once)",
+                tag: Tag::Critical,
+                summary: "What at-most-once, at-least-once and exactly-once delivery really guarantee, how each is implemented in Kafka and RabbitMQ, and why idempotent consumers are the real safety net.",
+                scenarios: &["delivery-semantics"],
+            },
+            Lesson {
+                slug: "dead-letter-queues-and-retry-topologies",
+                title: "Dead Letter Queues (DLQ) & Retry Topologies",
+                tag: Tag::Important,
+                summary: "How to retry failed messages with a delay and park the ones that keep failing, using RabbitMQ dead-lettering, TTL and the x-death header, and the equivalent pattern in Kafka.",
+                scenarios: &["dlq-retry"],
+            },
+            Lesson {
+                slug: "transactional-outbox-pattern",
+                title: "Transactional Outbox Pattern",
+                tag: Tag::Critical,
+                summary: "Why writing to a database and publishing to a broker in one request leaves them inconsistent, and how the transactional outbox and a relay or CDC tool fix it.",
+                scenarios: &["transactional-outbox"],
+            },
+            Lesson {
+                slug: "event-sourcing-and-cqrs-integrations",
+                title: "Event Sourcing & CQRS Integrations",
+                tag: Tag::Advanced,
+                summary: "How event sourcing stores history instead of state, how CQRS separates writes from reads, and what Kafka and RabbitMQ each contribute, including the caveats of using Kafka as an event store.",
+                scenarios: &["event-sourcing-replay"],
+            },
+        ],
+    },
+    Module {
+        number: 5,
+        title: "Kafka vs. RabbitMQ Deep Analysis",
+        lessons: &[Lesson {
+            slug: "kafka-vs-rabbitmq-deep-analysis",
+            title: "Kafka vs. RabbitMQ Deep Analysis",
+            tag: Tag::Important,
+            summary: "A feature-by-feature comparison of Apache Kafka and RabbitMQ, and a practical guide to choosing between them.",
+            scenarios: &["kafka-vs-rabbit"],
+        }],
+    },
 ];

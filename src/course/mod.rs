@@ -3,6 +3,8 @@
 //! `catalog.rs`; this module gives it types and the look-ups pages need.
 
 mod catalog;
+pub mod progress;
+pub mod search;
 
 pub use catalog::MODULES;
 

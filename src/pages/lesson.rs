@@ -3,6 +3,7 @@
 //! lesson opens, so the first page load carries no lesson text at all.
 
 use crate::app::set_title;
+use crate::course::progress::use_tracker;
 use crate::course::{self, MODULES};
 use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
@@ -21,6 +22,9 @@ pub fn LessonPage(
         return view! { <NotFound path=Route::Lesson(slug).href()[1..].to_owned() what="lesson" /> }.into_any();
     };
     set_title(found.lesson.title);
+    let tracker = use_tracker();
+    let slug = found.lesson.slug;
+    let read = move || tracker.progress.with(|p| p.is_read(slug));
     let url = format!("lessons/{}.html", found.lesson.slug);
     let text = LocalResource::new(move || fetch_text(url.clone()));
     let neighbour = |lesson: Option<&'static course::Lesson>, rel: &'static str, label: &'static str| {
@@ -60,7 +64,18 @@ pub fn LessonPage(
             <article class="lesson" aria-labelledby="lesson-title">
                 <p class="eyebrow">{format!("Module {}: {}", found.module.number, found.module.title)}</p>
                 <h1 id="lesson-title">{found.lesson.title}</h1>
-                <p class="lesson-meta"><TagBadge tag=found.lesson.tag /></p>
+                <p class="lesson-meta">
+                    <TagBadge tag=found.lesson.tag />
+                    <button
+                        type="button"
+                        class="mark-read"
+                        aria-pressed=move || read().to_string()
+                        on:click=move |_| tracker.set_read(slug, !read())
+                    >
+                        <span aria-hidden="true">{move || if read() { "✓ " } else { "" }}</span>
+                        "Mark as read"
+                    </button>
+                </p>
                 {move || match text.get() {
                     None => view! { <p class="loading" role="status">"Loading the lesson…"</p> }.into_any(),
                     // Lesson fragments are rendered from the course's own

@@ -1,0 +1,39 @@
+//! Saving text as a downloaded file and reading a file the user picked, the
+//! two ways Brokerlab moves data in and out of the browser without a server.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Offers `text` to the user as a download named `filename`.
+pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
+    let describe = |e: JsValue| e.as_string().unwrap_or_else(|| "the browser refused to save the file".to_owned());
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(describe)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(describe)?.dyn_into().map_err(|_| "not an anchor")?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url).map_err(describe)?;
+    Ok(())
+}
+
+/// Reads the first file chosen in a file input as text, refusing files over
+/// `max_bytes` before reading them.
+pub async fn read_chosen(input: &web_sys::HtmlInputElement, max_bytes: usize) -> Result<String, String> {
+    let file = input.files().and_then(|f| f.get(0)).ok_or("no file was chosen")?;
+    if file.size() > max_bytes as f64 {
+        return Err(format!(
+            "{} is {:.0} KB, larger than the {} KB this accepts",
+            file.name(),
+            file.size() / 1024.0,
+            max_bytes / 1024
+        ));
+    }
+    let text = JsFuture::from(file.text()).await.map_err(|_| format!("{} could not be read", file.name()))?;
+    text.as_string().ok_or_else(|| format!("{} is not a text file", file.name()))
+}

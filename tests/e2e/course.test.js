@@ -1,0 +1,100 @@
+// The course: progress that survives a reload and travels as a file, a clear
+// word when it cannot be kept, and search over every lesson's text.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { launch, open, assertClean, BASE } from './support.js';
+import { CoursePage } from './pages.js';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const overall = (page) => page.getByText(/^\d+ \/ \d+ read$/).first();
+
+test('marking a lesson read shows in its module and overall, and survives a reload', async () => {
+  const { page, problems, context } = await open(browser);
+  const course = await new CoursePage(page).waitUntilShown();
+  const module = course.module('Module 2: Apache Kafka');
+  assert.match(await module.getByText(/ read$/).textContent(), /^0 \/ 5 read$/);
+  const before = await overall(page).textContent();
+  assert.match(before, /^0 \/ \d+ read$/);
+
+  const lesson = await course.openLesson('Consumers & Consumer Groups');
+  const mark = page.getByRole('button', { name: 'Mark as read' });
+  assert.equal(await mark.getAttribute('aria-pressed'), 'false');
+  await mark.click();
+  assert.equal(await mark.getAttribute('aria-pressed'), 'true');
+  await lesson.goToCourse();
+  await course.waitUntilShown();
+  assert.match(await module.getByText(/ read$/).textContent(), /^1 \/ 5 read$/);
+
+  await page.reload();
+  await course.waitUntilShown();
+  assert.match(await course.module('Module 2: Apache Kafka').getByText(/ read$/).textContent(), /^1 \/ 5 read$/);
+  assert.match(await overall(page).textContent(), /^1 \/ \d+ read$/);
+  assert.equal(await page.getByRole('progressbar', { name: 'Overall progress' }).getAttribute('value'), '1');
+  assertClean(problems);
+  await context.close();
+});
+
+test('progress exports to a file and imports back into a fresh browser', async () => {
+  const first = await open(browser, '#/course/push-vs-pull-models');
+  await first.page.getByRole('button', { name: 'Mark as read' }).click();
+  await first.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Course' }).click();
+  const download = first.page.waitForEvent('download');
+  await first.page.getByRole('button', { name: 'Export progress' }).click();
+  const file = await (await download).path();
+  const exported = JSON.parse(await readFile(file, 'utf8'));
+  assert.deepEqual(exported.read, ['push-vs-pull-models']);
+  await first.context.close();
+
+  const second = await open(browser);
+  const course = await new CoursePage(second.page).waitUntilShown();
+  assert.match(await overall(second.page).textContent(), /^0 \//);
+  await second.page.getByLabel('Import progress').setInputFiles(file);
+  await second.page.getByText('Progress imported: 1 lessons marked as read.').waitFor();
+  assert.match(await course.module('Module 1: Broker Foundations').getByText(/ read$/).textContent(), /^1 \/ 4 read$/);
+
+  await second.page.getByLabel('Import progress').setInputFiles({ name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+  const alert = second.page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /not a Brokerlab progress file/);
+  assert.match(await overall(second.page).textContent(), /^1 \//, 'a bad file loses nothing');
+  assertClean(second.problems);
+  await second.context.close();
+});
+
+test('when storage is unavailable the course still works and says progress will not be kept', async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    Storage.prototype.setItem = () => { throw new DOMException('quota', 'QuotaExceededError'); };
+  });
+  const page = await context.newPage();
+  await page.goto(BASE + '#/course/why-asynchronous-messaging');
+  const mark = page.getByRole('button', { name: 'Mark as read' });
+  await mark.click();
+  assert.equal(await mark.getAttribute('aria-pressed'), 'true');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Course' }).click();
+  await page.getByText(/progress will not be kept after this visit/).waitFor();
+  assert.match(await overall(page).textContent(), /^1 \//);
+  await context.close();
+});
+
+test('search finds a lesson by a word from its body and opens it', async () => {
+  const { page, problems, context } = await open(browser);
+  await new CoursePage(page).waitUntilShown();
+  const box = page.getByRole('searchbox', { name: 'Search the course' });
+  await box.fill('sendfile');
+  const results = page.getByRole('list', { name: 'Search results' });
+  const hit = results.getByRole('link', { name: 'Kafka Performance Secrets: Zero-Copy & Page Cache' });
+  await hit.waitFor();
+  await hit.click();
+  await page.getByRole('heading', { level: 1, name: 'Kafka Performance Secrets: Zero-Copy & Page Cache' }).waitFor();
+
+  await page.goBack();
+  await page.getByRole('searchbox', { name: 'Search the course' }).fill('xylophone');
+  await page.getByText('No lessons match “xylophone”.').waitFor();
+  assertClean(problems);
+  await context.close();
+});
