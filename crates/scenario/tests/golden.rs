@@ -1,0 +1,72 @@
+//! Golden links and files of every format version. Each `NAME.link` under
+//! `tests/golden/vN/` was written by the version-N site; it must keep
+//! opening, through the migrations, to the same scenario as its `NAME.json`
+//! sibling. Never edit or regenerate these files: add a new `vN+1/` folder
+//! when the format changes, and keep the old ones.
+
+use std::path::Path;
+
+use brokerlab_scenario::{FORMAT_VERSION, Scenario};
+
+fn golden_dirs() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/golden exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn there_is_a_golden_folder_for_every_format_version() {
+    let names: Vec<String> =
+        golden_dirs().iter().map(|d| d.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+    for v in 1..=FORMAT_VERSION {
+        assert!(names.contains(&format!("v{v}")), "no tests/golden/v{v}/ among {names:?}");
+    }
+}
+
+#[test]
+fn every_golden_link_opens_to_its_golden_file() {
+    let mut checked = 0;
+    for dir in golden_dirs() {
+        for entry in std::fs::read_dir(&dir).expect("readable") {
+            let path = entry.expect("readable").path();
+            if path.extension().is_some_and(|e| e == "link") {
+                let link = std::fs::read_to_string(&path).expect("readable");
+                let json = std::fs::read_to_string(path.with_extension("json")).expect("a .json beside each .link");
+                let from_link = Scenario::from_link(&link).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let from_file = Scenario::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(from_link, from_file, "{}", path.display());
+                assert_eq!(from_link.version, FORMAT_VERSION);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} golden links");
+}
+
+#[test]
+fn the_every_action_golden_file_uses_every_action() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1/every-action.json");
+    let s = Scenario::from_json(&std::fs::read_to_string(path).expect("readable")).expect("valid");
+    let used: std::collections::BTreeSet<String> = s
+        .script
+        .iter()
+        .map(|a| serde_json::to_value(a).expect("serialises")["action"].as_str().unwrap_or_default().to_string())
+        .collect();
+    // The schema lists every action tag; the golden file must cover them all
+    // so that no action of version 1 goes untested.
+    let schema: serde_json::Value = serde_json::from_str(&brokerlab_scenario::json_schema()).expect("schema");
+    let mut all = std::collections::BTreeSet::new();
+    for variant in schema["definitions"]["Action"]["oneOf"].as_array().expect("Action is a oneOf") {
+        if let Some(tag) = variant["properties"]["action"]["enum"][0].as_str() {
+            all.insert(tag.to_string());
+        }
+    }
+    assert!(!all.is_empty());
+    let missing: Vec<_> = all.difference(&used).collect();
+    assert!(missing.is_empty(), "golden v1 file lacks actions {missing:?}");
+}
