@@ -31,7 +31,7 @@ fn append_one_partition(n: u64) {
 
 fn keyed_produce_twelve_partitions(n: u64) {
     let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 1).expect("cluster");
-    let topic = TopicConfig { retention_bytes: 1 << 20, segment_bytes: 128 << 10, ..TopicConfig::new(12, 1) };
+    let topic = TopicConfig { retention_bytes: 3 << 20, segment_bytes: 1 << 20, ..TopicConfig::new(12, 1) };
     let keys: Vec<Vec<u8>> = (0..10_000).map(|i| format!("user-{i}").into_bytes()).collect();
     c.create_topic("bench", topic).expect("topic");
     c.create_producer("p", producer_config()).expect("producer");
