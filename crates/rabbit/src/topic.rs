@@ -50,7 +50,7 @@ fn matches_from(pattern: &[&str], words: &[&str]) -> bool {
     let n = words.len();
     let mut stack = [[false; 64]; 2];
     let mut heap;
-    let (cur, next): (&mut [bool], &mut [bool]) = if n < 64 {
+    let (mut cur, mut next): (&mut [bool], &mut [bool]) = if n < 64 {
         let [a, b] = &mut stack;
         (&mut a[..=n], &mut b[..=n])
     } else {
@@ -79,7 +79,12 @@ fn matches_from(pattern: &[&str], words: &[&str]) -> bool {
                 }
             }
         }
-        cur.copy_from_slice(next);
+        // Stop as soon as no prefix can match (most bindings fail on their
+        // first word), and swap the rows instead of copying one into the other.
+        if !next.iter().any(|&m| m) {
+            return false;
+        }
+        std::mem::swap(&mut cur, &mut next);
     }
     cur[n]
 }
