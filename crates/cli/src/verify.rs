@@ -437,3 +437,64 @@ pub fn verify(s: &Scenario, url: &str) -> Result<Verification, String> {
     }
     Ok(Verification { matches: differences.is_empty(), skipped: plan.skipped, ignored: IGNORED.to_vec(), differences })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observed(body: &str) -> Observed {
+        Observed {
+            body: body.into(),
+            exchange: String::new(),
+            routing_key: "q".into(),
+            redelivered: false,
+            headers: Default::default(),
+            expiration: None,
+            delivery_mode: None,
+            priority: None,
+        }
+    }
+
+    #[test]
+    fn a_get_and_a_queue_that_differ_are_both_reported() {
+        let s = brokerlab_scenario::presets::get("dlq-retry").expect("preset");
+        let p = plan(&s);
+        let mut engine = Outcome::default();
+        let mut broker = Outcome::default();
+        engine.gets = vec![Some(observed("a")), None];
+        broker.gets = vec![Some(observed("b")), None];
+        engine.drained.insert("work".into(), vec![observed("x")]);
+        let diffs = compare(&p, &engine, &broker);
+        let at: Vec<&str> = diffs.iter().map(|d| d.at.as_str()).collect();
+        assert_eq!(at, ["get at action 1", "messages left in queue `work`"]);
+    }
+
+    #[test]
+    fn wall_clock_death_times_are_not_a_difference() {
+        let with_time = |t: u64| {
+            let mut m = observed("a");
+            let mut death = brokerlab_rabbit::FieldTable::new();
+            death.insert("time".into(), FieldValue::Timestamp(t));
+            death.insert("count".into(), FieldValue::LongLongInt(1));
+            m.headers.insert("x-death".into(), FieldValue::FieldArray(vec![FieldValue::FieldTable(death)]));
+            m
+        };
+        assert_eq!(normalise(with_time(5)), normalise(with_time(1_700_000_000)));
+    }
+
+    #[test]
+    fn a_get_is_replayed_together_with_its_settlement() {
+        let s = brokerlab_scenario::presets::get("dlq-retry").expect("preset");
+        let p = plan(&s);
+        let settles: Vec<Settle> = p
+            .steps
+            .iter()
+            .filter_map(|st| match st {
+                Step::GetThen { settle, .. } => Some(*settle),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(settles, [Settle::Reject { requeue: false }, Settle::Ack]);
+        assert!(p.skipped.is_empty());
+    }
+}

@@ -236,8 +236,13 @@ pub fn python(s: &Scenario) -> String {
         }
     }
     let _ = writeln!(o, "\n    # Script");
+    // sendOffsetsToTransaction needs the group's metadata from one of its consumers.
+    let mut groups: BTreeMap<&str, &str> = BTreeMap::new();
+    for c in &k.consumers {
+        groups.entry(c.group_id.as_str()).or_insert(c.name.as_str());
+    }
     for a in &s.script {
-        py_action(&mut o, a);
+        py_action(&mut o, a, &groups);
     }
     if uses_rabbit {
         let _ = writeln!(o, "    pump()");
@@ -320,7 +325,7 @@ fn py_tag(t: &Option<u64>) -> String {
     t.map_or("None".into(), |t| t.to_string())
 }
 
-fn py_action(o: &mut String, a: &Action) {
+fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
     match a {
         Action::Publish { client, vhost, exchange, routing_key, body, properties, headers, mandatory } => {
             let _ = writeln!(
@@ -549,9 +554,13 @@ fn py_action(o: &mut String, a: &Action) {
                 .iter()
                 .map(|p| format!("TopicPartition({}, {}, {})", lit(&p.topic), p.partition, p.offset))
                 .collect();
+            let metadata = match groups.get(group_id.as_str()) {
+                Some(c) => format!("consumers[{}].consumer_group_metadata()", lit(c)),
+                None => format!("None  # no consumer of group {group_id} in this scenario"),
+            };
             let _ = writeln!(
                 o,
-                "    producers[{}].send_offsets_to_transaction([{}], next(c for c in consumers.values() if True).consumer_group_metadata())  # group {group_id}",
+                "    producers[{}].send_offsets_to_transaction([{}], {metadata})",
                 lit(producer),
                 tps.join(", ")
             );

@@ -1,0 +1,106 @@
+//! The `brokerlab` binary as a user runs it.
+
+use std::process::Command;
+
+fn brokerlab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_brokerlab")).args(args).output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_prints_queues_consumers_partitions_groups_and_the_trace() {
+    let (code, out, err) = brokerlab(&["run", "preset:kafka-vs-rabbit"]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).expect("a JSON report");
+    let shipping =
+        r["rabbitmq"]["queues"].as_array().expect("queues").iter().find(|q| q["name"] == "shipping").cloned();
+    assert_eq!(shipping.expect("shipping queue")["messages"][0]["body"], "o-1 paid");
+    let deliveries = &r["rabbitmq"]["consumers"][0]["deliveries"];
+    assert_eq!(deliveries[0]["outcome"], "acked");
+    assert_eq!(deliveries[1]["outcome"], "acked");
+    assert_eq!(r["rabbitmq"]["publishes"][1]["queues"], serde_json::json!(["billing", "shipping"]));
+    assert!(r["rabbitmq"]["publishes"][0]["trace"]["exchanges"].is_array());
+    let records: Vec<&serde_json::Value> = r["kafka"]["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .flat_map(|p| p["records"].as_array().expect("records"))
+        .collect();
+    assert_eq!(
+        records.iter().map(|r| r["value"].as_str().unwrap_or_default()).collect::<Vec<_>>(),
+        ["created", "paid"]
+    );
+    assert_eq!(r["kafka"]["groups"].as_array().expect("groups").len(), 2);
+    assert!(r["events"].as_array().expect("events").len() > 10);
+    assert!(r["errors"].as_array().expect("errors").is_empty());
+}
+
+#[test]
+fn run_shows_x_death_headers_of_dead_lettered_messages() {
+    let (code, out, _) = brokerlab(&["run", "--no-events", "preset:dlq-retry"]);
+    assert_eq!(code, 0);
+    let r: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let deaths = &r["rabbitmq"]["gets"][1]["message"]["headers"]["x-death"];
+    assert_eq!(deaths[0]["reason"], "expired");
+    assert_eq!(deaths[1]["reason"], "rejected");
+    assert_eq!(r["events"], serde_json::json!([]));
+}
+
+#[test]
+fn run_twice_prints_the_same_report() {
+    assert_eq!(
+        brokerlab(&["run", "preset:consumer-group-rebalance"]),
+        brokerlab(&["run", "preset:consumer-group-rebalance"])
+    );
+}
+
+#[test]
+fn a_link_printed_by_link_runs_like_its_file() {
+    let (_, link, _) = brokerlab(&["link", "preset:topic-routing"]);
+    assert_eq!(brokerlab(&["run", link.trim()]).1, brokerlab(&["run", "preset:topic-routing"]).1);
+}
+
+#[test]
+fn a_damaged_link_fails_with_a_message_and_exit_code_2() {
+    let (_, link, _) = brokerlab(&["link", "preset:topic-routing"]);
+    let (code, out, err) = brokerlab(&["run", &link.trim()[..40]]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.starts_with("brokerlab: the link is damaged"), "{err}");
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (code, out, _) = brokerlab(&["--help"]);
+    assert_eq!(code, 0);
+    for cmd in [
+        "run",
+        "verify",
+        "link",
+        "json",
+        "export-definitions",
+        "import-definitions",
+        "kafka-topics",
+        "code",
+        "presets",
+        "schema",
+    ] {
+        assert!(out.contains(&format!("  {cmd} ")), "--help lacks {cmd}:\n{out}");
+    }
+}
+
+#[test]
+fn definitions_export_then_import_gives_back_the_topology() {
+    let (_, defs, _) = brokerlab(&["export-definitions", "preset:exchange-types"]);
+    let path = std::env::temp_dir().join(format!("brokerlab-cli-defs-{}.json", std::process::id()));
+    std::fs::write(&path, defs).expect("written");
+    let (code, out, err) =
+        brokerlab(&["import-definitions", path.to_str().expect("utf-8"), "--into", "preset:exchange-types"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, original, _) = brokerlab(&["json", "preset:exchange-types"]);
+    assert_eq!(out, original);
+}
