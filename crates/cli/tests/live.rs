@@ -67,11 +67,13 @@ fn rabbitmqctl(args: &[&str]) -> String {
 
 /// The part of a topology in one vhost, sorted, for comparison.
 fn in_vhost(t: &RabbitTopology, vhost: &str) -> RabbitTopology {
-    let mut out = RabbitTopology::default();
-    out.vhosts = t.vhosts.iter().filter(|v| v.name == vhost).cloned().collect();
-    out.exchanges = t.exchanges.iter().filter(|x| x.vhost == vhost).cloned().collect();
-    out.queues = t.queues.iter().filter(|q| q.vhost == vhost).cloned().collect();
-    out.bindings = t.bindings.iter().filter(|b| b.vhost == vhost).cloned().collect();
+    let mut out = RabbitTopology {
+        vhosts: t.vhosts.iter().filter(|v| v.name == vhost).cloned().collect(),
+        exchanges: t.exchanges.iter().filter(|x| x.vhost == vhost).cloned().collect(),
+        queues: t.queues.iter().filter(|q| q.vhost == vhost).cloned().collect(),
+        bindings: t.bindings.iter().filter(|b| b.vhost == vhost).cloned().collect(),
+        consumers: Vec::new(),
+    };
     out.exchanges.sort_by(|a, b| a.name.cmp(&b.name));
     out.queues.sort_by(|a, b| a.name.cmp(&b.name));
     out.bindings
