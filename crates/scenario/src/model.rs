@@ -80,9 +80,9 @@ pub struct Scenario {
     /// The Kafka cluster: brokers, topics, producers and consumers.
     #[serde(default, skip_serializing_if = "KafkaTopology::is_empty")]
     pub kafka: KafkaTopology,
-    /// Where each node sits on the canvas, keyed by node id (`queue:orders`,
-    /// `exchange:logs`, `topic:orders`, `producer:shop`, `consumer:billing-1`,
-    /// `client:app`, `kafka-broker:0`).
+    /// Where each node sits on the canvas, keyed by node id `KIND:NAME` with
+    /// kinds `exchange`, `queue`, `consumer`, `client`, `topic`, `producer`,
+    /// `kafka-consumer` and `kafka-broker` (`queue:VHOST/NAME` outside `/`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub layout: BTreeMap<String, Position>,
     /// The actions replayed in order after the topology is built.
