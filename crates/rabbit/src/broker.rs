@@ -2660,11 +2660,25 @@ fn explain_binding(
         ExchangeKind::Headers => {
             let (_, mode) = headers_match(&b.arguments, headers);
             let x_match = b.arguments.get("x-match").and_then(FieldValue::as_str).unwrap_or("all");
-            if matched {
-                format!("x-match={x_match}: the headers satisfy {mode} of the binding's arguments")
-            } else {
-                format!("x-match={x_match}: the headers do not satisfy {mode} of the binding's arguments")
-            }
+            let with_x = x_match.ends_with("-with-x");
+            let empty = FieldTable::new();
+            let h = headers.unwrap_or(&empty);
+            // Say what each evaluated argument found, so a learner sees which
+            // header made the difference.
+            let checks: Vec<String> = b
+                .arguments
+                .iter()
+                .filter(|(k, _)| *k != "x-match" && (with_x || !k.starts_with("x-")))
+                .map(|(k, v)| match (v, h.get(k)) {
+                    (FieldValue::Void, Some(_)) => format!("'{k}' is present"),
+                    (FieldValue::Void, None) | (_, None) => format!("'{k}' is missing"),
+                    (v, Some(found)) if headers_value_matches(v, found) => format!("'{k}' equals {v:?}"),
+                    (v, Some(found)) => format!("'{k}' is {found:?}, not {v:?}"),
+                })
+                .collect();
+            let detail = if checks.is_empty() { "no arguments are evaluated".to_string() } else { checks.join("; ") };
+            let verdict = if matched { "satisfy" } else { "do not satisfy" };
+            format!("x-match={x_match}: the headers {verdict} {mode} of the arguments ({detail})")
         }
     };
     BindingTrace { binding: b.clone(), matched, reason, topic_words }

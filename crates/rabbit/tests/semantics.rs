@@ -702,3 +702,46 @@ fn commands_and_events_round_trip_through_json() {
     let text = serde_json::to_string(&ev).unwrap();
     assert_eq!(serde_json::from_str::<Vec<Event>>(&text).unwrap(), ev);
 }
+
+#[test]
+fn a_mandatory_publish_caught_by_an_alternate_exchange_is_not_returned() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "ae", ExchangeKind::Fanout).unwrap();
+    b.declare_queue(ch, "unrouted", FieldTable::new()).unwrap();
+    b.bind_queue(ch, "unrouted", "ae", "").unwrap();
+    b.declare_exchange_with(ch, "x", ExchangeKind::Topic, args(&[("alternate-exchange", FieldValue::str("ae"))]))
+        .unwrap();
+    let ev = b.publish_with(ch, "x", "nobody.home", BasicProperties::default(), "m", true).unwrap();
+    assert!(!ev.iter().any(|e| matches!(e, Event::Returned { .. })));
+    let Some(Event::Published { trace: Some(t), .. }) = ev.first() else { panic!("no trace: {ev:?}") };
+    assert_eq!(t.outcome, RouteOutcome::Routed);
+    assert_eq!(t.queues, vec!["unrouted"]);
+}
+
+#[test]
+fn the_trace_records_a_returned_publish() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "x", ExchangeKind::Direct).unwrap();
+    b.declare_queue(ch, "q", FieldTable::new()).unwrap();
+    b.bind_queue(ch, "q", "x", "k").unwrap();
+    let ev = b.publish_with(ch, "x", "other", BasicProperties::default(), "m", true).unwrap();
+    let Some(Event::Published { trace: Some(t), .. }) = ev.first() else { panic!("no trace: {ev:?}") };
+    assert_eq!(t.outcome, RouteOutcome::Returned);
+    let bt = &t.exchanges[0].bindings[0];
+    assert!(!bt.matched);
+    assert!(bt.reason.contains("differs"), "{}", bt.reason);
+}
+
+#[test]
+fn headers_trace_explains_x_match() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "h", ExchangeKind::Headers).unwrap();
+    b.declare_queue(ch, "q", FieldTable::new()).unwrap();
+    b.bind_queue_with(ch, "q", "h", "", args(&[("x-match", FieldValue::str("any")), ("k", FieldValue::str("v"))]))
+        .unwrap();
+    let headers = args(&[("k", FieldValue::str("v"))]);
+    let t = b.explain_route("/", "h", "", Some(&headers));
+    assert!(t.exchanges[0].bindings[0].matched);
+    assert!(t.exchanges[0].bindings[0].reason.starts_with("x-match=any"));
+    assert_eq!(t.queues, vec!["q"]);
+}
