@@ -1,0 +1,210 @@
+//! Replaying scenarios: step by step, live actions, errors recorded without
+//! stopping the replay, clients reopened after the broker closes them, and a
+//! property test that random scripts never make a session panic.
+
+use brokerlab_scenario::*;
+use proptest::prelude::*;
+
+#[test]
+fn building_the_topology_reports_its_events_before_any_step() {
+    let s = presets::get("exchange-types").expect("preset");
+    let session = s.start().expect("starts");
+    let declared =
+        session.setup().rabbit.iter().filter(|e| matches!(e, brokerlab_rabbit::Event::QueueDeclared { .. })).count();
+    assert_eq!(declared, 4);
+    assert_eq!(session.position(), 0);
+    assert!(!session.is_finished());
+}
+
+#[test]
+fn steps_come_back_one_per_action_with_their_index() {
+    let s = presets::get("work-queue").expect("preset");
+    let mut session = s.start().expect("starts");
+    let first = session.step().expect("a first step");
+    assert_eq!(first.index, Some(0));
+    let rest = session.run_to_end();
+    assert_eq!(rest.len(), s.script.len() - 1);
+    assert!(session.is_finished());
+    assert_eq!(session.step(), None);
+}
+
+#[test]
+fn a_refused_action_is_recorded_and_the_replay_goes_on() {
+    let mut s = presets::get("work-queue").expect("preset");
+    s.script
+        .insert(0, Action::Get { client: "app".into(), vhost: "/".into(), queue: "missing".into(), auto_ack: false });
+    let mut session = s.start().expect("starts");
+    let outcomes = session.run_to_end();
+    assert_eq!(outcomes[0].error.as_deref(), Some("404 NOT_FOUND - no queue 'missing' in vhost '/'"));
+    // The channel closed; the next publish on the same client reopens it.
+    assert_eq!(outcomes[1].error, None);
+    assert!(outcomes[1].rabbit.iter().any(|e| matches!(e, brokerlab_rabbit::Event::ChannelOpened { .. })));
+}
+
+#[test]
+fn a_client_is_reopened_after_a_broker_restart() {
+    let s = presets::get("durability-restart").expect("preset");
+    let mut session = s.start().expect("starts");
+    let outcomes = session.run_to_end();
+    let last = outcomes.last().expect("steps");
+    assert_eq!(last.error, None);
+    let got: Vec<&str> = last
+        .rabbit
+        .iter()
+        .filter_map(|e| match e {
+            brokerlab_rabbit::Event::GetOk { message, .. } => Some(message.body.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, ["persistent"]);
+    assert_eq!(session.rabbit().queue("/", "transient-q"), None);
+}
+
+#[test]
+fn an_ack_with_nothing_to_settle_says_so() {
+    let mut session = presets::get("topic-routing").expect("preset").start().expect("starts");
+    let o =
+        session.apply(&Action::Ack { client: "app".into(), vhost: "/".into(), delivery_tag: None, multiple: false });
+    assert_eq!(o.error.as_deref(), Some("there is no unacknowledged delivery on this client to settle"));
+}
+
+#[test]
+fn a_poll_returns_its_records() {
+    let mut session = presets::get("key-partitioning").expect("preset").start().expect("starts");
+    let polled: Vec<_> = session.run_to_end().into_iter().flat_map(|o| o.polled).collect();
+    assert_eq!(polled.len(), 6);
+    let alice: Vec<&[u8]> = polled
+        .iter()
+        .filter(|r| r.key.as_deref() == Some(b"alice"))
+        .map(|r| r.value.as_deref().unwrap_or_default())
+        .collect();
+    assert_eq!(alice, [&b"created"[..], b"paid", b"shipped"]);
+}
+
+#[test]
+fn a_live_action_applies_without_moving_the_script() {
+    let mut session = presets::get("work-queue").expect("preset").start().expect("starts");
+    let o = session.apply(&Action::AdvanceTime { ms: 250 });
+    assert_eq!(o.index, None);
+    assert_eq!(session.position(), 0);
+    assert_eq!(session.rabbit().now(), 250);
+    assert_eq!(session.kafka().now_ms(), 250);
+}
+
+#[test]
+fn a_topology_an_engine_refuses_fails_to_start_with_the_entity_named() {
+    let mut s = Scenario::default();
+    s.rabbitmq.queues.push(QueueDef::new("q"));
+    s.rabbitmq.queues[0].arguments.insert("x-queue-type".into(), serde_json::Value::from("stream"));
+    let err = s.start().map(|_| ()).unwrap_err();
+    assert!(matches!(&err, ScenarioError::Setup(m) if m.starts_with("queue `q`:")), "{err}");
+}
+
+#[test]
+fn different_seeds_still_give_valid_runs() {
+    let mut s = presets::get("consumer-group-rebalance").expect("preset");
+    for seed in [0, 1, u64::MAX] {
+        s.seed = seed;
+        let outcomes = s.start().expect("starts").run_to_end();
+        assert!(outcomes.iter().all(|o| o.error.is_none()), "seed {seed}");
+    }
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![Just("tasks".to_string()), Just("orders".to_string()), Just("nope".to_string()), Just(String::new())]
+}
+
+fn client() -> impl Strategy<Value = String> {
+    prop_oneof![Just("app".to_string()), Just("worker-1".to_string()), Just("other".to_string())]
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        (client(), name(), ".{0,8}").prop_map(|(client, routing_key, body)| Action::Publish {
+            client,
+            vhost: "/".into(),
+            exchange: String::new(),
+            routing_key,
+            body,
+            properties: Properties::default(),
+            headers: Arguments::new(),
+            mandatory: false,
+        }),
+        (client(), name(), any::<bool>()).prop_map(|(client, queue, auto_ack)| Action::Get {
+            client,
+            vhost: "/".into(),
+            queue,
+            auto_ack
+        }),
+        (client(), proptest::option::of(0u64..5), any::<bool>()).prop_map(|(client, delivery_tag, multiple)| {
+            Action::Ack { client, vhost: "/".into(), delivery_tag, multiple }
+        }),
+        (client(), any::<bool>()).prop_map(|(client, requeue)| Action::Nack {
+            client,
+            vhost: "/".into(),
+            delivery_tag: None,
+            multiple: false,
+            requeue
+        }),
+        (client(), any::<bool>()).prop_map(|(client, requeue)| Action::Reject {
+            client,
+            vhost: "/".into(),
+            delivery_tag: None,
+            requeue
+        }),
+        (client(), name()).prop_map(|(client, tag)| Action::Cancel { client, vhost: "/".into(), tag }),
+        name().prop_map(|queue| Action::Purge { vhost: "/".into(), queue }),
+        Just(Action::RestartRabbitmq),
+        (client()).prop_map(|client| Action::CloseClient { client, vhost: "/".into() }),
+        (name(), proptest::option::of(".{0,4}"), proptest::option::of(0u32..4)).prop_map(|(topic, key, partition)| {
+            Action::Produce {
+                producer: "shop".into(),
+                topic,
+                key,
+                value: Some("v".into()),
+                partition,
+                headers: Default::default(),
+            }
+        }),
+        (prop_oneof![Just("c1".to_string()), Just("ghost".to_string())], proptest::option::of(1u32..5))
+            .prop_map(|(consumer, max_records)| Action::Poll { consumer, max_records }),
+        Just(Action::Commit { consumer: "c1".into(), offsets: None }),
+        (0u32..5).prop_map(|broker| Action::CrashBroker { broker }),
+        (0u32..5).prop_map(|broker| Action::RestartBroker { broker }),
+        (0i64..10).prop_map(|o| Action::Seek {
+            consumer: "c1".into(),
+            topic: "orders".into(),
+            partition: 0,
+            to: SeekTarget::Offset(o)
+        }),
+        Just(Action::CrashConsumer { consumer: "c1".into() }),
+        (0u64..60_000).prop_map(|ms| Action::AdvanceTime { ms }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn random_scripts_replay_without_panicking(script in proptest::collection::vec(action(), 0..25), seed in any::<u64>()) {
+        let mut s: Scenario = Scenario::from_json(r#"{
+            "version": 1,
+            "rabbitmq": {
+                "queues": [{ "name": "tasks" }, { "name": "orders", "arguments": { "x-max-length": 2 } }],
+                "consumers": [{ "tag": "worker-1", "queue": "tasks", "prefetch": 1 }]
+            },
+            "kafka": {
+                "topics": [{ "name": "orders", "partitions": 2, "replication_factor": 2 }],
+                "producers": [{ "name": "shop" }],
+                "consumers": [{ "name": "c1", "group_id": "g", "topics": ["orders"] }]
+            }
+        }"#).expect("valid");
+        s.seed = seed;
+        s.script = script;
+        if let Ok(mut session) = s.start() {
+            let outcomes = session.run_to_end();
+            prop_assert_eq!(outcomes.len(), s.script.len());
+            prop_assert!(session.rabbit().check_invariants().is_ok());
+        }
+    }
+}
