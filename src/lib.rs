@@ -12,6 +12,7 @@ pub mod course;
 pub mod crash;
 pub mod files;
 pub mod pages;
+pub mod playground;
 pub mod route;
 
 /// Installs the panic notice and mounts the app on the page's body.

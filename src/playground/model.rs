@@ -1,0 +1,842 @@
+//! The playground's topology as plain data: nodes with positions and
+//! settings, edges between them, the selection, and an undo/redo history.
+//! [`Playground`] is the editor (every user edit is one method, checked and
+//! recorded for undo); [`Topology`] is what gets saved, shared and run.
+//! Nothing here knows about the browser, so it is all tested natively.
+
+use brokerlab_rabbit::ExchangeKind;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A node's identity, stable for the node's lifetime and never reused.
+pub type NodeId = u32;
+/// An edge's identity, from the same counter as nodes.
+pub type EdgeId = u32;
+
+/// Width and height the canvas reserves for a node when looking for a free spot.
+pub const NODE_W: f64 = 190.0;
+/// See [`NODE_W`].
+pub const NODE_H: f64 = 120.0;
+/// How far one arrow-key press moves a node.
+pub const NUDGE: f64 = 10.0;
+
+/// What a node is. Producers and consumers serve both brokers: an edge to an
+/// exchange or queue makes them AMQP clients, to a topic or group Kafka clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NodeKind {
+    Producer,
+    Exchange,
+    Queue,
+    Consumer,
+    Broker,
+    Topic,
+    Group,
+}
+
+impl NodeKind {
+    /// The word a person reads on the canvas.
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeKind::Producer => "Producer",
+            NodeKind::Exchange => "Exchange",
+            NodeKind::Queue => "Queue",
+            NodeKind::Consumer => "Consumer",
+            NodeKind::Broker => "Broker",
+            NodeKind::Topic => "Topic",
+            NodeKind::Group => "Consumer group",
+        }
+    }
+
+    fn name_prefix(self) -> &'static str {
+        match self {
+            NodeKind::Producer => "p",
+            NodeKind::Exchange => "x",
+            NodeKind::Queue => "q",
+            NodeKind::Consumer => "c",
+            NodeKind::Broker => "broker-",
+            NodeKind::Topic => "t",
+            NodeKind::Group => "g",
+        }
+    }
+}
+
+/// How a consumer acknowledges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckMode {
+    /// `basic.ack` after processing.
+    #[default]
+    Manual,
+    /// `no_ack`: the broker forgets the message on delivery.
+    Auto,
+}
+
+/// A fault the learner injects into a consumer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Failure {
+    /// Processes normally.
+    #[default]
+    None,
+    /// Dies while processing; its unacknowledged messages go back to the queue.
+    Crash,
+    /// Rejects every message without requeue (dead-lettered when the queue has a DLX).
+    Nack,
+    /// Takes five times as long.
+    Slow,
+}
+
+/// Settings of a producer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProducerSettings {
+    /// The AMQP routing key, or the Kafka record key (empty: no key).
+    pub routing_key: String,
+    /// The message body.
+    pub body: String,
+    /// Headers as `name=value` pairs separated by commas.
+    pub headers: String,
+    /// Messages per second while running; 0 publishes only on request.
+    pub rate: u32,
+    /// How many messages one burst sends.
+    pub burst: u32,
+}
+
+impl Default for ProducerSettings {
+    fn default() -> Self {
+        ProducerSettings {
+            routing_key: String::new(),
+            body: "hello".into(),
+            headers: String::new(),
+            rate: 0,
+            burst: 10,
+        }
+    }
+}
+
+/// Settings of a queue: the `x-` arguments a learner meets first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueueSettings {
+    /// `x-message-ttl` in milliseconds.
+    pub message_ttl: Option<u32>,
+    /// `x-max-length`.
+    pub max_length: Option<u32>,
+    /// `x-dead-letter-exchange`; empty for none.
+    pub dead_letter_exchange: String,
+}
+
+/// Settings of a consumer, for either broker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsumerSettings {
+    /// Logical milliseconds spent on each message.
+    pub processing_ms: u32,
+    /// `basic.qos` prefetch count (AMQP) or `max.poll.records` (Kafka).
+    pub prefetch: u16,
+    /// Manual or automatic acknowledgement (AMQP).
+    pub ack_mode: AckMode,
+    /// The injected fault.
+    pub failure: Failure,
+}
+
+impl Default for ConsumerSettings {
+    fn default() -> Self {
+        ConsumerSettings { processing_ms: 300, prefetch: 10, ack_mode: AckMode::Manual, failure: Failure::None }
+    }
+}
+
+/// Settings of a topic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TopicSettings {
+    /// Partition count.
+    pub partitions: u32,
+    /// Replication factor.
+    pub replication_factor: u32,
+}
+
+impl Default for TopicSettings {
+    fn default() -> Self {
+        TopicSettings { partitions: 2, replication_factor: 1 }
+    }
+}
+
+/// A node's kind with its settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NodeConfig {
+    Producer(ProducerSettings),
+    Exchange(ExchangeKind),
+    Queue(QueueSettings),
+    Consumer(ConsumerSettings),
+    Broker,
+    Topic(TopicSettings),
+    Group,
+}
+
+impl NodeConfig {
+    /// Default settings for a new node of `kind`.
+    pub fn new(kind: NodeKind) -> Self {
+        match kind {
+            NodeKind::Producer => NodeConfig::Producer(ProducerSettings::default()),
+            NodeKind::Exchange => NodeConfig::Exchange(ExchangeKind::Direct),
+            NodeKind::Queue => NodeConfig::Queue(QueueSettings::default()),
+            NodeKind::Consumer => NodeConfig::Consumer(ConsumerSettings::default()),
+            NodeKind::Broker => NodeConfig::Broker,
+            NodeKind::Topic => NodeConfig::Topic(TopicSettings::default()),
+            NodeKind::Group => NodeConfig::Group,
+        }
+    }
+
+    /// The node kind these settings belong to.
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            NodeConfig::Producer(_) => NodeKind::Producer,
+            NodeConfig::Exchange(_) => NodeKind::Exchange,
+            NodeConfig::Queue(_) => NodeKind::Queue,
+            NodeConfig::Consumer(_) => NodeKind::Consumer,
+            NodeConfig::Broker => NodeKind::Broker,
+            NodeConfig::Topic(_) => NodeKind::Topic,
+            NodeConfig::Group => NodeKind::Group,
+        }
+    }
+}
+
+/// One part on the canvas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: NodeId,
+    /// The entity name in the engine (exchange, queue, topic, group id, client name).
+    pub name: String,
+    pub x: f64,
+    pub y: f64,
+    pub config: NodeConfig,
+}
+
+impl Node {
+    /// The node's kind.
+    pub fn kind(&self) -> NodeKind {
+        self.config.kind()
+    }
+
+    /// "Queue q1", the accessible name of the node everywhere in the page.
+    pub fn title(&self) -> String {
+        match &self.config {
+            NodeConfig::Exchange(kind) => format!("{} exchange {}", capitalise(kind.as_str()), self.name),
+            _ => format!("{} {}", self.kind().label(), self.name),
+        }
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// What an edge means to the engines, decided by the kinds it joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EdgeRole {
+    /// A producer publishes to an exchange.
+    Publish,
+    /// A producer publishes straight to a queue through the default exchange.
+    PublishToQueue,
+    /// `queue.bind`: exchange to queue.
+    QueueBinding,
+    /// `exchange.bind`: exchange to exchange.
+    ExchangeBinding,
+    /// `basic.consume`: queue to consumer.
+    Consume,
+    /// A Kafka producer writes to a topic.
+    Produce,
+    /// A consumer group subscribes to a topic.
+    Subscribe,
+    /// A consumer is a member of a group.
+    Member,
+}
+
+impl EdgeRole {
+    /// Whether the edge carries a binding key and arguments.
+    pub fn is_binding(self) -> bool {
+        matches!(self, EdgeRole::QueueBinding | EdgeRole::ExchangeBinding)
+    }
+
+    /// The role of an edge drawn from `from` to `to`, and whether the edge
+    /// must be stored reversed so that it points the way messages flow.
+    pub fn between(from: NodeKind, to: NodeKind) -> Option<(EdgeRole, bool)> {
+        use NodeKind::*;
+        Some(match (from, to) {
+            (Producer, Exchange) => (EdgeRole::Publish, false),
+            (Producer, Queue) => (EdgeRole::PublishToQueue, false),
+            (Producer, Topic) => (EdgeRole::Produce, false),
+            (Exchange, Queue) => (EdgeRole::QueueBinding, false),
+            (Exchange, Exchange) => (EdgeRole::ExchangeBinding, false),
+            (Queue, Consumer) => (EdgeRole::Consume, false),
+            (Consumer, Queue) => (EdgeRole::Consume, true),
+            (Topic, Group) => (EdgeRole::Subscribe, false),
+            (Group, Topic) => (EdgeRole::Subscribe, true),
+            (Group, Consumer) => (EdgeRole::Member, false),
+            (Consumer, Group) => (EdgeRole::Member, true),
+            _ => return None,
+        })
+    }
+}
+
+/// A connection, stored in the direction messages flow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    pub id: EdgeId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub role: EdgeRole,
+    /// The binding key (bindings only).
+    #[serde(default)]
+    pub binding_key: String,
+    /// Binding arguments as `name=value` pairs, e.g. `x-match=all, region=eu`.
+    #[serde(default)]
+    pub arguments: String,
+}
+
+/// Everything that is saved and shared: the parts, their wiring and the seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub next_id: u32,
+    /// The seed for every random choice in both engines.
+    pub seed: u64,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology { nodes: Vec::new(), edges: Vec::new(), next_id: 1, seed: 1 }
+    }
+}
+
+/// Why an edit was refused, in words for the page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditError {
+    NoSuchNode(NodeId),
+    NoSuchEdge(EdgeId),
+    SelfLoop,
+    CannotConnect { from: String, to: String },
+    AlreadyConnected,
+    ConsumerHasSource(String),
+    EmptyName,
+    DuplicateName(String),
+    OutOfRange(&'static str),
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EditError::NoSuchNode(id) => write!(f, "There is no node {id}."),
+            EditError::NoSuchEdge(id) => write!(f, "There is no connection {id}."),
+            EditError::SelfLoop => write!(f, "A node cannot connect to itself."),
+            EditError::CannotConnect { from, to } => write!(f, "A {from} cannot connect to a {to}."),
+            EditError::AlreadyConnected => write!(f, "These two are already connected."),
+            EditError::ConsumerHasSource(name) => {
+                write!(f, "Consumer {name} already reads from a queue or belongs to a group.")
+            }
+            EditError::EmptyName => write!(f, "A name cannot be empty."),
+            EditError::DuplicateName(name) => write!(f, "The name {name} is already taken."),
+            EditError::OutOfRange(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+impl Topology {
+    /// The node with this id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    fn node_mut(&mut self, id: NodeId) -> Result<&mut Node, EditError> {
+        self.nodes.iter_mut().find(|n| n.id == id).ok_or(EditError::NoSuchNode(id))
+    }
+
+    /// The edge with this id.
+    pub fn edge(&self, id: EdgeId) -> Option<&Edge> {
+        self.edges.iter().find(|e| e.id == id)
+    }
+
+    /// The node of `kind` called `name`.
+    pub fn named(&self, kind: NodeKind, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.kind() == kind && n.name == name)
+    }
+
+    /// Nodes of one kind, in creation order.
+    pub fn of_kind(&self, kind: NodeKind) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(move |n| n.kind() == kind)
+    }
+
+    /// Edges leaving `id`.
+    pub fn outgoing(&self, id: NodeId) -> impl Iterator<Item = &Edge> {
+        self.edges.iter().filter(move |e| e.from == id)
+    }
+
+    /// Edges arriving at `id`.
+    pub fn incoming(&self, id: NodeId) -> impl Iterator<Item = &Edge> {
+        self.edges.iter().filter(move |e| e.to == id)
+    }
+
+    /// The Kafka broker id of a broker node: brokers are numbered 0.. in creation order.
+    pub fn broker_id(&self, id: NodeId) -> Option<u32> {
+        self.of_kind(NodeKind::Broker).position(|n| n.id == id).map(|i| i as u32)
+    }
+
+    fn fresh_name(&self, kind: NodeKind) -> String {
+        let prefix = kind.name_prefix();
+        if kind == NodeKind::Broker {
+            return format!("{prefix}{}", self.of_kind(NodeKind::Broker).count());
+        }
+        (1..)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|name| !self.nodes.iter().any(|n| n.kind() == kind && &n.name == name))
+            .unwrap_or_default()
+    }
+
+    /// The first grid cell, left to right and top to bottom, that no node overlaps.
+    pub fn free_spot(&self) -> (f64, f64) {
+        for row in 0..100 {
+            for col in 0..5 {
+                let (x, y) = (30.0 + col as f64 * (NODE_W + 30.0), 30.0 + row as f64 * (NODE_H + 40.0));
+                let taken = self.nodes.iter().any(|n| (n.x - x).abs() < NODE_W && (n.y - y).abs() < NODE_H);
+                if !taken {
+                    return (x, y);
+                }
+            }
+        }
+        (30.0, 30.0)
+    }
+
+    fn add(&mut self, config: NodeConfig, at: (f64, f64)) -> NodeId {
+        let id = self.next_id;
+        self.next_id += 1;
+        let name = self.fresh_name(config.kind());
+        self.nodes.push(Node { id, name, x: at.0.max(0.0), y: at.1.max(0.0), config });
+        id
+    }
+
+    fn connect(&mut self, a: NodeId, b: NodeId) -> Result<EdgeId, EditError> {
+        if a == b {
+            return Err(EditError::SelfLoop);
+        }
+        let na = self.node(a).ok_or(EditError::NoSuchNode(a))?;
+        let nb = self.node(b).ok_or(EditError::NoSuchNode(b))?;
+        let (role, reversed) = EdgeRole::between(na.kind(), nb.kind()).ok_or_else(|| EditError::CannotConnect {
+            from: na.kind().label().to_lowercase(),
+            to: nb.kind().label().to_lowercase(),
+        })?;
+        let (from, to) = if reversed { (b, a) } else { (a, b) };
+        if self.edges.iter().any(|e| e.from == from && e.to == to) {
+            return Err(EditError::AlreadyConnected);
+        }
+        if matches!(role, EdgeRole::Consume | EdgeRole::Member) && self.incoming(to).next().is_some() {
+            return Err(EditError::ConsumerHasSource(self.node(to).map(|n| n.name.clone()).unwrap_or_default()));
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        // A new binding to a queue starts with the queue's name as its key,
+        // which is what a direct exchange usually wants.
+        let binding_key = match role {
+            EdgeRole::QueueBinding => self.node(to).map(|n| n.name.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+        self.edges.push(Edge { id, from, to, role, binding_key, arguments: String::new() });
+        Ok(id)
+    }
+}
+
+/// What is selected: one node, one edge, or nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Selection {
+    #[default]
+    None,
+    Node(NodeId),
+    Edge(EdgeId),
+}
+
+/// The editor: a topology plus selection and history. Every method that
+/// changes the topology records one undo step, except [`Playground::drag_to`],
+/// which belongs to the step [`Playground::begin_drag`] recorded.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Playground {
+    pub topology: Topology,
+    pub selection: Selection,
+    undo: Vec<Topology>,
+    redo: Vec<Topology>,
+}
+
+/// How many steps undo remembers.
+const HISTORY: usize = 200;
+
+impl Playground {
+    /// An editor opened on `topology`, with empty history.
+    pub fn new(topology: Topology) -> Self {
+        Playground { topology, ..Default::default() }
+    }
+
+    fn record(&mut self) {
+        self.undo.push(self.topology.clone());
+        if self.undo.len() > HISTORY {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+    }
+
+    /// Replaces the whole topology (a preset, an import), as one undo step.
+    pub fn replace(&mut self, topology: Topology) {
+        self.record();
+        self.topology = topology;
+        self.selection = Selection::None;
+    }
+
+    /// Adds a node at `at`, or at a free spot, and selects it.
+    pub fn add_node(&mut self, kind: NodeKind, at: Option<(f64, f64)>) -> NodeId {
+        self.record();
+        let at = at.unwrap_or_else(|| self.topology.free_spot());
+        let id = self.topology.add(NodeConfig::new(kind), at);
+        self.selection = Selection::Node(id);
+        id
+    }
+
+    /// Adds an exchange of `kind`, as the palette's four exchange buttons do.
+    pub fn add_exchange(&mut self, kind: ExchangeKind, at: Option<(f64, f64)>) -> NodeId {
+        let id = self.add_node(NodeKind::Exchange, at);
+        if let Ok(node) = self.topology.node_mut(id) {
+            node.config = NodeConfig::Exchange(kind);
+        }
+        id
+    }
+
+    /// Connects two nodes (in either order where the meaning is clear) and
+    /// selects the new edge.
+    pub fn connect(&mut self, a: NodeId, b: NodeId) -> Result<EdgeId, EditError> {
+        let before = self.topology.clone();
+        let id = self.topology.connect(a, b)?;
+        self.undo.push(before);
+        self.redo.clear();
+        self.selection = Selection::Edge(id);
+        Ok(id)
+    }
+
+    /// Deletes the selection (a node takes its edges with it).
+    pub fn delete_selection(&mut self) -> bool {
+        match self.selection {
+            Selection::None => false,
+            Selection::Node(id) => self.delete_node(id),
+            Selection::Edge(id) => self.delete_edge(id),
+        }
+    }
+
+    /// Deletes a node and every edge touching it.
+    pub fn delete_node(&mut self, id: NodeId) -> bool {
+        if self.topology.node(id).is_none() {
+            return false;
+        }
+        self.record();
+        self.topology.nodes.retain(|n| n.id != id);
+        self.topology.edges.retain(|e| e.from != id && e.to != id);
+        self.selection = Selection::None;
+        true
+    }
+
+    /// Deletes one edge.
+    pub fn delete_edge(&mut self, id: EdgeId) -> bool {
+        if self.topology.edge(id).is_none() {
+            return false;
+        }
+        self.record();
+        self.topology.edges.retain(|e| e.id != id);
+        self.selection = Selection::None;
+        true
+    }
+
+    /// Moves a node by a step (arrow keys), as one undo step.
+    pub fn nudge(&mut self, id: NodeId, dx: f64, dy: f64) -> Result<(), EditError> {
+        let node = self.topology.node(id).ok_or(EditError::NoSuchNode(id))?;
+        let (x, y) = (node.x + dx, node.y + dy);
+        self.record();
+        let node = self.topology.node_mut(id)?;
+        node.x = x.max(0.0);
+        node.y = y.max(0.0);
+        Ok(())
+    }
+
+    /// Starts dragging a node: records the undo step the whole drag belongs to.
+    pub fn begin_drag(&mut self) {
+        self.record();
+    }
+
+    /// Moves a node during a drag, without recording history.
+    pub fn drag_to(&mut self, id: NodeId, x: f64, y: f64) {
+        if let Ok(node) = self.topology.node_mut(id) {
+            node.x = x.max(0.0);
+            node.y = y.max(0.0);
+        }
+    }
+
+    /// Renames a node; names are unique per kind because they are engine names.
+    pub fn rename(&mut self, id: NodeId, name: &str) -> Result<(), EditError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(EditError::EmptyName);
+        }
+        let node = self.topology.node(id).ok_or(EditError::NoSuchNode(id))?;
+        if node.name == name {
+            return Ok(());
+        }
+        if self.topology.named(node.kind(), name).is_some() {
+            return Err(EditError::DuplicateName(name.to_string()));
+        }
+        self.record();
+        self.topology.node_mut(id)?.name = name.to_string();
+        Ok(())
+    }
+
+    /// Replaces a node's settings (the kind cannot change).
+    pub fn configure(&mut self, id: NodeId, config: NodeConfig) -> Result<(), EditError> {
+        let node = self.topology.node(id).ok_or(EditError::NoSuchNode(id))?;
+        if node.kind() != config.kind() {
+            return Err(EditError::OutOfRange("A node keeps its kind."));
+        }
+        if node.config == config {
+            return Ok(());
+        }
+        if let NodeConfig::Topic(t) = &config
+            && (!(1..=64).contains(&t.partitions) || !(1..=9).contains(&t.replication_factor))
+        {
+            return Err(EditError::OutOfRange("A topic has 1 to 64 partitions and a replication factor of 1 to 9."));
+        }
+        self.record();
+        self.topology.node_mut(id)?.config = config;
+        Ok(())
+    }
+
+    /// Sets an edge's binding key and arguments.
+    pub fn set_binding(&mut self, id: EdgeId, key: &str, arguments: &str) -> Result<(), EditError> {
+        let edge = self.topology.edge(id).ok_or(EditError::NoSuchEdge(id))?;
+        if edge.binding_key == key && edge.arguments == arguments {
+            return Ok(());
+        }
+        self.record();
+        if let Some(edge) = self.topology.edges.iter_mut().find(|e| e.id == id) {
+            edge.binding_key = key.to_string();
+            edge.arguments = arguments.to_string();
+        }
+        Ok(())
+    }
+
+    /// Sets the seed of the run.
+    pub fn set_seed(&mut self, seed: u64) {
+        if self.topology.seed != seed {
+            self.record();
+            self.topology.seed = seed;
+        }
+    }
+
+    /// Whether there is something to undo.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// Whether there is something to redo.
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Undoes the last edit.
+    pub fn undo(&mut self) -> bool {
+        let Some(prev) = self.undo.pop() else { return false };
+        self.redo.push(std::mem::replace(&mut self.topology, prev));
+        self.fix_selection();
+        true
+    }
+
+    /// Redoes the last undone edit.
+    pub fn redo(&mut self) -> bool {
+        let Some(next) = self.redo.pop() else { return false };
+        self.undo.push(std::mem::replace(&mut self.topology, next));
+        self.fix_selection();
+        true
+    }
+
+    fn fix_selection(&mut self) {
+        let gone = match self.selection {
+            Selection::Node(id) => self.topology.node(id).is_none(),
+            Selection::Edge(id) => self.topology.edge(id).is_none(),
+            Selection::None => false,
+        };
+        if gone {
+            self.selection = Selection::None;
+        }
+    }
+}
+
+/// Parses `name=value, name2=value2` into pairs; blank parts are skipped and
+/// a part without `=` is an error naming it.
+pub fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(format!("\u{201c}{p}\u{201d} is not a name=value pair")),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn editor() -> Playground {
+        Playground::default()
+    }
+
+    #[test]
+    fn new_nodes_get_unique_names_and_free_spots() {
+        let mut p = editor();
+        let a = p.add_node(NodeKind::Queue, None);
+        let b = p.add_node(NodeKind::Queue, None);
+        let (na, nb) = (p.topology.node(a).unwrap(), p.topology.node(b).unwrap());
+        assert_eq!((na.name.as_str(), nb.name.as_str()), ("q1", "q2"));
+        assert!((na.x - nb.x).abs() >= NODE_W || (na.y - nb.y).abs() >= NODE_H, "nodes must not overlap");
+        assert_eq!(p.selection, Selection::Node(b));
+    }
+
+    #[test]
+    fn edges_point_the_way_messages_flow() {
+        let mut p = editor();
+        let q = p.add_node(NodeKind::Queue, None);
+        let c = p.add_node(NodeKind::Consumer, None);
+        let e = p.connect(c, q).unwrap();
+        let edge = p.topology.edge(e).unwrap();
+        assert_eq!((edge.from, edge.to, edge.role), (q, c, EdgeRole::Consume));
+    }
+
+    #[test]
+    fn nonsense_connections_are_refused_with_a_reason() {
+        let mut p = editor();
+        let prod = p.add_node(NodeKind::Producer, None);
+        let cons = p.add_node(NodeKind::Consumer, None);
+        let err = p.connect(prod, cons).unwrap_err();
+        assert_eq!(err.to_string(), "A producer cannot connect to a consumer.");
+        assert_eq!(p.connect(prod, prod), Err(EditError::SelfLoop));
+        assert!(p.topology.edges.is_empty());
+    }
+
+    #[test]
+    fn a_consumer_reads_from_one_source() {
+        let mut p = editor();
+        let q1 = p.add_node(NodeKind::Queue, None);
+        let q2 = p.add_node(NodeKind::Queue, None);
+        let c = p.add_node(NodeKind::Consumer, None);
+        p.connect(q1, c).unwrap();
+        assert!(matches!(p.connect(q2, c), Err(EditError::ConsumerHasSource(_))));
+        assert_eq!(p.connect(q1, c), Err(EditError::AlreadyConnected));
+    }
+
+    #[test]
+    fn a_new_queue_binding_is_keyed_by_the_queue_name() {
+        let mut p = editor();
+        let x = p.add_exchange(ExchangeKind::Topic, None);
+        let q = p.add_node(NodeKind::Queue, None);
+        let e = p.connect(x, q).unwrap();
+        assert_eq!(p.topology.edge(e).unwrap().binding_key, "q1");
+        p.set_binding(e, "eu.#", "").unwrap();
+        assert_eq!(p.topology.edge(e).unwrap().binding_key, "eu.#");
+    }
+
+    #[test]
+    fn deleting_a_node_removes_its_edges() {
+        let mut p = editor();
+        let x = p.add_node(NodeKind::Exchange, None);
+        let q = p.add_node(NodeKind::Queue, None);
+        p.connect(x, q).unwrap();
+        p.selection = Selection::Node(x);
+        assert!(p.delete_selection());
+        assert!(p.topology.edges.is_empty());
+        assert_eq!(p.topology.nodes.len(), 1);
+        assert_eq!(p.selection, Selection::None);
+    }
+
+    #[test]
+    fn undo_and_redo_walk_the_history() {
+        let mut p = editor();
+        let q = p.add_node(NodeKind::Queue, None);
+        p.rename(q, "orders").unwrap();
+        p.nudge(q, NUDGE, 0.0).unwrap();
+        let moved = p.topology.clone();
+        assert!(p.undo());
+        assert!(p.undo());
+        assert_eq!(p.topology.node(q).unwrap().name, "q1");
+        assert!(p.undo());
+        assert!(p.topology.nodes.is_empty());
+        assert!(!p.undo());
+        assert!(p.redo() && p.redo() && p.redo());
+        assert_eq!(p.topology, moved);
+        assert!(!p.can_redo());
+    }
+
+    #[test]
+    fn a_new_edit_clears_redo() {
+        let mut p = editor();
+        p.add_node(NodeKind::Queue, None);
+        p.undo();
+        assert!(p.can_redo());
+        p.add_node(NodeKind::Producer, None);
+        assert!(!p.can_redo());
+    }
+
+    #[test]
+    fn a_drag_is_one_undo_step() {
+        let mut p = editor();
+        let q = p.add_node(NodeKind::Queue, Some((0.0, 0.0)));
+        p.begin_drag();
+        for i in 1..=10 {
+            p.drag_to(q, i as f64 * 5.0, 0.0);
+        }
+        assert_eq!(p.topology.node(q).unwrap().x, 50.0);
+        p.undo();
+        assert_eq!(p.topology.node(q).unwrap().x, 0.0);
+    }
+
+    #[test]
+    fn names_are_unique_per_kind_and_not_empty() {
+        let mut p = editor();
+        let a = p.add_node(NodeKind::Queue, None);
+        p.add_node(NodeKind::Queue, None);
+        let x = p.add_node(NodeKind::Exchange, None);
+        assert_eq!(p.rename(a, "q2"), Err(EditError::DuplicateName("q2".into())));
+        assert_eq!(p.rename(a, "  "), Err(EditError::EmptyName));
+        p.rename(x, "q2").unwrap();
+    }
+
+    #[test]
+    fn a_topic_outside_kafkas_limits_is_refused() {
+        let mut p = editor();
+        let t = p.add_node(NodeKind::Topic, None);
+        let bad = NodeConfig::Topic(TopicSettings { partitions: 0, replication_factor: 1 });
+        assert!(matches!(p.configure(t, bad), Err(EditError::OutOfRange(_))));
+    }
+
+    #[test]
+    fn pairs_parse_and_report_the_bad_part() {
+        assert_eq!(
+            parse_pairs("x-match=all, region = eu").unwrap(),
+            vec![("x-match".into(), "all".into()), ("region".into(), "eu".into())]
+        );
+        assert!(parse_pairs("region").unwrap_err().contains("region"));
+        assert!(parse_pairs(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn topologies_round_trip_through_json() {
+        let mut p = editor();
+        let x = p.add_exchange(ExchangeKind::Headers, None);
+        let q = p.add_node(NodeKind::Queue, None);
+        let e = p.connect(x, q).unwrap();
+        p.set_binding(e, "", "x-match=any, a=1").unwrap();
+        let json = serde_json::to_string(&p.topology).unwrap();
+        assert_eq!(serde_json::from_str::<Topology>(&json).unwrap(), p.topology);
+    }
+}

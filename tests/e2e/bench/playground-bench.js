@@ -1,0 +1,85 @@
+// The playground's browser benchmark, run by hand (not part of the test
+// suite): `BROKERLAB_URL=http://127.0.0.1:8091/demo/brokerlab/ node bench/playground-bench.js`.
+// It opens a 40-node topology from a share link, then prints
+//  - frames per second at 1x with the number of messages drawn in flight,
+//  - engine messages per second at the fastest speed,
+//  - input latency (click to next painted frame) while running fastest,
+//  - JS heap and wasm memory sampled over BENCH_MINUTES (default 10).
+import { launch, BASE } from '../support.js';
+
+const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
+
+/** 4 producers -> 4 fanout exchanges -> 16 queues -> 16 consumers: 40 nodes. */
+function topology() {
+  const nodes = [];
+  const edges = [];
+  let id = 1;
+  const node = (name, x, y, config) => { nodes.push({ id, name, x, y, config }); return id++; };
+  const edge = (from, to, role) => edges.push({ id: id++, from, to, role, binding_key: '', arguments: '' });
+  for (let p = 0; p < 4; p++) {
+    const prod = node(`p${p}`, 20, 20 + p * 300, { Producer: { routing_key: 'k', body: 'x', headers: '', rate: 400, burst: 10 } });
+    const x = node(`x${p}`, 240, 20 + p * 300, { Exchange: 'Fanout' });
+    edge(prod, x, 'Publish');
+    for (let q = 0; q < 4; q++) {
+      const y = 20 + p * 300 + q * 75;
+      const queue = node(`q${p}-${q}`, 460, y, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } });
+      const c = node(`c${p}-${q}`, 680, y, { Consumer: { processing_ms: 5, prefetch: 50, ack_mode: 'Manual', failure: 'None' } });
+      edge(x, queue, 'QueueBinding');
+      edge(queue, c, 'Consume');
+    }
+  }
+  return { version: 1, topology: { nodes, edges, next_id: id, seed: 7 } };
+}
+
+const encoded = encodeURIComponent(JSON.stringify(topology())).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+const browser = await launch();
+const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+await page.goto(`${BASE}#/playground?s=${encoded}`);
+await page.getByRole('group', { name: 'Consumer c3-3', exact: true }).waitFor();
+
+const fps = (ms) => page.evaluate((ms) => new Promise((done) => {
+  let frames = 0; let inFlight = 0; let samples = 0;
+  const start = performance.now();
+  const tick = () => {
+    frames++; samples++; inFlight += document.querySelectorAll('.pg-flight').length;
+    if (performance.now() - start < ms) requestAnimationFrame(tick);
+    else done({ fps: frames * 1000 / (performance.now() - start), inFlight: inFlight / samples });
+  };
+  requestAnimationFrame(tick);
+}), ms);
+
+const processed = async () => Number((await page.getByLabel('Messages processed').innerText()).replace(/\D/g, ''));
+const latency = () => page.evaluate(() => new Promise((done) => {
+  const button = [...document.querySelectorAll('button')].find((b) => b.getAttribute('aria-label') === 'Zoom in');
+  const start = performance.now();
+  button.click();
+  requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - start)));
+}));
+const memory = () => page.evaluate(() => ({
+  heap: performance.memory?.usedJSHeapSize ?? 0,
+}));
+
+await page.getByRole('button', { name: 'Play' }).click();
+await page.waitForTimeout(2000);
+const smooth = await fps(5000);
+console.log(`1x: ${smooth.fps.toFixed(1)} fps with ${smooth.inFlight.toFixed(0)} messages drawn in flight on 40 nodes`);
+
+await page.getByLabel('Speed').selectOption({ label: 'Fastest' });
+await page.waitForTimeout(1000);
+const n0 = await processed(); const t0 = Date.now();
+await page.waitForTimeout(5000);
+const rate = (await processed() - n0) * 1000 / (Date.now() - t0);
+const lags = [];
+for (let i = 0; i < 10; i++) { lags.push(await latency()); await page.waitForTimeout(200); }
+console.log(`fastest: ${Math.round(rate)} messages/s processed; input latency median ${lags.sort((a, b) => a - b)[5].toFixed(0)} ms, worst ${lags[9].toFixed(0)} ms`);
+
+const samples = [];
+for (let m = 0; m <= MINUTES * 2; m++) {
+  const mem = await memory();
+  samples.push(mem.heap);
+  console.log(`${(m / 2).toFixed(1)} min: JS heap ${(mem.heap / 1e6).toFixed(1)} MB, ${await processed()} processed`);
+  if (m < MINUTES * 2) await page.waitForTimeout(30_000);
+}
+const growth = samples.length > 2 ? (samples.at(-1) - samples[1]) / 1e6 : 0;
+console.log(`memory growth after the first half minute: ${growth.toFixed(1)} MB`);
+await browser.close();

@@ -1,0 +1,188 @@
+// The playground, driven as a person would: parts dragged from the palette,
+// wired by dragging between nodes, edited in the inspector, and run; then
+// the same by keyboard alone. Messages must land where RabbitMQ puts them,
+// Kafka groups must balance, leadership must move, and links must share.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, assertClean } from './support.js';
+import { Playground } from './playground-pages.js';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const VIEWPORT = { viewport: { width: 1400, height: 1000 } };
+
+async function openPlayground(fragment = '#/playground') {
+  const { page, problems, context } = await open(browser, fragment, VIEWPORT);
+  const pg = new Playground(page);
+  await pg.waitUntilShown();
+  await pg.canvas.waitFor();
+  return { page, problems, context, pg };
+}
+
+async function expectRouting(pg) {
+  await pg.page.waitForFunction(() => document.querySelectorAll('[aria-label="Messages in queue q1"] li').length === 2);
+  const q1 = await pg.queueTexts('q1');
+  const q2 = await pg.queueTexts('q2');
+  assert.equal(q1.length, 2, `eu.# takes both messages, got ${JSON.stringify(q1)}`);
+  assert.ok(q1.some((t) => t.endsWith('eu.orders')) && q1.some((t) => t.endsWith('eu.sales.q1')), JSON.stringify(q1));
+  assert.deepEqual(q2.map((t) => t.split(' ')[1]), ['eu.orders'], '*.orders takes only eu.orders');
+}
+
+test('topic routing built with the mouse puts each message where RabbitMQ would', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.dragPart('Producer', 110, 60);
+  await pg.dragPart('Topic exchange', 360, 60);
+  await pg.dragPart('Queue', 620, 40);
+  await pg.dragPart('Queue', 620, 300);
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Topic exchange x1', 'Queue q1', 'Queue q2']);
+
+  await pg.dragConnect('p1', 'Topic exchange x1');
+  await pg.dragConnect('x1', 'Queue q1');
+  await pg.inspector.getByRole('heading', { name: 'Binding x1 → q1' }).waitFor();
+  await pg.setField('Binding key', 'eu.#');
+  await pg.dragConnect('x1', 'Queue q2');
+  await pg.setField('Binding key', '*.orders');
+
+  await pg.select('Producer p1');
+  await pg.setField('Routing key or record key', 'eu.orders');
+  await pg.button('Publish from p1').click();
+  await pg.setField('Routing key or record key', 'eu.sales.q1');
+  await pg.button('Publish from p1').click();
+  await expectRouting(pg);
+
+  // The engine explains the routing of a message.
+  await pg.queueMessages('q2').first().getByRole('button').click();
+  await pg.messageDetails.getByText('*.orders').first().waitFor();
+  const details = await pg.messageDetails.innerText();
+  assert.match(details, /✓ x1 → q1 with “eu\.#”/);
+  assert.match(details, /✓ x1 → q2 with “\*\.orders”/);
+  assert.match(await pg.log.innerText(), /p1 published “eu\.sales\.q1” to x1 → q1/);
+
+  // Dragging moves a node; undo puts it back; Delete removes it.
+  const before = await pg.node('Queue q2').boundingBox();
+  await pg.dragNode('Queue q2', 0, 80);
+  const moved = await pg.node('Queue q2').boundingBox();
+  assert.ok(Math.abs(moved.y - before.y - 80) < 3, `moved from ${before.y} to ${moved.y}`);
+  await page.keyboard.press('Control+z');
+  assert.ok(Math.abs((await pg.node('Queue q2').boundingBox()).y - before.y) < 3);
+  await page.keyboard.press('Delete');
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Topic exchange x1', 'Queue q1']);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a third consumer in the group of a two-partition topic stays idle', async () => {
+  const { problems, context, pg } = await openPlayground();
+  for (const part of ['Kafka broker', 'Topic', 'Consumer group', 'Consumer', 'Consumer', 'Consumer']) {
+    await pg.part(part).click();
+  }
+  const connect = async (from, to) => {
+    await pg.page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
+    await pg.page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
+    await pg.button('Connect').click();
+  };
+  await connect('Topic t1', 'Consumer group g1');
+  for (const c of ['c1', 'c2', 'c3']) await connect(`Consumer ${c}`, 'Consumer group g1');
+  await pg.step(5);
+  const group = await pg.node('Consumer group g1').innerText();
+  assert.equal((group.match(/: idle/g) ?? []).length, 1, group);
+  const idle = [];
+  for (const c of ['c1', 'c2', 'c3']) {
+    if ((await pg.node(`Consumer ${c}`).innerText()).includes('idle: no partitions')) idle.push(c);
+  }
+  assert.equal(idle.length, 1, `exactly one idle consumer, got ${idle}`);
+  assertClean(problems);
+  await context.close();
+});
+
+test('crashing the leading broker moves leadership to a follower', async () => {
+  const { problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Replication and failover');
+  const caption = pg.partitionCaption('ledger', 0);
+  const leaderOf = async () => Number((await caption.innerText()).match(/leader (\d+)/)[1]);
+  const leader = await leaderOf();
+  await pg.button(`Crash broker ${leader}`).click();
+  await pg.step(1);
+  const after = await leaderOf();
+  assert.notEqual(after, leader, 'a surviving replica leads');
+  await pg.node(`Broker broker-${leader}`).getByText('crashed').waitFor();
+  assert.match(await pg.log.innerText(), new RegExp(`broker ${leader} crashed`));
+  assertClean(problems);
+  await context.close();
+});
+
+test('a shared link opens the same playground in a new page', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Topic routing');
+  await pg.dragNode('Queue orders', 40, 30);
+  await pg.button('Share').click();
+  const link = await page.getByLabel('Share link').inputValue();
+  assert.match(link, /#\/playground\?s=/);
+  const titles = await pg.nodeTitles();
+  const boxes = await pg.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style')));
+
+  const other = await context.newPage();
+  await other.goto(link);
+  const copy = new Playground(other);
+  await copy.waitUntilShown();
+  await copy.node('Queue orders').waitFor();
+  assert.deepEqual(await copy.nodeTitles(), titles);
+  assert.deepEqual(await copy.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style'))), boxes);
+  assert.match(await copy.canvas.innerText(), /\*\.orders/);
+  await copy.button('Publish from shop').click();
+  assert.equal((await copy.queueTexts('orders')).length, 1);
+  assertClean(problems);
+  await context.close();
+});
+
+test('topic routing built with the keyboard alone', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  const kb = page.keyboard;
+  for (const part of ['Producer', 'Topic exchange', 'Queue']) {
+    await pg.tabTo(part);
+    await kb.press('Enter');
+  }
+  await kb.press('Enter'); // a second queue
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Topic exchange x1', 'Queue q1', 'Queue q2']);
+
+  const connect = async (from, to) => {
+    await pg.tabTo(from);
+    await kb.press('Enter');
+    await kb.press('c');
+    await kb.type(to);
+    await kb.press('Tab');
+    await kb.press('Enter');
+  };
+  const setField = async (label, value) => {
+    await pg.tabTo(label);
+    await kb.press('Control+a');
+    await kb.type(value);
+    await kb.press('Enter');
+  };
+  await connect('Producer p1', 'Topic exchange x1');
+  await connect('Topic exchange x1', 'Queue q1');
+  await setField('Binding key', 'eu.#');
+  await connect('Topic exchange x1', 'Queue q2');
+  await setField('Binding key', '*.orders');
+
+  // Arrow keys move the selected node.
+  await pg.tabTo('Producer p1');
+  await kb.press('Enter');
+  const before = await pg.node('Producer p1').boundingBox();
+  await kb.press('ArrowDown');
+  assert.ok(Math.abs((await pg.node('Producer p1').boundingBox()).y - before.y - 10) < 2);
+
+  await setField('Routing key or record key', 'eu.orders');
+  await pg.tabTo('Publish from p1');
+  await kb.press('Enter');
+  await setField('Routing key or record key', 'eu.sales.q1');
+  await pg.tabTo('Publish from p1');
+  await kb.press('Enter');
+  await expectRouting(pg);
+  const focusVisible = await page.evaluate(() => document.activeElement.matches(':focus-visible'));
+  assert.ok(focusVisible, 'keyboard focus is visible');
+  assertClean(problems);
+  await context.close();
+});
