@@ -18,7 +18,12 @@ pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     anchor.set_href(&url);
     anchor.set_download(filename);
     anchor.click();
-    web_sys::Url::revoke_object_url(&url).map_err(describe)?;
+    // The download starts after this task yields; revoking the URL at once
+    // would cancel it, so it is released a little later.
+    gloo_timers::callback::Timeout::new(10_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
     Ok(())
 }
 
