@@ -177,6 +177,7 @@ pub fn plan(s: &Scenario) -> Plan {
             | Action::Nack { vhost, .. }
             | Action::Reject { vhost, .. }
             | Action::Qos { vhost, .. }
+            | Action::ConfirmSelect { vhost, .. }
             | Action::Purge { vhost, .. }
             | Action::DeleteQueue { vhost, .. }
             | Action::DeleteExchange { vhost, .. } => vhost.as_str(),
@@ -262,6 +263,10 @@ pub fn plan(s: &Scenario) -> Plan {
                 action: Some(i),
                 reason: "settles a consumer delivery; consumers are not replayed on a live broker".into(),
             }),
+            Action::ConfirmSelect { client, .. } => {
+                let channel = channels.get(client, &mut steps);
+                steps.push(Step::Do(Command::ConfirmSelect { channel }));
+            }
             Action::Qos { client, prefetch, global, .. } => {
                 let channel = channels.get(client, &mut steps);
                 steps.push(Step::Do(Command::BasicQos { channel, prefetch_count: *prefetch, global: *global }));

@@ -33,7 +33,7 @@ const LEVEL: u8 = 10;
 impl Scenario {
     /// The scenario as pretty-printed JSON, for `.json` files.
     pub fn to_json(&self) -> String {
-        let mut s = self.normalised();
+        let mut s = self.clone();
         s.version = FORMAT_VERSION;
         serde_json::to_string_pretty(&s).unwrap_or_default()
     }
@@ -56,7 +56,7 @@ impl Scenario {
     /// The whole scenario as a share-link payload (`1.eJy...`), safe in a URL
     /// fragment or query without escaping.
     pub fn to_link(&self) -> String {
-        let mut s = self.normalised();
+        let mut s = self.clone();
         s.version = FORMAT_VERSION;
         let json = serde_json::to_vec(&s).unwrap_or_default();
         let packed = miniz_oxide::deflate::compress_to_vec_zlib(&json, LEVEL);
@@ -106,11 +106,6 @@ impl Scenario {
             return Err(ScenarioError::Corrupt("the version in the link does not match its contents".into()));
         }
         Ok(scenario)
-    }
-
-    /// The scenario with `version` set to this build's, as written out.
-    fn normalised(&self) -> Scenario {
-        self.clone()
     }
 }
 

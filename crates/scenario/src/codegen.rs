@@ -270,6 +270,7 @@ fn is_rabbit(a: &Action) -> bool {
             | Action::Consume { .. }
             | Action::Cancel { .. }
             | Action::Qos { .. }
+            | Action::ConfirmSelect { .. }
             | Action::DeclareExchange { .. }
             | Action::DeclareQueue { .. }
             | Action::Bind { .. }
@@ -399,6 +400,9 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
                 lit(vhost),
                 py_bool(*global)
             );
+        }
+        Action::ConfirmSelect { client, vhost } => {
+            let _ = writeln!(o, "    channel({}, {}).confirm_delivery()", lit(client), lit(vhost));
         }
         Action::DeclareExchange { exchange: x } => {
             let _ = writeln!(
@@ -545,6 +549,9 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
             let _ =
                 writeln!(o, "    for f in admin.create_partitions([NewPartitions({}, {total})]).values():", lit(topic));
             let _ = writeln!(o, "        f.result()");
+        }
+        Action::CloseProducer { producer } => {
+            let _ = writeln!(o, "    producers.pop({}).flush()", lit(producer));
         }
         Action::BeginTransaction { producer } => {
             let _ = writeln!(o, "    producers[{}].begin_transaction()", lit(producer));
@@ -903,6 +910,13 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
             let _ =
                 writeln!(o, "  await (await channel({}, {})).prefetch({prefetch}, {global});", lit(client), lit(vhost));
         }
+        Action::ConfirmSelect { client, vhost } => {
+            let _ = writeln!(
+                o,
+                "  // amqplib: open {} with createConfirmChannel() to have publishes confirmed.",
+                lit(&format!("{vhost}/{client}"))
+            );
+        }
         Action::DeclareExchange { exchange: x } => {
             let _ = writeln!(
                 o,
@@ -1036,6 +1050,9 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
                 "  await admin.createPartitions({{ topicPartitions: [{{ topic: {}, count: {total} }}] }});",
                 lit(topic)
             );
+        }
+        Action::CloseProducer { producer } => {
+            let _ = writeln!(o, "  await producers[{p}].disconnect();\n  delete producers[{p}];", p = lit(producer));
         }
         Action::BeginTransaction { producer } => {
             let _ = writeln!(o, "  transactions[{p}] = await producers[{p}].transaction();", p = lit(producer));

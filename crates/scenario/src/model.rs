@@ -567,6 +567,13 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "is_default")]
         global: bool,
     },
+    /// `confirm.select`: the broker confirms each later publish on this client.
+    ConfirmSelect {
+        #[serde(default = "default_client", skip_serializing_if = "is_default_client")]
+        client: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+    },
     /// Declare an exchange while the script runs.
     DeclareExchange { exchange: ExchangeDef },
     /// Declare a queue while the script runs.
@@ -648,6 +655,8 @@ pub enum Action {
     ResumeReplication { broker: u32 },
     /// Grow a topic to `total` partitions.
     AddPartitions { topic: String, total: u32 },
+    /// `close()` a producer; records not yet acknowledged are abandoned.
+    CloseProducer { producer: String },
     /// `beginTransaction()` on a transactional producer.
     BeginTransaction { producer: String },
     /// `sendOffsetsToTransaction()`.

@@ -397,6 +397,10 @@ impl Session {
                 let channel = self.channel(vhost, client, out)?;
                 self.rabbit_do(Command::BasicQos { channel, prefetch_count: *prefetch, global: *global }, out)
             }
+            Action::ConfirmSelect { client, vhost } => {
+                let channel = self.channel(vhost, client, out)?;
+                self.rabbit_do(Command::ConfirmSelect { channel }, out)
+            }
             Action::DeclareExchange { exchange: x } => {
                 let channel = self.channel(&x.vhost, ADMIN, out)?;
                 self.rabbit_do(
@@ -529,6 +533,10 @@ impl Session {
             }
             Action::AddPartitions { topic, total } => {
                 let r = self.kafka.apply(K::AddPartitions { topic: topic.clone(), total: *total });
+                self.kafka_events(r, out)
+            }
+            Action::CloseProducer { producer } => {
+                let r = self.kafka.apply(K::CloseProducer { producer: producer.clone() });
                 self.kafka_events(r, out)
             }
             Action::BeginTransaction { producer } => {

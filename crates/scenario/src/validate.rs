@@ -139,6 +139,7 @@ impl Scenario {
                 | Action::Reject { client, .. }
                 | Action::Cancel { client, .. }
                 | Action::Qos { client, .. }
+                | Action::ConfirmSelect { client, .. }
                 | Action::CloseClient { client, .. }
                     if client.is_empty() =>
                 {
