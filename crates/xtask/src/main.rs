@@ -54,9 +54,13 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root, found from this crate's manifest so that the tasks
-/// work from any directory.
+/// work from any directory. `cargo run` sets the manifest directory at run
+/// time too, which is preferred: one binary may serve several checkouts that
+/// share a target directory.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let manifest = manifest.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest.join("../..").canonicalize().expect("workspace root exists")
 }
 
 pub type Result<T = ()> = std::result::Result<T, String>;
