@@ -10,6 +10,8 @@
 //! - [`service`]: a service node with crash points;
 //! - [`delivery`]: at-most-once, at-least-once, the idempotent consumer and
 //!   exactly-once, with counters of lost and duplicated orders;
+//! - [`retry`]: retries with a dead-letter queue, on RabbitMQ (TTL,
+//!   dead-letter exchanges, `x-death`) and on Kafka (retry and dead-letter topics);
 //! - [`error`]: the typed errors.
 //!
 //! ```
@@ -25,10 +27,12 @@
 
 pub mod delivery;
 pub mod error;
+pub mod retry;
 pub mod service;
 pub mod store;
 
 pub use delivery::{Counters, DeliveryLab, DeliverySnapshot, DeliveryStep, OrderView, Semantics};
 pub use error::PatternError;
+pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetrySnapshot, RetryStep};
 pub use service::{CrashPoint, ServiceNode};
 pub use store::{CommitReceipt, Store, StoreError, Table, Transaction, Write};

@@ -1,0 +1,609 @@
+//! Retries with a dead-letter queue, once on RabbitMQ and once on Kafka.
+//!
+//! Both labs run the same worker: it takes one message per step, fails on
+//! bodies marked poison, and gives up after `max_attempts` attempts.
+//!
+//! - [`RabbitRetryLab`] builds the classic topology on the RabbitMQ engine:
+//!   the `orders` queue dead-letters rejected messages to the `orders.retry`
+//!   exchange; the `orders.retry` queue has an `x-message-ttl` and
+//!   dead-letters expired messages back to the `orders` exchange. The worker
+//!   reads the attempt number from the `x-death` header the broker writes
+//!   (the `count` of the `orders`/`rejected` entry, plus one), and on the last
+//!   attempt publishes the message to the `orders.dlq` queue and acks it.
+//! - [`KafkaRetryLab`] builds the Kafka equivalent on the Kafka engine: a
+//!   retry topic per attempt (`orders-retry-1`, ...) read by its own consumer
+//!   group, which waits until the record is `retry_delay_ms` old (seeking
+//!   back until then), and a dead-letter topic `orders-dlt`. Kafka has no
+//!   `x-death`, so the attempt count travels in an `x-attempts` header.
+//!
+//! Both expose the dead letters ([`DeadLetter`]) and can republish one to the
+//! main exchange or topic with its history stripped, after the learner
+//! deployed a fix ([`RabbitRetryLab::fix`]) or not.
+
+use brokerlab_kafka::{
+    Cluster, ClusterConfig, ConsumerConfig, Header, OffsetReset, ProducerConfig, ProducerRecord, SeekTo, TopicConfig,
+    TopicPartition,
+};
+use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Event as AmqpEvent, ExchangeKind, FieldTable, FieldValue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::PatternError;
+
+/// The header that carries the attempt count where the broker keeps none.
+pub const ATTEMPTS_HEADER: &str = "x-attempts";
+/// The header naming why the last attempt failed.
+pub const ERROR_HEADER: &str = "x-last-error";
+
+/// Settings shared by both retry labs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryConfig {
+    /// Attempts before a message goes to the dead-letter queue (1 to 10).
+    pub max_attempts: u32,
+    /// How long a message waits between attempts, in logical milliseconds.
+    pub retry_delay_ms: u64,
+    /// How much logical time one step lets pass.
+    pub step_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig { max_attempts: 3, retry_delay_ms: 1_000, step_ms: 250 }
+    }
+}
+
+impl RetryConfig {
+    fn validate(&self) -> Result<(), PatternError> {
+        let bad = |name: &str, reason: &str| {
+            Err(PatternError::InvalidSetting { name: name.to_string(), reason: reason.to_string() })
+        };
+        if !(1..=10).contains(&self.max_attempts) {
+            return bad("max_attempts", "must be 1 to 10");
+        }
+        if self.retry_delay_ms == 0 || self.retry_delay_ms > 3_600_000 {
+            return bad("retry_delay_ms", "must be 1 ms to 1 hour");
+        }
+        if self.step_ms == 0 || self.step_ms > 3_600_000 {
+            return bad("step_ms", "must be 1 ms to 1 hour");
+        }
+        Ok(())
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RetryStep {
+    /// Nothing was due.
+    Idle,
+    /// The worker handled the message.
+    Succeeded {
+        /// The body.
+        body: String,
+        /// Which attempt this was, from 1.
+        attempt: u32,
+    },
+    /// The attempt failed and the message went to wait for another.
+    Retrying {
+        /// The body.
+        body: String,
+        /// The failed attempt, from 1.
+        attempt: u32,
+        /// Where it waits: the retry queue or retry topic.
+        to: String,
+    },
+    /// The last attempt failed and the message went to the dead-letter queue.
+    DeadLettered {
+        /// The body.
+        body: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+}
+
+/// One entry of the dead-letter queue or topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The id to republish it by: the RabbitMQ message id or the Kafka offset.
+    pub id: u64,
+    /// The message body.
+    pub body: String,
+    /// Attempts made before it landed here.
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub error: String,
+    /// The dead-letter history: (queue, reason, count) from `x-death` on
+    /// RabbitMQ, the topics it passed through on Kafka.
+    pub history: Vec<(String, String, u64)>,
+    /// Whether it was republished already (Kafka keeps the record).
+    pub republished: bool,
+}
+
+/// What the retry demos draw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetrySnapshot {
+    /// Settings.
+    pub config: RetryConfig,
+    /// Bodies handled successfully, in order.
+    pub succeeded: Vec<String>,
+    /// Attempts per body so far.
+    pub attempts: BTreeMap<String, u32>,
+    /// Bodies that still fail.
+    pub poison: BTreeSet<String>,
+    /// Messages waiting per queue or topic (main, retries, dead letters).
+    pub waiting: Vec<(String, u64)>,
+    /// The dead letters.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Logical time in milliseconds.
+    pub now_ms: u64,
+}
+
+/// The worker's memory, shared by both labs.
+#[derive(Debug, Clone, Default)]
+struct Worker {
+    succeeded: Vec<String>,
+    attempts: BTreeMap<String, u32>,
+    poison: BTreeSet<String>,
+}
+
+impl Worker {
+    /// Runs one attempt: true on success.
+    fn attempt(&mut self, body: &str) -> bool {
+        *self.attempts.entry(body.to_string()).or_default() += 1;
+        if self.poison.contains(body) {
+            false
+        } else {
+            self.succeeded.push(body.to_string());
+            true
+        }
+    }
+}
+
+const FAILURE: &str = "handler failed: poison message";
+
+// ---------------------------------------------------------------------------
+// RabbitMQ
+// ---------------------------------------------------------------------------
+
+/// The main exchange, queue and routing key.
+pub const RABBIT_MAIN: &str = "orders";
+/// The retry exchange and queue.
+pub const RABBIT_RETRY: &str = "orders.retry";
+/// The dead-letter queue.
+pub const RABBIT_DLQ: &str = "orders.dlq";
+const VHOST: &str = "/";
+
+/// The RabbitMQ retry topology with TTL, dead-letter exchanges and `x-death`.
+#[derive(Debug)]
+pub struct RabbitRetryLab {
+    config: RetryConfig,
+    broker: Broker,
+    channel: ChannelId,
+    worker: Worker,
+}
+
+fn long(v: i64) -> FieldValue {
+    FieldValue::LongLongInt(v)
+}
+
+/// The `count` of the `x-death` entry for (`queue`, `reason`), as a client reads it.
+pub fn x_death_count(headers: Option<&FieldTable>, queue: &str, reason: &str) -> u64 {
+    x_death_entries(headers).into_iter().find(|(q, r, _)| q == queue && r == reason).map_or(0, |(_, _, count)| count)
+}
+
+/// Every `x-death` entry as (queue, reason, count), newest first.
+pub fn x_death_entries(headers: Option<&FieldTable>) -> Vec<(String, String, u64)> {
+    let Some(FieldValue::FieldArray(items)) = headers.and_then(|h| h.get("x-death")) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let FieldValue::FieldTable(t) = item else { return None };
+            let queue = t.get("queue")?.as_str()?.to_string();
+            let reason = t.get("reason")?.as_str()?.to_string();
+            let count = t.get("count")?.as_i64()?.max(0) as u64;
+            Some((queue, reason, count))
+        })
+        .collect()
+}
+
+impl RabbitRetryLab {
+    /// Declares the topology on a fresh broker.
+    pub fn new(config: RetryConfig, seed: u64) -> Result<Self, PatternError> {
+        config.validate()?;
+        let mut broker = Broker::new(seed);
+        let ch = broker.connect("guest", "guest", VHOST)?;
+        broker.declare_exchange(ch, RABBIT_MAIN, ExchangeKind::Direct)?;
+        broker.declare_exchange(ch, RABBIT_RETRY, ExchangeKind::Direct)?;
+        let mut main_args = FieldTable::new();
+        main_args.insert("x-dead-letter-exchange".into(), FieldValue::str(RABBIT_RETRY));
+        broker.declare_queue(ch, RABBIT_MAIN, main_args)?;
+        broker.bind_queue(ch, RABBIT_MAIN, RABBIT_MAIN, RABBIT_MAIN)?;
+        let mut retry_args = FieldTable::new();
+        retry_args.insert("x-message-ttl".into(), long(config.retry_delay_ms as i64));
+        retry_args.insert("x-dead-letter-exchange".into(), FieldValue::str(RABBIT_MAIN));
+        broker.declare_queue(ch, RABBIT_RETRY, retry_args)?;
+        broker.bind_queue(ch, RABBIT_RETRY, RABBIT_RETRY, RABBIT_MAIN)?;
+        broker.declare_queue(ch, RABBIT_DLQ, FieldTable::new())?;
+        Ok(RabbitRetryLab { config, broker, channel: ch, worker: Worker::default() })
+    }
+
+    /// The engine, for the playground's RabbitMQ views.
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// Publishes a message to the main exchange; `poison` makes every attempt fail.
+    pub fn publish(&mut self, body: &str, poison: bool) -> Result<(), PatternError> {
+        if poison {
+            self.worker.poison.insert(body.to_string());
+        }
+        self.broker.publish_with(self.channel, RABBIT_MAIN, RABBIT_MAIN, BasicProperties::persistent(), body, false)?;
+        Ok(())
+    }
+
+    /// Deploys a fix: `body` stops failing.
+    pub fn fix(&mut self, body: &str) {
+        self.worker.poison.remove(body);
+    }
+
+    /// Lets time pass (the retry queue's TTL runs out), then handles at most one message.
+    pub fn step(&mut self) -> Result<RetryStep, PatternError> {
+        self.broker.tick(self.config.step_ms);
+        let events = self.broker.get(self.channel, RABBIT_MAIN, false)?;
+        let Some((tag, message)) = events.into_iter().find_map(|e| match e {
+            AmqpEvent::GetOk { delivery_tag, message, .. } => Some((delivery_tag, message)),
+            _ => None,
+        }) else {
+            return Ok(RetryStep::Idle);
+        };
+        let headers = message.properties.headers.as_ref();
+        let attempt = x_death_count(headers, RABBIT_MAIN, "rejected") as u32 + 1;
+        let body = message.body.clone();
+        if self.worker.attempt(&body) {
+            self.broker.ack(self.channel, tag, false)?;
+            return Ok(RetryStep::Succeeded { body, attempt });
+        }
+        if attempt < self.config.max_attempts {
+            // Rejecting without requeue dead-letters it to the retry exchange;
+            // the broker records the rejection in x-death.
+            self.broker.reject(self.channel, tag, false)?;
+            return Ok(RetryStep::Retrying { body, attempt, to: RABBIT_RETRY.to_string() });
+        }
+        // Publish to the DLQ before the ack, so a crash in between duplicates
+        // the dead letter instead of losing the message.
+        let mut props = message.properties.clone();
+        let h = props.headers.get_or_insert_with(FieldTable::new);
+        h.insert(ATTEMPTS_HEADER.into(), long(i64::from(attempt)));
+        h.insert(ERROR_HEADER.into(), FieldValue::str(FAILURE));
+        self.broker.publish_with(self.channel, "", RABBIT_DLQ, props, &body, false)?;
+        self.broker.ack(self.channel, tag, false)?;
+        Ok(RetryStep::DeadLettered { body, attempts: attempt })
+    }
+
+    /// Steps until `max_steps` ran out or nothing is left outside the DLQ.
+    pub fn run(&mut self, max_steps: u32) -> Result<u32, PatternError> {
+        for n in 0..max_steps {
+            if self.in_flight() == 0 {
+                return Ok(n);
+            }
+            self.step()?;
+        }
+        Ok(max_steps)
+    }
+
+    /// Messages in the main and retry queues.
+    pub fn in_flight(&self) -> u64 {
+        [RABBIT_MAIN, RABBIT_RETRY]
+            .iter()
+            .filter_map(|q| self.broker.queue(VHOST, q))
+            .map(|q| u64::from(q.ready) + u64::from(q.unacked))
+            .sum()
+    }
+
+    /// The messages in the DLQ, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        let Some(q) = self.broker.queue(VHOST, RABBIT_DLQ) else { return Vec::new() };
+        q.messages
+            .iter()
+            .map(|m| {
+                let h = m.properties.headers.as_ref();
+                DeadLetter {
+                    id: m.id,
+                    body: m.body.clone(),
+                    attempts: h.and_then(|h| h.get(ATTEMPTS_HEADER)).and_then(FieldValue::as_i64).unwrap_or(0) as u32,
+                    error: h
+                        .and_then(|h| h.get(ERROR_HEADER))
+                        .and_then(FieldValue::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    history: x_death_entries(h),
+                    republished: false,
+                }
+            })
+            .collect()
+    }
+
+    /// Takes dead letter `id` out of the DLQ and publishes it to the main
+    /// exchange as a new message, without its death history.
+    pub fn republish(&mut self, id: u64) -> Result<(), PatternError> {
+        if !self.dead_letters().iter().any(|d| d.id == id) {
+            return Err(PatternError::UnknownDeadLetter(id));
+        }
+        // basic.get only takes the head, so earlier entries are fetched and
+        // then requeued; a classic queue puts them back where they were.
+        let mut skipped = Vec::new();
+        let mut found = None;
+        while found.is_none() {
+            let events = self.broker.get(self.channel, RABBIT_DLQ, false)?;
+            let Some((tag, message)) = events.into_iter().find_map(|e| match e {
+                AmqpEvent::GetOk { delivery_tag, message, .. } => Some((delivery_tag, message)),
+                _ => None,
+            }) else {
+                break;
+            };
+            if message.id == id {
+                found = Some((tag, message));
+            } else {
+                skipped.push(tag);
+            }
+        }
+        for tag in skipped {
+            self.broker.nack(self.channel, tag, false, true)?;
+        }
+        let Some((tag, message)) = found else { return Err(PatternError::UnknownDeadLetter(id)) };
+        let mut props = message.properties.clone();
+        if let Some(h) = props.headers.as_mut() {
+            h.retain(|k, _| !k.starts_with("x-death") && !k.contains("-death-") && !k.starts_with("x-attempts"));
+            h.remove(ERROR_HEADER);
+        }
+        self.broker.publish_with(self.channel, RABBIT_MAIN, RABBIT_MAIN, props, &message.body, false)?;
+        self.broker.ack(self.channel, tag, false)?;
+        Ok(())
+    }
+
+    /// Everything the demo draws.
+    pub fn snapshot(&self) -> RetrySnapshot {
+        let waiting = [RABBIT_MAIN, RABBIT_RETRY, RABBIT_DLQ]
+            .iter()
+            .map(|q| (q.to_string(), self.broker.queue(VHOST, q).map_or(0, |v| u64::from(v.ready + v.unacked))))
+            .collect();
+        RetrySnapshot {
+            config: self.config,
+            succeeded: self.worker.succeeded.clone(),
+            attempts: self.worker.attempts.clone(),
+            poison: self.worker.poison.clone(),
+            waiting,
+            dead_letters: self.dead_letters(),
+            now_ms: self.broker.now(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Kafka
+// ---------------------------------------------------------------------------
+
+/// The main topic.
+pub const KAFKA_MAIN: &str = "orders";
+/// The dead-letter topic.
+pub const KAFKA_DLT: &str = "orders-dlt";
+const KAFKA_PRODUCER: &str = "worker-out";
+
+/// The Kafka retry topics and dead-letter topic.
+#[derive(Debug, Clone)]
+pub struct KafkaRetryLab {
+    config: RetryConfig,
+    cluster: Cluster,
+    /// (topic, consumer) per stage: the main topic, then each retry topic.
+    stages: Vec<(String, String)>,
+    worker: Worker,
+    republished: BTreeSet<i64>,
+}
+
+/// The retry topic that holds records waiting for attempt `attempt + 1`.
+pub fn kafka_retry_topic(attempt: u32) -> String {
+    format!("{KAFKA_MAIN}-retry-{attempt}")
+}
+
+fn header<'a>(headers: &'a [Header], key: &str) -> Option<&'a str> {
+    headers.iter().rev().find(|h| h.key == key).and_then(|h| std::str::from_utf8(h.value.as_deref()?).ok())
+}
+
+fn text_header(key: &str, value: impl ToString) -> Header {
+    Header { key: key.to_string(), value: Some(value.to_string().into_bytes()) }
+}
+
+impl KafkaRetryLab {
+    /// Creates the topics, the producer and one consumer group per stage.
+    pub fn new(config: RetryConfig, seed: u64) -> Result<Self, PatternError> {
+        config.validate()?;
+        let mut cluster = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, seed)?;
+        cluster.set_event_recording(false);
+        let mut stages = vec![(KAFKA_MAIN.to_string(), "worker".to_string())];
+        for k in 1..config.max_attempts {
+            stages.push((kafka_retry_topic(k), format!("worker-retry-{k}")));
+        }
+        for (topic, _) in &stages {
+            cluster.create_topic(topic, TopicConfig::new(1, 1))?;
+        }
+        cluster.create_topic(KAFKA_DLT, TopicConfig::new(1, 1))?;
+        cluster.create_producer(KAFKA_PRODUCER, ProducerConfig::default())?;
+        for (topic, consumer) in &stages {
+            let cfg = ConsumerConfig {
+                enable_auto_commit: false,
+                auto_offset_reset: OffsetReset::Earliest,
+                max_poll_records: 1,
+                ..ConsumerConfig::new(consumer.clone())
+            };
+            cluster.create_consumer(consumer, cfg)?;
+            cluster.subscribe(consumer, std::slice::from_ref(topic))?;
+        }
+        Ok(KafkaRetryLab { config, cluster, stages, worker: Worker::default(), republished: BTreeSet::new() })
+    }
+
+    /// The engine, for the playground's Kafka views.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// Produces a message to the main topic; `poison` makes every attempt fail.
+    pub fn publish(&mut self, body: &str, poison: bool) -> Result<(), PatternError> {
+        if poison {
+            self.worker.poison.insert(body.to_string());
+        }
+        self.cluster.produce(KAFKA_PRODUCER, ProducerRecord::keyed(KAFKA_MAIN, body, body))?;
+        Ok(())
+    }
+
+    /// Deploys a fix: `body` stops failing.
+    pub fn fix(&mut self, body: &str) {
+        self.worker.poison.remove(body);
+    }
+
+    /// Lets time pass, then handles at most one due record, main topic first.
+    pub fn step(&mut self) -> Result<RetryStep, PatternError> {
+        self.cluster.tick(self.config.step_ms)?;
+        let now = self.cluster.now_ms() as i64;
+        for stage in 0..self.stages.len() {
+            let (topic, consumer) = self.stages[stage].clone();
+            let (records, _) = self.cluster.poll(&consumer, Some(1))?;
+            let Some(r) = records.into_iter().next() else { continue };
+            let tp = TopicPartition::new(&topic, 0);
+            // A retry topic's consumer waits until the record has aged by the
+            // retry delay; Spring pauses the partition, here we seek back.
+            if stage > 0 && r.timestamp + self.config.retry_delay_ms as i64 > now {
+                self.cluster.seek(&consumer, &tp, SeekTo::Offset(r.offset))?;
+                continue;
+            }
+            let body = String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned();
+            let attempt = header(&r.headers, ATTEMPTS_HEADER).and_then(|a| a.parse::<u32>().ok()).unwrap_or(0) + 1;
+            let outcome = if self.worker.attempt(&body) {
+                RetryStep::Succeeded { body, attempt }
+            } else {
+                let mut headers: Vec<Header> = r.headers.iter().filter(|h| h.key != ATTEMPTS_HEADER).cloned().collect();
+                headers.push(text_header(ATTEMPTS_HEADER, attempt));
+                headers.push(text_header("x-original-topic", &topic));
+                let (to, outcome) = if attempt < self.config.max_attempts {
+                    let to = kafka_retry_topic(attempt);
+                    (to.clone(), RetryStep::Retrying { body: body.clone(), attempt, to })
+                } else {
+                    headers.push(text_header(ERROR_HEADER, FAILURE));
+                    (KAFKA_DLT.to_string(), RetryStep::DeadLettered { body: body.clone(), attempts: attempt })
+                };
+                let record = ProducerRecord {
+                    topic: to,
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                    headers,
+                    ..ProducerRecord::default()
+                };
+                self.cluster.produce(KAFKA_PRODUCER, record)?;
+                outcome
+            };
+            // The offset is committed after the retry record is written, so a
+            // crash in between repeats the attempt rather than losing it.
+            self.cluster.commit(&consumer, Some(vec![(tp, r.offset + 1)]))?;
+            return Ok(outcome);
+        }
+        Ok(RetryStep::Idle)
+    }
+
+    /// Records not yet committed by their stage's group.
+    pub fn in_flight(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|(topic, consumer)| {
+                let end = self.cluster.partition(topic, 0).map_or(0, |p| p.high_watermark);
+                let committed =
+                    self.cluster.group(consumer).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
+                (end - committed).max(0) as u64
+            })
+            .sum()
+    }
+
+    /// Steps until `max_steps` ran out or nothing is left outside the dead-letter topic.
+    pub fn run(&mut self, max_steps: u32) -> Result<u32, PatternError> {
+        for n in 0..max_steps {
+            if self.in_flight() == 0 {
+                return Ok(n);
+            }
+            self.step()?;
+        }
+        Ok(max_steps)
+    }
+
+    /// The records of the dead-letter topic, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        let records = self.cluster.records(KAFKA_DLT, 0).unwrap_or_default();
+        records
+            .iter()
+            .filter(|r| !r.kind.is_control())
+            .map(|r| {
+                let h = &r.data.headers;
+                DeadLetter {
+                    id: r.offset as u64,
+                    body: String::from_utf8_lossy(r.data.value.as_deref().unwrap_or_default()).into_owned(),
+                    attempts: header(h, ATTEMPTS_HEADER).and_then(|a| a.parse().ok()).unwrap_or(0),
+                    error: header(h, ERROR_HEADER).unwrap_or_default().to_string(),
+                    history: h
+                        .iter()
+                        .filter(|x| x.key == "x-original-topic")
+                        .filter_map(|x| {
+                            let t = std::str::from_utf8(x.value.as_deref()?).ok()?;
+                            Some((t.to_string(), "failed".to_string(), 1))
+                        })
+                        .collect(),
+                    republished: self.republished.contains(&r.offset),
+                }
+            })
+            .collect()
+    }
+
+    /// Produces dead letter `id` (its offset) to the main topic again, with
+    /// the attempt count reset. The record stays in the log, marked republished.
+    pub fn republish(&mut self, id: u64) -> Result<(), PatternError> {
+        let offset = i64::try_from(id).map_err(|_| PatternError::UnknownDeadLetter(id))?;
+        if self.republished.contains(&offset) {
+            return Err(PatternError::UnknownDeadLetter(id));
+        }
+        let record = self.cluster.record(KAFKA_DLT, 0, offset)?.ok_or(PatternError::UnknownDeadLetter(id))?;
+        if record.kind.is_control() {
+            return Err(PatternError::UnknownDeadLetter(id));
+        }
+        let out = ProducerRecord {
+            topic: KAFKA_MAIN.to_string(),
+            key: record.data.key.clone(),
+            value: record.data.value.clone(),
+            ..ProducerRecord::default()
+        };
+        self.cluster.produce(KAFKA_PRODUCER, out)?;
+        self.republished.insert(offset);
+        Ok(())
+    }
+
+    /// Everything the demo draws.
+    pub fn snapshot(&self) -> RetrySnapshot {
+        let mut waiting: Vec<(String, u64)> = self
+            .stages
+            .iter()
+            .map(|(topic, consumer)| {
+                let end = self.cluster.partition(topic, 0).map_or(0, |p| p.high_watermark);
+                let committed =
+                    self.cluster.group(consumer).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
+                (topic.clone(), (end - committed).max(0) as u64)
+            })
+            .collect();
+        let dead = self.dead_letters().iter().filter(|d| !d.republished).count() as u64;
+        waiting.push((KAFKA_DLT.to_string(), dead));
+        RetrySnapshot {
+            config: self.config,
+            succeeded: self.worker.succeeded.clone(),
+            attempts: self.worker.attempts.clone(),
+            poison: self.worker.poison.clone(),
+            waiting,
+            dead_letters: self.dead_letters(),
+            now_ms: self.cluster.now_ms(),
+        }
+    }
+}

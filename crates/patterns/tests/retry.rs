@@ -1,0 +1,140 @@
+//! Retries and dead letters on both engines: a poison message lands in the
+//! dead-letter queue after exactly N attempts, healthy messages pass once,
+//! and a dead letter can be inspected and republished.
+
+use brokerlab_patterns::retry::*;
+use proptest::prelude::*;
+
+fn config(max_attempts: u32) -> RetryConfig {
+    RetryConfig { max_attempts, ..RetryConfig::default() }
+}
+
+#[test]
+fn rabbit_poison_message_reaches_the_dlq_after_exactly_n_attempts_counted_by_x_death() {
+    let mut lab = RabbitRetryLab::new(config(3), 1).unwrap();
+    lab.publish("bad", true).unwrap();
+    lab.publish("good", false).unwrap();
+    lab.run(200).unwrap();
+    let s = lab.snapshot();
+    assert_eq!(s.attempts["bad"], 3);
+    assert_eq!(s.attempts["good"], 1);
+    assert_eq!(s.succeeded, vec!["good".to_string()]);
+    let dlq = lab.dead_letters();
+    assert_eq!(dlq.len(), 1);
+    assert_eq!((dlq[0].body.as_str(), dlq[0].attempts), ("bad", 3));
+    // Two trips through the retry queue: two rejections from the main queue
+    // and two expiries from the retry queue; the expiry came last, so x-death
+    // lists it first.
+    assert_eq!(
+        dlq[0].history,
+        vec![("orders.retry".to_string(), "expired".to_string(), 2), ("orders".to_string(), "rejected".to_string(), 2)]
+    );
+}
+
+#[test]
+fn rabbit_retry_waits_for_the_retry_queue_ttl() {
+    let mut lab = RabbitRetryLab::new(RetryConfig { max_attempts: 2, retry_delay_ms: 1_000, step_ms: 250 }, 1).unwrap();
+    lab.publish("bad", true).unwrap();
+    assert!(matches!(lab.step().unwrap(), RetryStep::Retrying { attempt: 1, .. }));
+    // Three more steps are 750 ms: still waiting in orders.retry.
+    for _ in 0..3 {
+        assert_eq!(lab.step().unwrap(), RetryStep::Idle);
+    }
+    assert_eq!(lab.step().unwrap(), RetryStep::DeadLettered { body: "bad".into(), attempts: 2 });
+}
+
+#[test]
+fn rabbit_republished_dead_letter_starts_over_and_succeeds_after_a_fix() {
+    let mut lab = RabbitRetryLab::new(config(2), 5).unwrap();
+    lab.publish("a", true).unwrap();
+    lab.publish("b", true).unwrap();
+    lab.run(200).unwrap();
+    let dlq = lab.dead_letters();
+    assert_eq!(dlq.len(), 2);
+    // Republish the second entry unfixed: it fails N more times and returns.
+    lab.republish(dlq[1].id).unwrap();
+    lab.run(200).unwrap();
+    assert_eq!(lab.snapshot().attempts["b"], 4);
+    let dlq = lab.dead_letters();
+    assert_eq!(dlq.iter().map(|d| (d.body.as_str(), d.attempts)).collect::<Vec<_>>(), vec![("a", 2), ("b", 2)]);
+    lab.fix("a");
+    lab.republish(dlq[0].id).unwrap();
+    lab.run(200).unwrap();
+    assert_eq!(lab.snapshot().succeeded, vec!["a".to_string()]);
+    assert_eq!(lab.dead_letters().len(), 1);
+    assert_eq!(lab.republish(9_999), Err(brokerlab_patterns::PatternError::UnknownDeadLetter(9_999)));
+}
+
+#[test]
+fn kafka_poison_record_goes_through_each_retry_topic_then_the_dead_letter_topic() {
+    let mut lab = KafkaRetryLab::new(config(3), 1).unwrap();
+    lab.publish("bad", true).unwrap();
+    lab.publish("good", false).unwrap();
+    let mut trail = Vec::new();
+    for _ in 0..200 {
+        match lab.step().unwrap() {
+            RetryStep::Retrying { to, .. } => trail.push(to),
+            RetryStep::DeadLettered { attempts, .. } => trail.push(format!("dlt after {attempts}")),
+            _ => {}
+        }
+    }
+    assert_eq!(trail, vec!["orders-retry-1", "orders-retry-2", "dlt after 3"]);
+    let s = lab.snapshot();
+    assert_eq!((s.attempts["bad"], s.attempts["good"]), (3, 1));
+    let dlt = lab.dead_letters();
+    assert_eq!((dlt[0].body.as_str(), dlt[0].attempts), ("bad", 3));
+}
+
+#[test]
+fn kafka_republished_dead_letter_is_marked_and_processed_after_a_fix() {
+    let mut lab = KafkaRetryLab::new(config(2), 3).unwrap();
+    lab.publish("bad", true).unwrap();
+    lab.run(200).unwrap();
+    let id = lab.dead_letters()[0].id;
+    lab.fix("bad");
+    lab.republish(id).unwrap();
+    assert!(lab.dead_letters()[0].republished);
+    assert_eq!(lab.republish(id), Err(brokerlab_patterns::PatternError::UnknownDeadLetter(id)));
+    lab.run(200).unwrap();
+    assert_eq!(lab.snapshot().succeeded, vec!["bad".to_string()]);
+    assert_eq!(lab.snapshot().attempts["bad"], 3);
+}
+
+#[test]
+fn bad_retry_settings_are_refused() {
+    assert!(RabbitRetryLab::new(config(0), 1).is_err());
+    assert!(KafkaRetryLab::new(RetryConfig { step_ms: 0, ..RetryConfig::default() }, 1).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_poison_message_lands_in_the_dlq_after_exactly_n_attempts(
+        seed in any::<u64>(),
+        n in 1u32..5,
+        poison in prop::collection::vec(any::<bool>(), 1..6),
+    ) {
+        let mut rabbit = RabbitRetryLab::new(config(n), seed).unwrap();
+        let mut kafka = KafkaRetryLab::new(config(n), seed).unwrap();
+        for (i, p) in poison.iter().enumerate() {
+            rabbit.publish(&format!("m{i}"), *p).unwrap();
+            kafka.publish(&format!("m{i}"), *p).unwrap();
+        }
+        rabbit.run(2_000).unwrap();
+        kafka.run(2_000).unwrap();
+        for (name, s) in [("rabbit", rabbit.snapshot()), ("kafka", kafka.snapshot())] {
+            for (i, p) in poison.iter().enumerate() {
+                let body = format!("m{i}");
+                let expected = if *p { n } else { 1 };
+                prop_assert_eq!(s.attempts[&body], expected, "{} seed {} body {}", name, seed, body);
+                let dead = s.dead_letters.iter().filter(|d| d.body == body).count();
+                prop_assert_eq!(dead, usize::from(*p), "{} seed {} body {}", name, seed, body);
+                if *p {
+                    let d = s.dead_letters.iter().find(|d| d.body == body).unwrap();
+                    prop_assert_eq!(d.attempts, n, "{} seed {}", name, seed);
+                }
+            }
+        }
+    }
+}
