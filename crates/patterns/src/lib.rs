@@ -12,6 +12,7 @@
 //!   exactly-once, with counters of lost and duplicated orders;
 //! - [`retry`]: retries with a dead-letter queue, on RabbitMQ (TTL,
 //!   dead-letter exchanges, `x-death`) and on Kafka (retry and dead-letter topics);
+//! - [`outbox`]: the transactional outbox with its relayer, beside the naive dual write;
 //! - [`error`]: the typed errors.
 //!
 //! ```
@@ -27,12 +28,14 @@
 
 pub mod delivery;
 pub mod error;
+pub mod outbox;
 pub mod retry;
 pub mod service;
 pub mod store;
 
 pub use delivery::{Counters, DeliveryLab, DeliverySnapshot, DeliveryStep, OrderView, Semantics};
 pub use error::PatternError;
+pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, WriteMode};
 pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetrySnapshot, RetryStep};
 pub use service::{CrashPoint, ServiceNode};
 pub use store::{CommitReceipt, Store, StoreError, Table, Transaction, Write};
