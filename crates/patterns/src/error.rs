@@ -29,6 +29,8 @@ pub enum PatternError {
     },
     /// No dead-letter entry with this id.
     UnknownDeadLetter(u64),
+    /// The domain refused a command (an overdraft, an unknown account).
+    CommandRejected(String),
     /// The service node is down; restart it (or step, which restarts it) first.
     ServiceDown(String),
 }
@@ -41,6 +43,7 @@ impl std::fmt::Display for PatternError {
             PatternError::Store(e) => write!(f, "store: {e}"),
             PatternError::InvalidSetting { name, reason } => write!(f, "invalid {name}: {reason}"),
             PatternError::UnknownDeadLetter(id) => write!(f, "no dead-letter entry {id}"),
+            PatternError::CommandRejected(reason) => write!(f, "command rejected: {reason}"),
             PatternError::ServiceDown(name) => write!(f, "service {name} is down"),
         }
     }

@@ -13,6 +13,8 @@
 //! - [`retry`]: retries with a dead-letter queue, on RabbitMQ (TTL,
 //!   dead-letter exchanges, `x-death`) and on Kafka (retry and dead-letter topics);
 //! - [`outbox`]: the transactional outbox with its relayer, beside the naive dual write;
+//! - [`eventsourcing`]: an event-sourced account on a Kafka topic, replay,
+//!   snapshots, and a CQRS read model kept by a consumer group;
 //! - [`error`]: the typed errors.
 //!
 //! ```
@@ -28,6 +30,7 @@
 
 pub mod delivery;
 pub mod error;
+pub mod eventsourcing;
 pub mod outbox;
 pub mod retry;
 pub mod service;
@@ -35,6 +38,9 @@ pub mod store;
 
 pub use delivery::{Counters, DeliveryLab, DeliverySnapshot, DeliveryStep, OrderView, Semantics};
 pub use error::PatternError;
+pub use eventsourcing::{
+    Account, AccountEvent, AccountEventKind, EventSourcingLab, EventSourcingSnapshot, Replay, Snapshot,
+};
 pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, WriteMode};
 pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetrySnapshot, RetryStep};
 pub use service::{CrashPoint, ServiceNode};
