@@ -65,6 +65,16 @@ fn the_read_model_lags_then_catches_up_and_rebuilds_from_scratch() {
     assert_eq!(lab.snapshot().history.len(), 5);
 }
 
+#[test]
+fn the_same_seed_and_commands_give_the_same_snapshot() {
+    let run = || {
+        let mut lab = lab_with_history(2);
+        lab.step().unwrap();
+        lab.snapshot()
+    };
+    assert_eq!(run(), run());
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Open(u8),

@@ -101,6 +101,26 @@ fn kafka_republished_dead_letter_is_marked_and_processed_after_a_fix() {
 }
 
 #[test]
+fn the_same_seed_gives_the_same_snapshot_on_both_engines() {
+    let rabbit = || {
+        let mut lab = RabbitRetryLab::new(config(3), 8).unwrap();
+        lab.publish("x", true).unwrap();
+        lab.publish("y", false).unwrap();
+        lab.run(300).unwrap();
+        lab.snapshot()
+    };
+    let kafka = || {
+        let mut lab = KafkaRetryLab::new(config(3), 8).unwrap();
+        lab.publish("x", true).unwrap();
+        lab.publish("y", false).unwrap();
+        lab.run(300).unwrap();
+        lab.snapshot()
+    };
+    assert_eq!(rabbit(), rabbit());
+    assert_eq!(kafka(), kafka());
+}
+
+#[test]
 fn bad_retry_settings_are_refused() {
     assert!(RabbitRetryLab::new(config(0), 1).is_err());
     assert!(KafkaRetryLab::new(RetryConfig { step_ms: 0, ..RetryConfig::default() }, 1).is_err());
