@@ -42,6 +42,6 @@ pub use eventsourcing::{
     Account, AccountEvent, AccountEventKind, EventSourcingLab, EventSourcingSnapshot, Replay, Snapshot,
 };
 pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, WriteMode};
-pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetrySnapshot, RetryStep};
+pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep};
 pub use service::{CrashPoint, ServiceNode};
 pub use store::{CommitReceipt, Store, StoreError, Table, Transaction, Write};

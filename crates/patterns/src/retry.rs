@@ -16,7 +16,8 @@
 //!   back until then), and a dead-letter topic `orders-dlt`. Kafka has no
 //!   `x-death`, so the attempt count travels in an `x-attempts` header.
 //!
-//! Both expose the dead letters ([`DeadLetter`]) and can republish one to the
+//! Both implement [`RetryLab`], so a demo can switch engines behind one
+//! interface. Both expose the dead letters ([`DeadLetter`]) and can republish one to the
 //! main exchange or topic with its history stripped, after the learner
 //! deployed a fix ([`RabbitRetryLab::fix`]) or not.
 
@@ -136,6 +137,55 @@ pub struct RetrySnapshot {
     /// Logical time in milliseconds.
     pub now_ms: u64,
 }
+
+/// What the two retry labs have in common, for a demo that switches engines.
+pub trait RetryLab {
+    /// Publishes a message; `poison` makes every attempt fail.
+    fn publish(&mut self, body: &str, poison: bool) -> Result<(), PatternError>;
+    /// Deploys a fix: `body` stops failing.
+    fn fix(&mut self, body: &str);
+    /// Lets time pass and handles at most one message.
+    fn step(&mut self) -> Result<RetryStep, PatternError>;
+    /// Steps until nothing is left outside the dead letters, or `max_steps` ran out.
+    fn run(&mut self, max_steps: u32) -> Result<u32, PatternError>;
+    /// The dead letters, oldest first.
+    fn dead_letters(&self) -> Vec<DeadLetter>;
+    /// Publishes a dead letter to the main exchange or topic again.
+    fn republish(&mut self, id: u64) -> Result<(), PatternError>;
+    /// Everything the demo draws.
+    fn snapshot(&self) -> RetrySnapshot;
+}
+
+macro_rules! impl_retry_lab {
+    ($t:ty) => {
+        impl RetryLab for $t {
+            fn publish(&mut self, body: &str, poison: bool) -> Result<(), PatternError> {
+                <$t>::publish(self, body, poison)
+            }
+            fn fix(&mut self, body: &str) {
+                <$t>::fix(self, body)
+            }
+            fn step(&mut self) -> Result<RetryStep, PatternError> {
+                <$t>::step(self)
+            }
+            fn run(&mut self, max_steps: u32) -> Result<u32, PatternError> {
+                <$t>::run(self, max_steps)
+            }
+            fn dead_letters(&self) -> Vec<DeadLetter> {
+                <$t>::dead_letters(self)
+            }
+            fn republish(&mut self, id: u64) -> Result<(), PatternError> {
+                <$t>::republish(self, id)
+            }
+            fn snapshot(&self) -> RetrySnapshot {
+                <$t>::snapshot(self)
+            }
+        }
+    };
+}
+
+impl_retry_lab!(RabbitRetryLab);
+impl_retry_lab!(KafkaRetryLab);
 
 /// The worker's memory, shared by both labs.
 #[derive(Debug, Clone, Default)]
@@ -354,7 +404,10 @@ impl RabbitRetryLab {
         let Some((tag, message)) = found else { return Err(PatternError::UnknownDeadLetter(id)) };
         let mut props = message.properties.clone();
         if let Some(h) = props.headers.as_mut() {
-            h.retain(|k, _| !k.starts_with("x-death") && !k.contains("-death-") && !k.starts_with("x-attempts"));
+            // The broker would ignore a client's x-death anyway; dropping the
+            // history makes the attempt count start over at 1.
+            h.retain(|k, _| k != "x-death" && !k.starts_with("x-first-death-") && !k.starts_with("x-last-death-"));
+            h.remove(ATTEMPTS_HEADER);
             h.remove(ERROR_HEADER);
         }
         self.broker.publish_with(self.channel, RABBIT_MAIN, RABBIT_MAIN, props, &message.body, false)?;
