@@ -41,7 +41,7 @@ pub use error::PatternError;
 pub use eventsourcing::{
     Account, AccountEvent, AccountEventKind, EventSourcingLab, EventSourcingSnapshot, Replay, Snapshot,
 };
-pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, WriteMode};
+pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, OutboxStep, WriteMode};
 pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep};
 pub use service::{CrashPoint, ServiceNode};
 pub use store::{CommitReceipt, Store, StoreError, Table, Transaction, Write};

@@ -80,6 +80,23 @@ pub enum CheckoutOutcome {
     },
 }
 
+/// What one step did, for the UI to narrate; outbox row keys throughout.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxStep {
+    /// Rows whose records the broker acknowledged this step.
+    pub acknowledged: Vec<String>,
+    /// Rows the relayer deleted after the acknowledgement.
+    pub deleted: Vec<String>,
+    /// Rows the relayer produced this step.
+    pub sent: Vec<String>,
+    /// Nodes that came back up.
+    pub restarted: Vec<String>,
+    /// Where the relayer crashed this step, if it did.
+    pub relayer_crashed: Option<CrashPoint>,
+    /// The relayer's sends timed out and it started a fresh producer.
+    pub send_timed_out: bool,
+}
+
 /// What the outbox demo draws.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxSnapshot {
@@ -277,7 +294,8 @@ impl OutboxLab {
 
     /// Lets time pass, settles acknowledgements, restarts crashed nodes
     /// (unless held down) and lets the relayer send its next batch.
-    pub fn step(&mut self) -> Result<(), PatternError> {
+    pub fn step(&mut self) -> Result<OutboxStep, PatternError> {
+        let mut out = OutboxStep::default();
         let events = self.cluster.tick(STEP_MS)?;
         let mut acked = 0usize;
         let mut failed = false;
@@ -291,16 +309,21 @@ impl OutboxLab {
             }
         }
         if self.relayer.up && acked > 0 {
-            let done: Vec<String> = self.in_flight.drain(..acked.min(self.in_flight.len())).collect();
+            // One partition and an idempotent producer: acknowledgements come
+            // back in send order, so the first `acked` rows are the confirmed ones.
+            out.acknowledged = self.in_flight.drain(..acked.min(self.in_flight.len())).collect();
             if self.relayer.reached(CrashPoint::AfterProcessing) {
+                out.relayer_crashed = Some(CrashPoint::AfterProcessing);
                 self.relayer_died()?;
             } else {
                 let mut txn = Transaction::new();
-                for key in &done {
+                for key in &out.acknowledged {
                     txn.delete(OUTBOX_TABLE, key);
                 }
                 self.checkout.store.commit(txn)?;
+                out.deleted = out.acknowledged.clone();
                 if self.relayer.reached(CrashPoint::AfterAck) {
+                    out.relayer_crashed = Some(CrashPoint::AfterAck);
                     self.relayer_died()?;
                 }
             }
@@ -311,22 +334,28 @@ impl OutboxLab {
             self.cluster.close_producer(&self.relayer_producer)?;
             self.in_flight.clear();
             self.start_relayer_producer()?;
+            out.send_timed_out = true;
         }
         if !self.checkout.up {
             self.checkout.restart();
             self.start_checkout_producer()?;
+            out.restarted.push(self.checkout.name.clone());
         }
         if !self.relayer.up && !self.relayer_held_down {
             self.relayer.restart();
             self.start_relayer_producer()?;
+            out.restarted.push(self.relayer.name.clone());
         }
         if self.relayer.up && self.in_flight.is_empty() {
-            self.relay()?;
+            let (sent, crashed) = self.relay()?;
+            out.sent = sent;
+            out.relayer_crashed = out.relayer_crashed.or(crashed);
         }
-        Ok(())
+        Ok(out)
     }
 
-    fn relay(&mut self) -> Result<(), PatternError> {
+    /// Sends the oldest outbox rows; returns their keys, or the crash point.
+    fn relay(&mut self) -> Result<(Vec<String>, Option<CrashPoint>), PatternError> {
         let rows: Vec<(String, String)> = self
             .checkout
             .store
@@ -336,17 +365,20 @@ impl OutboxLab {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         if rows.is_empty() {
-            return Ok(());
+            return Ok((Vec::new(), None));
         }
         if self.relayer.reached(CrashPoint::BeforeProcessing) {
-            return self.relayer_died();
+            self.relayer_died()?;
+            return Ok((Vec::new(), Some(CrashPoint::BeforeProcessing)));
         }
+        let mut sent = Vec::new();
         for (key, order) in rows {
             let event = ProducerRecord::keyed(EVENTS_TOPIC, &order, format!("OrderPlaced {order}"));
             self.cluster.produce(&self.relayer_producer, event)?;
-            self.in_flight.push_back(key);
+            self.in_flight.push_back(key.clone());
+            sent.push(key);
         }
-        Ok(())
+        Ok((sent, None))
     }
 
     /// Steps until the outbox is empty and nothing is in flight, or `max_steps` ran out.

@@ -22,7 +22,9 @@ fn apply(lab: &mut OutboxLab, f: Fault) {
             // A down checkout refuses orders until the next step restarts it.
             let _ = lab.place_order();
         }
-        Fault::Step => lab.step().unwrap(),
+        Fault::Step => {
+            lab.step().unwrap();
+        }
         Fault::CrashCheckout(p) => lab.crash_checkout(p),
         Fault::CrashRelayer(p) => lab.crash_relayer(p),
         Fault::Outage(on) => lab.set_broker_outage(on).unwrap(),
@@ -52,6 +54,20 @@ fn outbox_publishes_orders_placed_during_an_outage_once_the_broker_is_back() {
     let c = lab.consistency();
     assert_eq!((c.orders, c.published), (3, 3));
     assert!(lab.snapshot().checkout.store.is_empty(OUTBOX_TABLE));
+}
+
+#[test]
+fn a_step_narrates_send_acknowledge_and_delete() {
+    let mut lab = OutboxLab::new(WriteMode::Outbox, 6).unwrap();
+    lab.place_order().unwrap();
+    let first = lab.step().unwrap();
+    assert_eq!(first.sent, vec!["000001".to_string()]);
+    let second = lab.step().unwrap();
+    assert_eq!((second.acknowledged.clone(), second.deleted), (vec!["000001".to_string()], vec!["000001".to_string()]));
+    lab.place_order().unwrap();
+    lab.crash_relayer(CrashPoint::BeforeProcessing);
+    assert_eq!(lab.step().unwrap().relayer_crashed, Some(CrashPoint::BeforeProcessing));
+    assert_eq!(lab.step().unwrap().restarted, vec!["relayer".to_string()]);
 }
 
 #[test]
