@@ -4,12 +4,13 @@
 //! `model` is the editor's data (nodes, edges, selection, undo/redo);
 //! `engine` translates it into engine commands; `sim` runs both engines with
 //! simulated clients and records what the page shows; `share` turns a
-//! topology into a link or a file and back; `presets` is the gallery;
+//! topology into a link or a file and back; `scenario` opens the
+//! scenario crate's gallery starters and links on the canvas;
 //! `view` draws it all.
 
 pub mod engine;
 pub mod model;
-pub mod presets;
+pub mod scenario;
 pub mod share;
 pub mod sim;
 pub mod view;

@@ -21,6 +21,11 @@ pub fn to_json(topology: &Topology) -> String {
 
 /// Reads a JSON document, with an error a person can act on.
 pub fn from_json(text: &str) -> Result<Topology, String> {
+    if !text.contains("\"topology\"")
+        && let Ok(scenario) = brokerlab_scenario::Scenario::from_json(text)
+    {
+        return Ok(super::scenario::to_topology(&scenario));
+    }
     let doc: Document =
         serde_json::from_str(text).map_err(|e| format!("This is not a Brokerlab playground file ({e})."))?;
     if doc.version != VERSION {
@@ -34,8 +39,14 @@ pub fn link_fragment(topology: &Topology) -> String {
     format!("#/playground?s={}", encode(&to_json(topology)))
 }
 
-/// Reads the `s` parameter of a share link.
+/// Reads the `s` parameter of a share link: the canvas's own document, or
+/// a scenario link (`1.eJy...`) as lessons and the scenario tools write them.
 pub fn from_link(encoded: &str) -> Result<Topology, String> {
+    if !encoded.starts_with("%7B")
+        && let Ok(scenario) = brokerlab_scenario::Scenario::from_link(encoded)
+    {
+        return Ok(super::scenario::to_topology(&scenario));
+    }
     let json = decode(encoded).ok_or_else(|| "This share link is damaged.".to_string())?;
     from_json(&json)
 }

@@ -145,6 +145,8 @@ pub struct ConsumerStatus {
 /// A running playground.
 #[derive(Debug)]
 pub struct Sim {
+    /// The topology the run started from; replays start here too.
+    initial: Topology,
     topology: Topology,
     rabbit: rabbit::Broker,
     channel: Option<ChannelId>,
@@ -174,6 +176,7 @@ impl Sim {
     /// Declares the topology in fresh engines seeded with its seed.
     pub fn new(topology: &Topology) -> Self {
         let mut sim = Sim {
+            initial: topology.clone(),
             topology: topology.clone(),
             rabbit: rabbit::Broker::new(topology.seed),
             channel: None,
@@ -352,9 +355,14 @@ impl Sim {
         self.topology.node(id).map(|n| n.name.clone()).unwrap_or_default()
     }
 
-    /// The topology this run was built from.
+    /// The topology now, with producer changes made during the run.
     pub fn topology(&self) -> &Topology {
         &self.topology
+    }
+
+    /// The topology the run started from, which [`Sim::replay`] needs.
+    pub fn initial_topology(&self) -> &Topology {
+        &self.initial
     }
 
     /// Producers whose settings in `topology` differ from this run's: a
@@ -1073,7 +1081,7 @@ mod tests {
         assert!(sim.producer_changes(&p.topology).is_empty());
         sim.perform(Action::Publish(prod));
         assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (2, 1));
-        let replayed = Sim::replay(&p.topology, sim.actions(), sim.tick());
+        let replayed = Sim::replay(sim.initial_topology(), sim.actions(), sim.tick());
         assert_eq!((depth(&replayed, "q1"), depth(&replayed, "q2")), (2, 1));
     }
 

@@ -134,7 +134,7 @@ impl Ctx {
 
     fn scrub(&self, to: u64) {
         self.playing.set(false);
-        let topology = self.editor.with_untracked(|e| e.topology.clone());
+        let topology = self.sim.with_value(|s| s.initial_topology().clone());
         let actions = self.timeline.get_value();
         self.sim.set_value(Sim::replay(&topology, &actions, to));
         self.bump();
@@ -468,7 +468,7 @@ fn Toolbar(
     };
     let load_preset = move |ev| {
         let id = event_target_value(&ev);
-        if let Some(topology) = super::presets::get(&id) {
+        if let Some(topology) = super::scenario::preset(&id) {
             ctx.playing.set(false);
             ctx.editor.update(|e| e.replace(topology));
         }
@@ -539,7 +539,7 @@ fn Toolbar(
                 <label>"Gallery "
                     <select on:change=load_preset>
                         <option value="">"Start from\u{2026}"</option>
-                        {super::presets::all().into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view()}
+                        {super::scenario::gallery().into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view()}
                     </select>
                 </label>
             </div>

@@ -99,8 +99,8 @@ test('a third consumer in the group of a two-partition topic stays idle', async 
 
 test('crashing the leading broker moves leadership to a follower', async () => {
   const { problems, context, pg } = await openPlayground();
-  await pg.loadPreset('Replication and failover');
-  const caption = pg.partitionCaption('ledger', 0);
+  await pg.loadPreset('Replication and leader failover');
+  const caption = pg.partitionCaption('orders', 0);
   const leaderOf = async () => Number((await caption.innerText()).match(/leader (\d+)/)[1]);
   const leader = await leaderOf();
   await pg.button(`Crash broker ${leader}`).click();
@@ -115,8 +115,8 @@ test('crashing the leading broker moves leadership to a follower', async () => {
 
 test('a shared link opens the same playground in a new page', async () => {
   const { page, problems, context, pg } = await openPlayground();
-  await pg.loadPreset('Topic routing');
-  await pg.dragNode('Queue orders', 40, 30);
+  await pg.loadPreset('Routing with a topic exchange');
+  await pg.dragNode('Queue critical', 40, 30);
   await pg.button('Share').click();
   const link = await page.getByLabel('Share link').inputValue();
   assert.match(link, /#\/playground\?s=/);
@@ -127,12 +127,12 @@ test('a shared link opens the same playground in a new page', async () => {
   await other.goto(link);
   const copy = new Playground(other);
   await copy.waitUntilShown();
-  await copy.node('Queue orders').waitFor();
+  await copy.node('Queue critical').waitFor();
   assert.deepEqual(await copy.nodeTitles(), titles);
   assert.deepEqual(await copy.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style'))), boxes);
-  assert.match(await copy.canvas.innerText(), /\*\.orders/);
-  await copy.button('Publish from shop').click();
-  assert.equal((await copy.queueTexts('orders')).length, 1);
+  assert.match(await copy.canvas.innerText(), /\*\.critical/, "the bindings come along");
+  await copy.button('Publish from app').click();
+  assert.equal((await copy.queueTexts('all')).length, 1, 'the # binding takes every message');
   assertClean(problems);
   await context.close();
 });
