@@ -20,13 +20,18 @@
 //!   open and the next incarnation's `initTransactions` aborts it.
 //!
 //! [`Counters`] compare what was applied with what the group has moved past.
+//!
+//! [`RabbitDeliveryLab`] runs the same workload on the RabbitMQ engine, where
+//! the choice is between automatic and manual acknowledgement and a crash is
+//! a closed connection whose unacknowledged deliveries the broker requeues.
 
 use brokerlab_kafka::{
     Cluster, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, ProducerRecord, TopicConfig,
     TopicPartition,
 };
+use brokerlab_rabbit::{Broker, ChannelId, Command as RabbitCommand, Event as AmqpEvent, FieldTable};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::PatternError;
 use crate::service::{CrashPoint, ServiceNode};
@@ -158,6 +163,47 @@ pub struct DeliveryLab {
 
 const STEP_MS: u64 = 100;
 const AUDITOR: &str = "auditor";
+
+/// Applies an order in one store transaction: a ledger row, plus, for the
+/// idempotent consumer, its id in the deduplication table. False when that
+/// id was already there, which rolls the ledger row back with it.
+fn apply_to_store(store: &mut Store, order: u32, dedupe: bool) -> Result<bool, PatternError> {
+    let mut txn = Transaction::new();
+    if dedupe {
+        txn.insert(PROCESSED_TABLE, format!("order-{order}"), "done");
+    }
+    txn.append(LEDGER_TABLE, format!("order-{order}"));
+    match store.commit(txn) {
+        Ok(_) => Ok(true),
+        Err(StoreError::UniqueViolation { .. }) if dedupe => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How many ledger rows each order has.
+fn ledger_counts(store: &Store) -> BTreeMap<u32, u32> {
+    let mut out = BTreeMap::new();
+    for (_, v) in store.rows(LEDGER_TABLE) {
+        if let Some(order) = order_of(Some(v.as_bytes())) {
+            *out.entry(order).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// Totals from per-order rows.
+fn count(orders: &[OrderView], duplicates_skipped: u32, crashes: u32) -> Counters {
+    let mut c = Counters { duplicates_skipped, crashes, ..Counters::default() };
+    for o in orders {
+        match (o.applied, o.committed) {
+            (0, true) => c.lost += 1,
+            (0, false) => c.pending += 1,
+            (1, _) => c.exactly_once += 1,
+            _ => c.duplicated += 1,
+        }
+    }
+    c
+}
 
 fn order_of(key: Option<&[u8]>) -> Option<u32> {
     std::str::from_utf8(key?).ok()?.strip_prefix("order-")?.parse().ok()
@@ -306,19 +352,11 @@ impl DeliveryLab {
     }
 
     fn apply_to_store(&mut self, order: u32, dedupe: bool) -> Result<bool, PatternError> {
-        let mut txn = Transaction::new();
-        if dedupe {
-            txn.insert(PROCESSED_TABLE, format!("order-{order}"), "done");
+        let applied = apply_to_store(&mut self.node.store, order, dedupe)?;
+        if !applied {
+            self.duplicates_skipped += 1;
         }
-        txn.append(LEDGER_TABLE, format!("order-{order}"));
-        match self.node.store.commit(txn) {
-            Ok(_) => Ok(true),
-            Err(StoreError::UniqueViolation { .. }) if dedupe => {
-                self.duplicates_skipped += 1;
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(applied)
     }
 
     fn handle(&mut self, order: u32, offset: i64) -> Result<DeliveryStep, PatternError> {
@@ -396,13 +434,7 @@ impl DeliveryLab {
         if self.semantics == Semantics::ExactlyOnce {
             return self.audited.clone();
         }
-        let mut out = BTreeMap::new();
-        for (_, v) in self.node.store.rows(LEDGER_TABLE) {
-            if let Some(order) = order_of(Some(v.as_bytes())) {
-                *out.entry(order).or_default() += 1;
-            }
-        }
-        out
+        ledger_counts(&self.node.store)
     }
 
     /// Per-order rows.
@@ -421,17 +453,7 @@ impl DeliveryLab {
 
     /// Lost, duplicated and exactly-once totals.
     pub fn counters(&self) -> Counters {
-        let mut c =
-            Counters { duplicates_skipped: self.duplicates_skipped, crashes: self.node.crashes, ..Counters::default() };
-        for o in self.orders() {
-            match (o.applied, o.committed) {
-                (0, true) => c.lost += 1,
-                (0, false) => c.pending += 1,
-                (1, _) => c.exactly_once += 1,
-                _ => c.duplicated += 1,
-            }
-        }
-        c
+        count(&self.orders(), self.duplicates_skipped, self.node.crashes)
     }
 
     /// Everything the demo draws.
@@ -443,6 +465,220 @@ impl DeliveryLab {
             counters: self.counters(),
             service: self.node.clone(),
             now_ms: self.cluster.now_ms(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// RabbitMQ
+// ---------------------------------------------------------------------------
+
+/// The RabbitMQ queue the orders wait in.
+pub const RABBIT_ORDERS_QUEUE: &str = "orders";
+
+/// What the RabbitMQ delivery demo draws.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RabbitDeliverySnapshot {
+    /// The strategy.
+    pub semantics: Semantics,
+    /// Messages ready in the queue.
+    pub ready: u32,
+    /// Messages delivered and not yet acknowledged.
+    pub unacked: u32,
+    /// Per-order state; `committed` means the broker has forgotten the message.
+    pub orders: Vec<OrderView>,
+    /// The totals.
+    pub counters: Counters,
+    /// The service node with its tables.
+    pub service: ServiceNode,
+    /// Logical time in milliseconds.
+    pub now_ms: u64,
+}
+
+/// The same workload on the RabbitMQ engine: `basic.get` with automatic
+/// acknowledgement is at-most-once (the broker forgets the message as it
+/// hands it over); a manual `basic.ack` after the work is at-least-once (a
+/// crash closes the connection and the broker requeues the message with
+/// `redelivered` set). RabbitMQ has no transaction spanning the consume and
+/// the work, so exactly-once is refused; the idempotent consumer is the
+/// answer there.
+#[derive(Debug)]
+pub struct RabbitDeliveryLab {
+    semantics: Semantics,
+    broker: Broker,
+    channel: ChannelId,
+    node: ServiceNode,
+    orders: u32,
+    /// Orders the broker no longer holds (auto-acked or acked).
+    forgotten: BTreeSet<u32>,
+    attempts: BTreeMap<u32, u32>,
+    duplicates_skipped: u32,
+}
+
+impl RabbitDeliveryLab {
+    /// A lab with `orders` orders (1 to 1000) already in the queue.
+    pub fn new(semantics: Semantics, orders: u32, seed: u64) -> Result<Self, PatternError> {
+        if !(1..=1000).contains(&orders) {
+            return Err(PatternError::InvalidSetting { name: "orders".into(), reason: "must be 1 to 1000".into() });
+        }
+        if semantics == Semantics::ExactlyOnce {
+            return Err(PatternError::InvalidSetting {
+                name: "semantics".into(),
+                reason: "RabbitMQ has no transaction spanning consume and processing; use the idempotent consumer"
+                    .into(),
+            });
+        }
+        let mut broker = Broker::new(seed);
+        broker.set_tracing(false);
+        let channel = broker.connect("guest", "guest", "/")?;
+        broker.declare_queue(channel, RABBIT_ORDERS_QUEUE, FieldTable::new())?;
+        for i in 0..orders {
+            broker.publish(channel, "", RABBIT_ORDERS_QUEUE, &format!("order-{i}"))?;
+        }
+        let node = ServiceNode::new(GROUP, Store::with_tables(&[LEDGER_TABLE, PROCESSED_TABLE]));
+        Ok(RabbitDeliveryLab {
+            semantics,
+            broker,
+            channel,
+            node,
+            orders,
+            forgotten: BTreeSet::new(),
+            attempts: BTreeMap::new(),
+            duplicates_skipped: 0,
+        })
+    }
+
+    /// The strategy.
+    pub fn semantics(&self) -> Semantics {
+        self.semantics
+    }
+
+    /// The engine, for the playground's RabbitMQ views.
+    pub fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    /// The service node.
+    pub fn service(&self) -> &ServiceNode {
+        &self.node
+    }
+
+    /// Arms a crash at `point` for the next order handled.
+    pub fn crash(&mut self, point: CrashPoint) {
+        self.node.arm(point);
+    }
+
+    /// Clears an armed crash.
+    pub fn disarm(&mut self) {
+        self.node.disarm();
+    }
+
+    fn queue_counts(&self) -> (u32, u32) {
+        self.broker.queue("/", RABBIT_ORDERS_QUEUE).map_or((0, 0), |q| (q.ready, q.unacked))
+    }
+
+    /// Whether the queue is empty, nothing is unacknowledged and the service is up.
+    pub fn is_done(&self) -> bool {
+        self.node.up && self.queue_counts() == (0, 0)
+    }
+
+    /// Handles at most one message, or restarts a crashed service.
+    pub fn step(&mut self) -> Result<DeliveryStep, PatternError> {
+        if !self.node.up {
+            self.node.restart();
+            self.channel = self.broker.connect("guest", "guest", "/")?;
+            return Ok(DeliveryStep::Restarted { incarnation: self.node.incarnation });
+        }
+        if self.is_done() {
+            return Ok(DeliveryStep::Done);
+        }
+        let auto_ack = self.semantics == Semantics::AtMostOnce;
+        let events = self.broker.get(self.channel, RABBIT_ORDERS_QUEUE, auto_ack)?;
+        let Some((tag, message)) = events.into_iter().find_map(|e| match e {
+            AmqpEvent::GetOk { delivery_tag, message, .. } => Some((delivery_tag, message)),
+            _ => None,
+        }) else {
+            self.broker.tick(100);
+            return Ok(DeliveryStep::Idle);
+        };
+        let offset = tag as i64;
+        let Some(order) = order_of(Some(message.body.as_bytes())) else {
+            self.broker.ack(self.channel, tag, false)?;
+            return Ok(DeliveryStep::Idle);
+        };
+        if auto_ack {
+            self.forgotten.insert(order);
+        }
+        if self.node.reached(CrashPoint::BeforeProcessing) {
+            return self.crashed(order, offset, CrashPoint::BeforeProcessing);
+        }
+        *self.attempts.entry(order).or_default() += 1;
+        let dedupe = self.semantics == Semantics::IdempotentConsumer;
+        let applied = apply_to_store(&mut self.node.store, order, dedupe)?;
+        if !applied {
+            self.duplicates_skipped += 1;
+        }
+        if self.node.reached(CrashPoint::AfterProcessing) {
+            return self.crashed(order, offset, CrashPoint::AfterProcessing);
+        }
+        if !auto_ack {
+            self.broker.ack(self.channel, tag, false)?;
+            self.forgotten.insert(order);
+        }
+        if self.node.reached(CrashPoint::AfterAck) {
+            return self.crashed(order, offset, CrashPoint::AfterAck);
+        }
+        self.broker.tick(100);
+        Ok(DeliveryStep::Handled { order, offset, applied })
+    }
+
+    fn crashed(&mut self, order: u32, offset: i64, at: CrashPoint) -> Result<DeliveryStep, PatternError> {
+        // The process dies and its TCP connection with it; the broker
+        // requeues every unacknowledged delivery of that connection.
+        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection })?;
+        Ok(DeliveryStep::Crashed { order, offset, at })
+    }
+
+    /// Steps until done or `max_steps` ran out; returns the steps taken.
+    pub fn run(&mut self, max_steps: u32) -> Result<u32, PatternError> {
+        for n in 0..max_steps {
+            if self.is_done() {
+                return Ok(n);
+            }
+            self.step()?;
+        }
+        Ok(max_steps)
+    }
+
+    /// Per-order rows; `committed` means the broker has forgotten the message.
+    pub fn orders(&self) -> Vec<OrderView> {
+        let applied = ledger_counts(&self.node.store);
+        (0..self.orders)
+            .map(|order| OrderView {
+                order,
+                applied: applied.get(&order).copied().unwrap_or(0),
+                attempts: self.attempts.get(&order).copied().unwrap_or(0),
+                committed: self.forgotten.contains(&order),
+            })
+            .collect()
+    }
+
+    /// Lost, duplicated and exactly-once totals.
+    pub fn counters(&self) -> Counters {
+        count(&self.orders(), self.duplicates_skipped, self.node.crashes)
+    }
+
+    /// Everything the demo draws.
+    pub fn snapshot(&self) -> RabbitDeliverySnapshot {
+        let (ready, unacked) = self.queue_counts();
+        RabbitDeliverySnapshot {
+            semantics: self.semantics,
+            ready,
+            unacked,
+            orders: self.orders(),
+            counters: self.counters(),
+            service: self.node.clone(),
+            now_ms: self.broker.now(),
         }
     }
 }

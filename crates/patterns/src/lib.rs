@@ -36,7 +36,10 @@ pub mod retry;
 pub mod service;
 pub mod store;
 
-pub use delivery::{Counters, DeliveryLab, DeliverySnapshot, DeliveryStep, OrderView, Semantics};
+pub use delivery::{
+    Counters, DeliveryLab, DeliverySnapshot, DeliveryStep, OrderView, RabbitDeliveryLab, RabbitDeliverySnapshot,
+    Semantics,
+};
 pub use error::PatternError;
 pub use eventsourcing::{
     Account, AccountEvent, AccountEventKind, EventSourcingLab, EventSourcingSnapshot, Replay, Snapshot,

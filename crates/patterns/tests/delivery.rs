@@ -112,3 +112,60 @@ proptest! {
         prop_assert_eq!(amo.duplicated, 0, "seed {} plan {:?}", seed, plan);
     }
 }
+
+fn run_rabbit(semantics: Semantics, orders: u32, seed: u64, plan: &[Option<CrashPoint>]) -> RabbitDeliveryLab {
+    let mut lab = RabbitDeliveryLab::new(semantics, orders, seed).expect("lab");
+    for crash in plan {
+        if let Some(point) = crash {
+            lab.crash(*point);
+        }
+        lab.step().expect("step");
+        if semantics == Semantics::IdempotentConsumer {
+            assert_eq!(lab.counters().duplicated, 0, "seed {seed} plan {plan:?}");
+        }
+    }
+    lab.disarm();
+    lab.run(10 * orders + 50).expect("run");
+    assert!(lab.is_done(), "seed {seed}: lab did not finish");
+    lab
+}
+
+#[test]
+fn rabbit_auto_ack_loses_the_message_the_crashed_consumer_held() {
+    let c = run_rabbit(Semantics::AtMostOnce, 5, 1, &[Some(CrashPoint::BeforeProcessing)]).counters();
+    assert_eq!((c.lost, c.duplicated, c.exactly_once), (1, 0, 4));
+}
+
+#[test]
+fn rabbit_manual_ack_redelivers_after_a_crash_before_the_ack() {
+    let c = run_rabbit(Semantics::AtLeastOnce, 5, 1, &[Some(CrashPoint::AfterProcessing)]).counters();
+    assert_eq!((c.lost, c.duplicated, c.exactly_once), (0, 1, 4));
+    let c = run_rabbit(Semantics::IdempotentConsumer, 5, 1, &[Some(CrashPoint::AfterProcessing)]).counters();
+    assert_eq!((c.lost, c.duplicated, c.exactly_once, c.duplicates_skipped), (0, 0, 5, 1));
+}
+
+#[test]
+fn rabbit_refuses_exactly_once() {
+    assert!(matches!(
+        RabbitDeliveryLab::new(Semantics::ExactlyOnce, 3, 1),
+        Err(PatternError::InvalidSetting { name, .. }) if name == "semantics"
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rabbit_idempotent_consumer_applies_every_order_exactly_once(seed in any::<u64>(), plan in crash_plan()) {
+        let c = run_rabbit(Semantics::IdempotentConsumer, 8, seed, &plan).counters();
+        prop_assert_eq!((c.lost, c.duplicated, c.exactly_once), (0, 0, 8), "seed {} plan {:?}", seed, plan);
+    }
+
+    #[test]
+    fn rabbit_manual_ack_never_loses_and_auto_ack_never_duplicates(seed in any::<u64>(), plan in crash_plan()) {
+        let alo = run_rabbit(Semantics::AtLeastOnce, 8, seed, &plan).counters();
+        prop_assert_eq!(alo.lost, 0, "seed {} plan {:?}", seed, plan);
+        let amo = run_rabbit(Semantics::AtMostOnce, 8, seed, &plan).counters();
+        prop_assert_eq!(amo.duplicated, 0, "seed {} plan {:?}", seed, plan);
+    }
+}
