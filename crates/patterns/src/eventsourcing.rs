@@ -121,14 +121,14 @@ pub struct Replay {
 
 /// A stored snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
+pub struct AccountSnapshot {
     /// The offset of the first event it does not include.
     pub next_offset: i64,
     /// The state up to there.
     pub state: Accounts,
 }
 
-impl Snapshot {
+impl AccountSnapshot {
     fn encode(&self) -> String {
         self.state.iter().map(|(k, a)| format!("{k}={}:{}", a.balance, a.version)).collect::<Vec<_>>().join(",")
     }
@@ -140,7 +140,7 @@ impl Snapshot {
             let (balance, version) = rest.split_once(':')?;
             state.insert(name.to_string(), Account { balance: balance.parse().ok()?, version: version.parse().ok()? });
         }
-        Some(Snapshot { next_offset, state })
+        Some(AccountSnapshot { next_offset, state })
     }
 }
 
@@ -158,7 +158,7 @@ pub struct EventSourcingSnapshot {
     /// Events the read model has not applied yet.
     pub read_model_lag: i64,
     /// Stored snapshots, oldest first.
-    pub snapshots: Vec<Snapshot>,
+    pub snapshots: Vec<AccountSnapshot>,
     /// Logical time in milliseconds.
     pub now_ms: u64,
 }
@@ -275,7 +275,7 @@ impl EventSourcingLab {
     }
 
     fn take_snapshot(&mut self, next_offset: i64) -> Result<(), PatternError> {
-        let snap = Snapshot { next_offset, state: self.write_model.clone().unwrap_or_default() };
+        let snap = AccountSnapshot { next_offset, state: self.write_model.clone().unwrap_or_default() };
         let mut txn = Transaction::new();
         txn.upsert(SNAPSHOTS_TABLE, format!("{next_offset:012}"), snap.encode());
         self.write_store.commit(txn)?;
@@ -284,11 +284,11 @@ impl EventSourcingLab {
     }
 
     /// Stored snapshots, oldest first.
-    pub fn snapshots(&self) -> Vec<Snapshot> {
+    pub fn snapshots(&self) -> Vec<AccountSnapshot> {
         self.write_store
             .rows(SNAPSHOTS_TABLE)
             .into_iter()
-            .filter_map(|(k, v)| Snapshot::decode(k.parse().ok()?, v))
+            .filter_map(|(k, v)| AccountSnapshot::decode(k.parse().ok()?, v))
             .collect()
     }
 
@@ -411,12 +411,15 @@ impl EventSourcingLab {
 
     /// Empties the read model's tables and seeks its group back to offset 0.
     pub fn rebuild_read_model(&mut self) -> Result<(), PatternError> {
+        // A poll makes sure the consumer is in its group and owns the
+        // partition (seek needs that); what it fetched is read again anyway.
+        // The offsets move first, so a refused seek leaves the tables intact.
+        self.cluster.poll(READ_MODEL_GROUP, Some(1))?;
+        self.cluster.seek(READ_MODEL_GROUP, &tp(), SeekTo::Beginning)?;
+        self.cluster.commit(READ_MODEL_GROUP, Some(vec![(tp(), 0)]))?;
         let mut txn = Transaction::new();
         txn.truncate(BALANCES_TABLE).truncate(HISTORY_TABLE);
         self.read_store.commit(txn)?;
-        self.cluster.poll(READ_MODEL_GROUP, Some(0))?;
-        self.cluster.seek(READ_MODEL_GROUP, &tp(), SeekTo::Beginning)?;
-        self.cluster.commit(READ_MODEL_GROUP, Some(vec![(tp(), 0)]))?;
         Ok(())
     }
 

@@ -9,7 +9,8 @@
 //! - [`store`]: the services' in-memory tables with all-or-nothing transactions;
 //! - [`service`]: a service node with crash points;
 //! - [`delivery`]: at-most-once, at-least-once, the idempotent consumer and
-//!   exactly-once, with counters of lost and duplicated orders;
+//!   exactly-once on Kafka (and the first three on RabbitMQ), with counters
+//!   of lost and duplicated orders;
 //! - [`retry`]: retries with a dead-letter queue, on RabbitMQ (TTL,
 //!   dead-letter exchanges, `x-death`) and on Kafka (retry and dead-letter topics);
 //! - [`outbox`]: the transactional outbox with its relayer, beside the naive dual write;
@@ -42,7 +43,7 @@ pub use delivery::{
 };
 pub use error::PatternError;
 pub use eventsourcing::{
-    Account, AccountEvent, AccountEventKind, EventSourcingLab, EventSourcingSnapshot, Replay, Snapshot,
+    Account, AccountEvent, AccountEventKind, AccountSnapshot, EventSourcingLab, EventSourcingSnapshot, Replay,
 };
 pub use outbox::{CheckoutOutcome, Consistency, OutboxLab, OutboxSnapshot, OutboxStep, WriteMode};
 pub use retry::{DeadLetter, KafkaRetryLab, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep};
