@@ -16,6 +16,11 @@
 //!   back until then), and a dead-letter topic `orders-dlt`. Kafka has no
 //!   `x-death`, so the attempt count travels in an `x-attempts` header.
 //!
+//! The worker is a [`ServiceNode`] with the usual crash points. A crash is
+//! not an attempt: RabbitMQ requeues the unacknowledged delivery (and
+//! `x-death` only counts rejections), Kafka re-reads the uncommitted offset,
+//! so the handler runs again under the same attempt number.
+//!
 //! Both implement [`RetryLab`], so a demo can switch engines behind one
 //! interface. Both expose the dead letters ([`DeadLetter`]) and can republish one to the
 //! main exchange or topic with its history stripped, after the learner
@@ -25,11 +30,16 @@ use brokerlab_kafka::{
     Cluster, ClusterConfig, ConsumerConfig, Header, OffsetReset, ProducerConfig, ProducerRecord, SeekTo, TopicConfig,
     TopicPartition,
 };
-use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Event as AmqpEvent, ExchangeKind, FieldTable, FieldValue};
+use brokerlab_rabbit::{
+    BasicProperties, Broker, ChannelId, Command as RabbitCommand, Event as AmqpEvent, ExchangeKind, FieldTable,
+    FieldValue,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::PatternError;
+use crate::service::{CrashPoint, ServiceNode};
+use crate::store::Store;
 
 /// The header that carries the attempt count where the broker keeps none.
 pub const ATTEMPTS_HEADER: &str = "x-attempts";
@@ -99,6 +109,18 @@ pub enum RetryStep {
         /// Attempts made.
         attempts: u32,
     },
+    /// The worker crashed while handling the message.
+    Crashed {
+        /// The body.
+        body: String,
+        /// Where.
+        at: CrashPoint,
+    },
+    /// A crashed worker came back.
+    Restarted {
+        /// The incarnation number.
+        incarnation: u32,
+    },
 }
 
 /// One entry of the dead-letter queue or topic.
@@ -124,6 +146,8 @@ pub struct DeadLetter {
 pub struct RetrySnapshot {
     /// Settings.
     pub config: RetryConfig,
+    /// The worker node: up or down, crashes, armed crash.
+    pub worker: ServiceNode,
     /// Bodies handled successfully, in order.
     pub succeeded: Vec<String>,
     /// Attempts per body so far.
@@ -144,6 +168,8 @@ pub trait RetryLab {
     fn publish(&mut self, body: &str, poison: bool) -> Result<(), PatternError>;
     /// Deploys a fix: `body` stops failing.
     fn fix(&mut self, body: &str);
+    /// Arms a crash of the worker at `point` for the next message.
+    fn crash(&mut self, point: CrashPoint);
     /// Lets time pass and handles at most one message.
     fn step(&mut self) -> Result<RetryStep, PatternError>;
     /// Steps until nothing is left outside the dead letters, or `max_steps` ran out.
@@ -164,6 +190,9 @@ macro_rules! impl_retry_lab {
             }
             fn fix(&mut self, body: &str) {
                 <$t>::fix(self, body)
+            }
+            fn crash(&mut self, point: CrashPoint) {
+                <$t>::crash(self, point)
             }
             fn step(&mut self) -> Result<RetryStep, PatternError> {
                 <$t>::step(self)
@@ -187,15 +216,27 @@ macro_rules! impl_retry_lab {
 impl_retry_lab!(RabbitRetryLab);
 impl_retry_lab!(KafkaRetryLab);
 
-/// The worker's memory, shared by both labs.
-#[derive(Debug, Clone, Default)]
+/// The worker's memory, shared by both labs. `attempts` counts every run of
+/// the handler, including runs a crash cut short before the outcome reached
+/// the broker.
+#[derive(Debug, Clone)]
 struct Worker {
+    node: ServiceNode,
     succeeded: Vec<String>,
     attempts: BTreeMap<String, u32>,
     poison: BTreeSet<String>,
 }
 
 impl Worker {
+    fn new() -> Self {
+        Worker {
+            node: ServiceNode::new("worker", Store::default()),
+            succeeded: Vec::new(),
+            attempts: BTreeMap::new(),
+            poison: BTreeSet::new(),
+        }
+    }
+
     /// Runs one attempt: true on success.
     fn attempt(&mut self, body: &str) -> bool {
         *self.attempts.entry(body.to_string()).or_default() += 1;
@@ -275,7 +316,7 @@ impl RabbitRetryLab {
         broker.declare_queue(ch, RABBIT_RETRY, retry_args)?;
         broker.bind_queue(ch, RABBIT_RETRY, RABBIT_RETRY, RABBIT_MAIN)?;
         broker.declare_queue(ch, RABBIT_DLQ, FieldTable::new())?;
-        Ok(RabbitRetryLab { config, broker, channel: ch, worker: Worker::default() })
+        Ok(RabbitRetryLab { config, broker, channel: ch, worker: Worker::new() })
     }
 
     /// The engine, for the playground's RabbitMQ views.
@@ -297,9 +338,20 @@ impl RabbitRetryLab {
         self.worker.poison.remove(body);
     }
 
-    /// Lets time pass (the retry queue's TTL runs out), then handles at most one message.
+    /// Arms a crash of the worker at `point` for the next message.
+    pub fn crash(&mut self, point: CrashPoint) {
+        self.worker.node.arm(point);
+    }
+
+    /// Lets time pass (the retry queue's TTL runs out), then handles at most
+    /// one message, or restarts a crashed worker.
     pub fn step(&mut self) -> Result<RetryStep, PatternError> {
         self.broker.tick(self.config.step_ms);
+        if !self.worker.node.up {
+            self.worker.node.restart();
+            self.channel = self.broker.connect("guest", "guest", VHOST)?;
+            return Ok(RetryStep::Restarted { incarnation: self.worker.node.incarnation });
+        }
         let events = self.broker.get(self.channel, RABBIT_MAIN, false)?;
         let Some((tag, message)) = events.into_iter().find_map(|e| match e {
             AmqpEvent::GetOk { delivery_tag, message, .. } => Some((delivery_tag, message)),
@@ -307,28 +359,49 @@ impl RabbitRetryLab {
         }) else {
             return Ok(RetryStep::Idle);
         };
+        let body = message.body.clone();
+        if self.worker.node.reached(CrashPoint::BeforeProcessing) {
+            return self.crashed(body, CrashPoint::BeforeProcessing);
+        }
+        let name = body.clone();
         let headers = message.properties.headers.as_ref();
         let attempt = x_death_count(headers, RABBIT_MAIN, "rejected") as u32 + 1;
-        let body = message.body.clone();
-        if self.worker.attempt(&body) {
-            self.broker.ack(self.channel, tag, false)?;
-            return Ok(RetryStep::Succeeded { body, attempt });
+        let ok = self.worker.attempt(&body);
+        // A crash here repeats the attempt under the same number: the broker
+        // requeues the delivery, and only a rejection adds to x-death.
+        if self.worker.node.reached(CrashPoint::AfterProcessing) {
+            return self.crashed(body, CrashPoint::AfterProcessing);
         }
-        if attempt < self.config.max_attempts {
+        let outcome = if ok {
+            self.broker.ack(self.channel, tag, false)?;
+            RetryStep::Succeeded { body, attempt }
+        } else if attempt < self.config.max_attempts {
             // Rejecting without requeue dead-letters it to the retry exchange;
             // the broker records the rejection in x-death.
             self.broker.reject(self.channel, tag, false)?;
-            return Ok(RetryStep::Retrying { body, attempt, to: RABBIT_RETRY.to_string() });
+            RetryStep::Retrying { body, attempt, to: RABBIT_RETRY.to_string() }
+        } else {
+            // Publish to the DLQ before the ack, so a crash in between
+            // duplicates the dead letter instead of losing the message.
+            let mut props = message.properties.clone();
+            let h = props.headers.get_or_insert_with(FieldTable::new);
+            h.insert(ATTEMPTS_HEADER.into(), long(i64::from(attempt)));
+            h.insert(ERROR_HEADER.into(), FieldValue::str(FAILURE));
+            self.broker.publish_with(self.channel, "", RABBIT_DLQ, props, &body, false)?;
+            self.broker.ack(self.channel, tag, false)?;
+            RetryStep::DeadLettered { body, attempts: attempt }
+        };
+        if self.worker.node.reached(CrashPoint::AfterAck) {
+            return self.crashed(name, CrashPoint::AfterAck);
         }
-        // Publish to the DLQ before the ack, so a crash in between duplicates
-        // the dead letter instead of losing the message.
-        let mut props = message.properties.clone();
-        let h = props.headers.get_or_insert_with(FieldTable::new);
-        h.insert(ATTEMPTS_HEADER.into(), long(i64::from(attempt)));
-        h.insert(ERROR_HEADER.into(), FieldValue::str(FAILURE));
-        self.broker.publish_with(self.channel, "", RABBIT_DLQ, props, &body, false)?;
-        self.broker.ack(self.channel, tag, false)?;
-        Ok(RetryStep::DeadLettered { body, attempts: attempt })
+        Ok(outcome)
+    }
+
+    fn crashed(&mut self, body: String, at: CrashPoint) -> Result<RetryStep, PatternError> {
+        // The worker's connection dies with it; its unacknowledged delivery
+        // goes back to the queue.
+        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection })?;
+        Ok(RetryStep::Crashed { body, at })
     }
 
     /// Steps until `max_steps` ran out or nothing is left outside the DLQ.
@@ -423,6 +496,7 @@ impl RabbitRetryLab {
             .collect();
         RetrySnapshot {
             config: self.config,
+            worker: self.worker.node.clone(),
             succeeded: self.worker.succeeded.clone(),
             attempts: self.worker.attempts.clone(),
             poison: self.worker.poison.clone(),
@@ -448,7 +522,7 @@ const KAFKA_PRODUCER: &str = "worker-out";
 pub struct KafkaRetryLab {
     config: RetryConfig,
     cluster: Cluster,
-    /// (topic, consumer) per stage: the main topic, then each retry topic.
+    /// (topic, consumer group) per stage: the main topic, then each retry topic.
     stages: Vec<(String, String)>,
     worker: Worker,
     republished: BTreeSet<i64>,
@@ -482,17 +556,41 @@ impl KafkaRetryLab {
         }
         cluster.create_topic(KAFKA_DLT, TopicConfig::new(1, 1))?;
         cluster.create_producer(KAFKA_PRODUCER, ProducerConfig::default())?;
-        for (topic, consumer) in &stages {
+        let mut lab = KafkaRetryLab { config, cluster, stages, worker: Worker::new(), republished: BTreeSet::new() };
+        lab.start_consumers()?;
+        Ok(lab)
+    }
+
+    fn consumer_name(&self, group: &str) -> String {
+        self.worker.node.client_name(group)
+    }
+
+    /// One consumer per stage for this incarnation of the worker. Static
+    /// membership lets a restarted worker take its partitions back at once
+    /// instead of waiting out the crashed members' session timeout.
+    fn start_consumers(&mut self) -> Result<(), PatternError> {
+        for (topic, group) in self.stages.clone() {
+            let name = self.consumer_name(&group);
             let cfg = ConsumerConfig {
+                group_instance_id: Some(group.clone()),
                 enable_auto_commit: false,
                 auto_offset_reset: OffsetReset::Earliest,
                 max_poll_records: 1,
-                ..ConsumerConfig::new(consumer.clone())
+                ..ConsumerConfig::new(group)
             };
-            cluster.create_consumer(consumer, cfg)?;
-            cluster.subscribe(consumer, std::slice::from_ref(topic))?;
+            self.cluster.create_consumer(&name, cfg)?;
+            self.cluster.subscribe(&name, &[topic])?;
         }
-        Ok(KafkaRetryLab { config, cluster, stages, worker: Worker::default(), republished: BTreeSet::new() })
+        Ok(())
+    }
+
+    fn crashed(&mut self, body: String, at: CrashPoint) -> Result<RetryStep, PatternError> {
+        // Nothing is committed or left: the members just stop.
+        for (_, group) in self.stages.clone() {
+            let name = self.consumer_name(&group);
+            self.cluster.crash_consumer(&name)?;
+        }
+        Ok(RetryStep::Crashed { body, at })
     }
 
     /// The engine, for the playground's Kafka views.
@@ -514,12 +612,24 @@ impl KafkaRetryLab {
         self.worker.poison.remove(body);
     }
 
-    /// Lets time pass, then handles at most one due record, main topic first.
+    /// Arms a crash of the worker at `point` for the next message.
+    pub fn crash(&mut self, point: CrashPoint) {
+        self.worker.node.arm(point);
+    }
+
+    /// Lets time pass, then handles at most one due record, main topic
+    /// first, or restarts a crashed worker.
     pub fn step(&mut self) -> Result<RetryStep, PatternError> {
         self.cluster.tick(self.config.step_ms)?;
+        if !self.worker.node.up {
+            self.worker.node.restart();
+            self.start_consumers()?;
+            return Ok(RetryStep::Restarted { incarnation: self.worker.node.incarnation });
+        }
         let now = self.cluster.now_ms() as i64;
         for stage in 0..self.stages.len() {
-            let (topic, consumer) = self.stages[stage].clone();
+            let (topic, group) = self.stages[stage].clone();
+            let consumer = self.consumer_name(&group);
             let (records, _) = self.cluster.poll(&consumer, Some(1))?;
             let Some(r) = records.into_iter().next() else { continue };
             let tp = TopicPartition::new(&topic, 0);
@@ -530,8 +640,18 @@ impl KafkaRetryLab {
                 continue;
             }
             let body = String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned();
+            if self.worker.node.reached(CrashPoint::BeforeProcessing) {
+                return self.crashed(body, CrashPoint::BeforeProcessing);
+            }
             let attempt = header(&r.headers, ATTEMPTS_HEADER).and_then(|a| a.parse::<u32>().ok()).unwrap_or(0) + 1;
-            let outcome = if self.worker.attempt(&body) {
+            let ok = self.worker.attempt(&body);
+            // A crash here repeats the attempt under the same number: the
+            // offset was not committed, so the next incarnation reads it again.
+            if self.worker.node.reached(CrashPoint::AfterProcessing) {
+                return self.crashed(body, CrashPoint::AfterProcessing);
+            }
+            let name = body.clone();
+            let outcome = if ok {
                 RetryStep::Succeeded { body, attempt }
             } else {
                 let mut headers: Vec<Header> = r.headers.iter().filter(|h| h.key != ATTEMPTS_HEADER).cloned().collect();
@@ -539,10 +659,10 @@ impl KafkaRetryLab {
                 headers.push(text_header("x-original-topic", &topic));
                 let (to, outcome) = if attempt < self.config.max_attempts {
                     let to = kafka_retry_topic(attempt);
-                    (to.clone(), RetryStep::Retrying { body: body.clone(), attempt, to })
+                    (to.clone(), RetryStep::Retrying { body, attempt, to })
                 } else {
                     headers.push(text_header(ERROR_HEADER, FAILURE));
-                    (KAFKA_DLT.to_string(), RetryStep::DeadLettered { body: body.clone(), attempts: attempt })
+                    (KAFKA_DLT.to_string(), RetryStep::DeadLettered { body, attempts: attempt })
                 };
                 let record = ProducerRecord {
                     topic: to,
@@ -557,6 +677,9 @@ impl KafkaRetryLab {
             // The offset is committed after the retry record is written, so a
             // crash in between repeats the attempt rather than losing it.
             self.cluster.commit(&consumer, Some(vec![(tp, r.offset + 1)]))?;
+            if self.worker.node.reached(CrashPoint::AfterAck) {
+                return self.crashed(name, CrashPoint::AfterAck);
+            }
             return Ok(outcome);
         }
         Ok(RetryStep::Idle)
@@ -566,10 +689,10 @@ impl KafkaRetryLab {
     pub fn in_flight(&self) -> u64 {
         self.stages
             .iter()
-            .map(|(topic, consumer)| {
+            .map(|(topic, group)| {
                 let end = self.cluster.partition(topic, 0).map_or(0, |p| p.high_watermark);
                 let committed =
-                    self.cluster.group(consumer).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
+                    self.cluster.group(group).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
                 (end - committed).max(0) as u64
             })
             .sum()
@@ -640,10 +763,10 @@ impl KafkaRetryLab {
         let mut waiting: Vec<(String, u64)> = self
             .stages
             .iter()
-            .map(|(topic, consumer)| {
+            .map(|(topic, group)| {
                 let end = self.cluster.partition(topic, 0).map_or(0, |p| p.high_watermark);
                 let committed =
-                    self.cluster.group(consumer).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
+                    self.cluster.group(group).and_then(|g| g.committed.first().map(|(_, o)| *o)).unwrap_or(0);
                 (topic.clone(), (end - committed).max(0) as u64)
             })
             .collect();
@@ -651,6 +774,7 @@ impl KafkaRetryLab {
         waiting.push((KAFKA_DLT.to_string(), dead));
         RetrySnapshot {
             config: self.config,
+            worker: self.worker.node.clone(),
             succeeded: self.worker.succeeded.clone(),
             attempts: self.worker.attempts.clone(),
             poison: self.worker.poison.clone(),

@@ -124,6 +124,50 @@ fn the_same_seed_gives_the_same_snapshot_on_both_engines() {
     assert_eq!(kafka(), kafka());
 }
 
+/// Crashes do not count as attempts: the broker requeues (or the group
+/// re-reads) the message and the attempt number stays the same, so the
+/// handler runs once more than the attempt count says.
+fn crash_repeats_the_attempt(lab: &mut dyn RetryLab, name: &str) {
+    lab.publish("bad", true).unwrap();
+    lab.crash(brokerlab_patterns::CrashPoint::AfterProcessing);
+    let mut crashed = false;
+    let mut restarted = false;
+    for _ in 0..300 {
+        match lab.step().unwrap() {
+            RetryStep::Crashed { .. } => crashed = true,
+            RetryStep::Restarted { incarnation } => restarted = incarnation == 2,
+            _ => {}
+        }
+    }
+    assert!(crashed && restarted, "{name}");
+    let s = lab.snapshot();
+    assert_eq!(s.attempts["bad"], 4, "{name}");
+    assert_eq!(s.worker.crashes, 1, "{name}");
+    let dlq = lab.dead_letters();
+    assert_eq!(dlq.len(), 1, "{name}");
+    assert_eq!(dlq[0].attempts, 3, "{name}");
+}
+
+#[test]
+fn a_worker_crash_before_the_ack_repeats_the_attempt_without_counting_it() {
+    crash_repeats_the_attempt(&mut RabbitRetryLab::new(config(3), 2).unwrap(), "rabbit");
+    crash_repeats_the_attempt(&mut KafkaRetryLab::new(config(3), 2).unwrap(), "kafka");
+}
+
+#[test]
+fn a_worker_crash_before_processing_loses_nothing() {
+    for lab in [
+        &mut RabbitRetryLab::new(config(2), 4).unwrap() as &mut dyn RetryLab,
+        &mut KafkaRetryLab::new(config(2), 4).unwrap(),
+    ] {
+        lab.publish("good", false).unwrap();
+        lab.crash(brokerlab_patterns::CrashPoint::BeforeProcessing);
+        lab.run(300).unwrap();
+        let s = lab.snapshot();
+        assert_eq!((s.succeeded.len(), s.attempts["good"]), (1, 1));
+    }
+}
+
 #[test]
 fn bad_retry_settings_are_refused() {
     assert!(RabbitRetryLab::new(config(0), 1).is_err());
