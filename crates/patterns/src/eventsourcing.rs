@@ -15,6 +15,21 @@
 //! lags behind until [`EventSourcingLab::step`] lets it catch up, and
 //! [`EventSourcingLab::rebuild_read_model`] truncates both tables and seeks
 //! the group back to the beginning.
+//!
+//! ```
+//! use brokerlab_patterns::EventSourcingLab;
+//!
+//! let mut lab = EventSourcingLab::new(2, 1)?;
+//! lab.open("alice")?;
+//! lab.deposit("alice", 50)?;
+//! lab.withdraw("alice", 20)?;
+//! lab.restart_write_side();
+//! let replay = lab.rebuild_write_side()?;
+//! // The snapshot after two events leaves one event to replay.
+//! assert_eq!((replay.from_offset, replay.events_read), (2, 1));
+//! assert_eq!(replay.state["alice"].balance, 30);
+//! # Ok::<(), brokerlab_patterns::PatternError>(())
+//! ```
 
 use brokerlab_kafka::{
     Cluster, ClusterConfig, ConsumerConfig, OffsetReset, ProducerConfig, ProducerRecord, SeekTo, TopicConfig,

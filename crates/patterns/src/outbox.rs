@@ -15,6 +15,21 @@
 //! is crashed or restarted), [`OutboxLab::set_relayer_down`] and armed crash
 //! points on either node. [`Consistency`] compares the committed orders with
 //! the events in the topic.
+//!
+//! ```
+//! use brokerlab_patterns::*;
+//!
+//! let mut outbox = OutboxLab::new(WriteMode::Outbox, 1)?;
+//! let mut naive = OutboxLab::new(WriteMode::DualWriteDbFirst, 1)?;
+//! for lab in [&mut outbox, &mut naive] {
+//!     lab.crash_checkout(CrashPoint::AfterProcessing);
+//!     lab.place_order()?;
+//!     lab.run(100)?;
+//! }
+//! assert!(outbox.consistency().orders_without_event.is_empty());
+//! assert_eq!(naive.consistency().orders_without_event, vec!["order-0".to_string()]);
+//! # Ok::<(), PatternError>(())
+//! ```
 
 use brokerlab_kafka::{Cluster, ClusterConfig, Event, ProducerConfig, ProducerRecord, TopicConfig};
 use serde::{Deserialize, Serialize};

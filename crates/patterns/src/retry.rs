@@ -25,6 +25,21 @@
 //! interface. Both expose the dead letters ([`DeadLetter`]) and can republish one to the
 //! main exchange or topic with its history stripped, after the learner
 //! deployed a fix ([`RabbitRetryLab::fix`]) or not.
+//!
+//! ```
+//! use brokerlab_patterns::retry::{RabbitRetryLab, RetryConfig};
+//!
+//! let mut lab = RabbitRetryLab::new(RetryConfig { max_attempts: 3, ..RetryConfig::default() }, 1)?;
+//! lab.publish("order-7", true)?;
+//! lab.run(100)?;
+//! let dead = lab.dead_letters();
+//! assert_eq!((dead[0].body.as_str(), dead[0].attempts), ("order-7", 3));
+//! lab.fix("order-7");
+//! lab.republish(dead[0].id)?;
+//! lab.run(100)?;
+//! assert_eq!(lab.snapshot().succeeded, vec!["order-7".to_string()]);
+//! # Ok::<(), brokerlab_patterns::PatternError>(())
+//! ```
 
 use brokerlab_kafka::{
     Cluster, ClusterConfig, ConsumerConfig, Header, OffsetReset, ProducerConfig, ProducerRecord, SeekTo, TopicConfig,
