@@ -346,8 +346,10 @@ pub fn PlaygroundView(
             let speed = ctx.speed.get_untracked();
             if speed == 0.0 {
                 ctx.sim.update_value(|s| s.set_detail(false));
-                while now() - t < 10.0 {
-                    ctx.step(20);
+                // One step at a time, so a slow step cannot overrun the
+                // frame by much and input stays answered.
+                while now() - t < 12.0 {
+                    ctx.step(1);
                 }
                 ctx.bump();
                 return;
@@ -731,23 +733,26 @@ fn Edges(
         let (x1, y1) = ctx.editor.with(|e| e.topology.node(from).map(|n| (n.x + NODE_W, n.y + 22.0)))?;
         Some(view! { <path class="pg-wire" d=path(x1, y1, x, y) /> })
     };
-    let flights = move || {
+    // Messages in flight are drawn as two paths (RabbitMQ and Kafka), each
+    // a run of small circles: one attribute per frame, however many fly.
+    let flights = Memo::new(move |_| {
         let at = ctx.display_ms.get();
         ctx.editor.with(|e| {
             ctx.sim.with_value(|s| {
-                s.flights()
-                    .filter_map(|f| {
-                        let edge = e.topology.edge(f.edge)?;
-                        let (x1, y1, x2, y2) = anchors(&e.topology, edge.from, edge.to)?;
-                        let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
-                        let (x, y) = bezier(x1, y1, x2, y2, t);
-                        let kafka = matches!(f.message, MessageRef::Kafka { .. });
-                        Some(view! { <circle class="pg-flight" class:kafka=kafka cx=x cy=y r="6" /> })
-                    })
-                    .collect_view()
+                let (mut rabbit, mut kafka, mut count) = (String::new(), String::new(), 0usize);
+                for f in s.flights() {
+                    let Some(edge) = e.topology.edge(f.edge) else { continue };
+                    let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge.from, edge.to) else { continue };
+                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
+                    let (x, y) = bezier(x1, y1, x2, y2, t);
+                    let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
+                    d.push_str(&format!("M{:.1},{y:.1}a6,6 0 1,0 12,0a6,6 0 1,0 -12,0", x - 6.0));
+                    count += 1;
+                }
+                (rabbit, kafka, count)
             })
         })
-    };
+    });
     view! {
         <svg class="pg-edges" width="4000" height="3000" aria-hidden="true">
             <defs>
@@ -757,7 +762,10 @@ fn Edges(
             </defs>
             {edges}
             {wire}
-            <g class="pg-flights">{flights}</g>
+            <g class="pg-flights" data-count=move || flights.with(|f| f.2.to_string())>
+                <path class="pg-flight" d=move || flights.with(|f| f.0.clone()) />
+                <path class="pg-flight kafka" d=move || flights.with(|f| f.1.clone()) />
+            </g>
         </svg>
     }
 }

@@ -17,13 +17,13 @@ function topology() {
   const node = (name, x, y, config) => { nodes.push({ id, name, x, y, config }); return id++; };
   const edge = (from, to, role) => edges.push({ id: id++, from, to, role, binding_key: '', arguments: '' });
   for (let p = 0; p < 4; p++) {
-    const prod = node(`p${p}`, 20, 20 + p * 300, { Producer: { routing_key: 'k', body: 'x', headers: '', rate: 400, burst: 10 } });
+    const prod = node(`p${p}`, 20, 20 + p * 300, { Producer: { routing_key: 'k', body: 'x', headers: '', rate: 250, burst: 10 } });
     const x = node(`x${p}`, 240, 20 + p * 300, { Exchange: 'Fanout' });
     edge(prod, x, 'Publish');
     for (let q = 0; q < 4; q++) {
       const y = 20 + p * 300 + q * 75;
       const queue = node(`q${p}-${q}`, 460, y, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } });
-      const c = node(`c${p}-${q}`, 680, y, { Consumer: { processing_ms: 5, prefetch: 50, ack_mode: 'Manual', failure: 'None' } });
+      const c = node(`c${p}-${q}`, 680, y, { Consumer: { processing_ms: 0, prefetch: 500, ack_mode: 'Manual', failure: 'None' } });
       edge(x, queue, 'QueueBinding');
       edge(queue, c, 'Consume');
     }
@@ -41,7 +41,7 @@ const fps = (ms) => page.evaluate((ms) => new Promise((done) => {
   let frames = 0; let inFlight = 0; let samples = 0;
   const start = performance.now();
   const tick = () => {
-    frames++; samples++; inFlight += document.querySelectorAll('.pg-flight').length;
+    frames++; samples++; inFlight += Number(document.querySelector('[data-count]')?.dataset.count ?? 0);
     if (performance.now() - start < ms) requestAnimationFrame(tick);
     else done({ fps: frames * 1000 / (performance.now() - start), inFlight: inFlight / samples });
   };
