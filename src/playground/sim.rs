@@ -239,6 +239,7 @@ impl Sim {
             if let Err(e) = result {
                 let what = self.describe(origin);
                 self.problems.push(format!("{what}: {e}"));
+                self.channel = None;
                 self.ensure_channel();
             }
         }
@@ -267,9 +268,12 @@ impl Sim {
         }
     }
 
+    /// Opens the run's publishing channel when it has none. An error on the
+    /// channel forgets it (RabbitMQ closes a channel on any channel
+    /// exception), so the next use opens a fresh one; asking the broker for
+    /// its channels instead would copy every unacknowledged message.
     fn ensure_channel(&mut self) {
-        let open = self.channel.is_some_and(|ch| self.rabbit.channels().iter().any(|c| c.channel == ch));
-        if !open {
+        if self.channel.is_none() {
             match self.rabbit.connect("guest", "guest", VHOST) {
                 Ok(ch) => self.channel = Some(ch),
                 Err(e) => self.problems.push(format!("RabbitMQ: {e}")),
@@ -568,7 +572,10 @@ impl Sim {
                         self.count(Some(producer), 1, 0);
                         match result {
                             Ok(events) => self.absorb_rabbit(events),
-                            Err(e) => self.note(Source::Rabbit, format!("{pname}: {e}")),
+                            Err(e) => {
+                                self.channel = None;
+                                self.note(Source::Rabbit, format!("{pname}: {e}"));
+                            }
                         }
                         self.publishing = None;
                         self.pending_trace = None;

@@ -348,7 +348,7 @@ pub fn PlaygroundView(
                 ctx.sim.update_value(|s| s.set_detail(false));
                 // One step at a time, so a slow step cannot overrun the
                 // frame by much and input stays answered.
-                while now() - t < 12.0 {
+                while now() - t < 10.0 {
                     ctx.step(1);
                 }
                 ctx.bump();
