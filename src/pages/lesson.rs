@@ -91,6 +91,19 @@ pub fn LessonPage(
                             .into_any()
                     }
                 }}
+                {(!found.lesson.scenarios.is_empty())
+                    .then(|| {
+                        view! {
+                            <aside class="live-column" aria-label="Live scenarios">
+                                {found
+                                    .lesson
+                                    .scenarios
+                                    .iter()
+                                    .map(|id| view! { <crate::pages::live::LiveScenario id=*id /> })
+                                    .collect_view()}
+                            </aside>
+                        }
+                    })}
                 <nav class="steps" aria-label="Previous and next lessons">
                     {neighbour(found.previous, "prev", "Previous")}
                     {neighbour(found.next, "next", "Next")}

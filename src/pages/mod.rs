@@ -3,5 +3,6 @@
 
 pub mod course;
 pub mod lesson;
+pub mod live;
 pub mod not_found;
 pub mod playground;

@@ -148,7 +148,9 @@ fn test() -> Result {
     })?;
     let rabbit = tools::RabbitMq::start()?;
     step("native tests", &mut || {
-        run(cargo(&root).args(["test", "--workspace", "--locked"]).env("BROKERLAB_AMQP_URL", tools::AMQP_URL))
+        run(cargo(&root)
+            .args(["test", "--workspace", "--locked", "--no-fail-fast"])
+            .env("BROKERLAB_AMQP_URL", tools::AMQP_URL))
     })?;
     drop(rabbit);
     step("wasm tests in headless Chromium", &mut || {

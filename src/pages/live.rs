@@ -1,0 +1,438 @@
+//! A live scenario beside a lesson: the lesson's preset runs on the real
+//! engines, one script step at a time or all at once, and the reader can add
+//! messages or records of their own. "Open in playground" carries the
+//! scenario, with the reader's additions, to the full playground as a share
+//! link.
+//!
+//! The logic a test can reach without a browser (labelling a script step,
+//! building the reader's actions, summarising engine state) lives in plain
+//! functions below the component.
+
+use crate::route::Route;
+use brokerlab_scenario::{Action, Scenario, Session, presets};
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+/// What the panel shows of the engines after each step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// RabbitMQ queues: name and the bodies of their ready messages, in order.
+    pub queues: Vec<(String, Vec<String>)>,
+    /// Kafka partitions: "topic-partition" and "offset: key → value" lines.
+    pub partitions: Vec<(String, Vec<String>)>,
+    /// What the last step did, one line per engine event, or its refusal.
+    pub last: Vec<String>,
+}
+
+/// A scenario being run in the panel: the session and the scenario as it
+/// now stands (the preset plus the reader's own actions).
+struct Live {
+    scenario: Scenario,
+    session: Session,
+}
+
+impl Live {
+    fn start(scenario: Scenario) -> Result<Self, String> {
+        let session = scenario.start().map_err(|e| e.to_string())?;
+        Ok(Self { scenario, session })
+    }
+}
+
+/// One live scenario, by preset id, embedded in a lesson.
+#[component]
+pub fn LiveScenario(
+    /// The preset's id, as named in the lesson's front matter.
+    id: &'static str,
+) -> impl IntoView {
+    let Some(preset) = presets::get(id) else {
+        return view! { <p class="error" role="alert">{format!("The live scenario “{id}” is missing from this build.")}</p> }
+            .into_any();
+    };
+    let title = preset.title.clone();
+    let description = preset.description.clone();
+    let heading_id = format!("live-{id}");
+    let labelled_by = heading_id.clone();
+    let live = StoredValue::new_local(Live::start(preset.clone()));
+    let state = RwSignal::new(live.with_value(|l| l.as_ref().map(|l| snapshot_of(&l.session, Vec::new())).ok()));
+    let error = RwSignal::new(live.with_value(|l| l.as_ref().err().cloned()));
+    let position = RwSignal::new(0usize);
+    let total = preset.script.len();
+    let link = RwSignal::new(Route::Playground(Some(preset.to_link())).href());
+
+    let refresh = move |last: Vec<String>| {
+        live.with_value(|l| {
+            if let Ok(l) = l {
+                state.set(Some(snapshot_of(&l.session, last)));
+                position.set(l.session.position());
+                link.set(Route::Playground(Some(l.scenario.to_link())).href());
+            }
+        });
+    };
+    let step = move |_| {
+        let mut last = Vec::new();
+        live.update_value(|l| {
+            if let Some(outcome) = l.as_mut().ok().and_then(|l| l.session.step()) {
+                last = describe_outcome(&outcome);
+            }
+        });
+        refresh(last);
+    };
+    let run_all = move |_| {
+        let mut last = Vec::new();
+        live.update_value(|l| {
+            if let Ok(l) = l {
+                for outcome in l.session.run_to_end() {
+                    last = describe_outcome(&outcome);
+                }
+            }
+        });
+        refresh(last);
+    };
+    let preset_for_reset = preset.clone();
+    let reset = move |_| {
+        live.set_value(Live::start(preset_for_reset.clone()));
+        refresh(Vec::new());
+    };
+
+    // The reader's own message: a publish for RabbitMQ scenarios, a produce
+    // for Kafka ones, applied live and appended to the shared scenario.
+    let targets = StoredValue::new(reader_targets(&preset));
+    let chosen = RwSignal::new(0usize);
+    let key = RwSignal::new(targets.with_value(|t| t.first().map(|t| t.default_key.clone()).unwrap_or_default()));
+    let body = RwSignal::new("hello".to_owned());
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = targets.with_value(|t| t.get(chosen.get_untracked()).cloned()) else { return };
+        let action = match reader_action(&target, &key.get_untracked(), &body.get_untracked()) {
+            Ok(action) => action,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        let mut last = Vec::new();
+        live.update_value(|l| {
+            if let Ok(l) = l {
+                // Finish the preset first so the reader's action lands after it.
+                l.session.run_to_end();
+                let outcome = l.session.apply(&action);
+                l.scenario.script.push(action.clone());
+                last = describe_outcome(&outcome);
+            }
+        });
+        error.set(None);
+        refresh(last);
+    };
+
+    view! {
+        <section class="live" aria-labelledby=labelled_by>
+            <h2 id=heading_id>{format!("Try it live: {title}")}</h2>
+            <p class="live-description">{description}</p>
+            <div class="live-controls" role="group" aria-label=format!("Run {title}")>
+                <button type="button" on:click=step disabled=move || position.get() >= total>"Step"</button>
+                <button type="button" on:click=run_all disabled=move || position.get() >= total>"Run to the end"</button>
+                <button type="button" on:click=reset>"Reset"</button>
+                <span class="live-position" aria-live="polite">{move || format!("Step {} of {total}", position.get())}</span>
+                <a class="live-open" href=move || link.get()>"Open in playground"</a>
+            </div>
+            {targets
+                .with_value(|all| all.first().cloned().map(|t| (t, all.clone())))
+                .map(|(t, all)| {
+                    let label = t.key_label;
+                    let what = if t.kind == TargetKind::Exchange { "Exchange" } else { "Topic" };
+                    let choose = move |ev: leptos::ev::Event| {
+                        let index: usize = event_target_value(&ev).parse().unwrap_or(0);
+                        chosen.set(index);
+                        if let Some(target) = targets.with_value(|t| t.get(index).cloned()) {
+                            key.set(target.default_key);
+                        }
+                    };
+                    view! {
+                        <form class="live-send" on:submit=send>
+                            <label>
+                                {what}
+                                <select on:change=choose>
+                                    {all
+                                        .into_iter()
+                                        .enumerate()
+                                        .map(|(i, t)| view! { <option value=i.to_string()>{t.name}</option> })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                            <label>{label} <input type="text" prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
+                            <label>"Body" <input type="text" prop:value=body on:input=move |ev| body.set(event_target_value(&ev)) /></label>
+                            <button type="submit">{t.button}</button>
+                        </form>
+                    }
+                })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || state.get().map(|s| view! { <SnapshotView snapshot=s /> })}
+        </section>
+    }
+    .into_any()
+}
+
+/// The engines' state after a step, as lists a screen reader can walk.
+#[component]
+fn SnapshotView(
+    /// What to show.
+    snapshot: Snapshot,
+) -> impl IntoView {
+    let Snapshot { queues, partitions, last } = snapshot;
+    view! {
+        <div class="live-state">
+            {queues
+                .into_iter()
+                .map(|(name, bodies)| {
+                    let count = bodies.len();
+                    view! {
+                        <div class="live-box">
+                            <h3>{format!("Queue {name}")} <span class="count">{format!("{count} ready")}</span></h3>
+                            <ol aria-label=format!("Messages in queue {name}")>
+                                {bodies.into_iter().map(|b| view! { <li>{b}</li> }).collect_view()}
+                            </ol>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            {partitions
+                .into_iter()
+                .map(|(name, records)| {
+                    view! {
+                        <div class="live-box">
+                            <h3>{format!("Partition {name}")}</h3>
+                            <ol aria-label=format!("Records in partition {name}")>
+                                {records.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}
+                            </ol>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+        <div class="live-last">
+            <h3>"What just happened"</h3>
+            <ul aria-label="What just happened">
+                {last.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// Summarises both engines' state for the panel.
+pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
+    let rabbit = session.rabbit();
+    let queues = rabbit
+        .vhosts()
+        .iter()
+        .flat_map(|vhost| rabbit.queues(vhost))
+        .filter(|q| !q.name.starts_with("amq."))
+        .map(|q| (q.name.clone(), q.messages.iter().map(|m| m.body.clone()).collect()))
+        .collect();
+    let kafka = session.kafka();
+    let mut partitions = Vec::new();
+    for topic in kafka.topic_names() {
+        let Ok(view) = kafka.topic(&topic) else { continue };
+        for p in &view.partitions {
+            let records = kafka
+                .records(&topic, p.partition)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.data.value.is_some() || r.data.key.is_some())
+                .map(|r| {
+                    let text = |b: &Option<Vec<u8>>| {
+                        b.as_deref().map(String::from_utf8_lossy).unwrap_or("null".into()).into_owned()
+                    };
+                    format!("{}: {} → {}", r.offset, text(&r.data.key), text(&r.data.value))
+                })
+                .collect();
+            partitions.push((format!("{topic}-{}", p.partition), records));
+        }
+    }
+    Snapshot { queues, partitions, last }
+}
+
+/// One line per thing a step did, or the engine's refusal.
+pub fn describe_outcome(outcome: &brokerlab_scenario::StepOutcome) -> Vec<String> {
+    let mut lines: Vec<String> = outcome.rabbit.iter().map(|e| describe_event(&serde_json::to_value(e))).collect();
+    lines.extend(outcome.kafka.iter().map(|e| describe_event(&serde_json::to_value(e))));
+    if let Some(error) = &outcome.error {
+        lines.push(format!("Refused: {error}"));
+    }
+    if lines.is_empty() {
+        lines.push("Nothing changed.".to_owned());
+    }
+    lines
+}
+
+/// Names an engine event and its scalar fields, e.g. `enqueued: queue=jobs`.
+fn describe_event(value: &Result<Value, serde_json::Error>) -> String {
+    let Ok(value) = value else { return "an event".to_owned() };
+    match value {
+        Value::Object(map) if map.len() == 1 => {
+            let (name, fields) = map.iter().next().expect("one entry");
+            let details: Vec<String> = match fields {
+                Value::Object(fields) => fields
+                    .iter()
+                    .filter_map(|(k, v)| match v {
+                        Value::String(s) => Some(format!("{k}={s}")),
+                        Value::Number(n) => Some(format!("{k}={n}")),
+                        Value::Bool(b) => Some(format!("{k}={b}")),
+                        _ => None,
+                    })
+                    .take(5)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            format!("{}: {}", humanise(name), details.join(", ")).trim_end_matches(": ").to_owned()
+        }
+        Value::String(name) => humanise(name),
+        other => other.to_string(),
+    }
+}
+
+fn humanise(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out.replace('_', " ")
+}
+
+/// Where the reader's own message goes in a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderTarget {
+    kind: TargetKind,
+    name: String,
+    producer: String,
+    default_key: String,
+    key_label: &'static str,
+    button: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TargetKind {
+    Exchange,
+    Topic,
+}
+
+/// Where the reader may send a message of their own: every exchange a
+/// RabbitMQ scenario declares (each with the routing key of the script's
+/// first publish to it), else every Kafka topic with the first producer.
+pub fn reader_targets(scenario: &Scenario) -> Vec<ReaderTarget> {
+    let first_key = |exchange: &str| {
+        scenario.script.iter().find_map(|a| match serde_json::to_value(a).ok()? {
+            Value::Object(m) if m.get("action")? == "publish" && m.get("exchange")? == exchange => {
+                m.get("routing_key").and_then(Value::as_str).map(str::to_owned)
+            }
+            _ => None,
+        })
+    };
+    let exchanges: Vec<ReaderTarget> = scenario
+        .rabbitmq
+        .exchanges
+        .iter()
+        .map(|x| ReaderTarget {
+            kind: TargetKind::Exchange,
+            name: x.name.clone(),
+            producer: String::new(),
+            default_key: first_key(&x.name).unwrap_or_default(),
+            key_label: "Routing key",
+            button: "Publish",
+        })
+        .collect();
+    if !exchanges.is_empty() {
+        return exchanges;
+    }
+    let Some(producer) = scenario.kafka.producers.first() else { return Vec::new() };
+    scenario
+        .kafka
+        .topics
+        .iter()
+        .map(|t| ReaderTarget {
+            kind: TargetKind::Topic,
+            name: t.name.clone(),
+            producer: producer.name.clone(),
+            default_key: "key-1".to_owned(),
+            key_label: "Key",
+            button: "Produce",
+        })
+        .collect()
+}
+
+/// Builds the reader's action; the key and body are plain text, never
+/// interpreted.
+pub fn reader_action(target: &ReaderTarget, key: &str, body: &str) -> Result<Action, String> {
+    let value = match target.kind {
+        TargetKind::Exchange => {
+            json!({ "action": "publish", "exchange": target.name, "routing_key": key, "body": body })
+        }
+        TargetKind::Topic => {
+            let key = if key.is_empty() { Value::Null } else { Value::String(key.to_owned()) };
+            json!({ "action": "produce", "producer": target.producer, "topic": target.name, "key": key, "value": body })
+        }
+    };
+    serde_json::from_value(value).map_err(|e| format!("That message cannot be sent: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lesson_scenario_is_a_preset_that_runs_to_the_end_without_refusals() {
+        for (_, lesson) in crate::course::lessons() {
+            for id in lesson.scenarios {
+                let scenario =
+                    presets::get(id).unwrap_or_else(|| panic!("{} names the unknown preset {id}", lesson.slug));
+                let mut session = scenario.start().unwrap_or_else(|e| panic!("{id} does not start: {e}"));
+                for outcome in session.run_to_end() {
+                    assert_eq!(outcome.error, None, "{id} step {:?}", outcome.index);
+                }
+                assert!(session.is_finished(), "{id}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_exchange_types_preset_takes_the_readers_publish_on_its_first_exchange() {
+        let scenario = presets::get("exchange-types").expect("preset exists");
+        let targets = reader_targets(&scenario);
+        let names: Vec<_> = targets.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["direct-x", "fanout-x", "topic-x", "headers-x"]);
+        let topic = &targets[2];
+        assert_eq!((topic.button, topic.default_key.as_str()), ("Publish", "order.eu.de"));
+        let action = reader_action(topic, "order.eu.fr", "<b>not html</b>").expect("a publish");
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        let outcome = session.apply(&action);
+        assert_eq!(outcome.error, None);
+        let snap = snapshot_of(&session, describe_outcome(&outcome));
+        let eu = snap.queues.iter().find(|(name, _)| name == "eu-orders").expect("the eu-orders queue");
+        assert_eq!(eu.1.last().map(String::as_str), Some("<b>not html</b>"), "order.eu.fr matches order.eu.*");
+    }
+
+    #[test]
+    fn a_kafka_scenario_takes_the_readers_record_on_its_first_topic() {
+        let scenario = presets::get("key-partitioning").expect("preset exists");
+        let target = reader_targets(&scenario).into_iter().next().expect("a Kafka scenario has a topic and a producer");
+        assert_eq!(target.button, "Produce");
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        let outcome = session.apply(&reader_action(&target, "user-42", "clicked").expect("a produce"));
+        assert_eq!(outcome.error, None);
+        let snap = snapshot_of(&session, Vec::new());
+        assert!(
+            snap.partitions.iter().any(|(_, records)| records.iter().any(|r| r.contains("user-42 → clicked"))),
+            "{snap:?}"
+        );
+    }
+
+    #[test]
+    fn events_are_named_in_plain_words() {
+        let value = json!({"MessageEnqueued": {"queue": "jobs", "position": 2, "trace": {"x": 1}}});
+        assert_eq!(describe_event(&Ok(value)), "message enqueued: position=2, queue=jobs");
+    }
+}
