@@ -95,6 +95,18 @@ export class Playground extends PlaygroundPage {
     await this.page.getByLabel('Gallery').selectOption({ label: title });
   }
 
+  timeline() {
+    return this.page.getByRole('slider', { name: 'Timeline' });
+  }
+
+  /** Moves the timeline to a step with the keyboard: Home, then ArrowRight. */
+  async scrubTo(step) {
+    const slider = this.timeline();
+    await slider.focus();
+    await this.page.keyboard.press('Home');
+    for (let i = 0; i < step; i++) await this.page.keyboard.press('ArrowRight');
+  }
+
   async step(times = 1) {
     for (let i = 0; i < times; i++) await this.button('Step').click();
   }

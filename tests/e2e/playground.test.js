@@ -113,6 +113,27 @@ test('crashing the leading broker moves leadership to a follower', async () => {
   await context.close();
 });
 
+test('the timeline scrubs back to an earlier moment and forks from there', async () => {
+  const { problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Routing with a topic exchange');
+  await pg.step(2);
+  await pg.button('Publish from app').click();
+  await pg.step(3);
+  assert.equal((await pg.queueTexts('all')).length, 1);
+  await pg.scrubTo(1);
+  assert.equal(await pg.timeline().inputValue(), '1');
+  assert.equal((await pg.queueTexts('all')).length, 0, 'before the publish the queue was empty');
+  await pg.scrubTo(5);
+  assert.equal((await pg.queueTexts('all')).length, 1, 'scrubbing forward replays the publish');
+  await pg.scrubTo(1);
+  await pg.button('Publish from app').click();
+  await pg.button('Publish from app').click();
+  assert.equal((await pg.queueTexts('all')).length, 2);
+  assert.equal(await pg.timeline().getAttribute('max'), '1', 'acting in the past forks the timeline there');
+  assertClean(problems);
+  await context.close();
+});
+
 test('a shared link opens the same playground in a new page', async () => {
   const { page, problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');
