@@ -78,6 +78,8 @@ struct Ctx {
     wire: RwSignal<Option<(NodeId, f64, f64)>>,
     connect_from: RwSignal<Option<NodeId>>,
     connect_to: RwSignal<Option<NodeId>>,
+    /// Counts undos and redos, the edits made outside the inspector's fields.
+    history_moves: RwSignal<u64>,
     canvas: NodeRef<html::Div>,
 }
 
@@ -171,6 +173,16 @@ impl Ctx {
             };
         });
         self.notice.set(String::new());
+    }
+
+    fn undo(&self) -> bool {
+        self.history_moves.update(|n| *n += 1);
+        self.editor.try_update(|e| e.undo()).unwrap_or(false)
+    }
+
+    fn redo(&self) -> bool {
+        self.history_moves.update(|n| *n += 1);
+        self.editor.try_update(|e| e.redo()).unwrap_or(false)
     }
 
     fn delete_selection(&self) {
@@ -311,6 +323,7 @@ pub fn PlaygroundView(
         wire: RwSignal::new(None),
         connect_from: RwSignal::new(None),
         connect_to: RwSignal::new(None),
+        history_moves: RwSignal::new(0),
         canvas: NodeRef::new(),
     };
 
@@ -409,9 +422,18 @@ fn on_key(ctx: Ctx, ev: &web_sys::KeyboardEvent) {
     let selected = ctx.editor.with_untracked(|e| e.selection);
     let key = ev.key();
     let handled = match key.as_str() {
-        "z" | "Z" if ctrl && ev.shift_key() => ctx.editor.try_update(|e| e.redo()).is_some(),
-        "z" if ctrl => ctx.editor.try_update(|e| e.undo()).is_some(),
-        "y" if ctrl => ctx.editor.try_update(|e| e.redo()).is_some(),
+        "z" | "Z" if ctrl && ev.shift_key() => {
+            ctx.redo();
+            true
+        }
+        "z" if ctrl => {
+            ctx.undo();
+            true
+        }
+        "y" if ctrl => {
+            ctx.redo();
+            true
+        }
         _ if ctrl => false,
         "Delete" | "Backspace" if selected != Selection::None => {
             ctx.delete_selection();
@@ -495,6 +517,7 @@ fn Toolbar(
                     </select>
                 </label>
                 <button type="button" on:click=move |_| { ctx.playing.set(false); ctx.reset_run(); }>"Reset run"</button>
+                <button type="button" on:click=move |_| ctx.act(Action::RestartRabbit)>"Restart RabbitMQ"</button>
             </div>
             <output class="pg-processed" aria-label="Messages processed">
                 {move || { ctx.frame.track(); format!("{} processed", ctx.sim.with_value(|s| s.processed())) }}
@@ -508,9 +531,9 @@ fn Toolbar(
             </div>
             <div class="pg-tool-group" role="group" aria-label="Edit">
                 <button type="button" disabled=move || !ctx.editor.with(|e| e.can_undo())
-                    aria-keyshortcuts="Control+Z" on:click=move |_| { ctx.editor.update(|e| { e.undo(); }); }>"Undo"</button>
+                    aria-keyshortcuts="Control+Z" on:click=move |_| { ctx.undo(); }>"Undo"</button>
                 <button type="button" disabled=move || !ctx.editor.with(|e| e.can_redo())
-                    aria-keyshortcuts="Control+Y" on:click=move |_| { ctx.editor.update(|e| { e.redo(); }); }>"Redo"</button>
+                    aria-keyshortcuts="Control+Y" on:click=move |_| { ctx.redo(); }>"Redo"</button>
                 <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
                 <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
                 <button type="button" on:click=move |_| ctx.pan.set((0.0, 0.0, 1.0))>"Reset view"</button>
@@ -944,12 +967,13 @@ fn Inspector(
     // The form redraws when the selection or its name changes, not on every
     // edit, so focus stays in the field being edited.
     let selection = Memo::new(move |_| {
+        ctx.history_moves.track();
         ctx.editor.with(|e| {
             let name = match e.selection {
                 Selection::Node(id) => e.topology.node(id).map(|n| n.name.clone()),
                 _ => None,
             };
-            (e.selection, name)
+            (e.selection, name, ctx.history_moves.get_untracked())
         })
     });
     let form = move || {
