@@ -57,6 +57,7 @@ pub fn LiveScenario(
     let error = RwSignal::new(live.with_value(|l| l.as_ref().err().cloned()));
     let position = RwSignal::new(0usize);
     let total = preset.script.len();
+    let finished = move || position.get() >= total;
     let link = RwSignal::new(Route::Playground(Some(preset.to_link())).href());
 
     let refresh = move |last: Vec<String>| {
@@ -129,8 +130,8 @@ pub fn LiveScenario(
             <h2 id=heading_id>{format!("Try it live: {title}")}</h2>
             <p class="live-description">{description}</p>
             <div class="live-controls" role="group" aria-label=format!("Run {title}")>
-                <button type="button" on:click=step disabled=move || position.get() >= total>"Step"</button>
-                <button type="button" on:click=run_all disabled=move || position.get() >= total>"Run to the end"</button>
+                <button type="button" on:click=step disabled=finished>"Step"</button>
+                <button type="button" on:click=run_all disabled=finished>"Run to the end"</button>
                 <button type="button" on:click=reset>"Reset"</button>
                 <span class="live-position" aria-live="polite">{move || format!("Step {} of {total}", position.get())}</span>
                 <a class="live-open" href=move || link.get()>"Open in playground"</a>

@@ -2,7 +2,9 @@
 // word when it cannot be kept, and search over every lesson's text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { launch, open, assertClean, BASE } from './support.js';
 import { CoursePage } from './pages.js';
 
@@ -44,7 +46,9 @@ test('progress exports to a file and imports back into a fresh browser', async (
   await first.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Course' }).click();
   const download = first.page.waitForEvent('download');
   await first.page.getByRole('button', { name: 'Export progress' }).click();
-  const file = await (await download).path();
+  // The browser context deletes its downloads when it closes; keep a copy.
+  const file = join(await mkdtemp(join(tmpdir(), 'brokerlab-')), 'brokerlab-progress.json');
+  await (await download).saveAs(file);
   const exported = JSON.parse(await readFile(file, 'utf8'));
   assert.deepEqual(exported.read, ['push-vs-pull-models']);
   await first.context.close();
