@@ -5,7 +5,9 @@
 //  - engine messages per second at the fastest speed,
 //  - input latency (click to next painted frame) while running fastest,
 //  - JS heap and wasm memory sampled over BENCH_MINUTES (default 10).
-import { launch, BASE } from '../support.js';
+import { execSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { BASE } from '../support.js';
 
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 10);
 
@@ -32,7 +34,12 @@ function topology() {
 }
 
 const encoded = encodeURIComponent(JSON.stringify(topology())).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-const browser = await launch();
+// A marker switch finds this browser's processes among any others running.
+const MARKER = `--brokerlab-bench=${process.pid}`;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', MARKER],
+});
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 await page.goto(`${BASE}#/playground?s=${encoded}`);
 await page.getByRole('group', { name: 'Consumer c3-3', exact: true }).waitFor();
@@ -55,9 +62,23 @@ const latency = () => page.evaluate(() => new Promise((done) => {
   button.click();
   requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - start)));
 }));
-const memory = () => page.evaluate(() => ({
-  heap: performance.memory?.usedJSHeapSize ?? 0,
-}));
+// The JS heap leaves out WebAssembly memory, so the resident size of every
+// Chromium process is summed too (Linux only).
+function chromiumRss() {
+  const lines = execSync('ps -eo pid=,ppid=,rss=,args=').toString().trim().split('\n').map((l) => l.trim());
+  const rows = lines.map((l) => l.split(/\s+/).slice(0, 3).map(Number));
+  const tree = new Set(lines.filter((l) => l.includes(MARKER)).map((l) => Number(l.split(/\s+/)[0])));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of rows) if (tree.has(ppid) && !tree.has(pid)) { tree.add(pid); grew = true; }
+  }
+  return rows.filter(([pid]) => tree.has(pid)).reduce((sum, [, , rss]) => sum + rss * 1024, 0);
+}
+const memory = async () => ({
+  heap: await page.evaluate(() => performance.memory?.usedJSHeapSize ?? 0),
+  rss: chromiumRss(),
+});
 
 await page.getByRole('button', { name: 'Play' }).click();
 await page.waitForTimeout(2000);
@@ -76,10 +97,10 @@ console.log(`fastest: ${Math.round(rate)} messages/s processed; input latency me
 const samples = [];
 for (let m = 0; m <= MINUTES * 2; m++) {
   const mem = await memory();
-  samples.push(mem.heap);
-  console.log(`${(m / 2).toFixed(1)} min: JS heap ${(mem.heap / 1e6).toFixed(1)} MB, ${await processed()} processed`);
+  samples.push(mem.rss);
+  console.log(`${(m / 2).toFixed(1)} min: JS heap ${(mem.heap / 1e6).toFixed(1)} MB, Chromium resident ${(mem.rss / 1e6).toFixed(0)} MB, ${await processed()} processed`);
   if (m < MINUTES * 2) await page.waitForTimeout(30_000);
 }
 const growth = samples.length > 2 ? (samples.at(-1) - samples[1]) / 1e6 : 0;
-console.log(`memory growth after the first half minute: ${growth.toFixed(1)} MB`);
+console.log(`Chromium resident memory growth after the first half minute: ${growth.toFixed(1)} MB`);
 await browser.close();
