@@ -45,6 +45,10 @@ test('the exchange-types lesson runs its scenario and routes the reader\'s own m
   assert.match(href, /^#\/playground\?s=1\./);
   await live.getByRole('link', { name: 'Open in playground' }).click();
   await page.getByRole('heading', { level: 1, name: /Playground/ }).waitFor();
+  // The playground opens the same topology the lesson ran.
+  for (const name of ['Queue eu-orders', 'Queue errors', 'Queue all-logs', 'Queue pdf-jobs']) {
+    await page.getByRole('group', { name, exact: true }).waitFor();
+  }
   assertClean(problems);
   await context.close();
 });
