@@ -152,7 +152,7 @@ fn ensure_apt(wanted: &[(&str, &str)]) -> Result {
         run(&mut cmd)
     };
     apt(&["update", "-qq"])?;
-    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    let mut args = vec!["install", "-y", "-qq"];
     args.extend(&missing);
     apt(&args)
 }
