@@ -339,7 +339,7 @@ impl LiveBroker {
     }
 
     fn command(&mut self, cmd: &Command) -> Result<(), LiveError> {
-        let Some(id) = command_channel(cmd) else {
+        let Some(id) = cmd.channel() else {
             return match cmd {
                 Command::Tick { millis } => {
                     std::thread::sleep(Duration::from_millis(*millis));
@@ -475,31 +475,6 @@ impl LiveBroker {
     /// Closes the connection.
     pub fn close(self) -> Result<(), LiveError> {
         self.runtime.block_on(self.connection.close(200, "bye".into())).map_err(LiveError::from)
-    }
-}
-
-fn command_channel(c: &Command) -> Option<ChannelId> {
-    match c {
-        Command::CloseChannel { channel }
-        | Command::ExchangeDeclare { channel, .. }
-        | Command::ExchangeDelete { channel, .. }
-        | Command::QueueDeclare { channel, .. }
-        | Command::QueueDelete { channel, .. }
-        | Command::QueuePurge { channel, .. }
-        | Command::QueueBind { channel, .. }
-        | Command::QueueUnbind { channel, .. }
-        | Command::ExchangeBind { channel, .. }
-        | Command::ExchangeUnbind { channel, .. }
-        | Command::BasicQos { channel, .. }
-        | Command::BasicPublish { channel, .. }
-        | Command::BasicConsume { channel, .. }
-        | Command::BasicCancel { channel, .. }
-        | Command::BasicGet { channel, .. }
-        | Command::BasicAck { channel, .. }
-        | Command::BasicNack { channel, .. }
-        | Command::BasicReject { channel, .. }
-        | Command::ConfirmSelect { channel } => Some(*channel),
-        _ => None,
     }
 }
 

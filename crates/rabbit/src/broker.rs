@@ -411,7 +411,7 @@ impl Broker {
     /// connection; the events of that closing are in [`Broker::error_events`].
     pub fn apply(&mut self, command: Command) -> R<Vec<Event>> {
         let mut events = Vec::new();
-        let channel = command_channel(&command);
+        let channel = command.channel();
         match self.handle(command, &mut events) {
             Ok(()) => Ok(events),
             Err(err) => {
@@ -2499,31 +2499,6 @@ const EQUIVALENCE_ARGS: &[&str] = &[
     "x-single-active-consumer",
     "x-delivery-limit",
 ];
-
-fn command_channel(c: &Command) -> Option<ChannelId> {
-    match c {
-        Command::CloseChannel { channel }
-        | Command::ExchangeDeclare { channel, .. }
-        | Command::ExchangeDelete { channel, .. }
-        | Command::QueueDeclare { channel, .. }
-        | Command::QueueDelete { channel, .. }
-        | Command::QueuePurge { channel, .. }
-        | Command::QueueBind { channel, .. }
-        | Command::QueueUnbind { channel, .. }
-        | Command::ExchangeBind { channel, .. }
-        | Command::ExchangeUnbind { channel, .. }
-        | Command::BasicQos { channel, .. }
-        | Command::BasicPublish { channel, .. }
-        | Command::BasicConsume { channel, .. }
-        | Command::BasicCancel { channel, .. }
-        | Command::BasicGet { channel, .. }
-        | Command::BasicAck { channel, .. }
-        | Command::BasicNack { channel, .. }
-        | Command::BasicReject { channel, .. }
-        | Command::ConfirmSelect { channel } => Some(*channel),
-        _ => None,
-    }
-}
 
 fn to_message(e: &Entry) -> Message {
     Message {

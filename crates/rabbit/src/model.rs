@@ -395,6 +395,34 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The channel a command runs on; `None` for broker-wide commands.
+    pub fn channel(&self) -> Option<ChannelId> {
+        match self {
+            Command::CloseChannel { channel }
+            | Command::ExchangeDeclare { channel, .. }
+            | Command::ExchangeDelete { channel, .. }
+            | Command::QueueDeclare { channel, .. }
+            | Command::QueueDelete { channel, .. }
+            | Command::QueuePurge { channel, .. }
+            | Command::QueueBind { channel, .. }
+            | Command::QueueUnbind { channel, .. }
+            | Command::ExchangeBind { channel, .. }
+            | Command::ExchangeUnbind { channel, .. }
+            | Command::BasicQos { channel, .. }
+            | Command::BasicPublish { channel, .. }
+            | Command::BasicConsume { channel, .. }
+            | Command::BasicCancel { channel, .. }
+            | Command::BasicGet { channel, .. }
+            | Command::BasicAck { channel, .. }
+            | Command::BasicNack { channel, .. }
+            | Command::BasicReject { channel, .. }
+            | Command::ConfirmSelect { channel } => Some(*channel),
+            _ => None,
+        }
+    }
+}
+
 /// What happened, in order, as plain data for the UI to animate.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
