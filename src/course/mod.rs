@@ -90,8 +90,8 @@ mod tests {
     /// site. The seed marks lessons as "N. Title Tag" lines.
     #[test]
     fn every_lesson_of_the_seed_course_is_present_with_its_tag() {
-        let seed_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/course/seed-course.txt");
-        let seed = std::fs::read_to_string(seed_path).expect("the seed course sits in ../shared/course");
+        let seed_path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed-course.txt");
+        let seed = std::fs::read_to_string(seed_path).expect("the seed course sits in tests/fixtures");
         let mut module = 0;
         let mut seen = 0;
         for line in seed.lines() {

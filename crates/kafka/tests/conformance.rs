@@ -1,4 +1,4 @@
-//! Every applicable vector from `../shared/conformance/kafka_*.json`, read at
+//! Every applicable vector from `tests/vectors/kafka_*.json`, read at
 //! test time: murmur2 and key-to-partition values, the partitioner behaviour
 //! cases, and the range, round-robin, sticky and cooperative-sticky assignor
 //! cases (including the rack-aware cases that carry no rack information on one
@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/../../../shared/conformance/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).expect("valid JSON")
 }

@@ -1,4 +1,4 @@
-//! Every vector in the shared RabbitMQ conformance files, loaded at test
+//! Every vector in the RabbitMQ conformance files in `tests/vectors/`, loaded at test
 //! time: topic matching (on the bare trie and through the broker), binding
 //! key validation, the headers exchange, and direct, fanout and default
 //! exchange routing.
@@ -8,7 +8,7 @@ use brokerlab_rabbit::*;
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/../../../shared/conformance/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse {path}: {e}"))
 }

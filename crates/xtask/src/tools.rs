@@ -239,9 +239,37 @@ impl RabbitMq {
             .env("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
             .env("RABBITMQ_NODENAME", RABBIT_NODE))?;
         let guard = Self { started_here: true };
-        run(Command::new("rabbitmqctl").args(["-n", RABBIT_NODE, "--timeout", "120", "await_startup"]))?;
+        await_node_startup(Duration::from_secs(180))?;
         wait_for_port(5672, 60)?;
         Ok(guard)
+    }
+}
+
+/// Waits until the detached node has booted. `rabbitmq-server -detached`
+/// returns before the Erlang VM has registered with epmd, and
+/// `rabbitmqctl await_startup` fails at once while the node is not yet
+/// reachable, which is the norm on a first boot (the node creates its
+/// database and expands its plugins). So it is retried until the deadline.
+fn await_node_startup(limit: Duration) -> Result {
+    let shown = format!("rabbitmqctl -n {RABBIT_NODE} await_startup");
+    eprintln!("$ {shown} (retried until the node answers, at most {} s)", limit.as_secs());
+    let deadline = Instant::now() + limit;
+    loop {
+        let output = Command::new("rabbitmqctl")
+            .args(["-n", RABBIT_NODE, "--timeout", "60", "await_startup"])
+            .output()
+            .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+            return Err(format!(
+                "RabbitMQ did not start within {} s; its log is in /var/log/rabbitmq/{RABBIT_NODE}.log",
+                limit.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
 
