@@ -36,6 +36,8 @@ pub struct Lesson {
     pub tag: Tag,
     pub summary: &'static str,
     pub scenarios: &'static [&'static str],
+    /// The distributed-pattern labs it embeds, by id (see `pages::labs`).
+    pub labs: &'static [&'static str],
 }
 
 /// A module of the course and its lessons, in reading order.

@@ -91,7 +91,7 @@ pub fn LessonPage(
                             .into_any()
                     }
                 }}
-                {(!found.lesson.scenarios.is_empty())
+                {(!found.lesson.scenarios.is_empty() || !found.lesson.labs.is_empty())
                     .then(|| {
                         view! {
                             <aside class="live-column" aria-label="Live scenarios">
@@ -100,6 +100,12 @@ pub fn LessonPage(
                                     .scenarios
                                     .iter()
                                     .map(|id| view! { <crate::pages::live::LiveScenario id=*id /> })
+                                    .collect_view()}
+                                {found
+                                    .lesson
+                                    .labs
+                                    .iter()
+                                    .map(|id| view! { <crate::pages::labs::PatternLab id=*id /> })
                                     .collect_view()}
                             </aside>
                         }

@@ -2,6 +2,7 @@
 //! `h1`, which the shell focuses after navigation.
 
 pub mod course;
+pub mod labs;
 pub mod lesson;
 pub mod live;
 pub mod not_found;

@@ -365,7 +365,8 @@ impl EventSourcingLab {
     pub fn rebuild_write_side(&mut self) -> Result<Replay, PatternError> {
         let replay = self.replay_from_snapshot()?;
         self.write_model = Some(replay.state.clone());
-        self.since_snapshot = 0;
+        // The events after the snapshot still count toward the next one.
+        self.since_snapshot = replay.events_read;
         Ok(replay)
     }
 

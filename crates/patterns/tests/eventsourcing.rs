@@ -48,6 +48,22 @@ fn a_snapshot_shortens_the_replay_to_the_events_after_it() {
 }
 
 #[test]
+fn a_rebuilt_write_side_keeps_the_snapshot_cadence() {
+    let mut lab = EventSourcingLab::new(5, 1).unwrap();
+    lab.open("alice").unwrap();
+    lab.deposit("alice", 10).unwrap();
+    lab.deposit("alice", 20).unwrap();
+    lab.restart_write_side();
+    assert_eq!(lab.rebuild_write_side().unwrap().events_read, 3);
+    lab.deposit("alice", 30).unwrap();
+    assert!(lab.snapshots().is_empty());
+    lab.deposit("alice", 40).unwrap();
+    let snaps = lab.snapshots();
+    assert_eq!(snaps.len(), 1, "the fifth event takes a snapshot, restart or not");
+    assert_eq!((snaps[0].next_offset, snaps[0].state["alice"].balance), (5, 100));
+}
+
+#[test]
 fn the_read_model_lags_then_catches_up_and_rebuilds_from_scratch() {
     let mut lab = lab_with_history(0);
     assert_eq!(lab.read_model_lag(), 5);

@@ -35,6 +35,8 @@ struct FrontMatter {
     summary: String,
     #[serde(default)]
     scenarios: Vec<String>,
+    #[serde(default)]
+    labs: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -301,8 +303,8 @@ fn catalog_source(lessons: &[Lesson]) -> String {
             let f = &l.front;
             let _ = writeln!(
                 out,
-                "            Lesson {{ slug: {:?}, title: {:?}, tag: Tag::{}, summary: {:?}, scenarios: &{:?} }},",
-                f.slug, f.title, f.tag, f.summary, f.scenarios
+                "            Lesson {{ slug: {:?}, title: {:?}, tag: Tag::{}, summary: {:?}, scenarios: &{:?}, labs: &{:?} }},",
+                f.slug, f.title, f.tag, f.summary, f.scenarios, f.labs
             );
         }
         out.push_str("        ],\n    },\n");
