@@ -14,11 +14,15 @@ use std::path::Path;
 /// Everything the first page load fetches, gzipped, must fit in this.
 ///
 /// The target is 300 KB. The app shell alone is well inside it, but with both
-/// engines, the scenario format and the playground in one wasm module the
-/// first load is about 650 KB gzipped, so the budget holds that line (no
-/// growth) until the playground and engines load on demand instead of at
-/// start. Lower it as that lands; never raise it without a reason here.
-pub const FIRST_LOAD_BUDGET_GZIP: u64 = 680 * 1024;
+/// engines, the scenario format, the playground and the pattern labs in one
+/// wasm module the first load is about 731 KB gzipped, so the budget holds
+/// that line (no growth) until those load on demand instead of at start.
+/// Lower it as that lands; never raise it without a reason here.
+///
+/// Raised from 680 KB when the pattern labs (`brokerlab-patterns`, with the
+/// Kafka transaction paths it is the first to use) joined the lessons: about
+/// 75 KB gzipped.
+pub const FIRST_LOAD_BUDGET_GZIP: u64 = 740 * 1024;
 
 #[derive(Debug)]
 pub struct Shipped {
