@@ -50,7 +50,7 @@ pub static MODULES: &[Module] = &[
         number: 5,
         title: "Kafka vs. RabbitMQ Deep Analysis",
         lessons: &[
-            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "A feature-by-feature comparison of Apache Kafka and RabbitMQ, and a practical guide to choosing between them.", scenarios: &["kafka-vs-rabbit"], labs: &[] },
+            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "A feature-by-feature comparison of Apache Kafka and RabbitMQ, and a practical guide to choosing between them.", scenarios: &["kafka-vs-rabbit"], labs: &["kafka-vs-rabbitmq"] },
         ],
     },
 ];

@@ -1,6 +1,7 @@
-//! The distributed-pattern labs embedded in the fourth module's lessons:
-//! delivery semantics, retries with a dead-letter queue, the transactional
-//! outbox, and event sourcing with CQRS. Each runs a simulation from
+//! The labs embedded in lessons: for the fourth module's patterns, delivery
+//! semantics, retries with a dead-letter queue, the transactional outbox,
+//! and event sourcing with CQRS (and, from `compare.rs`, one workload on both
+//! brokers for the Kafka vs RabbitMQ lesson). Each runs a simulation from
 //! `brokerlab-patterns` on the real engines; the reader injects crashes and
 //! outages and reads the counters that show what each pattern guarantees.
 //!
@@ -8,14 +9,14 @@
 //! functions below the components, so native tests can check them.
 
 use brokerlab_patterns::{
-    CheckoutOutcome, Consistency, CrashPoint, DeliveryLab, DeliveryStep, EventSourcingLab, KafkaRetryLab,
-    OutboxLab, OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetryStep, Semantics, WriteMode,
+    CheckoutOutcome, Consistency, CrashPoint, DeliveryLab, DeliveryStep, EventSourcingLab, KafkaRetryLab, OutboxLab,
+    OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetryStep, Semantics, WriteMode,
     eventsourcing::AccountEventKind, outbox::ORDERS_TABLE, outbox::OUTBOX_TABLE,
 };
 use leptos::prelude::*;
 
 /// The lab ids a lesson's front matter may name under `labs`.
-pub const LAB_IDS: [&str; 4] = ["delivery", "retry", "outbox", "event-sourcing"];
+pub const LAB_IDS: [&str; 5] = ["delivery", "retry", "outbox", "event-sourcing", "kafka-vs-rabbitmq"];
 
 /// Steps "Run to the end" allows before it stops and says so.
 const RUN_LIMIT: u32 = 2_000;
@@ -31,10 +32,9 @@ pub fn PatternLab(
         "retry" => view! { <RetryDemo /> }.into_any(),
         "outbox" => view! { <OutboxDemo /> }.into_any(),
         "event-sourcing" => view! { <EventSourcingDemo /> }.into_any(),
-        other => {
-            view! { <p class="error" role="alert">{format!("The lab “{other}” is missing from this build.")}</p> }
-                .into_any()
-        }
+        "kafka-vs-rabbitmq" => view! { <crate::pages::compare::Comparison /> }.into_any(),
+        other => view! { <p class="error" role="alert">{format!("The lab “{other}” is missing from this build.")}</p> }
+            .into_any(),
     }
 }
 
@@ -720,7 +720,9 @@ fn EventSourcingDemo() -> impl IntoView {
             }
             let parsed = || {
                 amount_text.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    PatternError::CommandRejected(format!("the amount must be a whole number above 0, not “{amount_text}”"))
+                    PatternError::CommandRejected(format!(
+                        "the amount must be a whole number above 0, not “{amount_text}”"
+                    ))
                 })
             };
             let event = match kind {
@@ -728,11 +730,7 @@ fn EventSourcingDemo() -> impl IntoView {
                 "deposit" => l.deposit(&name, parsed()?)?,
                 _ => l.withdraw(&name, parsed()?)?,
             };
-            Ok(format!(
-                "Appended “{}” at offset {}.",
-                describe_account_event(&event.account, event.kind),
-                event.offset
-            ))
+            Ok(format!("Appended “{}” at offset {}.", describe_account_event(&event.account, event.kind), event.offset))
         });
     };
     let write_rows = Signal::derive(move || {

@@ -207,3 +207,60 @@ test('event-sourcing lab: state is rebuilt by replay, snapshots shorten it, the 
   assertClean(problems);
   await context.close();
 });
+
+test('Kafka vs RabbitMQ lab: one workload on both brokers shows the table\'s differences', async () => {
+  const { page, problems, context } = await open(browser, '#/course/kafka-vs-rabbitmq-deep-analysis');
+  await new LessonPage(page).waitFor('Kafka vs. RabbitMQ Deep Analysis');
+  const lab = page.getByRole('region', { name: 'Lab: one workload on both brokers' });
+  await lab.waitFor();
+  const table = lab.getByRole('table', { name: 'What each broker did' });
+  const cells = async (aspect) => {
+    const row = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: aspect, exact: true }) });
+    const [rabbit, kafka] = await row.getByRole('cell').allTextContents();
+    return { rabbit, kafka };
+  };
+  assert.deepEqual(await cells('Replay'), { rabbit: 'not yet', kafka: 'not yet' });
+
+  await lab.getByRole('radio', { name: '3' }).check();
+  await lab.getByRole('status').getByText('Started over with 3 consumers on each broker.').waitFor();
+  await lab.getByRole('button', { name: 'Send 6 orders' }).click();
+  assert.deepEqual(await cells('Left in the broker'), {
+    rabbit: '6 messages in queue orders (acknowledged ones are deleted)',
+    kafka: '6 records in topic orders (kept until retention)',
+  });
+  assert.equal(await lab.getByRole('button', { name: 'Send 6 orders' }).isDisabled(), true);
+
+  await lab.getByRole('button', { name: 'Consume everything' }).click();
+  await lab.getByRole('status').getByText('Both groups of workers consumed everything.').waitFor();
+  const perCustomer = await cells('Order per customer');
+  assert.equal(perCustomer.rabbit, 'split across consumers for alice, bob, carol');
+  assert.match(perCustomer.kafka, /^each customer's orders went to one consumer, in order$/);
+  const idle = await cells('Idle consumers');
+  assert.equal(idle.rabbit, '0');
+  assert.match(idle.kafka, /^1 \(2 partitions/);
+  assert.deepEqual(await cells('Left in the broker'), {
+    rabbit: '0 messages in queue orders (acknowledged ones are deleted)',
+    kafka: '6 records in topic orders (kept until retention)',
+  });
+  const flow = await cells('How messages reached consumers');
+  assert.match(flow.rabbit, /^pushed: 6 deliveries/);
+  assert.match(flow.kafka, /^pulled: \d+ polls$/);
+
+  await lab.getByRole('button', { name: 'Add a late reader' }).click();
+  assert.deepEqual(await cells('A reader that arrives late'), {
+    rabbit: 'new queue audit got 0 of the 6 orders',
+    kafka: 'new group audit read 6 of the 6 from offset 0',
+  });
+  await lab.getByRole('button', { name: 'Replay from the start' }).click();
+  assert.deepEqual(await cells('Replay'), {
+    rabbit: 'nothing to replay: the queue is empty',
+    kafka: 'workers re-read 6 records after seeking to offset 0',
+  });
+
+  // Reset goes back to nothing sent, with the same consumer count.
+  await lab.getByRole('button', { name: 'Reset' }).click();
+  assert.deepEqual(await cells('Left in the broker'), { rabbit: 'not yet', kafka: 'not yet' });
+  assert.equal(await lab.getByRole('radio', { name: '3' }).isChecked(), true);
+  assertClean(problems);
+  await context.close();
+});
