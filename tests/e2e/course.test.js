@@ -102,3 +102,36 @@ test('search finds a lesson by a word from its body and opens it', async () => {
   assertClean(problems);
   await context.close();
 });
+
+test('on a phone a lesson reads without sideways scrolling, its lab sits under the text and works by touch', async () => {
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+  const { page, problems, context } = await open(browser, '', phone);
+  const course = await new CoursePage(page).waitUntilShown();
+  const fitsTheScreen = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth <= 390);
+  assert.equal(await fitsTheScreen(), true, 'the course page fits a phone screen');
+
+  await course.module('Module 4: Distributed Patterns').getByRole('link', { name: 'Transactional Outbox Pattern', exact: true }).tap();
+  await page.getByRole('heading', { level: 1, name: 'Transactional Outbox Pattern' }).waitFor();
+  await page.getByRole('article').locator('.prose').waitFor();
+  assert.equal(await fitsTheScreen(), true, 'the lesson, its code and its tables fit a phone screen');
+
+  // Narrow screens put the live column under the text, not beside it.
+  const prose = await page.getByRole('article').locator('.prose').boundingBox();
+  const live = await page.getByRole('complementary', { name: 'Live scenarios' }).boundingBox();
+  assert.ok(live.y >= prose.y + prose.height, `live column (y=${live.y}) should start below the text (ends ${prose.y + prose.height})`);
+  assert.ok(live.width <= 390, 'the live column fits the screen');
+
+  const lab = page.getByRole('region', { name: 'Lab: Transactional outbox against the dual write' });
+  await lab.getByRole('button', { name: 'Place an order' }).tap();
+  await lab.getByRole('status').getByText('The checkout took order-0.').waitFor();
+  await lab.getByRole('button', { name: 'Heal and settle' }).tap();
+  await lab.getByRole('status').getByText(/until everything settled/).waitFor();
+  const published = lab.getByRole('table', { name: 'Database and topic' }).getByRole('row', { name: /^Orders with an event/ });
+  assert.equal((await published.getByRole('cell').textContent()).trim(), '1');
+
+  const mark = page.getByRole('button', { name: 'Mark as read' });
+  await mark.tap();
+  assert.equal(await mark.getAttribute('aria-pressed'), 'true');
+  assertClean(problems);
+  await context.close();
+});
