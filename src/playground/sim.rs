@@ -725,6 +725,30 @@ impl Sim {
             self.kafka_command(kafka::Command::CrashConsumer { consumer: name });
             return;
         }
+        if failure == Failure::Nack {
+            // Kafka has no per-record nack. A consumer that fails a record
+            // and wants it again does not commit and seeks back to it, so
+            // its partition makes no progress until the failure is fixed.
+            let mut first: BTreeMap<(String, u32), i64> = BTreeMap::new();
+            for r in &records {
+                first.entry((r.topic.clone(), r.partition)).or_insert(r.offset);
+            }
+            self.kafka_consumers[i].busy_until = now + processing.max(1) * records.len() as u64;
+            for ((topic, partition), offset) in first {
+                self.note(
+                    Source::Kafka,
+                    format!(
+                        "{name} failed offset {offset} of {topic}-{partition}; Kafka has no nack, so it did not commit and sought back to offset {offset}"
+                    ),
+                );
+                self.kafka_command(kafka::Command::Seek {
+                    consumer: name.clone(),
+                    partition: kafka::TopicPartition::new(topic, partition),
+                    to: kafka::SeekTo::Offset(offset),
+                });
+            }
+            return;
+        }
         let factor = if failure == Failure::Slow { 5 } else { 1 };
         let n = records.len() as u64;
         self.kafka_consumers[i].busy_until = now + processing * factor * n;
@@ -1135,6 +1159,25 @@ mod tests {
         assert_eq!(dead.messages.len(), 1);
         let lines = &sim.message(dead.messages[0].id).unwrap().lines;
         assert!(lines.iter().any(|l| l.contains("dead-lettered from q1")), "{lines:?}");
+    }
+
+    #[test]
+    fn a_failing_kafka_consumer_seeks_back_and_its_partitions_stall() {
+        let (mut p, cs, prod) = kafka_group(1, 1, 1);
+        p.configure(cs[0], NodeConfig::Consumer(ConsumerSettings { failure: Failure::Nack, ..Default::default() }))
+            .unwrap();
+        let mut sim = Sim::new(&p.topology);
+        sim.perform(Action::Burst(prod));
+        for _ in 0..40 {
+            sim.step();
+        }
+        let cluster = sim.cluster().unwrap();
+        let group = cluster.group("g1").unwrap();
+        assert!(group.committed.iter().all(|(_, offset)| *offset == 0), "{:?}", group.committed);
+        let lag: i64 = cluster.group_lag("g1").iter().map(|l| l.lag).sum();
+        assert_eq!(lag, 10, "the burst's ten records all wait");
+        assert_eq!(sim.consumer(cs[0]).unwrap().done, 0);
+        assert!(sim.log().any(|l| l.text.contains("Kafka has no nack")), "the log says why");
     }
 
     fn kafka_group(consumers: usize, brokers: usize, rf: u32) -> (Playground, Vec<NodeId>, NodeId) {

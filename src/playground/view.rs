@@ -716,6 +716,29 @@ fn path(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
     format!("M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}", x1 + bend, x2 - bend)
 }
 
+/// The message drawn nearest to canvas point (x, y), if one is within reach
+/// of the pointer. A publish's flight to an exchange names no message yet.
+fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
+    const REACH: f64 = 12.0;
+    let at = ctx.display_ms.get_untracked();
+    ctx.editor.with_untracked(|e| {
+        ctx.sim.with_value(|s| {
+            s.flights()
+                .filter(|f| !matches!(f.message, MessageRef::Rabbit(0)))
+                .filter_map(|f| {
+                    let edge = e.topology.edge(f.edge)?;
+                    let (x1, y1, x2, y2) = anchors(&e.topology, edge.from, edge.to)?;
+                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
+                    let (fx, fy) = bezier(x1, y1, x2, y2, t);
+                    let d = ((fx - x).powi(2) + (fy - y).powi(2)).sqrt();
+                    (d <= REACH).then(|| (d, f.message.clone()))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, m)| m)
+        })
+    })
+}
+
 /// Edges with their binding keys, the wire being dragged, and messages in flight.
 #[component]
 fn Edges(
@@ -785,7 +808,23 @@ fn Edges(
             </defs>
             {edges}
             {wire}
-            <g class="pg-flights" data-count=move || flights.with(|f| f.2.to_string())>
+            <g class="pg-flights" data-count=move || flights.with(|f| f.2.to_string())
+                on:pointerdown=move |ev| ev.stop_propagation()
+                on:click=move |ev: web_sys::MouseEvent| {
+                    // The dots are drawn as one path, so find the message
+                    // under the pointer from the same positions.
+                    let svg = ev.current_target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .and_then(|g| g.closest("svg").ok().flatten());
+                    let Some(svg) = svg else { return };
+                    let rect = svg.get_bounding_client_rect();
+                    let zoom = ctx.pan.get_untracked().2;
+                    let x = (f64::from(ev.client_x()) - rect.left()) / zoom;
+                    let y = (f64::from(ev.client_y()) - rect.top()) / zoom;
+                    if let Some(m) = flight_at(ctx, x, y) {
+                        ctx.message.set(Some(m));
+                    }
+                }>
                 <path class="pg-flight" d=move || flights.with(|f| f.0.clone()) />
                 <path class="pg-flight kafka" d=move || flights.with(|f| f.1.clone()) />
             </g>
@@ -1035,7 +1074,7 @@ fn node_form(ctx: Ctx, node: super::model::Node) -> impl IntoView {
                 options=vec![("manual", "manual (basic.ack)"), ("auto", "automatic (no_ack)")]
                 on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c { s.ack_mode = if v == "auto" { AckMode::Auto } else { AckMode::Manual } })) />
             <Choice label="Failure" value=match s.failure { Failure::None => "none", Failure::Crash => "crash", Failure::Nack => "nack", Failure::Slow => "slow" }
-                options=vec![("none", "none"), ("crash", "crash while processing"), ("nack", "reject (nack, no requeue)"), ("slow", "slow down 5\u{d7}")]
+                options=vec![("none", "none"), ("crash", "crash while processing"), ("nack", "reject (nack, no requeue; Kafka: seek back)"), ("slow", "slow down 5\u{d7}")]
                 on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c {
                     s.failure = match v.as_str() { "crash" => Failure::Crash, "nack" => Failure::Nack, "slow" => Failure::Slow, _ => Failure::None };
                 })) />

@@ -207,3 +207,91 @@ test('topic routing built with the keyboard alone', async () => {
   assertClean(problems);
   await context.close();
 });
+
+/** Clicks Step until `done()` holds, at most `limit` times. */
+async function stepUntil(pg, done, limit = 80) {
+  for (let i = 0; i < limit; i++) {
+    if (await done()) return;
+    await pg.step(1);
+  }
+  assert.fail('the condition never held while stepping');
+}
+
+const doneCount = async (pg, title) => Number((await pg.node(title).innerText()).match(/done (\d+)/)?.[1] ?? -1);
+
+test('failure injection: a slow consumer falls behind, a crashed one gives its message back, a failing Kafka consumer stalls', async () => {
+  const { problems, context, pg } = await openPlayground();
+  for (const part of ['Producer', 'Queue', 'Consumer', 'Consumer']) await pg.part(part).click();
+  const connect = async (from, to) => {
+    await pg.page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
+    await pg.page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
+    await pg.button('Connect').click();
+  };
+  await connect('Producer p1', 'Queue q1');
+  await connect('Queue q1', 'Consumer c1');
+  await connect('Queue q1', 'Consumer c2');
+  await pg.select('Consumer c2');
+  await pg.inspector.getByRole('combobox', { name: /^Failure/ }).selectOption({ label: 'slow down 5×' });
+  await pg.field('Prefetch').fill('1');
+  await pg.field('Prefetch').press('Enter');
+  await pg.select('Consumer c1');
+  await pg.field('Prefetch').fill('1');
+  await pg.field('Prefetch').press('Enter');
+
+  // Ten messages shared by a normal and a five-times-slower consumer.
+  await pg.button('Burst from p1').click();
+  await stepUntil(pg, async () => (await doneCount(pg, 'Consumer c1')) + (await doneCount(pg, 'Consumer c2')) === 10, 200);
+  const [fast, slow] = [await doneCount(pg, 'Consumer c1'), await doneCount(pg, 'Consumer c2')];
+  assert.ok(fast > slow, `the normal consumer did more (${fast}) than the slow one (${slow})`);
+
+  // c1 now crashes while processing: its unacknowledged message goes back to the queue.
+  await pg.inspector.getByRole('combobox', { name: /^Failure/ }).selectOption({ label: 'crash while processing' });
+  await pg.button('Publish from p1').click();
+  await pg.button('Publish from p1').click();
+  await stepUntil(pg, async () => /Consumer c1 crashed; it restarts in 1 s/.test(await pg.log.innerText()));
+  await stepUntil(pg, async () => /requeued in q1/.test(await pg.log.innerText()));
+  await context.close();
+  assertClean(problems);
+
+  // A Kafka consumer has no nack: failing a record means seeking back to it.
+  const kafka = await openPlayground();
+  for (const part of ['Kafka broker', 'Producer', 'Topic', 'Consumer group', 'Consumer']) await kafka.pg.part(part).click();
+  const connectK = async (from, to) => {
+    await kafka.page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
+    await kafka.page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
+    await kafka.pg.button('Connect').click();
+  };
+  await connectK('Producer p1', 'Topic t1');
+  await connectK('Topic t1', 'Consumer group g1');
+  await connectK('Consumer c1', 'Consumer group g1');
+  await kafka.pg.select('Consumer c1');
+  await kafka.pg.inspector.getByRole('combobox', { name: /^Failure/ }).selectOption({ label: 'reject (nack, no requeue; Kafka: seek back)' });
+  await kafka.pg.button('Burst from p1').click();
+  await stepUntil(kafka.pg, async () => /Kafka has no nack, so it did not commit and sought back to offset 0/.test(await kafka.pg.log.innerText()));
+  await kafka.pg.step(10);
+  assert.equal(await doneCount(kafka.pg, 'Consumer c1'), 0, 'the failing consumer never gets past its first record');
+  assertClean(kafka.problems);
+  await kafka.context.close();
+});
+
+test('a message in flight opens its history when clicked', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.part('Producer').click();
+  await pg.part('Queue').click();
+  await pg.dragNode('Queue q1', 320, 160);
+  await page.getByLabel('Connect from', { exact: true }).selectOption({ label: 'Producer p1' });
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: 'Queue q1' });
+  await pg.button('Connect').click();
+  await pg.button('Publish from p1').click();
+  await pg.step(1);
+
+  // Where the dot is drawn: each dot starts "M<x - 6>,<y>" in the flights path.
+  const d = await page.locator('path.pg-flight:not(.kafka)').getAttribute('d');
+  const [, left, y] = d.match(/^M(-?[\d.]+),(-?[\d.]+)/).map(Number);
+  const svg = await page.locator('svg.pg-edges').boundingBox();
+  await page.mouse.click(svg.x + left + 6, svg.y + y);
+  await pg.messageDetails.getByText(/published by p1/).waitFor();
+  assert.match(await pg.messageDetails.innerText(), /enqueued in q1/);
+  assertClean(problems);
+  await context.close();
+});
