@@ -25,6 +25,8 @@ tasks:
   content [--check]  render content/ into src/course/catalog.rs and public/lessons/
   size               build for release and report the first-load size against the budget
   bench              run the Kafka and RabbitMQ engine benchmarks
+  bench --playground build for release and run the playground's browser benchmark
+                     (BENCH_MINUTES sets the memory run, 10 by default)
   tools              only install the tools the other tasks need";
 
 fn main() -> ExitCode {
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
             trunk_release(&root(), &t)?;
             size::report(&root().join("dist")).map(|_| ())
         }),
-        Some("bench") => bench(),
+        Some("bench") => bench(&args[1..]),
         Some("tools") => tools::ensure_all(&root()).map(|_| ()),
         _ => {
             eprintln!("{USAGE}");
@@ -174,6 +176,18 @@ fn test() -> Result {
 /// Serves the release build from a sub-path with a plain static file server,
 /// as a user would deploy it, and runs the Playwright tests against it.
 fn e2e(root: &Path) -> Result {
+    with_served_dist(root, |url| {
+        run(Command::new("node")
+            .current_dir(root.join("tests/e2e"))
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .env("BROKERLAB_URL", url)
+            .env("BROKERLAB_DIST", root.join("dist")))
+    })
+}
+
+/// Serves `dist/` from a sub-path on a free loopback port while `f` runs,
+/// as a static host would.
+fn with_served_dist(root: &Path, f: impl FnOnce(&str) -> Result) -> Result {
     const SUB_PATH: &str = "demo/brokerlab";
     let site = std::env::temp_dir().join(format!("brokerlab-site-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&site);
@@ -188,20 +202,32 @@ fn e2e(root: &Path) -> Result {
     tools::wait_for_port(port, 20)?;
     let url = format!("http://127.0.0.1:{port}/{SUB_PATH}/");
     eprintln!("serving the release build at {url}");
-    let result = run(Command::new("node")
-        .current_dir(root.join("tests/e2e"))
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .env("BROKERLAB_URL", &url)
-        .env("BROKERLAB_DIST", root.join("dist")));
+    let result = f(&url);
     drop(server);
     let _ = std::fs::remove_dir_all(&site);
     result
 }
 
-fn bench() -> Result {
+fn bench(args: &[String]) -> Result {
     let root = root();
-    for package in ["brokerlab-kafka", "brokerlab-rabbit"] {
-        run(cargo(&root).args(["bench", "--locked", "-p", package]))?;
+    match args {
+        [] => {
+            for package in ["brokerlab-kafka", "brokerlab-rabbit"] {
+                run(cargo(&root).args(["bench", "--locked", "-p", package]))?;
+            }
+            Ok(())
+        }
+        [flag] if flag == "--playground" => {
+            let tools = tools::ensure_build_tools(&root)?;
+            tools::ensure_browser()?;
+            trunk_release(&root, &tools)?;
+            with_served_dist(&root, |url| {
+                run(Command::new("node")
+                    .current_dir(root.join("tests/e2e"))
+                    .arg("bench/playground-bench.js")
+                    .env("BROKERLAB_URL", url))
+            })
+        }
+        _ => Err(format!("bench takes [--playground], not {args:?}")),
     }
-    Ok(())
 }

@@ -66,6 +66,11 @@ pub fn ensure_all(root: &Path) -> Result<Tools> {
     Ok(tools)
 }
 
+/// Chromium, for the playground's browser benchmark.
+pub fn ensure_browser() -> Result {
+    ensure_apt(&[("/usr/bin/chromium", "chromium")])
+}
+
 fn cargo_bin_dir() -> PathBuf {
     let home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)

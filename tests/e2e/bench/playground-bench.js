@@ -1,5 +1,6 @@
-// The playground's browser benchmark, run by hand (not part of the test
-// suite): `BROKERLAB_URL=http://127.0.0.1:8091/demo/brokerlab/ node bench/playground-bench.js`.
+// The playground's browser benchmark (not part of the test suite):
+// `cargo xtask bench --playground` builds for release, serves the build and
+// runs it; by hand, `BROKERLAB_URL=http://127.0.0.1:8091/demo/brokerlab/ node bench/playground-bench.js`.
 // It opens a 40-node topology from a share link, then prints
 //  - frames per second at 1x with the number of messages drawn in flight,
 //  - engine messages per second at the fastest speed,
