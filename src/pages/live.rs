@@ -125,6 +125,23 @@ pub fn LiveScenario(
         refresh(last);
     };
 
+    // The same topology on a small running canvas, mounted on request so a
+    // lesson's first paint stays light.
+    let canvas_open = RwSignal::new(false);
+    let canvas = move || {
+        canvas_open.get().then(|| {
+            let initial = live.with_value(|l| match l {
+                Ok(l) => crate::playground::scenario::to_topology(&l.scenario),
+                Err(_) => crate::playground::model::Topology::default(),
+            });
+            view! {
+                <div class="live-canvas">
+                    <crate::playground::view::PlaygroundView initial compact=true />
+                </div>
+            }
+        })
+    };
+
     view! {
         <section class="live" aria-labelledby=labelled_by>
             <h2 id=heading_id>{format!("Try it live: {title}")}</h2>
@@ -136,6 +153,11 @@ pub fn LiveScenario(
                 <span class="live-position" aria-live="polite">{move || format!("Step {} of {total}", position.get())}</span>
                 <a class="live-open" href=move || link.get()>"Open in playground"</a>
             </div>
+            <button type="button" class="live-canvas-toggle" aria-expanded=move || canvas_open.get().to_string()
+                on:click=move |_| canvas_open.update(|open| *open = !*open)>
+                {move || if canvas_open.get() { "Hide the canvas" } else { "Watch it on a canvas" }}
+            </button>
+            {canvas}
             {targets
                 .with_value(|all| all.first().cloned().map(|t| (t, all.clone())))
                 .map(|(t, all)| {

@@ -5,7 +5,7 @@
 //! action is also a button or form field, so the keyboard reaches it all.
 
 use super::model::{
-    AckMode, EdgeRole, Failure, NODE_W, NUDGE, NodeConfig, NodeId, NodeKind, Playground, Selection, Topology,
+    AckMode, EdgeRole, Failure, NODE_H, NODE_W, NUDGE, NodeConfig, NodeId, NodeKind, Playground, Selection, Topology,
 };
 use super::share;
 use super::sim::{Action, FLIGHT_MS, MessageRef, STEP_MS, Sim};
@@ -300,18 +300,25 @@ impl Ctx {
 }
 
 /// The playground: palette, canvas, inspector, run controls and event log.
+/// The compact form, embedded beside a lesson, keeps the canvas, the run
+/// controls and the message details, starts running, fits the topology to
+/// its width, and leaves the page's keys alone.
 #[component]
 pub fn PlaygroundView(
     /// The topology to open with.
     initial: Topology,
+    /// The small form a lesson embeds.
+    #[prop(optional)]
+    compact: bool,
 ) -> impl IntoView {
+    let fit = compact.then(|| bounds(&initial));
     let sim = StoredValue::new(Sim::new(&initial));
     let ctx = Ctx {
         editor: RwSignal::new(Playground::new(initial)),
         sim,
         frame: RwSignal::new(0),
         display_ms: RwSignal::new(0.0),
-        playing: RwSignal::new(false),
+        playing: RwSignal::new(compact),
         speed: RwSignal::new(1.0),
         horizon: RwSignal::new(0),
         timeline: StoredValue::new(Vec::new()),
@@ -386,6 +393,38 @@ pub fn PlaygroundView(
         }
     });
 
+    if let Some((x0, y0, x1, y1)) = fit {
+        // Once the canvas has a width, zoom so the whole topology shows.
+        Effect::new(move |_| {
+            let Some(el) = ctx.canvas.get() else { return };
+            let width = f64::from(el.client_width()).max(200.0);
+            let zoom = ((width - 16.0) / (x1 - x0).max(1.0)).clamp(0.3, 1.0);
+            let height = (y1 - y0) * zoom + 16.0;
+            let _ = el.set_attribute("style", &format!("height:{}px", height.clamp(160.0, 420.0)));
+            ctx.pan.set((8.0 - x0 * zoom, 8.0 - y0 * zoom, zoom));
+        });
+        return view! {
+            <div class="pg pg-compact">
+                <div class="pg-toolbar" role="toolbar" aria-label="Canvas controls">
+                    <button type="button" aria-pressed=move || ctx.playing.get().to_string()
+                        on:click=move |_| ctx.playing.update(|p| *p = !*p)>
+                        {move || if ctx.playing.get() { "Pause" } else { "Play" }}
+                    </button>
+                    <button type="button" on:click=move |_| { ctx.playing.set(false); ctx.step(1); ctx.bump(); }>"Step"</button>
+                    <button type="button" on:click=move |_| ctx.reset_run()>"Reset run"</button>
+                    <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
+                    <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
+                    <output class="pg-processed" aria-label="Messages processed">
+                        {move || { ctx.frame.track(); format!("{} processed", ctx.sim.with_value(|s| s.processed())) }}
+                    </output>
+                </div>
+                <Canvas ctx />
+                <MessagePanel ctx />
+            </div>
+        }
+        .into_any();
+    }
+
     // Keyboard shortcuts, unless the user is typing in a field.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| on_key(ctx, &ev));
     on_cleanup(move || keys.remove());
@@ -404,6 +443,16 @@ pub fn PlaygroundView(
             </div>
         </div>
     }
+    .into_any()
+}
+
+/// The box around every node: left, top, right, bottom in canvas pixels.
+fn bounds(t: &Topology) -> (f64, f64, f64, f64) {
+    let mut b = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for n in &t.nodes {
+        b = (b.0.min(n.x), b.1.min(n.y), b.2.max(n.x + NODE_W), b.3.max(n.y + NODE_H));
+    }
+    if t.nodes.is_empty() { (0.0, 0.0, NODE_W, NODE_H) } else { b }
 }
 
 fn now() -> f64 {

@@ -67,3 +67,42 @@ test('a Kafka lesson shows records landing in partitions by key', async () => {
   assertClean(problems);
   await context.close();
 });
+
+test('a lesson\'s scenario also runs on a small canvas where the reader publishes and inspects a message', async () => {
+  const { page, problems, context } = await open(browser, '#/course/routing-mechanics-the-four-exchanges');
+  await new LessonPage(page).waitFor('Routing Mechanics: The 4 Exchanges');
+  const live = page.getByRole('region', { name: 'Try it live: The four exchange types' });
+  const toggle = live.getByRole('button', { name: 'Watch it on a canvas' });
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await toggle.click();
+  const canvas = live.getByRole('region', { name: 'Canvas' });
+  await canvas.waitFor();
+  for (const name of ['Direct exchange direct-x', 'Topic exchange topic-x', 'Queue errors', 'Queue eu-orders']) {
+    await canvas.getByRole('group', { name, exact: true }).waitFor();
+  }
+  // It runs from the start, and the whole topology fits the column.
+  assert.equal(await live.getByRole('button', { name: 'Pause' }).getAttribute('aria-pressed'), 'true');
+  const fits = await canvas.evaluate((el) => [...el.querySelectorAll('[data-node]')].every((n) => {
+    const [a, b] = [n.getBoundingClientRect(), el.getBoundingClientRect()];
+    return a.left >= b.left - 1 && a.right <= b.right + 1;
+  }));
+  assert.equal(fits, true, 'every node is inside the canvas');
+
+  await canvas.getByRole('button', { name: 'Publish from app' }).click();
+  const errors = canvas.getByRole('list', { name: 'Messages in queue errors' });
+  await errors.getByRole('button').first().waitFor();
+  await errors.getByRole('button').first().click();
+  const details = live.getByRole('region', { name: 'Message details' });
+  await details.getByText(/published by app/).waitFor();
+  assert.match(await details.innerText(), /enqueued in errors/);
+
+  const width = async () => (await canvas.getByRole('group', { name: 'Queue errors', exact: true }).boundingBox()).width;
+  const before = await width();
+  await live.getByRole('button', { name: 'Zoom in' }).click();
+  assert.ok((await width()) > before, 'zooming in makes the parts larger');
+
+  await live.getByRole('button', { name: 'Hide the canvas' }).click();
+  await canvas.waitFor({ state: 'detached' });
+  assertClean(problems);
+  await context.close();
+});
