@@ -6,6 +6,7 @@
 //! [`SideBySide`] is plain Rust over a scenario [`Session`], so native tests
 //! check the figures the page shows.
 
+use crate::pages::labs::LabState;
 use brokerlab_rabbit::Event as AmqpEvent;
 use brokerlab_scenario::{Action, Scenario, Session};
 use leptos::prelude::*;
@@ -368,42 +369,16 @@ fn text(bytes: &Option<Vec<u8>>) -> String {
 #[component]
 pub fn Comparison() -> impl IntoView {
     let consumers = RwSignal::new(2usize);
-    let side = StoredValue::new_local(SideBySide::new(2));
-    let rows = RwSignal::new(side.with_value(|s| s.as_ref().map(SideBySide::rows).unwrap_or_default()));
-    let phase = RwSignal::new((false, false));
-    let error = RwSignal::new(side.with_value(|s| s.as_ref().err().cloned()));
-    let said = RwSignal::new(String::new());
-    let refresh = move || {
-        side.with_value(|s| {
-            if let Ok(s) = s {
-                rows.set(s.rows());
-                phase.set((s.sent(), s.consumed()));
-            }
-        })
-    };
+    let state = LabState::new(SideBySide::new(2), |s: &SideBySide| (s.rows(), s.sent(), s.consumed()));
+    let (said, error) = (state.said, state.error);
+    let rows = move || state.snapshot.with(|s| s.as_ref().map(|s| s.0.clone()).unwrap_or_default());
+    let phase = move || state.snapshot.with(|s| s.as_ref().map_or((false, false), |s| (s.1, s.2)));
     let reset = move |n: usize| {
         consumers.set(n);
-        let fresh = SideBySide::new(n);
-        error.set(fresh.as_ref().err().cloned());
-        side.set_value(fresh);
-        said.set(format!("Started over with {n} consumers on each broker."));
-        refresh();
+        state.replace(SideBySide::new(n), format!("Started over with {n} consumers on each broker."));
     };
     let act = move |f: fn(&mut SideBySide) -> Result<(), String>, done: &'static str| {
-        let mut outcome = Ok(());
-        side.update_value(|s| {
-            if let Ok(s) = s {
-                outcome = f(s);
-            }
-        });
-        match outcome {
-            Ok(()) => {
-                said.set(done.to_owned());
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e)),
-        }
-        refresh();
+        state.act(|s: &mut SideBySide| f(s).map(|()| done.to_owned()))
     };
     view! {
         <section class="live lab compare" aria-labelledby="compare-title">
@@ -426,20 +401,20 @@ pub fn Comparison() -> impl IntoView {
                     .collect_view()}
             </fieldset>
             <div class="live-controls" role="group" aria-label="Run the comparison">
-                <button type="button" disabled=move || phase.get().0 on:click=move |_| act(SideBySide::send, "Sent the six orders to both brokers.")>
+                <button type="button" disabled=move || phase().0 on:click=move |_| act(SideBySide::send, "Sent the six orders to both brokers.")>
                     "Send 6 orders"
                 </button>
                 <button
                     type="button"
-                    disabled=move || !phase.get().0 || phase.get().1
+                    disabled=move || !phase().0 || phase().1
                     on:click=move |_| act(SideBySide::consume, "Both groups of workers consumed everything.")
                 >
                     "Consume everything"
                 </button>
-                <button type="button" disabled=move || !phase.get().1 on:click=move |_| act(SideBySide::late_reader, "A reader arrived after the fact.")>
+                <button type="button" disabled=move || !phase().1 on:click=move |_| act(SideBySide::late_reader, "A reader arrived after the fact.")>
                     "Add a late reader"
                 </button>
-                <button type="button" disabled=move || !phase.get().1 on:click=move |_| act(SideBySide::replay, "The workers went back to the start.")>
+                <button type="button" disabled=move || !phase().1 on:click=move |_| act(SideBySide::replay, "The workers went back to the start.")>
                     "Replay from the start"
                 </button>
                 <button type="button" on:click=move |_| reset(consumers.get_untracked())>"Reset"</button>
@@ -452,7 +427,7 @@ pub fn Comparison() -> impl IntoView {
                 </thead>
                 <tbody>
                     {move || {
-                        rows.get()
+                        rows()
                             .into_iter()
                             .map(|r| view! { <tr><th scope="row">{r.aspect}</th><td>{r.rabbit}</td><td>{r.kafka}</td></tr> })
                             .collect_view()

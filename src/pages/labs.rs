@@ -10,7 +10,7 @@
 
 use brokerlab_patterns::{
     CheckoutOutcome, Consistency, CrashPoint, DeliveryLab, DeliveryStep, EventSourcingLab, KafkaRetryLab, OutboxLab,
-    OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetryStep, Semantics, WriteMode,
+    OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep, Semantics, WriteMode,
     eventsourcing::AccountEventKind, outbox::ORDERS_TABLE, outbox::OUTBOX_TABLE,
 };
 use leptos::prelude::*;
@@ -83,6 +83,67 @@ fn named(rows: Vec<(&'static str, String)>) -> Vec<(String, String)> {
     rows.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
 }
 
+/// A lab on the page: the simulation, what it draws, and what the last
+/// action said or why it was refused. Every lab and the side-by-side
+/// comparison keep their state this way.
+pub(crate) struct LabState<L: 'static, S: 'static> {
+    lab: StoredValue<Result<L, String>, LocalStorage>,
+    /// What the lab draws, taken after every action.
+    pub snapshot: RwSignal<Option<S>>,
+    /// What the last action did, in words.
+    pub said: RwSignal<String>,
+    /// Why the last action was refused, if it was.
+    pub error: RwSignal<Option<String>>,
+    draw: fn(&L) -> S,
+}
+
+impl<L, S> Clone for LabState<L, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L, S> Copy for LabState<L, S> {}
+
+impl<L: 'static, S: Send + Sync + 'static> LabState<L, S> {
+    pub(crate) fn new(lab: Result<L, String>, draw: fn(&L) -> S) -> Self {
+        let error = RwSignal::new(lab.as_ref().err().cloned());
+        let snapshot = RwSignal::new(lab.as_ref().ok().map(draw));
+        Self { lab: StoredValue::new_local(lab), snapshot, said: RwSignal::new(String::new()), error, draw }
+    }
+
+    fn refresh(self) {
+        self.snapshot.set(self.lab.with_value(|l| l.as_ref().ok().map(self.draw)));
+    }
+
+    /// Starts over with a fresh lab.
+    pub(crate) fn replace(self, lab: Result<L, String>, said: String) {
+        self.error.set(lab.as_ref().err().cloned());
+        self.lab.set_value(lab);
+        self.said.set(said);
+        self.refresh();
+    }
+
+    /// Runs one action on the lab and shows what it said or why it failed.
+    pub(crate) fn act<E: ToString>(self, f: impl FnOnce(&mut L) -> Result<String, E>) {
+        let mut outcome = None;
+        self.lab.update_value(|l| {
+            if let Ok(l) = l {
+                outcome = Some(f(l));
+            }
+        });
+        match outcome {
+            Some(Ok(text)) => {
+                self.said.set(text);
+                self.error.set(None);
+            }
+            Some(Err(e)) => self.error.set(Some(e.to_string())),
+            None => {}
+        }
+        self.refresh();
+    }
+}
+
 /// The crash a reader can arm, as button label and point.
 pub fn crash_choices() -> [(&'static str, CrashPoint); 3] {
     [
@@ -138,35 +199,17 @@ const LAB_SEED: u64 = 1;
 #[component]
 fn DeliveryDemo() -> impl IntoView {
     let semantics = RwSignal::new(Semantics::AtLeastOnce);
-    let lab = StoredValue::new_local(DeliveryLab::new(Semantics::AtLeastOnce, DELIVERY_ORDERS, LAB_SEED));
-    let snapshot = RwSignal::new(lab.with_value(|l| l.as_ref().ok().map(DeliveryLab::snapshot)));
-    let said = RwSignal::new(String::new());
-    let error = RwSignal::new(lab.with_value(|l| l.as_ref().err().map(ToString::to_string)));
-    let refresh = move || snapshot.set(lab.with_value(|l| l.as_ref().ok().map(DeliveryLab::snapshot)));
+    let state = LabState::new(
+        DeliveryLab::new(Semantics::AtLeastOnce, DELIVERY_ORDERS, LAB_SEED).map_err(|e| e.to_string()),
+        DeliveryLab::snapshot,
+    );
+    let (snapshot, said, error) = (state.snapshot, state.said, state.error);
     let reset = move |s: Semantics| {
         semantics.set(s);
-        let fresh = DeliveryLab::new(s, DELIVERY_ORDERS, LAB_SEED);
-        error.set(fresh.as_ref().err().map(ToString::to_string));
-        lab.set_value(fresh);
-        said.set(format!("Started over with {}.", semantics_label(s)));
-        refresh();
+        let fresh = DeliveryLab::new(s, DELIVERY_ORDERS, LAB_SEED).map_err(|e| e.to_string());
+        state.replace(fresh, format!("Started over with {}.", semantics_label(s)));
     };
-    let act = move |f: &dyn Fn(&mut DeliveryLab) -> Result<String, PatternError>| {
-        let mut outcome = Ok(String::new());
-        lab.update_value(|l| {
-            if let Ok(l) = l {
-                outcome = f(l);
-            }
-        });
-        match outcome {
-            Ok(text) => {
-                said.set(text);
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-        refresh();
-    };
+    let act = move |f: &dyn Fn(&mut DeliveryLab) -> Result<String, PatternError>| state.act(f);
     let done = move || snapshot.with(|s| s.as_ref().is_none_or(|s| s.counters.pending == 0));
     let figures = Signal::derive(move || {
         snapshot.with(|s| {
@@ -303,48 +346,38 @@ pub fn describe_retry_step(step: &RetryStep) -> String {
     }
 }
 
-fn new_retry_lab(kafka: bool) -> Result<Box<dyn RetryLab>, PatternError> {
+/// `LabState` draws from a reference to the lab it holds, here a box.
+#[allow(clippy::borrowed_box)]
+fn retry_snapshot(lab: &Box<dyn RetryLab>) -> RetrySnapshot {
+    lab.snapshot()
+}
+
+fn new_retry_lab(kafka: bool) -> Result<Box<dyn RetryLab>, String> {
     let config = RetryConfig::default();
-    Ok(if kafka {
-        Box::new(KafkaRetryLab::new(config, LAB_SEED)?)
+    let lab: Result<Box<dyn RetryLab>, PatternError> = if kafka {
+        KafkaRetryLab::new(config, LAB_SEED).map(|l| Box::new(l) as Box<dyn RetryLab>)
     } else {
-        Box::new(RabbitRetryLab::new(config, LAB_SEED)?)
-    })
+        RabbitRetryLab::new(config, LAB_SEED).map(|l| Box::new(l) as Box<dyn RetryLab>)
+    };
+    lab.map_err(|e| e.to_string())
 }
 
 #[component]
 fn RetryDemo() -> impl IntoView {
     let kafka = RwSignal::new(false);
-    let lab = StoredValue::new_local(new_retry_lab(false));
-    let snapshot = RwSignal::new(lab.with_value(|l| l.as_ref().ok().map(|l| l.snapshot())));
-    let said = RwSignal::new(String::new());
-    let error = RwSignal::new(lab.with_value(|l| l.as_ref().err().map(ToString::to_string)));
+    let state = LabState::new(new_retry_lab(false), retry_snapshot);
+    let (snapshot, said, error) = (state.snapshot, state.said, state.error);
     let counter = RwSignal::new(0u32);
-    let refresh = move || snapshot.set(lab.with_value(|l| l.as_ref().ok().map(|l| l.snapshot())));
     let reset = move |on_kafka: bool| {
         kafka.set(on_kafka);
-        let fresh = new_retry_lab(on_kafka);
-        error.set(fresh.as_ref().err().map(ToString::to_string));
-        lab.set_value(fresh);
         counter.set(0);
-        said.set(format!("Started over on {}.", if on_kafka { "Kafka" } else { "RabbitMQ" }));
-        refresh();
+        state.replace(
+            new_retry_lab(on_kafka),
+            format!("Started over on {}.", if on_kafka { "Kafka" } else { "RabbitMQ" }),
+        );
     };
     let act = move |f: &dyn Fn(&mut dyn RetryLab) -> Result<String, PatternError>| {
-        let mut outcome = Ok(String::new());
-        lab.update_value(|l| {
-            if let Ok(l) = l {
-                outcome = f(l.as_mut());
-            }
-        });
-        match outcome {
-            Ok(text) => {
-                said.set(text);
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-        refresh();
+        state.act(|l: &mut Box<dyn RetryLab>| f(l.as_mut()))
     };
     let publish = move |poison: bool| {
         counter.update(|n| *n += 1);
@@ -524,35 +557,15 @@ pub fn consistency_rows(c: &Consistency) -> Vec<(&'static str, String)> {
 #[component]
 fn OutboxDemo() -> impl IntoView {
     let mode = RwSignal::new(WriteMode::Outbox);
-    let lab = StoredValue::new_local(OutboxLab::new(WriteMode::Outbox, LAB_SEED));
-    let snapshot = RwSignal::new(lab.with_value(|l| l.as_ref().ok().map(OutboxLab::snapshot)));
-    let said = RwSignal::new(String::new());
-    let error = RwSignal::new(lab.with_value(|l| l.as_ref().err().map(ToString::to_string)));
-    let refresh = move || snapshot.set(lab.with_value(|l| l.as_ref().ok().map(OutboxLab::snapshot)));
+    let state =
+        LabState::new(OutboxLab::new(WriteMode::Outbox, LAB_SEED).map_err(|e| e.to_string()), OutboxLab::snapshot);
+    let (snapshot, said, error) = (state.snapshot, state.said, state.error);
     let reset = move |m: WriteMode| {
         mode.set(m);
-        let fresh = OutboxLab::new(m, LAB_SEED);
-        error.set(fresh.as_ref().err().map(ToString::to_string));
-        lab.set_value(fresh);
-        said.set(format!("Started over with {}.", write_mode_label(m)));
-        refresh();
+        let fresh = OutboxLab::new(m, LAB_SEED).map_err(|e| e.to_string());
+        state.replace(fresh, format!("Started over with {}.", write_mode_label(m)));
     };
-    let act = move |f: &dyn Fn(&mut OutboxLab) -> Result<String, PatternError>| {
-        let mut outcome = Ok(String::new());
-        lab.update_value(|l| {
-            if let Ok(l) = l {
-                outcome = f(l);
-            }
-        });
-        match outcome {
-            Ok(text) => {
-                said.set(text);
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-        refresh();
-    };
+    let act = move |f: &dyn Fn(&mut OutboxLab) -> Result<String, PatternError>| state.act(f);
     let broker_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| s.broker_down));
     let relayer_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| !s.relayer.up));
     let figures = Signal::derive(move || {
@@ -688,27 +701,12 @@ const SNAPSHOT_EVERY: u32 = 5;
 
 #[component]
 fn EventSourcingDemo() -> impl IntoView {
-    let lab = StoredValue::new_local(EventSourcingLab::new(SNAPSHOT_EVERY, LAB_SEED));
-    let snapshot = RwSignal::new(lab.with_value(|l| l.as_ref().ok().map(EventSourcingLab::snapshot)));
-    let said = RwSignal::new(String::new());
-    let error = RwSignal::new(lab.with_value(|l| l.as_ref().err().map(ToString::to_string)));
-    let refresh = move || snapshot.set(lab.with_value(|l| l.as_ref().ok().map(EventSourcingLab::snapshot)));
-    let act = move |f: &dyn Fn(&mut EventSourcingLab) -> Result<String, PatternError>| {
-        let mut outcome = Ok(String::new());
-        lab.update_value(|l| {
-            if let Ok(l) = l {
-                outcome = f(l);
-            }
-        });
-        match outcome {
-            Ok(text) => {
-                said.set(text);
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e.to_string())),
-        }
-        refresh();
-    };
+    let state = LabState::new(
+        EventSourcingLab::new(SNAPSHOT_EVERY, LAB_SEED).map_err(|e| e.to_string()),
+        EventSourcingLab::snapshot,
+    );
+    let (snapshot, said, error) = (state.snapshot, state.said, state.error);
+    let act = move |f: &dyn Fn(&mut EventSourcingLab) -> Result<String, PatternError>| state.act(f);
     let account = RwSignal::new("alice".to_owned());
     let amount = RwSignal::new("100".to_owned());
     let command = move |kind: &'static str| {
