@@ -395,16 +395,24 @@ impl Topology {
 
     /// The first grid cell, left to right and top to bottom, that no node overlaps.
     pub fn free_spot(&self) -> (f64, f64) {
+        self.free_spot_in(0.0, 0.0, 5)
+    }
+
+    /// The first free cell of a grid `columns` wide whose top left corner
+    /// is (left, top): where a part added without a position goes, so that
+    /// it lands in the part of the canvas the user is looking at.
+    pub fn free_spot_in(&self, left: f64, top: f64, columns: usize) -> (f64, f64) {
         for row in 0..100 {
-            for col in 0..5 {
-                let (x, y) = (30.0 + col as f64 * (NODE_W + 30.0), 30.0 + row as f64 * (NODE_H + 40.0));
+            for col in 0..columns.max(1) {
+                let x = left + 30.0 + col as f64 * (NODE_W + 30.0);
+                let y = top + 30.0 + row as f64 * (NODE_H + 40.0);
                 let taken = self.nodes.iter().any(|n| (n.x - x).abs() < NODE_W && (n.y - y).abs() < NODE_H);
                 if !taken {
                     return (x, y);
                 }
             }
         }
-        (30.0, 30.0)
+        (left + 30.0, top + 30.0)
     }
 
     fn add(&mut self, config: NodeConfig, at: (f64, f64)) -> NodeId {

@@ -84,6 +84,15 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Zooms (never past 1) and pans so every part shows in the canvas.
+    fn fit_view(&self) {
+        let Some(el) = self.canvas.get_untracked() else { return };
+        let (x0, y0, x1, y1) = self.editor.with_untracked(|e| bounds(&e.topology));
+        let (w, h) = (f64::from(el.client_width()).max(200.0), f64::from(el.client_height()).max(160.0));
+        let zoom = ((w - 16.0) / (x1 - x0).max(1.0)).min((h - 16.0) / (y1 - y0).max(1.0)).clamp(0.3, 1.0);
+        self.pan.set((8.0 - x0 * zoom, 8.0 - y0 * zoom, zoom));
+    }
+
     fn bump(&self) {
         let now = self.sim.with_value(|s| s.now_ms()) as f64;
         self.display_ms.set(now);
@@ -166,6 +175,14 @@ impl Ctx {
     }
 
     fn add(&self, add: Add, at: Option<(f64, f64)>) {
+        // Without a position, the part goes to a free spot in view.
+        let at = at.or_else(|| {
+            let el = self.canvas.get_untracked()?;
+            let (px, py, zoom) = self.pan.get_untracked();
+            let width = f64::from(el.client_width()) / zoom;
+            let columns = ((width - 30.0) / (NODE_W + 30.0)).floor().max(1.0) as usize;
+            Some(self.editor.with_untracked(|e| e.topology.free_spot_in(-px / zoom, -py / zoom, columns)))
+        });
         self.editor.update(|e| {
             match add {
                 Add::Node(kind) => e.add_node(kind, at),
@@ -312,6 +329,7 @@ pub fn PlaygroundView(
     compact: bool,
 ) -> impl IntoView {
     let fit = compact.then(|| bounds(&initial));
+    let initial_empty = initial.nodes.is_empty();
     let sim = StoredValue::new(Sim::new(&initial));
     let ctx = Ctx {
         editor: RwSignal::new(Playground::new(initial)),
@@ -423,6 +441,18 @@ pub fn PlaygroundView(
             </div>
         }
         .into_any();
+    }
+
+    // A playground opened with parts (a link, a lesson's scenario) starts
+    // with all of them in view.
+    if !initial_empty {
+        Effect::new(move |done: Option<bool>| {
+            if done != Some(true) && ctx.canvas.get().is_some() {
+                ctx.fit_view();
+                return true;
+            }
+            done.unwrap_or(false)
+        });
     }
 
     // Keyboard shortcuts, unless the user is typing in a field.
@@ -544,6 +574,7 @@ fn Toolbar(
         if let Some(topology) = super::scenario::preset(&id) {
             ctx.playing.set(false);
             ctx.editor.update(|e| e.replace(topology));
+            ctx.fit_view();
         }
     };
     view! {
@@ -585,7 +616,7 @@ fn Toolbar(
                     aria-keyshortcuts="Control+Y" on:click=move |_| { ctx.redo(); }>"Redo"</button>
                 <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
                 <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
-                <button type="button" on:click=move |_| ctx.pan.set((0.0, 0.0, 1.0))>"Reset view"</button>
+                <button type="button" on:click=move |_| ctx.fit_view()>"Reset view"</button>
             </div>
             <div class="pg-tool-group" role="group" aria-label="Share">
                 <button type="button" on:click=share>"Share"</button>
@@ -602,6 +633,7 @@ fn Toolbar(
                             match text.ok().and_then(|t| t.as_string()).map(|t| share::from_json(&t)) {
                                 Some(Ok(topology)) => {
                                     ctx.editor.update(|e| e.replace(topology));
+                                    ctx.fit_view();
                                     ctx.notice.set("Imported.".into());
                                 }
                                 Some(Err(e)) => ctx.notice.set(e),
@@ -727,6 +759,23 @@ fn Canvas(
             }
             on:pointermove=move |ev| ctx.pointer_move(&ev)
             on:pointerup=move |ev| ctx.pointer_up(&ev)
+            on:focusin=move |ev: web_sys::FocusEvent| {
+                // The canvas never scrolls (overflow: clip); a part that gets
+                // keyboard focus outside the visible area is panned into view
+                // instead. Pointer focus is left alone: moving the part under
+                // a pressed pointer would lose the click.
+                let node = ev.target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .filter(|el| el.matches(":focus-visible").unwrap_or(false))
+                    .and_then(|el| el.closest("[data-node]").ok().flatten());
+                let (Some(node), Some(canvas)) = (node, ctx.canvas.get_untracked()) else { return };
+                let (r, c) = (node.get_bounding_client_rect(), canvas.get_bounding_client_rect());
+                let dx = if r.left() < c.left() { c.left() - r.left() + 8.0 } else if r.right() > c.right() { (c.right() - r.right() - 8.0).max(c.left() - r.left() + 8.0) } else { 0.0 };
+                let dy = if r.top() < c.top() { c.top() - r.top() + 8.0 } else if r.bottom() > c.bottom() { (c.bottom() - r.bottom() - 8.0).max(c.top() - r.top() + 8.0) } else { 0.0 };
+                if dx != 0.0 || dy != 0.0 {
+                    ctx.pan.update(|p| { p.0 += dx; p.1 += dy; });
+                }
+            }
             on:wheel=move |ev: web_sys::WheelEvent| if ev.ctrl_key() {
                 ev.prevent_default();
                 let f = if ev.delta_y() < 0.0 { 1.1 } else { 1.0 / 1.1 };

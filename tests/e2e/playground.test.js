@@ -4,7 +4,10 @@
 // Kafka groups must balance, leadership must move, and links must share.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, open, assertClean } from './support.js';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, open, assertClean, BASE } from './support.js';
 import { Playground } from './playground-pages.js';
 
 let browser;
@@ -78,6 +81,11 @@ test('a third consumer in the group of a two-partition topic stays idle', async 
   for (const part of ['Kafka broker', 'Topic', 'Consumer group', 'Consumer', 'Consumer', 'Consumer']) {
     await pg.part(part).click();
   }
+  const allInView = await pg.canvas.evaluate((el) => [...el.querySelectorAll('[data-node]')].every((n) => {
+    const [a, b] = [n.getBoundingClientRect(), el.getBoundingClientRect()];
+    return a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom;
+  }));
+  assert.equal(allInView, true, 'parts added by clicking land where the user is looking');
   const connect = async (from, to) => {
     await pg.page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
     await pg.page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
@@ -292,6 +300,85 @@ test('a message in flight opens its history when clicked', async () => {
   await page.mouse.click(svg.x + left + 6, svg.y + y);
   await pg.messageDetails.getByText(/published by p1/).waitFor();
   assert.match(await pg.messageDetails.innerText(), /enqueued in q1/);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a playground exports to a file and imports back; a broken file is refused and loses nothing', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Routing with a topic exchange');
+  await pg.dragNode('Queue critical', 40, 30);
+  const titles = await pg.nodeTitles();
+  const [download] = await Promise.all([page.waitForEvent('download'), pg.button('Export').click()]);
+  const dir = await mkdtemp(join(tmpdir(), 'brokerlab-pg-'));
+  const file = join(dir, 'playground.json');
+  await download.saveAs(file);
+  assert.equal(download.suggestedFilename(), 'playground.json');
+  assert.equal(JSON.parse(await readFile(file, 'utf8')).version, 1);
+
+  const other = await context.newPage();
+  await other.goto(`${BASE}#/playground`);
+  const copy = new Playground(other);
+  await copy.waitUntilShown();
+  await other.getByLabel('Import').setInputFiles(file);
+  await copy.node('Queue critical').waitFor();
+  assert.deepEqual(await copy.nodeTitles(), titles);
+  assert.match(await copy.canvas.innerText(), /\*\.critical/, 'bindings come along');
+
+  const broken = join(dir, 'broken.json');
+  await writeFile(broken, '{"version": 1, "topology": ');
+  await other.getByLabel('Import').setInputFiles(broken);
+  await other.getByRole('status').filter({ hasText: 'This is not a Brokerlab playground file' }).waitFor();
+  assert.deepEqual(await copy.nodeTitles(), titles, 'the canvas is kept');
+  assertClean(problems);
+  await context.close();
+});
+
+test('zoom, redo and speed: the view scales, redo reapplies a move, and a producer at a rate runs faster at 20x', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Routing with a topic exchange');
+  const width = async () => (await pg.node('Queue critical').boundingBox()).width;
+  const w0 = await width();
+  await pg.button('Zoom in').click();
+  assert.ok((await width()) > w0 * 1.2, 'zoom in scales the canvas');
+  await pg.button('Zoom out').click();
+  await pg.button('Zoom out').click();
+  assert.ok((await width()) < w0, 'zoom out shrinks it');
+  await pg.button('Reset view').click();
+  assert.ok(Math.abs((await width()) - w0) < 1, 'reset view restores the scale');
+
+  // Redo puts a move back after undo.
+  const before = await pg.node('Queue critical').boundingBox();
+  await pg.dragNode('Queue critical', 60, 0);
+  await pg.button('Undo').click();
+  assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x) < 3);
+  await pg.button('Redo').click();
+  assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x - 60) < 3);
+
+  // A producer sending 10 messages a second, for two seconds of page time at 1x and at 20x.
+  await pg.select('Producer app');
+  const inView = await pg.canvas.evaluate((el) => {
+    const [a, b] = [el.querySelector('[aria-label="Producer app"]').getBoundingClientRect(), el.getBoundingClientRect()];
+    return el.scrollLeft === 0 && el.scrollTop === 0 && a.left >= b.left && a.right <= b.right;
+  });
+  assert.equal(inView, true, 'the whole starter is in view and the canvas itself never scrolls');
+  await pg.setField('Rate (messages per second)', '10');
+  const processed = async () => Number((await page.getByLabel('Messages processed').innerText()).replace(/\D/g, ''));
+  const sent = async () => Number((await pg.node('Producer app').innerText()).match(/sent (\d+)/)[1]);
+  const runFor = async (speed) => {
+    await page.getByLabel('Speed').selectOption({ label: speed });
+    const before = await sent();
+    await pg.button('Play').click();
+    await page.waitForTimeout(2000);
+    await pg.button('Pause').click();
+    return (await sent()) - before;
+  };
+  const slow = await runFor('1×');
+  const fast = await runFor('20×');
+  assert.ok(slow >= 5 && slow <= 40, `about 20 messages in 2 s at 1x, got ${slow}`);
+  assert.ok(fast > slow * 4, `20x sends far more (${fast}) than 1x (${slow})`);
+  assert.ok((await processed()) >= 0);
+
   assertClean(problems);
   await context.close();
 });
