@@ -6,8 +6,8 @@
 //! the scenario's layout puts it (or at the next free spot).
 
 use super::model::{
-    AckMode, ConsumerSettings, NodeConfig, NodeId, NodeKind, Playground, ProducerSettings, QueueSettings,
-    TopicSettings, Topology,
+    AckMode, ConsumerSettings, NODE_H, NODE_W, NodeConfig, NodeId, NodeKind, Playground, ProducerSettings,
+    QueueSettings, TopicSettings, Topology,
 };
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{Action, DestinationType, ExchangeType, Scenario};
@@ -46,10 +46,39 @@ impl Canvas<'_> {
         if let Some(n) = self.editor.topology.named(kind, name) {
             return n.id;
         }
-        let at = self.scenario.layout.get(&format!("{layout}:{name}")).map(|p| (f64::from(p.x), f64::from(p.y)));
-        let id = self.editor.add_node(kind, at);
+        let at = self
+            .scenario
+            .layout
+            .get(&format!("{layout}:{name}"))
+            .map(|p| (f64::from(p.x), f64::from(p.y)))
+            .unwrap_or_else(|| self.next_in_column(kind));
+        let id = self.editor.add_node(kind, Some(at));
         let _ = self.editor.rename(id, name);
         id
+    }
+
+    /// Without a layout, parts go in columns the way messages flow:
+    /// producers, then exchanges or topics, then queues or groups, then
+    /// consumers, with Kafka brokers last; each new part under the last
+    /// one in its column.
+    fn next_in_column(&self, kind: NodeKind) -> (f64, f64) {
+        let column = match kind {
+            NodeKind::Producer => 0,
+            NodeKind::Exchange | NodeKind::Topic => 1,
+            NodeKind::Queue | NodeKind::Group => 2,
+            NodeKind::Consumer => 3,
+            NodeKind::Broker => 4,
+        };
+        let x = 30.0 + f64::from(column) * (NODE_W + 60.0);
+        let bottom = self
+            .editor
+            .topology
+            .nodes
+            .iter()
+            .filter(|n| (n.x - x).abs() < 1.0)
+            .map(|n| n.y + NODE_H + 30.0)
+            .fold(30.0, f64::max);
+        (x, bottom)
     }
 
     fn configure(&mut self, id: NodeId, config: NodeConfig) {
@@ -214,6 +243,32 @@ mod tests {
         assert!(t.edges.iter().any(|e| e.role.is_binding() && !e.binding_key.is_empty()));
         assert!(t.of_kind(NodeKind::Producer).count() >= 1);
         assert!(t.edges.iter().any(|e| t.node(e.from).is_some_and(|n| n.kind() == NodeKind::Producer)));
+    }
+
+    #[test]
+    fn starters_open_in_columns_the_way_messages_flow_without_overlaps() {
+        for (id, _) in gallery() {
+            let t = preset(&id).unwrap();
+            let x = |kind: NodeKind| t.of_kind(kind).map(|n| n.x).fold(f64::NAN, f64::min);
+            for (before, after) in [
+                (NodeKind::Producer, NodeKind::Exchange),
+                (NodeKind::Exchange, NodeKind::Queue),
+                (NodeKind::Queue, NodeKind::Consumer),
+                (NodeKind::Topic, NodeKind::Group),
+            ] {
+                let (a, b) = (x(before), x(after));
+                assert!(
+                    a.is_nan() || b.is_nan() || a < b,
+                    "{id}: {before:?} at {a} should be left of {after:?} at {b}"
+                );
+            }
+            for (i, a) in t.nodes.iter().enumerate() {
+                for b in &t.nodes[i + 1..] {
+                    let apart = (a.x - b.x).abs() >= NODE_W || (a.y - b.y).abs() >= NODE_H;
+                    assert!(apart, "{id}: {} and {} overlap", a.name, b.name);
+                }
+            }
+        }
     }
 
     #[test]
