@@ -382,3 +382,40 @@ test('zoom, redo and speed: the view scales, redo reapplies a move, and a produc
   assertClean(problems);
   await context.close();
 });
+
+test('with touch alone: drag parts from the palette, wire them, move a part and publish', async () => {
+  const { page, problems, context } = await open(browser, '#/playground', { ...VIEWPORT, hasTouch: true });
+  const pg = new Playground(page);
+  await pg.waitUntilShown();
+  const cdp = await context.newCDPSession(page);
+  const touch = async (type, x, y) => cdp.send('Input.dispatchTouchEvent', {
+    type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }],
+  });
+  const centre = (box) => [box.x + box.width / 2, box.y + box.height / 2];
+  const swipe = async ([x0, y0], [x1, y1]) => {
+    await touch('touchStart', x0, y0);
+    for (let i = 1; i <= 8; i++) await touch('touchMove', x0 + ((x1 - x0) * i) / 8, y0 + ((y1 - y0) * i) / 8);
+    await touch('touchEnd');
+  };
+  const canvas = await pg.canvas.boundingBox();
+  await swipe(centre(await pg.part('Producer').boundingBox()), [canvas.x + 120, canvas.y + 80]);
+  await swipe(centre(await pg.part('Queue').boundingBox()), [canvas.x + 450, canvas.y + 80]);
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Queue q1']);
+
+  // Wire by dragging from the producer's connect handle onto the queue.
+  await swipe(centre(await pg.button('Connect from p1').boundingBox()), centre(await pg.handle('Queue q1').boundingBox()));
+  await pg.inspector.getByRole('heading', { name: /p1 → q1/ }).waitFor();
+
+  // Move the queue down by touch.
+  const before = await pg.node('Queue q1').boundingBox();
+  const [hx, hy] = centre(await pg.handle('Queue q1').boundingBox());
+  await swipe([hx, hy], [hx, hy + 120]);
+  const after = await pg.node('Queue q1').boundingBox();
+  assert.ok(Math.abs(after.y - before.y - 120) < 4, `moved from ${before.y} to ${after.y}`);
+
+  await pg.button('Publish from p1').tap();
+  await pg.step(2);
+  assert.equal((await pg.queueTexts('q1')).length, 1);
+  assertClean(problems);
+  await context.close();
+});
