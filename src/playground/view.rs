@@ -73,8 +73,9 @@ struct Ctx {
     notice: RwSignal<String>,
     message: RwSignal<Option<MessageRef>>,
     drag: StoredValue<Option<Drag>>,
-    /// Until when a click ends a drag rather than being one (ms, page clock).
-    suppress_click: StoredValue<f64>,
+    /// Whether the next click ends a drag rather than being one. Set when a
+    /// drag ends, cleared by that click or by the next pointer press.
+    suppress_click: StoredValue<bool>,
     wire: RwSignal<Option<(NodeId, f64, f64)>>,
     connect_from: RwSignal<Option<NodeId>>,
     connect_to: RwSignal<Option<NodeId>>,
@@ -308,11 +309,13 @@ impl Ctx {
 
     /// True for the click that ends a drag, so it does nothing more.
     fn take_suppressed_click(&self) -> bool {
-        now() < self.suppress_click.get_value()
+        let suppressed = self.suppress_click.get_value();
+        self.suppress_click.set_value(false);
+        suppressed
     }
 
     fn suppress_next_click(&self) {
-        self.suppress_click.set_value(now() + 300.0);
+        self.suppress_click.set_value(true);
     }
 }
 
@@ -344,13 +347,18 @@ pub fn PlaygroundView(
         notice: RwSignal::new(String::new()),
         message: RwSignal::new(None),
         drag: StoredValue::new(None),
-        suppress_click: StoredValue::new(0.0),
+        suppress_click: StoredValue::new(false),
         wire: RwSignal::new(None),
         connect_from: RwSignal::new(None),
         connect_to: RwSignal::new(None),
         history_moves: RwSignal::new(0),
         canvas: NodeRef::new(),
     };
+
+    // A drag's closing click is swallowed; any later press starts afresh,
+    // so a quick click right after a drag is never lost.
+    let presses = window_event_listener(leptos::ev::pointerdown, move |_| ctx.suppress_click.set_value(false));
+    on_cleanup(move || presses.remove());
 
     // A new run whenever the wiring or a broker-side setting changes;
     // moving a node does not, and a producer's new settings are an action.
