@@ -55,6 +55,9 @@ const SPEEDS: [(&str, f64); 7] = [
     ("Fastest", 0.0),
 ];
 
+/// How often the readouts refresh while the playground runs, in ms.
+const READOUT_MS: f64 = 200.0;
+
 /// The signals every part of the playground shares. All are `Copy`.
 #[derive(Clone, Copy)]
 struct Ctx {
@@ -381,6 +384,17 @@ pub fn PlaygroundView(
     // fastest speed as many steps as fit in a frame's budget, without detail.
     let last = StoredValue::new(now());
     let carry = StoredValue::new(0.0f64);
+    // While running, the readouts (counters, queue contents, the log)
+    // refresh five times a second; the messages in flight move every frame,
+    // and a step, an action or a pause shows at once.
+    let last_readout = StoredValue::new(0.0f64);
+    let readout_due = move |t: f64| {
+        let due = t - last_readout.get_value() >= READOUT_MS;
+        if due {
+            last_readout.set_value(t);
+        }
+        due
+    };
     let handle = set_interval_with_handle(
         move || {
             let t = now();
@@ -397,7 +411,9 @@ pub fn PlaygroundView(
                 while now() - t < 10.0 {
                     ctx.step(1);
                 }
-                ctx.bump();
+                if readout_due(t) {
+                    ctx.bump();
+                }
                 return;
             }
             ctx.sim.update_value(|s| s.set_detail(true));
@@ -406,7 +422,9 @@ pub fn PlaygroundView(
             carry.set_value(c - steps * STEP_MS as f64);
             if steps >= 1.0 {
                 ctx.step(steps as u64);
-                ctx.frame.update(|f| *f += 1);
+                if readout_due(t) {
+                    ctx.frame.update(|f| *f += 1);
+                }
             }
             let base = ctx.sim.with_value(|s| s.now_ms()) as f64;
             ctx.display_ms.set(base + carry.get_value().min(STEP_MS as f64));
@@ -433,7 +451,7 @@ pub fn PlaygroundView(
             <div class="pg pg-compact">
                 <div class="pg-toolbar" role="toolbar" aria-label="Canvas controls">
                     <button type="button" aria-pressed=move || ctx.playing.get().to_string()
-                        on:click=move |_| ctx.playing.update(|p| *p = !*p)>
+                        on:click=move |_| { ctx.playing.update(|p| *p = !*p); ctx.bump(); }>
                         {move || if ctx.playing.get() { "Pause" } else { "Play" }}
                     </button>
                     <button type="button" on:click=move |_| { ctx.playing.set(false); ctx.step(1); ctx.bump(); }>"Step"</button>
@@ -589,7 +607,7 @@ fn Toolbar(
         <div class="pg-toolbar" role="toolbar" aria-label="Playground controls">
             <div class="pg-tool-group" role="group" aria-label="Run">
                 <button type="button" aria-pressed=move || ctx.playing.get().to_string()
-                    on:click=move |_| ctx.playing.update(|p| *p = !*p)>
+                    on:click=move |_| { ctx.playing.update(|p| *p = !*p); ctx.bump(); }>
                     {move || if ctx.playing.get() { "Pause" } else { "Play" }}
                 </button>
                 <button type="button" on:click=move |_| {
