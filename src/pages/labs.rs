@@ -10,8 +10,8 @@
 
 use brokerlab_patterns::{
     CheckoutOutcome, Consistency, CrashPoint, DeliveryLab, DeliveryStep, EventSourcingLab, KafkaRetryLab, OutboxLab,
-    OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep, Semantics, WriteMode,
-    eventsourcing::AccountEventKind, outbox::ORDERS_TABLE, outbox::OUTBOX_TABLE,
+    OutboxSnapshot, OutboxStep, PatternError, RabbitRetryLab, RetryConfig, RetryLab, RetrySnapshot, RetryStep,
+    Semantics, WriteMode, eventsourcing::AccountEventKind, outbox::ORDERS_TABLE, outbox::OUTBOX_TABLE,
 };
 use leptos::prelude::*;
 
@@ -554,49 +554,83 @@ pub fn consistency_rows(c: &Consistency) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The outbox and a naive dual write, driven by the same actions.
+struct OutboxPair {
+    outbox: OutboxLab,
+    dual: OutboxLab,
+}
+
+impl OutboxPair {
+    fn new(dual: WriteMode) -> Result<Self, String> {
+        let lab = |m| OutboxLab::new(m, LAB_SEED).map_err(|e| e.to_string());
+        Ok(Self { outbox: lab(WriteMode::Outbox)?, dual: lab(dual)? })
+    }
+
+    fn snapshots(&self) -> (OutboxSnapshot, OutboxSnapshot) {
+        (self.outbox.snapshot(), self.dual.snapshot())
+    }
+}
+
+/// What one side of the comparison shows.
+fn outbox_figures(s: &OutboxSnapshot) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("Rows in the orders table", s.checkout.store.len(ORDERS_TABLE).to_string()),
+        ("Rows in the outbox table", s.checkout.store.len(OUTBOX_TABLE).to_string()),
+        ("Events in the topic", s.events.len().to_string()),
+    ];
+    rows.extend(consistency_rows(&s.consistency));
+    rows
+}
+
 #[component]
 fn OutboxDemo() -> impl IntoView {
-    let mode = RwSignal::new(WriteMode::Outbox);
-    let state =
-        LabState::new(OutboxLab::new(WriteMode::Outbox, LAB_SEED).map_err(|e| e.to_string()), OutboxLab::snapshot);
+    let dual_mode = RwSignal::new(WriteMode::DualWriteDbFirst);
+    let state = LabState::new(OutboxPair::new(WriteMode::DualWriteDbFirst), OutboxPair::snapshots);
     let (snapshot, said, error) = (state.snapshot, state.said, state.error);
     let reset = move |m: WriteMode| {
-        mode.set(m);
-        let fresh = OutboxLab::new(m, LAB_SEED).map_err(|e| e.to_string());
-        state.replace(fresh, format!("Started over with {}.", write_mode_label(m)));
+        dual_mode.set(m);
+        state.replace(
+            OutboxPair::new(m),
+            format!("Started over: the outbox beside {}.", write_mode_label(m).to_lowercase()),
+        );
     };
-    let act = move |f: &dyn Fn(&mut OutboxLab) -> Result<String, PatternError>| state.act(f);
-    let broker_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| s.broker_down));
-    let relayer_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| !s.relayer.up));
-    let figures = Signal::derive(move || {
+    // Every action goes to both checkouts; each says what it did.
+    let act = move |f: &dyn Fn(&mut OutboxLab) -> Result<String, PatternError>| {
+        state.act(|p: &mut OutboxPair| -> Result<String, PatternError> {
+            let outbox = f(&mut p.outbox)?;
+            let dual = f(&mut p.dual)?;
+            Ok(if outbox == dual { outbox } else { format!("Outbox: {outbox} Dual write: {dual}") })
+        })
+    };
+    let broker_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| s.0.broker_down));
+    let relayer_down = move || snapshot.with(|s| s.as_ref().is_some_and(|s| !s.0.relayer.up));
+    let rows = move || {
         snapshot.with(|s| {
             s.as_ref()
-                .map(|s| {
-                    let mut rows = vec![
-                        ("Rows in the orders table", s.checkout.store.len(ORDERS_TABLE).to_string()),
-                        ("Rows in the outbox table", s.checkout.store.len(OUTBOX_TABLE).to_string()),
-                        ("Events in the topic", s.events.len().to_string()),
-                    ];
-                    rows.extend(consistency_rows(&s.consistency));
-                    named(rows)
+                .map(|(outbox, dual)| {
+                    outbox_figures(outbox)
+                        .into_iter()
+                        .zip(outbox_figures(dual))
+                        .map(|((name, a), (_, b))| (name, a, b))
+                        .collect::<Vec<_>>()
                 })
                 .unwrap_or_default()
         })
-    });
+    };
     view! {
         <LabFrame
             id="outbox"
             title="Transactional outbox against the dual write"
-            description="A checkout service stores each order and must get an order-placed event to Kafka. Take the broker down, crash the checkout or the relayer, and compare the database with the topic."
+            description="Two checkout services take the same orders and must get an order-placed event to Kafka: one writes the order and an outbox row in one transaction for a relayer to publish, the other writes to the database and the broker one after the other. Take the broker down, crash the checkouts or the relayer, and compare each database with its topic."
         >
             <fieldset class="lab-choice">
-                <legend>"How the checkout publishes"</legend>
-                {[WriteMode::Outbox, WriteMode::DualWriteDbFirst, WriteMode::DualWritePublishFirst]
+                <legend>"The dual write beside the outbox"</legend>
+                {[WriteMode::DualWriteDbFirst, WriteMode::DualWritePublishFirst]
                     .into_iter()
                     .map(|m| {
                         view! {
                             <label>
-                                <input type="radio" name="outbox-mode" prop:checked=move || mode.get() == m on:change=move |_| reset(m) />
+                                <input type="radio" name="outbox-mode" prop:checked=move || dual_mode.get() == m on:change=move |_| reset(m) />
                                 {write_mode_label(m)}
                             </label>
                         }
@@ -636,10 +670,10 @@ fn OutboxDemo() -> impl IntoView {
                     type="button"
                     on:click=move |_| act(&|l: &mut OutboxLab| {
                         l.crash_checkout(CrashPoint::AfterProcessing);
-                        Ok("Armed: the checkout will crash between its two writes on the next order.".to_owned())
+                        Ok("Armed: both checkouts will crash between their two writes on the next order.".to_owned())
                     })
                 >
-                    "Crash the checkout between its writes"
+                    "Crash the checkouts between their writes"
                 </button>
                 <button
                     type="button"
@@ -672,15 +706,31 @@ fn OutboxDemo() -> impl IntoView {
                     type="button"
                     on:click=move |_| act(&|l: &mut OutboxLab| {
                         l.heal()?;
-                        l.run(RUN_LIMIT).map(|n| format!("Healed every fault and ran {n} steps until everything settled."))
+                        l.run(RUN_LIMIT).map(|_| "Healed every fault and ran until everything settled.".to_owned())
                     })
                 >
                     "Heal and settle"
                 </button>
-                <button type="button" on:click=move |_| reset(mode.get_untracked())>"Reset"</button>
+                <button type="button" on:click=move |_| reset(dual_mode.get_untracked())>"Reset"</button>
             </div>
             <Narration said error />
-            <Figures label="Database and topic" rows=figures />
+            <table class="lab-rows" aria-label="Database and topic">
+                <thead>
+                    <tr>
+                        <th scope="col">"Figure"</th>
+                        <th scope="col">"Transactional outbox"</th>
+                        <th scope="col">{move || write_mode_label(dual_mode.get())}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || {
+                        rows()
+                            .into_iter()
+                            .map(|(name, a, b)| view! { <tr><th scope="row">{name}</th><td>{a}</td><td>{b}</td></tr> })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
         </LabFrame>
     }
 }
