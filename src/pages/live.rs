@@ -276,8 +276,14 @@ pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
 
 /// One line per thing a step did, or the engine's refusal.
 pub fn describe_outcome(outcome: &brokerlab_scenario::StepOutcome) -> Vec<String> {
-    let mut lines: Vec<String> = outcome.rabbit.iter().map(|e| describe_event(&serde_json::to_value(e))).collect();
-    lines.extend(outcome.kafka.iter().map(|e| describe_event(&serde_json::to_value(e))));
+    let mut lines: Vec<String> = outcome
+        .rabbit
+        .iter()
+        .map(|e| describe_rabbit(e).unwrap_or_else(|| describe_event(&serde_json::to_value(e))))
+        .collect();
+    lines.extend(
+        outcome.kafka.iter().map(|e| describe_kafka(e).unwrap_or_else(|| describe_event(&serde_json::to_value(e)))),
+    );
     if let Some(error) = &outcome.error {
         lines.push(format!("Refused: {error}"));
     }
@@ -285,6 +291,60 @@ pub fn describe_outcome(outcome: &brokerlab_scenario::StepOutcome) -> Vec<String
         lines.push("Nothing changed.".to_owned());
     }
     lines
+}
+
+/// The RabbitMQ events a reader meets most, as sentences.
+fn describe_rabbit(event: &brokerlab_rabbit::Event) -> Option<String> {
+    use brokerlab_rabbit::Event as E;
+    Some(match event {
+        E::Published { exchange, routing_key, queues, .. } => {
+            let to =
+                if exchange.is_empty() { "the default exchange".to_owned() } else { format!("exchange {exchange}") };
+            let reached = if queues.is_empty() {
+                "no queue matched".to_owned()
+            } else {
+                format!("routed to {}", queues.iter().map(|q| q.as_ref()).collect::<Vec<_>>().join(", "))
+            };
+            format!("Published \u{201c}{routing_key}\u{201d} to {to}: {reached}.")
+        }
+        E::Enqueued { queue, message_id, .. } => format!("Message #{message_id} entered queue {queue}."),
+        E::Delivered { consumer_tag, queue, message, delivery_tag, .. } => {
+            let again = if message.redelivered { ", redelivered" } else { "" };
+            format!(
+                "Queue {queue} pushed message #{} \u{201c}{}\u{201d} to consumer {consumer_tag} (delivery tag {delivery_tag}{again}).",
+                message.id, message.body
+            )
+        }
+        E::GetOk { queue, message, .. } => {
+            format!("basic.get took message #{} \u{201c}{}\u{201d} from queue {queue}.", message.id, message.body)
+        }
+        E::GetEmpty { queue, .. } => format!("basic.get found queue {queue} empty."),
+        E::Acked { queue, message_id, .. } => format!("Message #{message_id} was acknowledged and left queue {queue}."),
+        E::Requeued { queue, message_id, .. } => format!("Message #{message_id} went back to queue {queue}."),
+        E::DeadLettered { queue, message_id, reason, exchange, .. } => format!(
+            "Message #{message_id} was dead-lettered from queue {queue} ({}) to exchange {exchange}.",
+            reason.as_str()
+        ),
+        E::Expired { queue, message_id, .. } => format!("Message #{message_id} expired in queue {queue}."),
+        _ => return None,
+    })
+}
+
+/// The Kafka events a reader meets most, as sentences.
+fn describe_kafka(event: &brokerlab_kafka::Event) -> Option<String> {
+    use brokerlab_kafka::Event as E;
+    Some(match event {
+        E::RecordAppended { producer, topic, partition, offset, .. } => {
+            format!("{producer} appended a record to partition {topic}-{partition} at offset {offset}.")
+        }
+        E::RecordAcknowledged { producer, topic, partition, offset } => {
+            format!("{producer}'s record at {topic}-{partition} offset {offset} was acknowledged.")
+        }
+        E::HighWatermarkAdvanced { topic, partition, high_watermark } => {
+            format!("The high watermark of {topic}-{partition} moved to {high_watermark}.")
+        }
+        _ => return None,
+    })
 }
 
 /// Names an engine event and its scalar fields, e.g. `enqueued: queue=jobs`.
@@ -435,6 +495,19 @@ mod tests {
         let snap = snapshot_of(&session, describe_outcome(&outcome));
         let eu = snap.queues.iter().find(|(name, _)| name == "eu-orders").expect("the eu-orders queue");
         assert_eq!(eu.1.last().map(String::as_str), Some("<b>not html</b>"), "order.eu.fr matches order.eu.*");
+    }
+
+    #[test]
+    fn common_events_read_as_sentences() {
+        let scenario = presets::get("exchange-types").expect("preset exists");
+        let mut session = scenario.start().expect("starts");
+        let first = session.step().expect("a first step");
+        let lines = describe_outcome(&first);
+        assert!(
+            lines.iter().any(|l| l.starts_with("Published \u{201c}error\u{201d} to exchange direct-x: routed to")),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("Message #") && l.contains("entered queue")), "{lines:?}");
     }
 
     #[test]

@@ -38,7 +38,8 @@ test('the exchange-types lesson runs its scenario and routes the reader\'s own m
   // A key the binding does not match reaches no queue.
   await live.getByRole('textbox', { name: 'Routing key' }).fill('order.us.ca');
   await live.getByRole('button', { name: 'Publish' }).click();
-  await live.getByRole('list', { name: 'What just happened' }).waitFor();
+  const happened = live.getByRole('list', { name: 'What just happened' });
+  await happened.getByText('Published “order.us.ca” to exchange topic-x: no queue matched.').waitFor();
   assert.equal(await euOrders.getByRole('listitem').count(), 2);
 
   const href = await live.getByRole('link', { name: 'Open in playground' }).getAttribute('href');
