@@ -126,9 +126,6 @@ impl SideBySide {
         Ok(side)
     }
 
-    pub fn consumers(&self) -> usize {
-        self.consumers
-    }
     pub fn sent(&self) -> bool {
         self.sent
     }

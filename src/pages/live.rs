@@ -352,7 +352,7 @@ fn describe_event(value: &Result<Value, serde_json::Error>) -> String {
     let Ok(value) = value else { return "an event".to_owned() };
     match value {
         Value::Object(map) if map.len() == 1 => {
-            let (name, fields) = map.iter().next().expect("one entry");
+            let Some((name, fields)) = map.iter().next() else { return value.to_string() };
             let details: Vec<String> = match fields {
                 Value::Object(fields) => fields
                     .iter()

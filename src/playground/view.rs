@@ -91,10 +91,9 @@ impl Ctx {
     /// Zooms (never past 1) and pans so every part shows in the canvas.
     fn fit_view(&self) {
         let Some(el) = self.canvas.get_untracked() else { return };
-        let (x0, y0, x1, y1) = self.editor.with_untracked(|e| bounds(&e.topology));
+        let b = self.editor.with_untracked(|e| bounds(&e.topology));
         let (w, h) = (f64::from(el.client_width()).max(200.0), f64::from(el.client_height()).max(160.0));
-        let zoom = ((w - 16.0) / (x1 - x0).max(1.0)).min((h - 16.0) / (y1 - y0).max(1.0)).clamp(0.3, 1.0);
-        self.pan.set((8.0 - x0 * zoom, 8.0 - y0 * zoom, zoom));
+        self.pan.set(fit_pan(b, w, h));
     }
 
     fn bump(&self) {
@@ -437,15 +436,15 @@ pub fn PlaygroundView(
         }
     });
 
-    if let Some((x0, y0, x1, y1)) = fit {
-        // Once the canvas has a width, zoom so the whole topology shows.
+    if let Some(b) = fit {
+        // Once the canvas has a width, zoom so the whole topology's width
+        // shows, and make the canvas as tall as the topology then is.
         Effect::new(move |_| {
             let Some(el) = ctx.canvas.get() else { return };
-            let width = f64::from(el.client_width()).max(200.0);
-            let zoom = ((width - 16.0) / (x1 - x0).max(1.0)).clamp(0.3, 1.0);
-            let height = (y1 - y0) * zoom + 16.0;
+            let pan = fit_pan(b, f64::from(el.client_width()).max(200.0), f64::INFINITY);
+            let height = (b.3 - b.1) * pan.2 + 16.0;
             let _ = el.set_attribute("style", &format!("height:{}px", height.clamp(160.0, 420.0)));
-            ctx.pan.set((8.0 - x0 * zoom, 8.0 - y0 * zoom, zoom));
+            ctx.pan.set(pan);
         });
         return view! {
             <div class="pg pg-compact">
@@ -500,6 +499,26 @@ pub fn PlaygroundView(
         </div>
     }
     .into_any()
+}
+
+/// The pan and zoom (never past 1) that show the box `b` in a canvas
+/// `width` by `height` pixels, with a small margin.
+fn fit_pan(b: (f64, f64, f64, f64), width: f64, height: f64) -> (f64, f64, f64) {
+    let (x0, y0, x1, y1) = b;
+    let zoom = ((width - 16.0) / (x1 - x0).max(1.0)).min((height - 16.0) / (y1 - y0).max(1.0)).clamp(0.3, 1.0);
+    (8.0 - x0 * zoom, 8.0 - y0 * zoom, zoom)
+}
+
+/// How far to move a span `lo..hi` so it lies inside `min..max` with a
+/// margin; when it cannot fit, its start is shown.
+fn shift_into(lo: f64, hi: f64, min: f64, max: f64) -> f64 {
+    if lo < min {
+        min - lo + 8.0
+    } else if hi > max {
+        (max - hi - 8.0).max(min - lo + 8.0)
+    } else {
+        0.0
+    }
 }
 
 /// The box around every node: left, top, right, bottom in canvas pixels.
@@ -796,8 +815,8 @@ fn Canvas(
                     .and_then(|el| el.closest("[data-node]").ok().flatten());
                 let (Some(node), Some(canvas)) = (node, ctx.canvas.get_untracked()) else { return };
                 let (r, c) = (node.get_bounding_client_rect(), canvas.get_bounding_client_rect());
-                let dx = if r.left() < c.left() { c.left() - r.left() + 8.0 } else if r.right() > c.right() { (c.right() - r.right() - 8.0).max(c.left() - r.left() + 8.0) } else { 0.0 };
-                let dy = if r.top() < c.top() { c.top() - r.top() + 8.0 } else if r.bottom() > c.bottom() { (c.bottom() - r.bottom() - 8.0).max(c.top() - r.top() + 8.0) } else { 0.0 };
+                let dx = shift_into(r.left(), r.right(), c.left(), c.right());
+                let dy = shift_into(r.top(), r.bottom(), c.top(), c.bottom());
                 if dx != 0.0 || dy != 0.0 {
                     ctx.pan.update(|p| { p.0 += dx; p.1 += dy; });
                 }
