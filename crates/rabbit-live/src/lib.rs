@@ -5,20 +5,42 @@
 //! A script is a list of [`Step`]s. Most steps are the engine's own
 //! [`Command`]s; the rest are the few compound operations a script needs
 //! that a bare command cannot express against both sides: fetch a message
-//! and settle it whatever its delivery tag turns out to be, wait, and drain
-//! queues. [`run_on_engine`] plays a script on a [`Broker`] (a wait advances
+//! (and settle it whatever its delivery tag turns out to be), settle a
+//! channel's oldest unacknowledged delivery, wait, and drain queues.
+//! [`run_on_engine`] plays a script on a [`Broker`] (a wait advances
 //! logical time); [`LiveBroker::run`] plays it over AMQP through lapin (a
-//! wait sleeps). Both return an [`Outcome`].
+//! wait sleeps). Both return an [`Outcome`], which includes what each
+//! consumer received, in order.
+//!
+//! Deliveries to consumers arrive asynchronously from a real broker. To
+//! make the live side deterministic, [`LiveBroker::run_expecting`] takes
+//! the engine's outcome and, after each step, waits (for at most
+//! [`Pacing::delivery_timeout`]) until every consumer has received as many
+//! deliveries as the engine says it had by then, and then watches for
+//! [`Pacing::grace`] that nothing more arrives. Each delivery is stamped
+//! with the step during which it arrived, so a broker that delivers late,
+//! early, more or less than the engine shows up as a difference instead of
+//! being waited away.
+//!
+//! Each `OpenConnection` in a script opens a real connection (to the URL
+//! given to [`LiveBroker::connect`], whose vhost it uses), numbered from 1 as
+//! a fresh engine numbers them, and each `OpenChannel` a channel on it, so
+//! closing a connection closes exactly what the engine closes. Channels of
+//! connections the script never opened run on one connection of their own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Command, Event, ExchangeKind, FieldTable, FieldValue};
+use brokerlab_rabbit::{
+    BasicProperties, Broker, ChannelId, Command, ConnectionId, Event, ExchangeKind, FieldTable, FieldValue,
+};
 use lapin::options::{
-    BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions, BasicRejectOptions,
-    ConfirmSelectOptions, ExchangeBindOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, ExchangeUnbindOptions,
-    QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions, QueuePurgeOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+    BasicQosOptions, BasicRejectOptions, ConfirmSelectOptions, ExchangeBindOptions, ExchangeDeclareOptions,
+    ExchangeDeleteOptions, ExchangeUnbindOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+    QueuePurgeOptions,
 };
 use lapin::types::{AMQPValue, FieldArray, LongString, ShortString};
 use serde::{Deserialize, Serialize};
@@ -41,6 +63,15 @@ pub enum Step {
     Do(Command),
     /// `basic.get` on a queue, then settle whatever came back.
     GetThen { channel: ChannelId, queue: String, settle: Settle },
+    /// `basic.get` on a queue, recorded in [`Outcome::gets`]. Without
+    /// `no_ack` the message stays unacknowledged on the channel until a
+    /// [`Step::Settle`] or the channel's end.
+    Get { channel: ChannelId, queue: String, no_ack: bool },
+    /// Settle a delivery on a channel: `delivery_tag`, or when it is `None`
+    /// the channel's oldest unacknowledged delivery (a consumer's or a
+    /// get's). When there is none, nothing is sent. The tag settled (or
+    /// `None`) is recorded in [`Outcome::settled`].
+    Settle { channel: ChannelId, delivery_tag: Option<u64>, multiple: bool, how: Settle },
     /// Let time pass: logical time on the engine, real time on a broker.
     Wait { millis: u64 },
     /// Fetch every message from each queue in turn (with auto-ack),
@@ -61,12 +92,75 @@ pub struct Observed {
     pub priority: Option<u8>,
 }
 
-/// Everything a script observed: the result of each `GetThen` in order, and
-/// the drained contents of each queue in delivery order.
+/// One message pushed to a consumer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivered {
+    /// The script step that caused it: on the engine, the step whose events
+    /// hold it; on a broker, the step running (or being waited on) when it
+    /// arrived.
+    pub step: usize,
+    pub delivery_tag: u64,
+    pub message: Observed,
+}
+
+/// One consumer (one `basic.consume`) and everything pushed to it, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Consumed {
+    pub channel: ChannelId,
+    pub consumer_tag: String,
+    pub deliveries: Vec<Delivered>,
+}
+
+/// Everything a script observed: the result of each `GetThen` and `Get` in
+/// order, the drained contents of each queue in delivery order, each
+/// consumer's deliveries (consumers in the order they started), and the
+/// delivery tag each [`Step::Settle`] settled.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub gets: Vec<Option<Observed>>,
     pub drained: BTreeMap<String, Vec<Observed>>,
+    #[serde(default)]
+    pub consumers: Vec<Consumed>,
+    #[serde(default)]
+    pub settled: Vec<Option<u64>>,
+}
+
+impl Outcome {
+    /// How many deliveries the consumer at `index` had received once step
+    /// `step` was done.
+    pub fn deliveries_by(&self, index: usize, step: usize) -> usize {
+        self.consumers.get(index).map_or(0, |c| c.deliveries.iter().filter(|d| d.step <= step).count())
+    }
+
+    /// Files the consumer starts and deliveries among `events` under `step`.
+    fn record(&mut self, step: usize, events: &[Event]) {
+        for e in events {
+            match e {
+                Event::ConsumerStarted { channel, consumer_tag, .. } => self.consumers.push(Consumed {
+                    channel: *channel,
+                    consumer_tag: consumer_tag.clone(),
+                    deliveries: Vec::new(),
+                }),
+                Event::Delivered { channel, consumer_tag, delivery_tag, message, .. } => {
+                    let d = Delivered { step, delivery_tag: *delivery_tag, message: observed_from_engine(message) };
+                    match self
+                        .consumers
+                        .iter_mut()
+                        .rev()
+                        .find(|c| c.channel == *channel && c.consumer_tag == *consumer_tag)
+                    {
+                        Some(c) => c.deliveries.push(d),
+                        None => self.consumers.push(Consumed {
+                            channel: *channel,
+                            consumer_tag: consumer_tag.clone(),
+                            deliveries: vec![d],
+                        }),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// A failure talking to the real broker, or a step it cannot run.
@@ -107,27 +201,61 @@ fn get_ok(events: &[Event]) -> Option<(u64, Observed)> {
     })
 }
 
+fn settle_on_engine(
+    broker: &mut Broker,
+    channel: ChannelId,
+    tag: u64,
+    multiple: bool,
+    how: Settle,
+) -> Result<Vec<Event>, brokerlab_rabbit::AmqpError> {
+    match how {
+        Settle::Ack => broker.ack(channel, tag, multiple),
+        Settle::Reject { requeue } => broker.reject(channel, tag, requeue),
+        Settle::Nack { requeue } => broker.nack(channel, tag, multiple, requeue),
+    }
+}
+
 /// Plays a script on the engine.
 pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, brokerlab_rabbit::AmqpError> {
     let mut out = Outcome::default();
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Do(cmd) => {
-                broker.apply(cmd.clone())?;
+                let events = broker.apply(cmd.clone())?;
+                out.record(i, &events);
             }
             Step::GetThen { channel, queue, settle } => {
-                let got = get_ok(&broker.get(*channel, queue, false)?);
+                let events = broker.get(*channel, queue, false)?;
+                out.record(i, &events);
+                let got = get_ok(&events);
                 if let Some((tag, _)) = &got {
-                    match settle {
-                        Settle::Ack => broker.ack(*channel, *tag, false)?,
-                        Settle::Reject { requeue } => broker.reject(*channel, *tag, *requeue)?,
-                        Settle::Nack { requeue } => broker.nack(*channel, *tag, false, *requeue)?,
-                    };
+                    let events = settle_on_engine(broker, *channel, *tag, false, *settle)?;
+                    out.record(i, &events);
                 }
                 out.gets.push(got.map(|g| g.1));
             }
+            Step::Get { channel, queue, no_ack } => {
+                let events = broker.get(*channel, queue, *no_ack)?;
+                out.record(i, &events);
+                out.gets.push(get_ok(&events).map(|g| g.1));
+            }
+            Step::Settle { channel, delivery_tag, multiple, how } => {
+                let tag = delivery_tag.or_else(|| {
+                    broker
+                        .channels()
+                        .into_iter()
+                        .find(|c| c.channel == *channel)
+                        .and_then(|c| c.unacked.iter().map(|u| u.delivery_tag).min())
+                });
+                if let Some(tag) = tag {
+                    let events = settle_on_engine(broker, *channel, tag, *multiple, *how)?;
+                    out.record(i, &events);
+                }
+                out.settled.push(tag);
+            }
             Step::Wait { millis } => {
-                broker.tick(*millis);
+                let events = broker.tick(*millis);
+                out.record(i, &events);
             }
             Step::Drain { channel, queues } => {
                 for q in queues {
@@ -140,6 +268,102 @@ pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, bro
         }
     }
     Ok(out)
+}
+
+/// `url` with its path replaced by `vhost`, percent-encoded (so `/` becomes
+/// `%2F`); the scheme, credentials, host, port and query are kept.
+pub fn vhost_url(url: &str, vhost: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let tail = &rest[authority_end..];
+    let tail = tail.find('#').map_or(tail, |i| &tail[..i]);
+    let query = tail.find('?').map_or("", |i| &tail[i..]);
+    let mut path = String::new();
+    for b in vhost.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            path.push(char::from(b));
+        } else {
+            path.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{}{}/{path}{query}", &url[..after_scheme], &rest[..authority_end])
+}
+
+/// How a [`LiveBroker`] paces a script against a real broker's asynchrony.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pacing {
+    /// A pause after each publish: `basic.publish` returns before the broker
+    /// has routed the message, so a `get` on another channel right after it
+    /// could overtake it. Zero by default.
+    pub after_publish: Duration,
+    /// The longest wait, after a step, for the deliveries the engine
+    /// expects by then (see [`LiveBroker::run_expecting`]).
+    pub delivery_timeout: Duration,
+    /// How long to watch, once the expected deliveries are in, that no
+    /// more arrive; without expectations, how long the consumers must stay
+    /// quiet before the next step.
+    pub grace: Duration,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            after_publish: Duration::ZERO,
+            delivery_timeout: Duration::from_secs(5),
+            grace: Duration::from_millis(60),
+        }
+    }
+}
+
+/// What the consumers' delivery callbacks write and the script reads.
+#[derive(Debug, Default)]
+struct Log {
+    /// Which `run` is playing; callbacks of consumers from earlier runs only
+    /// keep the unacknowledged bookkeeping up to date.
+    run: u64,
+    step: usize,
+    consumers: Vec<Consumed>,
+    unacked: BTreeMap<ChannelId, BTreeSet<u64>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    log: Mutex<Log>,
+    arrived: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn deliver(&self, run: u64, index: usize, channel: ChannelId, no_ack: bool, d: &lapin::message::Delivery) {
+        let mut log = self.lock();
+        if !no_ack {
+            log.unacked.entry(channel).or_default().insert(d.delivery_tag);
+        }
+        if log.run == run {
+            let step = log.step;
+            if let Some(c) = log.consumers.get_mut(index) {
+                c.deliveries.push(Delivered { step, delivery_tag: d.delivery_tag, message: observed_from_delivery(d) });
+            }
+        }
+        drop(log);
+        self.arrived.notify_all();
+    }
+
+    /// Bookkeeping for a settle the script sends.
+    fn settled(&self, channel: ChannelId, tag: u64, multiple: bool) {
+        let mut log = self.lock();
+        if let Some(set) = log.unacked.get_mut(&channel) {
+            if multiple {
+                set.retain(|t| *t > tag);
+            } else {
+                set.remove(&tag);
+            }
+        }
+    }
 }
 
 /// Converts an engine field value to lapin's.
@@ -249,34 +473,71 @@ fn lapin_kind(k: ExchangeKind) -> lapin::ExchangeKind {
 /// A connection to a real broker that plays scripts.
 pub struct LiveBroker {
     runtime: tokio::runtime::Runtime,
+    url: String,
+    /// Carries the channels of connections the script never opened.
     connection: lapin::Connection,
+    /// The connections the script opened, by the number the engine gives them.
+    connections: BTreeMap<ConnectionId, lapin::Connection>,
+    opened: ConnectionId,
+    next_channel: BTreeMap<ConnectionId, u16>,
     channels: BTreeMap<ChannelId, lapin::Channel>,
+    /// Kept alive: dropping a lapin consumer cancels it.
+    consumers: Vec<lapin::Consumer>,
+    shared: Arc<Shared>,
+    pacing: Pacing,
 }
 
 impl fmt::Debug for LiveBroker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LiveBroker").field("channels", &self.channels.len()).finish()
+        f.debug_struct("LiveBroker")
+            .field("connections", &self.connections.len())
+            .field("channels", &self.channels.len())
+            .field("consumers", &self.consumers.len())
+            .field("pacing", &self.pacing)
+            .finish()
     }
+}
+
+fn open(runtime: &tokio::runtime::Runtime, url: &str) -> Result<lapin::Connection, LiveError> {
+    runtime
+        .block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(5),
+                lapin::Connection::connect(url, lapin::ConnectionProperties::default()),
+            )
+            .await
+        })
+        .map_err(|_| LiveError(format!("timed out connecting to {url}")))?
+        .map_err(LiveError::from)
 }
 
 impl LiveBroker {
     /// Connects to `url` (for example `amqp://guest:guest@127.0.0.1:5672/%2f`).
+    /// Every connection a script opens goes to the same URL, so to its vhost.
     pub fn connect(url: &str) -> Result<Self, LiveError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .map_err(|e| LiveError(format!("cannot start the client runtime: {e}")))?;
-        let connection = runtime
-            .block_on(async {
-                tokio::time::timeout(
-                    Duration::from_secs(5),
-                    lapin::Connection::connect(url, lapin::ConnectionProperties::default()),
-                )
-                .await
-            })
-            .map_err(|_| LiveError(format!("timed out connecting to {url}")))??;
-        Ok(LiveBroker { runtime, connection, channels: BTreeMap::new() })
+        let connection = open(&runtime, url)?;
+        Ok(LiveBroker {
+            runtime,
+            url: url.to_string(),
+            connection,
+            connections: BTreeMap::new(),
+            opened: 0,
+            next_channel: BTreeMap::new(),
+            channels: BTreeMap::new(),
+            consumers: Vec::new(),
+            shared: Arc::new(Shared::default()),
+            pacing: Pacing::default(),
+        })
+    }
+
+    /// Sets how scripts are paced.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
     }
 
     fn channel(&mut self, id: ChannelId) -> Result<lapin::Channel, LiveError> {
@@ -285,37 +546,78 @@ impl LiveBroker {
         {
             return Ok(c.clone());
         }
-        let c = self.runtime.block_on(self.connection.create_channel())?;
+        let connection = match self.connections.get(&id.connection) {
+            Some(c) if c.status().connected() => c,
+            _ => &self.connection,
+        };
+        let c = self.runtime.block_on(connection.create_channel())?;
         self.channels.insert(id, c.clone());
         Ok(c)
     }
 
     /// Plays a script on the broker. Steps the broker refuses come back as
-    /// errors with the broker's own text.
+    /// errors with the broker's own text. After each step it waits until
+    /// the consumers have been quiet for [`Pacing::grace`] (at most
+    /// [`Pacing::delivery_timeout`]).
     pub fn run(&mut self, steps: &[Step]) -> Result<Outcome, LiveError> {
+        self.play(steps, None)
+    }
+
+    /// Plays a script on the broker as [`LiveBroker::run`] does, but after
+    /// each step waits for the deliveries `expected` (the engine's outcome
+    /// of the same script) has by the end of that step, for at most
+    /// [`Pacing::delivery_timeout`], then for [`Pacing::grace`] in case more
+    /// arrive. Consumers are matched by position: the n-th consumer started
+    /// here with the n-th in `expected`.
+    pub fn run_expecting(&mut self, steps: &[Step], expected: &Outcome) -> Result<Outcome, LiveError> {
+        self.play(steps, Some(expected))
+    }
+
+    fn play(&mut self, steps: &[Step], expected: Option<&Outcome>) -> Result<Outcome, LiveError> {
+        let run = {
+            let mut log = self.shared.lock();
+            log.run += 1;
+            log.step = 0;
+            log.consumers.clear();
+            log.run
+        };
         let mut out = Outcome::default();
-        for step in steps {
+        for (i, step) in steps.iter().enumerate() {
+            self.shared.lock().step = i;
             match step {
-                Step::Do(cmd) => self.command(cmd)?,
+                Step::Do(cmd) => self.command(cmd, run)?,
                 Step::GetThen { channel, queue, settle } => {
                     let ch = self.channel(*channel)?;
                     let got = self.runtime.block_on(async {
                         let got = ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }).await?;
                         if let Some(m) = &got {
-                            let tag = m.delivery.delivery_tag;
-                            match settle {
-                                Settle::Ack => ch.basic_ack(tag, BasicAckOptions { multiple: false }).await?,
-                                Settle::Reject { requeue } => {
-                                    ch.basic_reject(tag, BasicRejectOptions { requeue: *requeue }).await?
-                                }
-                                Settle::Nack { requeue } => {
-                                    ch.basic_nack(tag, BasicNackOptions { multiple: false, requeue: *requeue }).await?
-                                }
-                            }
+                            send_settle(&ch, m.delivery.delivery_tag, false, *settle).await?;
                         }
                         Ok::<_, lapin::Error>(got.map(|m| observed_from_delivery(&m.delivery)))
                     })?;
                     out.gets.push(got);
+                }
+                Step::Get { channel, queue, no_ack } => {
+                    let ch = self.channel(*channel)?;
+                    let got = self
+                        .runtime
+                        .block_on(ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: *no_ack }))?;
+                    if let Some(m) = &got
+                        && !*no_ack
+                    {
+                        self.shared.lock().unacked.entry(*channel).or_default().insert(m.delivery.delivery_tag);
+                    }
+                    out.gets.push(got.map(|m| observed_from_delivery(&m.delivery)));
+                }
+                Step::Settle { channel, delivery_tag, multiple, how } => {
+                    let tag = delivery_tag
+                        .or_else(|| self.shared.lock().unacked.get(channel).and_then(|set| set.iter().next().copied()));
+                    if let Some(tag) = tag {
+                        let ch = self.channel(*channel)?;
+                        self.runtime.block_on(send_settle(&ch, tag, *multiple, *how))?;
+                        self.shared.settled(*channel, tag, *multiple && !matches!(how, Settle::Reject { .. }));
+                    }
+                    out.settled.push(tag);
                 }
                 Step::Wait { millis } => std::thread::sleep(Duration::from_millis(*millis)),
                 Step::Drain { channel, queues } => {
@@ -334,23 +636,164 @@ impl LiveBroker {
                     }
                 }
             }
+            if matches!(step, Step::Do(Command::BasicPublish { .. })) && !self.pacing.after_publish.is_zero() {
+                std::thread::sleep(self.pacing.after_publish);
+            }
+            self.await_deliveries(i, step, expected);
         }
+        out.consumers = std::mem::take(&mut self.shared.lock().consumers);
         Ok(out)
     }
 
-    fn command(&mut self, cmd: &Command) -> Result<(), LiveError> {
+    /// Waits after step `step` until the consumers have what `expected`
+    /// says they had by then, then watches for a grace period (cut short
+    /// when any consumer gets more than expected). Without expectations,
+    /// waits until no delivery has arrived for a grace period.
+    fn await_deliveries(&self, step: usize, what: &Step, expected: Option<&Outcome>) {
+        let may_deliver = match what {
+            Step::Do(cmd) => matches!(
+                cmd,
+                Command::BasicPublish { .. }
+                    | Command::BasicConsume { .. }
+                    | Command::BasicCancel { .. }
+                    | Command::BasicQos { .. }
+                    | Command::BasicAck { .. }
+                    | Command::BasicNack { .. }
+                    | Command::BasicReject { .. }
+                    | Command::CloseChannel { .. }
+                    | Command::CloseConnection { .. }
+                    | Command::Tick { .. }
+                    | Command::QueueDelete { .. }
+            ),
+            Step::GetThen { .. } | Step::Settle { .. } | Step::Wait { .. } => true,
+            Step::Get { .. } | Step::Drain { .. } => false,
+        };
+        let mut log = self.shared.lock();
+        if log.consumers.is_empty() && expected.is_none_or(|e| e.consumers.is_empty()) {
+            return;
+        }
+        let counts = |log: &Log| log.consumers.iter().map(|c| c.deliveries.len()).collect::<Vec<_>>();
+        let targets: Vec<usize> = match expected {
+            Some(e) => (0..e.consumers.len().max(log.consumers.len())).map(|c| e.deliveries_by(c, step)).collect(),
+            None => counts(&log),
+        };
+        let reached = |now: &[usize]| targets.iter().enumerate().all(|(c, t)| now.get(c).copied().unwrap_or(0) >= *t);
+        let beyond = |now: &[usize]| now.iter().enumerate().any(|(c, n)| *n > targets.get(c).copied().unwrap_or(0));
+        let deadline = Instant::now() + self.pacing.delivery_timeout;
+        while !reached(&counts(&log)) {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            log = self.shared.arrived.wait_timeout(log, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        if !may_deliver {
+            return;
+        }
+        // The grace period: anything more than expected is recorded (and so
+        // reported), not waited for. Without expectations, every arrival
+        // restarts it, until the consumers are quiet.
+        let mut seen = counts(&log);
+        if expected.is_some() && beyond(&seen) {
+            return;
+        }
+        let mut quiet_from = Instant::now();
+        let cap = deadline.max(quiet_from + self.pacing.grace);
+        loop {
+            let now = Instant::now();
+            let until = (quiet_from + self.pacing.grace).min(cap);
+            if now >= until {
+                break;
+            }
+            log = self.shared.arrived.wait_timeout(log, until - now).unwrap_or_else(|e| e.into_inner()).0;
+            let now_counts = counts(&log);
+            if expected.is_some() && beyond(&now_counts) {
+                break;
+            }
+            if expected.is_none() && now_counts != seen {
+                seen = now_counts;
+                quiet_from = Instant::now();
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: &Command, run: u64) -> Result<(), LiveError> {
+        match cmd {
+            Command::Tick { millis } => {
+                std::thread::sleep(Duration::from_millis(*millis));
+                return Ok(());
+            }
+            Command::OpenConnection { .. } => {
+                let c = open(&self.runtime, &self.url)?;
+                self.opened += 1;
+                self.connections.insert(self.opened, c);
+                return Ok(());
+            }
+            Command::OpenChannel { connection } => {
+                let n = self.next_channel.entry(*connection).or_insert(1);
+                let id = ChannelId { connection: *connection, channel: *n };
+                *n = n.wrapping_add(1).max(1);
+                let on = self
+                    .connections
+                    .get(connection)
+                    .ok_or_else(|| LiveError(format!("connection {connection} is not open")))?;
+                let c = self.runtime.block_on(on.create_channel())?;
+                self.channels.insert(id, c);
+                return Ok(());
+            }
+            Command::CloseConnection { connection } => {
+                let c = self
+                    .connections
+                    .remove(connection)
+                    .ok_or_else(|| LiveError(format!("connection {connection} is not open")))?;
+                self.runtime.block_on(c.close(200, "closed by the script".into()))?;
+                self.forget(|id| id.connection == *connection);
+                return Ok(());
+            }
+            Command::CloseChannel { channel } => {
+                let c = self
+                    .channels
+                    .remove(channel)
+                    .ok_or_else(|| LiveError(format!("channel {channel:?} is not open")))?;
+                self.runtime.block_on(c.close(200, "closed by the script".into()))?;
+                self.forget(|id| id == *channel);
+                return Ok(());
+            }
+            Command::BasicConsume { channel, queue, consumer_tag, no_ack, exclusive, arguments } => {
+                let ch = self.channel(*channel)?;
+                let consumer = self.runtime.block_on(ch.basic_consume(
+                    queue.as_str().into(),
+                    consumer_tag.as_str().into(),
+                    BasicConsumeOptions { no_local: false, no_ack: *no_ack, exclusive: *exclusive, nowait: false },
+                    to_amqp_table(arguments),
+                ))?;
+                let index = {
+                    let mut log = self.shared.lock();
+                    log.consumers.push(Consumed {
+                        channel: *channel,
+                        consumer_tag: consumer.tag().as_str().to_string(),
+                        deliveries: Vec::new(),
+                    });
+                    log.consumers.len() - 1
+                };
+                let shared = Arc::clone(&self.shared);
+                let (id, no_ack) = (*channel, *no_ack);
+                consumer.set_delegate(move |d: lapin::message::DeliveryResult| {
+                    if let Ok(Some(d)) = &d {
+                        shared.deliver(run, index, id, no_ack, d);
+                    }
+                    std::future::ready(())
+                });
+                self.consumers.push(consumer);
+                return Ok(());
+            }
+            _ => {}
+        }
         let Some(id) = cmd.channel() else {
-            return match cmd {
-                Command::Tick { millis } => {
-                    std::thread::sleep(Duration::from_millis(*millis));
-                    Ok(())
-                }
-                // One real connection carries every script channel.
-                Command::OpenConnection { .. } | Command::OpenChannel { .. } => Ok(()),
-                other => Err(LiveError(format!("not supported against a live broker: {other:?}"))),
-            };
+            return Err(LiveError(format!("not supported against a live broker: {cmd:?}")));
         };
         let ch = self.channel(id)?;
+        let shared = Arc::clone(&self.shared);
         self.runtime.block_on(async {
             match cmd {
                 Command::ExchangeDeclare {
@@ -454,17 +897,29 @@ impl LiveBroker {
                     .await
                     .map(|_| ()),
                 Command::BasicAck { delivery_tag, multiple, .. } => {
+                    shared.settled(id, *delivery_tag, *multiple);
                     ch.basic_ack(*delivery_tag, BasicAckOptions { multiple: *multiple }).await
                 }
                 Command::BasicNack { delivery_tag, multiple, requeue, .. } => {
+                    shared.settled(id, *delivery_tag, *multiple);
                     ch.basic_nack(*delivery_tag, BasicNackOptions { multiple: *multiple, requeue: *requeue }).await
                 }
                 Command::BasicReject { delivery_tag, requeue, .. } => {
+                    shared.settled(id, *delivery_tag, false);
                     ch.basic_reject(*delivery_tag, BasicRejectOptions { requeue: *requeue }).await
+                }
+                Command::BasicCancel { consumer_tag, .. } => {
+                    ch.basic_cancel(consumer_tag.as_str().into(), BasicCancelOptions { nowait: false }).await
                 }
                 Command::ConfirmSelect { .. } => ch.confirm_select(ConfirmSelectOptions::default()).await,
                 Command::BasicGet { queue, no_ack, .. } => {
-                    ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: *no_ack }).await.map(|_| ())
+                    let got = ch.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: *no_ack }).await?;
+                    if let Some(m) = got
+                        && !*no_ack
+                    {
+                        shared.lock().unacked.entry(id).or_default().insert(m.delivery.delivery_tag);
+                    }
+                    Ok(())
                 }
                 other => return Err(LiveError(format!("not supported against a live broker: {other:?}"))),
             }
@@ -472,9 +927,31 @@ impl LiveBroker {
         })
     }
 
-    /// Closes the connection.
+    /// Drops the bookkeeping of channels that `gone` selects.
+    fn forget(&mut self, gone: impl Fn(ChannelId) -> bool) {
+        self.channels.retain(|id, _| !gone(*id));
+        self.shared.lock().unacked.retain(|id, _| !gone(*id));
+    }
+
+    /// Closes every connection.
     pub fn close(self) -> Result<(), LiveError> {
-        self.runtime.block_on(self.connection.close(200, "bye".into())).map_err(LiveError::from)
+        self.runtime.block_on(async {
+            for c in self.connections.values() {
+                if c.status().connected() {
+                    c.close(200, "bye".into()).await?;
+                }
+            }
+            self.connection.close(200, "bye".into()).await
+        })?;
+        Ok(())
+    }
+}
+
+async fn send_settle(ch: &lapin::Channel, tag: u64, multiple: bool, how: Settle) -> Result<(), lapin::Error> {
+    match how {
+        Settle::Ack => ch.basic_ack(tag, BasicAckOptions { multiple }).await,
+        Settle::Reject { requeue } => ch.basic_reject(tag, BasicRejectOptions { requeue }).await,
+        Settle::Nack { requeue } => ch.basic_nack(tag, BasicNackOptions { multiple, requeue }).await,
     }
 }
 
@@ -489,5 +966,104 @@ fn observed_from_delivery(d: &lapin::message::Delivery) -> Observed {
         expiration: p.expiration().as_ref().map(|s| s.as_str().to_string()),
         delivery_mode: *p.delivery_mode(),
         priority: *p.priority(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vhost_url_replaces_only_the_path_and_encodes_the_name() {
+        let base = "amqp://guest:guest@127.0.0.1:5672/%2f";
+        assert_eq!(vhost_url(base, "shop"), "amqp://guest:guest@127.0.0.1:5672/shop");
+        assert_eq!(vhost_url(base, "/"), "amqp://guest:guest@127.0.0.1:5672/%2F");
+        assert_eq!(vhost_url(base, "a b/ü"), "amqp://guest:guest@127.0.0.1:5672/a%20b%2F%C3%BC");
+        assert_eq!(vhost_url("amqp://h", "x.y-z_~"), "amqp://h/x.y-z_~");
+        assert_eq!(vhost_url("amqps://u:p@h:5671/old?heartbeat=10#f", "new"), "amqps://u:p@h:5671/new?heartbeat=10");
+    }
+
+    fn delivered(step: usize) -> Delivered {
+        Delivered {
+            step,
+            delivery_tag: 1,
+            message: Observed {
+                body: String::new(),
+                exchange: String::new(),
+                routing_key: String::new(),
+                redelivered: false,
+                headers: FieldTable::default(),
+                expiration: None,
+                delivery_mode: None,
+                priority: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_deliveries_expected_by_a_step_count_only_those_of_that_step_or_earlier() {
+        let c = ChannelId { connection: 1, channel: 1 };
+        let out = Outcome {
+            consumers: vec![Consumed {
+                channel: c,
+                consumer_tag: "a".into(),
+                deliveries: vec![delivered(2), delivered(2), delivered(5)],
+            }],
+            ..Outcome::default()
+        };
+        assert_eq!([1, 2, 4, 5, 9].map(|s| out.deliveries_by(0, s)), [0, 2, 2, 3, 3]);
+        assert_eq!(out.deliveries_by(1, 9), 0);
+    }
+
+    #[test]
+    fn the_engine_files_deliveries_under_the_consumer_and_step_and_settles_the_oldest() {
+        let mut b = Broker::new(1);
+        let c = ChannelId { connection: 1, channel: 1 };
+        let q = |name: &str| Command::QueueDeclare {
+            channel: c,
+            queue: name.into(),
+            passive: false,
+            durable: false,
+            exclusive: false,
+            auto_delete: false,
+            arguments: FieldTable::default(),
+        };
+        let publish = |body: &str| {
+            Step::Do(Command::BasicPublish {
+                channel: c,
+                exchange: String::new(),
+                routing_key: "q".into(),
+                mandatory: false,
+                properties: BasicProperties::default(),
+                body: body.into(),
+            })
+        };
+        let steps = vec![
+            Step::Do(Command::OpenConnection { user: "guest".into(), password: "guest".into(), vhost: "/".into() }),
+            Step::Do(Command::OpenChannel { connection: 1 }),
+            Step::Do(q("q")),
+            Step::Do(Command::BasicQos { channel: c, prefetch_count: 1, global: false }),
+            Step::Do(Command::BasicConsume {
+                channel: c,
+                queue: "q".into(),
+                consumer_tag: "w".into(),
+                no_ack: false,
+                exclusive: false,
+                arguments: FieldTable::default(),
+            }),
+            publish("one"),
+            publish("two"),
+            Step::Settle { channel: c, delivery_tag: None, multiple: false, how: Settle::Nack { requeue: true } },
+            Step::Settle { channel: c, delivery_tag: None, multiple: false, how: Settle::Ack },
+        ];
+        let out = run_on_engine(&mut b, &steps).expect("the engine runs it");
+        let got: Vec<(usize, u64, &str, bool)> = out.consumers[0]
+            .deliveries
+            .iter()
+            .map(|d| (d.step, d.delivery_tag, d.message.body.as_str(), d.message.redelivered))
+            .collect();
+        // Prefetch 1 holds "two" back; the nack puts "one" back in front of it.
+        assert_eq!(got, [(5, 1, "one", false), (7, 2, "one", true), (8, 3, "two", false)]);
+        assert_eq!(out.settled, [Some(1), Some(2)]);
     }
 }

@@ -410,6 +410,9 @@ fn normalise_outcome(o: Outcome) -> Outcome {
     Outcome {
         gets: o.gets.into_iter().map(|g| g.map(normalise)).collect(),
         drained: o.drained.into_iter().map(|(k, v)| (k, v.into_iter().map(normalise).collect())).collect(),
+        // The generated scripts start no consumers and settle nothing by itself.
+        consumers: o.consumers,
+        settled: o.settled,
     }
 }
 
