@@ -34,10 +34,14 @@ enum Cmd {
         no_events: bool,
     },
     /// Run the scenario's RabbitMQ part on a real broker and on the engine,
-    /// and print every difference as JSON. Exits 0 when they agree, 1 when
-    /// they differ, 2 when the broker cannot be reached.
+    /// and print every difference as JSON: gets, consumers' deliveries,
+    /// acknowledgements and the messages left in each queue. Each vhost's
+    /// part runs on a connection to that vhost; one the broker lacks is
+    /// listed as skipped, as are restarts and alarms. Exits 0 when they
+    /// agree, 1 when they differ, 2 when the broker cannot be reached.
     Verify {
-        /// The broker, e.g. amqp://guest:guest@127.0.0.1:5672/%2f
+        /// The broker, e.g. amqp://guest:guest@127.0.0.1:5672/%2f (the vhost
+        /// `/` runs there; other vhosts replace the path)
         #[arg(long, env = "BROKERLAB_AMQP_URL")]
         amqp: String,
         /// The scenario.
