@@ -5,6 +5,7 @@
 use crate::app::set_title;
 use crate::course::progress::use_tracker;
 use crate::course::{self, MODULES};
+use crate::island::Island;
 use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
 use crate::route::Route;
@@ -95,18 +96,7 @@ pub fn LessonPage(
                     .then(|| {
                         view! {
                             <aside class="live-column" aria-label="Live scenarios">
-                                {found
-                                    .lesson
-                                    .scenarios
-                                    .iter()
-                                    .map(|id| view! { <crate::pages::live::LiveScenario id=*id /> })
-                                    .collect_view()}
-                                {found
-                                    .lesson
-                                    .labs
-                                    .iter()
-                                    .map(|id| view! { <crate::pages::labs::PatternLab id=*id /> })
-                                    .collect_view()}
+                                <Island kind="lesson" arg=slug />
                             </aside>
                         }
                     })}

@@ -1,9 +1,9 @@
-//! The playground page, where a learner builds and runs a topology. The page
-//! only decides what to open (a shared link or an empty canvas); the
-//! playground itself lives in `crate::playground`.
+//! The playground page, where a learner builds and runs a topology. The
+//! playground itself (`crate::playground`) runs in the engines module, as an
+//! island; the page hands it the share link it was opened from, if any.
 
 use crate::app::set_title;
-use crate::playground::{model::Topology, share, view::PlaygroundView};
+use crate::island::Island;
 use leptos::prelude::*;
 
 /// The full-size playground.
@@ -13,17 +13,11 @@ pub fn PlaygroundPage(
     shared: Option<String>,
 ) -> impl IntoView {
     set_title("Playground");
-    let (initial, problem) = match shared.as_deref().map(share::from_link) {
-        Some(Ok(topology)) => (topology, None),
-        Some(Err(e)) => (Topology::default(), Some(e)),
-        None => (Topology::default(), None),
-    };
     view! {
         <div class="page playground-page">
             <h1>"Playground"</h1>
             <p class="lede">"Build a RabbitMQ topology or a Kafka cluster and watch every message move."</p>
-            {problem.map(|p| view! { <p class="pg-load-error" role="alert">{p}</p> })}
-            <PlaygroundView initial />
+            <Island kind="playground" arg=shared.unwrap_or_default() loading="Starting the playground…" />
         </div>
     }
 }

@@ -58,6 +58,12 @@ export class LessonPage extends Shell {
     await article.locator('.prose').waitFor();
     return article.innerText();
   }
+  /** Waits until the lesson's text has loaded and its live panels, if any, have started. */
+  async settled() {
+    await this.text();
+    await this.page.getByRole('status').filter({ hasText: 'Starting the broker engines' }).waitFor({ state: 'detached' });
+    return this;
+  }
   async next() {
     const link = this.page.getByRole('navigation', { name: 'Previous and next lessons' }).getByRole('link', { name: /^Next/ });
     const title = (await link.locator('.step-title').textContent()).trim();

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, open, assertClean, BASE } from './support.js';
-import { Shell, CoursePage, assertFocusedOnHeading } from './pages.js';
+import { Shell, CoursePage, PlaygroundPage, assertFocusedOnHeading } from './pages.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -45,6 +45,48 @@ test('each top-level page is reached by clicking, and focus lands on its heading
   await context.close();
 });
 
+test('the course loads without the engines, and the first live panel fetches them once', async () => {
+  const { page, problems, context } = await open(browser);
+  const engines = [];
+  page.on('request', (r) => { if (r.url().includes('brokerlab-engines')) engines.push(new URL(r.url())); });
+  const course = await new CoursePage(page).waitUntilShown();
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(engines, [], 'the course page fetches no engine code');
+
+  const lesson = await course.openLesson('Why Asynchronous Messaging?');
+  const live = page.getByRole('region', { name: /^Try it live/ });
+  await live.getByRole('button', { name: 'Step' }).waitFor();
+  const digest = await page.locator('meta[name="brokerlab-engines"]').getAttribute('content');
+  assert.match(digest, /^[0-9a-f]{16}$/, 'the build stamps the engines module\'s digest into the page');
+  assert.deepEqual(engines.map((u) => u.pathname.split('/').pop()), ['brokerlab-engines.js', 'brokerlab-engines_bg.wasm']);
+  assert.ok(engines.every((u) => u.searchParams.get('v') === digest), engines.join(' '));
+
+  // Another lesson and the playground reuse the module already loaded.
+  await lesson.next();
+  const playground = await lesson.goToPlayground();
+  await playground.waitUntilShown();
+  await page.getByRole('region', { name: 'Canvas' }).waitFor();
+  assert.equal(engines.length, 2);
+  assertClean(problems);
+  await context.close();
+});
+
+test('when the engines cannot be fetched, the page says so and Try again recovers', async () => {
+  const { page, context } = await open(browser, '#/playground');
+  await context.route('**/brokerlab-engines.js*', (route) => route.abort('internetdisconnected'));
+  await page.reload();
+  await new PlaygroundPage(page).waitUntilShown();
+  const alert = page.getByRole('alert').filter({ hasText: 'The broker engines could not be loaded' });
+  await alert.waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Course' }).isVisible(), true, 'the rest of the page still works');
+
+  await context.unroute('**/brokerlab-engines.js*');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('region', { name: 'Canvas' }).waitFor();
+  assert.equal(await alert.count(), 0);
+  await context.close();
+});
+
 test('a deep link reloads to the same page and opens in a new tab', async () => {
   const { page, problems, context } = await open(browser, '#/playground');
   await new CoursePage(page).heading().waitFor();
@@ -56,7 +98,8 @@ test('a deep link reloads to the same page and opens in a new tab', async () => 
   const course = await new CoursePage(page).waitUntilShown();
   const link = page.getByRole('main').getByRole('listitem').nth(2).getByRole('link').first();
   const title = (await link.textContent()).trim();
-  await course.openLesson(title);
+  const lesson = await course.openLesson(title);
+  await lesson.settled();
   const deepLink = page.url();
   await page.reload();
   assert.equal(await new Shell(page).headingText(), title);

@@ -1,0 +1,77 @@
+//! The engines module's side of an island (see `island`): what each kind of
+//! island mounts. Only the `brokerlab-engines` binary calls this, so the
+//! engines, the scenario format, the labs and the playground are linked into
+//! that module and not into the shell.
+
+use crate::course;
+use crate::pages::{labs::PatternLab, live::LiveScenario};
+use crate::playground::{model::Topology, share, view::PlaygroundView};
+use leptos::prelude::*;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+thread_local! {
+    static MOUNTED: RefCell<HashMap<u32, Box<dyn Any>>> = RefCell::new(HashMap::new());
+    static NEXT: Cell<u32> = const { Cell::new(1) };
+}
+
+/// Mounts an island of `kind` into `host` and returns its handle for
+/// [`unmount`]; an unknown kind or argument mounts a message saying so.
+pub fn mount(kind: &str, host: web_sys::HtmlElement, arg: &str) -> u32 {
+    let handle: Box<dyn Any> = match kind {
+        "lesson" => {
+            let slug = arg.to_owned();
+            Box::new(leptos::mount::mount_to(host, move || view! { <LessonIsland slug /> }))
+        }
+        "playground" => {
+            let shared = (!arg.is_empty()).then(|| arg.to_owned());
+            Box::new(leptos::mount::mount_to(host, move || view! { <PlaygroundIsland shared /> }))
+        }
+        other => {
+            let message = format!("This build has no “{other}” panel.");
+            Box::new(leptos::mount::mount_to(host, move || view! { <p class="error" role="alert">{message}</p> }))
+        }
+    };
+    let id = NEXT.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1).max(1));
+        id
+    });
+    MOUNTED.with(|m| m.borrow_mut().insert(id, handle));
+    id
+}
+
+/// Unmounts the island `id` and drops its state; unknown ids are ignored.
+pub fn unmount(id: u32) {
+    let handle = MOUNTED.with(|m| m.borrow_mut().remove(&id));
+    drop(handle);
+}
+
+/// A lesson's live scenarios and labs, in the order its front matter names them.
+#[component]
+fn LessonIsland(slug: String) -> impl IntoView {
+    let Some(found) = course::find(&slug) else {
+        return view! { <p class="error" role="alert">{format!("There is no lesson “{slug}”.")}</p> }.into_any();
+    };
+    view! {
+        {found.lesson.scenarios.iter().map(|id| view! { <LiveScenario id=*id /> }).collect_view()}
+        {found.lesson.labs.iter().map(|id| view! { <PatternLab id=*id /> }).collect_view()}
+    }
+    .into_any()
+}
+
+/// The full playground, opened from a share link when there is one. A link
+/// that cannot be read opens an empty canvas and says why.
+#[component]
+fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
+    let (initial, problem) = match shared.as_deref().map(share::from_link) {
+        Some(Ok(topology)) => (topology, None),
+        Some(Err(e)) => (Topology::default(), Some(e)),
+        None => (Topology::default(), None),
+    };
+    view! {
+        {problem.map(|p| view! { <p class="pg-load-error" role="alert">{p}</p> })}
+        <PlaygroundView initial />
+    }
+}
