@@ -82,9 +82,17 @@ pub struct Scenario {
     pub kafka: KafkaTopology,
     /// Where each node sits on the canvas, keyed by node id `KIND:NAME` with
     /// kinds `exchange`, `queue`, `consumer`, `client`, `topic`, `producer`,
-    /// `kafka-consumer` and `kafka-broker` (`queue:VHOST/NAME` outside `/`).
+    /// `kafka-consumer`, `group` and `kafka-broker` (`queue:VHOST/NAME`
+    /// outside `/`; `kafka-broker:ID`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub layout: BTreeMap<String, Position>,
+    /// What only the playground's canvas uses: its producers and their
+    /// settings, consumers' processing time and injected failures, consumer
+    /// groups without members, broker names and the canvas's own numbering.
+    /// The engines, the session, the command-line runner and the client code
+    /// ignore it.
+    #[serde(default, skip_serializing_if = "Canvas::is_empty")]
+    pub canvas: Canvas,
     /// The actions replayed in order after the topology is built.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script: Vec<Action>,
@@ -101,6 +109,7 @@ impl Default for Scenario {
             rabbitmq: RabbitTopology::default(),
             kafka: KafkaTopology::default(),
             layout: BTreeMap::new(),
+            canvas: Canvas::default(),
             script: Vec::new(),
         }
     }
@@ -111,6 +120,154 @@ impl Default for Scenario {
 pub struct Position {
     pub x: i32,
     pub y: i32,
+}
+
+/// The playground canvas's own part of a scenario: what the canvas draws and
+/// simulates beyond the brokers' topology. Producers, consumers' processing
+/// and injected faults are simulated clients of the canvas, not engine
+/// entities, so nothing outside the playground reads this section.
+///
+/// Parts are named by node id as in [`Scenario::layout`] (`exchange:NAME`,
+/// `queue:NAME`, `topic:NAME`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Canvas {
+    /// Every producer on the canvas, with where it sends and what.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producers: Vec<CanvasProducer>,
+    /// Consumer settings the broker parts cannot hold (processing time, an
+    /// injected failure), and consumers not yet connected to anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<CanvasConsumer>,
+    /// Consumer groups without members, with the topics they subscribe to.
+    /// A group with members is given by `kafka.consumers[].group_id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<CanvasGroup>,
+    /// The names of the Kafka broker nodes, by broker id, when they are not
+    /// `broker-0`, `broker-1`, ... or the Kafka part would not otherwise show
+    /// them; as many as `kafka.brokers`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub brokers: Vec<String>,
+    /// The canvas's numbering: its parts and connections in the order they
+    /// were made, so that it reopens exactly as it was. Entry *i* is number
+    /// *i* + 1: a part's node id (`queue:orders`), a connection as the
+    /// numbers of the two parts it joins in the direction messages flow
+    /// (`[3, 5]`), or `null` for one since deleted. Left out when the canvas
+    /// numbers the scenario the same way by itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<Option<CanvasPart>>,
+}
+
+impl Canvas {
+    /// True when the scenario has no canvas section.
+    pub fn is_empty(&self) -> bool {
+        *self == Canvas::default()
+    }
+}
+
+fn default_body() -> String {
+    "hello".to_string()
+}
+
+fn is_default_body(v: &str) -> bool {
+    v == "hello"
+}
+
+fn default_burst() -> u32 {
+    10
+}
+
+fn is_default_burst(v: &u32) -> bool {
+    *v == 10
+}
+
+fn default_processing_ms() -> u32 {
+    300
+}
+
+fn is_default_processing_ms(v: &u32) -> bool {
+    *v == 300
+}
+
+/// A producer on the canvas: a simulated client that publishes to
+/// exchanges and queues and produces to topics, on request or at a rate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CanvasProducer {
+    pub name: String,
+    /// Where each message goes, in order: `exchange:NAME`, `queue:NAME`
+    /// (through the default exchange, with the queue's name as routing key)
+    /// or `topic:NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// The routing key for exchanges, the record key for topics; empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
+    /// The message body; `hello` when left out.
+    #[serde(default = "default_body", skip_serializing_if = "is_default_body")]
+    pub body: String,
+    /// Headers sent with every message, as text.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Messages per second while the playground runs; 0 sends only on request.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub rate: u32,
+    /// How many messages one burst sends; 10 when left out.
+    #[serde(default = "default_burst", skip_serializing_if = "is_default_burst")]
+    pub burst: u32,
+}
+
+/// A fault injected into a canvas consumer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConsumerFailure {
+    /// Processes normally.
+    #[default]
+    None,
+    /// Dies while processing; its unacknowledged messages go back to the queue.
+    Crash,
+    /// Rejects every message without requeue (Kafka: seeks back to it).
+    Nack,
+    /// Takes five times as long over each message.
+    Slow,
+}
+
+/// A canvas consumer's simulated behaviour.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CanvasConsumer {
+    /// A RabbitMQ consumer's tag or a Kafka consumer's name.
+    pub name: String,
+    /// Logical milliseconds spent on each message; 300 when left out.
+    #[serde(default = "default_processing_ms", skip_serializing_if = "is_default_processing_ms")]
+    pub processing_ms: u32,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub failure: ConsumerFailure,
+    /// The prefetch the inspector shows, when the broker part does not give
+    /// it: `rabbitmq.consumers[].prefetch` for a RabbitMQ consumer,
+    /// `max.poll.records` for a Kafka one, otherwise 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefetch: Option<u16>,
+    /// Automatic acknowledgement, when the broker part does not give it
+    /// (`rabbitmq.consumers[].auto_ack`); otherwise manual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_ack: Option<bool>,
+}
+
+/// A consumer group drawn without members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CanvasGroup {
+    /// The group id.
+    pub name: String,
+    /// The topics it subscribes to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+}
+
+/// One entry of [`Canvas::order`]: a part by node id, or a connection by
+/// the numbers of the parts it joins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CanvasPart {
+    Node(String),
+    Connection([u32; 2]),
 }
 
 /// The RabbitMQ part, named as in RabbitMQ's definitions export.

@@ -142,6 +142,53 @@ fn errors_read_as_sentences() {
     assert_eq!(boxed.to_string(), "the scenario is empty");
 }
 
+fn canvas_golden() -> Scenario {
+    Scenario::from_json(include_str!("golden/v1/canvas.json")).expect("golden file")
+}
+
+#[test]
+fn a_canvas_section_round_trips_through_a_link_and_a_file() {
+    let s = canvas_golden();
+    assert!(!s.canvas.producers.is_empty() && !s.canvas.order.is_empty());
+    assert_eq!(Scenario::from_link(&s.to_link()), Ok(s.clone()));
+    assert_eq!(Scenario::from_json(&s.to_json()), Ok(s));
+}
+
+#[test]
+fn a_scenario_without_a_canvas_section_writes_none() {
+    let json = presets::get("kafka-vs-rabbit").expect("preset").to_json();
+    assert!(!json.contains("\"canvas\""), "{json}");
+}
+
+#[test]
+fn decoding_without_validation_opens_what_validation_refuses_and_nothing_damaged() {
+    // An exchange named like a predeclared one: a canvas may hold it (the
+    // engine refuses it when declared), a scenario check refuses it.
+    let mut s = presets::get("topic-routing").expect("preset");
+    s.rabbitmq.exchanges[0].name = "amq.direct".into();
+    for b in &mut s.rabbitmq.bindings {
+        b.source = "amq.direct".into();
+    }
+    let link = s.to_link();
+    assert!(matches!(Scenario::from_link(&link), Err(ScenarioError::Invalid(_))));
+    assert!(matches!(Scenario::from_json(&s.to_json()), Err(ScenarioError::Invalid(_))));
+    assert_eq!(Scenario::decode_link(&link), Ok(s.clone()));
+    assert_eq!(Scenario::decode_json(&s.to_json()), Ok(s));
+    // Every bound and check of the encoding still holds.
+    assert_eq!(Scenario::decode_link(""), Err(ScenarioError::Empty));
+    assert!(matches!(Scenario::decode_link(&link[..link.len() - 3]), Err(ScenarioError::Corrupt(_))));
+    assert!(matches!(Scenario::decode_link("2.abc"), Err(ScenarioError::NewerVersion { .. })));
+    let long = format!("1.{}", "A".repeat(MAX_LINK_CHARS + 1));
+    assert!(matches!(Scenario::decode_link(&long), Err(ScenarioError::LinkTooLong { .. })));
+    let zeros = vec![b' '; MAX_DECODED_BYTES * 8];
+    let bomb = format!("1.{}", URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec_zlib(&zeros, 10)));
+    assert_eq!(Scenario::decode_link(&bomb), Err(ScenarioError::TooLarge { max: MAX_DECODED_BYTES }));
+    assert!(matches!(
+        Scenario::decode_json("{\"version\": 1, \"canvas\": {\"order\": [true]}}"),
+        Err(ScenarioError::Json(_))
+    ));
+}
+
 fn link_alphabet() -> impl Strategy<Value = String> {
     proptest::string::string_regex("[0-9]{0,3}\\.?[A-Za-z0-9_-]{0,300}").expect("regex")
 }

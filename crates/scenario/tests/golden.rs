@@ -70,3 +70,33 @@ fn the_every_action_golden_file_uses_every_action() {
     let missing: Vec<_> = all.difference(&used).collect();
     assert!(missing.is_empty(), "golden v1 file lacks actions {missing:?}");
 }
+
+#[test]
+fn the_canvas_golden_file_uses_every_field_of_the_canvas_section() {
+    // Written by the playground: a canvas with RabbitMQ and Kafka parts,
+    // producers, processing times and failures, a group without members,
+    // a renamed broker, an unconnected consumer and deleted parts.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1/canvas.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("JSON");
+    let canvas = &json["canvas"];
+    let schema: serde_json::Value = serde_json::from_str(&brokerlab_scenario::json_schema()).expect("schema");
+    let fields = |def: &str| -> Vec<String> {
+        schema["definitions"][def]["properties"].as_object().expect("an object").keys().cloned().collect()
+    };
+    let used = |items: &serde_json::Value, field: &str| {
+        items.as_array().expect("a list").iter().any(|item| item.get(field).is_some())
+    };
+    for field in fields("Canvas") {
+        assert!(canvas.get(&field).is_some(), "the canvas golden file lacks canvas.{field}");
+    }
+    for (def, list) in [("CanvasProducer", "producers"), ("CanvasConsumer", "consumers"), ("CanvasGroup", "groups")] {
+        for field in fields(def) {
+            assert!(used(&canvas[list], &field), "no canvas.{list}[] has {field}");
+        }
+    }
+    let order = canvas["order"].as_array().expect("a list");
+    assert!(
+        order.iter().any(|e| e.is_null()) && order.iter().any(|e| e.is_array()) && order.iter().any(|e| e.is_string())
+    );
+}

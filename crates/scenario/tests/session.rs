@@ -17,6 +17,22 @@ fn building_the_topology_reports_its_events_before_any_step() {
 }
 
 #[test]
+fn the_canvas_section_changes_nothing_the_engines_do() {
+    let mut with = Scenario::from_json(include_str!("golden/v1/canvas.json")).expect("golden file");
+    with.script = presets::get("kafka-vs-rabbit").expect("preset").script;
+    with.script.retain(|a| !matches!(a, Action::Publish { .. } | Action::Ack { .. }));
+    let mut without = with.clone();
+    without.canvas = Canvas::default();
+    without.layout.clear();
+    assert_ne!(with, without);
+    let (mut a, mut b) = (with.start().expect("starts"), without.start().expect("starts"));
+    assert_eq!(a.setup(), b.setup());
+    assert_eq!(a.run_to_end(), b.run_to_end());
+    let report = |s: &Scenario| s.run_report().expect("runs").to_json();
+    assert_eq!(report(&with), report(&without));
+}
+
+#[test]
 fn steps_come_back_one_per_action_with_their_index() {
     let s = presets::get("work-queue").expect("preset");
     let mut session = s.start().expect("starts");
