@@ -44,6 +44,11 @@ enum Cmd {
         /// `/` runs there; other vhosts replace the path)
         #[arg(long, env = "BROKERLAB_AMQP_URL")]
         amqp: String,
+        /// A RabbitMQ node on this host (e.g. rabbit@localhost) that
+        /// `rabbitmqctl -n NODE` reaches: restarts in the scenario then stop
+        /// and start it (`stop_app`, `start_app`) instead of being skipped.
+        #[arg(long, value_name = "NODE")]
+        rabbitmqctl: Option<String>,
         /// The scenario.
         scenario: String,
     },
@@ -123,9 +128,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             print!("{}", report.to_json());
             Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Cmd::Verify { amqp, scenario } => {
+        Cmd::Verify { amqp, rabbitmqctl, scenario } => {
             let s = load(&scenario)?;
-            let v = verify::verify(&s, &amqp)?;
+            let (v, _) = verify::verify_with_outcomes(&s, &amqp, &verify::Options { rabbitmqctl })?;
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
             Ok(if v.matches { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }

@@ -25,7 +25,11 @@
 //! differs is reported.
 //!
 //! Restarts and alarms need the broker's host, which an AMQP URL does not
-//! give, so they are listed as skipped.
+//! give, so they are listed as skipped. Given a node for `rabbitmqctl -n`
+//! ([`Options::rabbitmqctl`]), a restart is replayed: the broker's
+//! application is stopped and started (once in each vhost's part), every
+//! client reconnects on its next use, and a queue the restart removed counts
+//! as missing on that side. Alarms stay skipped even then ([`NO_ALARM`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -118,9 +122,24 @@ pub const IGNORED: &[&str] = &[
     "consumer tags the broker generates (consumers are matched in the order they started)",
 ];
 
-/// Why restarts and alarms are not replayed.
+/// Why restarts and alarms are not replayed without `--rabbitmqctl`.
 pub const NO_RESTART: &str = "restarting RabbitMQ or raising an alarm needs rabbitmqctl on the broker's host, \
-    which an AMQP URL does not give; neither side replays it, so what follows runs as if it had not happened";
+    which an AMQP URL does not give (see --rabbitmqctl NODE for restarts); neither side replays it, so what \
+    follows runs as if it had not happened";
+
+/// Why alarms are not replayed even with `--rabbitmqctl`.
+pub const NO_ALARM: &str = "a real resource alarm is raised by the broker's own monitor some time after its \
+    threshold changes, and blocks a connection only once it publishes, so a script cannot place it between two \
+    actions the way the engine does; neither side replays it, so what follows runs as if it had not happened";
+
+/// How verify may reach the broker beyond AMQP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The node name for `rabbitmqctl -n` on this host; with it, a
+    /// `restart_rabbitmq` action restarts that node (`stop_app`, then
+    /// `start_app`) once in each vhost's part.
+    pub rabbitmqctl: Option<String>,
+}
 
 /// The scripts both sides play, one per vhost, and what they leave out.
 #[derive(Debug)]
@@ -436,8 +455,14 @@ fn vhosts(s: &Scenario) -> Vec<String> {
     out
 }
 
-/// Turns a scenario's RabbitMQ part into one script per vhost.
+/// Turns a scenario's RabbitMQ part into one script per vhost, with
+/// restarts and alarms skipped.
 pub fn plan(s: &Scenario) -> Plan {
+    plan_with(s, &Options::default())
+}
+
+/// [`plan`], replaying restarts when `options` can restart the broker.
+pub fn plan_with(s: &Scenario, options: &Options) -> Plan {
     let r = &s.rabbitmq;
     let mut builders: Vec<Builder> = vhosts(s).iter().map(|v| Builder::new(v)).collect();
     let mut skipped = Vec::new();
@@ -468,6 +493,18 @@ pub fn plan(s: &Scenario) -> Plan {
                     b.push(Step::Wait { millis: *ms });
                     b.origin = None;
                 }
+            }
+            Action::RestartRabbitmq if options.rabbitmqctl.is_some() => {
+                for b in &mut builders {
+                    b.origin = Some(i);
+                    b.push(Step::Do(Command::Restart));
+                    b.origin = None;
+                    // Every connection dropped; the next use of a client opens a new one.
+                    b.clients.clear();
+                }
+            }
+            Action::Alarm { .. } if options.rabbitmqctl.is_some() => {
+                skipped.push(Skipped { action: Some(i), vhost: None, reason: NO_ALARM.into() })
             }
             Action::RestartRabbitmq | Action::Alarm { .. } => {
                 skipped.push(Skipped { action: Some(i), vhost: None, reason: NO_RESTART.into() })
@@ -597,6 +634,15 @@ pub fn compare(part: &Part, engine: &Outcome, broker: &Outcome) -> Vec<Differenc
         }
     }
     for q in &part.queues {
+        let exists = (engine.drained.contains_key(q), broker.drained.contains_key(q));
+        if exists.0 != exists.1 {
+            out.push(Difference {
+                at: format!("{prefix}queue `{q}` exists at the end"),
+                engine: json(&exists.0),
+                broker: json(&exists.1),
+            });
+            continue;
+        }
         let e: Vec<Observed> = engine.drained.get(q).cloned().unwrap_or_default().into_iter().map(normalise).collect();
         let b: Vec<Observed> = broker.drained.get(q).cloned().unwrap_or_default().into_iter().map(normalise).collect();
         if e != b {
@@ -643,12 +689,17 @@ pub fn missing_vhost(vhost: &str, user: &str, broker_said: &str) -> String {
 /// compares. Queues and exchanges the scenario names are deleted on the
 /// broker before and after, so leftovers of an earlier run cannot leak in.
 pub fn verify(s: &Scenario, url: &str) -> Result<Verification, String> {
-    verify_with_outcomes(s, url).map(|(v, _)| v)
+    verify_with_outcomes(s, url, &Options::default()).map(|(v, _)| v)
 }
 
-/// [`verify`], also returning what each side observed in each part that ran.
-pub fn verify_with_outcomes(s: &Scenario, url: &str) -> Result<(Verification, Vec<PartRun>), String> {
-    let plan = plan(s);
+/// [`verify`] with `options`, also returning what each side observed in
+/// each part that ran.
+pub fn verify_with_outcomes(
+    s: &Scenario,
+    url: &str,
+    options: &Options,
+) -> Result<(Verification, Vec<PartRun>), String> {
+    let plan = plan_with(s, options);
     let mut runs = Vec::new();
     LiveBroker::connect(url).map_err(|e| format!("cannot reach RabbitMQ at {url}: {e}"))?.close().ok();
     let mut skipped = plan.skipped;
@@ -675,6 +726,7 @@ pub fn verify_with_outcomes(s: &Scenario, url: &str) -> Result<(Verification, Ve
             Err(e) => return Err(format!("cannot reach RabbitMQ at {url}: {e}")),
         };
         live.set_pacing(PACING);
+        live.set_rabbitmqctl_node(options.rabbitmqctl.clone());
         let mut broker = Broker::new(s.seed);
         if part.vhost != "/" {
             // The broker has the vhost (the connection above proves it); so does the engine.
@@ -775,6 +827,7 @@ mod tests {
         engine.gets = vec![Some(observed("a")), None];
         broker.gets = vec![Some(observed("b")), None];
         engine.drained.insert("work".into(), vec![observed("x")]);
+        broker.drained.insert("work".into(), vec![]);
         let diffs = compare(part, &engine, &broker);
         let at: Vec<&str> = diffs.iter().map(|d| d.at.as_str()).collect();
         assert_eq!(at, ["get at action 1", "messages left in queue `work`"]);
@@ -967,6 +1020,61 @@ mod tests {
     }
 
     #[test]
+    fn with_rabbitmqctl_a_restart_runs_in_every_part_and_clients_reconnect_after_it() {
+        let mut s = preset("vhosts-channels");
+        s.script.insert(3, Action::RestartRabbitmq);
+        s.script.push(Action::Alarm { alarm: brokerlab_scenario::AlarmKind::Memory, active: true });
+        let options = Options { rabbitmqctl: Some("rabbit@localhost".into()) };
+        let p = plan_with(&s, &options);
+        for part in &p.parts {
+            let restarts: Vec<Option<usize>> = part
+                .steps
+                .iter()
+                .zip(&part.origins)
+                .filter(|(s, _)| matches!(s, Step::Do(Command::Restart)))
+                .map(|(_, o)| *o)
+                .collect();
+            assert_eq!(restarts, [Some(3)], "{}", part.vhost);
+        }
+        // shop-app published before the restart on connection 2 (after the
+        // admin's 1); after it, its get opens connection 3.
+        let shop = &p.parts[0];
+        let gets: Vec<u32> = shop
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Get { channel, .. } => Some(channel.connection),
+                Step::Do(Command::BasicPublish { channel, .. }) => Some(channel.connection),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(gets, [2, 2, 3]);
+        let skipped: Vec<(Option<usize>, &str)> = p.skipped.iter().map(|k| (k.action, k.reason.as_str())).collect();
+        assert_eq!(skipped, [(Some(7), NO_ALARM)]);
+        // Without a node, the same restart is skipped.
+        let p = plan(&s);
+        assert!(p.parts.iter().all(|part| !part.steps.iter().any(|s| matches!(s, Step::Do(Command::Restart)))));
+        let skipped: Vec<(Option<usize>, &str)> = p.skipped.iter().map(|k| (k.action, k.reason.as_str())).collect();
+        assert_eq!(skipped, [(Some(3), NO_RESTART), (Some(7), NO_RESTART)]);
+    }
+
+    #[test]
+    fn a_queue_only_one_side_still_has_is_a_difference() {
+        let p = plan(&preset("durability-restart"));
+        let part = only_part(&p);
+        let mut engine = Outcome::default();
+        engine.drained.insert("durable-q".into(), vec![]);
+        let mut broker = engine.clone();
+        engine.drained.insert("transient-q".into(), vec![]);
+        let diffs = compare(part, &engine, &broker);
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(diffs[0].at, "queue `transient-q` exists at the end");
+        assert_eq!((&diffs[0].engine, &diffs[0].broker), (&serde_json::json!(true), &serde_json::json!(false)));
+        broker.drained.insert("transient-q".into(), vec![]);
+        assert!(compare(part, &engine, &broker).is_empty());
+    }
+
+    #[test]
     fn restarts_and_alarms_are_skipped_with_the_reason() {
         let p = plan(&preset("durability-restart"));
         let skipped: Vec<(Option<usize>, &str)> = p.skipped.iter().map(|k| (k.action, k.reason.as_str())).collect();
@@ -1026,7 +1134,9 @@ mod tests {
         let p = plan(&preset("vhosts-channels"));
         let mut engine = Outcome::default();
         engine.drained.insert("orders".into(), vec![observed("x")]);
-        let at: Vec<String> = compare(&p.parts[1], &engine, &Outcome::default()).into_iter().map(|d| d.at).collect();
+        let mut broker = Outcome::default();
+        broker.drained.insert("orders".into(), vec![]);
+        let at: Vec<String> = compare(&p.parts[1], &engine, &broker).into_iter().map(|d| d.at).collect();
         assert_eq!(at, ["vhost `billing`: messages left in queue `orders`"]);
     }
 

@@ -5,12 +5,20 @@
 //! instructions; they never pass silently.
 
 use std::process::Command;
+use std::sync::{RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use brokerlab_cli::verify::{NO_RESTART, Verification, plan, verify, verify_with_outcomes};
+use brokerlab_cli::verify::{NO_ALARM, NO_RESTART, Options, Verification, plan_with, verify, verify_with_outcomes};
 use brokerlab_rabbit_live::Outcome;
 use brokerlab_scenario::definitions::from_definitions;
 use brokerlab_scenario::{RabbitTopology, Scenario, presets};
+
+/// Tests share one broker; the one that restarts it runs alone.
+static BROKER: RwLock<()> = RwLock::new(());
+
+fn shared_broker() -> RwLockReadGuard<'static, ()> {
+    BROKER.read().unwrap_or_else(|e| e.into_inner())
+}
 
 fn url() -> String {
     std::env::var("BROKERLAB_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
@@ -25,6 +33,7 @@ const START: &str = "Start one with:\n  RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBI
 
 #[test]
 fn verify_finds_the_engine_and_a_real_rabbitmq_agree_on_routing_and_dead_lettering() {
+    let _broker = shared_broker();
     for id in
         ["exchange-types", "topic-routing", "headers-routing", "dlq-retry", "rpc-reply-queue", "durability-restart"]
     {
@@ -40,11 +49,13 @@ fn verify_finds_the_engine_and_a_real_rabbitmq_agree_on_routing_and_dead_letteri
 
 #[test]
 fn verify_agrees_with_a_real_rabbitmq_on_the_presets_with_consumers() {
+    let _broker = shared_broker();
     for id in
         ["work-queue", "prefetch-slow-consumer", "fanout-pubsub", "push-vs-pull", "queue-vs-log", "kafka-vs-rabbit"]
     {
         let s = presets::get(id).expect("preset");
-        let (v, runs) = verify_with_outcomes(&s, &url()).unwrap_or_else(|e| panic!("{e}\n{START}"));
+        let (v, runs) =
+            verify_with_outcomes(&s, &url(), &Options::default()).unwrap_or_else(|e| panic!("{e}\n{START}"));
         assert!(v.matches, "{id}: the engine and RabbitMQ differ:\n{}", pretty(&v.differences));
         assert!(v.skipped.is_empty(), "{id}: {}", pretty(&v.skipped));
         // Not a vacuous agreement: the broker pushed messages to consumers.
@@ -55,6 +66,7 @@ fn verify_agrees_with_a_real_rabbitmq_on_the_presets_with_consumers() {
 
 #[test]
 fn verify_skips_a_restart_with_the_reason_and_checks_the_rest() {
+    let _broker = shared_broker();
     let s = presets::get("durability-restart").expect("preset");
     let v = verify(&s, &url()).unwrap_or_else(|e| panic!("{e}\n{START}"));
     let skipped: Vec<(Option<usize>, &str)> = v.skipped.iter().map(|k| (k.action, k.reason.as_str())).collect();
@@ -74,7 +86,7 @@ fn unique(what: &str) -> String {
 /// in the part of `vhost`.
 fn agreed(json: &str, vhost: &str) -> (Verification, Outcome) {
     let s = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}\n{json}"));
-    let (v, runs) = verify_with_outcomes(&s, &url()).unwrap_or_else(|e| panic!("{e}\n{START}"));
+    let (v, runs) = verify_with_outcomes(&s, &url(), &Options::default()).unwrap_or_else(|e| panic!("{e}\n{START}"));
     assert!(v.matches, "the engine and RabbitMQ differ:\n{}", pretty(&v.differences));
     let run = runs.into_iter().find(|r| r.vhost == vhost).unwrap_or_else(|| panic!("no part in vhost `{vhost}`"));
     let broker = run.broker.unwrap_or_else(|e| panic!("the broker's run stopped: {e}"));
@@ -84,7 +96,12 @@ fn agreed(json: &str, vhost: &str) -> (Verification, Outcome) {
 /// Each consumer's deliveries: body, redelivered flag and the script action
 /// after which it arrived (`None` while the topology was built).
 fn received(s: &str, vhost: &str, o: &Outcome) -> Vec<Vec<(String, bool, Option<usize>)>> {
-    let p = plan(&Scenario::from_json(s).expect("scenario"));
+    received_with(s, vhost, o, &Options::default())
+}
+
+/// [`received`] for a run with `options`, whose plan may have more steps.
+fn received_with(s: &str, vhost: &str, o: &Outcome, options: &Options) -> Vec<Vec<(String, bool, Option<usize>)>> {
+    let p = plan_with(&Scenario::from_json(s).expect("scenario"), options);
     let part = p.parts.iter().find(|p| p.vhost == vhost).expect("part");
     o.consumers
         .iter()
@@ -104,6 +121,7 @@ fn d(body: &str, redelivered: bool, after: Option<usize>) -> (String, bool, Opti
 
 #[test]
 fn prefetch_holds_deliveries_back_until_acknowledgements_make_room() {
+    let _broker = shared_broker();
     let q = unique("prefetch");
     let json = format!(
         r#"{{ "version": 1, "rabbitmq": {{ "queues": [{{ "name": "{q}" }}],
@@ -137,6 +155,7 @@ fn prefetch_holds_deliveries_back_until_acknowledgements_make_room() {
 
 #[test]
 fn competing_consumers_with_manual_acks_share_the_work() {
+    let _broker = shared_broker();
     let q = unique("workers");
     let json = format!(
         r#"{{ "version": 1, "rabbitmq": {{ "queues": [{{ "name": "{q}" }}],
@@ -165,6 +184,7 @@ fn competing_consumers_with_manual_acks_share_the_work() {
 
 #[test]
 fn a_nack_with_requeue_redelivers_and_a_reject_without_it_drops() {
+    let _broker = shared_broker();
     let q = unique("nack");
     let json = format!(
         r#"{{ "version": 1, "rabbitmq": {{ "queues": [{{ "name": "{q}" }}] }},
@@ -192,6 +212,7 @@ fn a_nack_with_requeue_redelivers_and_a_reject_without_it_drops() {
 
 #[test]
 fn a_cancelled_consumer_gets_nothing_more_and_keeps_its_unacked_message() {
+    let _broker = shared_broker();
     let q = unique("cancel");
     let json = format!(
         r#"{{ "version": 1, "rabbitmq": {{ "queues": [{{ "name": "{q}" }}] }},
@@ -212,6 +233,7 @@ fn a_cancelled_consumer_gets_nothing_more_and_keeps_its_unacked_message() {
 
 #[test]
 fn closing_a_client_requeues_its_unacked_deliveries_to_another_consumer() {
+    let _broker = shared_broker();
     let q = unique("close");
     let json = format!(
         r#"{{ "version": 1, "rabbitmq": {{ "queues": [{{ "name": "{q}" }}],
@@ -258,6 +280,7 @@ impl Drop for TestVhost {
 
 #[test]
 fn a_part_in_another_vhost_runs_on_a_connection_to_that_vhost() {
+    let _broker = shared_broker();
     let vhost = TestVhost::create(unique("vhost"));
     let v = &vhost.0;
     let q = unique("in-vhost");
@@ -291,6 +314,7 @@ fn a_part_in_another_vhost_runs_on_a_connection_to_that_vhost() {
 
 #[test]
 fn a_vhost_missing_on_the_broker_is_skipped_with_the_command_that_creates_it() {
+    let _broker = shared_broker();
     let v = unique("missing");
     let q = unique("beside-missing");
     let json = format!(
@@ -348,6 +372,7 @@ fn in_vhost(t: &RabbitTopology, vhost: &str) -> RabbitTopology {
 
 #[test]
 fn a_definitions_file_round_trips_through_a_real_rabbitmq() {
+    let _broker = shared_broker();
     let vhost = format!("brokerlab-defs-{}", std::process::id());
     let json = include_str!("../../scenario/tests/golden/v1/every-action.json")
         .replace("\"staging\"", &format!("\"{vhost}\""));
@@ -389,4 +414,42 @@ fn a_definitions_file_round_trips_through_a_real_rabbitmq() {
     };
     rabbitmqctl(&["delete_vhost", &vhost]);
     assert_eq!(got, expected);
+}
+
+#[test]
+fn with_rabbitmqctl_a_restart_is_replayed_and_compared() {
+    // Restarting the node would break every other test's run: this one runs alone.
+    let _alone = BROKER.write().unwrap_or_else(|e| e.into_inner());
+    let (x, q, t) = (unique("restart-x"), unique("restart-q"), unique("restart-t"));
+    let json = format!(
+        r#"{{ "version": 1, "rabbitmq": {{
+            "exchanges": [{{ "name": "{x}", "type": "fanout" }}],
+            "queues": [{{ "name": "{q}" }}, {{ "name": "{t}", "durable": false }}],
+            "bindings": [{{ "source": "{x}", "destination": "{q}" }}, {{ "source": "{x}", "destination": "{t}" }}],
+            "consumers": [{{ "tag": "before", "queue": "{q}", "prefetch": 1 }}] }},
+          "script": [
+            {{ "action": "publish", "exchange": "{x}", "body": "p1", "properties": {{ "delivery_mode": 2 }} }},
+            {{ "action": "publish", "exchange": "{x}", "body": "p2", "properties": {{ "delivery_mode": 2 }} }},
+            {{ "action": "publish", "exchange": "{x}", "body": "t3" }},
+            {{ "action": "restart_rabbitmq" }},
+            {{ "action": "consume", "tag": "after", "queue": "{q}", "prefetch": 10 }},
+            {{ "action": "ack", "client": "after" }},
+            {{ "action": "publish", "exchange": "{x}", "body": "p4", "properties": {{ "delivery_mode": 2 }} }},
+            {{ "action": "alarm", "alarm": "memory", "active": true }}
+          ] }}"#
+    );
+    let s = Scenario::from_json(&json).expect("scenario");
+    let options = Options { rabbitmqctl: Some(node()) };
+    let (v, runs) = verify_with_outcomes(&s, &url(), &options).unwrap_or_else(|e| panic!("{e}\n{START}"));
+    assert!(v.matches, "the engine and RabbitMQ differ:\n{}", pretty(&v.differences));
+    let skipped: Vec<(Option<usize>, &str)> = v.skipped.iter().map(|k| (k.action, k.reason.as_str())).collect();
+    assert_eq!(skipped, [(Some(7), NO_ALARM)]);
+    let broker = runs[0].broker.as_ref().unwrap_or_else(|e| panic!("the broker's run stopped: {e}"));
+    // The unacknowledged persistent message comes back redelivered, the
+    // transient one is lost, and so is the transient queue.
+    assert_eq!(
+        received_with(&json, "/", broker, &options),
+        [vec![d("p1", false, Some(0))], vec![d("p1", true, Some(4)), d("p2", false, Some(4)), d("p4", false, Some(6))]]
+    );
+    assert!(broker.drained.contains_key(&q) && !broker.drained.contains_key(&t), "{:?}", broker.drained.keys());
 }

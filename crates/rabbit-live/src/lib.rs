@@ -75,7 +75,9 @@ pub enum Step {
     /// Let time pass: logical time on the engine, real time on a broker.
     Wait { millis: u64 },
     /// Fetch every message from each queue in turn (with auto-ack),
-    /// recording them under the queue's name.
+    /// recording them under the queue's name. A queue that does not exist
+    /// (a restart removed it, say) gets no entry, and draining goes on with
+    /// the next queue on a new channel, since the refusal closes the old one.
     Drain { channel: ChannelId, queues: Vec<String> },
 }
 
@@ -218,6 +220,8 @@ fn settle_on_engine(
 /// Plays a script on the engine.
 pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, brokerlab_rabbit::AmqpError> {
     let mut out = Outcome::default();
+    // Drain channels a missing queue closed, and the channels that replace them.
+    let mut reopened: BTreeMap<ChannelId, ChannelId> = BTreeMap::new();
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Do(cmd) => {
@@ -258,10 +262,31 @@ pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, bro
                 out.record(i, &events);
             }
             Step::Drain { channel, queues } => {
+                let mut ch = reopened.get(channel).copied().unwrap_or(*channel);
                 for q in queues {
-                    let list = out.drained.entry(q.clone()).or_default();
-                    while let Some((_, m)) = get_ok(&broker.get(*channel, q, true)?) {
-                        list.push(m);
+                    let mut got = Vec::new();
+                    let missing = loop {
+                        match broker.get(ch, q, true) {
+                            Ok(events) => match get_ok(&events) {
+                                Some((_, m)) => got.push(m),
+                                None => break false,
+                            },
+                            Err(e) if e.code == brokerlab_rabbit::ReplyCode::NotFound => break true,
+                            Err(e) => return Err(e),
+                        }
+                    };
+                    if missing {
+                        let events = broker.apply(Command::OpenChannel { connection: ch.connection })?;
+                        ch = events
+                            .iter()
+                            .find_map(|e| match e {
+                                Event::ChannelOpened { channel } => Some(*channel),
+                                _ => None,
+                            })
+                            .unwrap_or(ch);
+                        reopened.insert(*channel, ch);
+                    } else {
+                        out.drained.entry(q.clone()).or_default().extend(got);
                     }
                 }
             }
@@ -485,6 +510,8 @@ pub struct LiveBroker {
     consumers: Vec<lapin::Consumer>,
     shared: Arc<Shared>,
     pacing: Pacing,
+    /// The node `rabbitmqctl -n` restarts; without one, restarts are refused.
+    node: Option<String>,
 }
 
 impl fmt::Debug for LiveBroker {
@@ -494,6 +521,7 @@ impl fmt::Debug for LiveBroker {
             .field("channels", &self.channels.len())
             .field("consumers", &self.consumers.len())
             .field("pacing", &self.pacing)
+            .field("node", &self.node)
             .finish()
     }
 }
@@ -532,12 +560,64 @@ impl LiveBroker {
             consumers: Vec::new(),
             shared: Arc::new(Shared::default()),
             pacing: Pacing::default(),
+            node: None,
         })
     }
 
     /// Sets how scripts are paced.
     pub fn set_pacing(&mut self, pacing: Pacing) {
         self.pacing = pacing;
+    }
+
+    /// Lets `Command::Restart` restart the broker with `rabbitmqctl -n NODE
+    /// stop_app` and `start_app`, which must reach the node the URL points
+    /// at. Without a node, a restart is refused.
+    pub fn set_rabbitmqctl_node(&mut self, node: Option<String>) {
+        self.node = node;
+    }
+
+    /// Restarts the broker's application, as `Command::Restart` does the
+    /// engine: every connection drops (the broker requeues their
+    /// unacknowledged deliveries), transient queues, exchanges and messages
+    /// are lost. The script's connections are forgotten, so its next
+    /// `OpenConnection` opens a new one.
+    fn restart(&mut self) -> Result<(), LiveError> {
+        let Some(node) = self.node.clone() else {
+            return Err(LiveError(
+                "not supported against a live broker: Restart (no rabbitmqctl node was given)".into(),
+            ));
+        };
+        for args in [["stop_app"], ["start_app"]] {
+            let out = std::process::Command::new("rabbitmqctl")
+                .args(["-n", node.as_str(), "--timeout", "120"])
+                .args(args)
+                .output()
+                .map_err(|e| LiveError(format!("cannot run rabbitmqctl: {e}")))?;
+            if !out.status.success() {
+                return Err(LiveError(format!(
+                    "rabbitmqctl -n {node} {} failed: {}",
+                    args[0],
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+        }
+        self.connections.clear();
+        self.channels.clear();
+        self.consumers.clear();
+        self.shared.lock().unacked.clear();
+        // The listener may take a moment after start_app returns.
+        let mut tries = 0;
+        self.connection = loop {
+            match open(&self.runtime, &self.url) {
+                Ok(c) => break c,
+                Err(e) if tries >= 20 => return Err(e),
+                Err(_) => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            }
+        };
+        Ok(())
     }
 
     fn channel(&mut self, id: ChannelId) -> Result<lapin::Channel, LiveError> {
@@ -621,17 +701,25 @@ impl LiveBroker {
                 }
                 Step::Wait { millis } => std::thread::sleep(Duration::from_millis(*millis)),
                 Step::Drain { channel, queues } => {
-                    let ch = self.channel(*channel)?;
                     for q in queues {
-                        let list = out.drained.entry(q.clone()).or_default();
-                        loop {
-                            let got = self
+                        let ch = self.channel(*channel)?;
+                        let mut got = Vec::new();
+                        let missing = loop {
+                            match self
                                 .runtime
-                                .block_on(ch.basic_get(q.as_str().into(), BasicGetOptions { no_ack: true }))?;
-                            match got {
-                                Some(m) => list.push(observed_from_delivery(&m.delivery)),
-                                None => break,
+                                .block_on(ch.basic_get(q.as_str().into(), BasicGetOptions { no_ack: true }))
+                            {
+                                Ok(Some(m)) => got.push(observed_from_delivery(&m.delivery)),
+                                Ok(None) => break false,
+                                Err(e) if is_not_found(&e) => break true,
+                                Err(e) => return Err(e.into()),
                             }
+                        };
+                        if missing {
+                            // The refusal closed the channel; the next queue gets a new one.
+                            self.channels.remove(channel);
+                        } else {
+                            out.drained.entry(q.clone()).or_default().extend(got);
                         }
                     }
                 }
@@ -723,6 +811,7 @@ impl LiveBroker {
                 std::thread::sleep(Duration::from_millis(*millis));
                 return Ok(());
             }
+            Command::Restart => return self.restart(),
             Command::OpenConnection { .. } => {
                 let c = open(&self.runtime, &self.url)?;
                 self.opened += 1;
@@ -947,6 +1036,10 @@ impl LiveBroker {
     }
 }
 
+fn is_not_found(e: &lapin::Error) -> bool {
+    matches!(e.kind(), lapin::ErrorKind::ProtocolError(p) if p.get_id() == 404)
+}
+
 async fn send_settle(ch: &lapin::Channel, tag: u64, multiple: bool, how: Settle) -> Result<(), lapin::Error> {
     match how {
         Settle::Ack => ch.basic_ack(tag, BasicAckOptions { multiple }).await,
@@ -1065,5 +1158,38 @@ mod tests {
         // Prefetch 1 holds "two" back; the nack puts "one" back in front of it.
         assert_eq!(got, [(5, 1, "one", false), (7, 2, "one", true), (8, 3, "two", false)]);
         assert_eq!(out.settled, [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn the_engine_drains_past_a_missing_queue_and_records_no_entry_for_it() {
+        let mut b = Broker::new(1);
+        let c = ChannelId { connection: 1, channel: 1 };
+        let steps = vec![
+            Step::Do(Command::OpenConnection { user: "guest".into(), password: "guest".into(), vhost: "/".into() }),
+            Step::Do(Command::OpenChannel { connection: 1 }),
+            Step::Do(Command::QueueDeclare {
+                channel: c,
+                queue: "there".into(),
+                passive: false,
+                durable: false,
+                exclusive: false,
+                auto_delete: false,
+                arguments: FieldTable::default(),
+            }),
+            Step::Do(Command::BasicPublish {
+                channel: c,
+                exchange: String::new(),
+                routing_key: "there".into(),
+                mandatory: false,
+                properties: BasicProperties::default(),
+                body: "m".into(),
+            }),
+            Step::Drain { channel: c, queues: vec!["gone".into(), "there".into()] },
+            Step::Drain { channel: c, queues: vec!["gone".into(), "there".into()] },
+        ];
+        let out = run_on_engine(&mut b, &steps).expect("the engine runs it");
+        assert!(!out.drained.contains_key("gone"));
+        let bodies: Vec<&str> = out.drained["there"].iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["m"]);
     }
 }
