@@ -6,6 +6,7 @@
 
 use brokerlab_rabbit::ExchangeKind;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A node's identity, stable for the node's lifetime and never reused.
@@ -19,6 +20,13 @@ pub const NODE_W: f64 = 190.0;
 pub const NODE_H: f64 = 120.0;
 /// How far one arrow-key press moves a node.
 pub const NUDGE: f64 = 10.0;
+
+/// Where a node may sit: whole canvas pixels, never left of or above the
+/// origin. Positions are kept whole so that a share link, which stores
+/// them as integers, reopens the canvas exactly as it was.
+pub fn place(v: f64) -> f64 {
+    v.max(0.0).round()
+}
 
 /// What a node is. Producers and consumers serve both brokers: an edge to an
 /// exchange or queue makes them AMQP clients, to a topic or group Kafka clients.
@@ -419,11 +427,13 @@ impl Topology {
         let id = self.next_id;
         self.next_id += 1;
         let name = self.fresh_name(config.kind());
-        self.nodes.push(Node { id, name, x: at.0.max(0.0), y: at.1.max(0.0), config });
+        self.nodes.push(Node { id, name, x: place(at.0), y: place(at.1), config });
         id
     }
 
-    fn connect(&mut self, a: NodeId, b: NodeId) -> Result<EdgeId, EditError> {
+    /// Connects two nodes as the editor does (see [`Playground::connect`]),
+    /// without recording history.
+    pub(crate) fn connect(&mut self, a: NodeId, b: NodeId) -> Result<EdgeId, EditError> {
         if a == b {
             return Err(EditError::SelfLoop);
         }
@@ -450,6 +460,53 @@ impl Topology {
         };
         self.edges.push(Edge { id, from, to, role, binding_key, arguments: String::new() });
         Ok(id)
+    }
+}
+
+impl Topology {
+    /// The same topology in the one form the editor keeps: nodes and edges
+    /// in the order they were made, whole positions, binding arguments and
+    /// headers as canonical pairs (see [`canonical_pairs`]), a trimmed
+    /// dead-letter exchange, no key on a connection that is not a binding,
+    /// and a counter past every id. Files and links from before the canvas
+    /// kept this form open through it.
+    pub fn canonical(&self) -> Topology {
+        let mut t = self.clone();
+        t.nodes.sort_by_key(|n| n.id);
+        t.edges.sort_by_key(|e| e.id);
+        for n in &mut t.nodes {
+            n.x = place(n.x);
+            n.y = place(n.y);
+            n.config = canonical_config(n.config.clone());
+        }
+        for e in &mut t.edges {
+            if e.role.is_binding() {
+                e.arguments = canonical_pairs(&e.arguments).unwrap_or_else(|| e.arguments.clone());
+            } else {
+                e.binding_key.clear();
+                e.arguments.clear();
+            }
+        }
+        let last = t.nodes.iter().map(|n| n.id).chain(t.edges.iter().map(|e| e.id)).max().unwrap_or(0);
+        t.next_id = t.next_id.max(last.saturating_add(1));
+        t
+    }
+}
+
+/// Settings as the editor keeps them: producer headers as canonical pairs
+/// (when they parse; otherwise as typed, and the run reports them) and a
+/// dead-letter exchange without surrounding spaces.
+fn canonical_config(config: NodeConfig) -> NodeConfig {
+    match config {
+        NodeConfig::Producer(mut p) => {
+            p.headers = canonical_pairs(&p.headers).unwrap_or(p.headers);
+            NodeConfig::Producer(p)
+        }
+        NodeConfig::Queue(mut q) => {
+            q.dead_letter_exchange = q.dead_letter_exchange.trim().to_string();
+            NodeConfig::Queue(q)
+        }
+        other => other,
     }
 }
 
@@ -564,8 +621,8 @@ impl Playground {
         let (x, y) = (node.x + dx, node.y + dy);
         self.record();
         let node = self.topology.node_mut(id)?;
-        node.x = x.max(0.0);
-        node.y = y.max(0.0);
+        node.x = place(x);
+        node.y = place(y);
         Ok(())
     }
 
@@ -577,8 +634,8 @@ impl Playground {
     /// Moves a node during a drag, without recording history.
     pub fn drag_to(&mut self, id: NodeId, x: f64, y: f64) {
         if let Ok(node) = self.topology.node_mut(id) {
-            node.x = x.max(0.0);
-            node.y = y.max(0.0);
+            node.x = place(x);
+            node.y = place(y);
         }
     }
 
@@ -600,8 +657,10 @@ impl Playground {
         Ok(())
     }
 
-    /// Replaces a node's settings (the kind cannot change).
+    /// Replaces a node's settings (the kind cannot change). Headers are
+    /// kept as canonical pairs and a dead-letter exchange trimmed.
     pub fn configure(&mut self, id: NodeId, config: NodeConfig) -> Result<(), EditError> {
+        let config = canonical_config(config);
         let node = self.topology.node(id).ok_or(EditError::NoSuchNode(id))?;
         if node.kind() != config.kind() {
             return Err(EditError::OutOfRange("A node keeps its kind."));
@@ -619,8 +678,11 @@ impl Playground {
         Ok(())
     }
 
-    /// Sets an edge's binding key and arguments.
+    /// Sets an edge's binding key and arguments. Arguments that parse are
+    /// kept as canonical pairs; others as typed, and the run reports them.
     pub fn set_binding(&mut self, id: EdgeId, key: &str, arguments: &str) -> Result<(), EditError> {
+        let arguments = canonical_pairs(arguments).unwrap_or_else(|| arguments.to_string());
+        let arguments = arguments.as_str();
         let edge = self.topology.edge(id).ok_or(EditError::NoSuchEdge(id))?;
         if edge.binding_key == key && edge.arguments == arguments {
             return Ok(());
@@ -690,6 +752,44 @@ pub fn parse_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
             _ => Err(format!("\u{201c}{p}\u{201d} is not a name=value pair")),
         })
         .collect()
+}
+
+/// Pairs as a map: what [`parse_pairs`] reads, with a name given twice
+/// refused, since a binding or a message has one value per name.
+pub fn pairs_map(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut map = BTreeMap::new();
+    for (name, value) in parse_pairs(text)? {
+        if map.contains_key(&name) {
+            return Err(format!("\u{201c}{name}\u{201d} is given twice"));
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+/// A map as pairs text, the inverse of [`pairs_map`]: `name=value` sorted by
+/// name, joined by `, `. A name or value that could not be read back the
+/// same way (an empty name, a comma, an `=` in a name, spaces around
+/// either) is an error naming it.
+pub fn pairs_text(map: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let bad_name = name.is_empty() || name.trim() != name || name.contains([',', '=']);
+        let bad_value = value.trim() != value || value.contains(',');
+        if bad_name || bad_value {
+            return Err(format!(
+                "\u{201c}{name}={value}\u{201d} cannot be written as a name=value pair (no commas, no = in a name, no spaces around either)"
+            ));
+        }
+        out.push(format!("{name}={value}"));
+    }
+    Ok(out.join(", "))
+}
+
+/// The one way the canvas writes pairs text, or `None` when it does not
+/// parse: `x-match=all,region = eu` becomes `region=eu, x-match=all`.
+pub fn canonical_pairs(text: &str) -> Option<String> {
+    pairs_map(text).ok().and_then(|map| pairs_text(&map).ok())
 }
 
 #[cfg(test)]
@@ -835,6 +935,56 @@ mod tests {
         );
         assert!(parse_pairs("region").unwrap_err().contains("region"));
         assert!(parse_pairs(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn pairs_have_one_canonical_form_and_bad_ones_are_named() {
+        assert_eq!(canonical_pairs("x-match=all,region = eu").as_deref(), Some("region=eu, x-match=all"));
+        assert_eq!(canonical_pairs(" , ").as_deref(), Some(""));
+        assert_eq!(canonical_pairs("a==b, c=").as_deref(), Some("a==b, c="));
+        assert_eq!(canonical_pairs("region"), None);
+        assert!(pairs_map("a=1, a=2").unwrap_err().contains("given twice"));
+        let map = pairs_map("a==b, c=").unwrap();
+        assert_eq!(pairs_map(&pairs_text(&map).unwrap()).unwrap(), map);
+        for (name, value) in [("", "x"), ("a=b", "x"), ("a,b", "x"), (" a", "x"), ("a", "x,y"), ("a", " x")] {
+            let map = BTreeMap::from([(name.to_string(), value.to_string())]);
+            assert!(pairs_text(&map).unwrap_err().contains("cannot be written"), "{name:?}={value:?}");
+        }
+    }
+
+    #[test]
+    fn the_editor_keeps_positions_whole_and_settings_canonical() {
+        let mut p = editor();
+        let x = p.add_exchange(ExchangeKind::Headers, Some((10.4, -3.0)));
+        assert_eq!((p.topology.node(x).unwrap().x, p.topology.node(x).unwrap().y), (10.0, 0.0));
+        p.begin_drag();
+        p.drag_to(x, 20.6, 7.5);
+        assert_eq!((p.topology.node(x).unwrap().x, p.topology.node(x).unwrap().y), (21.0, 8.0));
+        let q = p.add_node(NodeKind::Queue, None);
+        let e = p.connect(x, q).unwrap();
+        p.set_binding(e, "", "x-match=any,b = 2, a=1").unwrap();
+        assert_eq!(p.topology.edge(e).unwrap().arguments, "a=1, b=2, x-match=any");
+        p.set_binding(e, "", "x-match").unwrap();
+        assert_eq!(p.topology.edge(e).unwrap().arguments, "x-match", "unparsable text is kept for the run to report");
+        p.configure(q, NodeConfig::Queue(QueueSettings { dead_letter_exchange: " dlx ".into(), ..Default::default() }))
+            .unwrap();
+        assert!(matches!(&p.topology.node(q).unwrap().config, NodeConfig::Queue(s) if s.dead_letter_exchange == "dlx"));
+        assert_eq!(p.topology.canonical(), p.topology);
+    }
+
+    #[test]
+    fn canonical_sorts_rounds_and_moves_the_counter_past_every_id() {
+        let mut p = editor();
+        let a = p.add_node(NodeKind::Queue, None);
+        let b = p.add_node(NodeKind::Producer, None);
+        let mut t = p.topology.clone();
+        t.nodes.reverse();
+        t.nodes[0].x = 12.7;
+        t.next_id = 1;
+        let c = t.canonical();
+        assert_eq!(c.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), vec![a, b]);
+        assert_eq!(c.node(b).unwrap().x, 13.0);
+        assert_eq!(c.next_id, b + 1);
     }
 
     #[test]

@@ -606,7 +606,14 @@ fn Toolbar(
         let topology = ctx.editor.with_untracked(|e| e.topology.clone());
         let base = window().location().href().unwrap_or_default();
         let base = base.split('#').next().unwrap_or_default().to_string();
-        let link = format!("{base}{}", share::link_fragment(&topology));
+        let link = match share::link_fragment(&topology) {
+            Ok(fragment) => format!("{base}{fragment}"),
+            Err(e) => {
+                share_link.set(String::new());
+                ctx.notice.set(e);
+                return;
+            }
+        };
         share_link.set(link.clone());
         let clipboard = window().navigator().clipboard();
         leptos::task::spawn_local(async move {
@@ -666,8 +673,10 @@ fn Toolbar(
             <div class="pg-tool-group" role="group" aria-label="Share">
                 <button type="button" on:click=share>"Share"</button>
                 <button type="button" on:click=move |_| {
-                    let json = ctx.editor.with_untracked(|e| share::to_json(&e.topology));
-                    share::download("playground.json", &json);
+                    match ctx.editor.with_untracked(|e| share::to_json(&e.topology)) {
+                        Ok(json) => share::download("playground.json", &json),
+                        Err(e) => ctx.notice.set(e),
+                    }
                 }>"Export"</button>
                 <label class="pg-file">"Import"
                     <input type="file" accept=".json,application/json" on:change=move |ev| {
