@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launch, open, assertClean, BASE } from './support.js';
 import { Playground } from './playground-pages.js';
 
@@ -142,13 +143,20 @@ test('the timeline scrubs back to an earlier moment and forks from there', async
   await context.close();
 });
 
-test('a shared link opens the same playground in a new page', async () => {
+test('a shared link carries the scenario format and opens the same playground in a new page', async () => {
   const { page, problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');
   await pg.dragNode('Queue critical', 40, 30);
+  await pg.select('Producer app');
+  await pg.setField('Body', 'shared “body” & more');
+  await pg.setField('Headers (name=value, ...)', 'source=web');
+  await pg.setField('Burst size', '3');
+  await pg.select('Queue auth');
+  await pg.setField('Message TTL (ms)', '5000');
   await pg.button('Share').click();
   const link = await page.getByLabel('Share link').inputValue();
-  assert.match(link, /#\/playground\?s=/);
+  assert.match(link, /#\/playground\?s=1\.[A-Za-z0-9_-]+$/, 'the link carries a version-1 scenario');
+  assert.ok(link.length < 2000, `a short link: ${link.length} characters`);
   const titles = await pg.nodeTitles();
   const boxes = await pg.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style')));
 
@@ -157,11 +165,73 @@ test('a shared link opens the same playground in a new page', async () => {
   const copy = new Playground(other);
   await copy.waitUntilShown();
   await copy.node('Queue critical').waitFor();
+  assert.equal(await other.getByRole('alert').count(), 0, 'no load error');
   assert.deepEqual(await copy.nodeTitles(), titles);
   assert.deepEqual(await copy.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style'))), boxes);
-  assert.match(await copy.canvas.innerText(), /\*\.critical/, "the bindings come along");
-  await copy.button('Publish from app').click();
-  assert.equal((await copy.queueTexts('all')).length, 1, 'the # binding takes every message');
+  assert.match(await copy.canvas.innerText(), /\*\.critical/, 'the bindings come along');
+  await copy.select('Producer app');
+  assert.equal(await copy.field('Body').inputValue(), 'shared “body” & more');
+  assert.equal(await copy.field('Headers (name=value, ...)').inputValue(), 'source=web');
+  assert.equal(await copy.field('Burst size').inputValue(), '3');
+  await copy.select('Queue auth');
+  assert.equal(await copy.field('Message TTL (ms)').inputValue(), '5000');
+  await copy.inspector.getByRole('button', { name: 'Edit logs → auth' }).click();
+  assert.equal(await copy.field('Binding key').inputValue(), 'auth.#');
+  await copy.button('Burst from app').click();
+  assert.equal((await copy.queueTexts('all')).length, 3, 'the # binding takes every message of the burst');
+  assertClean(problems);
+  await context.close();
+});
+
+test('a share link from before the scenario format still opens', async () => {
+  const old = (await readFile(new URL('../../src/playground/golden/canvas-v1.link', import.meta.url), 'utf8')).trim();
+  assert.match(old, /^%7B%22version%22/);
+  const { page, problems, context, pg } = await openPlayground(`#/playground?s=${old}`);
+  await pg.node('Queue pdf & reports').waitFor();
+  assert.equal(await page.getByRole('alert').count(), 0, 'no load error');
+  assert.deepEqual(await pg.nodeTitles(), [
+    'Topic exchange logs', 'Queue all', 'Queue critical', 'Queue auth', 'Producer app', 'Headers exchange docs',
+    'Queue pdf & reports', 'Consumer c1', 'Broker broker-0', 'Topic orders', 'Consumer group billing',
+    'Consumer billing-1', 'Producer shop',
+  ]);
+  await pg.select('Consumer c1');
+  assert.equal(await pg.inspector.getByRole('combobox', { name: /^Failure/ }).inputValue(), 'slow');
+  assert.equal(await pg.field('Processing time (ms)').inputValue(), '900');
+  await pg.select('Producer shop');
+  assert.equal(await pg.field('Rate (messages per second)').inputValue(), '2');
+  // Shared again, it travels in the scenario format.
+  await pg.button('Share').click();
+  assert.match(await page.getByLabel('Share link').inputValue(), /#\/playground\?s=1\./);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a damaged, cut or newer share link says why and opens an empty playground', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.loadPreset('Routing with a topic exchange');
+  await pg.button('Share').click();
+  const link = await page.getByLabel('Share link').inputValue();
+  const payload = link.split('s=')[1];
+  const flip = (c) => (c === 'A' ? 'B' : 'A');
+  const middle = Math.floor(payload.length / 2);
+  const cases = [
+    [payload.slice(0, -6), /the link is damaged/],
+    [payload.slice(0, middle) + flip(payload[middle]) + payload.slice(middle + 1), /the link is damaged/],
+    [`2.${payload.slice(2)}`, /saved by a newer Brokerlab/],
+    ['%7B%22version%22%3A1%2C%22topo', /damaged/],
+  ];
+  for (const [s, words] of cases) {
+    const other = await context.newPage();
+    await other.goto(`${BASE}#/playground?s=${s}`);
+    const copy = new Playground(other);
+    await copy.waitUntilShown();
+    await copy.canvas.waitFor();
+    const alert = other.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), words, s);
+    assert.deepEqual(await copy.nodeTitles(), [], 'nothing half-opened');
+    await other.close();
+  }
   assertClean(problems);
   await context.close();
 });
@@ -314,7 +384,11 @@ test('a playground exports to a file and imports back; a broken file is refused 
   const file = join(dir, 'playground.json');
   await download.saveAs(file);
   assert.equal(download.suggestedFilename(), 'playground.json');
-  assert.equal(JSON.parse(await readFile(file, 'utf8')).version, 1);
+  const saved = JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(saved.version, 1);
+  assert.equal(saved.topology, undefined, 'a scenario file, not the canvas document of old');
+  assert.ok(saved.rabbitmq.queues.some((q) => q.name === 'critical'), JSON.stringify(saved.rabbitmq));
+  assert.equal(saved.layout['queue:critical'].x % 1, 0, 'positions are whole pixels');
 
   const other = await context.newPage();
   await other.goto(`${BASE}#/playground`);
@@ -324,6 +398,14 @@ test('a playground exports to a file and imports back; a broken file is refused 
   await copy.node('Queue critical').waitFor();
   assert.deepEqual(await copy.nodeTitles(), titles);
   assert.match(await copy.canvas.innerText(), /\*\.critical/, 'bindings come along');
+
+  // A file saved before the scenario format opens too.
+  await other.getByLabel('Import').setInputFiles(fileURLToPath(new URL('../../src/playground/golden/canvas-v1.json', import.meta.url)));
+  await copy.node('Queue pdf & reports').waitFor();
+  assert.equal((await copy.nodeTitles()).length, 13);
+  await other.getByLabel('Import').setInputFiles(file);
+  await copy.node('Queue pdf & reports').waitFor({ state: 'detached' });
+  assert.deepEqual(await copy.nodeTitles(), titles);
 
   const broken = join(dir, 'broken.json');
   await writeFile(broken, '{"version": 1, "topology": ');
