@@ -5,7 +5,7 @@
 
 use crate::course;
 use crate::pages::{labs::PatternLab, live::LiveScenario};
-use crate::playground::{model::Topology, share, view::PlaygroundView};
+use crate::playground::{share, view::PlaygroundView};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -61,14 +61,20 @@ fn LessonIsland(slug: String) -> impl IntoView {
     .into_any()
 }
 
-/// The full playground, opened from a share link when there is one. A link
-/// that cannot be read opens an empty canvas and says why.
+/// The full playground, opened from a share link when there is one, or else
+/// on the learner's last canvas. A link that cannot be read says why and
+/// opens the last canvas instead, so nothing the learner built is lost.
 #[component]
 fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
+    let last = || share::last().unwrap_or_default();
     let (initial, problem) = match shared.as_deref().map(share::from_link) {
         Some(Ok(topology)) => (topology, None),
-        Some(Err(e)) => (Topology::default(), Some(e)),
-        None => (Topology::default(), None),
+        Some(Err(e)) => {
+            let kept = last();
+            let said = if kept.nodes.is_empty() { e } else { format!("{e} Your last playground is open instead.") };
+            (kept, Some(said))
+        }
+        None => (last(), None),
     };
     view! {
         {problem.map(|p| view! { <p class="pg-load-error" role="alert">{p}</p> })}

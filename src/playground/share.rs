@@ -128,6 +128,30 @@ pub fn run_key(topology: &Topology) -> Topology {
     t
 }
 
+/// Where the full playground keeps the learner's last canvas, as a scenario
+/// file, so a reload, a visit to the course or a bad link loses nothing.
+const LAST_KEY: &str = "brokerlab.playground";
+
+/// Keeps `json` (from [`to_json`]) as the last playground. Without storage
+/// (private modes, a full quota) the canvas simply is not kept.
+pub fn keep_last(json: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(LAST_KEY, json);
+    }
+}
+
+/// The last playground kept by [`keep_last`]; `None` when there is none or
+/// it can no longer be read.
+pub fn last() -> Option<Topology> {
+    let json = storage()?.get_item(LAST_KEY).ok().flatten()?;
+    from_json(&json).ok()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    // `local_storage` throws in some private modes; that is "no storage".
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
 /// Offers `text` to the user as a file download.
 pub fn download(name: &str, text: &str) {
     use wasm_bindgen::JsCast;

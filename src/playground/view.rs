@@ -357,6 +357,26 @@ pub fn PlaygroundView(
         canvas: NodeRef::new(),
     };
 
+    // The full playground keeps the learner's canvas after every edit (not
+    // on opening: a shared link replaces nothing until it is changed).
+    if !compact {
+        Effect::new(move |kept: Option<Option<String>>| {
+            let json = ctx.editor.with(|e| share::to_json(&e.topology)).ok();
+            match (kept, json) {
+                (None, opened) => opened,
+                (Some(kept), Some(now)) => {
+                    if kept.as_deref() != Some(now.as_str()) {
+                        share::keep_last(&now);
+                    }
+                    Some(now)
+                }
+                // Text that cannot be saved yet (half-typed arguments): keep
+                // the last good canvas until it is corrected.
+                (Some(kept), None) => kept,
+            }
+        });
+    }
+
     // A drag's closing click is swallowed; any later press starts afresh,
     // so a quick click right after a drag is never lost.
     let presses = window_event_listener(leptos::ev::pointerdown, move |_| ctx.suppress_click.set_value(false));
@@ -669,6 +689,10 @@ fn Toolbar(
                 <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
                 <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
                 <button type="button" on:click=move |_| ctx.fit_view()>"Reset view"</button>
+                <button type="button" disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| {
+                    ctx.editor.update(|e| e.replace(Topology::default()));
+                    ctx.notice.set("A new, empty playground. Undo brings the last one back.".into());
+                }>"New"</button>
             </div>
             <div class="pg-tool-group" role="group" aria-label="Share">
                 <button type="button" on:click=share>"Share"</button>

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, open, assertClean, BASE } from './support.js';
 import { Playground } from './playground-pages.js';
+import { CoursePage } from './pages.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -206,11 +207,13 @@ test('a share link from before the scenario format still opens', async () => {
   await context.close();
 });
 
-test('a damaged, cut or newer share link says why and opens an empty playground', async () => {
+test('a damaged, cut or newer share link says why and keeps the last playground', async () => {
   const { page, problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');
   await pg.button('Share').click();
   const link = await page.getByLabel('Share link').inputValue();
+  const built = await pg.nodeTitles();
+  assert.ok(built.length > 3, JSON.stringify(built));
   const payload = link.split('s=')[1];
   const flip = (c) => (c === 'A' ? 'B' : 'A');
   const middle = Math.floor(payload.length / 2);
@@ -229,9 +232,61 @@ test('a damaged, cut or newer share link says why and opens an empty playground'
     const alert = other.getByRole('alert');
     await alert.waitFor();
     assert.match(await alert.textContent(), words, s);
-    assert.deepEqual(await copy.nodeTitles(), [], 'nothing half-opened');
+    assert.match(await alert.textContent(), /Your last playground is open instead/);
+    assert.deepEqual(await copy.nodeTitles(), built, 'the last playground, not half a link');
     await other.close();
   }
+  assertClean(problems);
+  await context.close();
+
+  // With no playground kept yet, a bad link opens an empty canvas.
+  const fresh = await openPlayground(`#/playground?s=${cases[0][0]}`);
+  await fresh.page.getByRole('alert').waitFor();
+  assert.match(await fresh.page.getByRole('alert').textContent(), /the link is damaged/);
+  assert.deepEqual(await fresh.pg.nodeTitles(), []);
+  await fresh.context.close();
+});
+
+test('the playground is kept across a reload and a visit to the course; New starts afresh and Undo brings it back', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.dragPart('Producer', 110, 60);
+  await pg.dragPart('Queue', 400, 60);
+  await pg.dragConnect('p1', 'Queue q1');
+  await pg.dragNode('Queue q1', 40, 80);
+  const built = await pg.nodeTitles();
+  assert.deepEqual(built, ['Producer p1', 'Queue q1']);
+  // Where the queue sits from the producer, in node widths (the view is
+  // fitted afresh on opening, so screen positions and zoom may change).
+  const offset = async () => {
+    const [p, q] = [await pg.handle('Producer p1').boundingBox(), await pg.handle('Queue q1').boundingBox()];
+    return [(q.x - p.x) / q.width, (q.y - p.y) / q.width];
+  };
+  const where = await offset();
+
+  await page.reload();
+  await pg.waitUntilShown();
+  await pg.node('Queue q1').waitFor();
+  assert.deepEqual(await pg.nodeTitles(), built);
+  const after = await offset();
+  assert.ok(Math.abs(after[0] - where[0]) < 0.02 && Math.abs(after[1] - where[1]) < 0.02, `the queue is where it was left: ${where} then ${after}`);
+
+  await pg.goToCourse();
+  await new CoursePage(page).waitUntilShown();
+  await pg.goToPlayground();
+  await pg.node('Queue q1').waitFor();
+  assert.deepEqual(await pg.nodeTitles(), built);
+
+  await pg.button('New').click();
+  assert.deepEqual(await pg.nodeTitles(), []);
+  await page.getByText('A new, empty playground. Undo brings the last one back.').waitFor();
+  await page.reload();
+  await pg.waitUntilShown();
+  await pg.canvas.waitFor();
+  assert.deepEqual(await pg.nodeTitles(), [], 'the new, empty playground is the one kept');
+  await pg.dragPart('Queue', 300, 60);
+  await pg.button('New').click();
+  await pg.button('Undo').click();
+  assert.deepEqual(await pg.nodeTitles(), ['Queue q1']);
   assertClean(problems);
   await context.close();
 });

@@ -93,6 +93,7 @@ test('a deep link reloads to the same page and opens in a new tab', async () => 
   assert.equal(await new Shell(page).headingText(), 'Playground');
   await page.reload();
   assert.equal(await new Shell(page).headingText(), 'Playground');
+  await page.getByRole('region', { name: 'Canvas' }).waitFor();
 
   await page.goto(BASE);
   const course = await new CoursePage(page).waitUntilShown();
