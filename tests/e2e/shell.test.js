@@ -91,6 +91,9 @@ test('a deep link reloads to the same page and opens in a new tab', async () => 
   const { page, problems, context } = await open(browser, '#/playground');
   await new CoursePage(page).heading().waitFor();
   assert.equal(await new Shell(page).headingText(), 'Playground');
+  // The playground has started (a reload before that would cancel its
+  // download, which the clean-page check would rightly count).
+  await page.getByRole('region', { name: 'Canvas' }).waitFor();
   await page.reload();
   assert.equal(await new Shell(page).headingText(), 'Playground');
   await page.getByRole('region', { name: 'Canvas' }).waitFor();

@@ -34,7 +34,19 @@ function watch(page) {
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  // A download the page was still making when it was reloaded or left is
+  // cancelled by the browser; that is leaving, not a failure. Anything else
+  // that fails, counts.
+  let documents = 0;
+  const madeUnder = new WeakMap();
+  page.on('request', (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) documents += 1;
+    else madeUnder.set(r, documents);
+  });
+  page.on('requestfailed', (r) => {
+    const left = r.failure()?.errorText === 'net::ERR_ABORTED' && madeUnder.get(r) < documents;
+    if (!left) problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+  });
   page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
   return problems;
 }
