@@ -36,8 +36,8 @@ use std::time::Duration;
 
 use brokerlab_rabbit::{Broker, ChannelId, Command, FieldValue};
 use brokerlab_rabbit_live::{LiveBroker, Observed, Outcome, Pacing, Settle, Step, run_on_engine, vhost_url};
-use brokerlab_scenario::translate::{basic_properties, exchange_kind, field_table};
-use brokerlab_scenario::{Action, BindingDef, ConsumerDef, DestinationType, ExchangeDef, QueueDef, Scenario};
+use brokerlab_scenario::translate::{basic_properties, bind_command, exchange_kind, field_table};
+use brokerlab_scenario::{Action, BindingDef, ConsumerDef, ExchangeDef, QueueDef, Scenario};
 use serde::Serialize;
 
 /// The result of a verification.
@@ -271,7 +271,7 @@ impl Builder {
 
     fn bind(&mut self, b: &BindingDef, on: bool) {
         let channel = self.client(ADMIN);
-        self.push(Step::Do(bind(channel, b, on)));
+        self.push(Step::Do(bind_command(channel, b, on)));
     }
 
     /// `basic.qos` when the consumer has a prefetch, then `basic.consume`,
@@ -387,25 +387,6 @@ impl Builder {
         self.push(Step::Drain { channel: drain, queues: queues.clone() });
         self.push(Step::Drain { channel: drain, queues });
         self.part
-    }
-}
-
-fn bind(channel: ChannelId, b: &BindingDef, on: bool) -> Command {
-    let arguments = field_table(&b.arguments);
-    let (source, destination, routing_key) = (b.source.clone(), b.destination.clone(), b.routing_key.clone());
-    match (b.destination_type, on) {
-        (DestinationType::Queue, true) => {
-            Command::QueueBind { channel, queue: destination, exchange: source, routing_key, arguments }
-        }
-        (DestinationType::Queue, false) => {
-            Command::QueueUnbind { channel, queue: destination, exchange: source, routing_key, arguments }
-        }
-        (DestinationType::Exchange, true) => {
-            Command::ExchangeBind { channel, destination, source, routing_key, arguments }
-        }
-        (DestinationType::Exchange, false) => {
-            Command::ExchangeUnbind { channel, destination, source, routing_key, arguments }
-        }
     }
 }
 

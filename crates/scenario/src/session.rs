@@ -16,11 +16,11 @@
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::{Cluster, ConsumerRecord, ProducerRecord, SeekTo, TopicPartition};
-use brokerlab_rabbit::{Alarm, Broker, ChannelId, Command, FieldTable};
+use brokerlab_rabbit::{Alarm, Broker, ChannelId, Command};
 use serde::Serialize;
 
 use crate::error::ScenarioError;
-use crate::model::{Action, AlarmKind, ConsumerDef, DestinationType, PartitionOffset, Scenario, SeekTarget};
+use crate::model::{Action, AlarmKind, ConsumerDef, PartitionOffset, Scenario, SeekTarget};
 use crate::translate;
 
 /// The events of one step (or of building the topology).
@@ -264,7 +264,7 @@ impl Session {
         }
         for b in &r.bindings {
             let channel = self.channel(&b.vhost, ADMIN, out)?;
-            self.rabbit_do(bind_command(channel, b, true), out)
+            self.rabbit_do(translate::bind_command(channel, b, true), out)
                 .map_err(|e| format!("binding `{}` -> `{}`: {e}", b.source, b.destination))?;
         }
         for c in &r.consumers {
@@ -434,11 +434,11 @@ impl Session {
             }
             Action::Bind { binding } => {
                 let channel = self.channel(&binding.vhost, ADMIN, out)?;
-                self.rabbit_do(bind_command(channel, binding, true), out)
+                self.rabbit_do(translate::bind_command(channel, binding, true), out)
             }
             Action::Unbind { binding } => {
                 let channel = self.channel(&binding.vhost, ADMIN, out)?;
-                self.rabbit_do(bind_command(channel, binding, false), out)
+                self.rabbit_do(translate::bind_command(channel, binding, false), out)
             }
             Action::DeleteExchange { vhost, name } => {
                 let channel = self.channel(vhost, ADMIN, out)?;
@@ -572,23 +572,4 @@ impl Session {
 
 fn tp_offsets(o: &[PartitionOffset]) -> Vec<(TopicPartition, i64)> {
     o.iter().map(|p| (TopicPartition { topic: p.topic.clone(), partition: p.partition }, p.offset)).collect()
-}
-
-fn bind_command(channel: ChannelId, b: &crate::model::BindingDef, bind: bool) -> Command {
-    let arguments: FieldTable = translate::field_table(&b.arguments);
-    let (source, destination, routing_key) = (b.source.clone(), b.destination.clone(), b.routing_key.clone());
-    match (b.destination_type, bind) {
-        (DestinationType::Queue, true) => {
-            Command::QueueBind { channel, queue: destination, exchange: source, routing_key, arguments }
-        }
-        (DestinationType::Queue, false) => {
-            Command::QueueUnbind { channel, queue: destination, exchange: source, routing_key, arguments }
-        }
-        (DestinationType::Exchange, true) => {
-            Command::ExchangeBind { channel, destination, source, routing_key, arguments }
-        }
-        (DestinationType::Exchange, false) => {
-            Command::ExchangeUnbind { channel, destination, source, routing_key, arguments }
-        }
-    }
 }

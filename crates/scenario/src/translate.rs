@@ -10,10 +10,13 @@ use brokerlab_kafka::{
     Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, PartitionerKind,
     ProducerConfig, TopicConfig,
 };
-use brokerlab_rabbit::{BasicProperties, ExchangeKind, FieldTable, FieldValue};
+use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldTable, FieldValue};
 
 use crate::error::ScenarioError;
-use crate::model::{Arguments, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef, Properties, TopicDef};
+use crate::model::{
+    Arguments, BindingDef, DestinationType, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef, Properties,
+    TopicDef,
+};
 
 /// A JSON value as the AMQP field value RabbitMQ's definitions import makes
 /// of it: integers are `long`, other numbers `double`, objects tables.
@@ -255,4 +258,24 @@ fn assignor(v: &str) -> Option<Assignor> {
 /// Kafka header map as the engine's ordered header list.
 pub fn kafka_headers(h: &BTreeMap<String, String>) -> Vec<brokerlab_kafka::Header> {
     h.iter().map(|(k, v)| brokerlab_kafka::Header { key: k.clone(), value: Some(v.as_bytes().to_vec()) }).collect()
+}
+
+/// The engine command that binds (or, with `bind` false, unbinds) `b` on `channel`.
+pub fn bind_command(channel: ChannelId, b: &BindingDef, bind: bool) -> Command {
+    let arguments = field_table(&b.arguments);
+    let (source, destination, routing_key) = (b.source.clone(), b.destination.clone(), b.routing_key.clone());
+    match (b.destination_type, bind) {
+        (DestinationType::Queue, true) => {
+            Command::QueueBind { channel, queue: destination, exchange: source, routing_key, arguments }
+        }
+        (DestinationType::Queue, false) => {
+            Command::QueueUnbind { channel, queue: destination, exchange: source, routing_key, arguments }
+        }
+        (DestinationType::Exchange, true) => {
+            Command::ExchangeBind { channel, destination, source, routing_key, arguments }
+        }
+        (DestinationType::Exchange, false) => {
+            Command::ExchangeUnbind { channel, destination, source, routing_key, arguments }
+        }
+    }
 }
