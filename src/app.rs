@@ -53,7 +53,16 @@ pub fn App() -> impl IntoView {
             <nav aria-label="Main">
                 <ul>
                     <li><a href=Route::Course.href() aria-current=current(Route::Course)>"Course"</a></li>
-                    <li><a href=Route::Playground(None).href() aria-current=current(Route::Playground(None))>"Playground"</a></li>
+                    <li>
+                        <a
+                            href=Route::Playground(None).href()
+                            aria-current=current(Route::Playground(None))
+                            on:pointerenter=|_| crate::island::prefetch()
+                            on:focus=|_| crate::island::prefetch()
+                        >
+                            "Playground"
+                        </a>
+                    </li>
                 </ul>
             </nav>
         </header>

@@ -125,6 +125,17 @@ pub fn Island(
     }
 }
 
+/// Starts fetching the engines module ahead of need, when a reader points
+/// at or focuses a link to a page that uses it. Nothing is mounted; a fetch
+/// that fails is tried again by the island that needs it.
+pub fn prefetch() {
+    if MODULE.with(|m| m.borrow().is_none()) {
+        leptos::task::spawn_local(async {
+            let _ = module().await;
+        });
+    }
+}
+
 async fn module() -> Result<JsValue, String> {
     if let Some(module) = MODULE.with(|m| m.borrow().clone()) {
         return Ok(module);

@@ -59,9 +59,21 @@ pub fn CoursePage() -> impl IntoView {
                                     .iter()
                                     .map(|lesson| {
                                         let read = move || tracker.progress.with(|p| p.is_read(lesson.slug));
+                                        let live = !lesson.scenarios.is_empty() || !lesson.labs.is_empty();
+                                        let warm = move || {
+                                            if live {
+                                                crate::island::prefetch();
+                                            }
+                                        };
                                         view! {
                                             <li class:read=read>
-                                                <a href=Route::Lesson(lesson.slug.to_owned()).href()>{lesson.title}</a>
+                                                <a
+                                                    href=Route::Lesson(lesson.slug.to_owned()).href()
+                                                    on:pointerenter=move |_| warm()
+                                                    on:focus=move |_| warm()
+                                                >
+                                                    {lesson.title}
+                                                </a>
                                                 " "
                                                 <TagBadge tag=lesson.tag />
                                                 <Show when=read>

@@ -71,6 +71,45 @@ test('the course loads without the engines, and the first live panel fetches the
   await context.close();
 });
 
+test('pointing at or tabbing to a link to the playground or a live lesson starts fetching the engines', async () => {
+  const { page, problems, context } = await open(browser);
+  const engines = [];
+  page.on('request', (r) => { if (r.url().includes('brokerlab-engines')) engines.push(r.url()); });
+  await new CoursePage(page).waitUntilShown();
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(engines, []);
+
+  // Pointing at text fetches nothing; pointing at a live lesson's link does.
+  const module = page.getByRole('region', { name: 'Module 1: Broker Foundations' });
+  await page.getByRole('heading', { level: 1 }).hover();
+  await page.waitForTimeout(300);
+  assert.deepEqual(engines, [], 'pointing at something else fetches nothing');
+  const fetched = page.waitForResponse(/brokerlab-engines_bg\.wasm/);
+  await module.getByRole('link', { name: 'Why Asynchronous Messaging?' }).hover();
+  await (await fetched).finished();
+  assert.equal(engines.length, 2, engines.join(' '));
+
+  // The playground then opens on the module already fetched.
+  const shell = new Shell(page);
+  await (await shell.goToPlayground()).waitUntilShown();
+  await page.getByRole('region', { name: 'Canvas' }).waitFor();
+  assert.equal(engines.length, 2);
+  await context.close();
+
+  // By keyboard: focusing the Playground link is intent enough.
+  const second = await open(browser);
+  const seen = [];
+  second.page.on('request', (r) => { if (r.url().includes('brokerlab-engines')) seen.push(r.url()); });
+  await new CoursePage(second.page).waitUntilShown();
+  const response = second.page.waitForResponse(/brokerlab-engines_bg\.wasm/);
+  await second.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Playground' }).focus();
+  await (await response).finished();
+  assert.equal(seen.length, 2);
+  assertClean(problems);
+  assertClean(second.problems);
+  await second.context.close();
+});
+
 test('when the engines cannot be fetched, the page says so and Try again recovers', async () => {
   const { page, context } = await open(browser, '#/playground');
   await context.route('**/brokerlab-engines.js*', (route) => route.abort('internetdisconnected'));
