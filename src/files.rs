@@ -1,5 +1,7 @@
-//! Saving text as a downloaded file and reading a file the user picked, the
-//! two ways Brokerlab moves data in and out of the browser without a server.
+//! How Brokerlab moves data in and out of the browser without a server:
+//! saving text as a downloaded file, reading a file the user picked, and the
+//! browser's local storage (reading progress, the last playground); plus the
+//! sentence to show when a browser call fails.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -41,4 +43,20 @@ pub async fn read_chosen(input: &web_sys::HtmlInputElement, max_bytes: usize) ->
     }
     let text = JsFuture::from(file.text()).await.map_err(|_| format!("{} could not be read", file.name()))?;
     text.as_string().ok_or_else(|| format!("{} is not a text file", file.name()))
+}
+
+/// The browser's local storage, or `None` where it cannot be used
+/// (`local_storage` throws in some private modes; that is "no storage").
+pub fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// What a failed browser call said (an `Error`'s message or a thrown
+/// string), or `fallback` when it said nothing readable.
+pub fn js_error(error: JsValue, fallback: &str) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| fallback.to_owned())
 }

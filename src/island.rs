@@ -140,7 +140,9 @@ async fn module() -> Result<JsValue, String> {
     if let Some(module) = MODULE.with(|m| m.borrow().clone()) {
         return Ok(module);
     }
-    let module = wasm_bindgen_futures::JsFuture::from(load_engines(ENGINES_JS)).await.map_err(describe)?;
+    let module = wasm_bindgen_futures::JsFuture::from(load_engines(ENGINES_JS))
+        .await
+        .map_err(|e| crate::files::js_error(e, "the module failed to start"))?;
     MODULE.with(|m| *m.borrow_mut() = Some(module.clone()));
     Ok(module)
 }
@@ -156,7 +158,7 @@ async fn mount(kind: &str, host: &web_sys::HtmlElement, arg: &str) -> Result<u32
     let module = module().await?;
     let id = export(&module, "mount")?
         .call3(&JsValue::NULL, &JsValue::from_str(kind), host, &JsValue::from_str(arg))
-        .map_err(describe)?;
+        .map_err(|e| crate::files::js_error(e, "the module failed to start"))?;
     id.as_f64().map(|n| n as u32).filter(|n| *n != 0).ok_or_else(|| "the engines module mounted nothing".to_owned())
 }
 
@@ -165,12 +167,4 @@ fn unmount(id: u32) {
     if let Ok(f) = export(&module, "unmount") {
         let _ = f.call1(&JsValue::NULL, &JsValue::from(id));
     }
-}
-
-fn describe(error: JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "the module failed to start".to_owned())
 }

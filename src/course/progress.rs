@@ -96,7 +96,7 @@ pub enum Persistence {
 /// gives empty progress rather than an error, since there is nothing the
 /// reader could do about it.
 pub fn load() -> (Progress, Persistence) {
-    let Some(storage) = storage() else { return (Progress::default(), Persistence::VisitOnly) };
+    let Some(storage) = crate::files::local_storage() else { return (Progress::default(), Persistence::VisitOnly) };
     let saved = storage.get_item(STORAGE_KEY).ok().flatten();
     let progress = saved.and_then(|text| Progress::from_json(&text).ok()).unwrap_or_default();
     // Reading can succeed where writing fails (a full quota); probe once.
@@ -106,15 +106,10 @@ pub fn load() -> (Progress, Persistence) {
 
 /// Saves progress; reports whether it was kept.
 pub fn save(progress: &Progress) -> Persistence {
-    match storage().map(|s| s.set_item(STORAGE_KEY, &progress.to_json())) {
+    match crate::files::local_storage().map(|s| s.set_item(STORAGE_KEY, &progress.to_json())) {
         Some(Ok(())) => Persistence::Kept,
         _ => Persistence::VisitOnly,
     }
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    // `local_storage` throws in some private modes; that is "no storage".
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
 #[cfg(test)]

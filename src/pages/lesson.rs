@@ -10,7 +10,7 @@ use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
 use crate::route::Route;
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// One lesson of the course, by slug.
@@ -113,6 +113,7 @@ pub fn LessonPage(
 /// Fetches a file beside the app (relative to the page, so it works from any
 /// sub-path) as text.
 pub async fn fetch_text(url: String) -> Result<String, String> {
+    let describe = |e| crate::files::js_error(e, "the network request failed");
     let window = web_sys::window().ok_or("no browser window")?;
     let response: web_sys::Response =
         JsFuture::from(window.fetch_with_str(&url)).await.map_err(describe)?.dyn_into().map_err(describe)?;
@@ -121,12 +122,4 @@ pub async fn fetch_text(url: String) -> Result<String, String> {
     }
     let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
     text.as_string().ok_or_else(|| "the response was not text".to_owned())
-}
-
-fn describe(error: JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "the network request failed".to_owned())
 }

@@ -135,7 +135,7 @@ const LAST_KEY: &str = "brokerlab.playground";
 /// Keeps `json` (from [`to_json`]) as the last playground. Without storage
 /// (private modes, a full quota) the canvas simply is not kept.
 pub fn keep_last(json: &str) {
-    if let Some(storage) = storage() {
+    if let Some(storage) = crate::files::local_storage() {
         let _ = storage.set_item(LAST_KEY, json);
     }
 }
@@ -143,30 +143,8 @@ pub fn keep_last(json: &str) {
 /// The last playground kept by [`keep_last`]; `None` when there is none or
 /// it can no longer be read.
 pub fn last() -> Option<Topology> {
-    let json = storage()?.get_item(LAST_KEY).ok().flatten()?;
+    let json = crate::files::local_storage()?.get_item(LAST_KEY).ok().flatten()?;
     from_json(&json).ok()
-}
-
-fn storage() -> Option<web_sys::Storage> {
-    // `local_storage` throws in some private modes; that is "no storage".
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-/// Offers `text` to the user as a file download.
-pub fn download(name: &str, text: &str) {
-    use wasm_bindgen::JsCast;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let document = leptos::prelude::document();
-    if let Some(a) = document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok()) {
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
 }
 
 #[cfg(test)]

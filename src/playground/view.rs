@@ -85,9 +85,28 @@ struct Ctx {
     /// Counts undos and redos, the edits made outside the inspector's fields.
     history_moves: RwSignal<u64>,
     canvas: NodeRef<html::Div>,
+    /// The canvas last kept for the learner (the full playground only; see
+    /// [`Ctx::keep`]).
+    kept: Option<StoredValue<Topology>>,
 }
 
 impl Ctx {
+    /// Keeps the canvas for the learner if it changed since it was last kept
+    /// or opened (a shared link replaces nothing until it is changed).
+    /// Binding arguments or headers that cannot be saved yet leave the last
+    /// good canvas kept until they are corrected.
+    fn keep(&self) {
+        let Some(kept) = self.kept else { return };
+        self.editor.with_untracked(|e| {
+            if kept.with_value(|k| *k != e.topology)
+                && let Ok(json) = share::to_json(&e.topology)
+            {
+                share::keep_last(&json);
+                kept.set_value(e.topology.clone());
+            }
+        });
+    }
+
     /// Zooms (never past 1) and pans so every part shows in the canvas.
     fn fit_view(&self) {
         let Some(el) = self.canvas.get_untracked() else { return };
@@ -304,7 +323,10 @@ impl Ctx {
                     self.add(add, Some((x - NODE_W / 2.0, y - 20.0)));
                 }
             }
-            Drag::Node { moved: true, .. } => self.suppress_next_click(),
+            Drag::Node { moved: true, .. } => {
+                self.suppress_next_click();
+                self.keep();
+            }
             _ => {}
         }
     }
@@ -336,6 +358,7 @@ pub fn PlaygroundView(
     let fit = compact.then(|| bounds(&initial));
     let initial_empty = initial.nodes.is_empty();
     let sim = StoredValue::new(Sim::new(&initial));
+    let kept = (!compact).then(|| StoredValue::new(initial.clone()));
     let ctx = Ctx {
         editor: RwSignal::new(Playground::new(initial)),
         sim,
@@ -355,24 +378,16 @@ pub fn PlaygroundView(
         connect_to: RwSignal::new(None),
         history_moves: RwSignal::new(0),
         canvas: NodeRef::new(),
+        kept,
     };
 
-    // The full playground keeps the learner's canvas after every edit (not
-    // on opening: a shared link replaces nothing until it is changed).
+    // The full playground keeps the learner's canvas after every edit; a
+    // part being dragged is kept once, where it is dropped.
     if !compact {
-        Effect::new(move |kept: Option<Option<String>>| {
-            let json = ctx.editor.with(|e| share::to_json(&e.topology)).ok();
-            match (kept, json) {
-                (None, opened) => opened,
-                (Some(kept), Some(now)) => {
-                    if kept.as_deref() != Some(now.as_str()) {
-                        share::keep_last(&now);
-                    }
-                    Some(now)
-                }
-                // Text that cannot be saved yet (half-typed arguments): keep
-                // the last good canvas until it is corrected.
-                (Some(kept), None) => kept,
+        Effect::new(move || {
+            ctx.editor.track();
+            if !ctx.drag.with_value(|d| matches!(d, Some(Drag::Node { moved: true, .. }))) {
+                ctx.keep();
             }
         });
     }
@@ -698,7 +713,11 @@ fn Toolbar(
                 <button type="button" on:click=share>"Share"</button>
                 <button type="button" on:click=move |_| {
                     match ctx.editor.with_untracked(|e| share::to_json(&e.topology)) {
-                        Ok(json) => share::download("playground.json", &json),
+                        Ok(json) => {
+                            if let Err(e) = crate::files::download("playground.json", "application/json", &json) {
+                                ctx.notice.set(format!("The file could not be saved: {e}."));
+                            }
+                        }
                         Err(e) => ctx.notice.set(e),
                     }
                 }>"Export"</button>
