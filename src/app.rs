@@ -4,10 +4,10 @@
 //! document and moves focus to the new page's heading, so keyboard and
 //! screen-reader users land where sighted users look.
 
+use crate::document::focus_heading;
 use crate::pages;
 use crate::route::Route;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// The whole app: header, navigation and the page the URL fragment names.
 #[component]
@@ -77,23 +77,5 @@ pub fn App() -> impl IntoView {
         <footer class="site-footer">
             <p>"Brokerlab runs its Kafka and RabbitMQ engines entirely in your browser. Nothing you do leaves this page."</p>
         </footer>
-    }
-}
-
-/// Sets the document title as "<page> · Brokerlab".
-pub fn set_title(page: &str) {
-    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-        document.set_title(&format!("{page} · Brokerlab"));
-    }
-}
-
-fn focus_heading() {
-    let heading = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("main h1").ok().flatten())
-        .and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok());
-    if let Some(heading) = heading {
-        let _ = heading.set_attribute("tabindex", "-1");
-        let _ = heading.focus();
     }
 }

@@ -4,7 +4,7 @@
 //! that module and not into the shell.
 
 use crate::course;
-use crate::pages::{labs::PatternLab, live::LiveScenario};
+use crate::embeds::{labs::PatternLab, live::LiveScenario};
 use crate::playground::{share, view::PlaygroundView};
 use leptos::prelude::*;
 use std::any::Any;

@@ -1,6 +1,7 @@
 //! How Brokerlab moves data in and out of the browser without a server:
 //! saving text as a downloaded file, reading a file the user picked, and the
-//! browser's local storage (reading progress, the last playground); plus the
+//! browser's local storage (reading progress, the last playground), fetching
+//! a file that ships beside the app (lesson text, the search index); plus the
 //! sentence to show when a browser call fails.
 
 use wasm_bindgen::{JsCast, JsValue};
@@ -59,4 +60,18 @@ pub fn js_error(error: JsValue, fallback: &str) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| error.as_string())
         .unwrap_or_else(|| fallback.to_owned())
+}
+
+/// Fetches a file beside the app (relative to the page, so it works from any
+/// sub-path) as text.
+pub async fn fetch_text(url: String) -> Result<String, String> {
+    let describe = |e| js_error(e, "the network request failed");
+    let window = web_sys::window().ok_or("no browser window")?;
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&url)).await.map_err(describe)?.dyn_into().map_err(describe)?;
+    if !response.ok() {
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
+    }
+    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
+    text.as_string().ok_or_else(|| "the response was not text".to_owned())
 }

@@ -36,7 +36,7 @@ pub struct Lesson {
     pub tag: Tag,
     pub summary: &'static str,
     pub scenarios: &'static [&'static str],
-    /// The distributed-pattern labs it embeds, by id (see `pages::labs`).
+    /// The distributed-pattern labs it embeds, by id (see `embeds::labs`).
     pub labs: &'static [&'static str],
 }
 

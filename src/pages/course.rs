@@ -1,12 +1,11 @@
 //! The course overview: overall progress, search, and every module with its
 //! lessons, tags, summaries and "N / M read".
 
-use crate::app::set_title;
 use crate::course::progress::{MAX_FILE_BYTES, Persistence, Progress, use_tracker};
 use crate::course::search::{Entry, Hit, search};
 use crate::course::{MODULES, Tag};
+use crate::document::set_title;
 use crate::files;
-use crate::pages::lesson::fetch_text;
 use crate::route::Route;
 use leptos::prelude::*;
 
@@ -140,7 +139,7 @@ fn CourseSearch() -> impl IntoView {
         if index.get_untracked().is_none() {
             index.set(Some(Ok(Vec::new())));
             leptos::task::spawn_local(async move {
-                let loaded = fetch_text("lessons/search.json".to_owned())
+                let loaded = files::fetch_text("lessons/search.json".to_owned())
                     .await
                     .and_then(|text| serde_json::from_str::<Vec<Entry>>(&text).map_err(|e| e.to_string()));
                 index.set(Some(loaded));

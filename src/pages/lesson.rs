@@ -2,16 +2,15 @@
 //! and next lessons. The text is a pre-rendered HTML fragment fetched when the
 //! lesson opens, so the first page load carries no lesson text at all.
 
-use crate::app::set_title;
 use crate::course::progress::use_tracker;
 use crate::course::{self, MODULES};
+use crate::document::set_title;
+use crate::files;
 use crate::island::Island;
 use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
 use crate::route::Route;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// One lesson of the course, by slug.
 #[component]
@@ -27,7 +26,7 @@ pub fn LessonPage(
     let slug = found.lesson.slug;
     let read = move || tracker.progress.with(|p| p.is_read(slug));
     let url = format!("lessons/{}.html", found.lesson.slug);
-    let text = LocalResource::new(move || fetch_text(url.clone()));
+    let text = LocalResource::new(move || files::fetch_text(url.clone()));
     let neighbour = |lesson: Option<&'static course::Lesson>, rel: &'static str, label: &'static str| {
         lesson.map(|l| {
             view! {
@@ -108,18 +107,4 @@ pub fn LessonPage(
         </div>
     }
     .into_any()
-}
-
-/// Fetches a file beside the app (relative to the page, so it works from any
-/// sub-path) as text.
-pub async fn fetch_text(url: String) -> Result<String, String> {
-    let describe = |e| crate::files::js_error(e, "the network request failed");
-    let window = web_sys::window().ok_or("no browser window")?;
-    let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&url)).await.map_err(describe)?.dyn_into().map_err(describe)?;
-    if !response.ok() {
-        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
-    }
-    let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
-    text.as_string().ok_or_else(|| "the response was not text".to_owned())
 }

@@ -1,7 +1,7 @@
 //! The page for an address that names nothing: it says what was asked for
 //! and offers the ways back, instead of a blank screen.
 
-use crate::app::set_title;
+use crate::document::set_title;
 use crate::route::Route;
 use leptos::prelude::*;
 

@@ -2,7 +2,7 @@
 //! playground itself (`crate::playground`) runs in the engines module, as an
 //! island; the page hands it the share link it was opened from, if any.
 
-use crate::app::set_title;
+use crate::document::set_title;
 use crate::island::Island;
 use leptos::prelude::*;
 

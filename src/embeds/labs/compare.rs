@@ -6,7 +6,7 @@
 //! [`SideBySide`] is plain Rust over a scenario [`Session`], so native tests
 //! check the figures the page shows.
 
-use crate::pages::labs::LabState;
+use super::LabState;
 use brokerlab_rabbit::Event as AmqpEvent;
 use brokerlab_scenario::{Action, Scenario, Session};
 use leptos::prelude::*;
