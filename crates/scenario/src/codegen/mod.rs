@@ -1,0 +1,60 @@
+//! Client code generated from a scenario: a ready-to-run program that
+//! declares the same topology and replays the script with the usual client
+//! libraries, [`python`] (pika and confluent-kafka) and [`javascript`]
+//! (amqplib and kafkajs). Actions a client cannot perform (crashing a
+//! broker, restarting RabbitMQ) become comments saying what to do by hand.
+//!
+//! String literals are written as JSON strings, which are valid Python and
+//! JavaScript literals, so no name or body can break out of its quotes.
+//!
+//! `python` and `javascript` each hold one language's program; this module
+//! holds what both use: string literals, comment blocks and which actions
+//! need a RabbitMQ connection.
+
+mod javascript;
+mod python;
+
+pub use javascript::javascript;
+pub use python::python;
+
+use std::fmt::Write as _;
+
+use crate::model::Action;
+
+/// A string as a JSON string literal, which Python and JavaScript read alike.
+fn lit(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// Writes each line of `text` as a comment line starting with `prefix`.
+fn comment_lines(out: &mut String, prefix: &str, text: &str) {
+    for line in text.lines() {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+}
+
+/// Whether the action needs a RabbitMQ connection, so a program opens one only when it does.
+fn is_rabbit(a: &Action) -> bool {
+    matches!(
+        a,
+        Action::Publish { .. }
+            | Action::Get { .. }
+            | Action::Ack { .. }
+            | Action::Nack { .. }
+            | Action::Reject { .. }
+            | Action::Consume { .. }
+            | Action::Cancel { .. }
+            | Action::Qos { .. }
+            | Action::ConfirmSelect { .. }
+            | Action::DeclareExchange { .. }
+            | Action::DeclareQueue { .. }
+            | Action::Bind { .. }
+            | Action::Unbind { .. }
+            | Action::DeleteExchange { .. }
+            | Action::DeleteQueue { .. }
+            | Action::Purge { .. }
+            | Action::CloseClient { .. }
+            | Action::RestartRabbitmq
+            | Action::Alarm { .. }
+    )
+}
