@@ -1,0 +1,315 @@
+//! The canvas: node cards over an SVG layer that draws the edges and the
+//! messages in flight along them, with the geometry both use (anchors and
+//! curves) and the hit test for a message in flight.
+
+use super::Ctx;
+use super::Drag;
+use super::shift_into;
+use crate::playground::model::{EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, Selection, Topology};
+use crate::playground::sim::{Action, FLIGHT_MS, MessageRef};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Where the topology is drawn: nodes over an SVG layer of edges and
+/// messages in flight; drag the background to pan.
+#[component]
+pub(super) fn Canvas(
+    /// The playground's shared signals.
+    ctx: Ctx,
+) -> impl IntoView {
+    let ids = move || ctx.editor.with(|e| e.topology.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
+    let transform = move || {
+        let (x, y, z) = ctx.pan.get();
+        format!("translate({x}px, {y}px) scale({z})")
+    };
+    view! {
+        <div class="pg-canvas" node_ref=ctx.canvas role="region" aria-label="Canvas"
+            on:pointerdown=move |ev| {
+                let on_background = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| el.closest("[data-node], .pg-edge").ok().flatten().is_none());
+                if on_background {
+                    let (px, py, _) = ctx.pan.get_untracked();
+                    ctx.pointer_down(&ev, Drag::Pan { sx: ev.client_x().into(), sy: ev.client_y().into(), px, py });
+                    ctx.editor.update(|e| e.selection = Selection::None);
+                }
+            }
+            on:pointermove=move |ev| ctx.pointer_move(&ev)
+            on:pointerup=move |ev| ctx.pointer_up(&ev)
+            on:focusin=move |ev: web_sys::FocusEvent| {
+                // The canvas never scrolls (overflow: clip); a part that gets
+                // keyboard focus outside the visible area is panned into view
+                // instead. Pointer focus is left alone: moving the part under
+                // a pressed pointer would lose the click.
+                let node = ev.target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .filter(|el| el.matches(":focus-visible").unwrap_or(false))
+                    .and_then(|el| el.closest("[data-node]").ok().flatten());
+                let (Some(node), Some(canvas)) = (node, ctx.canvas.get_untracked()) else { return };
+                let (r, c) = (node.get_bounding_client_rect(), canvas.get_bounding_client_rect());
+                let dx = shift_into(r.left(), r.right(), c.left(), c.right());
+                let dy = shift_into(r.top(), r.bottom(), c.top(), c.bottom());
+                if dx != 0.0 || dy != 0.0 {
+                    ctx.pan.update(|p| { p.0 += dx; p.1 += dy; });
+                }
+            }
+            on:wheel=move |ev: web_sys::WheelEvent| if ev.ctrl_key() {
+                ev.prevent_default();
+                let f = if ev.delta_y() < 0.0 { 1.1 } else { 1.0 / 1.1 };
+                ctx.pan.update(|p| p.2 = (p.2 * f).clamp(0.3, 3.0));
+            }>
+            <Show when=move || ctx.editor.with(|e| e.topology.nodes.is_empty())>
+                <p class="pg-empty">"Drag parts here from the left, or press a part's button to add it."</p>
+            </Show>
+            <div class="pg-world" style:transform=transform>
+                <Edges ctx />
+                <For each=ids key=|id| *id let:id>
+                    <NodeCard ctx id />
+                </For>
+            </div>
+        </div>
+    }
+}
+
+/// Where an edge leaves node `from` and arrives at node `to`, in canvas coordinates.
+fn anchors(t: &Topology, from: NodeId, to: NodeId) -> Option<(f64, f64, f64, f64)> {
+    let (a, b) = (t.node(from)?, t.node(to)?);
+    Some((a.x + NODE_W, a.y + 22.0, b.x, b.y + 22.0))
+}
+
+fn bezier(x1: f64, y1: f64, x2: f64, y2: f64, t: f64) -> (f64, f64) {
+    let bend = ((x2 - x1).abs() / 2.0).max(40.0);
+    let (c1x, c2x) = (x1 + bend, x2 - bend);
+    let u = 1.0 - t;
+    let x = u * u * u * x1 + 3.0 * u * u * t * c1x + 3.0 * u * t * t * c2x + t * t * t * x2;
+    let y = u * u * u * y1 + 3.0 * u * u * t * y1 + 3.0 * u * t * t * y2 + t * t * t * y2;
+    (x, y)
+}
+
+fn path(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
+    let bend = ((x2 - x1).abs() / 2.0).max(40.0);
+    format!("M{x1},{y1} C{},{y1} {},{y2} {x2},{y2}", x1 + bend, x2 - bend)
+}
+
+/// The message drawn nearest to canvas point (x, y), if one is within reach
+/// of the pointer. A publish's flight to an exchange names no message yet.
+fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
+    const REACH: f64 = 12.0;
+    let at = ctx.display_ms.get_untracked();
+    ctx.editor.with_untracked(|e| {
+        ctx.sim.with_value(|s| {
+            s.flights()
+                .filter(|f| !matches!(f.message, MessageRef::Rabbit(0)))
+                .filter_map(|f| {
+                    let edge = e.topology.edge(f.edge)?;
+                    let (x1, y1, x2, y2) = anchors(&e.topology, edge.from, edge.to)?;
+                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
+                    let (fx, fy) = bezier(x1, y1, x2, y2, t);
+                    let d = ((fx - x).powi(2) + (fy - y).powi(2)).sqrt();
+                    (d <= REACH).then(|| (d, f.message.clone()))
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, m)| m)
+        })
+    })
+}
+
+/// Edges with their binding keys, the wire being dragged, and messages in flight.
+#[component]
+fn Edges(
+    /// The playground's shared signals.
+    ctx: Ctx,
+) -> impl IntoView {
+    let edges = move || {
+        ctx.editor.with(|e| {
+            let t = &e.topology;
+            t.edges
+                .iter()
+                .filter_map(|edge| {
+                    let (x1, y1, x2, y2) = anchors(t, edge.from, edge.to)?;
+                    let id = edge.id;
+                    let selected = e.selection == Selection::Edge(id);
+                    let label = match edge.role {
+                        EdgeRole::QueueBinding | EdgeRole::ExchangeBinding => {
+                            let args = if edge.arguments.is_empty() { String::new() } else { format!(" [{}]", edge.arguments) };
+                            format!("{}{args}", edge.binding_key)
+                        }
+                        _ => String::new(),
+                    };
+                    let (mx, my) = bezier(x1, y1, x2, y2, 0.62);
+                    Some(view! {
+                        <g class="pg-edge" class:selected=selected
+                            on:pointerdown=move |ev| { ev.stop_propagation(); ctx.editor.update(|e| e.selection = Selection::Edge(id)); }>
+                            <path class="pg-edge-hit" d=path(x1, y1, x2, y2) />
+                            <path class="pg-edge-line" d=path(x1, y1, x2, y2) marker-end="url(#pg-arrow)" />
+                            <text x=mx y=my - 6.0 text-anchor="middle">{label}</text>
+                        </g>
+                    })
+                })
+                .collect_view()
+        })
+    };
+    let wire = move || {
+        let (from, x, y) = ctx.wire.get()?;
+        let (x1, y1) = ctx.editor.with(|e| e.topology.node(from).map(|n| (n.x + NODE_W, n.y + 22.0)))?;
+        Some(view! { <path class="pg-wire" d=path(x1, y1, x, y) /> })
+    };
+    // Messages in flight are drawn as two paths (RabbitMQ and Kafka), each
+    // a run of small circles: one attribute per frame, however many fly.
+    let flights = Memo::new(move |_| {
+        let at = ctx.display_ms.get();
+        ctx.editor.with(|e| {
+            ctx.sim.with_value(|s| {
+                let (mut rabbit, mut kafka, mut count) = (String::new(), String::new(), 0usize);
+                for f in s.flights() {
+                    let Some(edge) = e.topology.edge(f.edge) else { continue };
+                    let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge.from, edge.to) else { continue };
+                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
+                    let (x, y) = bezier(x1, y1, x2, y2, t);
+                    let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
+                    d.push_str(&format!("M{:.1},{y:.1}a6,6 0 1,0 12,0a6,6 0 1,0 -12,0", x - 6.0));
+                    count += 1;
+                }
+                (rabbit, kafka, count)
+            })
+        })
+    });
+    view! {
+        <svg class="pg-edges" width="4000" height="3000" aria-hidden="true">
+            <defs>
+                <marker id="pg-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M0,0 L10,5 L0,10 z" />
+                </marker>
+            </defs>
+            {edges}
+            {wire}
+            <g class="pg-flights" data-count=move || flights.with(|f| f.2.to_string())
+                on:pointerdown=move |ev| ev.stop_propagation()
+                on:click=move |ev: web_sys::MouseEvent| {
+                    // The dots are drawn as one path, so find the message
+                    // under the pointer from the same positions.
+                    let svg = ev.current_target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .and_then(|g| g.closest("svg").ok().flatten());
+                    let Some(svg) = svg else { return };
+                    let rect = svg.get_bounding_client_rect();
+                    let zoom = ctx.pan.get_untracked().2;
+                    let x = (f64::from(ev.client_x()) - rect.left()) / zoom;
+                    let y = (f64::from(ev.client_y()) - rect.top()) / zoom;
+                    if let Some(m) = flight_at(ctx, x, y) {
+                        ctx.message.set(Some(m));
+                    }
+                }>
+                <path class="pg-flight" d=move || flights.with(|f| f.0.clone()) />
+                <path class="pg-flight kafka" d=move || flights.with(|f| f.1.clone()) />
+            </g>
+        </svg>
+    }
+}
+
+/// One node: a handle to select and drag it, a connect handle, its numbers
+/// and its messages.
+#[component]
+fn NodeCard(
+    /// The playground's shared signals.
+    ctx: Ctx,
+    /// Which node.
+    id: NodeId,
+) -> impl IntoView {
+    let node = Memo::new(move |_| ctx.editor.with(|e| e.topology.node(id).cloned()));
+    let readout = Memo::new(move |_| {
+        ctx.frame.track();
+        ctx.sim.with_value(|s| s.readout(id))
+    });
+    let selected = move || ctx.editor.with(|e| e.selection == Selection::Node(id));
+    let title = move || node.with(|n| n.as_ref().map(|n| n.title()).unwrap_or_default());
+    let name = move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
+    let kind = move || node.with(|n| n.as_ref().map(|n| n.kind()));
+    let style = move || node.with(|n| n.as_ref().map(|n| format!("left:{}px;top:{}px", n.x, n.y)).unwrap_or_default());
+    let kind_class = move || format!("pg-node pg-{:?}", kind().unwrap_or(NodeKind::Queue)).to_lowercase();
+    let actions = move || {
+        let n = node.get()?;
+        Some(match n.config {
+            NodeConfig::Producer(_) => view! {
+                <div class="pg-node-actions">
+                    <button type="button" aria-label=format!("Publish from {}", n.name) on:click=move |_| ctx.act(Action::Publish(id))>"Publish"</button>
+                    <button type="button" aria-label=format!("Burst from {}", n.name) on:click=move |_| ctx.act(Action::Burst(id))>"Burst"</button>
+                </div>
+            }
+            .into_any(),
+            NodeConfig::Broker => {
+                let broker = ctx.editor.with(|e| e.topology.broker_id(id)).unwrap_or_default();
+                let down = readout.with(|r| r.down);
+                view! {
+                    <div class="pg-node-actions">
+                        {if down {
+                            view! { <button type="button" on:click=move |_| ctx.act(Action::RestartBroker(broker))>{format!("Restart broker {broker}")}</button> }.into_any()
+                        } else {
+                            view! { <button type="button" on:click=move |_| ctx.act(Action::CrashBroker(broker))>{format!("Crash broker {broker}")}</button> }.into_any()
+                        }}
+                    </div>
+                }
+                .into_any()
+            }
+            _ => ().into_any(),
+        })
+    };
+    let body = move || {
+        readout.with(|r| {
+            let lines = r.lines.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view();
+            let lists = r
+                .lists
+                .iter()
+                .map(|list| {
+                    let items = list
+                        .items
+                        .iter()
+                        .map(|(m, text)| {
+                            let m = m.clone();
+                            view! {
+                                <li><button type="button" class="pg-msg" on:click=move |_| ctx.message.set(Some(m.clone()))>{text.clone()}</button></li>
+                            }
+                        })
+                        .collect_view();
+                    let more = (list.more > 0).then(|| format!("and {} more", list.more));
+                    view! {
+                        <div class="pg-list">
+                            {(!list.caption.is_empty()).then(|| view! { <p class="pg-caption">{list.caption.clone()}</p> })}
+                            <ol aria-label=list.label.clone()>{items}</ol>
+                            {more.map(|m| view! { <p class="pg-more">{m}</p> })}
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! { <ul class="pg-stats">{lines}</ul> {lists} }
+        })
+    };
+    view! {
+        <div class=kind_class class:selected=selected class:down=move || readout.with(|r| r.down)
+            style=style data-node=id.to_string() role="group" aria-label=title>
+            <div class="pg-node-head">
+                <button type="button" class="pg-handle" aria-pressed=move || selected().to_string() aria-label=title
+                    on:pointerdown=move |ev| {
+                        ctx.editor.update(|e| e.selection = Selection::Node(id));
+                        let (nx, ny) = node.with_untracked(|n| n.as_ref().map(|n| (n.x, n.y)).unwrap_or_default());
+                        ctx.pointer_down(&ev, Drag::Node { id, sx: ev.client_x().into(), sy: ev.client_y().into(), nx, ny, moved: false });
+                    }
+                    on:pointermove=move |ev| ctx.pointer_move(&ev)
+                    on:pointerup=move |ev| ctx.pointer_up(&ev)
+                    on:click=move |_| if !ctx.take_suppressed_click() { ctx.editor.update(|e| e.selection = Selection::Node(id)) }>
+                    <span class="pg-kind">{move || kind().map(|k| k.label()).unwrap_or_default()}</span>
+                    <span class="pg-name">{name}</span>
+                </button>
+                <button type="button" class="pg-port" aria-label=move || format!("Connect from {}", name())
+                    title="Drag to another node to connect"
+                    on:pointerdown=move |ev| { ev.stop_propagation(); ctx.pointer_down(&ev, Drag::Connect { from: id, moved: false }); }
+                    on:pointermove=move |ev| ctx.pointer_move(&ev)
+                    on:pointerup=move |ev| ctx.pointer_up(&ev)
+                    on:click=move |_| if !ctx.take_suppressed_click() { ctx.begin_connect(id) }>
+                    "\u{2192}"
+                </button>
+            </div>
+            {body}
+            {actions}
+        </div>
+    }
+}

@@ -1,0 +1,36 @@
+//! The selected message's panel: its history and the engine's explanation
+//! of every routing decision.
+
+use super::Ctx;
+use leptos::prelude::*;
+
+/// The selected message: its history and the engine's explanation.
+#[component]
+pub(super) fn MessagePanel(
+    /// The playground's shared signals.
+    ctx: Ctx,
+) -> impl IntoView {
+    let explanation = Memo::new(move |_| {
+        ctx.frame.track();
+        let m = ctx.message.get()?;
+        ctx.sim.with_value(|s| s.explain(&m))
+    });
+    view! {
+        <section class="pg-message" aria-label="Message details">
+            <h2>"Message"</h2>
+            {move || match explanation.get() {
+                None => view! { <p class="pg-hint">"Click a message in a queue or a record in a partition to see its history and why it went where it did."</p> }.into_any(),
+                Some(e) => view! {
+                    <h3>{e.title}</h3>
+                    <ul>{e.facts.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
+                    <h4>"Decisions"</h4>
+                    <ul class="pg-decisions">{e.decisions.into_iter().map(|(ok, d)| view! {
+                        <li class:matched=ok>{if ok { "\u{2713} " } else { "\u{2717} " }}{d}</li>
+                    }).collect_view()}</ul>
+                    <h4>"History"</h4>
+                    <ol>{e.history.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ol>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
