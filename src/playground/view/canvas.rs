@@ -2,9 +2,7 @@
 //! messages in flight along them, with the geometry both use (anchors and
 //! curves) and the hit test for a message in flight.
 
-use super::Ctx;
-use super::Drag;
-use super::shift_into;
+use super::{Ctx, Drag, shift_into};
 use crate::playground::model::{EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, Selection, Topology};
 use crate::playground::sim::{Action, FLIGHT_MS, MessageRef};
 use leptos::prelude::*;

@@ -1,8 +1,7 @@
 //! The palette of parts a learner adds (click for a free spot, or drag onto
 //! the canvas), and the form that connects two nodes without a pointer.
 
-use super::Ctx;
-use super::Drag;
+use super::{Ctx, Drag};
 use crate::playground::model::{NodeId, NodeKind, Selection};
 use brokerlab_rabbit::ExchangeKind;
 use leptos::prelude::*;

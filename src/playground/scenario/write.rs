@@ -1,0 +1,211 @@
+//! The canvas written as a scenario: [`to_scenario`] puts each part where
+//! the format has a place for it and the rest in the `canvas` section, with
+//! the canvas's numbering, so reading it back gives the same topology.
+
+use super::read::from_scenario;
+use super::{exchange_type, failure_word, kafka_consumer_configs, node_key};
+use crate::playground::engine;
+use crate::playground::model::{
+    AckMode, ConsumerSettings, EdgeRole, NodeConfig, NodeId, NodeKind, Topology, pairs_map,
+};
+use brokerlab_scenario::{
+    BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
+    ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, TopicDef,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The longest numbering a link carries; a canvas counted further than this
+/// (only a damaged file could) is renumbered instead.
+const MAX_ORDER: u32 = 100_000;
+
+/// The topology as a scenario. Fails, naming the part, only when binding
+/// arguments or producer headers are not `name=value` pairs (which the
+/// inspector accepts as typed, and the run reports).
+pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
+    let mut s = Scenario { seed: t.seed, ..Scenario::default() };
+    let group_topics = |group: NodeId| -> Vec<String> {
+        t.incoming(group)
+            .filter(|e| e.role == EdgeRole::Subscribe)
+            .filter_map(|e| t.node(e.from).map(|n| n.name.clone()))
+            .collect()
+    };
+    for n in &t.nodes {
+        match &n.config {
+            NodeConfig::Exchange(kind) => s
+                .rabbitmq
+                .exchanges
+                .push(ExchangeDef { durable: false, ..ExchangeDef::new(n.name.clone(), exchange_type(*kind)) }),
+            NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
+                durable: false,
+                arguments: brokerlab_scenario::translate::json_table(&engine::queue_arguments(q)),
+                ..QueueDef::new(n.name.clone())
+            }),
+            NodeConfig::Topic(ts) => {
+                s.kafka.topics.push(TopicDef::new(n.name.clone(), ts.partitions, ts.replication_factor))
+            }
+            NodeConfig::Producer(p) => {
+                let to = t
+                    .outgoing(n.id)
+                    .filter_map(|e| {
+                        let target = t.node(e.to)?;
+                        let kind = match e.role {
+                            EdgeRole::Publish => "exchange",
+                            EdgeRole::PublishToQueue => "queue",
+                            EdgeRole::Produce => "topic",
+                            _ => return None,
+                        };
+                        Some(format!("{kind}:{}", target.name))
+                    })
+                    .collect();
+                let headers = pairs_map(&p.headers).map_err(|e| format!("producer {}: headers: {e}", n.name))?;
+                s.canvas.producers.push(CanvasProducer {
+                    name: n.name.clone(),
+                    to,
+                    key: p.routing_key.clone(),
+                    body: p.body.clone(),
+                    headers,
+                    rate: p.rate,
+                    burst: p.burst,
+                });
+                if t.outgoing(n.id).any(|e| e.role == EdgeRole::Produce) {
+                    s.kafka.producers.push(ProducerDef { name: n.name.clone(), configs: BTreeMap::new() });
+                }
+            }
+            NodeConfig::Group if !t.outgoing(n.id).any(|e| e.role == EdgeRole::Member) => {
+                s.canvas.groups.push(CanvasGroup { name: n.name.clone(), topics: group_topics(n.id) })
+            }
+            _ => {}
+        }
+        let position = Position { x: whole(n.x), y: whole(n.y) };
+        s.layout.insert(node_key(t, n), position);
+    }
+    for e in &t.edges {
+        let (Some(from), Some(to)) = (t.node(e.from), t.node(e.to)) else { continue };
+        match (e.role, &to.config) {
+            (EdgeRole::QueueBinding | EdgeRole::ExchangeBinding, _) => {
+                let arguments = pairs_map(&e.arguments)
+                    .map_err(|err| format!("binding {} \u{2192} {}: {err}", from.name, to.name))?
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect();
+                let destination_type = if e.role == EdgeRole::ExchangeBinding {
+                    DestinationType::Exchange
+                } else {
+                    DestinationType::Queue
+                };
+                s.rabbitmq.bindings.push(BindingDef {
+                    destination_type,
+                    arguments,
+                    ..BindingDef::queue(from.name.clone(), to.name.clone(), e.binding_key.clone())
+                });
+            }
+            (EdgeRole::Consume, NodeConfig::Consumer(c)) => s.rabbitmq.consumers.push(ConsumerDef {
+                tag: to.name.clone(),
+                queue: from.name.clone(),
+                vhost: "/".into(),
+                client: String::new(),
+                prefetch: c.prefetch,
+                auto_ack: c.ack_mode == AckMode::Auto,
+                exclusive: false,
+                arguments: Default::default(),
+            }),
+            (EdgeRole::Member, NodeConfig::Consumer(c)) => s.kafka.consumers.push(KafkaConsumerDef {
+                name: to.name.clone(),
+                group_id: from.name.clone(),
+                topics: group_topics(from.id),
+                configs: kafka_consumer_configs(c.prefetch),
+            }),
+            _ => {}
+        }
+    }
+    if engine::uses_kafka(t) {
+        s.kafka.brokers = engine::kafka_brokers(t);
+    }
+    // Every consumer gets its canvas settings; the ones its broker part
+    // already gives are dropped again below.
+    for n in t.of_kind(NodeKind::Consumer) {
+        if let NodeConfig::Consumer(c) = &n.config {
+            s.canvas.consumers.push(CanvasConsumer {
+                name: n.name.clone(),
+                processing_ms: c.processing_ms,
+                failure: failure_word(c.failure),
+                prefetch: None,
+                auto_ack: None,
+            });
+        }
+    }
+
+    // What the broker parts imply, read back, decides what else the canvas
+    // section must say: broker names, consumer settings, numbering.
+    let back = from_scenario(&s)?;
+    let brokers: Vec<String> = t.of_kind(NodeKind::Broker).map(|n| n.name.clone()).collect();
+    if back.of_kind(NodeKind::Broker).map(|n| n.name.clone()).collect::<Vec<_>>() != brokers {
+        s.canvas.brokers = brokers;
+    }
+    for entry in &mut s.canvas.consumers {
+        let settings = |t: &Topology| match t.named(NodeKind::Consumer, &entry.name).map(|n| &n.config) {
+            Some(NodeConfig::Consumer(c)) => Some(c.clone()),
+            _ => None,
+        };
+        let (Some(want), Some(got)) = (settings(t), settings(&back)) else { continue };
+        if want.prefetch != got.prefetch {
+            entry.prefetch = Some(want.prefetch);
+        }
+        if want.ack_mode != got.ack_mode {
+            entry.auto_ack = Some(want.ack_mode == AckMode::Auto);
+        }
+    }
+    let known: BTreeSet<&str> = s
+        .rabbitmq
+        .consumers
+        .iter()
+        .map(|c| c.tag.as_str())
+        .chain(s.kafka.consumers.iter().map(|c| c.name.as_str()))
+        .collect();
+    let default_processing = ConsumerSettings::default().processing_ms;
+    s.canvas.consumers.retain(|c| {
+        let plain = c.processing_ms == default_processing
+            && c.failure == ConsumerFailure::None
+            && c.prefetch.is_none()
+            && c.auto_ack.is_none();
+        !(plain && known.contains(c.name.as_str()))
+    });
+
+    let back = from_scenario(&s)?;
+    if back.next_id != t.next_id || !same_numbering(&back, t) {
+        s.canvas.order = order(t);
+    }
+    Ok(s)
+}
+
+pub(super) fn whole(v: f64) -> i32 {
+    v.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+}
+
+/// Whether two topologies number the same parts and connections alike.
+pub(super) fn same_numbering(a: &Topology, b: &Topology) -> bool {
+    let nodes = |t: &Topology| t.nodes.iter().map(|n| (n.id, n.kind(), n.name.clone())).collect::<Vec<_>>();
+    let edges = |t: &Topology| t.edges.iter().map(|e| (e.id, e.from, e.to)).collect::<Vec<_>>();
+    nodes(a) == nodes(b) && edges(a) == edges(b)
+}
+
+/// The canvas's numbering as [`brokerlab_scenario::Canvas::order`].
+pub(super) fn order(t: &Topology) -> Vec<Option<CanvasPart>> {
+    let last = t.nodes.iter().map(|n| n.id).chain(t.edges.iter().map(|e| e.id)).max().unwrap_or(0);
+    let last = last.max(t.next_id.saturating_sub(1));
+    if last > MAX_ORDER {
+        return Vec::new();
+    }
+    let mut order = vec![None; last as usize];
+    for n in &t.nodes {
+        if let Some(slot) = n.id.checked_sub(1).and_then(|i| order.get_mut(i as usize)) {
+            *slot = Some(CanvasPart::Node(node_key(t, n)));
+        }
+    }
+    for e in &t.edges {
+        if let Some(slot) = e.id.checked_sub(1).and_then(|i| order.get_mut(i as usize)) {
+            *slot = Some(CanvasPart::Connection([e.from, e.to]));
+        }
+    }
+    order
+}
