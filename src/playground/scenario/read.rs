@@ -13,7 +13,7 @@ use brokerlab_scenario::{Action, CanvasPart, DestinationType, Position, Scenario
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Builds a topology part by part, numbering as the editor does.
-pub(super) struct Builder<'a> {
+struct Builder<'a> {
     t: Topology,
     layout: &'a BTreeMap<String, Position>,
 }
@@ -346,7 +346,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
 
 /// Gives the parts and connections `order` lists their numbers there, and
 /// the rest the next numbers in the order they were drawn.
-pub(super) fn renumber(t: &mut Topology, order: &[Option<CanvasPart>]) -> Result<(), String> {
+fn renumber(t: &mut Topology, order: &[Option<CanvasPart>]) -> Result<(), String> {
     let mut nodes: BTreeMap<NodeId, u32> = BTreeMap::new();
     let mut edges: BTreeMap<EdgeId, u32> = BTreeMap::new();
     let mut drawn: BTreeMap<u32, NodeId> = BTreeMap::new();

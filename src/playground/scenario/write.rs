@@ -178,19 +178,19 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
     Ok(s)
 }
 
-pub(super) fn whole(v: f64) -> i32 {
+fn whole(v: f64) -> i32 {
     v.round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
 }
 
 /// Whether two topologies number the same parts and connections alike.
-pub(super) fn same_numbering(a: &Topology, b: &Topology) -> bool {
+fn same_numbering(a: &Topology, b: &Topology) -> bool {
     let nodes = |t: &Topology| t.nodes.iter().map(|n| (n.id, n.kind(), n.name.clone())).collect::<Vec<_>>();
     let edges = |t: &Topology| t.edges.iter().map(|e| (e.id, e.from, e.to)).collect::<Vec<_>>();
     nodes(a) == nodes(b) && edges(a) == edges(b)
 }
 
 /// The canvas's numbering as [`brokerlab_scenario::Canvas::order`].
-pub(super) fn order(t: &Topology) -> Vec<Option<CanvasPart>> {
+fn order(t: &Topology) -> Vec<Option<CanvasPart>> {
     let last = t.nodes.iter().map(|n| n.id).chain(t.edges.iter().map(|e| e.id)).max().unwrap_or(0);
     let last = last.max(t.next_id.saturating_sub(1));
     if last > MAX_ORDER {
