@@ -9,6 +9,9 @@
 //! This test reads every shell file and fails naming the file and line of
 //! any such mention.
 //!
+//! A second check keeps the shell's own modules acyclic: no page and no
+//! module the pages share names `app`, which depends on every page.
+//!
 //! [`SHELL`] and [`ENGINES_SIDE`] class every module `src/lib.rs` declares,
 //! and a test fails when a new module is in neither, so the list cannot go
 //! stale. [`offences`] is the check itself, tested on small examples below
@@ -110,13 +113,19 @@ fn roots_for(relative: &str) -> Vec<String> {
 /// Every place in `source` (the file at `relative`) that names an engine
 /// crate or an engines-side module, as "line: what it names".
 fn offences(relative: &str, source: &str) -> Vec<(usize, String)> {
+    names(relative, source, ENGINE_CRATES, ENGINES_SIDE)
+}
+
+/// Every place in `source` (the file at `relative`) that names one of
+/// `crates` or, through the library's root, one of `modules`.
+fn names(relative: &str, source: &str, crates: &[&str], modules: &[&str]) -> Vec<(usize, String)> {
     // Comments are blanked line by line, keeping line breaks, so a `use`
     // group that spans lines is still read whole and offsets map to lines.
     let code: String = source.lines().map(code_of).collect::<Vec<_>>().join("\n");
     let line_of = |offset: usize| code[..offset].matches('\n').count() + 1;
     let mut found = Vec::new();
 
-    for krate in ENGINE_CRATES {
+    for krate in crates {
         for (at, _) in code.match_indices(krate) {
             let before = code[..at].bytes().next_back().is_some_and(is_ident);
             if !before {
@@ -133,7 +142,7 @@ fn offences(relative: &str, source: &str) -> Vec<(usize, String)> {
             }
             let after = at + root.len();
             let (first, start) = ident_at(&code, after);
-            if ENGINES_SIDE.contains(&first) {
+            if modules.contains(&first) {
                 found.push((line_of(at), format!("`{root}{first}`")));
             } else if first.is_empty() && code[start..].starts_with('{') {
                 // A group: check the first segment of each item at its top level.
@@ -161,7 +170,7 @@ fn offences(relative: &str, source: &str) -> Vec<(usize, String)> {
                     }
                     if item_start && depth == 1 && !b.is_ascii_whitespace() {
                         let (name, _) = ident_at(&code, i);
-                        if ENGINES_SIDE.contains(&name) {
+                        if modules.contains(&name) {
                             found.push((line_of(i), format!("`{name}` in a `{root}{{…}}` group")));
                         }
                         item_start = false;
@@ -175,26 +184,46 @@ fn offences(relative: &str, source: &str) -> Vec<(usize, String)> {
     found
 }
 
-#[test]
-fn no_shell_module_names_an_engine_crate_or_module() {
+/// Runs `check` on every shell file in `entries` and returns how many files
+/// it read and each offence as "file:line: names what".
+fn scan(entries: &[&str], check: impl Fn(&str, &str) -> Vec<(usize, String)>) -> (usize, Vec<String>) {
     let root = root();
     let mut report = Vec::new();
     let mut read = 0;
-    for entry in SHELL {
+    for entry in entries {
         for file in rust_files(&root.join(entry)) {
             let relative = file.strip_prefix(&root).expect("under the root").to_string_lossy().replace('\\', "/");
             let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{relative}: {e}"));
             read += 1;
-            for (line, what) in offences(&relative, &source) {
+            for (line, what) in check(&relative, &source) {
                 report.push(format!("{relative}:{line}: names {what}"));
             }
         }
     }
+    (read, report)
+}
+
+#[test]
+fn no_shell_module_names_an_engine_crate_or_module() {
+    let (read, report) = scan(SHELL, offences);
     assert!(read >= SHELL.len(), "read only {read} shell files");
     assert!(
         report.is_empty(),
         "the shell (what `brokerlab-web` loads first) must not name the engines; move this code to the \
          engines module (src/engines.rs, src/embeds/) and reach it through an island:\n{}",
+        report.join("\n")
+    );
+}
+
+#[test]
+fn no_page_or_shared_shell_module_depends_on_the_app() {
+    let below_app: Vec<&str> = SHELL.iter().copied().filter(|e| !matches!(*e, "src/main.rs" | "src/app.rs")).collect();
+    let (read, report) = scan(&below_app, |relative, source| names(relative, source, &[], &["app"]));
+    assert!(read >= below_app.len(), "read only {read} shell files");
+    assert!(
+        report.is_empty(),
+        "`app` depends on every page, so nothing it reaches may depend on it; move what both need to a \
+         module both use (route, document, course):\n{}",
         report.join("\n")
     );
 }
@@ -251,6 +280,13 @@ fn super_paths_count_from_the_files_depth() {
         vec![(1, "`super::super::playground`".to_owned())]
     );
     assert_eq!(offences("src/pages/mod.rs", "use super::embeds::labs;\n"), vec![(1, "`super::embeds`".to_owned())]);
+}
+
+#[test]
+fn a_page_naming_the_app_is_found() {
+    let source = "use crate::app::set_title;\n";
+    assert_eq!(names("src/pages/course.rs", source, &[], &["app"]), vec![(1, "`crate::app`".to_owned())]);
+    assert_eq!(names("src/pages/course.rs", "use crate::apple::Pie;\n", &[], &["app"]), vec![]);
 }
 
 #[test]
