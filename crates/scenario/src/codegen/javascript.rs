@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{comment_lines, is_rabbit, lit};
-use crate::model::{Action, Arguments, DestinationType, Scenario};
+use crate::model::{Action, Arguments, DestinationType, ExchangeDef, QueueDef, Scenario};
 
 fn js_args(a: &Arguments) -> String {
     serde_json::to_string(a).unwrap_or_default()
@@ -65,28 +65,10 @@ pub fn javascript(s: &Scenario) -> String {
         let _ = writeln!(o, "  }}\n");
         let _ = writeln!(o, "  // Topology (RabbitMQ); vhosts other than / must exist already.");
         for x in &r.exchanges {
-            let _ = writeln!(
-                o,
-                "  await (await channel(\"admin\", {})).assertExchange({}, {}, {{ durable: {}, autoDelete: {}, internal: {}, arguments: {} }});",
-                lit(&x.vhost),
-                lit(&x.name),
-                lit(x.kind.as_str()),
-                x.durable,
-                x.auto_delete,
-                x.internal,
-                js_args(&x.arguments)
-            );
+            js_exchange(&mut o, x);
         }
         for q in &r.queues {
-            let _ = writeln!(
-                o,
-                "  await (await channel(\"admin\", {})).assertQueue({}, {{ durable: {}, autoDelete: {}, arguments: {} }});",
-                lit(&q.vhost),
-                lit(&q.name),
-                q.durable,
-                q.auto_delete,
-                js_args(&q.arguments)
-            );
+            js_queue(&mut o, q);
         }
         for b in &r.bindings {
             js_binding(&mut o, b, true);
@@ -203,6 +185,34 @@ fn js_subscribe(o: &mut String, name: &str, topics: &[String], from_beginning: b
         o,
         "  await consumers[{n}].run({{ autoCommit: {auto_commit}, eachMessage: async ({{ topic, partition, message }}) => {{ received[{n}].push({{ topic, partition, offset: message.offset, key: message.key && message.key.toString(), value: message.value && message.value.toString() }}); }} }});",
         n = lit(name)
+    );
+}
+
+/// Declares an exchange as the admin client, in the topology or a script.
+fn js_exchange(o: &mut String, x: &ExchangeDef) {
+    let _ = writeln!(
+        o,
+        "  await (await channel(\"admin\", {})).assertExchange({}, {}, {{ durable: {}, autoDelete: {}, internal: {}, arguments: {} }});",
+        lit(&x.vhost),
+        lit(&x.name),
+        lit(x.kind.as_str()),
+        x.durable,
+        x.auto_delete,
+        x.internal,
+        js_args(&x.arguments)
+    );
+}
+
+/// Declares a queue as the admin client, in the topology or a script.
+fn js_queue(o: &mut String, q: &QueueDef) {
+    let _ = writeln!(
+        o,
+        "  await (await channel(\"admin\", {})).assertQueue({}, {{ durable: {}, autoDelete: {}, arguments: {} }});",
+        lit(&q.vhost),
+        lit(&q.name),
+        q.durable,
+        q.auto_delete,
+        js_args(&q.arguments)
     );
 }
 
@@ -345,30 +355,8 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
                 lit(&format!("{vhost}/{client}"))
             );
         }
-        Action::DeclareExchange { exchange: x } => {
-            let _ = writeln!(
-                o,
-                "  await (await channel(\"admin\", {})).assertExchange({}, {}, {{ durable: {}, autoDelete: {}, internal: {}, arguments: {} }});",
-                lit(&x.vhost),
-                lit(&x.name),
-                lit(x.kind.as_str()),
-                x.durable,
-                x.auto_delete,
-                x.internal,
-                js_args(&x.arguments)
-            );
-        }
-        Action::DeclareQueue { queue: q } => {
-            let _ = writeln!(
-                o,
-                "  await (await channel(\"admin\", {})).assertQueue({}, {{ durable: {}, autoDelete: {}, arguments: {} }});",
-                lit(&q.vhost),
-                lit(&q.name),
-                q.durable,
-                q.auto_delete,
-                js_args(&q.arguments)
-            );
-        }
+        Action::DeclareExchange { exchange: x } => js_exchange(o, x),
+        Action::DeclareQueue { queue: q } => js_queue(o, q),
         Action::Bind { binding } => js_binding(o, binding, true),
         Action::Unbind { binding } => js_binding(o, binding, false),
         Action::DeleteExchange { vhost, name } => {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{comment_lines, is_rabbit, lit};
-use crate::model::{Action, Arguments, DestinationType, Properties, Scenario};
+use crate::model::{Action, Arguments, DestinationType, ExchangeDef, Properties, QueueDef, Scenario};
 
 fn py_value(v: &serde_json::Value) -> String {
     match v {
@@ -140,28 +140,10 @@ pub fn python(s: &Scenario) -> String {
         let _ =
             writeln!(o, "    # Topology (RabbitMQ); vhosts other than / must exist already (rabbitmqctl add_vhost).");
         for x in &r.exchanges {
-            let _ = writeln!(
-                o,
-                "    channel(\"admin\", {}).exchange_declare(exchange={}, exchange_type={}, durable={}, auto_delete={}, internal={}, arguments={})",
-                lit(&x.vhost),
-                lit(&x.name),
-                lit(x.kind.as_str()),
-                py_bool(x.durable),
-                py_bool(x.auto_delete),
-                py_bool(x.internal),
-                py_args(&x.arguments)
-            );
+            py_exchange(&mut o, x);
         }
         for q in &r.queues {
-            let _ = writeln!(
-                o,
-                "    channel(\"admin\", {}).queue_declare(queue={}, durable={}, auto_delete={}, arguments={})",
-                lit(&q.vhost),
-                lit(&q.name),
-                py_bool(q.durable),
-                py_bool(q.auto_delete),
-                py_args(&q.arguments)
-            );
+            py_queue(&mut o, q);
         }
         for b in &r.bindings {
             py_binding(&mut o, b, true);
@@ -239,6 +221,34 @@ pub fn python(s: &Scenario) -> String {
     }
     let _ = writeln!(o, "\n\nif __name__ == \"__main__\":\n    main()");
     o
+}
+
+/// Declares an exchange as the admin client, in the topology or a script.
+fn py_exchange(o: &mut String, x: &ExchangeDef) {
+    let _ = writeln!(
+        o,
+        "    channel(\"admin\", {}).exchange_declare(exchange={}, exchange_type={}, durable={}, auto_delete={}, internal={}, arguments={})",
+        lit(&x.vhost),
+        lit(&x.name),
+        lit(x.kind.as_str()),
+        py_bool(x.durable),
+        py_bool(x.auto_delete),
+        py_bool(x.internal),
+        py_args(&x.arguments)
+    );
+}
+
+/// Declares a queue as the admin client, in the topology or a script.
+fn py_queue(o: &mut String, q: &QueueDef) {
+    let _ = writeln!(
+        o,
+        "    channel(\"admin\", {}).queue_declare(queue={}, durable={}, auto_delete={}, arguments={})",
+        lit(&q.vhost),
+        lit(&q.name),
+        py_bool(q.durable),
+        py_bool(q.auto_delete),
+        py_args(&q.arguments)
+    );
 }
 
 fn py_binding(o: &mut String, b: &crate::model::BindingDef, bind: bool) {
@@ -361,30 +371,8 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
         Action::ConfirmSelect { client, vhost } => {
             let _ = writeln!(o, "    channel({}, {}).confirm_delivery()", lit(client), lit(vhost));
         }
-        Action::DeclareExchange { exchange: x } => {
-            let _ = writeln!(
-                o,
-                "    channel(\"admin\", {}).exchange_declare(exchange={}, exchange_type={}, durable={}, auto_delete={}, internal={}, arguments={})",
-                lit(&x.vhost),
-                lit(&x.name),
-                lit(x.kind.as_str()),
-                py_bool(x.durable),
-                py_bool(x.auto_delete),
-                py_bool(x.internal),
-                py_args(&x.arguments)
-            );
-        }
-        Action::DeclareQueue { queue: q } => {
-            let _ = writeln!(
-                o,
-                "    channel(\"admin\", {}).queue_declare(queue={}, durable={}, auto_delete={}, arguments={})",
-                lit(&q.vhost),
-                lit(&q.name),
-                py_bool(q.durable),
-                py_bool(q.auto_delete),
-                py_args(&q.arguments)
-            );
-        }
+        Action::DeclareExchange { exchange: x } => py_exchange(o, x),
+        Action::DeclareQueue { queue: q } => py_queue(o, q),
         Action::Bind { binding } => py_binding(o, binding, true),
         Action::Unbind { binding } => py_binding(o, binding, false),
         Action::DeleteExchange { vhost, name } => {
