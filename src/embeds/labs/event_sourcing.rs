@@ -1,6 +1,7 @@
-//! The event-sourcing lab: account events go to a Kafka log, a read model
-//! catches up from it (CQRS), and snapshots bound how far a rebuild replays;
-//! the reader appends events, lets the read model fall behind and rebuilds.
+//! The event-sourcing lab: every change to an account is an event in a
+//! Kafka topic; the write side folds them into balances, snapshots every few
+//! events and rebuilds itself by replaying, and a read model (CQRS) catches
+//! up from the same topic.
 
 use super::{Figures, LAB_SEED, LabFrame, LabState, Narration, RUN_LIMIT};
 use brokerlab_patterns::{EventSourcingLab, PatternError, eventsourcing::AccountEventKind};

@@ -1,7 +1,8 @@
-//! The transactional-outbox lab: a checkout writes an order and its event
-//! either with a dual write or through an outbox table a relayer publishes
-//! from; the reader injects crashes and outages and reads which orders and
-//! events disagree.
+//! The transactional-outbox lab: two checkouts take the same orders, one
+//! writing an outbox row in the order's transaction for a relayer to publish,
+//! the other writing to the database and to Kafka apart (the dual write); the
+//! reader injects crashes and outages and reads which orders and events
+//! disagree.
 
 use super::{LAB_SEED, LabFrame, LabState, Narration, RUN_LIMIT, crash_name};
 use brokerlab_patterns::{

@@ -1,6 +1,6 @@
-//! The retry lab: failing messages are retried with back-off and, after the
-//! last attempt, dead-lettered, on Kafka (retry topics) or RabbitMQ (TTL
-//! queues and a dead-letter exchange); the reader watches every attempt.
+//! The retry lab: a worker retries each failing message with a wait between
+//! attempts and, after the last, dead-letters it, on Kafka or on RabbitMQ;
+//! the reader watches every attempt, then fixes the bug and republishes.
 
 use super::{Figures, LAB_SEED, LabFrame, LabState, Narration, RUN_LIMIT, crash_name, named};
 use brokerlab_patterns::{
