@@ -2,8 +2,10 @@
 //!
 //! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns an
 //! [`Outcome`] with the [`Event`]s it caused (also those before a refusal),
-//! the [`KafkaError`] if it was refused, a produce receipt or polled records, with logical time ([`Command::Tick`]) and one seeded
-//! random generator, so the same seed and commands always give the same run.
+//! the [`KafkaError`] if it was refused, a produce receipt or polled records.
+//! Time is logical and continuous ([`Command::Tick`]) and every random choice
+//! comes from one seeded generator, so the same seed and commands always give
+//! the same run.
 //! The modules map onto Kafka's parts:
 //!
 //! - [`partitioner`]: murmur2 and the Java client's partitioners;
@@ -11,7 +13,8 @@
 //! - [`log`]: records, segments, retention and compaction;
 //! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
 //! - [`command`]: commands and events, plain serde data;
-//! - [`cluster`]: brokers, controller, replication, producers, groups, transactions;
+//! - [`cluster`]: brokers, controller, replication, producers, groups,
+//!   transactions and continuous logical time, one child module per concern;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
 //! - [`error`]: the typed errors.
 //!

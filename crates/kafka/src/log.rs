@@ -332,6 +332,53 @@ impl Log {
         removed
     }
 
+    /// The first instant after the cleaner's last pass (`since`, `None`
+    /// before the first) at which the passage of time alone lets the cleaner
+    /// remove something: the front deletable segment passing `retention.ms`,
+    /// an inactive segment below the high watermark passing
+    /// `min.compaction.lag.ms`, or a tombstone in one passing
+    /// `delete.retention.ms`. Whatever was eligible at the last pass and
+    /// stayed was kept for a reason only a change to the log can undo, and
+    /// the cluster runs the cleaner after every change anyway.
+    pub fn next_cleanup_due(&self, since: Option<u64>, high_watermark: i64, settings: &LogSettings) -> Option<u64> {
+        let at = |t: i64| {
+            let t = u64::try_from(t).unwrap_or(0);
+            since.is_none_or(|s| t > s).then_some(t)
+        };
+        let mut due: Option<u64> = None;
+        let mut consider = |t: Option<u64>| {
+            if let Some(t) = t {
+                due = Some(due.map_or(t, |d| d.min(t)));
+            }
+        };
+        if settings.delete
+            && settings.retention_ms >= 0
+            && self.deletable_front(high_watermark).is_some()
+            && let Some(seg) = self.segments.front()
+            && !seg.records.is_empty()
+        {
+            consider(at(seg.largest_timestamp.saturating_add(settings.retention_ms).saturating_add(1)));
+        }
+        if settings.compact {
+            let inactive = self.segments.len().saturating_sub(1);
+            for (i, seg) in self.segments.iter().enumerate().take(inactive) {
+                let upper = self.segments.get(i + 1).map_or(self.log_end_offset, |s| s.base_offset);
+                if upper > high_watermark {
+                    break;
+                }
+                let lag = i64::try_from(settings.min_compaction_lag_ms).unwrap_or(i64::MAX);
+                if !seg.records.is_empty() {
+                    consider(at(seg.largest_timestamp.saturating_add(lag)));
+                }
+                let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
+                for r in seg.records.iter().filter(|r| r.data.value.is_none() && r.kind == RecordKind::Data) {
+                    consider(at(r.timestamp.saturating_add(keep)));
+                }
+            }
+        }
+        due
+    }
+
     /// Deletes whole segments by size and then by time, never past the high
     /// watermark, and moves the log start offset. Returns the removed offset
     /// ranges `[from, to)` with their reason and record count.
