@@ -42,6 +42,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod error;
+mod invariants;
 pub mod log;
 pub mod partitioner;
 pub mod view;

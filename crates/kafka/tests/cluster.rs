@@ -933,3 +933,26 @@ fn a_refused_poll_still_reports_the_rejoin_it_caused() {
     assert!(outcome.events.iter().any(|e| matches!(e, Event::MemberJoined { member, .. } if member == "c")));
     assert!(outcome.events.iter().any(|e| matches!(e, Event::RebalanceCompleted { .. })));
 }
+
+#[test]
+fn a_commit_before_joining_the_group_commits_nothing() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    c.create_consumer("c", ConsumerConfig::new("g")).expect("consumer");
+    // Once this panicked: the group did not exist yet.
+    assert_eq!(c.commit("c", None), Ok(Vec::new()));
+    assert_eq!(
+        c.commit("c", Some(vec![(TopicPartition::new("t", 0), 0)])),
+        Err(KafkaError::CommitFailed { consumer: "c".into(), partition: "t-0".into() })
+    );
+    assert_eq!(c.group("g"), None);
+}
+
+#[test]
+fn a_tick_to_the_end_of_time_saturates_instead_of_overflowing() {
+    let mut c = cluster(1);
+    c.tick(u64::MAX).expect("tick");
+    assert_eq!(c.now(), i64::MAX as u64);
+    c.tick(1).expect("tick");
+    assert_eq!(c.now(), i64::MAX as u64);
+}

@@ -50,169 +50,171 @@ mod transactions;
 mod views;
 
 #[derive(Debug, Clone)]
-struct BrokerState {
-    alive: bool,
-    replication_paused: bool,
+pub(crate) struct BrokerState {
+    pub(crate) alive: bool,
+    pub(crate) replication_paused: bool,
 }
 
 #[derive(Debug, Clone)]
-struct ReplicaState {
-    broker: u32,
-    log_end_offset: i64,
-    high_watermark: i64,
-    last_caught_up_ms: u64,
+pub(crate) struct ReplicaState {
+    pub(crate) broker: u32,
+    pub(crate) log_end_offset: i64,
+    pub(crate) high_watermark: i64,
+    pub(crate) last_caught_up_ms: u64,
 }
 
 #[derive(Debug, Clone, Default)]
-struct ProducerIdEntry {
-    epoch: i16,
-    last_sequence: i32,
+pub(crate) struct ProducerIdEntry {
+    pub(crate) epoch: i16,
+    pub(crate) last_sequence: i32,
     /// The last few (sequence, offset) pairs, like the broker's five cached batches.
-    recent: Vec<(i32, i64)>,
+    pub(crate) recent: Vec<(i32, i64)>,
 }
 
 #[derive(Debug, Clone)]
-struct PartitionState {
-    replicas: Vec<ReplicaState>,
-    leader: Option<usize>,
-    leader_epoch: u32,
-    isr: Vec<u32>,
-    high_watermark: i64,
-    log: Log,
-    producers: BTreeMap<i64, ProducerIdEntry>,
-    open_txns: BTreeMap<i64, i64>,
-    aborted: Vec<(i64, i64, i64)>,
+pub(crate) struct PartitionState {
+    pub(crate) replicas: Vec<ReplicaState>,
+    pub(crate) leader: Option<usize>,
+    pub(crate) leader_epoch: u32,
+    pub(crate) isr: Vec<u32>,
+    pub(crate) high_watermark: i64,
+    pub(crate) log: Log,
+    pub(crate) producers: BTreeMap<i64, ProducerIdEntry>,
+    pub(crate) open_txns: BTreeMap<i64, i64>,
+    pub(crate) aborted: Vec<(i64, i64, i64)>,
 }
 
 impl PartitionState {
-    fn replica(&self, broker: u32) -> Option<&ReplicaState> {
+    pub(crate) fn replica(&self, broker: u32) -> Option<&ReplicaState> {
         self.replicas.iter().find(|r| r.broker == broker)
     }
 
-    fn leader_broker(&self) -> Option<u32> {
-        self.leader.map(|i| self.replicas[i].broker)
+    pub(crate) fn leader_broker(&self) -> Option<u32> {
+        self.leader.and_then(|i| self.replicas.get(i)).map(|r| r.broker)
     }
 
-    fn last_stable_offset(&self) -> i64 {
+    pub(crate) fn last_stable_offset(&self) -> i64 {
         self.open_txns.values().copied().min().map_or(self.high_watermark, |first| first.min(self.high_watermark))
     }
 
-    fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
+    pub(crate) fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
         self.aborted.iter().any(|&(pid, first, last)| pid == producer_id && first <= offset && offset <= last)
     }
 }
 
 #[derive(Debug, Clone)]
-struct TopicState {
-    name: Arc<str>,
-    config: TopicConfig,
-    settings: LogSettings,
-    partitions: Vec<PartitionState>,
+pub(crate) struct TopicState {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: TopicConfig,
+    pub(crate) settings: LogSettings,
+    pub(crate) partitions: Vec<PartitionState>,
     /// Partitions that currently have a leader, for the keyless partitioners.
-    available: Vec<u32>,
+    pub(crate) available: Vec<u32>,
 }
 
 #[derive(Debug, Clone)]
-enum FlightState {
+pub(crate) enum FlightState {
     Waiting,
     Appended { offset: i64, leader_epoch: u32 },
 }
 
 #[derive(Debug, Clone)]
-struct InFlight {
-    topic: Arc<str>,
-    partition: u32,
-    data: RecordData,
-    timestamp: i64,
-    sequence: i32,
-    reason: PartitionReason,
-    transactional: bool,
-    state: FlightState,
-    attempts: u32,
-    first_sent_ms: u64,
+pub(crate) struct InFlight {
+    pub(crate) topic: Arc<str>,
+    pub(crate) partition: u32,
+    pub(crate) data: RecordData,
+    pub(crate) timestamp: i64,
+    pub(crate) sequence: i32,
+    pub(crate) reason: PartitionReason,
+    pub(crate) transactional: bool,
+    pub(crate) state: FlightState,
+    pub(crate) attempts: u32,
+    pub(crate) first_sent_ms: u64,
 }
 
 #[derive(Debug, Clone, Default)]
-struct TxnState {
-    partitions: BTreeSet<TopicPartition>,
-    offsets: Vec<(String, TopicPartition, i64)>,
+pub(crate) struct TxnState {
+    pub(crate) partitions: BTreeSet<TopicPartition>,
+    pub(crate) offsets: Vec<(String, TopicPartition, i64)>,
 }
 
 #[derive(Debug, Clone)]
-struct ProducerState {
-    config: ProducerConfig,
-    producer_id: i64,
-    epoch: i16,
-    sequences: BTreeMap<String, Vec<i32>>,
-    sticky: BTreeMap<String, StickyPartitioner>,
-    round_robin: BTreeMap<String, RoundRobinPartitioner>,
-    in_flight: Vec<InFlight>,
-    initialized: bool,
-    txn: Option<TxnState>,
-    fenced: bool,
-    closed: bool,
+pub(crate) struct ProducerState {
+    pub(crate) config: ProducerConfig,
+    pub(crate) producer_id: i64,
+    pub(crate) epoch: i16,
+    pub(crate) sequences: BTreeMap<String, Vec<i32>>,
+    pub(crate) sticky: BTreeMap<String, StickyPartitioner>,
+    pub(crate) round_robin: BTreeMap<String, RoundRobinPartitioner>,
+    pub(crate) in_flight: Vec<InFlight>,
+    pub(crate) initialized: bool,
+    pub(crate) txn: Option<TxnState>,
+    pub(crate) fenced: bool,
+    pub(crate) closed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ConsumerStatus {
+pub(crate) enum ConsumerStatus {
     Active,
     Crashed,
     Closed,
 }
 
 #[derive(Debug, Clone)]
-struct ConsumerState {
-    config: ConsumerConfig,
-    subscription: Vec<String>,
-    positions: BTreeMap<TopicPartition, i64>,
-    status: ConsumerStatus,
-    in_group: bool,
-    last_poll_ms: u64,
-    last_auto_commit_ms: u64,
-    cursor: usize,
+pub(crate) struct ConsumerState {
+    pub(crate) config: ConsumerConfig,
+    pub(crate) subscription: Vec<String>,
+    pub(crate) positions: BTreeMap<TopicPartition, i64>,
+    pub(crate) status: ConsumerStatus,
+    pub(crate) in_group: bool,
+    pub(crate) last_poll_ms: u64,
+    pub(crate) last_auto_commit_ms: u64,
+    pub(crate) cursor: usize,
 }
 
 #[derive(Debug, Clone)]
-struct MemberState {
-    instance_id: Option<String>,
-    last_heartbeat_ms: u64,
-    session_timeout_ms: u64,
-    owned_generation: i32,
+pub(crate) struct MemberState {
+    pub(crate) instance_id: Option<String>,
+    pub(crate) last_heartbeat_ms: u64,
+    pub(crate) session_timeout_ms: u64,
+    pub(crate) owned_generation: i32,
 }
 
 #[derive(Debug, Clone)]
-struct GroupState {
-    assignor: Assignor,
-    generation: i32,
+pub(crate) struct GroupState {
+    pub(crate) assignor: Assignor,
+    pub(crate) generation: i32,
     /// Members in join order (the coordinator's insertion order).
-    members: Vec<String>,
-    member_state: BTreeMap<String, MemberState>,
-    assignment: BTreeMap<String, Vec<TopicPartition>>,
-    committed: BTreeMap<TopicPartition, i64>,
-    partition_counts: BTreeMap<String, u32>,
+    pub(crate) members: Vec<String>,
+    pub(crate) member_state: BTreeMap<String, MemberState>,
+    pub(crate) assignment: BTreeMap<String, Vec<TopicPartition>>,
+    pub(crate) committed: BTreeMap<TopicPartition, i64>,
+    pub(crate) partition_counts: BTreeMap<String, u32>,
 }
 
 /// The simulated Kafka cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
-    config: ClusterConfig,
-    now: u64,
-    rng: ChaCha8Rng,
-    brokers: Vec<BrokerState>,
-    topics: BTreeMap<String, TopicState>,
-    producers: BTreeMap<String, ProducerState>,
-    consumers: BTreeMap<String, ConsumerState>,
-    groups: BTreeMap<String, GroupState>,
-    transactional_ids: BTreeMap<String, (i64, i16, String)>,
-    next_producer_id: i64,
-    elections: u64,
-    events: Vec<Event>,
-    record_events: bool,
+    pub(crate) config: ClusterConfig,
+    pub(crate) now: u64,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) brokers: Vec<BrokerState>,
+    pub(crate) topics: BTreeMap<String, TopicState>,
+    pub(crate) producers: BTreeMap<String, ProducerState>,
+    pub(crate) consumers: BTreeMap<String, ConsumerState>,
+    pub(crate) groups: BTreeMap<String, GroupState>,
+    pub(crate) transactional_ids: BTreeMap<String, (i64, i16, String)>,
+    pub(crate) next_producer_id: i64,
+    pub(crate) elections: u64,
+    pub(crate) events: Vec<Event>,
+    pub(crate) record_events: bool,
     /// A log changed (append, truncation, a high watermark move) since the
     /// log cleaner last ran, so it runs at the next point of the grid.
-    cleaner_pending: bool,
+    pub(crate) cleaner_pending: bool,
     /// When the log cleaner last ran (`None` before its first pass).
-    last_cleaned: Option<u64>,
+    pub(crate) last_cleaned: Option<u64>,
+    /// The seed the cluster was created with, for invariant failure messages.
+    pub(crate) seed: u64,
 }
 
 fn log_settings(c: &TopicConfig) -> LogSettings {
@@ -250,6 +252,7 @@ impl Cluster {
             record_events: true,
             cleaner_pending: false,
             last_cleaned: None,
+            seed,
         })
     }
 
@@ -286,6 +289,8 @@ impl Cluster {
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
         self.events.clear();
         let result = f(self);
+        #[cfg(debug_assertions)]
+        crate::invariants::assert_holds(self);
         match result {
             Ok(v) => Ok((v, self.take_events())),
             Err(e) => Err(e),
