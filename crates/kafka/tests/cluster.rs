@@ -956,3 +956,26 @@ fn a_tick_to_the_end_of_time_saturates_instead_of_overflowing() {
     c.tick(1).expect("tick");
     assert_eq!(c.now(), i64::MAX as u64);
 }
+
+#[test]
+fn records_with_extreme_timestamps_are_retained_and_compacted_without_overflow() {
+    let mut c = cluster(1);
+    let config = TopicConfig {
+        cleanup_policy: CleanupPolicy::DeleteCompact,
+        segment_bytes: 14,
+        retention_ms: 1_000,
+        ..TopicConfig::new(1, 1)
+    };
+    c.create_topic("t", config).expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    for (i, ts) in [i64::MIN, i64::MAX, -1, 0].into_iter().enumerate() {
+        let record = ProducerRecord { timestamp: Some(ts), ..ProducerRecord::keyed("t", "k", format!("v{i}")) };
+        c.produce("p", record).expect("produce");
+    }
+    c.tick(5_000).expect("tick");
+    // The record stamped i64::MIN is far past retention; the one stamped
+    // i64::MAX never expires, and holds the segments after it.
+    let records = c.records("t", 0).expect("records");
+    assert!(records.iter().all(|r| r.timestamp != i64::MIN), "{records:?}");
+    assert!(records.iter().any(|r| r.timestamp == i64::MAX), "{records:?}");
+}

@@ -488,12 +488,21 @@ fn consumer_config_any() -> impl Strategy<Value = ConsumerConfig> {
 }
 
 fn record() -> impl Strategy<Value = ProducerRecord> {
-    (topic_name(), prop::option::weighted(0.2, 0..4u32), prop::option::of(0..4u8), prop::option::weighted(0.9, 0..4u8))
-        .prop_map(|(topic, partition, key, value)| ProducerRecord {
+    let timestamp =
+        prop::option::weighted(0.2, prop_oneof![Just(i64::MIN), Just(-1i64), 0..100_000i64, Just(i64::MAX)]);
+    (
+        topic_name(),
+        prop::option::weighted(0.2, 0..4u32),
+        prop::option::of(0..4u8),
+        prop::option::weighted(0.9, 0..4u8),
+        timestamp,
+    )
+        .prop_map(|(topic, partition, key, value, timestamp)| ProducerRecord {
             topic,
             partition,
             key: key.map(|k| vec![b'k', k]),
             value: value.map(|v| vec![b'v', v]),
+            timestamp,
             ..ProducerRecord::default()
         })
 }

@@ -6,7 +6,7 @@ use super::*;
 
 impl Cluster {
     pub(super) fn end_offset_for(&self, consumer: &ConsumerState, tp: &TopicPartition) -> i64 {
-        let part = &self.topics[&tp.topic].partitions[tp.partition as usize];
+        let Some(part) = self.partition_at(&tp.topic, tp.partition as usize) else { return 0 };
         match consumer.config.isolation_level {
             IsolationLevel::ReadUncommitted => part.high_watermark,
             IsolationLevel::ReadCommitted => part.last_stable_offset(),
@@ -16,8 +16,8 @@ impl Cluster {
     /// Where a consumer starts in a partition: the committed offset, or
     /// `auto.offset.reset` when there is none or it fell out of the log.
     pub(super) fn resolve_position(&mut self, consumer: &str, tp: &TopicPartition) -> Result<i64, KafkaError> {
-        let c = &self.consumers[consumer];
-        let part = &self.topics[&tp.topic].partitions[tp.partition as usize];
+        let c = self.consumers.get(consumer).ok_or_else(|| KafkaError::UnknownConsumer(consumer.to_string()))?;
+        let part = self.partition_ref(&tp.topic, tp.partition)?;
         let (start, end) = (part.log.log_start_offset(), part.log.log_end_offset());
         let candidate = c
             .positions
@@ -28,7 +28,9 @@ impl Cluster {
             && o >= start
             && o <= end
         {
-            self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), o);
+            if let Some(entry) = self.consumers.get_mut(consumer) {
+                entry.positions.insert(tp.clone(), o);
+            }
             return Ok(o);
         }
         let strategy = c.config.auto_offset_reset;
@@ -44,7 +46,9 @@ impl Cluster {
                 });
             }
         };
-        self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), offset);
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.positions.insert(tp.clone(), offset);
+        }
         self.emit(Event::OffsetReset {
             consumer: consumer.to_string(),
             invalid: candidate,
@@ -77,8 +81,7 @@ impl Cluster {
         let now = self.now;
         let rejoin = !state.in_group && !state.subscription.is_empty();
         let group = state.config.group_id.clone();
-        {
-            let s = self.consumers.get_mut(consumer).expect("consumer");
+        if let Some(s) = self.consumers.get_mut(consumer) {
             s.last_poll_ms = now;
         }
         if rejoin {
@@ -87,11 +90,13 @@ impl Cluster {
         if let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(consumer)) {
             ms.last_heartbeat_ms = now;
         }
-        let s = &self.consumers[consumer];
+        let s = self.active_consumer(consumer)?;
         if s.config.enable_auto_commit && now.saturating_sub(s.last_auto_commit_ms) >= s.config.auto_commit_interval_ms
         {
             self.commit_positions(consumer, true);
-            self.consumers.get_mut(consumer).expect("consumer").last_auto_commit_ms = now;
+            if let Some(entry) = self.consumers.get_mut(consumer) {
+                entry.last_auto_commit_ms = now;
+            }
         }
         let assigned: Vec<TopicPartition> =
             self.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
@@ -99,17 +104,17 @@ impl Cluster {
         if assigned.is_empty() {
             return Ok(out);
         }
-        let start = self.consumers[consumer].cursor % assigned.len();
+        let start = self.active_consumer(consumer)?.cursor % assigned.len();
         for k in 0..assigned.len() {
             if out.len() >= max {
                 break;
             }
             let tp = &assigned[(start + k) % assigned.len()];
             let position = self.resolve_position(consumer, tp)?;
-            let s = &self.consumers[consumer];
-            let part = &self.topics[&tp.topic].partitions[tp.partition as usize];
-            let Some(li) = part.leader else { continue };
-            if !self.brokers[part.replicas[li].broker as usize].alive {
+            let s = self.active_consumer(consumer)?;
+            let part = self.partition_ref(&tp.topic, tp.partition)?;
+            let leader = part.leader_broker();
+            if !leader.is_some_and(|b| self.broker_alive(b)) {
                 continue;
             }
             let read_committed = s.config.isolation_level == IsolationLevel::ReadCommitted;
@@ -143,7 +148,9 @@ impl Cluster {
                     headers: r.data.headers.clone(),
                 });
             }
-            self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), next);
+            if let Some(entry) = self.consumers.get_mut(consumer) {
+                entry.positions.insert(tp.clone(), next);
+            }
             if let Some(from) = first {
                 self.emit(Event::RecordsFetched {
                     consumer: consumer.to_string(),
@@ -155,7 +162,9 @@ impl Cluster {
                 });
             }
         }
-        self.consumers.get_mut(consumer).expect("consumer").cursor = start + 1;
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.cursor = start + 1;
+        }
         Ok(out)
     }
 
@@ -239,7 +248,9 @@ impl Cluster {
                 SeekTo::End => end,
                 SeekTo::Timestamp(ts) => part.log.offset_for_timestamp(ts).map_or(end, |o| o.min(end)),
             };
-            c.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), offset);
+            if let Some(entry) = c.consumers.get_mut(consumer) {
+                entry.positions.insert(tp.clone(), offset);
+            }
             c.emit(Event::Seeked { consumer: consumer.to_string(), partition: tp.clone(), offset });
             Ok(())
         })

@@ -57,13 +57,15 @@ impl Cluster {
             let mut topics: Vec<String> = topics.to_vec();
             topics.sort();
             topics.dedup();
-            let state = c.consumers.get_mut(consumer).expect("consumer");
+            let Some(state) = c.consumers.get_mut(consumer) else {
+                return Err(KafkaError::UnknownConsumer(consumer.to_string()));
+            };
             let changed = state.subscription != topics;
             state.subscription = topics;
+            let group = state.config.group_id.clone();
             if !state.in_group {
                 c.join_group(consumer);
             } else if changed {
-                let group = c.consumers[consumer].config.group_id.clone();
                 c.rebalance(&group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
             }
             Ok(())
@@ -73,7 +75,7 @@ impl Cluster {
 
     pub(super) fn join_group(&mut self, consumer: &str) {
         let now = self.now;
-        let cfg = self.consumers[consumer].config.clone();
+        let Some(cfg) = self.consumers.get(consumer).map(|c| c.config.clone()) else { return };
         let group = cfg.group_id.clone();
         let g = self.groups.entry(group.clone()).or_insert_with(|| GroupState {
             assignor: cfg.assignor,
@@ -87,19 +89,24 @@ impl Cluster {
         if g.members.is_empty() {
             g.assignor = cfg.assignor;
         }
-        self.consumers.get_mut(consumer).expect("consumer").in_group = true;
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.in_group = true;
+        }
         // A static member that comes back before its session times out takes
         // over its old membership and partitions without a rebalance.
         if let Some(instance) = &cfg.group_instance_id {
-            let g = self.groups.get_mut(&group).expect("group");
-            if let Some(old) =
-                g.members.iter().find(|m| g.member_state[*m].instance_id.as_ref() == Some(instance)).cloned()
+            let subscription = self.consumers.get(consumer).map(|c| c.subscription.clone()).unwrap_or_default();
+            let Some(g) = self.groups.get_mut(&group) else { return };
+            let held = g
+                .members
+                .iter()
+                .position(|m| g.member_state.get(m).is_some_and(|ms| ms.instance_id.as_ref() == Some(instance)));
+            if let Some(idx) = held
+                && let Some(old) = g.members.get(idx).cloned()
+                && let Some(mut ms) = g.member_state.remove(&old)
             {
-                let same_subscription =
-                    self.consumers.get(&old).is_some_and(|o| o.subscription == self.consumers[consumer].subscription);
-                let idx = g.members.iter().position(|m| *m == old).expect("member");
+                let same_subscription = self.consumers.get(&old).is_some_and(|o| o.subscription == subscription);
                 g.members[idx] = consumer.to_string();
-                let mut ms = g.member_state.remove(&old).expect("member state");
                 ms.last_heartbeat_ms = now;
                 ms.session_timeout_ms = cfg.session_timeout_ms;
                 g.member_state.insert(consumer.to_string(), ms);
@@ -122,7 +129,7 @@ impl Cluster {
                 return;
             }
         }
-        let g = self.groups.get_mut(&group).expect("group");
+        let Some(g) = self.groups.get_mut(&group) else { return };
         g.members.push(consumer.to_string());
         g.member_state.insert(
             consumer.to_string(),
@@ -142,7 +149,7 @@ impl Cluster {
     }
 
     pub(super) fn remove_member(&mut self, group: &str, member: &str, reason: RebalanceReason) {
-        let g = self.groups.get_mut(group).expect("group");
+        let Some(g) = self.groups.get_mut(group) else { return };
         g.members.retain(|m| m != member);
         g.member_state.remove(member);
         g.assignment.remove(member);
@@ -155,7 +162,7 @@ impl Cluster {
     }
 
     pub(super) fn commit_positions(&mut self, consumer: &str, auto: bool) {
-        let c = &self.consumers[consumer];
+        let Some(c) = self.consumers.get(consumer) else { return };
         let group = c.config.group_id.clone();
         let owned: BTreeSet<TopicPartition> = self
             .groups
@@ -168,7 +175,7 @@ impl Cluster {
         if offsets.is_empty() {
             return;
         }
-        let g = self.groups.get_mut(&group).expect("group");
+        let Some(g) = self.groups.get_mut(&group) else { return };
         let mut changed = Vec::new();
         for (tp, o) in offsets {
             if g.committed.get(&tp) != Some(&o) {
@@ -191,12 +198,14 @@ impl Cluster {
         let assignor = g.assignor;
         let cooperative = assignor.is_cooperative();
         let members: Vec<String> = g.members.clone();
-        let g = self.groups.get_mut(group).expect("group");
-        g.generation += 1;
+        let Some(g) = self.groups.get_mut(group) else { return };
+        g.generation = g.generation.saturating_add(1);
         let generation = g.generation;
         self.emit(Event::RebalanceStarted { group: group.to_string(), generation, reason, assignor, cooperative });
         if members.is_empty() {
-            self.groups.get_mut(group).expect("group").assignment.clear();
+            if let Some(entry) = self.groups.get_mut(group) {
+                entry.assignment.clear();
+            }
             self.emit(Event::RebalanceCompleted { group: group.to_string(), generation, assignment: Vec::new() });
             return;
         }
@@ -209,15 +218,18 @@ impl Cluster {
         }
         let counts: BTreeMap<String, u32> =
             self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect();
-        let g = &self.groups[group];
+        let Some(g) = self.groups.get(group) else { return };
         let subscriptions: Vec<MemberSubscription> = members
             .iter()
-            .map(|m| MemberSubscription {
-                member_id: m.clone(),
-                group_instance_id: g.member_state[m].instance_id.clone(),
-                topics: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
-                owned_partitions: g.assignment.get(m).cloned().unwrap_or_default(),
-                generation: Some(g.member_state[m].owned_generation).filter(|&x| x >= 0),
+            .map(|m| {
+                let ms = g.member_state.get(m);
+                MemberSubscription {
+                    member_id: m.clone(),
+                    group_instance_id: ms.and_then(|ms| ms.instance_id.clone()),
+                    topics: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
+                    owned_partitions: g.assignment.get(m).cloned().unwrap_or_default(),
+                    generation: ms.map(|ms| ms.owned_generation).filter(|&x| x >= 0),
+                }
             })
             .collect();
         let outcome = assignor::assign(assignor, &counts, &subscriptions);
@@ -265,7 +277,7 @@ impl Cluster {
                 });
             }
         }
-        let g = self.groups.get_mut(group).expect("group");
+        let Some(g) = self.groups.get_mut(group) else { return };
         g.assignment = outcome.assignment.clone();
         for m in &members {
             if let Some(ms) = g.member_state.get_mut(m) {
@@ -301,7 +313,9 @@ impl Cluster {
                 c.commit_positions(consumer, true);
             }
             c.stop_heartbeat(consumer);
-            c.consumers.get_mut(consumer).expect("consumer").status = ConsumerStatus::Closed;
+            if let Some(entry) = c.consumers.get_mut(consumer) {
+                entry.status = ConsumerStatus::Closed;
+            }
             // Static members do not send LeaveGroup: the coordinator keeps
             // their partitions until the session times out.
             if in_group && !is_static {
@@ -327,7 +341,9 @@ impl Cluster {
         self.run(|c| {
             c.active_consumer(consumer)?;
             c.stop_heartbeat(consumer);
-            c.consumers.get_mut(consumer).expect("consumer").status = ConsumerStatus::Crashed;
+            if let Some(entry) = c.consumers.get_mut(consumer) {
+                entry.status = ConsumerStatus::Crashed;
+            }
             Ok(())
         })
         .map(|(_, e)| e)
@@ -337,15 +353,14 @@ impl Cluster {
         let now = self.now;
         let names: Vec<String> = self.groups.keys().cloned().collect();
         for group in names {
-            let members = self.groups[&group].members.clone();
+            let members = self.groups.get(&group).map(|g| g.members.clone()).unwrap_or_default();
             for m in members {
                 let Some(c) = self.consumers.get(&m) else {
                     continue;
                 };
                 let (status, last_poll, max_poll, is_static) =
                     (c.status, c.last_poll_ms, c.config.max_poll_interval_ms, c.config.group_instance_id.is_some());
-                let g = self.groups.get_mut(&group).expect("group");
-                let Some(ms) = g.member_state.get_mut(&m) else {
+                let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(&m)) else {
                     continue;
                 };
                 // The background heartbeat thread keeps a live member in the
@@ -368,7 +383,7 @@ impl Cluster {
                 }
             }
             // The leader notices partitions added to a subscribed topic.
-            let g = &self.groups[&group];
+            let Some(g) = self.groups.get(&group) else { continue };
             let grown = g
                 .partition_counts
                 .iter()

@@ -297,6 +297,16 @@ impl Cluster {
         }
     }
 
+    /// A partition by topic name and index, if both exist.
+    pub(crate) fn partition_at(&self, topic: &str, partition: usize) -> Option<&PartitionState> {
+        self.topics.get(topic).and_then(|t| t.partitions.get(partition))
+    }
+
+    /// The mutable form of [`Cluster::partition_at`].
+    pub(crate) fn partition_at_mut(&mut self, topic: &str, partition: usize) -> Option<&mut PartitionState> {
+        self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition))
+    }
+
     /// Runs one command and returns everything it did: its events (also
     /// those before an error), the error, a produce receipt, polled records.
     pub fn apply(&mut self, command: Command) -> Outcome {
@@ -357,7 +367,9 @@ fn advance_high_watermark(part: &mut PartitionState, min_isr: usize, elr: bool) 
     }
     if hw > part.high_watermark {
         part.high_watermark = hw;
-        part.replicas[li].high_watermark = hw;
+        if let Some(r) = part.replicas.get_mut(li) {
+            r.high_watermark = hw;
+        }
         Some(hw)
     } else {
         None

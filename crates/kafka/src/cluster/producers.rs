@@ -144,7 +144,9 @@ impl Cluster {
             }
         };
         let acks = p.config.acks;
-        let part = &t.partitions[partition as usize];
+        let Some(part) = t.partitions.get(partition as usize) else {
+            return Err(KafkaError::PartitionOutOfRange { topic: topic.to_string(), partition, partitions: num });
+        };
         if acks == Acks::All {
             let min_isr = self.effective_min_isr(topic);
             if part.leader.is_some() && (part.isr.len() as u32) < min_isr {
@@ -158,7 +160,9 @@ impl Cluster {
         }
         let current_epoch = part.leader_epoch;
         let has_leader = part.leader.is_some();
-        let p = self.producers.get_mut(producer).expect("producer");
+        let Some(p) = self.producers.get_mut(producer) else {
+            return Err(KafkaError::UnknownProducer(producer.to_string()));
+        };
         let sequence = if p.producer_id >= 0 {
             let seqs = match p.sequences.get_mut(topic) {
                 Some(s) => s,
@@ -203,7 +207,9 @@ impl Cluster {
                 self.emit(Event::RecordDropped { producer: producer.to_string(), topic: topic.to_string(), partition });
                 return Ok(ProduceReceipt { partition, offset: None, reason });
             }
-            self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
+            if let Some(entry) = self.producers.get_mut(producer) {
+                entry.in_flight.push(flight);
+            }
             return Ok(ProduceReceipt { partition, offset: None, reason });
         }
         let offset = self.send(producer, flight);
@@ -214,7 +220,7 @@ impl Cluster {
     /// settled now; returns the offset the record has in the log.
     pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
         let (pid, epoch, acks) = {
-            let p = &self.producers[producer];
+            let p = self.producers.get(producer)?;
             (p.producer_id, p.epoch, p.config.acks)
         };
         let retry = flight.attempts > 0;
@@ -223,14 +229,16 @@ impl Cluster {
         let record_events = self.record_events;
         let min_isr = self.effective_min_isr(&flight.topic) as usize;
         let elr = self.config.eligible_leader_replicas_enable;
-        let t = self.topics.get_mut(&*flight.topic).expect("topic");
+        // Topics are never deleted, so the flight's partition exists.
+        let Some(t) = self.topics.get_mut(&*flight.topic) else { return None };
         let settings = t.settings;
-        let part = &mut t.partitions[flight.partition as usize];
-        let Some(li) = part.leader else {
-            self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
+        let Some(part) = t.partitions.get_mut(flight.partition as usize) else { return None };
+        let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
+            if let Some(entry) = self.producers.get_mut(producer) {
+                entry.in_flight.push(flight);
+            }
             return None;
         };
-        let leader = part.replicas[li].broker;
         // The broker's idempotence check: a sequence it has seen is a duplicate
         // retry and gets the original offset back; a gap means lost records.
         let mut duplicate_of = None;
@@ -288,7 +296,9 @@ impl Cluster {
             note_caught_up(part, &self.brokers, now);
             let (offset, rolled) = part.log.append(record, now, &settings);
             self.cleaner_pending = true;
-            part.replicas[li].log_end_offset = offset + 1;
+            if let Some(r) = part.replicas.get_mut(li) {
+                r.log_end_offset = offset + 1;
+            }
             let hw = advance_high_watermark(part, min_isr, elr);
             if acks == Acks::One
                 && let Some(r) = part.log.last_mut()
@@ -348,16 +358,18 @@ impl Cluster {
             Acks::One if duplicate_of.is_none() => {}
             Acks::One => self.acknowledge(producer, &flight.topic, flight.partition, offset),
             Acks::All => {
-                let epoch = self.topics[&*flight.topic].partitions[partition].leader_epoch;
+                let epoch = self.partition_at(&flight.topic, partition).map_or(0, |p| p.leader_epoch);
                 flight.state = FlightState::Appended { offset, leader_epoch: epoch };
-                self.producers.get_mut(producer).expect("producer").in_flight.push(flight);
+                if let Some(entry) = self.producers.get_mut(producer) {
+                    entry.in_flight.push(flight);
+                }
             }
         }
         Some(offset)
     }
 
     pub(super) fn acknowledge(&mut self, producer: &str, topic: &str, partition: u32, offset: i64) {
-        if let Some(r) = self.topics.get_mut(topic).and_then(|t| t.partitions[partition as usize].log.get_mut(offset)) {
+        if let Some(r) = self.partition_at_mut(topic, partition as usize).and_then(|p| p.log.get_mut(offset)) {
             r.acknowledged = true;
         }
         if self.record_events {
@@ -383,16 +395,14 @@ impl Cluster {
     pub(super) fn step_producer(&mut self, name: &str) {
         {
             let name = name.to_string();
-            let flights = std::mem::take(&mut self.producers.get_mut(&name).expect("producer").in_flight);
-            let (retries, timeout) = {
-                let p = &self.producers[&name];
-                (p.config.retries, p.config.delivery_timeout_ms)
-            };
+            let Some(p) = self.producers.get_mut(&name) else { return };
+            let flights = std::mem::take(&mut p.in_flight);
+            let (retries, timeout) = (p.config.retries, p.config.delivery_timeout_ms);
             let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
             for mut f in flights {
                 let key = (f.topic.clone(), f.partition);
                 let min_isr = self.effective_min_isr(&f.topic);
-                let part = &self.topics[&*f.topic].partitions[f.partition as usize];
+                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
                 match f.state {
                     FlightState::Appended { offset, leader_epoch } => {
                         let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
@@ -405,7 +415,9 @@ impl Cluster {
                                 None
                             }
                         } else {
-                            self.producers.get_mut(&name).expect("producer").in_flight.push(f);
+                            if let Some(entry) = self.producers.get_mut(&name) {
+                                entry.in_flight.push(f);
+                            }
                             continue;
                         };
                         match failure {
@@ -446,12 +458,14 @@ impl Cluster {
 
     pub(super) fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(Arc<str>, u32)>) {
         let key = (f.topic.clone(), f.partition);
-        let has_leader = self.topics[&*f.topic].partitions[f.partition as usize].leader.is_some();
+        let has_leader = self.partition_at(&f.topic, f.partition as usize).is_some_and(|p| p.leader.is_some());
         if has_leader && !blocked.contains(&key) {
             self.send(name, f);
         } else {
             blocked.insert(key);
-            self.producers.get_mut(name).expect("producer").in_flight.push(f);
+            if let Some(entry) = self.producers.get_mut(name) {
+                entry.in_flight.push(f);
+            }
         }
     }
 

@@ -16,10 +16,12 @@ impl Cluster {
         let fetch_max = i64::from(self.config.replica_fetch_max_records);
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
-            let count = self.topics[&name].partitions.len();
+            let count = self.topics.get(&name).map_or(0, |t| t.partitions.len());
             for p in 0..count {
                 let brokers = &self.brokers;
-                let part = &mut self.topics.get_mut(&name).expect("topic").partitions[p];
+                let Some(part) = self.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                    continue;
+                };
                 let Some(li) = part.leader else { continue };
                 let leader_leo = part.log.log_end_offset();
                 let hw = part.high_watermark;
@@ -94,7 +96,9 @@ impl Cluster {
                     }
                 }
                 self.update_high_watermark(&name, p);
-                let part = &mut self.topics.get_mut(&name).expect("topic").partitions[p];
+                let Some(part) = self.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                    continue;
+                };
                 let hw = part.high_watermark;
                 for r in &mut part.replicas {
                     r.high_watermark = r.high_watermark.max(r.log_end_offset.min(hw)).min(hw);
@@ -108,7 +112,7 @@ impl Cluster {
         let now = self.now;
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
-            let count = self.topics[&name].partitions.len();
+            let count = self.topics.get(&name).map_or(0, |t| t.partitions.len());
             for p in 0..count {
                 self.apply_log_cleanup(&name, p, now, true);
             }
@@ -117,9 +121,9 @@ impl Cluster {
 
     /// Retention (and compaction when `compact`) for one partition.
     pub(super) fn apply_log_cleanup(&mut self, name: &str, p: usize, now: u64, compact: bool) {
-        let t = self.topics.get_mut(name).expect("topic");
+        let Some(t) = self.topics.get_mut(name) else { return };
         let settings = t.settings;
-        let part = &mut t.partitions[p];
+        let Some(part) = t.partitions.get_mut(p) else { return };
         let hw = part.high_watermark;
         let before = part.log.log_start_offset();
         let removed = part.log.apply_retention(now, hw, &settings);

@@ -10,6 +10,10 @@ impl Cluster {
         self.brokers.get(b as usize).is_some_and(|s| s.alive)
     }
 
+    pub(super) fn broker_mut(&mut self, b: u32) -> Result<&mut BrokerState, KafkaError> {
+        self.brokers.get_mut(b as usize).ok_or(KafkaError::UnknownBroker(b))
+    }
+
     pub(super) fn check_broker(&self, b: u32) -> Result<(), KafkaError> {
         if (b as usize) < self.brokers.len() { Ok(()) } else { Err(KafkaError::UnknownBroker(b)) }
     }
@@ -32,6 +36,11 @@ impl Cluster {
     pub(super) fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
         let live: Vec<u32> = (0..self.brokers.len() as u32).filter(|&b| self.broker_alive(b)).collect();
         let n = live.len() as u32;
+        // Callers refuse a replication factor above the live broker count
+        // first, so this only guards the arithmetic below.
+        if n == 0 || rf == 0 {
+            return Vec::new();
+        }
         let start = self.rng.next_u32() % n;
         let mut shift = self.rng.next_u32() % n;
         let mut out = Vec::new();
@@ -40,10 +49,10 @@ impl Cluster {
                 shift += 1;
             }
             let first = (p + start) % n;
-            let mut replicas = vec![live[first as usize]];
+            let mut replicas: Vec<u32> = live.get(first as usize).copied().into_iter().collect();
             for j in 0..rf - 1 {
                 let idx = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
-                replicas.push(live[idx as usize]);
+                replicas.extend(live.get(idx as usize).copied());
             }
             out.push(replicas);
         }
@@ -60,7 +69,7 @@ impl Cluster {
                 .collect(),
             leader,
             leader_epoch: 0,
-            isr: if live.is_empty() { replicas[..1].to_vec() } else { live },
+            isr: if live.is_empty() { replicas.iter().take(1).copied().collect() } else { live },
             high_watermark: 0,
             log: Log::new(self.now),
             producers: BTreeMap::new(),
@@ -105,8 +114,8 @@ impl Cluster {
             );
             c.refresh_available(name);
             c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
-            for (p, r) in replicas.iter().enumerate() {
-                let part = &c.topics[name].partitions[p];
+            for p in 0..replicas.len() {
+                let Some(part) = c.partition_at(name, p) else { continue };
                 match part.leader_broker() {
                     Some(l) => {
                         let isr = part.isr.clone();
@@ -120,7 +129,6 @@ impl Cluster {
                         });
                     }
                     None => {
-                        let _ = r;
                         c.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
                     }
                 }
@@ -150,12 +158,14 @@ impl Cluster {
             let replicas = c.place_replicas(current, total - current, rf);
             for r in &replicas {
                 let p = c.new_partition(r);
-                c.topics.get_mut(topic).expect("topic").partitions.push(p);
+                if let Some(t) = c.topics.get_mut(topic) {
+                    t.partitions.push(p);
+                }
             }
             c.refresh_available(topic);
             c.emit(Event::PartitionsAdded { topic: topic.to_string(), from: current, to: total });
             for p in current..total {
-                let part = &c.topics[topic].partitions[p as usize];
+                let Some(part) = c.partition_at(topic, p as usize) else { continue };
                 if let Some(l) = part.leader_broker() {
                     let isr = part.isr.clone();
                     c.emit(Event::LeaderElected {
@@ -181,7 +191,7 @@ impl Cluster {
     }
 
     pub(super) fn effective_min_isr(&self, topic: &str) -> u32 {
-        let t = &self.topics[topic];
+        let Some(t) = self.topics.get(topic) else { return 1 };
         t.config
             .min_insync_replicas
             .unwrap_or(self.config.min_insync_replicas)
@@ -189,7 +199,10 @@ impl Cluster {
     }
 
     pub(super) fn unclean_allowed(&self, topic: &str) -> bool {
-        self.topics[topic].config.unclean_leader_election_enable.unwrap_or(self.config.unclean_leader_election_enable)
+        self.topics
+            .get(topic)
+            .and_then(|t| t.config.unclean_leader_election_enable)
+            .unwrap_or(self.config.unclean_leader_election_enable)
     }
 
     /// Crashes a broker: its replicas stop, the controller fences it out of
@@ -202,19 +215,21 @@ impl Cluster {
                 return Err(KafkaError::BrokerNotAvailable(broker));
             }
             c.note_all_caught_up();
-            c.brokers[broker as usize].alive = false;
+            c.broker_mut(broker)?.alive = false;
             c.emit(Event::BrokerCrashed { broker });
             let names: Vec<String> = c.topics.keys().cloned().collect();
             for name in names {
-                let count = c.topics[&name].partitions.len();
+                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
                 for p in 0..count {
-                    let part = &c.topics[&name].partitions[p];
+                    let Some(part) = c.partition_at(&name, p) else { continue };
                     if part.replica(broker).is_none() {
                         continue;
                     }
                     let was_leader = part.leader_broker() == Some(broker);
                     if part.isr.contains(&broker) && part.isr.len() > 1 {
-                        let part = &mut c.topics.get_mut(&name).expect("topic").partitions[p];
+                        let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                            continue;
+                        };
                         part.isr.retain(|&b| b != broker);
                         let isr = part.isr.clone();
                         c.emit(Event::IsrShrunk {
@@ -226,7 +241,9 @@ impl Cluster {
                         });
                     }
                     if was_leader {
-                        c.topics.get_mut(&name).expect("topic").partitions[p].leader = None;
+                        if let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) {
+                            part.leader = None;
+                        }
                         c.elect_leader(&name, p);
                     }
                     c.update_high_watermark(&name, p);
@@ -246,14 +263,16 @@ impl Cluster {
             if c.broker_alive(broker) {
                 return Err(KafkaError::BrokerAlreadyRunning(broker));
             }
-            c.brokers[broker as usize].alive = true;
+            c.broker_mut(broker)?.alive = true;
             c.emit(Event::BrokerRestarted { broker });
             let now = c.now;
             let names: Vec<String> = c.topics.keys().cloned().collect();
             for name in names {
-                let count = c.topics[&name].partitions.len();
+                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
                 for p in 0..count {
-                    let part = &mut c.topics.get_mut(&name).expect("topic").partitions[p];
+                    let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                        continue;
+                    };
                     let leo = part.log.log_end_offset();
                     let Some(r) = part.replicas.iter_mut().find(|r| r.broker == broker) else {
                         continue;
@@ -281,7 +300,7 @@ impl Cluster {
                 return Err(KafkaError::BrokerNotAvailable(broker));
             }
             c.note_all_caught_up();
-            c.brokers[broker as usize].replication_paused = paused;
+            c.broker_mut(broker)?.replication_paused = paused;
             c.emit(Event::ReplicationPaused { broker, paused });
             Ok(())
         })
@@ -304,12 +323,12 @@ impl Cluster {
     /// first live replica (data loss); otherwise the partition stays offline.
     pub(super) fn elect_leader(&mut self, topic: &str, p: usize) {
         let unclean_allowed = self.unclean_allowed(topic);
-        let alive: Vec<bool> = self.brokers.iter().map(|b| b.alive).collect();
-        let part = &self.topics[topic].partitions[p];
-        let clean = part.replicas.iter().position(|r| alive[r.broker as usize] && part.isr.contains(&r.broker));
+        let Some(part) = self.partition_at(topic, p) else { return };
+        let alive = |r: &ReplicaState| self.broker_alive(r.broker);
+        let clean = part.replicas.iter().position(|r| alive(r) && part.isr.contains(&r.broker));
         let (choice, unclean) = match clean {
             Some(i) => (Some(i), false),
-            None if unclean_allowed => (part.replicas.iter().position(|r| alive[r.broker as usize]), true),
+            None if unclean_allowed => (part.replicas.iter().position(alive), true),
             None => (None, false),
         };
         let Some(i) = choice else {
@@ -317,11 +336,12 @@ impl Cluster {
             return;
         };
         self.elections += 1;
-        let part = &mut self.topics.get_mut(topic).expect("topic").partitions[p];
-        let new_leo = part.replicas[i].log_end_offset;
-        let broker = part.replicas[i].broker;
+        let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
+            return;
+        };
+        let Some((new_leo, broker)) = part.replicas.get(i).map(|r| (r.log_end_offset, r.broker)) else { return };
         part.leader = Some(i);
-        part.leader_epoch += 1;
+        part.leader_epoch = part.leader_epoch.saturating_add(1);
         if unclean {
             part.isr = vec![broker];
             part.high_watermark = part.high_watermark.min(new_leo);
@@ -368,7 +388,9 @@ impl Cluster {
     pub(super) fn update_high_watermark(&mut self, topic: &str, p: usize) {
         let min_isr = self.effective_min_isr(topic) as usize;
         let elr = self.config.eligible_leader_replicas_enable;
-        let part = &mut self.topics.get_mut(topic).expect("topic").partitions[p];
+        let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
+            return;
+        };
         let moved = advance_high_watermark(part, min_isr, elr);
         self.cleaner_pending |= moved.is_some();
         if let Some(hw) = moved

@@ -22,20 +22,26 @@ impl Cluster {
                         if old.txn.is_some() {
                             c.end_transaction(&owner, false)?;
                         }
-                        let old = c.producers.get_mut(&owner).expect("producer");
-                        old.fenced = true;
-                        old.in_flight.clear();
+                        if let Some(old) = c.producers.get_mut(&owner) {
+                            old.fenced = true;
+                            old.in_flight.clear();
+                        }
                         c.emit(Event::ProducerFenced { producer: owner, transactional_id: tid.clone() });
                     }
-                    (pid, epoch + 1)
+                    match epoch.checked_add(1) {
+                        Some(next) => (pid, next),
+                        // An exhausted epoch gets a fresh producer id, as the
+                        // transaction coordinator does.
+                        None => {
+                            c.next_producer_id += 1;
+                            (c.next_producer_id, 0)
+                        }
+                    }
                 }
-                None => {
-                    let p = &c.producers[producer];
-                    (p.producer_id, 0)
-                }
+                None => (c.producer_mut(producer)?.producer_id, 0),
             };
             c.transactional_ids.insert(tid, (pid, epoch, producer.to_string()));
-            let p = c.producers.get_mut(producer).expect("producer");
+            let p = c.producer_mut(producer)?;
             p.producer_id = pid;
             p.epoch = epoch;
             p.sequences.clear();
@@ -114,7 +120,7 @@ impl Cluster {
     /// Writes a commit or abort marker to every partition of the transaction
     /// and, on commit, stores its group offsets.
     pub(super) fn end_transaction(&mut self, producer: &str, commit: bool) -> Result<(), KafkaError> {
-        let p = &self.producers[producer];
+        let p = self.producers.get(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
         let tid = p.config.transactional_id.clone().unwrap_or_default();
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
@@ -124,7 +130,7 @@ impl Cluster {
         // after the commit marker.
         if commit {
             let unsettled = p.in_flight.iter().find(|f| {
-                let part = &self.topics[&*f.topic].partitions[f.partition as usize];
+                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
                 match f.state {
                     FlightState::Waiting => true,
                     FlightState::Appended { offset, leader_epoch } => {
@@ -143,7 +149,7 @@ impl Cluster {
             }
         }
         for tp in &txn.partitions {
-            if self.topics[&tp.topic].partitions[tp.partition as usize].leader.is_none() {
+            if self.partition_ref(&tp.topic, tp.partition)?.leader.is_none() {
                 return Err(KafkaError::LeaderNotAvailable { topic: tp.topic.clone(), partition: tp.partition });
             }
         }
@@ -155,13 +161,16 @@ impl Cluster {
         } else {
             // Aborting abandons the transaction's unsettled records: those in
             // the log fall inside the aborted range, the rest are never sent.
-            self.producers.get_mut(producer).expect("producer").in_flight.retain(|f| !f.transactional);
+            if let Some(entry) = self.producers.get_mut(producer) {
+                entry.in_flight.retain(|f| !f.transactional);
+            }
         }
         for tp in &txn.partitions {
-            let t = self.topics.get_mut(&tp.topic).expect("topic");
+            // Every partition was checked above to exist and have a leader.
+            let Some(t) = self.topics.get_mut(&tp.topic) else { continue };
             let settings = t.settings;
-            let part = &mut t.partitions[tp.partition as usize];
-            let li = part.leader.expect("checked above");
+            let Some(part) = t.partitions.get_mut(tp.partition as usize) else { continue };
+            let Some(li) = part.leader else { continue };
             let marker = Record {
                 offset: 0,
                 timestamp: now as i64,
@@ -177,7 +186,9 @@ impl Cluster {
             note_caught_up(part, &self.brokers, now);
             let (offset, _) = part.log.append(marker, now, &settings);
             self.cleaner_pending = true;
-            part.replicas[li].log_end_offset = offset + 1;
+            if let Some(r) = part.replicas.get_mut(li) {
+                r.log_end_offset = offset + 1;
+            }
             let first = part.open_txns.remove(&pid).unwrap_or(offset);
             if !commit {
                 part.aborted.push((pid, first, offset));
@@ -214,7 +225,9 @@ impl Cluster {
         } else {
             self.emit(Event::TransactionAborted { producer: producer.to_string(), transactional_id: tid, partitions });
         }
-        self.producers.get_mut(producer).expect("producer").txn = None;
+        if let Some(entry) = self.producers.get_mut(producer) {
+            entry.txn = None;
+        }
         Ok(())
     }
 }

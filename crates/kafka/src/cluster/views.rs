@@ -115,7 +115,7 @@ impl Cluster {
                 .iter()
                 .map(|m| MemberView {
                     member_id: m.clone(),
-                    group_instance_id: g.member_state[m].instance_id.clone(),
+                    group_instance_id: g.member_state.get(m).and_then(|ms| ms.instance_id.clone()),
                     alive: self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active),
                     assignment: g.assignment.get(m).cloned().unwrap_or_default(),
                     subscription: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
