@@ -230,9 +230,9 @@ impl Cluster {
         let min_isr = self.effective_min_isr(&flight.topic) as usize;
         let elr = self.config.eligible_leader_replicas_enable;
         // Topics are never deleted, so the flight's partition exists.
-        let Some(t) = self.topics.get_mut(&*flight.topic) else { return None };
+        let t = self.topics.get_mut(&*flight.topic)?;
         let settings = t.settings;
-        let Some(part) = t.partitions.get_mut(flight.partition as usize) else { return None };
+        let part = t.partitions.get_mut(flight.partition as usize)?;
         let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
             if let Some(entry) = self.producers.get_mut(producer) {
                 entry.in_flight.push(flight);
