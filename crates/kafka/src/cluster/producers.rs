@@ -227,8 +227,9 @@ impl Cluster {
         flight.attempts += 1;
         let now = self.now;
         let record_events = self.record_events;
-        let min_isr = self.effective_min_isr(&flight.topic) as usize;
         let elr = self.config.eligible_leader_replicas_enable;
+        // The minimum ISR only holds the high watermark back with ELR on.
+        let min_isr = if elr { self.effective_min_isr(&flight.topic) as usize } else { 0 };
         // Topics are never deleted, so the flight's partition exists.
         let t = self.topics.get_mut(&*flight.topic)?;
         let settings = t.settings;
