@@ -16,7 +16,9 @@
 //! - [`cluster`]: brokers, controller, replication, producers, groups,
 //!   transactions and continuous logical time, one child module per concern;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
-//! - [`error`]: the typed errors.
+//! - [`error`]: the typed errors;
+//! - `invariants` (private): what must hold after every command, checked in
+//!   debug builds and tests.
 //!
 //! ```
 //! use brokerlab_kafka::*;

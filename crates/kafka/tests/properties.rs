@@ -384,16 +384,22 @@ const PRODUCER_NAMES: [&str; 4] = ["p", "tx", "tx-twin", "ghost"];
 const CONSUMER_NAMES: [&str; 4] = ["c0", "c1", "c2", "ghost"];
 const GROUPS: [&str; 2] = ["g", "h"];
 
+/// Names that usually exist, and now and then one that never does.
+fn name_from(names: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let (known, unknown) = names.split_at(names.len() - 1);
+    prop_oneof![8 => prop::sample::select(known), 1 => prop::sample::select(unknown)].prop_map(str::to_string)
+}
+
 fn topic_name() -> impl Strategy<Value = String> {
-    prop::sample::select(&TOPICS[..]).prop_map(str::to_string)
+    name_from(&TOPICS)
 }
 
 fn producer_name() -> impl Strategy<Value = String> {
-    prop::sample::select(&PRODUCER_NAMES[..]).prop_map(str::to_string)
+    name_from(&PRODUCER_NAMES)
 }
 
 fn consumer_name_any() -> impl Strategy<Value = String> {
-    prop::sample::select(&CONSUMER_NAMES[..]).prop_map(str::to_string)
+    name_from(&CONSUMER_NAMES)
 }
 
 fn topic_partition() -> impl Strategy<Value = TopicPartition> {
@@ -406,8 +412,8 @@ fn offsets() -> impl Strategy<Value = Vec<(TopicPartition, i64)>> {
 
 fn topic_config() -> impl Strategy<Value = TopicConfig> {
     (
-        0..5u32,
-        0..5u32,
+        prop_oneof![1 => Just(0u32), 6 => 1..5u32],
+        prop_oneof![1 => Just(0u32), 6 => 1..4u32, 1 => Just(4u32)],
         prop::option::weighted(0.2, prop::collection::vec(prop::collection::vec(0..4u32, 0..4), 0..4)),
         prop::option::weighted(0.3, 0..4u32),
         prop::option::of(any::<bool>()),
@@ -547,6 +553,38 @@ fn any_command() -> impl Strategy<Value = Command> {
     ]
 }
 
+/// Commands that build a working cluster (topics, producers, subscribed
+/// consumers, an open transaction), most of them, shuffled, so the random
+/// commands after them reach deep states and not only refusals.
+fn working_cluster() -> impl Strategy<Value = Vec<Command>> {
+    (
+        (1..4u32, 1..4u32, 1..4u32, 1..4u32),
+        prop::collection::vec(consumer_config_any(), 3),
+        prop::collection::vec(prop::bool::weighted(0.85), 12),
+        any::<prop::sample::Index>(),
+    )
+        .prop_flat_map(|((tp, trf, up, urf), configs, keep, _)| {
+            let mut all = vec![
+                Command::CreateTopic { name: "t".into(), config: TopicConfig::new(tp, trf) },
+                Command::CreateTopic { name: "u".into(), config: TopicConfig::new(up, urf) },
+                Command::CreateProducer { name: "p".into(), config: ProducerConfig::default() },
+                Command::CreateProducer {
+                    name: "tx".into(),
+                    config: ProducerConfig { transactional_id: Some("shared-tx".into()), ..ProducerConfig::default() },
+                },
+                Command::InitTransactions { producer: "tx".into() },
+                Command::BeginTransaction { producer: "tx".into() },
+            ];
+            for (name, config) in CONSUMER_NAMES.iter().zip(configs) {
+                all.push(Command::CreateConsumer { name: name.to_string(), config });
+                all.push(Command::Subscribe { consumer: name.to_string(), topics: vec!["t".into(), "u".into()] });
+            }
+            let kept: Vec<Command> = all.into_iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+            // Mostly in the order a program would run them, sometimes shuffled.
+            prop_oneof![3 => Just(kept.clone()), 1 => Just(kept).prop_shuffle()]
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
@@ -561,10 +599,11 @@ proptest! {
     fn any_command_sequence_runs_or_is_refused_without_panicking(
         seed in any::<u64>(),
         brokers in 1..4u32,
+        setup in working_cluster(),
         commands in prop::collection::vec(any_command(), 1..60),
     ) {
         let mut c = Cluster::new(ClusterConfig { brokers, ..ClusterConfig::default() }, seed).expect("cluster");
-        for command in commands {
+        for command in setup.into_iter().chain(commands) {
             let is_produce = matches!(command, Command::Produce { .. });
             let before = c.now();
             let outcome = c.apply(command);
