@@ -941,6 +941,9 @@ fn a_commit_before_joining_the_group_commits_nothing() {
     c.create_consumer("c", ConsumerConfig::new("g")).expect("consumer");
     // Once this panicked: the group did not exist yet.
     assert_eq!(c.commit("c", None), Ok(Vec::new()));
+    assert_eq!(c.commit("c", Some(Vec::new())), Ok(Vec::new()));
+    let outcome = c.apply(Command::Commit { consumer: "c".into(), offsets: None });
+    assert!(outcome.is_ok() && outcome.events.is_empty(), "{outcome:?}");
     assert_eq!(
         c.commit("c", Some(vec![(TopicPartition::new("t", 0), 0)])),
         Err(KafkaError::CommitFailed { consumer: "c".into(), partition: "t-0".into() })
