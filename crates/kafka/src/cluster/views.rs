@@ -339,8 +339,10 @@ impl Cluster {
 
     /// Applies retention and compaction right now, as the log cleaner's next pass would.
     pub fn run_log_cleanup(&mut self) -> Vec<Event> {
-        self.events.clear();
-        self.step_logs();
-        self.take_events()
+        let cleaned: Result<((), Vec<Event>), KafkaError> = self.run(|c| {
+            c.step_logs();
+            Ok(())
+        });
+        cleaned.map(|(_, events)| events).unwrap_or_default()
     }
 }
