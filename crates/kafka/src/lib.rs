@@ -52,8 +52,8 @@ pub mod view;
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
 pub use cluster::Cluster;
 pub use command::{
-    Command, ConsumerRecord, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt, ProducerRecord,
-    RebalanceReason, SeekTo,
+    Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt,
+    ProducerRecord, RebalanceReason, SeekTo,
 };
 pub use config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,

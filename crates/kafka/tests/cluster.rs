@@ -982,3 +982,29 @@ fn records_with_extreme_timestamps_are_retained_and_compacted_without_overflow()
     assert!(records.iter().all(|r| r.timestamp != i64::MIN), "{records:?}");
     assert!(records.iter().any(|r| r.timestamp == i64::MAX), "{records:?}");
 }
+
+#[test]
+fn elections_and_isr_changes_name_their_cause() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    let leader = c.partition("t", 0).expect("partition").leader.expect("leader");
+    let events = c.crash_broker(leader).expect("crash");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::LeaderElected { reason: ElectionReason::LeaderCrashed { broker }, .. } if *broker == leader
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::IsrShrunk { broker, reason: IsrShrinkReason::BrokerCrashed, .. } if *broker == leader
+    )));
+    let mut single = cluster(1);
+    let created = single.create_topic("s", TopicConfig::new(1, 1)).expect("topic");
+    assert!(created.iter().any(|e| matches!(e, Event::LeaderElected { reason: ElectionReason::PartitionCreated, .. })));
+    single.crash_broker(0).expect("crash");
+    let restarted = single.restart_broker(0).expect("restart");
+    assert!(
+        restarted
+            .iter()
+            .any(|e| matches!(e, Event::LeaderElected { reason: ElectionReason::BrokerRestarted { broker: 0 }, .. }))
+    );
+}

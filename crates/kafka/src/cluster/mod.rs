@@ -26,7 +26,9 @@
 //! - `views`: read-only snapshots and record explanations.
 
 use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
-use crate::command::{Command, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+use crate::command::{
+    Command, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord, RebalanceReason, SeekTo,
+};
 pub use crate::command::{ConsumerRecord, ProduceReceipt};
 use crate::config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,

@@ -126,6 +126,7 @@ impl Cluster {
                             leader_epoch: 0,
                             unclean: false,
                             isr,
+                            reason: ElectionReason::PartitionCreated,
                         });
                     }
                     None => {
@@ -175,6 +176,7 @@ impl Cluster {
                         leader_epoch: 0,
                         unclean: false,
                         isr,
+                        reason: ElectionReason::PartitionCreated,
                     });
                 }
             }
@@ -244,7 +246,7 @@ impl Cluster {
                         if let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) {
                             part.leader = None;
                         }
-                        c.elect_leader(&name, p);
+                        c.elect_leader(&name, p, ElectionReason::LeaderCrashed { broker });
                     }
                     c.update_high_watermark(&name, p);
                 }
@@ -281,7 +283,7 @@ impl Cluster {
                     r.log_end_offset = r.log_end_offset.min(leo);
                     r.last_caught_up_ms = now;
                     if part.leader.is_none() {
-                        c.elect_leader(&name, p);
+                        c.elect_leader(&name, p, ElectionReason::BrokerRestarted { broker });
                         c.update_high_watermark(&name, p);
                     }
                 }
@@ -321,7 +323,7 @@ impl Cluster {
     /// Chooses a leader for a partition without one: the first live ISR member
     /// in assignment order; failing that, with unclean election enabled, the
     /// first live replica (data loss); otherwise the partition stays offline.
-    pub(super) fn elect_leader(&mut self, topic: &str, p: usize) {
+    pub(super) fn elect_leader(&mut self, topic: &str, p: usize, reason: ElectionReason) {
         let unclean_allowed = self.unclean_allowed(topic);
         let Some(part) = self.partition_at(topic, p) else { return };
         let alive = |r: &ReplicaState| self.broker_alive(r.broker);
@@ -370,6 +372,7 @@ impl Cluster {
             leader_epoch: epoch,
             unclean,
             isr,
+            reason,
         });
         if !removed.is_empty() {
             self.emit(Event::RecordsTruncated {
