@@ -1,8 +1,11 @@
 //! A deterministic model of an Apache Kafka cluster for Brokerlab.
 //!
-//! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns the
-//! [`Event`]s it caused, with logical time ([`Command::Tick`]) and one seeded
-//! random generator, so the same seed and commands always give the same run.
+//! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns an
+//! [`Outcome`] with the [`Event`]s it caused (also those before a refusal),
+//! the [`KafkaError`] if it was refused, a produce receipt or polled records.
+//! Time is logical and continuous ([`Command::Tick`]) and every random choice
+//! comes from one seeded generator, so the same seed and commands always give
+//! the same run.
 //! The modules map onto Kafka's parts:
 //!
 //! - [`partitioner`]: murmur2 and the Java client's partitioners;
@@ -10,15 +13,18 @@
 //! - [`log`]: records, segments, retention and compaction;
 //! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
 //! - [`command`]: commands and events, plain serde data;
-//! - [`cluster`]: brokers, controller, replication, producers, groups, transactions;
+//! - [`cluster`]: brokers, controller, replication, producers, groups,
+//!   transactions and continuous logical time, one child module per concern;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
-//! - [`error`]: the typed errors.
+//! - [`error`]: the typed errors;
+//! - `invariants` (private): what must hold after every command, checked in
+//!   debug builds and tests.
 //!
 //! ```
 //! use brokerlab_kafka::*;
 //!
 //! let mut cluster = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 7)?;
-//! cluster.apply(Command::CreateTopic { name: "orders".into(), config: TopicConfig::new(3, 3) })?;
+//! cluster.apply(Command::CreateTopic { name: "orders".into(), config: TopicConfig::new(3, 3) }).into_result()?;
 //! cluster.create_producer("shop", ProducerConfig::default())?;
 //! let (receipt, _events) = cluster.produce("shop", ProducerRecord::keyed("orders", "alice", "book"))?;
 //! assert_eq!(receipt.partition, partition_for_key(b"alice", 3));
@@ -38,13 +44,17 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod error;
+mod invariants;
 pub mod log;
 pub mod partitioner;
 pub mod view;
 
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
-pub use cluster::{Cluster, ConsumerRecord, ProduceReceipt};
-pub use command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+pub use cluster::Cluster;
+pub use command::{
+    Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt,
+    ProducerRecord, RebalanceReason, SeekTo,
+};
 pub use config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
 };
