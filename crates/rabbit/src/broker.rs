@@ -23,6 +23,9 @@ use crate::topic::{self, TopicTrie};
 use crate::value::{FieldTable, FieldValue, headers_value_matches};
 
 const DEFAULT_VHOST: &str = "/";
+/// RabbitMQ's default `channel_max`: a connection may have this many
+/// channels open at once.
+const CHANNEL_MAX: u16 = 2047;
 /// Quorum queues dead-letter or drop a message returned more often than this
 /// unless `x-delivery-limit` says otherwise (RabbitMQ 4.0 and later).
 const DEFAULT_QUORUM_DELIVERY_LIMIT: i64 = 20;
@@ -146,6 +149,9 @@ struct QueueState {
     last_used: u64,
     unacked: u32,
     return_seq: u64,
+    /// Tells this declaration of the name apart from earlier ones, so
+    /// deliveries from a deleted queue never settle into a new one.
+    incarnation: u64,
 }
 
 impl QueueState {
@@ -155,21 +161,35 @@ impl QueueState {
 
     fn pop_front(&mut self) -> Option<Entry> {
         let level = self.levels.iter().rposition(|l| !l.is_empty())?;
-        let e = self.levels[level].pop_front()?;
-        self.ready_bytes -= e.content.body.len() as u64;
+        let e = self.levels.get_mut(level)?.pop_front()?;
+        self.ready_bytes = self.ready_bytes.saturating_sub(e.content.body.len() as u64);
         Some(e)
     }
 
-    fn insert_sorted(&mut self, e: Entry) {
-        self.ready_bytes += e.content.body.len() as u64;
-        let level = &mut self.levels[e.level];
-        let pos = level.partition_point(|x| x.order < e.order);
-        level.insert(pos, e);
+    /// The priority level a message with `priority` takes in this queue:
+    /// capped at `x-max-priority`, and 0 in a queue without priorities.
+    fn level_for(&self, priority: Option<u8>) -> usize {
+        self.cfg.max_priority.map_or(0, |m| usize::from(priority.unwrap_or(0).min(m)))
     }
 
-    fn push_back(&mut self, e: Entry) {
-        self.ready_bytes += e.content.body.len() as u64;
-        self.levels[e.level].push_back(e);
+    /// Puts a returned message back at its original place. The level is
+    /// recomputed from the message's priority, never trusted, so an entry can
+    /// never point past this queue's levels.
+    fn insert_sorted(&mut self, mut e: Entry) {
+        e.level = self.level_for(e.content.properties.priority);
+        self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
+        if let Some(level) = self.levels.get_mut(e.level) {
+            let pos = level.partition_point(|x| x.order < e.order);
+            level.insert(pos, e);
+        }
+    }
+
+    fn push_back(&mut self, mut e: Entry) {
+        e.level = self.level_for(e.content.properties.priority);
+        self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
+        if let Some(level) = self.levels.get_mut(e.level) {
+            level.push_back(e);
+        }
     }
 
     fn over_limit(&self) -> bool {
@@ -288,6 +308,8 @@ struct ConsumerState {
 #[derive(Debug)]
 struct Unacked {
     queue: String,
+    /// Which declaration of `queue` the message came from.
+    incarnation: u64,
     entry: Entry,
     consumer_tag: Option<String>,
 }
@@ -312,6 +334,16 @@ struct Connection {
     next_channel: u16,
     blocked: bool,
     held: Vec<Command>,
+}
+
+impl Connection {
+    /// The channel number the next `channel.open` gets: the first unused
+    /// one from `next_channel` on, wrapping within `channel_max`, so a number
+    /// in use is never handed out again.
+    fn free_channel(&self) -> Option<u16> {
+        let start = self.next_channel.clamp(1, CHANNEL_MAX);
+        (start..=CHANNEL_MAX).chain(1..start).find(|n| !self.channels.contains_key(n))
+    }
 }
 
 /// The simulated RabbitMQ broker.
@@ -424,8 +456,9 @@ impl Broker {
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
-        let perm = Self::compile_permission(".*", ".*", ".*").expect("static patterns compile");
-        if let Some(u) = b.users.get_mut("guest") {
+        if let Ok(perm) = Self::compile_permission(".*", ".*", ".*")
+            && let Some(u) = b.users.get_mut("guest")
+        {
             u.permissions.insert(DEFAULT_VHOST.to_string(), perm);
         }
         b
@@ -566,7 +599,9 @@ impl Broker {
                     ));
                 }
                 let id = self.next_connection;
-                self.next_connection += 1;
+                self.next_connection = self.next_connection.checked_add(1).ok_or_else(|| {
+                    AmqpError::new(ReplyCode::NotAllowed, "the broker has run out of connection numbers")
+                })?;
                 let blocked = !self.alarms.is_empty();
                 self.connections.insert(
                     id,
@@ -596,8 +631,15 @@ impl Broker {
                 let c = self.connections.get_mut(&connection).ok_or_else(|| {
                     AmqpError::new(ReplyCode::ChannelError, format!("connection {connection} is not open"))
                 })?;
-                let n = c.next_channel;
-                c.next_channel = c.next_channel.wrapping_add(1).max(1);
+                let Some(n) = c.free_channel() else {
+                    return Err(AmqpError::new(
+                        ReplyCode::NotAllowed,
+                        format!(
+                            "number of channels opened ({CHANNEL_MAX}) has reached the negotiated channel_max ({CHANNEL_MAX})"
+                        ),
+                    ));
+                };
+                c.next_channel = if n >= CHANNEL_MAX { 1 } else { n + 1 };
                 c.channels.insert(n, ChannelState { next_tag: 1, next_confirm: 1, ..Default::default() });
                 ev.push(Event::ChannelOpened { channel: ChannelId { connection, channel: n } });
                 Ok(())
@@ -652,7 +694,9 @@ impl Broker {
                 self.dispatch_channel_queues(channel, ev);
                 Ok(())
             }
-            cmd @ Command::BasicPublish { .. } => self.publish_cmd(cmd, ev),
+            Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } => {
+                self.publish_cmd(channel, exchange, routing_key, mandatory, properties, body, ev)
+            }
             Command::BasicConsume { channel, queue, consumer_tag, no_ack, exclusive, arguments } => {
                 self.consume_inner(channel, queue, consumer_tag, no_ack, exclusive, arguments, ev)
             }
@@ -749,16 +793,21 @@ impl Broker {
         }
     }
 
-    fn vh(&self, vhost: &str) -> &Vhost {
-        &self.vhosts[vhost]
+    /// A vhost by name. Deleting a vhost closes its connections first, so a
+    /// channel's vhost exists; the error covers a broken assumption, not a
+    /// path a client can reach.
+    fn vh(&self, vhost: &str) -> R<&Vhost> {
+        self.vhosts.get(vhost).ok_or_else(|| AmqpError::new(ReplyCode::NotAllowed, format!("vhost {vhost} not found")))
     }
 
-    fn vh_mut(&mut self, vhost: &str) -> &mut Vhost {
-        self.vhosts.get_mut(vhost).expect("a connection's vhost exists while it is open")
+    fn vh_mut(&mut self, vhost: &str) -> R<&mut Vhost> {
+        self.vhosts
+            .get_mut(vhost)
+            .ok_or_else(|| AmqpError::new(ReplyCode::NotAllowed, format!("vhost {vhost} not found")))
     }
 
     fn check_exclusive(&self, vhost: &str, queue: &str, conn: ConnectionId) -> R<()> {
-        if let Some(q) = self.vh(vhost).queues.get(queue)
+        if let Some(q) = self.vh(vhost)?.queues.get(queue)
             && q.exclusive
             && q.owner != Some(conn)
         {
@@ -771,7 +820,7 @@ impl Broker {
     }
 
     fn queue_exists(&self, vhost: &str, queue: &str) -> R<()> {
-        if self.vh(vhost).queues.contains_key(queue) { Ok(()) } else { Err(qname_err(queue, vhost)) }
+        if self.vh(vhost)?.queues.contains_key(queue) { Ok(()) } else { Err(qname_err(queue, vhost)) }
     }
 
     fn account_dropped(&mut self, n: u64) {
@@ -797,7 +846,7 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if passive {
-            return if self.vh(&vhost).exchanges.contains_key(&name) { Ok(()) } else { Err(xname_err(&name, &vhost)) };
+            return if self.vh(&vhost)?.exchanges.contains_key(&name) { Ok(()) } else { Err(xname_err(&name, &vhost)) };
         }
         if name.is_empty() {
             return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
@@ -814,7 +863,7 @@ impl Broker {
                 ae.type_name()
             )));
         }
-        if let Some(x) = self.vh(&vhost).exchanges.get(&name) {
+        if let Some(x) = self.vh(&vhost)?.exchanges.get(&name) {
             let diff = if x.kind != kind {
                 Some(("type", kind.as_str().to_string(), x.kind.as_str().to_string()))
             } else if x.durable != durable {
@@ -840,7 +889,7 @@ impl Broker {
             return Ok(());
         }
         let x = ExchangeState::new(&name, kind, durable, auto_delete, internal, arguments);
-        self.vh_mut(&vhost).exchanges.insert(name.clone(), x);
+        self.vh_mut(&vhost)?.exchanges.insert(name.clone(), x);
         ev.push(Event::ExchangeDeclared { vhost, exchange: name, kind });
         Ok(())
     }
@@ -856,10 +905,10 @@ impl Broker {
             )));
         }
         self.check(&user, &vhost, Access::Configure, "exchange", &name)?;
-        let Some(x) = self.vh(&vhost).exchanges.get(&name) else {
+        let Some(x) = self.vh(&vhost)?.exchanges.get(&name) else {
             return Ok(());
         };
-        let used_as_destination = self.vh(&vhost).exchanges.values().any(|o| {
+        let used_as_destination = self.vh(&vhost)?.exchanges.values().any(|o| {
             o.bindings.iter().any(|b| b.destination_kind == DestinationKind::Exchange && b.destination == name)
         });
         if if_unused && (!x.bindings.is_empty() || used_as_destination) {
@@ -870,7 +919,7 @@ impl Broker {
     }
 
     fn delete_exchange(&mut self, vhost: &str, name: &str, ev: &mut Sink) {
-        let Some(x) = self.vh_mut(vhost).exchanges.remove(name) else {
+        let Some(x) = self.vhosts.get_mut(vhost).and_then(|vh| vh.exchanges.remove(name)) else {
             return;
         };
         for b in x.bindings {
@@ -884,7 +933,10 @@ impl Broker {
     /// deletes auto-delete exchanges that lost their last binding.
     fn remove_bindings_to(&mut self, vhost: &str, dest: &str, kind: DestinationKind, ev: &mut Sink) {
         let mut emptied = Vec::new();
-        for x in self.vh_mut(vhost).exchanges.values_mut() {
+        let Some(vh) = self.vhosts.get_mut(vhost) else {
+            return;
+        };
+        for x in vh.exchanges.values_mut() {
             let before = x.bindings.len();
             let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut x.bindings)
                 .into_iter()
@@ -924,7 +976,7 @@ impl Broker {
         let dest_kind_name = if kind == DestinationKind::Queue { "queue" } else { "exchange" };
         self.check(&user, &vhost, Access::Write, dest_kind_name, &destination)?;
         self.check(&user, &vhost, Access::Read, "exchange", &source)?;
-        let vh = self.vh(&vhost);
+        let vh = self.vh(&vhost)?;
         let Some(x) = vh.exchanges.get(&source) else {
             return Err(xname_err(&source, &vhost));
         };
@@ -950,7 +1002,7 @@ impl Broker {
             if x.bindings.contains(&binding) {
                 return Ok(());
             }
-            let x = self.vh_mut(&vhost).exchanges.get_mut(&source).expect("checked above");
+            let x = self.vh_mut(&vhost)?.exchanges.get_mut(&source).ok_or_else(|| xname_err(&source, &vhost))?;
             x.add_binding(binding.clone());
             ev.push(Event::BindingCreated { vhost, binding });
         } else {
@@ -958,7 +1010,7 @@ impl Broker {
                 // RabbitMQ 3.x and later answer unbind-ok for a missing binding.
                 return Ok(());
             };
-            let x = self.vh_mut(&vhost).exchanges.get_mut(&source).expect("checked above");
+            let x = self.vh_mut(&vhost)?.exchanges.get_mut(&source).ok_or_else(|| xname_err(&source, &vhost))?;
             x.bindings.remove(pos);
             x.reindex();
             let now_empty = x.auto_delete && x.bindings.is_empty();
@@ -1022,7 +1074,10 @@ impl Broker {
             )));
         }
         let max_priority = match int("x-max-priority", 0)? {
-            Some(p) if p > 255 => return Err(bad_value("x-max-priority", &args["x-max-priority"])),
+            Some(p) if p > 255 => {
+                let v = args.get("x-max-priority").cloned().unwrap_or(FieldValue::Void);
+                return Err(bad_value("x-max-priority", &v));
+            }
             p => p.map(|p| p as u8),
         };
         let delivery_limit = match queue_type {
@@ -1072,7 +1127,7 @@ impl Broker {
         if passive {
             self.queue_exists(&vhost, &name)?;
             self.check_exclusive(&vhost, &name, conn)?;
-            let q = &self.vh(&vhost).queues[&name];
+            let q = self.vh(&vhost)?.queues.get(&name).ok_or_else(|| qname_err(&name, &vhost))?;
             ev.push(Event::QueueDeclared {
                 vhost: vhost.clone(),
                 queue: name.clone(),
@@ -1115,7 +1170,7 @@ impl Broker {
             // RabbitMQ checks, because the queue will publish into it.
             self.check(&user, &vhost, Access::Write, "exchange", perm_name(dlx))?;
         }
-        if let Some(q) = self.vh(&vhost).queues.get(&name) {
+        if let Some(q) = self.vh(&vhost)?.queues.get(&name) {
             self.check_exclusive(&vhost, &name, conn)?;
             let diff = if q.durable != durable {
                 Some(("durable", durable.to_string(), q.durable.to_string()))
@@ -1144,7 +1199,11 @@ impl Broker {
                 )));
             }
             let now = self.now;
-            let q = self.vh_mut(&vhost).queues.get_mut(&name).expect("checked above");
+            let q = self
+                .vhosts
+                .get_mut(&vhost)
+                .and_then(|vh| vh.queues.get_mut(&name))
+                .ok_or_else(|| qname_err(&name, &vhost))?;
             q.last_used = now;
             ev.push(Event::QueueDeclared {
                 vhost,
@@ -1173,8 +1232,10 @@ impl Broker {
             last_used: self.now,
             unacked: 0,
             return_seq: 0,
+            incarnation: self.next_seq,
         };
-        self.vh_mut(&vhost).queues.insert(name.clone(), q);
+        self.next_seq += 1;
+        self.vh_mut(&vhost)?.queues.insert(name.clone(), q);
         ev.push(Event::QueueDeclared { vhost, queue: name, message_count: 0, consumer_count: 0 });
         Ok(())
     }
@@ -1189,7 +1250,7 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Configure, "queue", &name)?;
-        let Some(q) = self.vh(&vhost).queues.get(&name) else {
+        let Some(q) = self.vh(&vhost)?.queues.get(&name) else {
             return Ok(());
         };
         self.check_exclusive(&vhost, &name, channel.connection)?;
@@ -1204,14 +1265,14 @@ impl Broker {
     }
 
     fn delete_queue(&mut self, vhost: &str, name: &str, ev: &mut Sink) {
-        let Some(q) = self.vh(vhost).queues.get(name) else {
+        let Some(q) = self.vhosts.get(vhost).and_then(|vh| vh.queues.get(name)) else {
             return;
         };
         let consumers = q.consumers.clone();
         for (ch, tag) in consumers {
             self.cancel_consumer(ch, &tag, true, ev);
         }
-        let Some(mut q) = self.vh_mut(vhost).queues.remove(name) else {
+        let Some(mut q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.remove(name)) else {
             return;
         };
         let count = q.ready_count() as u32;
@@ -1233,7 +1294,11 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &name)?;
         self.queue_exists(&vhost, &name)?;
         self.check_exclusive(&vhost, &name, channel.connection)?;
-        let q = self.vh_mut(&vhost).queues.get_mut(&name).expect("checked above");
+        let q = self
+            .vhosts
+            .get_mut(&vhost)
+            .and_then(|vh| vh.queues.get_mut(&name))
+            .ok_or_else(|| qname_err(&name, &vhost))?;
         let mut dropped = Vec::new();
         while let Some(e) = q.pop_front() {
             dropped.push(e.id);
@@ -1460,13 +1525,20 @@ impl Broker {
     // Publishing
     // -----------------------------------------------------------------------
 
-    fn publish_cmd(&mut self, cmd: Command, ev: &mut Sink) -> R<()> {
-        let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd else {
-            unreachable!("publish_cmd is only called with BasicPublish");
-        };
+    #[allow(clippy::too_many_arguments)]
+    fn publish_cmd(
+        &mut self,
+        channel: ChannelId,
+        exchange: String,
+        routing_key: String,
+        mandatory: bool,
+        properties: BasicProperties,
+        body: String,
+        ev: &mut Sink,
+    ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Write, "exchange", perm_name(&exchange))?;
-        let Some(x) = self.vh(&vhost).exchanges.get(&exchange) else {
+        let Some(x) = self.vh(&vhost)?.exchanges.get(&exchange) else {
             return Err(xname_err(&exchange, &vhost));
         };
         if x.internal {
@@ -1479,13 +1551,13 @@ impl Broker {
         {
             return Err(AmqpError::precondition(format!("invalid expiration '{exp}'")));
         }
-        let conn = &mut self.connections.get_mut(&channel.connection).expect("ctx checked").held;
-        if self.alarms.is_empty() {
-            let _ = conn;
-        } else {
+        if !self.alarms.is_empty() {
+            let conn = self.connections.get_mut(&channel.connection).ok_or_else(|| {
+                AmqpError::new(ReplyCode::ChannelError, format!("connection {} is not open", channel.connection))
+            })?;
             // A blocked connection's publishes wait in the socket until the
             // alarm clears; the engine keeps them in order and replays them.
-            conn.push(Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body });
+            conn.held.push(Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body });
             ev.push(Event::PublishHeld { channel });
             return Ok(());
         }
@@ -1514,16 +1586,14 @@ impl Broker {
         let mut steps = Vec::new();
         // Queues are enqueued in name order so events read predictably.
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let mut queues: Vec<Arc<str>> = Self::route_in(
-            self.vh(&vhost),
-            &exchange,
-            &key_refs,
-            properties.headers.as_ref(),
-            self.tracing.then_some(&mut steps),
-        )
-        .into_iter()
-        .cloned()
-        .collect();
+        let Some(vh) = self.vhosts.get(&vhost) else {
+            return;
+        };
+        let mut queues: Vec<Arc<str>> =
+            Self::route_in(vh, &exchange, &key_refs, properties.headers.as_ref(), self.tracing.then_some(&mut steps))
+                .into_iter()
+                .cloned()
+                .collect();
         drop(key_refs);
         // Queues take the message in name order, so events read the same
         // way whatever order the bindings were made in.
@@ -1636,7 +1706,7 @@ impl Broker {
             redelivered: false,
             delivery_count: 0,
             enqueued_at: now,
-            expires_at: ttl.map(|t| now + t),
+            expires_at: ttl.map(|t| now.saturating_add(t)),
             level,
         };
         let q = if might_refuse {
@@ -1677,8 +1747,11 @@ impl Broker {
         }
         // Drop-head applies to whatever a consumer could not take at once.
         if needs_drop {
-            while let Some(head) =
-                self.vh_mut(vhost).queues.get_mut(qname).and_then(|q| if q.over_limit() { q.pop_front() } else { None })
+            while let Some(head) = self
+                .vhosts
+                .get_mut(vhost)
+                .and_then(|vh| vh.queues.get_mut(qname))
+                .and_then(|q| if q.over_limit() { q.pop_front() } else { None })
             {
                 self.dead_letter(vhost, qname, head, DeathReason::Maxlen, ev);
             }
@@ -1691,7 +1764,7 @@ impl Broker {
     // -----------------------------------------------------------------------
 
     fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Sink) {
-        let (dlx, dlrk) = match self.vh(vhost).queues.get(qname) {
+        let (dlx, dlrk) = match self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) {
             Some(q) => (q.cfg.dlx.clone(), q.cfg.dlrk.clone()),
             None => (None, None),
         };
@@ -1708,10 +1781,10 @@ impl Broker {
             drop(self, ev, DropReason::NoDeadLetterExchange(reason));
             return;
         };
-        if !self.vh(vhost).exchanges.contains_key(&dlx) {
+        let Some(vh) = self.vhosts.get(vhost).filter(|vh| vh.exchanges.contains_key(&dlx)) else {
             drop(self, ev, DropReason::DeadLetterExchangeMissing(reason));
             return;
-        }
+        };
         let old = &entry.content;
         let now = self.now;
         let mut deaths = old.deaths.clone();
@@ -1754,11 +1827,10 @@ impl Broker {
         let content =
             Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let mut targets: Vec<Arc<str>> =
-            Self::route_in(self.vh(vhost), &dlx, &key_refs, content.properties.headers.as_ref(), None)
-                .into_iter()
-                .cloned()
-                .collect();
+        let mut targets: Vec<Arc<str>> = Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), None)
+            .into_iter()
+            .cloned()
+            .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
@@ -1816,7 +1888,7 @@ impl Broker {
         if self.chan_mut(channel)?.consumers.contains_key(&tag) {
             return Err(AmqpError::new(ReplyCode::NotAllowed, format!("attempt to reuse consumer tag '{tag}'")));
         }
-        let q = &self.vh(&vhost).queues[&queue];
+        let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
         if q.has_exclusive_consumer || (exclusive && !q.consumers.is_empty()) {
             return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
@@ -1832,7 +1904,11 @@ impl Broker {
             ConsumerState { queue: queue.clone(), no_ack, exclusive, prefetch, priority, unacked: 0, served: 0 },
         );
         let now = self.now;
-        let q = self.vh_mut(&vhost).queues.get_mut(&queue).expect("checked above");
+        let q = self
+            .vhosts
+            .get_mut(&vhost)
+            .and_then(|vh| vh.queues.get_mut(&queue))
+            .ok_or_else(|| qname_err(&queue, &vhost))?;
         q.consumers.push((channel, tag.clone()));
         q.has_exclusive_consumer |= exclusive;
         q.had_consumer = true;
@@ -1857,7 +1933,7 @@ impl Broker {
             return;
         };
         ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.to_string(), by_broker });
-        let Some(q) = self.vh_mut(&vhost).queues.get_mut(&c.queue) else {
+        let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) else {
             return;
         };
         let was_active = q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && k.1 == tag);
@@ -1936,9 +2012,13 @@ impl Broker {
                 .rev()
                 .find(|&l| q.levels[l].front().is_some_and(|e| self.is_expired(e, consumer_waiting)));
             let Some(level) = found else { return };
-            let q = self.vh_mut(vhost).queues.get_mut(qname).expect("checked above");
-            let e = q.levels[level].pop_front().expect("head exists");
-            q.ready_bytes -= e.content.body.len() as u64;
+            let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
+                return;
+            };
+            let Some(e) = q.levels.get_mut(level).and_then(VecDeque::pop_front) else {
+                return;
+            };
+            q.ready_bytes = q.ready_bytes.saturating_sub(e.content.body.len() as u64);
             ev.push(Event::Expired { vhost: vhost.to_string(), queue: qname.to_string(), message_id: e.id });
             self.dead_letter(vhost, qname, e, DeathReason::Expired, ev);
         }
@@ -1953,16 +2033,18 @@ impl Broker {
             let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) else {
                 return;
             };
-            let (ch, tag) = q.consumers[i].clone();
+            let Some((ch, tag)) = q.consumers.get(i).cloned() else { return };
+            let incarnation = q.incarnation;
+            // The picked consumer's channel is open (pick_consumer skips the
+            // others); the message leaves the queue only once that is certain.
+            let Some(chs) = self.connections.get_mut(&ch.connection).and_then(|c| c.channels.get_mut(&ch.channel))
+            else {
+                return;
+            };
+            let Some(c) = chs.consumers.get_mut(&tag) else { return };
             let Some(entry) = q.pop_front() else { return };
             let seq = self.next_seq;
             self.next_seq += 1;
-            let chs = self
-                .connections
-                .get_mut(&ch.connection)
-                .and_then(|c| c.channels.get_mut(&ch.channel))
-                .expect("picked consumers have open channels");
-            let c = chs.consumers.get_mut(&tag).expect("picked consumer exists");
             c.served = seq;
             let delivery_tag = chs.next_tag;
             chs.next_tag += 1;
@@ -1979,10 +2061,11 @@ impl Broker {
             } else {
                 c.unacked += 1;
                 chs.consumer_unacked += 1;
-                chs.unacked.insert(delivery_tag, Unacked { queue: qname.to_string(), entry, consumer_tag: Some(tag) });
-                if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) {
-                    q.unacked += 1;
-                }
+                chs.unacked.insert(
+                    delivery_tag,
+                    Unacked { queue: qname.to_string(), incarnation, entry, consumer_tag: Some(tag) },
+                );
+                q.unacked += 1;
             }
         }
     }
@@ -2009,7 +2092,12 @@ impl Broker {
         self.check_exclusive(&vhost, &queue, channel.connection)?;
         self.expire_heads(&vhost, &queue, false, ev);
         let now = self.now;
-        let Some(q) = self.vh_mut(&vhost).queues.get_mut(&queue) else {
+        let Some(chs) =
+            self.connections.get_mut(&channel.connection).and_then(|c| c.channels.get_mut(&channel.channel))
+        else {
+            return Err(AmqpError::new(ReplyCode::ChannelError, "channel is not open"));
+        };
+        let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&queue)) else {
             return Err(qname_err(&queue, &vhost));
         };
         q.last_used = now;
@@ -2021,13 +2109,13 @@ impl Broker {
         if !no_ack {
             q.unacked += 1;
         }
+        let incarnation = q.incarnation;
         let message = Box::new(to_message(&entry));
-        let chs = self.chan_mut(channel)?;
         let delivery_tag = chs.next_tag;
         chs.next_tag += 1;
         let id = entry.id;
         if !no_ack {
-            chs.unacked.insert(delivery_tag, Unacked { queue: queue.clone(), entry, consumer_tag: None });
+            chs.unacked.insert(delivery_tag, Unacked { queue: queue.clone(), incarnation, entry, consumer_tag: None });
         }
         ev.push(Event::GetOk { channel, delivery_tag, queue: queue.clone(), message_count: remaining, message });
         if no_ack {
@@ -2056,9 +2144,9 @@ impl Broker {
         for t in tags {
             if let Some(u) = chs.unacked.remove(&t) {
                 if let Some(ct) = &u.consumer_tag {
-                    chs.consumer_unacked -= 1;
+                    chs.consumer_unacked = chs.consumer_unacked.saturating_sub(1);
                     if let Some(c) = chs.consumers.get_mut(ct) {
-                        c.unacked -= 1;
+                        c.unacked = c.unacked.saturating_sub(1);
                     }
                 }
                 taken.push((t, u));
@@ -2074,9 +2162,15 @@ impl Broker {
     /// Settles one unacknowledged delivery: acknowledges it, returns it to
     /// its queue, or dead-letters it.
     fn release(&mut self, vhost: &str, channel: ChannelId, delivery_tag: u64, u: Unacked, how: Settle, ev: &mut Sink) {
-        if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
-            q.unacked = q.unacked.saturating_sub(1);
-        }
+        // A queue deleted and declared again under the same name is another
+        // queue: RabbitMQ's new queue process never sees the old deliveries.
+        let same_queue = match self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
+            Some(q) if q.incarnation == u.incarnation => {
+                q.unacked = q.unacked.saturating_sub(1);
+                true
+            }
+            _ => false,
+        };
         let requeue = match how {
             Settle::Ack => {
                 self.ledger.acked += 1;
@@ -2087,7 +2181,7 @@ impl Broker {
             Settle::Reject { requeue } => requeue,
             Settle::Lost => true,
         };
-        if !self.vh(vhost).queues.contains_key(&u.queue) {
+        if !same_queue {
             self.ledger.dropped += 1;
             ev.push(Event::Dropped {
                 vhost: vhost.to_string(),
@@ -2101,14 +2195,16 @@ impl Broker {
             self.dead_letter(vhost, &u.queue, u.entry, DeathReason::Rejected, ev);
             return;
         }
-        let q = self.vh_mut(vhost).queues.get_mut(&u.queue).expect("checked above");
+        let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) else {
+            return;
+        };
         let mut e = u.entry;
         e.redelivered = true;
         if q.queue_type == QueueType::Quorum {
             // Since RabbitMQ 4.3 a reject or a lost consumer counts towards
             // the delivery limit; a nack with requeue does not.
             if matches!(how, Settle::Reject { .. } | Settle::Lost) {
-                e.delivery_count += 1;
+                e.delivery_count = e.delivery_count.saturating_add(1);
             }
             if q.cfg.delivery_limit.is_some_and(|l| u64::from(e.delivery_count) > l) {
                 self.dead_letter(vhost, &u.queue, e, DeathReason::DeliveryLimit, ev);
@@ -2162,7 +2258,7 @@ impl Broker {
         }
         for (tag, c) in &consumer_queues {
             ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
-            if let Some(q) = self.vh_mut(&vhost).queues.get_mut(&c.queue) {
+            if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
                 if c.exclusive {
                     q.has_exclusive_consumer = false;
@@ -2175,9 +2271,9 @@ impl Broker {
         ev.push(Event::ChannelClosed { channel, error });
         for (_, c) in consumer_queues {
             let gone = self
-                .vh(&vhost)
-                .queues
-                .get(&c.queue)
+                .vhosts
+                .get(&vhost)
+                .and_then(|vh| vh.queues.get(&c.queue))
                 .is_some_and(|q| q.auto_delete && q.had_consumer && q.consumers.is_empty());
             if gone {
                 self.delete_queue(&vhost, &c.queue, ev);
@@ -2237,7 +2333,8 @@ impl Broker {
             self.vhosts.iter().flat_map(|(v, vh)| vh.queues.keys().map(move |q| (v.clone(), q.clone()))).collect();
         for (v, q) in all {
             let Some(qs) = self.vhosts.get(&v).and_then(|vh| vh.queues.get(&q)) else { continue };
-            let idle_expired = qs.cfg.expires.is_some_and(|e| qs.consumers.is_empty() && self.now >= qs.last_used + e);
+            let idle_expired =
+                qs.cfg.expires.is_some_and(|e| qs.consumers.is_empty() && self.now >= qs.last_used.saturating_add(e));
             if idle_expired {
                 // An expired queue's messages are not dead-lettered.
                 self.delete_queue(&v, &q, ev);
@@ -2252,18 +2349,23 @@ impl Broker {
         }
         let vhosts: Vec<String> = self.vhosts.keys().cloned().collect();
         for v in vhosts {
-            let transient: Vec<String> =
-                self.vh(&v).queues.values().filter(|q| !q.durable).map(|q| q.name.clone()).collect();
+            let transient: Vec<String> = self.vhosts.get(&v).map_or_else(Vec::new, |vh| {
+                vh.queues.values().filter(|q| !q.durable).map(|q| q.name.clone()).collect()
+            });
             for q in transient {
                 self.delete_queue(&v, &q, ev);
             }
-            let transient_x: Vec<String> =
-                self.vh(&v).exchanges.values().filter(|x| !x.durable).map(|x| x.name.clone()).collect();
+            let transient_x: Vec<String> = self.vhosts.get(&v).map_or_else(Vec::new, |vh| {
+                vh.exchanges.values().filter(|x| !x.durable).map(|x| x.name.clone()).collect()
+            });
             for x in transient_x {
                 self.delete_exchange(&v, &x, ev);
             }
             let mut lost = Vec::new();
-            for q in self.vh_mut(&v).queues.values_mut() {
+            let Some(vh) = self.vhosts.get_mut(&v) else {
+                continue;
+            };
+            for q in vh.queues.values_mut() {
                 // Quorum queues store every message; classic durable queues
                 // keep only persistent ones.
                 if q.queue_type == QueueType::Quorum {
@@ -2333,7 +2435,7 @@ impl Broker {
                         let Ok((vhost, _)) = self.ctx(channel) else {
                             continue;
                         };
-                        if self.vh(&vhost).exchanges.contains_key(&exchange) {
+                        if self.vhosts.get(&vhost).is_some_and(|vh| vh.exchanges.contains_key(&exchange)) {
                             self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
                         }
                     }
@@ -2772,7 +2874,7 @@ impl Broker {
 
     /// Opens another channel on a connection.
     pub fn open_channel(&mut self, connection: ConnectionId) -> R<ChannelId> {
-        let channel = self.connections.get(&connection).map_or(0, |c| c.next_channel);
+        let channel = self.connections.get(&connection).and_then(Connection::free_channel).unwrap_or(0);
         self.apply(Command::OpenChannel { connection }).into_result()?;
         Ok(ChannelId { connection, channel })
     }
