@@ -46,13 +46,13 @@ pub struct Ledger {
 }
 
 #[derive(Debug)]
-struct Permission {
-    patterns: [String; 3],
-    regexes: [Option<Regex>; 3],
+pub(crate) struct Permission {
+    pub(crate) patterns: [String; 3],
+    pub(crate) regexes: [Option<Regex>; 3],
 }
 
 #[derive(Clone, Copy)]
-enum Access {
+pub(crate) enum Access {
     Configure = 0,
     Write = 1,
     Read = 2,
@@ -69,20 +69,20 @@ impl Access {
 }
 
 #[derive(Debug)]
-struct User {
-    password: String,
-    permissions: BTreeMap<String, Permission>,
+pub(crate) struct User {
+    pub(crate) password: String,
+    pub(crate) permissions: BTreeMap<String, Permission>,
 }
 
 #[derive(Debug)]
-struct Content {
-    exchange: String,
-    routing_key: String,
+pub(crate) struct Content {
+    pub(crate) exchange: String,
+    pub(crate) routing_key: String,
     /// Extra routing keys from the `CC` header (kept on the message).
-    cc: Vec<String>,
-    properties: BasicProperties,
-    body: String,
-    deaths: Vec<Death>,
+    pub(crate) cc: Vec<String>,
+    pub(crate) properties: BasicProperties,
+    pub(crate) body: String,
+    pub(crate) deaths: Vec<Death>,
 }
 
 impl Content {
@@ -92,66 +92,66 @@ impl Content {
 }
 
 #[derive(Debug, Clone)]
-struct Entry {
-    id: MessageId,
-    content: Arc<Content>,
+pub(crate) struct Entry {
+    pub(crate) id: MessageId,
+    pub(crate) content: Arc<Content>,
     /// Position key: classic queues put a requeued message back at its
     /// original place, so entries stay sorted by this key.
-    order: (u8, u64),
-    redelivered: bool,
-    delivery_count: u32,
-    enqueued_at: u64,
-    expires_at: Option<u64>,
-    level: usize,
+    pub(crate) order: (u8, u64),
+    pub(crate) redelivered: bool,
+    pub(crate) delivery_count: u32,
+    pub(crate) enqueued_at: u64,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) level: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Overflow {
+pub(crate) enum Overflow {
     DropHead,
     RejectPublish,
     RejectPublishDlx,
 }
 
 #[derive(Debug, Clone)]
-struct QueueConfig {
-    message_ttl: Option<u64>,
-    expires: Option<u64>,
-    max_length: Option<u64>,
-    max_length_bytes: Option<u64>,
-    overflow: Overflow,
-    dlx: Option<String>,
-    dlrk: Option<String>,
-    max_priority: Option<u8>,
-    delivery_limit: Option<u64>,
-    single_active: bool,
+pub(crate) struct QueueConfig {
+    pub(crate) message_ttl: Option<u64>,
+    pub(crate) expires: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) max_length_bytes: Option<u64>,
+    pub(crate) overflow: Overflow,
+    pub(crate) dlx: Option<String>,
+    pub(crate) dlrk: Option<String>,
+    pub(crate) max_priority: Option<u8>,
+    pub(crate) delivery_limit: Option<u64>,
+    pub(crate) single_active: bool,
 }
 
-type ConsumerKey = (ChannelId, String);
+pub(crate) type ConsumerKey = (ChannelId, String);
 
 #[derive(Debug)]
-struct QueueState {
-    name: String,
+pub(crate) struct QueueState {
+    pub(crate) name: String,
     /// The same name, shared with events.
-    shared_name: Arc<str>,
-    queue_type: QueueType,
-    durable: bool,
-    exclusive: bool,
-    owner: Option<ConnectionId>,
-    auto_delete: bool,
-    arguments: FieldTable,
-    cfg: QueueConfig,
+    pub(crate) shared_name: Arc<str>,
+    pub(crate) queue_type: QueueType,
+    pub(crate) durable: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) owner: Option<ConnectionId>,
+    pub(crate) auto_delete: bool,
+    pub(crate) arguments: FieldTable,
+    pub(crate) cfg: QueueConfig,
     /// One FIFO per priority level; level 0 is the lowest.
-    levels: Vec<VecDeque<Entry>>,
-    ready_bytes: u64,
-    consumers: Vec<ConsumerKey>,
-    has_exclusive_consumer: bool,
-    had_consumer: bool,
-    last_used: u64,
-    unacked: u32,
-    return_seq: u64,
+    pub(crate) levels: Vec<VecDeque<Entry>>,
+    pub(crate) ready_bytes: u64,
+    pub(crate) consumers: Vec<ConsumerKey>,
+    pub(crate) has_exclusive_consumer: bool,
+    pub(crate) had_consumer: bool,
+    pub(crate) last_used: u64,
+    pub(crate) unacked: u32,
+    pub(crate) return_seq: u64,
     /// Tells this declaration of the name apart from earlier ones, so
     /// deliveries from a deleted queue never settle into a new one.
-    incarnation: u64,
+    pub(crate) incarnation: u64,
 }
 
 impl QueueState {
@@ -204,19 +204,19 @@ impl QueueState {
 }
 
 #[derive(Debug)]
-struct ExchangeState {
-    name: String,
-    kind: ExchangeKind,
-    durable: bool,
-    auto_delete: bool,
-    internal: bool,
-    arguments: FieldTable,
-    bindings: Vec<Binding>,
+pub(crate) struct ExchangeState {
+    pub(crate) name: String,
+    pub(crate) kind: ExchangeKind,
+    pub(crate) durable: bool,
+    pub(crate) auto_delete: bool,
+    pub(crate) internal: bool,
+    pub(crate) arguments: FieldTable,
+    pub(crate) bindings: Vec<Binding>,
     /// The destination of each binding as a shared name, so routing hands
     /// out names without allocating.
-    dest_names: Vec<Arc<str>>,
-    topic: TopicTrie<u32>,
-    direct: FxHashMap<String, Vec<u32>>,
+    pub(crate) dest_names: Vec<Arc<str>>,
+    pub(crate) topic: TopicTrie<u32>,
+    pub(crate) direct: FxHashMap<String, Vec<u32>>,
 }
 
 impl ExchangeState {
@@ -271,10 +271,10 @@ impl ExchangeState {
 }
 
 #[derive(Debug)]
-struct Vhost {
-    name: Arc<str>,
-    exchanges: BTreeMap<String, ExchangeState>,
-    queues: BTreeMap<String, QueueState>,
+pub(crate) struct Vhost {
+    pub(crate) name: Arc<str>,
+    pub(crate) exchanges: BTreeMap<String, ExchangeState>,
+    pub(crate) queues: BTreeMap<String, QueueState>,
 }
 
 impl Vhost {
@@ -295,45 +295,48 @@ impl Vhost {
 }
 
 #[derive(Debug)]
-struct ConsumerState {
-    queue: String,
-    no_ack: bool,
-    exclusive: bool,
-    prefetch: u16,
-    priority: i64,
-    unacked: u32,
-    served: u64,
+pub(crate) struct ConsumerState {
+    pub(crate) queue: String,
+    pub(crate) no_ack: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) prefetch: u16,
+    pub(crate) priority: i64,
+    pub(crate) unacked: u32,
+    pub(crate) served: u64,
 }
 
 #[derive(Debug)]
-struct Unacked {
-    queue: String,
+pub(crate) struct Unacked {
+    pub(crate) queue: String,
     /// Which declaration of `queue` the message came from.
-    incarnation: u64,
-    entry: Entry,
-    consumer_tag: Option<String>,
+    pub(crate) incarnation: u64,
+    pub(crate) entry: Entry,
+    pub(crate) consumer_tag: Option<String>,
 }
 
 #[derive(Debug, Default)]
-struct ChannelState {
-    prefetch: u16,
-    global_prefetch: u16,
-    next_tag: u64,
-    unacked: BTreeMap<u64, Unacked>,
-    consumers: BTreeMap<String, ConsumerState>,
-    consumer_unacked: u32,
-    confirm: bool,
-    next_confirm: u64,
+pub(crate) struct ChannelState {
+    pub(crate) prefetch: u16,
+    pub(crate) global_prefetch: u16,
+    pub(crate) next_tag: u64,
+    pub(crate) unacked: BTreeMap<u64, Unacked>,
+    pub(crate) consumers: BTreeMap<String, ConsumerState>,
+    pub(crate) consumer_unacked: u32,
+    /// The delivery tag the channel was at when its global prefetch was
+    /// last set: deliveries from this tag on were made under that limit.
+    pub(crate) global_qos_tag: u64,
+    pub(crate) confirm: bool,
+    pub(crate) next_confirm: u64,
 }
 
 #[derive(Debug)]
-struct Connection {
-    user: String,
-    vhost: String,
-    channels: BTreeMap<u16, ChannelState>,
-    next_channel: u16,
-    blocked: bool,
-    held: Vec<Command>,
+pub(crate) struct Connection {
+    pub(crate) user: String,
+    pub(crate) vhost: String,
+    pub(crate) channels: BTreeMap<u16, ChannelState>,
+    pub(crate) next_channel: u16,
+    pub(crate) blocked: bool,
+    pub(crate) held: Vec<Command>,
 }
 
 impl Connection {
@@ -349,23 +352,23 @@ impl Connection {
 /// The simulated RabbitMQ broker.
 #[derive(Debug)]
 pub struct Broker {
-    rng: ChaCha8Rng,
-    now: u64,
-    tracing: bool,
-    users: BTreeMap<String, User>,
-    vhosts: BTreeMap<String, Vhost>,
-    connections: BTreeMap<ConnectionId, Connection>,
-    next_connection: ConnectionId,
-    next_message_id: MessageId,
-    next_seq: u64,
-    alarms: BTreeSet<Alarm>,
-    ledger: Ledger,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) now: u64,
+    pub(crate) tracing: bool,
+    pub(crate) users: BTreeMap<String, User>,
+    pub(crate) vhosts: BTreeMap<String, Vhost>,
+    pub(crate) connections: BTreeMap<ConnectionId, Connection>,
+    pub(crate) next_connection: ConnectionId,
+    pub(crate) next_message_id: MessageId,
+    pub(crate) next_seq: u64,
+    pub(crate) alarms: BTreeSet<Alarm>,
+    pub(crate) ledger: Ledger,
     /// Numbers publishes broker-wide for `Published` and `EnqueueCause::Publish`.
-    next_publish: u64,
+    pub(crate) next_publish: u64,
     /// Whether commands return their events; off, they only change state.
-    recording: bool,
+    pub(crate) recording: bool,
     /// The seed the broker was created with, quoted by invariant failures.
-    seed: u64,
+    pub(crate) seed: u64,
 }
 
 /// Where handlers put the events a command causes. With recording off it
@@ -496,9 +499,15 @@ impl Broker {
     /// broker behaves as RabbitMQ does: a channel exception closes the
     /// channel and a connection exception the connection; the events of that
     /// closing follow whatever the command did before it was refused.
+    ///
+    /// In debug builds (and so in every test) the broker checks its
+    /// invariants after each command and panics, quoting the seed and the
+    /// command, when one is broken: that is an engine bug, never bad input.
     pub fn apply(&mut self, command: Command) -> Outcome {
         let mut events = Sink::new(self.recording);
         let channel = command.channel();
+        #[cfg(debug_assertions)]
+        let copy = command.clone();
         let error = match self.handle(command, &mut events) {
             Ok(()) => None,
             Err(err) => {
@@ -514,6 +523,10 @@ impl Broker {
                 Some(err)
             }
         };
+        #[cfg(debug_assertions)]
+        if let Err(broken) = self.check_invariants() {
+            panic!("rabbit engine invariant broken (broker seed {}) after {copy:?}: {broken}", self.seed);
+        }
         Outcome { events: events.list, error }
     }
 
@@ -686,6 +699,7 @@ impl Broker {
                 let ch = self.chan_mut(channel)?;
                 if global {
                     ch.global_prefetch = prefetch_count;
+                    ch.global_qos_tag = ch.next_tag;
                 } else {
                     ch.prefetch = prefetch_count;
                 }
@@ -1747,16 +1761,22 @@ impl Broker {
         }
         // Drop-head applies to whatever a consumer could not take at once.
         if needs_drop {
-            while let Some(head) = self
-                .vhosts
-                .get_mut(vhost)
-                .and_then(|vh| vh.queues.get_mut(qname))
-                .and_then(|q| if q.over_limit() { q.pop_front() } else { None })
-            {
-                self.dead_letter(vhost, qname, head, DeathReason::Maxlen, ev);
-            }
+            self.drop_over_limit(vhost, qname, ev);
         }
         Some(id)
+    }
+
+    /// Dead-letters (or drops) messages from the head of a drop-head queue
+    /// until it is within its length limits again.
+    fn drop_over_limit(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
+        while let Some(head) = self
+            .vhosts
+            .get_mut(vhost)
+            .and_then(|vh| vh.queues.get_mut(qname))
+            .and_then(|q| if q.over_limit() { q.pop_front() } else { None })
+        {
+            self.dead_letter(vhost, qname, head, DeathReason::Maxlen, ev);
+        }
     }
 
     // -----------------------------------------------------------------------
@@ -2217,6 +2237,7 @@ impl Broker {
         let id = e.id;
         q.insert_sorted(e);
         let queue = q.shared_name.clone();
+        let drop_head = q.cfg.overflow == Overflow::DropHead && q.over_limit();
         let consumer_tag = u.consumer_tag;
         ev.emit(|| Event::Enqueued {
             vhost: Arc::from(vhost),
@@ -2224,6 +2245,11 @@ impl Broker {
             message_id: id,
             cause: EnqueueCause::Requeue { channel, delivery_tag, consumer_tag },
         });
+        // RabbitMQ applies drop-head after a return too (classic queues in
+        // requeue_and_run, quorum queues when they evaluate their limit).
+        if drop_head {
+            self.drop_over_limit(vhost, &u.queue, ev);
+        }
         self.dispatch(vhost, &u.queue, ev);
     }
 
@@ -2580,66 +2606,6 @@ impl Broker {
             }
         }
         out
-    }
-
-    /// Checks the engine's bookkeeping invariants: every message copy is in
-    /// exactly one place, counts add up, and no consumer or channel holds
-    /// more unacknowledged messages than its prefetch allows.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        let mut ids = BTreeSet::new();
-        let mut live = 0u64;
-        for (vname, vh) in &self.vhosts {
-            for q in vh.queues.values() {
-                let mut bytes = 0;
-                for e in q.levels.iter().flatten() {
-                    bytes += e.content.body.len() as u64;
-                    live += 1;
-                    if !ids.insert(e.id) {
-                        return Err(format!("message {} is in two places (queue {vname}/{})", e.id, q.name));
-                    }
-                }
-                if bytes != q.ready_bytes {
-                    return Err(format!("queue {} counts {} ready bytes but holds {bytes}", q.name, q.ready_bytes));
-                }
-                for level in &q.levels {
-                    if level.iter().zip(level.iter().skip(1)).any(|(a, b)| a.order >= b.order) {
-                        return Err(format!("queue {} is out of order", q.name));
-                    }
-                }
-            }
-        }
-        for c in self.connections.values() {
-            for ch in c.channels.values() {
-                let mut by_consumer: BTreeMap<&str, u32> = BTreeMap::new();
-                for u in ch.unacked.values() {
-                    live += 1;
-                    if !ids.insert(u.entry.id) {
-                        return Err(format!("message {} is in two places (unacked)", u.entry.id));
-                    }
-                    if let Some(t) = &u.consumer_tag {
-                        *by_consumer.entry(t.as_str()).or_default() += 1;
-                    }
-                }
-                for (tag, c) in &ch.consumers {
-                    let n = by_consumer.get(tag.as_str()).copied().unwrap_or(0);
-                    if n != c.unacked {
-                        return Err(format!("consumer {tag} counts {} unacked but holds {n}", c.unacked));
-                    }
-                    if c.prefetch > 0 && n > u32::from(c.prefetch) {
-                        return Err(format!("consumer {tag} holds {n} unacked over prefetch {}", c.prefetch));
-                    }
-                }
-                let held: u32 = by_consumer.values().sum();
-                if ch.global_prefetch > 0 && held > u32::from(ch.global_prefetch) {
-                    return Err(format!("channel holds {held} unacked over global prefetch {}", ch.global_prefetch));
-                }
-            }
-        }
-        let l = self.ledger;
-        if l.created != live + l.acked + l.dead_lettered + l.dropped {
-            return Err(format!("ledger does not balance: {l:?} with {live} live copies"));
-        }
-        Ok(())
     }
 }
 

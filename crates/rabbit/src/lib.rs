@@ -13,6 +13,7 @@
 
 mod broker;
 pub mod error;
+mod invariants;
 pub mod model;
 pub mod topic;
 pub mod value;
