@@ -1953,11 +1953,16 @@ impl Broker {
             return;
         };
         ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.to_string(), by_broker });
+        let now = self.now;
         let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) else {
             return;
         };
         let was_active = q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && k.1 == tag);
         q.consumers.retain(|k| !(k.0 == channel && k.1 == tag));
+        if q.consumers.is_empty() {
+            // The x-expires lease counts from when the queue became unused.
+            q.last_used = now;
+        }
         if c.exclusive {
             q.has_exclusive_consumer = false;
         }
@@ -2282,10 +2287,14 @@ impl Broker {
         if let Some(c) = self.connections.get_mut(&channel.connection) {
             c.channels.remove(&channel.channel);
         }
+        let now = self.now;
         for (tag, c) in &consumer_queues {
             ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
             if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
+                if q.consumers.is_empty() {
+                    q.last_used = now;
+                }
                 if c.exclusive {
                     q.has_exclusive_consumer = false;
                 }
@@ -2330,42 +2339,54 @@ impl Broker {
         ev.push(Event::ConnectionClosed { connection, error });
     }
 
+    /// Advances time to `now + ms`. Everything that falls due on the way
+    /// happens in time order, one item at a time, each at its own instant:
+    /// a message reaching its TTL at the head of its queue, and a queue
+    /// unused for its `x-expires`. So one long tick and the same span cut
+    /// into shorter ticks do the same things in the same order.
     fn tick_inner(&mut self, ms: u64, ev: &mut Sink) {
         let target = self.now.saturating_add(ms);
         ev.push(Event::Ticked { now: target });
-        // Expirations fall due one at a time in time order (ties in the
-        // order the copies were made), as a real broker's timers fire, so
-        // dead-letter queues fill in the order a broker would fill them.
-        loop {
-            let mut next: Option<(u64, MessageId, String, String)> = None;
-            for (v, vh) in &self.vhosts {
-                for (qn, q) in &vh.queues {
-                    for e in q.levels.iter().filter_map(VecDeque::front) {
-                        if let Some(t) = e.expires_at
-                            && t <= target
-                            && next.as_ref().is_none_or(|n| (t, e.id) < (n.0, n.1))
-                        {
-                            next = Some((t, e.id, v.clone(), qn.clone()));
-                        }
-                    }
-                }
+        while let Some(due) = self.next_due(target) {
+            self.now = self.now.max(due.at);
+            match due.what {
+                DueKind::MessageExpiry => self.expire_heads(&due.vhost, &due.queue, false, ev),
+                // An expired queue's messages are deleted with it, not
+                // dead-lettered, as in RabbitMQ.
+                DueKind::QueueExpiry => self.delete_queue(&due.vhost, &due.queue, ev),
             }
-            let Some((t, _, v, q)) = next else { break };
-            self.now = self.now.max(t);
-            self.expire_heads(&v, &q, false, ev);
         }
         self.now = target;
-        let all: Vec<(String, String)> =
-            self.vhosts.iter().flat_map(|(v, vh)| vh.queues.keys().map(move |q| (v.clone(), q.clone()))).collect();
-        for (v, q) in all {
-            let Some(qs) = self.vhosts.get(&v).and_then(|vh| vh.queues.get(&q)) else { continue };
-            let idle_expired =
-                qs.cfg.expires.is_some_and(|e| qs.consumers.is_empty() && self.now >= qs.last_used.saturating_add(e));
-            if idle_expired {
-                // An expired queue's messages are not dead-lettered.
-                self.delete_queue(&v, &q, ev);
+    }
+
+    /// The earliest timed item due at or before `until`. Ties go to message
+    /// expiry before queue expiry, then to the oldest message copy, then to
+    /// vhost and queue name order, so the order never depends on how time
+    /// was advanced.
+    fn next_due(&self, until: u64) -> Option<Due> {
+        type Key<'a> = (u64, DueKind, MessageId, &'a str, &'a str);
+        fn consider<'a>(best: &mut Option<Key<'a>>, cand: Key<'a>, until: u64) {
+            if cand.0 <= until && best.is_none_or(|b| cand < b) {
+                *best = Some(cand);
             }
         }
+        let mut best: Option<Key<'_>> = None;
+        for (v, vh) in &self.vhosts {
+            for (qn, q) in &vh.queues {
+                for e in q.levels.iter().filter_map(VecDeque::front) {
+                    if let Some(t) = e.expires_at {
+                        consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
+                    }
+                }
+                if let Some(expires) = q.cfg.expires
+                    && q.consumers.is_empty()
+                {
+                    let at = q.last_used.saturating_add(expires);
+                    consider(&mut best, (at, DueKind::QueueExpiry, 0, v.as_str(), qn.as_str()), until);
+                }
+            }
+        }
+        best.map(|(at, what, _, v, q)| Due { at, what, vhost: v.to_string(), queue: q.to_string() })
     }
 
     fn restart_inner(&mut self, ev: &mut Sink) {
@@ -2607,6 +2628,21 @@ impl Broker {
         }
         out
     }
+}
+
+/// What falls due when time advances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum DueKind {
+    MessageExpiry,
+    QueueExpiry,
+}
+
+/// One timed item found by `next_due`.
+struct Due {
+    at: u64,
+    what: DueKind,
+    vhost: String,
+    queue: String,
 }
 
 /// Where a new message copy comes from; turned into an [`EnqueueCause`]
