@@ -390,3 +390,36 @@ fn a_connection_refuses_channels_beyond_channel_max_and_never_reuses_an_open_num
     assert_eq!(b.channels().iter().find(|c| c.channel == ch).unwrap().unacked.len(), 1);
     b.check_invariants().unwrap();
 }
+
+/// The scenario fuzzer's reproducer: a fetched priority message outlives its
+/// queue, which is declared again without priorities; a nack, a reject or
+/// the connection closing then gives the message back.
+#[test]
+fn settling_a_delivery_whose_queue_was_redeclared_without_priorities_never_panics() {
+    for how in ["nack", "reject", "close"] {
+        let mut b = Broker::new(0);
+        let ch = b.connect("guest", "guest", "/").unwrap();
+        declare(&mut b, ch, "prio", args(&[("x-max-priority", FieldValue::LongLongInt(1))]));
+        b.publish_with(ch, "", "prio", BasicProperties::default().with_priority(1), "m", false).unwrap();
+        b.get(ch, "prio", false).unwrap();
+        b.apply(Command::QueueDelete { channel: ch, queue: "prio".into(), if_unused: false, if_empty: false })
+            .into_result()
+            .unwrap();
+        declare(&mut b, ch, "prio", FieldTable::new());
+        let out = match how {
+            "nack" => b.apply(Command::BasicNack { channel: ch, delivery_tag: 1, multiple: false, requeue: true }),
+            "reject" => b.apply(Command::BasicReject { channel: ch, delivery_tag: 1, requeue: true }),
+            _ => b.apply(Command::CloseConnection { connection: ch.connection }),
+        };
+        assert!(out.is_ok(), "{how}: {:?}", out.error);
+        assert!(
+            out.events.iter().any(|e| matches!(e, Event::Dropped { reason: DropReason::QueueDeleted, .. })),
+            "{how}: {:?}",
+            out.events
+        );
+        if how != "close" {
+            assert_eq!(b.queue("/", "prio").unwrap().ready, 0, "{how}");
+        }
+        assert_eq!(b.ledger().dropped, 1, "{how}");
+    }
+}
