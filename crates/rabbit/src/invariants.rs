@@ -44,7 +44,8 @@ impl Broker {
         }
         for (cid, c) in &self.connections {
             for (n, ch) in &c.channels {
-                let mut by_consumer: BTreeMap<&str, u32> = BTreeMap::new();
+                // Held deliveries per consumer id (a tag may be reused).
+                let mut by_consumer: BTreeMap<u64, u32> = BTreeMap::new();
                 let mut since_global_qos = false;
                 for (tag, u) in &ch.unacked {
                     live += 1;
@@ -52,8 +53,8 @@ impl Broker {
                         return Err(format!("message {} is in two places (unacked on {cid}/{n})", u.entry.id));
                     }
                     *unacked_by_queue.entry((c.vhost.as_str(), u.queue.as_str(), u.incarnation)).or_default() += 1;
-                    if let Some(t) = &u.consumer_tag {
-                        *by_consumer.entry(t.as_str()).or_default() += 1;
+                    if let Some(id) = u.consumer {
+                        *by_consumer.entry(id).or_default() += 1;
                         since_global_qos |= *tag >= ch.global_qos_tag;
                     }
                     if *tag >= ch.next_tag {
@@ -61,7 +62,7 @@ impl Broker {
                     }
                 }
                 for (tag, consumer) in &ch.consumers {
-                    let held = by_consumer.get(tag.as_str()).copied().unwrap_or(0);
+                    let held = by_consumer.get(&consumer.id).copied().unwrap_or(0);
                     if held != consumer.unacked {
                         return Err(format!("consumer {tag} counts {} unacked but holds {held}", consumer.unacked));
                     }

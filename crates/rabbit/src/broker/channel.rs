@@ -24,9 +24,13 @@ impl Broker {
         let mut taken = Vec::new();
         for t in tags {
             if let Some(u) = chs.unacked.remove(&t) {
-                if let Some(ct) = &u.consumer_tag {
+                if let (Some(ct), Some(id)) = (&u.consumer_tag, u.consumer) {
                     chs.consumer_unacked = chs.consumer_unacked.saturating_sub(1);
-                    if let Some(c) = chs.consumers.get_mut(ct) {
+                    // A consumer that started later under the same tag did
+                    // not receive this delivery.
+                    if let Some(c) = chs.consumers.get_mut(ct)
+                        && c.id == id
+                    {
                         c.unacked = c.unacked.saturating_sub(1);
                     }
                 }

@@ -37,9 +37,12 @@ impl Broker {
         let sac_first = q.cfg.single_active && q.consumers.is_empty();
         let ch = self.chan_mut(channel)?;
         let prefetch = ch.prefetch;
+        let id = self.next_seq;
+        self.next_seq += 1;
+        let ch = self.chan_mut(channel)?;
         ch.consumers.insert(
             tag.clone(),
-            ConsumerState { queue: queue.clone(), no_ack, exclusive, prefetch, priority, unacked: 0, served: 0 },
+            ConsumerState { queue: queue.clone(), no_ack, exclusive, prefetch, priority, unacked: 0, served: 0, id },
         );
         let now = self.now;
         let q = self
@@ -175,7 +178,13 @@ impl Broker {
                 chs.consumer_unacked += 1;
                 chs.unacked.insert(
                     delivery_tag,
-                    Unacked { queue: qname.to_string(), incarnation, entry, consumer_tag: Some(tag) },
+                    Unacked {
+                        queue: qname.to_string(),
+                        incarnation,
+                        entry,
+                        consumer_tag: Some(tag),
+                        consumer: Some(c.id),
+                    },
                 );
                 q.unacked += 1;
             }
@@ -227,7 +236,10 @@ impl Broker {
         chs.next_tag += 1;
         let id = entry.id;
         if !no_ack {
-            chs.unacked.insert(delivery_tag, Unacked { queue: queue.clone(), incarnation, entry, consumer_tag: None });
+            chs.unacked.insert(
+                delivery_tag,
+                Unacked { queue: queue.clone(), incarnation, entry, consumer_tag: None, consumer: None },
+            );
         }
         ev.push(Event::GetOk { channel, delivery_tag, queue: queue.clone(), message_count: remaining, message });
         if no_ack {

@@ -276,6 +276,9 @@ pub(crate) struct ConsumerState {
     pub(crate) priority: i64,
     pub(crate) unacked: u32,
     pub(crate) served: u64,
+    /// Tells this consumer apart from an earlier one with the same tag on
+    /// the same channel, whose deliveries may still be unacknowledged.
+    pub(crate) id: u64,
 }
 
 #[derive(Debug)]
@@ -285,6 +288,8 @@ pub(crate) struct Unacked {
     pub(crate) incarnation: u64,
     pub(crate) entry: Entry,
     pub(crate) consumer_tag: Option<String>,
+    /// The id of the consumer it went to; `None` for a `basic.get`.
+    pub(crate) consumer: Option<u64>,
 }
 
 #[derive(Debug, Default)]

@@ -89,12 +89,7 @@ impl Broker {
                     prefetch: c.prefetch,
                     priority: c.priority,
                     active: !q.cfg.single_active || i == 0,
-                    unacked: chs
-                        .unacked
-                        .iter()
-                        .filter(|(_, u)| u.consumer_tag.as_deref() == Some(tag.as_str()))
-                        .map(|(t, _)| *t)
-                        .collect(),
+                    unacked: chs.unacked.iter().filter(|(_, u)| u.consumer == Some(c.id)).map(|(t, _)| *t).collect(),
                 })
             })
             .collect();
