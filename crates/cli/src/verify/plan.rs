@@ -341,7 +341,7 @@ pub fn plan_with(s: &Scenario, options: &Options) -> Plan {
             Action::AdvanceTime { ms } => {
                 for b in &mut builders {
                     b.origin = Some(i);
-                    b.push(Step::Wait { millis: *ms });
+                    b.push(Step::Wait { ms: *ms });
                     b.origin = None;
                 }
             }

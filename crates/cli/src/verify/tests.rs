@@ -75,7 +75,7 @@ fn a_get_stays_unacknowledged_until_an_acknowledgement_settles_the_oldest_delive
         [
             &Step::Get { channel: ch, queue: "work".into(), no_ack: false },
             &Step::Settle { channel: ch, delivery_tag: None, multiple: false, how: Settle::Reject { requeue: false } },
-            &Step::Wait { millis: 6000 },
+            &Step::Wait { ms: 6000 },
             &Step::Get { channel: ch, queue: "work".into(), no_ack: false },
             &Step::Settle { channel: ch, delivery_tag: None, multiple: false, how: Settle::Ack },
         ]
@@ -207,7 +207,7 @@ fn each_vhost_is_a_part_of_its_own_and_time_passes_in_every_part() {
             part.vhost
         );
         assert_eq!(part.queues, ["orders"]);
-        assert_eq!(part.steps.iter().filter(|s| matches!(s, Step::Wait { millis: 10 })).count(), 1);
+        assert_eq!(part.steps.iter().filter(|s| matches!(s, Step::Wait { ms: 10 })).count(), 1);
     }
     assert_eq!(p.parts[0].get_actions, [4]);
     assert_eq!(p.parts[0].settle_actions, [5]);
