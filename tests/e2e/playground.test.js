@@ -472,7 +472,12 @@ test('a playground exports to a file and imports back; a broken file is refused 
 });
 
 test('zoom, redo and speed: the view scales, redo reapplies a move, and a producer at a rate runs faster at 20x', async () => {
-  const { page, problems, context, pg } = await openPlayground();
+  // The page runs on Playwright's clock, so that the run at the end lasts
+  // exactly the page time it is given however slow this machine is.
+  const { page, problems, context } = await open(browser, '#/playground', VIEWPORT, (c) => c.clock.install());
+  const pg = new Playground(page);
+  await pg.waitUntilShown();
+  await pg.canvas.waitFor();
   await pg.loadPreset('Routing with a topic exchange');
   const width = async () => (await pg.node('Queue critical').boundingBox()).width;
   const w0 = await width();
@@ -492,29 +497,55 @@ test('zoom, redo and speed: the view scales, redo reapplies a move, and a produc
   await pg.button('Redo').click();
   assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x - 60) < 3);
 
-  // A producer sending 10 messages a second, for two seconds of page time at 1x and at 20x.
+  // A producer sending 10 messages a second, for two seconds of page time at
+  // 1x and at 20x, into a queue a consumer reads.
   await pg.select('Producer app');
   const inView = await pg.canvas.evaluate((el) => {
     const [a, b] = [el.querySelector('[aria-label="Producer app"]').getBoundingClientRect(), el.getBoundingClientRect()];
     return el.scrollLeft === 0 && el.scrollTop === 0 && a.left >= b.left && a.right <= b.right;
   });
   assert.equal(inView, true, 'the whole starter is in view and the canvas itself never scrolls');
-  await pg.setField('Rate (messages per second)', '10');
+  const rate = 10;
+  await pg.setField('Rate (messages per second)', String(rate));
+  await pg.part('Consumer').click();
+  await page.getByLabel('Connect from', { exact: true }).selectOption({ label: 'Queue all' });
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: 'Consumer c1' });
+  await pg.button('Connect').click();
+  await pg.node('Consumer c1').getByText(/done \d+/).waitFor();
+
   const processed = async () => Number((await page.getByLabel('Messages processed').innerText()).replace(/\D/g, ''));
   const sent = async () => Number((await pg.node('Producer app').innerText()).match(/sent (\d+)/)[1]);
+  const step = async () => Number(await pg.timeline().inputValue());
+  // From here on the page's time moves only when the test moves it.
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1000);
+  const seconds = 2;
   const runFor = async (speed) => {
-    await page.getByLabel('Speed').selectOption({ label: speed });
-    const before = await sent();
+    await page.getByLabel('Speed').selectOption({ label: `${speed}×` });
+    const [sent0, step0] = [await sent(), await step()];
     await pg.button('Play').click();
-    await page.waitForTimeout(2000);
+    await page.clock.runFor(seconds * 1000);
     await pg.button('Pause').click();
-    return (await sent()) - before;
+    await pg.button('Play').waitFor();
+    return { sent: (await sent()) - sent0, steps: (await step()) - step0, processed: await processed() };
   };
-  const slow = await runFor('1×');
-  const fast = await runFor('20×');
-  assert.ok(slow >= 5 && slow <= 40, `about 20 messages in 2 s at 1x, got ${slow}`);
-  assert.ok(fast > slow * 4, `20x sends far more (${fast}) than 1x (${slow})`);
-  assert.ok((await processed()) >= 0);
+  // The engines take steps of 100 ms; the page's loop turns every 16 ms of
+  // page time, so a run may take in one turn (16 ms times the speed) more.
+  const stepMs = 100;
+  const near = (actual, expected, slack, what) =>
+    assert.ok(Math.abs(actual - expected) <= slack, `${what}: expected ${expected} ± ${slack}, got ${actual}`);
+  const slow = await runFor(1);
+  near(slow.steps, (seconds * 1000) / stepMs, 1, 'at 1x, steps of engine time in two seconds of page time');
+  assert.equal(slow.sent, (slow.steps * stepMs * rate) / 1000, 'the producer sends at its rate in engine time');
+  const fast = await runFor(20);
+  near(fast.steps, (seconds * 1000 * 20) / stepMs, Math.ceil((16 * 20) / stepMs), 'at 20x, steps of engine time in two seconds of page time');
+  assert.equal(fast.sent, (fast.steps * stepMs * rate) / 1000, 'at 20x the producer keeps its rate in engine time');
+  assert.match(await pg.node('Producer app').innerText(), new RegExp(`sent \\d+ · ${rate}/s`), 'the producer shows the rate it sends at');
+
+  // The toolbar counts what consumers finished: c1's work, and more of it at 20x.
+  assert.ok(slow.processed > 0, `the consumer finished messages at 1x, got ${slow.processed}`);
+  assert.ok(fast.processed > slow.processed, `more were finished after the run at 20x (${fast.processed}) than before it (${slow.processed})`);
+  assert.equal(fast.processed, await doneCount(pg, 'Consumer c1'), 'the toolbar counts what the one consumer did');
+  assert.ok(fast.processed <= slow.sent + fast.sent, 'no more are finished than were sent');
 
   assertClean(problems);
   await context.close();
@@ -525,14 +556,21 @@ test('with touch alone: drag parts from the palette, wire them, move a part and 
   const pg = new Playground(page);
   await pg.waitUntilShown();
   const cdp = await context.newCDPSession(page);
-  const touch = async (type, x, y) => cdp.send('Input.dispatchTouchEvent', {
-    type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }],
-  });
+  // Each touch carries the time a finger would give it: moves 16 ms apart,
+  // then a rest of a fifth of a second before the finger lifts. A drag that
+  // ends still is no flick; after a flick, Chromium takes the next tap as
+  // the one that stops the fling and swallows its click. The times run from
+  // a minute ago, so every swipe comes before the taps Playwright sends now.
+  let at = Date.now() / 1000 - 60;
+  const touch = async (type, after, x, y) => {
+    at += after;
+    await cdp.send('Input.dispatchTouchEvent', { type, touchPoints: type === 'touchEnd' ? [] : [{ x, y }], timestamp: at });
+  };
   const centre = (box) => [box.x + box.width / 2, box.y + box.height / 2];
   const swipe = async ([x0, y0], [x1, y1]) => {
-    await touch('touchStart', x0, y0);
-    for (let i = 1; i <= 8; i++) await touch('touchMove', x0 + ((x1 - x0) * i) / 8, y0 + ((y1 - y0) * i) / 8);
-    await touch('touchEnd');
+    await touch('touchStart', 0.5, x0, y0);
+    for (let i = 1; i <= 8; i++) await touch('touchMove', 0.016, x0 + ((x1 - x0) * i) / 8, y0 + ((y1 - y0) * i) / 8);
+    await touch('touchEnd', 0.2);
   };
   const canvas = await pg.canvas.boundingBox();
   await swipe(centre(await pg.part('Producer').boundingBox()), [canvas.x + 120, canvas.y + 80]);
@@ -550,9 +588,6 @@ test('with touch alone: drag parts from the palette, wire them, move a part and 
   const after = await pg.node('Queue q1').boundingBox();
   assert.ok(Math.abs(after.y - before.y - 120) < 4, `moved from ${before.y} to ${after.y}`);
 
-  // A person lifts the finger and taps a moment later; Chromium's gesture
-  // detector turns a tap that follows a touch drag at once into no click.
-  await page.waitForTimeout(500);
   await pg.button('Publish from p1').tap();
   await pg.step(2);
   assert.equal((await pg.queueTexts('q1')).length, 1);

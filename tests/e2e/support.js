@@ -1,7 +1,8 @@
 // Shared set-up for Brokerlab's browser tests: one headless Chromium (Debian's,
-// never a downloaded one), a fresh context per test, and a watch on every
-// page for console errors, uncaught exceptions and failed requests, which
-// each test asserts are absent.
+// never a downloaded one), a fresh context per test, a watch on every page for
+// console errors, uncaught exceptions and failed requests, which each test
+// asserts are absent, and `settle`, which waits for the page to catch up with
+// input instead of sleeping for a guessed time.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 
@@ -21,13 +22,39 @@ export function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** Opens the app at `fragment` (e.g. `#/playground`) in a fresh context. */
-export async function open(browser, fragment = '', options = {}) {
+/**
+ * Opens the app at `fragment` (e.g. `#/playground`) in a fresh context;
+ * `prepare(context)` runs before the page loads (e.g. to install a clock).
+ */
+export async function open(browser, fragment = '', options = {}, prepare = async () => {}) {
   const context = await browser.newContext(options);
+  await prepare(context);
   const page = await context.newPage();
   const problems = watch(page);
   await page.goto(BASE + fragment);
   return { context, page, problems };
+}
+
+let settles = 0;
+
+/**
+ * Waits until the page has handled the input sent to it so far, and until
+ * every request that input started has been seen. Chromium hands pointer
+ * moves to the page at the start of a frame, so two frames see them handled
+ * (with the promises their handlers started); a request the page makes after
+ * that is reported after any it made before, so once its answer is back, an
+ * earlier request would have been counted.
+ */
+export async function settle(page) {
+  settles += 1;
+  const url = new URL(`?settled=${settles}`, page.url()).href;
+  await Promise.all([
+    page.waitForResponse(url),
+    page.evaluate(async (url) => {
+      await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+      await fetch(url, { cache: 'no-store' });
+    }, url),
+  ]);
 }
 
 function watch(page) {
