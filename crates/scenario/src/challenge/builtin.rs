@@ -15,7 +15,25 @@ macro_rules! challenges {
 }
 
 /// Every challenge id with its start and solution, easiest first within each module.
-const SOURCES: &[(&str, &str, &str)] = challenges!["kafka-no-idle", "topic-billing", "poison-dlq",];
+const SOURCES: &[(&str, &str, &str)] = challenges![
+    "async-decouple",
+    "two-readers",
+    "pull-at-own-pace",
+    "log-replay",
+    "kafka-key-order",
+    "kafka-no-idle",
+    "kafka-read-committed",
+    "kafka-retention",
+    "kafka-durable-write",
+    "durable-restart",
+    "direct-severity",
+    "topic-billing",
+    "headers-format",
+    "alternate-exchange",
+    "prefetch-fair",
+    "poison-dlq",
+    "ttl-retry",
+];
 
 /// A built-in challenge: where the learner starts and a reference answer.
 #[derive(Clone, Debug, PartialEq)]
