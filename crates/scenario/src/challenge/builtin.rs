@@ -24,6 +24,7 @@ const SOURCES: &[(&str, &str, &str)] = challenges![
     "kafka-no-idle",
     "kafka-retention",
     "kafka-read-committed",
+    "kafka-fast-failover",
     "kafka-durable-write",
     "vhost-isolation",
     "direct-severity",
