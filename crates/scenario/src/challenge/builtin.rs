@@ -15,7 +15,34 @@ macro_rules! challenges {
 }
 
 /// Every challenge id with its start and solution, easiest first within each module.
-const SOURCES: &[(&str, &str, &str)] = challenges!["kafka-no-idle", "topic-billing", "poison-dlq",];
+const SOURCES: &[(&str, &str, &str)] = challenges![
+    "async-decouple",
+    "pull-at-own-pace",
+    "two-readers",
+    "log-replay",
+    "kafka-key-order",
+    "kafka-no-idle",
+    "kafka-retention",
+    "kafka-read-committed",
+    "kafka-fast-failover",
+    "kafka-durable-write",
+    "vhost-isolation",
+    "direct-severity",
+    "durable-restart",
+    "topic-billing",
+    "headers-format",
+    "alternate-exchange",
+    "prefetch-fair",
+    "poison-dlq",
+    "at-least-once-ack",
+    "idempotent-producer",
+    "ttl-retry",
+    "event-compaction",
+    "dlq-exactly-three",
+    "compare-two-teams",
+    "compare-late-reader",
+    "compare-competing",
+];
 
 /// A built-in challenge: where the learner starts and a reference answer.
 #[derive(Clone, Debug, PartialEq)]
