@@ -35,7 +35,6 @@ const SOURCES: &[(&str, &str, &str)] = challenges![
     "prefetch-fair",
     "poison-dlq",
     "at-least-once-ack",
-    "idempotent-producer",
     "ttl-retry",
     "event-compaction",
     "dlq-exactly-three",
