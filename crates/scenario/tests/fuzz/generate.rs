@@ -3,8 +3,9 @@
 //! Name pools mix declared names with missing and empty ones; the RabbitMQ
 //! and Kafka topologies draw arguments and configs from values the engines
 //! accept, and with `odd` also from values they refuse; script actions cover
-//! every [`Action`] variant with odd values, and `focused_rabbit` and
-//! `focused_kafka` make runs of actions on one queue or topic so that a script
+//! every [`Action`] variant with odd values, and `focused_rabbit`,
+//! `focused_routing` and `focused_kafka` make runs of actions on one queue,
+//! one exchange and queue, or one topic so that a script
 //! often acts on the same entity several times (delete and re-declare,
 //! settle after a restart). `make_consistent` drops what validation would
 //! refuse, and [`scenario`] puts it together.
@@ -615,6 +616,94 @@ fn focused_rabbit() -> impl Strategy<Value = Vec<Action>> {
     })
 }
 
+/// A run of routing actions around one exchange and one queue: the queue
+/// dead-letters to the exchange, which may route back to it (a cycle
+/// RabbitMQ breaks), exchanges bound to exchanges, alternate exchanges,
+/// deletes in the middle, and time passing so that TTLs expire.
+fn focused_routing() -> impl Strategy<Value = Vec<Action>> {
+    (pick(DECLARED_EXCHANGES), pick(DECLARED_EXCHANGES), pick(DECLARED_QUEUES)).prop_flat_map(|(x, y, q)| {
+        let step = prop_oneof![
+            2 => (exchange_type(), prop::bool::weighted(0.3)).prop_map({
+                let (x, y) = (x.clone(), y.clone());
+                move |(kind, alternate)| {
+                    let mut exchange = ExchangeDef::new(x.clone(), kind);
+                    if alternate {
+                        exchange.arguments.insert("alternate-exchange".into(), Value::String(y.clone()));
+                    }
+                    Action::DeclareExchange { exchange }
+                }
+            }),
+            2 => (
+                values(&[json!(0), json!(1), json!(100)], &[], false),
+                proptest::option::weighted(0.3, values(&[json!(0), json!(1)], &[], false)),
+                proptest::option::weighted(0.3, values(&[json!(1), json!(2)], &[], false)),
+                proptest::option::weighted(0.3, pick(ROUTING_KEYS)),
+            )
+                .prop_map({
+                    let (x, q) = (x.clone(), q.clone());
+                    move |(ttl, max_length, limit, dlrk)| {
+                        let mut queue = QueueDef::new(q.clone());
+                        queue.arguments.insert("x-dead-letter-exchange".into(), Value::String(x.clone()));
+                        queue.arguments.insert("x-message-ttl".into(), ttl);
+                        if let Some(n) = max_length {
+                            queue.arguments.insert("x-max-length".into(), n);
+                        }
+                        if let Some(n) = limit {
+                            queue.arguments.insert("x-queue-type".into(), json!("quorum"));
+                            queue.arguments.insert("x-delivery-limit".into(), n);
+                        }
+                        if let Some(k) = dlrk {
+                            queue.arguments.insert("x-dead-letter-routing-key".into(), Value::String(k));
+                        }
+                        Action::DeclareQueue { queue }
+                    }
+                }),
+            3 => (pick(ROUTING_KEYS), any::<bool>()).prop_map({
+                let (x, y, q) = (x.clone(), y.clone(), q.clone());
+                move |(routing_key, to_queue)| Action::Bind {
+                    binding: BindingDef {
+                        source: x.clone(),
+                        vhost: "/".into(),
+                        destination: if to_queue { q.clone() } else { y.clone() },
+                        destination_type: if to_queue { DestinationType::Queue } else { DestinationType::Exchange },
+                        routing_key,
+                        arguments: Arguments::new(),
+                    },
+                }
+            }),
+            1 => pick(ROUTING_KEYS).prop_map({
+                let (x, q) = (x.clone(), q.clone());
+                move |routing_key| Action::Unbind { binding: BindingDef { routing_key, ..BindingDef::queue(x.clone(), q.clone(), "") } }
+            }),
+            4 => (pick(ROUTING_KEYS), properties(), publish_headers(), prop::bool::weighted(0.3)).prop_map({
+                let x = x.clone();
+                move |(routing_key, properties, headers, mandatory)| Action::Publish {
+                    client: "app".into(),
+                    vhost: "/".into(),
+                    exchange: x.clone(),
+                    routing_key,
+                    body: "m".into(),
+                    properties,
+                    headers,
+                    mandatory,
+                }
+            }),
+            2 => Just(Action::Get { client: "app".into(), vhost: "/".into(), queue: q.clone(), auto_ack: false }),
+            2 => any::<bool>().prop_map(|requeue| Action::Nack {
+                client: "app".into(),
+                vhost: "/".into(),
+                delivery_tag: None,
+                multiple: true,
+                requeue,
+            }),
+            1 => Just(Action::DeleteExchange { vhost: "/".into(), name: x.clone() }),
+            1 => Just(Action::DeleteQueue { vhost: "/".into(), name: q.clone() }),
+            2 => prop_oneof![Just(1u64), Just(100u64), Just(10_000u64)].prop_map(|ms| Action::AdvanceTime { ms }),
+        ];
+        proptest::collection::vec(step, 2..12)
+    })
+}
+
 /// A run of Kafka actions on one topic, one consumer and one producer.
 fn focused_kafka() -> impl Strategy<Value = Vec<Action>> {
     (pick(DECLARED_TOPICS), pick(KAFKA_CONSUMERS), pick(PRODUCERS)).prop_flat_map(|(t, k, p)| {
@@ -746,6 +835,7 @@ fn script_part() -> impl Strategy<Value = Vec<Action>> {
     prop_oneof![
         4 => proptest::collection::vec(action(), 1..5),
         1 => focused_rabbit(),
+        1 => focused_routing(),
         1 => focused_kafka(),
     ]
 }

@@ -34,8 +34,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use brokerlab_scenario::report::Report;
@@ -258,6 +258,7 @@ fn install_panic_hook() {
 /// Runs one scenario end to end and judges it; see the module docs.
 fn check(s: &Scenario, stats: &Stats) -> Result<(), String> {
     stats.scenarios.fetch_add(1, Ordering::Relaxed);
+    let _watched = Watched::start(s);
     CAPTURED.with(|c| *c.borrow_mut() = Some(None));
     let run = catch_unwind(AssertUnwindSafe(|| -> Result<Option<Vec<StepOutcome>>, String> {
         let json = s.to_json();
@@ -303,6 +304,54 @@ fn check(s: &Scenario, stats: &Stats) -> Result<(), String> {
         stats.refused[kind].fetch_add(1, Ordering::Relaxed);
     }
     Ok(())
+}
+
+/// The longest one scenario may run before the watchdog calls it a hang.
+/// Scenarios take milliseconds; this leaves room for a loaded machine.
+const HANG: Duration = Duration::from_secs(60);
+
+/// The scenario `check` is running and since when, for the watchdog.
+static RUNNING: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+
+/// Marks a scenario as running until dropped.
+struct Watched;
+
+impl Watched {
+    fn start(s: &Scenario) -> Watched {
+        static WATCHDOG: Once = Once::new();
+        // An engine stuck in a loop cannot be unwound, so a thread of its own
+        // reports the scenario and ends the process instead of hanging it.
+        WATCHDOG.call_once(|| {
+            std::thread::spawn(|| {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    let running = RUNNING.lock().map(|r| r.clone()).unwrap_or_default();
+                    if let Some((since, json)) = running
+                        && since.elapsed() > HANG
+                    {
+                        let file = std::env::var_os("BROKERLAB_FUZZ_OUT")
+                            .map(PathBuf::from)
+                            .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz-hang.json"));
+                        let _ = std::fs::write(&file, &json);
+                        eprintln!("fuzz failure: a scenario ran for more than {HANG:?}; it is in {}", file.display());
+                        std::process::exit(1);
+                    }
+                }
+            });
+        });
+        if let Ok(mut r) = RUNNING.lock() {
+            *r = Some((Instant::now(), s.to_json()));
+        }
+        Watched
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Ok(mut r) = RUNNING.lock() {
+            *r = None;
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
