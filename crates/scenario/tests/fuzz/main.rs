@@ -397,6 +397,7 @@ fn fuzz(seed: u64, budget: Budget, stats: &Stats) -> Result<(), Failure> {
     install_panic_hook();
     let started = Instant::now();
     let mut batch = 0u64;
+    let mut reported = Instant::now();
     loop {
         let cases = match budget {
             Budget::Cases(total) => {
@@ -432,7 +433,9 @@ fn fuzz(seed: u64, budget: Budget, stats: &Stats) -> Result<(), Failure> {
             }
         }
         batch += 1;
-        if matches!(budget, Budget::Time(_)) {
+        // Progress every ten seconds on a timed run, so a long run's log stays readable.
+        if matches!(budget, Budget::Time(_)) && reported.elapsed() >= Duration::from_secs(10) {
+            reported = Instant::now();
             eprintln!("fuzz: {:>6.0} s, seed {seed}: {}", started.elapsed().as_secs_f64(), stats.line());
         }
     }
