@@ -1,7 +1,13 @@
 //! `brokerlab`: runs Brokerlab scenarios headless, checks them against a
 //! real RabbitMQ, and converts them to and from links, RabbitMQ definitions
 //! files, `kafka-topics.sh` commands and client code.
+//!
+//! Every command writes its output through [`emit`], which treats a closed
+//! standard output (`brokerlab run FILE | head`) as the reader having seen
+//! enough: the command ends with its usual exit code and no message, as
+//! command-line tools do, instead of the panic `print!` raises.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use brokerlab_cli::{load, verify};
@@ -150,6 +156,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output. A reader that closed the pipe early is
+/// not an error: the rest is dropped, which `head` and `grep -q` rely on.
+/// Any other failure to write is reported.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write the output: {e}")),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Cmd::Run { scenario, no_events } => {
@@ -158,25 +176,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             if no_events {
                 report.events.clear();
             }
-            print!("{}", report.to_json());
+            emit(&report.to_json())?;
             Ok(if report.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Verify { amqp, rabbitmqctl, scenario } => {
             let s = load(&scenario)?;
             let (v, _) = verify::verify_with_outcomes(&s, &amqp, &verify::Options { rabbitmqctl })?;
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            emit(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
             Ok(if v.matches { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Link { scenario } => {
-            println!("{}", load(&scenario)?.to_link());
+            emit(&format!("{}\n", load(&scenario)?.to_link()))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Json { scenario } => {
-            println!("{}", load(&scenario)?.to_json());
+            emit(&format!("{}\n", load(&scenario)?.to_json()))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ExportDefinitions { scenario } => {
-            print!("{}", load(&scenario)?.export_definitions());
+            emit(&load(&scenario)?.export_definitions())?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ImportDefinitions { definitions, into } => {
@@ -186,28 +204,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 None => Scenario::default(),
             };
             s.import_definitions(&text).map_err(|e| format!("{definitions}: {e}"))?;
-            println!("{}", s.to_json());
+            emit(&format!("{}\n", s.to_json()))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::KafkaTopics { scenario, bootstrap_server } => {
-            print!("{}", definitions::kafka_topics_commands(&load(&scenario)?.kafka, &bootstrap_server));
+            emit(&definitions::kafka_topics_commands(&load(&scenario)?.kafka, &bootstrap_server))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Code { lang, scenario } => {
             let s = load(&scenario)?;
-            print!(
-                "{}",
-                match lang {
-                    Lang::Python => codegen::python(&s),
-                    Lang::Javascript => codegen::javascript(&s),
-                }
-            );
+            emit(&match lang {
+                Lang::Python => codegen::python(&s),
+                Lang::Javascript => codegen::javascript(&s),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Presets => {
-            for s in presets::all() {
-                println!("{:<26} {}", s.id, s.title);
-            }
+            let list: String = presets::all().iter().map(|s| format!("{:<26} {}\n", s.id, s.title)).collect();
+            emit(&list)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Challenges { json } => {
@@ -270,7 +284,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(if verdict.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Schema => {
-            print!("{}", json_schema());
+            emit(&json_schema())?;
             Ok(ExitCode::SUCCESS)
         }
     }

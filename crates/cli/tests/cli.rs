@@ -104,3 +104,65 @@ fn definitions_export_then_import_gives_back_the_topology() {
     let (_, original, _) = brokerlab(&["json", "preset:exchange-types"]);
     assert_eq!(out, original);
 }
+
+/// Runs `brokerlab ARGS` with its standard output read for at most one byte
+/// and then closed, as `brokerlab ... | head -c 1` does, and returns the exit
+/// code and standard error.
+fn brokerlab_into_a_closed_pipe(args: &[&str]) -> (i32, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brokerlab"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut first = [0u8; 1];
+    let _ = stdout.read(&mut first);
+    drop(stdout);
+    let out = child.wait_with_output().expect("finishes");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn every_command_ends_quietly_when_its_reader_closes_the_pipe() {
+    // A scenario whose report, file and client code are each far larger than
+    // a pipe's buffer, so that the writer must meet the closed pipe.
+    let mut s = brokerlab_scenario::Scenario::default();
+    s.rabbitmq.queues.push(brokerlab_scenario::QueueDef::new("q"));
+    for i in 0..2_000 {
+        s.script.push(brokerlab_scenario::Action::Publish {
+            client: "app".into(),
+            vhost: "/".into(),
+            exchange: String::new(),
+            routing_key: "q".into(),
+            body: format!("message {i} with a body long enough to fill the pipe quickly"),
+            properties: Default::default(),
+            headers: Default::default(),
+            mandatory: false,
+        });
+    }
+    let path = std::env::temp_dir().join(format!("brokerlab-cli-pipe-{}.json", std::process::id()));
+    std::fs::write(&path, s.to_json()).expect("writes the scenario");
+    let file = path.to_str().expect("a UTF-8 path");
+    let commands: &[(&[&str], i32)] = &[
+        (&["run", file], 0),
+        (&["json", file], 0),
+        (&["link", file], 0),
+        (&["code", "--lang", "python", file], 0),
+        (&["code", "--lang", "javascript", file], 0),
+        (&["export-definitions", file], 0),
+        (&["kafka-topics", "preset:key-partitioning"], 0),
+        (&["presets"], 0),
+        (&["schema"], 0),
+        (&["run", "preset:work-queue"], 0),
+    ];
+    for (args, code) in commands {
+        let (got, err) = brokerlab_into_a_closed_pipe(args);
+        assert!(!err.contains("panicked"), "brokerlab {args:?} panicked: {err}");
+        assert_eq!(got, *code, "brokerlab {args:?}: {err}");
+        assert_eq!(err, "", "brokerlab {args:?}");
+    }
+    let _ = std::fs::remove_file(&path);
+}

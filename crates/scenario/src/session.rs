@@ -35,7 +35,9 @@ pub struct StepOutcome {
     /// The records a `poll` returned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub polled: Vec<ConsumerRecord>,
-    /// Why an engine refused the action, in its own words (`404 NOT_FOUND - ...`).
+    /// Why an engine refused the action, in its own words: an AMQP reply
+    /// (`404 NOT_FOUND - ...`) or a Kafka client exception
+    /// (`UnknownTopicOrPartitionException: ...`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -344,7 +346,7 @@ impl Session {
         }
         match outcome.error {
             None => Ok(()),
-            Some(e) => Err(e.to_string()),
+            Some(e) => Err(translate::kafka_error(&e)),
         }
     }
 

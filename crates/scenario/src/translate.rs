@@ -2,13 +2,15 @@
 //! configuration and values: JSON arguments into AMQP field tables, Kafka
 //! config keys (`cleanup.policy`, `acks`, ...) into the engines' config
 //! structs. Unknown keys and unparsable values are errors rather than being
-//! ignored, so a typo in a lesson shows up when it is loaded.
+//! ignored, so a typo in a lesson shows up when it is loaded. In the other
+//! direction, [`kafka_error`] words a Kafka engine error as a Java client
+//! prints it, with the exception's name first.
 
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::{
-    Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, PartitionerKind,
-    ProducerConfig, TopicConfig,
+    Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KafkaError, OffsetReset,
+    PartitionerKind, ProducerConfig, TopicConfig,
 };
 use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldTable, FieldValue};
 
@@ -278,4 +280,44 @@ pub fn bind_command(channel: ChannelId, b: &BindingDef, bind: bool) -> Command {
             Command::ExchangeUnbind { channel, destination, source, routing_key, arguments }
         }
     }
+}
+
+/// The name of the exception a Kafka Java client raises for `e`: one of
+/// `org.apache.kafka.common.errors` (the broker's error code as the client
+/// names it) or the consumer's own. Errors that only a simulation can make
+/// take the name of the nearest real one: a consumer the cluster does not
+/// know is an unknown member id (its name is its member id), a producer it
+/// does not know an unknown producer id, a closed client an
+/// `IllegalStateException` as in the Java client, restarting a broker that is
+/// running a duplicate broker registration.
+pub fn kafka_exception(e: &KafkaError) -> &'static str {
+    match e {
+        KafkaError::InvalidConfig { .. } => "InvalidConfigurationException",
+        KafkaError::UnknownTopic(_) | KafkaError::PartitionOutOfRange { .. } => "UnknownTopicOrPartitionException",
+        KafkaError::TopicAlreadyExists(_) => "TopicExistsException",
+        KafkaError::InvalidReplicationFactor { .. } => "InvalidReplicationFactorException",
+        KafkaError::InvalidPartitions { .. } => "InvalidPartitionsException",
+        KafkaError::UnknownBroker(_) | KafkaError::BrokerNotAvailable(_) => "BrokerNotAvailableException",
+        KafkaError::BrokerAlreadyRunning(_) => "DuplicateBrokerRegistrationException",
+        KafkaError::UnknownProducer(_) => "UnknownProducerIdException",
+        KafkaError::UnknownConsumer(_) => "UnknownMemberIdException",
+        KafkaError::DuplicateClient(_) => "InvalidRequestException",
+        KafkaError::ConsumerClosed(_) => "IllegalStateException",
+        KafkaError::NotEnoughReplicas { .. } => "NotEnoughReplicasException",
+        KafkaError::CompactedTopicRequiresKey(_) => "InvalidRecordException",
+        KafkaError::NoOffsetForPartition { .. } => "NoOffsetForPartitionException",
+        KafkaError::OffsetOutOfRange { .. } => "OffsetOutOfRangeException",
+        KafkaError::CommitFailed { .. } => "CommitFailedException",
+        KafkaError::InconsistentGroupProtocol { .. } => "InconsistentGroupProtocolException",
+        KafkaError::InvalidTxnState(_) => "InvalidTxnStateException",
+        KafkaError::ProducerFenced(_) => "ProducerFencedException",
+        KafkaError::LeaderNotAvailable { .. } => "LeaderNotAvailableException",
+    }
+}
+
+/// A Kafka engine error as a Java client prints it,
+/// `UnknownTopicOrPartitionException: unknown topic orders`, so a refused
+/// Kafka action reads as recognisably as a RabbitMQ `404 NOT_FOUND - ...`.
+pub fn kafka_error(e: &KafkaError) -> String {
+    format!("{}: {e}", kafka_exception(e))
 }

@@ -6,9 +6,11 @@
 //! the app; `test` runs every check CI runs, in order, and stops at the first
 //! failure; `content` turns `content/` into the files the app ships; `size`
 //! reports what a first page load fetches against the budget in `size`;
-//! `bench` runs the engines' benchmarks.
+//! `bench` runs the engines' benchmarks; `fuzz` runs the scenario property
+//! test for a while with a fresh seed.
 
 mod content;
+mod fuzz;
 mod size;
 mod tools;
 
@@ -27,6 +29,9 @@ tasks:
   bench              run the Kafka and RabbitMQ engine benchmarks
   bench --playground build for release and run the playground's browser benchmark
                      (BENCH_MINUTES sets the memory run, 10 by default)
+  fuzz --minutes N [--seed S] [--ignore FILE:LINE,...]
+                     run random scenarios on both engines for N minutes (a fresh seed
+                     unless given); a failure is shrunk and written as a scenario file
   tools              only install the tools the other tasks need";
 
 fn main() -> ExitCode {
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
             size::report(&root().join("dist")).map(|_| ())
         }),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz::run(&root(), &args[1..]),
         Some("tools") => tools::ensure_all(&root()).map(|_| ()),
         _ => {
             eprintln!("{USAGE}");
