@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use brokerlab_cli::{load, verify};
+use brokerlab_scenario::challenge::builtin;
 use brokerlab_scenario::{Scenario, codegen, definitions, json_schema, presets};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -95,6 +96,38 @@ enum Cmd {
     },
     /// List the built-in scenarios (ids and titles).
     Presets,
+    /// List the course's challenges: id, module, level and title.
+    Challenges {
+        /// Print them as a JSON array instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a course challenge's start (the scenario a learner is given,
+    /// with its challenge section) or its reference solution, as JSON.
+    Challenge {
+        /// The challenge's id (see `brokerlab challenges`).
+        id: String,
+        /// Print the start (the default).
+        #[arg(long, conflicts_with = "solution")]
+        start: bool,
+        /// Print the reference solution.
+        #[arg(long)]
+        solution: bool,
+    },
+    /// Check an answer against a challenge and print each check as passed or
+    /// failed, with the reason. `check ID SCENARIO` checks against a course
+    /// challenge; `check SCENARIO` against the challenge the scenario carries
+    /// (a challenge link with a learner's attempt). Exits 0 when every check
+    /// passes and 1 otherwise.
+    Check {
+        /// A course challenge's id, then the answer; or only an answer that
+        /// carries its own challenge.
+        #[arg(num_args = 1..=2, required = true, value_names = ["ID", "SCENARIO"])]
+        args: Vec<String>,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the JSON Schema of the scenario format.
     Schema,
 }
@@ -177,9 +210,73 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Challenges { json } => {
+            let all: Vec<_> =
+                builtin::ids().filter_map(|id| builtin::get(id).and_then(|b| b.start.challenge.map(|c| *c))).collect();
+            if json {
+                let rows: Vec<_> = all
+                    .iter()
+                    .map(|c| serde_json::json!({ "id": c.id, "module": c.module, "level": c.level, "title": c.title, "lessons": c.lessons }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+            } else {
+                for c in all {
+                    println!("{:<22} {:<12} {}  {}", c.id, c.module, "*".repeat(c.level.into()), c.title);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Challenge { id, start: _, solution } => {
+            let b = builtin::get(&id).ok_or_else(|| no_challenge(&id))?;
+            println!("{}", if solution { b.solution.to_json() } else { b.start.to_json() });
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check { args, json } => {
+            let (challenge, start, answer) = match args.as_slice() {
+                [id, file] => {
+                    let b = builtin::get(id).ok_or_else(|| no_challenge(id))?;
+                    let c = b.start.challenge.clone().ok_or_else(|| no_challenge(id))?;
+                    (*c, Some(b.start), load(file)?)
+                }
+                [file] => {
+                    let answer = load(file)?;
+                    let c = answer
+                        .challenge
+                        .clone()
+                        .ok_or_else(|| format!("{file} carries no challenge; name one: brokerlab check ID {file}"))?;
+                    (*c, None, answer)
+                }
+                _ => return Err("check takes ID SCENARIO or SCENARIO".into()),
+            };
+            let verdict = challenge.check(&answer, start.as_ref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&verdict).unwrap_or_default());
+            } else {
+                println!("{}", challenge.title);
+                for r in &verdict.results {
+                    let mark = if r.passed { "passed" } else { "FAILED" };
+                    println!("  {mark}  {} - {}", r.probe, r.check);
+                    if let Some(why) = &r.reason {
+                        println!("          {why}");
+                    }
+                }
+                let failed = verdict.results.iter().filter(|r| !r.passed).count();
+                if failed == 0 {
+                    println!("Solved: all {} checks passed.", verdict.results.len());
+                } else {
+                    println!("{failed} of {} checks failed.", verdict.results.len());
+                }
+            }
+            Ok(if verdict.passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Cmd::Schema => {
             print!("{}", json_schema());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn no_challenge(id: &str) -> String {
+    let ids: Vec<&str> = builtin::ids().collect();
+    format!("no challenge `{id}`; the challenges are: {}", ids.join(", "))
 }

@@ -44,6 +44,7 @@
 //! # Ok::<(), ScenarioError>(())
 //! ```
 
+pub mod challenge;
 mod codec;
 pub mod codegen;
 pub mod definitions;
@@ -55,6 +56,7 @@ mod session;
 pub mod translate;
 mod validate;
 
+pub use challenge::{Challenge, Check, Probe};
 pub use codec::{MAX_DECODED_BYTES, MAX_LINK_CHARS, migrate};
 pub use error::ScenarioError;
 pub use model::*;

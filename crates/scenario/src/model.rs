@@ -96,6 +96,10 @@ pub struct Scenario {
     /// The actions replayed in order after the topology is built.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script: Vec<Action>,
+    /// A goal for the learner, checked on the engines: this scenario is then
+    /// the challenge's start (see [`crate::challenge`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Box<crate::challenge::Challenge>>,
 }
 
 impl Default for Scenario {
@@ -111,6 +115,7 @@ impl Default for Scenario {
             layout: BTreeMap::new(),
             canvas: Canvas::default(),
             script: Vec::new(),
+            challenge: None,
         }
     }
 }

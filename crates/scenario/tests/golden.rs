@@ -100,3 +100,26 @@ fn the_canvas_golden_file_uses_every_field_of_the_canvas_section() {
         order.iter().any(|e| e.is_null()) && order.iter().any(|e| e.is_array()) && order.iter().any(|e| e.is_string())
     );
 }
+
+#[test]
+fn the_challenge_golden_file_uses_every_check() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1/challenge.json");
+    let s = Scenario::from_json(&std::fs::read_to_string(path).expect("readable")).expect("valid");
+    let c = s.challenge.as_deref().expect("a challenge section");
+    let used: std::collections::BTreeSet<String> = c
+        .probes
+        .iter()
+        .flat_map(|p| &p.checks)
+        .map(|k| serde_json::to_value(k).expect("serialises")["check"].as_str().unwrap_or_default().to_string())
+        .collect();
+    // The schema lists every check tag; the golden file must cover them all.
+    let schema: serde_json::Value = serde_json::from_str(&brokerlab_scenario::json_schema()).expect("json");
+    let kinds: std::collections::BTreeSet<String> = schema["definitions"]["Check"]["oneOf"]
+        .as_array()
+        .expect("Check is a tagged enum")
+        .iter()
+        .filter_map(|v| v["properties"]["check"]["enum"][0].as_str().map(str::to_string))
+        .collect();
+    assert!(kinds.len() >= 11, "the schema lists {kinds:?}");
+    assert_eq!(used, kinds);
+}
