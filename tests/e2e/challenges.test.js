@@ -88,20 +88,28 @@ test('a routing challenge solved with the mouse is recorded and still solved aft
   await context.close();
 });
 
-test('a routing challenge solved with the keyboard alone', async () => {
-  const { page, problems, context, play } = await openChallenge('direct-severity', 'Page only on errors');
+test('a dead-lettering challenge solved with the keyboard alone', async () => {
+  const { page, problems, context, play } = await openChallenge('poison-dlq', 'Park the poison message');
   const kb = page.keyboard;
-  await play.tabTo('Queue pager');
+  await play.tabTo('Queue work');
   await kb.press('Enter');
-  await play.tabTo('Edit logs → pager');
-  await kb.press('Enter');
-  await play.tabTo('Binding key');
+  await play.inspector.getByRole('heading', { name: 'Queue work', exact: true }).waitFor();
+  await play.tabTo('Dead-letter exchange');
   await kb.press('Control+a');
-  await kb.type('error');
+  await kb.type('dead-letters');
   await kb.press('Enter');
   await play.tabTo('Check');
   await kb.press('Enter');
   assert.equal(await play.summary(), 'Solved! Every check passes.');
+  const list = await play.goToChallenges();
+  assert.match(await list.moduleSolved('Patterns'), /^1 \/ \d+ solved$/);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a challenge the canvas cannot finish says so', async () => {
+  const { problems, context, play } = await openChallenge('durable-restart', 'Payments survive a restart');
+  assert.match(await play.panel.innerText(), /a setting the canvas cannot change yet/);
   assertClean(problems);
   await context.close();
 });

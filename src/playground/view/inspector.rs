@@ -113,7 +113,8 @@ fn set_config(ctx: Ctx, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
 fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
     let id = node.id;
     let title = node.title();
-    let locked = ctx.is_locked(id);
+    // Read without tracking, so the form is not redrawn on every edit.
+    let locked = untrack(|| ctx.is_locked(id));
     let rename = Callback::new(move |v: String| {
         if !locked {
             ctx.edit(|e| e.rename(id, &v));
