@@ -103,7 +103,8 @@ export class ChallengesPage extends Shell {
   }
   /** The list item of a challenge, with its level and solved mark. */
   item(title) {
-    return this.page.getByRole('listitem').filter({ has: this.link(title) });
+    const link = this.page.getByRole('link', { name: title, exact: true });
+    return this.page.getByRole('main').getByRole('listitem').filter({ has: link });
   }
 }
 
