@@ -367,6 +367,22 @@ mod tests {
     }
 
     #[test]
+    fn a_challenge_that_practises_no_existing_lesson_is_refused() {
+        let err = challenges_source(&[]).expect_err("no lessons exist, so every challenge names a missing one");
+        assert!(err.contains("which is no lesson"), "{err}");
+    }
+
+    #[test]
+    fn the_challenge_list_names_every_challenge_in_course_order() {
+        let lessons = load(&crate::root()).expect("the course loads");
+        let source = challenges_source(&lessons).expect("the course's challenges list");
+        let listed: Vec<&str> = source.lines().filter_map(|l| l.split("id: \"").nth(1)?.split('"').next()).collect();
+        let built: Vec<&str> = brokerlab_scenario::challenge::builtin::ids().collect();
+        assert_eq!(listed, built);
+        assert!(source.contains("module: ChallengeModule::RabbitMQ, level: 2, title: \"Paid EU orders for billing\""));
+    }
+
+    #[test]
     fn alerts_become_labelled_callouts() {
         let html = render("> [!TIP]\n> Use a log when you need replay.\n");
         assert!(
