@@ -39,6 +39,8 @@ test('the challenges page lists every challenge by module with its level and wha
   }
   assert.equal(await list.overall(), 'Overall: 0 / 26 solved');
   assert.match(await list.item(BILLING).innerText(), /Level 2/);
+  assert.doesNotMatch(await list.item(BILLING).innerText(), /command line/, 'billing is finished on the canvas');
+  assert.match(await list.item('Payments survive a restart').innerText(), /finished with the command line/);
   assert.equal(await list.module('RabbitMQ').getByRole('link', { name: BILLING }).count(), 1, 'billing is a RabbitMQ challenge');
 
   // A lesson links the challenges that practise it.

@@ -4,24 +4,8 @@
 use super::*;
 use crate::playground::model::{NodeKind, Playground};
 
-/// The challenges whose reference solution passes once drawn on the canvas.
-/// The others need what the canvas cannot set yet (Kafka configs such as
-/// `acks`, `isolation.level`, retention and compaction, durability, the
-/// alternate-exchange argument, a second vhost, two bindings between the
-/// same exchange and queue), and their panel says so.
-const ON_CANVAS: &[&str] = &[
-    "async-decouple",
-    "two-readers",
-    "kafka-no-idle",
-    "topic-billing",
-    "headers-format",
-    "prefetch-fair",
-    "poison-dlq",
-    "at-least-once-ack",
-    "compare-two-teams",
-    "compare-competing",
-];
-
+/// The shell's list of challenges the canvas can finish is exactly those
+/// whose drawn reference solution passes.
 #[test]
 fn every_challenge_opens_and_fails_on_its_start_and_the_canvas_solvable_ones_pass_on_their_drawn_solution() {
     let mut solvable = Vec::new();
@@ -36,7 +20,7 @@ fn every_challenge_opens_and_fails_on_its_start_and_the_canvas_solvable_ones_pas
             solvable.push(id);
         }
     }
-    let mut expected = ON_CANVAS.to_vec();
+    let mut expected = crate::course::challenges::ON_CANVAS.to_vec();
     expected.sort_unstable();
     solvable.sort_unstable();
     assert_eq!(solvable, expected);
