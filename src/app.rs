@@ -12,9 +12,15 @@ use leptos::prelude::*;
 /// The whole app: header, navigation and the page the URL fragment names.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(crate::course::progress::Tracker::load());
+    let tracker = crate::course::progress::Tracker::load();
+    provide_context(tracker);
     let (route, set_route) = signal(Route::current());
-    let listener = window_event_listener(leptos::ev::hashchange, move |_| set_route.set(Route::current()));
+    // Each new page reads stored progress again: the engines module records
+    // solved challenges there without going through this shell's tracker.
+    let listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        tracker.refresh();
+        set_route.set(Route::current());
+    });
     on_cleanup(move || listener.remove());
 
     // After the page for a new route has rendered, move focus to its heading
@@ -33,7 +39,9 @@ pub fn App() -> impl IntoView {
         move || {
             let here = route.get();
             let active = match (&here, &target) {
-                (Route::Lesson(_), Route::Course) | (Route::Playground(_), Route::Playground(_)) => true,
+                (Route::Lesson(_), Route::Course)
+                | (Route::Playground(_), Route::Playground(_))
+                | (Route::Challenge(_), Route::Challenges) => true,
                 (a, b) => a == b,
             };
             active.then_some("page")
@@ -63,6 +71,9 @@ pub fn App() -> impl IntoView {
                             "Playground"
                         </a>
                     </li>
+                    <li>
+                        <a href=Route::Challenges.href() aria-current=current(Route::Challenges)>"Challenges"</a>
+                    </li>
                 </ul>
             </nav>
         </header>
@@ -71,6 +82,8 @@ pub fn App() -> impl IntoView {
                 Route::Course => view! { <pages::course::CoursePage /> }.into_any(),
                 Route::Lesson(slug) => view! { <pages::lesson::LessonPage slug /> }.into_any(),
                 Route::Playground(shared) => view! { <pages::playground::PlaygroundPage shared /> }.into_any(),
+                Route::Challenges => view! { <pages::challenges::ChallengesPage /> }.into_any(),
+                Route::Challenge(id) => view! { <pages::challenges::ChallengePage id /> }.into_any(),
                 Route::NotFound(path) => view! { <pages::not_found::NotFound path /> }.into_any(),
             }}
         </main>

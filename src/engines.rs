@@ -5,7 +5,7 @@
 
 use crate::course;
 use crate::embeds::{labs::PatternLab, live::LiveScenario};
-use crate::playground::{share, view::PlaygroundView};
+use crate::playground::{challenge::panel::ChallengePlay, share, view::PlaygroundView};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -27,6 +27,10 @@ pub fn mount(kind: &str, host: web_sys::HtmlElement, arg: &str) -> u32 {
         "playground" => {
             let shared = (!arg.is_empty()).then(|| arg.to_owned());
             Box::new(leptos::mount::mount_to(host, move || view! { <PlaygroundIsland shared /> }))
+        }
+        "challenge" => {
+            let id = arg.to_owned();
+            Box::new(leptos::mount::mount_to(host, move || view! { <ChallengePlay id /> }))
         }
         other => {
             let message = format!("This build has no “{other}” panel.");

@@ -12,6 +12,11 @@ pub enum Route {
     /// The playground, optionally opened from a share link whose encoded
     /// scenario travels in the `s` query parameter of the fragment.
     Playground(Option<String>),
+    /// The list of the course's challenges.
+    Challenges,
+    /// One challenge on the playground, by id, from the `challenge` query
+    /// parameter (`#/playground?challenge=topic-billing`).
+    Challenge(String),
     /// Anything else; the path is kept so the page can show it.
     NotFound(String),
 }
@@ -21,12 +26,19 @@ impl Route {
     pub fn parse(fragment: &str) -> Self {
         let path = fragment.strip_prefix('#').unwrap_or(fragment);
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let shared = query.split('&').find_map(|pair| pair.strip_prefix("s=")).map(str::to_owned);
+        let param = |name: &str| {
+            query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).map(str::to_owned)
+        };
+        let shared = param("s");
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match segments.as_slice() {
             [] | ["course"] => Self::Course,
             ["course", slug] => Self::Lesson((*slug).to_owned()),
-            ["playground"] => Self::Playground(shared),
+            ["playground"] => match param("challenge") {
+                Some(id) => Self::Challenge(id),
+                None => Self::Playground(shared),
+            },
+            ["challenges"] => Self::Challenges,
             _ => Self::NotFound(path.to_owned()),
         }
     }
@@ -38,6 +50,8 @@ impl Route {
             Self::Lesson(slug) => format!("#/course/{slug}"),
             Self::Playground(None) => "#/playground".to_owned(),
             Self::Playground(Some(scenario)) => format!("#/playground?s={scenario}"),
+            Self::Challenges => "#/challenges".to_owned(),
+            Self::Challenge(id) => format!("#/playground?challenge={id}"),
             Self::NotFound(path) => format!("#{path}"),
         }
     }
@@ -72,6 +86,13 @@ mod tests {
     }
 
     #[test]
+    fn a_challenge_opens_on_the_playground_by_its_id() {
+        assert_eq!(Route::parse("#/playground?challenge=topic-billing"), Route::Challenge("topic-billing".into()));
+        assert_eq!(Route::parse("#/challenges"), Route::Challenges);
+        assert_eq!(Route::parse("#/playground?challenges=x"), Route::Playground(None));
+    }
+
+    #[test]
     fn unknown_paths_are_kept_for_the_not_found_page() {
         assert_eq!(Route::parse("#/nowhere/at/all"), Route::NotFound("/nowhere/at/all".into()));
     }
@@ -83,6 +104,8 @@ mod tests {
             Route::Lesson("acks".into()),
             Route::Playground(None),
             Route::Playground(Some("v1.abc-_".into())),
+            Route::Challenges,
+            Route::Challenge("topic-billing".into()),
             Route::NotFound("/x/y".into()),
         ];
         for route in routes {

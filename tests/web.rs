@@ -47,3 +47,24 @@ fn the_app_mounts_and_shows_the_course() {
     let nav = document().query_selector("nav[aria-label=Main]").expect("valid selector").expect("main navigation");
     assert!(nav.text_content().unwrap_or_default().contains("Playground"));
 }
+
+#[wasm_bindgen_test]
+fn a_solved_challenge_survives_in_local_storage_beside_read_lessons() {
+    use brokerlab::course::progress::{self, Persistence};
+    let storage = brokerlab::files::local_storage().expect("local storage in the test browser");
+    storage.clear().expect("storage can be cleared");
+    let (mut start, _) = progress::load();
+    start.set_read("delivery-semantics", true);
+    assert_eq!(progress::save(&start), Persistence::Kept);
+
+    // The engines module records a solved challenge without the shell's
+    // tracker; what the shell had stored must stay.
+    assert!(!progress::stored_solved("topic-billing"));
+    assert_eq!(progress::record_solved("topic-billing"), Persistence::Kept);
+    let (back, persistence) = progress::load();
+    assert_eq!(persistence, Persistence::Kept);
+    assert!(back.is_solved("topic-billing") && progress::stored_solved("topic-billing"));
+    assert!(back.is_read("delivery-semantics"), "recording a challenge keeps the read lessons");
+    assert!(!back.is_solved("poison-dlq"));
+    storage.clear().expect("storage can be cleared");
+}

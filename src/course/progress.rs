@@ -1,10 +1,17 @@
-//! Which lessons a reader has marked as read, kept in the browser's local
-//! storage and portable as a small JSON file.
+//! Which lessons a reader has marked as read and which challenges they have
+//! solved, kept in the browser's local storage and portable as a small JSON
+//! file.
 //!
 //! `Progress` is plain data with its own tests; `Store` is the thin layer over
 //! `localStorage`. When storage cannot be used (private browsing, a full
 //! quota, storage disabled), progress still works for the visit and the
 //! store reports that it will not be kept, so the page can say so.
+//!
+//! Two modules write here: the shell (marking lessons read, importing a
+//! file) and the engines module's challenge panel (recording a solved
+//! challenge, see [`record_solved`]). They share no memory, only the
+//! storage, so every write reads the stored progress first and the shell
+//! reads it again whenever the route changes.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -15,17 +22,22 @@ const FORMAT_VERSION: u32 = 1;
 /// not one, and is refused before parsing.
 pub const MAX_FILE_BYTES: usize = 64 * 1024;
 
-/// The set of lessons marked as read, by slug.
+/// The set of lessons marked as read, by slug, and of challenges solved, by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     read: BTreeSet<String>,
+    solved: BTreeSet<String>,
 }
 
+/// The file's shape. `solved` was added without a new version: a file
+/// without it reads as no challenge solved, and an older Brokerlab ignores it.
 #[derive(Serialize, Deserialize)]
 struct ProgressFile {
     format: String,
     version: u32,
     read: Vec<String>,
+    #[serde(default)]
+    solved: Vec<String>,
 }
 
 const FORMAT_NAME: &str = "brokerlab-progress";
@@ -48,11 +60,26 @@ impl Progress {
         slugs.into_iter().filter(|s| self.read.contains(*s)).count()
     }
 
+    pub fn is_solved(&self, challenge: &str) -> bool {
+        self.solved.contains(challenge)
+    }
+
+    /// Records a challenge as solved; solving is never undone by the learner.
+    pub fn set_solved(&mut self, challenge: &str) {
+        self.solved.insert(challenge.to_owned());
+    }
+
+    /// How many of the given challenges are solved.
+    pub fn count_solved<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
+        ids.into_iter().filter(|s| self.solved.contains(*s)).count()
+    }
+
     pub fn to_json(&self) -> String {
         let file = ProgressFile {
             format: FORMAT_NAME.into(),
             version: FORMAT_VERSION,
             read: self.read.iter().cloned().collect(),
+            solved: self.solved.iter().cloned().collect(),
         };
         serde_json::to_string_pretty(&file).expect("progress always serialises")
     }
@@ -80,7 +107,10 @@ impl Progress {
         if let Some(bad) = file.read.iter().find(|s| !valid(s)) {
             return Err(format!("this progress file names an invalid lesson {bad:?}"));
         }
-        Ok(Self { read: file.read.into_iter().collect() })
+        if let Some(bad) = file.solved.iter().find(|s| !valid(s)) {
+            return Err(format!("this progress file names an invalid challenge {bad:?}"));
+        }
+        Ok(Self { read: file.read.into_iter().collect(), solved: file.solved.into_iter().collect() })
     }
 }
 
@@ -112,6 +142,20 @@ pub fn save(progress: &Progress) -> Persistence {
     }
 }
 
+/// Records a solved challenge in the stored progress, keeping everything
+/// else stored there; reports whether it was kept. The engines module calls
+/// this, having no access to the shell's [`Tracker`].
+pub fn record_solved(challenge: &str) -> Persistence {
+    let (mut progress, _) = load();
+    progress.set_solved(challenge);
+    save(&progress)
+}
+
+/// Whether the stored progress has this challenge solved.
+pub fn stored_solved(challenge: &str) -> bool {
+    load().0.is_solved(challenge)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +176,33 @@ mod tests {
         p.set_read("why-asynchronous-messaging", true);
         p.set_read("push-vs-pull-models", true);
         assert_eq!(Progress::from_json(&p.to_json()), Ok(p));
+    }
+
+    #[test]
+    fn solved_challenges_round_trip_through_the_file_beside_read_lessons() {
+        let mut p = Progress::default();
+        p.set_read("delivery-semantics", true);
+        p.set_solved("topic-billing");
+        p.set_solved("kafka-key-order");
+        let back = Progress::from_json(&p.to_json()).expect("its own file reads back");
+        assert_eq!(back, p);
+        assert!(back.is_solved("topic-billing") && !back.is_solved("poison-dlq"));
+        assert_eq!(back.count_solved(["topic-billing", "kafka-key-order", "poison-dlq"]), 2);
+        assert!(back.is_read("delivery-semantics"));
+    }
+
+    #[test]
+    fn a_file_from_before_challenges_reads_with_none_solved() {
+        let text = r#"{"format":"brokerlab-progress","version":1,"read":["push-vs-pull-models"]}"#;
+        let p = Progress::from_json(text).expect("older files still read");
+        assert!(p.is_read("push-vs-pull-models"));
+        assert_eq!(p.count_solved(["topic-billing"]), 0);
+    }
+
+    #[test]
+    fn an_invalid_challenge_id_is_refused() {
+        let bad = r#"{"format":"brokerlab-progress","version":1,"read":[],"solved":["a b"]}"#;
+        assert!(Progress::from_json(bad).expect_err("bad id").contains("invalid challenge"));
     }
 
     #[test]
@@ -175,8 +246,20 @@ impl Tracker {
 
     pub fn set_read(&self, slug: &str, read: bool) {
         use leptos::prelude::*;
+        // Start from what is stored, which the engines module may have
+        // changed (a solved challenge) since this page last read it.
+        self.refresh();
         self.progress.update(|p| p.set_read(slug, read));
         self.persistence.set(self.progress.with_untracked(save));
+    }
+
+    /// Reads the stored progress again, when there is any to read.
+    pub fn refresh(&self) {
+        use leptos::prelude::*;
+        let (stored, persistence) = load();
+        if persistence == Persistence::Kept && self.progress.with_untracked(|p| *p != stored) {
+            self.progress.set(stored);
+        }
     }
 
     /// Replaces all progress, as importing a file does.

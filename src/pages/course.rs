@@ -109,8 +109,9 @@ fn ProgressFiles() -> impl IntoView {
             input.set_value("");
             message.set(Some(result.map(|progress| {
                 let n = progress.count(MODULES.iter().flat_map(|m| m.lessons.iter().map(|l| l.slug)));
+                let solved = progress.count_solved(crate::course::challenges::all().iter().map(|c| c.id));
                 tracker.replace(progress);
-                format!("Progress imported: {n} lessons marked as read.")
+                format!("Progress imported: {n} lessons marked as read, {solved} challenges solved.")
             })));
         });
     };

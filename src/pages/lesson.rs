@@ -7,6 +7,7 @@ use crate::course::{self, MODULES};
 use crate::document::set_title;
 use crate::files;
 use crate::island::Island;
+use crate::pages::challenges::PractiseLinks;
 use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
 use crate::route::Route;
@@ -99,6 +100,7 @@ pub fn LessonPage(
                             </aside>
                         }
                     })}
+                <PractiseLinks slug />
                 <nav class="steps" aria-label="Previous and next lessons">
                     {neighbour(found.previous, "prev", "Previous")}
                     {neighbour(found.next, "next", "Next")}

@@ -6,8 +6,9 @@
 //! simulated clients and records what the page shows; `share` turns a
 //! topology into a link or a file and back; `scenario` opens the
 //! scenario crate's gallery starters and links on the canvas;
-//! `view` draws it all.
+//! `view` draws it all; `challenge` plays a course challenge on it.
 
+pub mod challenge;
 pub mod engine;
 pub mod model;
 pub mod scenario;

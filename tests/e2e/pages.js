@@ -22,6 +22,10 @@ export class Shell {
     await this.nav.getByRole('link', { name: 'Playground' }).click();
     return new PlaygroundPage(this.page);
   }
+  async goToChallenges() {
+    await this.nav.getByRole('link', { name: 'Challenges' }).click();
+    return new ChallengesPage(this.page).waitUntilShown();
+  }
   async currentNavItem() {
     const current = this.nav.locator('[aria-current="page"]');
     return (await current.textContent()).trim();
@@ -76,6 +80,31 @@ export class PlaygroundPage extends Shell {
   async waitUntilShown() {
     await this.page.getByRole('heading', { level: 1, name: 'Playground' }).waitFor();
     return this;
+  }
+}
+
+export class ChallengesPage extends Shell {
+  async waitUntilShown() {
+    await this.page.getByRole('heading', { level: 1, name: 'Challenges' }).waitFor();
+    return this;
+  }
+  module(title) {
+    return this.page.getByRole('region', { name: title, exact: true });
+  }
+  /** The "N / M solved" line of a module. */
+  async moduleSolved(title) {
+    return (await this.module(title).getByText(/ solved$/).first().textContent()).trim();
+  }
+  async overall() {
+    return (await this.page.getByText(/^Overall: /).textContent()).trim();
+  }
+  link(title) {
+    return this.page.getByRole('main').getByRole('link', { name: title, exact: true });
+  }
+  /** The list item of a challenge, with its level and solved mark. */
+  item(title) {
+    const link = this.page.getByRole('link', { name: title, exact: true });
+    return this.page.getByRole('main').getByRole('listitem').filter({ has: link });
   }
 }
 

@@ -7,7 +7,10 @@
 //! follow the theme), plus one line in `src/course/catalog.rs`, the table of
 //! contents compiled into the app, and one entry in
 //! `public/lessons/search.json`, the plain text the search box fetches on
-//! first use. The outputs are committed; `--check` fails when they are stale.
+//! first use. The course's challenges (`crates/scenario/challenges/`) become
+//! `src/course/challenge_list.rs`: what the shell lists and links (id,
+//! module, level, title, lessons), so the shell needs no scenario crate to
+//! show them. The outputs are committed; `--check` fails when they are stale.
 
 use crate::Result;
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag, TagEnd, html};
@@ -22,6 +25,15 @@ use syntect::util::LinesWithEndings;
 const TAGS: &[&str] = &["Critical", "Important", "Advanced"];
 const CATALOG: &str = "src/course/catalog.rs";
 const LESSONS: &str = "public/lessons";
+const CHALLENGES: &str = "src/course/challenge_list.rs";
+/// The challenge modules, in course order, with the name the shell's type gives each.
+const CHALLENGE_MODULES: &[(&str, &str)] = &[
+    ("foundations", "Foundations"),
+    ("kafka", "Kafka"),
+    ("rabbitmq", "RabbitMQ"),
+    ("patterns", "Patterns"),
+    ("compare", "Compare"),
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -279,7 +291,40 @@ fn render_outputs(lessons: &[Lesson]) -> Result<BTreeMap<PathBuf, String>> {
         serde_json::to_string(&search).map_err(|e| e.to_string())? + "\n",
     );
     outputs.insert(PathBuf::from(CATALOG), catalog_source(lessons));
+    outputs.insert(PathBuf::from(CHALLENGES), challenges_source(lessons)?);
     Ok(outputs)
+}
+
+/// The shell's list of the course's challenges, in course order, each
+/// checked to name a known module and existing lessons.
+fn challenges_source(lessons: &[Lesson]) -> Result<String> {
+    use brokerlab_scenario::challenge::builtin;
+    let mut out = String::from(
+        "//! The course's challenges as the shell lists them, generated from\n\
+         //! `crates/scenario/challenges/` by `cargo xtask content`. Do not edit:\n\
+         //! change the challenge's file.\n\n\
+         use super::challenges::{ChallengeEntry, ChallengeModule};\n\n\
+         pub static CHALLENGES: &[ChallengeEntry] = &[\n",
+    );
+    for id in builtin::ids() {
+        let found = builtin::get(id).ok_or_else(|| format!("challenge {id} does not load"))?;
+        let c = found.start.challenge.ok_or_else(|| format!("challenge {id} has no `challenge` section"))?;
+        let module = CHALLENGE_MODULES
+            .iter()
+            .find(|(key, _)| *key == c.module)
+            .map(|(_, name)| *name)
+            .ok_or_else(|| format!("challenge {id}: unknown module {:?}", c.module))?;
+        if let Some(missing) = c.lessons.iter().find(|slug| !lessons.iter().any(|l| &l.front.slug == *slug)) {
+            return Err(format!("challenge {id} practises {missing:?}, which is no lesson"));
+        }
+        let _ = writeln!(
+            out,
+            "    ChallengeEntry {{ id: {id:?}, module: ChallengeModule::{module}, level: {}, title: {:?}, lessons: &{:?} }},",
+            c.level, c.title, c.lessons
+        );
+    }
+    out.push_str("];\n");
+    Ok(out)
 }
 
 fn catalog_source(lessons: &[Lesson]) -> String {
@@ -319,6 +364,22 @@ mod tests {
 
     fn render(md: &str) -> String {
         render_markdown(md, Path::new("."), &SyntaxSet::load_defaults_newlines()).expect("renders").0
+    }
+
+    #[test]
+    fn a_challenge_that_practises_no_existing_lesson_is_refused() {
+        let err = challenges_source(&[]).expect_err("no lessons exist, so every challenge names a missing one");
+        assert!(err.contains("which is no lesson"), "{err}");
+    }
+
+    #[test]
+    fn the_challenge_list_names_every_challenge_in_course_order() {
+        let lessons = load(&crate::root()).expect("the course loads");
+        let source = challenges_source(&lessons).expect("the course's challenges list");
+        let listed: Vec<&str> = source.lines().filter_map(|l| l.split("id: \"").nth(1)?.split('"').next()).collect();
+        let built: Vec<&str> = brokerlab_scenario::challenge::builtin::ids().collect();
+        assert_eq!(listed, built);
+        assert!(source.contains("module: ChallengeModule::RabbitMQ, level: 2, title: \"Paid EU orders for billing\""));
     }
 
     #[test]

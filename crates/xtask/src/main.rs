@@ -24,7 +24,7 @@ usage: cargo xtask <task>
 tasks:
   serve [--port N]   install what is missing, then build and serve the app on 127.0.0.1
   test               install what is missing, then run every check (what CI runs)
-  content [--check]  render content/ into src/course/catalog.rs and public/lessons/
+  content [--check]  render content/ into src/course/catalog.rs and public/lessons/, list the challenges in src/course/challenge_list.rs
   size               build for release and report the first-load size against the budget
   bench              run the Kafka and RabbitMQ engine benchmarks
   bench --playground build for release and run the playground's browser benchmark

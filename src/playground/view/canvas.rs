@@ -297,6 +297,9 @@ fn NodeCard(
                     <span class="pg-kind">{move || kind().map(|k| k.label()).unwrap_or_default()}</span>
                     <span class="pg-name">{name}</span>
                 </button>
+                <Show when=move || ctx.is_locked(id)>
+                    <span class="pg-lock" title="Locked by the challenge">"locked"</span>
+                </Show>
                 <button type="button" class="pg-port" aria-label=move || format!("Connect from {}", name())
                     title="Drag to another node to connect"
                     on:pointerdown=move |ev| { ev.stop_propagation(); ctx.pointer_down(&ev, Drag::Connect { from: id, moved: false }); }

@@ -19,11 +19,14 @@ fn Field(
     /// The input type.
     #[prop(default = "text")]
     kind: &'static str,
+    /// Shown but not editable (a part a challenge locks); editable by default.
+    #[prop(optional)]
+    readonly: bool,
 ) -> impl IntoView {
     view! {
         <label class="pg-field">
             <span>{label}</span>
-            <input type=kind prop:value=value on:change=move |ev| on_commit.run(event_target_value(&ev)) />
+            <input type=kind prop:value=value readonly=readonly on:change=move |ev| on_commit.run(event_target_value(&ev)) />
         </label>
     }
 }
@@ -110,8 +113,12 @@ fn set_config(ctx: Ctx, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
 fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
     let id = node.id;
     let title = node.title();
+    // Read without tracking, so the form is not redrawn on every edit.
+    let locked = untrack(|| ctx.is_locked(id));
     let rename = Callback::new(move |v: String| {
-        ctx.edit(|e| e.rename(id, &v));
+        if !locked {
+            ctx.edit(|e| e.rename(id, &v));
+        }
     });
     let settings = match node.config.clone() {
         NodeConfig::Producer(p) => view! {
@@ -175,11 +182,12 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
     });
     view! {
         <h3>{title.clone()}</h3>
-        <Field label="Name" value=node.name.clone() on_commit=rename />
+        {locked.then(|| view! { <p class="pg-locked-note">"Locked by the challenge: it cannot be deleted or renamed."</p> })}
+        <Field label="Name" value=node.name.clone() on_commit=rename readonly=locked />
         {settings}
         <h4>"Connections"</h4>
         <ul class="pg-connections">{connections}</ul>
-        <button type="button" class="pg-danger" aria-keyshortcuts="Delete" on:click=move |_| { ctx.editor.update(|e| { e.delete_node(id); }); }>{format!("Delete {title}")}</button>
+        <button type="button" class="pg-danger" aria-keyshortcuts="Delete" disabled=locked on:click=move |_| ctx.delete_node(id)>{format!("Delete {title}")}</button>
     }
 }
 

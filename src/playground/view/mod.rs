@@ -20,6 +20,7 @@ mod message;
 mod palette;
 mod toolbar;
 
+use super::challenge::is_locked;
 use super::model::{NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topology};
 use super::share;
 use super::sim::{Action, MessageRef, STEP_MS, Sim};
@@ -77,6 +78,9 @@ struct Ctx {
     /// The canvas last kept for the learner (the full playground only; see
     /// [`Ctx::keep`]).
     kept: Option<StoredValue<Topology>>,
+    /// Node ids (`exchange:orders`) a challenge locks: they cannot be
+    /// deleted or renamed.
+    locked: StoredValue<Vec<String>>,
 }
 
 impl Ctx {
@@ -214,8 +218,28 @@ impl Ctx {
     }
 
     fn delete_selection(&self) {
+        if let Selection::Node(id) = self.editor.with_untracked(|e| e.selection) {
+            self.delete_node(id);
+            return;
+        }
         self.editor.update(|e| {
             e.delete_selection();
+        });
+    }
+
+    /// Whether a challenge locks this node.
+    fn is_locked(&self, id: NodeId) -> bool {
+        self.locked.with_value(|l| !l.is_empty() && self.editor.with(|e| is_locked(l, &e.topology, id)))
+    }
+
+    /// Deletes a node, unless a challenge locks it.
+    fn delete_node(&self, id: NodeId) {
+        if self.is_locked(id) {
+            self.notice.set("This part is locked by the challenge: it cannot be deleted or renamed.".into());
+            return;
+        }
+        self.editor.update(|e| {
+            e.delete_node(id);
         });
     }
 
@@ -343,13 +367,20 @@ pub fn PlaygroundView(
     /// The small form a lesson embeds.
     #[prop(optional)]
     compact: bool,
+    /// An editor owned by the page, which a challenge panel checks and
+    /// replaces; the playground then keeps nothing as the learner's last canvas.
+    #[prop(optional)]
+    editor: Option<RwSignal<Playground>>,
+    /// Node ids a challenge locks (`exchange:orders`); none by default.
+    #[prop(optional)]
+    locked: Vec<String>,
 ) -> impl IntoView {
     let fit = compact.then(|| bounds(&initial));
     let initial_empty = initial.nodes.is_empty();
     let sim = StoredValue::new(Sim::new(&initial));
-    let kept = (!compact).then(|| StoredValue::new(initial.clone()));
+    let kept = (!compact && editor.is_none()).then(|| StoredValue::new(initial.clone()));
     let ctx = Ctx {
-        editor: RwSignal::new(Playground::new(initial)),
+        editor: editor.unwrap_or_else(|| RwSignal::new(Playground::new(initial))),
         sim,
         frame: RwSignal::new(0),
         display_ms: RwSignal::new(0.0),
@@ -368,6 +399,7 @@ pub fn PlaygroundView(
         history_moves: RwSignal::new(0),
         canvas: NodeRef::new(),
         kept,
+        locked: StoredValue::new(locked),
     };
 
     // The full playground keeps the learner's canvas after every edit; a

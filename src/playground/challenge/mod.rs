@@ -1,0 +1,157 @@
+//! Playing one of the course's challenges on the playground.
+//!
+//! [`Play`] is a challenge opened on the canvas: its start and reference
+//! solution drawn as topologies, and [`Play::check`], which maps the canvas
+//! to a scenario with the lossless mapping in `playground::scenario` and
+//! runs the challenge's probes on it. [`Origin`] and [`Play::outcome`] hold
+//! the rule for recording a challenge as solved: a passing check counts only
+//! on a canvas the learner built from the start, not on the reference
+//! solution that "Show solution" loaded (until "Reset" brings the start
+//! back). [`Hints`] reveals the graded hints one at a time; [`is_locked`]
+//! says which canvas parts the challenge locks; [`code_spans`] splits a
+//! sentence at its `code` marks for display. `overlay` carries over what
+//! the canvas cannot show from the start; `panel` draws it all.
+
+mod overlay;
+pub mod panel;
+
+use super::model::{NodeId, Topology};
+use super::scenario::{node_key, to_scenario, to_topology};
+use brokerlab_scenario::challenge::builtin;
+use brokerlab_scenario::challenge::verdict::Verdict;
+use brokerlab_scenario::{Challenge, Scenario};
+
+/// A challenge opened on the playground.
+#[derive(Clone, Debug)]
+pub struct Play {
+    pub id: String,
+    pub challenge: Challenge,
+    /// The canvas the learner starts from.
+    pub start: Topology,
+    /// The reference solution, drawn.
+    pub solution: Topology,
+    /// The start as the canvas writes it back, which locked parts are
+    /// compared against, so that what the canvas cannot show (durability,
+    /// for one) is never taken for a change the learner made.
+    baseline: Scenario,
+    /// Whether the reference solution passes once drawn on the canvas: false
+    /// when the answer needs a setting the canvas cannot change yet.
+    pub on_canvas: bool,
+    /// The start as written, whose settings the canvas cannot show are
+    /// carried over onto every answer (see `overlay`).
+    original: Scenario,
+}
+
+/// Where the canvas being checked came from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The challenge's start (opened or reset), with the learner's edits.
+    #[default]
+    Start,
+    /// The reference solution that "Show solution" loaded, with any edits.
+    Solution,
+}
+
+/// What a check means for the learner's record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check passed on the learner's own canvas: record it as solved.
+    Solved,
+    /// Every check passed, but on the reference solution: not recorded.
+    PassedOnSolution,
+    /// Some check failed.
+    NotYet,
+}
+
+impl Play {
+    /// Opens the course's challenge `id`; `None` when there is none.
+    pub fn open(id: &str) -> Option<Self> {
+        let builtin::Builtin { start, solution } = builtin::get(id)?;
+        let challenge = *start.challenge.clone()?;
+        let start_canvas = to_topology(&start);
+        let mut baseline = to_scenario(&start_canvas).unwrap_or_else(|_| start.clone());
+        overlay::carry_over(&mut baseline, &start);
+        let mut play = Self {
+            id: id.to_owned(),
+            challenge,
+            start: start_canvas,
+            solution: to_topology(&solution),
+            on_canvas: false,
+            original: start,
+            baseline,
+        };
+        play.on_canvas = play.check(&play.solution).is_ok_and(|v| v.passed);
+        Some(play)
+    }
+
+    /// Checks the canvas; fails, with a sentence, only when the canvas cannot
+    /// be written as a scenario (binding arguments that are not pairs).
+    pub fn check(&self, canvas: &Topology) -> Result<Verdict, String> {
+        let mut answer = to_scenario(canvas).map_err(|e| format!("This canvas cannot be checked yet: {e}."))?;
+        overlay::carry_over(&mut answer, &self.original);
+        Ok(self.challenge.check(&answer, Some(&self.baseline)))
+    }
+
+    /// The rule for recording: see [`Outcome`].
+    pub fn outcome(verdict: &Verdict, origin: Origin) -> Outcome {
+        match (verdict.passed, origin) {
+            (false, _) => Outcome::NotYet,
+            (true, Origin::Start) => Outcome::Solved,
+            (true, Origin::Solution) => Outcome::PassedOnSolution,
+        }
+    }
+
+    /// Whether the canvas node `id` is one the challenge locks.
+    pub fn is_locked(&self, canvas: &Topology, id: NodeId) -> bool {
+        is_locked(&self.challenge.locked, canvas, id)
+    }
+}
+
+/// Whether node `id` is named by one of the `locked` node ids
+/// (`exchange:orders`, as in a scenario's layout).
+pub fn is_locked(locked: &[String], canvas: &Topology, id: NodeId) -> bool {
+    canvas.node(id).is_some_and(|n| {
+        let key = node_key(canvas, n);
+        locked.contains(&key)
+    })
+}
+
+/// How many of a challenge's hints are showing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hints {
+    pub shown: usize,
+    pub total: usize,
+}
+
+impl Hints {
+    pub fn new(total: usize) -> Self {
+        Self { shown: 0, total }
+    }
+
+    /// Shows one more hint, if any is left; says whether one was.
+    pub fn reveal(&mut self) -> bool {
+        let more = self.shown < self.total;
+        if more {
+            self.shown += 1;
+        }
+        more
+    }
+
+    pub fn all_shown(&self) -> bool {
+        self.shown >= self.total
+    }
+}
+
+/// Splits text at its backticks: `(is_code, text)` pieces in order, so a
+/// reason like "`billing` holds nothing" shows `billing` as code. An
+/// unclosed backtick is kept as text.
+pub fn code_spans(text: &str) -> Vec<(bool, String)> {
+    let parts: Vec<&str> = text.split('`').collect();
+    if parts.len().is_multiple_of(2) {
+        return vec![(false, text.to_owned())];
+    }
+    parts.iter().enumerate().filter(|(_, p)| !p.is_empty()).map(|(i, p)| (i % 2 == 1, (*p).to_owned())).collect()
+}
+
+#[cfg(test)]
+mod tests;
