@@ -24,7 +24,6 @@ pub static CHALLENGES: &[ChallengeEntry] = &[
     ChallengeEntry { id: "prefetch-fair", module: ChallengeModule::RabbitMQ, level: 2, title: "Do not feed the stuck worker", lessons: &["prefetch-acknowledgment-and-flow-control", "push-vs-pull-models"] },
     ChallengeEntry { id: "poison-dlq", module: ChallengeModule::Patterns, level: 1, title: "Park the poison message", lessons: &["dead-letter-queues-and-retry-topologies"] },
     ChallengeEntry { id: "at-least-once-ack", module: ChallengeModule::Patterns, level: 2, title: "A crash loses no payout", lessons: &["delivery-semantics", "prefetch-acknowledgment-and-flow-control"] },
-    ChallengeEntry { id: "idempotent-producer", module: ChallengeModule::Patterns, level: 2, title: "A retry must not pay twice", lessons: &["delivery-semantics", "producers-partitioning-and-acks"] },
     ChallengeEntry { id: "ttl-retry", module: ChallengeModule::Patterns, level: 2, title: "Try again in five seconds", lessons: &["dead-letter-queues-and-retry-topologies"] },
     ChallengeEntry { id: "event-compaction", module: ChallengeModule::Patterns, level: 2, title: "The latest balance, forever", lessons: &["event-sourcing-and-cqrs-integrations", "kafka-cluster-and-log-anatomy"] },
     ChallengeEntry { id: "dlq-exactly-three", module: ChallengeModule::Patterns, level: 3, title: "Three strikes for a poison message", lessons: &["dead-letter-queues-and-retry-topologies", "delivery-semantics"] },
