@@ -320,7 +320,7 @@ impl Sim {
             }
         };
         for (origin, command) in engine::kafka_commands(&self.topology) {
-            if let Err(e) = cluster.apply(command) {
+            if let Some(e) = cluster.apply(command).error {
                 let what = self.describe(origin);
                 self.problems.push(format!("{what}: {e}"));
             }
@@ -477,9 +477,10 @@ impl Sim {
 
     fn kafka_command(&mut self, command: kafka::Command) {
         let Some(cluster) = self.kafka.as_mut() else { return };
-        match cluster.apply(command) {
-            Ok(events) => self.absorb_kafka(events),
-            Err(e) => self.note(Source::Kafka, e.to_string()),
+        let outcome = cluster.apply(command);
+        self.absorb_kafka(outcome.events);
+        if let Some(e) = outcome.error {
+            self.note(Source::Kafka, e.to_string());
         }
     }
 
@@ -934,13 +935,13 @@ impl Sim {
                 }
                 E::BrokerCrashed { broker } => self.note(Source::Kafka, format!("broker {broker} crashed")),
                 E::BrokerRestarted { broker } => self.note(Source::Kafka, format!("broker {broker} restarted")),
-                E::IsrShrunk { topic, partition, broker, isr } => {
+                E::IsrShrunk { topic, partition, broker, isr, .. } => {
                     self.note(Source::Kafka, format!("{topic}-{partition}: broker {broker} left the ISR {isr:?}"));
                 }
                 E::IsrExpanded { topic, partition, broker, isr } => {
                     self.note(Source::Kafka, format!("{topic}-{partition}: broker {broker} rejoined the ISR {isr:?}"));
                 }
-                E::RecordsTruncated { topic, partition, from, to, acknowledged_lost } => {
+                E::RecordsTruncated { topic, partition, from, to, acknowledged_lost, .. } => {
                     self.note(
                         Source::Kafka,
                         format!(
@@ -964,7 +965,7 @@ impl Sim {
                 E::MemberLeft { group, member, reason } => {
                     self.note(Source::Kafka, format!("{member} left {group}: {reason:?}"));
                 }
-                E::RecordsFetched { consumer, partition, from, to, count } => {
+                E::RecordsFetched { consumer, partition, from, to, count, .. } => {
                     let cid = self.node_id(NodeKind::Consumer, &consumer);
                     let tid = self.node_id(NodeKind::Topic, &partition.topic);
                     let gid = cid

@@ -15,7 +15,8 @@
 //! clean election, the absence of loss) a learner should see.
 
 use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
-use crate::command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+use crate::command::{Command, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+pub use crate::command::{ConsumerRecord, ProduceReceipt};
 use crate::config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
 };
@@ -171,37 +172,6 @@ struct GroupState {
     partition_counts: BTreeMap<String, u32>,
 }
 
-/// What `produce` reports back immediately.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ProduceReceipt {
-    /// The partition chosen.
-    pub partition: u32,
-    /// The offset when the leader appended it now; `None` when it waits for a
-    /// leader or behind earlier retries.
-    pub offset: Option<i64>,
-    /// Why this partition.
-    pub reason: PartitionReason,
-}
-
-/// A record as a consumer receives it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ConsumerRecord {
-    /// The topic.
-    pub topic: String,
-    /// The partition.
-    pub partition: u32,
-    /// The offset.
-    pub offset: i64,
-    /// The timestamp.
-    pub timestamp: i64,
-    /// The key.
-    pub key: Option<Vec<u8>>,
-    /// The value.
-    pub value: Option<Vec<u8>>,
-    /// The headers.
-    pub headers: Vec<crate::log::Header>,
-}
-
 /// The simulated Kafka cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -262,7 +232,7 @@ impl Cluster {
     }
 
     /// The logical time in milliseconds.
-    pub fn now_ms(&self) -> u64 {
+    pub fn now(&self) -> u64 {
         self.now
     }
 
@@ -282,20 +252,25 @@ impl Cluster {
         std::mem::take(&mut self.events)
     }
 
+    /// Runs one command body. On success the events come back with the
+    /// value; on an error they stay in `self.events`, where
+    /// [`Cluster::apply`] picks them up for its [`Outcome`] (the convenience
+    /// methods drop them, and the next command clears them).
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
         self.events.clear();
-        match f(self) {
+        let result = f(self);
+        match result {
             Ok(v) => Ok((v, self.take_events())),
-            Err(e) => {
-                self.events.clear();
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
-    /// Runs one command and returns what happened.
-    pub fn apply(&mut self, command: Command) -> Result<Vec<Event>, KafkaError> {
-        match command {
+    /// Runs one command and returns everything it did: its events (also
+    /// those before an error), the error, a produce receipt, polled records.
+    pub fn apply(&mut self, command: Command) -> Outcome {
+        let mut receipt = None;
+        let mut polled = Vec::new();
+        let result = match command {
             Command::CreateTopic { name, config } => self.create_topic(&name, config),
             Command::AddPartitions { topic, total } => self.add_partitions(&topic, total),
             Command::CrashBroker { broker } => self.crash_broker(broker),
@@ -303,7 +278,10 @@ impl Cluster {
             Command::PauseReplication { broker } => self.set_replication_paused(broker, true),
             Command::ResumeReplication { broker } => self.set_replication_paused(broker, false),
             Command::CreateProducer { name, config } => self.create_producer(&name, config),
-            Command::Produce { producer, record } => self.produce(&producer, record).map(|(_, e)| e),
+            Command::Produce { producer, record } => self.produce(&producer, record).map(|(r, e)| {
+                receipt = Some(r);
+                e
+            }),
             Command::InitTransactions { producer } => self.init_transactions(&producer),
             Command::BeginTransaction { producer } => self.begin_transaction(&producer),
             Command::SendOffsetsToTransaction { producer, group, offsets } => {
@@ -314,12 +292,19 @@ impl Cluster {
             Command::CloseProducer { producer } => self.close_producer(&producer),
             Command::CreateConsumer { name, config } => self.create_consumer(&name, config),
             Command::Subscribe { consumer, topics } => self.subscribe(&consumer, &topics),
-            Command::Poll { consumer, max_records } => self.poll(&consumer, max_records).map(|(_, e)| e),
+            Command::Poll { consumer, max_records } => self.poll(&consumer, max_records).map(|(r, e)| {
+                polled = r;
+                e
+            }),
             Command::Commit { consumer, offsets } => self.commit(&consumer, offsets),
             Command::Seek { consumer, partition, to } => self.seek(&consumer, &partition, to),
             Command::CloseConsumer { consumer } => self.close_consumer(&consumer),
             Command::CrashConsumer { consumer } => self.crash_consumer(&consumer),
             Command::Tick { ms } => self.tick(ms),
+        };
+        match result {
+            Ok(events) => Outcome { events, error: None, receipt, polled },
+            Err(error) => Outcome { events: self.take_events(), error: Some(error), receipt, polled },
         }
     }
 
@@ -535,7 +520,13 @@ impl Cluster {
                         let part = &mut c.topics.get_mut(&name).expect("topic").partitions[p];
                         part.isr.retain(|&b| b != broker);
                         let isr = part.isr.clone();
-                        c.emit(Event::IsrShrunk { topic: name.clone(), partition: p as u32, broker, isr });
+                        c.emit(Event::IsrShrunk {
+                            topic: name.clone(),
+                            partition: p as u32,
+                            broker,
+                            isr,
+                            reason: IsrShrinkReason::BrokerCrashed,
+                        });
                     }
                     if was_leader {
                         c.topics.get_mut(&name).expect("topic").partitions[p].leader = None;
@@ -657,6 +648,7 @@ impl Cluster {
                 from: new_leo,
                 to: old_leo,
                 acknowledged_lost: lost,
+                leader: broker,
             });
         }
     }
@@ -735,20 +727,24 @@ impl Cluster {
         record: ProducerRecord,
     ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
         let ProducerRecord { topic, partition, key, value, headers, timestamp } = record;
-        self.events.clear();
-        match self.send_record(producer, &topic, partition, RecordData { key, value, headers }, timestamp) {
-            Ok(r) => Ok((r, self.take_events())),
-            Err(e) => {
-                self.events.clear();
-                Err(e)
-            }
-        }
+        self.send_record(producer, &topic, partition, RecordData { key, value, headers }, timestamp)
     }
 
     /// The allocation-light form of [`Cluster::produce`]: the topic is
-    /// borrowed and events (when recording is on) stay queued for
-    /// [`Cluster::drain_events`]. The record data is the only allocation.
+    /// borrowed, so with event recording off the record data is the only
+    /// allocation.
     pub fn send_record(
+        &mut self,
+        producer: &str,
+        topic: &str,
+        partition: Option<u32>,
+        data: RecordData,
+        timestamp: Option<i64>,
+    ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
+        self.run(|c| c.send_record_inner(producer, topic, partition, data, timestamp))
+    }
+
+    fn send_record_inner(
         &mut self,
         producer: &str,
         topic: &str,
@@ -878,11 +874,6 @@ impl Cluster {
         }
         let offset = self.send(producer, flight);
         Ok(ProduceReceipt { partition, offset, reason })
-    }
-
-    /// Events queued by [`Cluster::send_record`] since the last drain.
-    pub fn drain_events(&mut self) -> Vec<Event> {
-        self.take_events()
     }
 
     /// Delivers one attempt to the partition leader and settles what can be
@@ -1598,6 +1589,7 @@ impl Cluster {
                 }
                 self.emit(Event::PartitionsRevoked {
                     group: group.to_string(),
+                    generation,
                     member: s.member_id.clone(),
                     partitions: revoked,
                 });
@@ -1616,6 +1608,7 @@ impl Cluster {
                 }
                 self.emit(Event::PartitionsAssigned {
                     group: group.to_string(),
+                    generation,
                     member: s.member_id.clone(),
                     partitions: added,
                 });
@@ -1686,7 +1679,13 @@ impl Cluster {
             }
         };
         self.consumers.get_mut(consumer).expect("consumer").positions.insert(tp.clone(), offset);
-        self.emit(Event::OffsetReset { consumer: consumer.to_string(), partition: tp.clone(), offset, strategy });
+        self.emit(Event::OffsetReset {
+            consumer: consumer.to_string(),
+            invalid: candidate,
+            partition: tp.clone(),
+            offset,
+            strategy,
+        });
         Ok(offset)
     }
 
@@ -1778,6 +1777,7 @@ impl Cluster {
             if let Some(from) = first {
                 self.emit(Event::RecordsFetched {
                     consumer: consumer.to_string(),
+                    group: group.clone(),
                     partition: tp.clone(),
                     from,
                     to: last,
@@ -1960,7 +1960,7 @@ impl Cluster {
                 c.step(dt);
             }
             let now = c.now;
-            c.emit(Event::Ticked { now_ms: now });
+            c.emit(Event::Ticked { now });
             Ok(())
         })
         .map(|(_, e)| e)
@@ -2043,6 +2043,7 @@ impl Cluster {
                             partition: p as u32,
                             broker,
                             isr: isr.clone(),
+                            reason: IsrShrinkReason::LagTimeExceeded,
                         });
                     }
                     for broker in expanded {

@@ -1,4 +1,5 @@
-//! What goes into the engine ([`Command`]) and what comes out ([`Event`]).
+//! What goes into the engine ([`Command`]) and what comes out ([`Outcome`]:
+//! the [`Event`]s, the error, a produce receipt, polled records).
 //!
 //! Both are plain serde data: scenario files and share links store command
 //! scripts, and the UI animates the events. Every event names the entities it
@@ -7,6 +8,7 @@
 
 use crate::assignor::{Assignor, TopicPartition};
 use crate::config::{ConsumerConfig, OffsetReset, ProducerConfig, TopicConfig};
+use crate::error::KafkaError;
 use crate::log::{Header, PartitionReason, RemovalReason};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +44,72 @@ impl ProducerRecord {
     /// A record without a key.
     pub fn unkeyed(topic: impl Into<String>, value: impl AsRef<[u8]>) -> Self {
         ProducerRecord { topic: topic.into(), value: Some(value.as_ref().to_vec()), ..Default::default() }
+    }
+}
+
+/// What `produce` reports back immediately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceReceipt {
+    /// The partition chosen.
+    pub partition: u32,
+    /// The offset when the leader appended it now; `None` when it waits for a
+    /// leader or behind earlier retries.
+    pub offset: Option<i64>,
+    /// Why this partition.
+    pub reason: PartitionReason,
+}
+
+/// A record as a consumer receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerRecord {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: u32,
+    /// The offset.
+    pub offset: i64,
+    /// The timestamp.
+    pub timestamp: i64,
+    /// The key.
+    pub key: Option<Vec<u8>>,
+    /// The value.
+    pub value: Option<Vec<u8>>,
+    /// The headers.
+    pub headers: Vec<Header>,
+}
+
+/// Everything one command did, whether or not it succeeded.
+///
+/// A command that fails part-way (a poll that rejoined the group and then met
+/// `auto.offset.reset=none`, say) may already have changed the cluster; those
+/// changes are in `events` next to the `error`, so a driver that animates the
+/// events never misses a state change. `receipt` is set by a `Produce` that
+/// was accepted and `polled` holds the records a `Poll` returned, so a driver
+/// needs nothing but [`crate::Cluster::apply`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Every event the command caused, in order, including those before an error.
+    pub events: Vec<Event>,
+    /// Why the command was refused or stopped, when it was.
+    pub error: Option<KafkaError>,
+    /// Where a `Produce` put the record.
+    pub receipt: Option<ProduceReceipt>,
+    /// The records a `Poll` returned.
+    pub polled: Vec<ConsumerRecord>,
+}
+
+impl Outcome {
+    /// True when the command ran to completion.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The events, or the error (dropping the events that came before it).
+    pub fn into_result(self) -> Result<Vec<Event>, KafkaError> {
+        match self.error {
+            None => Ok(self.events),
+            Some(e) => Err(e),
+        }
     }
 }
 
@@ -217,6 +285,15 @@ pub enum RebalanceReason {
     CooperativeFollowUp,
 }
 
+/// Why a follower left the ISR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IsrShrinkReason {
+    /// Its broker crashed and the controller fenced it out.
+    BrokerCrashed,
+    /// It fell behind the leader for longer than `replica.lag.time.max.ms`.
+    LagTimeExceeded,
+}
+
 /// Why a produce attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProduceError {
@@ -300,6 +377,8 @@ pub enum Event {
         broker: u32,
         /// The ISR afterwards.
         isr: Vec<u32>,
+        /// Why it left.
+        reason: IsrShrinkReason,
     },
     /// A follower caught up and rejoined the ISR.
     IsrExpanded {
@@ -409,6 +488,8 @@ pub enum Event {
         to: i64,
         /// How many of them had been acknowledged to a producer (data loss).
         acknowledged_lost: u64,
+        /// The new leader whose shorter log caused the cut.
+        leader: u32,
     },
     /// Retention or compaction removed records.
     RecordsRemoved {
@@ -514,6 +595,8 @@ pub enum Event {
     PartitionsRevoked {
         /// The group.
         group: String,
+        /// The generation being formed.
+        generation: i32,
         /// The member.
         member: String,
         /// The partitions.
@@ -523,6 +606,8 @@ pub enum Event {
     PartitionsAssigned {
         /// The group.
         group: String,
+        /// The generation being formed.
+        generation: i32,
         /// The member.
         member: String,
         /// The newly added partitions.
@@ -541,6 +626,9 @@ pub enum Event {
     OffsetReset {
         /// The consumer.
         consumer: String,
+        /// The offset it could not use: an out-of-range committed or
+        /// current position, or `None` when the group had committed nothing.
+        invalid: Option<i64>,
         /// The partition.
         partition: TopicPartition,
         /// The new position.
@@ -552,6 +640,8 @@ pub enum Event {
     RecordsFetched {
         /// The consumer.
         consumer: String,
+        /// Its group.
+        group: String,
         /// The partition.
         partition: TopicPartition,
         /// First offset returned.
@@ -583,7 +673,7 @@ pub enum Event {
     },
     /// Time passed.
     Ticked {
-        /// The logical time now.
-        now_ms: u64,
+        /// The logical time now, in milliseconds.
+        now: u64,
     },
 }

@@ -1,7 +1,8 @@
 //! A deterministic model of an Apache Kafka cluster for Brokerlab.
 //!
-//! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns the
-//! [`Event`]s it caused, with logical time ([`Command::Tick`]) and one seeded
+//! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns an
+//! [`Outcome`] with the [`Event`]s it caused (also those before a refusal),
+//! the [`KafkaError`] if it was refused, a produce receipt or polled records, with logical time ([`Command::Tick`]) and one seeded
 //! random generator, so the same seed and commands always give the same run.
 //! The modules map onto Kafka's parts:
 //!
@@ -18,7 +19,7 @@
 //! use brokerlab_kafka::*;
 //!
 //! let mut cluster = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 7)?;
-//! cluster.apply(Command::CreateTopic { name: "orders".into(), config: TopicConfig::new(3, 3) })?;
+//! cluster.apply(Command::CreateTopic { name: "orders".into(), config: TopicConfig::new(3, 3) }).into_result()?;
 //! cluster.create_producer("shop", ProducerConfig::default())?;
 //! let (receipt, _events) = cluster.produce("shop", ProducerRecord::keyed("orders", "alice", "book"))?;
 //! assert_eq!(receipt.partition, partition_for_key(b"alice", 3));
@@ -43,8 +44,11 @@ pub mod partitioner;
 pub mod view;
 
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
-pub use cluster::{Cluster, ConsumerRecord, ProduceReceipt};
-pub use command::{Command, Event, ProduceError, ProducerRecord, RebalanceReason, SeekTo};
+pub use cluster::Cluster;
+pub use command::{
+    Command, ConsumerRecord, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt, ProducerRecord,
+    RebalanceReason, SeekTo,
+};
 pub use config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
 };

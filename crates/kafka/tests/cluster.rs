@@ -893,9 +893,43 @@ fn commands_and_events_round_trip_through_json() {
     assert_eq!(back, script);
     let mut c = cluster(3);
     for cmd in back {
-        let events = c.apply(cmd).expect("apply");
-        let text = serde_json::to_string(&events).expect("events serialize");
-        let again: Vec<Event> = serde_json::from_str(&text).expect("events deserialize");
-        assert_eq!(again, events);
+        let outcome = c.apply(cmd);
+        assert!(outcome.is_ok(), "{:?}", outcome.error);
+        let text = serde_json::to_string(&outcome).expect("outcome serializes");
+        let again: Outcome = serde_json::from_str(&text).expect("outcome deserializes");
+        assert_eq!(again, outcome);
     }
+}
+
+#[test]
+fn apply_returns_the_receipt_and_the_polled_records() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    let produced = c.apply(Command::Produce { producer: "p".into(), record: ProducerRecord::keyed("t", "k", "v") });
+    assert!(produced.is_ok());
+    assert_eq!(produced.receipt.as_ref().map(|r| (r.partition, r.offset)), Some((0, Some(0))));
+    c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new("g") })
+        .expect("consumer");
+    c.subscribe("c", &["t".to_string()]).expect("subscribe");
+    c.tick(500).expect("tick");
+    let polled = c.apply(Command::Poll { consumer: "c".into(), max_records: None });
+    assert_eq!(polled.polled.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![0]);
+    assert!(polled.events.iter().any(|e| matches!(e, Event::RecordsFetched { consumer, .. } if consumer == "c")));
+}
+
+#[test]
+fn a_refused_poll_still_reports_the_rejoin_it_caused() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::None, ..ConsumerConfig::new("g") })
+        .expect("consumer");
+    // Subscribing joins the group; crashing the consumer's session by a long
+    // pause makes the next poll rejoin before it meets the missing offset.
+    c.subscribe("c", &["t".to_string()]).expect("subscribe");
+    c.tick(600_000).expect("tick");
+    let outcome = c.apply(Command::Poll { consumer: "c".into(), max_records: None });
+    assert_eq!(outcome.error, Some(KafkaError::NoOffsetForPartition { topic: "t".into(), partition: 0 }));
+    assert!(outcome.events.iter().any(|e| matches!(e, Event::MemberJoined { member, .. } if member == "c")));
+    assert!(outcome.events.iter().any(|e| matches!(e, Event::RebalanceCompleted { .. })));
 }

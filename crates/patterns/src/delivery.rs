@@ -464,7 +464,7 @@ impl DeliveryLab {
             orders: self.orders(),
             counters: self.counters(),
             service: self.node.clone(),
-            now_ms: self.cluster.now_ms(),
+            now_ms: self.cluster.now(),
         }
     }
 }

@@ -468,7 +468,7 @@ impl EventSourcingLab {
             history: self.read_store.rows(HISTORY_TABLE).into_iter().map(|(_, v)| v.to_string()).collect(),
             read_model_lag: self.read_model_lag(),
             snapshots: self.snapshots(),
-            now_ms: self.cluster.now_ms(),
+            now_ms: self.cluster.now(),
         }
     }
 }

@@ -456,7 +456,7 @@ impl OutboxLab {
             in_flight: self.in_flight.iter().cloned().collect(),
             events: self.events(),
             consistency: self.consistency(),
-            now_ms: self.cluster.now_ms(),
+            now_ms: self.cluster.now(),
         }
     }
 }

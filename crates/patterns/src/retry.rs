@@ -641,7 +641,7 @@ impl KafkaRetryLab {
             self.start_consumers()?;
             return Ok(RetryStep::Restarted { incarnation: self.worker.node.incarnation });
         }
-        let now = self.cluster.now_ms() as i64;
+        let now = self.cluster.now() as i64;
         for stage in 0..self.stages.len() {
             let (topic, group) = self.stages[stage].clone();
             let consumer = self.consumer_name(&group);
@@ -795,7 +795,7 @@ impl KafkaRetryLab {
             poison: self.worker.poison.clone(),
             waiting,
             dead_letters: self.dead_letters(),
-            now_ms: self.cluster.now_ms(),
+            now_ms: self.cluster.now(),
         }
     }
 }

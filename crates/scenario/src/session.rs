@@ -515,17 +515,17 @@ impl Session {
             .ok_or_else(|| "there is no unacknowledged delivery on this client to settle".to_string())
     }
 
-    fn kafka_events(
-        &mut self,
-        r: Result<Vec<brokerlab_kafka::Event>, brokerlab_kafka::KafkaError>,
-        out: &mut StepOutcome,
-    ) -> Result<(), String> {
-        match r {
-            Ok(ev) => {
-                out.kafka.extend(ev);
-                Ok(())
-            }
-            Err(e) => Err(e.to_string()),
+    /// Records everything a Kafka command did, also the events before a
+    /// refusal, and turns the refusal into the step's error.
+    fn kafka_do(&mut self, command: brokerlab_kafka::Command, out: &mut StepOutcome) -> Result<(), String> {
+        let outcome = self.kafka.apply(command);
+        out.kafka.extend(outcome.events);
+        if !outcome.polled.is_empty() {
+            out.polled = outcome.polled;
+        }
+        match outcome.error {
+            None => Ok(()),
+            Some(e) => Err(e.to_string()),
         }
     }
 
@@ -657,21 +657,14 @@ impl Session {
                     headers: translate::kafka_headers(headers),
                     timestamp: None,
                 };
-                let r = self.kafka.apply(K::Produce { producer: producer.clone(), record });
-                self.kafka_events(r, out)
+                self.kafka_do(K::Produce { producer: producer.clone(), record }, out)
             }
-            Action::Poll { consumer, max_records } => match self.kafka.poll(consumer, *max_records) {
-                Ok((records, ev)) => {
-                    out.kafka.extend(ev);
-                    out.polled = records;
-                    Ok(())
-                }
-                Err(e) => Err(e.to_string()),
-            },
+            Action::Poll { consumer, max_records } => {
+                self.kafka_do(K::Poll { consumer: consumer.clone(), max_records: *max_records }, out)
+            }
             Action::Commit { consumer, offsets } => {
                 let offsets = offsets.as_ref().map(|o| tp_offsets(o));
-                let r = self.kafka.apply(K::Commit { consumer: consumer.clone(), offsets });
-                self.kafka_events(r, out)
+                self.kafka_do(K::Commit { consumer: consumer.clone(), offsets }, out)
             }
             Action::Seek { consumer, topic, partition, to } => {
                 let to = match *to {
@@ -681,70 +674,42 @@ impl Session {
                     SeekTarget::Timestamp(t) => SeekTo::Timestamp(t),
                 };
                 let partition = TopicPartition { topic: topic.clone(), partition: *partition };
-                let r = self.kafka.apply(K::Seek { consumer: consumer.clone(), partition, to });
-                self.kafka_events(r, out)
+                self.kafka_do(K::Seek { consumer: consumer.clone(), partition, to }, out)
             }
             Action::Subscribe { consumer, topics } => {
-                let r = self.kafka.apply(K::Subscribe { consumer: consumer.clone(), topics: topics.clone() });
-                self.kafka_events(r, out)
+                self.kafka_do(K::Subscribe { consumer: consumer.clone(), topics: topics.clone() }, out)
             }
-            Action::CloseConsumer { consumer } => {
-                let r = self.kafka.apply(K::CloseConsumer { consumer: consumer.clone() });
-                self.kafka_events(r, out)
-            }
-            Action::CrashConsumer { consumer } => {
-                let r = self.kafka.apply(K::CrashConsumer { consumer: consumer.clone() });
-                self.kafka_events(r, out)
-            }
-            Action::CrashBroker { broker } => {
-                let r = self.kafka.apply(K::CrashBroker { broker: *broker });
-                self.kafka_events(r, out)
-            }
-            Action::RestartBroker { broker } => {
-                let r = self.kafka.apply(K::RestartBroker { broker: *broker });
-                self.kafka_events(r, out)
-            }
-            Action::PauseReplication { broker } => {
-                let r = self.kafka.apply(K::PauseReplication { broker: *broker });
-                self.kafka_events(r, out)
-            }
-            Action::ResumeReplication { broker } => {
-                let r = self.kafka.apply(K::ResumeReplication { broker: *broker });
-                self.kafka_events(r, out)
-            }
+            Action::CloseConsumer { consumer } => self.kafka_do(K::CloseConsumer { consumer: consumer.clone() }, out),
+            Action::CrashConsumer { consumer } => self.kafka_do(K::CrashConsumer { consumer: consumer.clone() }, out),
+            Action::CrashBroker { broker } => self.kafka_do(K::CrashBroker { broker: *broker }, out),
+            Action::RestartBroker { broker } => self.kafka_do(K::RestartBroker { broker: *broker }, out),
+            Action::PauseReplication { broker } => self.kafka_do(K::PauseReplication { broker: *broker }, out),
+            Action::ResumeReplication { broker } => self.kafka_do(K::ResumeReplication { broker: *broker }, out),
             Action::AddPartitions { topic, total } => {
-                let r = self.kafka.apply(K::AddPartitions { topic: topic.clone(), total: *total });
-                self.kafka_events(r, out)
+                self.kafka_do(K::AddPartitions { topic: topic.clone(), total: *total }, out)
             }
-            Action::CloseProducer { producer } => {
-                let r = self.kafka.apply(K::CloseProducer { producer: producer.clone() });
-                self.kafka_events(r, out)
-            }
+            Action::CloseProducer { producer } => self.kafka_do(K::CloseProducer { producer: producer.clone() }, out),
             Action::BeginTransaction { producer } => {
-                let r = self.kafka.apply(K::BeginTransaction { producer: producer.clone() });
-                self.kafka_events(r, out)
+                self.kafka_do(K::BeginTransaction { producer: producer.clone() }, out)
             }
-            Action::SendOffsetsToTransaction { producer, group_id, offsets } => {
-                let r = self.kafka.apply(K::SendOffsetsToTransaction {
+            Action::SendOffsetsToTransaction { producer, group_id, offsets } => self.kafka_do(
+                K::SendOffsetsToTransaction {
                     producer: producer.clone(),
                     group: group_id.clone(),
                     offsets: tp_offsets(offsets),
-                });
-                self.kafka_events(r, out)
-            }
+                },
+                out,
+            ),
             Action::CommitTransaction { producer } => {
-                let r = self.kafka.apply(K::CommitTransaction { producer: producer.clone() });
-                self.kafka_events(r, out)
+                self.kafka_do(K::CommitTransaction { producer: producer.clone() }, out)
             }
             Action::AbortTransaction { producer } => {
-                let r = self.kafka.apply(K::AbortTransaction { producer: producer.clone() });
-                self.kafka_events(r, out)
+                self.kafka_do(K::AbortTransaction { producer: producer.clone() }, out)
             }
             Action::AdvanceTime { ms } => {
                 let ev = self.rabbit.tick(*ms);
                 out.rabbit.extend(ev);
-                let r = self.kafka.tick(*ms);
-                self.kafka_events(r, out)
+                self.kafka_do(K::Tick { ms: *ms }, out)
             }
             Action::Note { .. } => Ok(()),
         }

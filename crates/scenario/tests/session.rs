@@ -104,7 +104,7 @@ fn a_live_action_applies_without_moving_the_script() {
     assert_eq!(o.index, None);
     assert_eq!(session.position(), 0);
     assert_eq!(session.rabbit().now(), 250);
-    assert_eq!(session.kafka().now_ms(), 250);
+    assert_eq!(session.kafka().now(), 250);
 }
 
 #[test]
