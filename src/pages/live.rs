@@ -307,6 +307,9 @@ fn describe_rabbit(event: &brokerlab_rabbit::Event) -> Option<String> {
             };
             format!("Published \u{201c}{routing_key}\u{201d} to {to}: {reached}.")
         }
+        E::Enqueued { queue, message_id, cause: brokerlab_rabbit::EnqueueCause::Requeue { .. }, .. } => {
+            format!("Message #{message_id} went back to queue {queue}.")
+        }
         E::Enqueued { queue, message_id, .. } => format!("Message #{message_id} entered queue {queue}."),
         E::Delivered { consumer_tag, queue, message, delivery_tag, .. } => {
             let again = if message.redelivered { ", redelivered" } else { "" };
@@ -320,7 +323,6 @@ fn describe_rabbit(event: &brokerlab_rabbit::Event) -> Option<String> {
         }
         E::GetEmpty { queue, .. } => format!("basic.get found queue {queue} empty."),
         E::Acked { queue, message_id, .. } => format!("Message #{message_id} was acknowledged and left queue {queue}."),
-        E::Requeued { queue, message_id, .. } => format!("Message #{message_id} went back to queue {queue}."),
         E::DeadLettered { queue, message_id, reason, exchange, .. } => format!(
             "Message #{message_id} was dead-lettered from queue {queue} ({}) to exchange {exchange}.",
             reason.as_str()

@@ -234,7 +234,7 @@ impl Sim {
         for (origin, command) in engine::rabbit_commands(&self.topology, channel) {
             let result = command.and_then(|c| {
                 let c = with_channel(c, self.channel);
-                self.rabbit.apply(c).map(|_| ()).map_err(|e| e.to_string())
+                self.rabbit.apply(c).into_result().map(|_| ()).map_err(|e| e.to_string())
             });
             if let Err(e) = result {
                 let what = self.describe(origin);
@@ -570,6 +570,7 @@ impl Sim {
                             properties,
                             body: settings.body.clone(),
                         });
+                        let result = result.into_result();
                         self.count(Some(producer), 1, 0);
                         match result {
                             Ok(events) => self.absorb_rabbit(events),
@@ -683,21 +684,18 @@ impl Sim {
                     c.channel = None;
                     c.working.clear();
                     c.down_until = Some(now + 1_000);
-                    if let Ok(events) = events {
-                        self.absorb_rabbit(events);
-                    }
+                    self.absorb_rabbit(events.events);
                     return;
                 }
                 (_, AckMode::Auto) => Ok(Vec::new()),
-                (Failure::Nack, AckMode::Manual) => self.rabbit.apply(rabbit::Command::BasicNack {
-                    channel,
-                    delivery_tag: tag,
-                    multiple: false,
-                    requeue: false,
-                }),
-                (_, AckMode::Manual) => {
-                    self.rabbit.apply(rabbit::Command::BasicAck { channel, delivery_tag: tag, multiple: false })
-                }
+                (Failure::Nack, AckMode::Manual) => self
+                    .rabbit
+                    .apply(rabbit::Command::BasicNack { channel, delivery_tag: tag, multiple: false, requeue: false })
+                    .into_result(),
+                (_, AckMode::Manual) => self
+                    .rabbit
+                    .apply(rabbit::Command::BasicAck { channel, delivery_tag: tag, multiple: false })
+                    .into_result(),
             };
             self.processed += 1;
             self.amqp[i].done += 1;
@@ -796,6 +794,10 @@ impl Sim {
                     }
                     self.pending_trace = trace;
                 }
+                E::Enqueued { queue, message_id, cause: rabbit::EnqueueCause::Requeue { .. }, .. } => {
+                    self.history(message_id, format!("returned to {queue} for redelivery"));
+                    self.note(Source::Rabbit, format!("message #{message_id} requeued in {queue}"));
+                }
                 E::Enqueued { queue, message_id, .. } => {
                     let qid = self.node_id(NodeKind::Queue, &queue);
                     self.count(qid, 0, 1);
@@ -850,10 +852,6 @@ impl Sim {
                 }
                 E::Acked { queue, message_id, .. } => {
                     self.history(message_id, format!("acknowledged; removed from {queue}"))
-                }
-                E::Requeued { queue, message_id, .. } => {
-                    self.history(message_id, format!("returned to {queue} for redelivery"));
-                    self.note(Source::Rabbit, format!("message #{message_id} requeued in {queue}"));
                 }
                 E::DeadLettered { queue, message_id, reason, exchange, new_ids, .. } => {
                     let line = format!("dead-lettered from {queue} ({}) to exchange {exchange}", reason.as_str());

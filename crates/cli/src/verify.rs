@@ -471,7 +471,7 @@ pub fn plan_with(s: &Scenario, options: &Options) -> Plan {
             Action::AdvanceTime { ms } => {
                 for b in &mut builders {
                     b.origin = Some(i);
-                    b.push(Step::Wait { millis: *ms });
+                    b.push(Step::Wait { ms: *ms });
                     b.origin = None;
                 }
             }
@@ -847,7 +847,7 @@ mod tests {
                     multiple: false,
                     how: Settle::Reject { requeue: false }
                 },
-                &Step::Wait { millis: 6000 },
+                &Step::Wait { ms: 6000 },
                 &Step::Get { channel: ch, queue: "work".into(), no_ack: false },
                 &Step::Settle { channel: ch, delivery_tag: None, multiple: false, how: Settle::Ack },
             ]
@@ -979,7 +979,7 @@ mod tests {
                 part.vhost
             );
             assert_eq!(part.queues, ["orders"]);
-            assert_eq!(part.steps.iter().filter(|s| matches!(s, Step::Wait { millis: 10 })).count(), 1);
+            assert_eq!(part.steps.iter().filter(|s| matches!(s, Step::Wait { ms: 10 })).count(), 1);
         }
         assert_eq!(p.parts[0].get_actions, [4]);
         assert_eq!(p.parts[0].settle_actions, [5]);

@@ -635,7 +635,7 @@ impl RabbitDeliveryLab {
     fn crashed(&mut self, order: u32, offset: i64, at: CrashPoint) -> Result<DeliveryStep, PatternError> {
         // The process dies and its TCP connection with it; the broker
         // requeues every unacknowledged delivery of that connection.
-        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection })?;
+        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection }).into_result()?;
         Ok(DeliveryStep::Crashed { order, offset, at })
     }
 

@@ -415,7 +415,7 @@ impl RabbitRetryLab {
     fn crashed(&mut self, body: String, at: CrashPoint) -> Result<RetryStep, PatternError> {
         // The worker's connection dies with it; its unacknowledged delivery
         // goes back to the queue.
-        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection })?;
+        self.broker.apply(RabbitCommand::CloseConnection { connection: self.channel.connection }).into_result()?;
         Ok(RetryStep::Crashed { body, at })
     }
 

@@ -73,7 +73,7 @@ pub enum Step {
     /// `None`) is recorded in [`Outcome::settled`].
     Settle { channel: ChannelId, delivery_tag: Option<u64>, multiple: bool, how: Settle },
     /// Let time pass: logical time on the engine, real time on a broker.
-    Wait { millis: u64 },
+    Wait { ms: u64 },
     /// Fetch every message from each queue in turn (with auto-ack),
     /// recording them under the queue's name. A queue that does not exist
     /// (a restart removed it, say) gets no entry, and draining goes on with
@@ -225,7 +225,7 @@ pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, bro
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Do(cmd) => {
-                let events = broker.apply(cmd.clone())?;
+                let events = broker.apply(cmd.clone()).into_result()?;
                 out.record(i, &events);
             }
             Step::GetThen { channel, queue, settle } => {
@@ -257,8 +257,8 @@ pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, bro
                 }
                 out.settled.push(tag);
             }
-            Step::Wait { millis } => {
-                let events = broker.tick(*millis);
+            Step::Wait { ms } => {
+                let events = broker.tick(*ms);
                 out.record(i, &events);
             }
             Step::Drain { channel, queues } => {
@@ -276,14 +276,7 @@ pub fn run_on_engine(broker: &mut Broker, steps: &[Step]) -> Result<Outcome, bro
                         }
                     };
                     if missing {
-                        let events = broker.apply(Command::OpenChannel { connection: ch.connection })?;
-                        ch = events
-                            .iter()
-                            .find_map(|e| match e {
-                                Event::ChannelOpened { channel } => Some(*channel),
-                                _ => None,
-                            })
-                            .unwrap_or(ch);
+                        ch = broker.open_channel(ch.connection)?;
                         reopened.insert(*channel, ch);
                     } else {
                         out.drained.entry(q.clone()).or_default().extend(got);
@@ -699,7 +692,7 @@ impl LiveBroker {
                     }
                     out.settled.push(tag);
                 }
-                Step::Wait { millis } => std::thread::sleep(Duration::from_millis(*millis)),
+                Step::Wait { ms } => std::thread::sleep(Duration::from_millis(*ms)),
                 Step::Drain { channel, queues } => {
                     for q in queues {
                         let ch = self.channel(*channel)?;
@@ -807,8 +800,8 @@ impl LiveBroker {
 
     fn command(&mut self, cmd: &Command, run: u64) -> Result<(), LiveError> {
         match cmd {
-            Command::Tick { millis } => {
-                std::thread::sleep(Duration::from_millis(*millis));
+            Command::Tick { ms } => {
+                std::thread::sleep(Duration::from_millis(*ms));
                 return Ok(());
             }
             Command::Restart => return self.restart(),

@@ -469,7 +469,7 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
             script.extend(c.setup.iter().cloned());
             script.extend(c.ops.iter().cloned());
         }
-        script.push(Step::Wait { millis: SETTLE_MS });
+        script.push(Step::Wait { ms: SETTLE_MS });
         for (_, c) in &cases {
             script.extend(drain_steps(c));
         }
@@ -487,7 +487,7 @@ fn engine_matches_a_real_rabbitmq_on_random_topologies() {
             engine.connect("guest", "guest", "/").expect("guest connects");
             let mut script = c.setup.clone();
             script.extend(c.ops.iter().cloned());
-            script.push(Step::Wait { millis: SETTLE_MS });
+            script.push(Step::Wait { ms: SETTLE_MS });
             script.extend(drain_steps(c));
             let eng = normalise_outcome(
                 run_on_engine(&mut engine, &script)

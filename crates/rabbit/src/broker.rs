@@ -328,7 +328,52 @@ pub struct Broker {
     next_seq: u64,
     alarms: BTreeSet<Alarm>,
     ledger: Ledger,
-    error_events: Vec<Event>,
+    /// Numbers publishes broker-wide for `Published` and `EnqueueCause::Publish`.
+    next_publish: u64,
+    /// Whether commands return their events; off, they only change state.
+    recording: bool,
+    /// The seed the broker was created with, quoted by invariant failures.
+    seed: u64,
+}
+
+/// Where handlers put the events a command causes. With recording off it
+/// drops them, and the hot paths build their events through
+/// [`Sink::emit`] so that nothing is allocated for an event nobody reads.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    on: bool,
+    list: Vec<Event>,
+}
+
+impl Sink {
+    fn new(on: bool) -> Self {
+        Sink { on, list: Vec::new() }
+    }
+
+    /// Records an event already built.
+    fn push(&mut self, e: Event) {
+        if self.on {
+            self.list.push(e);
+        }
+    }
+
+    /// Builds and records an event only when recording is on.
+    fn emit(&mut self, f: impl FnOnce() -> Event) {
+        if self.on {
+            self.list.push(f());
+        }
+    }
+
+    /// An empty sink with the same recording setting, for events that must
+    /// be placed after one not yet known.
+    fn sub(&self) -> Sink {
+        Sink::new(self.on)
+    }
+
+    /// Appends another sink's events.
+    fn append(&mut self, other: Sink) {
+        self.list.extend(other.list);
+    }
 }
 
 type R<T> = Result<T, AmqpError>;
@@ -373,7 +418,9 @@ impl Broker {
             next_seq: 1,
             alarms: BTreeSet::new(),
             ledger: Ledger::default(),
-            error_events: Vec::new(),
+            next_publish: 1,
+            recording: true,
+            seed,
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
@@ -390,9 +437,21 @@ impl Broker {
         self.tracing = on;
     }
 
+    /// Turns event recording on or off. Off, commands change the broker as
+    /// usual but their [`Outcome`]s carry no events, which makes bulk runs
+    /// (benchmarks, long simulations) cheaper. Recording is on by default.
+    pub fn set_event_recording(&mut self, on: bool) {
+        self.recording = on;
+    }
+
     /// Logical time in milliseconds.
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    /// The seed the broker was created with.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// Totals of what happened to message copies so far.
@@ -400,38 +459,32 @@ impl Broker {
         self.ledger
     }
 
-    /// Events of the last failed command's side effects (for example the
-    /// channel it closed and the messages that went back to their queues).
-    pub fn error_events(&self) -> &[Event] {
-        &self.error_events
-    }
-
-    /// Applies one command. On an error the broker behaves as RabbitMQ does:
-    /// a channel exception closes the channel and a connection exception the
-    /// connection; the events of that closing are in [`Broker::error_events`].
-    pub fn apply(&mut self, command: Command) -> R<Vec<Event>> {
-        let mut events = Vec::new();
+    /// Applies one command and returns everything it did. On an error the
+    /// broker behaves as RabbitMQ does: a channel exception closes the
+    /// channel and a connection exception the connection; the events of that
+    /// closing follow whatever the command did before it was refused.
+    pub fn apply(&mut self, command: Command) -> Outcome {
+        let mut events = Sink::new(self.recording);
         let channel = command.channel();
-        match self.handle(command, &mut events) {
-            Ok(()) => Ok(events),
+        let error = match self.handle(command, &mut events) {
+            Ok(()) => None,
             Err(err) => {
-                let mut closing = Vec::new();
                 if let Some(ch) = channel
                     && self.connections.get(&ch.connection).is_some_and(|c| c.channels.contains_key(&ch.channel))
                 {
                     if err.code.closes_connection() {
-                        self.close_connection(ch.connection, Some(err.clone()), &mut closing);
+                        self.close_connection(ch.connection, Some(err.clone()), &mut events);
                     } else {
-                        self.close_channel(ch, Some(err.clone()), &mut closing);
+                        self.close_channel(ch, Some(err.clone()), &mut events);
                     }
                 }
-                self.error_events = closing;
-                Err(err)
+                Some(err)
             }
-        }
+        };
+        Outcome { events: events.list, error }
     }
 
-    fn handle(&mut self, command: Command, ev: &mut Vec<Event>) -> R<()> {
+    fn handle(&mut self, command: Command, ev: &mut Sink) -> R<()> {
         match command {
             Command::AddVhost { name } => {
                 if !self.vhosts.contains_key(&name) {
@@ -623,8 +676,8 @@ impl Broker {
                 self.chan_mut(channel)?.confirm = true;
                 Ok(())
             }
-            Command::Tick { millis } => {
-                self.tick_inner(millis, ev);
+            Command::Tick { ms } => {
+                self.tick_inner(ms, ev);
                 Ok(())
             }
             Command::Restart => {
@@ -740,7 +793,7 @@ impl Broker {
         auto_delete: bool,
         internal: bool,
         arguments: FieldTable,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if passive {
@@ -792,7 +845,7 @@ impl Broker {
         Ok(())
     }
 
-    fn exchange_delete(&mut self, channel: ChannelId, name: String, if_unused: bool, ev: &mut Vec<Event>) -> R<()> {
+    fn exchange_delete(&mut self, channel: ChannelId, name: String, if_unused: bool, ev: &mut Sink) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if name.is_empty() {
             return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
@@ -816,7 +869,7 @@ impl Broker {
         Ok(())
     }
 
-    fn delete_exchange(&mut self, vhost: &str, name: &str, ev: &mut Vec<Event>) {
+    fn delete_exchange(&mut self, vhost: &str, name: &str, ev: &mut Sink) {
         let Some(x) = self.vh_mut(vhost).exchanges.remove(name) else {
             return;
         };
@@ -829,7 +882,7 @@ impl Broker {
 
     /// Removes every binding that leads to a deleted queue or exchange, then
     /// deletes auto-delete exchanges that lost their last binding.
-    fn remove_bindings_to(&mut self, vhost: &str, dest: &str, kind: DestinationKind, ev: &mut Vec<Event>) {
+    fn remove_bindings_to(&mut self, vhost: &str, dest: &str, kind: DestinationKind, ev: &mut Sink) {
         let mut emptied = Vec::new();
         for x in self.vh_mut(vhost).exchanges.values_mut() {
             let before = x.bindings.len();
@@ -862,7 +915,7 @@ impl Broker {
         routing_key: String,
         arguments: FieldTable,
         add: bool,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         if source.is_empty() || (kind == DestinationKind::Exchange && destination.is_empty()) {
@@ -1012,7 +1065,7 @@ impl Broker {
         exclusive: bool,
         auto_delete: bool,
         arguments: FieldTable,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         let conn = channel.connection;
@@ -1132,7 +1185,7 @@ impl Broker {
         name: String,
         if_unused: bool,
         if_empty: bool,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Configure, "queue", &name)?;
@@ -1150,7 +1203,7 @@ impl Broker {
         Ok(())
     }
 
-    fn delete_queue(&mut self, vhost: &str, name: &str, ev: &mut Vec<Event>) {
+    fn delete_queue(&mut self, vhost: &str, name: &str, ev: &mut Sink) {
         let Some(q) = self.vh(vhost).queues.get(name) else {
             return;
         };
@@ -1175,7 +1228,7 @@ impl Broker {
         ev.push(Event::QueueDeleted { vhost: vhost.to_string(), queue: name.to_string(), message_count: count });
     }
 
-    fn queue_purge(&mut self, channel: ChannelId, name: String, ev: &mut Vec<Event>) -> R<()> {
+    fn queue_purge(&mut self, channel: ChannelId, name: String, ev: &mut Sink) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Read, "queue", &name)?;
         self.queue_exists(&vhost, &name)?;
@@ -1407,7 +1460,7 @@ impl Broker {
     // Publishing
     // -----------------------------------------------------------------------
 
-    fn publish_cmd(&mut self, cmd: Command, ev: &mut Vec<Event>) -> R<()> {
+    fn publish_cmd(&mut self, cmd: Command, ev: &mut Sink) -> R<()> {
         let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd else {
             unreachable!("publish_cmd is only called with BasicPublish");
         };
@@ -1450,7 +1503,7 @@ impl Broker {
         mandatory: bool,
         mut properties: BasicProperties,
         body: String,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) {
         let cc = header_strings(properties.headers.as_ref(), "CC");
         let bcc = header_strings(properties.headers.as_ref(), "BCC");
@@ -1492,18 +1545,23 @@ impl Broker {
         } else {
             RouteOutcome::Dropped
         };
-        ev.push(Event::Published {
+        let publish = self.next_publish;
+        self.next_publish += 1;
+        let tracing = self.tracing;
+        ev.emit(|| Event::Published {
             channel,
+            publish,
             exchange: exchange.clone(),
             routing_key: routing_key.clone(),
+            body: body.clone(),
             queues: queues.clone(),
-            trace: self.tracing.then(|| {
+            trace: tracing.then(|| {
                 Box::new(RouteTrace {
                     exchange: exchange.clone(),
                     routing_keys: keys,
                     exchanges: steps,
                     queues: queues.iter().map(|q| q.to_string()).collect(),
-                    outcome: outcome.clone(),
+                    outcome,
                 })
             }),
         });
@@ -1528,8 +1586,9 @@ impl Broker {
             }
         } else {
             let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths: Vec::new() });
+            let origin = Origin::Publish { channel, publish };
             for q in &queues {
-                if self.enqueue(&vhost, q, &content, ev).is_none() {
+                if self.enqueue(&vhost, q, &content, origin, ev).is_none() {
                     all_accepted = false;
                 }
             }
@@ -1542,7 +1601,14 @@ impl Broker {
     /// Puts a copy of `content` into a queue, applying length limits, TTL
     /// and immediate delivery. Returns the new copy's id, or `None` when a
     /// `reject-publish` queue refused it.
-    fn enqueue(&mut self, vhost: &str, qname: &str, content: &Arc<Content>, ev: &mut Vec<Event>) -> Option<MessageId> {
+    fn enqueue(
+        &mut self,
+        vhost: &str,
+        qname: &str,
+        content: &Arc<Content>,
+        origin: Origin<'_>,
+        ev: &mut Sink,
+    ) -> Option<MessageId> {
         let now = self.now;
         let size = content.body.len() as u64;
         let msg_ttl = content.properties.expiration.as_deref().and_then(|e| e.parse::<u64>().ok());
@@ -1600,7 +1666,12 @@ impl Broker {
         let needs_dispatch = !q.consumers.is_empty()
             || q.levels.iter().any(|l| l.front().is_some_and(|e| e.expires_at.is_some_and(|t| t <= now)));
         let needs_drop = q.cfg.overflow == Overflow::DropHead && q.over_limit();
-        ev.push(Event::Enqueued { vhost: vhost_name, queue: q.shared_name.clone(), message_id: id });
+        ev.emit(|| Event::Enqueued {
+            vhost: vhost_name,
+            queue: q.shared_name.clone(),
+            message_id: id,
+            cause: origin.cause(content),
+        });
         if needs_dispatch {
             self.dispatch(vhost, qname, ev);
         }
@@ -1619,12 +1690,12 @@ impl Broker {
     // Dead-lettering
     // -----------------------------------------------------------------------
 
-    fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Vec<Event>) {
+    fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Sink) {
         let (dlx, dlrk) = match self.vh(vhost).queues.get(qname) {
             Some(q) => (q.cfg.dlx.clone(), q.cfg.dlrk.clone()),
             None => (None, None),
         };
-        let drop = |b: &mut Self, ev: &mut Vec<Event>, why: DropReason| {
+        let drop = |b: &mut Self, ev: &mut Sink, why: DropReason| {
             b.ledger.dropped += 1;
             ev.push(Event::Dropped {
                 vhost: vhost.to_string(),
@@ -1701,10 +1772,11 @@ impl Broker {
             return;
         }
         self.ledger.dead_lettered += 1;
-        let mut sub = Vec::new();
+        let mut sub = ev.sub();
         let mut new_ids = Vec::new();
+        let origin = Origin::DeadLetter { from_queue: qname, reason, original: entry.id };
         for t in &targets {
-            if let Some(id) = self.enqueue(vhost, t, &content, &mut sub) {
+            if let Some(id) = self.enqueue(vhost, t, &content, origin, &mut sub) {
                 new_ids.push(id);
             }
         }
@@ -1716,7 +1788,7 @@ impl Broker {
             exchange: dlx,
             new_ids,
         });
-        ev.extend(sub);
+        ev.append(sub);
     }
 
     // -----------------------------------------------------------------------
@@ -1732,7 +1804,7 @@ impl Broker {
         no_ack: bool,
         exclusive: bool,
         arguments: FieldTable,
-        ev: &mut Vec<Event>,
+        ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Read, "queue", &queue)?;
@@ -1777,7 +1849,7 @@ impl Broker {
         Ok(())
     }
 
-    fn cancel_consumer(&mut self, channel: ChannelId, tag: &str, by_broker: bool, ev: &mut Vec<Event>) {
+    fn cancel_consumer(&mut self, channel: ChannelId, tag: &str, by_broker: bool, ev: &mut Sink) {
         let Some(vhost) = self.connections.get(&channel.connection).map(|c| c.vhost.clone()) else {
             return;
         };
@@ -1855,7 +1927,7 @@ impl Broker {
 
     /// Removes expired messages at the head of each priority level. Expiry is
     /// lazy, as in RabbitMQ: a message behind a live one waits its turn.
-    fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Vec<Event>) {
+    fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Sink) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
@@ -1873,7 +1945,7 @@ impl Broker {
     }
 
     /// Delivers ready messages to consumers with room for them.
-    fn dispatch(&mut self, vhost: &str, qname: &str, ev: &mut Vec<Event>) {
+    fn dispatch(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
         loop {
             let pick = self.pick_consumer(vhost, qname);
             self.expire_heads(vhost, qname, pick.is_some(), ev);
@@ -1894,37 +1966,28 @@ impl Broker {
             c.served = seq;
             let delivery_tag = chs.next_tag;
             chs.next_tag += 1;
-            let message = Box::new(to_message(&entry));
+            ev.emit(|| Event::Delivered {
+                channel: ch,
+                consumer_tag: tag.clone(),
+                delivery_tag,
+                queue: qname.to_string(),
+                message: Box::new(to_message(&entry)),
+            });
             if c.no_ack {
                 self.ledger.acked += 1;
-                ev.push(Event::Delivered {
-                    channel: ch,
-                    consumer_tag: tag,
-                    delivery_tag,
-                    queue: qname.to_string(),
-                    message,
-                });
-                ev.push(Event::Acked { vhost: vhost.to_string(), queue: qname.to_string(), message_id: entry.id });
+                ev.emit(|| Event::Acked { vhost: vhost.to_string(), queue: qname.to_string(), message_id: entry.id });
             } else {
                 c.unacked += 1;
                 chs.consumer_unacked += 1;
-                chs.unacked
-                    .insert(delivery_tag, Unacked { queue: qname.to_string(), entry, consumer_tag: Some(tag.clone()) });
+                chs.unacked.insert(delivery_tag, Unacked { queue: qname.to_string(), entry, consumer_tag: Some(tag) });
                 if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) {
                     q.unacked += 1;
                 }
-                ev.push(Event::Delivered {
-                    channel: ch,
-                    consumer_tag: tag,
-                    delivery_tag,
-                    queue: qname.to_string(),
-                    message,
-                });
             }
         }
     }
 
-    fn dispatch_channel_queues(&mut self, channel: ChannelId, ev: &mut Vec<Event>) {
+    fn dispatch_channel_queues(&mut self, channel: ChannelId, ev: &mut Sink) {
         let Some(c) = self.connections.get(&channel.connection) else {
             return;
         };
@@ -1939,7 +2002,7 @@ impl Broker {
         }
     }
 
-    fn basic_get(&mut self, channel: ChannelId, queue: String, no_ack: bool, ev: &mut Vec<Event>) -> R<()> {
+    fn basic_get(&mut self, channel: ChannelId, queue: String, no_ack: bool, ev: &mut Sink) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Read, "queue", &queue)?;
         self.queue_exists(&vhost, &queue)?;
@@ -1974,7 +2037,7 @@ impl Broker {
         Ok(())
     }
 
-    fn settle(&mut self, channel: ChannelId, tag: u64, multiple: bool, how: Settle, ev: &mut Vec<Event>) -> R<()> {
+    fn settle(&mut self, channel: ChannelId, tag: u64, multiple: bool, how: Settle, ev: &mut Sink) -> R<()> {
         let (vhost, _) = self.ctx(channel)?;
         let chs = self.chan_mut(channel)?;
         let tags: Vec<u64> = if multiple {
@@ -1998,11 +2061,11 @@ impl Broker {
                         c.unacked -= 1;
                     }
                 }
-                taken.push(u);
+                taken.push((t, u));
             }
         }
-        for u in taken {
-            self.release(&vhost, u, how, ev);
+        for (t, u) in taken {
+            self.release(&vhost, channel, t, u, how, ev);
         }
         self.dispatch_channel_queues(channel, ev);
         Ok(())
@@ -2010,7 +2073,7 @@ impl Broker {
 
     /// Settles one unacknowledged delivery: acknowledges it, returns it to
     /// its queue, or dead-letters it.
-    fn release(&mut self, vhost: &str, u: Unacked, how: Settle, ev: &mut Vec<Event>) {
+    fn release(&mut self, vhost: &str, channel: ChannelId, delivery_tag: u64, u: Unacked, how: Settle, ev: &mut Sink) {
         if let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
             q.unacked = q.unacked.saturating_sub(1);
         }
@@ -2057,7 +2120,14 @@ impl Broker {
         }
         let id = e.id;
         q.insert_sorted(e);
-        ev.push(Event::Requeued { vhost: vhost.to_string(), queue: u.queue.clone(), message_id: id });
+        let queue = q.shared_name.clone();
+        let consumer_tag = u.consumer_tag;
+        ev.emit(|| Event::Enqueued {
+            vhost: Arc::from(vhost),
+            queue,
+            message_id: id,
+            cause: EnqueueCause::Requeue { channel, delivery_tag, consumer_tag },
+        });
         self.dispatch(vhost, &u.queue, ev);
     }
 
@@ -2065,7 +2135,7 @@ impl Broker {
     // Closing, time, restarts and alarms
     // -----------------------------------------------------------------------
 
-    fn close_channel(&mut self, channel: ChannelId, error: Option<AmqpError>, ev: &mut Vec<Event>) {
+    fn close_channel(&mut self, channel: ChannelId, error: Option<AmqpError>, ev: &mut Sink) {
         let Some(vhost) = self.connections.get(&channel.connection).map(|c| c.vhost.clone()) else {
             return;
         };
@@ -2099,8 +2169,8 @@ impl Broker {
                 }
             }
         }
-        for (_, u) in unacked {
-            self.release(&vhost, u, Settle::Lost, ev);
+        for (t, u) in unacked {
+            self.release(&vhost, channel, t, u, Settle::Lost, ev);
         }
         ev.push(Event::ChannelClosed { channel, error });
         for (_, c) in consumer_queues {
@@ -2117,7 +2187,7 @@ impl Broker {
         }
     }
 
-    fn close_connection(&mut self, connection: ConnectionId, error: Option<AmqpError>, ev: &mut Vec<Event>) {
+    fn close_connection(&mut self, connection: ConnectionId, error: Option<AmqpError>, ev: &mut Sink) {
         let Some(c) = self.connections.get(&connection) else {
             return;
         };
@@ -2138,8 +2208,8 @@ impl Broker {
         ev.push(Event::ConnectionClosed { connection, error });
     }
 
-    fn tick_inner(&mut self, millis: u64, ev: &mut Vec<Event>) {
-        let target = self.now + millis;
+    fn tick_inner(&mut self, ms: u64, ev: &mut Sink) {
+        let target = self.now.saturating_add(ms);
         ev.push(Event::Ticked { now: target });
         // Expirations fall due one at a time in time order (ties in the
         // order the copies were made), as a real broker's timers fire, so
@@ -2175,7 +2245,7 @@ impl Broker {
         }
     }
 
-    fn restart_inner(&mut self, ev: &mut Vec<Event>) {
+    fn restart_inner(&mut self, ev: &mut Sink) {
         let conns: Vec<ConnectionId> = self.connections.keys().copied().collect();
         for c in conns {
             self.close_connection(c, Some(AmqpError::new(ReplyCode::NotAllowed, "broker restart")), ev);
@@ -2224,7 +2294,7 @@ impl Broker {
         ev.push(Event::BrokerRestarted);
     }
 
-    fn set_alarm_inner(&mut self, alarm: Alarm, active: bool, ev: &mut Vec<Event>) {
+    fn set_alarm_inner(&mut self, alarm: Alarm, active: bool, ev: &mut Sink) {
         let was_blocked = !self.alarms.is_empty();
         if active {
             if !self.alarms.insert(alarm) {
@@ -2471,6 +2541,30 @@ impl Broker {
     }
 }
 
+/// Where a new message copy comes from; turned into an [`EnqueueCause`]
+/// only when events are recorded.
+#[derive(Clone, Copy, Debug)]
+enum Origin<'a> {
+    Publish { channel: ChannelId, publish: u64 },
+    DeadLetter { from_queue: &'a str, reason: DeathReason, original: MessageId },
+}
+
+impl Origin<'_> {
+    fn cause(self, content: &Content) -> EnqueueCause {
+        match self {
+            Origin::Publish { channel, publish } => EnqueueCause::Publish {
+                channel: Some(channel),
+                exchange: content.exchange.clone(),
+                routing_key: content.routing_key.clone(),
+                publish,
+            },
+            Origin::DeadLetter { from_queue, reason, original } => {
+                EnqueueCause::DeadLetter { from_queue: from_queue.to_string(), reason, original }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum Settle {
     Ack,
@@ -2660,27 +2754,27 @@ fn explain_binding(
 }
 
 // ---------------------------------------------------------------------------
-// Ergonomic helpers: each builds one command and applies it.
+// Ergonomic helpers: each builds one command and applies it. Those that can
+// be refused return `Outcome::into_result`, so the events of a refused
+// command's closing are not seen through them; call `apply` for those.
 // ---------------------------------------------------------------------------
 
 impl Broker {
     /// Opens a connection and one channel on it.
     pub fn connect(&mut self, user: &str, password: &str, vhost: &str) -> R<ChannelId> {
-        let ev =
-            self.apply(Command::OpenConnection { user: user.into(), password: password.into(), vhost: vhost.into() })?;
-        let Some(Event::ConnectionOpened { connection, .. }) = ev.first() else {
-            unreachable!("a successful open reports the connection first");
-        };
-        self.open_channel(*connection)
+        // The broker numbers connections in order, so the id is known before
+        // the command runs; events may be switched off.
+        let connection = self.next_connection;
+        self.apply(Command::OpenConnection { user: user.into(), password: password.into(), vhost: vhost.into() })
+            .into_result()?;
+        self.open_channel(connection)
     }
 
     /// Opens another channel on a connection.
     pub fn open_channel(&mut self, connection: ConnectionId) -> R<ChannelId> {
-        let ev = self.apply(Command::OpenChannel { connection })?;
-        match ev.first() {
-            Some(Event::ChannelOpened { channel }) => Ok(*channel),
-            _ => unreachable!("a successful channel.open reports the channel"),
-        }
+        let channel = self.connections.get(&connection).map_or(0, |c| c.next_channel);
+        self.apply(Command::OpenChannel { connection }).into_result()?;
+        Ok(ChannelId { connection, channel })
     }
 
     /// Declares a transient exchange with no arguments.
@@ -2706,6 +2800,7 @@ impl Broker {
             internal: false,
             arguments,
         })
+        .into_result()
     }
 
     /// Declares a transient, non-exclusive queue with arguments.
@@ -2719,6 +2814,7 @@ impl Broker {
             auto_delete: false,
             arguments,
         })
+        .into_result()
     }
 
     /// Binds a queue to an exchange.
@@ -2742,6 +2838,7 @@ impl Broker {
             routing_key: routing_key.into(),
             arguments,
         })
+        .into_result()
     }
 
     /// Binds `destination` exchange to `source` exchange.
@@ -2759,6 +2856,7 @@ impl Broker {
             routing_key: routing_key.into(),
             arguments: FieldTable::new(),
         })
+        .into_result()
     }
 
     /// Publishes a transient message with no properties.
@@ -2784,11 +2882,12 @@ impl Broker {
             properties,
             body: body.into(),
         })
+        .into_result()
     }
 
     /// Sets the prefetch window for new consumers (or the channel, if `global`).
     pub fn qos(&mut self, channel: ChannelId, prefetch_count: u16, global: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicQos { channel, prefetch_count, global })
+        self.apply(Command::BasicQos { channel, prefetch_count, global }).into_result()
     }
 
     /// Starts a consumer.
@@ -2801,45 +2900,46 @@ impl Broker {
             exclusive: false,
             arguments: FieldTable::new(),
         })
+        .into_result()
     }
 
     /// Cancels a consumer.
     pub fn cancel(&mut self, channel: ChannelId, consumer_tag: &str) -> R<Vec<Event>> {
-        self.apply(Command::BasicCancel { channel, consumer_tag: consumer_tag.into() })
+        self.apply(Command::BasicCancel { channel, consumer_tag: consumer_tag.into() }).into_result()
     }
 
     /// Fetches one message with `basic.get`.
     pub fn get(&mut self, channel: ChannelId, queue: &str, no_ack: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicGet { channel, queue: queue.into(), no_ack })
+        self.apply(Command::BasicGet { channel, queue: queue.into(), no_ack }).into_result()
     }
 
     /// Acknowledges a delivery (and all before it, with `multiple`).
     pub fn ack(&mut self, channel: ChannelId, delivery_tag: u64, multiple: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicAck { channel, delivery_tag, multiple })
+        self.apply(Command::BasicAck { channel, delivery_tag, multiple }).into_result()
     }
 
     /// Negatively acknowledges deliveries.
     pub fn nack(&mut self, channel: ChannelId, delivery_tag: u64, multiple: bool, requeue: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicNack { channel, delivery_tag, multiple, requeue })
+        self.apply(Command::BasicNack { channel, delivery_tag, multiple, requeue }).into_result()
     }
 
     /// Rejects one delivery.
     pub fn reject(&mut self, channel: ChannelId, delivery_tag: u64, requeue: bool) -> R<Vec<Event>> {
-        self.apply(Command::BasicReject { channel, delivery_tag, requeue })
+        self.apply(Command::BasicReject { channel, delivery_tag, requeue }).into_result()
     }
 
-    /// Advances logical time.
-    pub fn tick(&mut self, millis: u64) -> Vec<Event> {
-        self.apply(Command::Tick { millis }).unwrap_or_default()
+    /// Advances logical time by `ms` milliseconds and returns its events.
+    pub fn tick(&mut self, ms: u64) -> Vec<Event> {
+        self.apply(Command::Tick { ms }).events
     }
 
     /// Restarts the broker.
     pub fn restart(&mut self) -> Vec<Event> {
-        self.apply(Command::Restart).unwrap_or_default()
+        self.apply(Command::Restart).events
     }
 
     /// Raises or clears a resource alarm.
     pub fn set_alarm(&mut self, alarm: Alarm, active: bool) -> Vec<Event> {
-        self.apply(Command::SetAlarm { alarm, active }).unwrap_or_default()
+        self.apply(Command::SetAlarm { alarm, active }).events
     }
 }

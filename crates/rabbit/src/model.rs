@@ -383,9 +383,10 @@ pub enum Command {
     ConfirmSelect {
         channel: ChannelId,
     },
-    /// Advances logical time; expirations fall due.
+    /// Advances logical time by `ms` milliseconds; everything that falls
+    /// due in between (message and queue expiry) happens in time order.
     Tick {
-        millis: u64,
+        ms: u64,
     },
     /// Stops and starts the broker: connections drop, transient state is lost.
     Restart,
@@ -497,11 +498,15 @@ pub enum Event {
         global: bool,
     },
     /// A publish was routed. `queues` lists every queue it reached; `trace`
-    /// is present when tracing is on (the default).
+    /// is present when tracing is on (the default). `publish` numbers the
+    /// publish broker-wide; the `Enqueued` events it caused carry the same
+    /// number in their [`EnqueueCause::Publish`].
     Published {
         channel: ChannelId,
+        publish: u64,
         exchange: String,
         routing_key: String,
+        body: String,
         /// Shared with the broker's own names, so a fanout publish does not
         /// copy every queue name.
         queues: Vec<std::sync::Arc<str>>,
@@ -511,10 +516,14 @@ pub enum Event {
     PublishHeld {
         channel: ChannelId,
     },
+    /// A message copy became ready in a queue: newly published,
+    /// dead-lettered into it, or returned to it by a consumer or a closing
+    /// channel. `cause` says which.
     Enqueued {
         vhost: std::sync::Arc<str>,
         queue: std::sync::Arc<str>,
         message_id: MessageId,
+        cause: EnqueueCause,
     },
     Delivered {
         channel: ChannelId,
@@ -535,11 +544,6 @@ pub enum Event {
         queue: String,
     },
     Acked {
-        vhost: String,
-        queue: String,
-        message_id: MessageId,
-    },
-    Requeued {
         vhost: String,
         queue: String,
         message_id: MessageId,
@@ -608,6 +612,51 @@ pub enum Event {
     Ticked {
         now: u64,
     },
+}
+
+/// Why a message copy entered a queue, so a reader of the events needs no
+/// other state to know where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EnqueueCause {
+    /// A `basic.publish` routed here. `publish` matches the `publish`
+    /// number of the `Published` event; `channel` is the publishing channel
+    /// when a client published.
+    Publish { channel: Option<ChannelId>, exchange: String, routing_key: String, publish: u64 },
+    /// A queue dead-lettered the copy `original` for `reason`; this is the
+    /// new copy it made through its dead-letter exchange.
+    DeadLetter { from_queue: String, reason: DeathReason, original: MessageId },
+    /// The copy went back to the queue it was delivered from (its id does not
+    /// change): a nack or reject with requeue, or the channel holding it
+    /// closed. `channel` and `delivery_tag` name the delivery it came back
+    /// from; `consumer_tag` is absent for a `basic.get`.
+    Requeue { channel: ChannelId, delivery_tag: u64, consumer_tag: Option<String> },
+}
+
+/// Everything one command did: every event it caused, in order, and the
+/// error that refused it, if any. On an error the events include whatever
+/// happened before the refusal and the closing of the channel or connection
+/// that the error caused, as RabbitMQ closes them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub error: Option<crate::AmqpError>,
+}
+
+impl Outcome {
+    /// Whether the command succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The events on success, the error on failure. The events of a failed
+    /// command (its channel closing, for instance) are lost this way; read
+    /// the fields when they matter.
+    pub fn into_result(self) -> Result<Vec<Event>, crate::AmqpError> {
+        match self.error {
+            None => Ok(self.events),
+            Some(e) => Err(e),
+        }
+    }
 }
 
 /// The explanation of one publish: every exchange visited, every binding

@@ -109,6 +109,7 @@ fn topic_vectors_route_through_the_broker() {
                     routing_key: s(&bd["binding_key"]),
                     arguments: args,
                 })
+                .into_result()
                 .unwrap();
             } else {
                 b.declare_queue(ch, &dest, FieldTable::new()).unwrap();
@@ -128,10 +129,13 @@ fn topic_vectors_route_through_the_broker() {
                 routing_key: s(&bd["binding_key"]),
                 arguments: args,
             })
+            .into_result()
             .unwrap();
         }
         if case["exchange_deleted"].as_bool().unwrap() {
-            b.apply(Command::ExchangeDelete { channel: ch, exchange: "t".into(), if_unused: false }).unwrap();
+            b.apply(Command::ExchangeDelete { channel: ch, exchange: "t".into(), if_unused: false })
+                .into_result()
+                .unwrap();
         }
         let rk = case["routing_key"].as_str().unwrap();
         let got = b.route("/", "t", rk, None);
@@ -306,7 +310,10 @@ fn the_default_exchange_cannot_be_bound_declared_or_deleted() {
     let err = b.bind_queue(ch, "q", "", "q").unwrap_err();
     assert_eq!((err.code, err.reply_code()), (ReplyCode::AccessRefused, 403));
     let ch = b.open_channel(ch.connection).unwrap();
-    let err = b.apply(Command::ExchangeDelete { channel: ch, exchange: String::new(), if_unused: false }).unwrap_err();
+    let err = b
+        .apply(Command::ExchangeDelete { channel: ch, exchange: String::new(), if_unused: false })
+        .into_result()
+        .unwrap_err();
     assert_eq!(err.code, ReplyCode::AccessRefused);
     let ch = b.open_channel(ch.connection).unwrap();
     let err = b.declare_exchange(ch, "amq.custom", ExchangeKind::Direct).unwrap_err();

@@ -17,7 +17,7 @@ enum Op {
     Ack { pick: u8, multiple: bool },
     Nack { pick: u8, multiple: bool, requeue: bool },
     Reject { pick: u8, requeue: bool },
-    Tick { millis: u16 },
+    Tick { ms: u16 },
     CloseChannel,
     Restart,
 }
@@ -32,7 +32,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<u8>(), any::<bool>()).prop_map(|(pick, multiple)| Op::Ack { pick, multiple }),
         1 => (any::<u8>(), any::<bool>(), any::<bool>()).prop_map(|(pick, multiple, requeue)| Op::Nack { pick, multiple, requeue }),
         1 => (any::<u8>(), any::<bool>()).prop_map(|(pick, requeue)| Op::Reject { pick, requeue }),
-        1 => (0u16..120).prop_map(|millis| Op::Tick { millis }),
+        1 => (0u16..120).prop_map(|ms| Op::Tick { ms }),
         1 => Just(Op::CloseChannel),
         1 => Just(Op::Restart),
     ]
@@ -58,6 +58,7 @@ fn topology(b: &mut Broker) -> ChannelId {
             internal: false,
             arguments: FieldTable::new(),
         })
+        .into_result()
         .unwrap();
     }
     let dl = |extra: &[(&str, FieldValue)]| {
@@ -89,6 +90,7 @@ fn topology(b: &mut Broker) -> ChannelId {
             auto_delete: false,
             arguments: args,
         })
+        .into_result()
         .unwrap();
     }
     b.bind_queue(ch, "q-drop", "t", "a.*").unwrap();
@@ -108,19 +110,38 @@ fn step(b: &mut Broker, ch: &mut ChannelId, op: &Op) -> Vec<Event> {
         .map(|c| c.unacked.iter().map(|u| u.delivery_tag).collect())
         .unwrap_or_default();
     let pick = |p: u8| tags.get(p as usize % tags.len().max(1)).copied().unwrap_or(1);
-    let result = match op {
+    let publish = |exchange: &str, routing_key: &str, properties: BasicProperties| Command::BasicPublish {
+        channel: *ch,
+        exchange: exchange.into(),
+        routing_key: routing_key.into(),
+        mandatory: false,
+        properties,
+        body: "body".into(),
+    };
+    let consume = |queue: &str, no_ack: bool| Command::BasicConsume {
+        channel: *ch,
+        queue: queue.into(),
+        consumer_tag: String::new(),
+        no_ack,
+        exclusive: false,
+        arguments: FieldTable::new(),
+    };
+    let mut events = Vec::new();
+    let command = match op {
         Op::Publish { exchange, key, persistent, expiration } => {
             let mut props = if *persistent { BasicProperties::persistent() } else { BasicProperties::default() };
             if let Some(e) = expiration {
                 props = props.with_expiration(u64::from(*e));
             }
-            let x = ["t", "f", ""][*exchange as usize];
-            b.publish_with(*ch, x, KEYS[*key as usize], props, "body", false)
+            publish(["t", "f", ""][*exchange as usize], KEYS[*key as usize], props)
         }
-        Op::Get { queue, no_ack } => b.get(*ch, QUEUES[*queue as usize], *no_ack),
+        Op::Get { queue, no_ack } => {
+            Command::BasicGet { channel: *ch, queue: QUEUES[*queue as usize].into(), no_ack: *no_ack }
+        }
         Op::Consume { queue, prefetch, no_ack } => {
-            let _ = b.qos(*ch, u16::from(*prefetch), false);
-            b.consume(*ch, QUEUES[*queue as usize], "", *no_ack)
+            let qos = b.apply(Command::BasicQos { channel: *ch, prefetch_count: u16::from(*prefetch), global: false });
+            events.extend(qos.events);
+            consume(QUEUES[*queue as usize], *no_ack)
         }
         Op::Cancel { pick } => {
             let consumers: Vec<String> = b
@@ -130,42 +151,40 @@ fn step(b: &mut Broker, ch: &mut ChannelId, op: &Op) -> Vec<Event> {
                 .filter(|c| c.channel == *ch)
                 .map(|c| c.consumer_tag)
                 .collect();
-            match consumers.get(*pick as usize % consumers.len().max(1)) {
-                Some(t) => b.cancel(*ch, t),
-                None => Ok(Vec::new()),
-            }
+            let tag = consumers.get(*pick as usize % consumers.len().max(1)).cloned().unwrap_or_default();
+            Command::BasicCancel { channel: *ch, consumer_tag: tag }
         }
-        Op::Ack { pick: p, multiple } => b.ack(*ch, pick(*p), *multiple),
-        Op::Nack { pick: p, multiple, requeue } => b.nack(*ch, pick(*p), *multiple, *requeue),
-        Op::Reject { pick: p, requeue } => b.reject(*ch, pick(*p), *requeue),
-        Op::Tick { millis } => Ok(b.tick(u64::from(*millis))),
-        Op::CloseChannel => b.apply(Command::CloseChannel { channel: *ch }),
-        Op::Restart => Ok(b.restart()),
-    };
-    let mut events = match result {
-        Ok(ev) => ev,
-        Err(e) => {
-            assert!(
-                matches!(
-                    e.code,
-                    ReplyCode::PreconditionFailed
-                        | ReplyCode::ChannelError
-                        | ReplyCode::AccessRefused
-                        | ReplyCode::NotFound
-                ),
-                "unexpected error {e}"
-            );
-            b.error_events().to_vec()
+        Op::Ack { pick: p, multiple } => {
+            Command::BasicAck { channel: *ch, delivery_tag: pick(*p), multiple: *multiple }
         }
+        Op::Nack { pick: p, multiple, requeue } => {
+            Command::BasicNack { channel: *ch, delivery_tag: pick(*p), multiple: *multiple, requeue: *requeue }
+        }
+        Op::Reject { pick: p, requeue } => {
+            Command::BasicReject { channel: *ch, delivery_tag: pick(*p), requeue: *requeue }
+        }
+        Op::Tick { ms } => Command::Tick { ms: u64::from(*ms) },
+        Op::CloseChannel => Command::CloseChannel { channel: *ch },
+        Op::Restart => Command::Restart,
     };
+    let outcome = b.apply(command);
+    if let Some(e) = &outcome.error {
+        assert!(
+            matches!(
+                e.code,
+                ReplyCode::PreconditionFailed
+                    | ReplyCode::ChannelError
+                    | ReplyCode::AccessRefused
+                    | ReplyCode::NotFound
+            ),
+            "unexpected error {e}"
+        );
+    }
+    events.extend(outcome.events);
     // Reopen whatever the op closed, so the run goes on.
     if !b.channels().iter().any(|c| c.channel == *ch) {
-        let conn_open = b.apply(Command::OpenChannel { connection: ch.connection });
-        *ch = match conn_open {
-            Ok(ev) => match ev[0] {
-                Event::ChannelOpened { channel } => channel,
-                _ => unreachable!(),
-            },
+        *ch = match b.open_channel(ch.connection) {
+            Ok(channel) => channel,
             Err(_) => b.connect("guest", "guest", "/").unwrap(),
         };
     }
@@ -173,7 +192,6 @@ fn step(b: &mut Broker, ch: &mut ChannelId, op: &Op) -> Vec<Event> {
         // The restart dropped transient state only; durable topology stays.
         assert!(b.queue("/", "q-quorum").is_some());
     }
-    events.shrink_to_fit();
     events
 }
 

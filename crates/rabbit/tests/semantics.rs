@@ -102,6 +102,7 @@ fn internal_exchanges_refuse_direct_publishes() {
         internal: true,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     let err = b.publish(ch, "i", "", "m").unwrap_err();
     assert_eq!(err.code, ReplyCode::AccessRefused);
@@ -135,6 +136,7 @@ fn auto_delete_exchange_goes_with_its_last_binding() {
         internal: false,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     b.declare_queue(ch, "q", FieldTable::new()).unwrap();
     b.bind_queue(ch, "q", "ad", "").unwrap();
@@ -146,6 +148,7 @@ fn auto_delete_exchange_goes_with_its_last_binding() {
             routing_key: String::new(),
             arguments: FieldTable::new(),
         })
+        .into_result()
         .unwrap();
     assert!(ev.iter().any(|e| matches!(e, Event::ExchangeDeleted { exchange, .. } if exchange == "ad")));
 }
@@ -167,7 +170,7 @@ fn drop_head_dead_letters_the_oldest_in_order() {
 fn reject_publish_dlx_keeps_the_first_and_dead_letters_the_rest() {
     let (mut b, ch) = setup();
     dlx_pair(&mut b, ch, &[("x-max-length", int(1)), ("x-overflow", FieldValue::str("reject-publish-dlx"))]);
-    b.apply(Command::ConfirmSelect { channel: ch }).unwrap();
+    b.apply(Command::ConfirmSelect { channel: ch }).into_result().unwrap();
     let mut acks = Vec::new();
     for m in ["m1", "m2", "m3"] {
         for e in b.publish(ch, "", "q", m).unwrap() {
@@ -351,6 +354,7 @@ fn quorum_delivery_limit_dead_letters_with_delivery_limit() {
             ("x-dead-letter-exchange", FieldValue::str("dlx")),
         ]),
     })
+    .into_result()
     .unwrap();
     b.publish(ch, "", "qq", "m").unwrap();
     for _ in 0..2 {
@@ -459,7 +463,7 @@ fn a_crashed_consumers_unacked_messages_return_to_the_queue() {
     b.consume(other, "q", "c", false).unwrap();
     b.publish(ch, "", "q", "m").unwrap();
     assert!(bodies(&b, "q").is_empty());
-    b.apply(Command::CloseConnection { connection: other.connection }).unwrap();
+    b.apply(Command::CloseConnection { connection: other.connection }).into_result().unwrap();
     let m = &b.queue("/", "q").unwrap().messages[0];
     assert!(m.redelivered);
     assert!(b.check_invariants().is_ok());
@@ -488,6 +492,7 @@ fn exclusive_consumers_lock_out_others() {
         exclusive: true,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     let other = b.connect("guest", "guest", "/").unwrap();
     let err = b.consume(other, "q", "y", false).unwrap_err();
@@ -527,6 +532,7 @@ fn higher_priority_consumers_are_served_first() {
         exclusive: false,
         arguments: args(&[("x-priority", int(10))]),
     })
+    .into_result()
     .unwrap();
     let mut got = Vec::new();
     for m in ["1", "2"] {
@@ -547,6 +553,7 @@ fn restart_keeps_durable_queues_and_persistent_messages_only() {
         auto_delete: false,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     b.declare_queue(ch, "transient", FieldTable::new()).unwrap();
     b.publish_with(ch, "", "durable", BasicProperties::persistent(), "kept", false).unwrap();
@@ -580,8 +587,8 @@ fn alarms_hold_publishes_until_cleared() {
 #[test]
 fn permissions_are_enforced_per_operation() {
     let mut b = Broker::new(3);
-    b.apply(Command::AddVhost { name: "v".into() }).unwrap();
-    b.apply(Command::AddUser { name: "ann".into(), password: "pw".into() }).unwrap();
+    b.apply(Command::AddVhost { name: "v".into() }).into_result().unwrap();
+    b.apply(Command::AddUser { name: "ann".into(), password: "pw".into() }).into_result().unwrap();
     let err = b.connect("ann", "pw", "v").unwrap_err();
     assert_eq!(err.code, ReplyCode::NotAllowed);
     b.apply(Command::SetPermissions {
@@ -591,6 +598,7 @@ fn permissions_are_enforced_per_operation() {
         write: "^(ann-.*|amq\\.default)$".into(),
         read: "^ann-".into(),
     })
+    .into_result()
     .unwrap();
     let ch = b.connect("ann", "pw", "v").unwrap();
     b.declare_queue(ch, "ann-q", FieldTable::new()).unwrap();
@@ -611,9 +619,18 @@ fn redeclaring_with_other_arguments_is_a_precondition_failure() {
     let (mut b, ch) = setup();
     b.declare_queue(ch, "q", args(&[("x-max-length", int(1))])).unwrap();
     b.declare_queue(ch, "q", args(&[("x-max-length", FieldValue::LongInt(1))])).unwrap();
-    let err = b.declare_queue(ch, "q", args(&[("x-max-length", int(2))])).unwrap_err();
+    let out = b.apply(Command::QueueDeclare {
+        channel: ch,
+        queue: "q".into(),
+        passive: false,
+        durable: false,
+        exclusive: false,
+        auto_delete: false,
+        arguments: args(&[("x-max-length", int(2))]),
+    });
+    let err = out.error.clone().unwrap();
     assert_eq!((err.code, err.reply_code()), (ReplyCode::PreconditionFailed, 406));
-    assert!(b.error_events().iter().any(|e| matches!(e, Event::ChannelClosed { .. })));
+    assert!(out.events.iter().any(|e| matches!(e, Event::ChannelClosed { channel, error: Some(_) } if *channel == ch)));
     let ch = b.open_channel(ch.connection).unwrap();
     b.declare_exchange(ch, "x", ExchangeKind::Direct).unwrap();
     let err = b.declare_exchange(ch, "x", ExchangeKind::Fanout).unwrap_err();
@@ -632,11 +649,12 @@ fn exclusive_queues_are_locked_to_their_connection_and_die_with_it() {
         auto_delete: false,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     let other = b.connect("guest", "guest", "/").unwrap();
     let err = b.get(other, "mine", false).unwrap_err();
     assert_eq!((err.code, err.reply_code()), (ReplyCode::ResourceLocked, 405));
-    b.apply(Command::CloseConnection { connection: ch.connection }).unwrap();
+    b.apply(Command::CloseConnection { connection: ch.connection }).into_result().unwrap();
     assert!(b.queue("/", "mine").is_none());
 }
 
@@ -662,6 +680,7 @@ fn auto_delete_queue_goes_when_its_last_consumer_cancels() {
         auto_delete: true,
         arguments: FieldTable::new(),
     })
+    .into_result()
     .unwrap();
     b.consume(ch, "ad", "c", false).unwrap();
     b.cancel(ch, "ad-other").unwrap();
@@ -698,7 +717,7 @@ fn commands_and_events_round_trip_through_json() {
     };
     let text = serde_json::to_string(&cmd).unwrap();
     assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), cmd);
-    let ev = b.apply(cmd).unwrap();
+    let ev = b.apply(cmd).into_result().unwrap();
     let text = serde_json::to_string(&ev).unwrap();
     assert_eq!(serde_json::from_str::<Vec<Event>>(&text).unwrap(), ev);
 }

@@ -242,7 +242,9 @@ impl Report {
                         message_id: 0,
                     }),
                     R::Acked { message_id, .. } => settle(&mut consumers, &mut rabbit.gets, *message_id, "acked"),
-                    R::Requeued { message_id, .. } => settle(&mut consumers, &mut rabbit.gets, *message_id, "requeued"),
+                    R::Enqueued { message_id, cause: brokerlab_rabbit::EnqueueCause::Requeue { .. }, .. } => {
+                        settle(&mut consumers, &mut rabbit.gets, *message_id, "requeued")
+                    }
                     R::DeadLettered { message_id, .. } => {
                         settle(&mut consumers, &mut rabbit.gets, *message_id, "dead-lettered")
                     }

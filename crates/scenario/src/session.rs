@@ -312,14 +312,13 @@ impl Session {
     }
 
     fn rabbit_do(&mut self, cmd: Command, out: &mut StepOutcome) -> Result<(), String> {
-        let result = self.rabbit.apply(cmd);
-        let events = match &result {
-            Ok(ev) => ev.clone(),
-            Err(_) => self.rabbit.error_events().to_vec(),
-        };
-        self.forget_closed(&events);
-        out.rabbit.extend(events);
-        result.map(|_| ()).map_err(|e| e.to_string())
+        let outcome = self.rabbit.apply(cmd);
+        self.forget_closed(&outcome.events);
+        out.rabbit.extend(outcome.events);
+        match outcome.error {
+            None => Ok(()),
+            Some(e) => Err(e.to_string()),
+        }
     }
 
     /// Drops clients whose channel or connection the broker closed, so the
@@ -344,6 +343,7 @@ impl Session {
         let opened = self
             .rabbit
             .apply(Command::OpenConnection { user: "guest".into(), password: "guest".into(), vhost: vhost.into() })
+            .into_result()
             .map_err(|e| e.to_string())?;
         let connection = opened
             .iter()
@@ -353,7 +353,7 @@ impl Session {
             })
             .ok_or("the broker opened no connection")?;
         out.rabbit.extend(opened);
-        let ev = self.rabbit.apply(Command::OpenChannel { connection }).map_err(|e| e.to_string())?;
+        let ev = self.rabbit.apply(Command::OpenChannel { connection }).into_result().map_err(|e| e.to_string())?;
         let channel = ev
             .iter()
             .find_map(|e| match e {
