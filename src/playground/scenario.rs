@@ -19,7 +19,6 @@
 //! TTL, max length and dead-letter exchange, Kafka configs, the script) is
 //! left out.
 
-use super::engine;
 use super::model::{
     AckMode, ConsumerSettings, EdgeId, EdgeRole, Failure, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind,
     ProducerSettings, QueueSettings, TopicSettings, Topology, pairs_map, pairs_text,
@@ -132,9 +131,9 @@ fn resolve(t: &Topology, key: &str) -> Option<NodeId> {
     t.named(kind, name).map(|n| n.id)
 }
 
-/// The settings a Kafka consumer is created with on the canvas (see
-/// [`engine::kafka_consumer_config`]), as Kafka config keys, so that the
-/// command-line runner builds the same consumer.
+/// The settings a Kafka consumer is created with on the canvas, as Kafka
+/// config keys: a short session timeout, so a crashed member leaves its
+/// group within seconds, and manual commits.
 pub fn kafka_consumer_configs(prefetch: u16) -> BTreeMap<String, String> {
     [
         ("auto.offset.reset", "earliest".to_string()),
@@ -146,6 +145,21 @@ pub fn kafka_consumer_configs(prefetch: u16) -> BTreeMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// The queue arguments a queue node's settings stand for.
+fn queue_arguments(q: &QueueSettings) -> brokerlab_scenario::Arguments {
+    let mut args = brokerlab_scenario::Arguments::new();
+    if let Some(ttl) = q.message_ttl {
+        args.insert("x-message-ttl".into(), ttl.into());
+    }
+    if let Some(max) = q.max_length {
+        args.insert("x-max-length".into(), max.into());
+    }
+    if !q.dead_letter_exchange.trim().is_empty() {
+        args.insert("x-dead-letter-exchange".into(), q.dead_letter_exchange.trim().into());
+    }
+    args
 }
 
 fn text(v: &serde_json::Value) -> Option<String> {
@@ -199,7 +213,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 .push(ExchangeDef { durable: false, ..ExchangeDef::new(n.name.clone(), exchange_type(*kind)) }),
             NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
                 durable: false,
-                arguments: brokerlab_scenario::translate::json_table(&engine::queue_arguments(q)),
+                arguments: queue_arguments(q),
                 ..QueueDef::new(n.name.clone())
             }),
             NodeConfig::Topic(ts) => {
@@ -280,8 +294,8 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
             _ => {}
         }
     }
-    if engine::uses_kafka(t) {
-        s.kafka.brokers = engine::kafka_brokers(t);
+    if super::sim::uses_kafka(t) {
+        s.kafka.brokers = t.of_kind(NodeKind::Broker).count() as u32;
     }
     // Every consumer gets its canvas settings; the ones its broker part
     // already gives are dropped again below.
@@ -1312,7 +1326,7 @@ mod tests {
     }
 
     #[test]
-    fn the_cli_builds_the_same_kafka_consumer_as_the_canvas() {
+    fn canvas_consumers_commit_by_hand_and_leave_a_group_quickly() {
         for prefetch in [0, 1, 10, u16::MAX] {
             let def = KafkaConsumerDef {
                 name: "c".into(),
@@ -1320,11 +1334,29 @@ mod tests {
                 topics: Vec::new(),
                 configs: kafka_consumer_configs(prefetch),
             };
-            assert_eq!(
-                brokerlab_scenario::translate::consumer_config(&def).unwrap(),
-                engine::kafka_consumer_config("g", prefetch)
-            );
+            let expected = brokerlab_kafka::ConsumerConfig {
+                auto_offset_reset: brokerlab_kafka::OffsetReset::Earliest,
+                enable_auto_commit: false,
+                session_timeout_ms: 6_000,
+                heartbeat_interval_ms: 1_000,
+                max_poll_records: u32::from(prefetch.max(1)),
+                ..brokerlab_kafka::ConsumerConfig::new("g")
+            };
+            assert_eq!(brokerlab_scenario::translate::consumer_config(&def).unwrap(), expected);
         }
+    }
+
+    #[test]
+    fn queue_settings_become_x_arguments() {
+        let args = queue_arguments(&QueueSettings {
+            message_ttl: Some(5000),
+            max_length: Some(3),
+            dead_letter_exchange: " dlx ".into(),
+        });
+        assert_eq!(args.get("x-message-ttl"), Some(&serde_json::Value::from(5000)));
+        assert_eq!(args.get("x-max-length"), Some(&serde_json::Value::from(3)));
+        assert_eq!(args.get("x-dead-letter-exchange"), Some(&serde_json::Value::from("dlx")));
+        assert!(queue_arguments(&QueueSettings::default()).is_empty());
     }
 
     #[test]
