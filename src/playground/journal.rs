@@ -95,12 +95,21 @@ pub struct Counters {
 
 /// A publish seen in the outcome being read, for the copies it made.
 #[derive(Debug)]
-struct PublishSeen {
+struct PublishSeen<'e> {
     sender: String,
     producer: Option<NodeId>,
-    routing_key: String,
-    body: String,
-    trace: Option<RouteTrace>,
+    routing_key: &'e str,
+    body: &'e str,
+    trace: Option<&'e RouteTrace>,
+}
+
+/// What the copies an outcome enqueues were made from: its publishes by
+/// publish number, and the dead-letter exchange each original it
+/// dead-lettered went to.
+#[derive(Debug, Default)]
+struct Origins<'e> {
+    publishes: BTreeMap<u64, PublishSeen<'e>>,
+    dead_letters: BTreeMap<MessageId, &'e str>,
 }
 
 /// The log, the histories, the flights and the counters of a run.
@@ -115,11 +124,6 @@ pub struct Journal {
     /// The client each channel seen belongs to, learned while it is open, so
     /// the closing of a channel can name its client.
     channels: BTreeMap<ChannelId, String>,
-    /// Publishes of the outcome being read, by publish number.
-    publishes: BTreeMap<u64, PublishSeen>,
-    /// Dead-letterings of the outcome being read: the dead-letter exchange
-    /// each original copy went to.
-    dead_letters: BTreeMap<MessageId, String>,
     detail: bool,
 }
 
@@ -133,8 +137,6 @@ impl Default for Journal {
             counters: BTreeMap::new(),
             rate_base: BTreeMap::new(),
             channels: BTreeMap::new(),
-            publishes: BTreeMap::new(),
-            dead_letters: BTreeMap::new(),
             detail: true,
         }
     }
@@ -304,24 +306,17 @@ impl Journal {
         // Publishes and dead-letterings first: a copy's `Enqueued` names the
         // publish or the original that made it, and a full queue may
         // dead-letter its head between a publish and its copies.
+        let mut origins = Origins::default();
         if self.detail {
             for event in events {
                 if let E::DeadLettered { message_id, exchange, .. } = event {
-                    self.dead_letters.insert(*message_id, exchange.clone());
+                    origins.dead_letters.insert(*message_id, exchange);
                 }
                 if let E::Published { channel, publish, routing_key, body, trace, .. } = event {
                     let sender = self.client(*channel, cx);
                     let producer = cx.node(NodeKind::Producer, &sender);
-                    self.publishes.insert(
-                        *publish,
-                        PublishSeen {
-                            sender,
-                            producer,
-                            routing_key: routing_key.clone(),
-                            body: body.clone(),
-                            trace: trace.as_deref().cloned(),
-                        },
-                    );
+                    let seen = PublishSeen { sender, producer, routing_key, body, trace: trace.as_deref() };
+                    origins.publishes.insert(*publish, seen);
                 }
             }
         }
@@ -330,7 +325,7 @@ impl Journal {
                 E::Published { publish, exchange, routing_key, queues, .. } => {
                     self.count(cx.node(NodeKind::Exchange, exchange), 0, 1);
                     if self.detail {
-                        self.log_publish(*publish, exchange, routing_key, queues, cx);
+                        self.log_publish(origins.publishes.get(publish), exchange, routing_key, queues, cx);
                     }
                 }
                 E::Enqueued { queue, message_id, cause, .. } => {
@@ -339,7 +334,7 @@ impl Journal {
                         self.count(qid, 0, 1);
                     }
                     if self.detail {
-                        self.enqueued(queue, qid, *message_id, cause, cx);
+                        self.enqueued(queue, qid, *message_id, cause, &origins, cx);
                     }
                 }
                 E::Delivered { consumer_tag, delivery_tag, queue, message, .. } => {
@@ -436,8 +431,6 @@ impl Journal {
                 _ => {}
             }
         }
-        self.publishes.clear();
-        self.dead_letters.clear();
     }
 
     /// The log line of a publish, and its flights up to the exchanges its
@@ -447,13 +440,13 @@ impl Journal {
     /// along the producer's connection to the queue.
     fn log_publish(
         &mut self,
-        publish: u64,
+        seen: Option<&PublishSeen>,
         exchange: &str,
         routing_key: &str,
         queues: &[std::sync::Arc<str>],
         cx: Context,
     ) {
-        let Some(seen) = self.publishes.get(&publish) else { return };
+        let Some(seen) = seen else { return };
         let who = if seen.sender.is_empty() { "a client".to_string() } else { seen.sender.clone() };
         let mut edges = Vec::new();
         if !exchange.is_empty() {
@@ -486,11 +479,19 @@ impl Journal {
 
     /// A copy entering a queue: its history begins (from its publish or its
     /// original) or goes on (a requeue), and it flies the edge it took.
-    fn enqueued(&mut self, queue: &str, qid: Option<NodeId>, id: MessageId, cause: &EnqueueCause, cx: Context) {
+    fn enqueued(
+        &mut self,
+        queue: &str,
+        qid: Option<NodeId>,
+        id: MessageId,
+        cause: &EnqueueCause,
+        origins: &Origins,
+        cx: Context,
+    ) {
         let now = cx.now_ms;
         match cause {
             EnqueueCause::Publish { publish, exchange, routing_key, .. } => {
-                let (edge, history) = match self.publishes.get(publish) {
+                let (edge, history) = match origins.publishes.get(publish) {
                     Some(seen) => {
                         let edge = if exchange.is_empty() {
                             cx.edge(EdgeRole::PublishToQueue, seen.producer, qid)
@@ -510,11 +511,11 @@ impl Journal {
                         };
                         let sender = if seen.sender.is_empty() { "a client" } else { seen.sender.as_str() };
                         let history = MessageHistory {
-                            routing_key: seen.routing_key.clone(),
-                            body: seen.body.clone(),
+                            routing_key: seen.routing_key.to_string(),
+                            body: seen.body.to_string(),
                             sender: seen.sender.clone(),
                             lines: vec![format!("{now} ms: published by {sender}")],
-                            trace: seen.trace.clone(),
+                            trace: seen.trace.cloned(),
                         };
                         (edge, history)
                     }
@@ -540,7 +541,7 @@ impl Journal {
                 // engine reports no route trace for a dead-lettering, so it
                 // is the binding between the exchange the `DeadLettered`
                 // event names and this queue.
-                let dlx = self.dead_letters.get(original).and_then(|x| cx.node(NodeKind::Exchange, x));
+                let dlx = origins.dead_letters.get(original).and_then(|x| cx.node(NodeKind::Exchange, x));
                 let edge = cx.edge(EdgeRole::QueueBinding, dlx, qid);
                 self.fly(now, edge, MessageRef::Rabbit(id));
                 self.history(

@@ -87,8 +87,11 @@ pub struct Sim {
     tick: u64,
     actions: Vec<(u64, Action)>,
     problems: Vec<Problem>,
-    /// The last error an engine gave each part, while the run goes on.
+    /// The error an engine gave each part's last action, while the run
+    /// goes on.
     errors: BTreeMap<Part, String>,
+    /// The last error logged for each part, so a repeated one is not.
+    logged: BTreeMap<Part, String>,
 }
 
 /// What the clients apply actions through: the session, the journal that
@@ -99,26 +102,34 @@ pub struct Port<'a> {
     pub journal: &'a mut Journal,
     pub topology: &'a Topology,
     pub errors: &'a mut BTreeMap<Part, String>,
+    pub logged: &'a mut BTreeMap<Part, String>,
     pub now_ms: u64,
 }
 
 impl Port<'_> {
     /// Applies one action and lets the journal read its outcome. An error
-    /// becomes the part's last error and, when it is new for the part, a
-    /// line in the log (a consumer polling a topic it cannot read would
-    /// otherwise say so every step).
+    /// becomes the part's current error (until an action of the part
+    /// succeeds) and, when it differs from the last one logged for the
+    /// part, a line in the log (a consumer polling a topic it cannot read
+    /// would otherwise say so every step).
     pub fn apply(&mut self, part: Part, action: &brokerlab_scenario::Action) -> StepOutcome {
         let outcome = self.session.apply(action);
         let cx =
             Context { topology: self.topology, session: self.session, client: client(action), now_ms: self.now_ms };
         self.journal.absorb(&outcome, cx);
-        if let Some(error) = &outcome.error
-            && self.errors.get(&part) != Some(error)
-        {
-            let source = if is_kafka(action) { Source::Kafka } else { Source::Rabbit };
-            let text = format!("{}: {error}", describe(self.topology, part));
-            self.journal.note(self.now_ms, source, text);
-            self.errors.insert(part, error.clone());
+        match &outcome.error {
+            Some(error) => {
+                if self.logged.get(&part) != Some(error) {
+                    let source = if is_kafka(action) { Source::Kafka } else { Source::Rabbit };
+                    let text = format!("{}: {error}", describe(self.topology, part));
+                    self.journal.note(self.now_ms, source, text);
+                    self.logged.insert(part, error.clone());
+                }
+                self.errors.insert(part, error.clone());
+            }
+            None => {
+                self.errors.remove(&part);
+            }
         }
         outcome
     }
@@ -292,6 +303,7 @@ impl Sim {
             actions: Vec::new(),
             problems,
             errors: BTreeMap::new(),
+            logged: BTreeMap::new(),
         };
         let setup = sim.session.setup().clone();
         let (clients, port) = sim.parts();
@@ -325,6 +337,7 @@ impl Sim {
             journal: &mut self.journal,
             topology: &self.topology,
             errors: &mut self.errors,
+            logged: &mut self.logged,
             now_ms: self.tick * STEP_MS,
         };
         (&mut self.clients, port)
@@ -387,7 +400,7 @@ impl Sim {
     }
 
     /// What the engines said is wrong with one part: its setup problems,
-    /// then the last error an action of it met.
+    /// then the error its last action met, if that failed.
     pub fn problems_of(&self, part: Part) -> Vec<&str> {
         self.problems
             .iter()
