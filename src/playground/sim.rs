@@ -19,7 +19,7 @@
 
 use super::clients::Clients;
 pub use super::clients::ConsumerStatus;
-use super::journal::{Context, Journal};
+use super::journal::{Context, Journal, Names};
 pub use super::journal::{Counters, FLIGHT_MS, Flight, LogEntry, MAX_FLIGHTS, MessageHistory, MessageRef, Source, tp};
 use super::model::{EdgeId, NodeConfig, NodeId, NodeKind, ProducerSettings, Topology, parse_pairs};
 pub use super::readout::{Explanation, ItemList, Readout};
@@ -76,6 +76,7 @@ pub struct Sim {
     /// The topology the run started from; replays start here too.
     initial: Topology,
     pub(super) topology: Topology,
+    names: Names,
     /// The canvas as a scenario, which the session was started from and a
     /// RabbitMQ restart redeclares.
     scenario: Scenario,
@@ -101,6 +102,7 @@ pub struct Port<'a> {
     pub session: &'a mut Session,
     pub journal: &'a mut Journal,
     pub topology: &'a Topology,
+    pub names: &'a Names,
     pub errors: &'a mut BTreeMap<Part, String>,
     pub logged: &'a mut BTreeMap<Part, String>,
     pub now_ms: u64,
@@ -114,8 +116,13 @@ impl Port<'_> {
     /// would otherwise say so every step).
     pub fn apply(&mut self, part: Part, action: &brokerlab_scenario::Action) -> StepOutcome {
         let outcome = self.session.apply(action);
-        let cx =
-            Context { topology: self.topology, session: self.session, client: client(action), now_ms: self.now_ms };
+        let cx = Context {
+            topology: self.topology,
+            names: self.names,
+            session: self.session,
+            client: client(action),
+            now_ms: self.now_ms,
+        };
         self.journal.absorb(&outcome, cx);
         match &outcome.error {
             Some(error) => {
@@ -294,6 +301,7 @@ impl Sim {
         let mut sim = Sim {
             initial: topology.clone(),
             topology: topology.clone(),
+            names: Names::new(topology),
             clients: Clients::new(topology, &scenario),
             has_kafka: uses_kafka(topology),
             scenario,
@@ -307,7 +315,7 @@ impl Sim {
         };
         let setup = sim.session.setup().clone();
         let (clients, port) = sim.parts();
-        let cx = Context { topology: port.topology, session: port.session, client: None, now_ms: 0 };
+        let cx = Context { topology: port.topology, names: port.names, session: port.session, client: None, now_ms: 0 };
         port.journal.absorb(&setup, cx);
         clients.observe(&setup, 0);
         sim
@@ -336,6 +344,7 @@ impl Sim {
             session: &mut self.session,
             journal: &mut self.journal,
             topology: &self.topology,
+            names: &self.names,
             errors: &mut self.errors,
             logged: &mut self.logged,
             now_ms: self.tick * STEP_MS,
@@ -489,7 +498,13 @@ impl Sim {
         let (clients, port) = self.parts();
         for action in &actions {
             let outcome = port.session.apply(action);
-            let cx = Context { topology: port.topology, session: port.session, client: Some(""), now_ms: port.now_ms };
+            let cx = Context {
+                topology: port.topology,
+                names: port.names,
+                session: port.session,
+                client: Some(""),
+                now_ms: port.now_ms,
+            };
             port.journal.absorb(&outcome, cx);
             clients.observe(&outcome, port.now_ms);
         }

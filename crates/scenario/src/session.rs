@@ -151,7 +151,9 @@ pub struct Session {
     kafka: Cluster,
     script: Vec<Action>,
     next: usize,
-    clients: BTreeMap<(String, String), ChannelId>,
+    /// Open clients' channels by vhost, then client name (nested, so a
+    /// lookup with borrowed names allocates nothing).
+    clients: BTreeMap<String, BTreeMap<String, ChannelId>>,
     setup: StepOutcome,
 }
 
@@ -270,7 +272,7 @@ impl Session {
 
     /// The channel a client uses, if it is open.
     pub fn client_channel(&self, vhost: &str, client: &str) -> Option<ChannelId> {
-        self.clients.get(&(vhost.to_string(), client.to_string())).copied()
+        self.clients.get(vhost).and_then(|c| c.get(client)).copied()
     }
 
     /// The client (vhost and name) whose channel `channel` is, while it is
@@ -278,7 +280,9 @@ impl Session {
     /// events can say which client published. The name is empty for the
     /// session's own channel that declares the topology.
     pub fn client_of(&self, channel: ChannelId) -> Option<(&str, &str)> {
-        self.clients.iter().find(|(_, c)| **c == channel).map(|((vhost, client), _)| (vhost.as_str(), client.as_str()))
+        self.clients.iter().find_map(|(vhost, clients)| {
+            clients.iter().find(|(_, c)| **c == channel).map(|(client, _)| (vhost.as_str(), client.as_str()))
+        })
     }
 
     /// Replays the next action; `None` when the script is done.
@@ -327,8 +331,12 @@ impl Session {
         use brokerlab_rabbit::Event as E;
         for e in events {
             match e {
-                E::ChannelClosed { channel, .. } => self.clients.retain(|_, c| c != channel),
-                E::ConnectionClosed { connection, .. } => self.clients.retain(|_, c| c.connection != *connection),
+                E::ChannelClosed { channel, .. } => {
+                    self.clients.values_mut().for_each(|clients| clients.retain(|_, c| c != channel))
+                }
+                E::ConnectionClosed { connection, .. } => {
+                    self.clients.values_mut().for_each(|clients| clients.retain(|_, c| c.connection != *connection))
+                }
                 E::BrokerRestarted => self.clients.clear(),
                 _ => {}
             }
@@ -336,9 +344,8 @@ impl Session {
     }
 
     fn channel(&mut self, vhost: &str, client: &str, out: &mut StepOutcome) -> Result<ChannelId, String> {
-        let key = (vhost.to_string(), client.to_string());
-        if let Some(ch) = self.clients.get(&key) {
-            return Ok(*ch);
+        if let Some(ch) = self.client_channel(vhost, client) {
+            return Ok(ch);
         }
         let opened = self
             .rabbit
@@ -362,7 +369,7 @@ impl Session {
             })
             .ok_or("the broker opened no channel")?;
         out.rabbit.extend(ev);
-        self.clients.insert(key, channel);
+        self.clients.entry(vhost.to_string()).or_default().insert(client.to_string(), channel);
         Ok(channel)
     }
 
