@@ -1,18 +1,22 @@
 //! A deterministic model of a RabbitMQ broker (AMQP 0-9-1 with RabbitMQ 4.x
 //! semantics) for the Brokerlab playground. The crate is pure: a [`Command`]
-//! goes into [`Broker::apply`], a list of [`Event`]s comes out, time is a
+//! goes into [`Broker::apply`], an [`Outcome`] with every [`Event`] the
+//! command caused (and its [`AmqpError`], if refused) comes out, time is a
 //! logical millisecond counter advanced by [`Command::Tick`], and the only
 //! randomness (server-generated names) comes from one seeded ChaCha8
 //! generator.
 //!
 //! Map of the crate: [`value`] holds AMQP field values and the headers
 //! exchange's comparison; [`topic`] the topic trie and its explanations;
-//! [`error`] the AMQP-shaped errors; [`model`] the commands, events and views;
-//! the broker itself (routing, queues, consumers, dead-lettering,
-//! permissions, restarts) lives in `broker`.
+//! [`error`] the AMQP-shaped errors; [`model`] the commands, events,
+//! outcomes and views; `broker` the broker itself, one module per concern
+//! (state, admin, declarations, routing, queue operations, consumers,
+//! channels, time, views, client helpers); `invariants` the consistency
+//! checks that run after every command in debug builds.
 
 mod broker;
 pub mod error;
+mod invariants;
 pub mod model;
 pub mod topic;
 pub mod value;

@@ -764,3 +764,23 @@ fn headers_trace_explains_x_match() {
     assert!(t.exchanges[0].bindings[0].reason.starts_with("x-match=any"));
     assert_eq!(t.queues, vec!["q"]);
 }
+
+#[test]
+fn a_requeue_into_a_full_drop_head_queue_drops_from_the_head() {
+    let (mut b, ch) = setup();
+    b.declare_queue(ch, "q", args(&[("x-max-length", int(2))])).unwrap();
+    for body in ["a", "b"] {
+        b.publish(ch, "", "q", body).unwrap();
+    }
+    b.get(ch, "q", false).unwrap();
+    b.publish(ch, "", "q", "c").unwrap();
+    let ev = b.nack(ch, 1, false, true).unwrap();
+    assert!(ev.iter().any(|e| matches!(e, Event::Enqueued { cause: EnqueueCause::Requeue { .. }, .. })));
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Dropped { reason: DropReason::NoDeadLetterExchange(DeathReason::Maxlen), .. })),
+        "{ev:?}"
+    );
+    let bodies: Vec<String> = b.queue("/", "q").unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, ["b", "c"]);
+}

@@ -1,0 +1,205 @@
+//! Channel operations: settling deliveries (ack, nack, reject, and the
+//! requeue of what a closing channel held) and closing channels and
+//! connections with everything that goes with it (consumers cancelled,
+//! exclusive and auto-delete queues deleted).
+
+use super::*;
+
+impl Broker {
+    pub(super) fn settle(&mut self, channel: ChannelId, tag: u64, multiple: bool, how: Settle, ev: &mut Sink) -> R<()> {
+        let (vhost, _) = self.ctx(channel)?;
+        let chs = self.chan_mut(channel)?;
+        let tags: Vec<u64> = if multiple {
+            if tag == 0 {
+                chs.unacked.keys().copied().collect()
+            } else {
+                chs.unacked.range(..=tag).map(|(t, _)| *t).collect()
+            }
+        } else {
+            vec![tag]
+        };
+        if (!multiple || tag != 0) && !chs.unacked.contains_key(&tag) {
+            return Err(AmqpError::precondition(format!("unknown delivery tag {tag}")));
+        }
+        let mut taken = Vec::new();
+        for t in tags {
+            if let Some(u) = chs.unacked.remove(&t) {
+                if let (Some(ct), Some(id)) = (&u.consumer_tag, u.consumer) {
+                    chs.consumer_unacked = chs.consumer_unacked.saturating_sub(1);
+                    // A consumer that started later under the same tag did
+                    // not receive this delivery.
+                    if let Some(c) = chs.consumers.get_mut(ct)
+                        && c.id == id
+                    {
+                        c.unacked = c.unacked.saturating_sub(1);
+                    }
+                }
+                taken.push((t, u));
+            }
+        }
+        for (t, u) in taken {
+            self.release(&vhost, channel, t, u, how, ev);
+        }
+        self.dispatch_channel_queues(channel, ev);
+        Ok(())
+    }
+
+    /// Settles one unacknowledged delivery: acknowledges it, returns it to
+    /// its queue, or dead-letters it.
+    pub(super) fn release(
+        &mut self,
+        vhost: &str,
+        channel: ChannelId,
+        delivery_tag: u64,
+        u: Unacked,
+        how: Settle,
+        ev: &mut Sink,
+    ) {
+        // A queue deleted and declared again under the same name is another
+        // queue: RabbitMQ's new queue process never sees the old deliveries.
+        let same_queue = match self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
+            Some(q) if q.incarnation == u.incarnation => {
+                q.unacked = q.unacked.saturating_sub(1);
+                true
+            }
+            _ => false,
+        };
+        let requeue = match how {
+            Settle::Ack => {
+                self.ledger.acked += 1;
+                ev.push(Event::Acked { vhost: vhost.to_string(), queue: u.queue, message_id: u.entry.id });
+                return;
+            }
+            Settle::Nack { requeue } => requeue,
+            Settle::Reject { requeue } => requeue,
+            Settle::Lost => true,
+        };
+        if !same_queue {
+            self.ledger.dropped += 1;
+            ev.push(Event::Dropped {
+                vhost: vhost.to_string(),
+                queue: Some(u.queue),
+                message_id: Some(u.entry.id),
+                reason: DropReason::QueueDeleted,
+            });
+            return;
+        }
+        if !requeue {
+            self.dead_letter(vhost, &u.queue, u.entry, DeathReason::Rejected, ev);
+            return;
+        }
+        let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) else {
+            return;
+        };
+        let mut e = u.entry;
+        e.redelivered = true;
+        if q.queue_type == QueueType::Quorum {
+            // Since RabbitMQ 4.3 a reject or a lost consumer counts towards
+            // the delivery limit; a nack with requeue does not.
+            if matches!(how, Settle::Reject { .. } | Settle::Lost) {
+                e.delivery_count = e.delivery_count.saturating_add(1);
+            }
+            if q.cfg.delivery_limit.is_some_and(|l| u64::from(e.delivery_count) > l) {
+                self.dead_letter(vhost, &u.queue, e, DeathReason::DeliveryLimit, ev);
+                return;
+            }
+            // Quorum queues serve returned messages before the others.
+            q.return_seq += 1;
+            e.order = (0, q.return_seq);
+        }
+        let id = e.id;
+        q.insert_sorted(e);
+        let queue = q.shared_name.clone();
+        let drop_head = q.cfg.overflow == Overflow::DropHead && q.over_limit();
+        let consumer_tag = u.consumer_tag;
+        ev.emit(|| Event::Enqueued {
+            vhost: Arc::from(vhost),
+            queue,
+            message_id: id,
+            cause: EnqueueCause::Requeue { channel, delivery_tag, consumer_tag },
+        });
+        // RabbitMQ applies drop-head after a return too (classic queues in
+        // requeue_and_run, quorum queues when they evaluate their limit).
+        if drop_head {
+            self.drop_over_limit(vhost, &u.queue, ev);
+        }
+        self.dispatch(vhost, &u.queue, ev);
+    }
+
+    pub(super) fn close_channel(&mut self, channel: ChannelId, error: Option<AmqpError>, ev: &mut Sink) {
+        let Some(vhost) = self.connections.get(&channel.connection).map(|c| c.vhost.clone()) else {
+            return;
+        };
+        let tags: Vec<String> = match self.chan_mut(channel) {
+            Ok(ch) => ch.consumers.keys().cloned().collect(),
+            Err(_) => return,
+        };
+        // Cancel first so the returned messages do not flow straight back
+        // to the consumers of the closing channel.
+        let mut consumer_queues = Vec::new();
+        for t in &tags {
+            if let Ok(ch) = self.chan_mut(channel)
+                && let Some(c) = ch.consumers.remove(t)
+            {
+                consumer_queues.push((t.clone(), c));
+            }
+        }
+        let unacked = match self.chan_mut(channel) {
+            Ok(ch) => std::mem::take(&mut ch.unacked),
+            Err(_) => return,
+        };
+        if let Some(c) = self.connections.get_mut(&channel.connection) {
+            c.channels.remove(&channel.channel);
+        }
+        let now = self.now;
+        for (tag, c) in &consumer_queues {
+            ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
+            if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
+                q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
+                if q.consumers.is_empty() {
+                    q.last_used = now;
+                }
+                if c.exclusive {
+                    q.has_exclusive_consumer = false;
+                }
+            }
+        }
+        for (t, u) in unacked {
+            self.release(&vhost, channel, t, u, Settle::Lost, ev);
+        }
+        ev.push(Event::ChannelClosed { channel, error });
+        for (_, c) in consumer_queues {
+            let gone = self
+                .vhosts
+                .get(&vhost)
+                .and_then(|vh| vh.queues.get(&c.queue))
+                .is_some_and(|q| q.auto_delete && q.had_consumer && q.consumers.is_empty());
+            if gone {
+                self.delete_queue(&vhost, &c.queue, ev);
+            } else {
+                self.dispatch(&vhost, &c.queue, ev);
+            }
+        }
+    }
+
+    pub(super) fn close_connection(&mut self, connection: ConnectionId, error: Option<AmqpError>, ev: &mut Sink) {
+        let Some(c) = self.connections.get(&connection) else {
+            return;
+        };
+        let vhost = c.vhost.clone();
+        let channels: Vec<u16> = c.channels.keys().copied().collect();
+        for n in channels {
+            self.close_channel(ChannelId { connection, channel: n }, None, ev);
+        }
+        // Publishes still held by an alarm never made it off the socket.
+        self.connections.remove(&connection);
+        if let Some(vh) = self.vhosts.get(&vhost) {
+            let exclusive: Vec<String> =
+                vh.queues.values().filter(|q| q.owner == Some(connection)).map(|q| q.name.clone()).collect();
+            for q in exclusive {
+                self.delete_queue(&vhost, &q, ev);
+            }
+        }
+        ev.push(Event::ConnectionClosed { connection, error });
+    }
+}

@@ -1,0 +1,380 @@
+//! The broker's state types: users and their compiled permissions, the
+//! vhosts with their exchanges (bindings plus the direct and topic indexes
+//! routing uses) and queues (configuration from `x-` arguments, one FIFO per
+//! priority level, counters), connections with channels, consumers and
+//! unacknowledged deliveries, and the small enums the command handlers share
+//! (`Settle`, `Origin`, `DueKind`). The [`Ledger`] of message totals is public.
+
+use super::*;
+
+/// Running totals of what happened to message copies, for invariant checks:
+/// every copy ever created is in a queue, unacknowledged on a channel, or
+/// counted in exactly one of the settled totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Ledger {
+    pub created: u64,
+    pub acked: u64,
+    pub dead_lettered: u64,
+    pub dropped: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Permission {
+    pub(crate) patterns: [String; 3],
+    pub(crate) regexes: [Option<Regex>; 3],
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Access {
+    Configure = 0,
+    Write = 1,
+    Read = 2,
+}
+
+impl Access {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Access::Configure => "configure",
+            Access::Write => "write",
+            Access::Read => "read",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct User {
+    pub(crate) password: String,
+    pub(crate) permissions: BTreeMap<String, Permission>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Content {
+    pub(crate) exchange: String,
+    pub(crate) routing_key: String,
+    /// Extra routing keys from the `CC` header (kept on the message).
+    pub(crate) cc: Vec<String>,
+    pub(crate) properties: BasicProperties,
+    pub(crate) body: String,
+    pub(crate) deaths: Vec<Death>,
+}
+
+impl Content {
+    pub(super) fn persistent(&self) -> bool {
+        self.properties.delivery_mode == Some(2)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) id: MessageId,
+    pub(crate) content: Arc<Content>,
+    /// Position key: classic queues put a requeued message back at its
+    /// original place, so entries stay sorted by this key.
+    pub(crate) order: (u8, u64),
+    pub(crate) redelivered: bool,
+    pub(crate) delivery_count: u32,
+    pub(crate) enqueued_at: u64,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) level: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    DropHead,
+    RejectPublish,
+    RejectPublishDlx,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct QueueConfig {
+    pub(crate) message_ttl: Option<u64>,
+    pub(crate) expires: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) max_length_bytes: Option<u64>,
+    pub(crate) overflow: Overflow,
+    pub(crate) dlx: Option<String>,
+    pub(crate) dlrk: Option<String>,
+    pub(crate) max_priority: Option<u8>,
+    pub(crate) delivery_limit: Option<u64>,
+    pub(crate) single_active: bool,
+}
+
+pub(crate) type ConsumerKey = (ChannelId, String);
+
+#[derive(Debug)]
+pub(crate) struct QueueState {
+    pub(crate) name: String,
+    /// The same name, shared with events.
+    pub(crate) shared_name: Arc<str>,
+    pub(crate) queue_type: QueueType,
+    pub(crate) durable: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) owner: Option<ConnectionId>,
+    pub(crate) auto_delete: bool,
+    pub(crate) arguments: FieldTable,
+    pub(crate) cfg: QueueConfig,
+    /// One FIFO per priority level; level 0 is the lowest.
+    pub(crate) levels: Vec<VecDeque<Entry>>,
+    pub(crate) ready_bytes: u64,
+    pub(crate) consumers: Vec<ConsumerKey>,
+    pub(crate) has_exclusive_consumer: bool,
+    pub(crate) had_consumer: bool,
+    pub(crate) last_used: u64,
+    pub(crate) unacked: u32,
+    pub(crate) return_seq: u64,
+    /// Tells this declaration of the name apart from earlier ones, so
+    /// deliveries from a deleted queue never settle into a new one.
+    pub(crate) incarnation: u64,
+}
+
+impl QueueState {
+    pub(super) fn ready_count(&self) -> usize {
+        self.levels.iter().map(VecDeque::len).sum()
+    }
+
+    pub(super) fn pop_front(&mut self) -> Option<Entry> {
+        let level = self.levels.iter().rposition(|l| !l.is_empty())?;
+        let e = self.levels.get_mut(level)?.pop_front()?;
+        self.ready_bytes = self.ready_bytes.saturating_sub(e.content.body.len() as u64);
+        Some(e)
+    }
+
+    /// The priority level a message with `priority` takes in this queue:
+    /// capped at `x-max-priority`, and 0 in a queue without priorities.
+    pub(super) fn level_for(&self, priority: Option<u8>) -> usize {
+        self.cfg.max_priority.map_or(0, |m| usize::from(priority.unwrap_or(0).min(m)))
+    }
+
+    /// Puts a returned message back at its original place. The level is
+    /// recomputed from the message's priority, never trusted, so an entry can
+    /// never point past this queue's levels.
+    pub(super) fn insert_sorted(&mut self, mut e: Entry) {
+        e.level = self.level_for(e.content.properties.priority);
+        self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
+        if let Some(level) = self.levels.get_mut(e.level) {
+            let pos = level.partition_point(|x| x.order < e.order);
+            level.insert(pos, e);
+        }
+    }
+
+    pub(super) fn push_back(&mut self, mut e: Entry) {
+        e.level = self.level_for(e.content.properties.priority);
+        self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
+        if let Some(level) = self.levels.get_mut(e.level) {
+            level.push_back(e);
+        }
+    }
+
+    pub(super) fn over_limit(&self) -> bool {
+        self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 > m)
+            || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes > m)
+    }
+
+    pub(super) fn would_overflow(&self, size: u64) -> bool {
+        self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 + 1 > m)
+            || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes + size > m)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ExchangeState {
+    pub(crate) name: String,
+    pub(crate) kind: ExchangeKind,
+    pub(crate) durable: bool,
+    pub(crate) auto_delete: bool,
+    pub(crate) internal: bool,
+    pub(crate) arguments: FieldTable,
+    pub(crate) bindings: Vec<Binding>,
+    /// The destination of each binding as a shared name, so routing hands
+    /// out names without allocating.
+    pub(crate) dest_names: Vec<Arc<str>>,
+    pub(crate) topic: TopicTrie<u32>,
+    pub(crate) direct: FxHashMap<String, Vec<u32>>,
+}
+
+impl ExchangeState {
+    pub(super) fn new(
+        name: &str,
+        kind: ExchangeKind,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: FieldTable,
+    ) -> Self {
+        ExchangeState {
+            name: name.to_string(),
+            kind,
+            durable,
+            auto_delete,
+            internal,
+            arguments,
+            bindings: Vec::new(),
+            dest_names: Vec::new(),
+            topic: TopicTrie::new(),
+            direct: FxHashMap::default(),
+        }
+    }
+
+    pub(super) fn alternate(&self) -> Option<&str> {
+        self.arguments.get("alternate-exchange").and_then(FieldValue::as_str)
+    }
+
+    pub(super) fn add_binding(&mut self, b: Binding) {
+        let idx = self.bindings.len() as u32;
+        match self.kind {
+            ExchangeKind::Topic => self.topic.insert(&b.routing_key, idx),
+            ExchangeKind::Direct => self.direct.entry(b.routing_key.clone()).or_default().push(idx),
+            _ => {}
+        }
+        self.dest_names.push(Arc::from(b.destination.as_str()));
+        self.bindings.push(b);
+    }
+
+    /// Rebuilds the lookup indexes after bindings were removed; removals are
+    /// rare next to routing, so simple rebuilding keeps indexes trivially right.
+    pub(super) fn reindex(&mut self) {
+        let bindings = std::mem::take(&mut self.bindings);
+        self.topic = TopicTrie::new();
+        self.direct.clear();
+        self.dest_names.clear();
+        for b in bindings {
+            self.add_binding(b);
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Vhost {
+    pub(crate) name: Arc<str>,
+    pub(crate) exchanges: BTreeMap<String, ExchangeState>,
+    pub(crate) queues: BTreeMap<String, QueueState>,
+}
+
+impl Vhost {
+    pub(super) fn new(vhost_name: &str) -> Self {
+        let mut exchanges = BTreeMap::new();
+        for (name, kind) in [
+            ("", ExchangeKind::Direct),
+            ("amq.direct", ExchangeKind::Direct),
+            ("amq.fanout", ExchangeKind::Fanout),
+            ("amq.topic", ExchangeKind::Topic),
+            ("amq.headers", ExchangeKind::Headers),
+            ("amq.match", ExchangeKind::Headers),
+        ] {
+            exchanges.insert(name.to_string(), ExchangeState::new(name, kind, true, false, false, FieldTable::new()));
+        }
+        Vhost { name: Arc::from(vhost_name), exchanges, queues: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ConsumerState {
+    pub(crate) queue: String,
+    pub(crate) no_ack: bool,
+    pub(crate) exclusive: bool,
+    pub(crate) prefetch: u16,
+    pub(crate) priority: i64,
+    pub(crate) unacked: u32,
+    pub(crate) served: u64,
+    /// Tells this consumer apart from an earlier one with the same tag on
+    /// the same channel, whose deliveries may still be unacknowledged.
+    pub(crate) id: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Unacked {
+    pub(crate) queue: String,
+    /// Which declaration of `queue` the message came from.
+    pub(crate) incarnation: u64,
+    pub(crate) entry: Entry,
+    pub(crate) consumer_tag: Option<String>,
+    /// The id of the consumer it went to; `None` for a `basic.get`.
+    pub(crate) consumer: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct ChannelState {
+    pub(crate) prefetch: u16,
+    pub(crate) global_prefetch: u16,
+    pub(crate) next_tag: u64,
+    pub(crate) unacked: BTreeMap<u64, Unacked>,
+    pub(crate) consumers: BTreeMap<String, ConsumerState>,
+    pub(crate) consumer_unacked: u32,
+    /// The delivery tag the channel was at when its global prefetch was
+    /// last set: deliveries from this tag on were made under that limit.
+    pub(crate) global_qos_tag: u64,
+    pub(crate) confirm: bool,
+    pub(crate) next_confirm: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) user: String,
+    pub(crate) vhost: String,
+    pub(crate) channels: BTreeMap<u16, ChannelState>,
+    pub(crate) next_channel: u16,
+    pub(crate) blocked: bool,
+    pub(crate) held: Vec<Command>,
+}
+
+impl Connection {
+    /// The channel number the next `channel.open` gets: the first unused
+    /// one from `next_channel` on, wrapping within `channel_max`, so a number
+    /// in use is never handed out again.
+    pub(super) fn free_channel(&self) -> Option<u16> {
+        let start = self.next_channel.clamp(1, CHANNEL_MAX);
+        (start..=CHANNEL_MAX).chain(1..start).find(|n| !self.channels.contains_key(n))
+    }
+}
+
+/// What falls due when time advances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum DueKind {
+    MessageExpiry,
+    QueueExpiry,
+}
+
+/// One timed item found by `next_due`.
+pub(crate) struct Due {
+    pub(crate) at: u64,
+    pub(crate) what: DueKind,
+    pub(crate) vhost: String,
+    pub(crate) queue: String,
+}
+
+/// Where a new message copy comes from; turned into an [`EnqueueCause`]
+/// only when events are recorded.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin<'a> {
+    Publish { channel: ChannelId, publish: u64 },
+    DeadLetter { from_queue: &'a str, reason: DeathReason, original: MessageId },
+}
+
+impl Origin<'_> {
+    pub(super) fn cause(self, content: &Content) -> EnqueueCause {
+        match self {
+            Origin::Publish { channel, publish } => EnqueueCause::Publish {
+                channel: Some(channel),
+                exchange: content.exchange.clone(),
+                routing_key: content.routing_key.clone(),
+                publish,
+            },
+            Origin::DeadLetter { from_queue, reason, original } => {
+                EnqueueCause::DeadLetter { from_queue: from_queue.to_string(), reason, original }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Settle {
+    Ack,
+    Nack {
+        requeue: bool,
+    },
+    Reject {
+        requeue: bool,
+    },
+    /// The channel or connection went away with the delivery outstanding.
+    Lost,
+}

@@ -1,0 +1,159 @@
+//! Time and broker-wide events: `tick` (everything that falls due, in time
+//! order), restarts (what survives and what is lost) and resource alarms
+//! (blocking connections and replaying their held publishes).
+
+use super::*;
+
+impl Broker {
+    /// Advances time to `now + ms`. Everything that falls due on the way
+    /// happens in time order, one item at a time, each at its own instant:
+    /// a message reaching its TTL at the head of its queue, and a queue
+    /// unused for its `x-expires`. So one long tick and the same span cut
+    /// into shorter ticks do the same things in the same order.
+    pub(super) fn tick_inner(&mut self, ms: u64, ev: &mut Sink) {
+        let target = self.now.saturating_add(ms);
+        ev.push(Event::Ticked { now: target });
+        while let Some(due) = self.next_due(target) {
+            self.now = self.now.max(due.at);
+            match due.what {
+                DueKind::MessageExpiry => self.expire_heads(&due.vhost, &due.queue, false, ev),
+                // An expired queue's messages are deleted with it, not
+                // dead-lettered, as in RabbitMQ.
+                DueKind::QueueExpiry => self.delete_queue(&due.vhost, &due.queue, ev),
+            }
+        }
+        self.now = target;
+    }
+
+    /// The earliest timed item due at or before `until`. Ties go to message
+    /// expiry before queue expiry, then to the oldest message copy, then to
+    /// vhost and queue name order, so the order never depends on how time
+    /// was advanced.
+    pub(super) fn next_due(&self, until: u64) -> Option<Due> {
+        type Key<'a> = (u64, DueKind, MessageId, &'a str, &'a str);
+        fn consider<'a>(best: &mut Option<Key<'a>>, cand: Key<'a>, until: u64) {
+            if cand.0 <= until && best.is_none_or(|b| cand < b) {
+                *best = Some(cand);
+            }
+        }
+        let mut best: Option<Key<'_>> = None;
+        for (v, vh) in &self.vhosts {
+            for (qn, q) in &vh.queues {
+                for e in q.levels.iter().filter_map(VecDeque::front) {
+                    if let Some(t) = e.expires_at {
+                        consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
+                    }
+                }
+                if let Some(expires) = q.cfg.expires
+                    && q.consumers.is_empty()
+                {
+                    let at = q.last_used.saturating_add(expires);
+                    consider(&mut best, (at, DueKind::QueueExpiry, 0, v.as_str(), qn.as_str()), until);
+                }
+            }
+        }
+        best.map(|(at, what, _, v, q)| Due { at, what, vhost: v.to_string(), queue: q.to_string() })
+    }
+
+    pub(super) fn restart_inner(&mut self, ev: &mut Sink) {
+        let conns: Vec<ConnectionId> = self.connections.keys().copied().collect();
+        for c in conns {
+            self.close_connection(c, Some(AmqpError::new(ReplyCode::NotAllowed, "broker restart")), ev);
+        }
+        let vhosts: Vec<String> = self.vhosts.keys().cloned().collect();
+        for v in vhosts {
+            let transient: Vec<String> = self.vhosts.get(&v).map_or_else(Vec::new, |vh| {
+                vh.queues.values().filter(|q| !q.durable).map(|q| q.name.clone()).collect()
+            });
+            for q in transient {
+                self.delete_queue(&v, &q, ev);
+            }
+            let transient_x: Vec<String> = self.vhosts.get(&v).map_or_else(Vec::new, |vh| {
+                vh.exchanges.values().filter(|x| !x.durable).map(|x| x.name.clone()).collect()
+            });
+            for x in transient_x {
+                self.delete_exchange(&v, &x, ev);
+            }
+            let mut lost = Vec::new();
+            let Some(vh) = self.vhosts.get_mut(&v) else {
+                continue;
+            };
+            for q in vh.queues.values_mut() {
+                // Quorum queues store every message; classic durable queues
+                // keep only persistent ones.
+                if q.queue_type == QueueType::Quorum {
+                    continue;
+                }
+                for level in &mut q.levels {
+                    level.retain(|e| {
+                        let keep = e.content.persistent();
+                        if !keep {
+                            lost.push((q.name.clone(), e.id));
+                        }
+                        keep
+                    });
+                }
+                q.ready_bytes = q.levels.iter().flatten().map(|e| e.content.body.len() as u64).sum();
+            }
+            self.ledger.dropped += lost.len() as u64;
+            for (q, id) in lost {
+                ev.push(Event::Dropped {
+                    vhost: v.clone(),
+                    queue: Some(q),
+                    message_id: Some(id),
+                    reason: DropReason::LostInRestart,
+                });
+            }
+        }
+        self.alarms.clear();
+        ev.push(Event::BrokerRestarted);
+    }
+
+    pub(super) fn set_alarm_inner(&mut self, alarm: Alarm, active: bool, ev: &mut Sink) {
+        let was_blocked = !self.alarms.is_empty();
+        if active {
+            if !self.alarms.insert(alarm) {
+                return;
+            }
+            ev.push(Event::AlarmRaised { alarm });
+        } else {
+            if !self.alarms.remove(&alarm) {
+                return;
+            }
+            ev.push(Event::AlarmCleared { alarm });
+        }
+        let blocked = !self.alarms.is_empty();
+        if blocked && !was_blocked {
+            let reason = match alarm {
+                Alarm::Memory => "low on memory",
+                Alarm::Disk => "low on disk",
+            };
+            for (id, c) in self.connections.iter_mut() {
+                c.blocked = true;
+                ev.push(Event::ConnectionBlocked { connection: *id, reason: reason.to_string() });
+            }
+        } else if !blocked && was_blocked {
+            let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
+            for id in ids {
+                let held = match self.connections.get_mut(&id) {
+                    Some(c) => {
+                        c.blocked = false;
+                        std::mem::take(&mut c.held)
+                    }
+                    None => continue,
+                };
+                ev.push(Event::ConnectionUnblocked { connection: id });
+                for cmd in held {
+                    if let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd {
+                        let Ok((vhost, _)) = self.ctx(channel) else {
+                            continue;
+                        };
+                        if self.vhosts.get(&vhost).is_some_and(|vh| vh.exchanges.contains_key(&exchange)) {
+                            self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
