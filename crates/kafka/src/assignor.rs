@@ -199,8 +199,9 @@ fn range(
             let i = i as u32;
             let start = per * i + i.min(extra);
             let len = per + u32::from(i < extra);
-            let list = out.get_mut(&members[m].member_id).expect("every member has an entry");
-            list.extend((start..start + len).map(|p| TopicPartition::new(topic, p)));
+            if let Some(list) = out.get_mut(&members[m].member_id) {
+                list.extend((start..start + len).map(|p| TopicPartition::new(topic, p)));
+            }
         }
     }
     out
@@ -229,7 +230,9 @@ fn round_robin(
                 cursor += 1;
             }
             let m = sorted[cursor % sorted.len()];
-            out.get_mut(&members[m].member_id).expect("member entry").push(TopicPartition::new(topic, p));
+            if let Some(list) = out.get_mut(&members[m].member_id) {
+                list.push(TopicPartition::new(topic, p));
+            }
             cursor += 1;
         }
     }
@@ -482,8 +485,8 @@ fn general(
         }
     }
     all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-    let pick = |assignment: &Vec<Vec<TopicPartition>>, eligible: &[usize]| -> usize {
-        *eligible
+    let pick = |assignment: &Vec<Vec<TopicPartition>>, eligible: &[usize]| -> Option<usize> {
+        eligible
             .iter()
             .min_by(|&&a, &&b| {
                 assignment[a]
@@ -491,13 +494,14 @@ fn general(
                     .cmp(&assignment[b].len())
                     .then_with(|| java_string_cmp(&members[a].member_id, &members[b].member_id))
             })
-            .expect("eligible is never empty")
+            .copied()
     };
     for (_, tp, eligible) in &all {
         if owner.contains_key(tp) {
             continue;
         }
-        let c = pick(&assignment, eligible);
+        // Partitions without an eligible member were left out of `all`.
+        let Some(c) = pick(&assignment, eligible) else { continue };
         owner.insert(tp.clone(), c);
         assignment[c].push(tp.clone());
     }
@@ -509,8 +513,7 @@ fn general(
         changed = false;
         rounds += 1;
         for (_, tp, eligible) in &all {
-            let from = owner[tp];
-            let to = pick(&assignment, eligible);
+            let (Some(&from), Some(to)) = (owner.get(tp), pick(&assignment, eligible)) else { continue };
             if assignment[from].len() > assignment[to].len() + 1 {
                 assignment[from].retain(|p| p != tp);
                 assignment[to].push(tp.clone());

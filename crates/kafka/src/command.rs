@@ -285,6 +285,23 @@ pub enum RebalanceReason {
     CooperativeFollowUp,
 }
 
+/// Why the controller elected a partition leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ElectionReason {
+    /// The partition was just created (the first live replica leads).
+    PartitionCreated,
+    /// The leader's broker crashed.
+    LeaderCrashed {
+        /// The crashed broker.
+        broker: u32,
+    },
+    /// The partition was offline and a replica's broker came back.
+    BrokerRestarted {
+        /// The restarted broker.
+        broker: u32,
+    },
+}
+
 /// Why a follower left the ISR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IsrShrinkReason {
@@ -359,6 +376,8 @@ pub enum Event {
         unclean: bool,
         /// The ISR after the election.
         isr: Vec<u32>,
+        /// Why there was an election.
+        reason: ElectionReason,
     },
     /// No replica can lead: the partition is offline.
     PartitionOffline {

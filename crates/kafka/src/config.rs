@@ -27,9 +27,11 @@ pub struct ClusterConfig {
     pub unclean_leader_election_enable: bool,
     /// `replica.lag.time.max.ms` (Kafka: 30000).
     pub replica_lag_time_max_ms: u64,
-    /// How many records a follower copies per simulation step.
+    /// How many records a follower copies per fetch.
     pub replica_fetch_max_records: u32,
-    /// The length of one simulation step in logical milliseconds.
+    /// The period of the periodic work, in logical milliseconds: followers
+    /// fetch and the log cleaner runs at the multiples of `step_ms`. Deadlines
+    /// (timeouts, ISR lag) fall at their exact instants in between.
     pub step_ms: u64,
     /// Kafka 4's eligible leader replicas (KIP-966): when on, the high
     /// watermark does not advance while the ISR is below the minimum.

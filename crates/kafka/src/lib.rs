@@ -2,8 +2,10 @@
 //!
 //! The engine is pure: [`Cluster::apply`] takes a [`Command`] and returns an
 //! [`Outcome`] with the [`Event`]s it caused (also those before a refusal),
-//! the [`KafkaError`] if it was refused, a produce receipt or polled records, with logical time ([`Command::Tick`]) and one seeded
-//! random generator, so the same seed and commands always give the same run.
+//! the [`KafkaError`] if it was refused, a produce receipt or polled records.
+//! Time is logical and continuous ([`Command::Tick`]) and every random choice
+//! comes from one seeded generator, so the same seed and commands always give
+//! the same run.
 //! The modules map onto Kafka's parts:
 //!
 //! - [`partitioner`]: murmur2 and the Java client's partitioners;
@@ -11,9 +13,12 @@
 //! - [`log`]: records, segments, retention and compaction;
 //! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
 //! - [`command`]: commands and events, plain serde data;
-//! - [`cluster`]: brokers, controller, replication, producers, groups, transactions;
+//! - [`cluster`]: brokers, controller, replication, producers, groups,
+//!   transactions and continuous logical time, one child module per concern;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
-//! - [`error`]: the typed errors.
+//! - [`error`]: the typed errors;
+//! - `invariants` (private): what must hold after every command, checked in
+//!   debug builds and tests.
 //!
 //! ```
 //! use brokerlab_kafka::*;
@@ -39,6 +44,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod error;
+mod invariants;
 pub mod log;
 pub mod partitioner;
 pub mod view;
@@ -46,8 +52,8 @@ pub mod view;
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
 pub use cluster::Cluster;
 pub use command::{
-    Command, ConsumerRecord, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt, ProducerRecord,
-    RebalanceReason, SeekTo,
+    Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt,
+    ProducerRecord, RebalanceReason, SeekTo,
 };
 pub use config::{
     Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,

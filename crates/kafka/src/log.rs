@@ -239,20 +239,24 @@ impl Log {
     /// it is full or old. Returns the offset and whether a segment rolled.
     pub fn append(&mut self, mut record: Record, now: u64, settings: &LogSettings) -> (i64, bool) {
         let size = record.data.size_bytes();
-        let active = self.segments.back().expect("a log always has an active segment");
-        let rolled = !active.records.is_empty()
-            && (active.bytes + size > settings.segment_bytes
-                || now.saturating_sub(active.created_ms) >= settings.segment_ms);
+        // A log always has an active segment; a missing one is rolled.
+        let rolled = self.segments.back().is_none_or(|active| {
+            !active.records.is_empty()
+                && (active.bytes + size > settings.segment_bytes
+                    || now.saturating_sub(active.created_ms) >= settings.segment_ms)
+        });
         if rolled {
             // Size the new segment like the one it follows, so appends do not
             // keep reallocating the record array.
+            let capacity = self.segments.back().map_or(0, |s| s.records.len());
             let mut next = Segment::new(self.log_end_offset, now);
-            next.records.reserve_exact(active.records.len());
+            next.records.reserve_exact(capacity);
             self.segments.push_back(next);
         }
         let offset = self.log_end_offset;
         record.offset = offset;
-        let active = self.segments.back_mut().expect("active segment");
+        // The segment rolled above when there was none.
+        let Some(active) = self.segments.back_mut() else { return (offset, rolled) };
         active.bytes += size;
         active.largest_timestamp = active.largest_timestamp.max(record.timestamp);
         active.records.push(record);
@@ -332,6 +336,53 @@ impl Log {
         removed
     }
 
+    /// The first instant after the cleaner's last pass (`since`, `None`
+    /// before the first) at which the passage of time alone lets the cleaner
+    /// remove something: the front deletable segment passing `retention.ms`,
+    /// an inactive segment below the high watermark passing
+    /// `min.compaction.lag.ms`, or a tombstone in one passing
+    /// `delete.retention.ms`. Whatever was eligible at the last pass and
+    /// stayed was kept for a reason only a change to the log can undo, and
+    /// the cluster runs the cleaner after every change anyway.
+    pub fn next_cleanup_due(&self, since: Option<u64>, high_watermark: i64, settings: &LogSettings) -> Option<u64> {
+        let at = |t: i64| {
+            let t = u64::try_from(t).unwrap_or(0);
+            since.is_none_or(|s| t > s).then_some(t)
+        };
+        let mut due: Option<u64> = None;
+        let mut consider = |t: Option<u64>| {
+            if let Some(t) = t {
+                due = Some(due.map_or(t, |d| d.min(t)));
+            }
+        };
+        if settings.delete
+            && settings.retention_ms >= 0
+            && self.deletable_front(high_watermark).is_some()
+            && let Some(seg) = self.segments.front()
+            && !seg.records.is_empty()
+        {
+            consider(at(seg.largest_timestamp.saturating_add(settings.retention_ms).saturating_add(1)));
+        }
+        if settings.compact {
+            let inactive = self.segments.len().saturating_sub(1);
+            for (i, seg) in self.segments.iter().enumerate().take(inactive) {
+                let upper = self.segments.get(i + 1).map_or(self.log_end_offset, |s| s.base_offset);
+                if upper > high_watermark {
+                    break;
+                }
+                let lag = i64::try_from(settings.min_compaction_lag_ms).unwrap_or(i64::MAX);
+                if !seg.records.is_empty() {
+                    consider(at(seg.largest_timestamp.saturating_add(lag)));
+                }
+                let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
+                for r in seg.records.iter().filter(|r| r.data.value.is_none() && r.kind == RecordKind::Data) {
+                    consider(at(r.timestamp.saturating_add(keep)));
+                }
+            }
+        }
+        due
+    }
+
     /// Deletes whole segments by size and then by time, never past the high
     /// watermark, and moves the log start offset. Returns the removed offset
     /// ranges `[from, to)` with their reason and record count.
@@ -359,7 +410,8 @@ impl Log {
         if settings.retention_ms >= 0 {
             while let Some(i) = self.deletable_front(high_watermark) {
                 let seg = &self.segments[i];
-                if seg.records.is_empty() || now as i64 - seg.largest_timestamp <= settings.retention_ms {
+                if seg.records.is_empty() || (now as i64).saturating_sub(seg.largest_timestamp) <= settings.retention_ms
+                {
                     break;
                 }
                 removed.push(self.delete_front(now, RemovalReason::RetentionTime));
@@ -385,7 +437,9 @@ impl Log {
             // log always has somewhere to append.
             self.segments.push_back(Segment::new(self.log_end_offset, now));
         }
-        let seg = self.segments.pop_front().expect("front segment");
+        let Some(seg) = self.segments.pop_front() else {
+            return (self.log_start_offset, self.log_start_offset, reason, 0);
+        };
         let next_base = self.segments.front().map_or(self.log_end_offset, |s| s.base_offset);
         let from = self.log_start_offset;
         self.log_start_offset = self.log_start_offset.max(next_base);
@@ -410,8 +464,9 @@ impl Log {
         for i in 0..self.segments.len() - 1 {
             let upper = self.segments[i + 1].base_offset;
             let seg = &self.segments[i];
-            let old_enough =
-                seg.records.is_empty() || now as i64 - seg.largest_timestamp >= settings.min_compaction_lag_ms as i64;
+            let old_enough = seg.records.is_empty()
+                || (now as i64).saturating_sub(seg.largest_timestamp)
+                    >= i64::try_from(settings.min_compaction_lag_ms).unwrap_or(i64::MAX);
             if upper > high_watermark || !old_enough {
                 break;
             }
@@ -451,7 +506,10 @@ impl Log {
                 };
                 if latest.get(k).is_some_and(|&o| o > r.offset) {
                     doomed.push((r.offset, RemovalReason::Compaction));
-                } else if r.data.value.is_none() && now as i64 - r.timestamp >= settings.delete_retention_ms as i64 {
+                } else if r.data.value.is_none()
+                    && (now as i64).saturating_sub(r.timestamp)
+                        >= i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX)
+                {
                     doomed.push((r.offset, RemovalReason::TombstoneExpired));
                 }
             }

@@ -933,3 +933,78 @@ fn a_refused_poll_still_reports_the_rejoin_it_caused() {
     assert!(outcome.events.iter().any(|e| matches!(e, Event::MemberJoined { member, .. } if member == "c")));
     assert!(outcome.events.iter().any(|e| matches!(e, Event::RebalanceCompleted { .. })));
 }
+
+#[test]
+fn a_commit_before_joining_the_group_commits_nothing() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    c.create_consumer("c", ConsumerConfig::new("g")).expect("consumer");
+    // Once this panicked: the group did not exist yet.
+    assert_eq!(c.commit("c", None), Ok(Vec::new()));
+    assert_eq!(c.commit("c", Some(Vec::new())), Ok(Vec::new()));
+    let outcome = c.apply(Command::Commit { consumer: "c".into(), offsets: None });
+    assert!(outcome.is_ok() && outcome.events.is_empty(), "{outcome:?}");
+    assert_eq!(
+        c.commit("c", Some(vec![(TopicPartition::new("t", 0), 0)])),
+        Err(KafkaError::CommitFailed { consumer: "c".into(), partition: "t-0".into() })
+    );
+    assert_eq!(c.group("g"), None);
+}
+
+#[test]
+fn a_tick_to_the_end_of_time_saturates_instead_of_overflowing() {
+    let mut c = cluster(1);
+    c.tick(u64::MAX).expect("tick");
+    assert_eq!(c.now(), i64::MAX as u64);
+    c.tick(1).expect("tick");
+    assert_eq!(c.now(), i64::MAX as u64);
+}
+
+#[test]
+fn records_with_extreme_timestamps_are_retained_and_compacted_without_overflow() {
+    let mut c = cluster(1);
+    let config = TopicConfig {
+        cleanup_policy: CleanupPolicy::DeleteCompact,
+        segment_bytes: 14,
+        retention_ms: 1_000,
+        ..TopicConfig::new(1, 1)
+    };
+    c.create_topic("t", config).expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    for (i, ts) in [i64::MIN, i64::MAX, -1, 0].into_iter().enumerate() {
+        let record = ProducerRecord { timestamp: Some(ts), ..ProducerRecord::keyed("t", "k", format!("v{i}")) };
+        c.produce("p", record).expect("produce");
+    }
+    c.tick(5_000).expect("tick");
+    // The record stamped i64::MIN is far past retention; the one stamped
+    // i64::MAX never expires, and holds the segments after it.
+    let records = c.records("t", 0).expect("records");
+    assert!(records.iter().all(|r| r.timestamp != i64::MIN), "{records:?}");
+    assert!(records.iter().any(|r| r.timestamp == i64::MAX), "{records:?}");
+}
+
+#[test]
+fn elections_and_isr_changes_name_their_cause() {
+    let mut c = cluster(3);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    let leader = c.partition("t", 0).expect("partition").leader.expect("leader");
+    let events = c.crash_broker(leader).expect("crash");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::LeaderElected { reason: ElectionReason::LeaderCrashed { broker }, .. } if *broker == leader
+    )));
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::IsrShrunk { broker, reason: IsrShrinkReason::BrokerCrashed, .. } if *broker == leader
+    )));
+    let mut single = cluster(1);
+    let created = single.create_topic("s", TopicConfig::new(1, 1)).expect("topic");
+    assert!(created.iter().any(|e| matches!(e, Event::LeaderElected { reason: ElectionReason::PartitionCreated, .. })));
+    single.crash_broker(0).expect("crash");
+    let restarted = single.restart_broker(0).expect("restart");
+    assert!(
+        restarted
+            .iter()
+            .any(|e| matches!(e, Event::LeaderElected { reason: ElectionReason::BrokerRestarted { broker: 0 }, .. }))
+    );
+}

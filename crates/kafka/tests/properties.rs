@@ -376,3 +376,245 @@ fn the_same_seed_gives_the_same_event_trace() {
     }
     assert_ne!(trace_hash(1).0, trace_hash(2).0, "seeds 1 and 2 should differ (replica placement and sticky choices)");
 }
+
+// ----- the whole command vocabulary, in any order ---------------------------
+
+const TOPICS: [&str; 3] = ["t", "u", "missing"];
+const PRODUCER_NAMES: [&str; 4] = ["p", "tx", "tx-twin", "ghost"];
+const CONSUMER_NAMES: [&str; 4] = ["c0", "c1", "c2", "ghost"];
+const GROUPS: [&str; 2] = ["g", "h"];
+
+/// Names that usually exist, and now and then one that never does.
+fn name_from(names: &'static [&'static str]) -> impl Strategy<Value = String> {
+    let (known, unknown) = names.split_at(names.len() - 1);
+    prop_oneof![8 => prop::sample::select(known), 1 => prop::sample::select(unknown)].prop_map(str::to_string)
+}
+
+fn topic_name() -> impl Strategy<Value = String> {
+    name_from(&TOPICS)
+}
+
+fn producer_name() -> impl Strategy<Value = String> {
+    name_from(&PRODUCER_NAMES)
+}
+
+fn consumer_name_any() -> impl Strategy<Value = String> {
+    name_from(&CONSUMER_NAMES)
+}
+
+fn topic_partition() -> impl Strategy<Value = TopicPartition> {
+    (topic_name(), 0..4u32).prop_map(|(t, p)| TopicPartition::new(t, p))
+}
+
+fn offsets() -> impl Strategy<Value = Vec<(TopicPartition, i64)>> {
+    prop::collection::vec((topic_partition(), -2..12i64), 0..3)
+}
+
+fn topic_config() -> impl Strategy<Value = TopicConfig> {
+    (
+        prop_oneof![1 => Just(0u32), 6 => 1..5u32],
+        prop_oneof![1 => Just(0u32), 6 => 1..4u32, 1 => Just(4u32)],
+        prop::option::weighted(0.2, prop::collection::vec(prop::collection::vec(0..4u32, 0..4), 0..4)),
+        prop::option::weighted(0.3, 0..4u32),
+        prop::option::of(any::<bool>()),
+        prop_oneof![Just(CleanupPolicy::Delete), Just(CleanupPolicy::Compact), Just(CleanupPolicy::DeleteCompact)],
+        prop_oneof![Just(-1i64), Just(0), Just(1_000), Just(60_000)],
+        prop_oneof![Just(-1i64), Just(0), Just(200)],
+        prop_oneof![Just(14u64), Just(300), Just(1 << 20)],
+    )
+        .prop_map(
+            |(partitions, rf, assignment, min_isr, unclean, cleanup, retention_ms, retention_bytes, segment)| {
+                TopicConfig {
+                    partitions,
+                    replication_factor: rf,
+                    replica_assignment: assignment,
+                    min_insync_replicas: min_isr,
+                    unclean_leader_election_enable: unclean,
+                    cleanup_policy: cleanup,
+                    retention_ms,
+                    retention_bytes,
+                    segment_bytes: segment,
+                    segment_ms: 5_000,
+                    min_compaction_lag_ms: 0,
+                    delete_retention_ms: 1_000,
+                    ..TopicConfig::default()
+                }
+            },
+        )
+}
+
+fn producer_config() -> impl Strategy<Value = ProducerConfig> {
+    (0..4u8, any::<bool>(), any::<bool>(), 0..3u32, prop_oneof![Just(0u64), Just(2_000), Just(120_000)]).prop_map(
+        |(kind, round_robin, idempotent, retries, delivery_timeout_ms)| ProducerConfig {
+            acks: match kind {
+                0 => Acks::Zero,
+                1 => Acks::One,
+                _ => Acks::All,
+            },
+            enable_idempotence: idempotent,
+            transactional_id: (kind == 3).then(|| "shared-tx".to_string()),
+            partitioner: if round_robin { PartitionerKind::RoundRobin } else { PartitionerKind::Sticky },
+            retries,
+            delivery_timeout_ms,
+            ..ProducerConfig::default()
+        },
+    )
+}
+
+fn consumer_config_any() -> impl Strategy<Value = ConsumerConfig> {
+    (
+        prop::sample::select(&GROUPS[..]),
+        0..4u8,
+        0..3u8,
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::weighted(0.3, prop::sample::select(&["static-a", "static-b"][..])),
+        prop_oneof![Just(6_000u64), Just(10_000)],
+        prop_oneof![Just(1_000u64), Just(300_000)],
+    )
+        .prop_map(|(group, assignor, reset, auto_commit, read_committed, instance, session, max_poll)| {
+            ConsumerConfig {
+                assignor: [Assignor::Range, Assignor::RoundRobin, Assignor::Sticky, Assignor::CooperativeSticky]
+                    [assignor as usize],
+                auto_offset_reset: [OffsetReset::Earliest, OffsetReset::Latest, OffsetReset::None][reset as usize],
+                enable_auto_commit: auto_commit,
+                auto_commit_interval_ms: 500,
+                isolation_level: if read_committed {
+                    IsolationLevel::ReadCommitted
+                } else {
+                    IsolationLevel::ReadUncommitted
+                },
+                group_instance_id: instance.map(str::to_string),
+                session_timeout_ms: session,
+                heartbeat_interval_ms: 1_000,
+                max_poll_interval_ms: max_poll,
+                ..ConsumerConfig::new(group)
+            }
+        })
+}
+
+fn record() -> impl Strategy<Value = ProducerRecord> {
+    let timestamp =
+        prop::option::weighted(0.2, prop_oneof![Just(i64::MIN), Just(-1i64), 0..100_000i64, Just(i64::MAX)]);
+    (
+        topic_name(),
+        prop::option::weighted(0.2, 0..4u32),
+        prop::option::of(0..4u8),
+        prop::option::weighted(0.9, 0..4u8),
+        timestamp,
+    )
+        .prop_map(|(topic, partition, key, value, timestamp)| ProducerRecord {
+            topic,
+            partition,
+            key: key.map(|k| vec![b'k', k]),
+            value: value.map(|v| vec![b'v', v]),
+            timestamp,
+            ..ProducerRecord::default()
+        })
+}
+
+fn any_command() -> impl Strategy<Value = Command> {
+    let seek = prop_oneof![
+        (-3..15i64).prop_map(SeekTo::Offset),
+        Just(SeekTo::Beginning),
+        Just(SeekTo::End),
+        (-5..100_000i64).prop_map(SeekTo::Timestamp),
+    ];
+    prop_oneof![
+        2 => (topic_name(), topic_config()).prop_map(|(name, config)| Command::CreateTopic { name, config }),
+        1 => (topic_name(), 0..6u32).prop_map(|(topic, total)| Command::AddPartitions { topic, total }),
+        2 => (0..4u32).prop_map(|broker| Command::CrashBroker { broker }),
+        2 => (0..4u32).prop_map(|broker| Command::RestartBroker { broker }),
+        1 => (0..4u32).prop_map(|broker| Command::PauseReplication { broker }),
+        1 => (0..4u32).prop_map(|broker| Command::ResumeReplication { broker }),
+        2 => (producer_name(), producer_config()).prop_map(|(name, config)| Command::CreateProducer { name, config }),
+        6 => (producer_name(), record()).prop_map(|(producer, record)| Command::Produce { producer, record }),
+        1 => producer_name().prop_map(|producer| Command::InitTransactions { producer }),
+        1 => producer_name().prop_map(|producer| Command::BeginTransaction { producer }),
+        1 => (producer_name(), prop::sample::select(&GROUPS[..]), offsets()).prop_map(|(producer, group, offsets)| {
+            Command::SendOffsetsToTransaction { producer, group: group.to_string(), offsets }
+        }),
+        1 => producer_name().prop_map(|producer| Command::CommitTransaction { producer }),
+        1 => producer_name().prop_map(|producer| Command::AbortTransaction { producer }),
+        1 => producer_name().prop_map(|producer| Command::CloseProducer { producer }),
+        2 => (consumer_name_any(), consumer_config_any()).prop_map(|(name, config)| Command::CreateConsumer { name, config }),
+        2 => (consumer_name_any(), prop::collection::vec(topic_name(), 0..3))
+            .prop_map(|(consumer, topics)| Command::Subscribe { consumer, topics }),
+        4 => (consumer_name_any(), prop::option::of(0..6u32))
+            .prop_map(|(consumer, max_records)| Command::Poll { consumer, max_records }),
+        3 => (consumer_name_any(), prop::option::weighted(0.4, offsets()))
+            .prop_map(|(consumer, offsets)| Command::Commit { consumer, offsets }),
+        1 => (consumer_name_any(), topic_partition(), seek)
+            .prop_map(|(consumer, partition, to)| Command::Seek { consumer, partition, to }),
+        1 => consumer_name_any().prop_map(|consumer| Command::CloseConsumer { consumer }),
+        1 => consumer_name_any().prop_map(|consumer| Command::CrashConsumer { consumer }),
+        4 => prop_oneof![Just(0u64), Just(1), Just(99), Just(700), Just(12_000), Just(400_000), Just(u64::MAX)]
+            .prop_map(|ms| Command::Tick { ms }),
+    ]
+}
+
+/// Commands that build a working cluster (topics, producers, subscribed
+/// consumers, an open transaction), most of them, shuffled, so the random
+/// commands after them reach deep states and not only refusals.
+fn working_cluster() -> impl Strategy<Value = Vec<Command>> {
+    (
+        (1..4u32, 1..4u32, 1..4u32, 1..4u32),
+        prop::collection::vec(consumer_config_any(), 3),
+        prop::collection::vec(prop::bool::weighted(0.85), 12),
+        any::<prop::sample::Index>(),
+    )
+        .prop_flat_map(|((tp, trf, up, urf), configs, keep, _)| {
+            let mut all = vec![
+                Command::CreateTopic { name: "t".into(), config: TopicConfig::new(tp, trf) },
+                Command::CreateTopic { name: "u".into(), config: TopicConfig::new(up, urf) },
+                Command::CreateProducer { name: "p".into(), config: ProducerConfig::default() },
+                Command::CreateProducer {
+                    name: "tx".into(),
+                    config: ProducerConfig { transactional_id: Some("shared-tx".into()), ..ProducerConfig::default() },
+                },
+                Command::InitTransactions { producer: "tx".into() },
+                Command::BeginTransaction { producer: "tx".into() },
+            ];
+            for (name, config) in CONSUMER_NAMES.iter().zip(configs) {
+                all.push(Command::CreateConsumer { name: name.to_string(), config });
+                all.push(Command::Subscribe { consumer: name.to_string(), topics: vec!["t".into(), "u".into()] });
+            }
+            let kept: Vec<Command> = all.into_iter().zip(keep).filter(|(_, k)| *k).map(|(c, _)| c).collect();
+            // Mostly in the order a program would run them, sometimes shuffled.
+            prop_oneof![3 => Just(kept.clone()), 1 => Just(kept).prop_shuffle()]
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    /// Any command in any order (unknown names, missing topics, commits
+    /// before joining, transactions out of order, crashed brokers) either
+    /// runs or is refused with a `KafkaError`; nothing panics. The engine's
+    /// own invariants run after every command in debug builds.
+    #[test]
+    fn any_command_sequence_runs_or_is_refused_without_panicking(
+        seed in any::<u64>(),
+        brokers in 1..4u32,
+        setup in working_cluster(),
+        commands in prop::collection::vec(any_command(), 1..60),
+    ) {
+        let mut c = Cluster::new(ClusterConfig { brokers, ..ClusterConfig::default() }, seed).expect("cluster");
+        for command in setup.into_iter().chain(commands) {
+            let is_produce = matches!(command, Command::Produce { .. });
+            let before = c.now();
+            let outcome = c.apply(command);
+            prop_assert!(c.now() >= before, "time went backwards");
+            match &outcome.error {
+                Some(e) => {
+                    prop_assert!(outcome.receipt.is_none(), "a refused command has no receipt: {e}");
+                    prop_assert!(!e.to_string().is_empty());
+                }
+                None => prop_assert_eq!(outcome.receipt.is_some(), is_produce),
+            }
+        }
+    }
+}

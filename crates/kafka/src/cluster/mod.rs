@@ -1,0 +1,410 @@
+//! The simulated cluster: brokers, controller, topics, producers, consumers and groups.
+//!
+//! [`Cluster::apply`] is the single entry point: a [`Command`] goes in and an
+//! [`Outcome`] with the [`Event`]s it caused comes out. The ergonomic methods
+//! (`produce`, `poll`, `crash_broker`, `tick`, ...) are thin wrappers that the
+//! UI and tests can call directly. Time is logical and continuous
+//! (`time`): everything that falls due inside a tick happens at its own
+//! instant. All random choices (replica placement, the sticky partitioner)
+//! come from one seeded `ChaCha8Rng`.
+//!
+//! Each partition keeps one [`Log`] and, per replica, how far that replica
+//! has copied it. When a leader with a shorter log takes over, the log is cut
+//! back to its end, which is exactly the data loss (or, with acks=all and a
+//! clean election, the absence of loss) a learner should see.
+//!
+//! This module holds the state types and the command dispatch; the children
+//! hold the behaviour by concern:
+//!
+//! - `topics`: brokers, topics, replica placement, leader election, the high watermark;
+//! - `replication`: followers fetching, ISR changes, retention and compaction;
+//! - `producers`: partition choice, the produce path, in-flight requests;
+//! - `transactions`: transactional ids, fencing, commit and abort markers;
+//! - `groups`: consumers, membership, rebalances, the coordinator's timeouts;
+//! - `fetch`: start positions, `poll`, `commit`, `seek`;
+//! - `time`: `tick` and the agenda of due instants;
+//! - `views`: read-only snapshots and record explanations.
+
+use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
+use crate::command::{
+    Command, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord, RebalanceReason, SeekTo,
+};
+pub use crate::command::{ConsumerRecord, ProduceReceipt};
+use crate::config::{
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
+};
+use crate::error::KafkaError;
+use crate::log::{Log, LogSettings, PartitionReason, Record, RecordData, RecordKind};
+use crate::partitioner::{PartitionerKind, RoundRobinPartitioner, StickyPartitioner, murmur2, to_positive};
+use crate::view::*;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+mod fetch;
+mod groups;
+mod producers;
+mod replication;
+mod time;
+mod topics;
+mod transactions;
+mod views;
+
+#[derive(Debug, Clone)]
+pub(crate) struct BrokerState {
+    pub(crate) alive: bool,
+    pub(crate) replication_paused: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ReplicaState {
+    pub(crate) broker: u32,
+    pub(crate) log_end_offset: i64,
+    pub(crate) high_watermark: i64,
+    pub(crate) last_caught_up_ms: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProducerIdEntry {
+    pub(crate) epoch: i16,
+    pub(crate) last_sequence: i32,
+    /// The last few (sequence, offset) pairs, like the broker's five cached batches.
+    pub(crate) recent: Vec<(i32, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct PartitionState {
+    pub(crate) replicas: Vec<ReplicaState>,
+    pub(crate) leader: Option<usize>,
+    pub(crate) leader_epoch: u32,
+    pub(crate) isr: Vec<u32>,
+    pub(crate) high_watermark: i64,
+    pub(crate) log: Log,
+    pub(crate) producers: BTreeMap<i64, ProducerIdEntry>,
+    pub(crate) open_txns: BTreeMap<i64, i64>,
+    pub(crate) aborted: Vec<(i64, i64, i64)>,
+}
+
+impl PartitionState {
+    pub(crate) fn replica(&self, broker: u32) -> Option<&ReplicaState> {
+        self.replicas.iter().find(|r| r.broker == broker)
+    }
+
+    pub(crate) fn leader_broker(&self) -> Option<u32> {
+        self.leader.and_then(|i| self.replicas.get(i)).map(|r| r.broker)
+    }
+
+    pub(crate) fn last_stable_offset(&self) -> i64 {
+        self.open_txns.values().copied().min().map_or(self.high_watermark, |first| first.min(self.high_watermark))
+    }
+
+    pub(crate) fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
+        self.aborted.iter().any(|&(pid, first, last)| pid == producer_id && first <= offset && offset <= last)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TopicState {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: TopicConfig,
+    pub(crate) settings: LogSettings,
+    pub(crate) partitions: Vec<PartitionState>,
+    /// Partitions that currently have a leader, for the keyless partitioners.
+    pub(crate) available: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FlightState {
+    Waiting,
+    Appended { offset: i64, leader_epoch: u32 },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct InFlight {
+    pub(crate) topic: Arc<str>,
+    pub(crate) partition: u32,
+    pub(crate) data: RecordData,
+    pub(crate) timestamp: i64,
+    pub(crate) sequence: i32,
+    pub(crate) reason: PartitionReason,
+    pub(crate) transactional: bool,
+    pub(crate) state: FlightState,
+    pub(crate) attempts: u32,
+    pub(crate) first_sent_ms: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TxnState {
+    pub(crate) partitions: BTreeSet<TopicPartition>,
+    pub(crate) offsets: Vec<(String, TopicPartition, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ProducerState {
+    pub(crate) config: ProducerConfig,
+    pub(crate) producer_id: i64,
+    pub(crate) epoch: i16,
+    pub(crate) sequences: BTreeMap<String, Vec<i32>>,
+    pub(crate) sticky: BTreeMap<String, StickyPartitioner>,
+    pub(crate) round_robin: BTreeMap<String, RoundRobinPartitioner>,
+    pub(crate) in_flight: Vec<InFlight>,
+    pub(crate) initialized: bool,
+    pub(crate) txn: Option<TxnState>,
+    pub(crate) fenced: bool,
+    pub(crate) closed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConsumerStatus {
+    Active,
+    Crashed,
+    Closed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ConsumerState {
+    pub(crate) config: ConsumerConfig,
+    pub(crate) subscription: Vec<String>,
+    pub(crate) positions: BTreeMap<TopicPartition, i64>,
+    pub(crate) status: ConsumerStatus,
+    pub(crate) in_group: bool,
+    pub(crate) last_poll_ms: u64,
+    pub(crate) last_auto_commit_ms: u64,
+    pub(crate) cursor: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MemberState {
+    pub(crate) instance_id: Option<String>,
+    pub(crate) last_heartbeat_ms: u64,
+    pub(crate) session_timeout_ms: u64,
+    pub(crate) owned_generation: i32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GroupState {
+    pub(crate) assignor: Assignor,
+    pub(crate) generation: i32,
+    /// Members in join order (the coordinator's insertion order).
+    pub(crate) members: Vec<String>,
+    pub(crate) member_state: BTreeMap<String, MemberState>,
+    pub(crate) assignment: BTreeMap<String, Vec<TopicPartition>>,
+    pub(crate) committed: BTreeMap<TopicPartition, i64>,
+    pub(crate) partition_counts: BTreeMap<String, u32>,
+}
+
+/// The simulated Kafka cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub(crate) config: ClusterConfig,
+    pub(crate) now: u64,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) brokers: Vec<BrokerState>,
+    pub(crate) topics: BTreeMap<String, TopicState>,
+    pub(crate) producers: BTreeMap<String, ProducerState>,
+    pub(crate) consumers: BTreeMap<String, ConsumerState>,
+    pub(crate) groups: BTreeMap<String, GroupState>,
+    pub(crate) transactional_ids: BTreeMap<String, (i64, i16, String)>,
+    pub(crate) next_producer_id: i64,
+    pub(crate) elections: u64,
+    pub(crate) events: Vec<Event>,
+    pub(crate) record_events: bool,
+    /// A log changed (append, truncation, a high watermark move) since the
+    /// log cleaner last ran, so it runs at the next point of the grid.
+    pub(crate) cleaner_pending: bool,
+    /// When the log cleaner last ran (`None` before its first pass).
+    pub(crate) last_cleaned: Option<u64>,
+    /// The seed the cluster was created with, for invariant failure messages.
+    pub(crate) seed: u64,
+}
+
+fn log_settings(c: &TopicConfig) -> LogSettings {
+    LogSettings {
+        segment_bytes: c.segment_bytes,
+        segment_ms: c.segment_ms,
+        retention_ms: c.retention_ms,
+        retention_bytes: c.retention_bytes,
+        delete: matches!(c.cleanup_policy, CleanupPolicy::Delete | CleanupPolicy::DeleteCompact),
+        compact: matches!(c.cleanup_policy, CleanupPolicy::Compact | CleanupPolicy::DeleteCompact),
+        min_cleanable_dirty_ratio: c.min_cleanable_dirty_ratio,
+        min_compaction_lag_ms: c.min_compaction_lag_ms,
+        delete_retention_ms: c.delete_retention_ms,
+    }
+}
+
+impl Cluster {
+    /// A cluster of live brokers with no topics, seeded for every random choice.
+    pub fn new(config: ClusterConfig, seed: u64) -> Result<Cluster, KafkaError> {
+        config.validate()?;
+        let brokers = (0..config.brokers).map(|_| BrokerState { alive: true, replication_paused: false }).collect();
+        Ok(Cluster {
+            config,
+            now: 0,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            brokers,
+            topics: BTreeMap::new(),
+            producers: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            transactional_ids: BTreeMap::new(),
+            next_producer_id: 1000,
+            elections: 0,
+            events: Vec::new(),
+            record_events: true,
+            cleaner_pending: false,
+            last_cleaned: None,
+            seed,
+        })
+    }
+
+    /// The cluster configuration.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// The logical time in milliseconds.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Turns event collection on or off. Off, commands still run but return
+    /// no events, which keeps the hot paths free of event allocations.
+    pub fn set_event_recording(&mut self, on: bool) {
+        self.record_events = on;
+    }
+
+    fn emit(&mut self, e: Event) {
+        if self.record_events {
+            self.events.push(e);
+        }
+    }
+
+    fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Runs one command body. On success the events come back with the
+    /// value; on an error they stay in `self.events`, where
+    /// [`Cluster::apply`] picks them up for its [`Outcome`] (the convenience
+    /// methods drop them, and the next command clears them).
+    fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
+        self.events.clear();
+        let result = f(self);
+        #[cfg(debug_assertions)]
+        crate::invariants::assert_holds(self);
+        match result {
+            Ok(v) => Ok((v, self.take_events())),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A partition by topic name and index, if both exist.
+    pub(crate) fn partition_at(&self, topic: &str, partition: usize) -> Option<&PartitionState> {
+        self.topics.get(topic).and_then(|t| t.partitions.get(partition))
+    }
+
+    /// The mutable form of [`Cluster::partition_at`].
+    pub(crate) fn partition_at_mut(&mut self, topic: &str, partition: usize) -> Option<&mut PartitionState> {
+        self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(partition))
+    }
+
+    /// Runs one command and returns everything it did: its events (also
+    /// those before an error), the error, a produce receipt, polled records.
+    pub fn apply(&mut self, command: Command) -> Outcome {
+        let mut receipt = None;
+        let mut polled = Vec::new();
+        let result = match command {
+            Command::CreateTopic { name, config } => self.create_topic(&name, config),
+            Command::AddPartitions { topic, total } => self.add_partitions(&topic, total),
+            Command::CrashBroker { broker } => self.crash_broker(broker),
+            Command::RestartBroker { broker } => self.restart_broker(broker),
+            Command::PauseReplication { broker } => self.set_replication_paused(broker, true),
+            Command::ResumeReplication { broker } => self.set_replication_paused(broker, false),
+            Command::CreateProducer { name, config } => self.create_producer(&name, config),
+            Command::Produce { producer, record } => self.produce(&producer, record).map(|(r, e)| {
+                receipt = Some(r);
+                e
+            }),
+            Command::InitTransactions { producer } => self.init_transactions(&producer),
+            Command::BeginTransaction { producer } => self.begin_transaction(&producer),
+            Command::SendOffsetsToTransaction { producer, group, offsets } => {
+                self.send_offsets_to_transaction(&producer, &group, offsets)
+            }
+            Command::CommitTransaction { producer } => self.commit_transaction(&producer),
+            Command::AbortTransaction { producer } => self.abort_transaction(&producer),
+            Command::CloseProducer { producer } => self.close_producer(&producer),
+            Command::CreateConsumer { name, config } => self.create_consumer(&name, config),
+            Command::Subscribe { consumer, topics } => self.subscribe(&consumer, &topics),
+            Command::Poll { consumer, max_records } => self.poll(&consumer, max_records).map(|(r, e)| {
+                polled = r;
+                e
+            }),
+            Command::Commit { consumer, offsets } => self.commit(&consumer, offsets),
+            Command::Seek { consumer, partition, to } => self.seek(&consumer, &partition, to),
+            Command::CloseConsumer { consumer } => self.close_consumer(&consumer),
+            Command::CrashConsumer { consumer } => self.crash_consumer(&consumer),
+            Command::Tick { ms } => self.tick(ms),
+        };
+        match result {
+            Ok(events) => Outcome { events, error: None, receipt, polled },
+            Err(error) => Outcome { events: self.take_events(), error: Some(error), receipt, polled },
+        }
+    }
+}
+
+/// Moves the high watermark up to the smallest log end offset in the ISR
+/// (but not while the ISR is below the minimum when `elr` is on) and returns
+/// the new value when it moved.
+fn advance_high_watermark(part: &mut PartitionState, min_isr: usize, elr: bool) -> Option<i64> {
+    let li = part.leader?;
+    if elr && part.isr.len() < min_isr {
+        return None;
+    }
+    let mut hw = part.log.log_end_offset();
+    for r in &part.replicas {
+        if part.isr.contains(&r.broker) {
+            hw = hw.min(r.log_end_offset);
+        }
+    }
+    if hw > part.high_watermark {
+        part.high_watermark = hw;
+        if let Some(r) = part.replicas.get_mut(li) {
+            r.high_watermark = hw;
+        }
+        Some(hw)
+    } else {
+        None
+    }
+}
+
+/// Recomputes the idempotence state from what the log still holds.
+fn rebuild_producer_state(part: &mut PartitionState) {
+    let mut producers: BTreeMap<i64, ProducerIdEntry> = BTreeMap::new();
+    for r in part.log.iter() {
+        if r.producer_id < 0 || r.kind.is_control() {
+            continue;
+        }
+        let e = producers.entry(r.producer_id).or_default();
+        e.epoch = r.producer_epoch;
+        e.last_sequence = r.sequence;
+        if e.recent.len() == 5 {
+            e.recent.remove(0);
+        }
+        e.recent.push((r.sequence, r.offset));
+    }
+    part.producers = producers;
+}
+
+/// Marks every follower that is at the leader's log end and fetching as
+/// caught up now. Called before the leader appends, so a follower that was
+/// in step is measured against `replica.lag.time.max.ms` from this instant.
+fn note_caught_up(part: &mut PartitionState, brokers: &[BrokerState], now: u64) {
+    let leo = part.log.log_end_offset();
+    for r in &mut part.replicas {
+        let fetching = brokers.get(r.broker as usize).is_some_and(|b| b.alive && !b.replication_paused);
+        if fetching && r.log_end_offset >= leo {
+            r.last_caught_up_ms = now;
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! Producers and the produce path: partition choice exactly as the Java client
+//! makes it, appends to the leader with the broker's idempotence check,
+//! acknowledgements per `acks`, and the in-flight requests that are retried,
+//! fail or time out as time passes.
+
+use super::*;
+
+impl Cluster {
+    /// Creates a producer. Idempotent and transactional producers get a producer id.
+    pub fn create_producer(&mut self, name: &str, config: ProducerConfig) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            config.validate()?;
+            if c.producers.contains_key(name) || c.consumers.contains_key(name) {
+                return Err(KafkaError::DuplicateClient(name.to_string()));
+            }
+            let producer_id = if config.enable_idempotence {
+                c.next_producer_id += 1;
+                c.next_producer_id
+            } else {
+                -1
+            };
+            let initialized = config.transactional_id.is_none();
+            c.producers.insert(
+                name.to_string(),
+                ProducerState {
+                    config,
+                    producer_id,
+                    epoch: 0,
+                    sequences: BTreeMap::new(),
+                    sticky: BTreeMap::new(),
+                    round_robin: BTreeMap::new(),
+                    in_flight: Vec::new(),
+                    initialized,
+                    txn: None,
+                    fenced: false,
+                    closed: false,
+                },
+            );
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    pub(super) fn producer_mut(&mut self, name: &str) -> Result<&mut ProducerState, KafkaError> {
+        let p = self.producers.get_mut(name).ok_or_else(|| KafkaError::UnknownProducer(name.to_string()))?;
+        if p.fenced {
+            return Err(KafkaError::ProducerFenced(name.to_string()));
+        }
+        if p.closed {
+            return Err(KafkaError::InvalidTxnState(format!("producer {name} is closed")));
+        }
+        Ok(p)
+    }
+
+    /// Sends one record: picks the partition exactly as the Java client does,
+    /// then appends it to the leader (or queues it when there is no leader or
+    /// earlier records to that partition are waiting to be retried).
+    pub fn produce(
+        &mut self,
+        producer: &str,
+        record: ProducerRecord,
+    ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
+        let ProducerRecord { topic, partition, key, value, headers, timestamp } = record;
+        self.send_record(producer, &topic, partition, RecordData { key, value, headers }, timestamp)
+    }
+
+    /// The allocation-light form of [`Cluster::produce`]: the topic is
+    /// borrowed, so with event recording off the record data is the only
+    /// allocation.
+    pub fn send_record(
+        &mut self,
+        producer: &str,
+        topic: &str,
+        partition: Option<u32>,
+        data: RecordData,
+        timestamp: Option<i64>,
+    ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
+        self.run(|c| c.send_record_inner(producer, topic, partition, data, timestamp))
+    }
+
+    pub(super) fn send_record_inner(
+        &mut self,
+        producer: &str,
+        topic: &str,
+        partition: Option<u32>,
+        data: RecordData,
+        timestamp: Option<i64>,
+    ) -> Result<ProduceReceipt, KafkaError> {
+        let now = self.now;
+        let t = self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))?;
+        let num = t.partitions.len() as u32;
+        let compact = t.settings.compact;
+        let topic_name = Arc::clone(&t.name);
+        let p = self.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
+        if p.fenced {
+            return Err(KafkaError::ProducerFenced(producer.to_string()));
+        }
+        if p.closed {
+            return Err(KafkaError::InvalidTxnState(format!("producer {producer} is closed")));
+        }
+        let transactional = p.config.transactional_id.is_some();
+        if transactional && p.txn.is_none() {
+            return Err(KafkaError::InvalidTxnState(
+                "a transactional producer must begin a transaction before sending".into(),
+            ));
+        }
+        if compact && data.key.is_none() {
+            return Err(KafkaError::CompactedTopicRequiresKey(topic.to_string()));
+        }
+        let size = data.size_bytes();
+        let (partition, reason) = match (partition, &data.key, p.config.partitioner) {
+            (Some(n), _, _) => {
+                if n >= num {
+                    return Err(KafkaError::PartitionOutOfRange {
+                        topic: topic.to_string(),
+                        partition: n,
+                        partitions: num,
+                    });
+                }
+                (n, PartitionReason::Explicit)
+            }
+            (None, _, PartitionerKind::RoundRobin) => {
+                let rr = match p.round_robin.get_mut(topic) {
+                    Some(rr) => rr,
+                    None => p.round_robin.entry(topic.to_string()).or_default(),
+                };
+                let (n, counter) = rr.next(&t.available, num);
+                let available = if t.available.is_empty() { num } else { t.available.len() as u32 };
+                (n, PartitionReason::RoundRobin { counter, available })
+            }
+            (None, Some(k), PartitionerKind::Sticky) => {
+                let hash = murmur2(k);
+                ((to_positive(hash) as u32) % num, PartitionReason::Key { hash, partitions: num })
+            }
+            (None, None, PartitionerKind::Sticky) => {
+                let rng = &mut self.rng;
+                let sticky = match p.sticky.get_mut(topic) {
+                    Some(s) => s,
+                    None => p.sticky.entry(topic.to_string()).or_default(),
+                };
+                let n = sticky.peek(&t.available, num, || rng.next_u32() as i32);
+                sticky.update(size, p.config.batch_size);
+                (n, PartitionReason::Sticky)
+            }
+        };
+        let acks = p.config.acks;
+        let Some(part) = t.partitions.get(partition as usize) else {
+            return Err(KafkaError::PartitionOutOfRange { topic: topic.to_string(), partition, partitions: num });
+        };
+        if acks == Acks::All {
+            let min_isr = self.effective_min_isr(topic);
+            if part.leader.is_some() && (part.isr.len() as u32) < min_isr {
+                return Err(KafkaError::NotEnoughReplicas {
+                    topic: topic.to_string(),
+                    partition,
+                    isr: part.isr.len() as u32,
+                    min_insync_replicas: min_isr,
+                });
+            }
+        }
+        let current_epoch = part.leader_epoch;
+        let has_leader = part.leader.is_some();
+        let Some(p) = self.producers.get_mut(producer) else {
+            return Err(KafkaError::UnknownProducer(producer.to_string()));
+        };
+        let sequence = if p.producer_id >= 0 {
+            let seqs = match p.sequences.get_mut(topic) {
+                Some(s) => s,
+                None => p.sequences.entry(topic.to_string()).or_default(),
+            };
+            if seqs.len() <= partition as usize {
+                seqs.resize(partition as usize + 1, 0);
+            }
+            let s = seqs[partition as usize];
+            seqs[partition as usize] = s.wrapping_add(1);
+            s
+        } else {
+            -1
+        };
+        if let Some(txn) = &mut p.txn {
+            txn.partitions.insert(TopicPartition::new(topic, partition));
+        }
+        // Records queue behind earlier ones to the same partition that wait for
+        // a retry or whose leader changed, so a retry never overtakes them.
+        let blocked = p.in_flight.iter().any(|f| {
+            &*f.topic == topic
+                && f.partition == partition
+                && match f.state {
+                    FlightState::Waiting => true,
+                    FlightState::Appended { leader_epoch, .. } => leader_epoch != current_epoch,
+                }
+        });
+        let flight = InFlight {
+            topic: topic_name,
+            partition,
+            data,
+            timestamp: timestamp.unwrap_or(now as i64),
+            sequence,
+            reason,
+            transactional,
+            state: FlightState::Waiting,
+            attempts: 0,
+            first_sent_ms: now,
+        };
+        if blocked || !has_leader {
+            if acks == Acks::Zero && !blocked {
+                self.emit(Event::RecordDropped { producer: producer.to_string(), topic: topic.to_string(), partition });
+                return Ok(ProduceReceipt { partition, offset: None, reason });
+            }
+            if let Some(entry) = self.producers.get_mut(producer) {
+                entry.in_flight.push(flight);
+            }
+            return Ok(ProduceReceipt { partition, offset: None, reason });
+        }
+        let offset = self.send(producer, flight);
+        Ok(ProduceReceipt { partition, offset, reason })
+    }
+
+    /// Delivers one attempt to the partition leader and settles what can be
+    /// settled now; returns the offset the record has in the log.
+    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
+        let (pid, epoch, acks) = {
+            let p = self.producers.get(producer)?;
+            (p.producer_id, p.epoch, p.config.acks)
+        };
+        let retry = flight.attempts > 0;
+        flight.attempts += 1;
+        let now = self.now;
+        let record_events = self.record_events;
+        let elr = self.config.eligible_leader_replicas_enable;
+        // The minimum ISR only holds the high watermark back with ELR on.
+        let min_isr = if elr { self.effective_min_isr(&flight.topic) as usize } else { 0 };
+        // Topics are never deleted, so the flight's partition exists.
+        let t = self.topics.get_mut(&*flight.topic)?;
+        let settings = t.settings;
+        let part = t.partitions.get_mut(flight.partition as usize)?;
+        let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
+            if let Some(entry) = self.producers.get_mut(producer) {
+                entry.in_flight.push(flight);
+            }
+            return None;
+        };
+        // The broker's idempotence check: a sequence it has seen is a duplicate
+        // retry and gets the original offset back; a gap means lost records.
+        let mut duplicate_of = None;
+        let mut out_of_order = false;
+        if pid >= 0 {
+            match part.producers.get(&pid) {
+                Some(entry) if entry.epoch == epoch => {
+                    if flight.sequence <= entry.last_sequence {
+                        duplicate_of =
+                            Some(entry.recent.iter().find(|(s, _)| *s == flight.sequence).map_or(-1, |(_, o)| *o));
+                    } else if flight.sequence > entry.last_sequence.wrapping_add(1) {
+                        out_of_order = true;
+                    }
+                }
+                Some(_) => {}
+                None => out_of_order = retry && flight.sequence > 0,
+            }
+        }
+        if out_of_order {
+            self.emit(Event::ProduceFailed {
+                producer: producer.to_string(),
+                topic: flight.topic.to_string(),
+                partition: flight.partition,
+                error: ProduceError::OutOfOrderSequence,
+                will_retry: false,
+            });
+            return None;
+        }
+        let offset = if let Some(original) = duplicate_of {
+            if record_events {
+                self.events.push(Event::DuplicateDropped {
+                    producer: producer.to_string(),
+                    topic: flight.topic.to_string(),
+                    partition: flight.partition,
+                    sequence: flight.sequence,
+                    offset: original,
+                });
+            }
+            original
+        } else {
+            let record = Record {
+                offset: 0,
+                timestamp: flight.timestamp,
+                // acks=all keeps the record for retries, as the Java producer
+                // keeps its batch; otherwise the data moves into the log.
+                data: if acks == Acks::All { flight.data.clone() } else { std::mem::take(&mut flight.data) },
+                producer_id: pid,
+                producer_epoch: if pid >= 0 { epoch } else { -1 },
+                sequence: flight.sequence,
+                kind: if flight.transactional { RecordKind::Transactional } else { RecordKind::Data },
+                partitioning: flight.reason,
+                leader_epoch: part.leader_epoch,
+                acknowledged: false,
+            };
+            note_caught_up(part, &self.brokers, now);
+            let (offset, rolled) = part.log.append(record, now, &settings);
+            self.cleaner_pending = true;
+            if let Some(r) = part.replicas.get_mut(li) {
+                r.log_end_offset = offset + 1;
+            }
+            let hw = advance_high_watermark(part, min_isr, elr);
+            if acks == Acks::One
+                && let Some(r) = part.log.last_mut()
+            {
+                r.acknowledged = true;
+            }
+            if pid >= 0 {
+                let entry = part.producers.entry(pid).or_default();
+                entry.epoch = epoch;
+                entry.last_sequence = flight.sequence;
+                if entry.recent.len() == 5 {
+                    entry.recent.remove(0);
+                }
+                entry.recent.push((flight.sequence, offset));
+            }
+            if flight.transactional {
+                part.open_txns.entry(pid).or_insert(offset);
+            }
+            if record_events {
+                self.events.push(Event::RecordAppended {
+                    producer: producer.to_string(),
+                    topic: flight.topic.to_string(),
+                    partition: flight.partition,
+                    offset,
+                    leader,
+                    reason: flight.reason,
+                    retry,
+                });
+                if let Some(high_watermark) = hw {
+                    self.events.push(Event::HighWatermarkAdvanced {
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        high_watermark,
+                    });
+                }
+                if acks == Acks::One {
+                    self.events.push(Event::RecordAcknowledged {
+                        producer: producer.to_string(),
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        offset,
+                    });
+                }
+            }
+            if rolled {
+                // Retention is checked as segments roll, so memory stays bounded
+                // by retention even without ticks; compaction waits for the
+                // cleaner's pass on a tick, so learners see the duplicates first.
+                self.update_high_watermark(&flight.topic, flight.partition as usize);
+                self.apply_log_cleanup(&flight.topic, flight.partition as usize, now, false);
+            }
+            offset
+        };
+        let partition = flight.partition as usize;
+        match acks {
+            Acks::Zero => {}
+            Acks::One if duplicate_of.is_none() => {}
+            Acks::One => self.acknowledge(producer, &flight.topic, flight.partition, offset),
+            Acks::All => {
+                let epoch = self.partition_at(&flight.topic, partition).map_or(0, |p| p.leader_epoch);
+                flight.state = FlightState::Appended { offset, leader_epoch: epoch };
+                if let Some(entry) = self.producers.get_mut(producer) {
+                    entry.in_flight.push(flight);
+                }
+            }
+        }
+        Some(offset)
+    }
+
+    pub(super) fn acknowledge(&mut self, producer: &str, topic: &str, partition: u32, offset: i64) {
+        if let Some(r) = self.partition_at_mut(topic, partition as usize).and_then(|p| p.log.get_mut(offset)) {
+            r.acknowledged = true;
+        }
+        if self.record_events {
+            self.events.push(Event::RecordAcknowledged {
+                producer: producer.to_string(),
+                topic: topic.to_string(),
+                partition,
+                offset,
+            });
+        }
+    }
+
+    /// Settles in-flight requests: acknowledgements once the high watermark
+    /// passes, failures when the leader changed, retries and timeouts.
+    pub(super) fn step_producers(&mut self) {
+        let names: Vec<String> =
+            self.producers.iter().filter(|(_, p)| !p.in_flight.is_empty()).map(|(n, _)| n.clone()).collect();
+        for name in names {
+            self.step_producer(&name);
+        }
+    }
+
+    pub(super) fn step_producer(&mut self, name: &str) {
+        {
+            let name = name.to_string();
+            let Some(p) = self.producers.get_mut(&name) else { return };
+            let flights = std::mem::take(&mut p.in_flight);
+            let (retries, timeout) = (p.config.retries, p.config.delivery_timeout_ms);
+            let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
+            for mut f in flights {
+                let key = (f.topic.clone(), f.partition);
+                let min_isr = self.effective_min_isr(&f.topic);
+                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
+                match f.state {
+                    FlightState::Appended { offset, leader_epoch } => {
+                        let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
+                        let failure = if !leader_ok {
+                            Some(ProduceError::NotLeaderOrFollower)
+                        } else if part.high_watermark > offset {
+                            if (part.isr.len() as u32) < min_isr {
+                                Some(ProduceError::NotEnoughReplicasAfterAppend)
+                            } else {
+                                None
+                            }
+                        } else {
+                            if let Some(entry) = self.producers.get_mut(&name) {
+                                entry.in_flight.push(f);
+                            }
+                            continue;
+                        };
+                        match failure {
+                            None => self.acknowledge(&name, &key.0, key.1, offset),
+                            Some(error) => {
+                                let will_retry = f.attempts <= retries && self.now - f.first_sent_ms < timeout;
+                                self.emit(Event::ProduceFailed {
+                                    producer: name.clone(),
+                                    topic: key.0.to_string(),
+                                    partition: key.1,
+                                    error,
+                                    will_retry,
+                                });
+                                if will_retry {
+                                    f.state = FlightState::Waiting;
+                                    self.retry_or_queue(&name, f, &mut blocked);
+                                }
+                            }
+                        }
+                    }
+                    FlightState::Waiting => {
+                        if self.now - f.first_sent_ms >= timeout {
+                            self.emit(Event::ProduceFailed {
+                                producer: name.clone(),
+                                topic: key.0.to_string(),
+                                partition: key.1,
+                                error: ProduceError::DeliveryTimeout,
+                                will_retry: false,
+                            });
+                            continue;
+                        }
+                        self.retry_or_queue(&name, f, &mut blocked);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(Arc<str>, u32)>) {
+        let key = (f.topic.clone(), f.partition);
+        let has_leader = self.partition_at(&f.topic, f.partition as usize).is_some_and(|p| p.leader.is_some());
+        if has_leader && !blocked.contains(&key) {
+            self.send(name, f);
+        } else {
+            blocked.insert(key);
+            if let Some(entry) = self.producers.get_mut(name) {
+                entry.in_flight.push(f);
+            }
+        }
+    }
+
+    /// Closes a producer; anything not yet acknowledged is abandoned.
+    pub fn close_producer(&mut self, producer: &str) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            let p = c.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
+            p.closed = true;
+            let flights = std::mem::take(&mut p.in_flight);
+            for f in flights {
+                c.emit(Event::ProduceFailed {
+                    producer: producer.to_string(),
+                    topic: f.topic.to_string(),
+                    partition: f.partition,
+                    error: ProduceError::ProducerClosed,
+                    will_retry: false,
+                });
+            }
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+}

@@ -1,0 +1,189 @@
+//! Logical time is continuous: [`Cluster::tick`] walks from one due instant
+//! to the next, so splitting an interval into different ticks gives the same
+//! run. The next due instant is computed from the state, not kept in a queue:
+//!
+//! - the next point of the `step_ms` grid (absolute multiples of `step_ms`)
+//!   when periodic work is pending: a follower behind its leader or ready to
+//!   rejoin the ISR, a high watermark that can move, a produce request whose
+//!   answer is ready or that can be sent, a group whose topics grew, or a log
+//!   the cleaner has not looked at since it changed;
+//! - the exact deadlines: a follower leaving the ISR after
+//!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
+//!   `session.timeout.ms`, a record's `delivery.timeout.ms`;
+//! - the log cleaner's next time-based chance (a segment passing
+//!   `retention.ms` or `min.compaction.lag.ms`, a tombstone passing
+//!   `delete.retention.ms`), rounded up to the grid where the cleaner runs.
+//!
+//! At each due instant producers settle, followers fetch (on the grid only),
+//! the ISR and high watermark update, the coordinator checks its members and
+//! the log cleaner runs (on the grid only); a tick that ends between due
+//! instants only moves the clock.
+
+use super::*;
+
+/// The latest logical time: record timestamps are `i64` milliseconds.
+pub(super) const MAX_TIME: u64 = i64::MAX as u64;
+
+impl Cluster {
+    /// Lets `ms` milliseconds of logical time pass, doing everything that
+    /// falls due on the way at its own instant, in time order.
+    pub fn tick(&mut self, ms: u64) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            c.advance(ms);
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    fn advance(&mut self, ms: u64) {
+        let target = self.now.saturating_add(ms).min(MAX_TIME);
+        while let Some(t) = self.next_due().filter(|&t| t <= target) {
+            self.now = t;
+            self.step_at(t);
+        }
+        self.now = self.now.max(target);
+        let now = self.now;
+        self.emit(Event::Ticked { now });
+    }
+
+    /// Everything due at instant `t`.
+    fn step_at(&mut self, t: u64) {
+        let on_grid = t.is_multiple_of(self.config.step_ms);
+        self.step_producers();
+        self.step_replication(on_grid);
+        self.step_groups();
+        if on_grid {
+            self.cleaner_pending = false;
+            self.last_cleaned = Some(t);
+            self.step_logs();
+        }
+    }
+
+    /// The first instant after now at which something falls due, if any.
+    fn next_due(&self) -> Option<u64> {
+        let now = self.now;
+        let step = self.config.step_ms;
+        let grid = (now / step).saturating_add(1).saturating_mul(step).min(MAX_TIME);
+        let after = |t: u64| t.max(now.saturating_add(1));
+        let mut due: Option<u64> = None;
+        let mut at = |t: u64| {
+            let t = after(t);
+            if t > now {
+                due = Some(due.map_or(t, |d| d.min(t)));
+            }
+        };
+        if self.cleaner_pending || self.replication_pending(&mut at) || self.producers_pending(&mut at) {
+            at(grid);
+        }
+        if self.groups_pending(&mut at) {
+            at(grid);
+        }
+        for t in self.topics.values() {
+            for part in &t.partitions {
+                if let Some(d) = part.log.next_cleanup_due(self.last_cleaned, part.high_watermark, &t.settings) {
+                    // The cleaner runs on the grid: round up.
+                    at(d.max(now.saturating_add(1)).div_ceil(step).saturating_mul(step).min(MAX_TIME));
+                }
+            }
+        }
+        due
+    }
+
+    /// Whether a fetch on the grid would change anything, and the ISR
+    /// deadlines of lagging followers.
+    fn replication_pending(&self, at: &mut impl FnMut(u64)) -> bool {
+        let lag_max = self.config.replica_lag_time_max_ms;
+        let elr = self.config.eligible_leader_replicas_enable;
+        let mut pending = false;
+        for (name, t) in &self.topics {
+            let min_isr = self.effective_min_isr(name) as usize;
+            for part in &t.partitions {
+                let Some(li) = part.leader else { continue };
+                let leader_leo = part.log.log_end_offset();
+                let hw = part.high_watermark;
+                let mut isr_min_leo = leader_leo;
+                for (i, r) in part.replicas.iter().enumerate() {
+                    let in_isr = part.isr.contains(&r.broker);
+                    if in_isr {
+                        isr_min_leo = isr_min_leo.min(r.log_end_offset);
+                    }
+                    if i == li {
+                        continue;
+                    }
+                    let b = self.brokers.get(r.broker as usize);
+                    let alive = b.is_some_and(|b| b.alive);
+                    let fetching = b.is_some_and(|b| b.alive && !b.replication_paused);
+                    if fetching && (r.log_end_offset < leader_leo || r.high_watermark < r.log_end_offset.min(hw)) {
+                        pending = true;
+                    }
+                    if !in_isr && alive && r.log_end_offset >= hw && r.log_end_offset == leader_leo {
+                        pending = true;
+                    }
+                    if in_isr && r.log_end_offset < leader_leo {
+                        at(r.last_caught_up_ms.saturating_add(lag_max).saturating_add(1));
+                    }
+                }
+                if isr_min_leo > hw && !(elr && part.isr.len() < min_isr) {
+                    pending = true;
+                }
+            }
+        }
+        pending
+    }
+
+    /// Whether an in-flight request can be answered or sent on the grid,
+    /// and the delivery deadlines of those that wait.
+    fn producers_pending(&self, at: &mut impl FnMut(u64)) -> bool {
+        let mut pending = false;
+        for p in self.producers.values() {
+            for f in &p.in_flight {
+                let Some(part) = self.topics.get(&*f.topic).and_then(|t| t.partitions.get(f.partition as usize)) else {
+                    continue;
+                };
+                match f.state {
+                    FlightState::Appended { offset, leader_epoch } => {
+                        if part.leader.is_none() || part.leader_epoch != leader_epoch || part.high_watermark > offset {
+                            pending = true;
+                        }
+                    }
+                    FlightState::Waiting => {
+                        if part.leader.is_some() {
+                            pending = true;
+                        }
+                        at(f.first_sent_ms.saturating_add(p.config.delivery_timeout_ms));
+                    }
+                }
+            }
+        }
+        pending
+    }
+
+    /// Whether a group's topics grew, and each member's poll-interval and
+    /// session deadlines.
+    fn groups_pending(&self, at: &mut impl FnMut(u64)) -> bool {
+        let mut pending = false;
+        for g in self.groups.values() {
+            if !g.members.is_empty()
+                && g.partition_counts
+                    .iter()
+                    .any(|(t, n)| self.topics.get(t).is_some_and(|ts| ts.partitions.len() as u32 != *n))
+            {
+                pending = true;
+            }
+            for m in &g.members {
+                let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
+                let heartbeat_end = if c.status == ConsumerStatus::Active {
+                    let poll_deadline = c.last_poll_ms.saturating_add(c.config.max_poll_interval_ms);
+                    if c.config.group_instance_id.is_none() {
+                        at(poll_deadline.saturating_add(1));
+                    }
+                    ms.last_heartbeat_ms.max(poll_deadline)
+                } else {
+                    ms.last_heartbeat_ms
+                };
+                at(heartbeat_end.saturating_add(ms.session_timeout_ms).saturating_add(1));
+            }
+        }
+        pending
+    }
+}

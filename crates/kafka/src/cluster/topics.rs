@@ -1,0 +1,409 @@
+//! Brokers, topics and the controller: creating topics and adding partitions
+//! with Kafka's rack-unaware replica placement, crashing and restarting
+//! brokers (fencing them out of every ISR), pausing replication, clean and
+//! unclean leader election with log truncation, and the high watermark.
+
+use super::*;
+
+impl Cluster {
+    pub(super) fn broker_alive(&self, b: u32) -> bool {
+        self.brokers.get(b as usize).is_some_and(|s| s.alive)
+    }
+
+    pub(super) fn broker_mut(&mut self, b: u32) -> Result<&mut BrokerState, KafkaError> {
+        self.brokers.get_mut(b as usize).ok_or(KafkaError::UnknownBroker(b))
+    }
+
+    pub(super) fn check_broker(&self, b: u32) -> Result<(), KafkaError> {
+        if (b as usize) < self.brokers.len() { Ok(()) } else { Err(KafkaError::UnknownBroker(b)) }
+    }
+
+    pub(super) fn topic_ref(&self, topic: &str) -> Result<&TopicState, KafkaError> {
+        self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))
+    }
+
+    pub(super) fn partition_ref(&self, topic: &str, partition: u32) -> Result<&PartitionState, KafkaError> {
+        let t = self.topic_ref(topic)?;
+        t.partitions.get(partition as usize).ok_or(KafkaError::PartitionOutOfRange {
+            topic: topic.to_string(),
+            partition,
+            partitions: t.partitions.len() as u32,
+        })
+    }
+
+    /// Kafka's rack-unaware placement: a random first broker and a random shift
+    /// for the followers, so leaders and followers spread over the brokers.
+    pub(super) fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
+        let live: Vec<u32> = (0..self.brokers.len() as u32).filter(|&b| self.broker_alive(b)).collect();
+        let n = live.len() as u32;
+        // Callers refuse a replication factor above the live broker count
+        // first, so this only guards the arithmetic below.
+        if n == 0 || rf == 0 {
+            return Vec::new();
+        }
+        let start = self.rng.next_u32() % n;
+        let mut shift = self.rng.next_u32() % n;
+        let mut out = Vec::new();
+        for p in first_partition..first_partition + count {
+            if p > 0 && p % n == 0 {
+                shift += 1;
+            }
+            let first = (p + start) % n;
+            let mut replicas: Vec<u32> = live.get(first as usize).copied().into_iter().collect();
+            for j in 0..rf - 1 {
+                let idx = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
+                replicas.extend(live.get(idx as usize).copied());
+            }
+            out.push(replicas);
+        }
+        out
+    }
+
+    pub(super) fn new_partition(&self, replicas: &[u32]) -> PartitionState {
+        let live: Vec<u32> = replicas.iter().copied().filter(|&b| self.broker_alive(b)).collect();
+        let leader = replicas.iter().position(|&b| self.broker_alive(b));
+        PartitionState {
+            replicas: replicas
+                .iter()
+                .map(|&b| ReplicaState { broker: b, log_end_offset: 0, high_watermark: 0, last_caught_up_ms: self.now })
+                .collect(),
+            leader,
+            leader_epoch: 0,
+            isr: if live.is_empty() { replicas.iter().take(1).copied().collect() } else { live },
+            high_watermark: 0,
+            log: Log::new(self.now),
+            producers: BTreeMap::new(),
+            open_txns: BTreeMap::new(),
+            aborted: Vec::new(),
+        }
+    }
+
+    /// Creates a topic.
+    pub fn create_topic(&mut self, name: &str, config: TopicConfig) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            config.validate()?;
+            if name.is_empty() {
+                return Err(KafkaError::InvalidConfig { key: "topic".into(), reason: "a topic needs a name".into() });
+            }
+            if c.topics.contains_key(name) {
+                return Err(KafkaError::TopicAlreadyExists(name.to_string()));
+            }
+            let live = c.brokers.iter().filter(|b| b.alive).count() as u32;
+            let replicas = match &config.replica_assignment {
+                Some(a) => {
+                    for r in a.iter().flatten() {
+                        c.check_broker(*r)?;
+                    }
+                    a.clone()
+                }
+                None => {
+                    if config.replication_factor > live {
+                        return Err(KafkaError::InvalidReplicationFactor {
+                            replication_factor: config.replication_factor,
+                            brokers: live,
+                        });
+                    }
+                    c.place_replicas(0, config.partitions, config.replication_factor)
+                }
+            };
+            let partitions = replicas.iter().map(|r| c.new_partition(r)).collect();
+            let settings = log_settings(&config);
+            c.topics.insert(
+                name.to_string(),
+                TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
+            );
+            c.refresh_available(name);
+            c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
+            for p in 0..replicas.len() {
+                let Some(part) = c.partition_at(name, p) else { continue };
+                match part.leader_broker() {
+                    Some(l) => {
+                        let isr = part.isr.clone();
+                        c.emit(Event::LeaderElected {
+                            topic: name.to_string(),
+                            partition: p as u32,
+                            leader: l,
+                            leader_epoch: 0,
+                            unclean: false,
+                            isr,
+                            reason: ElectionReason::PartitionCreated,
+                        });
+                    }
+                    None => {
+                        c.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
+                    }
+                }
+            }
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    /// Grows a topic to `total` partitions. Keys then hash to different
+    /// partitions, which is why Kafka warns about it for keyed topics.
+    pub fn add_partitions(&mut self, topic: &str, total: u32) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            let t = c.topic_ref(topic)?;
+            let current = t.partitions.len() as u32;
+            if total <= current {
+                return Err(KafkaError::InvalidPartitions { current, requested: total });
+            }
+            if total > 10_000 {
+                return Err(KafkaError::InvalidConfig { key: "num.partitions".into(), reason: "at most 10000".into() });
+            }
+            let rf = t.config.replication_factor;
+            let live = c.brokers.iter().filter(|b| b.alive).count() as u32;
+            if rf > live {
+                return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: live });
+            }
+            let replicas = c.place_replicas(current, total - current, rf);
+            for r in &replicas {
+                let p = c.new_partition(r);
+                if let Some(t) = c.topics.get_mut(topic) {
+                    t.partitions.push(p);
+                }
+            }
+            c.refresh_available(topic);
+            c.emit(Event::PartitionsAdded { topic: topic.to_string(), from: current, to: total });
+            for p in current..total {
+                let Some(part) = c.partition_at(topic, p as usize) else { continue };
+                if let Some(l) = part.leader_broker() {
+                    let isr = part.isr.clone();
+                    c.emit(Event::LeaderElected {
+                        topic: topic.to_string(),
+                        partition: p,
+                        leader: l,
+                        leader_epoch: 0,
+                        unclean: false,
+                        isr,
+                        reason: ElectionReason::PartitionCreated,
+                    });
+                }
+            }
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    pub(super) fn refresh_available(&mut self, topic: &str) {
+        if let Some(t) = self.topics.get_mut(topic) {
+            t.available =
+                t.partitions.iter().enumerate().filter(|(_, p)| p.leader.is_some()).map(|(i, _)| i as u32).collect();
+        }
+    }
+
+    pub(super) fn effective_min_isr(&self, topic: &str) -> u32 {
+        let Some(t) = self.topics.get(topic) else { return 1 };
+        t.config
+            .min_insync_replicas
+            .unwrap_or(self.config.min_insync_replicas)
+            .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32))
+    }
+
+    pub(super) fn unclean_allowed(&self, topic: &str) -> bool {
+        self.topics
+            .get(topic)
+            .and_then(|t| t.config.unclean_leader_election_enable)
+            .unwrap_or(self.config.unclean_leader_election_enable)
+    }
+
+    /// Crashes a broker: its replicas stop, the controller fences it out of
+    /// every ISR (keeping the last member so the ISR never empties) and elects
+    /// new leaders for the partitions it led.
+    pub fn crash_broker(&mut self, broker: u32) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            c.check_broker(broker)?;
+            if !c.broker_alive(broker) {
+                return Err(KafkaError::BrokerNotAvailable(broker));
+            }
+            c.note_all_caught_up();
+            c.broker_mut(broker)?.alive = false;
+            c.emit(Event::BrokerCrashed { broker });
+            let names: Vec<String> = c.topics.keys().cloned().collect();
+            for name in names {
+                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
+                for p in 0..count {
+                    let Some(part) = c.partition_at(&name, p) else { continue };
+                    if part.replica(broker).is_none() {
+                        continue;
+                    }
+                    let was_leader = part.leader_broker() == Some(broker);
+                    if part.isr.contains(&broker) && part.isr.len() > 1 {
+                        let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                            continue;
+                        };
+                        part.isr.retain(|&b| b != broker);
+                        let isr = part.isr.clone();
+                        c.emit(Event::IsrShrunk {
+                            topic: name.clone(),
+                            partition: p as u32,
+                            broker,
+                            isr,
+                            reason: IsrShrinkReason::BrokerCrashed,
+                        });
+                    }
+                    if was_leader {
+                        if let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) {
+                            part.leader = None;
+                        }
+                        c.elect_leader(&name, p, ElectionReason::LeaderCrashed { broker });
+                    }
+                    c.update_high_watermark(&name, p);
+                }
+                c.refresh_available(&name);
+            }
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    /// Restarts a crashed broker. Its followers must catch up before they
+    /// rejoin the ISR; offline partitions it can lead get a leader again.
+    pub fn restart_broker(&mut self, broker: u32) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            c.check_broker(broker)?;
+            if c.broker_alive(broker) {
+                return Err(KafkaError::BrokerAlreadyRunning(broker));
+            }
+            c.broker_mut(broker)?.alive = true;
+            c.emit(Event::BrokerRestarted { broker });
+            let now = c.now;
+            let names: Vec<String> = c.topics.keys().cloned().collect();
+            for name in names {
+                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
+                for p in 0..count {
+                    let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
+                        continue;
+                    };
+                    let leo = part.log.log_end_offset();
+                    let Some(r) = part.replicas.iter_mut().find(|r| r.broker == broker) else {
+                        continue;
+                    };
+                    // A returning replica truncates anything the current log no longer has.
+                    r.log_end_offset = r.log_end_offset.min(leo);
+                    r.last_caught_up_ms = now;
+                    if part.leader.is_none() {
+                        c.elect_leader(&name, p, ElectionReason::BrokerRestarted { broker });
+                        c.update_high_watermark(&name, p);
+                    }
+                }
+                c.refresh_available(&name);
+            }
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    /// Pauses or resumes the fetching of a live broker's followers.
+    pub fn set_replication_paused(&mut self, broker: u32, paused: bool) -> Result<Vec<Event>, KafkaError> {
+        self.run(|c| {
+            c.check_broker(broker)?;
+            if !c.broker_alive(broker) {
+                return Err(KafkaError::BrokerNotAvailable(broker));
+            }
+            c.note_all_caught_up();
+            c.broker_mut(broker)?.replication_paused = paused;
+            c.emit(Event::ReplicationPaused { broker, paused });
+            Ok(())
+        })
+        .map(|(_, e)| e)
+    }
+
+    /// Records, before a broker stops fetching, which followers were in step
+    /// with their leader until now.
+    pub(super) fn note_all_caught_up(&mut self) {
+        let now = self.now;
+        for t in self.topics.values_mut() {
+            for part in &mut t.partitions {
+                note_caught_up(part, &self.brokers, now);
+            }
+        }
+    }
+
+    /// Chooses a leader for a partition without one: the first live ISR member
+    /// in assignment order; failing that, with unclean election enabled, the
+    /// first live replica (data loss); otherwise the partition stays offline.
+    pub(super) fn elect_leader(&mut self, topic: &str, p: usize, reason: ElectionReason) {
+        let unclean_allowed = self.unclean_allowed(topic);
+        let Some(part) = self.partition_at(topic, p) else { return };
+        let alive = |r: &ReplicaState| self.broker_alive(r.broker);
+        let clean = part.replicas.iter().position(|r| alive(r) && part.isr.contains(&r.broker));
+        let (choice, unclean) = match clean {
+            Some(i) => (Some(i), false),
+            None if unclean_allowed => (part.replicas.iter().position(alive), true),
+            None => (None, false),
+        };
+        let Some(i) = choice else {
+            self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
+            return;
+        };
+        self.elections += 1;
+        let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
+            return;
+        };
+        let Some((new_leo, broker)) = part.replicas.get(i).map(|r| (r.log_end_offset, r.broker)) else { return };
+        part.leader = Some(i);
+        part.leader_epoch = part.leader_epoch.saturating_add(1);
+        if unclean {
+            part.isr = vec![broker];
+            part.high_watermark = part.high_watermark.min(new_leo);
+        }
+        let old_leo = part.log.log_end_offset();
+        let removed = part.log.truncate_to(new_leo);
+        self.cleaner_pending = true;
+        for r in &mut part.replicas {
+            r.log_end_offset = r.log_end_offset.min(new_leo);
+            r.high_watermark = r.high_watermark.min(part.high_watermark);
+        }
+        if !removed.is_empty() {
+            part.open_txns.retain(|_, first| *first < new_leo);
+            for a in &mut part.aborted {
+                a.2 = a.2.min(new_leo - 1);
+            }
+            rebuild_producer_state(part);
+        }
+        let epoch = part.leader_epoch;
+        let isr = part.isr.clone();
+        let lost = removed.iter().filter(|r| r.acknowledged).count() as u64;
+        self.emit(Event::LeaderElected {
+            topic: topic.to_string(),
+            partition: p as u32,
+            leader: broker,
+            leader_epoch: epoch,
+            unclean,
+            isr,
+            reason,
+        });
+        if !removed.is_empty() {
+            self.emit(Event::RecordsTruncated {
+                topic: topic.to_string(),
+                partition: p as u32,
+                from: new_leo,
+                to: old_leo,
+                acknowledged_lost: lost,
+                leader: broker,
+            });
+        }
+    }
+
+    /// Advances the high watermark to the smallest log end offset in the ISR
+    /// (optionally waiting for the minimum ISR, as Kafka 4 does with ELR).
+    pub(super) fn update_high_watermark(&mut self, topic: &str, p: usize) {
+        let min_isr = self.effective_min_isr(topic) as usize;
+        let elr = self.config.eligible_leader_replicas_enable;
+        let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
+            return;
+        };
+        let moved = advance_high_watermark(part, min_isr, elr);
+        self.cleaner_pending |= moved.is_some();
+        if let Some(hw) = moved
+            && self.record_events
+        {
+            self.events.push(Event::HighWatermarkAdvanced {
+                topic: topic.to_string(),
+                partition: p as u32,
+                high_watermark: hw,
+            });
+        }
+    }
+}

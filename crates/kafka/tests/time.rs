@@ -1,0 +1,188 @@
+//! Time is continuous: the same timeline of actions gives the same run
+//! whether the gaps between actions pass in one tick each or are cut into
+//! many random ticks. Events other than `Ticked` and every view must match.
+
+use brokerlab_kafka::*;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Action {
+    Produce { producer: usize, key: u8 },
+    Poll(usize),
+    Commit(usize),
+    CrashBroker(u32),
+    RestartBroker(u32),
+    Pause(u32),
+    Resume(u32),
+    CrashConsumer(usize),
+    CloseConsumer(usize),
+    Subscribe(usize),
+    AddPartitions(u32),
+    Transaction { commit: bool },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        6 => (0..3usize, 0..8u8).prop_map(|(producer, key)| Action::Produce { producer, key }),
+        3 => (0..4usize).prop_map(Action::Poll),
+        2 => (0..4usize).prop_map(Action::Commit),
+        1 => (0..3u32).prop_map(Action::CrashBroker),
+        1 => (0..3u32).prop_map(Action::RestartBroker),
+        1 => (0..3u32).prop_map(Action::Pause),
+        1 => (0..3u32).prop_map(Action::Resume),
+        1 => (0..4usize).prop_map(Action::CrashConsumer),
+        1 => (0..4usize).prop_map(Action::CloseConsumer),
+        1 => (0..4usize).prop_map(Action::Subscribe),
+        1 => (3..6u32).prop_map(Action::AddPartitions),
+        1 => any::<bool>().prop_map(|commit| Action::Transaction { commit }),
+    ]
+}
+
+/// A gap before the action, in milliseconds, with the points (as fractions
+/// of the gap, in thousandths) where the split run cuts it.
+fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
+    (prop_oneof![Just(0u64), 1..150u64, 150..3_000u64, 3_000..70_000u64], prop::collection::vec(0..1_000u64, 0..6))
+}
+
+const PRODUCERS: [&str; 3] = ["all", "one", "tx"];
+const CONSUMERS: [&str; 4] = ["a", "b", "c", "d"];
+
+fn build(seed: u64) -> Cluster {
+    let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, seed).expect("cluster");
+    c.create_topic("orders", TopicConfig { min_insync_replicas: Some(2), ..TopicConfig::new(3, 3) }).expect("topic");
+    c.create_topic(
+        "compacted",
+        TopicConfig {
+            cleanup_policy: CleanupPolicy::DeleteCompact,
+            segment_bytes: 200,
+            retention_ms: 20_000,
+            min_compaction_lag_ms: 1_500,
+            delete_retention_ms: 4_000,
+            ..TopicConfig::new(2, 2)
+        },
+    )
+    .expect("compacted topic");
+    c.create_producer("all", ProducerConfig { delivery_timeout_ms: 9_000, ..ProducerConfig::default() })
+        .expect("producer");
+    c.create_producer(
+        "one",
+        ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() },
+    )
+    .expect("producer");
+    c.create_producer(
+        "tx",
+        ProducerConfig {
+            transactional_id: Some("tx-1".into()),
+            delivery_timeout_ms: 5_000,
+            ..ProducerConfig::default()
+        },
+    )
+    .expect("producer");
+    c.init_transactions("tx").expect("init");
+    for (i, name) in CONSUMERS.iter().enumerate() {
+        let config = ConsumerConfig {
+            assignor: if i < 2 { Assignor::Range } else { Assignor::CooperativeSticky },
+            auto_offset_reset: OffsetReset::Earliest,
+            enable_auto_commit: i % 2 == 0,
+            auto_commit_interval_ms: 700,
+            session_timeout_ms: 6_000 + 1_000 * i as u64,
+            heartbeat_interval_ms: 1_000,
+            max_poll_interval_ms: 4_000 + 3_000 * i as u64,
+            group_instance_id: (i == 3).then(|| "static-d".to_string()),
+            isolation_level: if i == 2 { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted },
+            ..ConsumerConfig::new(if i < 2 { "billing" } else { "audit" })
+        };
+        c.create_consumer(name, config).expect("consumer");
+    }
+    c.set_event_recording(true);
+    c
+}
+
+fn act(c: &mut Cluster, a: &Action, n: u64) -> Outcome {
+    let command = match a {
+        Action::Produce { producer, key } => {
+            let topic = if key % 2 == 0 { "orders" } else { "compacted" };
+            let value = (key % 3 != 0).then(|| format!("v{n}").into_bytes());
+            let record =
+                ProducerRecord { topic: topic.into(), key: Some(vec![b'k', *key]), value, ..ProducerRecord::default() };
+            if PRODUCERS[*producer] == "tx" {
+                let _ = c.apply(Command::BeginTransaction { producer: "tx".into() });
+            }
+            Command::Produce { producer: PRODUCERS[*producer].into(), record }
+        }
+        Action::Poll(i) => Command::Poll { consumer: CONSUMERS[*i].into(), max_records: Some(5) },
+        Action::Commit(i) => Command::Commit { consumer: CONSUMERS[*i].into(), offsets: None },
+        Action::CrashBroker(b) => Command::CrashBroker { broker: *b },
+        Action::RestartBroker(b) => Command::RestartBroker { broker: *b },
+        Action::Pause(b) => Command::PauseReplication { broker: *b },
+        Action::Resume(b) => Command::ResumeReplication { broker: *b },
+        Action::CrashConsumer(i) => Command::CrashConsumer { consumer: CONSUMERS[*i].into() },
+        Action::CloseConsumer(i) => Command::CloseConsumer { consumer: CONSUMERS[*i].into() },
+        Action::Subscribe(i) => {
+            let topics = if *i < 2 { vec!["orders".to_string()] } else { vec!["orders".into(), "compacted".into()] };
+            Command::Subscribe { consumer: CONSUMERS[*i].into(), topics }
+        }
+        Action::AddPartitions(total) => Command::AddPartitions { topic: "orders".into(), total: *total },
+        Action::Transaction { commit: true } => Command::CommitTransaction { producer: "tx".into() },
+        Action::Transaction { commit: false } => Command::AbortTransaction { producer: "tx".into() },
+    };
+    c.apply(command)
+}
+
+/// Everything a view can show, as one comparable text.
+fn snapshot(c: &Cluster) -> String {
+    let mut out = format!("now {}\n{:?}\n{:?}\n", c.now(), c.brokers(), c.controller());
+    for t in c.topic_names() {
+        out += &format!("{:?}\n", c.topic(&t));
+        for p in 0..c.topic(&t).map(|v| v.partitions.len() as u32).unwrap_or(0) {
+            out += &format!("{:?}\n", c.records(&t, p));
+        }
+    }
+    for g in c.group_ids() {
+        out += &format!("{:?}\n", c.group(&g));
+    }
+    for n in c.consumer_names() {
+        out += &format!("{:?}\n", c.consumer(&n));
+    }
+    for n in c.producer_names() {
+        out += &format!("{:?}\n", c.producer(&n));
+    }
+    out
+}
+
+fn without_ticks(events: Vec<Event>) -> impl Iterator<Item = Event> {
+    events.into_iter().filter(|e| !matches!(e, Event::Ticked { .. }))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn cutting_the_gaps_into_other_ticks_gives_the_same_run(
+        seed in any::<u64>(),
+        timeline in prop::collection::vec((gap(), action()), 1..40),
+    ) {
+        let (mut whole, mut cut) = (build(seed), build(seed));
+        let (mut whole_events, mut cut_events) = (Vec::new(), Vec::new());
+        for (n, ((gap, cuts), a)) in timeline.iter().enumerate() {
+            whole_events.extend(without_ticks(whole.tick(*gap).expect("tick")));
+            let mut points: Vec<u64> = cuts.iter().map(|f| gap * f / 1_000).collect();
+            points.sort_unstable();
+            let mut at = 0;
+            for p in points.into_iter().chain([*gap]) {
+                cut_events.extend(without_ticks(cut.tick(p - at).expect("tick")));
+                at = p;
+            }
+            prop_assert_eq!(whole.now(), cut.now());
+            let (x, y) = (act(&mut whole, a, n as u64), act(&mut cut, a, n as u64));
+            prop_assert_eq!(&x, &y, "seed {} step {} {:?}", seed, n, a);
+            whole_events.extend(x.events);
+            cut_events.extend(y.events);
+        }
+        prop_assert_eq!(whole_events, cut_events, "seed {}", seed);
+        prop_assert_eq!(snapshot(&whole), snapshot(&cut), "seed {}", seed);
+    }
+}
