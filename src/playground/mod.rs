@@ -2,15 +2,20 @@
 //! Kafka cluster and runs traffic through it.
 //!
 //! `model` is the editor's data (nodes, edges, selection, undo/redo);
-//! `engine` translates it into engine commands; `sim` runs both engines with
-//! simulated clients and records what the page shows; `share` turns a
-//! topology into a link or a file and back; `scenario` opens the
-//! scenario crate's gallery starters and links on the canvas;
-//! `view` draws it all; `challenge` plays a course challenge on it.
+//! `scenario` maps it to the scenario format and back (and opens the
+//! scenario crate's gallery starters and links on the canvas); `sim` runs a
+//! canvas by driving the scenario crate's session, with `clients` (the
+//! simulated producers and consumers that decide what to do and when),
+//! `journal` (the log, message histories, flights and counters, read from
+//! the engines' events) and `readout` (what each part and the message
+//! inspector show); `share` turns a topology into a link or a file and
+//! back; `view` draws it all; `challenge` plays a course challenge on it.
 
 pub mod challenge;
-pub mod engine;
+mod clients;
+mod journal;
 pub mod model;
+mod readout;
 pub mod scenario;
 pub mod share;
 pub mod sim;

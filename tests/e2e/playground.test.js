@@ -407,6 +407,44 @@ test('failure injection: a slow consumer falls behind, a crashed one gives its m
   await kafka.context.close();
 });
 
+test('the head a full queue dead-letters keeps its own body, sender and history', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  for (const part of ['Producer', 'Producer', 'Queue', 'Fanout exchange', 'Queue']) await pg.part(part).click();
+  const connect = async (from, to) => {
+    await page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
+    await page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
+    await pg.button('Connect').click();
+  };
+  await connect('Producer p1', 'Queue q1');
+  await connect('Producer p2', 'Queue q1');
+  await connect('Fanout exchange x1', 'Queue q2');
+  await pg.select('Queue q1');
+  await pg.setField('Max length', '1');
+  await pg.setField('Dead-letter exchange', 'x1');
+  await pg.select('Producer p1');
+  await pg.setField('Body', 'first from p1');
+  await pg.button('Publish from p1').click();
+  await pg.select('Producer p2');
+  await pg.setField('Body', 'second from p2');
+  await pg.button('Publish from p2').click();
+
+  // q1 keeps the newer message; its dead-lettered head is in q2.
+  await pg.page.waitForFunction(() => document.querySelectorAll('[aria-label="Messages in queue q2"] li').length === 1);
+  assert.equal((await pg.queueTexts('q1')).length, 1);
+  await pg.queueMessages('q2').first().getByRole('button').click();
+  await pg.messageDetails.getByText('body “first from p1”').waitFor();
+  const details = await pg.messageDetails.innerText();
+  assert.match(details, /sent by p1/);
+  assert.doesNotMatch(details, /second from p2|p2/, 'nothing of the message that pushed it out');
+  const history = await pg.messageDetails.getByRole('list').last().getByRole('listitem').allTextContents();
+  assert.match(history[0], /published by p1/);
+  assert.ok(history.some((h) => /enqueued in q1/.test(h)), JSON.stringify(history));
+  assert.ok(history.some((h) => /dead-lettered from q1 \(maxlen\) to exchange x1/.test(h)), JSON.stringify(history));
+  assert.match(history.at(-1), /enqueued in q2/);
+  assertClean(problems);
+  await context.close();
+});
+
 test('a message in flight opens its history when clicked', async () => {
   const { page, problems, context, pg } = await openPlayground();
   await pg.part('Producer').click();

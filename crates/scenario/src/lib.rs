@@ -25,6 +25,9 @@
 //!   (the engines' events), [`Session::run_to_end`] replays the rest, and
 //!   [`Session::apply`] runs a learner's live click (push the same action
 //!   onto `scenario.script` so the link replays it).
+//!   [`Scenario::start_lenient`] builds what the engines accept and lists a
+//!   [`SetupProblem`] for each part they refuse, for a canvas that may hold
+//!   parts an engine refuses.
 //! - Presets: [`presets::get`] and [`presets::all`] for lesson and gallery
 //!   scenarios by id.
 //! - Interchange: [`definitions`] reads and writes RabbitMQ definitions files
@@ -60,7 +63,7 @@ pub use challenge::{Challenge, Check, Probe};
 pub use codec::{MAX_DECODED_BYTES, MAX_LINK_CHARS, migrate};
 pub use error::ScenarioError;
 pub use model::*;
-pub use session::{Session, StepOutcome};
+pub use session::{Session, SetupPart, SetupProblem, StepOutcome};
 pub use validate::{MAX_ADVANCE_MS, MAX_SCRIPT_ACTIONS};
 
 /// The JSON Schema of the scenario format, generated from the types, as

@@ -9,11 +9,19 @@
 //! what a learner sees, so it is recorded in the outcome's `error` and the
 //! replay goes on, as a real client's next call would.
 //!
+//! [`Scenario::start`] refuses a scenario when an engine refuses any part of
+//! its topology. [`Scenario::start_lenient`] builds what the engines accept
+//! and returns one [`SetupProblem`] for each part they refuse, which is what
+//! the playground needs: a canvas may hold what an engine refuses (a bad
+//! binding argument, a queue redeclared with other settings, a topic with
+//! more replicas than brokers), and the rest of it should still run.
+//!
 //! RabbitMQ clients are opened lazily, one connection with one channel per
 //! (vhost, client name), and reopened after the broker closes them (a
 //! channel error or a restart), so a script can go on using a name.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use brokerlab_kafka::{Cluster, ConsumerRecord, ProducerRecord, SeekTo, TopicPartition};
 use brokerlab_rabbit::{Alarm, Broker, ChannelId, Command};
@@ -42,6 +50,102 @@ pub struct StepOutcome {
     pub error: Option<String>,
 }
 
+/// The part of a scenario's topology an engine refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SetupPart {
+    Vhost {
+        name: String,
+    },
+    Exchange {
+        vhost: String,
+        name: String,
+    },
+    Queue {
+        vhost: String,
+        name: String,
+    },
+    /// A binding, named by its source, destination and binding key (a
+    /// canvas may bind the same pair twice with different keys).
+    Binding {
+        vhost: String,
+        source: String,
+        destination: String,
+        routing_key: String,
+    },
+    /// A RabbitMQ consumer, by its tag.
+    Consumer {
+        vhost: String,
+        tag: String,
+    },
+    /// The Kafka cluster itself (its broker count or configs); when it is
+    /// refused, no Kafka part is built.
+    KafkaCluster,
+    Topic {
+        name: String,
+    },
+    Producer {
+        name: String,
+    },
+    /// A Kafka consumer, by its name.
+    KafkaConsumer {
+        name: String,
+    },
+}
+
+impl fmt::Display for SetupPart {
+    /// The part as setup errors have always named it: ``queue `q` ``.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetupPart::Vhost { name } => write!(f, "vhost `{name}`"),
+            SetupPart::Exchange { name, .. } => write!(f, "exchange `{name}`"),
+            SetupPart::Queue { name, .. } => write!(f, "queue `{name}`"),
+            SetupPart::Binding { source, destination, .. } => write!(f, "binding `{source}` -> `{destination}`"),
+            SetupPart::Consumer { tag, .. } => write!(f, "consumer `{tag}`"),
+            SetupPart::KafkaCluster => f.write_str("kafka cluster"),
+            SetupPart::Topic { name } => write!(f, "topic `{name}`"),
+            SetupPart::Producer { name } => write!(f, "producer `{name}`"),
+            SetupPart::KafkaConsumer { name } => write!(f, "consumer `{name}`"),
+        }
+    }
+}
+
+/// One part of the topology that [`Scenario::start_lenient`] could not
+/// build, with the engine's reason in its own words
+/// (`406 PRECONDITION_FAILED - ...`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SetupProblem {
+    pub part: SetupPart,
+    pub error: String,
+}
+
+impl fmt::Display for SetupProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.part, self.error)
+    }
+}
+
+/// How building the topology treats a part an engine refuses: strictly (the
+/// whole build fails, naming the part) or leniently (the problem is noted and
+/// the build goes on).
+enum Refusals<'a> {
+    Fail,
+    Note(&'a mut Vec<SetupProblem>),
+}
+
+impl Refusals<'_> {
+    fn check(&mut self, part: impl FnOnce() -> SetupPart, result: Result<(), String>) -> Result<(), String> {
+        let Err(error) = result else { return Ok(()) };
+        match self {
+            Refusals::Fail => Err(format!("{}: {error}", part())),
+            Refusals::Note(list) => {
+                list.push(SetupProblem { part: part(), error });
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Both engines built from a scenario, and the position in its script.
 #[derive(Debug)]
 pub struct Session {
@@ -49,7 +153,9 @@ pub struct Session {
     kafka: Cluster,
     script: Vec<Action>,
     next: usize,
-    clients: BTreeMap<(String, String), ChannelId>,
+    /// Open clients' channels by vhost, then client name (nested, so a
+    /// lookup with borrowed names allocates nothing).
+    clients: BTreeMap<String, BTreeMap<String, ChannelId>>,
     setup: StepOutcome,
 }
 
@@ -65,23 +171,67 @@ impl Scenario {
         self.validate()?;
         let kafka = Cluster::new(translate::cluster_config(&self.kafka)?, self.seed)
             .map_err(|e| ScenarioError::Setup(format!("kafka cluster: {e}")))?;
-        let mut s = Session {
-            rabbit: Broker::new(self.seed),
-            kafka,
-            script: self.script.clone(),
-            next: 0,
-            clients: BTreeMap::new(),
-            setup: StepOutcome::default(),
-        };
+        let mut s = Session::empty(self, kafka);
         let mut out = StepOutcome::default();
-        s.build_rabbit(self, &mut out).map_err(ScenarioError::Setup)?;
-        s.build_kafka(self, &mut out).map_err(ScenarioError::Setup)?;
+        s.build_rabbit(self, &mut out, &mut Refusals::Fail).map_err(ScenarioError::Setup)?;
+        s.build_kafka(self, &mut out, &mut Refusals::Fail).map_err(ScenarioError::Setup)?;
         s.setup = out;
         Ok(s)
+    }
+
+    /// Builds every part of the topology the engines accept and reports one
+    /// [`SetupProblem`] for each part they refuse, in declaration order.
+    /// Nothing is checked up front: a binding to a missing queue, a consumer
+    /// of one, a topic with more replicas than brokers each go to the engine
+    /// and come back as that engine's refusal. A part that depends on a
+    /// refused one is tried anyway (a binding to a queue that could not be
+    /// declared is refused in its turn). When the Kafka cluster itself is
+    /// refused, the session holds an empty default cluster and no Kafka part
+    /// is built. The script is kept as it is, unchecked.
+    pub fn start_lenient(&self) -> (Session, Vec<SetupProblem>) {
+        let mut problems = Vec::new();
+        let config = translate::cluster_config(&self.kafka).map_err(|e| config_error(e, "kafka cluster: "));
+        let cluster = config.and_then(|c| Cluster::new(c, self.seed).map_err(|e| e.to_string()));
+        let (kafka, kafka_ok) = match cluster {
+            Ok(k) => (k, true),
+            Err(error) => {
+                problems.push(SetupProblem { part: SetupPart::KafkaCluster, error });
+                (Session::stand_in_cluster(self.seed), false)
+            }
+        };
+        let mut s = Session::empty(self, kafka);
+        let mut out = StepOutcome::default();
+        let mut refusals = Refusals::Note(&mut problems);
+        // Lenient building notes every refusal and never fails as a whole.
+        let _ = s.build_rabbit(self, &mut out, &mut refusals);
+        if kafka_ok {
+            let _ = s.build_kafka(self, &mut out, &mut refusals);
+        }
+        s.setup = out;
+        (s, problems)
     }
 }
 
 impl Session {
+    fn empty(sc: &Scenario, kafka: Cluster) -> Session {
+        Session {
+            rabbit: Broker::new(sc.seed),
+            kafka,
+            script: sc.script.clone(),
+            next: 0,
+            clients: BTreeMap::new(),
+            setup: StepOutcome::default(),
+        }
+    }
+
+    /// The cluster a lenient session holds when the scenario's own was
+    /// refused: the engine's default configuration, which is valid by
+    /// construction (the Kafka crate tests it), so this cannot fail on input.
+    fn stand_in_cluster(seed: u64) -> Cluster {
+        Cluster::new(brokerlab_kafka::ClusterConfig::default(), seed)
+            .expect("the Kafka engine's default cluster configuration is valid")
+    }
+
     /// The RabbitMQ engine, for drawing.
     pub fn rabbit(&self) -> &Broker {
         &self.rabbit
@@ -124,7 +274,17 @@ impl Session {
 
     /// The channel a client uses, if it is open.
     pub fn client_channel(&self, vhost: &str, client: &str) -> Option<ChannelId> {
-        self.clients.get(&(vhost.to_string(), client.to_string())).copied()
+        self.clients.get(vhost).and_then(|c| c.get(client)).copied()
+    }
+
+    /// The client (vhost and name) whose channel `channel` is, while it is
+    /// open: the reverse of [`Session::client_channel`], so a reader of the
+    /// events can say which client published. The name is empty for the
+    /// session's own channel that declares the topology.
+    pub fn client_of(&self, channel: ChannelId) -> Option<(&str, &str)> {
+        self.clients.iter().find_map(|(vhost, clients)| {
+            clients.iter().find(|(_, c)| **c == channel).map(|(client, _)| (vhost.as_str(), client.as_str()))
+        })
     }
 
     /// Replays the next action; `None` when the script is done.
@@ -173,8 +333,12 @@ impl Session {
         use brokerlab_rabbit::Event as E;
         for e in events {
             match e {
-                E::ChannelClosed { channel, .. } => self.clients.retain(|_, c| c != channel),
-                E::ConnectionClosed { connection, .. } => self.clients.retain(|_, c| c.connection != *connection),
+                E::ChannelClosed { channel, .. } => {
+                    self.clients.values_mut().for_each(|clients| clients.retain(|_, c| c != channel))
+                }
+                E::ConnectionClosed { connection, .. } => {
+                    self.clients.values_mut().for_each(|clients| clients.retain(|_, c| c.connection != *connection))
+                }
                 E::BrokerRestarted => self.clients.clear(),
                 _ => {}
             }
@@ -182,9 +346,8 @@ impl Session {
     }
 
     fn channel(&mut self, vhost: &str, client: &str, out: &mut StepOutcome) -> Result<ChannelId, String> {
-        let key = (vhost.to_string(), client.to_string());
-        if let Some(ch) = self.clients.get(&key) {
-            return Ok(*ch);
+        if let Some(ch) = self.client_channel(vhost, client) {
+            return Ok(ch);
         }
         let opened = self
             .rabbit
@@ -208,98 +371,123 @@ impl Session {
             })
             .ok_or("the broker opened no channel")?;
         out.rabbit.extend(ev);
-        self.clients.insert(key, channel);
+        self.clients.entry(vhost.to_string()).or_default().insert(client.to_string(), channel);
         Ok(channel)
     }
 
-    fn build_rabbit(&mut self, sc: &Scenario, out: &mut StepOutcome) -> Result<(), String> {
+    fn build_rabbit(&mut self, sc: &Scenario, out: &mut StepOutcome, refused: &mut Refusals) -> Result<(), String> {
         let r = &sc.rabbitmq;
         for v in &r.vhosts {
             if v.name == "/" {
                 continue;
             }
-            self.rabbit_do(Command::AddVhost { name: v.name.clone() }, out)
-                .map_err(|e| format!("vhost `{}`: {e}", v.name))?;
-            self.rabbit_do(
-                Command::SetPermissions {
-                    user: "guest".into(),
-                    vhost: v.name.clone(),
-                    configure: ".*".into(),
-                    write: ".*".into(),
-                    read: ".*".into(),
-                },
-                out,
-            )?;
+            let result = self.rabbit_do(Command::AddVhost { name: v.name.clone() }, out).and_then(|()| {
+                self.rabbit_do(
+                    Command::SetPermissions {
+                        user: "guest".into(),
+                        vhost: v.name.clone(),
+                        configure: ".*".into(),
+                        write: ".*".into(),
+                        read: ".*".into(),
+                    },
+                    out,
+                )
+            });
+            refused.check(|| SetupPart::Vhost { name: v.name.clone() }, result)?;
         }
         for x in &r.exchanges {
-            let channel = self.channel(&x.vhost, ADMIN, out)?;
-            self.rabbit_do(
-                Command::ExchangeDeclare {
-                    channel,
-                    exchange: x.name.clone(),
-                    kind: translate::exchange_kind(x.kind),
-                    passive: false,
-                    durable: x.durable,
-                    auto_delete: x.auto_delete,
-                    internal: x.internal,
-                    arguments: translate::field_table(&x.arguments),
-                },
-                out,
-            )
-            .map_err(|e| format!("exchange `{}`: {e}", x.name))?;
+            let result = self.channel(&x.vhost, ADMIN, out).and_then(|channel| {
+                self.rabbit_do(
+                    Command::ExchangeDeclare {
+                        channel,
+                        exchange: x.name.clone(),
+                        kind: translate::exchange_kind(x.kind),
+                        passive: false,
+                        durable: x.durable,
+                        auto_delete: x.auto_delete,
+                        internal: x.internal,
+                        arguments: translate::field_table(&x.arguments),
+                    },
+                    out,
+                )
+            });
+            refused.check(|| SetupPart::Exchange { vhost: x.vhost.clone(), name: x.name.clone() }, result)?;
         }
         for q in &r.queues {
-            let channel = self.channel(&q.vhost, ADMIN, out)?;
-            self.rabbit_do(
-                Command::QueueDeclare {
-                    channel,
-                    queue: q.name.clone(),
-                    passive: false,
-                    durable: q.durable,
-                    exclusive: false,
-                    auto_delete: q.auto_delete,
-                    arguments: translate::field_table(&q.arguments),
-                },
-                out,
-            )
-            .map_err(|e| format!("queue `{}`: {e}", q.name))?;
+            let result = self.channel(&q.vhost, ADMIN, out).and_then(|channel| {
+                self.rabbit_do(
+                    Command::QueueDeclare {
+                        channel,
+                        queue: q.name.clone(),
+                        passive: false,
+                        durable: q.durable,
+                        exclusive: false,
+                        auto_delete: q.auto_delete,
+                        arguments: translate::field_table(&q.arguments),
+                    },
+                    out,
+                )
+            });
+            refused.check(|| SetupPart::Queue { vhost: q.vhost.clone(), name: q.name.clone() }, result)?;
         }
         for b in &r.bindings {
-            let channel = self.channel(&b.vhost, ADMIN, out)?;
-            self.rabbit_do(translate::bind_command(channel, b, true), out)
-                .map_err(|e| format!("binding `{}` -> `{}`: {e}", b.source, b.destination))?;
+            let result = self
+                .channel(&b.vhost, ADMIN, out)
+                .and_then(|channel| self.rabbit_do(translate::bind_command(channel, b, true), out));
+            let part = || SetupPart::Binding {
+                vhost: b.vhost.clone(),
+                source: b.source.clone(),
+                destination: b.destination.clone(),
+                routing_key: b.routing_key.clone(),
+            };
+            refused.check(part, result)?;
         }
         for c in &r.consumers {
-            self.consume(c, out).map_err(|e| format!("consumer `{}`: {e}", c.tag))?;
+            let result = self.consume(c, out);
+            refused.check(|| SetupPart::Consumer { vhost: c.vhost.clone(), tag: c.tag.clone() }, result)?;
         }
         Ok(())
     }
 
-    fn build_kafka(&mut self, sc: &Scenario, out: &mut StepOutcome) -> Result<(), String> {
+    fn build_kafka(&mut self, sc: &Scenario, out: &mut StepOutcome, refused: &mut Refusals) -> Result<(), String> {
         let k = &sc.kafka;
         for t in &k.topics {
-            let config = translate::topic_config(t).map_err(|e| e.to_string())?;
-            let ev = self.kafka.create_topic(&t.name, config).map_err(|e| format!("topic `{}`: {e}", t.name))?;
-            out.kafka.extend(ev);
+            let result = translate::topic_config(t).map_err(|e| config_error(e, &format!("topic `{}`: ", t.name)));
+            let result = result.and_then(|config| {
+                let ev = self.kafka.create_topic(&t.name, config).map_err(|e| e.to_string())?;
+                out.kafka.extend(ev);
+                Ok(())
+            });
+            refused.check(|| SetupPart::Topic { name: t.name.clone() }, result)?;
         }
         for p in &k.producers {
-            let config = translate::producer_config(p).map_err(|e| e.to_string())?;
-            let transactional = config.transactional_id.is_some();
-            let ev = self.kafka.create_producer(&p.name, config).map_err(|e| format!("producer `{}`: {e}", p.name))?;
-            out.kafka.extend(ev);
-            if transactional {
-                let ev = self.kafka.init_transactions(&p.name).map_err(|e| format!("producer `{}`: {e}", p.name))?;
+            let result =
+                translate::producer_config(p).map_err(|e| config_error(e, &format!("producer `{}`: ", p.name)));
+            let result = result.and_then(|config| {
+                let transactional = config.transactional_id.is_some();
+                let ev = self.kafka.create_producer(&p.name, config).map_err(|e| e.to_string())?;
                 out.kafka.extend(ev);
-            }
+                if transactional {
+                    let ev = self.kafka.init_transactions(&p.name).map_err(|e| e.to_string())?;
+                    out.kafka.extend(ev);
+                }
+                Ok(())
+            });
+            refused.check(|| SetupPart::Producer { name: p.name.clone() }, result)?;
         }
         for c in &k.consumers {
-            let config = translate::consumer_config(c).map_err(|e| e.to_string())?;
-            let ev = self.kafka.create_consumer(&c.name, config).map_err(|e| format!("consumer `{}`: {e}", c.name))?;
-            out.kafka.extend(ev);
-            if !c.topics.is_empty() {
-                let ev = self.kafka.subscribe(&c.name, &c.topics).map_err(|e| format!("consumer `{}`: {e}", c.name))?;
+            let result =
+                translate::consumer_config(c).map_err(|e| config_error(e, &format!("consumer `{}`: ", c.name)));
+            let result = result.and_then(|config| {
+                let ev = self.kafka.create_consumer(&c.name, config).map_err(|e| e.to_string())?;
                 out.kafka.extend(ev);
-            }
+                if !c.topics.is_empty() {
+                    let ev = self.kafka.subscribe(&c.name, &c.topics).map_err(|e| e.to_string())?;
+                    out.kafka.extend(ev);
+                }
+                Ok(())
+            });
+            refused.check(|| SetupPart::KafkaConsumer { name: c.name.clone() }, result)?;
         }
         Ok(())
     }
@@ -534,6 +722,15 @@ impl Session {
             }
             Action::Note { .. } => Ok(()),
         }
+    }
+}
+
+/// A configuration the translation refused, without the part's name (the
+/// problem names the part itself).
+fn config_error(e: ScenarioError, prefix: &str) -> String {
+    match e {
+        ScenarioError::Invalid(m) => m.strip_prefix(prefix).unwrap_or(&m).to_string(),
+        other => other.to_string(),
     }
 }
 

@@ -116,6 +116,104 @@ fn a_topology_an_engine_refuses_fails_to_start_with_the_entity_named() {
     assert!(matches!(&err, ScenarioError::Setup(m) if m.starts_with("queue `q`:")), "{err}");
 }
 
+/// A scenario with three parts the engines refuse (a binding argument the
+/// headers exchange does not accept, a queue declared again with another
+/// length limit, a topic with more replicas than brokers) among parts they
+/// accept.
+fn partly_refused() -> Scenario {
+    // Read without the checks `from_json` makes, which would refuse the
+    // queue declared twice before any engine sees it.
+    serde_json::from_str(
+        r#"{
+            "version": 1,
+            "rabbitmq": {
+                "exchanges": [{ "name": "h", "type": "headers" }, { "name": "x", "type": "fanout" }],
+                "queues": [
+                    { "name": "q", "arguments": { "x-max-length": 1 } },
+                    { "name": "q", "arguments": { "x-max-length": 5 } },
+                    { "name": "other" }
+                ],
+                "bindings": [
+                    { "source": "h", "destination": "q", "arguments": { "x-match": "sometimes" } },
+                    { "source": "x", "destination": "other", "routing_key": "k" }
+                ],
+                "consumers": [{ "tag": "c", "queue": "other" }]
+            },
+            "kafka": {
+                "brokers": 1,
+                "topics": [{ "name": "wide", "replication_factor": 3 }, { "name": "fine" }]
+            }
+        }"#,
+    )
+    .expect("well-formed JSON")
+}
+
+#[test]
+fn a_lenient_start_builds_what_the_engines_accept_and_names_each_refused_part() {
+    let scenario = partly_refused();
+    assert!(matches!(scenario.start(), Err(ScenarioError::Invalid(_))), "the strict start refuses it");
+    let (session, problems) = scenario.start_lenient();
+    let parts: Vec<&SetupPart> = problems.iter().map(|p| &p.part).collect();
+    assert_eq!(
+        parts,
+        [
+            &SetupPart::Queue { vhost: "/".into(), name: "q".into() },
+            &SetupPart::Binding {
+                vhost: "/".into(),
+                source: "h".into(),
+                destination: "q".into(),
+                routing_key: String::new()
+            },
+            &SetupPart::Topic { name: "wide".into() },
+        ]
+    );
+    assert!(problems[0].error.starts_with("406 PRECONDITION_FAILED"), "{}", problems[0].error);
+    assert!(problems[1].error.contains("x-match"), "{}", problems[1].error);
+    assert!(problems[2].error.contains("replication"), "{}", problems[2].error);
+    assert_eq!(problems[1].to_string(), format!("binding `h` -> `q`: {}", problems[1].error));
+    // The first declaration of `q` stands; the rest of the topology is there.
+    let q = session.rabbit().queue("/", "q").expect("declared once");
+    assert_eq!(q.arguments.get("x-max-length").and_then(brokerlab_rabbit::FieldValue::as_i64), Some(1));
+    let other = session.rabbit().queue("/", "other").expect("declared");
+    assert_eq!(other.consumers.len(), 1);
+    assert!(session.rabbit().bindings("/").iter().any(|b| b.source == "x" && b.destination == "other"));
+    assert!(session.kafka().topic("fine").is_ok());
+    assert!(session.kafka().topic("wide").is_err());
+}
+
+#[test]
+fn a_lenient_start_of_a_refused_cluster_builds_no_kafka_part() {
+    let mut scenario = Scenario::default();
+    scenario.kafka.brokers = 0;
+    scenario.kafka.topics.push(TopicDef::new("t", 1, 1));
+    scenario.rabbitmq.queues.push(QueueDef::new("q"));
+    let (session, problems) = scenario.start_lenient();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].part, SetupPart::KafkaCluster);
+    assert!(problems[0].error.contains("1 to 9 brokers"), "{}", problems[0].error);
+    assert!(session.kafka().topic("t").is_err());
+    assert!(session.rabbit().queue("/", "q").is_some());
+}
+
+#[test]
+fn a_lenient_start_of_an_accepted_scenario_matches_the_strict_one() {
+    let scenario = presets::get("kafka-vs-rabbit").expect("preset");
+    let strict = scenario.start().expect("starts");
+    let (mut lenient, problems) = scenario.start_lenient();
+    assert_eq!(problems, []);
+    assert_eq!(strict.setup(), lenient.setup());
+    let mut strict = strict;
+    assert_eq!(strict.run_to_end(), lenient.run_to_end());
+}
+
+#[test]
+fn the_client_of_a_channel_is_the_one_that_opened_it() {
+    let mut session = presets::get("work-queue").expect("preset").start().expect("starts");
+    session.run_to_end();
+    let channel = session.client_channel("/", "worker-1").expect("the consumer's client is open");
+    assert_eq!(session.client_of(channel), Some(("/", "worker-1")));
+}
+
 #[test]
 fn different_seeds_still_give_valid_runs() {
     let mut s = presets::get("consumer-group-rebalance").expect("preset");

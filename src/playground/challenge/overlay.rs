@@ -15,7 +15,7 @@
 
 use brokerlab_scenario::Scenario;
 
-/// Queue arguments the canvas edits (see `engine::queue_arguments`); the
+/// Queue arguments the canvas edits (see `scenario::write::queue_arguments`); the
 /// canvas's value, or its absence, wins for these.
 const CANVAS_QUEUE_ARGUMENTS: &[&str] = &["x-message-ttl", "x-max-length", "x-dead-letter-exchange"];
 

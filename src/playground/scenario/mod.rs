@@ -128,9 +128,9 @@ fn resolve(t: &Topology, key: &str) -> Option<NodeId> {
     t.named(kind, name).map(|n| n.id)
 }
 
-/// The settings a Kafka consumer is created with on the canvas (see
-/// [`engine::kafka_consumer_config`]), as Kafka config keys, so that the
-/// command-line runner builds the same consumer.
+/// The settings a Kafka consumer is created with on the canvas, as Kafka
+/// config keys: a short session timeout, so a crashed member leaves its
+/// group within seconds, and manual commits.
 pub fn kafka_consumer_configs(prefetch: u16) -> BTreeMap<String, String> {
     [
         ("auto.offset.reset", "earliest".to_string()),

@@ -3,7 +3,6 @@
 //! refused with a reason.
 
 use super::*;
-use crate::playground::engine;
 use crate::playground::model::{
     AckMode, ConsumerSettings, EdgeId, Failure, NODE_H, NODE_W, NodeConfig, NodeId, NodeKind, ProducerSettings,
     QueueSettings, TopicSettings, Topology, pairs_map,
@@ -546,7 +545,7 @@ fn the_documented_canvas_example_is_what_the_canvas_writes() {
 }
 
 #[test]
-fn the_cli_builds_the_same_kafka_consumer_as_the_canvas() {
+fn canvas_consumers_commit_by_hand_and_leave_a_group_quickly() {
     for prefetch in [0, 1, 10, u16::MAX] {
         let def = KafkaConsumerDef {
             name: "c".into(),
@@ -554,11 +553,29 @@ fn the_cli_builds_the_same_kafka_consumer_as_the_canvas() {
             topics: Vec::new(),
             configs: kafka_consumer_configs(prefetch),
         };
-        assert_eq!(
-            brokerlab_scenario::translate::consumer_config(&def).unwrap(),
-            engine::kafka_consumer_config("g", prefetch)
-        );
+        let expected = brokerlab_kafka::ConsumerConfig {
+            auto_offset_reset: brokerlab_kafka::OffsetReset::Earliest,
+            enable_auto_commit: false,
+            session_timeout_ms: 6_000,
+            heartbeat_interval_ms: 1_000,
+            max_poll_records: u32::from(prefetch.max(1)),
+            ..brokerlab_kafka::ConsumerConfig::new("g")
+        };
+        assert_eq!(brokerlab_scenario::translate::consumer_config(&def).unwrap(), expected);
     }
+}
+
+#[test]
+fn queue_settings_become_x_arguments() {
+    let args = write::queue_arguments(&QueueSettings {
+        message_ttl: Some(5000),
+        max_length: Some(3),
+        dead_letter_exchange: " dlx ".into(),
+    });
+    assert_eq!(args.get("x-message-ttl"), Some(&serde_json::Value::from(5000)));
+    assert_eq!(args.get("x-max-length"), Some(&serde_json::Value::from(3)));
+    assert_eq!(args.get("x-dead-letter-exchange"), Some(&serde_json::Value::from("dlx")));
+    assert!(write::queue_arguments(&QueueSettings::default()).is_empty());
 }
 
 #[test]

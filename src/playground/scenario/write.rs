@@ -4,9 +4,8 @@
 
 use super::read::from_scenario;
 use super::{exchange_type, failure_word, kafka_consumer_configs, node_key};
-use crate::playground::engine;
 use crate::playground::model::{
-    AckMode, ConsumerSettings, EdgeRole, NodeConfig, NodeId, NodeKind, Topology, pairs_map,
+    AckMode, ConsumerSettings, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, Topology, pairs_map,
 };
 use brokerlab_scenario::{
     BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
@@ -37,7 +36,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 .push(ExchangeDef { durable: false, ..ExchangeDef::new(n.name.clone(), exchange_type(*kind)) }),
             NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
                 durable: false,
-                arguments: brokerlab_scenario::translate::json_table(&engine::queue_arguments(q)),
+                arguments: queue_arguments(q),
                 ..QueueDef::new(n.name.clone())
             }),
             NodeConfig::Topic(ts) => {
@@ -118,8 +117,8 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
             _ => {}
         }
     }
-    if engine::uses_kafka(t) {
-        s.kafka.brokers = engine::kafka_brokers(t);
+    if crate::playground::sim::uses_kafka(t) {
+        s.kafka.brokers = t.of_kind(NodeKind::Broker).count() as u32;
     }
     // Every consumer gets its canvas settings; the ones its broker part
     // already gives are dropped again below.
@@ -208,4 +207,19 @@ fn order(t: &Topology) -> Vec<Option<CanvasPart>> {
         }
     }
     order
+}
+
+/// The queue arguments a queue node's settings stand for.
+pub(super) fn queue_arguments(q: &QueueSettings) -> brokerlab_scenario::Arguments {
+    let mut args = brokerlab_scenario::Arguments::new();
+    if let Some(ttl) = q.message_ttl {
+        args.insert("x-message-ttl".into(), ttl.into());
+    }
+    if let Some(max) = q.max_length {
+        args.insert("x-max-length".into(), max.into());
+    }
+    if !q.dead_letter_exchange.trim().is_empty() {
+        args.insert("x-dead-letter-exchange".into(), q.dead_letter_exchange.trim().into());
+    }
+    args
 }

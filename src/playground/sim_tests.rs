@@ -1,0 +1,410 @@
+//! The driver's tests: routing, consuming and failing clients on both
+//! engines, replay, problems beside their parts, and what the journal reads
+//! from the events (a dead-lettered copy's own body, sender and history, the
+//! edges a copy took, a channel error's closing).
+
+use super::*;
+use crate::playground::model::{
+    AckMode, ConsumerSettings, EdgeRole, Failure, NodeKind, Playground, QueueSettings, TopicSettings,
+};
+use brokerlab_rabbit::ExchangeKind;
+
+/// The topology of the first browser test: a producer, a topic
+/// exchange and two queues bound with `eu.#` and `*.orders`.
+fn topic_routing() -> (Playground, NodeId) {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Topic, None);
+    let q1 = p.add_node(NodeKind::Queue, None);
+    let q2 = p.add_node(NodeKind::Queue, None);
+    p.connect(prod, x).unwrap();
+    let b1 = p.connect(x, q1).unwrap();
+    p.set_binding(b1, "eu.#", "").unwrap();
+    let b2 = p.connect(x, q2).unwrap();
+    p.set_binding(b2, "*.orders", "").unwrap();
+    (p, prod)
+}
+
+fn set_key(p: &mut Playground, prod: NodeId, key: &str) {
+    let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
+    s.routing_key = key.into();
+    p.configure(prod, NodeConfig::Producer(s)).unwrap();
+}
+
+fn depth(sim: &Sim, q: &str) -> usize {
+    sim.queue(q).unwrap().messages.len()
+}
+
+#[test]
+fn topic_bindings_route_as_rabbitmq_does() {
+    let (mut p, prod) = topic_routing();
+    set_key(&mut p, prod, "eu.orders");
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (1, 1));
+    set_key(&mut p, prod, "eu.sales.q1");
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (1, 0));
+    let id = sim.queue("q1").unwrap().messages[0].id;
+    let history = sim.message(id).unwrap();
+    let trace = history.trace.as_ref().unwrap();
+    assert!(trace.exchanges[0].bindings.iter().any(|b| b.matched && b.binding.routing_key == "eu.#"));
+    assert!(trace.exchanges[0].bindings.iter().any(|b| !b.matched && b.binding.routing_key == "*.orders"));
+}
+
+#[test]
+fn changing_a_producers_key_keeps_the_run() {
+    let (mut p, prod) = topic_routing();
+    set_key(&mut p, prod, "eu.orders");
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    set_key(&mut p, prod, "eu.sales.q1");
+    for (id, settings) in sim.producer_changes(&p.topology) {
+        sim.perform(Action::SetProducer(id, settings));
+    }
+    assert!(sim.producer_changes(&p.topology).is_empty());
+    sim.perform(Action::Publish(prod));
+    assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (2, 1));
+    let replayed = Sim::replay(sim.initial_topology(), sim.actions(), sim.tick());
+    assert_eq!((depth(&replayed, "q1"), depth(&replayed, "q2")), (2, 1));
+}
+
+#[test]
+fn consumers_drain_a_queue_and_acknowledge() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    p.connect(c, q).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Burst(prod));
+    for _ in 0..100 {
+        sim.step();
+    }
+    let view = sim.queue("q1").unwrap();
+    assert_eq!((view.messages.len(), view.unacked), (0, 0));
+    assert_eq!(sim.consumer(c).unwrap().done, 10);
+}
+
+#[test]
+fn nacked_messages_go_to_the_dead_letter_exchange() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let work = p.add_node(NodeKind::Queue, None);
+    let dlx = p.add_exchange(ExchangeKind::Fanout, None);
+    let dead = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.rename(dlx, "dlx").unwrap();
+    p.connect(prod, work).unwrap();
+    p.connect(dlx, dead).unwrap();
+    p.connect(work, c).unwrap();
+    let q = QueueSettings { dead_letter_exchange: "dlx".into(), ..Default::default() };
+    p.configure(work, NodeConfig::Queue(q)).unwrap();
+    p.configure(c, NodeConfig::Consumer(ConsumerSettings { failure: Failure::Nack, ..Default::default() })).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    for _ in 0..10 {
+        sim.step();
+    }
+    let dead = sim.queue("q2").unwrap();
+    assert_eq!(dead.messages.len(), 1);
+    let lines = &sim.message(dead.messages[0].id).unwrap().lines;
+    assert!(lines.iter().any(|l| l.contains("dead-lettered from q1")), "{lines:?}");
+}
+
+#[test]
+fn a_failing_kafka_consumer_seeks_back_and_its_partitions_stall() {
+    let (mut p, cs, prod) = kafka_group(1, 1, 1);
+    p.configure(cs[0], NodeConfig::Consumer(ConsumerSettings { failure: Failure::Nack, ..Default::default() }))
+        .unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Burst(prod));
+    for _ in 0..40 {
+        sim.step();
+    }
+    let cluster = sim.cluster().unwrap();
+    let group = cluster.group("g1").unwrap();
+    assert!(group.committed.iter().all(|(_, offset)| *offset == 0), "{:?}", group.committed);
+    let lag: i64 = cluster.group_lag("g1").iter().map(|l| l.lag).sum();
+    assert_eq!(lag, 10, "the burst's ten records all wait");
+    assert_eq!(sim.consumer(cs[0]).unwrap().done, 0);
+    assert!(sim.log().any(|l| l.text.contains("Kafka has no nack")), "the log says why");
+}
+
+fn kafka_group(consumers: usize, brokers: usize, rf: u32) -> (Playground, Vec<NodeId>, NodeId) {
+    let mut p = Playground::default();
+    for _ in 0..brokers {
+        p.add_node(NodeKind::Broker, None);
+    }
+    let prod = p.add_node(NodeKind::Producer, None);
+    let t = p.add_node(NodeKind::Topic, None);
+    p.configure(t, NodeConfig::Topic(TopicSettings { partitions: 2, replication_factor: rf })).unwrap();
+    let g = p.add_node(NodeKind::Group, None);
+    p.connect(prod, t).unwrap();
+    p.connect(t, g).unwrap();
+    let cs = (0..consumers)
+        .map(|_| {
+            let c = p.add_node(NodeKind::Consumer, None);
+            p.connect(c, g).unwrap();
+            c
+        })
+        .collect();
+    (p, cs, prod)
+}
+
+#[test]
+fn a_third_consumer_on_two_partitions_is_idle() {
+    let (p, cs, _) = kafka_group(3, 1, 1);
+    let mut sim = Sim::new(&p.topology);
+    for _ in 0..5 {
+        sim.step();
+    }
+    let idle: Vec<_> = cs.iter().filter(|c| sim.consumer(**c).unwrap().assignment.unwrap().is_empty()).collect();
+    assert_eq!(idle.len(), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}
+
+#[test]
+fn crashing_the_leader_moves_leadership() {
+    let (p, _, _) = kafka_group(1, 3, 3);
+    let mut sim = Sim::new(&p.topology);
+    let leader = sim.cluster().unwrap().partition("t1", 0).unwrap().leader.unwrap();
+    sim.perform(Action::CrashBroker(leader));
+    sim.step();
+    let after = sim.cluster().unwrap().partition("t1", 0).unwrap().leader;
+    assert!(after.is_some() && after != Some(leader));
+}
+
+#[test]
+fn replaying_the_actions_rebuilds_the_same_run() {
+    let (mut p, cs, prod) = kafka_group(2, 3, 3);
+    let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
+    s.rate = 7;
+    p.configure(prod, NodeConfig::Producer(s)).unwrap();
+    let mut live = Sim::new(&p.topology);
+    for i in 0..60 {
+        if i == 20 {
+            live.perform(Action::CrashBroker(1));
+        }
+        if i == 30 {
+            live.perform(Action::Burst(prod));
+        }
+        live.step();
+    }
+    let again = Sim::replay(&p.topology, live.actions(), live.tick());
+    let log = |s: &Sim| s.log().map(|l| l.text.clone()).collect::<Vec<_>>();
+    assert_eq!(log(&live), log(&again), "seed {}", p.topology.seed);
+    assert_eq!(live.consumer(cs[0]), again.consumer(cs[0]));
+    let earlier = Sim::replay(&p.topology, live.actions(), 25);
+    assert_eq!(earlier.tick(), 25);
+    assert!(!earlier.cluster().unwrap().brokers()[1].alive);
+}
+
+#[test]
+fn a_bad_binding_is_reported_not_fatal() {
+    let mut p = Playground::default();
+    let x = p.add_exchange(ExchangeKind::Headers, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let e = p.connect(x, q).unwrap();
+    p.set_binding(e, "", "x-match=sometimes").unwrap();
+    let sim = Sim::new(&p.topology);
+    assert_eq!(sim.problems().len(), 1, "{:?}", sim.problems());
+    assert!(sim.problems()[0].starts_with("Binding x1 \u{2192} q1"));
+}
+
+#[test]
+fn a_malformed_binding_argument_is_a_problem_on_its_edge_and_the_rest_runs() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Headers, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    p.connect(prod, q).unwrap();
+    let e = p.connect(x, q).unwrap();
+    p.set_binding(e, "", "x-match").unwrap();
+    let mut sim = Sim::new(&p.topology);
+    assert_eq!(sim.part_problems().len(), 1, "{:?}", sim.problems());
+    assert_eq!(sim.part_problems()[0].part, Part::Edge(e));
+    assert!(sim.problems()[0].starts_with("Binding x1 \u{2192} q1: \u{201c}x-match\u{201d}"), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    assert_eq!(depth(&sim, "q1"), 1);
+}
+
+/// A producer for each body, both publishing straight to `q1`, which holds
+/// one message and dead-letters through fanout exchange `dlx` to `q2`.
+fn full_queue_with_dead_letters() -> (Playground, NodeId, NodeId) {
+    let mut p = Playground::default();
+    let a = p.add_node(NodeKind::Producer, None);
+    let b = p.add_node(NodeKind::Producer, None);
+    let work = p.add_node(NodeKind::Queue, None);
+    let dlx = p.add_exchange(ExchangeKind::Fanout, None);
+    let dead = p.add_node(NodeKind::Queue, None);
+    p.rename(dlx, "dlx").unwrap();
+    for (producer, body) in [(a, "A"), (b, "B")] {
+        let NodeConfig::Producer(mut s) = p.topology.node(producer).unwrap().config.clone() else { unreachable!() };
+        s.body = body.into();
+        p.configure(producer, NodeConfig::Producer(s)).unwrap();
+        p.connect(producer, work).unwrap();
+    }
+    p.connect(dlx, dead).unwrap();
+    let q = QueueSettings { max_length: Some(1), dead_letter_exchange: "dlx".into(), ..Default::default() };
+    p.configure(work, NodeConfig::Queue(q)).unwrap();
+    (p, a, b)
+}
+
+#[test]
+fn the_dead_lettered_head_of_a_full_queue_keeps_its_own_body_sender_and_history() {
+    let (p, a, b) = full_queue_with_dead_letters();
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(a));
+    sim.step();
+    sim.perform(Action::Publish(b));
+    let work = sim.queue("q1").unwrap();
+    assert_eq!(work.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["B"]);
+    let dead = sim.queue("q2").unwrap();
+    assert_eq!(dead.messages.len(), 1);
+    let copy = dead.messages[0].id;
+    let history = sim.message(copy).unwrap();
+    assert_eq!((history.body.as_str(), history.sender.as_str()), ("A", "p1"));
+    let lines = &history.lines;
+    assert!(lines[0].ends_with("published by p1"), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("enqueued in q1")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("dead-lettered from q1 (maxlen) to exchange dlx")), "{lines:?}");
+    assert!(lines.last().unwrap().contains("enqueued in q2"), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("p2")), "{lines:?}");
+    let shown = sim.explain(&MessageRef::Rabbit(copy)).unwrap();
+    assert!(shown.facts.contains(&"sent by p1".to_string()), "{:?}", shown.facts);
+    assert!(shown.facts.contains(&"body \u{201c}A\u{201d}".to_string()), "{:?}", shown.facts);
+    // The newer message is B's own, from p2.
+    let newer = sim.message(work.messages[0].id).unwrap();
+    assert_eq!((newer.body.as_str(), newer.sender.as_str()), ("B", "p2"));
+}
+
+#[test]
+fn a_dead_lettered_copy_flies_the_dead_letter_exchanges_binding() {
+    let (p, a, b) = full_queue_with_dead_letters();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(a));
+    sim.perform(Action::Publish(b));
+    let dlx = p.topology.named(NodeKind::Exchange, "dlx").unwrap().id;
+    let copy = sim.queue("q2").unwrap().messages[0].id;
+    let edge = sim.edge_of(dlx, EdgeRole::QueueBinding).unwrap();
+    assert!(sim.flights().any(|f| f.edge == edge && f.message == MessageRef::Rabbit(copy)));
+}
+
+#[test]
+fn a_copy_flies_the_bindings_the_engine_reported_and_no_other() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Topic, None);
+    let inner = p.add_exchange(ExchangeKind::Fanout, None);
+    let queues: Vec<NodeId> = (0..4).map(|_| p.add_node(NodeKind::Queue, None)).collect();
+    let publish = p.connect(prod, x).unwrap();
+    let mut bind = |from, to, key: &str| {
+        let e = p.connect(from, to).unwrap();
+        p.set_binding(e, key, "").unwrap();
+        e
+    };
+    let eu = bind(x, queues[0], "eu.#");
+    let orders = bind(x, queues[1], "*.orders");
+    let us = bind(x, queues[2], "us.#");
+    let onward = bind(x, inner, "eu.*");
+    let fanned = bind(inner, queues[3], "");
+    set_key(&mut p, prod, "eu.orders");
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    let copy = |q: &str| MessageRef::Rabbit(sim.queue(q).unwrap().messages[0].id);
+    let mut flown: Vec<(EdgeId, MessageRef)> = sim.flights().map(|f| (f.edge, f.message.clone())).collect();
+    flown.sort_by_key(|f| f.0);
+    let mut expected = vec![
+        (publish, MessageRef::Rabbit(0)),
+        (eu, copy("q1")),
+        (orders, copy("q2")),
+        (onward, MessageRef::Rabbit(0)),
+        (fanned, copy("q4")),
+    ];
+    expected.sort_by_key(|f| f.0);
+    assert_eq!(flown, expected);
+    assert!(!flown.iter().any(|f| f.0 == us));
+}
+
+#[test]
+fn a_channel_error_closes_the_channel_in_the_log_and_shows_beside_the_producer() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Direct, None);
+    p.rename(x, "amq.mine").unwrap();
+    p.connect(prod, x).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    // The broker keeps the `amq.` prefix for itself.
+    assert_eq!(sim.part_problems().len(), 1, "{:?}", sim.problems());
+    assert_eq!(sim.part_problems()[0].part, Part::Node(x));
+    assert!(sim.part_problems()[0].error.starts_with("403 ACCESS_REFUSED"), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    let log: Vec<&str> = sim.log().map(|l| l.text.as_str()).collect();
+    assert!(
+        log.iter().any(|l| l.starts_with("the broker closed the channel of p1: 404 NOT_FOUND")),
+        "the closing event is in the log: {log:?}"
+    );
+    assert!(log.iter().any(|l| l.starts_with("Producer p1: 404 NOT_FOUND")), "{log:?}");
+    let readout = sim.readout(prod);
+    assert!(readout.lines.iter().any(|l| l.contains("404 NOT_FOUND")), "{:?}", readout.lines);
+    // The next publish opens a fresh channel and meets the same refusal,
+    // which is not logged twice.
+    sim.perform(Action::Publish(prod));
+    let again = sim.log().filter(|l| l.text.starts_with("Producer p1: 404")).count();
+    assert_eq!(again, 1);
+}
+
+#[test]
+fn a_crashed_consumer_hands_its_message_back_and_connects_again() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    p.connect(q, c).unwrap();
+    let crash = ConsumerSettings { failure: Failure::Crash, processing_ms: 100, ..Default::default() };
+    p.configure(c, NodeConfig::Consumer(crash)).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    sim.step();
+    assert!(sim.consumer(c).unwrap().down);
+    let id = sim.queue("q1").unwrap().messages[0].id;
+    let lines = &sim.message(id).unwrap().lines;
+    assert!(lines.iter().any(|l| l.contains("crashed while processing it")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("returned to q1")), "{lines:?}");
+    for _ in 0..10 {
+        sim.step();
+    }
+    assert!(sim.log().any(|l| l.text.contains("(redelivered)") || l.text.contains("crashed")));
+    let redelivered = sim.message(id).unwrap().lines.iter().any(|l| l.contains("(redelivered)"));
+    assert!(redelivered, "{:?}", sim.message(id).unwrap().lines);
+}
+
+#[test]
+fn a_rabbitmq_restart_keeps_the_canvas_running() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    p.connect(q, c).unwrap();
+    let auto = ConsumerSettings { ack_mode: AckMode::Auto, processing_ms: 0, ..Default::default() };
+    p.configure(c, NodeConfig::Consumer(auto)).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::RestartRabbit);
+    assert!(sim.consumer(c).unwrap().down);
+    assert!(sim.queue("q1").is_some(), "the queue is declared again");
+    for _ in 0..11 {
+        sim.step();
+    }
+    assert!(!sim.consumer(c).unwrap().down, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+    sim.perform(Action::Publish(prod));
+    sim.step();
+    assert_eq!(sim.consumer(c).unwrap().done, 1);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+}
