@@ -174,3 +174,90 @@ fn a_scenario_carries_its_challenge_through_a_link() {
     let c = back.challenge.as_deref().expect("carried");
     assert!(c.check(&back, None).passed);
 }
+
+/// A group of two sharing a two-partition topic, and a lone reader in a
+/// group of its own on the same topic.
+fn two_groups() -> Scenario {
+    Scenario::from_json(
+        r#"{
+          "version": 1,
+          "kafka": {
+            "topics": [{ "name": "jobs", "partitions": 2 }],
+            "producers": [{ "name": "p" }],
+            "consumers": [
+              { "name": "w1", "group_id": "workers", "topics": ["jobs"], "configs": { "auto.offset.reset": "earliest" } },
+              { "name": "w2", "group_id": "workers", "topics": ["jobs"], "configs": { "auto.offset.reset": "earliest" } },
+              { "name": "audit", "group_id": "audit", "topics": ["jobs"], "configs": { "auto.offset.reset": "earliest" } }
+            ]
+          }
+        }"#,
+    )
+    .expect("valid")
+}
+
+fn kafka_challenge(checks: &str) -> Challenge {
+    serde_json::from_str(&format!(
+        r#"{{
+          "title": "t", "goal": "g",
+          "probes": [{{
+            "name": "produce and read",
+            "script": [
+              {{ "action": "produce", "producer": "p", "topic": "jobs", "value": "j1", "partition": 0 }},
+              {{ "action": "produce", "producer": "p", "topic": "jobs", "value": "j2", "partition": 1 }},
+              {{ "action": "advance_time", "ms": 500 }},
+              {{ "action": "poll", "consumer": "w1" }},
+              {{ "action": "poll", "consumer": "w2" }},
+              {{ "action": "poll", "consumer": "audit" }}
+            ],
+            "checks": {checks}
+          }}]
+        }}"#
+    ))
+    .expect("a challenge")
+}
+
+#[test]
+fn a_group_reads_each_value_once_between_its_members() {
+    let s = two_groups();
+    let once = kafka_challenge(r#"[{ "check": "group_read_once", "group": "workers", "values": ["j1", "j2"] }]"#);
+    let v = once.check(&s, None);
+    assert!(v.passed, "{v:#?}");
+    let missing = kafka_challenge(r#"[{ "check": "group_read_once", "group": "workers", "values": ["j3"] }]"#);
+    let v = missing.check(&s, None);
+    assert_eq!(v.results[0].reason.as_deref(), Some("no member of `workers` read `j3`"));
+    // A member that crashes before committing leaves its records to be read
+    // again by the member that takes over its partition.
+    let crash: Challenge = serde_json::from_str(
+        r#"{
+          "title": "t", "goal": "g",
+          "probes": [{
+            "name": "a member crashes before committing",
+            "script": [
+              { "action": "produce", "producer": "p", "topic": "jobs", "value": "j1", "partition": 0 },
+              { "action": "produce", "producer": "p", "topic": "jobs", "value": "j2", "partition": 1 },
+              { "action": "advance_time", "ms": 500 },
+              { "action": "poll", "consumer": "w1" },
+              { "action": "poll", "consumer": "w2" },
+              { "action": "crash_consumer", "consumer": "w1" },
+              { "action": "advance_time", "ms": 60000 },
+              { "action": "poll", "consumer": "w2" }
+            ],
+            "checks": [{ "check": "group_read_once", "group": "workers", "values": ["j1", "j2"] }]
+          }]
+        }"#,
+    )
+    .expect("a challenge");
+    let v = crash.check(&s, None);
+    assert!(!v.passed, "{v:#?}");
+    assert!(v.results[0].reason.as_deref().is_some_and(|r| r.contains("2 times")), "{v:#?}");
+}
+
+#[test]
+fn topic_never_fails_naming_where_the_value_still_is() {
+    let s = two_groups();
+    let gone = kafka_challenge(r#"[{ "check": "topic_never", "topic": "jobs", "values": ["j9"] }]"#);
+    assert!(gone.check(&s, None).passed);
+    let there = kafka_challenge(r#"[{ "check": "topic_never", "topic": "jobs", "values": ["j2"] }]"#);
+    let v = there.check(&s, None);
+    assert_eq!(v.results[0].reason.as_deref(), Some("`j2` is still in `jobs-1` at offset 0"));
+}

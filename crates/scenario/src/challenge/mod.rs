@@ -134,6 +134,12 @@ pub enum Check {
     KeyInOrder { topic: String, key: String, values: Vec<String> },
     /// What a Kafka consumer's polls returned, in order, are exactly these values.
     ConsumerPolled { consumer: String, values: Vec<String> },
+    /// Over all the group's members, each of these values was read exactly
+    /// once: none missed, none read twice, whichever member read it.
+    GroupReadOnce { group: String, values: Vec<String> },
+    /// None of these values is in any partition of the topic: never written,
+    /// or already removed by retention or compaction.
+    TopicNever { topic: String, values: Vec<String> },
     /// Every member of the group owns at least one partition.
     NoIdleMember { group: String },
     /// The group's committed offset (the next record to read) for one partition.

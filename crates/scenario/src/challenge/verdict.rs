@@ -37,6 +37,8 @@ struct ProbeRun {
     report: Report,
     /// Each Kafka consumer's polled values, in order.
     polled: BTreeMap<String, Vec<String>>,
+    /// Each Kafka consumer's group, as the answer declares it.
+    groups: BTreeMap<String, String>,
 }
 
 impl Challenge {
@@ -94,7 +96,8 @@ fn run_probe(answer: &Scenario, probe: &Probe) -> Result<ProbeRun, String> {
             polled.entry(consumer.clone()).or_default().extend(values);
         }
     }
-    Ok(ProbeRun { report: Report::new(&s, &session, &outcomes), polled })
+    let groups = s.kafka.consumers.iter().map(|c| (c.name.clone(), c.group_id.clone())).collect();
+    Ok(ProbeRun { report: Report::new(&s, &session, &outcomes), polled, groups })
 }
 
 fn text(v: Option<&[u8]>) -> String {
@@ -158,6 +161,10 @@ fn describe(check: &Check) -> String {
         Check::ConsumerPolled { consumer, values } => {
             format!("`{consumer}` reads exactly {} in that order", list(values))
         }
+        Check::GroupReadOnce { group, values } => {
+            format!("the members of `{group}` read {} once each between them", list(values))
+        }
+        Check::TopicNever { topic, values } => format!("{} are not in `{topic}`", list(values)),
         Check::NoIdleMember { group } => format!("every member of `{group}` owns a partition"),
         Check::Committed { group, topic, partition, offset } => {
             format!("`{group}` has committed offset {offset} on `{topic}-{partition}`")
@@ -316,6 +323,37 @@ fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
         Check::ConsumerPolled { consumer, values } => {
             let got = run.polled.get(consumer).cloned().unwrap_or_default();
             if got == *values { Ok(()) } else { Err(difference(&format!("`{consumer}` read"), &got, values)) }
+        }
+        Check::GroupReadOnce { group, values } => {
+            let members: Vec<&String> = run.groups.iter().filter(|(_, g)| *g == group).map(|(c, _)| c).collect();
+            if members.is_empty() {
+                return Err(format!("no consumer is in `{group}`"));
+            }
+            let read: Vec<&String> = members.iter().filter_map(|m| run.polled.get(*m)).flatten().collect();
+            for v in values {
+                match read.iter().filter(|r| **r == v).count() {
+                    1 => {}
+                    0 => return Err(format!("no member of `{group}` read `{v}`")),
+                    n => return Err(format!("the members of `{group}` read `{v}` {n} times")),
+                }
+            }
+            Ok(())
+        }
+        Check::TopicNever { topic, values } => {
+            let found = kafka
+                .partitions
+                .iter()
+                .filter(|p| p.topic == *topic)
+                .flat_map(|p| p.records.iter().map(move |r| (p.partition, r)))
+                .find(|(_, r)| r.value.as_ref().is_some_and(|v| values.contains(v)));
+            match found {
+                Some((p, r)) => Err(format!(
+                    "`{}` is still in `{topic}-{p}` at offset {}",
+                    r.value.as_deref().unwrap_or_default(),
+                    r.offset
+                )),
+                None => Ok(()),
+            }
         }
         Check::NoIdleMember { group } => {
             let g = kafka
