@@ -396,38 +396,15 @@ impl Session {
             refused.check(|| SetupPart::Vhost { name: v.name.clone() }, result)?;
         }
         for x in &r.exchanges {
-            let result = self.channel(&x.vhost, ADMIN, out).and_then(|channel| {
-                self.rabbit_do(
-                    Command::ExchangeDeclare {
-                        channel,
-                        exchange: x.name.clone(),
-                        kind: translate::exchange_kind(x.kind),
-                        passive: false,
-                        durable: x.durable,
-                        auto_delete: x.auto_delete,
-                        internal: x.internal,
-                        arguments: translate::field_table(&x.arguments),
-                    },
-                    out,
-                )
-            });
+            let result = self
+                .channel(&x.vhost, ADMIN, out)
+                .and_then(|channel| self.rabbit_do(translate::exchange_declare(channel, x), out));
             refused.check(|| SetupPart::Exchange { vhost: x.vhost.clone(), name: x.name.clone() }, result)?;
         }
         for q in &r.queues {
-            let result = self.channel(&q.vhost, ADMIN, out).and_then(|channel| {
-                self.rabbit_do(
-                    Command::QueueDeclare {
-                        channel,
-                        queue: q.name.clone(),
-                        passive: false,
-                        durable: q.durable,
-                        exclusive: false,
-                        auto_delete: q.auto_delete,
-                        arguments: translate::field_table(&q.arguments),
-                    },
-                    out,
-                )
-            });
+            let result = self
+                .channel(&q.vhost, ADMIN, out)
+                .and_then(|channel| self.rabbit_do(translate::queue_declare(channel, q), out));
             refused.check(|| SetupPart::Queue { vhost: q.vhost.clone(), name: q.name.clone() }, result)?;
         }
         for b in &r.bindings {
@@ -593,34 +570,11 @@ impl Session {
             }
             Action::DeclareExchange { exchange: x } => {
                 let channel = self.channel(&x.vhost, ADMIN, out)?;
-                self.rabbit_do(
-                    Command::ExchangeDeclare {
-                        channel,
-                        exchange: x.name.clone(),
-                        kind: translate::exchange_kind(x.kind),
-                        passive: false,
-                        durable: x.durable,
-                        auto_delete: x.auto_delete,
-                        internal: x.internal,
-                        arguments: translate::field_table(&x.arguments),
-                    },
-                    out,
-                )
+                self.rabbit_do(translate::exchange_declare(channel, x), out)
             }
             Action::DeclareQueue { queue: q } => {
                 let channel = self.channel(&q.vhost, ADMIN, out)?;
-                self.rabbit_do(
-                    Command::QueueDeclare {
-                        channel,
-                        queue: q.name.clone(),
-                        passive: false,
-                        durable: q.durable,
-                        exclusive: false,
-                        auto_delete: q.auto_delete,
-                        arguments: translate::field_table(&q.arguments),
-                    },
-                    out,
-                )
+                self.rabbit_do(translate::queue_declare(channel, q), out)
             }
             Action::Bind { binding } => {
                 let channel = self.channel(&binding.vhost, ADMIN, out)?;

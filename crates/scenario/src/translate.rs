@@ -16,8 +16,8 @@ use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldT
 
 use crate::error::ScenarioError;
 use crate::model::{
-    Arguments, BindingDef, DestinationType, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef, Properties,
-    TopicDef,
+    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef,
+    Properties, QueueDef, TopicDef,
 };
 
 /// A JSON value as the AMQP field value RabbitMQ's definitions import makes
@@ -260,6 +260,34 @@ fn assignor(v: &str) -> Option<Assignor> {
 /// Kafka header map as the engine's ordered header list.
 pub fn kafka_headers(h: &BTreeMap<String, String>) -> Vec<brokerlab_kafka::Header> {
     h.iter().map(|(k, v)| brokerlab_kafka::Header { key: k.clone(), value: Some(v.as_bytes().to_vec()) }).collect()
+}
+
+/// The engine command that declares `x` on `channel`.
+pub fn exchange_declare(channel: ChannelId, x: &ExchangeDef) -> Command {
+    Command::ExchangeDeclare {
+        channel,
+        exchange: x.name.clone(),
+        kind: exchange_kind(x.kind),
+        passive: false,
+        durable: x.durable,
+        auto_delete: x.auto_delete,
+        internal: x.internal,
+        arguments: field_table(&x.arguments),
+    }
+}
+
+/// The engine command that declares `q` on `channel` (never exclusive: a
+/// scenario's queues belong to no one client).
+pub fn queue_declare(channel: ChannelId, q: &QueueDef) -> Command {
+    Command::QueueDeclare {
+        channel,
+        queue: q.name.clone(),
+        passive: false,
+        durable: q.durable,
+        exclusive: false,
+        auto_delete: q.auto_delete,
+        arguments: field_table(&q.arguments),
+    }
 }
 
 /// The engine command that binds (or, with `bind` false, unbinds) `b` on `channel`.

@@ -6,7 +6,7 @@
 use super::{NO_ALARM, NO_RESTART, Options, Skipped};
 use brokerlab_rabbit::{ChannelId, Command};
 use brokerlab_rabbit_live::{Settle, Step};
-use brokerlab_scenario::translate::{basic_properties, bind_command, exchange_kind, field_table};
+use brokerlab_scenario::translate::{basic_properties, bind_command, exchange_declare, field_table, queue_declare};
 use brokerlab_scenario::{Action, BindingDef, ConsumerDef, ExchangeDef, QueueDef, Scenario};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -111,16 +111,7 @@ impl Builder {
         if !self.part.exchanges.contains(&x.name) {
             self.part.exchanges.push(x.name.clone());
         }
-        self.push(Step::Do(Command::ExchangeDeclare {
-            channel,
-            exchange: x.name.clone(),
-            kind: exchange_kind(x.kind),
-            passive: false,
-            durable: x.durable,
-            auto_delete: x.auto_delete,
-            internal: x.internal,
-            arguments: field_table(&x.arguments),
-        }));
+        self.push(Step::Do(exchange_declare(channel, x)));
     }
 
     fn declare_queue(&mut self, q: &QueueDef) {
@@ -128,15 +119,7 @@ impl Builder {
         if !self.part.queues.contains(&q.name) {
             self.part.queues.push(q.name.clone());
         }
-        self.push(Step::Do(Command::QueueDeclare {
-            channel,
-            queue: q.name.clone(),
-            passive: false,
-            durable: q.durable,
-            exclusive: false,
-            auto_delete: q.auto_delete,
-            arguments: field_table(&q.arguments),
-        }));
+        self.push(Step::Do(queue_declare(channel, q)));
     }
 
     fn bind(&mut self, b: &BindingDef, on: bool) {
