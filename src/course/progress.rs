@@ -1,5 +1,6 @@
-//! Which lessons a reader has marked as read and which challenges they have
-//! solved, kept in the browser's local storage and portable as a small JSON
+//! Which lessons a reader has marked as read, which challenges they have
+//! solved and how they answered the course's questions (a lesson's retrieval
+//! questions, a live scenario's predictions), kept in the browser's local storage and portable as a small JSON
 //! file.
 //!
 //! `Progress` is plain data with its own tests; `Store` is the thin layer over
@@ -14,7 +15,7 @@
 //! reads it again whenever the route changes.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const STORAGE_KEY: &str = "brokerlab.progress";
 const FORMAT_VERSION: u32 = 1;
@@ -22,15 +23,18 @@ const FORMAT_VERSION: u32 = 1;
 /// not one, and is refused before parsing.
 pub const MAX_FILE_BYTES: usize = 64 * 1024;
 
-/// The set of lessons marked as read, by slug, and of challenges solved, by id.
+/// The set of lessons marked as read, by slug, of challenges solved, by id,
+/// and the reader's answers, by question key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
     read: BTreeSet<String>,
     solved: BTreeSet<String>,
+    answers: BTreeMap<String, Vec<u32>>,
 }
 
-/// The file's shape. `solved` was added without a new version: a file
-/// without it reads as no challenge solved, and an older Brokerlab ignores it.
+/// The file's shape. `solved` and `answers` were added without a new
+/// version: a file without them reads as nothing solved or answered, and an
+/// older Brokerlab ignores them.
 #[derive(Serialize, Deserialize)]
 struct ProgressFile {
     format: String,
@@ -38,7 +42,12 @@ struct ProgressFile {
     read: Vec<String>,
     #[serde(default)]
     solved: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    answers: BTreeMap<String, Vec<u32>>,
 }
+
+/// The most choices one answer can name; questions offer a handful.
+const MAX_CHOICES: usize = 32;
 
 const FORMAT_NAME: &str = "brokerlab-progress";
 
@@ -74,12 +83,32 @@ impl Progress {
         ids.into_iter().filter(|s| self.solved.contains(*s)).count()
     }
 
+    /// The choices the reader gave to the question `key`, by index, in the
+    /// order they were picked; `None` when it is unanswered. Keys are
+    /// `quiz/LESSON-SLUG/N` for a lesson's retrieval questions and
+    /// `predict/PRESET-ID/N` for a live scenario's predictions.
+    pub fn answer(&self, key: &str) -> Option<&[u32]> {
+        self.answers.get(key).map(Vec::as_slice)
+    }
+
+    /// Keeps the reader's answer to the question `key`, replacing any earlier one.
+    pub fn set_answer(&mut self, key: &str, choices: &[u32]) {
+        self.answers.insert(key.to_owned(), choices.to_vec());
+    }
+
+    /// Forgets every answer whose key starts with `prefix`, so a lesson's
+    /// questions (`quiz/SLUG/`) or a scenario's predictions can be tried again.
+    pub fn clear_answers(&mut self, prefix: &str) {
+        self.answers.retain(|key, _| !key.starts_with(prefix));
+    }
+
     pub fn to_json(&self) -> String {
         let file = ProgressFile {
             format: FORMAT_NAME.into(),
             version: FORMAT_VERSION,
             read: self.read.iter().cloned().collect(),
             solved: self.solved.iter().cloned().collect(),
+            answers: self.answers.clone(),
         };
         serde_json::to_string_pretty(&file).expect("progress always serialises")
     }
@@ -110,7 +139,17 @@ impl Progress {
         if let Some(bad) = file.solved.iter().find(|s| !valid(s)) {
             return Err(format!("this progress file names an invalid challenge {bad:?}"));
         }
-        Ok(Self { read: file.read.into_iter().collect(), solved: file.solved.into_iter().collect() })
+        let valid_key = |k: &String| {
+            !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'/')
+        };
+        if let Some((bad, _)) = file.answers.iter().find(|(k, v)| !valid_key(k) || v.len() > MAX_CHOICES) {
+            return Err(format!("this progress file has an invalid answer to {bad:?}"));
+        }
+        Ok(Self {
+            read: file.read.into_iter().collect(),
+            solved: file.solved.into_iter().collect(),
+            answers: file.answers,
+        })
     }
 }
 
@@ -151,6 +190,27 @@ pub fn record_solved(challenge: &str) -> Persistence {
     save(&progress)
 }
 
+/// Keeps an answer in the stored progress, keeping everything else stored
+/// there; reports whether it was kept. For the engines module, like
+/// [`record_solved`].
+pub fn record_answer(key: &str, choices: &[u32]) -> Persistence {
+    let (mut progress, _) = load();
+    progress.set_answer(key, choices);
+    save(&progress)
+}
+
+/// Forgets the stored answers under `prefix` (see [`Progress::clear_answers`]).
+pub fn forget_answers(prefix: &str) -> Persistence {
+    let (mut progress, _) = load();
+    progress.clear_answers(prefix);
+    save(&progress)
+}
+
+/// The stored answer to the question `key`, if any.
+pub fn stored_answer(key: &str) -> Option<Vec<u32>> {
+    load().0.answer(key).map(<[u32]>::to_vec)
+}
+
 /// Whether the stored progress has this challenge solved.
 pub fn stored_solved(challenge: &str) -> bool {
     load().0.is_solved(challenge)
@@ -189,6 +249,32 @@ mod tests {
         assert!(back.is_solved("topic-billing") && !back.is_solved("poison-dlq"));
         assert_eq!(back.count_solved(["topic-billing", "kafka-key-order", "poison-dlq"]), 2);
         assert!(back.is_read("delivery-semantics"));
+    }
+
+    #[test]
+    fn answers_round_trip_and_a_lesson_can_be_tried_again() {
+        let mut p = Progress::default();
+        p.set_answer("quiz/push-vs-pull-models/0", &[2]);
+        p.set_answer("quiz/push-vs-pull-models/1", &[0, 3]);
+        p.set_answer("predict/exchange-types/0", &[1]);
+        let back = Progress::from_json(&p.to_json()).expect("reads back");
+        assert_eq!(back, p);
+        assert_eq!(back.answer("quiz/push-vs-pull-models/1"), Some(&[0, 3][..]));
+        let mut retry = back;
+        retry.clear_answers("quiz/push-vs-pull-models/");
+        assert_eq!(retry.answer("quiz/push-vs-pull-models/0"), None);
+        assert_eq!(retry.answer("predict/exchange-types/0"), Some(&[1][..]));
+    }
+
+    #[test]
+    fn an_answer_with_an_invalid_key_or_too_many_choices_is_refused() {
+        let bad_key = r#"{"format":"brokerlab-progress","version":1,"read":[],"answers":{"quiz/<b>":[0]}}"#;
+        assert!(Progress::from_json(bad_key).unwrap_err().contains("invalid answer"));
+        let many = format!(
+            r#"{{"format":"brokerlab-progress","version":1,"read":[],"answers":{{"quiz/a/0":{:?}}}}}"#,
+            vec![0; 40]
+        );
+        assert!(Progress::from_json(&many).unwrap_err().contains("invalid answer"));
     }
 
     #[test]
