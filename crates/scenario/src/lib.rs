@@ -53,6 +53,7 @@ pub mod codegen;
 pub mod definitions;
 mod error;
 mod model;
+pub mod predict;
 pub mod presets;
 pub mod report;
 mod session;

@@ -35,6 +35,42 @@ const SOURCES: &[(&str, &str)] = &[
     ("replication-failover", include_str!("../presets/replication-failover.json")),
 ];
 
+/// The questions each lesson preset asks before its decisive steps (see
+/// [`crate::predict`]).
+const PREDICTIONS: &[(&str, &str)] = &[
+    ("sync-vs-async", include_str!("../presets/sync-vs-async.predict.json")),
+    ("push-vs-pull", include_str!("../presets/push-vs-pull.predict.json")),
+    ("queue-vs-log", include_str!("../presets/queue-vs-log.predict.json")),
+    ("topic-partitions", include_str!("../presets/topic-partitions.predict.json")),
+    ("key-partitioning", include_str!("../presets/key-partitioning.predict.json")),
+    ("acks-isr-failover", include_str!("../presets/acks-isr-failover.predict.json")),
+    ("consumer-group-rebalance", include_str!("../presets/consumer-group-rebalance.predict.json")),
+    ("exchange-types", include_str!("../presets/exchange-types.predict.json")),
+    ("vhosts-channels", include_str!("../presets/vhosts-channels.predict.json")),
+    ("durability-restart", include_str!("../presets/durability-restart.predict.json")),
+    ("prefetch-slow-consumer", include_str!("../presets/prefetch-slow-consumer.predict.json")),
+    ("delivery-semantics", include_str!("../presets/delivery-semantics.predict.json")),
+    ("dlq-retry", include_str!("../presets/dlq-retry.predict.json")),
+    ("transactional-outbox", include_str!("../presets/transactional-outbox.predict.json")),
+    ("event-sourcing-replay", include_str!("../presets/event-sourcing-replay.predict.json")),
+    ("kafka-vs-rabbit", include_str!("../presets/kafka-vs-rabbit.predict.json")),
+];
+
+/// The questions the preset `id` asks, in script order; none for a preset
+/// without questions or an unknown id.
+pub fn predictions(id: &str) -> Vec<crate::predict::Prediction> {
+    prediction_source(id)
+        .and_then(|src| serde_json::from_str::<crate::predict::Predictions>(src).ok())
+        .map(|p| p.questions)
+        .unwrap_or_default()
+}
+
+/// The raw JSON of a preset's questions, for tests that must see a broken
+/// file fail rather than vanish from [`predictions`].
+pub fn prediction_source(id: &str) -> Option<&'static str> {
+    PREDICTIONS.iter().find(|(i, _)| *i == id).map(|(_, src)| *src)
+}
+
 /// The ids of every built-in scenario, in gallery order.
 pub fn ids() -> impl Iterator<Item = &'static str> {
     SOURCES.iter().map(|(id, _)| *id)

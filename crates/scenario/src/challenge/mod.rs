@@ -146,4 +146,26 @@ pub enum Check {
     Committed { group: String, topic: String, partition: u32, offset: i64 },
     /// No action of the probe's script was refused by an engine.
     NoErrors,
+    /// A queue's ready messages include each of these bodies, whatever else
+    /// it holds and in any order.
+    QueueContains {
+        queue: String,
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        bodies: Vec<String>,
+    },
+    /// Each of these values is in this partition of the topic (among the
+    /// records with this key, when one is given).
+    InPartition {
+        topic: String,
+        partition: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+        values: Vec<String>,
+    },
+    /// The group's members read this value exactly `times` times between
+    /// them (0: nobody read it).
+    ReadCount { group: String, value: String, times: u32 },
+    /// A group member owns exactly these partitions (`orders-0`), in any order.
+    Owns { group: String, consumer: String, partitions: Vec<String> },
 }

@@ -33,7 +33,7 @@ pub struct CheckResult {
 }
 
 /// What one probe's run left behind for the checks to read.
-struct ProbeRun {
+pub(crate) struct ProbeRun {
     report: Report,
     /// Each Kafka consumer's polled values, in order.
     polled: BTreeMap<String, Vec<String>>,
@@ -82,7 +82,7 @@ impl Challenge {
     }
 }
 
-fn run_probe(answer: &Scenario, probe: &Probe) -> Result<ProbeRun, String> {
+pub(crate) fn run_probe(answer: &Scenario, probe: &Probe) -> Result<ProbeRun, String> {
     let mut s = answer.clone();
     s.challenge = None;
     s.script = probe.script.clone();
@@ -134,7 +134,7 @@ fn list(items: &[String]) -> String {
 }
 
 /// The check in words, as the results list shows it.
-fn describe(check: &Check) -> String {
+pub(crate) fn describe(check: &Check) -> String {
     match check {
         Check::QueueHolds { queue, bodies, .. } => format!("`{queue}` holds exactly {} in that order", list(bodies)),
         Check::QueueNever { queue, bodies, .. } => format!("{} never reach `{queue}`", list(bodies)),
@@ -170,6 +170,22 @@ fn describe(check: &Check) -> String {
             format!("`{group}` has committed offset {offset} on `{topic}-{partition}`")
         }
         Check::NoErrors => "no action is refused".to_string(),
+        Check::QueueContains { queue, bodies, .. } => format!("`{queue}` holds {}", list(bodies)),
+        Check::InPartition { topic, partition, key, values } => {
+            let verb = if values.len() == 1 { "is" } else { "are" };
+            match key {
+                Some(k) => format!("{} with key `{k}` {verb} in `{topic}-{partition}`", list(values)),
+                None => format!("{} {verb} in `{topic}-{partition}`", list(values)),
+            }
+        }
+        Check::Owns { group, consumer, partitions } => {
+            format!("`{consumer}` owns {} in `{group}`", list(partitions))
+        }
+        Check::ReadCount { group, value, times } => match times {
+            0 => format!("no member of `{group}` reads `{value}`"),
+            1 => format!("the members of `{group}` read `{value}` once"),
+            n => format!("the members of `{group}` read `{value}` {n} times between them"),
+        },
     }
 }
 
@@ -190,7 +206,7 @@ fn difference(what: &str, got: &[String], want: &[String]) -> String {
     parts.join("; ")
 }
 
-fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
+pub(crate) fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
     let rabbit = &run.report.rabbitmq;
     let kafka = &run.report.kafka;
     match check {
@@ -385,5 +401,76 @@ fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
             Some(e) => Err(format!("action {} was refused: {}", e.action + 1, e.error)),
             None => Ok(()),
         },
+        Check::QueueContains { queue, vhost, bodies } => {
+            let q = rabbit
+                .queues
+                .iter()
+                .find(|q| q.name == *queue && q.vhost == *vhost)
+                .ok_or_else(|| format!("there is no queue `{queue}`"))?;
+            let got: Vec<String> = q.messages.iter().map(|m| m.body.clone()).collect();
+            match bodies.iter().find(|b| !got.contains(b)) {
+                Some(b) => Err(format!("`{b}` is not in `{queue}`, which holds {}", list(&got))),
+                None => Ok(()),
+            }
+        }
+        Check::InPartition { topic, partition, key, values } => {
+            let parts: Vec<_> = kafka.partitions.iter().filter(|p| p.topic == *topic).collect();
+            let p = parts
+                .iter()
+                .find(|p| p.partition == *partition)
+                .ok_or_else(|| format!("there is no partition `{topic}-{partition}`"))?;
+            let holds = |p: &crate::report::PartitionReport, v: &String| {
+                p.records.iter().any(|r| r.value.as_ref() == Some(v) && (key.is_none() || r.key == *key))
+            };
+            for v in values {
+                if holds(p, v) {
+                    continue;
+                }
+                return Err(match parts.iter().find(|o| holds(o, v)) {
+                    Some(o) => format!("`{v}` is in `{topic}-{}`, not `{topic}-{partition}`", o.partition),
+                    None => format!("`{v}` is in no partition of `{topic}`"),
+                });
+            }
+            Ok(())
+        }
+        Check::Owns { group, consumer, partitions } => {
+            let g = kafka
+                .groups
+                .iter()
+                .find(|g| g.group_id == *group)
+                .ok_or_else(|| format!("there is no group `{group}`"))?;
+            let mut got = g.assignment.get(consumer).cloned().unwrap_or_default();
+            let mut want = partitions.clone();
+            got.sort();
+            want.sort();
+            if got == want {
+                Ok(())
+            } else if !g.assignment.contains_key(consumer) {
+                Err(format!("`{consumer}` is not a member of `{group}`"))
+            } else {
+                Err(format!("`{consumer}` owns {} in `{group}`", list(&got)))
+            }
+        }
+        Check::ReadCount { group, value, times } => {
+            let members: Vec<&String> = run.groups.iter().filter(|(_, g)| *g == group).map(|(c, _)| c).collect();
+            if members.is_empty() {
+                return Err(format!("no consumer is in `{group}`"));
+            }
+            let by_member: Vec<(&String, usize)> = members
+                .iter()
+                .map(|m| (*m, run.polled.get(*m).map_or(0, |p| p.iter().filter(|r| *r == value).count())))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            let total: usize = by_member.iter().map(|(_, n)| n).sum();
+            if total == *times as usize {
+                return Ok(());
+            }
+            if by_member.is_empty() {
+                return Err(format!("no member of `{group}` read `{value}`"));
+            }
+            let who: Vec<String> =
+                by_member.iter().map(|(m, n)| format!("`{m}` {n} time{}", if *n == 1 { "" } else { "s" })).collect();
+            Err(format!("`{value}` was read {total} time{} ({})", if total == 1 { "" } else { "s" }, who.join(", ")))
+        }
     }
 }
