@@ -1,6 +1,8 @@
 //! A live scenario beside a lesson: the lesson's preset runs on the real
 //! engines, one script step at a time or all at once, and the reader can add
-//! messages or records of their own. "Open in playground" carries the
+//! messages or records of their own. Before a decisive step the preset's
+//! question (see `super::predict`) stops the run until the reader predicts
+//! or skips it. "Open in playground" carries the
 //! scenario, with the reader's additions, to the full playground as a share
 //! link.
 //!
@@ -8,6 +10,8 @@
 //! building the reader's actions, summarising engine state) lives in plain
 //! functions below the component.
 
+use super::predict::{AnswerView, Answered, Asking, QuestionForm, answer_key};
+use crate::course::progress;
 use crate::route::Route;
 use brokerlab_scenario::{Action, Scenario, Session, presets};
 use leptos::prelude::*;
@@ -60,6 +64,12 @@ pub fn LiveScenario(
     let finished = move || position.get() >= total;
     let link = RwSignal::new(Route::Playground(Some(preset.to_link())).href());
 
+    // The preset's questions, and which of them this run has asked.
+    let questions = StoredValue::new(presets::predictions(id));
+    let asking = RwSignal::new(Asking::default());
+    let pending = move || questions.with_value(|q| asking.with(|a| a.pending(q, position.get())));
+    let answered = RwSignal::new(None::<Answered>);
+
     let refresh = move |last: Vec<String>| {
         live.with_value(|l| {
             if let Ok(l) = l {
@@ -69,29 +79,60 @@ pub fn LiveScenario(
             }
         });
     };
-    let step = move |_| {
-        let mut last = Vec::new();
+    // Runs script steps while `go_on(position)` holds, stopping before any
+    // step whose question has not been asked; returns every line they said.
+    let run_while = move |go_on: &dyn Fn(usize) -> bool| {
+        let mut lines = Vec::new();
         live.update_value(|l| {
-            if let Some(outcome) = l.as_mut().ok().and_then(|l| l.session.step()) {
-                last = describe_outcome(&outcome);
+            let Ok(l) = l else { return };
+            while go_on(l.session.position())
+                && questions.with_value(|q| asking.with_untracked(|a| a.pending(q, l.session.position()))).is_none()
+            {
+                let Some(outcome) = l.session.step() else { break };
+                lines = describe_outcome(&outcome);
             }
         });
+        lines
+    };
+    let step = move |_| {
+        answered.set(None);
+        let start = position.get_untracked();
+        let last = run_while(&|p| p == start);
         refresh(last);
     };
     let run_all = move |_| {
-        let mut last = Vec::new();
-        live.update_value(|l| {
-            if let Ok(l) = l {
-                for outcome in l.session.run_to_end() {
-                    last = describe_outcome(&outcome);
-                }
-            }
-        });
+        answered.set(None);
+        let last = run_while(&|_| true);
         refresh(last);
     };
+    let preset_for_answer = preset.clone();
+    let answer = Callback::new(move |picks: Option<Vec<usize>>| {
+        let Some(n) = questions.with_value(|q| asking.with_untracked(|a| a.pending(q, position.get_untracked())))
+        else {
+            return;
+        };
+        let Some(question) = questions.with_value(|q| q.get(n).cloned()) else { return };
+        asking.update(|a| a.done(n));
+        answered.set(None);
+        if let Some(picks) = picks {
+            match Answered::judge(&preset_for_answer, n, &question, picks) {
+                Ok(judged) => {
+                    let stored: Vec<u32> = judged.picked.iter().map(|p| *p as u32).collect();
+                    progress::record_answer(&answer_key(id, n), &stored);
+                    answered.set(Some(judged));
+                }
+                Err(e) => error.set(Some(format!("This question could not be judged: {e}"))),
+            }
+        }
+        let through = question.through();
+        let last = run_while(&|p| p <= through);
+        refresh(last);
+    });
     let preset_for_reset = preset.clone();
     let reset = move |_| {
         live.set_value(Live::start(preset_for_reset.clone()));
+        asking.update(Asking::reset);
+        answered.set(None);
         refresh(Vec::new());
     };
 
@@ -147,12 +188,18 @@ pub fn LiveScenario(
             <h2 id=heading_id>{format!("Try it live: {title}")}</h2>
             <p class="live-description">{description}</p>
             <div class="live-controls" role="group" aria-label=format!("Run {title}")>
-                <button type="button" on:click=step disabled=finished>"Step"</button>
-                <button type="button" on:click=run_all disabled=finished>"Run to the end"</button>
+                <button type="button" on:click=step disabled=move || finished() || pending().is_some()>"Step"</button>
+                <button type="button" on:click=run_all disabled=move || finished() || pending().is_some()>"Run to the end"</button>
                 <button type="button" on:click=reset>"Reset"</button>
                 <span class="live-position" aria-live="polite">{move || format!("Step {} of {total}", position.get())}</span>
                 <a class="live-open" href=move || link.get()>"Open in playground"</a>
             </div>
+            {move || {
+                pending()
+                    .and_then(|n| questions.with_value(|q| q.get(n).cloned()).map(|q| (n, q)))
+                    .map(|(index, question)| view! { <QuestionForm preset=id index question on_answer=answer /> })
+            }}
+            <div aria-live="polite">{move || answered.get().map(|a| view! { <AnswerView answered=a /> })}</div>
             <button type="button" class="live-canvas-toggle" aria-expanded=move || canvas_open.get().to_string()
                 on:click=move |_| canvas_open.update(|open| *open = !*open)>
                 {move || if canvas_open.get() { "Hide the canvas" } else { "Watch it on a canvas" }}

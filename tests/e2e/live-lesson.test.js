@@ -10,6 +10,64 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
+/** Runs a live scenario to its end, skipping the questions it stops at. */
+async function runToEnd(live) {
+  for (let i = 0; i < 10; i++) {
+    const skip = live.getByRole('button', { name: 'Skip the question' });
+    if (await skip.isVisible()) { await skip.click(); continue; }
+    const run = live.getByRole('button', { name: 'Run to the end' });
+    if (await run.isDisabled()) return;
+    await run.click();
+  }
+}
+
+test('a live scenario asks for a prediction before its step and sets what happened beside it', async () => {
+  const { page, problems, context } = await open(browser, '#/course/routing-mechanics-the-four-exchanges');
+  await new LessonPage(page).waitFor('Routing Mechanics: The 4 Exchanges');
+  const live = page.getByRole('region', { name: 'Try it live: The four exchange types' });
+  await live.getByRole('button', { name: 'Run to the end' }).click();
+  // The run stops before the fanout publish and asks.
+  assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 2 of 7');
+  const fanout = live.getByRole('group', { name: /Which queues receive it\?/ }).first();
+  await fanout.waitFor();
+  assert.match(await fanout.textContent(), /Predict before step 3 runs/);
+  assert.equal(await live.getByRole('button', { name: 'Run to the end' }).isDisabled(), true);
+
+  // Asking without an answer says so and runs nothing.
+  await live.getByRole('button', { name: 'Run and compare' }).click();
+  await live.getByRole('alert').filter({ hasText: 'Pick an answer first' }).waitFor();
+  assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 2 of 7');
+
+  // A right prediction: the fanout copies to both bound queues.
+  await fanout.getByRole('checkbox', { name: 'all-logs' }).check();
+  await fanout.getByRole('checkbox', { name: 'errors' }).check();
+  await live.getByRole('button', { name: 'Run and compare' }).click();
+  const result = live.getByRole('region', { name: 'Your prediction and what happened' });
+  await result.getByRole('heading', { name: 'Your prediction was right.' }).waitFor();
+  assert.match(await result.textContent(), /A fanout exchange ignores the routing key/);
+  assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 3 of 7');
+
+  // The next question comes at once; a wrong prediction shows what the engines did instead.
+  const topic = live.getByRole('group', { name: /order\.eu\.de/ });
+  await topic.getByRole('checkbox', { name: 'all-logs' }).check();
+  await live.getByRole('button', { name: 'Run and compare' }).click();
+  await result.getByRole('heading', { name: 'Not what happened.' }).waitFor();
+  const rows = await result.getByRole('listitem').allTextContents();
+  assert.ok(rows.some((r) => r.includes('eu-orders') && r.includes('Happened, but you did not predict it')), rows.join('\n'));
+  assert.ok(rows.some((r) => r.includes('all-logs') && r.includes('Did not happen, but you predicted it')
+    && r.includes('is not in all-logs')), rows.join('\n'));
+  const euOrders = live.getByRole('list', { name: 'Messages in queue eu-orders' });
+  assert.deepEqual(await euOrders.getByRole('listitem').allTextContents(), ['order from Berlin']);
+
+  // The answers are kept: after a reload the same question recalls the last one.
+  await page.reload();
+  const again = page.getByRole('region', { name: 'Try it live: The four exchange types' });
+  await again.getByRole('button', { name: 'Run to the end' }).click();
+  await again.getByText('Last time you answered: all-logs; errors').waitFor();
+  assertClean(problems);
+  await context.close();
+});
+
 test('the exchange-types lesson runs its scenario and routes the reader\'s own message', async () => {
   const { page, problems, context } = await open(browser, '#/course/routing-mechanics-the-four-exchanges');
   await new LessonPage(page).waitFor('Routing Mechanics: The 4 Exchanges');
@@ -19,7 +77,7 @@ test('the exchange-types lesson runs its scenario and routes the reader\'s own m
 
   await live.getByRole('button', { name: 'Step' }).click();
   assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 1 of 7');
-  await live.getByRole('button', { name: 'Run to the end' }).click();
+  await runToEnd(live);
   assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 7 of 7');
 
   const euOrders = live.getByRole('list', { name: 'Messages in queue eu-orders' });
@@ -58,7 +116,7 @@ test('a Kafka lesson shows records landing in partitions by key', async () => {
   const { page, problems, context } = await open(browser, '#/course/producers-partitioning-and-acks');
   await new LessonPage(page).waitFor('Producers, Partitioning, & ACKs');
   const live = page.getByRole('region', { name: /^Try it live/ }).first();
-  await live.getByRole('button', { name: 'Run to the end' }).click();
+  await runToEnd(live);
   await live.getByRole('textbox', { name: 'Key' }).fill('user-42');
   await live.getByRole('textbox', { name: 'Body' }).fill('clicked');
   await live.getByRole('button', { name: 'Produce' }).click();
