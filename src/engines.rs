@@ -5,7 +5,13 @@
 
 use crate::course;
 use crate::embeds::{labs::PatternLab, live::LiveScenario};
-use crate::playground::{challenge::panel::ChallengePlay, share, view::PlaygroundView};
+use crate::playground::challenge::{
+    Play,
+    author_panel::AuthorPanel,
+    keep,
+    panel::{ChallengeBoard, ChallengePlay},
+};
+use crate::playground::{model::Playground, share, view::PlaygroundView};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -67,9 +73,15 @@ fn LessonIsland(slug: String) -> impl IntoView {
 
 /// The full playground, opened from a share link when there is one, or else
 /// on the learner's last canvas. A link that cannot be read says why and
-/// opens the last canvas instead, so nothing the learner built is lost.
+/// opens the last canvas instead, so nothing the learner built is lost. A
+/// link whose scenario carries a challenge opens that challenge with its
+/// panel. "Make a challenge" docks the authoring panel beside the canvas.
 #[component]
 fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
+    if let Some(Ok(play)) = shared.as_deref().filter(|s| carries_challenge(s)).map(Play::from_link) {
+        let kept_as = keep::for_link(shared.as_deref().unwrap_or_default());
+        return view! { <ChallengeBoard play kept_as /> }.into_any();
+    }
     let last = || share::last().unwrap_or_default();
     let (initial, problem) = match shared.as_deref().map(share::from_link) {
         Some(Ok(topology)) => (topology, None),
@@ -80,8 +92,29 @@ fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
         }
         None => (last(), None),
     };
+    let editor = RwSignal::new(Playground::new(initial.clone()));
+    let authoring = RwSignal::new(false);
     view! {
         {problem.map(|p| view! { <p class="pg-load-error" role="alert">{p}</p> })}
-        <PlaygroundView initial />
+        <div class="pg-author-bar">
+            <button type="button" aria-expanded=move || authoring.get().to_string()
+                on:click=move |_| authoring.update(|a| *a = !*a)>
+                {move || if authoring.get() { "Close the challenge maker" } else { "Make a challenge" }}
+            </button>
+        </div>
+        <div class:challenge-layout=move || authoring.get()>
+            <div class="challenge-canvas">
+                <PlaygroundView initial editor keep_last=true />
+            </div>
+            <Show when=move || authoring.get()>
+                <AuthorPanel editor />
+            </Show>
+        </div>
     }
+    .into_any()
+}
+
+/// Whether a share link's scenario has a challenge section.
+fn carries_challenge(encoded: &str) -> bool {
+    brokerlab_scenario::Scenario::decode_link(encoded.trim()).is_ok_and(|s| s.challenge.is_some())
 }

@@ -10,8 +10,14 @@
 //! back). [`Hints`] reveals the graded hints one at a time; [`is_locked`]
 //! says which canvas parts the challenge locks; [`code_spans`] splits a
 //! sentence at its `code` marks for display. `overlay` carries over what
-//! the canvas cannot show from the start; `panel` draws it all.
+//! the canvas cannot show from the start; `panel` draws it all. [`Play::from_link`]
+//! opens a challenge link (a course challenge with a learner's attempt, or a
+//! challenge someone made), `keep` keeps the learner's attempt across
+//! reloads, and `author` with `author_panel` make a challenge from a canvas.
 
+pub mod author;
+pub mod author_panel;
+pub mod keep;
 mod overlay;
 pub mod panel;
 
@@ -28,8 +34,10 @@ pub struct Play {
     pub challenge: Challenge,
     /// The canvas the learner starts from.
     pub start: Topology,
-    /// The reference solution, drawn.
-    pub solution: Topology,
+    /// The reference solution, drawn; a challenge a learner made carries none.
+    pub solution: Option<Topology>,
+    /// What the canvas opens with: the start, or the attempt a link carries.
+    pub initial: Topology,
     /// The start as the canvas writes it back, which locked parts are
     /// compared against, so that what the canvas cannot show (durability,
     /// for one) is never taken for a change the learner made.
@@ -71,17 +79,67 @@ impl Play {
         let start_canvas = to_topology(&start);
         let mut baseline = to_scenario(&start_canvas).unwrap_or_else(|_| start.clone());
         overlay::carry_over(&mut baseline, &start);
+        let solution = to_topology(&solution);
         let mut play = Self {
             id: id.to_owned(),
             challenge,
+            initial: start_canvas.clone(),
             start: start_canvas,
-            solution: to_topology(&solution),
             on_canvas: false,
             original: start,
             baseline,
+            solution: None,
         };
-        play.on_canvas = play.check(&play.solution).is_ok_and(|v| v.passed);
+        play.on_canvas = play.check(&solution).is_ok_and(|v| v.passed);
+        play.solution = Some(solution);
         Some(play)
+    }
+
+    /// Opens a challenge link (the `s` parameter of `#/playground?s=…` whose
+    /// scenario has a `challenge` section). A course challenge's link carries
+    /// a learner's attempt: the canvas opens on it, checked against the
+    /// course's start. Any other link is a challenge someone made: its
+    /// scenario is the start, and there is no reference solution.
+    pub fn from_link(encoded: &str) -> Result<Self, String> {
+        let scenario =
+            Scenario::decode_link(encoded.trim()).map_err(|e| format!("This challenge link cannot be opened: {e}."))?;
+        let challenge = scenario.challenge.as_deref().cloned().ok_or("This link carries no challenge.")?;
+        let mut canvas_scenario = scenario.clone();
+        canvas_scenario.challenge = None;
+        let canvas = to_topology(&canvas_scenario);
+        if let Some(mut play) = Self::open(&challenge.id).filter(|_| !challenge.id.is_empty()) {
+            play.initial = canvas;
+            return Ok(play);
+        }
+        let mut baseline = to_scenario(&canvas).unwrap_or_else(|_| canvas_scenario.clone());
+        overlay::carry_over(&mut baseline, &canvas_scenario);
+        let play = Self {
+            id: String::new(),
+            challenge: Challenge { id: String::new(), ..challenge },
+            initial: canvas.clone(),
+            start: canvas,
+            solution: None,
+            baseline,
+            on_canvas: true,
+            original: canvas_scenario,
+        };
+        Ok(play)
+    }
+
+    /// Whether this is one of the course's challenges, recorded with progress.
+    pub fn is_course(&self) -> bool {
+        !self.id.is_empty()
+    }
+
+    /// The challenge with `canvas` as the learner's attempt, as a link
+    /// fragment (`#/playground?s=…`) that opens it on the playground and that
+    /// `brokerlab check FILE` reads.
+    pub fn attempt_link(&self, canvas: &Topology) -> Result<String, String> {
+        let mut attempt = to_scenario(canvas).map_err(|e| format!("This canvas cannot be shared yet: {e}."))?;
+        let mut challenge = self.challenge.clone();
+        challenge.id = self.id.clone();
+        attempt.challenge = Some(Box::new(challenge));
+        Ok(format!("#/playground?s={}", attempt.to_link()))
     }
 
     /// Checks the canvas; fails, with a sentence, only when the canvas cannot

@@ -1,9 +1,12 @@
-//! The challenge page's parts: [`ChallengePlay`] lays the playground beside
-//! a docked panel with the challenge's story and goal, the Check, hint,
-//! solution and reset buttons, and the results of the last check. The rules
-//! live in the parent module; this only wires signals to them and draws.
+//! The challenge page's parts: [`ChallengePlay`] (a course challenge by id)
+//! and [`ChallengeBoard`] (any opened challenge, also from a link) lay the
+//! playground beside a docked panel with the challenge's story and goal, the
+//! Check, hint, solution and reset buttons, a link with the learner's
+//! attempt, and the results of the last check. The attempt is kept (see
+//! `keep`) as the learner works. The rules live in the parent module; this
+//! only wires signals to them and draws.
 
-use super::{Hints, Origin, Outcome, Play, code_spans};
+use super::{Hints, Origin, Outcome, Play, code_spans, keep};
 use crate::course::progress::{self, Persistence};
 use crate::playground::model::Playground;
 use crate::playground::view::PlaygroundView;
@@ -31,18 +34,30 @@ pub fn ChallengePlay(
     let Some(play) = Play::open(&id) else {
         return view! { <p class="error" role="alert">{format!("There is no challenge “{id}”.")}</p> }.into_any();
     };
-    let editor = RwSignal::new(Playground::new(play.start.clone()));
+    let kept_as = keep::for_course(&id);
+    view! { <ChallengeBoard play kept_as /> }.into_any()
+}
+
+/// An opened challenge on the playground with its panel. The canvas opens on
+/// the attempt kept under `kept_as`, or else on the challenge's own canvas.
+#[component]
+pub fn ChallengeBoard(
+    /// The challenge.
+    play: Play,
+    /// Where the attempt is kept (see `keep`).
+    kept_as: String,
+) -> impl IntoView {
+    let initial = keep::load(&kept_as).unwrap_or_else(|| play.initial.clone());
+    let editor = RwSignal::new(Playground::new(initial.clone()));
     let locked = play.challenge.locked.clone();
-    let initial = play.start.clone();
     view! {
         <div class="challenge-layout">
             <div class="challenge-canvas">
                 <PlaygroundView initial editor locked />
             </div>
-            <ChallengePanel play editor />
+            <ChallengePanel play editor kept_as />
         </div>
     }
-    .into_any()
 }
 
 /// The docked panel: story, goal, the buttons and the last check's results.
@@ -52,10 +67,12 @@ fn ChallengePanel(
     play: Play,
     /// The playground's editor, which Check reads and Show solution and Reset replace.
     editor: RwSignal<Playground>,
+    /// Where the attempt is kept.
+    kept_as: String,
 ) -> impl IntoView {
     let play = StoredValue::new(play);
-    let id = play.with_value(|p| p.id.clone());
-    let solved = RwSignal::new(progress::stored_solved(&id));
+    let (id, is_course, has_solution) = play.with_value(|p| (p.id.clone(), p.is_course(), p.solution.is_some()));
+    let solved = RwSignal::new(is_course && progress::stored_solved(&id));
     let origin = RwSignal::new(Origin::Start);
     let verdict = RwSignal::new(None::<Result<(Verdict, Outcome, Persistence), String>>);
     let hints = RwSignal::new(Hints::new(play.with_value(|p| p.challenge.hints.len())));
@@ -63,10 +80,17 @@ fn ChallengePanel(
     // A result describes the canvas it was checked on; any change to the
     // canvas makes it stale, so it goes.
     let topology = Memo::new(move |_| editor.with(|e| e.topology.clone()));
+    let attempt_link = RwSignal::new(None::<Result<String, String>>);
+    let kept = StoredValue::new(kept_as);
     Effect::new(move |first: Option<()>| {
         topology.track();
         if first.is_some() {
             verdict.set(None);
+            attempt_link.set(None);
+            // The learner's own work is kept; a shown solution is not theirs.
+            if origin.get_untracked() == Origin::Start {
+                kept.with_value(|k| topology.with_untracked(|t| keep::save(k, t)));
+            }
         }
     });
 
@@ -74,7 +98,7 @@ fn ChallengePanel(
         let canvas = editor.with_untracked(|e| e.topology.clone());
         let result = play.with_value(|p| p.check(&canvas)).map(|v| {
             let outcome = Play::outcome(&v, origin.get_untracked());
-            let kept = if outcome == Outcome::Solved {
+            let kept = if outcome == Outcome::Solved && is_course {
                 solved.set(true);
                 play.with_value(|p| progress::record_solved(&p.id))
             } else {
@@ -85,10 +109,18 @@ fn ChallengePanel(
         verdict.set(Some(result));
     };
     let load = move |to: Origin| {
-        let canvas = play.with_value(|p| if to == Origin::Start { p.start.clone() } else { p.solution.clone() });
-        editor.update(|e| e.replace(canvas));
+        let canvas = play.with_value(|p| if to == Origin::Start { Some(p.start.clone()) } else { p.solution.clone() });
+        let Some(canvas) = canvas else { return };
+        if to == Origin::Start {
+            kept.with_value(|k| keep::forget(k));
+        }
         origin.set(to);
+        editor.update(|e| e.replace(canvas));
         verdict.set(None);
+    };
+    let share_attempt = move |_| {
+        let canvas = editor.with_untracked(|e| e.topology.clone());
+        attempt_link.set(Some(play.with_value(|p| p.attempt_link(&canvas)).map(|f| keep::absolute(&f))));
     };
 
     let (on_canvas, id_for_cli) = play.with_value(|p| (p.on_canvas, p.id.clone()));
@@ -168,9 +200,25 @@ fn ChallengePanel(
                 >
                     "Show a hint"
                 </button>
-                <button type="button" on:click=move |_| load(Origin::Solution)>"Show solution"</button>
+                {has_solution.then(|| view! {
+                    <button type="button" on:click=move |_| load(Origin::Solution)>"Show solution"</button>
+                })}
                 <button type="button" on:click=move |_| load(Origin::Start)>"Reset"</button>
+                <button type="button" on:click=share_attempt>"Link with my attempt"</button>
             </div>
+            {move || attempt_link.get().map(|made| match made {
+                Ok(url) => view! {
+                    <div class="challenge-link">
+                        <label>"Link with your attempt "
+                            <input type="text" readonly prop:value=url.clone()
+                                on:focus=move |ev| { event_target::<web_sys::HtmlInputElement>(&ev).select(); } />
+                        </label>
+                        <p class="challenge-link-note">"Whoever opens it gets this challenge with your canvas, to check or to help. "
+                            <a href=url target="_blank" rel="noopener">"Open it"</a></p>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            })}
             <Show when=move || origin.get() == Origin::Solution>
                 <p class="notice" role="status">
                     "The canvas shows the reference solution: run it and study it. Reset brings your start back."

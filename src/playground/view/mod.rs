@@ -374,11 +374,15 @@ pub fn PlaygroundView(
     /// Node ids a challenge locks (`exchange:orders`); none by default.
     #[prop(optional)]
     locked: Vec<String>,
+    /// Keeps the canvas as the learner's last playground even though the
+    /// page owns the editor (the full playground with its authoring panel).
+    #[prop(optional)]
+    keep_last: bool,
 ) -> impl IntoView {
     let fit = compact.then(|| bounds(&initial));
     let initial_empty = initial.nodes.is_empty();
     let sim = StoredValue::new(Sim::new(&initial));
-    let kept = (!compact && editor.is_none()).then(|| StoredValue::new(initial.clone()));
+    let kept = (!compact && (editor.is_none() || keep_last)).then(|| StoredValue::new(initial.clone()));
     let ctx = Ctx {
         editor: editor.unwrap_or_else(|| RwSignal::new(Playground::new(initial))),
         sim,

@@ -32,13 +32,22 @@ pub struct CheckResult {
     pub reason: Option<String>,
 }
 
-/// What one probe's run left behind for the checks to read.
-pub(crate) struct ProbeRun {
-    report: Report,
+/// What one probe's run left behind for the checks to read; [`observe`]
+/// gives it to a challenge's author, whose checks are written from it.
+#[derive(Clone, Debug)]
+pub struct ProbeRun {
+    pub report: Report,
     /// Each Kafka consumer's polled values, in order.
-    polled: BTreeMap<String, Vec<String>>,
+    pub polled: BTreeMap<String, Vec<String>>,
     /// Each Kafka consumer's group, as the answer declares it.
-    groups: BTreeMap<String, String>,
+    pub groups: BTreeMap<String, String>,
+}
+
+/// Replays `script` on fresh engines built from `answer`'s topology, as a
+/// probe does, and returns what the checks would read: for writing checks
+/// from what a reference answer does.
+pub fn observe(answer: &Scenario, script: &[Action]) -> Result<ProbeRun, String> {
+    run_probe(answer, &Probe { name: String::new(), script: script.to_vec(), checks: Vec::new() })
 }
 
 impl Challenge {
