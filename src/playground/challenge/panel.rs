@@ -124,9 +124,14 @@ fn ChallengePanel(
     };
 
     let (on_canvas, id_for_cli) = play.with_value(|p| (p.on_canvas, p.id.clone()));
-    let (level, story, goal) = play.with_value(|p| {
+    let (title, level, story, goal) = play.with_value(|p| {
         let c = &p.challenge;
-        (format!("Level {}", c.level.max(1)), c.story.clone(), c.goal.clone())
+        let level = if p.is_course() {
+            format!("Level {}", c.level.max(1))
+        } else {
+            "A challenge made on the playground".to_owned()
+        };
+        (c.title.clone(), level, c.story.clone(), c.goal.clone())
     });
     let hint_list = move || {
         let shown = hints.get().shown;
@@ -173,6 +178,7 @@ fn ChallengePanel(
     view! {
         <aside class="challenge-panel" aria-labelledby="challenge-panel-heading">
             <h2 id="challenge-panel-heading">"Challenge"</h2>
+            <p class="challenge-title"><strong><Words text=title /></strong></p>
             <p class="challenge-level">
                 {level}
                 <Show when=move || solved.get()>
