@@ -112,6 +112,8 @@ pub fn QuestionForm(
         }
         on_answer.run(Some(picks));
     };
+    // The choices' checked state follows `picked`, so a form redrawn in
+    // place for the next question starts with nothing picked.
     let choices = question
         .choices
         .iter()
@@ -134,7 +136,8 @@ pub fn QuestionForm(
             let kind = if pick_all { "checkbox" } else { "radio" };
             view! {
                 <label class="predict-choice">
-                    <input type=kind name=name.clone() value=n.to_string() on:change=toggle />
+                    <input type=kind name=name.clone() value=n.to_string()
+                        prop:checked=move || picked.with(|p| p.contains(&n)) on:change=toggle />
                     <span>{rich(&choice.label)}</span>
                 </label>
             }

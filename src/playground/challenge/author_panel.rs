@@ -25,7 +25,7 @@ pub fn AuthorPanel(editor: RwSignal<Playground>) -> impl IntoView {
     let canvas = Memo::new(move |_| editor.with(|e| e.topology.clone()));
     // Any change to the canvas or the choices makes the last link stale.
     Effect::new(move |first: Option<()>| {
-        canvas.track();
+        canvas.with(|_| ());
         draft.track();
         if first.is_some() {
             made.set(None);

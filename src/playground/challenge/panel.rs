@@ -83,7 +83,9 @@ fn ChallengePanel(
     let attempt_link = RwSignal::new(None::<Result<String, String>>);
     let kept = StoredValue::new(kept_as);
     Effect::new(move |first: Option<()>| {
-        topology.track();
+        // Reading the memo (not only tracking it) makes it compute, and so
+        // subscribe to the editor.
+        topology.with(|_| ());
         if first.is_some() {
             verdict.set(None);
             attempt_link.set(None);
