@@ -62,7 +62,12 @@ impl Question {
     /// Whether `picked` is exactly the right set of choices: for a pick-all
     /// question every right choice and no wrong one, in any order.
     pub fn is_right(&self, picked: &[u32]) -> bool {
-        let set = |v: &[u32]| v.iter().copied().collect::<std::collections::BTreeSet<u32>>();
+        let set = |v: &[u32]| {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
         !picked.is_empty() && set(picked) == set(&self.answer)
     }
 
@@ -113,20 +118,20 @@ pub fn LessonQuiz(
     /// The lesson's slug, which names its questions file and answer keys.
     slug: &'static str,
 ) -> impl IntoView {
-    let quiz = LocalResource::new(move || async move {
-        Quiz::parse(&files::fetch_text(format!("lessons/{slug}.quiz.json")).await?)
-    });
+    // The same kind of resource as the lesson's text, so that the app carries
+    // one copy of its machinery; the file is parsed once it has arrived.
+    let file = LocalResource::new(move || files::fetch_text(format!("lessons/{slug}.quiz.json")));
     view! {
         <section class="quiz" aria-labelledby="quiz-title">
             <h2 id="quiz-title">"Check yourself"</h2>
-            {move || match quiz.get() {
+            {move || match file.get().map(|text| Quiz::parse(&text?)) {
                 None => view! { <p class="loading" role="status">"Loading the questions…"</p> }.into_any(),
                 Some(Ok(quiz)) => view! { <QuizQuestions slug quiz /> }.into_any(),
                 Some(Err(error)) => {
                     view! {
                         <div class="load-error" role="alert">
                             <p>"This lesson's questions could not be loaded: " {error}</p>
-                            <button type="button" on:click=move |_| quiz.refetch()>"Try again"</button>
+                            <button type="button" on:click=move |_| file.refetch()>"Try again"</button>
                         </div>
                     }
                         .into_any()
@@ -149,27 +154,28 @@ fn QuizQuestions(
     // What the reader has picked but not yet checked, per question.
     let picks: Vec<RwSignal<Vec<u32>>> = quiz.questions.iter().map(|_| RwSignal::new(Vec::new())).collect();
     let stored = move |n: usize| tracker.progress.with(|p| p.answer(&answer_key(slug, n)).map(<[u32]>::to_vec));
-    let any_answered = move || (0..total).any(|n| stored(n).is_some());
     let scored = quiz.clone();
     let score = move || format!("{} of {total} right", scored.right(stored));
     let section = NodeRef::<html::Div>::new();
-    let try_again = {
-        let picks = picks.clone();
-        move |_| {
-            change_answers(tracker, |p| p.clear_answers(&lesson_prefix(slug)));
-            picks.iter().for_each(|p| p.set(Vec::new()));
-            // The choices are enabled again once the page has redrawn; then
-            // the first one takes the focus the vanished button had.
-            set_timeout(
-                move || {
-                    let first = section.get_untracked().and_then(|s| s.query_selector("input").ok().flatten());
-                    if let Some(input) = first.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-                        let _ = input.focus();
-                    }
-                },
-                std::time::Duration::ZERO,
-            );
-        }
+    let cleared = picks.clone();
+    let try_again = move |_| {
+        change_answers(tracker, |p| p.clear_answers(&lesson_prefix(slug)));
+        cleared.iter().for_each(|p| p.set(Vec::new()));
+        // The choices are enabled again once the page has redrawn; then the
+        // first one takes the focus the vanished button had. (The timer is
+        // the one the shell already uses for downloads, which keeps it small.)
+        gloo_timers::callback::Timeout::new(0, move || {
+            let first = section.get_untracked().and_then(|s| s.query_selector("input").ok().flatten());
+            if let Some(input) = first.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = input.focus();
+            }
+        })
+        .forget();
+    };
+    let again = move || {
+        (0..total)
+            .any(|n| stored(n).is_some())
+            .then(|| view! { <button type="button" on:click=try_again.clone()>"Try again"</button> })
     };
     view! {
         <div class="quiz-questions" node_ref=section>
@@ -183,15 +189,14 @@ fn QuizQuestions(
         </div>
         <div class="quiz-summary">
             <p class="quiz-score">{score}</p>
-            <Show when=any_answered>
-                <button type="button" on:click=try_again.clone()>"Try again"</button>
-            </Show>
+            {again}
         </div>
     }
 }
 
-/// One question as a fieldset of choices, its "Check answer" button and,
-/// once answered, the verdict and the explanation.
+/// One question as a fieldset of choices and its "Check answer" button,
+/// or, once answered, the choices marked right and wrong; below them, in a
+/// polite live region, the verdict and the explanation.
 #[component]
 fn QuizQuestion(
     /// The lesson's slug.
@@ -207,120 +212,124 @@ fn QuizQuestion(
 ) -> impl IntoView {
     let tracker = use_tracker();
     let key = answer_key(slug, n);
+    // A plain closure rather than a memo keeps the app small; redrawing a
+    // question when other progress changes keeps its picks (they are read
+    // back from `picked`).
     let stored = {
         let key = key.clone();
         move || tracker.progress.with(|p| p.answer(&key).map(<[u32]>::to_vec))
     };
-    let answered = {
-        let stored = stored.clone();
-        move || stored().is_some()
-    };
-    let shown = {
-        let stored = stored.clone();
-        move || stored().unwrap_or_else(|| picked.get())
-    };
     let nudge = RwSignal::new(false);
     let check = move |_| {
         let choices = picked.get_untracked();
-        if choices.is_empty() {
-            nudge.set(true);
-            return;
+        nudge.set(choices.is_empty());
+        if !choices.is_empty() {
+            change_answers(tracker, |p| p.set_answer(&key, &choices));
         }
-        nudge.set(false);
-        change_answers(tracker, |p| p.set_answer(&key, &choices));
     };
-    let kind = if question.pick_all { "checkbox" } else { "radio" };
-    let name = format!("quiz-{slug}-{n}");
     let hint_id = format!("quiz-{slug}-{n}-hint");
+    let described_by = question.pick_all.then(|| hint_id.clone());
     let pick_all = question.pick_all;
-    let choices = question
-        .choices
-        .iter()
-        .enumerate()
-        .map(|(c, text)| {
-            let c = c as u32;
-            let right = question.answer.contains(&c);
-            let shown = shown.clone();
-            let is_picked = move || shown().contains(&c);
-            let answered = answered.clone();
-            let mark = {
-                let (answered, is_picked) = (answered.clone(), is_picked.clone());
-                move || match (answered(), right, is_picked()) {
-                    (false, _, _) => "",
-                    (true, true, _) => "quiz-choice quiz-choice-right",
-                    (true, false, true) => "quiz-choice quiz-choice-wrong",
-                    (true, false, false) => "quiz-choice",
-                }
-            };
-            let symbol = {
-                let (answered, is_picked) = (answered.clone(), is_picked.clone());
-                move || match (answered(), right, is_picked()) {
-                    (true, true, _) => "✓",
-                    (true, false, true) => "✗",
-                    _ => "",
-                }
-            };
-            let on_change = move |ev: leptos::ev::Event| {
-                let on = event_target_checked(&ev);
-                nudge.set(false);
-                picked.update(|p| {
-                    if !pick_all {
-                        p.clear();
-                    }
-                    p.retain(|&x| x != c);
-                    if on {
-                        p.push(c);
-                    }
-                });
-            };
-            view! {
-                <label class=move || { let m = mark(); if m.is_empty() { "quiz-choice" } else { m } }>
-                    <input
-                        type=kind
-                        name=name.clone()
-                        prop:checked=is_picked
-                        disabled=answered
-                        on:change=on_change
-                    />
-                    <span>{rich(text)}</span>
-                    <span class="quiz-mark" aria-hidden="true">{symbol}</span>
-                </label>
-            }
-        })
-        .collect_view();
-    let verdict = {
+    let legend = question.question.clone();
+    let shared = std::sync::Arc::new(question);
+    let question = shared.clone();
+    let body = {
         let stored = stored.clone();
-        let question = question.clone();
         move || {
-            let given = stored()?;
-            let right = question.is_right(&given);
-            let label = if question.pick_all { "The right choices: " } else { "The right answer: " };
-            let answer = question.right_choices().join("; ");
-            Some(view! {
-                <p class=if right { "quiz-verdict quiz-verdict-right" } else { "quiz-verdict quiz-verdict-wrong" }>
-                    <strong>{if right { "Right." } else { "Not quite." }}</strong>
-                    " " {label} {rich(&answer)} "."
-                </p>
-                <p class="quiz-explanation">{rich(&question.explanation)}</p>
-            })
+            let kind = if pick_all { "checkbox" } else { "radio" };
+            let name = format!("quiz-{slug}-{n}");
+            let q = &question;
+            match stored() {
+                None => {
+                    let choices = q
+                        .choices
+                        .iter()
+                        .enumerate()
+                        .map(|(c, text)| {
+                            let c = c as u32;
+                            let on_change = move |ev: leptos::ev::Event| {
+                                let on = event_target_checked(&ev);
+                                nudge.set(false);
+                                picked.update(|p| {
+                                    p.retain(|&x| pick_all && x != c);
+                                    if on {
+                                        p.push(c);
+                                    }
+                                });
+                            };
+                            view! {
+                                <label class="quiz-choice">
+                                    <input
+                                        type=kind
+                                        name=name.clone()
+                                        prop:checked=picked.with_untracked(|p| p.contains(&c))
+                                        on:change=on_change
+                                    />
+                                    <span>{rich(text)}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view();
+                    view! {
+                        <div class="quiz-choices">{choices}</div>
+                        <button type="button" class="quiz-check" on:click=check.clone()>"Check answer"</button>
+                    }
+                    .into_any()
+                }
+                Some(given) => {
+                    let choices = q
+                        .choices
+                        .iter()
+                        .enumerate()
+                        .map(|(c, text)| {
+                            let c = c as u32;
+                            let (right, picked) = (q.answer.contains(&c), given.contains(&c));
+                            let (class, mark) = match (right, picked) {
+                                (true, _) => ("quiz-choice quiz-choice-right", "✓"),
+                                (false, true) => ("quiz-choice quiz-choice-wrong", "✗"),
+                                (false, false) => ("quiz-choice", ""),
+                            };
+                            view! {
+                                <label class=class>
+                                    <input type=kind name=name.clone() prop:checked=picked disabled=true />
+                                    <span>{rich(text)}</span>
+                                    <span class="quiz-mark" aria-hidden="true">{mark}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view();
+                    view! { <div class="quiz-choices">{choices}</div> }.into_any()
+                }
+            }
         }
+    };
+    let question = shared;
+    let feedback = move || {
+        let Some(given) = stored() else {
+            return nudge.get().then(|| view! { <p>"Pick an answer first."</p> }).into_any();
+        };
+        let q = &question;
+        let right = q.is_right(&given);
+        let label = if q.pick_all { "The right choices: " } else { "The right answer: " };
+        view! {
+            <p class=if right { "quiz-verdict" } else { "quiz-verdict quiz-verdict-wrong" }>
+                <strong>{if right { "Right." } else { "Not quite." }}</strong>
+                " " {label} {rich(&q.right_choices().join("; "))} "."
+            </p>
+            <p class="quiz-explanation">{rich(&q.explanation)}</p>
+        }
+        .into_any()
     };
     view! {
-        <fieldset class="quiz-question" aria-describedby=pick_all.then(|| hint_id.clone())>
+        <fieldset class="quiz-question" aria-describedby=described_by>
             <legend>
                 <span class="quiz-number">{format!("Question {} of {total}", n + 1)}</span>
                 " "
-                <span>{rich(&question.question)}</span>
+                <span>{rich(&legend)}</span>
             </legend>
-            {pick_all.then(|| view! { <p class="quiz-hint" id=hint_id.clone()>"Pick all that apply."</p> })}
-            <div class="quiz-choices">{choices}</div>
-            <Show when=move || !answered()>
-                <button type="button" class="quiz-check" on:click=check.clone()>"Check answer"</button>
-            </Show>
-            <div class="quiz-feedback" role="status">
-                {move || nudge.get().then(|| view! { <p>"Pick an answer first."</p> })}
-                {verdict}
-            </div>
+            {pick_all.then(|| view! { <p class="quiz-hint" id=hint_id>"Pick all that apply."</p> })}
+            {body}
+            <div class="quiz-feedback" role="status">{feedback}</div>
         </fieldset>
     }
 }

@@ -38,6 +38,9 @@ test('a right and a wrong answer show their verdicts and explanations, survive a
   assert.match(await firstVerdict.textContent(), /The right answer: AMQP 0-9-1\./);
   assert.match(await firstVerdict.textContent(), /AMQP 1\.0 is a different protocol, not a newer version of 0-9-1/);
 
+  const third = question(quiz, 3);
+  const unchecked = 'The same compressed batches, which the consumers decompress';
+  await third.getByText(unchecked).click();
   await second.getByText('A zero-copy read request that consumers send to the broker').click();
   await second.getByRole('button', { name: 'Check answer' }).click();
   const secondVerdict = second.getByRole('status');
@@ -45,6 +48,7 @@ test('a right and a wrong answer show their verdicts and explanations, survive a
   assert.match(await secondVerdict.textContent(), /The right answer: A batch on the wire has the same format as a batch in the log file/);
   assert.match(await secondVerdict.textContent(), /There is no zero-copy request in the protocol/);
   assert.equal(await score(quiz).textContent(), '1 of 3 right');
+  assert.equal(await radio(third, unchecked).isChecked(), true, 'a pick not yet checked stays while another question is answered');
   assert.equal(await first.getByRole('button', { name: 'Check answer' }).count(), 0, 'an answered question is not checked twice');
   assert.equal(await radio(first, 'AMQP 0-9-1').isDisabled(), true);
 
