@@ -233,92 +233,78 @@ fn QuizQuestion(
     let legend = question.question.clone();
     let shared = std::sync::Arc::new(question);
     let question = shared.clone();
+    // Both states draw the same elements with different values, which keeps
+    // the app smaller than two separate drawings would.
     let body = {
         let stored = stored.clone();
         move || {
             let kind = if pick_all { "checkbox" } else { "radio" };
             let name = format!("quiz-{slug}-{n}");
-            let q = &question;
-            match stored() {
-                None => {
-                    let choices = q
-                        .choices
-                        .iter()
-                        .enumerate()
-                        .map(|(c, text)| {
-                            let c = c as u32;
-                            let on_change = move |ev: leptos::ev::Event| {
-                                let on = event_target_checked(&ev);
-                                nudge.set(false);
-                                picked.update(|p| {
-                                    p.retain(|&x| pick_all && x != c);
-                                    if on {
-                                        p.push(c);
-                                    }
-                                });
-                            };
-                            view! {
-                                <label class="quiz-choice">
-                                    <input
-                                        type=kind
-                                        name=name.clone()
-                                        prop:checked=picked.with_untracked(|p| p.contains(&c))
-                                        on:change=on_change
-                                    />
-                                    <span>{rich(text)}</span>
-                                </label>
+            let given = stored();
+            let answered = given.is_some();
+            let shown = given.unwrap_or_else(|| picked.get_untracked());
+            let choices = question
+                .choices
+                .iter()
+                .enumerate()
+                .map(|(c, text)| {
+                    let c = c as u32;
+                    let (right, chosen) = (question.answer.contains(&c), shown.contains(&c));
+                    let (class, mark) = match (answered, right, chosen) {
+                        (true, true, _) => ("quiz-choice quiz-choice-right", "✓"),
+                        (true, false, true) => ("quiz-choice quiz-choice-wrong", "✗"),
+                        _ => ("quiz-choice", ""),
+                    };
+                    let on_change = move |ev: leptos::ev::Event| {
+                        let on = event_target_checked(&ev);
+                        nudge.set(false);
+                        picked.update(|p| {
+                            p.retain(|&x| pick_all && x != c);
+                            if on {
+                                p.push(c);
                             }
-                        })
-                        .collect_view();
+                        });
+                    };
                     view! {
-                        <div class="quiz-choices">{choices}</div>
-                        <button type="button" class="quiz-check" on:click=check.clone()>"Check answer"</button>
+                        <label class=class>
+                            <input
+                                type=kind
+                                name=name.clone()
+                                prop:checked=chosen
+                                disabled=answered
+                                on:change=on_change
+                            />
+                            <span>{rich(text)}</span>
+                            <span class="quiz-mark" aria-hidden="true">{mark}</span>
+                        </label>
                     }
-                    .into_any()
-                }
-                Some(given) => {
-                    let choices = q
-                        .choices
-                        .iter()
-                        .enumerate()
-                        .map(|(c, text)| {
-                            let c = c as u32;
-                            let (right, picked) = (q.answer.contains(&c), given.contains(&c));
-                            let (class, mark) = match (right, picked) {
-                                (true, _) => ("quiz-choice quiz-choice-right", "✓"),
-                                (false, true) => ("quiz-choice quiz-choice-wrong", "✗"),
-                                (false, false) => ("quiz-choice", ""),
-                            };
-                            view! {
-                                <label class=class>
-                                    <input type=kind name=name.clone() prop:checked=picked disabled=true />
-                                    <span>{rich(text)}</span>
-                                    <span class="quiz-mark" aria-hidden="true">{mark}</span>
-                                </label>
-                            }
-                        })
-                        .collect_view();
-                    view! { <div class="quiz-choices">{choices}</div> }.into_any()
-                }
+                })
+                .collect_view();
+            let button = (!answered).then(
+                || view! { <button type="button" class="quiz-check" on:click=check.clone()>"Check answer"</button> },
+            );
+            view! {
+                <div class="quiz-choices">{choices}</div>
+                {button}
             }
         }
     };
     let question = shared;
     let feedback = move || {
-        let Some(given) = stored() else {
-            return nudge.get().then(|| view! { <p>"Pick an answer first."</p> }).into_any();
-        };
-        let q = &question;
-        let right = q.is_right(&given);
-        let label = if q.pick_all { "The right choices: " } else { "The right answer: " };
-        view! {
-            <p class=if right { "quiz-verdict" } else { "quiz-verdict quiz-verdict-wrong" }>
-                <strong>{if right { "Right." } else { "Not quite." }}</strong>
-                " " {label} {rich(&q.right_choices().join("; "))} "."
-            </p>
-            <p class="quiz-explanation">{rich(&q.explanation)}</p>
-        }
-        .into_any()
+        let given = stored();
+        let verdict = given.map(|given| {
+            let right = question.is_right(&given);
+            let label = if question.pick_all { "The right choices: " } else { "The right answer: " };
+            view! {
+                <p class=if right { "quiz-verdict" } else { "quiz-verdict quiz-verdict-wrong" }>
+                    <strong>{if right { "Right." } else { "Not quite." }}</strong>
+                    " " {label} {rich(&question.right_choices().join("; "))} "."
+                </p>
+                <p class="quiz-explanation">{rich(&question.explanation)}</p>
+            }
+        });
+        let nudge = (verdict.is_none() && nudge.get()).then(|| view! { <p>"Pick an answer first."</p> });
+        (nudge, verdict)
     };
     view! {
         <fieldset class="quiz-question" aria-describedby=described_by>
