@@ -1,6 +1,7 @@
-//! A lesson: its place in the course, its text, and the way to the previous
-//! and next lessons. The text is a pre-rendered HTML fragment fetched when the
-//! lesson opens, so the first page load carries no lesson text at all.
+//! A lesson: its place in the course, its text, its "Check yourself"
+//! questions, and the way to the previous and next lessons. The text and the
+//! questions are files rendered at build time and fetched when the lesson
+//! opens, so the first page load carries neither.
 
 use crate::course::progress::use_tracker;
 use crate::course::{self, MODULES};
@@ -10,6 +11,7 @@ use crate::island::Island;
 use crate::pages::challenges::PractiseLinks;
 use crate::pages::course::TagBadge;
 use crate::pages::not_found::NotFound;
+use crate::pages::quiz::LessonQuiz;
 use crate::route::Route;
 use leptos::prelude::*;
 
@@ -100,6 +102,7 @@ pub fn LessonPage(
                             </aside>
                         }
                     })}
+                <LessonQuiz slug />
                 <PractiseLinks slug />
                 <nav class="steps" aria-label="Previous and next lessons">
                     {neighbour(found.previous, "prev", "Previous")}

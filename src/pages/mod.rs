@@ -6,3 +6,4 @@ pub mod course;
 pub mod lesson;
 pub mod not_found;
 pub mod playground;
+pub mod quiz;

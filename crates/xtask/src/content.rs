@@ -11,6 +11,12 @@
 //! `src/course/challenge_list.rs`: what the shell lists and links (id,
 //! module, level, title, lessons), so the shell needs no scenario crate to
 //! show them. The outputs are committed; `--check` fails when they are stale.
+//!
+//! Each lesson's front matter also holds its retrieval questions, as
+//! `[[quiz]]` tables (`question`, `choices`, `answer`, `explanation`).
+//! [`validate_quiz`] checks them and they are written beside the lesson as
+//! `public/lessons/<slug>.quiz.json`, which the lesson page fetches with the
+//! text, so no question is compiled into the app.
 
 use crate::Result;
 use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, Options, Parser, Tag, TagEnd, html};
@@ -49,13 +55,47 @@ struct FrontMatter {
     scenarios: Vec<String>,
     #[serde(default)]
     labs: Vec<String>,
+    #[serde(default)]
+    quiz: Vec<QuizSource>,
 }
+
+/// A retrieval question as written in the front matter. `answer` is read as
+/// a plain TOML value so that a wrong shape gets a sentence of its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuizSource {
+    question: String,
+    choices: Vec<String>,
+    answer: toml::Value,
+    explanation: String,
+}
+
+/// A checked question, as `<slug>.quiz.json` carries it to the lesson page.
+/// `answer` lists the right choices by index; `pick_all` says the reader may
+/// pick several (the question was written with a list of answers).
+#[derive(Debug, PartialEq, Serialize)]
+struct QuizQuestion {
+    question: String,
+    choices: Vec<String>,
+    answer: Vec<u32>,
+    pick_all: bool,
+    explanation: String,
+}
+
+#[derive(Debug, Serialize)]
+struct QuizFile<'a> {
+    questions: &'a [QuizQuestion],
+}
+
+const QUIZ_QUESTIONS: std::ops::RangeInclusive<usize> = 2..=3;
+const QUIZ_CHOICES: std::ops::RangeInclusive<usize> = 3..=5;
 
 #[derive(Debug)]
 struct Lesson {
     front: FrontMatter,
     html: String,
     text: String,
+    quiz: Vec<QuizQuestion>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,8 +201,102 @@ fn parse_lesson(source: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<Lesson
     if !TAGS.contains(&front.tag.as_str()) {
         return Err(format!("tag {:?} must be one of {TAGS:?}", front.tag));
     }
+    let quiz = validate_quiz(&front.quiz)?;
     let (html, text) = render_markdown(&rest[end + 5..], dir, syntaxes)?;
-    Ok(Lesson { front, html, text })
+    Ok(Lesson { front, html, text, quiz })
+}
+
+/// Checks a lesson's questions: two or three of them, each with a question,
+/// three to five distinct choices, an answer naming existing choices (one
+/// index, or a list of distinct indices for "pick all that apply"), an
+/// explanation, and no unclosed inline code.
+fn validate_quiz(quiz: &[QuizSource]) -> Result<Vec<QuizQuestion>> {
+    if !QUIZ_QUESTIONS.contains(&quiz.len()) {
+        return Err(format!(
+            "a lesson ends with {} to {} `[[quiz]]` questions, this one has {}",
+            QUIZ_QUESTIONS.start(),
+            QUIZ_QUESTIONS.end(),
+            quiz.len()
+        ));
+    }
+    quiz.iter()
+        .enumerate()
+        .map(|(n, q)| {
+            validate_question(q).map_err(|e| format!("quiz question {} ({:?}): {e}", n + 1, short(&q.question)))
+        })
+        .collect()
+}
+
+fn short(text: &str) -> String {
+    let mut words = text.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+    if text.split_whitespace().count() > 6 {
+        words.push('…');
+    }
+    words
+}
+
+fn validate_question(q: &QuizSource) -> Result<QuizQuestion> {
+    if q.question.trim().is_empty() {
+        return Err("the question is empty".into());
+    }
+    if q.explanation.trim().is_empty() {
+        return Err("the explanation is empty; say why the right answer is right".into());
+    }
+    if !QUIZ_CHOICES.contains(&q.choices.len()) {
+        return Err(format!(
+            "a question has {} to {} choices, this one has {}",
+            QUIZ_CHOICES.start(),
+            QUIZ_CHOICES.end(),
+            q.choices.len()
+        ));
+    }
+    if let Some(n) = q.choices.iter().position(|c| c.trim().is_empty()) {
+        return Err(format!("choice {n} is empty"));
+    }
+    if let Some(n) = (1..q.choices.len()).find(|&n| q.choices[..n].contains(&q.choices[n])) {
+        return Err(format!("choice {n} repeats an earlier choice"));
+    }
+    for text in std::iter::once(&q.question).chain(&q.choices).chain(std::iter::once(&q.explanation)) {
+        if text.matches('`').count() % 2 != 0 {
+            return Err(format!("an inline code span is not closed in {:?}", short(text)));
+        }
+    }
+    let index =
+        |value: &toml::Value| -> Result<u32> {
+            let n = value.as_integer().ok_or_else(|| {
+                let shown = match value {
+                    toml::Value::String(s) => format!("{s:?}"),
+                    toml::Value::Float(f) => f.to_string(),
+                    other => format!("of type {}", other.type_str()),
+                };
+                format!("answer {shown} is not a choice's index")
+            })?;
+            usize::try_from(n).ok().filter(|&n| n < q.choices.len()).and_then(|n| u32::try_from(n).ok()).ok_or_else(
+                || format!("answer {n} is out of range: the choices are numbered 0 to {}", q.choices.len() - 1),
+            )
+        };
+    let (answer, pick_all) = match &q.answer {
+        toml::Value::Array(values) => {
+            let answer = values.iter().map(index).collect::<Result<Vec<u32>>>()?;
+            if answer.is_empty() {
+                return Err("a pick-all answer lists at least one choice".into());
+            }
+            if (1..answer.len()).any(|n| answer[..n].contains(&answer[n])) {
+                return Err("a pick-all answer names a choice twice".into());
+            }
+            let mut answer = answer;
+            answer.sort_unstable();
+            (answer, true)
+        }
+        one => (vec![index(one)?], false),
+    };
+    Ok(QuizQuestion {
+        question: q.question.clone(),
+        choices: q.choices.clone(),
+        answer,
+        pick_all,
+        explanation: q.explanation.clone(),
+    })
 }
 
 fn alert_title(kind: BlockQuoteKind) -> (&'static str, &'static str) {
@@ -283,6 +417,8 @@ fn render_outputs(lessons: &[Lesson]) -> Result<BTreeMap<PathBuf, String>> {
     let mut outputs = BTreeMap::new();
     for lesson in lessons {
         outputs.insert(Path::new(LESSONS).join(format!("{}.html", lesson.front.slug)), lesson.html.clone());
+        let quiz = serde_json::to_string(&QuizFile { questions: &lesson.quiz }).map_err(|e| e.to_string())?;
+        outputs.insert(Path::new(LESSONS).join(format!("{}.quiz.json", lesson.front.slug)), quiz + "\n");
     }
     let search: Vec<SearchEntry> =
         lessons.iter().map(|l| SearchEntry { slug: &l.front.slug, title: &l.front.title, text: &l.text }).collect();
@@ -412,6 +548,105 @@ mod tests {
         let err =
             parse_lesson(source, Path::new("."), &SyntaxSet::load_defaults_newlines()).expect_err("tag is invalid");
         assert!(err.contains("tag \"Huge\""), "{err}");
+    }
+
+    /// Parses `[[quiz]]` tables as a lesson's front matter would hold them.
+    fn quiz(toml_text: &str) -> Result<Vec<QuizQuestion>> {
+        #[derive(Deserialize)]
+        struct Only {
+            quiz: Vec<QuizSource>,
+        }
+        let only: Only = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        validate_quiz(&only.quiz)
+    }
+
+    const GOOD_ONE: &str =
+        "[[quiz]]\nquestion = \"Which?\"\nchoices = [\"a\", \"b\", \"c\"]\nanswer = 2\nexplanation = \"Because c.\"\n";
+    const GOOD_ALL: &str = "[[quiz]]\nquestion = \"Which all?\"\nchoices = [\"a\", \"`b`\", \"c\", \"d\"]\nanswer = [3, 1]\nexplanation = \"b and d.\"\n";
+
+    #[test]
+    fn a_quiz_reads_single_and_pick_all_answers_with_pick_all_answers_sorted() {
+        let questions = quiz(&format!("{GOOD_ONE}{GOOD_ALL}")).expect("a valid quiz");
+        assert_eq!(questions[0].answer, [2]);
+        assert!(!questions[0].pick_all);
+        assert_eq!(questions[1].answer, [1, 3]);
+        assert!(questions[1].pick_all);
+        assert_eq!(questions[1].choices[1], "`b`");
+    }
+
+    #[test]
+    fn a_lesson_needs_two_or_three_questions() {
+        let err = quiz(GOOD_ONE).expect_err("one question is too few");
+        assert!(err.contains("2 to 3 `[[quiz]]` questions, this one has 1"), "{err}");
+        let err = quiz(&GOOD_ONE.repeat(4)).expect_err("four are too many");
+        assert!(err.contains("this one has 4"), "{err}");
+        let err = validate_quiz(&[]).expect_err("a lesson without questions is refused");
+        assert!(err.contains("this one has 0"), "{err}");
+    }
+
+    #[test]
+    fn an_answer_out_of_range_is_refused_naming_the_question() {
+        let bad = GOOD_ALL.replace("answer = [3, 1]", "answer = [1, 4]");
+        let err = quiz(&format!("{GOOD_ONE}{bad}")).expect_err("choice 4 does not exist");
+        assert!(err.starts_with("quiz question 2 (\"Which all?\")"), "{err}");
+        assert!(err.contains("answer 4 is out of range: the choices are numbered 0 to 3"), "{err}");
+        let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("answer = 2", "answer = -1"))).expect_err("negative");
+        assert!(err.contains("answer -1 is out of range"), "{err}");
+    }
+
+    #[test]
+    fn answers_of_the_wrong_shape_are_refused() {
+        for (answer, expected) in [
+            ("answer = \"c\"", "answer \"c\" is not a choice's index"),
+            ("answer = []", "lists at least one choice"),
+            ("answer = [1, 1]", "names a choice twice"),
+        ] {
+            let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("answer = 2", answer))).expect_err(answer);
+            assert!(err.contains(expected), "{answer}: {err}");
+        }
+    }
+
+    #[test]
+    fn choices_must_number_three_to_five_and_be_distinct_and_non_empty() {
+        for (choices, expected) in [
+            ("[\"a\", \"b\"]", "3 to 5 choices, this one has 2"),
+            ("[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]", "this one has 6"),
+            ("[\"a\", \" \", \"c\"]", "choice 1 is empty"),
+            ("[\"a\", \"b\", \"a\"]", "choice 2 repeats an earlier choice"),
+        ] {
+            let bad = GOOD_ONE.replace("[\"a\", \"b\", \"c\"]", choices).replace("answer = 2", "answer = 0");
+            let err = quiz(&format!("{bad}{GOOD_ONE}")).expect_err(choices);
+            assert!(err.contains(expected), "{choices}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_empty_explanation_or_question_and_unclosed_code_are_refused() {
+        let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("Because c.", " "))).expect_err("no explanation");
+        assert!(err.contains("the explanation is empty"), "{err}");
+        let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("Which?", ""))).expect_err("no question");
+        assert!(err.contains("the question is empty"), "{err}");
+        let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("Because c.", "Because `c."))).expect_err("open code");
+        assert!(err.contains("inline code span is not closed"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_quiz_field_is_refused() {
+        let err = quiz(&format!("{}{GOOD_ONE}", GOOD_ONE.replace("answer = 2", "answer = 2\nhint = \"h\"")))
+            .expect_err("hint");
+        assert!(err.contains("hint"), "{err}");
+    }
+
+    #[test]
+    fn every_lesson_of_the_course_has_a_valid_quiz_written_beside_its_text() {
+        let lessons = load(&crate::root()).expect("the course loads");
+        let outputs = render_outputs(&lessons).expect("the course renders");
+        for lesson in &lessons {
+            assert!(QUIZ_QUESTIONS.contains(&lesson.quiz.len()), "{}", lesson.front.slug);
+            let path = Path::new(LESSONS).join(format!("{}.quiz.json", lesson.front.slug));
+            let written: serde_json::Value = serde_json::from_str(&outputs[&path]).expect("the quiz file is JSON");
+            assert_eq!(written["questions"].as_array().map(Vec::len), Some(lesson.quiz.len()));
+        }
     }
 
     #[test]
