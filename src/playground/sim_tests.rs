@@ -32,7 +32,7 @@ fn set_key(p: &mut Playground, prod: NodeId, key: &str) {
 }
 
 fn depth(sim: &Sim, q: &str) -> usize {
-    sim.queue(q).unwrap().messages.len()
+    sim.queue("/", q).unwrap().messages.len()
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn topic_bindings_route_as_rabbitmq_does() {
     let mut sim = Sim::new(&p.topology);
     sim.perform(Action::Publish(prod));
     assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (1, 0));
-    let id = sim.queue("q1").unwrap().messages[0].id;
+    let id = sim.queue("/", "q1").unwrap().messages[0].id;
     let history = sim.message(id).unwrap();
     let trace = history.trace.as_ref().unwrap();
     assert!(trace.exchanges[0].bindings.iter().any(|b| b.matched && b.binding.routing_key == "eu.#"));
@@ -84,7 +84,7 @@ fn consumers_drain_a_queue_and_acknowledge() {
     for _ in 0..100 {
         sim.step();
     }
-    let view = sim.queue("q1").unwrap();
+    let view = sim.queue("/", "q1").unwrap();
     assert_eq!((view.messages.len(), view.unacked), (0, 0));
     assert_eq!(sim.consumer(c).unwrap().done, 10);
 }
@@ -109,7 +109,7 @@ fn nacked_messages_go_to_the_dead_letter_exchange() {
     for _ in 0..10 {
         sim.step();
     }
-    let dead = sim.queue("q2").unwrap();
+    let dead = sim.queue("/", "q2").unwrap();
     assert_eq!(dead.messages.len(), 1);
     let lines = &sim.message(dead.messages[0].id).unwrap().lines;
     assert!(lines.iter().any(|l| l.contains("dead-lettered from q1")), "{lines:?}");
@@ -141,7 +141,11 @@ fn kafka_group(consumers: usize, brokers: usize, rf: u32) -> (Playground, Vec<No
     }
     let prod = p.add_node(NodeKind::Producer, None);
     let t = p.add_node(NodeKind::Topic, None);
-    p.configure(t, NodeConfig::Topic(TopicSettings { partitions: 2, replication_factor: rf })).unwrap();
+    p.configure(
+        t,
+        NodeConfig::Topic(TopicSettings { partitions: 2, replication_factor: rf, ..TopicSettings::default() }),
+    )
+    .unwrap();
     let g = p.add_node(NodeKind::Group, None);
     p.connect(prod, t).unwrap();
     p.connect(t, g).unwrap();
@@ -261,9 +265,9 @@ fn the_dead_lettered_head_of_a_full_queue_keeps_its_own_body_sender_and_history(
     sim.perform(Action::Publish(a));
     sim.step();
     sim.perform(Action::Publish(b));
-    let work = sim.queue("q1").unwrap();
+    let work = sim.queue("/", "q1").unwrap();
     assert_eq!(work.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["B"]);
-    let dead = sim.queue("q2").unwrap();
+    let dead = sim.queue("/", "q2").unwrap();
     assert_eq!(dead.messages.len(), 1);
     let copy = dead.messages[0].id;
     let history = sim.message(copy).unwrap();
@@ -289,7 +293,7 @@ fn a_dead_lettered_copy_flies_the_dead_letter_exchanges_binding() {
     sim.perform(Action::Publish(a));
     sim.perform(Action::Publish(b));
     let dlx = p.topology.named(NodeKind::Exchange, "dlx").unwrap().id;
-    let copy = sim.queue("q2").unwrap().messages[0].id;
+    let copy = sim.queue("/", "q2").unwrap().messages[0].id;
     let edge = sim.edge_of(dlx, EdgeRole::QueueBinding).unwrap();
     assert!(sim.flights().any(|f| f.edge == edge && f.message == MessageRef::Rabbit(copy)));
 }
@@ -316,7 +320,7 @@ fn a_copy_flies_the_bindings_the_engine_reported_and_no_other() {
     let mut sim = Sim::new(&p.topology);
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
     sim.perform(Action::Publish(prod));
-    let copy = |q: &str| MessageRef::Rabbit(sim.queue(q).unwrap().messages[0].id);
+    let copy = |q: &str| MessageRef::Rabbit(sim.queue("/", q).unwrap().messages[0].id);
     let mut flown: Vec<(EdgeId, MessageRef)> = sim.flights().map(|f| (f.edge, f.message.clone())).collect();
     flown.sort_by_key(|f| f.0);
     let mut expected = vec![
@@ -373,7 +377,7 @@ fn a_crashed_consumer_hands_its_message_back_and_connects_again() {
     sim.perform(Action::Publish(prod));
     sim.step();
     assert!(sim.consumer(c).unwrap().down);
-    let id = sim.queue("q1").unwrap().messages[0].id;
+    let id = sim.queue("/", "q1").unwrap().messages[0].id;
     let lines = &sim.message(id).unwrap().lines;
     assert!(lines.iter().any(|l| l.contains("crashed while processing it")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("returned to q1")), "{lines:?}");
@@ -398,7 +402,7 @@ fn a_rabbitmq_restart_keeps_the_canvas_running() {
     let mut sim = Sim::new(&p.topology);
     sim.perform(Action::RestartRabbit);
     assert!(sim.consumer(c).unwrap().down);
-    assert!(sim.queue("q1").is_some(), "the queue is declared again");
+    assert!(sim.queue("/", "q1").is_some(), "the queue is declared again");
     for _ in 0..11 {
         sim.step();
     }

@@ -9,10 +9,13 @@
 //! solution that "Show solution" loaded (until "Reset" brings the start
 //! back). [`Hints`] reveals the graded hints one at a time; [`is_locked`]
 //! says which canvas parts the challenge locks; [`code_spans`] splits a
-//! sentence at its `code` marks for display. `overlay` carries over what
-//! the canvas cannot show from the start; `panel` draws it all.
+//! sentence at its `code` marks for display; `panel` draws it all.
+//!
+//! The canvas shows and changes every setting a challenge's answer needs,
+//! so the canvas written back as a scenario is the whole answer: a test
+//! checks that every challenge's reference solution, drawn and written
+//! back, passes.
 
-mod overlay;
 pub mod panel;
 
 use super::model::{NodeId, Topology};
@@ -31,15 +34,10 @@ pub struct Play {
     /// The reference solution, drawn.
     pub solution: Topology,
     /// The start as the canvas writes it back, which locked parts are
-    /// compared against, so that what the canvas cannot show (durability,
-    /// for one) is never taken for a change the learner made.
+    /// compared against, so that a part is compared in the one form the
+    /// canvas writes (Kafka's defaults spelled out, for one) and never
+    /// taken for a change the learner made.
     baseline: Scenario,
-    /// Whether the reference solution passes once drawn on the canvas: false
-    /// when the answer needs a setting the canvas cannot change yet.
-    pub on_canvas: bool,
-    /// The start as written, whose settings the canvas cannot show are
-    /// carried over onto every answer (see `overlay`).
-    original: Scenario,
 }
 
 /// Where the canvas being checked came from.
@@ -69,26 +67,14 @@ impl Play {
         let builtin::Builtin { start, solution } = builtin::get(id)?;
         let challenge = *start.challenge.clone()?;
         let start_canvas = to_topology(&start);
-        let mut baseline = to_scenario(&start_canvas).unwrap_or_else(|_| start.clone());
-        overlay::carry_over(&mut baseline, &start);
-        let mut play = Self {
-            id: id.to_owned(),
-            challenge,
-            start: start_canvas,
-            solution: to_topology(&solution),
-            on_canvas: false,
-            original: start,
-            baseline,
-        };
-        play.on_canvas = play.check(&play.solution).is_ok_and(|v| v.passed);
-        Some(play)
+        let baseline = to_scenario(&start_canvas).unwrap_or(start);
+        Some(Self { id: id.to_owned(), challenge, start: start_canvas, solution: to_topology(&solution), baseline })
     }
 
     /// Checks the canvas; fails, with a sentence, only when the canvas cannot
     /// be written as a scenario (binding arguments that are not pairs).
     pub fn check(&self, canvas: &Topology) -> Result<Verdict, String> {
-        let mut answer = to_scenario(canvas).map_err(|e| format!("This canvas cannot be checked yet: {e}."))?;
-        overlay::carry_over(&mut answer, &self.original);
+        let answer = to_scenario(canvas).map_err(|e| format!("This canvas cannot be checked yet: {e}."))?;
         Ok(self.challenge.check(&answer, Some(&self.baseline)))
     }
 

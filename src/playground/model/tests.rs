@@ -1,6 +1,7 @@
 //! Tests of the editor's edits, its history and the pairs text, all native.
 
 use super::*;
+use brokerlab_rabbit::ExchangeKind;
 
 fn editor() -> Playground {
     Playground::default()
@@ -129,7 +130,7 @@ fn names_are_unique_per_kind_and_not_empty() {
 fn a_topic_outside_kafkas_limits_is_refused() {
     let mut p = editor();
     let t = p.add_node(NodeKind::Topic, None);
-    let bad = NodeConfig::Topic(TopicSettings { partitions: 0, replication_factor: 1 });
+    let bad = NodeConfig::Topic(TopicSettings { partitions: 0, replication_factor: 1, ..TopicSettings::default() });
     assert!(matches!(p.configure(t, bad), Err(EditError::OutOfRange(_))));
 }
 
