@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::playground::model::{
-    AckMode, ConsumerSettings, EdgeRole, Failure, NodeKind, Playground, QueueSettings, TopicSettings,
+    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, TopicSettings,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -410,5 +410,108 @@ fn a_rabbitmq_restart_keeps_the_canvas_running() {
     sim.perform(Action::Publish(prod));
     sim.step();
     assert_eq!(sim.consumer(c).unwrap().done, 1);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+}
+
+fn set(p: &mut Playground, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
+    let mut c = p.topology.node(id).unwrap().config.clone();
+    f(&mut c);
+    p.configure(id, c).unwrap();
+}
+
+fn records(sim: &Sim, topic: &str) -> usize {
+    let cluster = sim.cluster().unwrap();
+    let partitions = cluster.topic(topic).unwrap().partitions.len() as u32;
+    (0..partitions).map(|p| cluster.records(topic, p).unwrap().len()).sum()
+}
+
+/// With one of three brokers down, a topic cannot have three in-sync
+/// replicas: a producer with `acks=all` and `min.insync.replicas=3` is
+/// refused, one with `acks=1` is not. The run uses what the inspector set.
+#[test]
+fn a_producers_acks_and_a_topics_min_insync_replicas_are_what_the_run_uses() {
+    let (mut p, _, prod) = kafka_group(0, 3, 3);
+    let t = p.topology.named(NodeKind::Topic, "t1").unwrap().id;
+    set(&mut p, t, |c| {
+        if let NodeConfig::Topic(s) = c {
+            s.min_insync_replicas = Some(3);
+        }
+    });
+    let run = |p: &Playground| {
+        let mut sim = Sim::new(&p.topology);
+        sim.perform(Action::CrashBroker(2));
+        for _ in 0..5 {
+            sim.step();
+        }
+        sim.perform(Action::Burst(prod));
+        sim
+    };
+    let sim = run(&p);
+    assert_eq!(records(&sim, "t1"), 0, "acks=all needs three in-sync replicas");
+    assert!(sim.log().any(|l| l.text.contains("NotEnoughReplicas")), "the log says why");
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.set_acks(Acks::One);
+        }
+    });
+    let sim = run(&p);
+    assert_eq!(records(&sim, "t1"), 10, "acks=1 needs only the leader");
+}
+
+/// A producer with a transactional id commits each record on its own, so a
+/// `read_committed` member reads it.
+#[test]
+fn a_transactional_producer_commits_each_record_for_a_read_committed_member() {
+    let (mut p, cs, prod) = kafka_group(1, 1, 1);
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.transactional_id = "checkout-tx".into();
+        }
+    });
+    set(&mut p, cs[0], |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.isolation = Isolation::ReadCommitted;
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    for _ in 0..40 {
+        sim.step();
+    }
+    assert_eq!(sim.consumer(cs[0]).unwrap().done, 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}
+
+/// A producer publishes in the vhost of the exchange it is wired to, and a
+/// consumer consumes and acknowledges in its queue's vhost.
+#[test]
+fn clients_work_in_the_vhost_of_the_parts_they_are_wired_to() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Fanout, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    for id in [x, q] {
+        set(&mut p, id, |c| match c {
+            NodeConfig::Exchange(s) => s.vhost = "staging".into(),
+            NodeConfig::Queue(s) => s.vhost = "staging".into(),
+            _ => {}
+        });
+    }
+    p.connect(prod, x).unwrap();
+    p.connect(x, q).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    assert_eq!(sim.queue("staging", "q1").unwrap().messages.len(), 1);
+    assert!(sim.queue("/", "q1").is_none(), "nothing in the default vhost");
+    p.connect(q, c).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    for _ in 0..10 {
+        sim.step();
+    }
+    assert_eq!(sim.consumer(c).unwrap().done, 1);
+    assert!(sim.queue("staging", "q1").unwrap().messages.is_empty(), "acknowledged in staging");
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
 }

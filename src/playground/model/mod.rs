@@ -328,6 +328,17 @@ impl Topology {
         self.edges.iter().filter(move |e| e.to == id)
     }
 
+    /// Whether node `id` is, or may become, a Kafka client: a producer that
+    /// produces to a topic or publishes to no exchange or queue, a consumer
+    /// in a group or connected to nothing. The inspector shows Kafka
+    /// settings for these only.
+    pub fn may_be_kafka_client(&self, id: NodeId) -> bool {
+        let produces = self.outgoing(id).any(|e| e.role == EdgeRole::Produce);
+        let publishes = self.outgoing(id).any(|e| matches!(e.role, EdgeRole::Publish | EdgeRole::PublishToQueue));
+        let consumes = self.incoming(id).any(|e| e.role == EdgeRole::Consume);
+        produces || !(publishes || consumes)
+    }
+
     /// The Kafka broker id of a broker node: brokers are numbered 0.. in creation order.
     pub fn broker_id(&self, id: NodeId) -> Option<u32> {
         self.of_kind(NodeKind::Broker).position(|n| n.id == id).map(|i| i as u32)

@@ -661,3 +661,163 @@ fn canvas_links_stay_short() {
     assert!(link.len() < 1_200, "{} characters", link.len());
     assert!(link.len() * 3 < include_str!("../golden/canvas-v1.link").len(), "a third of the old format's length");
 }
+
+fn set(p: &mut Playground, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
+    let mut c = p.topology.node(id).unwrap().config.clone();
+    f(&mut c);
+    p.configure(id, c).unwrap();
+}
+
+fn configs(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn every_kafka_setting_is_written_as_its_config_and_read_back() {
+    let mut p = Playground::default();
+    p.add_node(NodeKind::Broker, None);
+    let prod = p.add_node(NodeKind::Producer, None);
+    let t = p.add_node(NodeKind::Topic, None);
+    let g = p.add_node(NodeKind::Group, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, t).unwrap();
+    p.connect(t, g).unwrap();
+    p.connect(c, g).unwrap();
+    let plain = to_scenario(&p.topology).unwrap();
+    assert!(plain.kafka.producers[0].configs.is_empty(), "Kafka's defaults are not spelled out");
+    assert!(plain.kafka.topics[0].configs.is_empty());
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.set_acks(Acks::One);
+            s.partitioner = Partitioner::RoundRobin;
+            s.transactional_id = "tx-1".into();
+        }
+    });
+    set(&mut p, t, |c| {
+        if let NodeConfig::Topic(s) = c {
+            (s.min_insync_replicas, s.retention_ms, s.cleanup_policy) = (Some(2), 86_400_000, CleanupPolicy::Compact);
+        }
+    });
+    set(&mut p, c, |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.offset_reset = OffsetReset::Latest;
+            s.isolation = Isolation::ReadCommitted;
+            s.auto_commit = true;
+            (s.session_timeout_ms, s.heartbeat_ms, s.prefetch) = (10_000, 2_000, 2);
+            s.group_instance_id = "c1-static".into();
+        }
+    });
+    let s = to_scenario(&p.topology).unwrap();
+    assert_eq!(
+        s.kafka.producers[0].configs,
+        configs(&[("acks", "1"), ("partitioner", "round-robin"), ("transactional.id", "tx-1")])
+    );
+    assert_eq!(
+        s.kafka.topics[0].configs,
+        configs(&[("cleanup.policy", "compact"), ("min.insync.replicas", "2"), ("retention.ms", "86400000")])
+    );
+    assert_eq!(
+        s.kafka.consumers[0].configs,
+        configs(&[
+            ("auto.offset.reset", "latest"),
+            ("enable.auto.commit", "true"),
+            ("group.instance.id", "c1-static"),
+            ("heartbeat.interval.ms", "2000"),
+            ("isolation.level", "read_committed"),
+            ("max.poll.records", "2"),
+            ("session.timeout.ms", "10000"),
+        ])
+    );
+    assert_eq!(round_trip(&p.topology), p.topology);
+    // Idempotence is written only when it is not what acks implies.
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.idempotence = true;
+        }
+    });
+    let s = to_scenario(&p.topology).unwrap();
+    assert_eq!(s.kafka.producers[0].configs.get("enable.idempotence").map(String::as_str), Some("true"));
+    assert_eq!(round_trip(&p.topology), p.topology);
+}
+
+#[test]
+fn a_scenario_that_leaves_kafka_configs_out_reads_as_kafkas_defaults() {
+    let s = Scenario::decode_json(
+        r#"{"version":1,"kafka":{"topics":[{"name":"t"}],"producers":[{"name":"p"}],
+            "consumers":[{"name":"c","group_id":"g","topics":["t"]}]}}"#,
+    )
+    .unwrap();
+    let t = from_scenario(&s).unwrap();
+    let NodeConfig::Consumer(c) = &t.named(NodeKind::Consumer, "c").unwrap().config else { unreachable!() };
+    assert_eq!(
+        (c.offset_reset, c.auto_commit, c.session_timeout_ms, c.heartbeat_ms, c.prefetch),
+        (OffsetReset::Latest, true, 45_000, 3_000, 500)
+    );
+    let NodeConfig::Producer(p) = &t.named(NodeKind::Producer, "p").unwrap().config else { unreachable!() };
+    assert_eq!((p.acks, p.idempotence, p.partitioner), (Acks::All, true, Partitioner::Sticky));
+    let NodeConfig::Topic(topic) = &t.named(NodeKind::Topic, "t").unwrap().config else { unreachable!() };
+    assert_eq!((topic.min_insync_replicas, topic.retention_ms), (None, 604_800_000));
+    // Written back, the same engine settings result.
+    let back = to_scenario(&t).unwrap();
+    let config = brokerlab_scenario::translate::consumer_config;
+    assert_eq!(config(&back.kafka.consumers[0]).unwrap(), config(&s.kafka.consumers[0]).unwrap());
+    assert_eq!(back.kafka.producers[0].configs, s.kafka.producers[0].configs);
+}
+
+#[test]
+fn every_rabbitmq_setting_is_written_as_a_definition_and_read_back() {
+    let mut p = Playground::default();
+    let x = p.add_exchange(ExchangeKind::Topic, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    set(&mut p, x, |c| {
+        if let NodeConfig::Exchange(s) = c {
+            (s.durable, s.alternate_exchange, s.vhost) = (true, "unrouted".into(), "staging".into());
+        }
+    });
+    set(&mut p, q, |c| {
+        if let NodeConfig::Queue(s) = c {
+            (s.durable, s.vhost, s.queue_type, s.delivery_limit) = (true, "staging".into(), QueueType::Quorum, Some(2));
+            s.dead_letter_routing_key = "work".into();
+        }
+    });
+    p.connect(x, q).unwrap();
+    let s = to_scenario(&p.topology).unwrap();
+    let r = &s.rabbitmq;
+    assert_eq!(r.vhosts.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["staging"]);
+    assert!(r.exchanges[0].durable && r.exchanges[0].vhost == "staging");
+    assert_eq!(r.exchanges[0].arguments.get("alternate-exchange"), Some(&serde_json::Value::from("unrouted")));
+    assert!(r.queues[0].durable && r.queues[0].vhost == "staging");
+    let args = &r.queues[0].arguments;
+    assert_eq!(args.get("x-queue-type"), Some(&serde_json::Value::from("quorum")));
+    assert_eq!(args.get("x-delivery-limit"), Some(&serde_json::Value::from(2)));
+    assert_eq!(args.get("x-dead-letter-exchange"), Some(&serde_json::Value::from("")), "the default exchange");
+    assert_eq!(args.get("x-dead-letter-routing-key"), Some(&serde_json::Value::from("work")));
+    assert_eq!(r.bindings[0].vhost, "staging");
+    assert_eq!(round_trip(&p.topology), p.topology);
+    // A transient, argument-free part in `/` is written as before.
+    let plain = to_scenario(&Playground::default().topology).unwrap();
+    assert!(plain.rabbitmq.vhosts.is_empty());
+}
+
+#[test]
+fn two_bindings_between_one_exchange_and_queue_round_trip_with_their_numbering() {
+    let mut p = Playground::default();
+    let x = p.add_exchange(ExchangeKind::Direct, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let filler = p.add_node(NodeKind::Queue, None);
+    let a = p.connect(x, q).unwrap();
+    p.set_binding(a, "error", "").unwrap();
+    p.connect(x, filler).unwrap();
+    let b = p.connect(x, q).unwrap();
+    p.set_binding(b, "warning", "").unwrap();
+    p.delete_node(filler);
+    let s = to_scenario(&p.topology).unwrap();
+    let keys: Vec<&str> = s.rabbitmq.bindings.iter().map(|b| b.routing_key.as_str()).collect();
+    assert_eq!(keys, ["error", "warning"]);
+    assert_eq!(round_trip(&p.topology), p.topology);
+    // The same binding twice in a scenario is one binding, as in the broker.
+    let mut twice = s.clone();
+    twice.rabbitmq.bindings.push(twice.rabbitmq.bindings[0].clone());
+    twice.canvas.order.clear();
+    assert_eq!(from_scenario(&twice).unwrap().edges.len(), 2);
+}

@@ -222,6 +222,9 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             ctx.edit(|e| e.rename(id, &v));
         }
     });
+    // Kafka settings show for a producer or consumer that is, or may
+    // become, a Kafka client: not for one already wired to RabbitMQ only.
+    let kafka_client = ctx.editor.with_untracked(|e| e.topology.may_be_kafka_client(id));
     let settings = match node.config.clone() {
         NodeConfig::Producer(p) => view! {
             <Field label="Routing key or record key" value=p.routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.routing_key = v)))/>
@@ -229,7 +232,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             <Field label="Headers (name=value, ...)" value=p.headers on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.headers = v)))/>
             <Number label="Rate (messages per second)" value=p.rate.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The rate", 0..=100_000), |c, n| with!(Producer, |p| p.rate = n)(c))/>
             <Number label="Burst size" value=p.burst.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The burst size", 1..=1000), |c, n| with!(Producer, |p| p.burst = n)(c))/>
-            <fieldset class="pg-group">
+            <fieldset class="pg-group" hidden=!kafka_client>
                 <legend>"Kafka producer"</legend>
                 {word_choice("acks", p.acks, move |a: Acks| set_config(ctx, id, with!(Producer, |p| p.set_acks(a))))}
                 <Toggle label="Idempotent (enable.idempotence)" checked=p.idempotence on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
@@ -269,7 +272,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                 on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| {
                     s.failure = match v.as_str() { "crash" => Failure::Crash, "nack" => Failure::Nack, "slow" => Failure::Slow, _ => Failure::None };
                 }))) />
-            <fieldset class="pg-group">
+            <fieldset class="pg-group" hidden=!kafka_client>
                 <legend>"Kafka group member"</legend>
                 {word_choice("Offset reset (auto.offset.reset)", s.offset_reset, move |v: OffsetReset| set_config(ctx, id, with!(Consumer, |s| s.offset_reset = v)))}
                 {word_choice("Isolation level", s.isolation, move |v: Isolation| set_config(ctx, id, with!(Consumer, |s| s.isolation = v)))}
@@ -296,12 +299,14 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             .filter(|edge| edge.from == id || edge.to == id)
             .map(|edge| {
                 let eid = edge.id;
-                let name = |n| t.node(n).map(|n| n.name.clone()).unwrap_or_default();
-                let text = format!("{} \u{2192} {}", name(edge.from), name(edge.to));
+                let name = |n| t.node(n).map(|n| n.qualified_name()).unwrap_or_default();
+                // Two bindings may join the same parts, so a binding is
+                // named with its key too.
                 let key = if edge.role.is_binding() { format!(" (key \u{201c}{}\u{201d})", edge.binding_key) } else { String::new() };
+                let text = format!("{} \u{2192} {}{key}", name(edge.from), name(edge.to));
                 view! {
                     <li>
-                        {text.clone()}{key}" "
+                        {text.clone()}" "
                         <button type="button" aria-label=format!("Edit {text}") on:click=move |_| ctx.editor.update(|e| e.selection = Selection::Edge(eid))>"Edit"</button>
                         <button type="button" aria-label=format!("Remove {text}") on:click=move |_| { ctx.editor.update(|e| { e.delete_edge(eid); }); }>"Remove"</button>
                     </li>
