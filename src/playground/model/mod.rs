@@ -5,8 +5,9 @@
 //! Nothing here knows about the browser, so it is all tested natively.
 //!
 //! This module holds the topology's types and its checked edits, and the
-//! `name=value` pairs text the inspector reads; `editor` holds [`Playground`]
-//! with its selection and history; `tests` checks both.
+//! `name=value` pairs text the inspector reads; `settings` holds each kind of
+//! part's settings and how a typed value is read into them; `editor` holds
+//! [`Playground`] with its selection and history; `tests` checks them all.
 
 mod editor;
 mod settings;

@@ -1,23 +1,26 @@
 //! The canvas and the scenario format ([`brokerlab_scenario::Scenario`]),
 //! both ways.
 //!
-//! [`to_scenario`] writes everything a [`Topology`] holds: exchanges, queues,
-//! bindings and RabbitMQ consumers in the RabbitMQ part; brokers, topics,
-//! Kafka producers and group members in the Kafka part, with the settings the
-//! canvas runs them with; positions in the layout; and what only the canvas
-//! simulates (producers, processing times, injected failures, groups without
-//! members, broker names, its numbering) in the `canvas` section, which the
-//! engines and the command-line runner ignore. [`from_scenario`] reads it
-//! back, so a topology the editor made comes back exactly.
+//! [`to_scenario`] writes everything a [`Topology`] holds: vhosts, exchanges
+//! (durability, alternate exchange), queues (durability, type, the `x-`
+//! arguments the inspector edits), bindings and RabbitMQ consumers in the
+//! RabbitMQ part; brokers, topics with their configs, Kafka producers and
+//! group members with theirs in the Kafka part; positions in the layout; and
+//! what only the canvas simulates (producers, processing times, injected
+//! failures, groups without members, broker names, its numbering) in the
+//! `canvas` section, which the engines and the command-line runner ignore.
+//! [`from_scenario`] reads it back, so a topology the editor made comes back
+//! exactly, except the Kafka settings of a producer or consumer that is not a
+//! Kafka client, which the scenario has no place for.
 //!
 //! A scenario written elsewhere (a gallery starter, a lesson preset, a
 //! hand-written file) opens too: producers are inferred from the script's
 //! publishes and produces, consumers from its consumes, and each part sits
-//! where the layout puts it or in columns the way messages flow. Parts in a
-//! vhost other than `/` are drawn as `VHOST/NAME`, the canvas having one
-//! vhost. What the canvas cannot show (durability, queue arguments other than
-//! TTL, max length and dead-letter exchange, Kafka configs, the script) is
-//! left out.
+//! where the layout puts it or in columns the way messages flow. A part in a
+//! vhost other than `/` keeps its vhost and is keyed `KIND:VHOST/NAME`. What
+//! the inspector has no field for (other exchange, queue and consumer
+//! arguments, other Kafka configs, the script) is left out; a Kafka config a
+//! scenario leaves out reads as Kafka's default.
 //!
 //! This module holds the gallery, the names both directions share
 //! (`KIND:NAME` node keys, vhost-qualified names, settings as text); `write`
