@@ -15,7 +15,8 @@ use brokerlab_rabbit::ExchangeKind;
 use leptos::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Numbers the error line of each [`Number`], so its input can point at it.
+/// Numbers the error line of each [`Number`] and the select of each
+/// [`Choice`], so an input or a label can point at it.
 static FIELD_IDS: AtomicU32 = AtomicU32::new(1);
 
 /// A labelled field for a value that can be refused (a number, a vhost): it
@@ -61,8 +62,10 @@ fn Number(
 fn Toggle(
     /// The visible label.
     label: &'static str,
-    /// Whether it is on.
-    checked: bool,
+    /// Whether it is on; followed as it changes, since one setting may
+    /// change another (`acks` turns idempotence on or off).
+    #[prop(into)]
+    checked: Signal<bool>,
     /// Called with the new state.
     on_commit: Callback<bool>,
 ) -> impl IntoView {
@@ -113,7 +116,9 @@ fn Field(
     }
 }
 
-/// A labelled select that commits on change.
+/// A labelled select that commits on change. The label is tied to the
+/// select by id rather than wrapped around it, so the options' text is not
+/// part of its name.
 #[component]
 fn Choice(
     /// The visible label.
@@ -125,13 +130,14 @@ fn Choice(
     /// Called with the chosen value.
     on_commit: Callback<String>,
 ) -> impl IntoView {
+    let id = format!("pg-choice-{}", FIELD_IDS.fetch_add(1, Ordering::Relaxed));
     view! {
-        <label class="pg-field">
-            <span>{label}</span>
-            <select on:change=move |ev| on_commit.run(event_target_value(&ev))>
+        <div class="pg-field">
+            <label for=id.clone()><span>{label}</span></label>
+            <select id=id on:change=move |ev| on_commit.run(event_target_value(&ev))>
                 {options.into_iter().map(|(v, t)| view! { <option value=v selected=v == value>{t}</option> }).collect_view()}
             </select>
-        </label>
+        </div>
     }
 }
 
@@ -188,6 +194,11 @@ fn try_config(ctx: Ctx, id: NodeId, f: impl FnOnce(&mut NodeConfig)) -> Result<(
     }
 }
 
+/// A yes-or-no setting of node `id` as it is now.
+fn live(ctx: Ctx, id: NodeId, read: fn(&NodeConfig) -> bool) -> Signal<bool> {
+    Signal::derive(move || ctx.editor.with(|e| e.topology.node(id).is_some_and(|n| read(&n.config))))
+}
+
 /// A [`Number`]'s commit: `parse` the text, then apply the value with `set`.
 fn number<T: 'static>(
     ctx: Ctx,
@@ -235,7 +246,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             <fieldset class="pg-group" hidden=!kafka_client>
                 <legend>"Kafka producer"</legend>
                 {word_choice("acks", p.acks, move |a: Acks| set_config(ctx, id, with!(Producer, |p| p.set_acks(a))))}
-                <Toggle label="Idempotent (enable.idempotence)" checked=p.idempotence on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
+                <Toggle label="Idempotent (enable.idempotence)" checked=live(ctx, id, |c| matches!(c, NodeConfig::Producer(p) if p.idempotence)) on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
                 {word_choice("Partitioner", p.partitioner, move |v: Partitioner| set_config(ctx, id, with!(Producer, |p| p.partitioner = v)))}
                 <Field label="Transactional id (empty: none)" value=p.transactional_id on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.transactional_id = v)))/>
             </fieldset>
