@@ -151,6 +151,37 @@ test('a Kafka durability challenge is solved with the inspector’s settings, an
   await context.close();
 });
 
+test('a vhost challenge is solved by building parts in a second vhost, which their cards show', async () => {
+  const title = 'Keep staging out of production';
+  const { page, problems, context, play } = await openChallenge('vhost-isolation', title);
+  const addIn = async (part, heading, name) => {
+    await play.part(part).click();
+    await play.inspector.getByRole('heading', { name: heading, exact: true }).waitFor();
+    await play.setField('Vhost', 'staging');
+    await play.setField('Name', name);
+  };
+  await addIn('Fanout exchange', 'Fanout exchange x1', 'orders');
+  await addIn('Queue', 'Queue q1', 'orders');
+  const exchange = 'Fanout exchange orders in vhost staging';
+  const queue = 'Queue orders in vhost staging';
+  assert.match(await play.node(queue).innerText(), /vhost staging/);
+  assert.doesNotMatch(await play.node('Queue orders').innerText(), /vhost/, 'a part in / says nothing');
+
+  // A binding stays inside one vhost.
+  await page.getByLabel('Connect from', { exact: true }).selectOption({ label: exchange });
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: 'Queue orders' });
+  await play.button('Connect').click();
+  await page.getByText('are in different vhosts, and a binding stays inside one vhost.').waitFor();
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: queue });
+  await play.button('Connect').click();
+  await play.inspector.getByRole('heading', { name: 'Binding orders → orders' }).waitFor();
+
+  assert.equal(await play.check(), 'Solved! Every check passes.');
+  assert.ok((await play.resultTexts()).every((r) => r.startsWith('Passed')));
+  assertClean(problems);
+  await context.close();
+});
+
 test('hints come one at a time; the shown solution passes but only the learner’s own canvas is recorded', async () => {
   const { page, problems, context, play } = await openChallenge('topic-billing', BILLING);
   const hint = play.panelButton('Show a hint');
