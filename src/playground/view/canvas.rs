@@ -83,11 +83,12 @@ fn anchors(t: &Topology, edge: &Edge) -> Option<(f64, f64, f64, f64)> {
 }
 
 /// The vertical offset of `edge` among the edges joining the same two
-/// parts: 0 for a lone edge, then spread evenly around the middle.
-pub(super) fn lanes(t: &Topology, edge: &Edge) -> f64 {
-    let twins: Vec<u32> = t.edges.iter().filter(|e| e.from == edge.from && e.to == edge.to).map(|e| e.id).collect();
-    let index = twins.iter().position(|id| *id == edge.id).unwrap_or(0);
-    (index as f64 - (twins.len() as f64 - 1.0) / 2.0) * LANE
+/// parts: 0 for the first (and a lone edge), then one lane further down the
+/// cards for each next one, so none leaves the cards' tops.
+fn lanes(t: &Topology, edge: &Edge) -> f64 {
+    let twins = t.edges.iter().filter(|e| e.from == edge.from && e.to == edge.to);
+    let index = twins.take_while(|e| e.id != edge.id).count();
+    index as f64 * LANE
 }
 
 fn bezier(x1: f64, y1: f64, x2: f64, y2: f64, t: f64) -> (f64, f64) {

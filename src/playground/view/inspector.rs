@@ -243,7 +243,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             <Field label="Headers (name=value, ...)" value=p.headers on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.headers = v)))/>
             <Number label="Rate (messages per second)" value=p.rate.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The rate", 0..=100_000), |c, n| with!(Producer, |p| p.rate = n)(c))/>
             <Number label="Burst size" value=p.burst.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The burst size", 1..=1000), |c, n| with!(Producer, |p| p.burst = n)(c))/>
-            <fieldset class="pg-group" hidden=!kafka_client>
+            <fieldset class="pg-settings" hidden=!kafka_client>
                 <legend>"Kafka producer"</legend>
                 {word_choice("acks", p.acks, move |a: Acks| set_config(ctx, id, with!(Producer, |p| p.set_acks(a))))}
                 <Toggle label="Idempotent (enable.idempotence)" checked=live(ctx, id, |c| matches!(c, NodeConfig::Producer(p) if p.idempotence)) on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
@@ -283,7 +283,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                 on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| {
                     s.failure = match v.as_str() { "crash" => Failure::Crash, "nack" => Failure::Nack, "slow" => Failure::Slow, _ => Failure::None };
                 }))) />
-            <fieldset class="pg-group" hidden=!kafka_client>
+            <fieldset class="pg-settings" hidden=!kafka_client>
                 <legend>"Kafka group member"</legend>
                 {word_choice("Offset reset (auto.offset.reset)", s.offset_reset, move |v: OffsetReset| set_config(ctx, id, with!(Consumer, |s| s.offset_reset = v)))}
                 {word_choice("Isolation level", s.isolation, move |v: Isolation| set_config(ctx, id, with!(Consumer, |s| s.isolation = v)))}
