@@ -58,11 +58,6 @@ pub struct ChallengeEntry {
 }
 
 impl ChallengeEntry {
-    /// Whether the answer can be built on the canvas (see [`ON_CANVAS`]).
-    pub fn on_canvas(&self) -> bool {
-        ON_CANVAS.contains(&self.id)
-    }
-
     /// The level in words, as the list shows it.
     pub fn level_label(&self) -> &'static str {
         match self.level {
@@ -72,26 +67,6 @@ impl ChallengeEntry {
         }
     }
 }
-
-/// The challenges whose answer can be built on the canvas. The others need
-/// a setting the canvas cannot change yet (Kafka configs such as `acks`,
-/// `isolation.level`, retention and compaction, durability, an exchange's
-/// alternate exchange, a second vhost, two bindings between the same
-/// exchange and queue) and are checked with `brokerlab check`; the list says
-/// so. A test in `playground::challenge` keeps this in step with what the
-/// canvas can do.
-pub const ON_CANVAS: &[&str] = &[
-    "async-decouple",
-    "two-readers",
-    "kafka-no-idle",
-    "topic-billing",
-    "headers-format",
-    "prefetch-fair",
-    "poison-dlq",
-    "at-least-once-ack",
-    "compare-two-teams",
-    "compare-competing",
-];
 
 /// Every challenge, in course order.
 pub fn all() -> &'static [ChallengeEntry] {

@@ -66,7 +66,6 @@ fn ChallengeItem(
             </a>
             " "
             <span class="tag">{entry.level_label()}</span>
-            {(!entry.on_canvas()).then(|| view! { " " <span class="tag">"finished with the command line"</span> })}
             <Show when=solved>
                 <span class="read-mark">" \u{2713} solved"</span>
             </Show>

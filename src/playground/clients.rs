@@ -194,10 +194,10 @@ impl Clients {
             .topology
             .outgoing(producer)
             .filter_map(|e| {
-                let target = port.topology.node(e.to)?.name.clone();
-                Some((e.role, target))
+                let target = port.topology.node(e.to)?;
+                Some((e.role, target.name.clone(), target.vhost().to_string()))
             })
-            .filter_map(|(role, target)| match role {
+            .filter_map(|(role, target, vhost)| match role {
                 EdgeRole::Publish | EdgeRole::PublishToQueue => {
                     let (exchange, routing_key) = if role == EdgeRole::Publish {
                         (target, settings.routing_key.clone())
@@ -206,7 +206,7 @@ impl Clients {
                     };
                     Some(Action::Publish {
                         client: name.clone(),
-                        vhost: "/".into(),
+                        vhost,
                         exchange,
                         routing_key,
                         body: settings.body.clone(),
@@ -250,10 +250,21 @@ impl Clients {
                 a
             })
             .collect();
+        // A transactional producer (one with a `transactional.id`) may
+        // produce only inside a transaction: each record is its own,
+        // committed at once, so readers at `read_committed` see it.
+        let transactional = !settings.transactional_id.is_empty();
         for _ in 0..times {
             for action in &actions {
+                let in_transaction = transactional && matches!(action, Action::Produce { .. });
+                if in_transaction {
+                    self.act(port, Part::Node(producer), &Action::BeginTransaction { producer: name.clone() });
+                }
                 port.journal.count(Some(producer), 1, 0);
                 self.act(port, Part::Node(producer), action);
+                if in_transaction {
+                    self.act(port, Part::Node(producer), &Action::CommitTransaction { producer: name.clone() });
+                }
             }
         }
     }
@@ -323,20 +334,24 @@ impl Clients {
                     port.history(id, format!("consumer {tag} crashed while processing it"));
                     let title = port.title(c.node);
                     port.note(Source::Playground, format!("{title} crashed; it restarts in 1 s"));
-                    self.act(port, part, &Action::CloseClient { client, vhost: "/".into() });
+                    let vhost = c.def.vhost.clone();
+                    self.act(port, part, &Action::CloseClient { client, vhost });
                     return;
                 }
                 (_, true) => None,
                 (Failure::Nack, false) => Some(Action::Nack {
                     client,
-                    vhost: "/".into(),
+                    vhost: c.def.vhost.clone(),
                     delivery_tag: Some(delivery_tag),
                     multiple: false,
                     requeue: false,
                 }),
-                (_, false) => {
-                    Some(Action::Ack { client, vhost: "/".into(), delivery_tag: Some(delivery_tag), multiple: false })
-                }
+                (_, false) => Some(Action::Ack {
+                    client,
+                    vhost: c.def.vhost.clone(),
+                    delivery_tag: Some(delivery_tag),
+                    multiple: false,
+                }),
             };
             self.processed += 1;
             self.amqp[i].done += 1;

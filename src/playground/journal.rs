@@ -150,10 +150,14 @@ impl Default for Journal {
 pub struct Names(BTreeMap<NodeKind, BTreeMap<String, NodeId>>);
 
 impl Names {
-    /// The names of `topology`'s nodes.
+    /// The names of `topology`'s nodes. The engines' events name an
+    /// exchange or queue without its vhost, so where two vhosts hold the
+    /// same name, the one in the default vhost answers to it.
     pub fn new(topology: &Topology) -> Self {
         let mut names: BTreeMap<NodeKind, BTreeMap<String, NodeId>> = BTreeMap::new();
-        for n in &topology.nodes {
+        let (elsewhere, default): (Vec<_>, Vec<_>) =
+            topology.nodes.iter().partition(|n| n.vhost() != super::model::DEFAULT_VHOST);
+        for n in elsewhere.into_iter().chain(default) {
             names.entry(n.kind()).or_default().insert(n.name.clone(), n.id);
         }
         Names(names)

@@ -71,7 +71,7 @@ impl Sim {
             NodeConfig::Producer(_) => r.lines.push(traffic(true)),
             NodeConfig::Exchange(_) => r.lines.push(format!("routed {} \u{b7} {}/s", c.received, c.received_rate)),
             NodeConfig::Queue(_) => {
-                if let Some(q) = self.queue(&node.name) {
+                if let Some(q) = self.queue(node.vhost(), &node.name) {
                     r.lines.push(format!("ready {} \u{b7} unacked {}", q.ready, q.unacked));
                     r.lists.push(ItemList {
                         label: format!("Messages in queue {}", node.name),

@@ -114,15 +114,17 @@ pub fn decode(text: &str) -> Option<String> {
 }
 
 /// The topology without what a run can take in its stride: positions, and
-/// producer settings (which change through an action instead). Two
-/// topologies with the same key need no new run.
+/// what a producer sends (which changes through an action instead). Its
+/// Kafka settings stay: the engine creates a producer with them, so a
+/// change needs a new run. Two topologies with the same key need no new run.
 pub fn run_key(topology: &Topology) -> Topology {
     let mut t = topology.clone();
     for n in &mut t.nodes {
         n.x = 0.0;
         n.y = 0.0;
         if let super::model::NodeConfig::Producer(p) = &mut n.config {
-            *p = super::model::ProducerSettings::default();
+            let d = super::model::ProducerSettings::default();
+            (p.routing_key, p.body, p.headers, p.rate, p.burst) = (d.routing_key, d.body, d.headers, d.rate, d.burst);
         }
     }
     t
@@ -246,5 +248,24 @@ mod tests {
         // Shared again, it travels as a scenario and comes back the same.
         let again = link_fragment(&from_file).unwrap();
         assert_eq!(from_link(again.strip_prefix("#/playground?s=").unwrap()).unwrap(), from_file);
+    }
+
+    #[test]
+    fn a_producers_kafka_settings_start_a_new_run_but_what_it_sends_does_not() {
+        let mut p = Playground::default();
+        let prod = p.add_node(NodeKind::Producer, None);
+        let before = run_key(&p.topology);
+        let change = |p: &mut Playground, f: fn(&mut crate::playground::model::ProducerSettings)| {
+            let crate::playground::model::NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone()
+            else {
+                unreachable!()
+            };
+            f(&mut s);
+            p.configure(prod, crate::playground::model::NodeConfig::Producer(s)).unwrap();
+        };
+        change(&mut p, |s| (s.body, s.rate) = ("other".into(), 5));
+        assert_eq!(run_key(&p.topology), before, "what it sends changes through an action");
+        change(&mut p, |s| s.set_acks(crate::playground::model::Acks::One));
+        assert_ne!(run_key(&p.topology), before, "the engine creates the producer with its acks");
     }
 }

@@ -21,7 +21,7 @@ use super::clients::Clients;
 pub use super::clients::ConsumerStatus;
 use super::journal::{Context, Journal, Names};
 pub use super::journal::{Counters, FLIGHT_MS, Flight, LogEntry, MAX_FLIGHTS, MessageHistory, MessageRef, Source, tp};
-use super::model::{EdgeId, NodeConfig, NodeId, NodeKind, ProducerSettings, Topology, parse_pairs};
+use super::model::{EdgeId, NodeConfig, NodeId, NodeKind, ProducerSettings, Topology, in_vhost, parse_pairs};
 pub use super::readout::{Explanation, ItemList, Readout};
 use brokerlab_kafka as kafka;
 use brokerlab_rabbit as rabbit;
@@ -32,7 +32,6 @@ use std::collections::BTreeMap;
 
 /// Logical milliseconds per simulation step.
 pub const STEP_MS: u64 = 100;
-const VHOST: &str = "/";
 
 /// Something the user does to a running playground.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,11 +212,6 @@ fn describe(topology: &Topology, part: Part) -> String {
     }
 }
 
-/// The canvas name of an entity of `vhost`, as the mapping draws it.
-fn in_vhost(vhost: &str, name: &str) -> String {
-    if vhost == VHOST { name.to_string() } else { format!("{vhost}/{name}") }
-}
-
 /// The canvas part a refused part of the scenario was drawn as.
 fn part_of(topology: &Topology, part: &SetupPart) -> Part {
     let node = |kind: NodeKind, name: &str| topology.named(kind, name).map_or(Part::Run, |n| Part::Node(n.id));
@@ -225,12 +219,12 @@ fn part_of(topology: &Topology, part: &SetupPart) -> Part {
         SetupPart::Vhost { .. } | SetupPart::KafkaCluster => Part::Run,
         SetupPart::Exchange { vhost, name } => node(NodeKind::Exchange, &in_vhost(vhost, name)),
         SetupPart::Queue { vhost, name } => node(NodeKind::Queue, &in_vhost(vhost, name)),
-        SetupPart::Consumer { vhost, tag } => node(NodeKind::Consumer, &in_vhost(vhost, tag)),
+        SetupPart::Consumer { tag, .. } => node(NodeKind::Consumer, tag),
         SetupPart::Topic { name } => node(NodeKind::Topic, name),
         SetupPart::Producer { name } => node(NodeKind::Producer, name),
         SetupPart::KafkaConsumer { name } => node(NodeKind::Consumer, name),
         SetupPart::Binding { vhost, source, destination, routing_key } => {
-            let named = |id: NodeId, name: &str| topology.node(id).is_some_and(|n| n.name == name);
+            let named = |id: NodeId, name: &str| topology.node(id).is_some_and(|n| n.qualified_name() == name);
             topology
                 .edges
                 .iter()
@@ -526,9 +520,9 @@ impl Sim {
         self.journal.message(id)
     }
 
-    /// A queue as the RabbitMQ engine sees it.
-    pub fn queue(&self, name: &str) -> Option<rabbit::QueueView> {
-        self.session.rabbit().queue(VHOST, name)
+    /// A queue of `vhost` as the RabbitMQ engine sees it.
+    pub fn queue(&self, vhost: &str, name: &str) -> Option<rabbit::QueueView> {
+        self.session.rabbit().queue(vhost, name)
     }
 
     /// What a consumer node is doing.

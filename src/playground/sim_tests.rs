@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::playground::model::{
-    AckMode, ConsumerSettings, EdgeRole, Failure, NodeKind, Playground, QueueSettings, TopicSettings,
+    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, TopicSettings,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -32,7 +32,7 @@ fn set_key(p: &mut Playground, prod: NodeId, key: &str) {
 }
 
 fn depth(sim: &Sim, q: &str) -> usize {
-    sim.queue(q).unwrap().messages.len()
+    sim.queue("/", q).unwrap().messages.len()
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn topic_bindings_route_as_rabbitmq_does() {
     let mut sim = Sim::new(&p.topology);
     sim.perform(Action::Publish(prod));
     assert_eq!((depth(&sim, "q1"), depth(&sim, "q2")), (1, 0));
-    let id = sim.queue("q1").unwrap().messages[0].id;
+    let id = sim.queue("/", "q1").unwrap().messages[0].id;
     let history = sim.message(id).unwrap();
     let trace = history.trace.as_ref().unwrap();
     assert!(trace.exchanges[0].bindings.iter().any(|b| b.matched && b.binding.routing_key == "eu.#"));
@@ -84,7 +84,7 @@ fn consumers_drain_a_queue_and_acknowledge() {
     for _ in 0..100 {
         sim.step();
     }
-    let view = sim.queue("q1").unwrap();
+    let view = sim.queue("/", "q1").unwrap();
     assert_eq!((view.messages.len(), view.unacked), (0, 0));
     assert_eq!(sim.consumer(c).unwrap().done, 10);
 }
@@ -109,7 +109,7 @@ fn nacked_messages_go_to_the_dead_letter_exchange() {
     for _ in 0..10 {
         sim.step();
     }
-    let dead = sim.queue("q2").unwrap();
+    let dead = sim.queue("/", "q2").unwrap();
     assert_eq!(dead.messages.len(), 1);
     let lines = &sim.message(dead.messages[0].id).unwrap().lines;
     assert!(lines.iter().any(|l| l.contains("dead-lettered from q1")), "{lines:?}");
@@ -141,7 +141,11 @@ fn kafka_group(consumers: usize, brokers: usize, rf: u32) -> (Playground, Vec<No
     }
     let prod = p.add_node(NodeKind::Producer, None);
     let t = p.add_node(NodeKind::Topic, None);
-    p.configure(t, NodeConfig::Topic(TopicSettings { partitions: 2, replication_factor: rf })).unwrap();
+    p.configure(
+        t,
+        NodeConfig::Topic(TopicSettings { partitions: 2, replication_factor: rf, ..TopicSettings::default() }),
+    )
+    .unwrap();
     let g = p.add_node(NodeKind::Group, None);
     p.connect(prod, t).unwrap();
     p.connect(t, g).unwrap();
@@ -261,9 +265,9 @@ fn the_dead_lettered_head_of_a_full_queue_keeps_its_own_body_sender_and_history(
     sim.perform(Action::Publish(a));
     sim.step();
     sim.perform(Action::Publish(b));
-    let work = sim.queue("q1").unwrap();
+    let work = sim.queue("/", "q1").unwrap();
     assert_eq!(work.messages.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["B"]);
-    let dead = sim.queue("q2").unwrap();
+    let dead = sim.queue("/", "q2").unwrap();
     assert_eq!(dead.messages.len(), 1);
     let copy = dead.messages[0].id;
     let history = sim.message(copy).unwrap();
@@ -289,7 +293,7 @@ fn a_dead_lettered_copy_flies_the_dead_letter_exchanges_binding() {
     sim.perform(Action::Publish(a));
     sim.perform(Action::Publish(b));
     let dlx = p.topology.named(NodeKind::Exchange, "dlx").unwrap().id;
-    let copy = sim.queue("q2").unwrap().messages[0].id;
+    let copy = sim.queue("/", "q2").unwrap().messages[0].id;
     let edge = sim.edge_of(dlx, EdgeRole::QueueBinding).unwrap();
     assert!(sim.flights().any(|f| f.edge == edge && f.message == MessageRef::Rabbit(copy)));
 }
@@ -316,7 +320,7 @@ fn a_copy_flies_the_bindings_the_engine_reported_and_no_other() {
     let mut sim = Sim::new(&p.topology);
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
     sim.perform(Action::Publish(prod));
-    let copy = |q: &str| MessageRef::Rabbit(sim.queue(q).unwrap().messages[0].id);
+    let copy = |q: &str| MessageRef::Rabbit(sim.queue("/", q).unwrap().messages[0].id);
     let mut flown: Vec<(EdgeId, MessageRef)> = sim.flights().map(|f| (f.edge, f.message.clone())).collect();
     flown.sort_by_key(|f| f.0);
     let mut expected = vec![
@@ -373,7 +377,7 @@ fn a_crashed_consumer_hands_its_message_back_and_connects_again() {
     sim.perform(Action::Publish(prod));
     sim.step();
     assert!(sim.consumer(c).unwrap().down);
-    let id = sim.queue("q1").unwrap().messages[0].id;
+    let id = sim.queue("/", "q1").unwrap().messages[0].id;
     let lines = &sim.message(id).unwrap().lines;
     assert!(lines.iter().any(|l| l.contains("crashed while processing it")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("returned to q1")), "{lines:?}");
@@ -398,7 +402,7 @@ fn a_rabbitmq_restart_keeps_the_canvas_running() {
     let mut sim = Sim::new(&p.topology);
     sim.perform(Action::RestartRabbit);
     assert!(sim.consumer(c).unwrap().down);
-    assert!(sim.queue("q1").is_some(), "the queue is declared again");
+    assert!(sim.queue("/", "q1").is_some(), "the queue is declared again");
     for _ in 0..11 {
         sim.step();
     }
@@ -406,5 +410,108 @@ fn a_rabbitmq_restart_keeps_the_canvas_running() {
     sim.perform(Action::Publish(prod));
     sim.step();
     assert_eq!(sim.consumer(c).unwrap().done, 1);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+}
+
+fn set(p: &mut Playground, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
+    let mut c = p.topology.node(id).unwrap().config.clone();
+    f(&mut c);
+    p.configure(id, c).unwrap();
+}
+
+fn records(sim: &Sim, topic: &str) -> usize {
+    let cluster = sim.cluster().unwrap();
+    let partitions = cluster.topic(topic).unwrap().partitions.len() as u32;
+    (0..partitions).map(|p| cluster.records(topic, p).unwrap().len()).sum()
+}
+
+/// With one of three brokers down, a topic cannot have three in-sync
+/// replicas: a producer with `acks=all` and `min.insync.replicas=3` is
+/// refused, one with `acks=1` is not. The run uses what the inspector set.
+#[test]
+fn a_producers_acks_and_a_topics_min_insync_replicas_are_what_the_run_uses() {
+    let (mut p, _, prod) = kafka_group(0, 3, 3);
+    let t = p.topology.named(NodeKind::Topic, "t1").unwrap().id;
+    set(&mut p, t, |c| {
+        if let NodeConfig::Topic(s) = c {
+            s.min_insync_replicas = Some(3);
+        }
+    });
+    let run = |p: &Playground| {
+        let mut sim = Sim::new(&p.topology);
+        sim.perform(Action::CrashBroker(2));
+        for _ in 0..5 {
+            sim.step();
+        }
+        sim.perform(Action::Burst(prod));
+        sim
+    };
+    let sim = run(&p);
+    assert_eq!(records(&sim, "t1"), 0, "acks=all needs three in-sync replicas");
+    assert!(sim.log().any(|l| l.text.contains("NotEnoughReplicas")), "the log says why");
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.set_acks(Acks::One);
+        }
+    });
+    let sim = run(&p);
+    assert_eq!(records(&sim, "t1"), 10, "acks=1 needs only the leader");
+}
+
+/// A producer with a transactional id commits each record on its own, so a
+/// `read_committed` member reads it.
+#[test]
+fn a_transactional_producer_commits_each_record_for_a_read_committed_member() {
+    let (mut p, cs, prod) = kafka_group(1, 1, 1);
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.transactional_id = "checkout-tx".into();
+        }
+    });
+    set(&mut p, cs[0], |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.isolation = Isolation::ReadCommitted;
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    for _ in 0..40 {
+        sim.step();
+    }
+    assert_eq!(sim.consumer(cs[0]).unwrap().done, 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}
+
+/// A producer publishes in the vhost of the exchange it is wired to, and a
+/// consumer consumes and acknowledges in its queue's vhost.
+#[test]
+fn clients_work_in_the_vhost_of_the_parts_they_are_wired_to() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let x = p.add_exchange(ExchangeKind::Fanout, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    for id in [x, q] {
+        set(&mut p, id, |c| match c {
+            NodeConfig::Exchange(s) => s.vhost = "staging".into(),
+            NodeConfig::Queue(s) => s.vhost = "staging".into(),
+            _ => {}
+        });
+    }
+    p.connect(prod, x).unwrap();
+    p.connect(x, q).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.perform(Action::Publish(prod));
+    assert_eq!(sim.queue("staging", "q1").unwrap().messages.len(), 1);
+    assert!(sim.queue("/", "q1").is_none(), "nothing in the default vhost");
+    p.connect(q, c).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    for _ in 0..10 {
+        sim.step();
+    }
+    assert_eq!(sim.consumer(c).unwrap().done, 1);
+    assert!(sim.queue("staging", "q1").unwrap().messages.is_empty(), "acknowledged in staging");
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
 }

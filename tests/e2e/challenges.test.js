@@ -1,6 +1,7 @@
 // Challenges, played as a learner plays them: the list by module, a
 // challenge opened beside its panel, Check on the start with its reasons,
-// one solved with the mouse and one with the keyboard alone, the hints one
+// one solved with the mouse, one with the keyboard alone and one with the
+// inspector's Kafka settings, the hints one
 // at a time, the reference solution (which passes but is not recorded), the
 // solved state surviving a reload, and a challenge link in a new page.
 import { test, before, after } from 'node:test';
@@ -39,8 +40,9 @@ test('the challenges page lists every challenge by module with its level and wha
   }
   assert.equal(await list.overall(), 'Overall: 0 / 25 solved');
   assert.match(await list.item(BILLING).innerText(), /Level 2/);
-  assert.doesNotMatch(await list.item(BILLING).innerText(), /command line/, 'billing is finished on the canvas');
-  assert.match(await list.item('Payments survive a restart').innerText(), /finished with the command line/);
+  for (const title of [BILLING, 'Payments survive a restart', 'No payment lost to a crash']) {
+    assert.doesNotMatch(await list.item(title).innerText(), /command line/, `${title} is finished on the canvas`);
+  }
   assert.equal(await list.module('RabbitMQ').getByRole('link', { name: BILLING }).count(), 1, 'billing is a RabbitMQ challenge');
 
   // A lesson links the challenges that practise it.
@@ -109,9 +111,73 @@ test('a dead-lettering challenge solved with the keyboard alone', async () => {
   await context.close();
 });
 
-test('a challenge the canvas cannot finish says so', async () => {
-  const { problems, context, play } = await openChallenge('durable-restart', 'Payments survive a restart');
-  assert.match(await play.panel.innerText(), /a setting the canvas cannot change yet/);
+test('a Kafka durability challenge is solved with the inspector’s settings, and a bad number is refused beside its field', async () => {
+  const { page, problems, context } = await open(browser, '#/challenges', VIEWPORT);
+  const title = 'No payment lost to a crash';
+  const list = await new ChallengesPage(page).waitUntilShown();
+  await list.link(title).click();
+  const play = await new ChallengePlay(page).waitFor(title);
+  assert.doesNotMatch(await play.panel.innerText(), /command line|cannot change/);
+  assert.match(await play.check(), /^Not solved yet/);
+
+  // The producer waits for every in-sync replica.
+  await play.select('Producer bank');
+  const acks = play.field('acks');
+  assert.equal(await acks.inputValue(), '1', 'the start acknowledges on the leader alone');
+  await acks.selectOption({ label: 'all (every in-sync replica has it)' });
+  assert.ok(await play.field('Idempotent (enable.idempotence)').isChecked(), 'idempotence follows acks=all');
+
+  // The topic keeps three copies, two of them in sync; a bad number first.
+  await play.select('Topic payments');
+  await play.setField('Replication factor', '12');
+  const factor = play.field('Replication factor');
+  assert.equal(await factor.getAttribute('aria-invalid'), 'true');
+  const why = play.inspector.getByText('The replication factor must be from 1 to 9.');
+  await why.waitFor();
+  assert.equal(await why.getAttribute('id'), await factor.getAttribute('aria-describedby'), 'the reason describes the field');
+  await play.setField('Replication factor', '3');
+  assert.equal(await factor.getAttribute('aria-invalid'), null);
+  assert.equal(await why.count(), 0, 'the reason goes once the value is accepted');
+  await play.setField('Min in-sync replicas', '2');
+
+  assert.equal(await play.check(), 'Solved! Every check passes.');
+  assert.ok((await play.resultTexts()).every((r) => r.startsWith('Passed')));
+  assert.match(await play.panel.innerText(), /✓ Solved/);
+  await page.reload();
+  await play.waitFor(title);
+  await play.select('Producer bank');
+  assert.equal(await play.field('acks').inputValue(), '1', 'a reload opens the start again');
+  assertClean(problems);
+  await context.close();
+});
+
+test('a vhost challenge is solved by building parts in a second vhost, which their cards show', async () => {
+  const title = 'Keep staging out of production';
+  const { page, problems, context, play } = await openChallenge('vhost-isolation', title);
+  const addIn = async (part, heading, name) => {
+    await play.part(part).click();
+    await play.inspector.getByRole('heading', { name: heading, exact: true }).waitFor();
+    await play.setField('Vhost', 'staging');
+    await play.setField('Name', name);
+  };
+  await addIn('Fanout exchange', 'Fanout exchange x1', 'orders');
+  await addIn('Queue', 'Queue q1', 'orders');
+  const exchange = 'Fanout exchange orders in vhost staging';
+  const queue = 'Queue orders in vhost staging';
+  assert.match(await play.node(queue).innerText(), /vhost staging/);
+  assert.doesNotMatch(await play.node('Queue orders').innerText(), /vhost/, 'a part in / says nothing');
+
+  // A binding stays inside one vhost.
+  await page.getByLabel('Connect from', { exact: true }).selectOption({ label: exchange });
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: 'Queue orders' });
+  await play.button('Connect').click();
+  await page.getByText('are in different vhosts, and a binding stays inside one vhost.').waitFor();
+  await page.getByLabel('Connect to', { exact: true }).selectOption({ label: queue });
+  await play.button('Connect').click();
+  await play.inspector.getByRole('heading', { name: 'Binding orders → orders' }).waitFor();
+
+  assert.equal(await play.check(), 'Solved! Every check passes.');
+  assert.ok((await play.resultTexts()).every((r) => r.startsWith('Passed')));
   assertClean(problems);
   await context.close();
 });

@@ -9,16 +9,20 @@
 //! solution that "Show solution" loaded (until "Reset" brings the start
 //! back). [`Hints`] reveals the graded hints one at a time; [`is_locked`]
 //! says which canvas parts the challenge locks; [`code_spans`] splits a
-//! sentence at its `code` marks for display. `overlay` carries over what
-//! the canvas cannot show from the start; `panel` draws it all. [`Play::from_link`]
-//! opens a challenge link (a course challenge with a learner's attempt, or a
-//! challenge someone made), `keep` keeps the learner's attempt across
-//! reloads, and `author` with `author_panel` make a challenge from a canvas.
+//! sentence at its `code` marks for display; `panel` draws it all.
+//! [`Play::from_link`] opens a challenge link (a course challenge with a
+//! learner's attempt, or a challenge someone made), `keep` keeps the
+//! learner's attempt across reloads, and `author` with `author_panel` make a
+//! challenge from a canvas.
+//!
+//! The canvas shows and changes every setting a challenge's answer needs,
+//! so the canvas written back as a scenario is the whole answer: a test
+//! checks that every challenge's reference solution, drawn and written
+//! back, passes.
 
 pub mod author;
 pub mod author_panel;
 pub mod keep;
-mod overlay;
 pub mod panel;
 
 use super::model::{NodeId, Topology};
@@ -39,15 +43,10 @@ pub struct Play {
     /// What the canvas opens with: the start, or the attempt a link carries.
     pub initial: Topology,
     /// The start as the canvas writes it back, which locked parts are
-    /// compared against, so that what the canvas cannot show (durability,
-    /// for one) is never taken for a change the learner made.
+    /// compared against, so that a part is compared in the one form the
+    /// canvas writes (Kafka's defaults spelled out, for one) and never
+    /// taken for a change the learner made.
     baseline: Scenario,
-    /// Whether the reference solution passes once drawn on the canvas: false
-    /// when the answer needs a setting the canvas cannot change yet.
-    pub on_canvas: bool,
-    /// The start as written, whose settings the canvas cannot show are
-    /// carried over onto every answer (see `overlay`).
-    original: Scenario,
 }
 
 /// Where the canvas being checked came from.
@@ -77,22 +76,15 @@ impl Play {
         let builtin::Builtin { start, solution } = builtin::get(id)?;
         let challenge = *start.challenge.clone()?;
         let start_canvas = to_topology(&start);
-        let mut baseline = to_scenario(&start_canvas).unwrap_or_else(|_| start.clone());
-        overlay::carry_over(&mut baseline, &start);
-        let solution = to_topology(&solution);
-        let mut play = Self {
+        let baseline = to_scenario(&start_canvas).unwrap_or(start);
+        Some(Self {
             id: id.to_owned(),
             challenge,
             initial: start_canvas.clone(),
             start: start_canvas,
-            on_canvas: false,
-            original: start,
+            solution: Some(to_topology(&solution)),
             baseline,
-            solution: None,
-        };
-        play.on_canvas = play.check(&solution).is_ok_and(|v| v.passed);
-        play.solution = Some(solution);
-        Some(play)
+        })
     }
 
     /// Opens a challenge link (the `s` parameter of `#/playground?s=…` whose
@@ -111,19 +103,15 @@ impl Play {
             play.initial = canvas;
             return Ok(play);
         }
-        let mut baseline = to_scenario(&canvas).unwrap_or_else(|_| canvas_scenario.clone());
-        overlay::carry_over(&mut baseline, &canvas_scenario);
-        let play = Self {
+        let baseline = to_scenario(&canvas).unwrap_or(canvas_scenario);
+        Ok(Self {
             id: String::new(),
             challenge: Challenge { id: String::new(), ..challenge },
             initial: canvas.clone(),
             start: canvas,
             solution: None,
             baseline,
-            on_canvas: true,
-            original: canvas_scenario,
-        };
-        Ok(play)
+        })
     }
 
     /// Whether this is one of the course's challenges, recorded with progress.
@@ -145,8 +133,7 @@ impl Play {
     /// Checks the canvas; fails, with a sentence, only when the canvas cannot
     /// be written as a scenario (binding arguments that are not pairs).
     pub fn check(&self, canvas: &Topology) -> Result<Verdict, String> {
-        let mut answer = to_scenario(canvas).map_err(|e| format!("This canvas cannot be checked yet: {e}."))?;
-        overlay::carry_over(&mut answer, &self.original);
+        let answer = to_scenario(canvas).map_err(|e| format!("This canvas cannot be checked yet: {e}."))?;
         Ok(self.challenge.check(&answer, Some(&self.baseline)))
     }
 

@@ -125,7 +125,6 @@ fn ChallengePanel(
         attempt_link.set(Some(play.with_value(|p| p.attempt_link(&canvas)).map(|f| keep::absolute(&f))));
     };
 
-    let (on_canvas, id_for_cli) = play.with_value(|p| (p.on_canvas, p.id.clone()));
     let (title, level, story, goal) = play.with_value(|p| {
         let c = &p.challenge;
         let level = if p.is_course() {
@@ -189,12 +188,6 @@ fn ChallengePanel(
             </p>
             <p class="challenge-story"><Words text=story /></p>
             <p class="challenge-goal"><strong>"Goal: "</strong><Words text=goal /></p>
-            {(!on_canvas).then(|| view! {
-                <p class="notice">
-                    "Part of this answer is a setting the canvas cannot change yet (a Kafka config, durability or an exchange argument), so Check cannot pass here. Save the canvas as a file, make the change there and run "
-                    <code>{format!("brokerlab check {id_for_cli} FILE")}</code> "."
-                </p>
-            })}
             <div class="challenge-actions">
                 <button type="button" class="primary" on:click=check>"Check"</button>
                 <button

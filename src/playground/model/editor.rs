@@ -2,7 +2,11 @@
 //! selection and an undo/redo history; each user edit is one method that
 //! checks it, applies it and records one undo step.
 
-use super::{EdgeId, EditError, NodeConfig, NodeId, NodeKind, Topology, canonical_config, canonical_pairs, place};
+use super::Node;
+use super::{
+    EdgeId, EditError, ExchangeSettings, NodeConfig, NodeId, NodeKind, Topology, canonical_config, canonical_pairs,
+    in_vhost, place,
+};
 use brokerlab_rabbit::ExchangeKind;
 
 /// What is selected: one node, one edge, or nothing.
@@ -62,7 +66,7 @@ impl Playground {
     pub fn add_exchange(&mut self, kind: ExchangeKind, at: Option<(f64, f64)>) -> NodeId {
         let id = self.add_node(NodeKind::Exchange, at);
         if let Ok(node) = self.topology.node_mut(id) {
-            node.config = NodeConfig::Exchange(kind);
+            node.config = NodeConfig::Exchange(ExchangeSettings::new(kind));
         }
         id
     }
@@ -144,7 +148,7 @@ impl Playground {
         if node.name == name {
             return Ok(());
         }
-        if self.topology.named(node.kind(), name).is_some() {
+        if self.topology.named(node.kind(), &in_vhost(node.vhost(), name)).is_some() {
             return Err(EditError::DuplicateName(name.to_string()));
         }
         self.record();
@@ -163,10 +167,25 @@ impl Playground {
         if node.config == config {
             return Ok(());
         }
-        if let NodeConfig::Topic(t) = &config
-            && (!(1..=64).contains(&t.partitions) || !(1..=9).contains(&t.replication_factor))
-        {
-            return Err(EditError::OutOfRange("A topic has 1 to 64 partitions and a replication factor of 1 to 9."));
+        check_ranges(&config)?;
+        let moved = Node { config: config.clone(), ..node.clone() };
+        if moved.vhost() != node.vhost() {
+            if moved.vhost().is_empty() {
+                return Err(EditError::OutOfRange("A vhost name cannot be empty; the default vhost is /."));
+            }
+            if self.topology.named(node.kind(), &moved.qualified_name()).is_some() {
+                return Err(EditError::DuplicateName(moved.qualified_name()));
+            }
+            // A binding stays inside one vhost, so a bound part moves only
+            // once its bindings are gone.
+            let t = &self.topology;
+            let bound = t.edges.iter().filter(|e| e.role.is_binding() && (e.from == id || e.to == id)).find_map(|e| {
+                let other = t.node(if e.from == id { e.to } else { e.from })?;
+                (other.vhost() != moved.vhost()).then(|| other.title())
+            });
+            if let Some(other) = bound {
+                return Err(EditError::DifferentVhosts { from: moved.title(), to: other });
+            }
         }
         self.record();
         self.topology.node_mut(id)?.config = config;
@@ -175,12 +194,20 @@ impl Playground {
 
     /// Sets an edge's binding key and arguments. Arguments that parse are
     /// kept as canonical pairs; others as typed, and the run reports them.
+    /// Another binding between the same two parts with the same key and
+    /// arguments would be the same binding, so that is refused.
     pub fn set_binding(&mut self, id: EdgeId, key: &str, arguments: &str) -> Result<(), EditError> {
         let arguments = canonical_pairs(arguments).unwrap_or_else(|| arguments.to_string());
         let arguments = arguments.as_str();
         let edge = self.topology.edge(id).ok_or(EditError::NoSuchEdge(id))?;
         if edge.binding_key == key && edge.arguments == arguments {
             return Ok(());
+        }
+        let twin = self.topology.edges.iter().any(|e| {
+            e.id != id && e.from == edge.from && e.to == edge.to && e.binding_key == key && e.arguments == arguments
+        });
+        if twin {
+            return Err(EditError::DuplicateBinding(key.to_string()));
         }
         self.record();
         if let Some(edge) = self.topology.edges.iter_mut().find(|e| e.id == id) {
@@ -234,4 +261,39 @@ impl Playground {
             self.selection = Selection::None;
         }
     }
+}
+
+/// The limits the engines put on a part's numbers, checked before an edit
+/// is made so the canvas never holds a value the brokers would refuse for
+/// being out of range.
+fn check_ranges(config: &NodeConfig) -> Result<(), EditError> {
+    match config {
+        NodeConfig::Topic(t) => {
+            if !(1..=64).contains(&t.partitions) || !(1..=9).contains(&t.replication_factor) {
+                return Err(EditError::OutOfRange(
+                    "A topic has 1 to 64 partitions and a replication factor of 1 to 9.",
+                ));
+            }
+            if t.min_insync_replicas.is_some_and(|m| !(1..=9).contains(&m)) {
+                return Err(EditError::OutOfRange("Min in-sync replicas must be from 1 to 9."));
+            }
+            if t.retention_ms < -1 {
+                return Err(EditError::OutOfRange(
+                    "Retention must be -1 (keep forever) or a whole number of milliseconds.",
+                ));
+            }
+        }
+        NodeConfig::Consumer(c) => {
+            if !(6_000..=1_800_000).contains(&c.session_timeout_ms) {
+                return Err(EditError::OutOfRange("The session timeout must be from 6000 to 1800000 ms."));
+            }
+            if c.heartbeat_ms == 0 || c.heartbeat_ms >= c.session_timeout_ms {
+                return Err(EditError::OutOfRange(
+                    "The heartbeat interval must be at least 1 ms and shorter than the session timeout.",
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -5,14 +5,16 @@
 //! Nothing here knows about the browser, so it is all tested natively.
 //!
 //! This module holds the topology's types and its checked edits, and the
-//! `name=value` pairs text the inspector reads; `editor` holds [`Playground`]
-//! with its selection and history; `tests` checks both.
+//! `name=value` pairs text the inspector reads; `settings` holds each kind of
+//! part's settings and how a typed value is read into them; `editor` holds
+//! [`Playground`] with its selection and history; `tests` checks them all.
 
 mod editor;
+mod settings;
 
 pub use editor::{Playground, Selection};
+pub use settings::*;
 
-use brokerlab_rabbit::ExchangeKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -76,111 +78,11 @@ impl NodeKind {
     }
 }
 
-/// How a consumer acknowledges.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AckMode {
-    /// `basic.ack` after processing.
-    #[default]
-    Manual,
-    /// `no_ack`: the broker forgets the message on delivery.
-    Auto,
-}
-
-/// A fault the learner injects into a consumer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Failure {
-    /// Processes normally.
-    #[default]
-    None,
-    /// Dies while processing; its unacknowledged messages go back to the queue.
-    Crash,
-    /// Rejects every message without requeue (dead-lettered when the queue has a DLX).
-    Nack,
-    /// Takes five times as long.
-    Slow,
-}
-
-/// Settings of a producer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProducerSettings {
-    /// The AMQP routing key, or the Kafka record key (empty: no key).
-    pub routing_key: String,
-    /// The message body.
-    pub body: String,
-    /// Headers as `name=value` pairs separated by commas.
-    pub headers: String,
-    /// Messages per second while running; 0 publishes only on request.
-    pub rate: u32,
-    /// How many messages one burst sends.
-    pub burst: u32,
-}
-
-impl Default for ProducerSettings {
-    fn default() -> Self {
-        ProducerSettings {
-            routing_key: String::new(),
-            body: "hello".into(),
-            headers: String::new(),
-            rate: 0,
-            burst: 10,
-        }
-    }
-}
-
-/// Settings of a queue: the `x-` arguments a learner meets first.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct QueueSettings {
-    /// `x-message-ttl` in milliseconds.
-    pub message_ttl: Option<u32>,
-    /// `x-max-length`.
-    pub max_length: Option<u32>,
-    /// `x-dead-letter-exchange`; empty for none.
-    pub dead_letter_exchange: String,
-}
-
-/// Settings of a consumer, for either broker.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ConsumerSettings {
-    /// Logical milliseconds spent on each message.
-    pub processing_ms: u32,
-    /// `basic.qos` prefetch count (AMQP) or `max.poll.records` (Kafka).
-    pub prefetch: u16,
-    /// Manual or automatic acknowledgement (AMQP).
-    pub ack_mode: AckMode,
-    /// The injected fault.
-    pub failure: Failure,
-}
-
-impl Default for ConsumerSettings {
-    fn default() -> Self {
-        ConsumerSettings { processing_ms: 300, prefetch: 10, ack_mode: AckMode::Manual, failure: Failure::None }
-    }
-}
-
-/// Settings of a topic.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TopicSettings {
-    /// Partition count.
-    pub partitions: u32,
-    /// Replication factor.
-    pub replication_factor: u32,
-}
-
-impl Default for TopicSettings {
-    fn default() -> Self {
-        TopicSettings { partitions: 2, replication_factor: 1 }
-    }
-}
-
 /// A node's kind with its settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum NodeConfig {
     Producer(ProducerSettings),
-    Exchange(ExchangeKind),
+    Exchange(ExchangeSettings),
     Queue(QueueSettings),
     Consumer(ConsumerSettings),
     Broker,
@@ -193,7 +95,7 @@ impl NodeConfig {
     pub fn new(kind: NodeKind) -> Self {
         match kind {
             NodeKind::Producer => NodeConfig::Producer(ProducerSettings::default()),
-            NodeKind::Exchange => NodeConfig::Exchange(ExchangeKind::Direct),
+            NodeKind::Exchange => NodeConfig::Exchange(ExchangeSettings::new(brokerlab_rabbit::ExchangeKind::Direct)),
             NodeKind::Queue => NodeConfig::Queue(QueueSettings::default()),
             NodeKind::Consumer => NodeConfig::Consumer(ConsumerSettings::default()),
             NodeKind::Broker => NodeConfig::Broker,
@@ -233,13 +135,37 @@ impl Node {
         self.config.kind()
     }
 
-    /// "Queue q1", the accessible name of the node everywhere in the page.
+    /// "Queue q1", the accessible name of the node everywhere in the page;
+    /// a part outside the default vhost says which it is in.
     pub fn title(&self) -> String {
-        match &self.config {
-            NodeConfig::Exchange(kind) => format!("{} exchange {}", capitalise(kind.as_str()), self.name),
+        let title = match &self.config {
+            NodeConfig::Exchange(x) => format!("{} exchange {}", capitalise(x.kind.as_str()), self.name),
             _ => format!("{} {}", self.kind().label(), self.name),
+        };
+        if self.vhost() == DEFAULT_VHOST { title } else { format!("{title} in vhost {}", self.vhost()) }
+    }
+
+    /// The vhost of an exchange or queue; `/` for every other part (a
+    /// RabbitMQ client is in the vhost of what it is connected to).
+    pub fn vhost(&self) -> &str {
+        match &self.config {
+            NodeConfig::Exchange(x) => &x.vhost,
+            NodeConfig::Queue(q) => &q.vhost,
+            _ => DEFAULT_VHOST,
         }
     }
+
+    /// The name that is unique among parts of its kind: the name, or
+    /// `VHOST/NAME` outside the default vhost, which is also how a
+    /// scenario's layout keys the part.
+    pub fn qualified_name(&self) -> String {
+        in_vhost(self.vhost(), &self.name)
+    }
+}
+
+/// `name` qualified by `vhost`: itself in `/`, otherwise `VHOST/NAME`.
+pub fn in_vhost(vhost: &str, name: &str) -> String {
+    if vhost == DEFAULT_VHOST { name.to_string() } else { format!("{vhost}/{name}") }
 }
 
 fn capitalise(s: &str) -> String {
@@ -334,6 +260,8 @@ pub enum EditError {
     SelfLoop,
     CannotConnect { from: String, to: String },
     AlreadyConnected,
+    DuplicateBinding(String),
+    DifferentVhosts { from: String, to: String },
     ConsumerHasSource(String),
     EmptyName,
     DuplicateName(String),
@@ -348,6 +276,13 @@ impl fmt::Display for EditError {
             EditError::SelfLoop => write!(f, "A node cannot connect to itself."),
             EditError::CannotConnect { from, to } => write!(f, "A {from} cannot connect to a {to}."),
             EditError::AlreadyConnected => write!(f, "These two are already connected."),
+            EditError::DuplicateBinding(key) => write!(
+                f,
+                "These two are already bound with key \u{201c}{key}\u{201d} and the same arguments; a second binding needs a different key or arguments."
+            ),
+            EditError::DifferentVhosts { from, to } => {
+                write!(f, "{from} and {to} are in different vhosts, and a binding stays inside one vhost.")
+            }
             EditError::ConsumerHasSource(name) => {
                 write!(f, "Consumer {name} already reads from a queue or belongs to a group.")
             }
@@ -373,9 +308,10 @@ impl Topology {
         self.edges.iter().find(|e| e.id == id)
     }
 
-    /// The node of `kind` called `name`.
+    /// The node of `kind` whose [`Node::qualified_name`] is `name`: `orders`
+    /// in the default vhost, `staging/orders` in vhost `staging`.
     pub fn named(&self, kind: NodeKind, name: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.kind() == kind && n.name == name)
+        self.nodes.iter().find(|n| n.kind() == kind && n.qualified_name() == name)
     }
 
     /// Nodes of one kind, in creation order.
@@ -393,6 +329,17 @@ impl Topology {
         self.edges.iter().filter(move |e| e.to == id)
     }
 
+    /// Whether node `id` is, or may become, a Kafka client: a producer that
+    /// produces to a topic or publishes to no exchange or queue, a consumer
+    /// in a group or connected to nothing. The inspector shows Kafka
+    /// settings for these only.
+    pub fn may_be_kafka_client(&self, id: NodeId) -> bool {
+        let produces = self.outgoing(id).any(|e| e.role == EdgeRole::Produce);
+        let publishes = self.outgoing(id).any(|e| matches!(e.role, EdgeRole::Publish | EdgeRole::PublishToQueue));
+        let consumes = self.incoming(id).any(|e| e.role == EdgeRole::Consume);
+        produces || !(publishes || consumes)
+    }
+
     /// The Kafka broker id of a broker node: brokers are numbered 0.. in creation order.
     pub fn broker_id(&self, id: NodeId) -> Option<u32> {
         self.of_kind(NodeKind::Broker).position(|n| n.id == id).map(|i| i as u32)
@@ -403,10 +350,7 @@ impl Topology {
         if kind == NodeKind::Broker {
             return format!("{prefix}{}", self.of_kind(NodeKind::Broker).count());
         }
-        (1..)
-            .map(|i| format!("{prefix}{i}"))
-            .find(|name| !self.nodes.iter().any(|n| n.kind() == kind && &n.name == name))
-            .unwrap_or_default()
+        (1..).map(|i| format!("{prefix}{i}")).find(|name| self.named(kind, name).is_none()).unwrap_or_default()
     }
 
     /// The first grid cell, left to right and top to bottom, that no node overlaps.
@@ -452,7 +396,11 @@ impl Topology {
             to: nb.kind().label().to_lowercase(),
         })?;
         let (from, to) = if reversed { (b, a) } else { (a, b) };
-        if self.edges.iter().any(|e| e.from == from && e.to == to) {
+        if role.is_binding() && na.vhost() != nb.vhost() {
+            return Err(EditError::DifferentVhosts { from: na.title(), to: nb.title() });
+        }
+        let existing: Vec<&Edge> = self.edges.iter().filter(|e| e.from == from && e.to == to).collect();
+        if !existing.is_empty() && !role.is_binding() {
             return Err(EditError::AlreadyConnected);
         }
         if matches!(role, EdgeRole::Consume | EdgeRole::Member) && self.incoming(to).next().is_some() {
@@ -461,11 +409,19 @@ impl Topology {
         let id = self.next_id;
         self.next_id += 1;
         // A new binding to a queue starts with the queue's name as its key,
-        // which is what a direct exchange usually wants.
-        let binding_key = match role {
+        // which is what a direct exchange usually wants. A second binding
+        // between the same two parts starts with a key the first does not
+        // have, since two bindings with the same key are one binding.
+        let first = match role {
             EdgeRole::QueueBinding => self.node(to).map(|n| n.name.clone()).unwrap_or_default(),
             _ => String::new(),
         };
+        let taken = |key: &str| existing.iter().any(|e| e.binding_key == key && e.arguments.is_empty());
+        let binding_key = [first.clone(), String::new()]
+            .into_iter()
+            .chain((2..).map(|i| if first.is_empty() { format!("key-{i}") } else { format!("{first}.{i}") }))
+            .find(|k| !taken(k))
+            .unwrap_or_default();
         self.edges.push(Edge { id, from, to, role, binding_key, arguments: String::new() });
         Ok(id)
     }
@@ -502,17 +458,30 @@ impl Topology {
 }
 
 /// Settings as the editor keeps them: producer headers as canonical pairs
-/// (when they parse; otherwise as typed, and the run reports them) and a
-/// dead-letter exchange without surrounding spaces.
+/// (when they parse; otherwise as typed, and the run reports them), and
+/// names (a dead-letter or alternate exchange, a vhost, a transactional id)
+/// without surrounding spaces.
 fn canonical_config(config: NodeConfig) -> NodeConfig {
     match config {
         NodeConfig::Producer(mut p) => {
             p.headers = canonical_pairs(&p.headers).unwrap_or(p.headers);
+            p.transactional_id = p.transactional_id.trim().to_string();
             NodeConfig::Producer(p)
         }
         NodeConfig::Queue(mut q) => {
             q.dead_letter_exchange = q.dead_letter_exchange.trim().to_string();
+            q.dead_letter_routing_key = q.dead_letter_routing_key.trim().to_string();
+            q.vhost = q.vhost.trim().to_string();
             NodeConfig::Queue(q)
+        }
+        NodeConfig::Exchange(mut x) => {
+            x.alternate_exchange = x.alternate_exchange.trim().to_string();
+            x.vhost = x.vhost.trim().to_string();
+            NodeConfig::Exchange(x)
+        }
+        NodeConfig::Consumer(mut c) => {
+            c.group_instance_id = c.group_instance_id.trim().to_string();
+            NodeConfig::Consumer(c)
         }
         other => other,
     }

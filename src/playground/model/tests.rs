@@ -1,6 +1,7 @@
 //! Tests of the editor's edits, its history and the pairs text, all native.
 
 use super::*;
+use brokerlab_rabbit::ExchangeKind;
 
 fn editor() -> Playground {
     Playground::default()
@@ -129,7 +130,7 @@ fn names_are_unique_per_kind_and_not_empty() {
 fn a_topic_outside_kafkas_limits_is_refused() {
     let mut p = editor();
     let t = p.add_node(NodeKind::Topic, None);
-    let bad = NodeConfig::Topic(TopicSettings { partitions: 0, replication_factor: 1 });
+    let bad = NodeConfig::Topic(TopicSettings { partitions: 0, replication_factor: 1, ..TopicSettings::default() });
     assert!(matches!(p.configure(t, bad), Err(EditError::OutOfRange(_))));
 }
 
@@ -202,4 +203,181 @@ fn topologies_round_trip_through_json() {
     p.set_binding(e, "", "x-match=any, a=1").unwrap();
     let json = serde_json::to_string(&p.topology).unwrap();
     assert_eq!(serde_json::from_str::<Topology>(&json).unwrap(), p.topology);
+}
+
+fn configured(p: &Playground, id: NodeId) -> NodeConfig {
+    p.topology.node(id).unwrap().config.clone()
+}
+
+#[test]
+fn a_second_binding_between_the_same_parts_needs_another_key() {
+    let mut p = editor();
+    let x = p.add_exchange(ExchangeKind::Direct, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let first = p.connect(x, q).unwrap();
+    p.set_binding(first, "error", "").unwrap();
+    let second = p.connect(x, q).expect("a second binding between the same two parts");
+    assert_ne!(p.topology.edge(second).unwrap().binding_key, "error", "it starts with a key the first lacks");
+    p.set_binding(second, "warning", "").unwrap();
+    assert_eq!(p.set_binding(second, "error", ""), Err(EditError::DuplicateBinding("error".into())));
+    assert!(EditError::DuplicateBinding("error".into()).to_string().contains("needs a different key"));
+    p.set_binding(second, "error", "x-match=all").expect("the same key with other arguments is another binding");
+    // A producer, a consumer or a group is connected once.
+    let prod = p.add_node(NodeKind::Producer, None);
+    p.connect(prod, x).unwrap();
+    assert_eq!(p.connect(prod, x), Err(EditError::AlreadyConnected));
+}
+
+#[test]
+fn bindings_stay_inside_one_vhost_and_a_name_is_unique_per_vhost() {
+    let mut p = editor();
+    let x = p.add_exchange(ExchangeKind::Fanout, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let staging = |c: &mut NodeConfig| match c {
+        NodeConfig::Exchange(x) => x.vhost = "staging".into(),
+        NodeConfig::Queue(q) => q.vhost = "staging".into(),
+        _ => {}
+    };
+    let mut c = configured(&p, x);
+    staging(&mut c);
+    p.configure(x, c).unwrap();
+    assert_eq!(p.topology.node(x).unwrap().qualified_name(), "staging/x1");
+    assert_eq!(p.topology.node(x).unwrap().title(), "Fanout exchange x1 in vhost staging");
+    assert!(matches!(p.connect(x, q), Err(EditError::DifferentVhosts { .. })));
+    let mut c = configured(&p, q);
+    staging(&mut c);
+    p.configure(q, c).unwrap();
+    p.connect(x, q).expect("both in staging");
+    // Moving a bound part alone would split its binding across vhosts.
+    let mut back = configured(&p, q);
+    if let NodeConfig::Queue(s) = &mut back {
+        s.vhost = "/".into();
+    }
+    assert!(matches!(p.configure(q, back), Err(EditError::DifferentVhosts { .. })));
+    // The same name may be used once in each vhost.
+    let other = p.add_exchange(ExchangeKind::Fanout, None);
+    p.rename(other, "x1").expect("x1 is free in the default vhost");
+    assert_eq!(p.rename(x, "x1"), Ok(()));
+    let third = p.add_exchange(ExchangeKind::Fanout, None);
+    assert_eq!(p.rename(third, "x1"), Err(EditError::DuplicateName("x1".into())));
+    assert_eq!(p.topology.named(NodeKind::Exchange, "staging/x1").map(|n| n.id), Some(x));
+    assert_eq!(p.topology.named(NodeKind::Exchange, "x1").map(|n| n.id), Some(other));
+    let mut empty = configured(&p, third);
+    if let NodeConfig::Exchange(s) = &mut empty {
+        s.vhost = " ".into();
+    }
+    assert!(matches!(p.configure(third, empty), Err(EditError::OutOfRange(m)) if m.contains("vhost")));
+}
+
+#[test]
+fn kafka_numbers_the_brokers_would_refuse_are_refused_with_a_sentence() {
+    let mut p = editor();
+    let t = p.add_node(NodeKind::Topic, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    let topic = |f: fn(&mut TopicSettings)| {
+        let mut s = TopicSettings::default();
+        f(&mut s);
+        NodeConfig::Topic(s)
+    };
+    let consumer = |f: fn(&mut ConsumerSettings)| {
+        let mut s = ConsumerSettings::default();
+        f(&mut s);
+        NodeConfig::Consumer(s)
+    };
+    let refused = |r: Result<(), EditError>, word: &str| {
+        assert!(matches!(&r, Err(EditError::OutOfRange(m)) if m.contains(word)), "{r:?}");
+    };
+    refused(p.configure(t, topic(|s| s.min_insync_replicas = Some(0))), "in-sync");
+    refused(p.configure(t, topic(|s| s.retention_ms = -2)), "Retention");
+    refused(p.configure(c, consumer(|s| s.session_timeout_ms = 5_999)), "session timeout");
+    refused(p.configure(c, consumer(|s| s.heartbeat_ms = 6_000)), "heartbeat");
+    p.configure(t, topic(|s| (s.min_insync_replicas, s.retention_ms) = (Some(2), -1))).unwrap();
+    p.configure(c, consumer(|s| (s.session_timeout_ms, s.heartbeat_ms) = (45_000, 3_000))).unwrap();
+}
+
+#[test]
+fn typed_numbers_are_read_or_refused_with_a_sentence() {
+    assert_eq!(whole::<u32>(" 12 ", "The rate"), Ok(12));
+    assert_eq!(whole::<u32>("1.5", "The rate"), Err("The rate must be a whole number.".into()));
+    assert_eq!(
+        whole_in::<u32>("5000", "The session timeout", 6_000..=1_800_000),
+        Err("The session timeout must be from 6000 to 1800000.".into())
+    );
+    assert_eq!(whole_in::<u32>("6000", "The session timeout", 6_000..=1_800_000), Ok(6_000));
+    assert_eq!(optional_whole::<u32>("", "Min in-sync replicas", 1..=9), Ok(None));
+    assert_eq!(optional_whole::<u32>("2", "Min in-sync replicas", 1..=9), Ok(Some(2)));
+    assert!(optional_whole::<u32>("0", "Min in-sync replicas", 1..=9).unwrap_err().contains("from 1 to 9"));
+    assert_eq!(retention("-1"), Ok(-1));
+    assert_eq!(retention("86400000"), Ok(86_400_000));
+    assert!(retention("-2").unwrap_err().contains("-1 (keep forever)"));
+    assert!(retention("a day").unwrap_err().contains("-1 (keep forever)"));
+    assert_eq!(vhost_name(" staging "), Ok("staging".into()));
+    assert!(vhost_name("  ").unwrap_err().contains("cannot be empty"));
+}
+
+#[test]
+fn setting_acks_turns_idempotence_on_only_with_all() {
+    let mut p = ProducerSettings::default();
+    assert_eq!((p.acks, p.idempotence), (Acks::All, true), "Kafka's defaults");
+    p.set_acks(Acks::One);
+    assert_eq!((p.acks, p.idempotence), (Acks::One, false));
+    p.set_acks(Acks::All);
+    assert!(p.idempotence);
+}
+
+#[test]
+fn every_enumeration_reads_back_its_own_words_and_nothing_else() {
+    fn check<W: Word + std::fmt::Debug>() {
+        for w in W::ALL {
+            assert_eq!(W::from_word(w.word()), Some(*w));
+            assert!(!w.label().is_empty());
+        }
+        assert_eq!(W::from_word("no such word"), None);
+    }
+    check::<Acks>();
+    check::<Partitioner>();
+    check::<OffsetReset>();
+    check::<Isolation>();
+    check::<CleanupPolicy>();
+    check::<QueueType>();
+    assert_eq!(Acks::from_word("all"), Some(Acks::All));
+    assert_eq!(CleanupPolicy::from_word("compact"), Some(CleanupPolicy::Compact));
+}
+
+#[test]
+fn exchange_settings_read_the_old_bare_type_and_the_full_form() {
+    let old: NodeConfig = serde_json::from_str(r#"{"Exchange":"Topic"}"#).unwrap();
+    assert_eq!(old, NodeConfig::Exchange(ExchangeSettings::new(ExchangeKind::Topic)));
+    let full = NodeConfig::Exchange(ExchangeSettings {
+        kind: ExchangeKind::Fanout,
+        durable: true,
+        alternate_exchange: "unrouted".into(),
+        vhost: "staging".into(),
+    });
+    let text = serde_json::to_string(&full).unwrap();
+    assert_eq!(serde_json::from_str::<NodeConfig>(&text).unwrap(), full);
+    // Settings saved before a field existed take the canvas's old behaviour.
+    let queue: NodeConfig = serde_json::from_str(r#"{"Queue":{"message_ttl":5000}}"#).unwrap();
+    assert_eq!(queue, NodeConfig::Queue(QueueSettings { message_ttl: Some(5000), ..QueueSettings::default() }));
+    let consumer: NodeConfig = serde_json::from_str(r#"{"Consumer":{"prefetch":2}}"#).unwrap();
+    let NodeConfig::Consumer(c) = consumer else { unreachable!() };
+    assert_eq!(
+        (c.offset_reset, c.auto_commit, c.session_timeout_ms, c.heartbeat_ms),
+        (OffsetReset::Earliest, false, 6_000, 1_000)
+    );
+}
+
+#[test]
+fn kafka_settings_show_for_a_client_that_is_or_may_become_a_kafka_client() {
+    let mut p = editor();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    assert!(p.topology.may_be_kafka_client(prod) && p.topology.may_be_kafka_client(c), "unconnected");
+    let q = p.add_node(NodeKind::Queue, None);
+    p.connect(prod, q).unwrap();
+    p.connect(q, c).unwrap();
+    assert!(!p.topology.may_be_kafka_client(prod) && !p.topology.may_be_kafka_client(c), "RabbitMQ clients");
+    let t = p.add_node(NodeKind::Topic, None);
+    p.connect(prod, t).unwrap();
+    assert!(p.topology.may_be_kafka_client(prod), "it produces to a topic too");
 }

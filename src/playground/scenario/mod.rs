@@ -1,23 +1,26 @@
 //! The canvas and the scenario format ([`brokerlab_scenario::Scenario`]),
 //! both ways.
 //!
-//! [`to_scenario`] writes everything a [`Topology`] holds: exchanges, queues,
-//! bindings and RabbitMQ consumers in the RabbitMQ part; brokers, topics,
-//! Kafka producers and group members in the Kafka part, with the settings the
-//! canvas runs them with; positions in the layout; and what only the canvas
-//! simulates (producers, processing times, injected failures, groups without
-//! members, broker names, its numbering) in the `canvas` section, which the
-//! engines and the command-line runner ignore. [`from_scenario`] reads it
-//! back, so a topology the editor made comes back exactly.
+//! [`to_scenario`] writes everything a [`Topology`] holds: vhosts, exchanges
+//! (durability, alternate exchange), queues (durability, type, the `x-`
+//! arguments the inspector edits), bindings and RabbitMQ consumers in the
+//! RabbitMQ part; brokers, topics with their configs, Kafka producers and
+//! group members with theirs in the Kafka part; positions in the layout; and
+//! what only the canvas simulates (producers, processing times, injected
+//! failures, groups without members, broker names, its numbering) in the
+//! `canvas` section, which the engines and the command-line runner ignore.
+//! [`from_scenario`] reads it back, so a topology the editor made comes back
+//! exactly, except the Kafka settings of a producer or consumer that is not a
+//! Kafka client, which the scenario has no place for.
 //!
 //! A scenario written elsewhere (a gallery starter, a lesson preset, a
 //! hand-written file) opens too: producers are inferred from the script's
 //! publishes and produces, consumers from its consumes, and each part sits
-//! where the layout puts it or in columns the way messages flow. Parts in a
-//! vhost other than `/` are drawn as `VHOST/NAME`, the canvas having one
-//! vhost. What the canvas cannot show (durability, queue arguments other than
-//! TTL, max length and dead-letter exchange, Kafka configs, the script) is
-//! left out.
+//! where the layout puts it or in columns the way messages flow. A part in a
+//! vhost other than `/` keeps its vhost and is keyed `KIND:VHOST/NAME`. What
+//! the inspector has no field for (other exchange, queue and consumer
+//! arguments, other Kafka configs, the script) is left out; a Kafka config a
+//! scenario leaves out reads as Kafka's default.
 //!
 //! This module holds the gallery, the names both directions share
 //! (`KIND:NAME` node keys, vhost-qualified names, settings as text); `write`
@@ -27,7 +30,10 @@
 mod read;
 mod write;
 
-use super::model::{EdgeRole, Failure, Node, NodeId, NodeKind, Topology, pairs_text};
+use super::model::{
+    Acks, CleanupPolicy, ConsumerSettings, EdgeRole, Failure, Isolation, Node, NodeId, NodeKind, OffsetReset,
+    Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
+};
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{ConsumerFailure, ExchangeType, Scenario};
 pub use read::from_scenario;
@@ -84,11 +90,7 @@ fn failure_of(f: ConsumerFailure) -> Failure {
     }
 }
 
-/// The canvas name of an entity of `vhost`: its own name in `/`, otherwise
-/// `VHOST/NAME`, which is also how the layout keys it.
-fn in_vhost(vhost: &str, name: &str) -> String {
-    if vhost == "/" { name.to_string() } else { format!("{vhost}/{name}") }
-}
+use super::model::in_vhost;
 
 fn is_member(t: &Topology, id: NodeId) -> bool {
     t.incoming(id).any(|e| e.role == EdgeRole::Member)
@@ -99,8 +101,8 @@ fn is_member(t: &Topology, id: NodeId) -> bool {
 pub fn node_key(t: &Topology, n: &Node) -> String {
     match n.kind() {
         NodeKind::Producer => format!("producer:{}", n.name),
-        NodeKind::Exchange => format!("exchange:{}", n.name),
-        NodeKind::Queue => format!("queue:{}", n.name),
+        NodeKind::Exchange => format!("exchange:{}", n.qualified_name()),
+        NodeKind::Queue => format!("queue:{}", n.qualified_name()),
         NodeKind::Consumer if is_member(t, n.id) => format!("kafka-consumer:{}", n.name),
         NodeKind::Consumer => format!("consumer:{}", n.name),
         NodeKind::Broker => format!("kafka-broker:{}", t.broker_id(n.id).unwrap_or_default()),
@@ -128,20 +130,124 @@ fn resolve(t: &Topology, key: &str) -> Option<NodeId> {
     t.named(kind, name).map(|n| n.id)
 }
 
-/// The settings a Kafka consumer is created with on the canvas, as Kafka
-/// config keys: a short session timeout, so a crashed member leaves its
-/// group within seconds, and manual commits.
-pub fn kafka_consumer_configs(prefetch: u16) -> BTreeMap<String, String> {
-    [
-        ("auto.offset.reset", "earliest".to_string()),
-        ("enable.auto.commit", "false".to_string()),
-        ("session.timeout.ms", "6000".to_string()),
-        ("heartbeat.interval.ms", "1000".to_string()),
-        ("max.poll.records", prefetch.max(1).to_string()),
+/// A group member's settings as Kafka consumer configs. `max.poll.records`
+/// and the offset reset, commit mode, session timeout and heartbeat are
+/// always written, since the canvas's own defaults for them differ from
+/// Kafka's; the isolation level and a static member's id when set.
+pub fn kafka_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> {
+    let mut configs: BTreeMap<String, String> = [
+        ("auto.offset.reset", c.offset_reset.word().to_string()),
+        ("enable.auto.commit", c.auto_commit.to_string()),
+        ("session.timeout.ms", c.session_timeout_ms.to_string()),
+        ("heartbeat.interval.ms", c.heartbeat_ms.to_string()),
+        ("max.poll.records", c.prefetch.max(1).to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    .collect();
+    if c.isolation != Isolation::ReadUncommitted {
+        configs.insert("isolation.level".into(), c.isolation.word().into());
+    }
+    if !c.group_instance_id.is_empty() {
+        configs.insert("group.instance.id".into(), c.group_instance_id.clone());
+    }
+    configs
+}
+
+/// A group member's settings from its Kafka configs: what a config leaves
+/// out is Kafka's default; the rest of `base` (processing time, failure)
+/// is kept. A value that does not parse keeps Kafka's default too, as the
+/// engine would refuse it anyway.
+pub(crate) fn consumer_settings(configs: &BTreeMap<String, String>, base: ConsumerSettings) -> ConsumerSettings {
+    let get = |k: &str| configs.get(k).map(|v| v.trim());
+    ConsumerSettings {
+        prefetch: get("max.poll.records")
+            .and_then(|v| v.parse::<u32>().ok())
+            .map_or(kafka_defaults::MAX_POLL_RECORDS, |v| u16::try_from(v).unwrap_or(u16::MAX)),
+        offset_reset: get("auto.offset.reset").and_then(OffsetReset::from_word).unwrap_or(OffsetReset::Latest),
+        isolation: get("isolation.level").and_then(Isolation::from_word).unwrap_or_default(),
+        auto_commit: get("enable.auto.commit").is_none_or(|v| v != "false"),
+        session_timeout_ms: get("session.timeout.ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(kafka_defaults::SESSION_TIMEOUT_MS),
+        heartbeat_ms: get("heartbeat.interval.ms").and_then(|v| v.parse().ok()).unwrap_or(kafka_defaults::HEARTBEAT_MS),
+        group_instance_id: get("group.instance.id").unwrap_or_default().to_string(),
+        ..base
+    }
+}
+
+/// A producer's Kafka settings as configs: only what differs from what
+/// Kafka does by itself (idempotence follows `acks` unless told otherwise).
+pub fn producer_configs(p: &ProducerSettings) -> BTreeMap<String, String> {
+    let mut configs = BTreeMap::new();
+    if p.acks != Acks::All {
+        configs.insert("acks".to_string(), p.acks.word().to_string());
+    }
+    if p.idempotence != (p.acks == Acks::All) {
+        configs.insert("enable.idempotence".to_string(), p.idempotence.to_string());
+    }
+    if p.partitioner != Partitioner::Sticky {
+        configs.insert("partitioner".to_string(), p.partitioner.word().to_string());
+    }
+    if !p.transactional_id.is_empty() {
+        configs.insert("transactional.id".to_string(), p.transactional_id.clone());
+    }
+    configs
+}
+
+/// A producer's Kafka settings from its configs, over `base`.
+pub(crate) fn producer_settings(configs: &BTreeMap<String, String>, base: ProducerSettings) -> ProducerSettings {
+    let get = |k: &str| configs.get(k).map(|v| v.trim());
+    let acks = match get("acks") {
+        Some("-1") => Acks::All,
+        Some(v) => Acks::from_word(v).unwrap_or_default(),
+        None => Acks::All,
+    };
+    let partitioner = match get("partitioner").or_else(|| get("partitioner.class")) {
+        Some("round-robin" | "roundrobin" | "org.apache.kafka.clients.producer.RoundRobinPartitioner") => {
+            Partitioner::RoundRobin
+        }
+        _ => Partitioner::Sticky,
+    };
+    ProducerSettings {
+        acks,
+        idempotence: get("enable.idempotence").map_or(acks == Acks::All, |v| v == "true"),
+        partitioner,
+        transactional_id: get("transactional.id").unwrap_or_default().to_string(),
+        ..base
+    }
+}
+
+/// A topic's settings as configs: only what differs from Kafka's defaults.
+pub fn topic_configs(t: &TopicSettings) -> BTreeMap<String, String> {
+    let mut configs = BTreeMap::new();
+    if let Some(m) = t.min_insync_replicas {
+        configs.insert("min.insync.replicas".to_string(), m.to_string());
+    }
+    if t.retention_ms != kafka_defaults::RETENTION_MS {
+        configs.insert("retention.ms".to_string(), t.retention_ms.to_string());
+    }
+    if t.cleanup_policy != CleanupPolicy::Delete {
+        configs.insert("cleanup.policy".to_string(), t.cleanup_policy.word().to_string());
+    }
+    configs
+}
+
+/// A topic's settings from its definition.
+pub(crate) fn topic_settings(def: &brokerlab_scenario::TopicDef) -> TopicSettings {
+    let get = |k: &str| def.configs.get(k).map(|v| v.trim());
+    let cleanup = get("cleanup.policy").map(|v| v.replace(' ', ""));
+    TopicSettings {
+        partitions: def.partitions,
+        replication_factor: def.replication_factor,
+        min_insync_replicas: get("min.insync.replicas").and_then(|v| v.parse().ok()),
+        retention_ms: get("retention.ms").and_then(|v| v.parse().ok()).unwrap_or(kafka_defaults::RETENTION_MS),
+        cleanup_policy: match cleanup.as_deref() {
+            Some("compact") => CleanupPolicy::Compact,
+            Some("compact,delete" | "delete,compact") => CleanupPolicy::CompactDelete,
+            _ => CleanupPolicy::Delete,
+        },
+    }
 }
 
 fn text(v: &serde_json::Value) -> Option<String> {

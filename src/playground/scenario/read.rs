@@ -4,10 +4,13 @@
 //! producers and consumers inferred from its script and parts laid out in
 //! columns the way messages flow.
 
-use super::{MAX_BROKERS, arguments_text, failure_of, headers_text, in_vhost, resolve, text};
+use super::{
+    MAX_BROKERS, arguments_text, consumer_settings, failure_of, headers_text, in_vhost, producer_settings, resolve,
+    text, topic_settings,
+};
 use crate::playground::model::{
-    AckMode, ConsumerSettings, EdgeId, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind, ProducerSettings,
-    QueueSettings, TopicSettings, Topology, pairs_text,
+    AckMode, ConsumerSettings, EdgeId, ExchangeSettings, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind,
+    ProducerSettings, QueueSettings, QueueType, Topology, Word, pairs_text,
 };
 use brokerlab_scenario::{Action, CanvasPart, DestinationType, Position, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +29,14 @@ impl Builder<'_> {
     /// The node of `kind` called `name`, added (where the layout puts it, or
     /// in its column) when it is not there yet.
     fn node(&mut self, kind: NodeKind, name: &str) -> NodeId {
+        self.node_in(kind, "/", name)
+    }
+
+    /// The exchange or queue `name` of `vhost`, added in that vhost when it
+    /// is not there yet.
+    fn node_in(&mut self, kind: NodeKind, vhost: &str, plain: &str) -> NodeId {
+        let name = in_vhost(vhost, plain);
+        let name = name.as_str();
         if let Some(id) = self.find(kind, name) {
             return id;
         }
@@ -39,7 +50,13 @@ impl Builder<'_> {
             NodeKind::Broker => &[],
         };
         let at = keys.iter().find_map(|k| self.layout.get(&format!("{k}:{name}")).copied());
-        self.add(kind, name, at)
+        let id = self.add(kind, plain, at);
+        match self.config(id) {
+            Some(NodeConfig::Exchange(x)) => x.vhost = vhost.to_string(),
+            Some(NodeConfig::Queue(q)) => q.vhost = vhost.to_string(),
+            _ => {}
+        }
+        id
     }
 
     fn add(&mut self, kind: NodeKind, name: &str, at: Option<Position>) -> NodeId {
@@ -80,6 +97,9 @@ impl Builder<'_> {
     }
 
     fn connect(&mut self, from: NodeId, to: NodeId) -> Option<EdgeId> {
+        if self.t.edges.iter().any(|e| e.from == from && e.to == to && !e.role.is_binding()) {
+            return None;
+        }
         let id = self.t.connect(from, to).ok()?;
         if let Some(e) = self.t.edges.iter_mut().find(|e| e.id == id) {
             e.binding_key.clear();
@@ -113,18 +133,30 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
     let canvas = &s.canvas;
 
     for x in r.exchanges.iter().filter(|x| !x.name.is_empty()) {
-        let id = b.node(NodeKind::Exchange, &in_vhost(&x.vhost, &x.name));
-        b.set(id, NodeConfig::Exchange(brokerlab_scenario::translate::exchange_kind(x.kind)));
+        let id = b.node_in(NodeKind::Exchange, &x.vhost, &x.name);
+        let settings = ExchangeSettings {
+            kind: brokerlab_scenario::translate::exchange_kind(x.kind),
+            durable: x.durable,
+            alternate_exchange: x.arguments.get("alternate-exchange").and_then(text).unwrap_or_default(),
+            vhost: x.vhost.clone(),
+        };
+        b.set(id, NodeConfig::Exchange(settings));
     }
     for q in r.queues.iter().filter(|q| !q.name.is_empty()) {
-        let id = b.node(NodeKind::Queue, &in_vhost(&q.vhost, &q.name));
+        let id = b.node_in(NodeKind::Queue, &q.vhost, &q.name);
         let num = |k: &str| {
             q.arguments.get(k).and_then(serde_json::Value::as_u64).map(|v| u32::try_from(v).unwrap_or(u32::MAX))
         };
+        let word = |k: &str| q.arguments.get(k).and_then(text).unwrap_or_default();
         let settings = QueueSettings {
             message_ttl: num("x-message-ttl"),
             max_length: num("x-max-length"),
-            dead_letter_exchange: q.arguments.get("x-dead-letter-exchange").and_then(text).unwrap_or_default(),
+            dead_letter_exchange: word("x-dead-letter-exchange"),
+            dead_letter_routing_key: word("x-dead-letter-routing-key"),
+            queue_type: QueueType::from_word(&word("x-queue-type")).unwrap_or_default(),
+            delivery_limit: num("x-delivery-limit"),
+            durable: q.durable,
+            vhost: q.vhost.clone(),
         };
         b.set(id, NodeConfig::Queue(settings));
     }
@@ -138,7 +170,14 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
         };
         let arguments =
             arguments_text(&bd.arguments).map_err(|e| format!("binding {source} \u{2192} {destination}: {e}"))?;
-        let to = b.node(kind, &destination);
+        let to = b.node_in(kind, &bd.vhost, &bd.destination);
+        // The same binding twice is one binding, as in the broker.
+        let same = |e: &&crate::playground::model::Edge| {
+            e.from == from && e.to == to && e.binding_key == bd.routing_key && e.arguments == arguments
+        };
+        if b.t.edges.iter().any(|e| same(&e)) {
+            continue;
+        }
         if let Some(edge) = b.connect(from, to)
             && let Some(e) = b.t.edges.iter_mut().find(|e| e.id == edge)
         {
@@ -152,7 +191,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
     }));
     for def in consumes {
         let Some(queue) = b.find(NodeKind::Queue, &in_vhost(&def.vhost, &def.queue)) else { continue };
-        let name = in_vhost(&def.vhost, &def.tag);
+        let name = def.tag.clone();
         let fresh = b.find(NodeKind::Consumer, &name).is_none();
         let id = b.node(NodeKind::Consumer, &name);
         if fresh {
@@ -187,6 +226,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             headers,
             rate: p.rate,
             burst: p.burst,
+            ..ProducerSettings::default()
         };
         canvas_producers.push((p, settings));
     }
@@ -210,7 +250,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
                 headers: headers_text(headers),
                 ..Default::default()
             };
-            let id = b.scripted_producer(&in_vhost(vhost, client), settings);
+            let id = b.scripted_producer(client, settings);
             let target = if exchange.is_empty() {
                 b.find(NodeKind::Queue, &in_vhost(vhost, routing_key))
             } else {
@@ -252,14 +292,23 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             ));
         }
         let id = b.node(NodeKind::Topic, &topic.name);
-        let settings = TopicSettings { partitions: topic.partitions, replication_factor: topic.replication_factor };
-        b.set(id, NodeConfig::Topic(settings));
+        b.set(id, NodeConfig::Topic(topic_settings(topic)));
     }
     for p in k.producers.iter().filter(|p| !p.name.is_empty()) {
-        b.node(NodeKind::Producer, &p.name);
+        let id = b.node(NodeKind::Producer, &p.name);
+        let base = match b.config(id) {
+            Some(NodeConfig::Producer(settings)) => settings.clone(),
+            _ => ProducerSettings::default(),
+        };
+        b.set(id, NodeConfig::Producer(producer_settings(&p.configs, base)));
     }
+    let kafka_configs = |name: &str| k.producers.iter().find(|p| p.name == name).map(|p| &p.configs);
     for (p, settings) in canvas_producers {
         let id = b.node(NodeKind::Producer, &p.name);
+        let settings = match kafka_configs(&p.name) {
+            Some(configs) => producer_settings(configs, settings),
+            None => settings,
+        };
         b.set(id, NodeConfig::Producer(settings));
         for topic in p.to.iter().filter_map(|t| t.strip_prefix("topic:")) {
             let to = b
@@ -286,14 +335,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
         let fresh = b.find(NodeKind::Consumer, &def.name).is_none();
         let member = b.node(NodeKind::Consumer, &def.name);
         if fresh {
-            let prefetch = def
-                .configs
-                .get("max.poll.records")
-                .and_then(|v| v.trim().parse::<u32>().ok())
-                .map(|v| u16::try_from(v).unwrap_or(u16::MAX));
-            let defaults = ConsumerSettings::default();
-            let settings = ConsumerSettings { prefetch: prefetch.unwrap_or(defaults.prefetch), ..defaults };
-            b.set(member, NodeConfig::Consumer(settings));
+            b.set(member, NodeConfig::Consumer(consumer_settings(&def.configs, ConsumerSettings::default())));
         }
         b.connect(member, group);
         let subscribed = s.script.iter().filter_map(|a| match a {
@@ -369,12 +411,22 @@ fn renumber(t: &mut Topology, order: &[Option<CanvasPart>]) -> Result<(), String
                 let (Some(from), Some(to)) = (drawn.get(a), drawn.get(b)) else {
                     return Err(format!("the canvas numbering connects {a} and {b}, which are not parts"));
                 };
-                let edge = t.edges.iter().find(|e| e.from == *from && e.to == *to).map(|e| e.id).ok_or_else(|| {
-                    format!("the canvas numbering connects parts {a} and {b}, which the scenario does not connect")
-                })?;
-                if edges.insert(edge, number).is_some() {
-                    return Err(format!("the canvas numbering connects parts {a} and {b} twice"));
+                // Two bindings may join the same two parts; each entry
+                // numbers the next of them in the order they were read.
+                let between = |e: &&crate::playground::model::Edge| e.from == *from && e.to == *to;
+                if !t.edges.iter().any(|e| between(&e)) {
+                    return Err(format!(
+                        "the canvas numbering connects parts {a} and {b}, which the scenario does not connect"
+                    ));
                 }
+                let edge = t
+                    .edges
+                    .iter()
+                    .filter(between)
+                    .map(|e| e.id)
+                    .find(|id| !edges.contains_key(id))
+                    .ok_or_else(|| format!("the canvas numbering connects parts {a} and {b} twice"))?;
+                edges.insert(edge, number);
             }
         }
     }

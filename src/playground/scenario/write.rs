@@ -3,15 +3,16 @@
 //! the canvas's numbering, so reading it back gives the same topology.
 
 use super::read::from_scenario;
-use super::{exchange_type, failure_word, kafka_consumer_configs, node_key};
+use super::{exchange_type, failure_word, kafka_consumer_configs, node_key, producer_configs, topic_configs};
 use crate::playground::model::{
-    AckMode, ConsumerSettings, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, Topology, pairs_map,
+    AckMode, ConsumerSettings, DEFAULT_VHOST, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType,
+    Topology, Word, pairs_map,
 };
 use brokerlab_scenario::{
     BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
-    ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, TopicDef,
+    ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, TopicDef, VhostDef,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// The longest numbering a link carries; a canvas counted further than this
 /// (only a damaged file could) is renumbered instead.
@@ -30,18 +31,28 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
     };
     for n in &t.nodes {
         match &n.config {
-            NodeConfig::Exchange(kind) => s
-                .rabbitmq
-                .exchanges
-                .push(ExchangeDef { durable: false, ..ExchangeDef::new(n.name.clone(), exchange_type(*kind)) }),
+            NodeConfig::Exchange(x) => {
+                let mut arguments = brokerlab_scenario::Arguments::new();
+                if !x.alternate_exchange.is_empty() {
+                    arguments.insert("alternate-exchange".into(), x.alternate_exchange.clone().into());
+                }
+                s.rabbitmq.exchanges.push(ExchangeDef {
+                    durable: x.durable,
+                    vhost: x.vhost.clone(),
+                    arguments,
+                    ..ExchangeDef::new(n.name.clone(), exchange_type(x.kind))
+                })
+            }
             NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
-                durable: false,
+                durable: q.durable,
+                vhost: q.vhost.clone(),
                 arguments: queue_arguments(q),
                 ..QueueDef::new(n.name.clone())
             }),
-            NodeConfig::Topic(ts) => {
-                s.kafka.topics.push(TopicDef::new(n.name.clone(), ts.partitions, ts.replication_factor))
-            }
+            NodeConfig::Topic(ts) => s.kafka.topics.push(TopicDef {
+                configs: topic_configs(ts),
+                ..TopicDef::new(n.name.clone(), ts.partitions, ts.replication_factor)
+            }),
             NodeConfig::Producer(p) => {
                 let to = t
                     .outgoing(n.id)
@@ -53,7 +64,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                             EdgeRole::Produce => "topic",
                             _ => return None,
                         };
-                        Some(format!("{kind}:{}", target.name))
+                        Some(format!("{kind}:{}", target.qualified_name()))
                     })
                     .collect();
                 let headers = pairs_map(&p.headers).map_err(|e| format!("producer {}: headers: {e}", n.name))?;
@@ -66,8 +77,14 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                     rate: p.rate,
                     burst: p.burst,
                 });
-                if t.outgoing(n.id).any(|e| e.role == EdgeRole::Produce) {
-                    s.kafka.producers.push(ProducerDef { name: n.name.clone(), configs: BTreeMap::new() });
+                // A producer is a Kafka client when it produces to a topic, or,
+                // on a canvas with Kafka parts, when it is not connected to
+                // RabbitMQ (a challenge's producer that its script drives).
+                let produces = t.outgoing(n.id).any(|e| e.role == EdgeRole::Produce);
+                let publishes =
+                    t.outgoing(n.id).any(|e| matches!(e.role, EdgeRole::Publish | EdgeRole::PublishToQueue));
+                if produces || (!publishes && crate::playground::sim::uses_kafka(t)) {
+                    s.kafka.producers.push(ProducerDef { name: n.name.clone(), configs: producer_configs(p) });
                 }
             }
             NodeConfig::Group if !t.outgoing(n.id).any(|e| e.role == EdgeRole::Member) => {
@@ -95,13 +112,14 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 s.rabbitmq.bindings.push(BindingDef {
                     destination_type,
                     arguments,
+                    vhost: from.vhost().to_string(),
                     ..BindingDef::queue(from.name.clone(), to.name.clone(), e.binding_key.clone())
                 });
             }
             (EdgeRole::Consume, NodeConfig::Consumer(c)) => s.rabbitmq.consumers.push(ConsumerDef {
                 tag: to.name.clone(),
                 queue: from.name.clone(),
-                vhost: "/".into(),
+                vhost: from.vhost().to_string(),
                 client: String::new(),
                 prefetch: c.prefetch,
                 auto_ack: c.ack_mode == AckMode::Auto,
@@ -112,11 +130,13 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 name: to.name.clone(),
                 group_id: from.name.clone(),
                 topics: group_topics(from.id),
-                configs: kafka_consumer_configs(c.prefetch),
+                configs: kafka_consumer_configs(c),
             }),
             _ => {}
         }
     }
+    let vhosts: BTreeSet<&str> = t.nodes.iter().map(|n| n.vhost()).filter(|v| *v != DEFAULT_VHOST).collect();
+    s.rabbitmq.vhosts = vhosts.into_iter().map(|name| VhostDef { name: name.to_string() }).collect();
     if crate::playground::sim::uses_kafka(t) {
         s.kafka.brokers = t.of_kind(NodeKind::Broker).count() as u32;
     }
@@ -218,8 +238,19 @@ pub(super) fn queue_arguments(q: &QueueSettings) -> brokerlab_scenario::Argument
     if let Some(max) = q.max_length {
         args.insert("x-max-length".into(), max.into());
     }
-    if !q.dead_letter_exchange.trim().is_empty() {
+    // A dead-letter routing key without an exchange dead-letters through
+    // the default exchange, which RabbitMQ names with the empty string.
+    if !q.dead_letter_exchange.trim().is_empty() || !q.dead_letter_routing_key.trim().is_empty() {
         args.insert("x-dead-letter-exchange".into(), q.dead_letter_exchange.trim().into());
+    }
+    if !q.dead_letter_routing_key.trim().is_empty() {
+        args.insert("x-dead-letter-routing-key".into(), q.dead_letter_routing_key.trim().into());
+    }
+    if q.queue_type != QueueType::Classic {
+        args.insert("x-queue-type".into(), q.queue_type.word().into());
+    }
+    if let Some(limit) = q.delivery_limit {
+        args.insert("x-delivery-limit".into(), limit.into());
     }
     args
 }

@@ -3,7 +3,9 @@
 //! curves) and the hit test for a message in flight.
 
 use super::{Ctx, Drag, shift_into};
-use crate::playground::model::{EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, Selection, Topology};
+use crate::playground::model::{
+    DEFAULT_VHOST, Edge, EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, Selection, Topology,
+};
 use crate::playground::sim::{Action, FLIGHT_MS, MessageRef};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -68,10 +70,25 @@ pub(super) fn Canvas(
     }
 }
 
-/// Where an edge leaves node `from` and arrives at node `to`, in canvas coordinates.
-fn anchors(t: &Topology, from: NodeId, to: NodeId) -> Option<(f64, f64, f64, f64)> {
-    let (a, b) = (t.node(from)?, t.node(to)?);
-    Some((a.x + NODE_W, a.y + 22.0, b.x, b.y + 22.0))
+/// How far apart two bindings between the same two parts are drawn.
+const LANE: f64 = 20.0;
+
+/// Where an edge leaves its first node and arrives at its second, in canvas
+/// coordinates. Bindings between the same two parts (one per key) are drawn
+/// side by side, so each line and key stays readable.
+fn anchors(t: &Topology, edge: &Edge) -> Option<(f64, f64, f64, f64)> {
+    let (a, b) = (t.node(edge.from)?, t.node(edge.to)?);
+    let lanes = lanes(t, edge);
+    Some((a.x + NODE_W, a.y + 22.0 + lanes, b.x, b.y + 22.0 + lanes))
+}
+
+/// The vertical offset of `edge` among the edges joining the same two
+/// parts: 0 for the first (and a lone edge), then one lane further down the
+/// cards for each next one, so none leaves the cards' tops.
+fn lanes(t: &Topology, edge: &Edge) -> f64 {
+    let twins = t.edges.iter().filter(|e| e.from == edge.from && e.to == edge.to);
+    let index = twins.take_while(|e| e.id != edge.id).count();
+    index as f64 * LANE
 }
 
 fn bezier(x1: f64, y1: f64, x2: f64, y2: f64, t: f64) -> (f64, f64) {
@@ -99,7 +116,7 @@ fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
                 .filter(|f| !matches!(f.message, MessageRef::Rabbit(0)))
                 .filter_map(|f| {
                     let edge = e.topology.edge(f.edge)?;
-                    let (x1, y1, x2, y2) = anchors(&e.topology, edge.from, edge.to)?;
+                    let (x1, y1, x2, y2) = anchors(&e.topology, edge)?;
                     let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
                     let (fx, fy) = bezier(x1, y1, x2, y2, t);
                     let d = ((fx - x).powi(2) + (fy - y).powi(2)).sqrt();
@@ -123,7 +140,7 @@ fn Edges(
             t.edges
                 .iter()
                 .filter_map(|edge| {
-                    let (x1, y1, x2, y2) = anchors(t, edge.from, edge.to)?;
+                    let (x1, y1, x2, y2) = anchors(t, edge)?;
                     let id = edge.id;
                     let selected = e.selection == Selection::Edge(id);
                     let label = match edge.role {
@@ -160,7 +177,7 @@ fn Edges(
                 let (mut rabbit, mut kafka, mut count) = (String::new(), String::new(), 0usize);
                 for f in s.flights() {
                     let Some(edge) = e.topology.edge(f.edge) else { continue };
-                    let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge.from, edge.to) else { continue };
+                    let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge) else { continue };
                     let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
                     let (x, y) = bezier(x1, y1, x2, y2, t);
                     let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
@@ -221,6 +238,12 @@ fn NodeCard(
     let selected = move || ctx.editor.with(|e| e.selection == Selection::Node(id));
     let title = move || node.with(|n| n.as_ref().map(|n| n.title()).unwrap_or_default());
     let name = move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
+    let qualified = move || node.with(|n| n.as_ref().map(|n| n.qualified_name()).unwrap_or_default());
+    // A part outside the default vhost says so on its card.
+    let vhost = move || {
+        node.with(|n| n.as_ref().map(|n| n.vhost().to_string()).filter(|v| v != DEFAULT_VHOST))
+            .map(|v| view! { <p class="pg-vhost">{format!("vhost {v}")}</p> })
+    };
     let kind = move || node.with(|n| n.as_ref().map(|n| n.kind()));
     let style = move || node.with(|n| n.as_ref().map(|n| format!("left:{}px;top:{}px", n.x, n.y)).unwrap_or_default());
     let kind_class = move || format!("pg-node pg-{:?}", kind().unwrap_or(NodeKind::Queue)).to_lowercase();
@@ -300,7 +323,7 @@ fn NodeCard(
                 <Show when=move || ctx.is_locked(id)>
                     <span class="pg-lock" title="Locked by the challenge">"locked"</span>
                 </Show>
-                <button type="button" class="pg-port" aria-label=move || format!("Connect from {}", name())
+                <button type="button" class="pg-port" aria-label=move || format!("Connect from {}", qualified())
                     title="Drag to another node to connect"
                     on:pointerdown=move |ev| { ev.stop_propagation(); ctx.pointer_down(&ev, Drag::Connect { from: id, moved: false }); }
                     on:pointermove=move |ev| ctx.pointer_move(&ev)
@@ -309,6 +332,7 @@ fn NodeCard(
                     "\u{2192}"
                 </button>
             </div>
+            {vhost}
             {body}
             {actions}
         </div>

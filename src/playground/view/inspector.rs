@@ -1,11 +1,96 @@
 //! The inspector: the selected node's or edge's settings as labelled fields
-//! and choices, above the problems the engines met declaring the topology. A field commits on change; a number that does not parse is
-//! refused with a notice rather than guessed.
+//! and choices, above the problems the engines met declaring the topology.
+//! A field commits on change. A number that does not parse, or that the
+//! brokers would refuse, is not guessed: [`Number`] keeps it in the field
+//! and says why beside it. [`Choice`] offers an enumeration ([`Word`]) as a
+//! select, [`Toggle`] a yes-or-no setting as a checkbox; the parsing rules
+//! themselves are plain functions in `model::settings`.
 
 use super::Ctx;
-use crate::playground::model::{AckMode, Failure, NodeConfig, NodeId, Selection};
+use crate::playground::model::{
+    AckMode, Acks, CleanupPolicy, Failure, Isolation, NodeConfig, NodeId, OffsetReset, Partitioner, QueueType,
+    Selection, Word, optional_whole, retention, vhost_name, whole, whole_in,
+};
 use brokerlab_rabbit::ExchangeKind;
 use leptos::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Numbers the error line of each [`Number`] and the select of each
+/// [`Choice`], so an input or a label can point at it.
+static FIELD_IDS: AtomicU32 = AtomicU32::new(1);
+
+/// A labelled field for a value that can be refused (a number, a vhost): it
+/// commits on change, and a refusal stays beside the field, announced
+/// politely, until a value is accepted.
+#[component]
+fn Number(
+    /// The visible label.
+    label: &'static str,
+    /// The current value.
+    value: String,
+    /// Called with the new text; says why a value is refused.
+    on_commit: Callback<String, Result<(), String>>,
+    /// The input type: `number` unless told.
+    #[prop(default = "number")]
+    kind: &'static str,
+    /// Shown in the empty field: what leaving it empty means.
+    #[prop(optional)]
+    placeholder: &'static str,
+) -> impl IntoView {
+    let error = RwSignal::new(String::new());
+    let id = format!("pg-field-error-{}", FIELD_IDS.fetch_add(1, Ordering::Relaxed));
+    view! {
+        <div class="pg-field">
+            <label>
+                <span>{label}</span>
+                <input
+                    type=kind
+                    prop:value=value
+                    placeholder=placeholder
+                    aria-invalid=move || (!error.get().is_empty()).then_some("true")
+                    aria-describedby=id.clone()
+                    on:change=move |ev| error.set(on_commit.run(event_target_value(&ev)).err().unwrap_or_default())
+                />
+            </label>
+            <span class="pg-field-error" id=id aria-live="polite">{move || error.get()}</span>
+        </div>
+    }
+}
+
+/// A labelled checkbox that commits on change.
+#[component]
+fn Toggle(
+    /// The visible label.
+    label: &'static str,
+    /// Whether it is on; followed as it changes, since one setting may
+    /// change another (`acks` turns idempotence on or off).
+    #[prop(into)]
+    checked: Signal<bool>,
+    /// Called with the new state.
+    on_commit: Callback<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="pg-field pg-toggle">
+            <input type="checkbox" prop:checked=checked on:change=move |ev| on_commit.run(event_target_checked(&ev)) />
+            <span>{label}</span>
+        </label>
+    }
+}
+
+/// An enumeration as a [`Choice`]: its words as values, its labels as text.
+fn word_choice<W: Word + Send + Sync>(
+    label: &'static str,
+    value: W,
+    set: impl Fn(W) + Send + Sync + 'static,
+) -> impl IntoView {
+    let options = W::ALL.iter().map(|w| (w.word(), w.label())).collect();
+    let on_commit = Callback::new(move |v: String| {
+        if let Some(w) = W::from_word(&v) {
+            set(w);
+        }
+    });
+    view! { <Choice label value=value.word() options on_commit /> }
+}
 
 /// A labelled text field that commits on change (Enter or leaving the field).
 #[component]
@@ -31,7 +116,9 @@ fn Field(
     }
 }
 
-/// A labelled select that commits on change.
+/// A labelled select that commits on change. The label is tied to the
+/// select by id rather than wrapped around it, so the options' text is not
+/// part of its name.
 #[component]
 fn Choice(
     /// The visible label.
@@ -43,28 +130,15 @@ fn Choice(
     /// Called with the chosen value.
     on_commit: Callback<String>,
 ) -> impl IntoView {
+    let id = format!("pg-choice-{}", FIELD_IDS.fetch_add(1, Ordering::Relaxed));
     view! {
-        <label class="pg-field">
-            <span>{label}</span>
-            <select on:change=move |ev| on_commit.run(event_target_value(&ev))>
+        <div class="pg-field">
+            <label for=id.clone()><span>{label}</span></label>
+            <select id=id on:change=move |ev| on_commit.run(event_target_value(&ev))>
                 {options.into_iter().map(|(v, t)| view! { <option value=v selected=v == value>{t}</option> }).collect_view()}
             </select>
-        </label>
+        </div>
     }
-}
-
-fn parse_num<T: std::str::FromStr>(ctx: Ctx, text: &str, what: &str) -> Option<T> {
-    match text.trim().parse() {
-        Ok(v) => Some(v),
-        Err(_) => {
-            ctx.notice.set(format!("{what} must be a whole number."));
-            None
-        }
-    }
-}
-
-fn optional_num(ctx: Ctx, text: &str, what: &str) -> Option<Option<u32>> {
-    if text.trim().is_empty() { Some(None) } else { parse_num(ctx, text, what).map(Some) }
 }
 
 /// The form for whatever is selected.
@@ -105,9 +179,48 @@ pub(super) fn Inspector(
 }
 
 fn set_config(ctx: Ctx, id: NodeId, f: impl FnOnce(&mut NodeConfig)) {
-    let Some(mut config) = ctx.editor.with_untracked(|e| e.topology.node(id).map(|n| n.config.clone())) else { return };
+    let _ = try_config(ctx, id, f);
+}
+
+/// Changes a node's settings, or says why the editor refused.
+fn try_config(ctx: Ctx, id: NodeId, f: impl FnOnce(&mut NodeConfig)) -> Result<(), String> {
+    let Some(mut config) = ctx.editor.with_untracked(|e| e.topology.node(id).map(|n| n.config.clone())) else {
+        return Ok(());
+    };
     f(&mut config);
-    ctx.edit(|e| e.configure(id, config));
+    match ctx.editor.try_update(|e| e.configure(id, config)) {
+        Some(Err(e)) => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// A yes-or-no setting of node `id` as it is now.
+fn live(ctx: Ctx, id: NodeId, read: fn(&NodeConfig) -> bool) -> Signal<bool> {
+    Signal::derive(move || ctx.editor.with(|e| e.topology.node(id).is_some_and(|n| read(&n.config))))
+}
+
+/// A [`Number`]'s commit: `parse` the text, then apply the value with `set`.
+fn number<T: 'static>(
+    ctx: Ctx,
+    id: NodeId,
+    parse: impl Fn(&str) -> Result<T, String> + Send + Sync + 'static,
+    set: impl Fn(&mut NodeConfig, T) + Send + Sync + 'static,
+) -> Callback<String, Result<(), String>> {
+    Callback::new(move |text: String| {
+        let v = parse(&text)?;
+        try_config(ctx, id, |c| set(c, v))
+    })
+}
+
+/// Applies `f` to the settings of a producer, queue, and so on.
+macro_rules! with {
+    ($variant:ident, |$s:ident| $body:expr) => {
+        move |c: &mut NodeConfig| {
+            if let NodeConfig::$variant($s) = c {
+                $body;
+            }
+        }
+    };
 }
 
 fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
@@ -120,42 +233,72 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             ctx.edit(|e| e.rename(id, &v));
         }
     });
+    // Kafka settings show for a producer or consumer that is, or may
+    // become, a Kafka client: not for one already wired to RabbitMQ only.
+    let kafka_client = ctx.editor.with_untracked(|e| e.topology.may_be_kafka_client(id));
     let settings = match node.config.clone() {
         NodeConfig::Producer(p) => view! {
-            <Field label="Routing key or record key" value=p.routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Producer(p) = c { p.routing_key = v }))/>
-            <Field label="Body" value=p.body on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Producer(p) = c { p.body = v }))/>
-            <Field label="Headers (name=value, ...)" value=p.headers on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Producer(p) = c { p.headers = v }))/>
-            <Field label="Rate (messages per second)" kind="number" value=p.rate.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u32>(ctx, &v, "The rate") { set_config(ctx, id, |c| if let NodeConfig::Producer(p) = c { p.rate = n.min(100_000) }) })/>
-            <Field label="Burst size" kind="number" value=p.burst.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u32>(ctx, &v, "The burst size") { set_config(ctx, id, |c| if let NodeConfig::Producer(p) = c { p.burst = n.clamp(1, 1000) }) })/>
+            <Field label="Routing key or record key" value=p.routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.routing_key = v)))/>
+            <Field label="Body" value=p.body on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.body = v)))/>
+            <Field label="Headers (name=value, ...)" value=p.headers on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.headers = v)))/>
+            <Number label="Rate (messages per second)" value=p.rate.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The rate", 0..=100_000), |c, n| with!(Producer, |p| p.rate = n)(c))/>
+            <Number label="Burst size" value=p.burst.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The burst size", 1..=1000), |c, n| with!(Producer, |p| p.burst = n)(c))/>
+            <fieldset class="pg-settings" hidden=!kafka_client>
+                <legend>"Kafka producer"</legend>
+                {word_choice("acks", p.acks, move |a: Acks| set_config(ctx, id, with!(Producer, |p| p.set_acks(a))))}
+                <Toggle label="Idempotent (enable.idempotence)" checked=live(ctx, id, |c| matches!(c, NodeConfig::Producer(p) if p.idempotence)) on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
+                {word_choice("Partitioner", p.partitioner, move |v: Partitioner| set_config(ctx, id, with!(Producer, |p| p.partitioner = v)))}
+                <Field label="Transactional id (empty: none)" value=p.transactional_id on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.transactional_id = v)))/>
+            </fieldset>
         }.into_any(),
-        NodeConfig::Exchange(kind) => view! {
-            <Choice label="Exchange type" value=kind.as_str()
+        NodeConfig::Exchange(x) => view! {
+            <Choice label="Exchange type" value=x.kind.as_str()
                 options=vec![("direct", "direct"), ("fanout", "fanout"), ("topic", "topic"), ("headers", "headers")]
                 on_commit=Callback::new(move |v: String| {
                     let kind = match v.as_str() { "fanout" => ExchangeKind::Fanout, "topic" => ExchangeKind::Topic, "headers" => ExchangeKind::Headers, _ => ExchangeKind::Direct };
-                    set_config(ctx, id, |c| *c = NodeConfig::Exchange(kind));
+                    set_config(ctx, id, with!(Exchange, |x| x.kind = kind));
                 }) />
+            <Toggle label="Durable" checked=x.durable on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Exchange, |x| x.durable = on)))/>
+            <Field label="Alternate exchange" value=x.alternate_exchange on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Exchange, |x| x.alternate_exchange = v)))/>
+            <Number label="Vhost" kind="text" value=x.vhost on_commit=number(ctx, id, vhost_name, |c, v| with!(Exchange, |x| x.vhost = v)(c))/>
         }.into_any(),
         NodeConfig::Queue(q) => view! {
-            <Field label="Message TTL (ms)" kind="number" value=q.message_ttl.map(|v| v.to_string()).unwrap_or_default() on_commit=Callback::new(move |v: String| if let Some(n) = optional_num(ctx, &v, "The TTL") { set_config(ctx, id, |c| if let NodeConfig::Queue(q) = c { q.message_ttl = n }) })/>
-            <Field label="Max length" kind="number" value=q.max_length.map(|v| v.to_string()).unwrap_or_default() on_commit=Callback::new(move |v: String| if let Some(n) = optional_num(ctx, &v, "The max length") { set_config(ctx, id, |c| if let NodeConfig::Queue(q) = c { q.max_length = n }) })/>
-            <Field label="Dead-letter exchange" value=q.dead_letter_exchange on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Queue(q) = c { q.dead_letter_exchange = v }))/>
+            <Toggle label="Durable" checked=q.durable on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Queue, |q| q.durable = on)))/>
+            {word_choice("Queue type", q.queue_type, move |v: QueueType| set_config(ctx, id, with!(Queue, |q| q.queue_type = v)))}
+            <Number label="Message TTL (ms)" value=q.message_ttl.map(|v| v.to_string()).unwrap_or_default() placeholder="none" on_commit=number(ctx, id, |t| optional_whole::<u32>(t, "The TTL", 0..=u32::MAX), |c, n| with!(Queue, |q| q.message_ttl = n)(c))/>
+            <Number label="Max length" value=q.max_length.map(|v| v.to_string()).unwrap_or_default() placeholder="none" on_commit=number(ctx, id, |t| optional_whole::<u32>(t, "The max length", 0..=u32::MAX), |c, n| with!(Queue, |q| q.max_length = n)(c))/>
+            <Field label="Dead-letter exchange" value=q.dead_letter_exchange on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Queue, |q| q.dead_letter_exchange = v)))/>
+            <Field label="Dead-letter routing key" value=q.dead_letter_routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Queue, |q| q.dead_letter_routing_key = v)))/>
+            <Number label="Delivery limit (quorum queues)" value=q.delivery_limit.map(|v| v.to_string()).unwrap_or_default() placeholder="none" on_commit=number(ctx, id, |t| optional_whole::<u32>(t, "The delivery limit", 0..=u32::MAX), |c, n| with!(Queue, |q| q.delivery_limit = n)(c))/>
+            <Number label="Vhost" kind="text" value=q.vhost on_commit=number(ctx, id, vhost_name, |c, v| with!(Queue, |q| q.vhost = v)(c))/>
         }.into_any(),
         NodeConfig::Consumer(s) => view! {
-            <Field label="Processing time (ms)" kind="number" value=s.processing_ms.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u32>(ctx, &v, "The processing time") { set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c { s.processing_ms = n.min(600_000) }) })/>
-            <Field label="Prefetch" kind="number" value=s.prefetch.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u16>(ctx, &v, "The prefetch") { set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c { s.prefetch = n }) })/>
+            <Number label="Processing time (ms)" value=s.processing_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The processing time", 0..=600_000), |c, n| with!(Consumer, |s| s.processing_ms = n)(c))/>
+            <Number label="Prefetch" value=s.prefetch.to_string() on_commit=number(ctx, id, |t| whole::<u16>(t, "The prefetch"), |c, n| with!(Consumer, |s| s.prefetch = n)(c))/>
             <Choice label="Ack mode" value=if s.ack_mode == AckMode::Auto { "auto" } else { "manual" }
                 options=vec![("manual", "manual (basic.ack)"), ("auto", "automatic (no_ack)")]
-                on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c { s.ack_mode = if v == "auto" { AckMode::Auto } else { AckMode::Manual } })) />
+                on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| s.ack_mode = if v == "auto" { AckMode::Auto } else { AckMode::Manual }))) />
             <Choice label="Failure" value=match s.failure { Failure::None => "none", Failure::Crash => "crash", Failure::Nack => "nack", Failure::Slow => "slow" }
                 options=vec![("none", "none"), ("crash", "crash while processing"), ("nack", "reject (nack, no requeue; Kafka: seek back)"), ("slow", "slow down 5\u{d7}")]
-                on_commit=Callback::new(move |v: String| set_config(ctx, id, |c| if let NodeConfig::Consumer(s) = c {
+                on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| {
                     s.failure = match v.as_str() { "crash" => Failure::Crash, "nack" => Failure::Nack, "slow" => Failure::Slow, _ => Failure::None };
-                })) />
+                }))) />
+            <fieldset class="pg-settings" hidden=!kafka_client>
+                <legend>"Kafka group member"</legend>
+                {word_choice("Offset reset (auto.offset.reset)", s.offset_reset, move |v: OffsetReset| set_config(ctx, id, with!(Consumer, |s| s.offset_reset = v)))}
+                {word_choice("Isolation level", s.isolation, move |v: Isolation| set_config(ctx, id, with!(Consumer, |s| s.isolation = v)))}
+                <Toggle label="Commit automatically (enable.auto.commit)" checked=s.auto_commit on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Consumer, |s| s.auto_commit = on)))/>
+                <Number label="Session timeout (ms)" value=s.session_timeout_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The session timeout", 6_000..=1_800_000), |c, n| with!(Consumer, |s| s.session_timeout_ms = n)(c))/>
+                <Number label="Heartbeat interval (ms)" value=s.heartbeat_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The heartbeat interval", 1..=1_800_000), |c, n| with!(Consumer, |s| s.heartbeat_ms = n)(c))/>
+                <Field label="Static member id (group.instance.id)" value=s.group_instance_id on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| s.group_instance_id = v)))/>
+            </fieldset>
         }.into_any(),
         NodeConfig::Topic(t) => view! {
-            <Field label="Partitions" kind="number" value=t.partitions.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u32>(ctx, &v, "Partitions") { set_config(ctx, id, |c| if let NodeConfig::Topic(t) = c { t.partitions = n }) })/>
-            <Field label="Replication factor" kind="number" value=t.replication_factor.to_string() on_commit=Callback::new(move |v: String| if let Some(n) = parse_num::<u32>(ctx, &v, "The replication factor") { set_config(ctx, id, |c| if let NodeConfig::Topic(t) = c { t.replication_factor = n }) })/>
+            <Number label="Partitions" value=t.partitions.to_string() on_commit=number(ctx, id, |v| whole_in::<u32>(v, "Partitions", 1..=64), |c, n| with!(Topic, |t| t.partitions = n)(c))/>
+            <Number label="Replication factor" value=t.replication_factor.to_string() on_commit=number(ctx, id, |v| whole_in::<u32>(v, "The replication factor", 1..=9), |c, n| with!(Topic, |t| t.replication_factor = n)(c))/>
+            <Number label="Min in-sync replicas" value=t.min_insync_replicas.map(|v| v.to_string()).unwrap_or_default() placeholder="1 (the cluster's)" on_commit=number(ctx, id, |v| optional_whole::<u32>(v, "Min in-sync replicas", 1..=9), |c, n| with!(Topic, |t| t.min_insync_replicas = n)(c))/>
+            <Number label="Retention (ms)" value=t.retention_ms.to_string() on_commit=number(ctx, id, retention, |c, n| with!(Topic, |t| t.retention_ms = n)(c))/>
+            {word_choice("Cleanup policy", t.cleanup_policy, move |v: CleanupPolicy| set_config(ctx, id, with!(Topic, |t| t.cleanup_policy = v)))}
         }.into_any(),
         NodeConfig::Broker => view! { <p>"Broker id " {ctx.editor.with_untracked(|e| e.topology.broker_id(id)).unwrap_or_default()} ". Crash and restart it from its card."</p> }.into_any(),
         NodeConfig::Group => view! { <p>"The group id is its name. Connect a topic to subscribe, and consumers to add members."</p> }.into_any(),
@@ -167,12 +310,14 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             .filter(|edge| edge.from == id || edge.to == id)
             .map(|edge| {
                 let eid = edge.id;
-                let name = |n| t.node(n).map(|n| n.name.clone()).unwrap_or_default();
-                let text = format!("{} \u{2192} {}", name(edge.from), name(edge.to));
+                let name = |n| t.node(n).map(|n| n.qualified_name()).unwrap_or_default();
+                // Two bindings may join the same parts, so a binding is
+                // named with its key too.
                 let key = if edge.role.is_binding() { format!(" (key \u{201c}{}\u{201d})", edge.binding_key) } else { String::new() };
+                let text = format!("{} \u{2192} {}{key}", name(edge.from), name(edge.to));
                 view! {
                     <li>
-                        {text.clone()}{key}" "
+                        {text.clone()}" "
                         <button type="button" aria-label=format!("Edit {text}") on:click=move |_| ctx.editor.update(|e| e.selection = Selection::Edge(eid))>"Edit"</button>
                         <button type="button" aria-label=format!("Remove {text}") on:click=move |_| { ctx.editor.update(|e| { e.delete_edge(eid); }); }>"Remove"</button>
                     </li>
