@@ -13,6 +13,7 @@
 //! - `queue`: publishing, enqueueing, length limits, expiry, dead-lettering;
 //! - `consumers`: consumers, dispatch and `basic.get`;
 //! - `channel`: acknowledgements and closing channels and connections;
+//! - `stream`: stream queues (an append-only log read by offset);
 //! - `time`: ticks, restarts and resource alarms;
 //! - `views`: the read-only views the UI draws;
 //! - `client`: convenience methods that build and apply one command.
@@ -28,6 +29,7 @@ mod declare;
 mod queue;
 mod routing;
 mod state;
+mod stream;
 mod time;
 mod views;
 
@@ -46,6 +48,8 @@ use crate::value::{FieldTable, FieldValue, headers_value_matches};
 
 pub use state::Ledger;
 pub(crate) use state::*;
+pub use stream::{SegmentView, StreamConsumerView, StreamRecordView, StreamView};
+pub(crate) use stream::{StreamDelivery, StreamLog};
 // Helpers shared between the modules, gathered here so that each module's
 // `use super::*` finds them.
 use routing::header_strings;
