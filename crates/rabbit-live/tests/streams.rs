@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Command, FieldTable, FieldValue};
-use brokerlab_rabbit_live::{LiveBroker, Outcome, Pacing, Settle, Step, run_on_engine};
+use brokerlab_rabbit_live::{LiveBroker, Observed, Outcome, Pacing, Settle, Step, run_on_engine};
 
 const CH: ChannelId = ChannelId { connection: 1, channel: 1 };
 
@@ -258,6 +258,7 @@ fn a_stream_refuses_what_rabbitmq_3_10_refuses_with_its_code_and_text() {
             ],
         ),
         ("basic.get", vec![declare_stream(&s), Step::Get { channel: CH, queue: s.clone(), no_ack: false }]),
+        ("queue.purge", vec![declare_stream(&s), Step::Do(Command::QueuePurge { channel: CH, queue: s.clone() })]),
     ];
     let mut differences = Vec::new();
     for (what, body) in &cases {
@@ -276,4 +277,63 @@ fn a_stream_refuses_what_rabbitmq_3_10_refuses_with_its_code_and_text() {
         cases.len(),
         differences.join("\n")
     );
+}
+
+/// Each consumer's deliveries as `(consumer tag, message)`, the message as
+/// the client saw it (body, exchange, routing key, headers, properties).
+fn messages(out: &Outcome) -> Vec<(String, Observed)> {
+    out.consumers
+        .iter()
+        .flat_map(|c| c.deliveries.iter().map(|d| (c.consumer_tag.clone(), d.message.clone())))
+        .collect()
+}
+
+#[test]
+fn a_stream_ignores_per_message_ttl_and_attaches_by_timestamp_interval_and_an_offset_past_its_end() {
+    let s = name("attach");
+    let mut steps = open();
+    steps.push(declare_stream(&s));
+    // RabbitMQ 3.10.8 stores the expiration property and never expires a
+    // stream record: the reader after the wait still receives it, with
+    // its properties and headers as published.
+    let props = BasicProperties::default().with_expiration(1).with_header("h", FieldValue::str("v"));
+    steps.push(publish_with(&s, "a", props));
+    steps.push(qos(5, false));
+    steps.push(consume(&s, "first", false, offset(FieldValue::str("first"))));
+    steps.push(Step::Wait { ms: 100 });
+    // A timestamp (in seconds) before every record attaches at the first.
+    steps.push(consume(&s, "epoch", false, offset(FieldValue::Timestamp(0))));
+    // An interval reaches back from now: an hour covers every record.
+    steps.push(consume(&s, "hour", false, offset(FieldValue::str("1h"))));
+    // An offset past the end waits for that offset (3.10.8's start_offset
+    // filter), so record 1 is skipped.
+    steps.push(consume(&s, "at2", false, offset(FieldValue::LongLongInt(2))));
+    steps.push(publish(&s, "b"));
+    steps.push(publish_with(&s, "c", BasicProperties { delivery_mode: Some(2), ..BasicProperties::default() }));
+    let mut engine = Broker::new(1);
+    let eng = run_on_engine(&mut engine, &steps).expect("the engine runs the script");
+    engine.check_invariants().expect("the engine's invariants hold");
+    let mut l = live();
+    let got = l.run_expecting(&steps, &eng);
+    let _ = l.close();
+    cleanup(&[&s]);
+    let got = got.unwrap_or_else(|e| panic!("the broker refused the script: {e}"));
+    assert_eq!(messages(&got), messages(&eng), "stream deliveries differ from RabbitMQ's");
+    let tags: Vec<(String, String)> = messages(&eng).into_iter().map(|(t, m)| (t, m.body)).collect();
+    let want: Vec<(String, String)> = [
+        ("first", "a"),
+        ("first", "b"),
+        ("first", "c"),
+        ("epoch", "a"),
+        ("epoch", "b"),
+        ("epoch", "c"),
+        ("hour", "a"),
+        ("hour", "b"),
+        ("hour", "c"),
+        ("at2", "c"),
+    ]
+    .into_iter()
+    .map(|(t, b)| (t.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(tags, want);
 }

@@ -483,6 +483,7 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &name)?;
         self.queue_exists(&vhost, &name)?;
         self.check_exclusive(&vhost, &name, channel.connection)?;
+        self.stream_refuse_purge(&vhost, &name)?;
         let q = self
             .vhosts
             .get_mut(&vhost)

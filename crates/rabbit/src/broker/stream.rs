@@ -656,6 +656,18 @@ impl Broker {
         }
     }
 
+    /// `queue.purge` on a stream: refused (540), as in 3.10.8 (a stream
+    /// only loses records to retention).
+    pub(super) fn stream_refuse_purge(&self, vhost: &str, queue: &str) -> R<()> {
+        if self.is_stream(vhost, queue) {
+            return Err(AmqpError::new(
+                ReplyCode::NotImplemented,
+                format!("queue.purge not supported by stream queues {}", rs(queue, vhost)),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether a queue is a stream.
     pub(super) fn is_stream(&self, vhost: &str, queue: &str) -> bool {
         self.vhosts.get(vhost).and_then(|v| v.queues.get(queue)).is_some_and(|q| q.stream.is_some())
