@@ -21,7 +21,10 @@ pub mod model;
 pub mod topic;
 pub mod value;
 
-pub use broker::{Broker, Ledger, SegmentView, StreamConsumerView, StreamRecordView, StreamView};
+pub use broker::{
+    Broker, Ledger, SUPER_STREAM_HASH_SEED, SegmentView, StreamConsumerView, StreamRecordView, StreamView, murmur3_32,
+    super_stream_partition,
+};
 pub use error::{AmqpError, ReplyCode};
 pub use model::*;
 pub use value::{FieldTable, FieldValue};

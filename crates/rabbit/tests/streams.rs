@@ -560,3 +560,166 @@ proptest! {
         prop_assert!(b.check_invariants().is_ok());
     }
 }
+
+// MurmurHash3 x86 32-bit, checked against the reference vectors of
+// Appleby's SMHasher (as quoted with the algorithm's description).
+#[test]
+fn murmur3_matches_the_reference_vectors() {
+    assert_eq!(murmur3_32(b"", 0), 0);
+    assert_eq!(murmur3_32(b"", 1), 0x514e_28b7);
+    assert_eq!(murmur3_32(b"", 0xffff_ffff), 0x81f1_6f39);
+    assert_eq!(murmur3_32(&[0, 0, 0, 0], 0), 0x2362_f9de);
+    assert_eq!(murmur3_32(b"aaaa", 0x9747_b28c), 0x5a97_808a);
+    assert_eq!(murmur3_32(b"abc", 0x9747_b28c), 0xc84a_62dd);
+    assert_eq!(murmur3_32(b"Hello, world!", 0x9747_b28c), 0x2488_4cba);
+    assert_eq!(murmur3_32(b"The quick brown fox jumps over the lazy dog", 0x9747_b28c), 0x2fa8_26cd);
+}
+
+// The stream clients' hash routing (Java HashRoutingStrategy, .NET
+// HashRoutingMurmurStrategy): unsigned murmur3 of the UTF-8 key, seed
+// 104729, modulo the partition count.
+#[test]
+fn super_stream_routing_is_the_unsigned_hash_modulo_the_partitions() {
+    assert_eq!(SUPER_STREAM_HASH_SEED, 104_729);
+    assert_eq!(super_stream_partition("any", 0), None);
+    for key in ["order-1", "order-2", "ünïcode", ""] {
+        let h = murmur3_32(key.as_bytes(), 104_729);
+        for n in 1..6 {
+            assert_eq!(super_stream_partition(key, n), Some((h % n as u32) as usize));
+        }
+    }
+}
+
+// rabbitmq-streams add_super_stream (3.11 rabbit_stream_manager): a direct
+// exchange with x-super-stream, streams NAME-i bound with key i and
+// x-stream-partition-order i.
+#[test]
+fn a_super_stream_is_streams_bound_to_a_direct_exchange_in_partition_order() {
+    let (mut b, ch) = setup();
+    b.declare_super_stream(ch, "invoices", 3, args(&[("x-max-age", FieldValue::str("7D"))])).unwrap();
+    let x = b.exchanges("/").into_iter().find(|x| x.name == "invoices").unwrap();
+    assert_eq!((x.kind, x.durable), (ExchangeKind::Direct, true));
+    assert_eq!(x.arguments.get("x-super-stream"), Some(&FieldValue::Boolean(true)));
+    let parts = b.super_stream_partitions("/", "invoices");
+    assert_eq!(
+        parts,
+        [("invoices-0", "0"), ("invoices-1", "1"), ("invoices-2", "2")].map(|(q, k)| (q.to_string(), k.to_string()))
+    );
+    for (q, _) in &parts {
+        assert_eq!(b.stream("/", q).unwrap().max_age_ms, Some(7 * 86_400_000));
+    }
+    // Each key lands on the partition hash routing picks, and only there.
+    for key in ["a", "b", "c", "d", "e", "f"] {
+        b.publish_to_super_stream(ch, "invoices", key, key).unwrap();
+    }
+    for (i, (q, _)) in parts.iter().enumerate() {
+        let bodies: Vec<String> = b.stream("/", q).unwrap().records.into_iter().map(|r| r.message.body).collect();
+        let want: Vec<String> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .filter(|k| super_stream_partition(k, 3) == Some(i))
+            .map(String::from)
+            .collect();
+        assert_eq!(bodies, want, "partition {q}");
+    }
+    assert!(
+        b.apply(Command::BasicQos { channel: ch, prefetch_count: 0, global: false }).is_ok(),
+        "the channel is still open"
+    );
+}
+
+fn sac(name: &str, super_stream: Option<&str>) -> FieldTable {
+    let mut a = args(&[
+        ("single-active-consumer", FieldValue::Boolean(true)),
+        ("name", FieldValue::str(name)),
+        ("x-stream-offset", FieldValue::str("first")),
+    ]);
+    if let Some(s) = super_stream {
+        a.insert("super-stream".into(), FieldValue::str(s));
+    }
+    a
+}
+
+fn consume_with(b: &mut Broker, ch: ChannelId, queue: &str, tag: &str, arguments: FieldTable) -> Vec<Event> {
+    b.apply(Command::BasicConsume {
+        channel: ch,
+        queue: queue.into(),
+        consumer_tag: tag.into(),
+        no_ack: false,
+        exclusive: false,
+        arguments,
+    })
+    .into_result()
+    .unwrap()
+}
+
+fn active(b: &Broker, q: &str) -> Vec<(String, bool)> {
+    b.stream("/", q).unwrap().consumers.into_iter().map(|c| (c.consumer_tag, c.active)).collect()
+}
+
+// rabbit_stream_sac_coordinator (3.11): outside a super stream the first
+// consumer of a group is active, and the next takes over when it goes.
+#[test]
+fn single_active_consumer_on_a_stream_reads_with_one_member_at_a_time() {
+    let (mut b, ch) = setup();
+    stream(&mut b, ch, "s", &[]);
+    publish_n(&mut b, ch, "s", 0, 2);
+    b.qos(ch, 10, false).unwrap();
+    let ev = consume_with(&mut b, ch, "s", "one", sac("app", None));
+    assert_eq!(offsets(&ev, "one"), [0, 1]);
+    let ev = consume_with(&mut b, ch, "s", "two", sac("app", None));
+    assert!(deliveries(&ev).is_empty(), "a waiting member reads nothing");
+    let ev = consume_with(&mut b, ch, "s", "other-app", sac("other", None));
+    assert_eq!(offsets(&ev, "other-app"), [0, 1], "another name is another group");
+    assert_eq!(active(&b, "s"), [("one".into(), true), ("two".into(), false), ("other-app".into(), true)]);
+    let ev = b.cancel(ch, "one").unwrap();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::SingleActiveConsumerChanged { consumer_tag: Some(t), .. } if t == "two"))
+    );
+    assert_eq!(offsets(&ev, "two"), [0, 1]);
+    // A member without a name is refused.
+    let out = consume_at(&mut b, ch, "s", "nameless", None);
+    assert!(out.is_ok());
+    let mut a = sac("x", None);
+    a.remove("name");
+    let out = b.apply(Command::BasicConsume {
+        channel: ch,
+        queue: "s".into(),
+        consumer_tag: "bad".into(),
+        no_ack: false,
+        exclusive: false,
+        arguments: a,
+    });
+    assert_eq!(refusal(out).0, 406);
+}
+
+// rabbit_stream_sac_coordinator (3.11) on a super stream partition: the
+// active member is the partition index modulo the group's size, so two
+// application instances share three partitions.
+#[test]
+fn single_active_consumer_spreads_a_group_over_super_stream_partitions() {
+    let (mut b, ch) = setup();
+    b.declare_super_stream(ch, "orders", 3, FieldTable::new()).unwrap();
+    b.qos(ch, 10, false).unwrap();
+    for instance in ["i1", "i2"] {
+        for p in 0..3 {
+            consume_with(&mut b, ch, &format!("orders-{p}"), &format!("{instance}-{p}"), sac("app", Some("orders")));
+        }
+    }
+    let actives: Vec<String> =
+        (0..3).map(|p| active(&b, &format!("orders-{p}")).into_iter().find(|a| a.1).unwrap().0).collect();
+    assert_eq!(actives, ["i1-0", "i2-1", "i1-2"]);
+    // Instance 1 leaves partition 0: instance 2 takes it over.
+    b.cancel(ch, "i1-0").unwrap();
+    assert_eq!(active(&b, "orders-0"), [("i2-0".into(), true)]);
+    // Naming a super stream the queue is not part of is refused.
+    stream(&mut b, ch, "loose", &[]);
+    let out = b.apply(Command::BasicConsume {
+        channel: ch,
+        queue: "loose".into(),
+        consumer_tag: "c".into(),
+        no_ack: false,
+        exclusive: false,
+        arguments: sac("app", Some("orders")),
+    });
+    assert_eq!(refusal(out).0, 406);
+}

@@ -157,7 +157,7 @@ impl Broker {
             ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
             if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
-                Self::stream_detach(q, c.id);
+                Self::stream_detach(q, c.id, &vhost, ev);
                 if q.consumers.is_empty() {
                     q.last_used = now;
                 }

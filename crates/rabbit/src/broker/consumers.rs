@@ -88,7 +88,7 @@ impl Broker {
         };
         let was_active = q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && k.1 == tag);
         q.consumers.retain(|k| !(k.0 == channel && k.1 == tag));
-        Self::stream_detach(q, c.id);
+        Self::stream_detach(q, c.id, &vhost, ev);
         if q.consumers.is_empty() {
             // The x-expires lease counts from when the queue became unused.
             q.last_used = now;

@@ -119,6 +119,10 @@ pub(crate) struct Reader {
     pub(crate) start: u64,
     pub(crate) credit: u32,
     pub(crate) prefetch: u16,
+    /// The single-active-consumer group it belongs to, if any.
+    pub(crate) group: Option<GroupMember>,
+    /// Whether it reads: always outside a group, for one member inside.
+    pub(crate) active: bool,
 }
 
 /// The log of one stream and its readers.
@@ -145,6 +149,14 @@ pub(crate) struct StreamDelivery {
     /// retention removed it from the log.
     pub(crate) id: MessageId,
     pub(crate) content: Arc<Content>,
+}
+
+/// What `basic.consume` on a stream asked for: where to start and the
+/// single-active-consumer group to join.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamStart {
+    pub(crate) offset: OffsetSpec,
+    pub(crate) group: Option<GroupMember>,
 }
 
 /// Where a new reader starts, from its `x-stream-offset` argument.
@@ -406,7 +418,7 @@ impl Broker {
     /// The checks `basic.consume` on a stream makes before the consumer
     /// exists, in 3.10.8's order: consumer arguments (types, then those of
     /// other queue types), a prefetch (406), manual acks (540), no global
-    /// QoS (540). Returns where the reader starts.
+    /// QoS (540). Returns where the reader starts and the group it joins.
     pub(super) fn stream_consume_check(
         &self,
         vhost: &str,
@@ -414,7 +426,7 @@ impl Broker {
         channel: ChannelId,
         no_ack: bool,
         args: &FieldTable,
-    ) -> R<OffsetSpec> {
+    ) -> R<StreamStart> {
         let spec = match args.get("x-stream-offset") {
             None => OffsetSpec::Next,
             Some(FieldValue::LongString(s)) if s == "first" => OffsetSpec::First,
@@ -466,7 +478,8 @@ impl Broker {
                 format!("{} does not support global qos", rs(queue, vhost)),
             ));
         }
-        Ok(spec)
+        let group = self.stream_group_of(vhost, queue, args)?;
+        Ok(StreamStart { offset: spec, group })
     }
 
     /// Adds the reader of a consumer that has just started on a stream.
@@ -476,7 +489,7 @@ impl Broker {
         queue: &str,
         channel: ChannelId,
         tag: &str,
-        spec: OffsetSpec,
+        start: StreamStart,
         ev: &mut Sink,
     ) {
         let Some(c) = self
@@ -488,21 +501,22 @@ impl Broker {
             return;
         };
         let (consumer, prefetch) = (c.id, c.prefetch);
-        let Some(log) =
-            self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(queue)).and_then(|q| q.stream.as_mut())
-        else {
+        let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(queue)) else {
             return;
         };
-        let (next, start) = log.resolve(spec);
+        let Some(log) = q.stream.as_mut() else { return };
+        let (next, from) = log.resolve(start.offset);
         log.readers.push(Reader {
             consumer,
             channel,
             tag: tag.to_string(),
             shared_tag: Arc::from(tag),
             next,
-            start,
+            start: from,
             credit: u32::from(prefetch),
             prefetch,
+            active: start.group.is_none(),
+            group: start.group,
         });
         ev.push(Event::StreamConsumerAttached {
             channel,
@@ -510,6 +524,7 @@ impl Broker {
             queue: queue.to_string(),
             offset: next,
         });
+        Self::stream_rebalance(q, vhost, ev);
     }
 
     /// Delivers records to every reader of a stream with credit left, in
@@ -525,7 +540,7 @@ impl Broker {
         for r in readers.iter_mut() {
             // A reader behind retention goes on from the first record kept.
             r.next = r.next.max(*first_offset).max(r.start.min(end));
-            if r.credit == 0 || r.next >= end {
+            if !r.active || r.credit == 0 || r.next >= end {
                 continue;
             }
             let Some(chs) =
@@ -573,10 +588,21 @@ impl Broker {
     }
 
     /// Removes the reader of a consumer that went away.
-    pub(super) fn stream_detach(q: &mut QueueState, consumer: u64) {
-        if let Some(log) = q.stream.as_mut() {
-            log.readers.retain(|r| r.consumer != consumer);
+    pub(super) fn stream_detach(q: &mut QueueState, consumer: u64, vhost: &str, ev: &mut Sink) {
+        let Some(log) = q.stream.as_mut() else { return };
+        let Some(i) = log.readers.iter().position(|r| r.consumer == consumer) else { return };
+        let gone = log.readers.remove(i);
+        if gone.active
+            && let Some(g) = gone.group
+            && !log.has_group(&g.name)
+        {
+            ev.push(Event::SingleActiveConsumerChanged {
+                vhost: vhost.to_string(),
+                queue: q.name.clone(),
+                consumer_tag: None,
+            });
         }
+        Self::stream_rebalance(q, vhost, ev);
     }
 
     /// Settles the stream deliveries among `tag` (and those before it when
@@ -702,6 +728,8 @@ impl Broker {
                 next_offset: r.next.max(log.first_offset),
                 credit: r.credit,
                 prefetch: r.prefetch,
+                active: r.active,
+                group: r.group.as_ref().map(|g| g.name.to_string()),
                 unacked: self
                     .connections
                     .get(&r.channel.connection)
@@ -758,6 +786,17 @@ impl Broker {
                 q.name,
                 log.next_offset()
             ));
+        }
+        let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &log.readers {
+            if let Some(g) = &r.group {
+                *groups.entry(&g.name).or_default() += usize::from(r.active);
+            } else if !r.active {
+                return Err(format!("stream {vhost}/{}: reader {} is outside any group and inactive", q.name, r.tag));
+            }
+        }
+        if let Some((name, n)) = groups.iter().find(|(_, n)| **n != 1) {
+            return Err(format!("stream {vhost}/{}: group {name} has {n} active readers", q.name));
         }
         for r in &log.readers {
             let held = self
@@ -848,6 +887,11 @@ pub struct StreamConsumerView {
     /// Deliveries it may still receive before acknowledging some.
     pub credit: u32,
     pub prefetch: u16,
+    /// Whether it reads: false for a waiting member of a single active
+    /// consumer group.
+    pub active: bool,
+    /// The name of its single active consumer group, if any.
+    pub group: Option<String>,
     /// `(delivery_tag, offset)` of each delivery it holds unacknowledged.
     pub unacked: Vec<(u64, u64)>,
 }
