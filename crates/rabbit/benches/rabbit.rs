@@ -305,8 +305,10 @@ fn main() {
     if wanted("fanout") {
         fanout(100);
     }
-    if wanted("stream") {
+    if wanted("stream_append") {
         stream_append();
+    }
+    if wanted("stream_read") {
         stream_read();
     }
 }

@@ -386,17 +386,17 @@ impl Broker {
         let now = self.now;
         let id = self.next_message_id;
         let vh = self.vhosts.get_mut(vhost)?;
-        let vhost_name = vh.name.clone();
         let q = vh.queues.get_mut(qname)?;
         let log = q.stream.as_mut()?;
         self.next_message_id += 1;
         let offset = log.next_offset();
         let removed = log.append(Record { id, content: content.clone(), timestamp: now }, now);
         let has_readers = !log.readers.is_empty();
-        let queue = q.shared_name.clone();
+        // Events are built only when recorded, so a bulk run pays nothing
+        // for them.
         ev.emit(|| Event::StreamAppended {
-            vhost: vhost_name,
-            queue: queue.clone(),
+            vhost: vh.name.clone(),
+            queue: q.shared_name.clone(),
             offset,
             message_id: id,
             cause: origin.cause(content),
@@ -404,7 +404,7 @@ impl Broker {
         if let Some((first_offset, records)) = removed {
             ev.push(Event::StreamSegmentsRemoved {
                 vhost: vhost.to_string(),
-                queue: queue.to_string(),
+                queue: qname.to_string(),
                 first_offset,
                 records,
             });
