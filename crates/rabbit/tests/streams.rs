@@ -723,3 +723,14 @@ fn single_active_consumer_spreads_a_group_over_super_stream_partitions() {
     });
     assert_eq!(refusal(out).0, 406);
 }
+
+#[test]
+fn declaring_a_stream_again_with_another_retention_is_refused() {
+    let (mut b, ch) = setup();
+    stream(&mut b, ch, "s", &[("x-max-age", FieldValue::str("1D"))]);
+    assert!(declare(&mut b, ch, "s", true, false, false, stream_args(&[("x-max-age", FieldValue::str("1D"))])).is_ok());
+    let out = declare(&mut b, ch, "s", true, false, false, stream_args(&[("x-max-age", FieldValue::str("2D"))]));
+    let (code, text) = refusal(out);
+    assert_eq!(code, 406);
+    assert!(text.starts_with("inequivalent arg 'x-max-age' for queue 's' in vhost '/'"), "{text}");
+}

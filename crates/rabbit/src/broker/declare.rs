@@ -522,6 +522,9 @@ pub(super) const EQUIVALENCE_ARGS: &[&str] = &[
     "x-max-priority",
     "x-single-active-consumer",
     "x-delivery-limit",
+    // A stream's own arguments (RabbitMQ compares each queue type's).
+    "x-max-age",
+    "x-stream-max-segment-size-bytes",
 ];
 
 pub(super) fn validate_x_match(args: &FieldTable) -> R<()> {
