@@ -182,6 +182,13 @@ fn stream_consumers_at_first_last_next_and_an_offset_receive_what_rabbitmq_deliv
 
     let eng_d = deliveries(&eng);
     assert_eq!(deliveries(&got), eng_d, "stream deliveries differ from RabbitMQ's");
+    // The delivery tags too: the channel numbers deliveries in the order
+    // its readers are served (descending consumer tags when records
+    // arrive, ascending when acknowledgements give credit back).
+    let tags = |o: &Outcome| -> Vec<(String, u64)> {
+        o.consumers.iter().flat_map(|c| c.deliveries.iter().map(|d| (c.consumer_tag.clone(), d.delivery_tag))).collect()
+    };
+    assert_eq!(tags(&got), tags(&eng), "delivery tags differ from RabbitMQ's");
     // The engine's own figures, so this test cannot pass on two empty lists.
     let by = |tag: &str| -> Vec<i64> {
         eng_d

@@ -527,9 +527,19 @@ impl Broker {
         Self::stream_rebalance(q, vhost, ev);
     }
 
-    /// Delivers records to every reader of a stream with credit left, in
-    /// the order the readers attached.
+    /// Delivers records to every reader of a stream with credit left.
+    /// Within a channel, readers are served in descending consumer tag
+    /// order, as 3.10.8's `handle_event(osiris_offset)` folds over the
+    /// channel's readers map and reverses it; that order decides which
+    /// delivery tags each reader gets.
     pub(super) fn stream_dispatch(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
+        self.stream_serve(vhost, qname, None, ev);
+    }
+
+    /// Delivers records to the readers `only` names (consumer ids, served
+    /// in ascending consumer tag order, as acknowledgements are settled per
+    /// tag), or to every reader (see [`Broker::stream_dispatch`]).
+    fn stream_serve(&mut self, vhost: &str, qname: &str, only: Option<&[u64]>, ev: &mut Sink) {
         let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) else {
             return;
         };
@@ -537,7 +547,17 @@ impl Broker {
         let Some(log) = q.stream.as_mut() else { return };
         let StreamLog { first_offset, records, readers, .. } = &mut **log;
         let end = *first_offset + records.len() as u64;
-        for r in readers.iter_mut() {
+        let mut order: Vec<usize> =
+            (0..readers.len()).filter(|&i| only.is_none_or(|ids| ids.contains(&readers[i].consumer))).collect();
+        if only.is_some() {
+            order.sort_by(|&a, &b| (readers[a].channel, &readers[a].tag).cmp(&(readers[b].channel, &readers[b].tag)));
+        } else {
+            order.sort_by(|&a, &b| {
+                readers[a].channel.cmp(&readers[b].channel).then_with(|| readers[b].tag.cmp(&readers[a].tag))
+            });
+        }
+        for i in order {
+            let r = &mut readers[i];
             // A reader behind retention goes on from the first record kept.
             r.next = r.next.max(*first_offset).max(r.start.min(end));
             if !r.active || r.credit == 0 || r.next >= end {
@@ -650,7 +670,7 @@ impl Broker {
                 *credits.entry((d.queue, d.consumer)).or_default() += 1;
             }
         }
-        let mut touched: Vec<Arc<str>> = Vec::new();
+        let mut touched: Vec<(Arc<str>, Vec<u64>)> = Vec::new();
         for ((queue, consumer), n) in credits {
             if let Some(r) = self
                 .vhosts
@@ -661,12 +681,13 @@ impl Broker {
             {
                 r.credit = r.credit.saturating_add(n).min(u32::from(r.prefetch));
             }
-            if !touched.contains(&queue) {
-                touched.push(queue);
+            match touched.iter_mut().find(|(q, _)| *q == queue) {
+                Some((_, ids)) => ids.push(consumer),
+                None => touched.push((queue, vec![consumer])),
             }
         }
-        for q in touched {
-            self.stream_dispatch(&vhost, &q, ev);
+        for (q, ids) in touched {
+            self.stream_serve(&vhost, &q, Some(&ids), ev);
         }
         Ok(!multiple || tag == 0 || tags.contains(&tag))
     }
