@@ -350,3 +350,28 @@ fn a_stream_ignores_per_message_ttl_and_attaches_by_timestamp_interval_and_an_of
     .collect();
     assert_eq!(tags, want);
 }
+
+#[test]
+fn deleting_a_stream_ignores_if_unused_and_if_empty_as_rabbitmq_does() {
+    let s = name("delete");
+    let mut steps = open();
+    steps.push(declare_stream(&s));
+    steps.push(publish(&s, "a"));
+    steps.push(qos(5, false));
+    steps.push(consume(&s, "c", false, offset(FieldValue::str("first"))));
+    // In use and not empty, and deleted all the same (3.10.8's
+    // rabbit_stream_queue:delete/4 ignores both flags).
+    steps.push(Step::Do(Command::QueueDelete { channel: CH, queue: s.clone(), if_unused: true, if_empty: true }));
+    // A classic queue of the same name can only be declared once the
+    // stream is gone (otherwise x-queue-type is inequivalent).
+    steps.push(declare(&s, true, false, false, FieldTable::new()));
+    let mut engine = Broker::new(1);
+    let eng = run_on_engine(&mut engine, &steps);
+    let mut l = live();
+    let got = l.run(&steps);
+    let _ = l.close();
+    cleanup(&[&s]);
+    got.unwrap_or_else(|e| panic!("the broker refused the script: {e}"));
+    eng.unwrap_or_else(|e| panic!("the engine refused the script: {e}"));
+    assert_eq!(engine.queue("/", &s).map(|q| q.queue_type), Some(brokerlab_rabbit::QueueType::Classic));
+}

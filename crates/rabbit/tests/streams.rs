@@ -734,3 +734,21 @@ fn declaring_a_stream_again_with_another_retention_is_refused() {
     assert_eq!(code, 406);
     assert!(text.starts_with("inequivalent arg 'x-max-age' for queue 's' in vhost '/'"), "{text}");
 }
+
+// rabbit_stream_queue:delete/4 (3.10.8) ignores if-unused and if-empty.
+#[test]
+fn deleting_a_stream_ignores_if_unused_and_if_empty() {
+    let (mut b, ch) = setup();
+    stream(&mut b, ch, "s", &[]);
+    b.publish(ch, "", "s", "a").unwrap();
+    b.qos(ch, 5, false).unwrap();
+    consume_at(&mut b, ch, "s", "c", Some(FieldValue::str("first"))).into_result().unwrap();
+    let ev = b
+        .apply(Command::QueueDelete { channel: ch, queue: "s".into(), if_unused: true, if_empty: true })
+        .into_result()
+        .unwrap();
+    assert!(ev.iter().any(|e| matches!(e, Event::ConsumerCancelled { by_broker: true, .. })));
+    assert!(b.stream("/", "s").is_none());
+    // The reader's delivery can still be acknowledged.
+    b.ack(ch, 1, false).unwrap();
+}

@@ -443,6 +443,12 @@ impl Broker {
             return Ok(());
         };
         self.check_exclusive(&vhost, &name, channel.connection)?;
+        if q.stream.is_some() {
+            // A stream ignores if-unused and if-empty (3.10.8's
+            // rabbit_stream_queue:delete/4 takes them and drops them).
+            self.delete_queue(&vhost, &name, ev);
+            return Ok(());
+        }
         if if_unused && !q.consumers.is_empty() {
             return Err(AmqpError::precondition(format!("queue '{name}' in vhost '{vhost}' in use")));
         }
