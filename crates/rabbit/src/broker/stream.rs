@@ -506,18 +506,26 @@ impl Broker {
         };
         let Some(log) = q.stream.as_mut() else { return };
         let (next, from) = log.resolve(start.offset);
-        log.readers.push(Reader {
-            consumer,
-            channel,
-            tag: tag.to_string(),
-            shared_tag: Arc::from(tag),
-            next,
-            start: from,
-            credit: u32::from(prefetch),
-            prefetch,
-            active: start.group.is_none(),
-            group: start.group,
-        });
+        // Readers stay sorted by channel, then by descending consumer tag:
+        // the order in which new records reach them.
+        let at = log
+            .readers
+            .partition_point(|r| (r.channel, std::cmp::Reverse(r.tag.as_str())) < (channel, std::cmp::Reverse(tag)));
+        log.readers.insert(
+            at,
+            Reader {
+                consumer,
+                channel,
+                tag: tag.to_string(),
+                shared_tag: Arc::from(tag),
+                next,
+                start: from,
+                credit: u32::from(prefetch),
+                prefetch,
+                active: start.group.is_none(),
+                group: start.group,
+            },
+        );
         ev.push(Event::StreamConsumerAttached {
             channel,
             consumer_tag: tag.to_string(),
@@ -547,17 +555,16 @@ impl Broker {
         let Some(log) = q.stream.as_mut() else { return };
         let StreamLog { first_offset, records, readers, .. } = &mut **log;
         let end = *first_offset + records.len() as u64;
-        let mut order: Vec<usize> =
-            (0..readers.len()).filter(|&i| only.is_none_or(|ids| ids.contains(&readers[i].consumer))).collect();
-        if only.is_some() {
-            order.sort_by(|&a, &b| (readers[a].channel, &readers[a].tag).cmp(&(readers[b].channel, &readers[b].tag)));
-        } else {
-            order.sort_by(|&a, &b| {
-                readers[a].channel.cmp(&readers[b].channel).then_with(|| readers[b].tag.cmp(&readers[a].tag))
-            });
-        }
-        for i in order {
+        // Readers are kept in serving order (see `stream_attach`); returned
+        // credit is served backwards, which is ascending tags within the
+        // channel that acknowledged.
+        let count = readers.len();
+        for k in 0..count {
+            let i = if only.is_some() { count - 1 - k } else { k };
             let r = &mut readers[i];
+            if only.is_some_and(|ids| !ids.contains(&r.consumer)) {
+                continue;
+            }
             // A reader behind retention goes on from the first record kept.
             r.next = r.next.max(*first_offset).max(r.start.min(end));
             if !r.active || r.credit == 0 || r.next >= end {
@@ -740,9 +747,10 @@ impl Broker {
                 offset += 1;
             }
         }
-        let consumers = log
-            .readers
-            .iter()
+        let mut readers: Vec<&Reader> = log.readers.iter().collect();
+        readers.sort_by_key(|r| r.consumer);
+        let consumers = readers
+            .into_iter()
             .map(|r| StreamConsumerView {
                 channel: r.channel,
                 consumer_tag: r.tag.clone(),

@@ -88,9 +88,11 @@ impl StreamLog {
         }
         let mut changes = Vec::new();
         for name in names {
-            let members: Vec<usize> = (0..self.readers.len())
+            // Members in the order they joined: consumer ids only grow.
+            let mut members: Vec<usize> = (0..self.readers.len())
                 .filter(|&i| self.readers[i].group.as_ref().is_some_and(|g| g.name == name))
                 .collect();
+            members.sort_by_key(|&i| self.readers[i].consumer);
             let pick = match self.readers[members[0]].group.as_ref().and_then(|g| g.partition) {
                 Some(p) => members[p as usize % members.len()],
                 None => members[0],
