@@ -40,6 +40,7 @@ impl Broker {
                     }
                 }
                 check_queue(q).map_err(|e| format!("queue {vname}/{}: {e}", q.name))?;
+                self.check_stream(vname, q)?;
             }
         }
         for (cid, c) in &self.connections {

@@ -11,7 +11,7 @@
 //! [`error`] the AMQP-shaped errors; [`model`] the commands, events,
 //! outcomes and views; `broker` the broker itself, one module per concern
 //! (state, admin, declarations, routing, queue operations, consumers,
-//! channels, time, views, client helpers); `invariants` the consistency
+//! channels, streams, time, views, client helpers); `invariants` the consistency
 //! checks that run after every command in debug builds.
 
 mod broker;
@@ -21,7 +21,10 @@ pub mod model;
 pub mod topic;
 pub mod value;
 
-pub use broker::{Broker, Ledger};
+pub use broker::{
+    Broker, Ledger, SUPER_STREAM_HASH_SEED, SegmentView, StreamConsumerView, StreamRecordView, StreamView, murmur3_32,
+    super_stream_partition,
+};
 pub use error::{AmqpError, ReplyCode};
 pub use model::*;
 pub use value::{FieldTable, FieldValue};

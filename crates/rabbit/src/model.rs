@@ -118,11 +118,13 @@ impl BasicProperties {
     }
 }
 
-/// The two queue types the engine models.
+/// The queue types the engine models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum QueueType {
     Classic,
     Quorum,
+    /// An append-only log read by offset (RabbitMQ 3.9 and later).
+    Stream,
 }
 
 /// Why a message was dead-lettered; the strings RabbitMQ writes in `x-death`.
@@ -524,6 +526,30 @@ pub enum Event {
         queue: std::sync::Arc<str>,
         message_id: MessageId,
         cause: EnqueueCause,
+    },
+    /// A message was appended to a stream at `offset`; nothing leaves a
+    /// stream when it is read.
+    StreamAppended {
+        vhost: std::sync::Arc<str>,
+        queue: std::sync::Arc<str>,
+        offset: u64,
+        message_id: MessageId,
+        cause: EnqueueCause,
+    },
+    /// Retention removed a stream's oldest segments: `records` records, so
+    /// the stream now starts at `first_offset`.
+    StreamSegmentsRemoved {
+        vhost: String,
+        queue: String,
+        first_offset: u64,
+        records: u64,
+    },
+    /// A consumer attached to a stream and will read from `offset`.
+    StreamConsumerAttached {
+        channel: ChannelId,
+        consumer_tag: String,
+        queue: String,
+        offset: u64,
     },
     Delivered {
         channel: ChannelId,

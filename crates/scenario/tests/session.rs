@@ -112,6 +112,8 @@ fn a_topology_an_engine_refuses_fails_to_start_with_the_entity_named() {
     let mut s = Scenario::default();
     s.rabbitmq.queues.push(QueueDef::new("q"));
     s.rabbitmq.queues[0].arguments.insert("x-queue-type".into(), serde_json::Value::from("stream"));
+    // A stream takes no per-queue message TTL.
+    s.rabbitmq.queues[0].arguments.insert("x-message-ttl".into(), serde_json::Value::from(1000));
     let err = s.start().map(|_| ()).unwrap_err();
     assert!(matches!(&err, ScenarioError::Setup(m) if m.starts_with("queue `q`:")), "{err}");
 }

@@ -8,6 +8,7 @@ use super::*;
 impl Broker {
     pub(super) fn settle(&mut self, channel: ChannelId, tag: u64, multiple: bool, how: Settle, ev: &mut Sink) -> R<()> {
         let (vhost, _) = self.ctx(channel)?;
+        let in_stream = self.stream_settle(channel, tag, multiple, how, ev)?;
         let chs = self.chan_mut(channel)?;
         let tags: Vec<u64> = if multiple {
             if tag == 0 {
@@ -18,7 +19,7 @@ impl Broker {
         } else {
             vec![tag]
         };
-        if (!multiple || tag != 0) && !chs.unacked.contains_key(&tag) {
+        if (!multiple || tag != 0) && !in_stream && !chs.unacked.contains_key(&tag) {
             return Err(AmqpError::precondition(format!("unknown delivery tag {tag}")));
         }
         let mut taken = Vec::new();
@@ -156,6 +157,7 @@ impl Broker {
             ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
             if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
+                Self::stream_detach(q, c.id, &vhost, ev);
                 if q.consumers.is_empty() {
                     q.last_used = now;
                 }

@@ -30,6 +30,11 @@ impl Broker {
         if q.has_exclusive_consumer || (exclusive && !q.consumers.is_empty()) {
             return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
+        let stream_start = if q.stream.is_some() {
+            Some(self.stream_consume_check(&vhost, &queue, channel, no_ack, &arguments)?)
+        } else {
+            None
+        };
         let priority = match arguments.get("x-priority") {
             None => 0,
             Some(v) => v.as_i64().ok_or_else(|| AmqpError::precondition("x-priority must be an integer"))?,
@@ -59,8 +64,11 @@ impl Broker {
             ev.push(Event::SingleActiveConsumerChanged {
                 vhost: vhost.clone(),
                 queue: queue.clone(),
-                consumer_tag: Some(tag),
+                consumer_tag: Some(tag.clone()),
             });
+        }
+        if let Some(start) = stream_start {
+            self.stream_attach(&vhost, &queue, channel, &tag, start, ev);
         }
         self.dispatch(&vhost, &queue, ev);
         Ok(())
@@ -80,6 +88,7 @@ impl Broker {
         };
         let was_active = q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && k.1 == tag);
         q.consumers.retain(|k| !(k.0 == channel && k.1 == tag));
+        Self::stream_detach(q, c.id, &vhost, ev);
         if q.consumers.is_empty() {
             // The x-expires lease counts from when the queue became unused.
             q.last_used = now;
@@ -141,6 +150,9 @@ impl Broker {
 
     /// Delivers ready messages to consumers with room for them.
     pub(super) fn dispatch(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
+        if self.is_stream(vhost, qname) {
+            return self.stream_dispatch(vhost, qname, ev);
+        }
         loop {
             let pick = self.pick_consumer(vhost, qname);
             self.expire_heads(vhost, qname, pick.is_some(), ev);
@@ -211,6 +223,7 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &queue)?;
         self.queue_exists(&vhost, &queue)?;
         self.check_exclusive(&vhost, &queue, channel.connection)?;
+        self.stream_refuse_get(&vhost, &queue)?;
         self.expire_heads(&vhost, &queue, false, ev);
         let now = self.now;
         let Some(chs) =

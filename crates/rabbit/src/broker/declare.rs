@@ -270,7 +270,7 @@ impl Broker {
                 };
                 (limit >= 0).then_some(limit as u64)
             }
-            QueueType::Classic => None,
+            QueueType::Classic | QueueType::Stream => None,
         };
         let single_active = match args.get("x-single-active-consumer") {
             None => false,
@@ -328,6 +328,7 @@ impl Broker {
             None => QueueType::Classic,
             Some(FieldValue::LongString(s)) if s == "classic" => QueueType::Classic,
             Some(FieldValue::LongString(s)) if s == "quorum" => QueueType::Quorum,
+            Some(FieldValue::LongString(s)) if s == "stream" => QueueType::Stream,
             Some(v) => {
                 return Err(AmqpError::precondition(format!(
                     "invalid arg 'x-queue-type' for queue '{name}' in vhost '{vhost}': {v:?}"
@@ -346,7 +347,11 @@ impl Broker {
                 "invalid property '{field}' for queue '{name}' in vhost '{vhost}'"
             )));
         }
-        let cfg = Self::parse_queue_config(&name, &vhost, &arguments, queue_type)?;
+        let cfg = if queue_type == QueueType::Stream {
+            Self::stream_config(&name, &vhost, &arguments, durable, exclusive, auto_delete)?
+        } else {
+            Self::parse_queue_config(&name, &vhost, &arguments, queue_type)?
+        };
         if let Some(dlx) = &cfg.dlx {
             // Declaring a dead-letter exchange needs write access to it, as
             // RabbitMQ checks, because the queue will publish into it.
@@ -396,6 +401,7 @@ impl Broker {
             return Ok(());
         }
         let levels = cfg.max_priority.map_or(1, |p| p as usize + 1);
+        let stream = Self::new_stream_log(queue_type, &arguments);
         let q = QueueState {
             shared_name: Arc::from(name.as_str()),
             name: name.clone(),
@@ -415,6 +421,7 @@ impl Broker {
             unacked: 0,
             return_seq: 0,
             incarnation: self.next_seq,
+            stream,
         };
         self.next_seq += 1;
         self.vh_mut(&vhost)?.queues.insert(name.clone(), q);
@@ -436,6 +443,12 @@ impl Broker {
             return Ok(());
         };
         self.check_exclusive(&vhost, &name, channel.connection)?;
+        if q.stream.is_some() {
+            // A stream ignores if-unused and if-empty (3.10.8's
+            // rabbit_stream_queue:delete/4 takes them and drops them).
+            self.delete_queue(&vhost, &name, ev);
+            return Ok(());
+        }
         if if_unused && !q.consumers.is_empty() {
             return Err(AmqpError::precondition(format!("queue '{name}' in vhost '{vhost}' in use")));
         }
@@ -476,6 +489,7 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &name)?;
         self.queue_exists(&vhost, &name)?;
         self.check_exclusive(&vhost, &name, channel.connection)?;
+        self.stream_refuse_purge(&vhost, &name)?;
         let q = self
             .vhosts
             .get_mut(&vhost)
@@ -514,6 +528,9 @@ pub(super) const EQUIVALENCE_ARGS: &[&str] = &[
     "x-max-priority",
     "x-single-active-consumer",
     "x-delivery-limit",
+    // A stream's own arguments (RabbitMQ compares each queue type's).
+    "x-max-age",
+    "x-stream-max-segment-size-bytes",
 ];
 
 pub(super) fn validate_x_match(args: &FieldTable) -> R<()> {

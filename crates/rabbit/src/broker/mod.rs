@@ -13,6 +13,9 @@
 //! - `queue`: publishing, enqueueing, length limits, expiry, dead-lettering;
 //! - `consumers`: consumers, dispatch and `basic.get`;
 //! - `channel`: acknowledgements and closing channels and connections;
+//! - `stream`: stream queues (an append-only log read by offset);
+//! - `super_stream`: super streams (partitioned streams, hash routing)
+//!   and single active consumer on streams;
 //! - `time`: ticks, restarts and resource alarms;
 //! - `views`: the read-only views the UI draws;
 //! - `client`: convenience methods that build and apply one command.
@@ -28,6 +31,8 @@ mod declare;
 mod queue;
 mod routing;
 mod state;
+mod stream;
+mod super_stream;
 mod time;
 mod views;
 
@@ -46,6 +51,10 @@ use crate::value::{FieldTable, FieldValue, headers_value_matches};
 
 pub use state::Ledger;
 pub(crate) use state::*;
+pub use stream::{SegmentView, StreamConsumerView, StreamRecordView, StreamView};
+pub(crate) use stream::{StreamDelivery, StreamLog};
+pub(crate) use super_stream::GroupMember;
+pub use super_stream::{SUPER_STREAM_HASH_SEED, murmur3_32, super_stream_partition};
 // Helpers shared between the modules, gathered here so that each module's
 // `use super::*` finds them.
 use routing::header_strings;

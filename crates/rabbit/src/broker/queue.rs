@@ -168,6 +168,9 @@ impl Broker {
         let vh = self.vhosts.get_mut(vhost)?;
         let vhost_name = vh.name.clone();
         let q = vh.queues.get_mut(qname)?;
+        if q.stream.is_some() {
+            return self.stream_append(vhost, qname, content, origin, ev);
+        }
         let might_refuse = q.cfg.overflow != Overflow::DropHead && q.would_overflow(size);
         let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
         let ttl = match (q.cfg.message_ttl, msg_ttl) {

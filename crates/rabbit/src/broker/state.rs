@@ -125,6 +125,8 @@ pub(crate) struct QueueState {
     /// Tells this declaration of the name apart from earlier ones, so
     /// deliveries from a deleted queue never settle into a new one.
     pub(crate) incarnation: u64,
+    /// A stream's log and readers; `None` for classic and quorum queues.
+    pub(crate) stream: Option<Box<StreamLog>>,
 }
 
 impl QueueState {
@@ -305,6 +307,8 @@ pub(crate) struct ChannelState {
     pub(crate) global_qos_tag: u64,
     pub(crate) confirm: bool,
     pub(crate) next_confirm: u64,
+    /// Stream deliveries waiting for acknowledgement, by delivery tag.
+    pub(crate) stream_unacked: BTreeMap<u64, StreamDelivery>,
 }
 
 #[derive(Debug)]

@@ -118,16 +118,22 @@ impl Broker {
                     prefetch_count: ch.prefetch,
                     global_prefetch_count: ch.global_prefetch,
                     confirm: ch.confirm,
-                    unacked: ch
-                        .unacked
-                        .iter()
-                        .map(|(t, u)| UnackedView {
-                            delivery_tag: *t,
-                            queue: u.queue.clone(),
-                            consumer_tag: u.consumer_tag.clone(),
-                            message: to_message(&u.entry),
-                        })
-                        .collect(),
+                    unacked: {
+                        let mut list: Vec<UnackedView> = ch
+                            .unacked
+                            .iter()
+                            .map(|(t, u)| UnackedView {
+                                delivery_tag: *t,
+                                queue: u.queue.clone(),
+                                consumer_tag: u.consumer_tag.clone(),
+                                message: to_message(&u.entry),
+                            })
+                            .chain(Self::stream_unacked_views(ch))
+                            .collect();
+                        // Stream deliveries share the channel's tags.
+                        list.sort_by_key(|u| u.delivery_tag);
+                        list
+                    },
                 });
             }
         }
