@@ -30,6 +30,11 @@
 //!   and the members list and the per-member state agree.
 //! - **Positions and time.** Consumer positions are non-negative, and
 //!   logical time stays within `i64` milliseconds.
+//! - **Share-partitions** (KIP-932). Each holds one in-flight entry per offset
+//!   from its start offset (SPSO) to its next offset, the entry at the SPSO
+//!   is never acknowledged or archived (the SPSO moves past those), and an
+//!   acquired record has been delivered, is held by a current member and is
+//!   locked until a time still to come (expired locks release at their instant).
 
 use crate::cluster::Cluster;
 use std::collections::BTreeSet;
@@ -134,7 +139,7 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
             return Err(format!("consumer {name} has position {o} in {tp}"));
         }
     }
-    Ok(())
+    c.check_share_invariants()
 }
 
 #[cfg(test)]

@@ -340,6 +340,9 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InvalidTxnState(_) => "InvalidTxnStateException",
         KafkaError::ProducerFenced(_) => "ProducerFencedException",
         KafkaError::LeaderNotAvailable { .. } => "LeaderNotAvailableException",
+        KafkaError::InvalidRecordState { .. } => "InvalidRecordStateException",
+        KafkaError::ShareConsumerMisuse { .. } => "IllegalStateException",
+        KafkaError::GroupIdNotFound { .. } => "GroupIdNotFoundException",
     }
 }
 
