@@ -26,11 +26,14 @@
 //! - views and the share invariants.
 //!
 //! Two simplifications: every member fetches from every partition of its
-//! topics (the `SimpleAssignor` of the first KIP-932 code did exactly this;
-//! Kafka 4.2 spreads partitions when members are fewer, which changes who
-//! fetches where but not the share-partition states), and an explicit
-//! acknowledgement is sent at once, as `acknowledge()` followed by
-//! `commitSync()` would be.
+//! topics (the `SimpleAssignor` of the first KIP-932 code, in 2024's trunk,
+//! did exactly this; later releases balance partitions over the members,
+//! which changes who fetches where but not how a share-partition's records
+//! move between states), and an explicit acknowledgement is sent at once, as
+//! `acknowledge()` followed by `commitSync()` would be. Share consumers have
+//! no heartbeat or session here: a member that stops polling only loses its
+//! records when their locks expire, as Kafka's would before its session
+//! times out.
 
 use super::*;
 use crate::command::{AcknowledgeType, ShareReleaseReason};
