@@ -3,7 +3,7 @@
 //! Only `std` and no threads, so the same file builds for `wasm32-wasip1` and
 //! runs under Node's WASI. Run natively with `cargo bench -p brokerlab-kafka`.
 
-use brokerlab_kafka::assignor::{self, Assignor, MemberSubscription};
+use brokerlab_kafka::assignor::{self, Assignor, MemberSubscription, TopicPartition};
 use brokerlab_kafka::*;
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -133,6 +133,52 @@ fn retention_window(n: u64) {
     );
 }
 
+/// A share group (KIP-932) of 50 explicit-mode consumers on 10 partitions:
+/// each round every consumer polls up to 500 records and accepts them one
+/// by one; the figure counts acknowledgements per second, polls included.
+fn share_group_acknowledgements(n: u64) {
+    let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 1).expect("cluster");
+    let partitions = 10;
+    c.create_topic("bench", TopicConfig::new(partitions, 1)).expect("topic");
+    c.create_producer("p", producer_config()).expect("producer");
+    c.set_event_recording(false);
+    for i in 0..n {
+        let data = RecordData { key: None, value: Some(i.to_le_bytes().to_vec()), headers: Vec::new() };
+        c.send_record("p", "bench", Some((i % u64::from(partitions)) as u32), data, None).expect("append");
+    }
+    c.tick(100).expect("tick");
+    let group = ShareGroupConfig { auto_offset_reset: ShareOffsetReset::Earliest, ..ShareGroupConfig::default() };
+    c.alter_share_group_config("workers", group).expect("group");
+    let names: Vec<String> = (0..50).map(|i| format!("worker-{i:02}")).collect();
+    for name in &names {
+        let config = ShareConsumerConfig {
+            acknowledgement_mode: AcknowledgementMode::Explicit,
+            ..ShareConsumerConfig::new("workers")
+        };
+        c.create_share_consumer(name, config).expect("share consumer");
+        c.share_subscribe(name, &["bench".to_string()]).expect("subscribe");
+    }
+    let start = Instant::now();
+    let (mut acknowledged, mut polls) = (0u64, 0u64);
+    while acknowledged < n {
+        for name in &names {
+            let (records, _) = c.share_poll(name, None).expect("poll");
+            polls += 1;
+            for r in records {
+                let tp = TopicPartition::new(r.topic, r.partition);
+                c.share_acknowledge(name, &tp, r.offset, AcknowledgeType::Accept).expect("accept");
+                acknowledged += 1;
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "kafka/share_group_50_consumers: {:.2} M acknowledgements/s ({acknowledged} records, {polls} polls in {:.3} s)",
+        acknowledged as f64 / secs / 1e6,
+        secs
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a numeric argument scales the runs down
     // (for slow targets): 1 = full size.
@@ -144,4 +190,5 @@ fn main() {
     }
     group_rebalance_in_cluster();
     retention_window(10_000_000 / scale);
+    share_group_acknowledgements(1_000_000 / scale);
 }

@@ -7,7 +7,7 @@
 //! filter them without looking anything up.
 
 use crate::assignor::{Assignor, TopicPartition};
-use crate::config::{ConsumerConfig, OffsetReset, ProducerConfig, TopicConfig};
+use crate::config::{ConsumerConfig, OffsetReset, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, TopicConfig};
 use crate::error::KafkaError;
 use crate::log::{Header, PartitionReason, RemovalReason};
 use serde::{Deserialize, Serialize};
@@ -264,6 +264,76 @@ pub enum Command {
         /// Milliseconds.
         ms: u64,
     },
+    /// Set a share group's configs (`kafka-configs.sh --alter --entity-type
+    /// groups`, KIP-932); they apply to records acquired from then on.
+    AlterShareGroupConfig {
+        /// The share group.
+        group: String,
+        /// Its settings.
+        config: ShareGroupConfig,
+    },
+    /// Create a share consumer (`KafkaShareConsumer`, KIP-932), not yet subscribed.
+    CreateShareConsumer {
+        /// A unique name, also its member id.
+        name: String,
+        /// Its configuration.
+        config: ShareConsumerConfig,
+    },
+    /// `subscribe()` on a share consumer: join its share group.
+    ShareSubscribe {
+        /// The share consumer.
+        consumer: String,
+        /// The topics.
+        topics: Vec<String>,
+    },
+    /// `poll()` on a share consumer: acquire available records under a lock.
+    SharePoll {
+        /// The share consumer.
+        consumer: String,
+        /// The maximum record count for this call.
+        max_records: Option<u32>,
+    },
+    /// `acknowledge(record, type)` followed by `commitSync()` on a share
+    /// consumer in explicit mode: one record accepted, released or rejected.
+    ShareAcknowledge {
+        /// The share consumer.
+        consumer: String,
+        /// The record's partition.
+        partition: TopicPartition,
+        /// The record's offset.
+        offset: i64,
+        /// Accept, release or reject.
+        kind: AcknowledgeType,
+    },
+    /// `close()` on a share consumer: implicit mode accepts the last poll's
+    /// records, then the member leaves and the broker releases what it still holds.
+    CloseShareConsumer {
+        /// The share consumer.
+        consumer: String,
+    },
+}
+
+/// How a share consumer settles one acquired record (KIP-932's `AcknowledgeType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AcknowledgeType {
+    /// Processed: the record is acknowledged and never delivered again.
+    Accept,
+    /// Not processed: the record becomes available again with its delivery
+    /// count kept (archived instead once the count reaches the limit).
+    Release,
+    /// Unprocessable: the record is archived and never delivered again.
+    Reject,
+}
+
+/// Why a share-group record left the acquired state without an acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShareReleaseReason {
+    /// The consumer released it.
+    Released,
+    /// Its acquisition lock expired.
+    LockExpired,
+    /// Its consumer left the share group.
+    MemberLeft,
 }
 
 /// Why a rebalance started.
@@ -689,6 +759,112 @@ pub enum Event {
         partition: TopicPartition,
         /// The new position.
         offset: i64,
+    },
+    /// A share consumer joined its share group.
+    ShareMemberJoined {
+        /// The share group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The topics it subscribed to.
+        topics: Vec<String>,
+    },
+    /// A share consumer left its share group.
+    ShareMemberLeft {
+        /// The share group.
+        group: String,
+        /// The member.
+        member: String,
+    },
+    /// A share-partition was initialised by `share.auto.offset.reset`.
+    SharePartitionInitialized {
+        /// The share group.
+        group: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The share-partition start offset it begins at.
+        start_offset: i64,
+        /// The strategy used.
+        strategy: crate::config::ShareOffsetReset,
+    },
+    /// A share fetch acquired a record under a lock.
+    ShareRecordAcquired {
+        /// The share group.
+        group: String,
+        /// The consumer that holds it.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The offset.
+        offset: i64,
+        /// Which delivery attempt this is (1 for the first).
+        delivery_count: u16,
+        /// When the lock expires, in logical milliseconds.
+        locked_until: u64,
+    },
+    /// A consumer accepted a record: it is acknowledged.
+    ShareRecordAccepted {
+        /// The share group.
+        group: String,
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The offset.
+        offset: i64,
+    },
+    /// An acquired record became available again: released by its consumer,
+    /// its lock expired, or its consumer left.
+    ShareRecordReleased {
+        /// The share group.
+        group: String,
+        /// The consumer that held it.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The offset.
+        offset: i64,
+        /// Deliveries so far, kept for the next attempt.
+        delivery_count: u16,
+        /// Why.
+        reason: ShareReleaseReason,
+    },
+    /// A consumer rejected a record: it is archived and never delivered again.
+    ShareRecordRejected {
+        /// The share group.
+        group: String,
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The offset.
+        offset: i64,
+    },
+    /// A record's last allowed delivery failed (released, lock expired or
+    /// its consumer left with `group.share.delivery.count.limit` reached), so
+    /// it is archived instead of becoming available again.
+    ShareRecordArchived {
+        /// The share group.
+        group: String,
+        /// The consumer that held it last.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The offset.
+        offset: i64,
+        /// Deliveries made.
+        delivery_count: u16,
+        /// How the last delivery failed.
+        reason: ShareReleaseReason,
+    },
+    /// The share-partition start offset moved past acknowledged and archived records.
+    ShareStartOffsetMoved {
+        /// The share group.
+        group: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// The new share-partition start offset.
+        start_offset: i64,
     },
     /// Time passed.
     Ticked {

@@ -354,3 +354,115 @@ impl ConsumerConfig {
         Ok(())
     }
 }
+
+/// `share.acknowledgement.mode`, the share consumer's setting (KIP-932, the
+/// consumer config since Kafka 4.1; `implicit` by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum AcknowledgementMode {
+    /// Every record the previous `poll()` delivered is accepted by the next
+    /// `poll()` (or `close()`); `acknowledge()` is refused.
+    #[default]
+    Implicit,
+    /// The application acknowledges each record with accept, release or
+    /// reject, and must have acknowledged every one before it polls again.
+    Explicit,
+}
+
+/// `share.auto.offset.reset`, the group config that sets where a
+/// share-partition starts (KIP-932; Kafka 4.2's default is `latest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ShareOffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark when the share-partition is initialised (the default).
+    #[default]
+    Latest,
+}
+
+/// A share consumer (`KafkaShareConsumer`, KIP-932).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShareConsumerConfig {
+    /// `group.id`: the share group it joins.
+    pub group_id: String,
+    /// `share.acknowledgement.mode` (Kafka 4.1+: implicit).
+    pub acknowledgement_mode: AcknowledgementMode,
+    /// `max.poll.records` (Kafka: 500), the most records one `poll()` acquires.
+    pub max_poll_records: u32,
+}
+
+impl Default for ShareConsumerConfig {
+    fn default() -> Self {
+        ShareConsumerConfig {
+            group_id: "share-group".to_string(),
+            acknowledgement_mode: AcknowledgementMode::Implicit,
+            max_poll_records: 500,
+        }
+    }
+}
+
+impl ShareConsumerConfig {
+    /// A share consumer of `group_id` with every other setting at its default.
+    pub fn new(group_id: impl Into<String>) -> Self {
+        ShareConsumerConfig { group_id: group_id.into(), ..ShareConsumerConfig::default() }
+    }
+
+    /// Checks the values against the client's limits.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if self.group_id.is_empty() {
+            return Err(invalid("group.id", "must not be empty"));
+        }
+        if self.max_poll_records == 0 {
+            return Err(invalid("max.poll.records", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+/// A share group's settings: the broker's `group.share.*` defaults, which
+/// `kafka-configs.sh --entity-type groups` overrides per group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShareGroupConfig {
+    /// `share.record.lock.duration.ms` (broker default
+    /// `group.share.record.lock.duration.ms` = 30000, allowed 1000 to 3600000):
+    /// how long an acquired record stays locked to its consumer.
+    pub record_lock_duration_ms: u64,
+    /// `group.share.delivery.count.limit` (5, allowed 2 to 10): a record whose
+    /// delivery attempt number this many fails is archived instead of
+    /// becoming available again.
+    pub delivery_count_limit: u16,
+    /// `group.share.partition.max.record.locks` (Kafka 4.2: 2000; the first
+    /// KIP-932 code had 200; allowed 100 to 10000): the in-flight window, the
+    /// most records between the share-partition start and end offsets.
+    pub partition_max_record_locks: u32,
+    /// `share.auto.offset.reset` (latest).
+    pub auto_offset_reset: ShareOffsetReset,
+}
+
+impl Default for ShareGroupConfig {
+    fn default() -> Self {
+        ShareGroupConfig {
+            record_lock_duration_ms: 30_000,
+            delivery_count_limit: 5,
+            partition_max_record_locks: 2_000,
+            auto_offset_reset: ShareOffsetReset::Latest,
+        }
+    }
+}
+
+impl ShareGroupConfig {
+    /// Checks every value against the ranges Kafka's `ShareGroupConfig` defines.
+    pub fn validate(&self) -> Result<(), KafkaError> {
+        if !(1_000..=3_600_000).contains(&self.record_lock_duration_ms) {
+            return Err(invalid("share.record.lock.duration.ms", "must be between 1000 and 3600000"));
+        }
+        if !(2..=10).contains(&self.delivery_count_limit) {
+            return Err(invalid("group.share.delivery.count.limit", "must be between 2 and 10"));
+        }
+        if !(100..=10_000).contains(&self.partition_max_record_locks) {
+            return Err(invalid("group.share.partition.max.record.locks", "must be between 100 and 10000"));
+        }
+        Ok(())
+    }
+}

@@ -110,6 +110,41 @@ pub enum KafkaError {
         /// The partition.
         partition: u32,
     },
+    /// A share-group acknowledgement names a record that is not acquired by
+    /// this member (its lock expired, or it was never delivered to it):
+    /// Kafka's `INVALID_RECORD_STATE` (KIP-932).
+    InvalidRecordState {
+        /// The share group.
+        group: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The record's offset.
+        offset: i64,
+        /// What state the record is in instead.
+        reason: String,
+    },
+    /// A share consumer was used against its contract, which the Java
+    /// client refuses with an `IllegalStateException`: acknowledging in
+    /// implicit mode, acknowledging a record the last poll did not deliver
+    /// or twice, or polling in explicit mode before acknowledging every
+    /// record of the previous poll.
+    ShareConsumerMisuse {
+        /// The share consumer.
+        consumer: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The group id belongs to a group of the other type (a consumer group
+    /// where a share group was expected, or the reverse): Kafka's
+    /// `GROUP_ID_NOT_FOUND`.
+    GroupIdNotFound {
+        /// The group.
+        group: String,
+        /// Which type it is.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for KafkaError {
@@ -165,6 +200,13 @@ impl std::fmt::Display for KafkaError {
             KafkaError::LeaderNotAvailable { topic, partition } => {
                 write!(f, "{topic}-{partition} has no leader")
             }
+            KafkaError::InvalidRecordState { group, topic, partition, offset, reason } => {
+                write!(f, "share group {group} cannot acknowledge {topic}-{partition} offset {offset}: {reason}")
+            }
+            KafkaError::ShareConsumerMisuse { consumer, reason } => {
+                write!(f, "share consumer {consumer}: {reason}")
+            }
+            KafkaError::GroupIdNotFound { group, reason } => write!(f, "group {group} {reason}"),
         }
     }
 }

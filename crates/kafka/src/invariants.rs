@@ -30,6 +30,11 @@
 //!   and the members list and the per-member state agree.
 //! - **Positions and time.** Consumer positions are non-negative, and
 //!   logical time stays within `i64` milliseconds.
+//! - **Share-partitions** (KIP-932). Each holds one in-flight entry per offset
+//!   from its start offset (SPSO) to its next offset, the entry at the SPSO
+//!   is never acknowledged or archived (the SPSO moves past those), and an
+//!   acquired record has been delivered, is held by a current member and is
+//!   locked until a time still to come (expired locks release at their instant).
 
 use crate::cluster::Cluster;
 use std::collections::BTreeSet;
@@ -134,7 +139,7 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
             return Err(format!("consumer {name} has position {o} in {tp}"));
         }
     }
-    Ok(())
+    c.check_share_invariants()
 }
 
 #[cfg(test)]
@@ -192,5 +197,40 @@ mod tests {
         c.groups.get_mut("g").expect("group").committed.insert(TopicPartition::new("t", 0), -1);
         let why = check(&c).expect_err("broken");
         assert!(why.contains("committed -1"), "{why}");
+    }
+
+    fn cluster_with_share_group() -> Cluster {
+        let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 9).expect("cluster");
+        c.create_topic("jobs", TopicConfig::new(1, 1)).expect("topic");
+        c.create_producer("p", ProducerConfig::default()).expect("producer");
+        for v in ["a", "b"] {
+            c.produce("p", ProducerRecord::unkeyed("jobs", v)).expect("produce");
+        }
+        c.tick(100).expect("tick");
+        let config = ShareGroupConfig { auto_offset_reset: ShareOffsetReset::Earliest, ..ShareGroupConfig::default() };
+        c.alter_share_group_config("sg", config).expect("config");
+        c.create_share_consumer("s", ShareConsumerConfig::new("sg")).expect("share consumer");
+        c.share_subscribe("s", &["jobs".to_string()]).expect("subscribe");
+        c.share_poll("s", None).expect("poll");
+        c
+    }
+
+    #[test]
+    fn a_settled_record_left_at_the_share_start_offset_is_reported() {
+        let mut c = cluster_with_share_group();
+        assert_eq!(check(&c), Ok(()));
+        let sp = c.shares.groups.get_mut("sg").and_then(|g| g.partitions.values_mut().next()).expect("share-partition");
+        sp.records[0].state = ShareRecordState::Acknowledged;
+        let why = check(&c).expect_err("broken");
+        assert!(why.contains("did not move its start offset"), "{why}");
+    }
+
+    #[test]
+    fn an_acquired_record_past_its_lock_is_reported() {
+        let mut c = cluster_with_share_group();
+        let sp = c.shares.groups.get_mut("sg").and_then(|g| g.partitions.values_mut().next()).expect("share-partition");
+        sp.records[1].locked_until = 0;
+        let why = check(&c).expect_err("broken");
+        assert!(why.contains("offset 1 is acquired"), "{why}");
     }
 }

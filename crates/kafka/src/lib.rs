@@ -14,7 +14,8 @@
 //! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
 //! - [`command`]: commands and events, plain serde data;
 //! - [`cluster`]: brokers, controller, replication, producers, groups,
-//!   transactions and continuous logical time, one child module per concern;
+//!   share groups (KIP-932), transactions and continuous logical time, one
+//!   child module per concern;
 //! - [`view`]: read-only snapshots and record explanations for drawing;
 //! - [`error`]: the typed errors;
 //! - `invariants` (private): what must hold after every command, checked in
@@ -52,11 +53,12 @@ pub mod view;
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
 pub use cluster::Cluster;
 pub use command::{
-    Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProduceReceipt,
-    ProducerRecord, RebalanceReason, SeekTo,
+    AcknowledgeType, Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError,
+    ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,
 };
 pub use config::{
-    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
+    AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset,
+    ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};

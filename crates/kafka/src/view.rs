@@ -276,3 +276,75 @@ pub struct RecordExplanation {
     /// Whether it was written in a transaction.
     pub transactional: bool,
 }
+
+/// A share-group record's state, Kafka's `SharePartition.RecordState` (KIP-932).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShareRecordState {
+    /// Ready to be acquired by the next share fetch.
+    Available,
+    /// Locked to one consumer until its lock expires.
+    Acquired,
+    /// Accepted: processed, never delivered again.
+    Acknowledged,
+    /// Rejected, or out of delivery attempts: never delivered again.
+    Archived,
+}
+
+/// One in-flight record of a share-partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareRecordView {
+    /// The offset.
+    pub offset: i64,
+    /// Its state.
+    pub state: ShareRecordState,
+    /// How many times it has been acquired.
+    pub delivery_count: u16,
+    /// The consumer that holds it (acquired) or held it last.
+    pub consumer: Option<String>,
+    /// When its lock expires, while it is acquired.
+    pub locked_until: Option<u64>,
+}
+
+/// A share group's view of one partition (a share-partition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharePartitionView {
+    /// The partition.
+    pub partition: TopicPartition,
+    /// The share-partition start offset (SPSO): every record below it is
+    /// acknowledged or archived.
+    pub start_offset: i64,
+    /// The share-partition end offset (SPEO) as Kafka keeps it: the last
+    /// in-flight offset, or the start offset when nothing is in flight.
+    pub end_offset: i64,
+    /// The records from the start offset up to the end offset, in order.
+    pub in_flight: Vec<ShareRecordView>,
+}
+
+/// A share group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareGroupView {
+    /// The group id.
+    pub group_id: String,
+    /// Its settings.
+    pub config: crate::config::ShareGroupConfig,
+    /// Its members in join order.
+    pub members: Vec<String>,
+    /// Every initialised share-partition, by topic and partition.
+    pub partitions: Vec<SharePartitionView>,
+}
+
+/// A share consumer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareConsumerView {
+    /// Its name, also its member id.
+    pub name: String,
+    /// Its configuration.
+    pub config: crate::config::ShareConsumerConfig,
+    /// The topics it subscribed to.
+    pub subscription: Vec<String>,
+    /// Whether it was closed.
+    pub closed: bool,
+    /// The records its last poll delivered that it has not acknowledged yet,
+    /// in topic, partition and offset order.
+    pub unacknowledged: Vec<(TopicPartition, i64)>,
+}

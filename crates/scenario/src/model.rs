@@ -491,6 +491,15 @@ pub struct KafkaTopology {
     pub producers: Vec<ProducerDef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumers: Vec<KafkaConsumerDef>,
+    /// Share groups' configs (KIP-932), for groups that do not keep the
+    /// defaults; a share group also exists without an entry here once a
+    /// share consumer joins it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub share_groups: Vec<ShareGroupDef>,
+    /// Share consumers (KIP-932): members of a share group that read the
+    /// same partitions together, record by record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub share_consumers: Vec<ShareConsumerDef>,
 }
 
 impl Default for KafkaTopology {
@@ -501,6 +510,8 @@ impl Default for KafkaTopology {
             topics: Vec::new(),
             producers: Vec::new(),
             consumers: Vec::new(),
+            share_groups: Vec::new(),
+            share_consumers: Vec::new(),
         }
     }
 }
@@ -571,6 +582,48 @@ pub struct KafkaConsumerDef {
     /// `max.poll.interval.ms`, `max.poll.records`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
+}
+
+/// A share group's configs (KIP-932; Kafka 4.2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShareGroupDef {
+    pub group_id: String,
+    /// Group configs by Kafka key: `share.auto.offset.reset` (`latest`, the
+    /// default, or `earliest`), `share.record.lock.duration.ms` (30000),
+    /// `share.delivery.count.limit` (5) and `share.partition.max.record.locks`
+    /// (2000); the broker-wide spellings `group.share.record.lock.duration.ms`,
+    /// `group.share.delivery.count.limit` and
+    /// `group.share.partition.max.record.locks` are accepted too.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+}
+
+/// A Kafka share consumer (`KafkaShareConsumer`, KIP-932) in a share group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShareConsumerDef {
+    /// Its name, which is also its member id.
+    pub name: String,
+    pub group_id: String,
+    /// Topics it subscribes to when the scenario starts; empty to join later
+    /// with a `share_subscribe` action.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// Consumer configs by Kafka key: `share.acknowledgement.mode`
+    /// (`implicit`, the default, or `explicit`), `max.poll.records` (500).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub configs: BTreeMap<String, String>,
+}
+
+/// How a share consumer settles a record (KIP-932's `AcknowledgeType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareAckType {
+    /// Processed: never delivered again.
+    Accept,
+    /// Not processed: available again for any member, its delivery count kept.
+    Release,
+    /// Unprocessable: archived, never delivered again.
+    Reject,
 }
 
 /// Message properties of a publish, the `basic` class fields besides headers.
@@ -827,6 +880,33 @@ pub enum Action {
     CommitTransaction { producer: String },
     /// `abortTransaction()`.
     AbortTransaction { producer: String },
+    /// `subscribe()` on a Kafka share consumer: join its share group.
+    ShareSubscribe { consumer: String, topics: Vec<String> },
+    /// `poll()` on a Kafka share consumer: acquire records under a lock. In
+    /// implicit mode it first accepts what the previous poll delivered.
+    SharePoll {
+        consumer: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_records: Option<u32>,
+    },
+    /// `acknowledge()` and `commitSync()` on a share consumer in explicit
+    /// mode: accept, release or reject one record. Without `topic`,
+    /// `partition` and `offset` it settles the oldest record of the last
+    /// poll that is not acknowledged yet.
+    ShareAcknowledge {
+        consumer: String,
+        #[serde(rename = "type")]
+        kind: ShareAckType,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        partition: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<i64>,
+    },
+    /// `close()` a share consumer: implicit mode accepts the last poll's
+    /// records, and the records it still holds are released.
+    CloseShareConsumer { consumer: String },
     /// Let logical time pass on both engines (TTLs expire, followers fetch,
     /// sessions time out).
     AdvanceTime { ms: u64 },

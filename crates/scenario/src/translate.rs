@@ -9,15 +9,15 @@
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::{
-    Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KafkaError, OffsetReset,
-    PartitionerKind, ProducerConfig, TopicConfig,
+    AcknowledgementMode, Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KafkaError,
+    OffsetReset, PartitionerKind, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldTable, FieldValue};
 
 use crate::error::ScenarioError;
 use crate::model::{
     Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef,
-    Properties, QueueDef, TopicDef,
+    Properties, QueueDef, ShareAckType, ShareConsumerDef, ShareGroupDef, TopicDef,
 };
 
 /// A JSON value as the AMQP field value RabbitMQ's definitions import makes
@@ -245,6 +245,71 @@ pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioE
     Ok(c)
 }
 
+/// A share group's configs (KIP-932). The group configs use Kafka's
+/// `share.*` keys; the broker-wide `group.share.*` spellings of the same
+/// settings are accepted as well, since Kafka 4.2 sets the delivery count
+/// limit and the record-lock window on the broker (Kafka 4.3, KIP-1240, adds
+/// them as group configs).
+pub fn share_group_config(g: &ShareGroupDef) -> Result<ShareGroupConfig, ScenarioError> {
+    let what = format!("share group `{}`", g.group_id);
+    let what = what.as_str();
+    let mut c = ShareGroupConfig::default();
+    for (key, v) in &g.configs {
+        match key.as_str() {
+            "share.auto.offset.reset" => {
+                c.auto_offset_reset = match v.trim() {
+                    "earliest" => ShareOffsetReset::Earliest,
+                    "latest" => ShareOffsetReset::Latest,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "share.record.lock.duration.ms" | "group.share.record.lock.duration.ms" => {
+                c.record_lock_duration_ms = num(what, key, v)?
+            }
+            "share.delivery.count.limit" | "group.share.delivery.count.limit" => {
+                c.delivery_count_limit = num(what, key, v)?
+            }
+            "share.partition.max.record.locks" | "group.share.partition.max.record.locks" => {
+                c.partition_max_record_locks = num(what, key, v)?
+            }
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+/// A share consumer's configs: `share.acknowledgement.mode` and `max.poll.records`.
+pub fn share_consumer_config(k: &ShareConsumerDef) -> Result<ShareConsumerConfig, ScenarioError> {
+    let what = format!("share consumer `{}`", k.name);
+    let what = what.as_str();
+    let mut c = ShareConsumerConfig::new(k.group_id.clone());
+    for (key, v) in &k.configs {
+        match key.as_str() {
+            "share.acknowledgement.mode" => {
+                c.acknowledgement_mode = match v.trim() {
+                    "implicit" => AcknowledgementMode::Implicit,
+                    "explicit" => AcknowledgementMode::Explicit,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "max.poll.records" => c.max_poll_records = num(what, key, v)?,
+            _ => return Err(unknown(what, key)),
+        }
+    }
+    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
+    Ok(c)
+}
+
+/// The engine's acknowledgement type.
+pub fn acknowledge_type(t: ShareAckType) -> brokerlab_kafka::AcknowledgeType {
+    match t {
+        ShareAckType::Accept => brokerlab_kafka::AcknowledgeType::Accept,
+        ShareAckType::Release => brokerlab_kafka::AcknowledgeType::Release,
+        ShareAckType::Reject => brokerlab_kafka::AcknowledgeType::Reject,
+    }
+}
+
 fn assignor(v: &str) -> Option<Assignor> {
     let v = v.trim();
     let short = v.rsplit('.').next().unwrap_or(v);
@@ -340,6 +405,9 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InvalidTxnState(_) => "InvalidTxnStateException",
         KafkaError::ProducerFenced(_) => "ProducerFencedException",
         KafkaError::LeaderNotAvailable { .. } => "LeaderNotAvailableException",
+        KafkaError::InvalidRecordState { .. } => "InvalidRecordStateException",
+        KafkaError::ShareConsumerMisuse { .. } => "IllegalStateException",
+        KafkaError::GroupIdNotFound { .. } => "GroupIdNotFoundException",
     }
 }
 

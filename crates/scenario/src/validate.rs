@@ -123,6 +123,23 @@ impl Scenario {
             }
             translate::consumer_config(c)?;
         }
+        for g in &k.share_groups {
+            translate::share_group_config(g)?;
+        }
+        for c in &k.share_consumers {
+            if c.name.is_empty() || !consumers.insert(c.name.as_str()) {
+                return Err(invalid(format!("share consumer `{}` is unnamed or declared twice", c.name)));
+            }
+            for t in &c.topics {
+                if !topics.contains(t.as_str()) {
+                    return Err(invalid(format!(
+                        "share consumer `{}` subscribes to `{t}`, which does not exist",
+                        c.name
+                    )));
+                }
+            }
+            translate::share_consumer_config(c)?;
+        }
 
         if self.script.len() > MAX_SCRIPT_ACTIONS {
             return Err(invalid(format!("the script has more than {MAX_SCRIPT_ACTIONS} actions")));

@@ -11,9 +11,11 @@ impl Cluster {
             config.validate()?;
             if c.producers.contains_key(name)
                 || c.consumers.get(name).is_some_and(|s| s.status != ConsumerStatus::Closed)
+                || c.share_consumer_active(name)
             {
                 return Err(KafkaError::DuplicateClient(name.to_string()));
             }
+            c.check_consumer_group_id(&config.group_id)?;
             if let Some(g) = c.groups.get(&config.group_id)
                 && !g.members.is_empty()
                 && g.assignor != config.assignor

@@ -22,6 +22,7 @@
 //! - `transactions`: transactional ids, fencing, commit and abort markers;
 //! - `groups`: consumers, membership, rebalances, the coordinator's timeouts;
 //! - `fetch`: start positions, `poll`, `commit`, `seek`;
+//! - `share`: share groups (KIP-932): acquisition locks, acknowledgements, the SPSO;
 //! - `time`: `tick` and the agenda of due instants;
 //! - `views`: read-only snapshots and record explanations.
 
@@ -46,6 +47,7 @@ mod fetch;
 mod groups;
 mod producers;
 mod replication;
+mod share;
 mod time;
 mod topics;
 mod transactions;
@@ -217,6 +219,8 @@ pub struct Cluster {
     pub(crate) last_cleaned: Option<u64>,
     /// The seed the cluster was created with, for invariant failure messages.
     pub(crate) seed: u64,
+    /// Share groups and share consumers (KIP-932).
+    pub(crate) shares: share::ShareState,
 }
 
 fn log_settings(c: &TopicConfig) -> LogSettings {
@@ -255,6 +259,7 @@ impl Cluster {
             cleaner_pending: false,
             last_cleaned: None,
             seed,
+            shares: share::ShareState::default(),
         })
     }
 
@@ -348,6 +353,17 @@ impl Cluster {
             Command::CloseConsumer { consumer } => self.close_consumer(&consumer),
             Command::CrashConsumer { consumer } => self.crash_consumer(&consumer),
             Command::Tick { ms } => self.tick(ms),
+            Command::AlterShareGroupConfig { group, config } => self.alter_share_group_config(&group, config),
+            Command::CreateShareConsumer { name, config } => self.create_share_consumer(&name, config),
+            Command::ShareSubscribe { consumer, topics } => self.share_subscribe(&consumer, &topics),
+            Command::SharePoll { consumer, max_records } => self.share_poll(&consumer, max_records).map(|(r, e)| {
+                polled = r;
+                e
+            }),
+            Command::ShareAcknowledge { consumer, partition, offset, kind } => {
+                self.share_acknowledge(&consumer, &partition, offset, kind)
+            }
+            Command::CloseShareConsumer { consumer } => self.close_share_consumer(&consumer),
         };
         match result {
             Ok(events) => Outcome { events, error: None, receipt, polled },

@@ -9,7 +9,8 @@
 //!   the cleaner has not looked at since it changed;
 //! - the exact deadlines: a follower leaving the ISR after
 //!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
-//!   `session.timeout.ms`, a record's `delivery.timeout.ms`;
+//!   `session.timeout.ms`, a record's `delivery.timeout.ms`, a share-group
+//!   acquisition lock expiring;
 //! - the log cleaner's next time-based chance (a segment passing
 //!   `retention.ms` or `min.compaction.lag.ms`, a tombstone passing
 //!   `delete.retention.ms`), rounded up to the grid where the cleaner runs.
@@ -52,6 +53,7 @@ impl Cluster {
         self.step_producers();
         self.step_replication(on_grid);
         self.step_groups();
+        self.step_share_locks();
         if on_grid {
             self.cleaner_pending = false;
             self.last_cleaned = Some(t);
@@ -78,6 +80,7 @@ impl Cluster {
         if self.groups_pending(&mut at) {
             at(grid);
         }
+        self.share_lock_deadlines(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
                 if let Some(d) = part.log.next_cleanup_due(self.last_cleaned, part.high_watermark, &t.settings) {

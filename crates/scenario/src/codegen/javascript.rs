@@ -451,6 +451,12 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
             let _ = writeln!(o, "  // Crash consumer {consumer}: kill its process without disconnecting.");
             let _ = writeln!(o, "  delete consumers[{}];", lit(consumer));
         }
+        Action::ShareSubscribe { .. }
+        | Action::SharePoll { .. }
+        | Action::ShareAcknowledge { .. }
+        | Action::CloseShareConsumer { .. } => {
+            comment_lines(o, "  // ", &super::share_group_note(a).unwrap_or_default());
+        }
         Action::CrashBroker { broker } => {
             let _ = writeln!(o, "  // Stop Kafka broker {broker} here (kill -9 its process).");
         }

@@ -33,6 +33,26 @@ fn comment_lines(out: &mut String, prefix: &str, text: &str) {
     }
 }
 
+/// What a share-group action (KIP-932) does, as a comment: share consumers
+/// have only a Java client (`KafkaShareConsumer`), so neither generated
+/// program can run them and each says what the Java client would do.
+fn share_group_note(a: &Action) -> Option<String> {
+    let text = match a {
+        Action::ShareSubscribe { consumer, topics } => {
+            format!("Share consumer {consumer} (Java KafkaShareConsumer) subscribes to {}.", topics.join(", "))
+        }
+        Action::SharePoll { consumer, .. } => {
+            format!("Share consumer {consumer} polls (Java KafkaShareConsumer.poll).")
+        }
+        Action::ShareAcknowledge { consumer, kind, .. } => {
+            format!("Share consumer {consumer} acknowledges a record with {kind:?} (Java acknowledge + commitSync).")
+        }
+        Action::CloseShareConsumer { consumer } => format!("Share consumer {consumer} closes."),
+        _ => return None,
+    };
+    Some(text)
+}
+
 /// Whether the action needs a RabbitMQ connection, so a program opens one only when it does.
 fn is_rabbit(a: &Action) -> bool {
     matches!(

@@ -479,6 +479,12 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
             let _ = writeln!(o, "    # Crash consumer {consumer}: kill its process without closing it.");
             let _ = writeln!(o, "    consumers.pop({})", lit(consumer));
         }
+        Action::ShareSubscribe { .. }
+        | Action::SharePoll { .. }
+        | Action::ShareAcknowledge { .. }
+        | Action::CloseShareConsumer { .. } => {
+            comment_lines(o, "    # ", &super::share_group_note(a).unwrap_or_default());
+        }
         Action::CrashBroker { broker } => {
             let _ =
                 writeln!(o, "    input(\"Stop Kafka broker {broker} now (kill -9 its process), then press Enter\")");

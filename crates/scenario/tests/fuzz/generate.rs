@@ -33,6 +33,18 @@ const DECLARED_TOPICS: &[&str] = &["orders", "logs", "compact"];
 const PRODUCERS: &[&str] = &["p", "tx", "tx2", "ghost"];
 const KAFKA_CONSUMERS: &[&str] = &["k1", "k2", "k3", "ghost"];
 const GROUPS: &[&str] = &["g1", "g1", "g2", "ghost-group"];
+const SHARE_CONSUMERS: &[&str] = &["s1", "s2", "s2", "c1", "ghost-share", ""];
+const SHARE_GROUPS: &[&str] = &["sg", "sg", "g1", ""];
+const SHARE_GROUP_CONFIGS: ConfigTable = &[
+    ("share.auto.offset.reset", &["earliest", "latest"], &["none"]),
+    ("share.record.lock.duration.ms", &["1000", "30000"], &["0", "x"]),
+    ("group.share.delivery.count.limit", &["2", "5"], &["1", "11"]),
+    ("share.partition.max.record.locks", &["100", "2000"], &["99"]),
+];
+const SHARE_CONSUMER_CONFIGS: ConfigTable = &[
+    ("share.acknowledgement.mode", &["implicit", "explicit"], &["auto"]),
+    ("max.poll.records", &["1", "500"], &["0"]),
+];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
     proptest::sample::select(pool).prop_map(str::to_string)
@@ -372,13 +384,38 @@ fn kafka_topology(odd: bool) -> impl Strategy<Value = KafkaTopology> {
         proptest::collection::vec(topic_def(odd), 0..4),
         proptest::collection::vec(producer_def(odd), 0..4),
         proptest::collection::vec(kafka_consumer_def(odd), 0..4),
+        // Share groups stay rare and mostly well formed in the topology, so
+        // that most scenarios still start; the script names ghosts freely.
+        proptest::option::weighted(
+            0.2,
+            (pick(SHARE_GROUPS), configs(0.3, SHARE_GROUP_CONFIGS, odd))
+                .prop_map(|(group_id, configs)| ShareGroupDef { group_id, configs }),
+        )
+        .prop_map(|g| g.into_iter().collect::<Vec<_>>()),
+        proptest::option::weighted(
+            0.3,
+            (
+                1..=2usize,
+                pick(&["sg", "sg", "sg", "g1"]),
+                proptest::collection::vec(pick(&["orders", "orders", "missing"]), 0..2),
+                configs(0.3, SHARE_CONSUMER_CONFIGS, odd),
+            )
+                .prop_map(|(n, group_id, topics, configs)| {
+                    ["s1", "s2"][..n]
+                        .iter()
+                        .map(|name| ShareConsumerDef {
+                            name: name.to_string(),
+                            group_id: group_id.clone(),
+                            topics: topics.clone(),
+                            configs: configs.clone(),
+                        })
+                        .collect::<Vec<_>>()
+                }),
+        )
+        .prop_map(Option::unwrap_or_default),
     )
-        .prop_map(|(brokers, configs, topics, producers, consumers)| KafkaTopology {
-            brokers,
-            configs,
-            topics,
-            producers,
-            consumers,
+        .prop_map(|(brokers, configs, topics, producers, consumers, share_groups, share_consumers)| {
+            KafkaTopology { brokers, configs, topics, producers, consumers, share_groups, share_consumers }
         })
 }
 
@@ -519,6 +556,19 @@ fn kafka_action() -> BoxedStrategy<Action> {
             .prop_map(|(producer, group_id, offsets)| Action::SendOffsetsToTransaction { producer, group_id, offsets }),
         2 => producer().prop_map(|producer| Action::CommitTransaction { producer }),
         1 => producer().prop_map(|producer| Action::AbortTransaction { producer }),
+        1 => (pick(SHARE_CONSUMERS), proptest::collection::vec(pick(TOPICS), 0..3))
+            .prop_map(|(consumer, topics)| Action::ShareSubscribe { consumer, topics }),
+        3 => (pick(SHARE_CONSUMERS), proptest::option::weighted(0.4, odd_u32(3)))
+            .prop_map(|(consumer, max_records)| Action::SharePoll { consumer, max_records }),
+        3 => (pick(SHARE_CONSUMERS),
+              prop_oneof![Just(ShareAckType::Accept), Just(ShareAckType::Release), Just(ShareAckType::Reject)],
+              proptest::option::weighted(0.2, pick(TOPICS)),
+              proptest::option::weighted(0.2, odd_u32(3)),
+              proptest::option::weighted(0.2, prop_oneof![0i64..5, Just(-1i64), Just(i64::MAX)]))
+            .prop_map(|(consumer, kind, topic, partition, offset)| Action::ShareAcknowledge {
+                consumer, kind, topic, partition, offset,
+            }),
+        1 => pick(SHARE_CONSUMERS).prop_map(|consumer| Action::CloseShareConsumer { consumer }),
     ]
     .boxed()
 }

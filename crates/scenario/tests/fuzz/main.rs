@@ -96,7 +96,11 @@ fn engine(a: &Action) -> Engine {
         | Action::BeginTransaction { .. }
         | Action::SendOffsetsToTransaction { .. }
         | Action::CommitTransaction { .. }
-        | Action::AbortTransaction { .. } => Engine::Kafka,
+        | Action::AbortTransaction { .. }
+        | Action::ShareSubscribe { .. }
+        | Action::SharePoll { .. }
+        | Action::ShareAcknowledge { .. }
+        | Action::CloseShareConsumer { .. } => Engine::Kafka,
         Action::Note { .. } => Engine::Neither,
     }
 }
@@ -129,11 +133,13 @@ const KAFKA_EXCEPTIONS: &[&str] = &[
     "BrokerNotAvailableException",
     "CommitFailedException",
     "DuplicateBrokerRegistrationException",
+    "GroupIdNotFoundException",
     "IllegalStateException",
     "InconsistentGroupProtocolException",
     "InvalidConfigurationException",
     "InvalidPartitionsException",
     "InvalidRecordException",
+    "InvalidRecordStateException",
     "InvalidReplicationFactorException",
     "InvalidRequestException",
     "InvalidTxnStateException",
