@@ -116,8 +116,11 @@ pub(crate) struct TopicState {
 
 #[derive(Debug, Clone)]
 pub(crate) enum FlightState {
+    /// In the accumulator: not sent yet, or waiting for its retry.
     Waiting,
-    Appended { offset: i64, leader_epoch: u32 },
+    /// Appended by the leader at `offset`; the request, sent at `sent_ms`,
+    /// waits for the high watermark to pass it.
+    Appended { offset: i64, leader_epoch: u32, sent_ms: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -126,12 +129,20 @@ pub(crate) struct InFlight {
     pub(crate) partition: u32,
     pub(crate) data: RecordData,
     pub(crate) timestamp: i64,
+    /// -1 until the record is first sent (or without idempotence).
     pub(crate) sequence: i32,
+    /// The producer epoch the sequence belongs to.
+    pub(crate) sequence_epoch: i16,
     pub(crate) reason: PartitionReason,
     pub(crate) transactional: bool,
     pub(crate) state: FlightState,
     pub(crate) attempts: u32,
-    pub(crate) first_sent_ms: u64,
+    /// When `send()` was called: `delivery.timeout.ms` counts from here.
+    pub(crate) created_ms: u64,
+    /// The earliest instant of the next attempt (after `retry.backoff.ms`).
+    pub(crate) next_attempt_ms: u64,
+    /// Why the last attempt failed, when it did.
+    pub(crate) last_error: Option<ProduceError>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -357,11 +368,14 @@ impl Cluster {
 }
 
 /// Moves the high watermark up to the smallest log end offset in the ISR
-/// (but not while the ISR is below the minimum when `elr` is on) and returns
-/// the new value when it moved.
-fn advance_high_watermark(part: &mut PartitionState, min_isr: usize, elr: bool) -> Option<i64> {
+/// and returns the new value when it moved. It never moves while the ISR is
+/// smaller than the effective `min.insync.replicas`: Kafka 3.7.0 added that
+/// check at the top of `Partition.maybeIncrementLeaderHW` (KAFKA-15583) with
+/// no switch, so an acks=0 or acks=1 record written then stays invisible to
+/// consumers until the ISR is back to the minimum.
+fn advance_high_watermark(part: &mut PartitionState, min_isr: usize) -> Option<i64> {
     let li = part.leader?;
-    if elr && part.isr.len() < min_isr {
+    if part.isr.len() < min_isr {
         return None;
     }
     let mut hw = part.log.log_end_offset();

@@ -143,39 +143,13 @@ impl Cluster {
                 (n, PartitionReason::Sticky)
             }
         };
-        let acks = p.config.acks;
         let Some(part) = t.partitions.get(partition as usize) else {
             return Err(KafkaError::PartitionOutOfRange { topic: topic.to_string(), partition, partitions: num });
         };
-        if acks == Acks::All {
-            let min_isr = self.effective_min_isr(topic);
-            if part.leader.is_some() && (part.isr.len() as u32) < min_isr {
-                return Err(KafkaError::NotEnoughReplicas {
-                    topic: topic.to_string(),
-                    partition,
-                    isr: part.isr.len() as u32,
-                    min_insync_replicas: min_isr,
-                });
-            }
-        }
         let current_epoch = part.leader_epoch;
         let has_leader = part.leader.is_some();
         let Some(p) = self.producers.get_mut(producer) else {
             return Err(KafkaError::UnknownProducer(producer.to_string()));
-        };
-        let sequence = if p.producer_id >= 0 {
-            let seqs = match p.sequences.get_mut(topic) {
-                Some(s) => s,
-                None => p.sequences.entry(topic.to_string()).or_default(),
-            };
-            if seqs.len() <= partition as usize {
-                seqs.resize(partition as usize + 1, 0);
-            }
-            let s = seqs[partition as usize];
-            seqs[partition as usize] = s.wrapping_add(1);
-            s
-        } else {
-            -1
         };
         if let Some(txn) = &mut p.txn {
             txn.partitions.insert(TopicPartition::new(topic, partition));
@@ -195,51 +169,92 @@ impl Cluster {
             partition,
             data,
             timestamp: timestamp.unwrap_or(now as i64),
-            sequence,
+            // The sequence is given when the record is first sent, as
+            // `RecordAccumulator.drain` does, so a record that expires unsent
+            // never leaves a gap.
+            sequence: -1,
+            sequence_epoch: 0,
             reason,
             transactional,
             state: FlightState::Waiting,
             attempts: 0,
-            first_sent_ms: now,
+            created_ms: now,
+            next_attempt_ms: now,
+            last_error: None,
         };
         if blocked || !has_leader {
-            if acks == Acks::Zero && !blocked {
-                self.emit(Event::RecordDropped { producer: producer.to_string(), topic: topic.to_string(), partition });
-                return Ok(ProduceReceipt { partition, offset: None, reason });
-            }
-            if let Some(entry) = self.producers.get_mut(producer) {
-                entry.in_flight.push(flight);
-            }
+            // Without a leader the record stays in the accumulator until one
+            // is elected or `delivery.timeout.ms` passes, whatever `acks` is.
+            p.in_flight.push(flight);
             return Ok(ProduceReceipt { partition, offset: None, reason });
         }
         let offset = self.send(producer, flight);
         Ok(ProduceReceipt { partition, offset, reason })
     }
 
-    /// Delivers one attempt to the partition leader and settles what can be
-    /// settled now; returns the offset the record has in the log.
-    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
-        let (pid, epoch, acks) = {
-            let p = self.producers.get(producer)?;
-            (p.producer_id, p.epoch, p.config.acks)
+    /// The next sequence number of `producer` for a partition, counted up.
+    fn next_sequence(&mut self, producer: &str, topic: &str, partition: u32) -> i32 {
+        let Some(p) = self.producers.get_mut(producer) else { return -1 };
+        if p.producer_id < 0 {
+            return -1;
+        }
+        let seqs = match p.sequences.get_mut(topic) {
+            Some(s) => s,
+            None => p.sequences.entry(topic.to_string()).or_default(),
         };
-        let retry = flight.attempts > 0;
-        flight.attempts += 1;
+        if seqs.len() <= partition as usize {
+            seqs.resize(partition as usize + 1, 0);
+        }
+        let s = seqs[partition as usize];
+        seqs[partition as usize] = s.wrapping_add(1);
+        s
+    }
+
+    /// Sends one attempt to the partition leader, which runs every check a
+    /// first attempt gets (`Partition.appendRecordsToLeader`: the minimum ISR
+    /// for acks=all, then the idempotence check), and settles what can be
+    /// settled now. Returns what the producer's callback reports if it
+    /// completes within this call: the offset for acks=1, and for acks=all
+    /// when the ISR is the leader alone; -1 for acks=0, as the Java client's
+    /// `RecordMetadata.offset()` is always -1 there.
+    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
+        let (pid, acks) = {
+            let p = self.producers.get(producer)?;
+            (p.producer_id, p.config.acks)
+        };
         let now = self.now;
-        let record_events = self.record_events;
-        let elr = self.config.eligible_leader_replicas_enable;
-        // The minimum ISR only holds the high watermark back with ELR on.
-        let min_isr = if elr { self.effective_min_isr(&flight.topic) as usize } else { 0 };
-        // Topics are never deleted, so the flight's partition exists.
-        let t = self.topics.get_mut(&*flight.topic)?;
-        let settings = t.settings;
-        let part = t.partitions.get_mut(flight.partition as usize)?;
-        let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
+        let has_leader =
+            self.partition_at(&flight.topic, flight.partition as usize).is_some_and(|p| p.leader.is_some());
+        if !has_leader {
+            flight.state = FlightState::Waiting;
+            flight.next_attempt_ms = now;
             if let Some(entry) = self.producers.get_mut(producer) {
                 entry.in_flight.push(flight);
             }
             return None;
-        };
+        }
+        let retry = flight.attempts > 0;
+        flight.attempts += 1;
+        let epoch = self.producers.get(producer).map_or(0, |p| p.epoch);
+        // A record waiting to be retried when the epoch was bumped gets a
+        // sequence of the new epoch.
+        if pid >= 0 && (flight.sequence < 0 || flight.sequence_epoch != epoch) {
+            flight.sequence = self.next_sequence(producer, &flight.topic, flight.partition);
+            flight.sequence_epoch = epoch;
+        }
+        let record_events = self.record_events;
+        let min_isr = self.effective_min_isr(&flight.topic) as usize;
+        // Topics are never deleted, so the flight's partition exists.
+        let t = self.topics.get_mut(&*flight.topic)?;
+        let settings = t.settings;
+        let part = t.partitions.get_mut(flight.partition as usize)?;
+        let (li, leader) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker)))?;
+        if acks == Acks::All && part.isr.len() < min_isr {
+            // Refused before anything is written, on a retry as on a first
+            // attempt; NotEnoughReplicasException is retriable.
+            self.fail_attempt(producer, flight, ProduceError::NotEnoughReplicas, true);
+            return None;
+        }
         // The broker's idempotence check: a sequence it has seen is a duplicate
         // retry and gets the original offset back; a gap means lost records.
         let mut duplicate_of = None;
@@ -259,13 +274,14 @@ impl Cluster {
             }
         }
         if out_of_order {
-            self.emit(Event::ProduceFailed {
-                producer: producer.to_string(),
-                topic: flight.topic.to_string(),
-                partition: flight.partition,
-                error: ProduceError::OutOfOrderSequence,
-                will_retry: false,
-            });
+            // KIP-360 (Kafka 2.5+): an idempotent producer answers a sequence
+            // gap by bumping its epoch and sending again from sequence 0; a
+            // transactional one has to abort first.
+            let idempotent_only = !flight.transactional;
+            self.fail_attempt(producer, flight, ProduceError::OutOfOrderSequence, idempotent_only);
+            if idempotent_only {
+                self.bump_producer_epoch(producer);
+            }
             return None;
         }
         let offset = if let Some(original) = duplicate_of {
@@ -300,7 +316,7 @@ impl Cluster {
             if let Some(r) = part.replicas.get_mut(li) {
                 r.log_end_offset = offset + 1;
             }
-            let hw = advance_high_watermark(part, min_isr, elr);
+            let hw = advance_high_watermark(part, min_isr);
             if acks == Acks::One
                 && let Some(r) = part.log.last_mut()
             {
@@ -355,18 +371,95 @@ impl Cluster {
         };
         let partition = flight.partition as usize;
         match acks {
-            Acks::Zero => {}
-            Acks::One if duplicate_of.is_none() => {}
-            Acks::One => self.acknowledge(producer, &flight.topic, flight.partition, offset),
+            Acks::Zero => {
+                // The client completes the send as soon as it is written to
+                // the socket, with no offset.
+                if record_events {
+                    self.events.push(Event::RecordAcknowledged {
+                        producer: producer.to_string(),
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        offset: -1,
+                    });
+                }
+                Some(-1)
+            }
+            Acks::One => {
+                if duplicate_of.is_some() {
+                    self.acknowledge(producer, &flight.topic, flight.partition, offset);
+                }
+                Some(offset)
+            }
             Acks::All => {
-                let epoch = self.partition_at(&flight.topic, partition).map_or(0, |p| p.leader_epoch);
-                flight.state = FlightState::Appended { offset, leader_epoch: epoch };
+                let (hw, epoch) =
+                    self.partition_at(&flight.topic, partition).map_or((0, 0), |p| (p.high_watermark, p.leader_epoch));
+                if hw > offset {
+                    // The ISR is the leader alone (and at the minimum): the
+                    // delayed produce completes at once.
+                    self.acknowledge(producer, &flight.topic, flight.partition, offset);
+                    return Some(offset);
+                }
+                flight.state = FlightState::Appended { offset, leader_epoch: epoch, sent_ms: now };
                 if let Some(entry) = self.producers.get_mut(producer) {
                     entry.in_flight.push(flight);
                 }
+                None
             }
         }
-        Some(offset)
+    }
+
+    /// One attempt failed with `error`. A retriable error sends the record
+    /// again after the exponential `retry.backoff.ms` while `retries` and
+    /// `delivery.timeout.ms` allow (`Sender.canRetry`); otherwise the send
+    /// fails for good. Returns whether it will be retried.
+    pub(super) fn fail_attempt(&mut self, name: &str, mut f: InFlight, error: ProduceError, retriable: bool) -> bool {
+        let now = self.now;
+        let Some(p) = self.producers.get(name) else { return false };
+        let deadline = f.created_ms.saturating_add(p.config.delivery_timeout_ms);
+        let will_retry = retriable && f.attempts <= p.config.retries && now < deadline;
+        let backoff = p.config.retry_backoff(f.attempts.saturating_sub(1));
+        self.emit(Event::ProduceFailed {
+            producer: name.to_string(),
+            topic: f.topic.to_string(),
+            partition: f.partition,
+            error: error.clone(),
+            will_retry,
+        });
+        if will_retry {
+            f.state = FlightState::Waiting;
+            f.next_attempt_ms = now.saturating_add(backoff);
+            f.last_error = Some(error);
+            if let Some(entry) = self.producers.get_mut(name) {
+                entry.in_flight.push(f);
+            }
+        } else {
+            self.give_up(name, &f);
+        }
+        will_retry
+    }
+
+    /// A send failed for good. If it had been sent with a sequence number the
+    /// broker may or may not hold it, so an idempotent (not transactional)
+    /// producer bumps its epoch to start its sequences again (KIP-360,
+    /// `TransactionManager.handleFailedBatch`).
+    fn give_up(&mut self, name: &str, f: &InFlight) {
+        if f.sequence >= 0 && !f.transactional {
+            self.bump_producer_epoch(name);
+        }
+    }
+
+    /// Bumps an idempotent producer's epoch and restarts every partition's
+    /// sequence at 0; records not yet appended get sequences of the new
+    /// epoch when next sent.
+    pub(super) fn bump_producer_epoch(&mut self, name: &str) {
+        let Some(p) = self.producers.get_mut(name) else { return };
+        if p.producer_id < 0 || p.config.transactional_id.is_some() {
+            return;
+        }
+        p.epoch = p.epoch.wrapping_add(1);
+        p.sequences.clear();
+        let (producer_id, epoch) = (p.producer_id, p.epoch);
+        self.emit(Event::ProducerEpochBumped { producer: name.to_string(), producer_id, epoch });
     }
 
     pub(super) fn acknowledge(&mut self, producer: &str, topic: &str, partition: u32, offset: i64) {
@@ -394,80 +487,82 @@ impl Cluster {
     }
 
     pub(super) fn step_producer(&mut self, name: &str) {
-        {
-            let name = name.to_string();
-            let Some(p) = self.producers.get_mut(&name) else { return };
-            let flights = std::mem::take(&mut p.in_flight);
-            let (retries, timeout) = (p.config.retries, p.config.delivery_timeout_ms);
-            let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
-            for mut f in flights {
-                let key = (f.topic.clone(), f.partition);
-                let min_isr = self.effective_min_isr(&f.topic);
-                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
-                match f.state {
-                    FlightState::Appended { offset, leader_epoch } => {
-                        let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
-                        let failure = if !leader_ok {
-                            Some(ProduceError::NotLeaderOrFollower)
-                        } else if part.high_watermark > offset {
-                            if (part.isr.len() as u32) < min_isr {
-                                Some(ProduceError::NotEnoughReplicasAfterAppend)
-                            } else {
-                                None
-                            }
-                        } else {
-                            if let Some(entry) = self.producers.get_mut(&name) {
-                                entry.in_flight.push(f);
-                            }
-                            continue;
-                        };
-                        match failure {
-                            None => self.acknowledge(&name, &key.0, key.1, offset),
-                            Some(error) => {
-                                let will_retry = f.attempts <= retries && self.now - f.first_sent_ms < timeout;
-                                self.emit(Event::ProduceFailed {
-                                    producer: name.clone(),
-                                    topic: key.0.to_string(),
-                                    partition: key.1,
-                                    error,
-                                    will_retry,
-                                });
-                                if will_retry {
-                                    f.state = FlightState::Waiting;
-                                    self.retry_or_queue(&name, f, &mut blocked);
-                                }
+        let now = self.now;
+        let Some(p) = self.producers.get_mut(name) else { return };
+        let flights = std::mem::take(&mut p.in_flight);
+        let (timeout, request_timeout) = (p.config.delivery_timeout_ms, p.config.request_timeout_ms);
+        let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
+        for f in flights {
+            let key = (f.topic.clone(), f.partition);
+            let min_isr = self.effective_min_isr(&f.topic);
+            let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
+            let expired = now >= f.created_ms.saturating_add(timeout);
+            match f.state {
+                FlightState::Appended { offset, leader_epoch, sent_ms } => {
+                    let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
+                    let failure = if !leader_ok {
+                        Some(ProduceError::NotLeaderOrFollower)
+                    } else if part.high_watermark > offset {
+                        // `Partition.checkEnoughReplicasReachOffset`: reached,
+                        // but the ISR shrank below the minimum meanwhile.
+                        ((part.isr.len() as u32) < min_isr).then_some(ProduceError::NotEnoughReplicasAfterAppend)
+                    } else if expired {
+                        // `Sender.getExpiredInflightBatches`: in flight too long.
+                        self.expire(name, f);
+                        continue;
+                    } else if now >= sent_ms.saturating_add(request_timeout) {
+                        Some(ProduceError::RequestTimedOut)
+                    } else {
+                        if let Some(entry) = self.producers.get_mut(name) {
+                            entry.in_flight.push(f);
+                        }
+                        continue;
+                    };
+                    match failure {
+                        None => self.acknowledge(name, &key.0, key.1, offset),
+                        Some(error) => {
+                            if self.fail_attempt(name, f, error, true) {
+                                blocked.insert(key);
                             }
                         }
                     }
-                    FlightState::Waiting => {
-                        if self.now - f.first_sent_ms >= timeout {
-                            self.emit(Event::ProduceFailed {
-                                producer: name.clone(),
-                                topic: key.0.to_string(),
-                                partition: key.1,
-                                error: ProduceError::DeliveryTimeout,
-                                will_retry: false,
-                            });
-                            continue;
-                        }
-                        self.retry_or_queue(&name, f, &mut blocked);
+                }
+                FlightState::Waiting => {
+                    if expired {
+                        self.expire(name, f);
+                        continue;
+                    }
+                    let ready = part.leader.is_some() && now >= f.next_attempt_ms && !blocked.contains(&key);
+                    if ready {
+                        self.send(name, f);
+                    } else if let Some(entry) = self.producers.get_mut(name) {
+                        entry.in_flight.push(f);
+                    }
+                    // Later records to this partition wait behind this one,
+                    // or behind its retry if it just failed again.
+                    let still_waiting = self.producers.get(name).is_some_and(|p| {
+                        p.in_flight.iter().any(|g| {
+                            g.topic == key.0 && g.partition == key.1 && matches!(g.state, FlightState::Waiting)
+                        })
+                    });
+                    if still_waiting {
+                        blocked.insert(key);
                     }
                 }
             }
         }
     }
 
-    pub(super) fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(Arc<str>, u32)>) {
-        let key = (f.topic.clone(), f.partition);
-        let has_leader = self.partition_at(&f.topic, f.partition as usize).is_some_and(|p| p.leader.is_some());
-        if has_leader && !blocked.contains(&key) {
-            self.send(name, f);
-        } else {
-            blocked.insert(key);
-            if let Some(entry) = self.producers.get_mut(name) {
-                entry.in_flight.push(f);
-            }
-        }
+    /// `delivery.timeout.ms` passed: the send fails for good.
+    fn expire(&mut self, name: &str, f: InFlight) {
+        self.emit(Event::ProduceFailed {
+            producer: name.to_string(),
+            topic: f.topic.to_string(),
+            partition: f.partition,
+            error: ProduceError::DeliveryTimeout,
+            will_retry: false,
+        });
+        self.give_up(name, &f);
     }
 
     /// Closes a producer; anything not yet acknowledged is abandoned.
