@@ -202,6 +202,10 @@ pub enum Acks {
     All,
 }
 
+/// Kafka 4.0's default `linger.ms` (KIP-1030), which the simulation's own
+/// default leaves at 0 (see [`ProducerConfig::linger_ms`]).
+pub const KAFKA_4_LINGER_MS: u64 = 5;
+
 /// A producer's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -230,6 +234,17 @@ pub struct ProducerConfig {
     /// retry waits twice as long, up to this. Kafka adds ±20 % random jitter,
     /// which the simulation leaves out so that runs are easy to follow.
     pub retry_backoff_max_ms: u64,
+    /// `linger.ms`: how long a record waits in the accumulator for others to
+    /// the same partition before its batch is sent, unless the batch reaches
+    /// `batch.size` first. Kafka 4.0 made the default 5 (KIP-1030; 0
+    /// before); the simulation keeps 0 so that a produce shows in the log at
+    /// once in lessons and the playground. Set [`KAFKA_4_LINGER_MS`] for
+    /// Kafka 4's batching.
+    pub linger_ms: u64,
+    /// `max.in.flight.requests.per.connection` (Kafka: 5): how many produce
+    /// requests to one broker may wait for their answer at once; at most 5
+    /// with idempotence.
+    pub max_in_flight_requests_per_connection: u32,
 }
 
 impl Default for ProducerConfig {
@@ -245,6 +260,8 @@ impl Default for ProducerConfig {
             request_timeout_ms: 30_000,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,
+            linger_ms: 0,
+            max_in_flight_requests_per_connection: 5,
         }
     }
 }
@@ -275,6 +292,15 @@ impl ProducerConfig {
         }
         if self.batch_size == 0 {
             return Err(invalid("batch.size", "the sticky partitioner needs a batch size of at least 1"));
+        }
+        if self.max_in_flight_requests_per_connection == 0 {
+            return Err(invalid("max.in.flight.requests.per.connection", "must be at least 1"));
+        }
+        if self.enable_idempotence && self.max_in_flight_requests_per_connection > 5 {
+            return Err(invalid(
+                "max.in.flight.requests.per.connection",
+                "must be at most 5 to use the idempotent producer",
+            ));
         }
         Ok(())
     }

@@ -56,7 +56,8 @@ pub use command::{
     ProducerRecord, RebalanceReason, SeekTo,
 };
 pub use config::{
-    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KAFKA_4_LINGER_MS, OffsetReset, ProducerConfig,
+    TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};

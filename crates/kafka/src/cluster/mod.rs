@@ -143,6 +143,9 @@ pub(crate) struct InFlight {
     pub(crate) next_attempt_ms: u64,
     /// Why the last attempt failed, when it did.
     pub(crate) last_error: Option<ProduceError>,
+    /// The produce request of the last attempt (0 before the first): records
+    /// drained together up to `batch.size` share one.
+    pub(crate) request: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -160,6 +163,8 @@ pub(crate) struct ProducerState {
     pub(crate) sticky: BTreeMap<String, StickyPartitioner>,
     pub(crate) round_robin: BTreeMap<String, RoundRobinPartitioner>,
     pub(crate) in_flight: Vec<InFlight>,
+    /// The id of the last produce request sent.
+    pub(crate) last_request: u64,
     pub(crate) initialized: bool,
     pub(crate) txn: Option<TxnState>,
     pub(crate) fenced: bool,

@@ -30,6 +30,7 @@ impl Cluster {
                     sticky: BTreeMap::new(),
                     round_robin: BTreeMap::new(),
                     in_flight: Vec::new(),
+                    last_request: 0,
                     initialized,
                     txn: None,
                     fenced: false,
@@ -164,6 +165,8 @@ impl Cluster {
                     FlightState::Appended { leader_epoch, .. } => leader_epoch != current_epoch,
                 }
         });
+        let linger_ms = p.config.linger_ms;
+        let batch_size = p.config.batch_size;
         let flight = InFlight {
             topic: topic_name,
             partition,
@@ -179,17 +182,97 @@ impl Cluster {
             state: FlightState::Waiting,
             attempts: 0,
             created_ms: now,
-            next_attempt_ms: now,
+            // The batch is sent once `linger.ms` has passed.
+            next_attempt_ms: now.saturating_add(linger_ms),
             last_error: None,
+            request: 0,
         };
-        if blocked || !has_leader {
-            // Without a leader the record stays in the accumulator until one
-            // is elected or `delivery.timeout.ms` passes, whatever `acks` is.
-            p.in_flight.push(flight);
-            return Ok(ProduceReceipt { partition, offset: None, reason });
+        if !blocked && has_leader && linger_ms == 0 && self.request_slot_free(producer, topic, partition) {
+            let mut flight = flight;
+            flight.request = self.new_request(producer);
+            let offset = self.send(producer, flight);
+            return Ok(ProduceReceipt { partition, offset, reason });
         }
-        let offset = self.send(producer, flight);
-        Ok(ProduceReceipt { partition, offset, reason })
+        // Without a leader the record stays in the accumulator until one is
+        // elected or `delivery.timeout.ms` passes, whatever `acks` is.
+        let Some(p) = self.producers.get_mut(producer) else {
+            return Err(KafkaError::UnknownProducer(producer.to_string()));
+        };
+        // The record joins the partition's open batch, which is sent when the
+        // `linger.ms` of its first record has passed, or at once when it is
+        // full (`RecordAccumulator.append`/`ready`): a record that does not
+        // fit closes the batch, which then goes, and opens the next one.
+        let mut flight = flight;
+        let size = flight.data.size_bytes();
+        let same = |f: &InFlight| &*f.topic == topic && f.partition == partition && f.attempts == 0;
+        let open_deadline = p.in_flight.iter().rev().find(|f| same(f)).map(|f| f.next_attempt_ms);
+        let open_bytes: u64 = match open_deadline {
+            Some(d) => {
+                p.in_flight.iter().filter(|f| same(f) && f.next_attempt_ms == d).map(|f| f.data.size_bytes()).sum()
+            }
+            None => 0,
+        };
+        let mut send_now = false;
+        match open_deadline {
+            Some(d) if open_bytes.saturating_add(size) <= batch_size => {
+                flight.next_attempt_ms = d;
+                if open_bytes.saturating_add(size) >= batch_size {
+                    flight.next_attempt_ms = now;
+                    for f in p.in_flight.iter_mut().filter(|f| same(f) && f.next_attempt_ms == d) {
+                        f.next_attempt_ms = now;
+                    }
+                    send_now = true;
+                }
+            }
+            Some(d) => {
+                for f in p.in_flight.iter_mut().filter(|f| same(f) && f.next_attempt_ms == d) {
+                    f.next_attempt_ms = f.next_attempt_ms.min(now);
+                }
+                send_now = true;
+            }
+            None => {}
+        }
+        if size >= batch_size {
+            flight.next_attempt_ms = now;
+            send_now = true;
+        }
+        p.in_flight.push(flight);
+        if has_leader && send_now {
+            self.step_producer(producer);
+        }
+        Ok(ProduceReceipt { partition, offset: None, reason })
+    }
+
+    /// A fresh produce request id for `producer`.
+    fn new_request(&mut self, producer: &str) -> u64 {
+        let Some(p) = self.producers.get_mut(producer) else { return 0 };
+        p.last_request += 1;
+        p.last_request
+    }
+
+    /// Whether `producer` may send one more request to the leader of a
+    /// partition: fewer than `max.in.flight.requests.per.connection` of its
+    /// requests to that broker wait for their answer.
+    pub(super) fn request_slot_free(&self, producer: &str, topic: &str, partition: u32) -> bool {
+        let Some(p) = self.producers.get(producer) else { return false };
+        let Some(broker) = self.partition_at(topic, partition as usize).and_then(|x| x.leader_broker()) else {
+            return false;
+        };
+        self.requests_in_flight(p.in_flight.iter(), broker) < p.config.max_in_flight_requests_per_connection as usize
+    }
+
+    /// How many distinct requests among `flights` wait for an answer from `broker`.
+    pub(super) fn requests_in_flight<'a>(&self, flights: impl Iterator<Item = &'a InFlight>, broker: u32) -> usize {
+        let mut ids: Vec<u64> = Vec::new();
+        for f in flights {
+            if matches!(f.state, FlightState::Appended { .. })
+                && !ids.contains(&f.request)
+                && self.partition_at(&f.topic, f.partition as usize).and_then(|x| x.leader_broker()) == Some(broker)
+            {
+                ids.push(f.request);
+            }
+        }
+        ids.len()
     }
 
     /// The next sequence number of `producer` for a partition, counted up.
@@ -486,13 +569,23 @@ impl Cluster {
         }
     }
 
+    /// Answers, retries and sends for one producer at this instant. Records
+    /// of a partition that go out in one step share a request until it holds
+    /// `batch.size` bytes; a new request waits while
+    /// `max.in.flight.requests.per.connection` requests to that broker are
+    /// unanswered.
     pub(super) fn step_producer(&mut self, name: &str) {
         let now = self.now;
         let Some(p) = self.producers.get_mut(name) else { return };
-        let flights = std::mem::take(&mut p.in_flight);
+        let mut flights: Vec<Option<InFlight>> = std::mem::take(&mut p.in_flight).into_iter().map(Some).collect();
         let (timeout, request_timeout) = (p.config.delivery_timeout_ms, p.config.request_timeout_ms);
+        let (batch_size, max_in_flight) =
+            (p.config.batch_size, p.config.max_in_flight_requests_per_connection as usize);
         let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
-        for f in flights {
+        // Partitions whose batch went out in this step: (request, bytes).
+        let mut draining: BTreeMap<(Arc<str>, u32), (u64, u64)> = BTreeMap::new();
+        for i in 0..flights.len() {
+            let Some(f) = flights[i].take() else { continue };
             let key = (f.topic.clone(), f.partition);
             let min_isr = self.effective_min_isr(&f.topic);
             let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
@@ -532,8 +625,35 @@ impl Cluster {
                         self.expire(name, f);
                         continue;
                     }
-                    let ready = part.leader.is_some() && now >= f.next_attempt_ms && !blocked.contains(&key);
-                    if ready {
+                    let leader = part.leader_broker();
+                    let due = now >= f.next_attempt_ms;
+                    let mut go = leader.is_some() && due && !blocked.contains(&key);
+                    let size = f.data.size_bytes();
+                    let mut request = None;
+                    if go {
+                        request = match draining.get(&key) {
+                            Some(&(r, bytes)) if bytes.saturating_add(size) <= batch_size => Some(r),
+                            _ => None,
+                        };
+                        if request.is_none() {
+                            let p = self.producers.get(name);
+                            let unanswered = leader.map_or(0, |b| {
+                                let sent = p.map(|p| p.in_flight.iter()).into_iter().flatten();
+                                let later = flights[i + 1..].iter().flatten();
+                                self.requests_in_flight(sent.chain(later), b)
+                            });
+                            go = unanswered < max_in_flight;
+                        }
+                    }
+                    if go {
+                        let request = match request {
+                            Some(r) => r,
+                            None => self.new_request(name),
+                        };
+                        let bytes = draining.get(&key).filter(|(r, _)| *r == request).map_or(0, |(_, b)| *b);
+                        draining.insert(key.clone(), (request, bytes.saturating_add(size)));
+                        let mut f = f;
+                        f.request = request;
                         self.send(name, f);
                     } else if let Some(entry) = self.producers.get_mut(name) {
                         entry.in_flight.push(f);

@@ -154,7 +154,14 @@ impl Cluster {
                     FlightState::Waiting => {
                         // Only the first waiting record of a partition can
                         // go; the ones behind it follow in the same step.
-                        if waiting.insert((&*f.topic, f.partition)) && part.leader.is_some() {
+                        // A new request also needs a free slot under
+                        // `max.in.flight.requests.per.connection`; otherwise
+                        // an answer (on the grid) or a timeout frees one.
+                        if waiting.insert((&*f.topic, f.partition))
+                            && let Some(broker) = part.leader_broker()
+                            && self.requests_in_flight(p.in_flight.iter(), broker)
+                                < p.config.max_in_flight_requests_per_connection as usize
+                        {
                             at(f.next_attempt_ms);
                         }
                     }
