@@ -52,12 +52,12 @@ impl ProducerRecord {
 pub struct ProduceReceipt {
     /// The partition chosen.
     pub partition: u32,
-    /// What the producer's callback reported within this call, as the Java
-    /// client's `RecordMetadata.offset()`: the offset when the send was
-    /// acknowledged at once (acks=1, or acks=all with the leader as the only
-    /// in-sync replica), -1 for acks=0; `None` while the acknowledgement is
-    /// still to come (it arrives as [`Event::RecordAcknowledged`]) or the
-    /// record waits for a leader, a retry or earlier records.
+    /// The offset the partition leader gave the record if it appended it
+    /// within this call: the leader's append offset, which a Java client
+    /// learns only from the acknowledgement (for acks=all that comes later,
+    /// as [`Event::RecordAcknowledged`]). -1 for acks=0, whose
+    /// acknowledgement carries no offset. `None` when the record waits in
+    /// the producer: for `linger.ms`, a leader, a retry or earlier records.
     pub offset: Option<i64>,
     /// Why this partition.
     pub reason: PartitionReason,

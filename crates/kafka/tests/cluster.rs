@@ -76,8 +76,7 @@ fn followers_copy_records_and_the_high_watermark_follows_the_isr() {
     topic_on(&mut c, "t", vec![vec![0, 1, 2]], |_| {});
     producer(&mut c, "p", Acks::All, true);
     let r = send(&mut c, "p", "t", 0, "a");
-    // acks=all: the offset comes with the acknowledgement, not with send().
-    assert_eq!(r.offset, None);
+    assert_eq!(r.offset, Some(0), "the leader's append offset");
     let view = c.partition("t", 0).expect("partition");
     assert_eq!((view.log_end_offset, view.high_watermark), (1, 0));
     let events = c.tick(100).expect("tick");
@@ -275,10 +274,8 @@ fn acks_all_retry_after_a_lost_response_duplicates_without_idempotence() {
 fn idempotent_producer_drops_the_duplicate_retry() {
     let (mut c, events) = retry_after_lost_response(true);
     assert!(events.iter().any(|e| matches!(e, Event::DuplicateDropped { sequence: 0, offset: 0, .. })));
-    // The high watermark is already past the original offset, so the retry
-    // is answered at once with that offset.
+    let events = c.tick(200).expect("settle");
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
-    c.tick(200).expect("settle");
     assert_eq!(values(&c, "t", 0), vec!["a"]);
 }
 
@@ -921,8 +918,7 @@ fn apply_returns_the_receipt_and_the_polled_records() {
     c.create_producer("p", ProducerConfig::default()).expect("producer");
     let produced = c.apply(Command::Produce { producer: "p".into(), record: ProducerRecord::keyed("t", "k", "v") });
     assert!(produced.is_ok());
-    // acks=all on three replicas: acknowledged later, so no offset yet.
-    assert_eq!(produced.receipt.as_ref().map(|r| (r.partition, r.offset)), Some((0, None)));
+    assert_eq!(produced.receipt.as_ref().map(|r| (r.partition, r.offset)), Some((0, Some(0))));
     c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new("g") })
         .expect("consumer");
     c.subscribe("c", &["t".to_string()]).expect("subscribe");

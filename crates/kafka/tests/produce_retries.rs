@@ -144,7 +144,10 @@ fn kafka_4_leader_unavailable_keeps_the_record_until_a_leader_returns() {
     c.produce("p", record("x")).expect("produce");
     c.tick(60_000).expect("wait");
     c.restart_broker(0).expect("restart");
-    let events = c.tick(100).expect("send");
+    // Sent the next millisecond, answered on the next 100 ms step.
+    let events = c.tick(1).expect("send");
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAppended { offset: 0, .. })));
+    let events = c.tick(99).expect("answer");
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
     assert_eq!(values(&c), vec!["x"]);
 }
@@ -217,4 +220,21 @@ fn queued_record_is_checked_against_min_isr_when_a_leader_returns() {
     let events = c.tick(1_000).expect("tick");
     assert!(failures(&events, &ProduceError::NotEnoughReplicas) > 0);
     assert!(values(&c).is_empty());
+}
+
+#[test]
+fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr() {
+    // ProducerConfig acks doc: with acks=0 "the offset given back for each
+    // record will always be set to -1"; appendRecordsToLeader checks the
+    // minimum ISR only for requiredAcks == -1.
+    let mut c = cluster_min_two();
+    c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..ProducerConfig::default() })
+        .expect("producer");
+    c.crash_broker(1).expect("crash");
+    c.crash_broker(2).expect("crash");
+    let (receipt, events) = c.produce("p", record("x")).expect("produce");
+    assert_eq!(receipt.offset, Some(-1));
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAppended { offset: 0, .. })));
+    assert_eq!(c.partition("t", 0).expect("p").high_watermark, 0, "stored, not readable under min ISR");
 }

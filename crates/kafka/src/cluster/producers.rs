@@ -296,10 +296,10 @@ impl Cluster {
     /// Sends one attempt to the partition leader, which runs every check a
     /// first attempt gets (`Partition.appendRecordsToLeader`: the minimum ISR
     /// for acks=all, then the idempotence check), and settles what can be
-    /// settled now. Returns what the producer's callback reports if it
-    /// completes within this call: the offset for acks=1, and for acks=all
-    /// when the ISR is the leader alone; -1 for acks=0, as the Java client's
-    /// `RecordMetadata.offset()` is always -1 there.
+    /// settled now. Returns the offset the leader gave the record (acks=1
+    /// and acks=all), or -1 for acks=0, whose acknowledgement carries no
+    /// offset (`RecordMetadata.offset()` is always -1 there); `None` when
+    /// nothing was appended.
     pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
         let (pid, acks) = {
             let p = self.producers.get(producer)?;
@@ -474,19 +474,14 @@ impl Cluster {
                 Some(offset)
             }
             Acks::All => {
-                let (hw, epoch) =
-                    self.partition_at(&flight.topic, partition).map_or((0, 0), |p| (p.high_watermark, p.leader_epoch));
-                if hw > offset {
-                    // The ISR is the leader alone (and at the minimum): the
-                    // delayed produce completes at once.
-                    self.acknowledge(producer, &flight.topic, flight.partition, offset);
-                    return Some(offset);
-                }
+                // The answer comes at the next step, once the high watermark
+                // has passed the record (at once when the ISR is the leader).
+                let epoch = self.partition_at(&flight.topic, partition).map_or(0, |p| p.leader_epoch);
                 flight.state = FlightState::Appended { offset, leader_epoch: epoch, sent_ms: now };
                 if let Some(entry) = self.producers.get_mut(producer) {
                     entry.in_flight.push(flight);
                 }
-                None
+                Some(offset)
             }
         }
     }

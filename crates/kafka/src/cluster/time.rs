@@ -73,7 +73,11 @@ impl Cluster {
                 due = Some(due.map_or(t, |d| d.min(t)));
             }
         };
-        if self.cleaner_pending || self.replication_pending(&mut at) || self.producers_pending(&mut at) {
+        // Every part registers its exact deadlines, so none may be skipped
+        // by a short-circuit.
+        let replication = self.replication_pending(&mut at);
+        let producers = self.producers_pending(&mut at);
+        if self.cleaner_pending || replication || producers {
             at(grid);
         }
         if self.groups_pending(&mut at) {
