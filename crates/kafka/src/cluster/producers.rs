@@ -157,6 +157,7 @@ impl Cluster {
         }
         // Records queue behind earlier ones to the same partition that wait for
         // a retry or whose leader changed, so a retry never overtakes them.
+        let nothing_in_flight = p.in_flight.is_empty();
         let blocked = p.in_flight.iter().any(|f| {
             &*f.topic == topic
                 && f.partition == partition
@@ -167,6 +168,15 @@ impl Cluster {
         });
         let linger_ms = p.config.linger_ms;
         let batch_size = p.config.batch_size;
+        // The common case, sent at once as its own request, without another
+        // lookup.
+        let fast = !blocked && has_leader && linger_ms == 0 && nothing_in_flight;
+        let fast_request = if fast {
+            p.last_request += 1;
+            p.last_request
+        } else {
+            0
+        };
         let flight = InFlight {
             topic: topic_name,
             partition,
@@ -187,6 +197,12 @@ impl Cluster {
             last_error: None,
             request: 0,
         };
+        if fast {
+            let mut flight = flight;
+            flight.request = fast_request;
+            let offset = self.send(producer, flight);
+            return Ok(ProduceReceipt { partition, offset, reason });
+        }
         if !blocked && has_leader && linger_ms == 0 && self.request_slot_free(producer, topic, partition) {
             let mut flight = flight;
             flight.request = self.new_request(producer);
@@ -275,24 +291,6 @@ impl Cluster {
         ids.len()
     }
 
-    /// The next sequence number of `producer` for a partition, counted up.
-    fn next_sequence(&mut self, producer: &str, topic: &str, partition: u32) -> i32 {
-        let Some(p) = self.producers.get_mut(producer) else { return -1 };
-        if p.producer_id < 0 {
-            return -1;
-        }
-        let seqs = match p.sequences.get_mut(topic) {
-            Some(s) => s,
-            None => p.sequences.entry(topic.to_string()).or_default(),
-        };
-        if seqs.len() <= partition as usize {
-            seqs.resize(partition as usize + 1, 0);
-        }
-        let s = seqs[partition as usize];
-        seqs[partition as usize] = s.wrapping_add(1);
-        s
-    }
-
     /// Sends one attempt to the partition leader, which runs every check a
     /// first attempt gets (`Partition.appendRecordsToLeader`: the minimum ISR
     /// for acks=all, then the idempotence check), and settles what can be
@@ -301,37 +299,43 @@ impl Cluster {
     /// offset (`RecordMetadata.offset()` is always -1 there); `None` when
     /// nothing was appended.
     pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
-        let (pid, acks) = {
+        let (pid, acks, epoch) = {
             let p = self.producers.get(producer)?;
-            (p.producer_id, p.config.acks)
+            (p.producer_id, p.config.acks, p.epoch)
         };
         let now = self.now;
-        let has_leader =
-            self.partition_at(&flight.topic, flight.partition as usize).is_some_and(|p| p.leader.is_some());
-        if !has_leader {
+        let default_min_isr = self.config.min_insync_replicas;
+        let record_events = self.record_events;
+        // Topics are never deleted, so the flight's partition exists. One
+        // lookup serves the whole attempt: this is the hot path.
+        let t = self.topics.get_mut(&*flight.topic)?;
+        // `effective_min_isr`, read from the topic already at hand.
+        let min_isr = t
+            .config
+            .min_insync_replicas
+            .unwrap_or(default_min_isr)
+            .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32)) as usize;
+        let settings = t.settings;
+        let part = t.partitions.get_mut(flight.partition as usize)?;
+        let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
             flight.state = FlightState::Waiting;
             flight.next_attempt_ms = now;
             if let Some(entry) = self.producers.get_mut(producer) {
                 entry.in_flight.push(flight);
             }
             return None;
-        }
+        };
         let retry = flight.attempts > 0;
         flight.attempts += 1;
-        let epoch = self.producers.get(producer).map_or(0, |p| p.epoch);
         // A record waiting to be retried when the epoch was bumped gets a
         // sequence of the new epoch.
-        if pid >= 0 && (flight.sequence < 0 || flight.sequence_epoch != epoch) {
-            flight.sequence = self.next_sequence(producer, &flight.topic, flight.partition);
+        if pid >= 0
+            && (flight.sequence < 0 || flight.sequence_epoch != epoch)
+            && let Some(p) = self.producers.get_mut(producer)
+        {
+            flight.sequence = next_sequence(p, &flight.topic, flight.partition);
             flight.sequence_epoch = epoch;
         }
-        let record_events = self.record_events;
-        let min_isr = self.effective_min_isr(&flight.topic) as usize;
-        // Topics are never deleted, so the flight's partition exists.
-        let t = self.topics.get_mut(&*flight.topic)?;
-        let settings = t.settings;
-        let part = t.partitions.get_mut(flight.partition as usize)?;
-        let (li, leader) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker)))?;
         if acks == Acks::All && part.isr.len() < min_isr {
             // Refused before anything is written, on a retry as on a first
             // attempt; NotEnoughReplicasException is retriable.
@@ -699,4 +703,18 @@ impl Cluster {
         })
         .map(|(_, e)| e)
     }
+}
+
+/// The next sequence number of a producer for a partition, counted up.
+fn next_sequence(p: &mut ProducerState, topic: &str, partition: u32) -> i32 {
+    let seqs = match p.sequences.get_mut(topic) {
+        Some(s) => s,
+        None => p.sequences.entry(topic.to_string()).or_default(),
+    };
+    if seqs.len() <= partition as usize {
+        seqs.resize(partition as usize + 1, 0);
+    }
+    let s = seqs[partition as usize];
+    seqs[partition as usize] = s.wrapping_add(1);
+    s
 }
