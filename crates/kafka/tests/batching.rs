@@ -222,3 +222,34 @@ fn kip_360_a_sequence_gap_after_an_unclean_election_bumps_the_epoch_instead_of_f
     c.tick(1_000).expect("d");
     assert_eq!(values(&c), vec!["a", "c", "d"]);
 }
+
+#[test]
+fn retried_requests_find_their_original_offsets_within_five_batches_in_flight() {
+    // Audit A14: ten records lingered into one batch, the leader fails after
+    // replicating it. The broker caches the last five batches per producer
+    // (not five records), so every record of the retried batch is a
+    // duplicate answered with its original offset, never -1.
+    let mut c = Cluster::new(ClusterConfig { brokers: 2, ..ClusterConfig::default() }, 4).expect("cluster");
+    c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0, 1]]), ..TopicConfig::new(1, 2) })
+        .expect("topic");
+    c.create_producer("p", ProducerConfig { linger_ms: KAFKA_4_LINGER_MS, ..ProducerConfig::default() })
+        .expect("producer");
+    for i in 0..10 {
+        c.produce("p", record(&format!("r{i}"))).expect("produce");
+    }
+    let mut events = c.tick(100).expect("replicate");
+    c.crash_broker(0).expect("crash");
+    events.extend(c.tick(2_000).expect("retries"));
+    assert!(!events.iter().any(|e| matches!(e, Event::DuplicateDropped { offset: -1, .. })));
+    assert!(!events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));
+    let mut acked: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RecordAcknowledged { offset, .. } => Some(*offset),
+            _ => None,
+        })
+        .collect();
+    acked.sort_unstable();
+    assert_eq!(acked, (0..10).collect::<Vec<i64>>());
+    assert_eq!(values(&c), (0..10).map(|i| format!("r{i}")).collect::<Vec<_>>());
+}

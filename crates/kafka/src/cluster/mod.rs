@@ -69,8 +69,10 @@ pub(crate) struct ReplicaState {
 pub(crate) struct ProducerIdEntry {
     pub(crate) epoch: i16,
     pub(crate) last_sequence: i32,
-    /// The last few (sequence, offset) pairs, like the broker's five cached batches.
-    pub(crate) recent: Vec<(i32, i64)>,
+    /// (sequence, offset, batch) of the records of the last five batches,
+    /// like the broker's five cached `BatchMetadata` per producer
+    /// (`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
+    pub(crate) recent: Vec<(i32, i64, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -410,10 +412,8 @@ fn rebuild_producer_state(part: &mut PartitionState) {
         let e = producers.entry(r.producer_id).or_default();
         e.epoch = r.producer_epoch;
         e.last_sequence = r.sequence;
-        if e.recent.len() == 5 {
-            e.recent.remove(0);
-        }
-        e.recent.push((r.sequence, r.offset));
+        // The log does not keep batch boundaries: each record counts as one.
+        remember_batch(e, r.sequence, r.offset, r.offset as u64);
     }
     part.producers = producers;
 }
@@ -428,5 +428,25 @@ fn note_caught_up(part: &mut PartitionState, brokers: &[BrokerState], now: u64) 
         if fetching && r.log_end_offset >= leo {
             r.last_caught_up_ms = now;
         }
+    }
+}
+
+/// Adds an appended record to a producer's cache of its last five batches
+/// and forgets the records of older batches.
+pub(crate) fn remember_batch(entry: &mut ProducerIdEntry, sequence: i32, offset: i64, batch: u64) {
+    entry.recent.push((sequence, offset, batch));
+    let mut batches = 0;
+    let mut keep_from = 0;
+    for i in (0..entry.recent.len()).rev() {
+        if i + 1 == entry.recent.len() || entry.recent[i].2 != entry.recent[i + 1].2 {
+            batches += 1;
+            if batches > 5 {
+                keep_from = i + 1;
+                break;
+            }
+        }
+    }
+    if keep_from > 0 {
+        entry.recent.drain(..keep_from);
     }
 }

@@ -1,7 +1,13 @@
-//! Producers and the produce path: partition choice exactly as the Java client
-//! makes it, appends to the leader with the broker's idempotence check,
-//! acknowledgements per `acks`, and the in-flight requests that are retried,
-//! fail or time out as time passes.
+//! Producers and the produce path, as the Java client and the partition
+//! leader run them: partition choice exactly as the client makes it; the
+//! accumulator, where records wait for `linger.ms` or a full `batch.size`;
+//! requests capped by `max.in.flight.requests.per.connection`; each attempt
+//! checked by the leader like a first one (the minimum ISR for acks=all, then
+//! the idempotence check against the last five batches); acknowledgements per
+//! `acks`; retriable failures sent again after the exponential
+//! `retry.backoff.ms` until `retries` or `delivery.timeout.ms` runs out,
+//! `request.timeout.ms` for answers that do not come, and the KIP-360 epoch
+//! bump when an idempotent producer loses track of its sequences.
 
 use super::*;
 
@@ -350,8 +356,9 @@ impl Cluster {
             match part.producers.get(&pid) {
                 Some(entry) if entry.epoch == epoch => {
                     if flight.sequence <= entry.last_sequence {
-                        duplicate_of =
-                            Some(entry.recent.iter().find(|(s, _)| *s == flight.sequence).map_or(-1, |(_, o)| *o));
+                        duplicate_of = Some(
+                            entry.recent.iter().find(|(s, _, _)| *s == flight.sequence).map_or(-1, |(_, o, _)| *o),
+                        );
                     } else if flight.sequence > entry.last_sequence.wrapping_add(1) {
                         out_of_order = true;
                     }
@@ -411,12 +418,13 @@ impl Cluster {
             }
             if pid >= 0 {
                 let entry = part.producers.entry(pid).or_default();
+                if entry.epoch != epoch {
+                    // A new epoch starts a new sequence space.
+                    entry.recent.clear();
+                }
                 entry.epoch = epoch;
                 entry.last_sequence = flight.sequence;
-                if entry.recent.len() == 5 {
-                    entry.recent.remove(0);
-                }
-                entry.recent.push((flight.sequence, offset));
+                remember_batch(entry, flight.sequence, offset, flight.request);
             }
             if flight.transactional {
                 part.open_txns.entry(pid).or_insert(offset);
