@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
 
+/// acks=1 with `linger.ms=0`, so that every `send_record` appends at once
+/// and the figure measures the append path rather than the accumulator.
 fn producer_config() -> ProducerConfig {
-    ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() }
+    ProducerConfig { acks: Acks::One, enable_idempotence: false, linger_ms: 0, ..ProducerConfig::default() }
 }
 
 fn append_one_partition(n: u64) {

@@ -52,8 +52,12 @@ impl ProducerRecord {
 pub struct ProduceReceipt {
     /// The partition chosen.
     pub partition: u32,
-    /// The offset when the leader appended it now; `None` when it waits for a
-    /// leader or behind earlier retries.
+    /// The offset the partition leader gave the record if it appended it
+    /// within this call: the leader's append offset, which a Java client
+    /// learns only from the acknowledgement (for acks=all that comes later,
+    /// as [`Event::RecordAcknowledged`]). -1 for acks=0, whose
+    /// acknowledgement carries no offset. `None` when the record waits in
+    /// the producer: for `linger.ms`, a leader, a retry or earlier records.
     pub offset: Option<i64>,
     /// Why this partition.
     pub reason: PartitionReason,
@@ -386,8 +390,15 @@ pub enum IsrShrinkReason {
 pub enum ProduceError {
     /// The leader changed or crashed before answering.
     NotLeaderOrFollower,
-    /// The record is in the log but the ISR shrank below the minimum while waiting.
+    /// acks=all and the ISR is below `min.insync.replicas`: refused before
+    /// anything was written, and retriable.
+    NotEnoughReplicas,
+    /// The record is in the log but the ISR shrank below the minimum while
+    /// waiting (`Partition.checkEnoughReplicasReachOffset`). Rare since
+    /// Kafka 3.7, where the high watermark does not move under the minimum.
     NotEnoughReplicasAfterAppend,
+    /// No answer within `request.timeout.ms`; retriable.
+    RequestTimedOut,
     /// The idempotent producer's sequence has a gap (records were lost).
     OutOfOrderSequence,
     /// `delivery.timeout.ms` passed.
@@ -534,14 +545,16 @@ pub enum Event {
         /// Whether the producer will send it again.
         will_retry: bool,
     },
-    /// An acks=0 record was sent to a partition without a leader and vanished.
-    RecordDropped {
+    /// An idempotent producer bumped its epoch after a send failed for good
+    /// with a sequence number the broker may hold (KIP-360); its sequences
+    /// start again at 0.
+    ProducerEpochBumped {
         /// The producer.
         producer: String,
-        /// The topic.
-        topic: String,
-        /// The partition.
-        partition: u32,
+        /// Its producer id.
+        producer_id: i64,
+        /// The new epoch.
+        epoch: i16,
     },
     /// A follower copied records from the leader.
     RecordsReplicated {

@@ -57,8 +57,8 @@ pub use command::{
     ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,
 };
 pub use config::{
-    AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset,
-    ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
+    AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KAFKA_4_LINGER_MS,
+    OffsetReset, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};

@@ -3,6 +3,7 @@
 //! signals and tests can compare them.
 
 use crate::assignor::{Assignor, TopicPartition};
+use crate::command::ProduceError;
 use crate::config::{ConsumerConfig, ProducerConfig, TopicConfig};
 use crate::log::PartitionReason;
 use serde::{Deserialize, Serialize};
@@ -191,6 +192,16 @@ pub struct InFlightView {
     pub attempts: u32,
     /// The offset of the last attempt, if the leader appended it.
     pub appended_at: Option<i64>,
+    /// When it waits in the producer: the instant of its next attempt
+    /// (after `retry.backoff.ms` when it failed, or once a leader is known).
+    pub next_attempt_ms: Option<u64>,
+    /// When it was appended: the instant its request times out
+    /// (`request.timeout.ms`) unless the acknowledgement comes first.
+    pub request_deadline_ms: Option<u64>,
+    /// When the send fails for good (`delivery.timeout.ms` after `send()`).
+    pub delivery_deadline_ms: u64,
+    /// Why the last attempt failed, if one did.
+    pub last_error: Option<ProduceError>,
 }
 
 /// A producer.

@@ -76,7 +76,7 @@ fn followers_copy_records_and_the_high_watermark_follows_the_isr() {
     topic_on(&mut c, "t", vec![vec![0, 1, 2]], |_| {});
     producer(&mut c, "p", Acks::All, true);
     let r = send(&mut c, "p", "t", 0, "a");
-    assert_eq!(r.offset, Some(0));
+    assert_eq!(r.offset, Some(0), "the leader's append offset");
     let view = c.partition("t", 0).expect("partition");
     assert_eq!((view.log_end_offset, view.high_watermark), (1, 0));
     let events = c.tick(100).expect("tick");
@@ -219,7 +219,9 @@ fn adding_partitions_grows_the_topic_and_rebalances_the_group() {
 // ----- 2. producer -------------------------------------------------------------
 
 #[test]
-fn acks_all_below_min_insync_replicas_is_refused_and_nothing_is_written() {
+fn acks_all_below_min_insync_replicas_is_retried_and_nothing_is_written_meanwhile() {
+    // NotEnoughReplicasException is retriable (Kafka 4.x clients): send()
+    // does not fail; each attempt is refused before anything is written.
     let mut c = cluster(3);
     topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| cfg.min_insync_replicas = Some(2));
     producer(&mut c, "all", Acks::All, true);
@@ -228,9 +230,13 @@ fn acks_all_below_min_insync_replicas_is_refused_and_nothing_is_written() {
     c.crash_broker(2).expect("crash");
     let rec =
         ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
-    assert_eq!(
-        c.produce("all", rec.clone()).map(|r| r.0),
-        Err(KafkaError::NotEnoughReplicas { topic: "t".into(), partition: 0, isr: 1, min_insync_replicas: 2 })
+    let (receipt, events) = c.produce("all", rec.clone()).expect("send() does not fail");
+    assert_eq!(receipt.offset, None);
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::ProduceFailed { error: ProduceError::NotEnoughReplicas, will_retry: true, .. }
+        ))
     );
     assert_eq!(c.partition("t", 0).expect("p").log_end_offset, 0);
     assert_eq!(c.produce("one", rec).expect("acks=1 is not refused").0.offset, Some(0));
@@ -245,7 +251,8 @@ fn retry_after_lost_response(idempotent: bool) -> (Cluster, Vec<Event>) {
     send(&mut c, "p", "t", 0, "a");
     c.tick(100).expect("replicate");
     c.crash_broker(0).expect("crash");
-    let events = c.tick(100).expect("retry");
+    // The failure is seen at 200 ms and retried after retry.backoff.ms.
+    let events = c.tick(200).expect("retry");
     (c, events)
 }
 
@@ -273,18 +280,21 @@ fn idempotent_producer_drops_the_duplicate_retry() {
 }
 
 #[test]
-fn acks_zero_record_sent_to_an_offline_partition_vanishes() {
+fn acks_zero_record_sent_to_an_offline_partition_waits_for_a_leader() {
+    // Kafka keeps it in the RecordAccumulator until a leader is known; the
+    // callback then reports offset -1.
     let mut c = cluster(1);
     topic_on(&mut c, "t", vec![vec![0]], |_| {});
     producer(&mut c, "p", Acks::Zero, false);
     c.crash_broker(0).expect("crash");
     let rec =
         ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
-    let (_, events) = c.produce("p", rec).expect("produce");
-    assert!(events.iter().any(|e| matches!(e, Event::RecordDropped { .. })));
+    let (receipt, _) = c.produce("p", rec).expect("produce");
+    assert_eq!(receipt.offset, None);
     c.restart_broker(0).expect("restart");
-    c.tick(100).expect("tick");
-    assert!(values(&c, "t", 0).is_empty());
+    let events = c.tick(200).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));
+    assert_eq!(values(&c, "t", 0), vec!["x"]);
 }
 
 #[test]

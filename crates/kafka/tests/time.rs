@@ -23,7 +23,7 @@ enum Action {
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
-        6 => (0..3usize, 0..8u8).prop_map(|(producer, key)| Action::Produce { producer, key }),
+        6 => (0..4usize, 0..8u8).prop_map(|(producer, key)| Action::Produce { producer, key }),
         3 => (0..4usize).prop_map(Action::Poll),
         2 => (0..4usize).prop_map(Action::Commit),
         1 => (0..3u32).prop_map(Action::CrashBroker),
@@ -44,7 +44,7 @@ fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
     (prop_oneof![Just(0u64), 1..150u64, 150..3_000u64, 3_000..70_000u64], prop::collection::vec(0..1_000u64, 0..6))
 }
 
-const PRODUCERS: [&str; 3] = ["all", "one", "tx"];
+const PRODUCERS: [&str; 4] = ["all", "one", "tx", "batch"];
 const CONSUMERS: [&str; 4] = ["a", "b", "c", "d"];
 
 fn build(seed: u64) -> Cluster {
@@ -79,6 +79,23 @@ fn build(seed: u64) -> Cluster {
     )
     .expect("producer");
     c.init_transactions("tx").expect("init");
+    // Batching, a small in-flight cap, short request timeouts and a fast
+    // backoff: every timed step of the produce path falls inside the gaps.
+    c.create_producer(
+        "batch",
+        ProducerConfig {
+            enable_idempotence: false,
+            linger_ms: 20,
+            batch_size: 120,
+            max_in_flight_requests_per_connection: 2,
+            request_timeout_ms: 2_500,
+            retry_backoff_ms: 70,
+            retry_backoff_max_ms: 900,
+            delivery_timeout_ms: 20_000,
+            ..ProducerConfig::default()
+        },
+    )
+    .expect("producer");
     for (i, name) in CONSUMERS.iter().enumerate() {
         let config = ConsumerConfig {
             assignor: if i < 2 { Assignor::Range } else { Assignor::CooperativeSticky },

@@ -560,7 +560,9 @@ pub struct ProducerDef {
     pub name: String,
     /// Producer configs by Kafka key: `acks` (`0`, `1`, `all`), `retries`,
     /// `enable.idempotence`, `transactional.id`, `partitioner` (`sticky`,
-    /// `round-robin`), `batch.size`, `delivery.timeout.ms`.
+    /// `round-robin`), `batch.size`, `linger.ms`, `delivery.timeout.ms`,
+    /// `request.timeout.ms`, `retry.backoff.ms`, `retry.backoff.max.ms`,
+    /// `max.in.flight.requests.per.connection`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }

@@ -71,8 +71,10 @@ pub(crate) struct ReplicaState {
 pub(crate) struct ProducerIdEntry {
     pub(crate) epoch: i16,
     pub(crate) last_sequence: i32,
-    /// The last few (sequence, offset) pairs, like the broker's five cached batches.
-    pub(crate) recent: Vec<(i32, i64)>,
+    /// (sequence, offset, batch) of the records of the last five batches,
+    /// like the broker's five cached `BatchMetadata` per producer
+    /// (`ProducerStateEntry.NUM_BATCHES_TO_RETAIN`).
+    pub(crate) recent: Vec<(i32, i64, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -118,8 +120,11 @@ pub(crate) struct TopicState {
 
 #[derive(Debug, Clone)]
 pub(crate) enum FlightState {
+    /// In the accumulator: not sent yet, or waiting for its retry.
     Waiting,
-    Appended { offset: i64, leader_epoch: u32 },
+    /// Appended by the leader at `offset`; the request, sent at `sent_ms`,
+    /// waits for the high watermark to pass it.
+    Appended { offset: i64, leader_epoch: u32, sent_ms: u64 },
 }
 
 #[derive(Debug, Clone)]
@@ -128,12 +133,23 @@ pub(crate) struct InFlight {
     pub(crate) partition: u32,
     pub(crate) data: RecordData,
     pub(crate) timestamp: i64,
+    /// -1 until the record is first sent (or without idempotence).
     pub(crate) sequence: i32,
+    /// The producer epoch the sequence belongs to.
+    pub(crate) sequence_epoch: i16,
     pub(crate) reason: PartitionReason,
     pub(crate) transactional: bool,
     pub(crate) state: FlightState,
     pub(crate) attempts: u32,
-    pub(crate) first_sent_ms: u64,
+    /// When `send()` was called: `delivery.timeout.ms` counts from here.
+    pub(crate) created_ms: u64,
+    /// The earliest instant of the next attempt (after `retry.backoff.ms`).
+    pub(crate) next_attempt_ms: u64,
+    /// Why the last attempt failed, when it did.
+    pub(crate) last_error: Option<ProduceError>,
+    /// The produce request of the last attempt (0 before the first): records
+    /// drained together up to `batch.size` share one.
+    pub(crate) request: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -151,6 +167,8 @@ pub(crate) struct ProducerState {
     pub(crate) sticky: BTreeMap<String, StickyPartitioner>,
     pub(crate) round_robin: BTreeMap<String, RoundRobinPartitioner>,
     pub(crate) in_flight: Vec<InFlight>,
+    /// The id of the last produce request sent.
+    pub(crate) last_request: u64,
     pub(crate) initialized: bool,
     pub(crate) txn: Option<TxnState>,
     pub(crate) fenced: bool,
@@ -373,11 +391,14 @@ impl Cluster {
 }
 
 /// Moves the high watermark up to the smallest log end offset in the ISR
-/// (but not while the ISR is below the minimum when `elr` is on) and returns
-/// the new value when it moved.
-fn advance_high_watermark(part: &mut PartitionState, min_isr: usize, elr: bool) -> Option<i64> {
+/// and returns the new value when it moved. It never moves while the ISR is
+/// smaller than the effective `min.insync.replicas`: Kafka 3.7.0 added that
+/// check at the top of `Partition.maybeIncrementLeaderHW` (KAFKA-15583) with
+/// no switch, so an acks=0 or acks=1 record written then stays invisible to
+/// consumers until the ISR is back to the minimum.
+fn advance_high_watermark(part: &mut PartitionState, min_isr: usize) -> Option<i64> {
     let li = part.leader?;
-    if elr && part.isr.len() < min_isr {
+    if part.isr.len() < min_isr {
         return None;
     }
     let mut hw = part.log.log_end_offset();
@@ -407,10 +428,8 @@ fn rebuild_producer_state(part: &mut PartitionState) {
         let e = producers.entry(r.producer_id).or_default();
         e.epoch = r.producer_epoch;
         e.last_sequence = r.sequence;
-        if e.recent.len() == 5 {
-            e.recent.remove(0);
-        }
-        e.recent.push((r.sequence, r.offset));
+        // The log does not keep batch boundaries: each record counts as one.
+        remember_batch(e, r.sequence, r.offset, r.offset as u64);
     }
     part.producers = producers;
 }
@@ -425,5 +444,25 @@ fn note_caught_up(part: &mut PartitionState, brokers: &[BrokerState], now: u64) 
         if fetching && r.log_end_offset >= leo {
             r.last_caught_up_ms = now;
         }
+    }
+}
+
+/// Adds an appended record to a producer's cache of its last five batches
+/// and forgets the records of older batches.
+pub(crate) fn remember_batch(entry: &mut ProducerIdEntry, sequence: i32, offset: i64, batch: u64) {
+    entry.recent.push((sequence, offset, batch));
+    let mut batches = 0;
+    let mut keep_from = 0;
+    for i in (0..entry.recent.len()).rev() {
+        if i + 1 == entry.recent.len() || entry.recent[i].2 != entry.recent[i + 1].2 {
+            batches += 1;
+            if batches > 5 {
+                keep_from = i + 1;
+                break;
+            }
+        }
+    }
+    if keep_from > 0 {
+        entry.recent.drain(..keep_from);
     }
 }

@@ -1,7 +1,13 @@
-//! Producers and the produce path: partition choice exactly as the Java client
-//! makes it, appends to the leader with the broker's idempotence check,
-//! acknowledgements per `acks`, and the in-flight requests that are retried,
-//! fail or time out as time passes.
+//! Producers and the produce path, as the Java client and the partition
+//! leader run them: partition choice exactly as the client makes it; the
+//! accumulator, where records wait for `linger.ms` or a full `batch.size`;
+//! requests capped by `max.in.flight.requests.per.connection`; each attempt
+//! checked by the leader like a first one (the minimum ISR for acks=all, then
+//! the idempotence check against the last five batches); acknowledgements per
+//! `acks`; retriable failures sent again after the exponential
+//! `retry.backoff.ms` until `retries` or `delivery.timeout.ms` runs out,
+//! `request.timeout.ms` for answers that do not come, and the KIP-360 epoch
+//! bump when an idempotent producer loses track of its sequences.
 
 use super::*;
 
@@ -30,6 +36,7 @@ impl Cluster {
                     sticky: BTreeMap::new(),
                     round_robin: BTreeMap::new(),
                     in_flight: Vec::new(),
+                    last_request: 0,
                     initialized,
                     txn: None,
                     fenced: false,
@@ -143,45 +150,20 @@ impl Cluster {
                 (n, PartitionReason::Sticky)
             }
         };
-        let acks = p.config.acks;
         let Some(part) = t.partitions.get(partition as usize) else {
             return Err(KafkaError::PartitionOutOfRange { topic: topic.to_string(), partition, partitions: num });
         };
-        if acks == Acks::All {
-            let min_isr = self.effective_min_isr(topic);
-            if part.leader.is_some() && (part.isr.len() as u32) < min_isr {
-                return Err(KafkaError::NotEnoughReplicas {
-                    topic: topic.to_string(),
-                    partition,
-                    isr: part.isr.len() as u32,
-                    min_insync_replicas: min_isr,
-                });
-            }
-        }
         let current_epoch = part.leader_epoch;
         let has_leader = part.leader.is_some();
         let Some(p) = self.producers.get_mut(producer) else {
             return Err(KafkaError::UnknownProducer(producer.to_string()));
-        };
-        let sequence = if p.producer_id >= 0 {
-            let seqs = match p.sequences.get_mut(topic) {
-                Some(s) => s,
-                None => p.sequences.entry(topic.to_string()).or_default(),
-            };
-            if seqs.len() <= partition as usize {
-                seqs.resize(partition as usize + 1, 0);
-            }
-            let s = seqs[partition as usize];
-            seqs[partition as usize] = s.wrapping_add(1);
-            s
-        } else {
-            -1
         };
         if let Some(txn) = &mut p.txn {
             txn.partitions.insert(TopicPartition::new(topic, partition));
         }
         // Records queue behind earlier ones to the same partition that wait for
         // a retry or whose leader changed, so a retry never overtakes them.
+        let nothing_in_flight = p.in_flight.is_empty();
         let blocked = p.in_flight.iter().any(|f| {
             &*f.topic == topic
                 && f.partition == partition
@@ -190,56 +172,182 @@ impl Cluster {
                     FlightState::Appended { leader_epoch, .. } => leader_epoch != current_epoch,
                 }
         });
+        let linger_ms = p.config.linger_ms;
+        let batch_size = p.config.batch_size;
+        // The common case, sent at once as its own request, without another
+        // lookup.
+        let fast = !blocked && has_leader && linger_ms == 0 && nothing_in_flight;
+        let fast_request = if fast {
+            p.last_request += 1;
+            p.last_request
+        } else {
+            0
+        };
         let flight = InFlight {
             topic: topic_name,
             partition,
             data,
             timestamp: timestamp.unwrap_or(now as i64),
-            sequence,
+            // The sequence is given when the record is first sent, as
+            // `RecordAccumulator.drain` does, so a record that expires unsent
+            // never leaves a gap.
+            sequence: -1,
+            sequence_epoch: 0,
             reason,
             transactional,
             state: FlightState::Waiting,
             attempts: 0,
-            first_sent_ms: now,
+            created_ms: now,
+            // The batch is sent once `linger.ms` has passed.
+            next_attempt_ms: now.saturating_add(linger_ms),
+            last_error: None,
+            request: 0,
         };
-        if blocked || !has_leader {
-            if acks == Acks::Zero && !blocked {
-                self.emit(Event::RecordDropped { producer: producer.to_string(), topic: topic.to_string(), partition });
-                return Ok(ProduceReceipt { partition, offset: None, reason });
-            }
-            if let Some(entry) = self.producers.get_mut(producer) {
-                entry.in_flight.push(flight);
-            }
-            return Ok(ProduceReceipt { partition, offset: None, reason });
+        if fast {
+            let mut flight = flight;
+            flight.request = fast_request;
+            let offset = self.send(producer, flight);
+            return Ok(ProduceReceipt { partition, offset, reason });
         }
-        let offset = self.send(producer, flight);
-        Ok(ProduceReceipt { partition, offset, reason })
+        if !blocked && has_leader && linger_ms == 0 && self.request_slot_free(producer, topic, partition) {
+            let mut flight = flight;
+            flight.request = self.new_request(producer);
+            let offset = self.send(producer, flight);
+            return Ok(ProduceReceipt { partition, offset, reason });
+        }
+        // Without a leader the record stays in the accumulator until one is
+        // elected or `delivery.timeout.ms` passes, whatever `acks` is.
+        let Some(p) = self.producers.get_mut(producer) else {
+            return Err(KafkaError::UnknownProducer(producer.to_string()));
+        };
+        // The record joins the partition's open batch, which is sent when the
+        // `linger.ms` of its first record has passed, or at once when it is
+        // full (`RecordAccumulator.append`/`ready`): a record that does not
+        // fit closes the batch, which then goes, and opens the next one.
+        let mut flight = flight;
+        let size = flight.data.size_bytes();
+        let same = |f: &InFlight| &*f.topic == topic && f.partition == partition && f.attempts == 0;
+        let open_deadline = p.in_flight.iter().rev().find(|f| same(f)).map(|f| f.next_attempt_ms);
+        let open_bytes: u64 = match open_deadline {
+            Some(d) => {
+                p.in_flight.iter().filter(|f| same(f) && f.next_attempt_ms == d).map(|f| f.data.size_bytes()).sum()
+            }
+            None => 0,
+        };
+        let mut send_now = false;
+        match open_deadline {
+            Some(d) if open_bytes.saturating_add(size) <= batch_size => {
+                flight.next_attempt_ms = d;
+                if open_bytes.saturating_add(size) >= batch_size {
+                    flight.next_attempt_ms = now;
+                    for f in p.in_flight.iter_mut().filter(|f| same(f) && f.next_attempt_ms == d) {
+                        f.next_attempt_ms = now;
+                    }
+                    send_now = true;
+                }
+            }
+            Some(d) => {
+                for f in p.in_flight.iter_mut().filter(|f| same(f) && f.next_attempt_ms == d) {
+                    f.next_attempt_ms = f.next_attempt_ms.min(now);
+                }
+                send_now = true;
+            }
+            None => {}
+        }
+        if size >= batch_size {
+            flight.next_attempt_ms = now;
+            send_now = true;
+        }
+        p.in_flight.push(flight);
+        if has_leader && send_now {
+            self.step_producer(producer);
+        }
+        Ok(ProduceReceipt { partition, offset: None, reason })
     }
 
-    /// Delivers one attempt to the partition leader and settles what can be
-    /// settled now; returns the offset the record has in the log.
-    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
-        let (pid, epoch, acks) = {
-            let p = self.producers.get(producer)?;
-            (p.producer_id, p.epoch, p.config.acks)
+    /// A fresh produce request id for `producer`.
+    fn new_request(&mut self, producer: &str) -> u64 {
+        let Some(p) = self.producers.get_mut(producer) else { return 0 };
+        p.last_request += 1;
+        p.last_request
+    }
+
+    /// Whether `producer` may send one more request to the leader of a
+    /// partition: fewer than `max.in.flight.requests.per.connection` of its
+    /// requests to that broker wait for their answer.
+    pub(super) fn request_slot_free(&self, producer: &str, topic: &str, partition: u32) -> bool {
+        let Some(p) = self.producers.get(producer) else { return false };
+        let Some(broker) = self.partition_at(topic, partition as usize).and_then(|x| x.leader_broker()) else {
+            return false;
         };
-        let retry = flight.attempts > 0;
-        flight.attempts += 1;
+        self.requests_in_flight(p.in_flight.iter(), broker) < p.config.max_in_flight_requests_per_connection as usize
+    }
+
+    /// How many distinct requests among `flights` wait for an answer from `broker`.
+    pub(super) fn requests_in_flight<'a>(&self, flights: impl Iterator<Item = &'a InFlight>, broker: u32) -> usize {
+        let mut ids: Vec<u64> = Vec::new();
+        for f in flights {
+            if matches!(f.state, FlightState::Appended { .. })
+                && !ids.contains(&f.request)
+                && self.partition_at(&f.topic, f.partition as usize).and_then(|x| x.leader_broker()) == Some(broker)
+            {
+                ids.push(f.request);
+            }
+        }
+        ids.len()
+    }
+
+    /// Sends one attempt to the partition leader, which runs every check a
+    /// first attempt gets (`Partition.appendRecordsToLeader`: the minimum ISR
+    /// for acks=all, then the idempotence check), and settles what can be
+    /// settled now. Returns the offset the leader gave the record (acks=1
+    /// and acks=all), or -1 for acks=0, whose acknowledgement carries no
+    /// offset (`RecordMetadata.offset()` is always -1 there); `None` when
+    /// nothing was appended.
+    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
+        let (pid, acks, epoch) = {
+            let p = self.producers.get(producer)?;
+            (p.producer_id, p.config.acks, p.epoch)
+        };
         let now = self.now;
+        let default_min_isr = self.config.min_insync_replicas;
         let record_events = self.record_events;
-        let elr = self.config.eligible_leader_replicas_enable;
-        // The minimum ISR only holds the high watermark back with ELR on.
-        let min_isr = if elr { self.effective_min_isr(&flight.topic) as usize } else { 0 };
-        // Topics are never deleted, so the flight's partition exists.
+        // Topics are never deleted, so the flight's partition exists. One
+        // lookup serves the whole attempt: this is the hot path.
         let t = self.topics.get_mut(&*flight.topic)?;
+        // `effective_min_isr`, read from the topic already at hand.
+        let min_isr = t
+            .config
+            .min_insync_replicas
+            .unwrap_or(default_min_isr)
+            .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32)) as usize;
         let settings = t.settings;
         let part = t.partitions.get_mut(flight.partition as usize)?;
         let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
+            flight.state = FlightState::Waiting;
+            flight.next_attempt_ms = now;
             if let Some(entry) = self.producers.get_mut(producer) {
                 entry.in_flight.push(flight);
             }
             return None;
         };
+        let retry = flight.attempts > 0;
+        flight.attempts += 1;
+        // A record waiting to be retried when the epoch was bumped gets a
+        // sequence of the new epoch.
+        if pid >= 0
+            && (flight.sequence < 0 || flight.sequence_epoch != epoch)
+            && let Some(p) = self.producers.get_mut(producer)
+        {
+            flight.sequence = next_sequence(p, &flight.topic, flight.partition);
+            flight.sequence_epoch = epoch;
+        }
+        if acks == Acks::All && part.isr.len() < min_isr {
+            // Refused before anything is written, on a retry as on a first
+            // attempt; NotEnoughReplicasException is retriable.
+            self.fail_attempt(producer, flight, ProduceError::NotEnoughReplicas, true);
+            return None;
+        }
         // The broker's idempotence check: a sequence it has seen is a duplicate
         // retry and gets the original offset back; a gap means lost records.
         let mut duplicate_of = None;
@@ -248,8 +356,9 @@ impl Cluster {
             match part.producers.get(&pid) {
                 Some(entry) if entry.epoch == epoch => {
                     if flight.sequence <= entry.last_sequence {
-                        duplicate_of =
-                            Some(entry.recent.iter().find(|(s, _)| *s == flight.sequence).map_or(-1, |(_, o)| *o));
+                        duplicate_of = Some(
+                            entry.recent.iter().find(|(s, _, _)| *s == flight.sequence).map_or(-1, |(_, o, _)| *o),
+                        );
                     } else if flight.sequence > entry.last_sequence.wrapping_add(1) {
                         out_of_order = true;
                     }
@@ -259,13 +368,14 @@ impl Cluster {
             }
         }
         if out_of_order {
-            self.emit(Event::ProduceFailed {
-                producer: producer.to_string(),
-                topic: flight.topic.to_string(),
-                partition: flight.partition,
-                error: ProduceError::OutOfOrderSequence,
-                will_retry: false,
-            });
+            // KIP-360 (Kafka 2.5+): an idempotent producer answers a sequence
+            // gap by bumping its epoch and sending again from sequence 0; a
+            // transactional one has to abort first.
+            let idempotent_only = !flight.transactional;
+            self.fail_attempt(producer, flight, ProduceError::OutOfOrderSequence, idempotent_only);
+            if idempotent_only {
+                self.bump_producer_epoch(producer);
+            }
             return None;
         }
         let offset = if let Some(original) = duplicate_of {
@@ -300,7 +410,7 @@ impl Cluster {
             if let Some(r) = part.replicas.get_mut(li) {
                 r.log_end_offset = offset + 1;
             }
-            let hw = advance_high_watermark(part, min_isr, elr);
+            let hw = advance_high_watermark(part, min_isr);
             if acks == Acks::One
                 && let Some(r) = part.log.last_mut()
             {
@@ -308,12 +418,13 @@ impl Cluster {
             }
             if pid >= 0 {
                 let entry = part.producers.entry(pid).or_default();
+                if entry.epoch != epoch {
+                    // A new epoch starts a new sequence space.
+                    entry.recent.clear();
+                }
                 entry.epoch = epoch;
                 entry.last_sequence = flight.sequence;
-                if entry.recent.len() == 5 {
-                    entry.recent.remove(0);
-                }
-                entry.recent.push((flight.sequence, offset));
+                remember_batch(entry, flight.sequence, offset, flight.request);
             }
             if flight.transactional {
                 part.open_txns.entry(pid).or_insert(offset);
@@ -355,18 +466,90 @@ impl Cluster {
         };
         let partition = flight.partition as usize;
         match acks {
-            Acks::Zero => {}
-            Acks::One if duplicate_of.is_none() => {}
-            Acks::One => self.acknowledge(producer, &flight.topic, flight.partition, offset),
+            Acks::Zero => {
+                // The client completes the send as soon as it is written to
+                // the socket, with no offset.
+                if record_events {
+                    self.events.push(Event::RecordAcknowledged {
+                        producer: producer.to_string(),
+                        topic: flight.topic.to_string(),
+                        partition: flight.partition,
+                        offset: -1,
+                    });
+                }
+                Some(-1)
+            }
+            Acks::One => {
+                if duplicate_of.is_some() {
+                    self.acknowledge(producer, &flight.topic, flight.partition, offset);
+                }
+                Some(offset)
+            }
             Acks::All => {
+                // The answer comes at the next step, once the high watermark
+                // has passed the record (at once when the ISR is the leader).
                 let epoch = self.partition_at(&flight.topic, partition).map_or(0, |p| p.leader_epoch);
-                flight.state = FlightState::Appended { offset, leader_epoch: epoch };
+                flight.state = FlightState::Appended { offset, leader_epoch: epoch, sent_ms: now };
                 if let Some(entry) = self.producers.get_mut(producer) {
                     entry.in_flight.push(flight);
                 }
+                Some(offset)
             }
         }
-        Some(offset)
+    }
+
+    /// One attempt failed with `error`. A retriable error sends the record
+    /// again after the exponential `retry.backoff.ms` while `retries` and
+    /// `delivery.timeout.ms` allow (`Sender.canRetry`); otherwise the send
+    /// fails for good. Returns whether it will be retried.
+    pub(super) fn fail_attempt(&mut self, name: &str, mut f: InFlight, error: ProduceError, retriable: bool) -> bool {
+        let now = self.now;
+        let Some(p) = self.producers.get(name) else { return false };
+        let deadline = f.created_ms.saturating_add(p.config.delivery_timeout_ms);
+        let will_retry = retriable && f.attempts <= p.config.retries && now < deadline;
+        let backoff = p.config.retry_backoff(f.attempts.saturating_sub(1));
+        self.emit(Event::ProduceFailed {
+            producer: name.to_string(),
+            topic: f.topic.to_string(),
+            partition: f.partition,
+            error: error.clone(),
+            will_retry,
+        });
+        if will_retry {
+            f.state = FlightState::Waiting;
+            f.next_attempt_ms = now.saturating_add(backoff);
+            f.last_error = Some(error);
+            if let Some(entry) = self.producers.get_mut(name) {
+                entry.in_flight.push(f);
+            }
+        } else {
+            self.give_up(name, &f);
+        }
+        will_retry
+    }
+
+    /// A send failed for good. If it had been sent with a sequence number the
+    /// broker may or may not hold it, so an idempotent (not transactional)
+    /// producer bumps its epoch to start its sequences again (KIP-360,
+    /// `TransactionManager.handleFailedBatch`).
+    fn give_up(&mut self, name: &str, f: &InFlight) {
+        if f.sequence >= 0 && !f.transactional {
+            self.bump_producer_epoch(name);
+        }
+    }
+
+    /// Bumps an idempotent producer's epoch and restarts every partition's
+    /// sequence at 0; records not yet appended get sequences of the new
+    /// epoch when next sent.
+    pub(super) fn bump_producer_epoch(&mut self, name: &str) {
+        let Some(p) = self.producers.get_mut(name) else { return };
+        if p.producer_id < 0 || p.config.transactional_id.is_some() {
+            return;
+        }
+        p.epoch = p.epoch.wrapping_add(1);
+        p.sequences.clear();
+        let (producer_id, epoch) = (p.producer_id, p.epoch);
+        self.emit(Event::ProducerEpochBumped { producer: name.to_string(), producer_id, epoch });
     }
 
     pub(super) fn acknowledge(&mut self, producer: &str, topic: &str, partition: u32, offset: i64) {
@@ -393,81 +576,120 @@ impl Cluster {
         }
     }
 
+    /// Answers, retries and sends for one producer at this instant. Records
+    /// of a partition that go out in one step share a request until it holds
+    /// `batch.size` bytes; a new request waits while
+    /// `max.in.flight.requests.per.connection` requests to that broker are
+    /// unanswered.
     pub(super) fn step_producer(&mut self, name: &str) {
-        {
-            let name = name.to_string();
-            let Some(p) = self.producers.get_mut(&name) else { return };
-            let flights = std::mem::take(&mut p.in_flight);
-            let (retries, timeout) = (p.config.retries, p.config.delivery_timeout_ms);
-            let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
-            for mut f in flights {
-                let key = (f.topic.clone(), f.partition);
-                let min_isr = self.effective_min_isr(&f.topic);
-                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
-                match f.state {
-                    FlightState::Appended { offset, leader_epoch } => {
-                        let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
-                        let failure = if !leader_ok {
-                            Some(ProduceError::NotLeaderOrFollower)
-                        } else if part.high_watermark > offset {
-                            if (part.isr.len() as u32) < min_isr {
-                                Some(ProduceError::NotEnoughReplicasAfterAppend)
-                            } else {
-                                None
-                            }
-                        } else {
-                            if let Some(entry) = self.producers.get_mut(&name) {
-                                entry.in_flight.push(f);
-                            }
-                            continue;
-                        };
-                        match failure {
-                            None => self.acknowledge(&name, &key.0, key.1, offset),
-                            Some(error) => {
-                                let will_retry = f.attempts <= retries && self.now - f.first_sent_ms < timeout;
-                                self.emit(Event::ProduceFailed {
-                                    producer: name.clone(),
-                                    topic: key.0.to_string(),
-                                    partition: key.1,
-                                    error,
-                                    will_retry,
-                                });
-                                if will_retry {
-                                    f.state = FlightState::Waiting;
-                                    self.retry_or_queue(&name, f, &mut blocked);
-                                }
+        let now = self.now;
+        let Some(p) = self.producers.get_mut(name) else { return };
+        let mut flights: Vec<Option<InFlight>> = std::mem::take(&mut p.in_flight).into_iter().map(Some).collect();
+        let (timeout, request_timeout) = (p.config.delivery_timeout_ms, p.config.request_timeout_ms);
+        let (batch_size, max_in_flight) =
+            (p.config.batch_size, p.config.max_in_flight_requests_per_connection as usize);
+        let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
+        // Partitions whose batch went out in this step: (request, bytes).
+        let mut draining: BTreeMap<(Arc<str>, u32), (u64, u64)> = BTreeMap::new();
+        for i in 0..flights.len() {
+            let Some(f) = flights[i].take() else { continue };
+            let key = (f.topic.clone(), f.partition);
+            let min_isr = self.effective_min_isr(&f.topic);
+            let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
+            let expired = now >= f.created_ms.saturating_add(timeout);
+            match f.state {
+                FlightState::Appended { offset, leader_epoch, sent_ms } => {
+                    let leader_ok = part.leader.is_some() && part.leader_epoch == leader_epoch;
+                    let failure = if !leader_ok {
+                        Some(ProduceError::NotLeaderOrFollower)
+                    } else if part.high_watermark > offset {
+                        // `Partition.checkEnoughReplicasReachOffset`: reached,
+                        // but the ISR shrank below the minimum meanwhile.
+                        ((part.isr.len() as u32) < min_isr).then_some(ProduceError::NotEnoughReplicasAfterAppend)
+                    } else if expired {
+                        // `Sender.getExpiredInflightBatches`: in flight too long.
+                        self.expire(name, f);
+                        continue;
+                    } else if now >= sent_ms.saturating_add(request_timeout) {
+                        Some(ProduceError::RequestTimedOut)
+                    } else {
+                        if let Some(entry) = self.producers.get_mut(name) {
+                            entry.in_flight.push(f);
+                        }
+                        continue;
+                    };
+                    match failure {
+                        None => self.acknowledge(name, &key.0, key.1, offset),
+                        Some(error) => {
+                            if self.fail_attempt(name, f, error, true) {
+                                blocked.insert(key);
                             }
                         }
                     }
-                    FlightState::Waiting => {
-                        if self.now - f.first_sent_ms >= timeout {
-                            self.emit(Event::ProduceFailed {
-                                producer: name.clone(),
-                                topic: key.0.to_string(),
-                                partition: key.1,
-                                error: ProduceError::DeliveryTimeout,
-                                will_retry: false,
+                }
+                FlightState::Waiting => {
+                    if expired {
+                        self.expire(name, f);
+                        continue;
+                    }
+                    let leader = part.leader_broker();
+                    let due = now >= f.next_attempt_ms;
+                    let mut go = leader.is_some() && due && !blocked.contains(&key);
+                    let size = f.data.size_bytes();
+                    let mut request = None;
+                    if go {
+                        request = match draining.get(&key) {
+                            Some(&(r, bytes)) if bytes.saturating_add(size) <= batch_size => Some(r),
+                            _ => None,
+                        };
+                        if request.is_none() {
+                            let p = self.producers.get(name);
+                            let unanswered = leader.map_or(0, |b| {
+                                let sent = p.map(|p| p.in_flight.iter()).into_iter().flatten();
+                                let later = flights[i + 1..].iter().flatten();
+                                self.requests_in_flight(sent.chain(later), b)
                             });
-                            continue;
+                            go = unanswered < max_in_flight;
                         }
-                        self.retry_or_queue(&name, f, &mut blocked);
+                    }
+                    if go {
+                        let request = match request {
+                            Some(r) => r,
+                            None => self.new_request(name),
+                        };
+                        let bytes = draining.get(&key).filter(|(r, _)| *r == request).map_or(0, |(_, b)| *b);
+                        draining.insert(key.clone(), (request, bytes.saturating_add(size)));
+                        let mut f = f;
+                        f.request = request;
+                        self.send(name, f);
+                    } else if let Some(entry) = self.producers.get_mut(name) {
+                        entry.in_flight.push(f);
+                    }
+                    // Later records to this partition wait behind this one,
+                    // or behind its retry if it just failed again.
+                    let still_waiting = self.producers.get(name).is_some_and(|p| {
+                        p.in_flight.iter().any(|g| {
+                            g.topic == key.0 && g.partition == key.1 && matches!(g.state, FlightState::Waiting)
+                        })
+                    });
+                    if still_waiting {
+                        blocked.insert(key);
                     }
                 }
             }
         }
     }
 
-    pub(super) fn retry_or_queue(&mut self, name: &str, f: InFlight, blocked: &mut BTreeSet<(Arc<str>, u32)>) {
-        let key = (f.topic.clone(), f.partition);
-        let has_leader = self.partition_at(&f.topic, f.partition as usize).is_some_and(|p| p.leader.is_some());
-        if has_leader && !blocked.contains(&key) {
-            self.send(name, f);
-        } else {
-            blocked.insert(key);
-            if let Some(entry) = self.producers.get_mut(name) {
-                entry.in_flight.push(f);
-            }
-        }
+    /// `delivery.timeout.ms` passed: the send fails for good.
+    fn expire(&mut self, name: &str, f: InFlight) {
+        self.emit(Event::ProduceFailed {
+            producer: name.to_string(),
+            topic: f.topic.to_string(),
+            partition: f.partition,
+            error: ProduceError::DeliveryTimeout,
+            will_retry: false,
+        });
+        self.give_up(name, &f);
     }
 
     /// Closes a producer; anything not yet acknowledged is abandoned.
@@ -489,4 +711,18 @@ impl Cluster {
         })
         .map(|(_, e)| e)
     }
+}
+
+/// The next sequence number of a producer for a partition, counted up.
+fn next_sequence(p: &mut ProducerState, topic: &str, partition: u32) -> i32 {
+    let seqs = match p.sequences.get_mut(topic) {
+        Some(s) => s,
+        None => p.sequences.entry(topic.to_string()).or_default(),
+    };
+    if seqs.len() <= partition as usize {
+        seqs.resize(partition as usize + 1, 0);
+    }
+    let s = seqs[partition as usize];
+    seqs[partition as usize] = s.wrapping_add(1);
+    s
 }

@@ -9,8 +9,9 @@
 //!   the cleaner has not looked at since it changed;
 //! - the exact deadlines: a follower leaving the ISR after
 //!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
-//!   `session.timeout.ms`, a record's `delivery.timeout.ms`, a share-group
-//!   acquisition lock expiring;
+//!   `session.timeout.ms`, a record's next attempt after `retry.backoff.ms`,
+//!   its request's `request.timeout.ms` and its `delivery.timeout.ms`, a
+//!   share-group acquisition lock expiring;
 //! - the log cleaner's next time-based chance (a segment passing
 //!   `retention.ms` or `min.compaction.lag.ms`, a tombstone passing
 //!   `delete.retention.ms`), rounded up to the grid where the cleaner runs.
@@ -74,7 +75,11 @@ impl Cluster {
                 due = Some(due.map_or(t, |d| d.min(t)));
             }
         };
-        if self.cleaner_pending || self.replication_pending(&mut at) || self.producers_pending(&mut at) {
+        // Every part registers its exact deadlines, so none may be skipped
+        // by a short-circuit.
+        let replication = self.replication_pending(&mut at);
+        let producers = self.producers_pending(&mut at);
+        if self.cleaner_pending || replication || producers {
             at(grid);
         }
         if self.groups_pending(&mut at) {
@@ -96,7 +101,6 @@ impl Cluster {
     /// deadlines of lagging followers.
     fn replication_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let lag_max = self.config.replica_lag_time_max_ms;
-        let elr = self.config.eligible_leader_replicas_enable;
         let mut pending = false;
         for (name, t) in &self.topics {
             let min_isr = self.effective_min_isr(name) as usize;
@@ -126,7 +130,7 @@ impl Cluster {
                         at(r.last_caught_up_ms.saturating_add(lag_max).saturating_add(1));
                     }
                 }
-                if isr_min_leo > hw && !(elr && part.isr.len() < min_isr) {
+                if isr_min_leo > hw && part.isr.len() >= min_isr {
                     pending = true;
                 }
             }
@@ -134,26 +138,39 @@ impl Cluster {
         pending
     }
 
-    /// Whether an in-flight request can be answered or sent on the grid,
-    /// and the delivery deadlines of those that wait.
+    /// Whether an in-flight request can be answered on the grid, and the
+    /// exact instants of the rest: the next attempt of the first waiting
+    /// record per partition (after its `retry.backoff.ms`), the
+    /// `request.timeout.ms` of sent requests and every `delivery.timeout.ms`.
     fn producers_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let mut pending = false;
         for p in self.producers.values() {
+            let mut waiting: BTreeSet<(&str, u32)> = BTreeSet::new();
             for f in &p.in_flight {
                 let Some(part) = self.topics.get(&*f.topic).and_then(|t| t.partitions.get(f.partition as usize)) else {
                     continue;
                 };
+                at(f.created_ms.saturating_add(p.config.delivery_timeout_ms));
                 match f.state {
-                    FlightState::Appended { offset, leader_epoch } => {
+                    FlightState::Appended { offset, leader_epoch, sent_ms } => {
                         if part.leader.is_none() || part.leader_epoch != leader_epoch || part.high_watermark > offset {
                             pending = true;
                         }
+                        at(sent_ms.saturating_add(p.config.request_timeout_ms));
                     }
                     FlightState::Waiting => {
-                        if part.leader.is_some() {
-                            pending = true;
+                        // Only the first waiting record of a partition can
+                        // go; the ones behind it follow in the same step.
+                        // A new request also needs a free slot under
+                        // `max.in.flight.requests.per.connection`; otherwise
+                        // an answer (on the grid) or a timeout frees one.
+                        if waiting.insert((&*f.topic, f.partition))
+                            && let Some(broker) = part.leader_broker()
+                            && self.requests_in_flight(p.in_flight.iter(), broker)
+                                < p.config.max_in_flight_requests_per_connection as usize
+                        {
+                            at(f.next_attempt_ms);
                         }
-                        at(f.first_sent_ms.saturating_add(p.config.delivery_timeout_ms));
                     }
                 }
             }

@@ -386,15 +386,14 @@ impl Cluster {
         }
     }
 
-    /// Advances the high watermark to the smallest log end offset in the ISR
-    /// (optionally waiting for the minimum ISR, as Kafka 4 does with ELR).
+    /// Advances the high watermark to the smallest log end offset in the ISR,
+    /// never while the ISR is below the effective minimum (Kafka 3.7+).
     pub(super) fn update_high_watermark(&mut self, topic: &str, p: usize) {
         let min_isr = self.effective_min_isr(topic) as usize;
-        let elr = self.config.eligible_leader_replicas_enable;
         let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
             return;
         };
-        let moved = advance_high_watermark(part, min_isr, elr);
+        let moved = advance_high_watermark(part, min_isr);
         self.cleaner_pending |= moved.is_some();
         if let Some(hw) = moved
             && self.record_events

@@ -133,7 +133,7 @@ impl Cluster {
                 let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
                 match f.state {
                     FlightState::Waiting => true,
-                    FlightState::Appended { offset, leader_epoch } => {
+                    FlightState::Appended { offset, leader_epoch, .. } => {
                         part.leader.is_none()
                             || part.leader_epoch != leader_epoch
                             || part.high_watermark <= offset

@@ -207,6 +207,18 @@ impl Cluster {
                         FlightState::Waiting => None,
                         FlightState::Appended { offset, .. } => Some(offset),
                     },
+                    next_attempt_ms: match f.state {
+                        FlightState::Waiting => Some(f.next_attempt_ms),
+                        FlightState::Appended { .. } => None,
+                    },
+                    request_deadline_ms: match f.state {
+                        FlightState::Waiting => None,
+                        FlightState::Appended { sent_ms, .. } => {
+                            Some(sent_ms.saturating_add(p.config.request_timeout_ms))
+                        }
+                    },
+                    delivery_deadline_ms: f.created_ms.saturating_add(p.config.delivery_timeout_ms),
+                    last_error: f.last_error.clone(),
                 })
                 .collect(),
             transaction_open: p.txn.is_some(),
