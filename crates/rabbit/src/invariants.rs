@@ -154,8 +154,10 @@ fn check_queue(q: &QueueState) -> Result<(), String> {
 mod tests {
     use crate::*;
 
+    /// A 4.2 broker: the global-prefetch checks need a channel-wide limit,
+    /// which 4.3 no longer has.
     fn broker() -> (Broker, ChannelId) {
-        let mut b = Broker::new(77);
+        let mut b = Broker::with_version(77, Version::V4_2);
         let ch = b.connect("guest", "guest", "/").unwrap();
         (b, ch)
     }

@@ -22,6 +22,7 @@ const CANVAS_QUEUE_ARGUMENTS: &[&str] = &["x-message-ttl", "x-max-length", "x-de
 /// Puts the start's settings that the canvas cannot show back onto `answer`.
 pub fn carry_over(answer: &mut Scenario, start: &Scenario) {
     let (r, was) = (&mut answer.rabbitmq, &start.rabbitmq);
+    r.version = was.version;
     for v in &was.vhosts {
         if !r.vhosts.iter().any(|a| a.name == v.name) {
             r.vhosts.push(v.clone());

@@ -397,7 +397,7 @@ fn kafka_and_rabbitmq_in_one_topology() {
     // The engines build what the canvas runs, and ignore the canvas section.
     let session = s.start().unwrap();
     let queues = session.rabbit().queues("/");
-    assert_eq!(queues.iter().map(|q| (q.name.as_str(), q.durable)).collect::<Vec<_>>(), [("q1", false)]);
+    assert_eq!(queues.iter().map(|q| (q.name.as_str(), q.durable)).collect::<Vec<_>>(), [("q1", true)]);
     assert_eq!(brokers.len() as u32, session.kafka().brokers().len() as u32);
 }
 

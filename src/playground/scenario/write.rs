@@ -34,8 +34,10 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 .rabbitmq
                 .exchanges
                 .push(ExchangeDef { durable: false, ..ExchangeDef::new(n.name.clone(), exchange_type(*kind)) }),
+            // Durable: RabbitMQ 4.3, the default release, refuses transient
+            // queues that are not exclusive.
             NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
-                durable: false,
+                durable: true,
                 arguments: queue_arguments(q),
                 ..QueueDef::new(n.name.clone())
             }),

@@ -94,18 +94,26 @@ impl Broker {
         let mut e = u.entry;
         e.redelivered = true;
         if q.queue_type == QueueType::Quorum {
-            // Since RabbitMQ 4.3 a reject or a lost consumer counts towards
-            // the delivery limit; a nack with requeue does not.
-            if matches!(how, Settle::Reject { .. } | Settle::Lost) {
+            // Which returns count towards the delivery limit depends on the
+            // release (see `Version::return_counts_towards_limit`).
+            let rejected_or_lost = matches!(how, Settle::Reject { .. } | Settle::Lost);
+            if self.version.return_counts_towards_limit(rejected_or_lost) {
                 e.delivery_count = e.delivery_count.saturating_add(1);
             }
             if q.cfg.delivery_limit.is_some_and(|l| u64::from(e.delivery_count) > l) {
                 self.dead_letter(vhost, &u.queue, e, DeathReason::DeliveryLimit, ev);
                 return;
             }
-            // Quorum queues serve returned messages before the others.
-            q.return_seq += 1;
-            e.order = (0, q.return_seq);
+            if q.cfg.delivery_limit.is_none() && self.version.quorum_unlimited_return_to_tail() {
+                // 4.0-4.2 requeue at the tail when the limit is disabled:
+                // the message takes a place after everything enqueued so far.
+                e.order = (1, self.next_seq);
+                self.next_seq += 1;
+            } else {
+                // Quorum queues serve returned messages before the others.
+                q.return_seq += 1;
+                e.order = (0, q.return_seq);
+            }
         }
         let id = e.id;
         q.insert_sorted(e);

@@ -174,7 +174,7 @@ impl Broker {
         }
         let binding = Binding { source: source.clone(), destination, destination_kind: kind, routing_key, arguments };
         if add {
-            if x.kind == ExchangeKind::Topic {
+            if x.kind == ExchangeKind::Topic && self.version.limits_topic_hashes() {
                 topic::validate_binding_key(&binding.routing_key).map_err(AmqpError::precondition)?;
             }
             if x.kind == ExchangeKind::Headers {
@@ -208,6 +208,7 @@ impl Broker {
         vhost: &str,
         args: &FieldTable,
         queue_type: QueueType,
+        version: Version,
     ) -> R<QueueConfig> {
         let bad_type = |key: &str, v: &FieldValue| {
             AmqpError::precondition(format!(
@@ -260,16 +261,17 @@ impl Broker {
                 let v = args.get("x-max-priority").cloned().unwrap_or(FieldValue::Void);
                 return Err(bad_value("x-max-priority", &v));
             }
-            p => p.map(|p| p as u8),
+            // 3.13 and later give `x-max-priority: 0` two levels.
+            p => p.map(|p| (p as u8).max(version.min_priority_levels() as u8 - 1)),
         };
         let delivery_limit = match queue_type {
-            QueueType::Quorum => {
-                let limit = match args.get("x-delivery-limit") {
-                    None => DEFAULT_QUORUM_DELIVERY_LIMIT,
-                    Some(v) => v.as_i64().ok_or_else(|| bad_type("x-delivery-limit", v))?,
-                };
-                (limit >= 0).then_some(limit as u64)
-            }
+            QueueType::Quorum => match args.get("x-delivery-limit") {
+                None => version.default_quorum_delivery_limit(),
+                Some(v) => {
+                    let limit = v.as_i64().ok_or_else(|| bad_type("x-delivery-limit", v))?;
+                    (limit >= 0).then_some(limit as u64)
+                }
+            },
             QueueType::Classic => None,
         };
         let single_active = match args.get("x-single-active-consumer") {
@@ -334,6 +336,19 @@ impl Broker {
                 )));
             }
         };
+        // RabbitMQ 4.3 refuses a new queue that is neither durable nor
+        // exclusive before the queue type looks at it (`rabbit_amqqueue:declare/7`).
+        if !durable
+            && !exclusive
+            && self.version.refuses_transient_nonexclusive_queues()
+            && !self.vh(&vhost)?.queues.contains_key(&name)
+        {
+            return Err(AmqpError::new(
+                ReplyCode::InternalError,
+                "Feature `transient_nonexcl_queues` is deprecated. Its use is not permitted by default: \
+                 declare the queue durable or exclusive",
+            ));
+        }
         if queue_type == QueueType::Quorum && (!durable || exclusive || auto_delete) {
             let field = if !durable {
                 "durable"
@@ -346,7 +361,7 @@ impl Broker {
                 "invalid property '{field}' for queue '{name}' in vhost '{vhost}'"
             )));
         }
-        let cfg = Self::parse_queue_config(&name, &vhost, &arguments, queue_type)?;
+        let cfg = Self::parse_queue_config(&name, &vhost, &arguments, queue_type, self.version)?;
         if let Some(dlx) = &cfg.dlx {
             // Declaring a dead-letter exchange needs write access to it, as
             // RabbitMQ checks, because the queue will publish into it.

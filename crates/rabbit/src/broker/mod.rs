@@ -42,7 +42,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::error::{AmqpError, ReplyCode};
 use crate::model::*;
 use crate::topic::{self, TopicTrie};
-use crate::value::{FieldTable, FieldValue, headers_value_matches};
+use crate::value::{FieldTable, FieldValue, headers_value_matches, headers_value_matches_loosely};
+use crate::version::Version;
 
 pub use state::Ledger;
 pub(crate) use state::*;
@@ -56,10 +57,6 @@ const DEFAULT_VHOST: &str = "/";
 /// RabbitMQ's default `channel_max`: a connection may have this many
 /// channels open at once.
 const CHANNEL_MAX: u16 = 2047;
-
-/// Quorum queues dead-letter or drop a message returned more often than this
-/// unless `x-delivery-limit` says otherwise (RabbitMQ 4.0 and later).
-const DEFAULT_QUORUM_DELIVERY_LIMIT: i64 = 20;
 
 /// The simulated RabbitMQ broker.
 #[derive(Debug)]
@@ -81,6 +78,8 @@ pub struct Broker {
     pub(crate) recording: bool,
     /// The seed the broker was created with, quoted by invariant failures.
     pub(crate) seed: u64,
+    /// The RabbitMQ release whose rules the broker follows.
+    pub(crate) version: Version,
 }
 
 /// Where handlers put the events a command causes. With recording off it
@@ -143,9 +142,15 @@ fn short_id(rng: &mut ChaCha8Rng) -> String {
 }
 
 impl Broker {
-    /// A broker with the default vhost `/` and the user `guest`/`guest`
-    /// holding full permissions on it, as a fresh RabbitMQ install has.
+    /// A broker of the newest release ([`Version::LATEST`]) with the default
+    /// vhost `/` and the user `guest`/`guest` holding full permissions on it,
+    /// as a fresh RabbitMQ install has.
     pub fn new(seed: u64) -> Self {
+        Self::with_version(seed, Version::LATEST)
+    }
+
+    /// A fresh broker that behaves as the given RabbitMQ release.
+    pub fn with_version(seed: u64, version: Version) -> Self {
         let mut b = Broker {
             rng: ChaCha8Rng::seed_from_u64(seed),
             now: 0,
@@ -161,6 +166,7 @@ impl Broker {
             next_publish: 1,
             recording: true,
             seed,
+            version,
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
@@ -188,6 +194,11 @@ impl Broker {
     /// Logical time in milliseconds.
     pub fn now(&self) -> u64 {
         self.now
+    }
+
+    /// The RabbitMQ release the broker behaves as.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The seed the broker was created with.
@@ -282,11 +293,18 @@ impl Broker {
             }
             Command::BasicQos { channel, prefetch_count, global } => {
                 self.ctx(channel)?;
+                // RabbitMQ 4.3 denies global QoS and handles the call as a
+                // per-consumer one (`rabbit_channel`, `basic.qos`).
+                let channel_wide = global && self.version.channel_wide_qos();
                 let ch = self.chan_mut(channel)?;
-                if global {
+                if channel_wide {
                     ch.global_prefetch = prefetch_count;
                     ch.global_qos_tag = ch.next_tag;
                 } else {
+                    // Every release's `global=false` clause unlimits the
+                    // channel limiter first, so a per-consumer prefetch set
+                    // after a global one removes the global one.
+                    ch.global_prefetch = 0;
                     ch.prefetch = prefetch_count;
                 }
                 ev.push(Event::QosSet { channel, prefetch_count, global });

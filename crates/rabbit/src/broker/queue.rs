@@ -70,11 +70,17 @@ impl Broker {
         let Some(vh) = self.vhosts.get(&vhost) else {
             return;
         };
-        let mut queues: Vec<Arc<str>> =
-            Self::route_in(vh, &exchange, &key_refs, properties.headers.as_ref(), self.tracing.then_some(&mut steps))
-                .into_iter()
-                .cloned()
-                .collect();
+        let mut queues: Vec<Arc<str>> = Self::route_in(
+            vh,
+            &exchange,
+            &key_refs,
+            properties.headers.as_ref(),
+            self.version,
+            self.tracing.then_some(&mut steps),
+        )
+        .into_iter()
+        .cloned()
+        .collect();
         drop(key_refs);
         // Queues take the message in name order, so events read the same
         // way whatever order the bindings were made in.
@@ -136,7 +142,14 @@ impl Broker {
                 });
             }
         } else {
-            let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths: Vec::new() });
+            // 3.10 and 3.13 read an `x-death` header a client republished
+            // and go on counting in it; 4.x treats it as the client's own.
+            let deaths = if self.version.reads_client_x_death() {
+                read_death_headers(properties.headers.as_ref())
+            } else {
+                Vec::new()
+            };
+            let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths });
             let origin = Origin::Publish { channel, publish };
             for q in &queues {
                 if self.enqueue(&vhost, q, &content, origin, ev).is_none() {
@@ -299,7 +312,7 @@ impl Broker {
         // wherever it lands; x-death keeps it as original-expiration.
         properties.expiration = None;
         let headers = properties.headers.get_or_insert_with(FieldTable::new);
-        write_death_headers(headers, &deaths);
+        write_death_headers(headers, &deaths, self.version.last_death_headers());
         let (routing_key, keys, cc) = match &dlrk {
             Some(k) => (k.clone(), vec![k.clone()], Vec::new()),
             None => {
@@ -311,10 +324,11 @@ impl Broker {
         let content =
             Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let mut targets: Vec<Arc<str>> = Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), None)
-            .into_iter()
-            .cloned()
-            .collect();
+        let mut targets: Vec<Arc<str>> =
+            Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), self.version, None)
+                .into_iter()
+                .cloned()
+                .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
@@ -380,7 +394,7 @@ impl Broker {
 }
 
 /// Renders the death history into the AMQP 0-9-1 headers RabbitMQ sets.
-pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death]) {
+pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death], last_death: bool) {
     let table = |d: &Death| {
         let mut t = FieldTable::new();
         t.insert("count".into(), FieldValue::LongLongInt(d.count as i64));
@@ -404,11 +418,54 @@ pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death]) {
         headers.insert("x-first-death-reason".into(), FieldValue::str(d.reason.as_str()));
         headers.insert("x-first-death-exchange".into(), FieldValue::str(&d.exchange));
     }
-    if let Some(d) = deaths.first() {
+    if last_death && let Some(d) = deaths.first() {
         headers.insert("x-last-death-queue".into(), FieldValue::str(&d.queue));
         headers.insert("x-last-death-reason".into(), FieldValue::str(d.reason.as_str()));
         headers.insert("x-last-death-exchange".into(), FieldValue::str(&d.exchange));
     }
+}
+
+/// Reads an `x-death` header back into a death history, skipping entries
+/// that are not tables with a queue and a known reason, as
+/// `rabbit_dead_letter` does for a header a client sent.
+pub(super) fn read_death_headers(headers: Option<&FieldTable>) -> Vec<Death> {
+    let Some(FieldValue::FieldArray(items)) = headers.and_then(|h| h.get("x-death")) else {
+        return Vec::new();
+    };
+    let text = |t: &FieldTable, k: &str| t.get(k).and_then(FieldValue::as_str).map(str::to_string);
+    items
+        .iter()
+        .filter_map(|item| {
+            let FieldValue::FieldTable(t) = item else { return None };
+            let reason = match t.get("reason").and_then(FieldValue::as_str)? {
+                "rejected" => DeathReason::Rejected,
+                "expired" => DeathReason::Expired,
+                "maxlen" => DeathReason::Maxlen,
+                "delivery_limit" => DeathReason::DeliveryLimit,
+                _ => return None,
+            };
+            let time = match t.get("time") {
+                Some(FieldValue::Timestamp(s)) => s.saturating_mul(1000),
+                _ => 0,
+            };
+            let routing_keys = match t.get("routing-keys") {
+                Some(FieldValue::FieldArray(keys)) => {
+                    keys.iter().filter_map(|k| k.as_str().map(str::to_string)).collect()
+                }
+                _ => Vec::new(),
+            };
+            Some(Death {
+                queue: text(t, "queue")?,
+                reason,
+                count: t.get("count").and_then(FieldValue::as_i64).map_or(1, |c| c.max(0) as u64),
+                exchange: text(t, "exchange").unwrap_or_default(),
+                routing_keys,
+                first_time: time,
+                last_time: time,
+                original_expiration: text(t, "original-expiration"),
+            })
+        })
+        .collect()
 }
 
 /// RabbitMQ's dead-letter cycle rule: a target queue closes a cycle when it
