@@ -275,7 +275,16 @@ pub(crate) struct ConsumerState {
     pub(crate) prefetch: u16,
     pub(crate) priority: i64,
     pub(crate) unacked: u32,
+    /// Its place in the queue's rotation: RabbitMQ keeps a queue of
+    /// consumers (`rabbit_queue_consumers`), serves the head and puts it
+    /// back at the tail, so the smallest number among equal priorities goes
+    /// next. A new consumer, one just served and one just unblocked all take
+    /// a fresh (largest) number.
     pub(crate) served: u64,
+    /// When a delivery found it without room (prefetch or channel limit full),
+    /// RabbitMQ moves it out of the rotation (`block_consumer/2`); it
+    /// rejoins at the tail once it has room again, in the order it left.
+    pub(crate) blocked_at: Option<u64>,
     /// Tells this consumer apart from an earlier one with the same tag on
     /// the same channel, whose deliveries may still be unacknowledged.
     pub(crate) id: u64,
