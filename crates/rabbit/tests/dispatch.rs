@@ -156,3 +156,36 @@ fn sac_handover_on_channel_close_is_announced() {
         Event::SingleActiveConsumerChanged { consumer_tag: Some(t), .. } if t == "B")));
     assert_eq!(delivered(&b.publish(ch2, "", "q", "m").unwrap()), pairs(&[("B", "m")]));
 }
+
+/// Audit 1.4: `rabbit_reader` (3.10 to 4.3) blocks a connection only when a
+/// publish arrives during an alarm (`publish_received/1`), then stops
+/// reading its socket, so its later acknowledgements wait too. A connection
+/// that only consumes is never blocked.
+#[test]
+fn alarm_blocks_only_publishing_connections_and_all_their_frames() {
+    let mut b = setup();
+    let ch1 = b.connect("guest", "guest", "/").unwrap();
+    let ch2 = b.connect("guest", "guest", "/").unwrap();
+    b.declare_queue(ch1, "q", FieldTable::new()).unwrap();
+    b.declare_queue(ch1, "q2", FieldTable::new()).unwrap();
+    b.qos(ch1, 1, false).unwrap();
+    b.consume(ch1, "q", "c", false).unwrap();
+    b.publish(ch1, "", "q", "m1").unwrap();
+    b.publish(ch2, "", "q2", "x").unwrap();
+    let ev = b.set_alarm(Alarm::Memory, true);
+    assert!(!ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { .. })));
+    // The consuming-only connection carries on.
+    let got = b.get(ch2, "q2", false).unwrap();
+    assert!(got.iter().any(|e| matches!(e, Event::GetOk { .. })));
+    let ev = b.publish(ch1, "", "q", "m2").unwrap();
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { connection: 1, .. })));
+    // The ack is not read: c keeps holding m1 and m2 stays unpublished.
+    let ev = b.ack(ch1, 1, false).unwrap();
+    assert!(matches!(ev[..], [Event::PublishHeld { .. }]));
+    assert_eq!(b.queue("/", "q").unwrap().unacked, 1);
+    let ev = b.set_alarm(Alarm::Memory, false);
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionUnblocked { connection: 1 })));
+    assert!(!ev.iter().any(|e| matches!(e, Event::ConnectionUnblocked { connection: 2 })));
+    // Replayed in order: the publish, then the ack that lets c take m2.
+    assert_eq!(delivered(&ev), pairs(&[("c", "m2")]));
+}

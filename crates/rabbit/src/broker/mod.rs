@@ -221,29 +221,47 @@ impl Broker {
     /// command, when one is broken: that is an engine bug, never bad input.
     pub fn apply(&mut self, command: Command) -> Outcome {
         let mut events = Sink::new(self.recording);
-        let channel = command.channel();
         #[cfg(debug_assertions)]
         let copy = command.clone();
-        let error = match self.handle(command, &mut events) {
+        let error = self.run(command, &mut events);
+        #[cfg(debug_assertions)]
+        if let Err(broken) = self.check_invariants() {
+            panic!("rabbit engine invariant broken (broker seed {}) after {copy:?}: {broken}", self.seed);
+        }
+        Outcome { events: events.list, error }
+    }
+
+    /// Runs one command, closing its channel or connection when it is
+    /// refused, and returns the refusal. A command on a connection that an
+    /// alarm blocked waits, unread, until the alarm clears.
+    pub(crate) fn run(&mut self, command: Command, ev: &mut Sink) -> Option<AmqpError> {
+        let channel = command.channel();
+        if let Some(ch) = channel
+            && let Some(conn) = self.connections.get_mut(&ch.connection)
+            && conn.blocked
+        {
+            // RabbitMQ stops reading a blocked connection's socket
+            // (`rabbit_reader`, connection state `blocked`): every later
+            // frame waits, acknowledgements included.
+            conn.held.push(command);
+            ev.push(Event::PublishHeld { channel: ch });
+            return None;
+        }
+        match self.handle(command, ev) {
             Ok(()) => None,
             Err(err) => {
                 if let Some(ch) = channel
                     && self.connections.get(&ch.connection).is_some_and(|c| c.channels.contains_key(&ch.channel))
                 {
                     if err.code.closes_connection() {
-                        self.close_connection(ch.connection, Some(err.clone()), &mut events);
+                        self.close_connection(ch.connection, Some(err.clone()), ev);
                     } else {
-                        self.close_channel(ch, Some(err.clone()), &mut events);
+                        self.close_channel(ch, Some(err.clone()), ev);
                     }
                 }
                 Some(err)
             }
-        };
-        #[cfg(debug_assertions)]
-        if let Err(broken) = self.check_invariants() {
-            panic!("rabbit engine invariant broken (broker seed {}) after {copy:?}: {broken}", self.seed);
         }
-        Outcome { events: events.list, error }
     }
 
     fn handle(&mut self, command: Command, ev: &mut Sink) -> R<()> {

@@ -1,4 +1,4 @@
-//! Queue operations: publishing (held while an alarm blocks the
+//! Queue operations: publishing (a publish during an alarm blocks its
 //! connection), enqueueing a copy with its TTL and priority level, the
 //! length limits and overflow modes, message expiry at the queue head, and
 //! dead-lettering with its `x-death` history and cycle rule.
@@ -33,12 +33,17 @@ impl Broker {
             return Err(AmqpError::precondition(format!("invalid expiration '{exp}'")));
         }
         if !self.alarms.is_empty() {
+            let reason = self.alarm_reason();
             let conn = self.connections.get_mut(&channel.connection).ok_or_else(|| {
                 AmqpError::new(ReplyCode::ChannelError, format!("connection {} is not open", channel.connection))
             })?;
-            // A blocked connection's publishes wait in the socket until the
+            // A publish during an alarm blocks its connection
+            // (`rabbit_reader:publish_received/1`): it and everything sent
+            // after it on that connection wait in the socket until the
             // alarm clears; the engine keeps them in order and replays them.
+            conn.blocked = true;
             conn.held.push(Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body });
+            ev.push(Event::ConnectionBlocked { connection: channel.connection, reason });
             ev.push(Event::PublishHeld { channel });
             return Ok(());
         }

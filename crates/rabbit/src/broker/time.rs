@@ -109,50 +109,53 @@ impl Broker {
         ev.push(Event::BrokerRestarted);
     }
 
+    /// The text of `connection.blocked`: which alarms are on.
+    pub(super) fn alarm_reason(&self) -> String {
+        let names: Vec<&str> = self
+            .alarms
+            .iter()
+            .map(|a| match a {
+                Alarm::Memory => "low on memory",
+                Alarm::Disk => "low on disk",
+            })
+            .collect();
+        names.join(" & ")
+    }
+
+    /// Raises or clears a resource alarm. Raising blocks nobody yet: a
+    /// connection is blocked when it next publishes (`rabbit_reader`), so
+    /// connections that only consume carry on. Clearing the last alarm
+    /// unblocks the blocked connections and replays what they sent
+    /// meanwhile, in order.
     pub(super) fn set_alarm_inner(&mut self, alarm: Alarm, active: bool, ev: &mut Sink) {
-        let was_blocked = !self.alarms.is_empty();
         if active {
             if !self.alarms.insert(alarm) {
                 return;
             }
             ev.push(Event::AlarmRaised { alarm });
-        } else {
-            if !self.alarms.remove(&alarm) {
-                return;
-            }
-            ev.push(Event::AlarmCleared { alarm });
+            return;
         }
-        let blocked = !self.alarms.is_empty();
-        if blocked && !was_blocked {
-            let reason = match alarm {
-                Alarm::Memory => "low on memory",
-                Alarm::Disk => "low on disk",
-            };
-            for (id, c) in self.connections.iter_mut() {
-                c.blocked = true;
-                ev.push(Event::ConnectionBlocked { connection: *id, reason: reason.to_string() });
-            }
-        } else if !blocked && was_blocked {
-            let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
-            for id in ids {
-                let held = match self.connections.get_mut(&id) {
-                    Some(c) => {
-                        c.blocked = false;
-                        std::mem::take(&mut c.held)
-                    }
-                    None => continue,
-                };
-                ev.push(Event::ConnectionUnblocked { connection: id });
-                for cmd in held {
-                    if let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd {
-                        let Ok((vhost, _)) = self.ctx(channel) else {
-                            continue;
-                        };
-                        if self.vhosts.get(&vhost).is_some_and(|vh| vh.exchanges.contains_key(&exchange)) {
-                            self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
-                        }
-                    }
+        if !self.alarms.remove(&alarm) {
+            return;
+        }
+        ev.push(Event::AlarmCleared { alarm });
+        if !self.alarms.is_empty() {
+            return;
+        }
+        let ids: Vec<ConnectionId> = self.connections.iter().filter(|(_, c)| c.blocked).map(|(id, _)| *id).collect();
+        for id in ids {
+            let held = match self.connections.get_mut(&id) {
+                Some(c) => {
+                    c.blocked = false;
+                    std::mem::take(&mut c.held)
                 }
+                None => continue,
+            };
+            ev.push(Event::ConnectionUnblocked { connection: id });
+            for cmd in held {
+                // A refusal closes the channel or connection, as it would
+                // have when the command was first sent.
+                let _ = self.run(cmd, ev);
             }
         }
     }
