@@ -26,7 +26,10 @@ impl Broker {
         if name.is_empty() {
             return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
         }
-        if name.starts_with("amq.") {
+        // RabbitMQ checks the reserved prefix only for an exchange that does
+        // not exist yet (`rabbit_channel`, `exchange.declare`), so
+        // redeclaring `amq.direct` as it is succeeds.
+        if name.starts_with("amq.") && !self.vh(&vhost)?.exchanges.contains_key(&name) {
             return Err(AmqpError::access_refused(format!("exchange name '{name}' contains reserved prefix 'amq.*'")));
         }
         self.check(&user, &vhost, Access::Configure, "exchange", &name)?;
@@ -243,6 +246,9 @@ impl Broker {
             None | Some("drop-head") => Overflow::DropHead,
             Some("reject-publish") => Overflow::RejectPublish,
             Some("reject-publish-dlx") if queue_type == QueueType::Classic => Overflow::RejectPublishDlx,
+            // `rabbit_quorum_queue:overflow/3` accepts it with a warning and
+            // drops from the head instead.
+            Some("reject-publish-dlx") => Overflow::DropHead,
             Some(other) => {
                 return Err(AmqpError::precondition(format!(
                     "invalid arg 'x-overflow' for queue '{name}' in vhost '{vhost}': {{unacceptable_value,<<\"{other}\">>}}"
@@ -308,6 +314,9 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         let conn = channel.connection;
+        // RabbitMQ never makes an exclusive queue durable
+        // (`Durable = DurableDeclare andalso not ExclusiveDeclare`).
+        let durable = durable && !exclusive;
         if passive {
             self.queue_exists(&vhost, &name)?;
             self.check_exclusive(&vhost, &name, conn)?;
@@ -369,6 +378,18 @@ impl Broker {
         }
         if let Some(q) = self.vh(&vhost)?.queues.get(&name) {
             self.check_exclusive(&vhost, &name, conn)?;
+            // `check_exclusive_access(Q, Owner, strict)` runs before the
+            // equivalence check: a different exclusivity is 405.
+            if q.exclusive != exclusive {
+                return Err(AmqpError::new(
+                    ReplyCode::ResourceLocked,
+                    format!(
+                        "cannot obtain exclusive access to locked queue '{name}' in vhost '{vhost}'. It could be \
+                         originally declared on another connection or the exclusive property value does not match \
+                         that of the original declaration."
+                    ),
+                ));
+            }
             let diff = if q.durable != durable {
                 Some(("durable", durable.to_string(), q.durable.to_string()))
             } else if q.exclusive != exclusive {
@@ -430,6 +451,7 @@ impl Broker {
             unacked: 0,
             return_seq: 0,
             incarnation: self.next_seq,
+            publish_blocked: false,
         };
         self.next_seq += 1;
         self.vh_mut(&vhost)?.queues.insert(name.clone(), q);

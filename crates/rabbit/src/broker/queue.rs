@@ -68,7 +68,7 @@ impl Broker {
         let mut keys = Vec::with_capacity(1 + cc.len() + bcc.len());
         keys.push(routing_key.clone());
         keys.extend(cc.iter().cloned());
-        keys.extend(bcc);
+        keys.extend(bcc.iter().cloned());
         let mut steps = Vec::new();
         // Queues are enqueued in name order so events read predictably.
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -154,7 +154,7 @@ impl Broker {
             } else {
                 Vec::new()
             };
-            let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths });
+            let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
             let origin = Origin::Publish { channel, publish };
             for q in &queues {
                 if self.enqueue(&vhost, q, &content, origin, ev).is_none() {
@@ -186,7 +186,21 @@ impl Broker {
         let vh = self.vhosts.get_mut(vhost)?;
         let vhost_name = vh.name.clone();
         let q = vh.queues.get_mut(qname)?;
-        let might_refuse = q.cfg.overflow != Overflow::DropHead && q.would_overflow(size);
+        let refuse = match (q.queue_type, q.cfg.overflow) {
+            (_, Overflow::DropHead) => false,
+            // A quorum queue's limit is soft (`rabbit_fifo:evaluate_limit/4`,
+            // `rabbit_fifo_client`): the message that crosses it is taken,
+            // then publishers are refused until the queue drains to 80 %.
+            (QueueType::Quorum, _) => {
+                if q.publish_blocked && q.below_soft_limit() {
+                    q.publish_blocked = false;
+                }
+                q.publish_blocked
+            }
+            // A classic queue refuses by length alone, before any consumer
+            // is considered (`maybe_deliver_or_enqueue/3`, `will_overflow/2`).
+            (QueueType::Classic, _) => q.would_overflow(size),
+        };
         let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
         let ttl = match (q.cfg.message_ttl, msg_ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -208,27 +222,24 @@ impl Broker {
             expires_at: ttl.map(|t| now.saturating_add(t)),
             level,
         };
-        let q = if might_refuse {
-            // A full queue still takes a message a consumer can have at once.
-            if !self.has_free_consumer(vhost, qname) {
-                if overflow == Overflow::RejectPublishDlx {
-                    self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
-                } else {
-                    self.ledger.dropped += 1;
-                    ev.push(Event::Dropped {
-                        vhost: vhost.to_string(),
-                        queue: Some(qname.to_string()),
-                        message_id: Some(id),
-                        reason: DropReason::RejectedByQueue,
-                    });
-                }
-                return None;
+        if refuse {
+            if overflow == Overflow::RejectPublishDlx {
+                self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
+            } else {
+                self.ledger.dropped += 1;
+                ev.push(Event::Dropped {
+                    vhost: vhost.to_string(),
+                    queue: Some(qname.to_string()),
+                    message_id: Some(id),
+                    reason: DropReason::RejectedByQueue,
+                });
             }
-            self.vhosts.get_mut(vhost)?.queues.get_mut(qname)?
-        } else {
-            q
-        };
+            return None;
+        }
         q.push_back(entry);
+        if q.queue_type == QueueType::Quorum && q.cfg.overflow != Overflow::DropHead && q.over_limit() {
+            q.publish_blocked = true;
+        }
         // Most enqueues need nothing more: no consumer to feed, nothing
         // expired at a head, no limit crossed. Checking that here saves the
         // repeated lookups of the general path on hot fanouts.
@@ -318,16 +329,24 @@ impl Broker {
         properties.expiration = None;
         let headers = properties.headers.get_or_insert_with(FieldTable::new);
         write_death_headers(headers, &deaths, self.version.last_death_headers());
-        let (routing_key, keys, cc) = match &dlrk {
-            Some(k) => (k.clone(), vec![k.clone()], Vec::new()),
+        let (routing_key, keys, cc, bcc) = match &dlrk {
+            Some(k) => (k.clone(), vec![k.clone()], Vec::new(), Vec::new()),
             None => {
                 let mut keys = vec![old.routing_key.clone()];
                 keys.extend(old.cc.iter().cloned());
-                (old.routing_key.clone(), keys, old.cc.clone())
+                keys.extend(old.bcc.iter().cloned());
+                (old.routing_key.clone(), keys, old.cc.clone(), old.bcc.clone())
             }
         };
-        let content =
-            Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
+        let content = Arc::new(Content {
+            exchange: dlx.clone(),
+            routing_key,
+            cc,
+            bcc,
+            properties,
+            body: old.body.clone(),
+            deaths,
+        });
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut targets: Vec<Arc<str>> =
             Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), self.version, None)

@@ -53,6 +53,11 @@ pub(crate) struct Content {
     pub(crate) routing_key: String,
     /// Extra routing keys from the `CC` header (kept on the message).
     pub(crate) cc: Vec<String>,
+    /// Routing keys from the `BCC` header: the header is removed before
+    /// anyone sees the message, but the keys stay with it, and
+    /// dead-lettering without a dead-letter routing key routes by them too
+    /// (`mc:routing_keys/1`).
+    pub(crate) bcc: Vec<String>,
     pub(crate) properties: BasicProperties,
     pub(crate) body: String,
     pub(crate) deaths: Vec<Death>,
@@ -125,6 +130,9 @@ pub(crate) struct QueueState {
     /// Tells this declaration of the name apart from earlier ones, so
     /// deliveries from a deleted queue never settle into a new one.
     pub(crate) incarnation: u64,
+    /// A quorum `reject-publish` queue went over its limit and refuses
+    /// publishes until it drains to 80 % of it.
+    pub(crate) publish_blocked: bool,
 }
 
 impl QueueState {
@@ -168,6 +176,13 @@ impl QueueState {
     pub(super) fn over_limit(&self) -> bool {
         self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 > m)
             || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes > m)
+    }
+
+    /// `rabbit_fifo:is_below_soft_limit/1`: at most 80 % of each limit.
+    pub(super) fn below_soft_limit(&self) -> bool {
+        let soft = |m: u64| (m as f64 * 0.8) as u64;
+        self.cfg.max_length.is_none_or(|m| self.ready_count() as u64 <= soft(m))
+            && self.cfg.max_length_bytes.is_none_or(|m| self.ready_bytes <= soft(m))
     }
 
     pub(super) fn would_overflow(&self, size: u64) -> bool {

@@ -1,0 +1,172 @@
+//! Length limits, declarations and dead-letter routing checked against
+//! RabbitMQ's source, each test naming the rule, the releases and the
+//! function it pins.
+
+use brokerlab_rabbit::*;
+
+fn setup() -> (Broker, ChannelId) {
+    let mut b = Broker::new(1);
+    let ch = b.connect("guest", "guest", "/").unwrap();
+    (b, ch)
+}
+
+fn args(pairs: &[(&str, FieldValue)]) -> FieldTable {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn int(v: i64) -> FieldValue {
+    FieldValue::LongLongInt(v)
+}
+
+fn bodies(b: &Broker, q: &str) -> Vec<String> {
+    b.queue("/", q).unwrap().messages.into_iter().map(|m| m.body).collect()
+}
+
+fn confirms(ev: &[Event]) -> Vec<bool> {
+    ev.iter()
+        .filter_map(|e| match e {
+            Event::Confirmed { ack, .. } => Some(*ack),
+            _ => None,
+        })
+        .collect()
+}
+
+fn declare(b: &mut Broker, ch: ChannelId, q: &str, durable: bool, exclusive: bool) -> Outcome {
+    b.apply(Command::QueueDeclare {
+        channel: ch,
+        queue: q.into(),
+        passive: false,
+        durable,
+        exclusive,
+        auto_delete: false,
+        arguments: FieldTable::new(),
+    })
+}
+
+/// Audit 2.1: a quorum queue's `reject-publish` limit is soft
+/// (`rabbit_fifo:evaluate_limit/4`, `is_below_soft_limit/1`, 3.10 to 4.3):
+/// the message that crosses the limit is accepted, then publishes are
+/// refused until the queue is down to 80 % of the limit.
+#[test]
+fn quorum_reject_publish_soft_limit_and_80pct_unblock() {
+    let (mut b, ch) = setup();
+    b.apply(Command::ConfirmSelect { channel: ch }).into_result().unwrap();
+    let a = args(&[
+        ("x-queue-type", FieldValue::str("quorum")),
+        ("x-max-length", int(2)),
+        ("x-overflow", FieldValue::str("reject-publish")),
+    ]);
+    b.declare_queue(ch, "qq", a).unwrap();
+    let mut acks = Vec::new();
+    for m in ["m1", "m2", "m3", "m4"] {
+        acks.extend(confirms(&b.publish(ch, "", "qq", m).unwrap()));
+    }
+    assert_eq!(acks, [true, true, true, false]);
+    assert_eq!(bodies(&b, "qq"), ["m1", "m2", "m3"]);
+    b.get(ch, "qq", true).unwrap();
+    assert_eq!(confirms(&b.publish(ch, "", "qq", "m5").unwrap()), [false], "2 is still above 80 % of 2");
+    b.get(ch, "qq", true).unwrap();
+    assert_eq!(confirms(&b.publish(ch, "", "qq", "m6").unwrap()), [true]);
+    assert_eq!(bodies(&b, "qq"), ["m3", "m6"]);
+}
+
+/// Audit 2.9: a classic `reject-publish` queue refuses by length alone, even
+/// with a consumer waiting (`rabbit_amqqueue_process:maybe_deliver_or_enqueue/3`
+/// checks `will_overflow/2` before `attempt_delivery`), 3.10 to 4.3.
+#[test]
+fn classic_reject_publish_refuses_even_with_a_waiting_consumer() {
+    let (mut b, ch) = setup();
+    b.apply(Command::ConfirmSelect { channel: ch }).into_result().unwrap();
+    let a = args(&[("x-max-length", int(0)), ("x-overflow", FieldValue::str("reject-publish"))]);
+    b.declare_queue(ch, "q", a).unwrap();
+    b.consume(ch, "q", "c", false).unwrap();
+    let ev = b.publish(ch, "", "q", "m").unwrap();
+    assert_eq!(confirms(&ev), [false]);
+    assert!(!ev.iter().any(|e| matches!(e, Event::Delivered { .. })));
+}
+
+/// Audit 2.7: `rabbit_quorum_queue:overflow/3` accepts
+/// `reject-publish-dlx` on a quorum queue with a warning and drops from the
+/// head instead (3.10 to 4.3).
+#[test]
+fn quorum_queues_accept_reject_publish_dlx_and_drop_from_the_head() {
+    let (mut b, ch) = setup();
+    let a = args(&[
+        ("x-queue-type", FieldValue::str("quorum")),
+        ("x-max-length", int(1)),
+        ("x-overflow", FieldValue::str("reject-publish-dlx")),
+    ]);
+    b.declare_queue(ch, "qq", a).unwrap();
+    for m in ["m1", "m2"] {
+        b.publish(ch, "", "qq", m).unwrap();
+    }
+    assert_eq!(bodies(&b, "qq"), ["m2"]);
+}
+
+/// Audit 3 item 1: `rabbit_channel` declares with
+/// `Durable = DurableDeclare andalso not ExclusiveDeclare`, and
+/// `check_exclusive_access(Q, Owner, strict)` runs before the equivalence
+/// check, so a redeclare with another exclusivity is 405, not 406 (3.10 to 4.3).
+#[test]
+fn exclusive_queues_are_never_durable_and_an_exclusivity_mismatch_is_405() {
+    let (mut b, ch) = setup();
+    assert_eq!(declare(&mut b, ch, "x", true, true).error, None);
+    assert!(!b.queue("/", "x").unwrap().durable);
+    assert_eq!(declare(&mut b, ch, "x", false, true).error, None, "durable=false is equivalent");
+    assert_eq!(declare(&mut b, ch, "d", true, false).error, None);
+    let ch = b.open_channel(1).unwrap();
+    let err = declare(&mut b, ch, "d", true, true).error.unwrap();
+    assert_eq!(err.code, ReplyCode::ResourceLocked);
+}
+
+/// Audit 3 item 2: `rabbit_channel` checks the `amq.` prefix only for an
+/// exchange that does not exist, so redeclaring `amq.direct` as it is works;
+/// declaring a new `amq.` name is still 403 (3.10 to 4.3).
+#[test]
+fn an_existing_amq_exchange_may_be_redeclared_but_a_new_one_not() {
+    let (mut b, ch) = setup();
+    let declare = |name: &str| Command::ExchangeDeclare {
+        channel: ch,
+        exchange: name.into(),
+        kind: ExchangeKind::Direct,
+        passive: false,
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: FieldTable::new(),
+    };
+    assert_eq!(b.apply(declare("amq.direct")).error, None);
+    assert_eq!(b.apply(declare("amq.mine")).error.map(|e| e.code), Some(ReplyCode::AccessRefused));
+}
+
+/// Audit 3 item 5: dead-lettering without a dead-letter routing key
+/// routes by every key the message had, `BCC` ones included
+/// (`rabbit_dead_letter:publish/5` with `mc:routing_keys/1`), while `x-death`
+/// lists only the routing key and `CC`.
+#[test]
+fn dead_lettering_without_a_routing_key_keeps_the_bcc_keys() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "dlx", ExchangeKind::Direct).unwrap();
+    b.declare_exchange(ch, "x", ExchangeKind::Direct).unwrap();
+    b.declare_queue(ch, "q", args(&[("x-dead-letter-exchange", FieldValue::str("dlx"))])).unwrap();
+    b.declare_queue(ch, "hidden", FieldTable::new()).unwrap();
+    b.bind_queue(ch, "q", "x", "k").unwrap();
+    b.bind_queue(ch, "hidden", "dlx", "secret").unwrap();
+    let props = BasicProperties::default().with_header("BCC", FieldValue::FieldArray(vec![FieldValue::str("secret")]));
+    b.publish_with(ch, "x", "k", props, "m", false).unwrap();
+    let ev = b.get(ch, "q", false).unwrap();
+    let tag = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::GetOk { delivery_tag, message, .. } => {
+                assert!(!message.properties.headers.as_ref().is_some_and(|h| h.contains_key("BCC")));
+                Some(*delivery_tag)
+            }
+            _ => None,
+        })
+        .unwrap();
+    b.reject(ch, tag, false).unwrap();
+    let dead = b.queue("/", "hidden").unwrap().messages;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].deaths[0].routing_keys, ["k"]);
+}
