@@ -170,3 +170,45 @@ fn dead_lettering_without_a_routing_key_keeps_the_bcc_keys() {
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].deaths[0].routing_keys, ["k"]);
 }
+
+/// Audit 2.7: `rabbit_amqqueue:check_declare_arguments/2` (3.10 to 4.3)
+/// refuses an argument that belongs to another queue type with 406.
+#[test]
+fn an_argument_of_another_queue_type_is_refused_with_406() {
+    let (mut b, ch) = setup();
+    let err = b.declare_queue(ch, "c", args(&[("x-delivery-limit", int(3))])).unwrap_err();
+    assert_eq!(err.code, ReplyCode::PreconditionFailed);
+    assert!(err.text.ends_with("of queue type rabbit_classic_queue"), "{}", err.text);
+    let ch = b.open_channel(1).unwrap();
+    let a = args(&[("x-queue-type", FieldValue::str("quorum")), ("x-max-priority", int(10))]);
+    let err = b.declare_queue(ch, "qq", a).unwrap_err();
+    assert!(err.text.contains("'x-max-priority'") && err.text.ends_with("rabbit_quorum_queue"), "{}", err.text);
+}
+
+/// Audit 2.6: the quorum refusals of `rabbit_channel` and `rabbit_fifo`
+/// (3.10 to 4.3): `basic.get` on a single-active-consumer quorum queue is
+/// 405, a server-named quorum queue is 406, and (up to 4.2) a quorum
+/// consumer on a channel with a channel-wide prefetch is 540.
+#[test]
+fn quorum_queues_refuse_sac_gets_server_names_and_global_qos_consumers() {
+    let (mut b, ch) = setup();
+    let sac =
+        args(&[("x-queue-type", FieldValue::str("quorum")), ("x-single-active-consumer", FieldValue::Boolean(true))]);
+    b.declare_queue(ch, "qq", sac).unwrap();
+    assert_eq!(b.get(ch, "qq", false).unwrap_err().code, ReplyCode::ResourceLocked);
+    let ch = b.open_channel(1).unwrap();
+    let err = b.declare_queue(ch, "", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap_err();
+    assert_eq!(err.code, ReplyCode::PreconditionFailed);
+
+    let mut old = Broker::with_version(1, Version::V4_2);
+    let ch = old.connect("guest", "guest", "/").unwrap();
+    old.declare_queue(ch, "qq", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap();
+    old.qos(ch, 1, true).unwrap();
+    let err = old.consume(ch, "qq", "c", false).unwrap_err();
+    assert_eq!(err.reply_code(), 540);
+    // 4.3 has no channel-wide prefetch, so the same consumer starts.
+    let (mut b, ch) = setup();
+    b.declare_queue(ch, "qq", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap();
+    b.qos(ch, 1, true).unwrap();
+    assert!(b.consume(ch, "qq", "c", false).is_ok());
+}

@@ -30,7 +30,18 @@ impl Broker {
             return Err(AmqpError::new(ReplyCode::NotAllowed, format!("attempt to reuse consumer tag '{tag}'")));
         }
         let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
-        if q.has_exclusive_consumer || (exclusive && !q.consumers.is_empty()) {
+        // Up to 4.2 a quorum queue cannot serve a channel with a channel-wide
+        // prefetch (`rabbit_quorum_queue:consume/3`); 540 closes the connection.
+        if q.queue_type == QueueType::Quorum && self.chan_mut(channel)?.global_prefetch > 0 {
+            return Err(AmqpError::new(
+                ReplyCode::NotImplemented,
+                format!("queue '{queue}' in vhost '{vhost}' does not support global qos"),
+            ));
+        }
+        let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
+        // A single-active-consumer queue cannot have an exclusive consumer
+        // (`exclusive_consume_unavailable`).
+        if q.has_exclusive_consumer || (exclusive && (!q.consumers.is_empty() || q.cfg.single_active)) {
             return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
         let priority = match arguments.get("x-priority") {
@@ -343,6 +354,18 @@ impl Broker {
         self.check(&user, &vhost, Access::Read, "queue", &queue)?;
         self.queue_exists(&vhost, &queue)?;
         self.check_exclusive(&vhost, &queue, channel.connection)?;
+        if self.vh(&vhost)?.queues.get(&queue).is_some_and(|q| q.queue_type == QueueType::Quorum && q.cfg.single_active)
+        {
+            // `rabbit_fifo` answers a dequeue with `{unsupported,
+            // single_active_consumer}`, which `rabbit_channel` turns into 405.
+            return Err(AmqpError::new(
+                ReplyCode::ResourceLocked,
+                format!(
+                    "cannot obtain access to locked queue '{queue}' in vhost '{vhost}'. basic.get operations are \
+                     not supported by quorum queues with single active consumer"
+                ),
+            ));
+        }
         self.expire_heads(&vhost, &queue, false, ev);
         let now = self.now;
         let Some(chs) =

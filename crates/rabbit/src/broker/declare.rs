@@ -329,7 +329,8 @@ impl Broker {
             });
             return Ok(());
         }
-        if name.is_empty() {
+        let server_named = name.is_empty();
+        if server_named {
             name = format!("amq.gen-{}", short_id(&mut self.rng));
         } else if name.starts_with("amq.") {
             return Err(AmqpError::access_refused(format!("queue name '{name}' contains reserved prefix 'amq.*'")));
@@ -345,6 +346,12 @@ impl Broker {
                 )));
             }
         };
+        check_type_arguments(&name, &vhost, &arguments, queue_type)?;
+        if queue_type == QueueType::Quorum && name.starts_with("amq.gen-") && server_named {
+            // Quorum queues cannot be server-named (`server_named => false`
+            // in `rabbit_quorum_queue:capabilities/0`).
+            return Err(AmqpError::precondition("Cannot declare a server-named queue for type rabbit_quorum_queue"));
+        }
         // RabbitMQ 4.3 refuses a new queue that is neither durable nor
         // exclusive before the queue type looks at it (`rabbit_amqqueue:declare/7`).
         if !durable
@@ -552,6 +559,32 @@ pub(super) const EQUIVALENCE_ARGS: &[&str] = &[
     "x-single-active-consumer",
     "x-delivery-limit",
 ];
+
+/// Arguments that belong to one queue type only. RabbitMQ 3.10 and later
+/// refuse them on another type (`rabbit_amqqueue:check_declare_arguments/2`
+/// with each type's `queue_arguments` capability).
+const QUORUM_ONLY_ARGS: &[&str] = &[
+    "x-delivery-limit",
+    "x-dead-letter-strategy",
+    "x-quorum-initial-group-size",
+    "x-max-in-memory-length",
+    "x-max-in-memory-bytes",
+];
+const CLASSIC_ONLY_ARGS: &[&str] = &["x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version"];
+
+/// Refuses an argument of another queue type with 406, as RabbitMQ does.
+fn check_type_arguments(name: &str, vhost: &str, args: &FieldTable, queue_type: QueueType) -> R<()> {
+    let (foreign, type_name) = match queue_type {
+        QueueType::Classic => (QUORUM_ONLY_ARGS, "rabbit_classic_queue"),
+        QueueType::Quorum => (CLASSIC_ONLY_ARGS, "rabbit_quorum_queue"),
+    };
+    match args.keys().find(|k| foreign.contains(&k.as_str())) {
+        Some(k) => Err(AmqpError::precondition(format!(
+            "invalid arg '{k}' for queue '{name}' in vhost '{vhost}' of queue type {type_name}"
+        ))),
+        None => Ok(()),
+    }
+}
 
 pub(super) fn validate_x_match(args: &FieldTable) -> R<()> {
     match args.get("x-match") {
