@@ -1,4 +1,4 @@
-//! Length limits, declarations and dead-letter routing checked against
+//! Length limits, expiry, declarations and dead-letter routing checked against
 //! RabbitMQ's source, each test naming the rule, the releases and the
 //! function it pins.
 
@@ -211,4 +211,59 @@ fn quorum_queues_refuse_sac_gets_server_names_and_global_qos_consumers() {
     b.declare_queue(ch, "qq", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap();
     b.qos(ch, 1, true).unwrap();
     assert!(b.consume(ch, "qq", "c", false).is_ok());
+}
+
+/// Audit 2.3: in a classic priority queue expiry walks the levels from the
+/// highest and stops at the first one holding a live head
+/// (`rabbit_priority_queue:dropwhile/2`, 3.10 to 4.3), so an expired
+/// low-priority message waits behind a live high-priority one.
+#[test]
+fn priority_queue_ttl_blocked_by_live_higher_head() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "dlx", ExchangeKind::Fanout).unwrap();
+    b.declare_queue(ch, "dlq", FieldTable::new()).unwrap();
+    b.bind_queue(ch, "dlq", "dlx", "").unwrap();
+    let a = args(&[("x-max-priority", int(5)), ("x-dead-letter-exchange", FieldValue::str("dlx"))]);
+    b.declare_queue(ch, "q", a).unwrap();
+    b.publish_with(ch, "", "q", BasicProperties::default().with_priority(0).with_expiration(100), "B", false).unwrap();
+    b.tick(10);
+    b.publish_with(ch, "", "q", BasicProperties::default().with_priority(5), "A", false).unwrap();
+    b.tick(190);
+    assert_eq!(bodies(&b, "q"), ["A", "B"]);
+    assert!(bodies(&b, "dlq").is_empty());
+    // Taking A uncovers B, which expires at once.
+    b.get(ch, "q", true).unwrap();
+    assert!(bodies(&b, "q").is_empty());
+    assert_eq!(bodies(&b, "dlq"), ["B"]);
+}
+
+/// Audit 2.4: `ensure_expiry_timer/1` re-arms a queue's `x-expires` timer
+/// when its last consumer leaves, on a passive declare (`stat`) and on
+/// recovery after a restart (3.10 to 4.3).
+#[test]
+fn x_expires_restarts_when_last_consumer_leaves_on_passive_declare_and_on_restart() {
+    let (mut b, ch) = setup();
+    b.declare_queue(ch, "q", args(&[("x-expires", int(1000))])).unwrap();
+    b.consume(ch, "q", "c", true).unwrap();
+    b.tick(5000);
+    b.cancel(ch, "c").unwrap();
+    b.tick(900);
+    assert!(b.queue("/", "q").is_some(), "the lease started when c left");
+    let passive = Command::QueueDeclare {
+        channel: ch,
+        queue: "q".into(),
+        passive: true,
+        durable: true,
+        exclusive: false,
+        auto_delete: false,
+        arguments: FieldTable::new(),
+    };
+    assert_eq!(b.apply(passive).error, None);
+    b.tick(900);
+    assert!(b.queue("/", "q").is_some(), "the passive declare re-armed it");
+    b.restart();
+    b.tick(900);
+    assert!(b.queue("/", "q").is_some(), "recovery re-armed it");
+    b.tick(100);
+    assert!(b.queue("/", "q").is_none());
 }

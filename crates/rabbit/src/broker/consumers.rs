@@ -399,8 +399,11 @@ impl Broker {
         ev.push(Event::GetOk { channel, delivery_tag, queue: queue.clone(), message_count: remaining, message });
         if no_ack {
             self.ledger.acked += 1;
-            ev.push(Event::Acked { vhost, queue, message_id: id });
+            ev.push(Event::Acked { vhost: vhost.clone(), queue: queue.clone(), message_id: id });
         }
+        // RabbitMQ drops what expired behind the message it handed out
+        // (`fetch/2` runs `drop_expired_msgs` afterwards).
+        self.expire_heads(&vhost, &queue, false, ev);
         Ok(())
     }
 }

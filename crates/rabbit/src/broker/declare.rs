@@ -320,7 +320,15 @@ impl Broker {
         if passive {
             self.queue_exists(&vhost, &name)?;
             self.check_exclusive(&vhost, &name, conn)?;
-            let q = self.vh(&vhost)?.queues.get(&name).ok_or_else(|| qname_err(&name, &vhost))?;
+            let now = self.now;
+            let q = self
+                .vhosts
+                .get_mut(&vhost)
+                .and_then(|vh| vh.queues.get_mut(&name))
+                .ok_or_else(|| qname_err(&name, &vhost))?;
+            // A passive declare is a `stat`, which re-arms the x-expires
+            // timer of a queue without consumers (`ensure_expiry_timer/1`).
+            q.last_used = now;
             ev.push(Event::QueueDeclared {
                 vhost: vhost.clone(),
                 queue: name.clone(),

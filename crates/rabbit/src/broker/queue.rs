@@ -393,17 +393,21 @@ impl Broker {
         }
     }
 
-    /// Removes expired messages at the head of each priority level. Expiry is
-    /// lazy, as in RabbitMQ: a message behind a live one waits its turn.
+    /// Removes expired messages from the head of the queue. Expiry is lazy,
+    /// as in RabbitMQ: a message behind a live one waits its turn, and in a
+    /// priority queue the walk stops at the highest level that holds
+    /// anything (`rabbit_priority_queue:dropwhile/2` stops at the first
+    /// level whose head is live), so a live high-priority message shields
+    /// expired lower ones until it is taken.
     pub(super) fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Sink) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
             };
-            let found = (0..q.levels.len())
-                .rev()
-                .find(|&l| q.levels[l].front().is_some_and(|e| self.is_expired(e, consumer_waiting)));
-            let Some(level) = found else { return };
+            let Some(level) = q.levels.iter().rposition(|l| !l.is_empty()) else { return };
+            if !q.levels[level].front().is_some_and(|e| self.is_expired(e, consumer_waiting)) {
+                return;
+            }
             let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
                 return;
             };

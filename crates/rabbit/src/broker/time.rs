@@ -39,10 +39,12 @@ impl Broker {
         let mut best: Option<Key<'_>> = None;
         for (v, vh) in &self.vhosts {
             for (qn, q) in &vh.queues {
-                for e in q.levels.iter().filter_map(VecDeque::front) {
-                    if let Some(t) = e.expires_at {
-                        consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
-                    }
+                // Only the head of the highest non-empty level can expire
+                // (see `expire_heads`).
+                if let Some(e) = q.levels.iter().rev().find_map(VecDeque::front)
+                    && let Some(t) = e.expires_at
+                {
+                    consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
                 }
                 if let Some(expires) = q.cfg.expires
                     && q.consumers.is_empty()
@@ -103,6 +105,14 @@ impl Broker {
                     message_id: Some(id),
                     reason: DropReason::LostInRestart,
                 });
+            }
+        }
+        // A recovered queue starts its x-expires lease afresh
+        // (`rabbit_amqqueue_process:init_it/3` arms the timer on recovery).
+        let now = self.now;
+        for vh in self.vhosts.values_mut() {
+            for q in vh.queues.values_mut() {
+                q.last_used = now;
             }
         }
         self.alarms.clear();
