@@ -267,3 +267,22 @@ fn x_expires_restarts_when_last_consumer_leaves_on_passive_declare_and_on_restar
     b.tick(100);
     assert!(b.queue("/", "q").is_none());
 }
+
+/// Audit 3 item 3: `exchange.delete(if_unused)` counts only bindings whose
+/// source is the exchange (`has_for_source`, 3.10 to 4.3); an exchange that
+/// is only a destination is deleted with the bindings to it.
+#[test]
+fn if_unused_counts_only_bindings_from_the_exchange() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "up", ExchangeKind::Fanout).unwrap();
+    b.declare_exchange(ch, "down", ExchangeKind::Fanout).unwrap();
+    b.bind_exchange(ch, "down", "up", "").unwrap();
+    let out = b.apply(Command::ExchangeDelete { channel: ch, exchange: "down".into(), if_unused: true });
+    assert_eq!(out.error, None);
+    assert!(b.bindings("/").iter().all(|x| x.destination != "down"));
+    let ch = b.open_channel(1).unwrap();
+    b.declare_exchange(ch, "down", ExchangeKind::Fanout).unwrap();
+    b.bind_exchange(ch, "down", "up", "").unwrap();
+    let out = b.apply(Command::ExchangeDelete { channel: ch, exchange: "up".into(), if_unused: true });
+    assert_eq!(out.error.map(|e| e.code), Some(ReplyCode::PreconditionFailed));
+}

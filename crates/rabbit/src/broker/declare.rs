@@ -92,10 +92,9 @@ impl Broker {
         let Some(x) = self.vh(&vhost)?.exchanges.get(&name) else {
             return Ok(());
         };
-        let used_as_destination = self.vh(&vhost)?.exchanges.values().any(|o| {
-            o.bindings.iter().any(|b| b.destination_kind == DestinationKind::Exchange && b.destination == name)
-        });
-        if if_unused && (!x.bindings.is_empty() || used_as_destination) {
+        // Only bindings with this exchange as their source make it used
+        // (`rabbit_db_exchange` `has_for_source`); bindings to it go with it.
+        if if_unused && !x.bindings.is_empty() {
             return Err(AmqpError::precondition(format!("exchange '{name}' in vhost '{vhost}' in use")));
         }
         self.delete_exchange(&vhost, &name, ev);
