@@ -231,3 +231,42 @@ fn a_republished_x_death_is_counted_on_before_4_0_and_ignored_from_4_0() {
         assert_eq!(count, Some(if v < Version::V4_0 { 2 } else { 1 }), "{v}");
     }
 }
+
+fn header(m: &Message, k: &str) -> Option<i64> {
+    m.properties.headers.as_ref().and_then(|h| h.get(k)).and_then(FieldValue::as_i64)
+}
+
+/// Audit 2.8: a quorum queue's redeliveries carry their counts
+/// (`rabbit_fifo_client:add_delivery_count_header`): 3.10 `x-delivery-count`;
+/// 4.0-4.2 the acquired count as `x-delivery-count`; 4.3 `x-acquired-count`,
+/// and `x-delivery-count` only after a return that counts (a reject).
+#[test]
+fn quorum_redeliveries_carry_delivery_count_headers_per_release() {
+    for v in [Version::V3_10, Version::V4_2, Version::V4_3] {
+        let (mut b, ch) = broker(v);
+        b.declare_queue(ch, "qq", quorum(&[])).unwrap();
+        b.publish(ch, "", "qq", "m").unwrap();
+        let first = got(&b.get(ch, "qq", false).unwrap()).remove(0);
+        assert_eq!(header(&first, "x-delivery-count"), None, "{v}: nothing before a return");
+        let t = tags(&b.get(ch, "qq", false).unwrap_or_default());
+        assert!(t.is_empty());
+        b.nack(ch, 1, false, true).unwrap();
+        let again = got(&b.get(ch, "qq", false).unwrap()).remove(0);
+        match v {
+            Version::V4_3 => {
+                assert_eq!(header(&again, "x-acquired-count"), Some(1));
+                assert_eq!(header(&again, "x-delivery-count"), None, "a nack does not count in 4.3");
+            }
+            _ => assert_eq!(header(&again, "x-delivery-count"), Some(1), "{v}"),
+        }
+        b.reject(ch, 2, true).unwrap();
+        let third = got(&b.get(ch, "qq", false).unwrap()).remove(0);
+        match v {
+            Version::V4_3 => {
+                assert_eq!(header(&third, "x-acquired-count"), Some(2));
+                assert_eq!(header(&third, "x-delivery-count"), Some(1));
+            }
+            _ => assert_eq!(header(&third, "x-delivery-count"), Some(2), "{v}"),
+        }
+    }
+}

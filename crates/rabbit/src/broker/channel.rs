@@ -106,6 +106,7 @@ impl Broker {
             // Which returns count towards the delivery limit depends on the
             // release (see `Version::return_counts_towards_limit`).
             let rejected_or_lost = matches!(how, Settle::Reject { .. } | Settle::Lost);
+            e.returns = Some((e.returns.map_or(0, |r| r.0).saturating_add(1), self.version));
             if self.version.return_counts_towards_limit(rejected_or_lost) {
                 e.delivery_count = e.delivery_count.saturating_add(1);
             }

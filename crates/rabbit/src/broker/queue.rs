@@ -218,6 +218,7 @@ impl Broker {
             order: (1, seq),
             redelivered: false,
             delivery_count: 0,
+            returns: None,
             enqueued_at: now,
             expires_at: ttl.map(|t| now.saturating_add(t)),
             level,

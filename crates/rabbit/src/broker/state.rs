@@ -78,6 +78,10 @@ pub(crate) struct Entry {
     pub(crate) order: (u8, u64),
     pub(crate) redelivered: bool,
     pub(crate) delivery_count: u32,
+    /// How often a quorum queue took it back, whatever the reason (its
+    /// `acquired_count`), and the release whose delivery headers report it;
+    /// `None` until the first return.
+    pub(crate) returns: Option<(u32, Version)>,
     pub(crate) enqueued_at: u64,
     pub(crate) expires_at: Option<u64>,
     pub(crate) level: usize,
