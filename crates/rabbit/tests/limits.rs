@@ -286,3 +286,25 @@ fn if_unused_counts_only_bindings_from_the_exchange() {
     let out = b.apply(Command::ExchangeDelete { channel: ch, exchange: "up".into(), if_unused: true });
     assert_eq!(out.error.map(|e| e.code), Some(ReplyCode::PreconditionFailed));
 }
+
+/// Audit 3 item 7: a queue publishes its dead letters itself, after the
+/// channel has delivered the publish to every queue it routes to, so in a
+/// queue that gets both the publish and a dead letter it caused, the
+/// publish's own copy comes first (`rabbit_dead_letter:publish/5` runs in
+/// the queue process; 3.10 to 4.3).
+#[test]
+fn dead_letters_a_publish_causes_follow_its_own_copies() {
+    let (mut b, ch) = setup();
+    b.declare_exchange(ch, "x", ExchangeKind::Fanout).unwrap();
+    b.declare_queue(ch, "a", args(&[("x-max-length", int(0)), ("x-dead-letter-exchange", FieldValue::str("x2"))]))
+        .unwrap();
+    b.declare_exchange(ch, "x2", ExchangeKind::Fanout).unwrap();
+    b.declare_queue(ch, "b", FieldTable::new()).unwrap();
+    b.bind_queue(ch, "a", "x", "").unwrap();
+    b.bind_queue(ch, "b", "x", "").unwrap();
+    b.bind_queue(ch, "b", "x2", "").unwrap();
+    b.publish(ch, "x", "", "m").unwrap();
+    let msgs = b.queue("/", "b").unwrap().messages;
+    let kinds: Vec<bool> = msgs.iter().map(|m| m.deaths.is_empty()).collect();
+    assert_eq!(kinds, [true, false], "own copy first, then the dead letter");
+}

@@ -80,6 +80,10 @@ pub struct Broker {
     pub(crate) seed: u64,
     /// The RabbitMQ release whose rules the broker follows.
     pub(crate) version: Version,
+    /// While a publish is being enqueued, the messages its queues
+    /// dead-letter wait here: a queue publishes its dead letters after the
+    /// publish reached every queue, as RabbitMQ's queue processes do.
+    pub(crate) deferred: Option<Vec<(String, String, Entry, DeathReason)>>,
 }
 
 /// Where handlers put the events a command causes. With recording off it
@@ -167,6 +171,7 @@ impl Broker {
             recording: true,
             seed,
             version,
+            deferred: None,
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });

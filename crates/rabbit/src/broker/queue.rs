@@ -156,10 +156,16 @@ impl Broker {
             };
             let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
             let origin = Origin::Publish { channel, publish };
+            let outer = self.deferred.replace(Vec::new());
             for q in &queues {
                 if self.enqueue(&vhost, q, &content, origin, ev).is_none() {
                     all_accepted = false;
                 }
+            }
+            // Dead letters the publish caused follow its own copies.
+            let pending = std::mem::replace(&mut self.deferred, outer).unwrap_or_default();
+            for (v, q, entry, reason) in pending {
+                self.dead_letter(&v, &q, entry, reason, ev);
             }
         }
         if let Some(tag) = confirm_tag {
@@ -278,6 +284,10 @@ impl Broker {
 
     // Dead-lettering
     pub(super) fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Sink) {
+        if let Some(pending) = self.deferred.as_mut() {
+            pending.push((vhost.to_string(), qname.to_string(), entry, reason));
+            return;
+        }
         let (dlx, dlrk) = match self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) {
             Some(q) => (q.cfg.dlx.clone(), q.cfg.dlrk.clone()),
             None => (None, None),
