@@ -2,7 +2,10 @@
 //! permissions, connections with channels, and the rules that move messages
 //! between them. [`Broker::apply`] is the single entry point: it hands each
 //! [`Command`] to its handler and returns an [`Outcome`] with every event the
-//! command caused. The handlers live in one module per concern, after
+//! command caused. A broker is created as one RabbitMQ release
+//! ([`Broker::with_version`]); every rule that differs between releases asks
+//! its [`Version`]. A command on a connection an alarm blocked waits there
+//! until the alarm clears. The handlers live in one module per concern, after
 //! lapin's file-per-concept layout:
 //!
 //! - `state`: the state types (queues, exchanges, channels, consumers, ...);
@@ -11,7 +14,8 @@
 //! - `declare`: exchanges, queues and bindings;
 //! - `routing`: which queues a publish reaches, and route explanations;
 //! - `queue`: publishing, enqueueing, length limits, expiry, dead-lettering;
-//! - `consumers`: consumers, dispatch and `basic.get`;
+//! - `consumers`: consumers, dispatch (RabbitMQ's rotation of consumers,
+//!   single active consumer) and `basic.get`;
 //! - `channel`: acknowledgements and closing channels and connections;
 //! - `time`: ticks, restarts and resource alarms;
 //! - `views`: the read-only views the UI draws;
