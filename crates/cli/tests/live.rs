@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use brokerlab_cli::verify::{NO_ALARM, NO_RESTART, Options, Verification, plan_with, verify, verify_with_outcomes};
 use brokerlab_rabbit_live::Outcome;
 use brokerlab_scenario::definitions::from_definitions;
-use brokerlab_scenario::{RabbitTopology, Scenario, presets};
+use brokerlab_scenario::{RabbitTopology, RabbitVersion, Scenario, presets};
 
 /// Tests share one broker; the one that restarts it runs alone.
 static BROKER: RwLock<()> = RwLock::new(());
@@ -39,6 +39,11 @@ fn verify_finds_the_engine_and_a_real_rabbitmq_agree_on_routing_and_dead_letteri
     {
         let s = presets::get(id).expect("preset");
         let v = verify(&s, &url()).unwrap_or_else(|e| panic!("{e}\n{START}"));
+        // The engine runs as the release the broker announces, whatever the scenario names.
+        assert_eq!(
+            v.rabbitmq_version.broker.split('.').take(2).collect::<Vec<_>>().join("."),
+            v.rabbitmq_version.engine
+        );
         assert!(
             v.matches,
             "{id}: the engine and RabbitMQ differ:\n{}",
@@ -357,6 +362,8 @@ fn rabbitmqctl(args: &[&str]) -> String {
 /// The part of a topology in one vhost, sorted, for comparison.
 fn in_vhost(t: &RabbitTopology, vhost: &str) -> RabbitTopology {
     let mut out = RabbitTopology {
+        // The release is the exporting broker's, not part of the vhost.
+        version: RabbitVersion::default(),
         vhosts: t.vhosts.iter().filter(|v| v.name == vhost).cloned().collect(),
         exchanges: t.exchanges.iter().filter(|x| x.vhost == vhost).cloned().collect(),
         queues: t.queues.iter().filter(|q| q.vhost == vhost).cloned().collect(),

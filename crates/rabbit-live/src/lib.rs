@@ -30,10 +30,13 @@
 //!
 //! Map of the crate: `script` holds the steps and the observed outcome;
 //! `engine` plays a script on the engine; `live` plays it on a real broker;
-//! `convert` translates values between the engine and lapin.
+//! `convert` translates values between the engine and lapin; `handshake`
+//! reads the broker's version ([`server_version`]) so the engine can run
+//! as the same release.
 
 mod convert;
 mod engine;
+mod handshake;
 mod live;
 mod script;
 
@@ -58,6 +61,7 @@ pub use convert::{from_amqp, from_amqp_table, to_amqp, to_amqp_table, vhost_url}
 use convert::{lapin_kind, observed_from_delivery, to_amqp_properties};
 use engine::observed_from_engine;
 pub use engine::run_on_engine;
+pub use handshake::server_version;
 pub use live::{LiveBroker, Pacing};
 pub use script::{Consumed, Delivered, Observed, Outcome, Settle, Step};
 

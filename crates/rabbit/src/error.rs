@@ -26,6 +26,9 @@ pub enum ReplyCode {
     NotAllowed,
     /// 540: a feature the broker does not implement.
     NotImplemented,
+    /// 541: the broker refuses for a reason of its own; RabbitMQ 4.3 uses it
+    /// for a deprecated feature that is denied (a connection exception).
+    InternalError,
 }
 
 impl ReplyCode {
@@ -40,6 +43,7 @@ impl ReplyCode {
             ReplyCode::ChannelError => 504,
             ReplyCode::NotAllowed => 530,
             ReplyCode::NotImplemented => 540,
+            ReplyCode::InternalError => 541,
         }
     }
 
@@ -54,6 +58,7 @@ impl ReplyCode {
             ReplyCode::ChannelError => "CHANNEL_ERROR",
             ReplyCode::NotAllowed => "NOT_ALLOWED",
             ReplyCode::NotImplemented => "NOT_IMPLEMENTED",
+            ReplyCode::InternalError => "INTERNAL_ERROR",
         }
     }
 
@@ -62,7 +67,11 @@ impl ReplyCode {
     pub fn closes_connection(self) -> bool {
         matches!(
             self,
-            ReplyCode::CommandInvalid | ReplyCode::ChannelError | ReplyCode::NotAllowed | ReplyCode::NotImplemented
+            ReplyCode::CommandInvalid
+                | ReplyCode::ChannelError
+                | ReplyCode::NotAllowed
+                | ReplyCode::NotImplemented
+                | ReplyCode::InternalError
         )
     }
 }

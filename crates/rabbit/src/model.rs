@@ -514,7 +514,8 @@ pub enum Event {
         queues: Vec<std::sync::Arc<str>>,
         trace: Option<Box<RouteTrace>>,
     },
-    /// A publish waits because a resource alarm blocks its connection.
+    /// A command waits because a resource alarm blocks its connection: the
+    /// publish that blocked it, or anything the connection sent after it.
     PublishHeld {
         channel: ChannelId,
     },

@@ -24,7 +24,7 @@ pub fn split_words(key: &str) -> Vec<&str> {
 pub fn validate_binding_key(key: &str) -> Result<(), String> {
     let hashes = split_words(key).iter().filter(|w| **w == "#").count();
     if hashes > MAX_HASH_WILDCARDS {
-        Err(format!("binding key '{key}' has {hashes} '#' wildcards; at most {MAX_HASH_WILDCARDS} are allowed"))
+        Err(format!("Topic binding key '{key}' uses {hashes} '#' wildcards, at most {MAX_HASH_WILDCARDS} are allowed"))
     } else {
         Ok(())
     }

@@ -127,6 +127,16 @@ pub fn headers_value_matches(binding: &FieldValue, header: &FieldValue) -> bool 
     untyped(binding, false) == untyped(header, true)
 }
 
+/// The same decision as RabbitMQ 3.10 makes it: `rabbit_exchange_type_headers`
+/// compares the raw table values with Erlang `==`, so an integer equals a
+/// float of the same value, and a timestamp header stays in seconds.
+pub fn headers_value_matches_loosely(binding: &FieldValue, header: &FieldValue) -> bool {
+    match (untyped(binding, false), untyped(header, false)) {
+        (Untyped::Int(i), Untyped::Float(f)) | (Untyped::Float(f), Untyped::Int(i)) => i as f64 == f,
+        (a, b) => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +146,13 @@ mod tests {
         assert!(headers_value_matches(&FieldValue::ShortInt(1), &FieldValue::LongLongInt(1)));
         assert!(!headers_value_matches(&FieldValue::LongInt(1), &FieldValue::Double(1.0)));
         assert!(!headers_value_matches(&FieldValue::str("1"), &FieldValue::LongInt(1)));
+    }
+
+    #[test]
+    fn rabbitmq_3_10_compares_header_values_with_erlang_double_equals() {
+        assert!(headers_value_matches_loosely(&FieldValue::LongInt(1), &FieldValue::Double(1.0)));
+        assert!(!headers_value_matches_loosely(&FieldValue::str("1"), &FieldValue::LongInt(1)));
+        assert!(headers_value_matches_loosely(&FieldValue::LongLongInt(5), &FieldValue::Timestamp(5)));
     }
 
     #[test]

@@ -303,7 +303,7 @@ fn declare(b: &mut Broker, ch: ChannelId, queue: &str, arguments: FieldTable) {
         channel: ch,
         queue: queue.into(),
         passive: false,
-        durable: false,
+        durable: true,
         exclusive: false,
         auto_delete: false,
         arguments,

@@ -368,9 +368,52 @@ fn quorum_delivery_limit_dead_letters_with_delivery_limit() {
 
 #[test]
 fn quorum_queues_must_be_durable() {
-    let (mut b, ch) = setup();
-    let err = b.declare_queue(ch, "qq", args(&[("x-queue-type", FieldValue::str("quorum"))])).unwrap_err();
+    // 4.2 lets the transient declare reach the quorum queue type, which refuses it.
+    let mut b = Broker::with_version(1, Version::V4_2);
+    let ch = b.connect("guest", "guest", "/").unwrap();
+    let err = b
+        .apply(Command::QueueDeclare {
+            channel: ch,
+            queue: "qq".into(),
+            passive: false,
+            durable: false,
+            exclusive: false,
+            auto_delete: false,
+            arguments: args(&[("x-queue-type", FieldValue::str("quorum"))]),
+        })
+        .into_result()
+        .unwrap_err();
     assert_eq!(err.code, ReplyCode::PreconditionFailed);
+}
+
+/// RabbitMQ 4.3.0 denies the deprecated feature `transient_nonexcl_queues`
+/// (`rabbit_amqqueue:declare/7`, `is_queue_args_combination_permitted/2`):
+/// 541 INTERNAL_ERROR closes the connection. 4.2 and older accept the queue.
+#[test]
+fn transient_non_exclusive_queues_are_refused_with_541_in_4_3_only() {
+    let declare = |durable: bool, exclusive: bool| Command::QueueDeclare {
+        channel: ChannelId { connection: 1, channel: 1 },
+        queue: "t".into(),
+        passive: false,
+        durable,
+        exclusive,
+        auto_delete: false,
+        arguments: FieldTable::new(),
+    };
+    let (mut b, _) = setup();
+    let out = b.apply(declare(false, false));
+    assert_eq!(out.error.as_ref().map(AmqpError::reply_code), Some(541));
+    assert!(out.events.iter().any(|e| matches!(e, Event::ConnectionClosed { connection: 1, .. })));
+    assert!(b.queue("/", "t").is_none());
+    for (durable, exclusive) in [(true, false), (false, true)] {
+        let (mut b, _) = setup();
+        assert_eq!(b.apply(declare(durable, exclusive)).error, None);
+    }
+    for v in [Version::V3_10, Version::V3_13, Version::V4_0, Version::V4_1, Version::V4_2] {
+        let mut b = Broker::with_version(1, v);
+        b.connect("guest", "guest", "/").unwrap();
+        assert_eq!(b.apply(declare(false, false)).error, None, "{v}");
+    }
 }
 
 #[test]
@@ -401,9 +444,12 @@ fn prefetch_limits_each_consumer_and_round_robin_alternates() {
     assert!(b.check_invariants().is_ok());
 }
 
+/// RabbitMQ up to 4.2 applies `basic.qos(global=true)` to the whole channel
+/// through `rabbit_limiter` (`rabbit_channel`, `basic.qos`).
 #[test]
-fn global_prefetch_is_shared_by_the_channel() {
-    let (mut b, ch) = setup();
+fn global_prefetch_is_shared_by_the_channel_up_to_4_2() {
+    let mut b = Broker::with_version(1, Version::V4_2);
+    let ch = b.connect("guest", "guest", "/").unwrap();
     b.declare_queue(ch, "q", FieldTable::new()).unwrap();
     b.qos(ch, 2, true).unwrap();
     b.consume(ch, "q", "a", false).unwrap();
@@ -555,12 +601,38 @@ fn restart_keeps_durable_queues_and_persistent_messages_only() {
     })
     .into_result()
     .unwrap();
-    b.declare_queue(ch, "transient", FieldTable::new()).unwrap();
+    let mut old = Broker::with_version(1, Version::V4_2);
+    let old_ch = old.connect("guest", "guest", "/").unwrap();
+    old.apply(Command::QueueDeclare {
+        channel: old_ch,
+        queue: "transient".into(),
+        passive: false,
+        durable: false,
+        exclusive: false,
+        auto_delete: false,
+        arguments: FieldTable::new(),
+    })
+    .into_result()
+    .unwrap();
+    old.publish_with(old_ch, "", "transient", BasicProperties::persistent(), "lost", false).unwrap();
+    old.restart();
+    assert!(old.queue("/", "transient").is_none(), "4.2 still has transient queues, and loses them");
+    b.apply(Command::QueueDeclare {
+        channel: ch,
+        queue: "exclusive".into(),
+        passive: false,
+        durable: false,
+        exclusive: true,
+        auto_delete: false,
+        arguments: FieldTable::new(),
+    })
+    .into_result()
+    .unwrap();
     b.publish_with(ch, "", "durable", BasicProperties::persistent(), "kept", false).unwrap();
     b.publish(ch, "", "durable", "lost").unwrap();
-    b.publish_with(ch, "", "transient", BasicProperties::persistent(), "lost too", false).unwrap();
+    b.publish_with(ch, "", "exclusive", BasicProperties::persistent(), "lost with it", false).unwrap();
     b.restart();
-    assert!(b.queue("/", "transient").is_none());
+    assert!(b.queue("/", "exclusive").is_none());
     assert_eq!(bodies(&b, "durable"), vec!["kept"]);
     assert!(b.check_invariants().is_ok());
     let err = b.publish(ch, "", "durable", "m").unwrap_err();
@@ -572,9 +644,10 @@ fn alarms_hold_publishes_until_cleared() {
     let (mut b, ch) = setup();
     b.declare_queue(ch, "q", FieldTable::new()).unwrap();
     let ev = b.set_alarm(Alarm::Memory, true);
-    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { .. })));
+    assert!(!ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { .. })), "nobody has published yet");
     let ev = b.publish(ch, "", "q", "m").unwrap();
-    assert!(matches!(ev[0], Event::PublishHeld { .. }));
+    assert!(matches!(ev[0], Event::ConnectionBlocked { connection: 1, .. }));
+    assert!(matches!(ev[1], Event::PublishHeld { .. }));
     assert!(bodies(&b, "q").is_empty());
     b.set_alarm(Alarm::Disk, true);
     b.set_alarm(Alarm::Memory, false);
@@ -675,7 +748,7 @@ fn auto_delete_queue_goes_when_its_last_consumer_cancels() {
         channel: ch,
         queue: "ad".into(),
         passive: false,
-        durable: false,
+        durable: true,
         exclusive: false,
         auto_delete: true,
         arguments: FieldTable::new(),

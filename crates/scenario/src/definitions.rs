@@ -6,7 +6,8 @@
 //! [`RabbitTopology`]: [`to_definitions`] writes one with every field spelt
 //! out, [`from_definitions`] reads one, keeping vhosts, exchanges, queues
 //! and bindings and leaving users, permissions, policies and parameters
-//! aside, since the playground has no screen for them. Kafka topics come
+//! aside, since the playground has no screen for them. The file's
+//! `rabbit_version` carries the topology's RabbitMQ release both ways. Kafka topics come
 //! out as `kafka-topics.sh --create` commands ([`kafka_topics_commands`]).
 
 use serde::Deserialize;
@@ -15,19 +16,19 @@ use serde_json::{Value, json};
 use crate::error::ScenarioError;
 use crate::model::{
     Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaTopology, QueueDef, RabbitTopology,
-    Scenario, VhostDef,
+    RabbitVersion, Scenario, VhostDef,
 };
 
 /// The largest definitions file read. Real exports of big installations run
 /// to megabytes; this bound only stops a runaway file.
 pub const MAX_DEFINITIONS_BYTES: usize = 16 * 1024 * 1024;
 
-/// The RabbitMQ version written into exported files; the format has been
-/// stable since 3.7, so any later broker imports it.
-const RABBIT_VERSION: &str = "3.10.8";
-
-/// The topology as a RabbitMQ definitions file, pretty-printed.
+/// The topology as a RabbitMQ definitions file, pretty-printed. The file
+/// names the topology's release; the format has been stable since 3.7 and
+/// brokers read the version only to hash user passwords, so any broker since
+/// then imports it.
 pub fn to_definitions(t: &RabbitTopology) -> String {
+    let rabbit_version = t.version.server_version();
     let mut vhosts = vec![json!({ "name": "/" })];
     vhosts.extend(t.vhosts.iter().filter(|v| v.name != "/").map(|v| json!({ "name": v.name })));
     let exchanges: Vec<Value> = t
@@ -76,10 +77,10 @@ pub fn to_definitions(t: &RabbitTopology) -> String {
         })
         .collect();
     let doc = json!({
-        "rabbit_version": RABBIT_VERSION,
-        "rabbitmq_version": RABBIT_VERSION,
+        "rabbit_version": rabbit_version,
+        "rabbitmq_version": rabbit_version,
         "product_name": "RabbitMQ",
-        "product_version": RABBIT_VERSION,
+        "product_version": rabbit_version,
         "users": [],
         "vhosts": vhosts,
         "permissions": [],
@@ -98,6 +99,10 @@ pub fn to_definitions(t: &RabbitTopology) -> String {
 
 #[derive(Deserialize)]
 struct DefFile {
+    #[serde(default)]
+    rabbit_version: Option<String>,
+    #[serde(default)]
+    rabbitmq_version: Option<String>,
     #[serde(default)]
     vhosts: Vec<DefVhost>,
     #[serde(default)]
@@ -183,6 +188,13 @@ pub fn from_definitions(json: &str) -> Result<RabbitTopology, ScenarioError> {
     }
     let file: DefFile = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
     let mut t = RabbitTopology::default();
+    // The release that wrote the file; one older than every profile, or none,
+    // leaves the default.
+    if let Some(v) =
+        file.rabbitmq_version.as_deref().or(file.rabbit_version.as_deref()).and_then(RabbitVersion::from_server)
+    {
+        t.version = v;
+    }
     for v in file.vhosts {
         if v.name != "/" && !t.vhosts.iter().any(|x| x.name == v.name) {
             t.vhosts.push(VhostDef { name: v.name });

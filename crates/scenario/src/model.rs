@@ -275,9 +275,74 @@ pub enum CanvasPart {
     Connection([u32; 2]),
 }
 
+/// The RabbitMQ release a scenario's broker behaves as. Releases differ in
+/// rules a learner meets (transient queues, global prefetch, quorum delivery
+/// limits, the topic `#` limit); `brokerlab_rabbit::Version` lists them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum RabbitVersion {
+    #[serde(rename = "3.10")]
+    V3_10,
+    #[serde(rename = "3.13")]
+    V3_13,
+    #[serde(rename = "4.0")]
+    V4_0,
+    #[serde(rename = "4.1")]
+    V4_1,
+    #[serde(rename = "4.2")]
+    V4_2,
+    #[default]
+    #[serde(rename = "4.3")]
+    V4_3,
+}
+
+impl RabbitVersion {
+    /// The patch release each profile follows, as a broker reports it.
+    pub fn server_version(self) -> &'static str {
+        match self {
+            RabbitVersion::V3_10 => "3.10.8",
+            RabbitVersion::V3_13 => "3.13.7",
+            RabbitVersion::V4_0 => "4.0.9",
+            RabbitVersion::V4_1 => "4.1.8",
+            RabbitVersion::V4_2 => "4.2.9",
+            RabbitVersion::V4_3 => "4.3.5",
+        }
+    }
+
+    /// The profile for a server's version string (`"3.10.8"`), as
+    /// `brokerlab_rabbit::Version::from_server` maps it.
+    pub fn from_server(version: &str) -> Option<RabbitVersion> {
+        use brokerlab_rabbit::Version as V;
+        Some(match V::from_server(version)? {
+            V::V3_10 => RabbitVersion::V3_10,
+            V::V3_13 => RabbitVersion::V3_13,
+            V::V4_0 => RabbitVersion::V4_0,
+            V::V4_1 => RabbitVersion::V4_1,
+            V::V4_2 => RabbitVersion::V4_2,
+            V::V4_3 => RabbitVersion::V4_3,
+        })
+    }
+
+    /// The engine's profile for this release.
+    pub fn engine(self) -> brokerlab_rabbit::Version {
+        use brokerlab_rabbit::Version as V;
+        match self {
+            RabbitVersion::V3_10 => V::V3_10,
+            RabbitVersion::V3_13 => V::V3_13,
+            RabbitVersion::V4_0 => V::V4_0,
+            RabbitVersion::V4_1 => V::V4_1,
+            RabbitVersion::V4_2 => V::V4_2,
+            RabbitVersion::V4_3 => V::V4_3,
+        }
+    }
+}
+
 /// The RabbitMQ part, named as in RabbitMQ's definitions export.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RabbitTopology {
+    /// The RabbitMQ release the broker behaves as: `"3.10"`, `"3.13"`,
+    /// `"4.0"`, `"4.1"`, `"4.2"` or `"4.3"`; `"4.3"` when left out.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub version: RabbitVersion,
     /// Virtual hosts besides `/`, which always exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vhosts: Vec<VhostDef>,

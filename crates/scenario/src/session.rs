@@ -220,7 +220,7 @@ impl Scenario {
 impl Session {
     fn empty(sc: &Scenario, kafka: Cluster) -> Session {
         Session {
-            rabbit: Broker::new(sc.seed),
+            rabbit: Broker::with_version(sc.seed, sc.rabbitmq.version.engine()),
             kafka,
             script: sc.script.clone(),
             next: 0,

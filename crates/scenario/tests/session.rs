@@ -21,6 +21,8 @@ fn the_canvas_section_changes_nothing_the_engines_do() {
     let mut with = Scenario::from_json(include_str!("golden/v1/canvas.json")).expect("golden file");
     with.script = presets::get("kafka-vs-rabbit").expect("preset").script;
     with.script.retain(|a| !matches!(a, Action::Publish { .. } | Action::Ack { .. }));
+    // The golden canvas declares transient queues, which RabbitMQ 4.3 refuses.
+    with.rabbitmq.version = RabbitVersion::V4_2;
     let mut without = with.clone();
     without.canvas = Canvas::default();
     without.layout.clear();
@@ -323,4 +325,28 @@ proptest! {
             prop_assert!(session.rabbit().check_invariants().is_ok());
         }
     }
+}
+
+#[test]
+fn the_rabbitmq_release_defaults_to_4_3_is_left_out_when_default_and_an_unknown_one_is_refused() {
+    let s = presets::get("work-queue").expect("preset");
+    assert_eq!(s.rabbitmq.version, RabbitVersion::V4_3);
+    assert!(!s.to_json().contains("\"version\": \"4.3\""));
+    let mut old = s.clone();
+    old.rabbitmq.version = RabbitVersion::V3_10;
+    let json = old.to_json();
+    assert!(json.contains("\"version\": \"3.10\""), "{json}");
+    assert_eq!(Scenario::from_json(&json).expect("reads back").rabbitmq.version, RabbitVersion::V3_10);
+    let err = Scenario::from_json(&json.replace("\"3.10\"", "\"3.11\"")).unwrap_err().to_string();
+    assert!(err.contains("3.11") && err.contains("4.3"), "{err}");
+}
+
+#[test]
+fn a_transient_queue_starts_on_4_2_and_is_refused_on_4_3() {
+    let mut s = presets::get("durability-restart").expect("preset");
+    assert_eq!(s.rabbitmq.version, RabbitVersion::V4_2, "the lesson needs a release with transient queues");
+    assert!(s.start().is_ok());
+    s.rabbitmq.version = RabbitVersion::V4_3;
+    let err = s.start().map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("541") || err.contains("transient_nonexcl_queues"), "{err}");
 }

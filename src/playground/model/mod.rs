@@ -244,11 +244,21 @@ pub struct Topology {
     pub next_id: u32,
     /// The seed for every random choice in both engines.
     pub seed: u64,
+    /// The RabbitMQ release the broker behaves as; 4.3 unless a scenario,
+    /// file or link names another.
+    #[serde(default)]
+    pub rabbitmq_version: brokerlab_scenario::RabbitVersion,
 }
 
 impl Default for Topology {
     fn default() -> Self {
-        Topology { nodes: Vec::new(), edges: Vec::new(), next_id: 1, seed: 1 }
+        Topology {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            next_id: 1,
+            seed: 1,
+            rabbitmq_version: brokerlab_scenario::RabbitVersion::default(),
+        }
     }
 }
 

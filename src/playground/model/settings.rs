@@ -349,7 +349,9 @@ impl Default for QueueSettings {
             dead_letter_routing_key: String::new(),
             queue_type: QueueType::Classic,
             delivery_limit: None,
-            durable: false,
+            // RabbitMQ 4.3, the default release, refuses transient queues
+            // that are not exclusive.
+            durable: true,
             vhost: default_vhost(),
         }
     }

@@ -382,6 +382,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
 
     let mut t = b.t;
     t.seed = s.seed;
+    t.rabbitmq_version = s.rabbitmq.version;
     renumber(&mut t, &canvas.order)?;
     Ok(t)
 }

@@ -452,7 +452,7 @@ fn kafka_and_rabbitmq_in_one_topology() {
     // The engines build what the canvas runs, and ignore the canvas section.
     let session = s.start().unwrap();
     let queues = session.rabbit().queues("/");
-    assert_eq!(queues.iter().map(|q| (q.name.as_str(), q.durable)).collect::<Vec<_>>(), [("q1", false)]);
+    assert_eq!(queues.iter().map(|q| (q.name.as_str(), q.durable)).collect::<Vec<_>>(), [("q1", true)]);
     assert_eq!(brokers.len() as u32, session.kafka().brokers().len() as u32);
 }
 
@@ -820,4 +820,20 @@ fn two_bindings_between_one_exchange_and_queue_round_trip_with_their_numbering()
     twice.rabbitmq.bindings.push(twice.rabbitmq.bindings[0].clone());
     twice.canvas.order.clear();
     assert_eq!(from_scenario(&twice).unwrap().edges.len(), 2);
+}
+
+#[test]
+fn the_rabbitmq_release_a_scenario_names_is_kept_on_the_canvas_and_written_back() {
+    let mut s = Scenario::default();
+    s.rabbitmq.version = brokerlab_scenario::RabbitVersion::V3_10;
+    s.rabbitmq.queues.push(brokerlab_scenario::QueueDef { durable: false, ..brokerlab_scenario::QueueDef::new("tmp") });
+    let t = to_topology(&s);
+    assert_eq!(t.rabbitmq_version, brokerlab_scenario::RabbitVersion::V3_10);
+    let back = to_scenario(&t).expect("writes");
+    assert_eq!(back.rabbitmq.version, brokerlab_scenario::RabbitVersion::V3_10);
+    assert!(!back.rabbitmq.queues[0].durable, "a transient queue stays transient where its release allows it");
+    assert!(back.start().is_ok(), "3.10 accepts a transient queue");
+    let mut now = back.clone();
+    now.rabbitmq.version = brokerlab_scenario::RabbitVersion::V4_3;
+    assert!(now.start().is_err(), "4.3 refuses it");
 }

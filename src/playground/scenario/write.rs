@@ -23,6 +23,7 @@ const MAX_ORDER: u32 = 100_000;
 /// inspector accepts as typed, and the run reports).
 pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
     let mut s = Scenario { seed: t.seed, ..Scenario::default() };
+    s.rabbitmq.version = t.rabbitmq_version;
     let group_topics = |group: NodeId| -> Vec<String> {
         t.incoming(group)
             .filter(|e| e.role == EdgeRole::Subscribe)

@@ -24,6 +24,12 @@
 //! bounded timeout, then watches a short grace period for more; whatever
 //! differs is reported.
 //!
+//! The engine runs as the broker's own release: [`verify`] reads the
+//! `version` the broker announces in `connection.start`
+//! (`brokerlab_rabbit_live::server_version`) and starts each engine with
+//! that profile ([`Verification::rabbitmq_version`] reports both), whatever
+//! release the scenario names. A broker older than every profile is refused.
+//!
 //! Restarts and alarms need the broker's host, which an AMQP URL does not
 //! give, so they are listed as skipped. Given a node for `rabbitmqctl -n`
 //! ([`Options::rabbitmqctl`]), a restart is replayed: the broker's
@@ -39,8 +45,8 @@
 mod compare;
 mod plan;
 
-use brokerlab_rabbit::{Broker, ChannelId, Command};
-use brokerlab_rabbit_live::{LiveBroker, Outcome, Pacing, Step, run_on_engine, vhost_url};
+use brokerlab_rabbit::{Broker, ChannelId, Command, Version};
+use brokerlab_rabbit_live::{LiveBroker, Outcome, Pacing, Step, run_on_engine, server_version, vhost_url};
 use brokerlab_scenario::Scenario;
 use serde::Serialize;
 use std::time::Duration;
@@ -53,6 +59,9 @@ pub use plan::{ConsumerLabel, Part, Plan, plan, plan_with};
 pub struct Verification {
     /// True when the engine and the broker observed the same thing.
     pub matches: bool,
+    /// The broker's version as it announced it, and the engine profile that
+    /// ran against it.
+    pub rabbitmq_version: RunVersion,
     /// Each vhost the scenario uses, and whether its part ran on the broker.
     pub vhosts: Vec<VhostRun>,
     /// Script actions and parts not replayed, with the reason.
@@ -61,6 +70,15 @@ pub struct Verification {
     pub ignored: Vec<&'static str>,
     /// Every place the two sides differ.
     pub differences: Vec<Difference>,
+}
+
+/// Which release the broker is and which profile the engine ran as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunVersion {
+    /// As the broker announced it, for example `3.10.8`.
+    pub broker: String,
+    /// The engine's profile, for example `3.10`.
+    pub engine: String,
 }
 
 /// Whether one vhost's part ran, and how much the broker's run observed.
@@ -212,6 +230,10 @@ pub fn verify_with_outcomes(
     let plan = plan_with(s, options);
     let mut runs = Vec::new();
     LiveBroker::connect(url).map_err(|e| format!("cannot reach RabbitMQ at {url}: {e}"))?.close().ok();
+    let announced = server_version(url).map_err(|e| format!("cannot read RabbitMQ's version at {url}: {e}"))?;
+    let version = Version::from_server(&announced).ok_or_else(|| {
+        format!("RabbitMQ {announced} at {url} is older than every release the engine models (3.10 and later)")
+    })?;
     let mut skipped = plan.skipped;
     let mut vhosts = Vec::new();
     let mut differences = Vec::new();
@@ -237,7 +259,7 @@ pub fn verify_with_outcomes(
         };
         live.set_pacing(PACING);
         live.set_rabbitmqctl_node(options.rabbitmqctl.clone());
-        let mut broker = Broker::new(s.seed);
+        let mut broker = Broker::with_version(s.seed, version);
         if part.vhost != "/" {
             // The broker has the vhost (the connection above proves it); so does the engine.
             let _ = broker.apply(Command::AddVhost { name: part.vhost.clone() });
@@ -293,7 +315,14 @@ pub fn verify_with_outcomes(
             broker: result.map_err(|e| e.to_string()),
         });
     }
-    let v = Verification { matches: differences.is_empty(), vhosts, skipped, ignored: IGNORED.to_vec(), differences };
+    let v = Verification {
+        matches: differences.is_empty(),
+        rabbitmq_version: RunVersion { broker: announced, engine: version.to_string() },
+        vhosts,
+        skipped,
+        ignored: IGNORED.to_vec(),
+        differences,
+    };
     Ok((v, runs))
 }
 

@@ -38,15 +38,26 @@ impl Broker {
                 taken.push((t, u));
             }
         }
+        // The queue unblocks the consumers the settlement freed before it
+        // requeues anything (`subtract_acks` in rabbit_amqqueue_process).
+        self.unblock_channel_consumers(channel);
+        // Everything settled together goes back before any of it is
+        // delivered again, as `requeue_and_run` does with all the tags.
+        let mut requeued = BTreeSet::new();
         for (t, u) in taken {
-            self.release(&vhost, channel, t, u, how, ev);
+            requeued.extend(self.release(&vhost, channel, t, u, how, ev));
+        }
+        for q in requeued {
+            self.dispatch(&vhost, &q, ev);
         }
         self.dispatch_channel_queues(channel, ev);
         Ok(())
     }
 
     /// Settles one unacknowledged delivery: acknowledges it, returns it to
-    /// its queue, or dead-letters it.
+    /// its queue, or dead-letters it. Returns the queue it went back to; the
+    /// caller dispatches that queue once every delivery settled together is
+    /// back.
     pub(super) fn release(
         &mut self,
         vhost: &str,
@@ -55,7 +66,7 @@ impl Broker {
         u: Unacked,
         how: Settle,
         ev: &mut Sink,
-    ) {
+    ) -> Option<String> {
         // A queue deleted and declared again under the same name is another
         // queue: RabbitMQ's new queue process never sees the old deliveries.
         let same_queue = match self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) {
@@ -69,7 +80,7 @@ impl Broker {
             Settle::Ack => {
                 self.ledger.acked += 1;
                 ev.push(Event::Acked { vhost: vhost.to_string(), queue: u.queue, message_id: u.entry.id });
-                return;
+                return None;
             }
             Settle::Nack { requeue } => requeue,
             Settle::Reject { requeue } => requeue,
@@ -83,30 +94,37 @@ impl Broker {
                 message_id: Some(u.entry.id),
                 reason: DropReason::QueueDeleted,
             });
-            return;
+            return None;
         }
         if !requeue {
             self.dead_letter(vhost, &u.queue, u.entry, DeathReason::Rejected, ev);
-            return;
+            return None;
         }
-        let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue)) else {
-            return;
-        };
+        let q = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(&u.queue))?;
         let mut e = u.entry;
         e.redelivered = true;
         if q.queue_type == QueueType::Quorum {
-            // Since RabbitMQ 4.3 a reject or a lost consumer counts towards
-            // the delivery limit; a nack with requeue does not.
-            if matches!(how, Settle::Reject { .. } | Settle::Lost) {
+            // Which returns count towards the delivery limit depends on the
+            // release (see `Version::return_counts_towards_limit`).
+            let rejected_or_lost = matches!(how, Settle::Reject { .. } | Settle::Lost);
+            e.returns = Some((e.returns.map_or(0, |r| r.0).saturating_add(1), self.version));
+            if self.version.return_counts_towards_limit(rejected_or_lost) {
                 e.delivery_count = e.delivery_count.saturating_add(1);
             }
             if q.cfg.delivery_limit.is_some_and(|l| u64::from(e.delivery_count) > l) {
                 self.dead_letter(vhost, &u.queue, e, DeathReason::DeliveryLimit, ev);
-                return;
+                return None;
             }
-            // Quorum queues serve returned messages before the others.
-            q.return_seq += 1;
-            e.order = (0, q.return_seq);
+            if q.cfg.delivery_limit.is_none() && self.version.quorum_unlimited_return_to_tail() {
+                // 4.0-4.2 requeue at the tail when the limit is disabled:
+                // the message takes a place after everything enqueued so far.
+                e.order = (1, self.next_seq);
+                self.next_seq += 1;
+            } else {
+                // Quorum queues serve returned messages before the others.
+                q.return_seq += 1;
+                e.order = (0, q.return_seq);
+            }
         }
         let id = e.id;
         q.insert_sorted(e);
@@ -124,7 +142,7 @@ impl Broker {
         if drop_head {
             self.drop_over_limit(vhost, &u.queue, ev);
         }
-        self.dispatch(vhost, &u.queue, ev);
+        Some(u.queue)
     }
 
     pub(super) fn close_channel(&mut self, channel: ChannelId, error: Option<AmqpError>, ev: &mut Sink) {
@@ -155,7 +173,10 @@ impl Broker {
         let now = self.now;
         for (tag, c) in &consumer_queues {
             ev.push(Event::ConsumerCancelled { channel, consumer_tag: tag.clone(), by_broker: false });
+            let mut handover = false;
             if let Some(q) = self.vhosts.get_mut(&vhost).and_then(|vh| vh.queues.get_mut(&c.queue)) {
+                let was_active =
+                    q.cfg.single_active && q.consumers.first().is_some_and(|k| k.0 == channel && &k.1 == tag);
                 q.consumers.retain(|k| !(k.0 == channel && &k.1 == tag));
                 Self::stream_detach(q, c.id, &vhost, ev);
                 if q.consumers.is_empty() {
@@ -164,10 +185,21 @@ impl Broker {
                 if c.exclusive {
                     q.has_exclusive_consumer = false;
                 }
+                handover = was_active;
+            }
+            // A channel that goes away hands over as a cancel does.
+            if handover {
+                self.sac_handover(&vhost, &c.queue, ev);
             }
         }
+        // All of the channel's deliveries go back before any is delivered
+        // again (`handle_ch_down` requeues them in one go).
+        let mut requeued = BTreeSet::new();
         for (t, u) in unacked {
-            self.release(&vhost, channel, t, u, Settle::Lost, ev);
+            requeued.extend(self.release(&vhost, channel, t, u, Settle::Lost, ev));
+        }
+        for q in requeued {
+            self.dispatch(&vhost, &q, ev);
         }
         ev.push(Event::ChannelClosed { channel, error });
         for (_, c) in consumer_queues {

@@ -49,13 +49,16 @@ impl Broker {
         .into_result()
     }
 
-    /// Declares a transient, non-exclusive queue with arguments.
+    /// Declares a durable, non-exclusive queue with arguments. Durable,
+    /// because RabbitMQ 4.3 refuses a queue that is neither durable nor
+    /// exclusive; declare a transient one with [`Command::QueueDeclare`]
+    /// on an older [`Version`].
     pub fn declare_queue(&mut self, channel: ChannelId, queue: &str, arguments: FieldTable) -> R<Vec<Event>> {
         self.apply(Command::QueueDeclare {
             channel,
             queue: queue.into(),
             passive: false,
-            durable: false,
+            durable: true,
             exclusive: false,
             auto_delete: false,
             arguments,

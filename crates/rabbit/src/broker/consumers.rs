@@ -1,6 +1,9 @@
 //! Consumers and dispatch: `basic.consume` and `basic.cancel`, the choice
 //! of the next consumer (priority, single active consumer, prefetch room,
-//! round-robin), delivering ready messages, and `basic.get`.
+//! and RabbitMQ's rotation: a queue of consumers in which the one served
+//! goes to the tail, and one found without room leaves it until it has room
+//! again, then rejoins at the tail), delivering ready messages, and
+//! `basic.get`.
 
 use super::*;
 
@@ -27,7 +30,18 @@ impl Broker {
             return Err(AmqpError::new(ReplyCode::NotAllowed, format!("attempt to reuse consumer tag '{tag}'")));
         }
         let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
-        if q.has_exclusive_consumer || (exclusive && !q.consumers.is_empty()) {
+        // Up to 4.2 a quorum queue cannot serve a channel with a channel-wide
+        // prefetch (`rabbit_quorum_queue:consume/3`); 540 closes the connection.
+        if q.queue_type == QueueType::Quorum && self.chan_mut(channel)?.global_prefetch > 0 {
+            return Err(AmqpError::new(
+                ReplyCode::NotImplemented,
+                format!("queue '{queue}' in vhost '{vhost}' does not support global qos"),
+            ));
+        }
+        let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
+        // A single-active-consumer queue cannot have an exclusive consumer
+        // (`exclusive_consume_unavailable`).
+        if q.has_exclusive_consumer || (exclusive && (!q.consumers.is_empty() || q.cfg.single_active)) {
             return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
         let stream_start = if q.stream.is_some() {
@@ -44,10 +58,23 @@ impl Broker {
         let prefetch = ch.prefetch;
         let id = self.next_seq;
         self.next_seq += 1;
+        // A new consumer joins the rotation at the tail (`add_consumer/2`).
+        let served = self.next_seq;
+        self.next_seq += 1;
         let ch = self.chan_mut(channel)?;
         ch.consumers.insert(
             tag.clone(),
-            ConsumerState { queue: queue.clone(), no_ack, exclusive, prefetch, priority, unacked: 0, served: 0, id },
+            ConsumerState {
+                queue: queue.clone(),
+                no_ack,
+                exclusive,
+                prefetch,
+                priority,
+                unacked: 0,
+                served,
+                blocked_at: None,
+                id,
+            },
         );
         let now = self.now;
         let q = self
@@ -97,13 +124,11 @@ impl Broker {
             q.has_exclusive_consumer = false;
         }
         if was_active {
-            let next = q.consumers.first().map(|k| k.1.clone());
-            ev.push(Event::SingleActiveConsumerChanged {
-                vhost: vhost.clone(),
-                queue: c.queue.clone(),
-                consumer_tag: next,
-            });
+            self.sac_handover(&vhost, &c.queue, ev);
         }
+        let Some(q) = self.vhosts.get(&vhost).and_then(|vh| vh.queues.get(&c.queue)) else {
+            return;
+        };
         if q.auto_delete && q.had_consumer && q.consumers.is_empty() && !by_broker {
             self.delete_queue(&vhost, &c.queue, ev);
         } else {
@@ -111,41 +136,127 @@ impl Broker {
         }
     }
 
-    pub(super) fn has_free_consumer(&self, vhost: &str, qname: &str) -> bool {
-        self.pick_consumer(vhost, qname).is_some()
+    /// Makes the highest-priority waiting consumer (the earliest among
+    /// equals) the active one of a single-active-consumer queue whose active
+    /// consumer left, as `rabbit_queue_consumers:get_consumer/1` picks it,
+    /// and says which one it is.
+    pub(super) fn sac_handover(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
+        let Some(q) = self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) else {
+            return;
+        };
+        let priority = |(ch, tag): &ConsumerKey| {
+            self.connections
+                .get(&ch.connection)
+                .and_then(|c| c.channels.get(&ch.channel))
+                .and_then(|chs| chs.consumers.get(tag))
+                .map_or(i64::MIN, |c| c.priority)
+        };
+        let best =
+            q.consumers.iter().enumerate().max_by_key(|(i, k)| (priority(k), std::cmp::Reverse(*i))).map(|(i, _)| i);
+        let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
+            return;
+        };
+        if let Some(i) = best {
+            let k = q.consumers.remove(i);
+            q.consumers.insert(0, k);
+        }
+        let next = q.consumers.first().map(|k| k.1.clone());
+        ev.push(Event::SingleActiveConsumerChanged {
+            vhost: vhost.to_string(),
+            queue: qname.to_string(),
+            consumer_tag: next,
+        });
     }
 
-    /// The consumer that gets the next message: the highest priority among
-    /// those with room under their prefetch limits, and among equals the one
-    /// served longest ago (round-robin).
-    pub(super) fn pick_consumer(&self, vhost: &str, qname: &str) -> Option<usize> {
+    /// Whether a consumer of the queue could take a message now.
+    pub(super) fn has_free_consumer(&self, vhost: &str, qname: &str) -> bool {
+        let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
+            return false;
+        };
+        self.active_consumers(q).iter().any(|(ch, tag)| self.consumer_has_room(*ch, tag))
+    }
+
+    /// The consumers that may receive: all of them, or the active one of a
+    /// single-active-consumer queue.
+    fn active_consumers<'a>(&self, q: &'a QueueState) -> &'a [ConsumerKey] {
+        if q.cfg.single_active { &q.consumers[..q.consumers.len().min(1)] } else { &q.consumers[..] }
+    }
+
+    /// Whether a consumer has room under its own prefetch and its channel's.
+    fn consumer_has_room(&self, ch: ChannelId, tag: &str) -> bool {
+        let Some(chs) = self.connections.get(&ch.connection).and_then(|c| c.channels.get(&ch.channel)) else {
+            return false;
+        };
+        let Some(c) = chs.consumers.get(tag) else {
+            return false;
+        };
+        c.no_ack
+            || ((c.prefetch == 0 || c.unacked < u32::from(c.prefetch))
+                && (chs.global_prefetch == 0 || chs.consumer_unacked < u32::from(chs.global_prefetch)))
+    }
+
+    /// The consumer that gets the next message, as `rabbit_queue_consumers:
+    /// deliver/6` picks it: the highest priority first, and among equals the
+    /// head of the rotation. Consumers found without room on the way are
+    /// blocked; blocked consumers with room again first rejoin at the tail,
+    /// in the order they were blocked (`unblock/2`). Call it only when the
+    /// queue has a message to deliver: RabbitMQ blocks a consumer only when
+    /// a delivery finds it full.
+    pub(super) fn pick_consumer(&mut self, vhost: &str, qname: &str) -> Option<usize> {
         let q = self.vhosts.get(vhost)?.queues.get(qname)?;
-        let candidates = if q.cfg.single_active { &q.consumers[..q.consumers.len().min(1)] } else { &q.consumers[..] };
-        let mut best: Option<(usize, i64, u64)> = None;
-        for (i, (ch, tag)) in candidates.iter().enumerate() {
-            let Some(chs) = self.connections.get(&ch.connection).and_then(|c| c.channels.get(&ch.channel)) else {
+        // (index, priority, place, blocked at, has room)
+        let mut order: Vec<(usize, i64, u64, Option<u64>, bool)> = Vec::with_capacity(q.consumers.len());
+        for (i, (ch, tag)) in self.active_consumers(q).iter().enumerate() {
+            let Some(c) = self
+                .connections
+                .get(&ch.connection)
+                .and_then(|c| c.channels.get(&ch.channel))
+                .and_then(|chs| chs.consumers.get(tag))
+            else {
                 continue;
             };
-            let Some(c) = chs.consumers.get(tag) else {
-                continue;
-            };
-            if !c.no_ack {
-                if c.prefetch > 0 && c.unacked >= u32::from(c.prefetch) {
-                    continue;
-                }
-                if chs.global_prefetch > 0 && chs.consumer_unacked >= u32::from(chs.global_prefetch) {
-                    continue;
-                }
+            order.push((i, c.priority, c.served, c.blocked_at, self.consumer_has_room(*ch, tag)));
+        }
+        let keys: Vec<ConsumerKey> = q.consumers.clone();
+        // Unblock first, in the order they were blocked, each to the tail.
+        let mut unblocked: Vec<(u64, usize)> =
+            order.iter().filter_map(|o| o.3.filter(|_| o.4).map(|at| (at, o.0))).collect();
+        unblocked.sort_unstable();
+        for (_, i) in unblocked {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            if let Some(c) = self.consumer_mut(&keys[i]) {
+                c.blocked_at = None;
+                c.served = seq;
             }
-            let better = match best {
-                None => true,
-                Some((_, p, s)) => c.priority > p || (c.priority == p && c.served < s),
-            };
-            if better {
-                best = Some((i, c.priority, c.served));
+            if let Some(o) = order.iter_mut().find(|o| o.0 == i) {
+                o.2 = seq;
+                o.3 = None;
             }
         }
-        best.map(|b| b.0)
+        let mut waiting: Vec<&(usize, i64, u64, Option<u64>, bool)> = order.iter().filter(|o| o.3.is_none()).collect();
+        waiting.sort_unstable_by_key(|o| (std::cmp::Reverse(o.1), o.2));
+        let mut chosen = None;
+        let mut to_block = Vec::new();
+        for o in waiting {
+            if o.4 {
+                chosen = Some(o.0);
+                break;
+            }
+            to_block.push(o.0);
+        }
+        for i in to_block {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            if let Some(c) = self.consumer_mut(&keys[i]) {
+                c.blocked_at = Some(seq);
+            }
+        }
+        chosen
+    }
+
+    fn consumer_mut(&mut self, (ch, tag): &ConsumerKey) -> Option<&mut ConsumerState> {
+        self.connections.get_mut(&ch.connection)?.channels.get_mut(&ch.channel)?.consumers.get_mut(tag)
     }
 
     /// Delivers ready messages to consumers with room for them.
@@ -154,8 +265,14 @@ impl Broker {
             return self.stream_dispatch(vhost, qname, ev);
         }
         loop {
+            let waiting = self.has_free_consumer(vhost, qname);
+            self.expire_heads(vhost, qname, waiting, ev);
+            // Only a message to deliver moves consumers without room out of
+            // the rotation, so an empty queue picks nobody.
+            if self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)).is_none_or(|q| q.ready_count() == 0) {
+                return;
+            }
             let pick = self.pick_consumer(vhost, qname);
-            self.expire_heads(vhost, qname, pick.is_some(), ev);
             let Some(i) = pick else { return };
             let Some(q) = self.vhosts.get_mut(vhost).and_then(|v| v.queues.get_mut(qname)) else {
                 return;
@@ -203,7 +320,33 @@ impl Broker {
         }
     }
 
+    /// Puts the channel's blocked consumers that have room again back into
+    /// their queues' rotations, at the tail, in the order they were blocked,
+    /// as `rabbit_queue_consumers:possibly_unblock/3` does when an
+    /// acknowledgement or a larger limit frees the channel.
+    pub(super) fn unblock_channel_consumers(&mut self, channel: ChannelId) {
+        let Some(chs) = self.connections.get(&channel.connection).and_then(|c| c.channels.get(&channel.channel)) else {
+            return;
+        };
+        let mut ready: Vec<(u64, String)> = chs
+            .consumers
+            .iter()
+            .filter_map(|(tag, c)| c.blocked_at.map(|at| (at, tag.clone())))
+            .filter(|(_, tag)| self.consumer_has_room(channel, tag))
+            .collect();
+        ready.sort_unstable();
+        for (_, tag) in ready {
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            if let Some(c) = self.consumer_mut(&(channel, tag)) {
+                c.blocked_at = None;
+                c.served = seq;
+            }
+        }
+    }
+
     pub(super) fn dispatch_channel_queues(&mut self, channel: ChannelId, ev: &mut Sink) {
+        self.unblock_channel_consumers(channel);
         let Some(c) = self.connections.get(&channel.connection) else {
             return;
         };
@@ -224,6 +367,18 @@ impl Broker {
         self.queue_exists(&vhost, &queue)?;
         self.check_exclusive(&vhost, &queue, channel.connection)?;
         self.stream_refuse_get(&vhost, &queue)?;
+        if self.vh(&vhost)?.queues.get(&queue).is_some_and(|q| q.queue_type == QueueType::Quorum && q.cfg.single_active)
+        {
+            // `rabbit_fifo` answers a dequeue with `{unsupported,
+            // single_active_consumer}`, which `rabbit_channel` turns into 405.
+            return Err(AmqpError::new(
+                ReplyCode::ResourceLocked,
+                format!(
+                    "cannot obtain access to locked queue '{queue}' in vhost '{vhost}'. basic.get operations are \
+                     not supported by quorum queues with single active consumer"
+                ),
+            ));
+        }
         self.expire_heads(&vhost, &queue, false, ev);
         let now = self.now;
         let Some(chs) =
@@ -257,8 +412,11 @@ impl Broker {
         ev.push(Event::GetOk { channel, delivery_tag, queue: queue.clone(), message_count: remaining, message });
         if no_ack {
             self.ledger.acked += 1;
-            ev.push(Event::Acked { vhost, queue, message_id: id });
+            ev.push(Event::Acked { vhost: vhost.clone(), queue: queue.clone(), message_id: id });
         }
+        // RabbitMQ drops what expired behind the message it handed out
+        // (`fetch/2` runs `drop_expired_msgs` afterwards).
+        self.expire_heads(&vhost, &queue, false, ev);
         Ok(())
     }
 }

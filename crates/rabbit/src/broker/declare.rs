@@ -26,7 +26,10 @@ impl Broker {
         if name.is_empty() {
             return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
         }
-        if name.starts_with("amq.") {
+        // RabbitMQ checks the reserved prefix only for an exchange that does
+        // not exist yet (`rabbit_channel`, `exchange.declare`), so
+        // redeclaring `amq.direct` as it is succeeds.
+        if name.starts_with("amq.") && !self.vh(&vhost)?.exchanges.contains_key(&name) {
             return Err(AmqpError::access_refused(format!("exchange name '{name}' contains reserved prefix 'amq.*'")));
         }
         self.check(&user, &vhost, Access::Configure, "exchange", &name)?;
@@ -89,10 +92,9 @@ impl Broker {
         let Some(x) = self.vh(&vhost)?.exchanges.get(&name) else {
             return Ok(());
         };
-        let used_as_destination = self.vh(&vhost)?.exchanges.values().any(|o| {
-            o.bindings.iter().any(|b| b.destination_kind == DestinationKind::Exchange && b.destination == name)
-        });
-        if if_unused && (!x.bindings.is_empty() || used_as_destination) {
+        // Only bindings with this exchange as their source make it used
+        // (`rabbit_db_exchange` `has_for_source`); bindings to it go with it.
+        if if_unused && !x.bindings.is_empty() {
             return Err(AmqpError::precondition(format!("exchange '{name}' in vhost '{vhost}' in use")));
         }
         self.delete_exchange(&vhost, &name, ev);
@@ -174,7 +176,7 @@ impl Broker {
         }
         let binding = Binding { source: source.clone(), destination, destination_kind: kind, routing_key, arguments };
         if add {
-            if x.kind == ExchangeKind::Topic {
+            if x.kind == ExchangeKind::Topic && self.version.limits_topic_hashes() {
                 topic::validate_binding_key(&binding.routing_key).map_err(AmqpError::precondition)?;
             }
             if x.kind == ExchangeKind::Headers {
@@ -208,6 +210,7 @@ impl Broker {
         vhost: &str,
         args: &FieldTable,
         queue_type: QueueType,
+        version: Version,
     ) -> R<QueueConfig> {
         let bad_type = |key: &str, v: &FieldValue| {
             AmqpError::precondition(format!(
@@ -242,6 +245,9 @@ impl Broker {
             None | Some("drop-head") => Overflow::DropHead,
             Some("reject-publish") => Overflow::RejectPublish,
             Some("reject-publish-dlx") if queue_type == QueueType::Classic => Overflow::RejectPublishDlx,
+            // `rabbit_quorum_queue:overflow/3` accepts it with a warning and
+            // drops from the head instead.
+            Some("reject-publish-dlx") => Overflow::DropHead,
             Some(other) => {
                 return Err(AmqpError::precondition(format!(
                     "invalid arg 'x-overflow' for queue '{name}' in vhost '{vhost}': {{unacceptable_value,<<\"{other}\">>}}"
@@ -260,16 +266,17 @@ impl Broker {
                 let v = args.get("x-max-priority").cloned().unwrap_or(FieldValue::Void);
                 return Err(bad_value("x-max-priority", &v));
             }
-            p => p.map(|p| p as u8),
+            // 3.13 and later give `x-max-priority: 0` two levels.
+            p => p.map(|p| (p as u8).max(version.min_priority_levels() as u8 - 1)),
         };
         let delivery_limit = match queue_type {
-            QueueType::Quorum => {
-                let limit = match args.get("x-delivery-limit") {
-                    None => DEFAULT_QUORUM_DELIVERY_LIMIT,
-                    Some(v) => v.as_i64().ok_or_else(|| bad_type("x-delivery-limit", v))?,
-                };
-                (limit >= 0).then_some(limit as u64)
-            }
+            QueueType::Quorum => match args.get("x-delivery-limit") {
+                None => version.default_quorum_delivery_limit(),
+                Some(v) => {
+                    let limit = v.as_i64().ok_or_else(|| bad_type("x-delivery-limit", v))?;
+                    (limit >= 0).then_some(limit as u64)
+                }
+            },
             QueueType::Classic | QueueType::Stream => None,
         };
         let single_active = match args.get("x-single-active-consumer") {
@@ -306,10 +313,21 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         let conn = channel.connection;
+        // RabbitMQ never makes an exclusive queue durable
+        // (`Durable = DurableDeclare andalso not ExclusiveDeclare`).
+        let durable = durable && !exclusive;
         if passive {
             self.queue_exists(&vhost, &name)?;
             self.check_exclusive(&vhost, &name, conn)?;
-            let q = self.vh(&vhost)?.queues.get(&name).ok_or_else(|| qname_err(&name, &vhost))?;
+            let now = self.now;
+            let q = self
+                .vhosts
+                .get_mut(&vhost)
+                .and_then(|vh| vh.queues.get_mut(&name))
+                .ok_or_else(|| qname_err(&name, &vhost))?;
+            // A passive declare is a `stat`, which re-arms the x-expires
+            // timer of a queue without consumers (`ensure_expiry_timer/1`).
+            q.last_used = now;
             ev.push(Event::QueueDeclared {
                 vhost: vhost.clone(),
                 queue: name.clone(),
@@ -318,7 +336,8 @@ impl Broker {
             });
             return Ok(());
         }
-        if name.is_empty() {
+        let server_named = name.is_empty();
+        if server_named {
             name = format!("amq.gen-{}", short_id(&mut self.rng));
         } else if name.starts_with("amq.") {
             return Err(AmqpError::access_refused(format!("queue name '{name}' contains reserved prefix 'amq.*'")));
@@ -335,6 +354,25 @@ impl Broker {
                 )));
             }
         };
+        check_type_arguments(&name, &vhost, &arguments, queue_type)?;
+        if queue_type == QueueType::Quorum && name.starts_with("amq.gen-") && server_named {
+            // Quorum queues cannot be server-named (`server_named => false`
+            // in `rabbit_quorum_queue:capabilities/0`).
+            return Err(AmqpError::precondition("Cannot declare a server-named queue for type rabbit_quorum_queue"));
+        }
+        // RabbitMQ 4.3 refuses a new queue that is neither durable nor
+        // exclusive before the queue type looks at it (`rabbit_amqqueue:declare/7`).
+        if !durable
+            && !exclusive
+            && self.version.refuses_transient_nonexclusive_queues()
+            && !self.vh(&vhost)?.queues.contains_key(&name)
+        {
+            return Err(AmqpError::new(
+                ReplyCode::InternalError,
+                "Feature `transient_nonexcl_queues` is deprecated. Its use is not permitted by default: \
+                 declare the queue durable or exclusive",
+            ));
+        }
         if queue_type == QueueType::Quorum && (!durable || exclusive || auto_delete) {
             let field = if !durable {
                 "durable"
@@ -350,7 +388,7 @@ impl Broker {
         let cfg = if queue_type == QueueType::Stream {
             Self::stream_config(&name, &vhost, &arguments, durable, exclusive, auto_delete)?
         } else {
-            Self::parse_queue_config(&name, &vhost, &arguments, queue_type)?
+            Self::parse_queue_config(&name, &vhost, &arguments, queue_type, self.version)?
         };
         if let Some(dlx) = &cfg.dlx {
             // Declaring a dead-letter exchange needs write access to it, as
@@ -359,6 +397,18 @@ impl Broker {
         }
         if let Some(q) = self.vh(&vhost)?.queues.get(&name) {
             self.check_exclusive(&vhost, &name, conn)?;
+            // `check_exclusive_access(Q, Owner, strict)` runs before the
+            // equivalence check: a different exclusivity is 405.
+            if q.exclusive != exclusive {
+                return Err(AmqpError::new(
+                    ReplyCode::ResourceLocked,
+                    format!(
+                        "cannot obtain exclusive access to locked queue '{name}' in vhost '{vhost}'. It could be \
+                         originally declared on another connection or the exclusive property value does not match \
+                         that of the original declaration."
+                    ),
+                ));
+            }
             let diff = if q.durable != durable {
                 Some(("durable", durable.to_string(), q.durable.to_string()))
             } else if q.exclusive != exclusive {
@@ -422,6 +472,7 @@ impl Broker {
             return_seq: 0,
             incarnation: self.next_seq,
             stream,
+            publish_blocked: false,
         };
         self.next_seq += 1;
         self.vh_mut(&vhost)?.queues.insert(name.clone(), q);
@@ -532,6 +583,34 @@ pub(super) const EQUIVALENCE_ARGS: &[&str] = &[
     "x-max-age",
     "x-stream-max-segment-size-bytes",
 ];
+
+/// Arguments that belong to one queue type only. RabbitMQ 3.10 and later
+/// refuse them on another type (`rabbit_amqqueue:check_declare_arguments/2`
+/// with each type's `queue_arguments` capability).
+const QUORUM_ONLY_ARGS: &[&str] = &[
+    "x-delivery-limit",
+    "x-dead-letter-strategy",
+    "x-quorum-initial-group-size",
+    "x-max-in-memory-length",
+    "x-max-in-memory-bytes",
+];
+const CLASSIC_ONLY_ARGS: &[&str] = &["x-max-priority", "x-queue-mode", "x-queue-master-locator", "x-queue-version"];
+
+/// Refuses an argument of another queue type with 406, as RabbitMQ does.
+fn check_type_arguments(name: &str, vhost: &str, args: &FieldTable, queue_type: QueueType) -> R<()> {
+    let (foreign, type_name) = match queue_type {
+        QueueType::Classic => (QUORUM_ONLY_ARGS, "rabbit_classic_queue"),
+        QueueType::Quorum => (CLASSIC_ONLY_ARGS, "rabbit_quorum_queue"),
+        // A stream's arguments are checked by `stream_config`.
+        QueueType::Stream => return Ok(()),
+    };
+    match args.keys().find(|k| foreign.contains(&k.as_str())) {
+        Some(k) => Err(AmqpError::precondition(format!(
+            "invalid arg '{k}' for queue '{name}' in vhost '{vhost}' of queue type {type_name}"
+        ))),
+        None => Ok(()),
+    }
+}
 
 pub(super) fn validate_x_match(args: &FieldTable) -> R<()> {
     match args.get("x-match") {

@@ -2,7 +2,10 @@
 //! permissions, connections with channels, and the rules that move messages
 //! between them. [`Broker::apply`] is the single entry point: it hands each
 //! [`Command`] to its handler and returns an [`Outcome`] with every event the
-//! command caused. The handlers live in one module per concern, after
+//! command caused. A broker is created as one RabbitMQ release
+//! ([`Broker::with_version`]); every rule that differs between releases asks
+//! its [`Version`]. A command on a connection an alarm blocked waits there
+//! until the alarm clears. The handlers live in one module per concern, after
 //! lapin's file-per-concept layout:
 //!
 //! - `state`: the state types (queues, exchanges, channels, consumers, ...);
@@ -11,7 +14,8 @@
 //! - `declare`: exchanges, queues and bindings;
 //! - `routing`: which queues a publish reaches, and route explanations;
 //! - `queue`: publishing, enqueueing, length limits, expiry, dead-lettering;
-//! - `consumers`: consumers, dispatch and `basic.get`;
+//! - `consumers`: consumers, dispatch (RabbitMQ's rotation of consumers,
+//!   single active consumer) and `basic.get`;
 //! - `channel`: acknowledgements and closing channels and connections;
 //! - `stream`: stream queues (an append-only log read by offset);
 //! - `super_stream`: super streams (partitioned streams, hash routing)
@@ -47,7 +51,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::error::{AmqpError, ReplyCode};
 use crate::model::*;
 use crate::topic::{self, TopicTrie};
-use crate::value::{FieldTable, FieldValue, headers_value_matches};
+use crate::value::{FieldTable, FieldValue, headers_value_matches, headers_value_matches_loosely};
+use crate::version::Version;
 
 pub use state::Ledger;
 pub(crate) use state::*;
@@ -65,10 +70,6 @@ const DEFAULT_VHOST: &str = "/";
 /// RabbitMQ's default `channel_max`: a connection may have this many
 /// channels open at once.
 const CHANNEL_MAX: u16 = 2047;
-
-/// Quorum queues dead-letter or drop a message returned more often than this
-/// unless `x-delivery-limit` says otherwise (RabbitMQ 4.0 and later).
-const DEFAULT_QUORUM_DELIVERY_LIMIT: i64 = 20;
 
 /// The simulated RabbitMQ broker.
 #[derive(Debug)]
@@ -90,6 +91,12 @@ pub struct Broker {
     pub(crate) recording: bool,
     /// The seed the broker was created with, quoted by invariant failures.
     pub(crate) seed: u64,
+    /// The RabbitMQ release whose rules the broker follows.
+    pub(crate) version: Version,
+    /// While a publish is being enqueued, the messages its queues
+    /// dead-letter wait here: a queue publishes its dead letters after the
+    /// publish reached every queue, as RabbitMQ's queue processes do.
+    pub(crate) deferred: Option<Vec<(String, String, Entry, DeathReason)>>,
 }
 
 /// Where handlers put the events a command causes. With recording off it
@@ -152,9 +159,15 @@ fn short_id(rng: &mut ChaCha8Rng) -> String {
 }
 
 impl Broker {
-    /// A broker with the default vhost `/` and the user `guest`/`guest`
-    /// holding full permissions on it, as a fresh RabbitMQ install has.
+    /// A broker of the newest release ([`Version::LATEST`]) with the default
+    /// vhost `/` and the user `guest`/`guest` holding full permissions on it,
+    /// as a fresh RabbitMQ install has.
     pub fn new(seed: u64) -> Self {
+        Self::with_version(seed, Version::LATEST)
+    }
+
+    /// A fresh broker that behaves as the given RabbitMQ release.
+    pub fn with_version(seed: u64, version: Version) -> Self {
         let mut b = Broker {
             rng: ChaCha8Rng::seed_from_u64(seed),
             now: 0,
@@ -170,6 +183,8 @@ impl Broker {
             next_publish: 1,
             recording: true,
             seed,
+            version,
+            deferred: None,
         };
         b.vhosts.insert(DEFAULT_VHOST.to_string(), Vhost::new(DEFAULT_VHOST));
         b.users.insert("guest".to_string(), User { password: "guest".to_string(), permissions: BTreeMap::new() });
@@ -199,6 +214,11 @@ impl Broker {
         self.now
     }
 
+    /// The RabbitMQ release the broker behaves as.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     /// The seed the broker was created with.
     pub fn seed(&self) -> u64 {
         self.seed
@@ -219,29 +239,47 @@ impl Broker {
     /// command, when one is broken: that is an engine bug, never bad input.
     pub fn apply(&mut self, command: Command) -> Outcome {
         let mut events = Sink::new(self.recording);
-        let channel = command.channel();
         #[cfg(debug_assertions)]
         let copy = command.clone();
-        let error = match self.handle(command, &mut events) {
+        let error = self.run(command, &mut events);
+        #[cfg(debug_assertions)]
+        if let Err(broken) = self.check_invariants() {
+            panic!("rabbit engine invariant broken (broker seed {}) after {copy:?}: {broken}", self.seed);
+        }
+        Outcome { events: events.list, error }
+    }
+
+    /// Runs one command, closing its channel or connection when it is
+    /// refused, and returns the refusal. A command on a connection that an
+    /// alarm blocked waits, unread, until the alarm clears.
+    pub(crate) fn run(&mut self, command: Command, ev: &mut Sink) -> Option<AmqpError> {
+        let channel = command.channel();
+        if let Some(ch) = channel
+            && let Some(conn) = self.connections.get_mut(&ch.connection)
+            && conn.blocked
+        {
+            // RabbitMQ stops reading a blocked connection's socket
+            // (`rabbit_reader`, connection state `blocked`): every later
+            // frame waits, acknowledgements included.
+            conn.held.push(command);
+            ev.push(Event::PublishHeld { channel: ch });
+            return None;
+        }
+        match self.handle(command, ev) {
             Ok(()) => None,
             Err(err) => {
                 if let Some(ch) = channel
                     && self.connections.get(&ch.connection).is_some_and(|c| c.channels.contains_key(&ch.channel))
                 {
                     if err.code.closes_connection() {
-                        self.close_connection(ch.connection, Some(err.clone()), &mut events);
+                        self.close_connection(ch.connection, Some(err.clone()), ev);
                     } else {
-                        self.close_channel(ch, Some(err.clone()), &mut events);
+                        self.close_channel(ch, Some(err.clone()), ev);
                     }
                 }
                 Some(err)
             }
-        };
-        #[cfg(debug_assertions)]
-        if let Err(broken) = self.check_invariants() {
-            panic!("rabbit engine invariant broken (broker seed {}) after {copy:?}: {broken}", self.seed);
         }
-        Outcome { events: events.list, error }
     }
 
     fn handle(&mut self, command: Command, ev: &mut Sink) -> R<()> {
@@ -291,11 +329,18 @@ impl Broker {
             }
             Command::BasicQos { channel, prefetch_count, global } => {
                 self.ctx(channel)?;
+                // RabbitMQ 4.3 denies global QoS and handles the call as a
+                // per-consumer one (`rabbit_channel`, `basic.qos`).
+                let channel_wide = global && self.version.channel_wide_qos();
                 let ch = self.chan_mut(channel)?;
-                if global {
+                if channel_wide {
                     ch.global_prefetch = prefetch_count;
                     ch.global_qos_tag = ch.next_tag;
                 } else {
+                    // Every release's `global=false` clause unlimits the
+                    // channel limiter first, so a per-consumer prefetch set
+                    // after a global one removes the global one.
+                    ch.global_prefetch = 0;
                     ch.prefetch = prefetch_count;
                 }
                 ev.push(Event::QosSet { channel, prefetch_count, global });

@@ -1,4 +1,4 @@
-//! Queue operations: publishing (held while an alarm blocks the
+//! Queue operations: publishing (a publish during an alarm blocks its
 //! connection), enqueueing a copy with its TTL and priority level, the
 //! length limits and overflow modes, message expiry at the queue head, and
 //! dead-lettering with its `x-death` history and cycle rule.
@@ -33,12 +33,17 @@ impl Broker {
             return Err(AmqpError::precondition(format!("invalid expiration '{exp}'")));
         }
         if !self.alarms.is_empty() {
+            let reason = self.alarm_reason();
             let conn = self.connections.get_mut(&channel.connection).ok_or_else(|| {
                 AmqpError::new(ReplyCode::ChannelError, format!("connection {} is not open", channel.connection))
             })?;
-            // A blocked connection's publishes wait in the socket until the
+            // A publish during an alarm blocks its connection
+            // (`rabbit_reader:publish_received/1`): it and everything sent
+            // after it on that connection wait in the socket until the
             // alarm clears; the engine keeps them in order and replays them.
+            conn.blocked = true;
             conn.held.push(Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body });
+            ev.push(Event::ConnectionBlocked { connection: channel.connection, reason });
             ev.push(Event::PublishHeld { channel });
             return Ok(());
         }
@@ -63,18 +68,24 @@ impl Broker {
         let mut keys = Vec::with_capacity(1 + cc.len() + bcc.len());
         keys.push(routing_key.clone());
         keys.extend(cc.iter().cloned());
-        keys.extend(bcc);
+        keys.extend(bcc.iter().cloned());
         let mut steps = Vec::new();
         // Queues are enqueued in name order so events read predictably.
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let Some(vh) = self.vhosts.get(&vhost) else {
             return;
         };
-        let mut queues: Vec<Arc<str>> =
-            Self::route_in(vh, &exchange, &key_refs, properties.headers.as_ref(), self.tracing.then_some(&mut steps))
-                .into_iter()
-                .cloned()
-                .collect();
+        let mut queues: Vec<Arc<str>> = Self::route_in(
+            vh,
+            &exchange,
+            &key_refs,
+            properties.headers.as_ref(),
+            self.version,
+            self.tracing.then_some(&mut steps),
+        )
+        .into_iter()
+        .cloned()
+        .collect();
         drop(key_refs);
         // Queues take the message in name order, so events read the same
         // way whatever order the bindings were made in.
@@ -136,12 +147,25 @@ impl Broker {
                 });
             }
         } else {
-            let content = Arc::new(Content { exchange, routing_key, cc, properties, body, deaths: Vec::new() });
+            // 3.10 and 3.13 read an `x-death` header a client republished
+            // and go on counting in it; 4.x treats it as the client's own.
+            let deaths = if self.version.reads_client_x_death() {
+                read_death_headers(properties.headers.as_ref())
+            } else {
+                Vec::new()
+            };
+            let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
             let origin = Origin::Publish { channel, publish };
+            let outer = self.deferred.replace(Vec::new());
             for q in &queues {
                 if self.enqueue(&vhost, q, &content, origin, ev).is_none() {
                     all_accepted = false;
                 }
+            }
+            // Dead letters the publish caused follow its own copies.
+            let pending = std::mem::replace(&mut self.deferred, outer).unwrap_or_default();
+            for (v, q, entry, reason) in pending {
+                self.dead_letter(&v, &q, entry, reason, ev);
             }
         }
         if let Some(tag) = confirm_tag {
@@ -171,7 +195,23 @@ impl Broker {
         if q.stream.is_some() {
             return self.stream_append(vhost, qname, content, origin, ev);
         }
-        let might_refuse = q.cfg.overflow != Overflow::DropHead && q.would_overflow(size);
+        let refuse = match (q.queue_type, q.cfg.overflow) {
+            (_, Overflow::DropHead) => false,
+            // A quorum queue's limit is soft (`rabbit_fifo:evaluate_limit/4`,
+            // `rabbit_fifo_client`): the message that crosses it is taken,
+            // then publishers are refused until the queue drains to 80 %.
+            (QueueType::Quorum, _) => {
+                if q.publish_blocked && q.below_soft_limit() {
+                    q.publish_blocked = false;
+                }
+                q.publish_blocked
+            }
+            // A classic queue refuses by length alone, before any consumer
+            // is considered (`maybe_deliver_or_enqueue/3`, `will_overflow/2`).
+            (QueueType::Classic, _) => q.would_overflow(size),
+            // Streams returned above: they have no overflow of their own.
+            (QueueType::Stream, _) => false,
+        };
         let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
         let ttl = match (q.cfg.message_ttl, msg_ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -189,31 +229,29 @@ impl Broker {
             order: (1, seq),
             redelivered: false,
             delivery_count: 0,
+            returns: None,
             enqueued_at: now,
             expires_at: ttl.map(|t| now.saturating_add(t)),
             level,
         };
-        let q = if might_refuse {
-            // A full queue still takes a message a consumer can have at once.
-            if !self.has_free_consumer(vhost, qname) {
-                if overflow == Overflow::RejectPublishDlx {
-                    self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
-                } else {
-                    self.ledger.dropped += 1;
-                    ev.push(Event::Dropped {
-                        vhost: vhost.to_string(),
-                        queue: Some(qname.to_string()),
-                        message_id: Some(id),
-                        reason: DropReason::RejectedByQueue,
-                    });
-                }
-                return None;
+        if refuse {
+            if overflow == Overflow::RejectPublishDlx {
+                self.dead_letter(vhost, qname, entry, DeathReason::Maxlen, ev);
+            } else {
+                self.ledger.dropped += 1;
+                ev.push(Event::Dropped {
+                    vhost: vhost.to_string(),
+                    queue: Some(qname.to_string()),
+                    message_id: Some(id),
+                    reason: DropReason::RejectedByQueue,
+                });
             }
-            self.vhosts.get_mut(vhost)?.queues.get_mut(qname)?
-        } else {
-            q
-        };
+            return None;
+        }
         q.push_back(entry);
+        if q.queue_type == QueueType::Quorum && q.cfg.overflow != Overflow::DropHead && q.over_limit() {
+            q.publish_blocked = true;
+        }
         // Most enqueues need nothing more: no consumer to feed, nothing
         // expired at a head, no limit crossed. Checking that here saves the
         // repeated lookups of the general path on hot fanouts.
@@ -251,6 +289,10 @@ impl Broker {
 
     // Dead-lettering
     pub(super) fn dead_letter(&mut self, vhost: &str, qname: &str, entry: Entry, reason: DeathReason, ev: &mut Sink) {
+        if let Some(pending) = self.deferred.as_mut() {
+            pending.push((vhost.to_string(), qname.to_string(), entry, reason));
+            return;
+        }
         let (dlx, dlrk) = match self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) {
             Some(q) => (q.cfg.dlx.clone(), q.cfg.dlrk.clone()),
             None => (None, None),
@@ -302,22 +344,31 @@ impl Broker {
         // wherever it lands; x-death keeps it as original-expiration.
         properties.expiration = None;
         let headers = properties.headers.get_or_insert_with(FieldTable::new);
-        write_death_headers(headers, &deaths);
-        let (routing_key, keys, cc) = match &dlrk {
-            Some(k) => (k.clone(), vec![k.clone()], Vec::new()),
+        write_death_headers(headers, &deaths, self.version.last_death_headers());
+        let (routing_key, keys, cc, bcc) = match &dlrk {
+            Some(k) => (k.clone(), vec![k.clone()], Vec::new(), Vec::new()),
             None => {
                 let mut keys = vec![old.routing_key.clone()];
                 keys.extend(old.cc.iter().cloned());
-                (old.routing_key.clone(), keys, old.cc.clone())
+                keys.extend(old.bcc.iter().cloned());
+                (old.routing_key.clone(), keys, old.cc.clone(), old.bcc.clone())
             }
         };
-        let content =
-            Arc::new(Content { exchange: dlx.clone(), routing_key, cc, properties, body: old.body.clone(), deaths });
+        let content = Arc::new(Content {
+            exchange: dlx.clone(),
+            routing_key,
+            cc,
+            bcc,
+            properties,
+            body: old.body.clone(),
+            deaths,
+        });
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let mut targets: Vec<Arc<str>> = Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), None)
-            .into_iter()
-            .cloned()
-            .collect();
+        let mut targets: Vec<Arc<str>> =
+            Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), self.version, None)
+                .into_iter()
+                .cloned()
+                .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
@@ -358,17 +409,21 @@ impl Broker {
         }
     }
 
-    /// Removes expired messages at the head of each priority level. Expiry is
-    /// lazy, as in RabbitMQ: a message behind a live one waits its turn.
+    /// Removes expired messages from the head of the queue. Expiry is lazy,
+    /// as in RabbitMQ: a message behind a live one waits its turn, and in a
+    /// priority queue the walk stops at the highest level that holds
+    /// anything (`rabbit_priority_queue:dropwhile/2` stops at the first
+    /// level whose head is live), so a live high-priority message shields
+    /// expired lower ones until it is taken.
     pub(super) fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Sink) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
             };
-            let found = (0..q.levels.len())
-                .rev()
-                .find(|&l| q.levels[l].front().is_some_and(|e| self.is_expired(e, consumer_waiting)));
-            let Some(level) = found else { return };
+            let Some(level) = q.levels.iter().rposition(|l| !l.is_empty()) else { return };
+            if !q.levels[level].front().is_some_and(|e| self.is_expired(e, consumer_waiting)) {
+                return;
+            }
             let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
                 return;
             };
@@ -383,7 +438,7 @@ impl Broker {
 }
 
 /// Renders the death history into the AMQP 0-9-1 headers RabbitMQ sets.
-pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death]) {
+pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death], last_death: bool) {
     let table = |d: &Death| {
         let mut t = FieldTable::new();
         t.insert("count".into(), FieldValue::LongLongInt(d.count as i64));
@@ -407,11 +462,54 @@ pub(super) fn write_death_headers(headers: &mut FieldTable, deaths: &[Death]) {
         headers.insert("x-first-death-reason".into(), FieldValue::str(d.reason.as_str()));
         headers.insert("x-first-death-exchange".into(), FieldValue::str(&d.exchange));
     }
-    if let Some(d) = deaths.first() {
+    if last_death && let Some(d) = deaths.first() {
         headers.insert("x-last-death-queue".into(), FieldValue::str(&d.queue));
         headers.insert("x-last-death-reason".into(), FieldValue::str(d.reason.as_str()));
         headers.insert("x-last-death-exchange".into(), FieldValue::str(&d.exchange));
     }
+}
+
+/// Reads an `x-death` header back into a death history, skipping entries
+/// that are not tables with a queue and a known reason, as
+/// `rabbit_dead_letter` does for a header a client sent.
+pub(super) fn read_death_headers(headers: Option<&FieldTable>) -> Vec<Death> {
+    let Some(FieldValue::FieldArray(items)) = headers.and_then(|h| h.get("x-death")) else {
+        return Vec::new();
+    };
+    let text = |t: &FieldTable, k: &str| t.get(k).and_then(FieldValue::as_str).map(str::to_string);
+    items
+        .iter()
+        .filter_map(|item| {
+            let FieldValue::FieldTable(t) = item else { return None };
+            let reason = match t.get("reason").and_then(FieldValue::as_str)? {
+                "rejected" => DeathReason::Rejected,
+                "expired" => DeathReason::Expired,
+                "maxlen" => DeathReason::Maxlen,
+                "delivery_limit" => DeathReason::DeliveryLimit,
+                _ => return None,
+            };
+            let time = match t.get("time") {
+                Some(FieldValue::Timestamp(s)) => s.saturating_mul(1000),
+                _ => 0,
+            };
+            let routing_keys = match t.get("routing-keys") {
+                Some(FieldValue::FieldArray(keys)) => {
+                    keys.iter().filter_map(|k| k.as_str().map(str::to_string)).collect()
+                }
+                _ => Vec::new(),
+            };
+            Some(Death {
+                queue: text(t, "queue")?,
+                reason,
+                count: t.get("count").and_then(FieldValue::as_i64).map_or(1, |c| c.max(0) as u64),
+                exchange: text(t, "exchange").unwrap_or_default(),
+                routing_keys,
+                first_time: time,
+                last_time: time,
+                original_expiration: text(t, "original-expiration"),
+            })
+        })
+        .collect()
 }
 
 /// RabbitMQ's dead-letter cycle rule: a target queue closes a cycle when it

@@ -14,6 +14,7 @@ impl Broker {
         exchange: &'a str,
         routing_keys: &[&str],
         headers: Option<&FieldTable>,
+        version: Version,
         mut trace: Option<&mut Vec<ExchangeTrace>>,
     ) -> Vec<&'a Arc<str>> {
         // Queues in the order routing first reached them; each only once.
@@ -100,7 +101,7 @@ impl Broker {
                     }
                     ExchangeKind::Headers => {
                         for (i, b) in x.bindings.iter().enumerate() {
-                            if headers_match(&b.arguments, headers).0 {
+                            if headers_match(&b.arguments, headers, version).0 {
                                 matched.push(i as u32);
                             }
                         }
@@ -112,7 +113,7 @@ impl Broker {
                 if let Some(xt) = xt.as_mut() {
                     for (i, b) in x.bindings.iter().enumerate() {
                         let hit = matched.binary_search(&(i as u32)).is_ok();
-                        xt.bindings.push(explain_binding(x.kind, b, hit, routing_keys, headers));
+                        xt.bindings.push(explain_binding(x.kind, b, hit, routing_keys, headers, version));
                     }
                 }
                 for &i in &matched {
@@ -167,10 +168,10 @@ impl Broker {
         let extra: Vec<String> =
             header_strings(headers, "CC").into_iter().chain(header_strings(headers, "BCC")).collect();
         let mut queues = if extra.is_empty() {
-            Self::route_in(vh, exchange, std::slice::from_ref(&routing_key), headers, None)
+            Self::route_in(vh, exchange, std::slice::from_ref(&routing_key), headers, self.version, None)
         } else {
             let keys: Vec<&str> = std::iter::once(routing_key).chain(extra.iter().map(String::as_str)).collect();
-            Self::route_in(vh, exchange, &keys, headers, None)
+            Self::route_in(vh, exchange, &keys, headers, self.version, None)
         };
         queues.sort_unstable();
         queues.into_iter().map(|q| q.to_string()).collect()
@@ -193,7 +194,10 @@ impl Broker {
             .get(vhost)
             .map(|vh| {
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                Self::route_in(vh, exchange, &keys, headers, Some(&mut steps)).iter().map(|q| q.to_string()).collect()
+                Self::route_in(vh, exchange, &keys, headers, self.version, Some(&mut steps))
+                    .iter()
+                    .map(|q| q.to_string())
+                    .collect()
             })
             .unwrap_or_default();
         queues.sort_unstable();
@@ -214,9 +218,18 @@ pub(super) fn header_strings(headers: Option<&FieldTable>, key: &str) -> Vec<Str
     }
 }
 
-/// The headers-exchange rule of RabbitMQ 4.x. Returns whether the binding
+/// Whether one binding argument equals a header value under `version`'s rule.
+fn value_matches(binding: &FieldValue, header: &FieldValue, version: Version) -> bool {
+    if version.headers_loose_equality() {
+        headers_value_matches_loosely(binding, header)
+    } else {
+        headers_value_matches(binding, header)
+    }
+}
+
+/// The headers-exchange rule. Returns whether the binding
 /// matches and, for traces, each evaluated argument with its outcome.
-pub(super) fn headers_match(args: &FieldTable, headers: Option<&FieldTable>) -> (bool, &'static str) {
+pub(super) fn headers_match(args: &FieldTable, headers: Option<&FieldTable>, version: Version) -> (bool, &'static str) {
     let mode = args.get("x-match").and_then(FieldValue::as_str).unwrap_or("all");
     let (any, with_x) = match mode {
         "any" => (true, false),
@@ -230,7 +243,7 @@ pub(super) fn headers_match(args: &FieldTable, headers: Option<&FieldTable>) -> 
     let check = |(k, v): (&String, &FieldValue)| match (v, headers.get(k)) {
         (FieldValue::Void, found) => found.is_some(),
         (_, None) => false,
-        (v, Some(h)) => headers_value_matches(v, h),
+        (v, Some(h)) => value_matches(v, h, version),
     };
     let matched = if any { evaluated.any(check) } else { evaluated.all(check) };
     (matched, if any { "any" } else { "all" })
@@ -242,6 +255,7 @@ pub(super) fn explain_binding(
     matched: bool,
     keys: &[&str],
     headers: Option<&FieldTable>,
+    version: Version,
 ) -> BindingTrace {
     let mut topic_words = None;
     let reason = match kind {
@@ -279,7 +293,7 @@ pub(super) fn explain_binding(
             }
         }
         ExchangeKind::Headers => {
-            let (_, mode) = headers_match(&b.arguments, headers);
+            let (_, mode) = headers_match(&b.arguments, headers, version);
             let x_match = b.arguments.get("x-match").and_then(FieldValue::as_str).unwrap_or("all");
             let with_x = x_match.ends_with("-with-x");
             let empty = FieldTable::new();
@@ -293,7 +307,7 @@ pub(super) fn explain_binding(
                 .map(|(k, v)| match (v, h.get(k)) {
                     (FieldValue::Void, Some(_)) => format!("'{k}' is present"),
                     (FieldValue::Void, None) | (_, None) => format!("'{k}' is missing"),
-                    (v, Some(found)) if headers_value_matches(v, found) => format!("'{k}' equals {v:?}"),
+                    (v, Some(found)) if value_matches(v, found, version) => format!("'{k}' equals {v:?}"),
                     (v, Some(found)) => format!("'{k}' is {found:?}, not {v:?}"),
                 })
                 .collect();

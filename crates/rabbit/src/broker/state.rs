@@ -53,6 +53,11 @@ pub(crate) struct Content {
     pub(crate) routing_key: String,
     /// Extra routing keys from the `CC` header (kept on the message).
     pub(crate) cc: Vec<String>,
+    /// Routing keys from the `BCC` header: the header is removed before
+    /// anyone sees the message, but the keys stay with it, and
+    /// dead-lettering without a dead-letter routing key routes by them too
+    /// (`mc:routing_keys/1`).
+    pub(crate) bcc: Vec<String>,
     pub(crate) properties: BasicProperties,
     pub(crate) body: String,
     pub(crate) deaths: Vec<Death>,
@@ -73,6 +78,10 @@ pub(crate) struct Entry {
     pub(crate) order: (u8, u64),
     pub(crate) redelivered: bool,
     pub(crate) delivery_count: u32,
+    /// How often a quorum queue took it back, whatever the reason (its
+    /// `acquired_count`), and the release whose delivery headers report it;
+    /// `None` until the first return.
+    pub(crate) returns: Option<(u32, Version)>,
     pub(crate) enqueued_at: u64,
     pub(crate) expires_at: Option<u64>,
     pub(crate) level: usize,
@@ -127,6 +136,9 @@ pub(crate) struct QueueState {
     pub(crate) incarnation: u64,
     /// A stream's log and readers; `None` for classic and quorum queues.
     pub(crate) stream: Option<Box<StreamLog>>,
+    /// A quorum `reject-publish` queue went over its limit and refuses
+    /// publishes until it drains to 80 % of it.
+    pub(crate) publish_blocked: bool,
 }
 
 impl QueueState {
@@ -170,6 +182,13 @@ impl QueueState {
     pub(super) fn over_limit(&self) -> bool {
         self.cfg.max_length.is_some_and(|m| self.ready_count() as u64 > m)
             || self.cfg.max_length_bytes.is_some_and(|m| self.ready_bytes > m)
+    }
+
+    /// `rabbit_fifo:is_below_soft_limit/1`: at most 80 % of each limit.
+    pub(super) fn below_soft_limit(&self) -> bool {
+        let soft = |m: u64| (m as f64 * 0.8) as u64;
+        self.cfg.max_length.is_none_or(|m| self.ready_count() as u64 <= soft(m))
+            && self.cfg.max_length_bytes.is_none_or(|m| self.ready_bytes <= soft(m))
     }
 
     pub(super) fn would_overflow(&self, size: u64) -> bool {
@@ -277,7 +296,16 @@ pub(crate) struct ConsumerState {
     pub(crate) prefetch: u16,
     pub(crate) priority: i64,
     pub(crate) unacked: u32,
+    /// Its place in the queue's rotation: RabbitMQ keeps a queue of
+    /// consumers (`rabbit_queue_consumers`), serves the head and puts it
+    /// back at the tail, so the smallest number among equal priorities goes
+    /// next. A new consumer, one just served and one just unblocked all take
+    /// a fresh (largest) number.
     pub(crate) served: u64,
+    /// When a delivery found it without room (prefetch or channel limit full),
+    /// RabbitMQ moves it out of the rotation (`block_consumer/2`); it
+    /// rejoins at the tail once it has room again, in the order it left.
+    pub(crate) blocked_at: Option<u64>,
     /// Tells this consumer apart from an earlier one with the same tag on
     /// the same channel, whose deliveries may still be unacknowledged.
     pub(crate) id: u64,

@@ -39,10 +39,12 @@ impl Broker {
         let mut best: Option<Key<'_>> = None;
         for (v, vh) in &self.vhosts {
             for (qn, q) in &vh.queues {
-                for e in q.levels.iter().filter_map(VecDeque::front) {
-                    if let Some(t) = e.expires_at {
-                        consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
-                    }
+                // Only the head of the highest non-empty level can expire
+                // (see `expire_heads`).
+                if let Some(e) = q.levels.iter().rev().find_map(VecDeque::front)
+                    && let Some(t) = e.expires_at
+                {
+                    consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
                 }
                 if let Some(expires) = q.cfg.expires
                     && q.consumers.is_empty()
@@ -105,54 +107,65 @@ impl Broker {
                 });
             }
         }
+        // A recovered queue starts its x-expires lease afresh
+        // (`rabbit_amqqueue_process:init_it/3` arms the timer on recovery).
+        let now = self.now;
+        for vh in self.vhosts.values_mut() {
+            for q in vh.queues.values_mut() {
+                q.last_used = now;
+            }
+        }
         self.alarms.clear();
         ev.push(Event::BrokerRestarted);
     }
 
+    /// The text of `connection.blocked`: which alarms are on.
+    pub(super) fn alarm_reason(&self) -> String {
+        let names: Vec<&str> = self
+            .alarms
+            .iter()
+            .map(|a| match a {
+                Alarm::Memory => "low on memory",
+                Alarm::Disk => "low on disk",
+            })
+            .collect();
+        names.join(" & ")
+    }
+
+    /// Raises or clears a resource alarm. Raising blocks nobody yet: a
+    /// connection is blocked when it next publishes (`rabbit_reader`), so
+    /// connections that only consume carry on. Clearing the last alarm
+    /// unblocks the blocked connections and replays what they sent
+    /// meanwhile, in order.
     pub(super) fn set_alarm_inner(&mut self, alarm: Alarm, active: bool, ev: &mut Sink) {
-        let was_blocked = !self.alarms.is_empty();
         if active {
             if !self.alarms.insert(alarm) {
                 return;
             }
             ev.push(Event::AlarmRaised { alarm });
-        } else {
-            if !self.alarms.remove(&alarm) {
-                return;
-            }
-            ev.push(Event::AlarmCleared { alarm });
+            return;
         }
-        let blocked = !self.alarms.is_empty();
-        if blocked && !was_blocked {
-            let reason = match alarm {
-                Alarm::Memory => "low on memory",
-                Alarm::Disk => "low on disk",
-            };
-            for (id, c) in self.connections.iter_mut() {
-                c.blocked = true;
-                ev.push(Event::ConnectionBlocked { connection: *id, reason: reason.to_string() });
-            }
-        } else if !blocked && was_blocked {
-            let ids: Vec<ConnectionId> = self.connections.keys().copied().collect();
-            for id in ids {
-                let held = match self.connections.get_mut(&id) {
-                    Some(c) => {
-                        c.blocked = false;
-                        std::mem::take(&mut c.held)
-                    }
-                    None => continue,
-                };
-                ev.push(Event::ConnectionUnblocked { connection: id });
-                for cmd in held {
-                    if let Command::BasicPublish { channel, exchange, routing_key, mandatory, properties, body } = cmd {
-                        let Ok((vhost, _)) = self.ctx(channel) else {
-                            continue;
-                        };
-                        if self.vhosts.get(&vhost).is_some_and(|vh| vh.exchanges.contains_key(&exchange)) {
-                            self.do_publish(channel, vhost, exchange, routing_key, mandatory, properties, body, ev);
-                        }
-                    }
+        if !self.alarms.remove(&alarm) {
+            return;
+        }
+        ev.push(Event::AlarmCleared { alarm });
+        if !self.alarms.is_empty() {
+            return;
+        }
+        let ids: Vec<ConnectionId> = self.connections.iter().filter(|(_, c)| c.blocked).map(|(id, _)| *id).collect();
+        for id in ids {
+            let held = match self.connections.get_mut(&id) {
+                Some(c) => {
+                    c.blocked = false;
+                    std::mem::take(&mut c.held)
                 }
+                None => continue,
+            };
+            ev.push(Event::ConnectionUnblocked { connection: id });
+            for cmd in held {
+                // A refusal closes the channel or connection, as it would
+                // have when the command was first sent.
+                let _ = self.run(cmd, ev);
             }
         }
     }

@@ -142,11 +142,31 @@ impl Broker {
 }
 
 pub(super) fn to_message(e: &Entry) -> Message {
+    let mut properties = e.content.properties.clone();
+    if let Some((acquired, version)) = e.returns {
+        // A quorum queue's delivery headers (`rabbit_fifo_client:
+        // add_delivery_count_header`): 3.x sends `x-delivery-count` (every
+        // return counts), 4.0-4.2 the acquired count under that name, and
+        // 4.3 `x-acquired-count` plus `x-delivery-count` once a return that
+        // counts towards the limit happened.
+        let h = properties.headers.get_or_insert_with(FieldTable::new);
+        let long = |n: u32| FieldValue::LongLongInt(i64::from(n));
+        if version >= Version::V4_3 {
+            h.insert("x-acquired-count".into(), long(acquired));
+            if e.delivery_count > 0 {
+                h.insert("x-delivery-count".into(), long(e.delivery_count));
+            }
+        } else if version >= Version::V4_0 {
+            h.insert("x-delivery-count".into(), long(acquired));
+        } else {
+            h.insert("x-delivery-count".into(), long(e.delivery_count));
+        }
+    }
     Message {
         id: e.id,
         exchange: e.content.exchange.clone(),
         routing_key: e.content.routing_key.clone(),
-        properties: e.content.properties.clone(),
+        properties,
         body: e.content.body.clone(),
         redelivered: e.redelivered,
         delivery_count: e.delivery_count,

@@ -259,8 +259,17 @@ fn rabbit_topology(odd: bool) -> impl Strategy<Value = RabbitTopology> {
         proptest::collection::vec(queue_def(odd), 0..6),
         proptest::collection::vec(binding_def(), 0..7),
         proptest::collection::vec(consumer_def(), 0..3),
+        proptest::sample::select(vec![
+            RabbitVersion::V3_10,
+            RabbitVersion::V3_13,
+            RabbitVersion::V4_0,
+            RabbitVersion::V4_1,
+            RabbitVersion::V4_2,
+            RabbitVersion::V4_3,
+        ]),
     )
-        .prop_map(|(vhosts, exchanges, queues, bindings, consumers)| RabbitTopology {
+        .prop_map(|(vhosts, exchanges, queues, bindings, consumers, version)| RabbitTopology {
+            version,
             vhosts: vhosts.into_iter().map(|name| VhostDef { name }).collect(),
             exchanges,
             queues,

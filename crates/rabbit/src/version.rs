@@ -1,0 +1,193 @@
+//! The RabbitMQ release the engine behaves as. Brokerlab models one release
+//! line at a time: [`Version`] names it, and the broker asks it (through the
+//! small predicates below) wherever the releases differ, so every
+//! version-dependent rule in the engine is listed here with the release that
+//! changed it and the RabbitMQ source it rests on.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A RabbitMQ release line. Each profile follows the newest patch release of
+/// its line that the engine was checked against (3.10.8, 3.13.7, 4.0.9,
+/// 4.1.x, 4.2.x, 4.3.5).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Version {
+    #[serde(rename = "3.10")]
+    V3_10,
+    #[serde(rename = "3.13")]
+    V3_13,
+    #[serde(rename = "4.0")]
+    V4_0,
+    #[serde(rename = "4.1")]
+    V4_1,
+    #[serde(rename = "4.2")]
+    V4_2,
+    #[default]
+    #[serde(rename = "4.3")]
+    V4_3,
+}
+
+impl Version {
+    /// Every profile, oldest first.
+    pub const ALL: [Version; 6] =
+        [Version::V3_10, Version::V3_13, Version::V4_0, Version::V4_1, Version::V4_2, Version::V4_3];
+
+    /// The newest profile, which a broker gets unless told otherwise.
+    pub const LATEST: Version = Version::V4_3;
+
+    /// The release line as RabbitMQ writes it: `"3.10"`, `"4.3"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::V3_10 => "3.10",
+            Version::V3_13 => "3.13",
+            Version::V4_0 => "4.0",
+            Version::V4_1 => "4.1",
+            Version::V4_2 => "4.2",
+            Version::V4_3 => "4.3",
+        }
+    }
+
+    /// The profile for a server's full version string, as a broker reports
+    /// it in `connection.start` (`"3.10.8"`, `"4.3.5"`, `"4.1.0-rc.1"`).
+    /// A release between two profiles (3.11, 3.12) takes the older one;
+    /// `None` for something older than 3.10 or not a version at all.
+    pub fn from_server(version: &str) -> Option<Version> {
+        let mut parts = version.split(|c: char| !c.is_ascii_digit());
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        Some(match (major, minor) {
+            (3, 10..=12) => Version::V3_10,
+            (3, 13..) => Version::V3_13,
+            (4, 0) => Version::V4_0,
+            (4, 1) => Version::V4_1,
+            (4, 2) => Version::V4_2,
+            (4, _) | (5.., _) => Version::V4_3,
+            _ => return None,
+        })
+    }
+
+    /// 4.3.0 moved the deprecated feature `transient_nonexcl_queues` to
+    /// `denied_by_default`: declaring a queue that is neither durable nor
+    /// exclusive closes the connection with 541 INTERNAL_ERROR
+    /// (`rabbit_amqqueue:declare/7`, `is_queue_args_combination_permitted/2`).
+    pub fn refuses_transient_nonexclusive_queues(self) -> bool {
+        self >= Version::V4_3
+    }
+
+    /// 4.3.0 moved `global_qos` to `denied_by_default`: `basic.qos` with
+    /// `global=true` is handled as `global=false`, a per-consumer prefetch
+    /// (`rabbit_channel:handle_method/3` for `basic.qos`).
+    pub fn channel_wide_qos(self) -> bool {
+        self < Version::V4_3
+    }
+
+    /// 4.3.5 added `rabbit_exchange_type_topic:validate_binding/2`, which
+    /// refuses a topic binding key with more than two `#` words.
+    pub fn limits_topic_hashes(self) -> bool {
+        self >= Version::V4_3
+    }
+
+    /// The delivery limit a quorum queue has without `x-delivery-limit`:
+    /// 20 since 4.0 (`rabbit_quorum_queue`, `?DEFAULT_DELIVERY_LIMIT`), none
+    /// before.
+    pub fn default_quorum_delivery_limit(self) -> Option<u64> {
+        (self >= Version::V4_0).then_some(20)
+    }
+
+    /// Whether a return of this kind counts towards a quorum queue's delivery
+    /// limit. Before 4.3 every return counts (`rabbit_fifo` `return_one`
+    /// raises `delivery_count`, 4.0-4.2 `acquired_count`); since 4.3 only a
+    /// `basic.reject` (a modify with `delivery_failed`) and a consumer that
+    /// went away do, and `basic.nack` with requeue does not.
+    pub fn return_counts_towards_limit(self, rejected_or_lost: bool) -> bool {
+        self < Version::V4_3 || rejected_or_lost
+    }
+
+    /// 4.0-4.2 send returns from a quorum queue whose delivery limit is
+    /// disabled through the Ra aux handler as `#requeue{}` commands, which
+    /// append at the tail (`rabbit_fifo_client:return/3`,
+    /// `rabbit_fifo:make_requeue/4`); other releases return to the head.
+    pub fn quorum_unlimited_return_to_tail(self) -> bool {
+        matches!(self, Version::V4_0 | Version::V4_1 | Version::V4_2)
+    }
+
+    /// `x-max-priority: 0` gives one level in 3.10 and two (0 and 1) from
+    /// 3.13 on, where `rabbit_priority_queue:priorities/1` takes
+    /// `max(1, ...)`.
+    pub fn min_priority_levels(self) -> usize {
+        if self >= Version::V3_13 { 2 } else { 1 }
+    }
+
+    /// 3.10's headers exchange compares values with Erlang `==` on the raw
+    /// table values, so `1` equals `1.0` and a timestamp header is compared
+    /// in seconds; 3.13 and 4.x use `=:=` and, from 4.0, message headers
+    /// carry timestamps in milliseconds (`rabbit_exchange_type_headers`).
+    pub fn headers_loose_equality(self) -> bool {
+        self == Version::V3_10
+    }
+
+    /// Whether the broker reads an `x-death` header a client republished
+    /// and keeps counting in it when the message dies again. 3.10 (and
+    /// 3.13.3 onwards) do (`rabbit_dead_letter`, PR #11339); 4.x ignores
+    /// `x-` headers from clients.
+    pub fn reads_client_x_death(self) -> bool {
+        self < Version::V4_0
+    }
+
+    /// `x-last-death-*` headers arrived in 3.13.
+    pub fn last_death_headers(self) -> bool {
+        self >= Version::V3_13
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A version string that names no profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownVersion(pub String);
+
+impl fmt::Display for UnknownVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown RabbitMQ version '{}': expected one of 3.10, 3.13, 4.0, 4.1, 4.2, 4.3", self.0)
+    }
+}
+
+impl std::error::Error for UnknownVersion {}
+
+impl FromStr for Version {
+    type Err = UnknownVersion;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Version::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| UnknownVersion(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_version_strings_map_to_their_release_line() {
+        assert_eq!(Version::from_server("3.10.8"), Some(Version::V3_10));
+        assert_eq!(Version::from_server("3.12.14"), Some(Version::V3_10));
+        assert_eq!(Version::from_server("3.13.7"), Some(Version::V3_13));
+        assert_eq!(Version::from_server("4.1.0-rc.1"), Some(Version::V4_1));
+        assert_eq!(Version::from_server("4.3.5"), Some(Version::V4_3));
+        assert_eq!(Version::from_server("3.9.29"), None);
+        assert_eq!(Version::from_server("banana"), None);
+    }
+
+    #[test]
+    fn profile_names_round_trip_and_unknown_ones_are_refused() {
+        for v in Version::ALL {
+            assert_eq!(v.as_str().parse::<Version>(), Ok(v));
+        }
+        assert_eq!("3.11".parse::<Version>(), Err(UnknownVersion("3.11".into())));
+    }
+}
