@@ -21,7 +21,7 @@
 
 use std::time::Duration;
 
-use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Command, FieldTable, FieldValue};
+use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Command, FieldTable, FieldValue, Version};
 use brokerlab_rabbit_live::{LiveBroker, Observed, Outcome, Pacing, Settle, Step, run_on_engine};
 
 const CH: ChannelId = ChannelId { connection: 1, channel: 1 };
@@ -171,7 +171,7 @@ fn stream_consumers_at_first_last_next_and_an_offset_receive_what_rabbitmq_deliv
     // Acknowledge everything the channel holds: every reader reads on.
     steps.push(Step::Do(Command::BasicAck { channel: CH, delivery_tag: 0, multiple: true }));
 
-    let mut engine = Broker::new(1);
+    let mut engine = Broker::with_version(1, Version::V3_10);
     let eng = run_on_engine(&mut engine, &steps).expect("the engine runs the script");
     engine.check_invariants().expect("the engine's invariants hold");
     let mut l = live();
@@ -207,10 +207,10 @@ fn stream_consumers_at_first_last_next_and_an_offset_receive_what_rabbitmq_deliv
     assert_eq!(by("default"), [5, 6, 7]);
 }
 
-/// Runs `steps` on a fresh engine and on the broker, and returns both
+/// Runs `steps` on a fresh engine (as 3.10, the real broker's release) and on the broker, and returns both
 /// refusals as `(reply code, text)`.
 fn refusal(steps: &[Step]) -> ((u16, String), String) {
-    let mut engine = Broker::new(1);
+    let mut engine = Broker::with_version(1, Version::V3_10);
     let err = run_on_engine(&mut engine, steps).expect_err("the engine refuses the script");
     let mut l = live();
     let live_err = l.run(steps).expect_err("the broker refuses the script");
@@ -323,7 +323,7 @@ fn a_stream_ignores_per_message_ttl_and_attaches_by_timestamp_interval_and_an_of
     steps.push(consume(&s, "at2", false, offset(FieldValue::LongLongInt(2))));
     steps.push(publish(&s, "b"));
     steps.push(publish_with(&s, "c", BasicProperties { delivery_mode: Some(2), ..BasicProperties::default() }));
-    let mut engine = Broker::new(1);
+    let mut engine = Broker::with_version(1, Version::V3_10);
     let eng = run_on_engine(&mut engine, &steps).expect("the engine runs the script");
     engine.check_invariants().expect("the engine's invariants hold");
     let mut l = live();
@@ -365,7 +365,7 @@ fn deleting_a_stream_ignores_if_unused_and_if_empty_as_rabbitmq_does() {
     // A classic queue of the same name can only be declared once the
     // stream is gone (otherwise x-queue-type is inequivalent).
     steps.push(declare(&s, true, false, false, FieldTable::new()));
-    let mut engine = Broker::new(1);
+    let mut engine = Broker::with_version(1, Version::V3_10);
     let eng = run_on_engine(&mut engine, &steps);
     let mut l = live();
     let got = l.run(&steps);

@@ -10,8 +10,10 @@
 use brokerlab_rabbit::*;
 use proptest::prelude::*;
 
+/// The broker as RabbitMQ 3.10, whose stream rules these tests pin and the
+/// differential test checks against the real 3.10.8.
 fn setup() -> (Broker, ChannelId) {
-    let mut b = Broker::new(1);
+    let mut b = Broker::with_version(1, Version::V3_10);
     let ch = b.connect("guest", "guest", "/").unwrap();
     (b, ch)
 }
@@ -510,7 +512,7 @@ proptest! {
         prefetch in 1u16..5,
         ops in proptest::collection::vec(op(), 1..80),
     ) {
-        let mut b = Broker::new(seed);
+        let mut b = Broker::with_version(seed, Version::V3_10);
         let ch = b.connect("guest", "guest", "/").unwrap();
         let out = declare(&mut b, ch, "s", true, false, false, stream_args(&[
             ("x-max-length-bytes", FieldValue::LongLongInt(60)),
