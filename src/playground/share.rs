@@ -1,6 +1,6 @@
 //! Saving and sharing the canvas as a scenario
 //! ([`brokerlab_scenario::Scenario`], see `docs/scenario.md`): a share link
-//! carries it in the fragment (`#/playground?s=1.…`, compressed), a file as
+//! carries it in the fragment (`#/playground?s=2.…`, compressed), a file as
 //! scenario JSON. The scenario holds the seed, so a shared playground runs
 //! exactly as it did for its author.
 //!
@@ -68,7 +68,7 @@ fn from_document(value: serde_json::Value) -> Result<Topology, String> {
     Ok(doc.topology.canonical())
 }
 
-/// The fragment of a link that opens this topology: `#/playground?s=1.…`.
+/// The fragment of a link that opens this topology: `#/playground?s=2.…`.
 pub fn link_fragment(topology: &Topology) -> Result<String, String> {
     let scenario = to_scenario(topology)
         .map_err(|e| format!("This playground cannot be shared: {e}. Correct it in the inspector and try again."))?;
@@ -161,7 +161,7 @@ mod tests {
         p.rename(q, "naïve & odd=name #1").unwrap();
         let fragment = link_fragment(&p.topology).unwrap();
         let encoded = fragment.strip_prefix("#/playground?s=").unwrap();
-        assert!(encoded.starts_with("1."), "{encoded}");
+        assert!(encoded.starts_with("2."), "{encoded}");
         assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{encoded}");
         assert_eq!(from_link(encoded).unwrap(), p.topology);
         assert_eq!(Scenario::from_link(encoded).unwrap().rabbitmq.queues[0].name, "naïve & odd=name #1");
@@ -174,7 +174,7 @@ mod tests {
         p.set_seed(7);
         let json = to_json(&p.topology).unwrap();
         let scenario = Scenario::from_json(&json).unwrap();
-        assert_eq!((scenario.version, scenario.seed), (1, 7));
+        assert_eq!((scenario.version, scenario.seed), (brokerlab_scenario::FORMAT_VERSION, 7));
         assert_eq!(from_json(&json).unwrap(), p.topology);
     }
 
@@ -218,7 +218,7 @@ mod tests {
         tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).unwrap();
         assert!(from_link(&tampered).unwrap_err().contains("damaged"), "{tampered}");
-        let newer = format!("2.{}", &encoded[2..]);
+        let newer = format!("3.{}", &encoded[2..]);
         assert!(from_link(&newer).unwrap_err().contains("newer Brokerlab"));
         assert!(from_link("hello").unwrap_err().contains("not a Brokerlab scenario link"));
         let long = format!("1.{}", "A".repeat(brokerlab_scenario::MAX_LINK_CHARS));

@@ -29,7 +29,7 @@ test('an attempt is kept across a reload and its link opens the attempt in a new
 
   await play.panelButton('Link with my attempt').click();
   const link = await play.panel.getByRole('textbox', { name: 'Link with your attempt' }).inputValue();
-  assert.match(link, /#\/playground\?s=1\./);
+  assert.match(link, /#\/playground\?s=2\./);
   const other = await context.newPage();
   await other.goto(link);
   const shared = new ChallengePlay(other);

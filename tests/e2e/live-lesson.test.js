@@ -101,7 +101,7 @@ test('the exchange-types lesson runs its scenario and routes the reader\'s own m
   assert.equal(await euOrders.getByRole('listitem').count(), 2);
 
   const href = await live.getByRole('link', { name: 'Open in playground' }).getAttribute('href');
-  assert.match(href, /^#\/playground\?s=1\./);
+  assert.match(href, /^#\/playground\?s=2\./);
   await live.getByRole('link', { name: 'Open in playground' }).click();
   await page.getByRole('heading', { level: 1, name: /Playground/ }).waitFor();
   // The playground opens the same topology the lesson ran.

@@ -156,7 +156,7 @@ test('a shared link carries the scenario format and opens the same playground in
   await pg.setField('Message TTL (ms)', '5000');
   await pg.button('Share').click();
   const link = await page.getByLabel('Share link').inputValue();
-  assert.match(link, /#\/playground\?s=1\.[A-Za-z0-9_-]+$/, 'the link carries a version-1 scenario');
+  assert.match(link, /#\/playground\?s=2\.[A-Za-z0-9_-]+$/, 'the link carries a version-2 scenario');
   assert.ok(link.length < 2000, `a short link: ${link.length} characters`);
   const titles = await pg.nodeTitles();
   const boxes = await pg.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('style')));
@@ -202,7 +202,7 @@ test('a share link from before the scenario format still opens', async () => {
   assert.equal(await pg.field('Rate (messages per second)').inputValue(), '2');
   // Shared again, it travels in the scenario format.
   await pg.button('Share').click();
-  assert.match(await page.getByLabel('Share link').inputValue(), /#\/playground\?s=1\./);
+  assert.match(await page.getByLabel('Share link').inputValue(), /#\/playground\?s=2\./);
   assertClean(problems);
   await context.close();
 });

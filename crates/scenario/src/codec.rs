@@ -144,11 +144,23 @@ fn link_payload(link: &str) -> &str {
 type Migration = fn(serde_json::Value) -> Result<serde_json::Value, ScenarioError>;
 
 /// The steps from each earlier version, in order: `MIGRATIONS[0]` upgrades
-/// version 1 to 2, and so on. Version 1 is the first published format, so
-/// the list is still empty; when version 2 comes its step goes here, and the
-/// golden files under `tests/golden/v1/` keep proving that version-1 links
-/// still open.
-const MIGRATIONS: &[Migration] = &[];
+/// version 1 to 2, and so on. The golden files under `tests/golden/vN/` keep
+/// proving that links of every version still open.
+const MIGRATIONS: &[Migration] = &[v1_to_v2];
+
+/// Version 2 gave the RabbitMQ part a release, `"4.3"` when left out, and
+/// RabbitMQ 4.3 refuses transient queues that are not exclusive. Version 1
+/// had no release: its broker accepted them, as RabbitMQ 4.2 does, and the
+/// playground wrote every queue transient. So a version-1 document whose
+/// RabbitMQ part names no release keeps running as it did, on 4.2.
+fn v1_to_v2(mut value: serde_json::Value) -> Result<serde_json::Value, ScenarioError> {
+    if let Some(rabbit) = value.get_mut("rabbitmq").and_then(serde_json::Value::as_object_mut)
+        && !rabbit.contains_key("version")
+    {
+        rabbit.insert("version".into(), serde_json::Value::from("4.2"));
+    }
+    Ok(value)
+}
 
 /// Upgrades a scenario document of any earlier version to
 /// [`FORMAT_VERSION`], one step at a time, and refuses a newer one.

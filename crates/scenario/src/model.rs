@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// The format version this build writes. Every earlier version is migrated
 /// on reading (see `migrate`); a later one is refused with
 /// [`crate::ScenarioError::NewerVersion`].
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// AMQP arguments and headers as JSON values, exactly as RabbitMQ's
 /// definitions file writes them: strings, integers, floats, booleans, lists,

@@ -371,7 +371,7 @@ mod tests {
             bodies: vec!["paid order".into()]
         }));
         assert!(made.start.rabbitmq.bindings.is_empty(), "the answer's bindings are not in the start");
-        assert!(made.link.starts_with("#/playground?s=1."));
+        assert!(made.link.starts_with("#/playground?s=2."));
         assert_eq!(made.start_fails, (1, 3));
     }
 

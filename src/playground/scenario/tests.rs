@@ -379,7 +379,7 @@ fn an_empty_topology_is_an_empty_scenario_with_its_seed() {
     let t = Topology::default();
     let s = to_scenario(&t).unwrap();
     assert_eq!(s, Scenario { seed: 1, ..Scenario::default() });
-    assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"version":1,"seed":1}"#);
+    assert_eq!(serde_json::to_string(&s).unwrap(), r#"{"version":2,"seed":1}"#);
     assert_eq!(round_trip(&t), t);
     assert_eq!(from_scenario(&Scenario::default()).unwrap(), Topology { seed: 0, ..Topology::default() });
 }
