@@ -595,6 +595,25 @@ fn static_member_restarting_within_the_session_keeps_its_partitions_without_a_re
     assert_eq!(c.consumer("c2-restarted").expect("c").assignment, before);
 }
 
+/// A closed static member keeps its membership until its session times out.
+/// A new consumer under the same name without that instance id is a new
+/// member and replaces the stale entry: the group never lists a name twice
+/// (found by the command-sequence property test).
+#[test]
+fn a_new_consumer_reusing_a_closed_static_members_name_is_listed_once() {
+    let mut c = cluster(1);
+    c.create_topic("t", TopicConfig::new(2, 1)).expect("topic");
+    consumer(&mut c, "c2", "g", |cfg| cfg.group_instance_id = Some("b".into()));
+    c.subscribe("c2", &["t".into()]).expect("subscribe");
+    c.close_consumer("c2").expect("close");
+    consumer(&mut c, "c2", "g", |_| {});
+    c.subscribe("c2", &["t".into()]).expect("subscribe");
+    polled(&mut c, "c2");
+    let g = c.group("g").expect("g");
+    assert_eq!(g.members.iter().filter(|m| m.member_id == "c2").count(), 1, "{:?}", g.members);
+    assert_eq!(c.consumer("c2").expect("c2").assignment.len(), 2);
+}
+
 #[test]
 fn auto_commit_commits_the_positions_of_earlier_polls_on_the_interval() {
     let mut c = cluster(1);

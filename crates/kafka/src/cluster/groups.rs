@@ -132,6 +132,14 @@ impl Cluster {
             }
         }
         let Some(g) = self.groups.get_mut(&group) else { return };
+        // A closed static member keeps its membership until its session
+        // times out; a new consumer by the same name, with another instance
+        // id or none, is a new member, so the stale entry goes first.
+        if g.members.iter().any(|m| m == consumer) {
+            g.members.retain(|m| m != consumer);
+            g.member_state.remove(consumer);
+            g.assignment.remove(consumer);
+        }
         g.members.push(consumer.to_string());
         g.member_state.insert(
             consumer.to_string(),
