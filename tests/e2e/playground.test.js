@@ -220,7 +220,7 @@ test('a damaged, cut or newer share link says why and keeps the last playground'
   const cases = [
     [payload.slice(0, -6), /the link is damaged/],
     [payload.slice(0, middle) + flip(payload[middle]) + payload.slice(middle + 1), /the link is damaged/],
-    [`2.${payload.slice(2)}`, /saved by a newer Brokerlab/],
+    [`3.${payload.slice(2)}`, /saved by a newer Brokerlab/],
     ['%7B%22version%22%3A1%2C%22topo', /damaged/],
   ];
   for (const [s, words] of cases) {
@@ -478,7 +478,7 @@ test('a playground exports to a file and imports back; a broken file is refused 
   await download.saveAs(file);
   assert.equal(download.suggestedFilename(), 'playground.json');
   const saved = JSON.parse(await readFile(file, 'utf8'));
-  assert.equal(saved.version, 1);
+  assert.equal(saved.version, 2);
   assert.equal(saved.topology, undefined, 'a scenario file, not the canvas document of old');
   assert.ok(saved.rabbitmq.queues.some((q) => q.name === 'critical'), JSON.stringify(saved.rabbitmq));
   assert.equal(saved.layout['queue:critical'].x % 1, 0, 'positions are whole pixels');
