@@ -114,7 +114,7 @@ fn check_queue(q: &QueueState) -> Result<(), String> {
     if bytes != q.ready_bytes {
         return Err(format!("counts {} ready bytes but holds {bytes}", q.ready_bytes));
     }
-    let levels = q.cfg.max_priority.map_or(1, |p| usize::from(p) + 1);
+    let levels = QueueState::level_count(q.prio, &q.cfg);
     if q.levels.len() != levels {
         return Err(format!("has {} priority levels, not {levels}", q.levels.len()));
     }

@@ -31,4 +31,4 @@ pub use broker::{
 pub use error::{AmqpError, ReplyCode};
 pub use model::*;
 pub use value::{FieldTable, FieldValue};
-pub use version::{UnknownVersion, Version};
+pub use version::{QuorumPriorities, UnknownVersion, Version};

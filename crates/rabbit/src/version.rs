@@ -113,6 +113,33 @@ impl Version {
         matches!(self, Version::V4_0 | Version::V4_1 | Version::V4_2)
     }
 
+    /// How a quorum queue orders messages by their `priority` property.
+    /// 3.10 and 3.13 ignore it (`rabbit_fifo` has one message queue);
+    /// 4.0-4.2 have two buckets, above 4 and the rest, taken about two to
+    /// one (`rabbit_fifo_q`, `?WEIGHT` 2, `rabbit_fifo:priority_tag/1`);
+    /// 4.3 has 32 strict levels in which an unmarked message counts as 4
+    /// (`rabbit_fifo_pq`, `rabbit_fifo:msg_priority/1`). In every release a
+    /// quorum queue refuses `x-max-priority` (406, see `declare.rs`).
+    pub fn quorum_message_priorities(self) -> QuorumPriorities {
+        match self {
+            Version::V3_10 | Version::V3_13 => QuorumPriorities::None,
+            Version::V4_0 | Version::V4_1 | Version::V4_2 => QuorumPriorities::TwoWeighted,
+            Version::V4_3 => QuorumPriorities::Strict32,
+        }
+    }
+
+    /// Whether consumer priority decides a single-active-consumer quorum
+    /// queue's active consumer. From 4.0 (`rabbit_fifo:activate_next_consumer/2`,
+    /// `sort_waiting/1`) waiting consumers are ranked by priority, then
+    /// credit, then attach order, and a waiting consumer of higher priority
+    /// takes over: at once if the active one holds no unsettled message,
+    /// else once it has settled them, receiving nothing new meanwhile
+    /// (`quiescing`). 3.10 and 3.13 activate the waiting consumers in the
+    /// order they attached and never switch while the active one stays.
+    pub fn quorum_sac_priority(self) -> bool {
+        self >= Version::V4_0
+    }
+
     /// `x-max-priority: 0` gives one level in 3.10 and two (0 and 1) from
     /// 3.13 on, where `rabbit_priority_queue:priorities/1` takes
     /// `max(1, ...)`.
@@ -140,6 +167,18 @@ impl Version {
     pub fn last_death_headers(self) -> bool {
         self >= Version::V3_13
     }
+}
+
+/// The message priorities of a quorum queue in one release
+/// ([`Version::quorum_message_priorities`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumPriorities {
+    /// First in, first out; the `priority` property is ignored.
+    None,
+    /// Two buckets, priority above 4 and the rest, weighted 2:1.
+    TwoWeighted,
+    /// 32 strict levels (0-31), unmarked messages at 4.
+    Strict32,
 }
 
 impl fmt::Display for Version {

@@ -44,13 +44,28 @@ impl Broker {
         // Everything settled together goes back before any of it is
         // delivered again, as `requeue_and_run` does with all the tags.
         let mut requeued = BTreeSet::new();
+        let mut quiescing = BTreeSet::new();
         for (t, u) in taken {
+            if self.vhosts.get(&vhost).and_then(|v| v.queues.get(&u.queue)).is_some_and(|q| q.sac_quiescing) {
+                quiescing.insert(u.queue.clone());
+            }
             requeued.extend(self.release(&vhost, channel, t, u, how, ev));
+        }
+        // A quiescing single-active consumer that settled its last message
+        // hands over to the waiting consumer of higher priority.
+        let mut handed_over = Vec::new();
+        for q in quiescing {
+            if self.quorum_sac_activate(&vhost, &q, true, ev) {
+                handed_over.push(q);
+            }
         }
         for q in requeued {
             self.dispatch(&vhost, &q, ev);
         }
         self.dispatch_channel_queues(channel, ev);
+        for q in handed_over {
+            self.dispatch(&vhost, &q, ev);
+        }
         Ok(())
     }
 

@@ -97,8 +97,89 @@ impl Broker {
         if let Some(start) = stream_start {
             self.stream_attach(&vhost, &queue, channel, &tag, start, ev);
         }
+        if !sac_first {
+            self.quorum_sac_activate(&vhost, &queue, false, ev);
+        }
         self.dispatch(&vhost, &queue, ev);
         Ok(())
+    }
+
+    /// The part of `rabbit_fifo:activate_next_consumer/2` (4.0+) that runs
+    /// while a single-active-consumer quorum queue has an active consumer:
+    /// if the best waiting consumer has a higher priority, it takes over at
+    /// once when the active one holds no unsettled message; otherwise the
+    /// active one quiesces (gets nothing new). `settled` says the active one
+    /// may just have settled its last message: a quiescing consumer then
+    /// rejoins the waiting consumers, and the best of them becomes active
+    /// (`update_or_remove_con/4`).
+    pub(super) fn quorum_sac_activate(&mut self, vhost: &str, qname: &str, settled: bool, ev: &mut Sink) -> bool {
+        if !self.version.quorum_sac_priority() {
+            return false;
+        }
+        let Some(q) = self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) else {
+            return false;
+        };
+        if q.queue_type != QueueType::Quorum || !q.cfg.single_active || q.consumers.len() < 2 && !q.sac_quiescing {
+            return false;
+        }
+        let Some(active) = q.consumers.first().and_then(|k| self.consumer(k)) else {
+            return false;
+        };
+        let (active_priority, holds) = (active.priority, active.unacked > 0);
+        let switch_to = if q.sac_quiescing {
+            if !settled || holds {
+                return false;
+            }
+            // The quiescing consumer is waiting again, with the others.
+            self.best_waiting(&q.consumers, 0)
+        } else {
+            let Some(best) = self.best_waiting(&q.consumers, 1) else { return false };
+            let best_priority = q.consumers.get(best).and_then(|k| self.consumer(k)).map_or(i64::MIN, |c| c.priority);
+            if best_priority <= active_priority {
+                return false;
+            }
+            if holds {
+                if let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) {
+                    q.sac_quiescing = true;
+                }
+                return false;
+            }
+            Some(best)
+        };
+        let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
+            return false;
+        };
+        q.sac_quiescing = false;
+        let Some(i) = switch_to.filter(|i| *i > 0 && *i < q.consumers.len()) else { return true };
+        let k = q.consumers.remove(i);
+        let tag = k.1.clone();
+        q.consumers.insert(0, k);
+        ev.push(Event::SingleActiveConsumerChanged {
+            vhost: vhost.to_string(),
+            queue: qname.to_string(),
+            consumer_tag: Some(tag),
+        });
+        true
+    }
+
+    /// The first of `rabbit_fifo:sort_waiting/1`'s order among `keys[from..]`:
+    /// the highest priority, then the most credit (prefetch room; no limit
+    /// counts as `rabbit_fifo_client`'s 2000), then the earliest attached.
+    fn best_waiting(&self, keys: &[ConsumerKey], from: usize) -> Option<usize> {
+        keys.iter()
+            .enumerate()
+            .skip(from)
+            .filter_map(|(i, k)| {
+                let c = self.consumer(k)?;
+                let limit = if c.prefetch == 0 { 2000 } else { u32::from(c.prefetch) };
+                Some((std::cmp::Reverse(c.priority), std::cmp::Reverse(limit.saturating_sub(c.unacked)), c.id, i))
+            })
+            .min()
+            .map(|t| t.3)
+    }
+
+    fn consumer(&self, (ch, tag): &ConsumerKey) -> Option<&ConsumerState> {
+        self.connections.get(&ch.connection)?.channels.get(&ch.channel)?.consumers.get(tag)
     }
 
     pub(super) fn cancel_consumer(&mut self, channel: ChannelId, tag: &str, by_broker: bool, ev: &mut Sink) {
@@ -136,14 +217,36 @@ impl Broker {
         }
     }
 
-    /// Makes the highest-priority waiting consumer (the earliest among
-    /// equals) the active one of a single-active-consumer queue whose active
-    /// consumer left, as `rabbit_queue_consumers:get_consumer/1` picks it,
-    /// and says which one it is.
+    /// Makes the next waiting consumer the active one of a
+    /// single-active-consumer queue whose active consumer left, and says
+    /// which one it is. A classic queue takes the highest-priority one (the
+    /// earliest among equals), as `rabbit_queue_consumers:get_consumer/1`
+    /// picks it; a quorum queue in 4.0+ the first in `sort_waiting/1`'s
+    /// order; one in 3.10 or 3.13 the earliest attached, whatever its
+    /// priority (`rabbit_fifo:activate_next_consumer/2` takes the head of
+    /// `waiting_consumers`, to which consumers are appended).
     pub(super) fn sac_handover(&mut self, vhost: &str, qname: &str, ev: &mut Sink) {
         let Some(q) = self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) else {
             return;
         };
+        if q.queue_type == QueueType::Quorum {
+            let next = if self.version.quorum_sac_priority() { self.best_waiting(&q.consumers, 0) } else { Some(0) };
+            let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
+                return;
+            };
+            q.sac_quiescing = false;
+            if let Some(i) = next.filter(|i| *i < q.consumers.len()) {
+                let k = q.consumers.remove(i);
+                q.consumers.insert(0, k);
+            }
+            let next = q.consumers.first().map(|k| k.1.clone());
+            ev.push(Event::SingleActiveConsumerChanged {
+                vhost: vhost.to_string(),
+                queue: qname.to_string(),
+                consumer_tag: next,
+            });
+            return;
+        }
         let priority = |(ch, tag): &ConsumerKey| {
             self.connections
                 .get(&ch.connection)
@@ -179,7 +282,12 @@ impl Broker {
     /// The consumers that may receive: all of them, or the active one of a
     /// single-active-consumer queue.
     fn active_consumers<'a>(&self, q: &'a QueueState) -> &'a [ConsumerKey] {
-        if q.cfg.single_active { &q.consumers[..q.consumers.len().min(1)] } else { &q.consumers[..] }
+        match (q.cfg.single_active, q.sac_quiescing) {
+            // A quiescing active consumer gets nothing new.
+            (true, true) => &[],
+            (true, false) => &q.consumers[..q.consumers.len().min(1)],
+            (false, _) => &q.consumers[..],
+        }
     }
 
     /// Whether a consumer has room under its own prefetch and its channel's.

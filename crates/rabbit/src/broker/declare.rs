@@ -450,7 +450,12 @@ impl Broker {
             });
             return Ok(());
         }
-        let levels = cfg.max_priority.map_or(1, |p| p as usize + 1);
+        let prio = match (queue_type, self.version.quorum_message_priorities()) {
+            (QueueType::Quorum, QuorumPriorities::TwoWeighted) => PrioMode::QuorumWeighted { dequeues: 0 },
+            (QueueType::Quorum, QuorumPriorities::Strict32) => PrioMode::QuorumStrict,
+            _ => PrioMode::Levels,
+        };
+        let levels = QueueState::level_count(prio, &cfg);
         let stream = Self::new_stream_log(queue_type, &arguments);
         let q = QueueState {
             shared_name: Arc::from(name.as_str()),
@@ -473,6 +478,8 @@ impl Broker {
             incarnation: self.next_seq,
             stream,
             publish_blocked: false,
+            prio,
+            sac_quiescing: false,
         };
         self.next_seq += 1;
         self.vh_mut(&vhost)?.queues.insert(name.clone(), q);

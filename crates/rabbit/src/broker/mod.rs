@@ -52,7 +52,7 @@ use crate::error::{AmqpError, ReplyCode};
 use crate::model::*;
 use crate::topic::{self, TopicTrie};
 use crate::value::{FieldTable, FieldValue, headers_value_matches, headers_value_matches_loosely};
-use crate::version::Version;
+use crate::version::{QuorumPriorities, Version};
 
 pub use state::Ledger;
 pub(crate) use state::*;

@@ -212,7 +212,7 @@ impl Broker {
             // Streams returned above: they have no overflow of their own.
             (QueueType::Stream, _) => false,
         };
-        let level = q.cfg.max_priority.map_or(0, |m| content.properties.priority.unwrap_or(0).min(m) as usize);
+        let level = q.level_for(content.properties.priority, false);
         let ttl = match (q.cfg.message_ttl, msg_ttl) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -414,13 +414,14 @@ impl Broker {
     /// priority queue the walk stops at the highest level that holds
     /// anything (`rabbit_priority_queue:dropwhile/2` stops at the first
     /// level whose head is live), so a live high-priority message shields
-    /// expired lower ones until it is taken.
+    /// expired lower ones until it is taken. Quorum queues look at the
+    /// message they would hand out next (`rabbit_fifo:expire_msgs/4`).
     pub(super) fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Sink) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
             };
-            let Some(level) = q.levels.iter().rposition(|l| !l.is_empty()) else { return };
+            let Some(level) = q.next_level() else { return };
             if !q.levels[level].front().is_some_and(|e| self.is_expired(e, consumer_waiting)) {
                 return;
             }

@@ -139,31 +139,105 @@ pub(crate) struct QueueState {
     /// A quorum `reject-publish` queue went over its limit and refuses
     /// publishes until it drains to 80 % of it.
     pub(crate) publish_blocked: bool,
+    /// How the queue orders messages by their `priority` property.
+    pub(crate) prio: PrioMode,
+    /// The active consumer of a single-active-consumer quorum queue (4.0+)
+    /// is quiescing: a consumer of higher priority is waiting, so it gets
+    /// no new deliveries and hands over once it has settled what it holds
+    /// (`rabbit_fifo:activate_next_consumer/2`, status `quiescing`).
+    pub(crate) sac_quiescing: bool,
 }
+
+/// How a queue turns message priorities into levels (`QueueState::levels`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrioMode {
+    /// Classic queues: levels 0..=`x-max-priority`, or one level without it;
+    /// quorum queues before 4.0, which have no message priorities, have one
+    /// level in which returns sort first.
+    Levels,
+    /// Quorum queues in 4.0-4.2 (`rabbit_fifo_q`): level 0 holds priorities
+    /// 0-4 and unmarked messages ("no"), level 1 priorities above 4 ("hi"),
+    /// level 2 the returns, which are served before both. `dequeues` is
+    /// `rabbit_fifo_q`'s `dequeue_counter`: every third take (`?WEIGHT` 2)
+    /// serves the older of the two heads instead of "hi" first.
+    QuorumWeighted { dequeues: u8 },
+    /// Quorum queues in 4.3 (`rabbit_fifo_pq`): levels 0-31, strict, an
+    /// unmarked message at 4 and larger values capped at 31; level 32 holds
+    /// the returns, served before everything.
+    QuorumStrict,
+}
+
+/// `rabbit_fifo_q`'s `?WEIGHT`.
+const QUORUM_PRIORITY_WEIGHT: u8 = 2;
+/// `rabbit_fifo.hrl` `?DEFAULT_PRIORITY` and `?MAX_PRIORITY` (4.3).
+const QUORUM_DEFAULT_PRIORITY: u8 = 4;
+const QUORUM_MAX_PRIORITY: u8 = 31;
 
 impl QueueState {
     pub(super) fn ready_count(&self) -> usize {
         self.levels.iter().map(VecDeque::len).sum()
     }
 
+    /// How many levels a queue of this configuration has.
+    pub(crate) fn level_count(prio: PrioMode, cfg: &QueueConfig) -> usize {
+        match prio {
+            PrioMode::Levels => cfg.max_priority.map_or(1, |p| usize::from(p) + 1),
+            PrioMode::QuorumWeighted { .. } => 3,
+            PrioMode::QuorumStrict => usize::from(QUORUM_MAX_PRIORITY) + 2,
+        }
+    }
+
+    /// The level the next message is taken from: the highest non-empty one,
+    /// except that a 4.0-4.2 quorum queue serves the older of its two heads
+    /// on every third take (`rabbit_fifo_q:next/1`).
+    pub(super) fn next_level(&self) -> Option<usize> {
+        let top = self.levels.iter().rposition(|l| !l.is_empty())?;
+        if let PrioMode::QuorumWeighted { dequeues } = self.prio
+            && top == 1
+            && dequeues == QUORUM_PRIORITY_WEIGHT
+            && let (Some(hi), Some(no)) = (self.levels[1].front(), self.levels[0].front())
+            && no.order < hi.order
+        {
+            return Some(0);
+        }
+        Some(top)
+    }
+
     pub(super) fn pop_front(&mut self) -> Option<Entry> {
-        let level = self.levels.iter().rposition(|l| !l.is_empty())?;
+        let level = self.next_level()?;
         let e = self.levels.get_mut(level)?.pop_front()?;
+        // Returns are taken before the weighted queue is asked
+        // (`rabbit_fifo:take_next_msg/1`), so only the others count.
+        if let PrioMode::QuorumWeighted { dequeues } = &mut self.prio
+            && level < 2
+        {
+            *dequeues = if *dequeues == QUORUM_PRIORITY_WEIGHT { 0 } else { *dequeues + 1 };
+        }
         self.ready_bytes = self.ready_bytes.saturating_sub(e.content.body.len() as u64);
         Some(e)
     }
 
     /// The priority level a message with `priority` takes in this queue:
-    /// capped at `x-max-priority`, and 0 in a queue without priorities.
-    pub(super) fn level_for(&self, priority: Option<u8>) -> usize {
-        self.cfg.max_priority.map_or(0, |m| usize::from(priority.unwrap_or(0).min(m)))
+    /// capped at `x-max-priority`, and 0 in a queue without priorities. A
+    /// quorum queue with priorities puts its returns (`order.0 == 0`) on a
+    /// level of their own above the others.
+    pub(super) fn level_for(&self, priority: Option<u8>, returned: bool) -> usize {
+        match self.prio {
+            PrioMode::Levels => self.cfg.max_priority.map_or(0, |m| usize::from(priority.unwrap_or(0).min(m))),
+            PrioMode::QuorumWeighted { .. } if returned => 2,
+            // `rabbit_fifo:priority_tag/1`: above 4 is "hi".
+            PrioMode::QuorumWeighted { .. } => usize::from(priority.is_some_and(|p| p > 4)),
+            PrioMode::QuorumStrict if returned => usize::from(QUORUM_MAX_PRIORITY) + 1,
+            // `rabbit_fifo:msg_priority/1`.
+            PrioMode::QuorumStrict => usize::from(priority.unwrap_or(QUORUM_DEFAULT_PRIORITY).min(QUORUM_MAX_PRIORITY)),
+        }
     }
 
     /// Puts a returned message back at its original place. The level is
     /// recomputed from the message's priority, never trusted, so an entry can
     /// never point past this queue's levels.
     pub(super) fn insert_sorted(&mut self, mut e: Entry) {
-        e.level = self.level_for(e.content.properties.priority);
+        e.level = self.level_for(e.content.properties.priority, e.order.0 == 0);
         self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
         if let Some(level) = self.levels.get_mut(e.level) {
             let pos = level.partition_point(|x| x.order < e.order);
@@ -172,7 +246,7 @@ impl QueueState {
     }
 
     pub(super) fn push_back(&mut self, mut e: Entry) {
-        e.level = self.level_for(e.content.properties.priority);
+        e.level = self.level_for(e.content.properties.priority, e.order.0 == 0);
         self.ready_bytes = self.ready_bytes.saturating_add(e.content.body.len() as u64);
         if let Some(level) = self.levels.get_mut(e.level) {
             level.push_back(e);

@@ -39,9 +39,8 @@ impl Broker {
         let mut best: Option<Key<'_>> = None;
         for (v, vh) in &self.vhosts {
             for (qn, q) in &vh.queues {
-                // Only the head of the highest non-empty level can expire
-                // (see `expire_heads`).
-                if let Some(e) = q.levels.iter().rev().find_map(VecDeque::front)
+                // Only the message taken next can expire (see `expire_heads`).
+                if let Some(e) = q.next_level().and_then(|l| q.levels.get(l)).and_then(VecDeque::front)
                     && let Some(t) = e.expires_at
                 {
                     consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
