@@ -140,6 +140,17 @@ impl Version {
         self >= Version::V4_0
     }
 
+    /// Whether a passive `queue.declare` or `exchange.declare` needs a
+    /// permission on the resource. Up to 4.2.6 it needs none (the passive
+    /// clauses of `rabbit_channel:handle_method/6` check nothing); 4.3.0
+    /// asked for configure; 4.2.7 and 4.3.1 settled on any of read, write
+    /// or configure (`check_any_resource_access_permitted/3`, PR #16085),
+    /// refusing with the configure error. The 4.2 profile follows the
+    /// newest 4.2 patch releases here.
+    pub fn passive_declare_needs_permission(self) -> bool {
+        self >= Version::V4_2
+    }
+
     /// `x-max-priority: 0` gives one level in 3.10 and two (0 and 1) from
     /// 3.13 on, where `rabbit_priority_queue:priorities/1` takes
     /// `max(1, ...)`.

@@ -202,6 +202,16 @@ impl Broker {
         }
     }
 
+    /// Any one of read, write and configure on the resource, as a passive
+    /// declare needs it since 4.2.7 and 4.3.1
+    /// (`rabbit_channel:check_any_resource_access_permitted/3`); configure
+    /// is tried last, so a refusal reads as a declare's would.
+    pub(super) fn check_any(&self, user: &str, vhost: &str, kind: &str, name: &str) -> R<()> {
+        self.check(user, vhost, Access::Read, kind, name)
+            .or_else(|_| self.check(user, vhost, Access::Write, kind, name))
+            .or_else(|_| self.check(user, vhost, Access::Configure, kind, name))
+    }
+
     /// A vhost by name. Deleting a vhost closes its connections first, so a
     /// channel's vhost exists; the error covers a broken assumption, not a
     /// path a client can reach.

@@ -20,11 +20,16 @@ impl Broker {
         ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
-        if passive {
-            return if self.vh(&vhost)?.exchanges.contains_key(&name) { Ok(()) } else { Err(xname_err(&name, &vhost)) };
-        }
+        // Every release refuses the default exchange, passive or not
+        // (`check_not_default_exchange/1`).
         if name.is_empty() {
             return Err(AmqpError::access_refused("operation not permitted on the default exchange"));
+        }
+        if passive {
+            if self.version.passive_declare_needs_permission() {
+                self.check_any(&user, &vhost, "exchange", &name)?;
+            }
+            return if self.vh(&vhost)?.exchanges.contains_key(&name) { Ok(()) } else { Err(xname_err(&name, &vhost)) };
         }
         // RabbitMQ checks the reserved prefix only for an exchange that does
         // not exist yet (`rabbit_channel`, `exchange.declare`), so
@@ -65,6 +70,13 @@ impl Broker {
                 )));
             }
             return Ok(());
+        }
+        // A new exchange with an alternate exchange will publish into it:
+        // RabbitMQ (3.10 to 4.3) asks for read on the exchange and write on
+        // the alternate, and only when the exchange is created.
+        if let Some(ae) = arguments.get("alternate-exchange").and_then(FieldValue::as_str) {
+            self.check(&user, &vhost, Access::Read, "exchange", &name)?;
+            self.check(&user, &vhost, Access::Write, "exchange", perm_name(ae))?;
         }
         let x = ExchangeState::new(&name, kind, durable, auto_delete, internal, arguments);
         self.vh_mut(&vhost)?.exchanges.insert(name.clone(), x);
@@ -317,6 +329,9 @@ impl Broker {
         // (`Durable = DurableDeclare andalso not ExclusiveDeclare`).
         let durable = durable && !exclusive;
         if passive {
+            if self.version.passive_declare_needs_permission() {
+                self.check_any(&user, &vhost, "queue", &name)?;
+            }
             self.queue_exists(&vhost, &name)?;
             self.check_exclusive(&vhost, &name, conn)?;
             let now = self.now;
@@ -390,9 +405,14 @@ impl Broker {
         } else {
             Self::parse_queue_config(&name, &vhost, &arguments, queue_type, self.version)?
         };
-        if let Some(dlx) = &cfg.dlx {
-            // Declaring a dead-letter exchange needs write access to it, as
-            // RabbitMQ checks, because the queue will publish into it.
+        if let Some(dlx) = &cfg.dlx
+            && !self.vh(&vhost)?.queues.contains_key(&name)
+        {
+            // A new queue with a dead-letter exchange will publish into it:
+            // RabbitMQ (3.10 to 4.3) asks for read on the queue and write on
+            // the exchange, and only when the queue is created, not on a
+            // redeclare (`rabbit_channel`, `queue.declare`).
+            self.check(&user, &vhost, Access::Read, "queue", &name)?;
             self.check(&user, &vhost, Access::Write, "exchange", perm_name(dlx))?;
         }
         if let Some(q) = self.vh(&vhost)?.queues.get(&name) {
