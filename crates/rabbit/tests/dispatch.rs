@@ -189,3 +189,54 @@ fn alarm_blocks_only_publishing_connections_and_all_their_frames() {
     // Replayed in order: the publish, then the ack that lets c take m2.
     assert_eq!(delivered(&ev), pairs(&[("c", "m2")]));
 }
+
+/// `rabbit_reader` reads no frame of a blocked connection, so a
+/// `channel.open` sent after the publish that blocked it waits like the
+/// rest, and is answered, on the number the client expects, once the alarm
+/// clears (3.10 to 4.3).
+#[test]
+fn channel_open_on_a_blocked_connection_waits_for_the_alarm_to_clear() {
+    let mut b = setup();
+    let ch1 = b.connect("guest", "guest", "/").unwrap();
+    b.declare_queue(ch1, "q", FieldTable::new()).unwrap();
+    b.set_alarm(Alarm::Disk, true);
+    b.publish(ch1, "", "q", "m1").unwrap();
+    let out = b.apply(Command::OpenChannel { connection: ch1.connection });
+    assert!(out.error.is_none());
+    assert_eq!(out.events, vec![Event::PublishHeld { channel: ChannelId { connection: ch1.connection, channel: 2 } }]);
+    // A second open waits too and is promised the next number.
+    let ch3 = b.open_channel(ch1.connection).unwrap();
+    assert_eq!(ch3.channel, 3);
+    b.publish(ch3, "", "q", "m3").unwrap();
+    assert!(b.queue("/", "q").unwrap().messages.is_empty());
+    let ev = b.set_alarm(Alarm::Disk, false);
+    let opened: Vec<u16> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChannelOpened { channel } => Some(channel.channel),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened, vec![2, 3]);
+    let bodies: Vec<String> = b.queue("/", "q").unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, vec!["m1", "m3"]);
+}
+
+/// A connection opened during an alarm is not blocked until it publishes,
+/// and then hears `connection.blocked` like any other
+/// (`rabbit_reader:maybe_send_blocked_or_unblocked/1`; audit item 19).
+#[test]
+fn a_connection_opened_during_an_alarm_is_told_it_is_blocked_when_it_publishes() {
+    let mut b = setup();
+    let admin = b.connect("guest", "guest", "/").unwrap();
+    b.declare_queue(admin, "q", FieldTable::new()).unwrap();
+    b.set_alarm(Alarm::Memory, true);
+    let ch = b.connect("guest", "guest", "/").unwrap();
+    assert!(b.get(ch, "q", true).unwrap().iter().any(|e| matches!(e, Event::GetEmpty { .. })));
+    let ev = b.publish(ch, "", "q", "m").unwrap();
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::ConnectionBlocked { connection, .. } if *connection == ch.connection))
+    );
+    let ev = b.set_alarm(Alarm::Memory, false);
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnectionUnblocked { connection } if *connection == ch.connection)));
+}

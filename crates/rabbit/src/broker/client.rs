@@ -18,7 +18,7 @@ impl Broker {
 
     /// Opens another channel on a connection.
     pub fn open_channel(&mut self, connection: ConnectionId) -> R<ChannelId> {
-        let channel = self.connections.get(&connection).and_then(Connection::free_channel).unwrap_or(0);
+        let channel = self.connections.get(&connection).and_then(Connection::promised_channel).unwrap_or(0);
         self.apply(Command::OpenChannel { connection }).into_result()?;
         Ok(ChannelId { connection, channel })
     }

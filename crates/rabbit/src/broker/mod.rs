@@ -254,13 +254,19 @@ impl Broker {
     /// alarm blocked waits, unread, until the alarm clears.
     pub(crate) fn run(&mut self, command: Command, ev: &mut Sink) -> Option<AmqpError> {
         let channel = command.channel();
-        if let Some(ch) = channel
-            && let Some(conn) = self.connections.get_mut(&ch.connection)
+        let connection = match &command {
+            Command::OpenChannel { connection } => Some(*connection),
+            _ => channel.map(|ch| ch.connection),
+        };
+        if let Some(id) = connection
+            && let Some(conn) = self.connections.get_mut(&id)
             && conn.blocked
         {
             // RabbitMQ stops reading a blocked connection's socket
             // (`rabbit_reader`, connection state `blocked`): every later
-            // frame waits, acknowledgements included.
+            // frame waits, acknowledgements and `channel.open` included. A
+            // held `channel.open` is reported on the number it will get.
+            let ch = channel.unwrap_or(ChannelId { connection: id, channel: conn.promised_channel().unwrap_or(0) });
             conn.held.push(command);
             ev.push(Event::PublishHeld { channel: ch });
             return None;

@@ -431,6 +431,23 @@ impl Connection {
         let start = self.next_channel.clamp(1, CHANNEL_MAX);
         (start..=CHANNEL_MAX).chain(1..start).find(|n| !self.channels.contains_key(n))
     }
+
+    /// The channel number the next `channel.open` sent on this connection
+    /// will get: while an alarm holds earlier `channel.open`s unread, the
+    /// numbers they will take are skipped.
+    pub(crate) fn promised_channel(&self) -> Option<u16> {
+        let waiting = self.held.iter().filter(|c| matches!(c, Command::OpenChannel { .. })).count();
+        let mut promised: Vec<u16> = Vec::with_capacity(waiting + 1);
+        let mut start = self.next_channel.clamp(1, CHANNEL_MAX);
+        for _ in 0..=waiting {
+            let n = (start..=CHANNEL_MAX)
+                .chain(1..start)
+                .find(|n| !self.channels.contains_key(n) && !promised.contains(n))?;
+            promised.push(n);
+            start = if n >= CHANNEL_MAX { 1 } else { n + 1 };
+        }
+        promised.pop()
+    }
 }
 
 /// What falls due when time advances.
