@@ -151,6 +151,17 @@ impl Version {
         self >= Version::V4_2
     }
 
+    /// Single active consumer on streams and super stream partitions
+    /// arrived in 3.11 (`rabbit_stream_sac_coordinator`, release notes
+    /// 3.11.0); 3.10's stream reader ignores the `single-active-consumer`
+    /// subscription property, so every consumer reads. Super streams
+    /// themselves are older: 3.10 already has
+    /// `rabbit_stream_manager:create_super_stream/6`, `rabbitmq-streams
+    /// add_super_stream` and the `partitions` and `route` commands.
+    pub fn stream_single_active_consumer(self) -> bool {
+        self >= Version::V3_13
+    }
+
     /// `x-max-priority: 0` gives one level in 3.10 and two (0 and 1) from
     /// 3.13 on, where `rabbit_priority_queue:priorities/1` takes
     /// `max(1, ...)`.

@@ -658,11 +658,38 @@ fn active(b: &Broker, q: &str) -> Vec<(String, bool)> {
     b.stream("/", q).unwrap().consumers.into_iter().map(|c| (c.consumer_tag, c.active)).collect()
 }
 
+/// Single active consumer on streams is 3.11's, so these tests run on the
+/// first profile that has it.
+fn setup_sac() -> (Broker, ChannelId) {
+    let mut b = Broker::with_version(1, Version::V3_13);
+    let ch = b.connect("guest", "guest", "/").unwrap();
+    (b, ch)
+}
+
+// RabbitMQ 3.10.8's `rabbit_stream_reader` has no single active consumer
+// (`rabbit_stream_sac_coordinator` arrived in 3.11): the property is
+// ignored, a member needs no name, and every consumer of the group reads.
+#[test]
+fn single_active_consumer_on_a_stream_is_ignored_by_3_10() {
+    let (mut b, ch) = setup();
+    b.declare_super_stream(ch, "orders", 2, FieldTable::new()).unwrap();
+    publish_n(&mut b, ch, "orders-0", 0, 2);
+    b.qos(ch, 10, false).unwrap();
+    let ev = consume_with(&mut b, ch, "orders-0", "one", sac("app", Some("orders")));
+    assert_eq!(offsets(&ev, "one"), [0, 1]);
+    let ev = consume_with(&mut b, ch, "orders-0", "two", sac("app", Some("orders")));
+    assert_eq!(offsets(&ev, "two"), [0, 1], "no group: the second consumer reads too");
+    let mut nameless = sac("x", None);
+    nameless.remove("name");
+    consume_with(&mut b, ch, "orders-0", "three", nameless);
+    assert!(active(&b, "orders-0").iter().all(|(_, a)| *a));
+}
+
 // rabbit_stream_sac_coordinator (3.11): outside a super stream the first
 // consumer of a group is active, and the next takes over when it goes.
 #[test]
 fn single_active_consumer_on_a_stream_reads_with_one_member_at_a_time() {
-    let (mut b, ch) = setup();
+    let (mut b, ch) = setup_sac();
     stream(&mut b, ch, "s", &[]);
     publish_n(&mut b, ch, "s", 0, 2);
     b.qos(ch, 10, false).unwrap();
@@ -699,7 +726,7 @@ fn single_active_consumer_on_a_stream_reads_with_one_member_at_a_time() {
 // application instances share three partitions.
 #[test]
 fn single_active_consumer_spreads_a_group_over_super_stream_partitions() {
-    let (mut b, ch) = setup();
+    let (mut b, ch) = setup_sac();
     b.declare_super_stream(ch, "orders", 3, FieldTable::new()).unwrap();
     b.qos(ch, 10, false).unwrap();
     for instance in ["i1", "i2"] {

@@ -1,9 +1,9 @@
-//! Super streams (RabbitMQ 3.11 and later): a partitioned stream made of
+//! Super streams (RabbitMQ 3.10 and later): a partitioned stream made of
 //! ordinary streams bound to a direct exchange, and single active consumer
 //! per partition. The parts:
 //!
 //! - [`Broker::declare_super_stream`] declares what `rabbitmq-streams
-//!   add_super_stream NAME --partitions N` declares (3.11's
+//!   add_super_stream NAME --partitions N` declares (3.10's
 //!   `rabbit_stream_manager`): a durable direct exchange `NAME` with
 //!   `x-super-stream: true`, the streams `NAME-0` .. `NAME-(N-1)`, and a
 //!   binding from the exchange to each with the routing key `0` .. `N-1`
@@ -23,8 +23,14 @@
 //!   also gives `super-stream`) the consumer at the partition's index
 //!   modulo the group's size, so that a group spreads over the partitions.
 //!
-//! RabbitMQ 3.10 has neither; the engine has no version profiles yet, so a
-//! scenario that uses them is one that a 3.11 or later broker would run.
+//! Super streams are in 3.10 already (3.10.8's `rabbit_stream_manager:
+//! create_super_stream/6` declares the same exchange, `x-super-stream`
+//! argument, streams and bindings, and the stream protocol has `partitions`
+//! and `route`), though the 3.11.0 release notes were the first to announce
+//! them. Single active consumer is 3.11's: on the 3.10 profile the
+//! `single-active-consumer` property is ignored, as 3.10.8's
+//! `rabbit_stream_reader` ignores it, and every consumer reads
+//! ([`Version::stream_single_active_consumer`]).
 
 use super::*;
 
@@ -119,7 +125,9 @@ impl Broker {
     /// asks for `single-active-consumer: true`, which needs a `name` (the
     /// stream protocol refuses a subscription without one).
     pub(super) fn stream_group_of(&self, vhost: &str, queue: &str, args: &FieldTable) -> R<Option<GroupMember>> {
-        if args.get("single-active-consumer") != Some(&FieldValue::Boolean(true)) {
+        if !self.version.stream_single_active_consumer()
+            || args.get("single-active-consumer") != Some(&FieldValue::Boolean(true))
+        {
             return Ok(None);
         }
         let Some(name) = args.get("name").and_then(FieldValue::as_str) else {
@@ -166,7 +174,7 @@ impl Broker {
     }
 
     /// Declares a super stream of `partitions` streams as `rabbitmq-streams
-    /// add_super_stream` does (RabbitMQ 3.11 and later). `arguments` go to
+    /// add_super_stream` does (RabbitMQ 3.10 and later). `arguments` go to
     /// every partition (`x-max-length-bytes`, `x-max-age`, ...).
     pub fn declare_super_stream(
         &mut self,
