@@ -162,6 +162,17 @@ impl Version {
         self >= Version::V3_13
     }
 
+    /// What `basic.nack` and `basic.reject` do to a stream consumer's
+    /// delivery. Up to 3.12 `rabbit_stream_queue:settle/5` accepts only
+    /// `complete` and answers anything else with 540 NOT_IMPLEMENTED
+    /// ("basic.nack and basic.reject not supported by stream queues");
+    /// from 3.13.0 every settle reason, requeue or not, just gives the
+    /// reader its credit back, as an ack does: nothing is requeued or
+    /// dead-lettered, the record stays in the log.
+    pub fn stream_settles_nack_as_ack(self) -> bool {
+        self >= Version::V3_13
+    }
+
     /// `x-max-priority: 0` gives one level in 3.10 and two (0 and 1) from
     /// 3.13 on, where `rabbit_priority_queue:priorities/1` takes
     /// `max(1, ...)`.

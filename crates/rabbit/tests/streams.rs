@@ -253,6 +253,29 @@ fn nack_and_reject_of_a_stream_delivery_are_refused_as_in_3_10() {
     }
 }
 
+// rabbit_stream_queue:settle/5 from 3.13.0: "all settle reasons will give
+// credit to the stream queue", so a nack or reject, with requeue or
+// without, acts as an ack: the reader reads on, nothing is redelivered or
+// dead-lettered, and the log keeps every record.
+#[test]
+fn nack_and_reject_of_a_stream_delivery_give_credit_back_from_3_13() {
+    for v in [Version::V3_13, Version::V4_0, Version::V4_3] {
+        let mut b = Broker::with_version(1, v);
+        let ch = b.connect("guest", "guest", "/").unwrap();
+        stream(&mut b, ch, "s", &[]);
+        publish_n(&mut b, ch, "s", 0, 3);
+        b.qos(ch, 1, false).unwrap();
+        let ev = consume_at(&mut b, ch, "s", "c", Some(FieldValue::str("first"))).into_result().unwrap();
+        assert_eq!(offsets(&ev, "c"), [0]);
+        let ev = b.nack(ch, deliveries(&ev)[0].1, false, true).unwrap();
+        assert_eq!(offsets(&ev, "c"), [1], "{v}: the next record, not offset 0 again");
+        let ev = b.reject(ch, deliveries(&ev)[0].1, false).unwrap();
+        assert_eq!(offsets(&ev, "c"), [2], "{v}");
+        assert!(!ev.iter().any(|e| matches!(e, Event::DeadLettered { .. })), "{v}");
+        assert_eq!(b.stream("/", "s").unwrap().records.len(), 3, "{v}");
+    }
+}
+
 // osiris_log:init_offset_reader (v1.3.1) and 3.10.8's begin_stream.
 #[test]
 fn readers_attach_at_first_last_next_an_offset_a_timestamp_and_an_interval() {

@@ -646,6 +646,7 @@ impl Broker {
         ev: &mut Sink,
     ) -> R<bool> {
         let (vhost, _) = self.ctx(channel)?;
+        let nack_as_ack = self.version.stream_settles_nack_as_ack();
         let chs = self.chan_mut(channel)?;
         if chs.stream_unacked.is_empty() {
             return Ok(false);
@@ -664,7 +665,8 @@ impl Broker {
             Vec::new()
         };
         let Some(first) = tags.first() else { return Ok(false) };
-        if !matches!(how, Settle::Ack) {
+        // See `Version::stream_settles_nack_as_ack`.
+        if !matches!(how, Settle::Ack) && !nack_as_ack {
             let queue = chs.stream_unacked.get(first).map(|d| d.queue.clone()).unwrap_or_else(|| Arc::from(""));
             return Err(AmqpError::new(
                 ReplyCode::NotImplemented,
