@@ -384,6 +384,39 @@ fn quorum_queues_must_be_durable() {
         .into_result()
         .unwrap_err();
     assert_eq!(err.code, ReplyCode::PreconditionFailed);
+    assert_eq!(err.text, "invalid property 'non-durable' for queue 'qq' in vhost '/'");
+}
+
+/// `rabbit_quorum_queue:declare/2` (3.10 to 4.3) checks auto-delete, then
+/// the exclusive owner, then durability (`rabbit_queue_type_util`), and
+/// names the property as RabbitMQ does (audit section 3 item 11).
+#[test]
+fn a_quorum_queue_refuses_auto_delete_then_exclusive_then_non_durable() {
+    for v in [Version::V3_10, Version::V4_3] {
+        let cases = [
+            ((true, false, true), "auto-delete"),
+            ((true, true, true), "auto-delete"),
+            ((true, true, false), "exclusive-owner"),
+            ((false, true, false), "exclusive-owner"),
+        ];
+        for ((durable, exclusive, auto_delete), property) in cases {
+            let mut b = Broker::with_version(1, v);
+            let ch = b.connect("guest", "guest", "/").unwrap();
+            let err = b
+                .apply(Command::QueueDeclare {
+                    channel: ch,
+                    queue: "qq".into(),
+                    passive: false,
+                    durable,
+                    exclusive,
+                    auto_delete,
+                    arguments: args(&[("x-queue-type", FieldValue::str("quorum"))]),
+                })
+                .into_result()
+                .unwrap_err();
+            assert_eq!(err.text, format!("invalid property '{property}' for queue 'qq' in vhost '/'"), "{v}");
+        }
+    }
 }
 
 /// RabbitMQ 4.3.0 denies the deprecated feature `transient_nonexcl_queues`

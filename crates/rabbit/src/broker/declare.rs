@@ -389,12 +389,15 @@ impl Broker {
             ));
         }
         if queue_type == QueueType::Quorum && (!durable || exclusive || auto_delete) {
-            let field = if !durable {
-                "durable"
-            } else if exclusive {
-                "exclusive"
-            } else {
+            // `rabbit_quorum_queue:declare/2` (3.10 to 4.3) runs
+            // `rabbit_queue_type_util`'s check_auto_delete, check_exclusive
+            // and check_non_durable, in that order.
+            let field = if auto_delete {
                 "auto-delete"
+            } else if exclusive {
+                "exclusive-owner"
+            } else {
+                "non-durable"
             };
             return Err(AmqpError::precondition(format!(
                 "invalid property '{field}' for queue '{name}' in vhost '{vhost}'"
