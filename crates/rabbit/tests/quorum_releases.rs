@@ -239,3 +239,44 @@ fn quorum_sac_handover_order_per_release() {
         assert_eq!(active_changed_to(&ev), strs(&[expected]), "{v}");
     }
 }
+
+fn consume_exclusive(b: &mut Broker, ch: ChannelId, q: &str, tag: &str, exclusive: bool) -> Outcome {
+    b.apply(Command::BasicConsume {
+        channel: ch,
+        queue: q.into(),
+        consumer_tag: tag.into(),
+        no_ack: false,
+        exclusive,
+        arguments: FieldTable::new(),
+    })
+}
+
+/// Consumer exclusivity is a classic queue's (`rabbit_amqqueue_process`,
+/// `exclusive_consume_unavailable`, 403). `rabbit_quorum_queue:consume/3`
+/// and `rabbit_stream_queue:consume/3` (3.10 to 4.3) hand the flag to
+/// metrics only, so on them an exclusive consumer shares the queue, and one
+/// may join a single-active-consumer quorum queue.
+#[test]
+fn exclusive_consumers_lock_out_others_only_on_classic_queues() {
+    for v in [Version::V3_10, Version::V4_3] {
+        let (mut b, ch) = broker(v);
+        b.qos(ch, 10, false).unwrap();
+        b.declare_queue(ch, "cq", FieldTable::new()).unwrap();
+        b.declare_queue(ch, "qq", quorum(&[])).unwrap();
+        b.declare_queue(ch, "sac", quorum(&[("x-single-active-consumer", FieldValue::Boolean(true))])).unwrap();
+        b.declare_queue(ch, "s", args(&[("x-queue-type", FieldValue::str("stream"))])).unwrap();
+        for q in ["qq", "s"] {
+            assert!(consume_exclusive(&mut b, ch, q, &format!("{q}-x"), true).is_ok(), "{v} {q}");
+            assert!(consume_exclusive(&mut b, ch, q, &format!("{q}-other"), false).is_ok(), "{v} {q}");
+        }
+        assert!(consume_exclusive(&mut b, ch, "sac", "sac-x", true).is_ok(), "{v}");
+        assert_eq!(b.queue("/", "qq").unwrap().consumers.len(), 2);
+        publish(&mut b, ch, "qq", "m1", None);
+        publish(&mut b, ch, "qq", "m2", None);
+        assert_eq!(b.queue("/", "qq").unwrap().unacked, 2, "{v}: both consumers took one");
+        // The classic queue refuses the second consumer.
+        assert!(consume_exclusive(&mut b, ch, "cq", "cq-x", true).is_ok());
+        let out = consume_exclusive(&mut b, ch, "cq", "cq-other", false);
+        assert_eq!(out.error.map(|e| e.code), Some(ReplyCode::AccessRefused), "{v}");
+    }
+}

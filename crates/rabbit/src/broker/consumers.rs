@@ -40,8 +40,12 @@ impl Broker {
         }
         let q = self.vh(&vhost)?.queues.get(&queue).ok_or_else(|| qname_err(&queue, &vhost))?;
         // A single-active-consumer queue cannot have an exclusive consumer
-        // (`exclusive_consume_unavailable`).
-        if q.has_exclusive_consumer || (exclusive && (!q.consumers.is_empty() || q.cfg.single_active)) {
+        // (`exclusive_consume_unavailable`). Only classic queues enforce
+        // consumer exclusivity (`rabbit_amqqueue_process`): quorum queues
+        // and streams (3.10 to 4.3) pass the flag to metrics only, so
+        // there it locks nobody out.
+        let classic = q.queue_type == QueueType::Classic;
+        if classic && (q.has_exclusive_consumer || (exclusive && (!q.consumers.is_empty() || q.cfg.single_active))) {
             return Err(AmqpError::access_refused(format!("queue '{queue}' in vhost '{vhost}' in exclusive use")));
         }
         let stream_start = if q.stream.is_some() {
@@ -83,7 +87,7 @@ impl Broker {
             .and_then(|vh| vh.queues.get_mut(&queue))
             .ok_or_else(|| qname_err(&queue, &vhost))?;
         q.consumers.push((channel, tag.clone()));
-        q.has_exclusive_consumer |= exclusive;
+        q.has_exclusive_consumer |= exclusive && classic;
         q.had_consumer = true;
         q.last_used = now;
         ev.push(Event::ConsumerStarted { channel, consumer_tag: tag.clone(), queue: queue.clone() });
