@@ -280,3 +280,17 @@ fn exclusive_consumers_lock_out_others_only_on_classic_queues() {
         assert_eq!(out.error.map(|e| e.code), Some(ReplyCode::AccessRefused), "{v}");
     }
 }
+
+/// The queue view lists a 4.0-4.2 quorum queue's messages in the weighted
+/// order `basic.get` takes them.
+#[test]
+fn the_queue_view_lists_weighted_quorum_messages_in_taking_order() {
+    let (mut b, ch) = broker(Version::V4_1);
+    b.declare_queue(ch, "qq", quorum(&[])).unwrap();
+    for (body, p) in [("n1", None), ("n2", Some(1)), ("h1", Some(7)), ("h2", Some(9)), ("h3", Some(5))] {
+        publish(&mut b, ch, "qq", body, p);
+    }
+    let listed: Vec<String> = b.queue("/", "qq").unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(listed, strs(&["h1", "h2", "n1", "h3", "n2"]));
+    assert_eq!(drain(&mut b, ch, "qq"), listed);
+}

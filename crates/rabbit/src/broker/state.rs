@@ -203,6 +203,35 @@ impl QueueState {
         Some(top)
     }
 
+    /// The ready messages in the order they would be taken.
+    pub(super) fn ready_in_order(&self) -> Vec<&Entry> {
+        let PrioMode::QuorumWeighted { mut dequeues } = self.prio else {
+            return self.levels.iter().rev().flatten().collect();
+        };
+        // Replays `rabbit_fifo_q:out/1` on positions instead of messages.
+        let mut out: Vec<&Entry> = self.levels.get(2).map_or_else(Vec::new, |r| r.iter().collect());
+        let (no, hi) = (self.levels.first(), self.levels.get(1));
+        let (mut n, mut h) = (0, 0);
+        loop {
+            let no_head = no.and_then(|l| l.get(n));
+            let hi_head = hi.and_then(|l| l.get(h));
+            let take_hi = match (hi_head, no_head) {
+                (None, None) => return out,
+                (Some(x), Some(y)) if dequeues == QUORUM_PRIORITY_WEIGHT => x.order < y.order,
+                (Some(_), _) => true,
+                (None, Some(_)) => false,
+            };
+            if let (true, Some(x)) = (take_hi, hi_head) {
+                out.push(x);
+                h += 1;
+            } else if let Some(y) = no_head {
+                out.push(y);
+                n += 1;
+            }
+            dequeues = if dequeues == QUORUM_PRIORITY_WEIGHT { 0 } else { dequeues + 1 };
+        }
+    }
+
     pub(super) fn pop_front(&mut self) -> Option<Entry> {
         let level = self.next_level()?;
         let e = self.levels.get_mut(level)?.pop_front()?;

@@ -72,7 +72,7 @@ impl Broker {
     /// One queue with its ready messages in delivery order and its consumers.
     pub fn queue(&self, vhost: &str, name: &str) -> Option<QueueView> {
         let q = self.vhosts.get(vhost)?.queues.get(name)?;
-        let messages: Vec<Message> = q.levels.iter().rev().flatten().map(to_message).collect();
+        let messages: Vec<Message> = q.ready_in_order().into_iter().map(to_message).collect();
         let consumers = q
             .consumers
             .iter()
