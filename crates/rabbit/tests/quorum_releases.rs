@@ -294,3 +294,25 @@ fn the_queue_view_lists_weighted_quorum_messages_in_taking_order() {
     assert_eq!(listed, strs(&["h1", "h2", "n1", "h3", "n2"]));
     assert_eq!(drain(&mut b, ch, "qq"), listed);
 }
+
+/// Per-message TTL meets quorum priorities. 4.3 expires the head of every
+/// priority (`rabbit_fifo:expire_batch/3` with `rabbit_fifo_pq:take_while/2`,
+/// its timer set from `fold_priorities_next/3`), so an expired low-priority
+/// message goes while a live high one waits. 4.0-4.2 look only at the
+/// message taken next (`get_next_msg/1`), and 3.x has one FIFO, so there
+/// the live message shields the expired one until it is taken.
+#[test]
+fn quorum_expiry_meets_priorities_per_release() {
+    for v in Version::ALL {
+        let (mut b, ch) = broker(v);
+        b.declare_queue(ch, "qq", quorum(&[])).unwrap();
+        publish(&mut b, ch, "qq", "hi", Some(9));
+        let properties = BasicProperties { priority: Some(0), expiration: Some("100".into()), ..Default::default() };
+        b.publish_with(ch, "", "qq", properties, "lo", false).unwrap();
+        b.tick(200);
+        let ready = b.queue("/", "qq").unwrap().ready;
+        assert_eq!(ready, if v == Version::V4_3 { 1 } else { 2 }, "{v}");
+        // Taking "hi" uncovers "lo", which is dropped as expired.
+        assert_eq!(drain(&mut b, ch, "qq"), strs(&["hi"]), "{v}");
+    }
+}

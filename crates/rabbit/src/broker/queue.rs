@@ -415,23 +415,31 @@ impl Broker {
     /// anything (`rabbit_priority_queue:dropwhile/2` stops at the first
     /// level whose head is live), so a live high-priority message shields
     /// expired lower ones until it is taken. Quorum queues look at the
-    /// message they would hand out next (`rabbit_fifo:expire_msgs/4`).
+    /// message they would hand out next (`rabbit_fifo:expire_msgs/4`), and
+    /// in 4.3 at the head of every priority.
     pub(super) fn expire_heads(&mut self, vhost: &str, qname: &str, consumer_waiting: bool, ev: &mut Sink) {
         loop {
             let Some(q) = self.vhosts.get(vhost).and_then(|v| v.queues.get(qname)) else {
                 return;
             };
-            let Some(level) = q.next_level() else { return };
-            if !q.levels[level].front().is_some_and(|e| self.is_expired(e, consumer_waiting)) {
-                return;
-            }
+            let expired = |l: &VecDeque<Entry>| l.front().is_some_and(|e| self.is_expired(e, consumer_waiting));
+            let level = if q.prio == PrioMode::QuorumStrict {
+                // 4.3 quorum queues expire the head of every priority, the
+                // returns first (`rabbit_fifo:expire_batch/3`,
+                // `rabbit_fifo_pq:take_while/2`).
+                q.levels.iter().rposition(expired)
+            } else {
+                q.next_level().filter(|&l| q.levels.get(l).is_some_and(expired))
+            };
+            let Some(level) = level else { return };
             let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
                 return;
             };
-            let Some(e) = q.levels.get_mut(level).and_then(VecDeque::pop_front) else {
+            // An expiry is a take: it moves a 4.0-4.2 quorum queue's
+            // weighting on (`rabbit_fifo:expire/3` calls `take_next_msg/1`).
+            let Some(e) = q.take_from(level) else {
                 return;
             };
-            q.ready_bytes = q.ready_bytes.saturating_sub(e.content.body.len() as u64);
             ev.push(Event::Expired { vhost: vhost.to_string(), queue: qname.to_string(), message_id: e.id });
             self.dead_letter(vhost, qname, e, DeathReason::Expired, ev);
         }

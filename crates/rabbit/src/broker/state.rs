@@ -234,6 +234,11 @@ impl QueueState {
 
     pub(super) fn pop_front(&mut self) -> Option<Entry> {
         let level = self.next_level()?;
+        self.take_from(level)
+    }
+
+    /// Takes the head of one level, as a take from the queue.
+    pub(super) fn take_from(&mut self, level: usize) -> Option<Entry> {
         let e = self.levels.get_mut(level)?.pop_front()?;
         // Returns are taken before the weighted queue is asked
         // (`rabbit_fifo:take_next_msg/1`), so only the others count.

@@ -39,11 +39,17 @@ impl Broker {
         let mut best: Option<Key<'_>> = None;
         for (v, vh) in &self.vhosts {
             for (qn, q) in &vh.queues {
-                // Only the message taken next can expire (see `expire_heads`).
-                if let Some(e) = q.next_level().and_then(|l| q.levels.get(l)).and_then(VecDeque::front)
-                    && let Some(t) = e.expires_at
-                {
-                    consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
+                // Only the message taken next can expire, or in a 4.3 quorum
+                // queue the head of any priority (see `expire_heads`).
+                let strict = q.prio == PrioMode::QuorumStrict;
+                let next = q.next_level();
+                for (l, level) in q.levels.iter().enumerate() {
+                    if (strict || Some(l) == next)
+                        && let Some(e) = level.front()
+                        && let Some(t) = e.expires_at
+                    {
+                        consider(&mut best, (t, DueKind::MessageExpiry, e.id, v.as_str(), qn.as_str()), until);
+                    }
                 }
                 if let Some(expires) = q.cfg.expires
                     && q.consumers.is_empty()
