@@ -240,3 +240,33 @@ fn a_connection_opened_during_an_alarm_is_told_it_is_blocked_when_it_publishes()
     let ev = b.set_alarm(Alarm::Memory, false);
     assert!(ev.iter().any(|e| matches!(e, Event::ConnectionUnblocked { connection } if *connection == ch.connection)));
 }
+
+/// Audit 1.5 and 2.6 (classic, 3.10 to 4.3): a consumer of higher priority
+/// that attaches to a single-active-consumer classic queue waits; the
+/// active one keeps the queue (`rabbit_amqqueue_process` switches only when
+/// the active consumer goes). An exclusive consumer is refused with 403
+/// (`exclusive_consume_unavailable`), even on a queue without consumers.
+#[test]
+fn classic_sac_keeps_its_active_consumer_and_refuses_exclusive_ones() {
+    for v in [Version::V3_10, Version::V4_3] {
+        let mut b = Broker::with_version(1, v);
+        let ch = b.connect("guest", "guest", "/").unwrap();
+        let sac = args(&[("x-single-active-consumer", FieldValue::Boolean(true))]);
+        b.declare_queue(ch, "empty", sac.clone()).unwrap();
+        let out = b.apply(Command::BasicConsume {
+            channel: ch,
+            queue: "empty".into(),
+            consumer_tag: "x".into(),
+            no_ack: false,
+            exclusive: true,
+            arguments: FieldTable::new(),
+        });
+        assert_eq!(out.error.map(|e| e.code), Some(ReplyCode::AccessRefused), "{v}");
+        let ch = b.open_channel(ch.connection).unwrap();
+        b.declare_queue(ch, "q", sac).unwrap();
+        consume_with(&mut b, ch, "q", "A", FieldTable::new());
+        let ev = consume_with(&mut b, ch, "q", "B", args(&[("x-priority", FieldValue::LongLongInt(10))]));
+        assert!(!ev.iter().any(|e| matches!(e, Event::SingleActiveConsumerChanged { .. })), "{v}");
+        assert_eq!(delivered(&b.publish(ch, "", "q", "m").unwrap()), pairs(&[("A", "m")]), "{v}");
+    }
+}
