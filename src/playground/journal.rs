@@ -365,6 +365,16 @@ impl Journal {
                         self.enqueued(queue, qid, *message_id, cause, &origins, cx);
                     }
                 }
+                E::StreamAppended { queue, offset, message_id, cause, .. } => {
+                    // A stream keeps what it is given: the record is counted
+                    // in like an enqueued copy, and out once per reader.
+                    let qid = cx.node(NodeKind::Queue, queue);
+                    self.count(qid, 0, 1);
+                    if self.detail {
+                        self.enqueued(queue, qid, *message_id, cause, &origins, cx);
+                        self.history(now, *message_id, format!("appended to stream {queue} at offset {offset}"));
+                    }
+                }
                 E::Delivered { consumer_tag, delivery_tag, queue, message, .. } => {
                     let (qid, cid) = (cx.node(NodeKind::Queue, queue), cx.node(NodeKind::Consumer, consumer_tag));
                     self.count(qid, 1, 0);
@@ -380,6 +390,19 @@ impl Journal {
                     }
                 }
                 _ if !self.detail => {}
+                E::StreamSegmentsRemoved { queue, first_offset, records, .. } => {
+                    let line = format!(
+                        "retention removed {records} records from stream {queue}, which now starts at offset {first_offset}"
+                    );
+                    self.note(now, Source::Rabbit, line);
+                }
+                E::StreamConsumerAttached { consumer_tag, queue, offset, .. } => {
+                    self.note(
+                        now,
+                        Source::Rabbit,
+                        format!("{consumer_tag} attached to stream {queue} at offset {offset}"),
+                    );
+                }
                 E::GetOk { queue, message, .. } => {
                     self.history(now, message.id, format!("fetched from {queue} with basic.get"));
                 }

@@ -2,15 +2,18 @@
 //! inspector says about one message.
 //!
 //! [`Sim::readout`] gives a node's lines and lists (a queue's messages from
-//! the RabbitMQ engine, a partition's records from the Kafka engine, a
+//! the RabbitMQ engine, a stream's offsets and its consumers' positions, a partition's records from the Kafka engine, a
 //! consumer's work from its simulated client, the problems the engines
 //! found with the part); [`Sim::explain`] gives a message's facts, the
 //! routing decisions its route trace reports and its history from the
-//! journal, or a record's placement and replication from the Kafka engine.
+//! journal, or a record's placement and replication from the Kafka engine;
+//! [`Sim::queue_facts`] gives what the queue inspector adds to a queue's
+//! settings: the release the run behaves as and the effective policy.
 
 use super::journal::{MessageRef, tp};
-use super::model::{NodeConfig, NodeId};
+use super::model::{NodeConfig, NodeId, Word};
 use super::sim::{Part, Sim};
+use brokerlab_rabbit as rabbit;
 
 /// A labelled list of messages a node shows, each a button on the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -24,11 +27,21 @@ pub struct ItemList {
     pub more: usize,
 }
 
+/// A labelled list of text lines a node shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The list's accessible name, e.g. "Offsets of stream q1".
+    pub label: String,
+    pub items: Vec<String>,
+}
+
 /// Everything a node shows of the run, compared between frames so a node
 /// redraws only when its numbers change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Readout {
     pub lines: Vec<String>,
+    /// Labelled lists of text (a stream's offsets, its consumers' positions).
+    pub facts: Vec<Facts>,
     pub lists: Vec<ItemList>,
     /// A crashed broker or consumer.
     pub down: bool,
@@ -42,6 +55,57 @@ pub struct Explanation {
     /// The routing decision, one line per binding or reader, with whether it matched.
     pub decisions: Vec<(bool, String)>,
     pub history: Vec<String>,
+}
+
+/// What the queue inspector shows of a queue in the run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueFacts {
+    /// "RabbitMQ 4.3 (4.3.5)": the release the run behaves as.
+    pub release: String,
+    /// The policy in effect on the queue, named, with the arguments it
+    /// applies; "none" when no policy applies.
+    pub effective_policy: String,
+}
+
+/// The effective policy of a queue as the inspector words it. The engine
+/// has no policies yet: its queue view has no effective policy to read, so
+/// every queue, declared or not, has none. This is the one place that will
+/// read the policy's name and arguments from the view once it carries them.
+fn effective_policy(_queue: Option<&rabbit::QueueView>) -> String {
+    "none".to_string()
+}
+
+/// A stream drawn as a log: its first and last offset (records stay after
+/// they are read, until retention removes them), each reader's position,
+/// the offset it will read next, and the records with their offsets.
+fn stream_readout(r: &mut Readout, name: &str, stream: &rabbit::StreamView) {
+    let offsets = if stream.next_offset > stream.first_offset {
+        vec![format!("first offset {}", stream.first_offset), format!("last offset {}", stream.next_offset - 1)]
+    } else {
+        vec![format!("empty; the next record gets offset {}", stream.next_offset)]
+    };
+    r.facts.push(Facts { label: format!("Offsets of stream {name}"), items: offsets });
+    let readers = stream
+        .consumers
+        .iter()
+        .map(|c| {
+            let waiting = if c.active { "" } else { " (waiting: not the active consumer)" };
+            format!("{} next offset {}{waiting}", c.consumer_tag, c.next_offset)
+        })
+        .collect::<Vec<_>>();
+    if !readers.is_empty() {
+        r.facts.push(Facts { label: format!("Consumer positions in stream {name}"), items: readers });
+    }
+    let shown = stream.records.len().saturating_sub(SHOWN);
+    r.lists.push(ItemList {
+        label: format!("Records in stream {name}"),
+        caption: String::new(),
+        items: stream.records[shown..]
+            .iter()
+            .map(|rec| (MessageRef::Rabbit(rec.message.id), format!("offset {} #{}", rec.offset, rec.message.id)))
+            .collect(),
+        more: shown,
+    });
 }
 
 /// Items a node lists before it says "and N more".
@@ -71,7 +135,9 @@ impl Sim {
             NodeConfig::Producer(_) => r.lines.push(traffic(true)),
             NodeConfig::Exchange(_) => r.lines.push(format!("routed {} \u{b7} {}/s", c.received, c.received_rate)),
             NodeConfig::Queue(_) => {
-                if let Some(q) = self.queue(node.vhost(), &node.name) {
+                if let Some(stream) = self.stream(node.vhost(), &node.name) {
+                    stream_readout(&mut r, &node.name, &stream);
+                } else if let Some(q) = self.queue(node.vhost(), &node.name) {
                     r.lines.push(format!("ready {} \u{b7} unacked {}", q.ready, q.unacked));
                     r.lists.push(ItemList {
                         label: format!("Messages in queue {}", node.name),
@@ -172,6 +238,19 @@ impl Sim {
             }
         }
         r
+    }
+
+    /// What the queue inspector says of queue `id` beside its settings:
+    /// the RabbitMQ release the run behaves as, and the queue's effective
+    /// policy. `None` for a part that is not a queue.
+    pub fn queue_facts(&self, id: NodeId) -> Option<QueueFacts> {
+        let node = self.topology.node(id)?;
+        let NodeConfig::Queue(_) = &node.config else { return None };
+        let version = self.scenario().rabbitmq.version;
+        Some(QueueFacts {
+            release: format!("RabbitMQ {} ({})", version.word(), version.server_version()),
+            effective_policy: effective_policy(self.queue(node.vhost(), &node.name).as_ref()),
+        })
     }
 
     /// Everything known about one message.

@@ -22,7 +22,7 @@ pub use super::clients::ConsumerStatus;
 use super::journal::{Context, Journal, Names};
 pub use super::journal::{Counters, FLIGHT_MS, Flight, LogEntry, MAX_FLIGHTS, MessageHistory, MessageRef, Source, tp};
 use super::model::{EdgeId, NodeConfig, NodeId, NodeKind, ProducerSettings, Topology, in_vhost, parse_pairs};
-pub use super::readout::{Explanation, ItemList, Readout};
+pub use super::readout::{Explanation, Facts, ItemList, QueueFacts, Readout};
 use brokerlab_kafka as kafka;
 use brokerlab_rabbit as rabbit;
 use brokerlab_rabbit::MessageId;
@@ -523,6 +523,12 @@ impl Sim {
     /// A queue of `vhost` as the RabbitMQ engine sees it.
     pub fn queue(&self, vhost: &str, name: &str) -> Option<rabbit::QueueView> {
         self.session.rabbit().queue(vhost, name)
+    }
+
+    /// A stream of `vhost` as the RabbitMQ engine sees it: its offsets,
+    /// records and readers; `None` for a queue that is not a stream.
+    pub fn stream(&self, vhost: &str, name: &str) -> Option<rabbit::StreamView> {
+        self.session.rabbit().stream(vhost, name)
     }
 
     /// What a consumer node is doing.

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::playground::model::{
-    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, TopicSettings,
+    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, StreamOffset,
+    TopicSettings,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -514,4 +515,119 @@ fn clients_work_in_the_vhost_of_the_parts_they_are_wired_to() {
     assert_eq!(sim.consumer(c).unwrap().done, 1);
     assert!(sim.queue("staging", "q1").unwrap().messages.is_empty(), "acknowledged in staging");
     assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+}
+
+/// A producer publishing straight to a stream read by two consumers, one
+/// from `first` and one from `next`.
+fn stream_with_two_readers() -> (Playground, NodeId, NodeId, NodeId, NodeId) {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_stream(None);
+    let first = p.add_node(NodeKind::Consumer, None);
+    let next = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    p.connect(q, first).unwrap();
+    p.connect(q, next).unwrap();
+    let reading = |offset| NodeConfig::Consumer(ConsumerSettings { stream_offset: offset, ..Default::default() });
+    p.configure(first, reading(StreamOffset::First)).unwrap();
+    p.configure(next, reading(StreamOffset::Next)).unwrap();
+    (p, prod, q, first, next)
+}
+
+fn facts(sim: &Sim, id: NodeId, label: &str) -> Vec<String> {
+    sim.readout(id).facts.into_iter().find(|f| f.label == label).map(|f| f.items).unwrap_or_default()
+}
+
+#[test]
+fn a_stream_card_shows_its_offsets_and_each_readers_position_and_keeps_what_was_read() {
+    let (p, prod, q, first, next) = stream_with_two_readers();
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    assert_eq!(facts(&sim, q, "Offsets of stream q1"), ["empty; the next record gets offset 0"]);
+    assert_eq!(facts(&sim, q, "Consumer positions in stream q1"), ["c1 next offset 0", "c2 next offset 0"]);
+    for _ in 0..5 {
+        sim.perform(Action::Publish(prod));
+    }
+    for _ in 0..30 {
+        sim.step();
+    }
+    assert_eq!(facts(&sim, q, "Offsets of stream q1"), ["first offset 0", "last offset 4"]);
+    assert_eq!(facts(&sim, q, "Consumer positions in stream q1"), ["c1 next offset 5", "c2 next offset 5"]);
+    let (a, b) = (sim.consumer(first).unwrap(), sim.consumer(next).unwrap());
+    assert_eq!((a.done, b.done, a.working, b.working), (5, 5, 0, 0), "each reader read every record and acked it");
+    let records = sim.readout(q).lists.into_iter().find(|l| l.label == "Records in stream q1").unwrap();
+    let texts: Vec<&str> = records.items.iter().map(|(_, t)| t.split(' ').take(2).last().unwrap_or_default()).collect();
+    assert_eq!(texts, ["0", "1", "2", "3", "4"], "reading removes nothing from a stream");
+    let stream = sim.stream("/", "q1").unwrap();
+    assert!(stream.consumers.iter().all(|c| c.unacked.is_empty() && c.credit == 10), "manual acks gave credit back");
+
+    // After a broker restart the clients attach again: `first` reads the
+    // whole log once more, `next` only what comes after.
+    sim.perform(Action::RestartRabbit);
+    for _ in 0..40 {
+        sim.step();
+    }
+    let (a, b) = (sim.consumer(first).unwrap(), sim.consumer(next).unwrap());
+    assert_eq!((a.done, b.done), (10, 5));
+    assert_eq!(facts(&sim, q, "Consumer positions in stream q1"), ["c1 next offset 5", "c2 next offset 5"]);
+    let log = sim.log().map(|l| l.text.clone()).collect::<Vec<_>>().join("\n");
+    assert!(log.contains("c1 attached to stream q1 at offset 0"), "{log}");
+    assert!(log.contains("c2 attached to stream q1 at offset 5"), "{log}");
+}
+
+#[test]
+fn a_stream_consumer_from_a_given_offset_starts_there() {
+    let (mut p, prod, q, first, _) = stream_with_two_readers();
+    let reading =
+        NodeConfig::Consumer(ConsumerSettings { stream_offset: StreamOffset::Offset(3), ..Default::default() });
+    p.configure(first, reading).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    assert_eq!(facts(&sim, q, "Consumer positions in stream q1"), ["c1 next offset 3", "c2 next offset 0"]);
+    for _ in 0..5 {
+        sim.perform(Action::Publish(prod));
+    }
+    for _ in 0..30 {
+        sim.step();
+    }
+    assert_eq!(sim.consumer(first).unwrap().done, 2, "offsets 3 and 4 only");
+}
+
+#[test]
+fn a_stream_refuses_an_automatic_acknowledging_consumer_beside_it() {
+    let (mut p, _, _, first, _) = stream_with_two_readers();
+    let auto = NodeConfig::Consumer(ConsumerSettings { ack_mode: AckMode::Auto, ..Default::default() });
+    p.configure(first, auto).unwrap();
+    let sim = Sim::new(&p.topology);
+    let shown = sim.readout(first).lines.join("\n");
+    assert!(shown.contains("\u{26a0}") && shown.contains("automatic acknowledgement not supported"), "{shown}");
+}
+
+#[test]
+fn the_release_is_applied_to_the_run_and_its_refusals_show_beside_the_part() {
+    use brokerlab_scenario::RabbitVersion;
+    let mut p = Playground::default();
+    let q = p.add_node(NodeKind::Queue, None);
+    let transient = NodeConfig::Queue(QueueSettings { durable: false, ..Default::default() });
+    p.configure(q, transient).unwrap();
+    // RabbitMQ 4.3 refuses transient queues that are not exclusive; 4.2
+    // declared them with a deprecation warning.
+    let sim = Sim::new(&p.topology);
+    assert!(!sim.problems_of(Part::Node(q)).is_empty(), "4.3 refuses a transient queue");
+    assert_eq!(sim.queue_facts(q).unwrap().release, "RabbitMQ 4.3 (4.3.5)");
+    p.set_rabbitmq_version(RabbitVersion::V4_2);
+    let sim = Sim::new(&p.topology);
+    assert!(sim.problems_of(Part::Node(q)).is_empty(), "{:?}", sim.problems());
+    assert!(sim.queue("/", "q1").is_some());
+    assert_eq!(sim.queue_facts(q).unwrap().release, "RabbitMQ 4.2 (4.2.9)");
+    assert_eq!(sim.session.rabbit().version(), RabbitVersion::V4_2.engine());
+}
+
+#[test]
+fn the_queue_inspector_shows_no_effective_policy_while_the_engine_has_none() {
+    let mut p = Playground::default();
+    let q = p.add_node(NodeKind::Queue, None);
+    let prod = p.add_node(NodeKind::Producer, None);
+    let sim = Sim::new(&p.topology);
+    assert_eq!(sim.queue_facts(q).unwrap().effective_policy, "none");
+    assert_eq!(sim.queue_facts(prod), None, "only a queue has queue facts");
 }

@@ -83,6 +83,28 @@ export class Playground extends PlaygroundPage {
     return (await this.queueMessages(name).allTextContents()).map((t) => t.trim());
   }
 
+  /** The text lines of a labelled list on a card, e.g. "Offsets of stream q1". */
+  async listTexts(name) {
+    return (await this.page.getByRole('list', { name, exact: true }).getByRole('listitem').allTextContents()).map((t) => t.trim());
+  }
+
+  /** Waits until a labelled list on a card reads exactly `texts`. */
+  async waitForList(name, texts) {
+    await this.page.waitForFunction(
+      ([label, want]) => {
+        const list = document.querySelector(`[aria-label="${label}"]`);
+        const got = list ? [...list.querySelectorAll('li')].map((li) => li.textContent.trim()) : [];
+        return JSON.stringify(got) === JSON.stringify(want);
+      },
+      [name, texts],
+      { timeout: 20000 },
+    );
+  }
+
+  release() {
+    return this.page.getByRole('combobox', { name: 'RabbitMQ release', exact: true });
+  }
+
   partitionCaption(topic, partition) {
     return this.node(`Topic ${topic}`).getByText(new RegExp(`^P${partition} `));
   }

@@ -632,3 +632,80 @@ test('with touch alone: drag parts from the palette, wire them, move a part and 
   assertClean(problems);
   await context.close();
 });
+
+test('a stream keeps what its consumers read and shows each one\'s offset; the release travels in the link', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.dragPart('Queue', 360, 60);
+  await pg.inspector.getByRole('heading', { name: 'Queue q1', exact: true }).waitFor();
+  await pg.inspector.getByRole('combobox', { name: 'Queue type', exact: true }).selectOption('stream');
+  await pg.field('Max age (x-max-age)').waitFor({ state: 'visible' });
+  await pg.node('Queue q1').getByText('Stream', { exact: true }).waitFor();
+  await pg.dragPart('Producer', 110, 60);
+  await pg.dragPart('Consumer', 620, 40);
+  await pg.dragPart('Consumer', 620, 300);
+  await pg.dragConnect('p1', 'Queue q1');
+  await pg.dragConnect('q1', 'Consumer c1');
+  await pg.dragConnect('q1', 'Consumer c2');
+  const offsetChoice = () => pg.inspector.getByRole('combobox', { name: 'Stream offset (x-stream-offset)', exact: true });
+  await pg.select('Consumer c1');
+  await offsetChoice().selectOption('first');
+  await pg.select('Consumer c2');
+  await offsetChoice().selectOption('next');
+  await pg.select('Producer p1');
+  await pg.setField('Burst size', '5');
+  await pg.waitForList('Offsets of stream q1', ['empty; the next record gets offset 0']);
+
+  await pg.button('Play').click();
+  await pg.button('Burst from p1').click();
+  await pg.waitForList('Offsets of stream q1', ['first offset 0', 'last offset 4']);
+  await pg.waitForList('Consumer positions in stream q1', ['c1 next offset 5', 'c2 next offset 5']);
+  await page.waitForFunction(() => document.querySelector('[aria-label="Messages processed"]').textContent.trim() === '10 processed', null, { timeout: 20000 });
+  assert.equal(await pg.page.getByRole('list', { name: 'Records in stream q1' }).getByRole('listitem').count(), 5,
+    'both consumers read and acknowledged every record, and the stream still has them all');
+
+  // The broker restarts; the consumers attach again: c1 reads from the
+  // first offset once more, c2 waits for the next record.
+  await pg.button('Restart RabbitMQ').click();
+  await page.waitForFunction(() => document.querySelector('[aria-label="Messages processed"]').textContent.trim() === '15 processed', null, { timeout: 20000 });
+  assert.match(await pg.log.innerText(), /c1 attached to stream q1 at offset 0/);
+  assert.match(await pg.log.innerText(), /c2 attached to stream q1 at offset 5/);
+  assert.deepEqual(await pg.listTexts('Consumer positions in stream q1'), ['c1 next offset 5', 'c2 next offset 5']);
+  await pg.button('Pause').click();
+
+  // The release is a canvas setting: undoable, shown for a queue, and shared.
+  assert.equal(await pg.release().inputValue(), '4.3', '4.3 by default');
+  await pg.release().selectOption('3.13');
+  await pg.select('Queue q1');
+  const run = pg.inspector.getByRole('definition');
+  await pg.inspector.getByText('RabbitMQ 3.13 (3.13.7)', { exact: true }).waitFor();
+  assert.deepEqual((await run.allTextContents()).map((t) => t.trim()), ['RabbitMQ 3.13 (3.13.7)', 'none']);
+  await pg.button('Undo').click();
+  assert.equal(await pg.release().inputValue(), '4.3');
+  await pg.button('Redo').click();
+  assert.equal(await pg.release().inputValue(), '3.13');
+  await pg.button('Share').click();
+  const link = await page.getByLabel('Share link').inputValue();
+
+  const other = await context.newPage();
+  await other.goto(link);
+  const copy = new Playground(other);
+  await copy.waitUntilShown();
+  await copy.node('Queue q1').waitFor();
+  assert.equal(await copy.release().inputValue(), '3.13', 'the link keeps the release');
+  await copy.select('Queue q1');
+  assert.equal(await copy.inspector.getByRole('combobox', { name: 'Queue type', exact: true }).inputValue(), 'stream');
+  await copy.select('Consumer c1');
+  assert.equal(await copy.inspector.getByRole('combobox', { name: 'Stream offset (x-stream-offset)', exact: true }).inputValue(), 'first');
+  await copy.waitForList('Offsets of stream q1', ['empty; the next record gets offset 0']);
+
+  // A release that refuses a part says so beside it: 4.3 refuses a
+  // transient queue, which 3.13 declares.
+  await copy.dragPart('Queue', 360, 420);
+  await copy.inspector.getByRole('heading', { name: 'Queue q2', exact: true }).waitFor();
+  await copy.inspector.getByRole('checkbox', { name: 'Durable', exact: true }).uncheck();
+  assert.doesNotMatch(await copy.node('Queue q2').innerText(), /⚠/);
+  await copy.release().selectOption('4.3');
+  await copy.node('Queue q2').getByText(/⚠.*transient/i).waitFor();
+  assertClean(problems);
+  await context.close();
+});

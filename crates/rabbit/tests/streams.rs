@@ -304,6 +304,10 @@ fn readers_attach_at_first_last_next_an_offset_a_timestamp_and_an_interval() {
         let ev = consume_at(&mut b, ch, "s", tag, offset).into_result().unwrap();
         assert_eq!(offsets(&ev, tag), want, "reader {tag}");
     }
+    // A reader past the end shows the offset it waits for as its next.
+    let view = b.stream("/", "s").unwrap();
+    let next = |tag: &str| view.consumers.iter().find(|c| c.consumer_tag == tag).map(|c| c.next_offset);
+    assert_eq!((next("past-end"), next("next"), next("first")), (Some(7), Some(5), Some(5)));
     // Two more records reach every reader that waits at the end, and the
     // reader past the end only from offset 7.
     let ev = publish_n(&mut b, ch, "s", 5, 8);

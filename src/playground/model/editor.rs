@@ -4,8 +4,8 @@
 
 use super::Node;
 use super::{
-    EdgeId, EditError, ExchangeSettings, NodeConfig, NodeId, NodeKind, Topology, canonical_config, canonical_pairs,
-    in_vhost, place,
+    EdgeId, EditError, ExchangeSettings, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType, Topology,
+    canonical_config, canonical_pairs, in_vhost, place,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -67,6 +67,17 @@ impl Playground {
         let id = self.add_node(NodeKind::Exchange, at);
         if let Ok(node) = self.topology.node_mut(id) {
             node.config = NodeConfig::Exchange(ExchangeSettings::new(kind));
+        }
+        id
+    }
+
+    /// Adds a stream: a queue of type `stream`, as the palette's stream
+    /// button does.
+    pub fn add_stream(&mut self, at: Option<(f64, f64)>) -> NodeId {
+        let id = self.add_node(NodeKind::Queue, at);
+        if let Ok(node) = self.topology.node_mut(id) {
+            node.config =
+                NodeConfig::Queue(QueueSettings { queue_type: QueueType::Stream, ..QueueSettings::default() });
         }
         id
     }
@@ -222,6 +233,16 @@ impl Playground {
         if self.topology.seed != seed {
             self.record();
             self.topology.seed = seed;
+        }
+    }
+
+    /// Sets the RabbitMQ release the canvas runs as, as one undo step. The
+    /// parts stay as they are: what that release refuses of them, the run
+    /// shows beside each part in the broker's words.
+    pub fn set_rabbitmq_version(&mut self, version: brokerlab_scenario::RabbitVersion) {
+        if self.topology.rabbitmq_version != version {
+            self.record();
+            self.topology.rabbitmq_version = version;
         }
     }
 

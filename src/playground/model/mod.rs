@@ -350,6 +350,15 @@ impl Topology {
         produces || !(publishes || consumes)
     }
 
+    /// Whether node `id` consumes from a stream: a consumer whose queue's
+    /// type is `stream`. The inspector offers its `x-stream-offset` then.
+    pub fn reads_stream(&self, id: NodeId) -> bool {
+        self.incoming(id)
+            .filter(|e| e.role == EdgeRole::Consume)
+            .filter_map(|e| self.node(e.from))
+            .any(|q| matches!(&q.config, NodeConfig::Queue(q) if q.queue_type == QueueType::Stream))
+    }
+
     /// The Kafka broker id of a broker node: brokers are numbered 0.. in creation order.
     pub fn broker_id(&self, id: NodeId) -> Option<u32> {
         self.of_kind(NodeKind::Broker).position(|n| n.id == id).map(|i| i as u32)
@@ -482,6 +491,7 @@ fn canonical_config(config: NodeConfig) -> NodeConfig {
             q.dead_letter_exchange = q.dead_letter_exchange.trim().to_string();
             q.dead_letter_routing_key = q.dead_letter_routing_key.trim().to_string();
             q.vhost = q.vhost.trim().to_string();
+            q.max_age = q.max_age.trim().to_string();
             NodeConfig::Queue(q)
         }
         NodeConfig::Exchange(mut x) => {

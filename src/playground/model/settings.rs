@@ -206,14 +206,118 @@ pub enum QueueType {
     Classic,
     /// Replicated; counts redeliveries towards a delivery limit.
     Quorum,
+    /// An append-only log (RabbitMQ 3.9 and later): reading removes
+    /// nothing, and each consumer keeps its own position.
+    Stream,
 }
 
 impl Word for QueueType {
-    const ALL: &'static [Self] = &[QueueType::Classic, QueueType::Quorum];
+    const ALL: &'static [Self] = &[QueueType::Classic, QueueType::Quorum, QueueType::Stream];
     fn word(self) -> &'static str {
         match self {
             QueueType::Classic => "classic",
             QueueType::Quorum => "quorum",
+            QueueType::Stream => "stream",
+        }
+    }
+}
+
+/// The RabbitMQ release a canvas runs as, offered as a select: the release
+/// as the scenario format writes it (`4.3`), and its text with the patch
+/// release each profile follows.
+impl Word for brokerlab_scenario::RabbitVersion {
+    const ALL: &'static [Self] = {
+        use brokerlab_scenario::RabbitVersion as V;
+        &[V::V3_10, V::V3_13, V::V4_0, V::V4_1, V::V4_2, V::V4_3]
+    };
+    fn word(self) -> &'static str {
+        use brokerlab_scenario::RabbitVersion as V;
+        match self {
+            V::V3_10 => "3.10",
+            V::V3_13 => "3.13",
+            V::V4_0 => "4.0",
+            V::V4_1 => "4.1",
+            V::V4_2 => "4.2",
+            V::V4_3 => "4.3",
+        }
+    }
+    fn label(self) -> &'static str {
+        use brokerlab_scenario::RabbitVersion as V;
+        match self {
+            V::V3_10 => "3.10 (3.10.8)",
+            V::V3_13 => "3.13 (3.13.7)",
+            V::V4_0 => "4.0 (4.0.9)",
+            V::V4_1 => "4.1 (4.1.8)",
+            V::V4_2 => "4.2 (4.2.9)",
+            V::V4_3 => "4.3 (4.3.5)",
+        }
+    }
+}
+
+/// Where a consumer of a stream starts reading: its `x-stream-offset`
+/// consume argument. RabbitMQ reads from `next` when the argument is left
+/// out (`rabbit_stream_queue:consume`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StreamOffset {
+    /// The oldest record the stream still keeps.
+    First,
+    /// The last chunk written (with one record per publish, the last record).
+    Last,
+    /// Only what is written after the consumer attaches.
+    #[default]
+    Next,
+    /// A given offset; past the end, the consumer waits for it.
+    Offset(u64),
+}
+
+impl StreamOffset {
+    /// The choices the inspector offers, by word; `offset` stands for
+    /// [`StreamOffset::Offset`], whose number is a field of its own.
+    pub const WORDS: [(&'static str, &'static str); 4] = [
+        ("first", "first (the oldest record kept)"),
+        ("last", "last (the last chunk written)"),
+        ("next", "next (only new records)"),
+        ("offset", "an offset"),
+    ];
+
+    /// The word of the choice this is (see [`StreamOffset::WORDS`]).
+    pub fn word(self) -> &'static str {
+        match self {
+            StreamOffset::First => "first",
+            StreamOffset::Last => "last",
+            StreamOffset::Next => "next",
+            StreamOffset::Offset(_) => "offset",
+        }
+    }
+
+    /// The choice named `word`; `offset` starts at `offset`.
+    pub fn from_word(word: &str, offset: u64) -> Option<Self> {
+        Some(match word.trim() {
+            "first" => StreamOffset::First,
+            "last" => StreamOffset::Last,
+            "next" => StreamOffset::Next,
+            "offset" => StreamOffset::Offset(offset),
+            _ => return None,
+        })
+    }
+
+    /// The argument's value as a consumer sends it: the word as a string,
+    /// or the offset as a number.
+    pub fn argument(self) -> serde_json::Value {
+        match self {
+            StreamOffset::Offset(n) => n.into(),
+            other => other.word().into(),
+        }
+    }
+
+    /// The setting an `x-stream-offset` argument stands for, if the
+    /// inspector has a choice for it (a timestamp or an interval such as
+    /// `10m` it has not).
+    pub fn from_argument(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::String(s) if s != "offset" => StreamOffset::from_word(s, 0),
+            serde_json::Value::Number(n) => n.as_u64().map(StreamOffset::Offset),
+            _ => None,
         }
     }
 }
@@ -334,6 +438,12 @@ pub struct QueueSettings {
     /// `x-delivery-limit` (quorum queues): deliveries after which a message
     /// is dead-lettered instead of returned.
     pub delivery_limit: Option<u32>,
+    /// `x-max-length-bytes`: a stream's retention by size (RabbitMQ removes
+    /// whole segments, oldest first, once it is passed).
+    pub max_length_bytes: Option<u64>,
+    /// `x-max-age`: a stream's retention by age, as RabbitMQ writes it
+    /// (`7D`, `12h`, `30m`); empty for none.
+    pub max_age: String,
     /// Survives a broker restart.
     pub durable: bool,
     /// The vhost it is declared in.
@@ -349,6 +459,8 @@ impl Default for QueueSettings {
             dead_letter_routing_key: String::new(),
             queue_type: QueueType::Classic,
             delivery_limit: None,
+            max_length_bytes: None,
+            max_age: String::new(),
             // RabbitMQ 4.3, the default release, refuses transient queues
             // that are not exclusive.
             durable: true,
@@ -383,6 +495,8 @@ pub struct ConsumerSettings {
     pub heartbeat_ms: u32,
     /// Kafka `group.instance.id`, which makes the member static; empty for none.
     pub group_instance_id: String,
+    /// `x-stream-offset`: where it starts reading a stream (AMQP, streams only).
+    pub stream_offset: StreamOffset,
 }
 
 impl Default for ConsumerSettings {
@@ -398,6 +512,7 @@ impl Default for ConsumerSettings {
             session_timeout_ms: CANVAS_SESSION_TIMEOUT_MS,
             heartbeat_ms: CANVAS_HEARTBEAT_MS,
             group_instance_id: String::new(),
+            stream_offset: StreamOffset::Next,
         }
     }
 }
@@ -473,6 +588,20 @@ pub fn optional_whole<T: FromStr + PartialOrd + Display>(
 pub fn retention(text: &str) -> Result<i64, String> {
     whole_in(text, "Retention", -1..=i64::MAX)
         .map_err(|_| "Retention must be -1 (keep forever) or a whole number of milliseconds.".to_string())
+}
+
+/// A stream's `x-max-age` typed into the inspector: empty for none, or a
+/// whole number followed by one of RabbitMQ's units, `Y`, `M`, `D`, `h`,
+/// `m` or `s` (`rabbit_amqqueue:check_max_age`), kept as typed.
+pub fn max_age(text: &str) -> Result<String, String> {
+    let v = text.trim();
+    let digits = v.trim_end_matches(['Y', 'M', 'D', 'h', 'm', 's']);
+    let unit = &v[digits.len()..];
+    if v.is_empty() || (unit.len() == 1 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())) {
+        Ok(v.to_string())
+    } else {
+        Err("The max age is a whole number with a unit: Y, M, D, h, m or s (for example 7D or 30m).".into())
+    }
 }
 
 /// A vhost name typed into the inspector: trimmed, and not empty.

@@ -381,3 +381,79 @@ fn kafka_settings_show_for_a_client_that_is_or_may_become_a_kafka_client() {
     p.connect(prod, t).unwrap();
     assert!(p.topology.may_be_kafka_client(prod), "it produces to a topic too");
 }
+
+#[test]
+fn choosing_the_rabbitmq_release_is_one_undoable_edit() {
+    use brokerlab_scenario::RabbitVersion;
+    let mut p = editor();
+    assert_eq!(p.topology.rabbitmq_version, RabbitVersion::V4_3, "4.3 by default");
+    p.set_rabbitmq_version(RabbitVersion::V3_13);
+    assert_eq!(p.topology.rabbitmq_version, RabbitVersion::V3_13);
+    p.set_rabbitmq_version(RabbitVersion::V3_13);
+    assert!(p.undo());
+    assert_eq!(p.topology.rabbitmq_version, RabbitVersion::V4_3, "choosing the same release again is no step");
+    assert!(!p.can_undo());
+    assert!(p.redo());
+    assert_eq!(p.topology.rabbitmq_version, RabbitVersion::V3_13);
+}
+
+#[test]
+fn the_release_select_offers_every_profile_by_its_scenario_word() {
+    use brokerlab_scenario::RabbitVersion;
+    let words: Vec<&str> = RabbitVersion::ALL.iter().map(|v| v.word()).collect();
+    assert_eq!(words, ["3.10", "3.13", "4.0", "4.1", "4.2", "4.3"]);
+    for &v in RabbitVersion::ALL {
+        assert_eq!(serde_json::to_value(v).unwrap(), serde_json::json!(v.word()), "the format's own spelling");
+        assert!(v.label().contains(v.server_version()), "{} names its patch release", v.label());
+        assert_eq!(RabbitVersion::from_word(v.word()), Some(v));
+    }
+}
+
+#[test]
+fn a_stream_is_a_queue_of_type_stream_and_its_consumers_read_a_stream() {
+    let mut p = editor();
+    let s = p.add_stream(None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let other = p.add_node(NodeKind::Consumer, None);
+    assert!(matches!(&p.topology.node(s).unwrap().config, NodeConfig::Queue(q) if q.queue_type == QueueType::Stream));
+    assert_eq!(p.topology.node(s).unwrap().title(), "Queue q1");
+    assert!(!p.topology.reads_stream(c), "not connected yet");
+    p.connect(c, s).unwrap();
+    p.connect(q, other).unwrap();
+    assert!(p.topology.reads_stream(c));
+    assert!(!p.topology.reads_stream(other), "a classic queue is not a stream");
+    assert!(!p.topology.reads_stream(s), "the stream itself reads nothing");
+    p.undo();
+    p.undo();
+    p.undo();
+    p.undo();
+    p.undo();
+    assert!(p.topology.node(s).is_some() && p.topology.nodes.len() == 1, "adding a stream is one step");
+}
+
+#[test]
+fn stream_settings_are_read_as_rabbitmq_writes_them() {
+    assert_eq!(max_age(" 7D "), Ok("7D".to_string()));
+    assert_eq!(max_age("30m"), Ok("30m".to_string()));
+    assert_eq!(max_age(""), Ok(String::new()));
+    for bad in ["7", "D", "7d", "7Dh", "-1h", "1.5h"] {
+        assert!(max_age(bad).unwrap_err().contains("Y, M, D, h, m or s"), "{bad}");
+    }
+    for offset in [StreamOffset::First, StreamOffset::Last, StreamOffset::Next, StreamOffset::Offset(42)] {
+        assert_eq!(StreamOffset::from_argument(&offset.argument()), Some(offset));
+        assert_eq!(StreamOffset::from_word(offset.word(), 42), Some(offset));
+    }
+    assert_eq!(StreamOffset::Offset(7).argument(), serde_json::json!(7));
+    assert_eq!(StreamOffset::from_argument(&serde_json::json!("10m")), None, "an interval has no choice");
+    assert_eq!(StreamOffset::from_argument(&serde_json::json!("offset")), None);
+    assert_eq!(ConsumerSettings::default().stream_offset, StreamOffset::Next, "RabbitMQ's default");
+}
+
+#[test]
+fn canvas_files_from_before_streams_open_with_the_defaults() {
+    let queue: QueueSettings = serde_json::from_str(r#"{"queue_type":"Quorum"}"#).unwrap();
+    assert_eq!((queue.max_length_bytes, queue.max_age.as_str()), (None, ""));
+    let consumer: ConsumerSettings = serde_json::from_str(r#"{"prefetch":3}"#).unwrap();
+    assert_eq!(consumer.stream_offset, StreamOffset::Next);
+}

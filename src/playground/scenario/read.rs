@@ -10,7 +10,7 @@ use super::{
 };
 use crate::playground::model::{
     AckMode, ConsumerSettings, EdgeId, ExchangeSettings, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind,
-    ProducerSettings, QueueSettings, QueueType, Topology, Word, pairs_text,
+    ProducerSettings, QueueSettings, QueueType, StreamOffset, Topology, Word, pairs_text,
 };
 use brokerlab_scenario::{Action, CanvasPart, DestinationType, Position, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
@@ -155,6 +155,8 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             dead_letter_routing_key: word("x-dead-letter-routing-key"),
             queue_type: QueueType::from_word(&word("x-queue-type")).unwrap_or_default(),
             delivery_limit: num("x-delivery-limit"),
+            max_length_bytes: q.arguments.get("x-max-length-bytes").and_then(serde_json::Value::as_u64),
+            max_age: word("x-max-age"),
             durable: q.durable,
             vhost: q.vhost.clone(),
         };
@@ -198,6 +200,11 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             let settings = ConsumerSettings {
                 prefetch: def.prefetch,
                 ack_mode: if def.auto_ack { AckMode::Auto } else { AckMode::Manual },
+                stream_offset: def
+                    .arguments
+                    .get("x-stream-offset")
+                    .and_then(StreamOffset::from_argument)
+                    .unwrap_or_default(),
                 ..ConsumerSettings::default()
             };
             b.set(id, NodeConfig::Consumer(settings));

@@ -6,7 +6,7 @@ use super::*;
 use crate::playground::model::{
     AckMode, Acks, CleanupPolicy, ConsumerSettings, EdgeId, EdgeRole, ExchangeSettings, Failure, Isolation, NODE_H,
     NODE_W, NodeConfig, NodeId, NodeKind, OffsetReset, Partitioner, ProducerSettings, QueueSettings, QueueType,
-    TopicSettings, Topology, pairs_map,
+    StreamOffset, TopicSettings, Topology, Word, pairs_map,
 };
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{CanvasGroup, CanvasPart, ConsumerFailure, KafkaConsumerDef, Scenario, TopicDef};
@@ -179,8 +179,10 @@ fn random_config(rng: &mut Rng, kind: NodeKind) -> NodeConfig {
             max_length: maybe(rng),
             dead_letter_exchange: rng.pick(&["", "dlx", " padded ", "orders"]).to_string(),
             dead_letter_routing_key: rng.pick(&["", "", "work", " padded "]).to_string(),
-            queue_type: *rng.pick(&[QueueType::Classic, QueueType::Quorum]),
+            queue_type: *rng.pick(&[QueueType::Classic, QueueType::Quorum, QueueType::Stream]),
             delivery_limit: maybe(rng),
+            max_length_bytes: *rng.pick(&[None, Some(0), Some(20_000), Some(u64::MAX)]),
+            max_age: rng.pick(&["", "7D", "30m", " 1h "]).to_string(),
             durable: rng.chance(50),
             vhost: rng.pick(&["/", "/", "staging", "a b", ""]).to_string(),
         }),
@@ -195,6 +197,13 @@ fn random_config(rng: &mut Rng, kind: NodeKind) -> NodeConfig {
             session_timeout_ms: *rng.pick(&[5_999, 6_000, 10_000, 45_000, 1_800_000]),
             heartbeat_ms: *rng.pick(&[0, 1_000, 3_000, 9_000]),
             group_instance_id: rng.pick(&["", "packer-1", " padded "]).to_string(),
+            stream_offset: *rng.pick(&[
+                StreamOffset::Next,
+                StreamOffset::First,
+                StreamOffset::Last,
+                StreamOffset::Offset(0),
+                StreamOffset::Offset(u64::MAX),
+            ]),
         }),
         NodeKind::Topic => NodeConfig::Topic(TopicSettings {
             partitions: *rng.pick(&[0, 1, 2, 3, 64, 65]),
@@ -228,7 +237,7 @@ fn random_topology(seed: u64) -> Topology {
         let nodes: Vec<NodeId> = p.topology.nodes.iter().map(|n| n.id).collect();
         let edges: Vec<EdgeId> = p.topology.edges.iter().map(|e| e.id).collect();
         let node = |rng: &mut Rng| (!nodes.is_empty()).then(|| *rng.pick(&nodes));
-        match rng.below(20) {
+        match rng.below(21) {
             0..=5 => {
                 let kind = *rng.pick(KINDS);
                 let at = rng.chance(70).then(|| (rng.position(), rng.position()));
@@ -285,6 +294,7 @@ fn random_topology(seed: u64) -> Topology {
                     let _ = p.nudge(id, -10.0, 10.0);
                 }
             }
+            19 => p.set_rabbitmq_version(*rng.pick(<brokerlab_scenario::RabbitVersion as Word>::ALL)),
             _ => p.set_seed(rng.next()),
         }
     }
@@ -324,9 +334,19 @@ fn as_kept(t: &Topology) -> Topology {
                     prefetch: c.prefetch,
                     ack_mode: c.ack_mode,
                     failure: c.failure,
+                    // A stream offset is a consume argument: only a
+                    // RabbitMQ consumer has a place for it.
+                    stream_offset: if t.incoming(n.id).any(|e| e.role == EdgeRole::Consume) {
+                        c.stream_offset
+                    } else {
+                        StreamOffset::Next
+                    },
                     ..ConsumerSettings::default()
                 };
             }
+            // A group member is a Kafka client: its stream offset has no
+            // place in the scenario either.
+            NodeConfig::Consumer(c) => c.stream_offset = StreamOffset::Next,
             _ => {}
         }
     }
@@ -836,4 +856,68 @@ fn the_rabbitmq_release_a_scenario_names_is_kept_on_the_canvas_and_written_back(
     let mut now = back.clone();
     now.rabbitmq.version = brokerlab_scenario::RabbitVersion::V4_3;
     assert!(now.start().is_err(), "4.3 refuses it");
+}
+
+#[test]
+fn a_stream_and_its_readers_are_written_as_rabbitmq_arguments_and_read_back() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_stream(None);
+    let c1 = p.add_node(NodeKind::Consumer, None);
+    let c2 = p.add_node(NodeKind::Consumer, None);
+    let c3 = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    for c in [c1, c2, c3] {
+        p.connect(q, c).unwrap();
+    }
+    let stream = QueueSettings {
+        queue_type: QueueType::Stream,
+        max_length_bytes: Some(20_000),
+        max_age: "7D".into(),
+        ..QueueSettings::default()
+    };
+    p.configure(q, NodeConfig::Queue(stream)).unwrap();
+    let reading = |offset| NodeConfig::Consumer(ConsumerSettings { stream_offset: offset, ..Default::default() });
+    p.configure(c1, reading(StreamOffset::First)).unwrap();
+    p.configure(c2, reading(StreamOffset::Offset(3))).unwrap();
+    p.set_rabbitmq_version(brokerlab_scenario::RabbitVersion::V3_13);
+
+    let s = to_scenario(&p.topology).unwrap();
+    let args = &s.rabbitmq.queues[0].arguments;
+    assert_eq!(args.get("x-queue-type"), Some(&serde_json::json!("stream")));
+    assert_eq!(args.get("x-max-length-bytes"), Some(&serde_json::json!(20_000)));
+    assert_eq!(args.get("x-max-age"), Some(&serde_json::json!("7D")));
+    let offsets: Vec<Option<&serde_json::Value>> =
+        s.rabbitmq.consumers.iter().map(|c| c.arguments.get("x-stream-offset")).collect();
+    assert_eq!(offsets, [Some(&serde_json::json!("first")), Some(&serde_json::json!(3)), None], "next is the default");
+    assert_eq!(s.rabbitmq.version, brokerlab_scenario::RabbitVersion::V3_13);
+    assert!(s.start().is_ok(), "RabbitMQ 3.13 declares the stream and attaches its readers");
+    assert_eq!(round_trip(&p.topology), p.topology, "through a scenario, a link and a file");
+}
+
+#[test]
+fn a_stream_offset_the_inspector_has_no_choice_for_reads_as_next() {
+    let mut s = Scenario::default();
+    s.rabbitmq.queues.push(brokerlab_scenario::QueueDef::new("log"));
+    let mut def = brokerlab_scenario::ConsumerDef {
+        tag: "c".into(),
+        queue: "log".into(),
+        vhost: "/".into(),
+        client: String::new(),
+        prefetch: 5,
+        auto_ack: false,
+        exclusive: false,
+        arguments: Default::default(),
+    };
+    def.arguments.insert("x-stream-offset".into(), serde_json::json!("10m"));
+    s.rabbitmq.consumers.push(def.clone());
+    def.tag = "d".into();
+    def.arguments.insert("x-stream-offset".into(), serde_json::json!("last"));
+    s.rabbitmq.consumers.push(def);
+    let t = to_topology(&s);
+    let offset = |name: &str| match &t.named(NodeKind::Consumer, name).unwrap().config {
+        NodeConfig::Consumer(c) => c.stream_offset,
+        _ => unreachable!(),
+    };
+    assert_eq!((offset("c"), offset("d")), (StreamOffset::Next, StreamOffset::Last));
 }

@@ -6,7 +6,7 @@ use super::read::from_scenario;
 use super::{exchange_type, failure_word, kafka_consumer_configs, node_key, producer_configs, topic_configs};
 use crate::playground::model::{
     AckMode, ConsumerSettings, DEFAULT_VHOST, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType,
-    Topology, Word, pairs_map,
+    StreamOffset, Topology, Word, pairs_map,
 };
 use brokerlab_scenario::{
     BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
@@ -125,7 +125,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 prefetch: c.prefetch,
                 auto_ack: c.ack_mode == AckMode::Auto,
                 exclusive: false,
-                arguments: Default::default(),
+                arguments: consumer_arguments(c),
             }),
             (EdgeRole::Member, NodeConfig::Consumer(c)) => s.kafka.consumers.push(KafkaConsumerDef {
                 name: to.name.clone(),
@@ -252,6 +252,25 @@ pub(super) fn queue_arguments(q: &QueueSettings) -> brokerlab_scenario::Argument
     }
     if let Some(limit) = q.delivery_limit {
         args.insert("x-delivery-limit".into(), limit.into());
+    }
+    if let Some(bytes) = q.max_length_bytes {
+        args.insert("x-max-length-bytes".into(), bytes.into());
+    }
+    if !q.max_age.trim().is_empty() {
+        args.insert("x-max-age".into(), q.max_age.trim().into());
+    }
+    args
+}
+
+/// The consume arguments a RabbitMQ consumer's settings stand for: its
+/// `x-stream-offset` unless it is RabbitMQ's own default, `next`. Another
+/// queue type ignores the argument, as RabbitMQ does, so it is written
+/// whatever the consumer reads from and a consumer moved to a stream later
+/// keeps it.
+pub(super) fn consumer_arguments(c: &ConsumerSettings) -> brokerlab_scenario::Arguments {
+    let mut args = brokerlab_scenario::Arguments::new();
+    if c.stream_offset != StreamOffset::Next {
+        args.insert("x-stream-offset".into(), c.stream_offset.argument());
     }
     args
 }

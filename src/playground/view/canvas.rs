@@ -4,7 +4,7 @@
 
 use super::{Ctx, Drag, shift_into};
 use crate::playground::model::{
-    DEFAULT_VHOST, Edge, EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, Selection, Topology,
+    DEFAULT_VHOST, Edge, EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, QueueType, Selection, Topology,
 };
 use crate::playground::sim::{Action, FLIGHT_MS, MessageRef};
 use leptos::prelude::*;
@@ -67,6 +67,14 @@ pub(super) fn Canvas(
                 </For>
             </div>
         </div>
+    }
+}
+
+/// The kind a card names above its name: a stream says so.
+fn kind_label(n: &crate::playground::model::Node) -> &'static str {
+    match &n.config {
+        NodeConfig::Queue(q) if q.queue_type == QueueType::Stream => "Stream",
+        _ => n.kind().label(),
     }
 }
 
@@ -301,7 +309,15 @@ fn NodeCard(
                     }
                 })
                 .collect_view();
-            view! { <ul class="pg-stats">{lines}</ul> {lists} }
+            let facts = r
+                .facts
+                .iter()
+                .map(|f| {
+                    let items = f.items.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view();
+                    view! { <ul class="pg-facts" aria-label=f.label.clone()>{items}</ul> }
+                })
+                .collect_view();
+            view! { <ul class="pg-stats">{lines}</ul> {facts} {lists} }
         })
     };
     view! {
@@ -317,7 +333,7 @@ fn NodeCard(
                     on:pointermove=move |ev| ctx.pointer_move(&ev)
                     on:pointerup=move |ev| ctx.pointer_up(&ev)
                     on:click=move |_| if !ctx.take_suppressed_click() { ctx.editor.update(|e| e.selection = Selection::Node(id)) }>
-                    <span class="pg-kind">{move || kind().map(|k| k.label()).unwrap_or_default()}</span>
+                    <span class="pg-kind">{move || node.with(|n| n.as_ref().map(kind_label).unwrap_or_default())}</span>
                     <span class="pg-name">{name}</span>
                 </button>
                 <Show when=move || ctx.is_locked(id)>

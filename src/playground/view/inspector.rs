@@ -9,7 +9,7 @@
 use super::Ctx;
 use crate::playground::model::{
     AckMode, Acks, CleanupPolicy, Failure, Isolation, NodeConfig, NodeId, OffsetReset, Partitioner, QueueType,
-    Selection, Word, optional_whole, retention, vhost_name, whole, whole_in,
+    Selection, StreamOffset, Word, max_age, optional_whole, retention, vhost_name, whole, whole_in,
 };
 use brokerlab_rabbit::ExchangeKind;
 use leptos::prelude::*;
@@ -236,6 +236,12 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
     // Kafka settings show for a producer or consumer that is, or may
     // become, a Kafka client: not for one already wired to RabbitMQ only.
     let kafka_client = ctx.editor.with_untracked(|e| e.topology.may_be_kafka_client(id));
+    // Stream settings show while the queue is a stream or the consumer
+    // reads one, following the queue type as it is chosen.
+    let is_stream = live(ctx, id, |c| matches!(c, NodeConfig::Queue(q) if q.queue_type == QueueType::Stream));
+    let reads_stream = Signal::derive(move || ctx.editor.with(|e| e.topology.reads_stream(id)));
+    let at_offset =
+        live(ctx, id, |c| matches!(c, NodeConfig::Consumer(s) if matches!(s.stream_offset, StreamOffset::Offset(_))));
     let settings = match node.config.clone() {
         NodeConfig::Producer(p) => view! {
             <Field label="Routing key or record key" value=p.routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.routing_key = v)))/>
@@ -271,6 +277,12 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             <Field label="Dead-letter routing key" value=q.dead_letter_routing_key on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Queue, |q| q.dead_letter_routing_key = v)))/>
             <Number label="Delivery limit (quorum queues)" value=q.delivery_limit.map(|v| v.to_string()).unwrap_or_default() placeholder="none" on_commit=number(ctx, id, |t| optional_whole::<u32>(t, "The delivery limit", 0..=u32::MAX), |c, n| with!(Queue, |q| q.delivery_limit = n)(c))/>
             <Number label="Vhost" kind="text" value=q.vhost on_commit=number(ctx, id, vhost_name, |c, v| with!(Queue, |q| q.vhost = v)(c))/>
+            <fieldset class="pg-settings" hidden=move || !is_stream.get()>
+                <legend>"Stream retention"</legend>
+                <Number label="Max length in bytes (x-max-length-bytes)" value=q.max_length_bytes.map(|v| v.to_string()).unwrap_or_default() placeholder="none" on_commit=number(ctx, id, |t| optional_whole::<u64>(t, "The max length in bytes", 0..=u64::MAX), |c, n| with!(Queue, |q| q.max_length_bytes = n)(c))/>
+                <Number label="Max age (x-max-age)" kind="text" value=q.max_age placeholder="none (e.g. 7D, 30m)" on_commit=number(ctx, id, max_age, |c, v| with!(Queue, |q| q.max_age = v)(c))/>
+            </fieldset>
+            <QueueRun ctx id />
         }.into_any(),
         NodeConfig::Consumer(s) => view! {
             <Number label="Processing time (ms)" value=s.processing_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The processing time", 0..=600_000), |c, n| with!(Consumer, |s| s.processing_ms = n)(c))/>
@@ -283,6 +295,18 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                 on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| {
                     s.failure = match v.as_str() { "crash" => Failure::Crash, "nack" => Failure::Nack, "slow" => Failure::Slow, _ => Failure::None };
                 }))) />
+            <fieldset class="pg-settings" hidden=move || !reads_stream.get()>
+                <legend>"Stream consumer"</legend>
+                <Choice label="Stream offset (x-stream-offset)" value=s.stream_offset.word()
+                    options=StreamOffset::WORDS.to_vec()
+                    on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| {
+                        if let Some(o) = StreamOffset::from_word(&v, 0) { s.stream_offset = o; }
+                    }))) />
+                <div hidden=move || !at_offset.get()>
+                    <Number label="Offset" value=match s.stream_offset { StreamOffset::Offset(n) => n.to_string(), _ => "0".into() }
+                        on_commit=number(ctx, id, |t| whole::<u64>(t, "The offset"), |c, n| with!(Consumer, |s| s.stream_offset = StreamOffset::Offset(n))(c))/>
+                </div>
+            </fieldset>
             <fieldset class="pg-settings" hidden=!kafka_client>
                 <legend>"Kafka group member"</legend>
                 {word_choice("Offset reset (auto.offset.reset)", s.offset_reset, move |v: OffsetReset| set_config(ctx, id, with!(Consumer, |s| s.offset_reset = v)))}
@@ -364,6 +388,30 @@ fn edge_form(ctx: Ctx, id: crate::playground::model::EdgeId) -> impl IntoView {
         <button type="button" class="pg-danger" aria-keyshortcuts="Delete" on:click=move |_| { ctx.editor.update(|e| { e.delete_edge(id); }); }>{format!("Delete {heading}")}</button>
     }
     .into_any()
+}
+
+/// What the run says of a queue beside its settings: the RabbitMQ release
+/// it behaves as and the queue's effective policy.
+#[component]
+fn QueueRun(
+    /// The playground's shared signals.
+    ctx: Ctx,
+    /// Which queue.
+    id: NodeId,
+) -> impl IntoView {
+    let facts = Memo::new(move |_| {
+        ctx.frame.track();
+        ctx.editor.track();
+        ctx.sim.with_value(|s| s.queue_facts(id))
+    });
+    view! {
+        <dl class="pg-queue-run" aria-label="In the run">
+            <dt>"Release"</dt>
+            <dd>{move || facts.with(|f| f.as_ref().map(|f| f.release.clone()).unwrap_or_default())}</dd>
+            <dt>"Effective policy"</dt>
+            <dd>{move || facts.with(|f| f.as_ref().map(|f| f.effective_policy.clone()).unwrap_or_default())}</dd>
+        </dl>
+    }
 }
 
 /// Engine errors met while declaring the topology, in the engines' words.

@@ -202,6 +202,7 @@ impl Ctx {
             match add {
                 Add::Node(kind) => e.add_node(kind, at),
                 Add::Exchange(kind) => e.add_exchange(kind, at),
+                Add::Stream => e.add_stream(at),
             };
         });
         self.notice.set(String::new());

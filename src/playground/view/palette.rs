@@ -11,15 +11,18 @@ use leptos::prelude::*;
 pub(super) enum Add {
     Node(NodeKind),
     Exchange(ExchangeKind),
+    /// A queue of type `stream`.
+    Stream,
 }
 
-const PALETTE: [(Add, &str); 10] = [
+const PALETTE: [(Add, &str); 11] = [
     (Add::Node(NodeKind::Producer), "Producer"),
     (Add::Exchange(ExchangeKind::Direct), "Direct exchange"),
     (Add::Exchange(ExchangeKind::Fanout), "Fanout exchange"),
     (Add::Exchange(ExchangeKind::Topic), "Topic exchange"),
     (Add::Exchange(ExchangeKind::Headers), "Headers exchange"),
     (Add::Node(NodeKind::Queue), "Queue"),
+    (Add::Stream, "Stream"),
     (Add::Node(NodeKind::Consumer), "Consumer"),
     (Add::Node(NodeKind::Broker), "Kafka broker"),
     (Add::Node(NodeKind::Topic), "Topic"),

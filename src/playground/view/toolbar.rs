@@ -1,12 +1,13 @@
 //! The toolbar above the canvas: a new canvas or one from the gallery; play,
 //! pause, step and reset the run at a chosen speed; undo and redo; zoom and
-//! reset the view; share, import and export; and the timeline a learner
-//! scrubs back through.
+//! reset the view; the RabbitMQ release the canvas runs as; share, import
+//! and export; and the timeline a learner scrubs back through.
 
 use super::Ctx;
-use crate::playground::model::Topology;
+use crate::playground::model::{Topology, Word};
 use crate::playground::share;
 use crate::playground::sim::{Action, STEP_MS};
+use brokerlab_scenario::RabbitVersion;
 use leptos::prelude::*;
 
 /// Speeds offered, as multiples of real time; 0 runs as fast as the engines go.
@@ -89,6 +90,18 @@ pub(super) fn Toolbar(
                     prop:value=move || tick().to_string()
                     on:input=move |ev| ctx.scrub(event_target_value(&ev).parse().unwrap_or(0)) />
                 <output for="pg-timeline">{move || format!("{:.1} s", tick() as f64 * STEP_MS as f64 / 1000.0)}</output>
+            </div>
+            <div class="pg-tool-group" role="group" aria-label="Broker">
+                <label for="pg-release">"RabbitMQ release"</label>
+                <select id="pg-release" on:change=move |ev| {
+                    if let Some(v) = RabbitVersion::from_word(&event_target_value(&ev)) {
+                        ctx.editor.update(|e| e.set_rabbitmq_version(v));
+                    }
+                }>
+                    {RabbitVersion::ALL.iter().map(|&v| view! {
+                        <option value=v.word() prop:selected=move || ctx.editor.with(|e| e.topology.rabbitmq_version == v)>{v.label()}</option>
+                    }).collect_view()}
+                </select>
             </div>
             <div class="pg-tool-group" role="group" aria-label="Edit">
                 <button type="button" disabled=move || !ctx.editor.with(|e| e.can_undo())

@@ -756,7 +756,8 @@ impl Broker {
             .map(|r| StreamConsumerView {
                 channel: r.channel,
                 consumer_tag: r.tag.clone(),
-                next_offset: r.next.max(log.first_offset),
+                // A reader attached past the end waits for its offset.
+                next_offset: r.next.max(r.start).max(log.first_offset),
                 credit: r.credit,
                 prefetch: r.prefetch,
                 active: r.active,
