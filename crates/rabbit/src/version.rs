@@ -136,6 +136,13 @@ impl Version {
         self < Version::V4_0
     }
 
+    /// Policies may apply to one queue type (`apply-to` `classic_queues`,
+    /// `quorum_queues`, `streams`) since 3.12 (`rabbit_policy:apply_to_validation/2`,
+    /// `matches_queue_type/3`); 3.10 knows `queues`, `exchanges` and `all`.
+    pub fn policies_apply_to_queue_types(self) -> bool {
+        self >= Version::V3_13
+    }
+
     /// `x-last-death-*` headers arrived in 3.13.
     pub fn last_death_headers(self) -> bool {
         self >= Version::V3_13
