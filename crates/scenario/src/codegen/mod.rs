@@ -19,7 +19,38 @@ pub use python::python;
 
 use std::fmt::Write as _;
 
-use crate::model::Action;
+use crate::model::{Action, PolicyDef};
+
+/// A word quoted for a POSIX shell.
+fn sh(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// The `rabbitmqctl set_policy` command that sets `p`: clients cannot set
+/// policies over AMQP, so both programs print it as a comment.
+fn set_policy_command(p: &PolicyDef) -> String {
+    let definition = serde_json::to_string(&p.definition).unwrap_or_default();
+    format!(
+        "rabbitmqctl set_policy -p {} --priority {} --apply-to {} {} {} {}",
+        sh(&p.vhost),
+        p.priority,
+        p.apply_to.as_str(),
+        sh(&p.name),
+        sh(&p.pattern),
+        sh(&definition)
+    )
+}
+
+/// What a policy action does by hand, as a comment.
+fn policy_note(a: &Action) -> Option<String> {
+    match a {
+        Action::SetPolicy { policy } => Some(format!("Set a policy by hand: {}", set_policy_command(policy))),
+        Action::ClearPolicy { vhost, name } => {
+            Some(format!("Clear a policy by hand: rabbitmqctl clear_policy -p {} {}", sh(vhost), sh(name)))
+        }
+        _ => None,
+    }
+}
 
 /// A string as a JSON string literal, which Python and JavaScript read alike.
 fn lit(s: &str) -> String {
