@@ -417,3 +417,23 @@ fn policies_are_per_vhost() {
         .unwrap();
     assert_eq!(err.code, ReplyCode::NotFound);
 }
+
+/// A policy's `alternate-exchange` also matches the default exchange, which
+/// never routes to an alternate exchange (`rabbit_exchange:route/3` takes
+/// the default exchange apart, 3.10.8 to 4.3.5): an unroutable publish to
+/// it is dropped.
+#[test]
+fn the_default_exchange_ignores_a_policy_alternate_exchange() {
+    for v in [Version::V3_10, Version::V4_3] {
+        let (mut b, ch) = setup(v);
+        b.declare_exchange(ch, "ae", ExchangeKind::Fanout).unwrap();
+        b.declare_queue(ch, "caught", FieldTable::new()).unwrap();
+        b.bind_queue(ch, "caught", "ae", "").unwrap();
+        set(&mut b, policy("ae", ".*", "exchanges", 0, &[("alternate-exchange", s("ae"))]));
+        b.publish(ch, "", "no-such-queue", "lost").unwrap();
+        assert!(bodies(&b, "caught").is_empty(), "{v}");
+        b.declare_exchange(ch, "named", ExchangeKind::Direct).unwrap();
+        b.publish(ch, "named", "nowhere", "kept").unwrap();
+        assert_eq!(bodies(&b, "caught"), ["kept"], "{v}");
+    }
+}

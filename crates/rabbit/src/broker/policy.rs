@@ -122,7 +122,7 @@ fn known_key(key: &str, version: Version, operator: bool) -> bool {
                 | "max-in-memory-length"
                 | "max-in-memory-bytes"
                 | "delivery-limit"
-        ) || (version >= Version::V3_13 && matches!(key, "overflow" | "queue-version"));
+        ) || (version.policies_apply_to_queue_types() && matches!(key, "overflow" | "queue-version"));
     }
     matches!(
         key,
@@ -195,8 +195,9 @@ fn validate_key(key: &str, v: &FieldValue, version: Version) -> Result<(), Strin
         "queue-mode" => ok(matches!(s, Some("default" | "lazy")), "queue-mode value"),
         "queue-version" => ok(matches!(int, Some(1 | 2)), "queue-version value"),
         "overflow" => ok(matches!(s, Some("drop-head" | "reject-publish" | "reject-publish-dlx")), "overflow value"),
-        // 4.0 accepts a negative limit, which disables it.
-        "delivery-limit" => ok(int.is_some_and(|i| i >= 0 || version >= Version::V4_0), "delivery limit"),
+        "delivery-limit" => {
+            ok(int.is_some_and(|i| i >= 0 || version.negative_delivery_limit_is_unlimited()), "delivery limit")
+        }
         "max-age" => ok(s.and_then(super::stream::parse_interval).is_some(), "max age"),
         "queue-leader-locator" => ok(
             matches!(s, Some("client-local" | "balanced" | "random" | "least-leaders")),
@@ -317,7 +318,9 @@ fn merge(policy: Option<&Policy>, op: Option<&Policy>, version: Version) -> Fiel
             None => ov.clone(),
             Some(pv) => match (k.as_str(), pv.as_i64(), ov.as_i64()) {
                 // 4.0: a negative delivery limit (none) loses to a limit.
-                ("delivery-limit", Some(a), Some(b)) if version >= Version::V4_0 && (a < 0 || b < 0) => {
+                ("delivery-limit", Some(a), Some(b))
+                    if version.negative_delivery_limit_is_unlimited() && (a < 0 || b < 0) =>
+                {
                     FieldValue::LongLongInt(a.max(b))
                 }
                 (_, Some(a), Some(b)) => FieldValue::LongLongInt(a.min(b)),
@@ -348,9 +351,10 @@ fn resolver(key: &str, queue_type: QueueType, version: Version) -> Resolve {
         (QueueType::Classic, _) => Resolve::Argument,
         // `rabbit_quorum_queue:ra_machine_config/1` and `dead_letter_handler/2`.
         (QueueType::Quorum, "overflow") => Resolve::Policy,
-        // Before 4.0 `expires` took `policyHasPrecedence`.
-        (QueueType::Quorum, "expires") if version < Version::V4_0 => Resolve::Policy,
-        (QueueType::Quorum, "delivery-limit") if version >= Version::V4_0 => Resolve::DeliveryLimit,
+        (QueueType::Quorum, "expires") if !version.quorum_expires_takes_minimum() => Resolve::Policy,
+        (QueueType::Quorum, "delivery-limit") if version.negative_delivery_limit_is_unlimited() => {
+            Resolve::DeliveryLimit
+        }
         (QueueType::Quorum, "max-length" | "max-length-bytes" | "message-ttl" | "expires" | "delivery-limit") => {
             Resolve::Min
         }
@@ -483,7 +487,7 @@ impl Broker {
             (true, QueueType::Quorum) => "quorum",
             (true, QueueType::Stream) => "stream",
             (true, QueueType::Classic) => "classic",
-            (false, _) if self.version >= Version::V3_13 => "classic",
+            (false, _) if self.version.writes_fallback_queue_type() => "classic",
             (false, _) => return,
         };
         arguments.insert("x-queue-type".to_string(), FieldValue::str(name));
@@ -511,8 +515,13 @@ impl Broker {
         let Some(vh) = self.vhosts.get_mut(vhost) else { return };
         let p = best(&vh.policies, name, |p| p.apply_to.exchange());
         let policy = p.map(|p| p.name.clone());
-        let alternate =
-            p.and_then(|p| p.definition.get("alternate-exchange")).and_then(FieldValue::as_str).map(str::to_string);
+        // The default exchange takes the policy but routes without looking
+        // at an alternate exchange (`rabbit_exchange:route/3`, every release).
+        let alternate = p
+            .filter(|_| !name.is_empty())
+            .and_then(|p| p.definition.get("alternate-exchange"))
+            .and_then(FieldValue::as_str)
+            .map(str::to_string);
         if let Some(x) = vh.exchanges.get_mut(name) {
             x.policy = policy;
             x.policy_alternate = alternate;
