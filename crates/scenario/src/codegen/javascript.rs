@@ -65,7 +65,7 @@ pub fn javascript(s: &Scenario) -> String {
         let _ = writeln!(o, "  }}\n");
         let _ = writeln!(o, "  // Topology (RabbitMQ); vhosts other than / must exist already.");
         for p in &r.policies {
-            let _ = writeln!(o, "  // Set this policy first: {}", super::set_policy_command(p));
+            super::comment_lines(&mut o, "  // ", &format!("Set this policy first: {}", super::set_policy_command(p)));
         }
         for x in &r.exchanges {
             js_exchange(&mut o, x);

@@ -21,9 +21,25 @@ use std::fmt::Write as _;
 
 use crate::model::{Action, PolicyDef};
 
-/// A word quoted for a POSIX shell.
+/// A word quoted for a shell. A word with a line break or another control
+/// character is written in bash's `$'...'` form with escapes, so the
+/// command stays on one comment line of the generated program.
 fn sh(word: &str) -> String {
-    format!("'{}'", word.replace('\'', r"'\''"))
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !word.chars().any(breaks) {
+        return format!("'{}'", word.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if breaks(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// The `rabbitmqctl set_policy` command that sets `p`: clients cannot set

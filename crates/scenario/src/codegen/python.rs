@@ -140,7 +140,7 @@ pub fn python(s: &Scenario) -> String {
         let _ =
             writeln!(o, "    # Topology (RabbitMQ); vhosts other than / must exist already (rabbitmqctl add_vhost).");
         for p in &r.policies {
-            let _ = writeln!(o, "    # Set this policy first: {}", super::set_policy_command(p));
+            comment_lines(&mut o, "    # ", &format!("Set this policy first: {}", super::set_policy_command(p)));
         }
         for x in &r.exchanges {
             py_exchange(&mut o, x);
