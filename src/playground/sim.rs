@@ -216,7 +216,9 @@ fn describe(topology: &Topology, part: Part) -> String {
 fn part_of(topology: &Topology, part: &SetupPart) -> Part {
     let node = |kind: NodeKind, name: &str| topology.named(kind, name).map_or(Part::Run, |n| Part::Node(n.id));
     match part {
-        SetupPart::Vhost { .. } | SetupPart::KafkaCluster | SetupPart::ShareGroup { .. } => Part::Run,
+        SetupPart::Vhost { .. } | SetupPart::Policy { .. } | SetupPart::KafkaCluster | SetupPart::ShareGroup { .. } => {
+            Part::Run
+        }
         SetupPart::Exchange { vhost, name } => node(NodeKind::Exchange, &in_vhost(vhost, name)),
         SetupPart::Queue { vhost, name } => node(NodeKind::Queue, &in_vhost(vhost, name)),
         SetupPart::Consumer { tag, .. } => node(NodeKind::Consumer, tag),

@@ -53,7 +53,8 @@ enum Cmd {
         amqp: String,
         /// A RabbitMQ node on this host (e.g. rabbit@localhost) that
         /// `rabbitmqctl -n NODE` reaches: restarts in the scenario then stop
-        /// and start it (`stop_app`, `start_app`) instead of being skipped.
+        /// and start it (`stop_app`, `start_app`) and its policies are set
+        /// (`set_policy`, `clear_policy`) instead of being skipped.
         #[arg(long, value_name = "NODE")]
         rabbitmqctl: Option<String>,
         /// The scenario.

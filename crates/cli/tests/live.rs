@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use brokerlab_cli::verify::{NO_ALARM, NO_RESTART, Options, Verification, plan_with, verify, verify_with_outcomes};
 use brokerlab_rabbit_live::Outcome;
 use brokerlab_scenario::definitions::from_definitions;
-use brokerlab_scenario::{RabbitTopology, RabbitVersion, Scenario, presets};
+use brokerlab_scenario::{PolicyApplyTo, PolicyDef, RabbitTopology, RabbitVersion, Scenario, presets};
 
 /// Tests share one broker; the one that restarts it runs alone.
 static BROKER: RwLock<()> = RwLock::new(());
@@ -369,6 +369,7 @@ fn in_vhost(t: &RabbitTopology, vhost: &str) -> RabbitTopology {
         queues: t.queues.iter().filter(|q| q.vhost == vhost).cloned().collect(),
         bindings: t.bindings.iter().filter(|b| b.vhost == vhost).cloned().collect(),
         consumers: Vec::new(),
+        policies: t.policies.iter().filter(|p| p.vhost == vhost).cloned().collect(),
     };
     out.exchanges.sort_by(|a, b| a.name.cmp(&b.name));
     out.queues.sort_by(|a, b| a.name.cmp(&b.name));
@@ -400,6 +401,15 @@ fn a_definitions_file_round_trips_through_a_real_rabbitmq() {
     s.rabbitmq.exchanges.extend(moved.exchanges);
     s.rabbitmq.queues.extend(moved.queues);
     s.rabbitmq.bindings.extend(moved.bindings);
+    // Policies travel too, as RabbitMQ writes them (`apply-to`, `priority`).
+    s.rabbitmq.policies.push(PolicyDef {
+        name: "cap".into(),
+        vhost: vhost.clone(),
+        pattern: "^work".into(),
+        apply_to: PolicyApplyTo::Queues,
+        priority: 3,
+        definition: serde_json::from_str(r#"{"max-length": 5, "dead-letter-exchange": "retry"}"#).expect("json"),
+    });
     let expected = in_vhost(&s.rabbitmq, &vhost);
 
     let dir = std::env::temp_dir().join(format!("brokerlab-defs-{}", std::process::id()));
@@ -459,4 +469,43 @@ fn with_rabbitmqctl_a_restart_is_replayed_and_compared() {
         [vec![d("p1", false, Some(0))], vec![d("p1", true, Some(4)), d("p2", false, Some(4)), d("p4", false, Some(6))]]
     );
     assert!(broker.drained.contains_key(&q) && !broker.drained.contains_key(&t), "{:?}", broker.drained.keys());
+}
+
+#[test]
+fn with_rabbitmqctl_policies_are_set_on_the_broker_and_compared() {
+    let _broker = shared_broker();
+    let (dlx, q, dead) = (unique("pol-dlx"), unique("pol-q"), unique("pol-dead"));
+    let policy = unique("pol");
+    let json = format!(
+        r#"{{ "version": 2, "rabbitmq": {{
+            "policies": [{{ "name": "{policy}", "pattern": "^{q}$", "apply-to": "queues",
+                           "definition": {{ "max-length": 2, "dead-letter-exchange": "{dlx}" }} }}],
+            "exchanges": [{{ "name": "{dlx}", "type": "fanout" }}],
+            "queues": [{{ "name": "{q}", "arguments": {{ "x-max-length": 10 }} }}, {{ "name": "{dead}" }}],
+            "bindings": [{{ "source": "{dlx}", "destination": "{dead}" }}] }},
+          "script": [
+            {{ "action": "publish", "routing_key": "{q}", "body": "m1" }},
+            {{ "action": "publish", "routing_key": "{q}", "body": "m2" }},
+            {{ "action": "publish", "routing_key": "{q}", "body": "m3" }},
+            {{ "action": "set_policy", "policy": {{ "name": "{policy}", "pattern": "^{q}$", "apply-to": "queues",
+                                                   "definition": {{ "max-length": 1 }} }} }},
+            {{ "action": "clear_policy", "name": "{policy}" }},
+            {{ "action": "publish", "routing_key": "{q}", "body": "m4" }}
+          ] }}"#
+    );
+    let s = Scenario::from_json(&json).expect("scenario");
+    let options = Options { rabbitmqctl: Some(node()) };
+    let (v, runs) = verify_with_outcomes(&s, &url(), &options).unwrap_or_else(|e| panic!("{e}\n{START}"));
+    let left = rabbitmqctl(&["list_policies", "--silent"]);
+    assert!(!left.contains(&policy), "the policy was cleared afterwards: {left}");
+    assert!(v.matches, "the engine and RabbitMQ differ:\n{}", pretty(&v.differences));
+    assert!(v.skipped.is_empty(), "{}", pretty(&v.skipped));
+    let broker = runs[0].broker.as_ref().unwrap_or_else(|e| panic!("the broker's run stopped: {e}"));
+    let bodies = |queue: &str| -> Vec<String> {
+        broker.drained.get(queue).map(|m| m.iter().map(|o| o.body.clone()).collect()).unwrap_or_default()
+    };
+    // max-length 2 from the policy (lower than the argument's 10) dead-letters
+    // m1; the replacing policy, without a dead-letter exchange, drops m2.
+    assert_eq!(bodies(&q), ["m3", "m4"]);
+    assert_eq!(bodies(&dead), ["m1"]);
 }

@@ -207,6 +207,28 @@ impl LiveBroker {
         Ok(())
     }
 
+    /// Runs `rabbitmqctl -n NODE ARGS` for a command that has no AMQP
+    /// method (setting and clearing policies).
+    fn rabbitmqctl(&self, what: &Command, args: &[String]) -> Result<(), LiveError> {
+        let Some(node) = self.node.as_deref() else {
+            return Err(LiveError(format!("not supported against a live broker without a rabbitmqctl node: {what:?}")));
+        };
+        let out = std::process::Command::new("rabbitmqctl")
+            .args(["-n", node])
+            .args(args)
+            .output()
+            .map_err(|e| LiveError(format!("cannot run rabbitmqctl: {e}")))?;
+        if !out.status.success() {
+            return Err(LiveError(format!(
+                "rabbitmqctl -n {node} {} failed: {}{}",
+                args.first().map_or("", String::as_str),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                String::from_utf8_lossy(&out.stdout).trim()
+            )));
+        }
+        Ok(())
+    }
+
     fn channel(&mut self, id: ChannelId) -> Result<lapin::Channel, LiveError> {
         if let Some(c) = self.channels.get(&id)
             && c.status().connected()
@@ -399,6 +421,26 @@ impl LiveBroker {
                 return Ok(());
             }
             Command::Restart => return self.restart(),
+            Command::SetPolicy { vhost, name, pattern, apply_to, priority, definition, operator } => {
+                let verb = if *operator { "set_operator_policy" } else { "set_policy" };
+                let args = [
+                    verb.to_string(),
+                    "-p".into(),
+                    vhost.clone(),
+                    "--priority".into(),
+                    priority.to_string(),
+                    "--apply-to".into(),
+                    apply_to.clone(),
+                    name.clone(),
+                    pattern.clone(),
+                    json_table(definition),
+                ];
+                return self.rabbitmqctl(cmd, &args);
+            }
+            Command::ClearPolicy { vhost, name, operator } => {
+                let verb = if *operator { "clear_operator_policy" } else { "clear_policy" };
+                return self.rabbitmqctl(cmd, &[verb.to_string(), "-p".into(), vhost.clone(), name.clone()]);
+            }
             Command::OpenConnection { .. } => {
                 let c = open(&self.runtime, &self.url)?;
                 self.opened += 1;
@@ -633,4 +675,36 @@ async fn send_settle(ch: &lapin::Channel, tag: u64, multiple: bool, how: Settle)
         Settle::Reject { requeue } => ch.basic_reject(tag, BasicRejectOptions { requeue }).await,
         Settle::Nack { requeue } => ch.basic_nack(tag, BasicNackOptions { multiple, requeue }).await,
     }
+}
+
+/// A field table as the JSON `rabbitmqctl set_policy` reads.
+fn json_table(t: &FieldTable) -> String {
+    let fields: Vec<String> = t.iter().map(|(k, v)| format!("{}:{}", json_string(k), json_value(v))).collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+fn json_value(v: &FieldValue) -> String {
+    match v {
+        FieldValue::LongString(s) => json_string(s),
+        FieldValue::Boolean(b) => b.to_string(),
+        FieldValue::Float(f) => f.to_string(),
+        FieldValue::Double(f) => f.to_string(),
+        FieldValue::FieldTable(t) => json_table(t),
+        FieldValue::FieldArray(items) => format!("[{}]", items.iter().map(json_value).collect::<Vec<_>>().join(",")),
+        other => other.as_i64().map_or_else(|| "null".to_string(), |i| i.to_string()),
+    }
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

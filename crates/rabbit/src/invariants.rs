@@ -128,8 +128,11 @@ fn check_queue(q: &QueueState) -> Result<(), String> {
     }
     // Which messages the limits bind: all of them for drop-head; for the
     // reject modes, those never delivered (returns may exceed the limits).
+    // A policy may lower the limit of a reject-mode queue that already
+    // holds more: such a queue keeps what it has and only refuses publishes.
     let bound: Box<dyn Fn(&Entry) -> bool> = match q.cfg.overflow {
         Overflow::DropHead => Box::new(|_| true),
+        _ if !q.policy_definition.is_empty() => Box::new(|_| false),
         Overflow::RejectPublish | Overflow::RejectPublishDlx => Box::new(|e| !e.redelivered),
     };
     let (count, size) = q

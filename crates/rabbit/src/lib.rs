@@ -25,8 +25,8 @@ pub mod value;
 pub mod version;
 
 pub use broker::{
-    Broker, Ledger, SUPER_STREAM_HASH_SEED, SegmentView, StreamConsumerView, StreamRecordView, StreamView, murmur3_32,
-    super_stream_partition,
+    Broker, Ledger, PolicyView, SUPER_STREAM_HASH_SEED, SegmentView, StreamConsumerView, StreamRecordView, StreamView,
+    murmur3_32, super_stream_partition,
 };
 pub use error::{AmqpError, ReplyCode};
 pub use model::*;

@@ -396,6 +396,34 @@ pub enum Command {
         alarm: Alarm,
         active: bool,
     },
+    /// Sets a policy (`rabbitmqctl set_policy`) or, with `operator`, an
+    /// operator policy (`set_operator_policy`): a regular expression over
+    /// queue and exchange names, what it applies to (`all`, `queues`,
+    /// `exchanges`, and from 3.12 `classic_queues`, `quorum_queues`,
+    /// `streams`), a priority and a definition such as `max-length`.
+    SetPolicy {
+        vhost: String,
+        name: String,
+        pattern: String,
+        apply_to: String,
+        priority: i64,
+        definition: FieldTable,
+        #[serde(default)]
+        operator: bool,
+    },
+    /// Clears a policy (`clear_policy`) or operator policy.
+    ClearPolicy {
+        vhost: String,
+        name: String,
+        #[serde(default)]
+        operator: bool,
+    },
+    /// Sets a vhost's default queue type (its metadata
+    /// `default_queue_type`), or removes it with `None`.
+    SetDefaultQueueType {
+        vhost: String,
+        queue_type: Option<QueueType>,
+    },
 }
 
 impl Command {
@@ -431,6 +459,20 @@ impl Command {
 pub enum Event {
     VhostAdded {
         name: String,
+    },
+    PolicySet {
+        vhost: String,
+        name: String,
+        operator: bool,
+    },
+    PolicyCleared {
+        vhost: String,
+        name: String,
+        operator: bool,
+    },
+    DefaultQueueTypeSet {
+        vhost: String,
+        queue_type: Option<QueueType>,
     },
     VhostDeleted {
         name: String,
@@ -746,6 +788,19 @@ pub struct QueueView {
     pub exclusive: bool,
     pub auto_delete: bool,
     pub arguments: FieldTable,
+    /// The policy that applies to it, if any.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// The operator policy that applies to it, if any.
+    #[serde(default)]
+    pub operator_policy: Option<String>,
+    /// The definition of both merged (`effective_policy_definition`).
+    #[serde(default)]
+    pub effective_policy_definition: FieldTable,
+    /// The settings it runs with, each key resolved from its arguments and
+    /// policies as its queue type does (`x-max-length`, `x-message-ttl`, ...).
+    #[serde(default)]
+    pub effective_arguments: FieldTable,
     /// Ready messages in delivery order.
     pub messages: Vec<Message>,
     pub ready: u32,
@@ -778,6 +833,9 @@ pub struct ExchangeView {
     pub auto_delete: bool,
     pub internal: bool,
     pub arguments: FieldTable,
+    /// The policy that applies to it, if any.
+    #[serde(default)]
+    pub policy: Option<String>,
     pub bindings: Vec<Binding>,
 }
 

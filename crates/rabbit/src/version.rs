@@ -196,6 +196,39 @@ impl Version {
         self < Version::V4_0
     }
 
+    /// Policies may apply to one queue type (`apply-to` `classic_queues`,
+    /// `quorum_queues`, `streams`) since 3.12 (`rabbit_policy:apply_to_validation/2`,
+    /// `matches_queue_type/3`); 3.10 knows `queues`, `exchanges` and `all`.
+    /// 3.12 also let operator policies set `overflow` and `queue-version`
+    /// (`rabbit_policies:register/0`). Which policy keys each release knows
+    /// and each queue type lacks is listed in `broker/policy.rs`.
+    pub fn policies_apply_to_queue_types(self) -> bool {
+        self >= Version::V3_13
+    }
+
+    /// A quorum queue whose `expires` both its argument and its policy set
+    /// takes the lower from 4.0, and the policy's before
+    /// (`rabbit_quorum_queue:ra_machine_config/1`, `policyHasPrecedence`).
+    pub fn quorum_expires_takes_minimum(self) -> bool {
+        self >= Version::V4_0
+    }
+
+    /// From 4.0 a negative `delivery-limit` means none: a policy may set it
+    /// (`rabbit_policies:validate_policy0/2`), and against a limit from the
+    /// other side it loses (`rabbit_quorum_queue:resolve_delivery_limit/2`,
+    /// `rabbit_policies:merge_policy_value/3`).
+    pub fn negative_delivery_limit_is_unlimited(self) -> bool {
+        self >= Version::V4_0
+    }
+
+    /// A declare without `x-queue-type` in a vhost whose default queue type
+    /// does not fit it (an exclusive or auto-delete queue for a quorum
+    /// default) gets `x-queue-type: classic` written into its arguments
+    /// since 3.11; 3.10.8 leaves them (`rabbit_amqqueue:augment_declare_args/5`).
+    pub fn writes_fallback_queue_type(self) -> bool {
+        self >= Version::V3_13
+    }
+
     /// `x-last-death-*` headers arrived in 3.13.
     pub fn last_death_headers(self) -> bool {
         self >= Version::V3_13

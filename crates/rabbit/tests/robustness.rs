@@ -242,6 +242,29 @@ fn command() -> impl Strategy<Value = Command> {
         1 => Just(Command::Restart),
         1 => (prop_oneof![Just(Alarm::Memory), Just(Alarm::Disk)], b())
             .prop_map(|(alarm, active)| Command::SetAlarm { alarm, active }),
+        2 => (
+            n(),
+            prop_oneof![Just("p1"), Just("p2")],
+            prop_oneof![Just(".*"), Just("^q$"), Just("^(q|r)"), Just("(")],
+            prop_oneof![Just("all"), Just("queues"), Just("exchanges"), Just("quorum_queues"), Just("bogus")],
+            -1i64..3,
+            arguments(),
+            b(),
+        )
+            .prop_map(|(v, policy, pattern, apply_to, priority, args, operator)| Command::SetPolicy {
+                vhost: name(&VHOSTS, v),
+                name: policy.into(),
+                pattern: pattern.into(),
+                apply_to: apply_to.into(),
+                priority,
+                // Policy keys are the argument names without `x-`.
+                definition: args.into_iter().map(|(k, v)| (k.trim_start_matches("x-").to_string(), v)).collect(),
+                operator,
+            }),
+        1 => (n(), prop_oneof![Just("p1"), Just("p2")], b())
+            .prop_map(|(v, policy, operator)| Command::ClearPolicy { vhost: name(&VHOSTS, v), name: policy.into(), operator }),
+        1 => (n(), prop_oneof![Just(None), Just(Some(QueueType::Quorum)), Just(Some(QueueType::Stream))])
+            .prop_map(|(v, queue_type)| Command::SetDefaultQueueType { vhost: name(&VHOSTS, v), queue_type }),
     ]
 }
 

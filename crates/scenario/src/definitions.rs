@@ -4,9 +4,10 @@
 //! definitions" and `rabbitmqctl export_definitions` write, and what
 //! `rabbitmqctl import_definitions` reads) map field for field onto
 //! [`RabbitTopology`]: [`to_definitions`] writes one with every field spelt
-//! out, [`from_definitions`] reads one, keeping vhosts, exchanges, queues
-//! and bindings and leaving users, permissions, policies and parameters
-//! aside, since the playground has no screen for them. The file's
+//! out, [`from_definitions`] reads one, keeping vhosts (with their
+//! `metadata.default_queue_type`), policies, exchanges, queues and bindings
+//! and leaving users, permissions and parameters aside, since the
+//! playground has no screen for them. The file's
 //! `rabbit_version` carries the topology's RabbitMQ release both ways. Kafka topics come
 //! out as `kafka-topics.sh --create` commands ([`kafka_topics_commands`]).
 
@@ -15,8 +16,8 @@ use serde_json::{Value, json};
 
 use crate::error::ScenarioError;
 use crate::model::{
-    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaTopology, QueueDef, RabbitTopology,
-    RabbitVersion, Scenario, VhostDef,
+    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaTopology, PolicyApplyTo, PolicyDef,
+    QueueDef, QueueTypeName, RabbitTopology, RabbitVersion, Scenario, VhostDef, VhostMetadata,
 };
 
 /// The largest definitions file read. Real exports of big installations run
@@ -29,8 +30,28 @@ pub const MAX_DEFINITIONS_BYTES: usize = 16 * 1024 * 1024;
 /// then imports it.
 pub fn to_definitions(t: &RabbitTopology) -> String {
     let rabbit_version = t.version.server_version();
-    let mut vhosts = vec![json!({ "name": "/" })];
-    vhosts.extend(t.vhosts.iter().filter(|v| v.name != "/").map(|v| json!({ "name": v.name })));
+    // A vhost's metadata is written only when it has a default queue type,
+    // as `{"default_queue_type": "quorum"}`.
+    let vhost = |name: &str, meta: Option<&VhostMetadata>| match meta.and_then(|m| m.default_queue_type) {
+        Some(t) => json!({ "name": name, "metadata": { "default_queue_type": t.as_str() } }),
+        None => json!({ "name": name }),
+    };
+    let mut vhosts = vec![vhost("/", t.vhosts.iter().find(|v| v.name == "/").map(|v| &v.metadata))];
+    vhosts.extend(t.vhosts.iter().filter(|v| v.name != "/").map(|v| vhost(&v.name, Some(&v.metadata))));
+    let policies: Vec<Value> = t
+        .policies
+        .iter()
+        .map(|p| {
+            json!({
+                "vhost": p.vhost,
+                "name": p.name,
+                "pattern": p.pattern,
+                "apply-to": p.apply_to.as_str(),
+                "definition": p.definition,
+                "priority": p.priority,
+            })
+        })
+        .collect();
     let exchanges: Vec<Value> = t
         .exchanges
         .iter()
@@ -87,7 +108,7 @@ pub fn to_definitions(t: &RabbitTopology) -> String {
         "topic_permissions": [],
         "parameters": [],
         "global_parameters": [],
-        "policies": [],
+        "policies": policies,
         "queues": queues,
         "exchanges": exchanges,
         "bindings": bindings,
@@ -111,11 +132,35 @@ struct DefFile {
     queues: Vec<DefQueue>,
     #[serde(default)]
     bindings: Vec<DefBinding>,
+    #[serde(default)]
+    policies: Vec<DefPolicy>,
 }
 
 #[derive(Deserialize)]
 struct DefVhost {
     name: String,
+    #[serde(default)]
+    metadata: Option<DefVhostMetadata>,
+}
+
+#[derive(Deserialize)]
+struct DefVhostMetadata {
+    /// RabbitMQ 3.13 writes `"undefined"` for a vhost without one.
+    #[serde(default)]
+    default_queue_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DefPolicy {
+    #[serde(default = "root")]
+    vhost: String,
+    name: String,
+    pattern: String,
+    #[serde(rename = "apply-to", default)]
+    apply_to: Option<String>,
+    definition: Arguments,
+    #[serde(default)]
+    priority: i64,
 }
 
 #[derive(Deserialize)]
@@ -196,15 +241,46 @@ pub fn from_definitions(json: &str) -> Result<RabbitTopology, ScenarioError> {
         t.version = v;
     }
     for v in file.vhosts {
-        if v.name != "/" && !t.vhosts.iter().any(|x| x.name == v.name) {
-            t.vhosts.push(VhostDef { name: v.name });
+        let default_queue_type = match v.metadata.and_then(|m| m.default_queue_type).as_deref() {
+            None | Some("" | "undefined") => None,
+            Some("classic") => Some(QueueTypeName::Classic),
+            Some("quorum") => Some(QueueTypeName::Quorum),
+            Some("stream") => Some(QueueTypeName::Stream),
+            Some(other) => {
+                return Err(bad(format!("vhost `{}` has default queue type `{other}`", v.name)));
+            }
+        };
+        let metadata = VhostMetadata { default_queue_type };
+        // `/` is listed only to carry metadata.
+        if (v.name != "/" || metadata != VhostMetadata::default()) && !t.vhosts.iter().any(|x| x.name == v.name) {
+            t.vhosts.push(VhostDef { name: v.name, metadata });
         }
     }
     let ensure_vhost = |t: &mut RabbitTopology, v: &str| {
         if v != "/" && !t.vhosts.iter().any(|x| x.name == v) {
-            t.vhosts.push(VhostDef { name: v.to_string() });
+            t.vhosts.push(VhostDef::new(v));
         }
     };
+    for p in file.policies {
+        let apply_to = match p.apply_to.as_deref().unwrap_or("all") {
+            "all" => PolicyApplyTo::All,
+            "queues" => PolicyApplyTo::Queues,
+            "classic_queues" => PolicyApplyTo::ClassicQueues,
+            "quorum_queues" => PolicyApplyTo::QuorumQueues,
+            "streams" => PolicyApplyTo::Streams,
+            "exchanges" => PolicyApplyTo::Exchanges,
+            other => return Err(bad(format!("policy `{}` has apply-to `{other}`", p.name))),
+        };
+        ensure_vhost(&mut t, &p.vhost);
+        t.policies.push(PolicyDef {
+            name: p.name,
+            vhost: p.vhost,
+            pattern: p.pattern,
+            apply_to,
+            priority: p.priority,
+            definition: p.definition,
+        });
+    }
     for x in file.exchanges {
         // Server-defined exchanges cannot be declared; a file that lists them
         // (older exports did) means the broker's own.

@@ -356,6 +356,10 @@ pub struct RabbitTopology {
     /// definitions files have none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consumers: Vec<ConsumerDef>,
+    /// Policies, as in a definitions file; set before any exchange or queue
+    /// is declared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<PolicyDef>,
 }
 
 impl RabbitTopology {
@@ -365,10 +369,96 @@ impl RabbitTopology {
     }
 }
 
-/// A virtual host.
+/// A virtual host. `/` may be listed to give it metadata.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VhostDef {
     pub name: String,
+    /// Its metadata, as in a definitions file.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub metadata: VhostMetadata,
+}
+
+impl VhostDef {
+    /// A vhost without metadata.
+    pub fn new(name: impl Into<String>) -> Self {
+        VhostDef { name: name.into(), metadata: VhostMetadata::default() }
+    }
+}
+
+/// A vhost's metadata (RabbitMQ 3.10 and later): only the default queue
+/// type is modelled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VhostMetadata {
+    /// The type a queue declared without `x-queue-type` gets when it is
+    /// durable, not exclusive and not auto-delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_queue_type: Option<QueueTypeName>,
+}
+
+/// A queue type as RabbitMQ names it in `x-queue-type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueTypeName {
+    Classic,
+    Quorum,
+    Stream,
+}
+
+impl QueueTypeName {
+    /// The name as RabbitMQ writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueTypeName::Classic => "classic",
+            QueueTypeName::Quorum => "quorum",
+            QueueTypeName::Stream => "stream",
+        }
+    }
+}
+
+/// What a policy applies to (`apply-to`). The per-queue-type values exist
+/// from RabbitMQ 3.12; a 3.10 broker refuses them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyApplyTo {
+    #[default]
+    All,
+    Queues,
+    ClassicQueues,
+    QuorumQueues,
+    Streams,
+    Exchanges,
+}
+
+impl PolicyApplyTo {
+    /// The value as RabbitMQ writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyApplyTo::All => "all",
+            PolicyApplyTo::Queues => "queues",
+            PolicyApplyTo::ClassicQueues => "classic_queues",
+            PolicyApplyTo::QuorumQueues => "quorum_queues",
+            PolicyApplyTo::Streams => "streams",
+            PolicyApplyTo::Exchanges => "exchanges",
+        }
+    }
+}
+
+/// A policy, as in a definitions file: of the policies whose `pattern` (a
+/// regular expression, searched in the name) matches a queue or exchange,
+/// the one of highest `priority` applies its `definition` keys
+/// (`max-length`, `message-ttl`, `dead-letter-exchange`, ...).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyDef {
+    pub name: String,
+    #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+    pub vhost: String,
+    pub pattern: String,
+    /// `all` when left out.
+    #[serde(rename = "apply-to", default, skip_serializing_if = "is_default")]
+    pub apply_to: PolicyApplyTo,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub priority: i64,
+    pub definition: Arguments,
 }
 
 /// The four exchange types of AMQP 0-9-1, spelled as RabbitMQ writes them.
@@ -872,6 +962,15 @@ pub enum Action {
     },
     /// Delete a queue and its messages.
     DeleteQueue {
+        #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
+        vhost: String,
+        name: String,
+    },
+    /// Set (or replace) a policy while the script runs; existing queues and
+    /// exchanges take it at once.
+    SetPolicy { policy: PolicyDef },
+    /// Clear a policy.
+    ClearPolicy {
         #[serde(default = "default_vhost", skip_serializing_if = "is_default_vhost")]
         vhost: String,
         name: String,

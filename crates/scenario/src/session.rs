@@ -73,6 +73,11 @@ pub enum SetupPart {
         destination: String,
         routing_key: String,
     },
+    /// A RabbitMQ policy, by its name.
+    Policy {
+        vhost: String,
+        name: String,
+    },
     /// A RabbitMQ consumer, by its tag.
     Consumer {
         vhost: String,
@@ -105,6 +110,7 @@ impl fmt::Display for SetupPart {
             SetupPart::Exchange { name, .. } => write!(f, "exchange `{name}`"),
             SetupPart::Queue { name, .. } => write!(f, "queue `{name}`"),
             SetupPart::Binding { source, destination, .. } => write!(f, "binding `{source}` -> `{destination}`"),
+            SetupPart::Policy { name, .. } => write!(f, "policy `{name}`"),
             SetupPart::Consumer { tag, .. } => write!(f, "consumer `{tag}`"),
             SetupPart::KafkaCluster => f.write_str("kafka cluster"),
             SetupPart::Topic { name } => write!(f, "topic `{name}`"),
@@ -383,22 +389,33 @@ impl Session {
     fn build_rabbit(&mut self, sc: &Scenario, out: &mut StepOutcome, refused: &mut Refusals) -> Result<(), String> {
         let r = &sc.rabbitmq;
         for v in &r.vhosts {
-            if v.name == "/" {
-                continue;
+            let mut result = Ok(());
+            if v.name != "/" {
+                result = self.rabbit_do(Command::AddVhost { name: v.name.clone() }, out).and_then(|()| {
+                    self.rabbit_do(
+                        Command::SetPermissions {
+                            user: "guest".into(),
+                            vhost: v.name.clone(),
+                            configure: ".*".into(),
+                            write: ".*".into(),
+                            read: ".*".into(),
+                        },
+                        out,
+                    )
+                });
             }
-            let result = self.rabbit_do(Command::AddVhost { name: v.name.clone() }, out).and_then(|()| {
-                self.rabbit_do(
-                    Command::SetPermissions {
-                        user: "guest".into(),
-                        vhost: v.name.clone(),
-                        configure: ".*".into(),
-                        write: ".*".into(),
-                        read: ".*".into(),
-                    },
-                    out,
-                )
-            });
+            if let (Ok(()), Some(t)) = (&result, v.metadata.default_queue_type) {
+                let command =
+                    Command::SetDefaultQueueType { vhost: v.name.clone(), queue_type: Some(translate::queue_type(t)) };
+                result = self.rabbit_do(command, out);
+            }
             refused.check(|| SetupPart::Vhost { name: v.name.clone() }, result)?;
+        }
+        // Policies first, as a definitions import sets them before it
+        // declares anything; every later declaration matches them.
+        for p in &r.policies {
+            let result = self.rabbit_do(translate::set_policy(p), out);
+            refused.check(|| SetupPart::Policy { vhost: p.vhost.clone(), name: p.name.clone() }, result)?;
         }
         for x in &r.exchanges {
             let result = self
@@ -654,6 +671,10 @@ impl Session {
             Action::DeleteExchange { vhost, name } => {
                 let channel = self.channel(vhost, ADMIN, out)?;
                 self.rabbit_do(Command::ExchangeDelete { channel, exchange: name.clone(), if_unused: false }, out)
+            }
+            Action::SetPolicy { policy } => self.rabbit_do(translate::set_policy(policy), out),
+            Action::ClearPolicy { vhost, name } => {
+                self.rabbit_do(Command::ClearPolicy { vhost: vhost.clone(), name: name.clone(), operator: false }, out)
             }
             Action::DeleteQueue { vhost, name } => {
                 let channel = self.channel(vhost, ADMIN, out)?;

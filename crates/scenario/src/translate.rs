@@ -16,8 +16,8 @@ use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldT
 
 use crate::error::ScenarioError;
 use crate::model::{
-    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaConsumerDef, KafkaTopology, ProducerDef,
-    Properties, QueueDef, ShareAckType, ShareConsumerDef, ShareGroupDef, TopicDef,
+    Arguments, BindingDef, DestinationType, ExchangeDef, ExchangeType, KafkaConsumerDef, KafkaTopology, PolicyDef,
+    ProducerDef, Properties, QueueDef, QueueTypeName, ShareAckType, ShareConsumerDef, ShareGroupDef, TopicDef,
 };
 
 /// A JSON value as the AMQP field value RabbitMQ's definitions import makes
@@ -357,6 +357,28 @@ pub fn queue_declare(channel: ChannelId, q: &QueueDef) -> Command {
         exclusive: false,
         auto_delete: q.auto_delete,
         arguments: field_table(&q.arguments),
+    }
+}
+
+/// The engine command that sets policy `p` (`rabbitmqctl set_policy`).
+pub fn set_policy(p: &PolicyDef) -> Command {
+    Command::SetPolicy {
+        vhost: p.vhost.clone(),
+        name: p.name.clone(),
+        pattern: p.pattern.clone(),
+        apply_to: p.apply_to.as_str().to_string(),
+        priority: p.priority,
+        definition: field_table(&p.definition),
+        operator: false,
+    }
+}
+
+/// The engine's queue type for a vhost's `default_queue_type`.
+pub fn queue_type(t: QueueTypeName) -> brokerlab_rabbit::QueueType {
+    match t {
+        QueueTypeName::Classic => brokerlab_rabbit::QueueType::Classic,
+        QueueTypeName::Quorum => brokerlab_rabbit::QueueType::Quorum,
+        QueueTypeName::Stream => brokerlab_rabbit::QueueType::Stream,
     }
 }
 

@@ -78,6 +78,13 @@ impl Scenario {
                 return Err(invalid(format!("binding destination `{}` does not exist", b.destination)));
             }
         }
+        let mut policies = BTreeSet::new();
+        for p in &r.policies {
+            vhost(&p.vhost, &format!("policy `{}`", p.name))?;
+            if p.name.is_empty() || !policies.insert((p.vhost.as_str(), p.name.as_str())) {
+                return Err(invalid(format!("policy `{}` is unnamed or listed twice", p.name)));
+            }
+        }
         let mut tags = BTreeSet::new();
         for c in &r.consumers {
             vhost(&c.vhost, &format!("consumer `{}`", c.tag))?;

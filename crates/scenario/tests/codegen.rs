@@ -43,11 +43,41 @@ fn javascript_code_declares_the_topology_and_replays_the_script() {
     assert!(code.contains("messages: [{ key: \"o-1\", value: \"created\" }]"));
 }
 
-/// Every preset and the golden every-action scenario.
+/// Every preset and the golden every-action and policies scenarios.
 fn everything() -> Vec<Scenario> {
     let mut all = presets::all();
     all.push(every_action());
+    all.push(Scenario::from_link(include_str!("golden/v2/policies.link")).expect("opens"));
     all
+}
+
+/// Clients cannot set policies over AMQP: both programs give the
+/// `rabbitmqctl set_policy` command instead, and a name with quotes or a line
+/// break stays inside its comment.
+#[test]
+fn policies_become_rabbitmqctl_commands() {
+    let mut s = Scenario::from_link(include_str!("golden/v2/policies.link")).expect("opens");
+    let py = codegen::python(&s);
+    assert!(
+        py.contains(
+            r#"# Set this policy first: rabbitmqctl set_policy -p '/' --priority 2 --apply-to quorum_queues 'cap' '^orders' '{"dead-letter-exchange":"dlx","max-length":2,"overflow":"drop-head"}'"#
+        ),
+        "{py}"
+    );
+    assert!(
+        py.contains("input(\"Clear a policy by hand: rabbitmqctl clear_policy -p '/' 'cap'; then press Enter\")"),
+        "{py}"
+    );
+    let js = codegen::javascript(&s);
+    assert!(
+        js.contains("// Set a policy by hand: rabbitmqctl set_policy -p '/' --priority 2 --apply-to queues 'cap'"),
+        "{js}"
+    );
+    s.rabbitmq.policies[0].name = "a'\nimport os\r\u{2028}x".into();
+    let py = codegen::python(&s);
+    assert!(py.contains(r"$'a\'\u000aimport os\u000d\u2028x'"), "{py}");
+    assert!(!py.lines().any(|l| l.starts_with("import os")), "{py}");
+    check_syntax("python3", &["-c", "import ast,sys; ast.parse(open(sys.argv[1]).read())"], "py", &py, "policy-name");
 }
 
 #[test]

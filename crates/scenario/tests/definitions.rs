@@ -23,7 +23,7 @@ const EXPORTED: &str = r#"{"rabbit_version":"3.10.8","rabbitmq_version":"3.10.8"
 #[test]
 fn a_rabbitmqctl_export_imports_with_its_topology() {
     let t = from_definitions(EXPORTED).expect("imports");
-    assert_eq!(t.vhosts, vec![VhostDef { name: "shop".into() }]);
+    assert_eq!(t.vhosts, vec![VhostDef::new("shop")]);
     assert_eq!(t.exchanges.len(), 2);
     assert_eq!(t.exchanges[0].kind, ExchangeType::Topic);
     assert_eq!(t.queues[1].vhost, "shop");

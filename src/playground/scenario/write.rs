@@ -137,7 +137,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
         }
     }
     let vhosts: BTreeSet<&str> = t.nodes.iter().map(|n| n.vhost()).filter(|v| *v != DEFAULT_VHOST).collect();
-    s.rabbitmq.vhosts = vhosts.into_iter().map(|name| VhostDef { name: name.to_string() }).collect();
+    s.rabbitmq.vhosts = vhosts.into_iter().map(VhostDef::new).collect();
     if crate::playground::sim::uses_kafka(t) {
         s.kafka.brokers = t.of_kind(NodeKind::Broker).count() as u32;
     }

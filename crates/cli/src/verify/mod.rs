@@ -30,6 +30,11 @@
 //! that profile ([`Verification::rabbitmq_version`] reports both), whatever
 //! release the scenario names. A broker older than every profile is refused.
 //!
+//! Policies are set with `rabbitmqctl set_policy` and so need
+//! [`Options::rabbitmqctl`]; without it they are skipped on both sides, and
+//! the part clears the policies it set before and after it runs. A vhost's
+//! default queue type is skipped on both sides.
+//!
 //! Restarts and alarms need the broker's host, which an AMQP URL does not
 //! give, so they are listed as skipped. Given a node for `rabbitmqctl -n`
 //! ([`Options::rabbitmqctl`]), a restart is replayed: the broker's
@@ -149,12 +154,22 @@ pub const NO_ALARM: &str = "a real resource alarm is raised by the broker's own 
     threshold changes, and blocks a connection only once it publishes, so a script cannot place it between two \
     actions the way the engine does; neither side replays it, so what follows runs as if it had not happened";
 
+/// Why policies are not set without `--rabbitmqctl`.
+pub const NO_POLICY: &str = "setting or clearing a policy needs rabbitmqctl on the broker's host, which an AMQP URL \
+    does not give (see --rabbitmqctl NODE); neither side sets it, so what follows runs without it";
+
+/// Why a vhost's default queue type is not replayed.
+pub const NO_DEFAULT_QUEUE_TYPE: &str = "a vhost's default queue type is set when the vhost is created \
+    (`rabbitmqctl add_vhost --default-queue-type`), which verify does not do; neither side sets it, so \
+    queues declared without `x-queue-type` are classic on both";
+
 /// How verify may reach the broker beyond AMQP.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
     /// The node name for `rabbitmqctl -n` on this host; with it, a
     /// `restart_rabbitmq` action restarts that node (`stop_app`, then
-    /// `start_app`) once in each vhost's part.
+    /// `start_app`) once in each vhost's part, and policies are set and
+    /// cleared with `set_policy` and `clear_policy`.
     pub rabbitmqctl: Option<String>,
 }
 
@@ -171,6 +186,11 @@ fn delete_steps(part: &Part) -> Vec<Step> {
         part.exchanges
             .iter()
             .map(|x| Step::Do(Command::ExchangeDelete { channel: ch, exchange: x.clone(), if_unused: false })),
+    );
+    steps.extend(
+        part.policies.iter().map(|name| {
+            Step::Do(Command::ClearPolicy { vhost: part.vhost.clone(), name: name.clone(), operator: false })
+        }),
     );
     steps
 }

@@ -3,11 +3,13 @@
 //! script's actions in that vhost and every wait), with what neither side
 //! can replay listed as skipped.
 
-use super::{NO_ALARM, NO_RESTART, Options, Skipped};
+use super::{NO_ALARM, NO_DEFAULT_QUEUE_TYPE, NO_POLICY, NO_RESTART, Options, Skipped};
 use brokerlab_rabbit::{ChannelId, Command};
 use brokerlab_rabbit_live::{Settle, Step};
-use brokerlab_scenario::translate::{basic_properties, bind_command, exchange_declare, field_table, queue_declare};
-use brokerlab_scenario::{Action, BindingDef, ConsumerDef, ExchangeDef, QueueDef, Scenario};
+use brokerlab_scenario::translate::{
+    basic_properties, bind_command, exchange_declare, field_table, queue_declare, set_policy,
+};
+use brokerlab_scenario::{Action, BindingDef, ConsumerDef, ExchangeDef, PolicyDef, QueueDef, Scenario};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -31,6 +33,8 @@ pub struct Part {
     pub origins: Vec<Option<usize>>,
     pub queues: Vec<String>,
     pub exchanges: Vec<String>,
+    /// The policies the part sets, cleared on the broker before and after.
+    pub policies: Vec<String>,
     /// The script action behind each `get`, for naming differences.
     pub get_actions: Vec<usize>,
     /// The script action behind each acknowledgement.
@@ -59,10 +63,12 @@ struct Builder {
     connections: u32,
     origin: Option<usize>,
     used: bool,
+    /// Whether policies can be set on the broker (through `rabbitmqctl`).
+    policies: bool,
 }
 
 impl Builder {
-    fn new(vhost: &str) -> Self {
+    fn new(vhost: &str, policies: bool) -> Self {
         Builder {
             part: Part {
                 vhost: vhost.to_string(),
@@ -70,6 +76,7 @@ impl Builder {
                 origins: Vec::new(),
                 queues: Vec::new(),
                 exchanges: Vec::new(),
+                policies: Vec::new(),
                 get_actions: Vec::new(),
                 settle_actions: Vec::new(),
                 consumers: Vec::new(),
@@ -79,7 +86,20 @@ impl Builder {
             connections: 0,
             origin: None,
             used: false,
+            policies,
         }
+    }
+
+    /// Sets a policy on both sides, or notes that neither side does.
+    fn set_policy(&mut self, action: Option<usize>, p: &PolicyDef) {
+        if !self.policies {
+            self.part.skipped.push(Skipped { action, vhost: Some(self.part.vhost.clone()), reason: NO_POLICY.into() });
+            return;
+        }
+        if !self.part.policies.contains(&p.name) {
+            self.part.policies.push(p.name.clone());
+        }
+        self.push(Step::Do(set_policy(p)));
     }
 
     fn push(&mut self, step: Step) {
@@ -216,6 +236,15 @@ impl Builder {
                 let channel = self.client(ADMIN);
                 self.push(Step::Do(Command::QueuePurge { channel, queue: queue.clone() }));
             }
+            Action::SetPolicy { policy } => self.set_policy(Some(i), policy),
+            Action::ClearPolicy { vhost, name } if self.policies => {
+                self.push(Step::Do(Command::ClearPolicy { vhost: vhost.clone(), name: name.clone(), operator: false }));
+            }
+            Action::ClearPolicy { .. } => self.part.skipped.push(Skipped {
+                action: Some(i),
+                vhost: Some(self.part.vhost.clone()),
+                reason: NO_POLICY.into(),
+            }),
             Action::CloseClient { client, .. } => match self.clients.remove(client.as_str()) {
                 // The client's next use opens a new connection, as in the engine's session.
                 Some(ch) => self.push(Step::Do(Command::CloseConnection { connection: ch.connection })),
@@ -263,6 +292,8 @@ fn action_vhost(a: &Action) -> Option<&str> {
         Action::DeclareExchange { exchange } => exchange.vhost.as_str(),
         Action::DeclareQueue { queue } => queue.vhost.as_str(),
         Action::Bind { binding } | Action::Unbind { binding } => binding.vhost.as_str(),
+        Action::SetPolicy { policy } => policy.vhost.as_str(),
+        Action::ClearPolicy { vhost, .. } => vhost.as_str(),
         _ => return None,
     })
 }
@@ -280,6 +311,7 @@ fn vhosts(s: &Scenario) -> Vec<String> {
         .chain(r.queues.iter().map(|q| q.vhost.as_str()))
         .chain(r.bindings.iter().map(|b| b.vhost.as_str()))
         .chain(r.consumers.iter().map(|c| c.vhost.as_str()))
+        .chain(r.policies.iter().map(|p| p.vhost.as_str()))
         .chain(s.script.iter().filter_map(action_vhost));
     for v in named {
         if !out.iter().any(|o| o == v) {
@@ -298,10 +330,19 @@ pub fn plan(s: &Scenario) -> Plan {
 /// [`plan`], replaying restarts when `options` can restart the broker.
 pub fn plan_with(s: &Scenario, options: &Options) -> Plan {
     let r = &s.rabbitmq;
-    let mut builders: Vec<Builder> = vhosts(s).iter().map(|v| Builder::new(v)).collect();
+    let policies = options.rabbitmqctl.is_some();
+    let mut builders: Vec<Builder> = vhosts(s).iter().map(|v| Builder::new(v, policies)).collect();
     let mut skipped = Vec::new();
     for b in &mut builders {
         let v = b.part.vhost.clone();
+        if r.vhosts.iter().any(|x| x.name == v && x.metadata.default_queue_type.is_some()) {
+            b.part.skipped.push(Skipped { action: None, vhost: Some(v.clone()), reason: NO_DEFAULT_QUEUE_TYPE.into() });
+        }
+        // Policies first, as the engine's session sets them.
+        for p in r.policies.iter().filter(|p| p.vhost == v) {
+            b.used = true;
+            b.set_policy(None, p);
+        }
         for x in r.exchanges.iter().filter(|x| x.vhost == v) {
             b.used = true;
             b.declare_exchange(x);

@@ -360,3 +360,42 @@ fn a_missing_vhost_is_explained_with_the_commands_that_create_it() {
     assert_eq!(url_user("amqp://alice:secret@h:5672/%2f"), "alice");
     assert_eq!(url_user("amqp://h:5672/%2f"), "guest");
 }
+
+/// Policies go first in their vhost's part and the script's policy actions
+/// where they stand, when `rabbitmqctl` can set them on the broker; the part
+/// remembers them so they are cleared before and after. Without it, neither
+/// side sets them and each is listed as skipped, and a vhost's default
+/// queue type is always skipped.
+#[test]
+fn policies_are_set_with_rabbitmqctl_and_skipped_without_it() {
+    let s = scenario(include_str!("../../../scenario/tests/golden/v2/policies.json"));
+    let options = Options { rabbitmqctl: Some("rabbit@localhost".into()) };
+    let p = plan_with(&s, &options);
+    let root = p.parts.iter().find(|part| part.vhost == "/").expect("a part for /");
+    let policy_steps: Vec<(String, Option<usize>)> = root
+        .steps
+        .iter()
+        .zip(&root.origins)
+        .filter_map(|(step, origin)| match step {
+            Step::Do(Command::SetPolicy { name, .. }) => Some((format!("set {name}"), *origin)),
+            Step::Do(Command::ClearPolicy { name, .. }) => Some((format!("clear {name}"), *origin)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        policy_steps,
+        [("set cap".to_string(), None), ("set cap".into(), Some(3)), ("clear cap".into(), Some(4))]
+    );
+    // Before any connection opens or anything is declared.
+    assert!(matches!(root.steps.first(), Some(Step::Do(Command::SetPolicy { .. }))), "{:?}", root.steps.first());
+    assert_eq!(root.policies, ["cap"]);
+    assert!(root.skipped.iter().any(|k| k.reason == NO_DEFAULT_QUEUE_TYPE));
+    let shop = p.parts.iter().find(|part| part.vhost == "shop").expect("a part for shop");
+    assert_eq!(shop.policies, ["ttl"]);
+
+    let p = plan(&s);
+    let root = p.parts.iter().find(|part| part.vhost == "/").expect("a part for /");
+    assert!(!root.steps.iter().any(|s| matches!(s, Step::Do(Command::SetPolicy { .. } | Command::ClearPolicy { .. }))));
+    let skipped: Vec<Option<usize>> = root.skipped.iter().filter(|k| k.reason == NO_POLICY).map(|k| k.action).collect();
+    assert_eq!(skipped, [None, Some(3), Some(4)]);
+}

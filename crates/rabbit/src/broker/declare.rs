@@ -80,6 +80,7 @@ impl Broker {
         }
         let x = ExchangeState::new(&name, kind, durable, auto_delete, internal, arguments);
         self.vh_mut(&vhost)?.exchanges.insert(name.clone(), x);
+        self.apply_exchange_policy(&vhost, &name);
         ev.push(Event::ExchangeDeclared { vhost, exchange: name, kind });
         Ok(())
     }
@@ -320,7 +321,7 @@ impl Broker {
         durable: bool,
         exclusive: bool,
         auto_delete: bool,
-        arguments: FieldTable,
+        mut arguments: FieldTable,
         ev: &mut Sink,
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
@@ -358,6 +359,7 @@ impl Broker {
             return Err(AmqpError::access_refused(format!("queue name '{name}' contains reserved prefix 'amq.*'")));
         }
         self.check(&user, &vhost, Access::Configure, "queue", &name)?;
+        self.augment_declare_args(&vhost, durable, exclusive, auto_delete, &mut arguments);
         let queue_type = match arguments.get("x-queue-type") {
             None => QueueType::Classic,
             Some(FieldValue::LongString(s)) if s == "classic" => QueueType::Classic,
@@ -503,9 +505,14 @@ impl Broker {
             publish_blocked: false,
             prio,
             sac_quiescing: false,
+            policy: None,
+            operator_policy: None,
+            policy_definition: FieldTable::new(),
+            effective_arguments: FieldTable::new(),
         };
         self.next_seq += 1;
         self.vh_mut(&vhost)?.queues.insert(name.clone(), q);
+        self.apply_queue_policy(&vhost, &name, true, ev);
         ev.push(Event::QueueDeclared { vhost, queue: name, message_count: 0, consumer_count: 0 });
         Ok(())
     }

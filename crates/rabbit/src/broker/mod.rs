@@ -17,6 +17,7 @@
 //! - `consumers`: consumers, dispatch (RabbitMQ's rotation of consumers,
 //!   single active consumer) and `basic.get`;
 //! - `channel`: acknowledgements and closing channels and connections;
+//! - `policy`: policies, operator policies and a vhost's default queue type;
 //! - `stream`: stream queues (an append-only log read by offset);
 //! - `super_stream`: super streams (partitioned streams, hash routing)
 //!   and single active consumer on streams;
@@ -32,6 +33,7 @@ mod channel;
 mod client;
 mod consumers;
 mod declare;
+mod policy;
 mod queue;
 mod routing;
 mod state;
@@ -54,6 +56,8 @@ use crate::topic::{self, TopicTrie};
 use crate::value::{FieldTable, FieldValue, headers_value_matches, headers_value_matches_loosely};
 use crate::version::{QuorumPriorities, Version};
 
+pub(crate) use policy::Policy;
+pub use policy::PolicyView;
 pub use state::Ledger;
 pub(crate) use state::*;
 pub use stream::{SegmentView, StreamConsumerView, StreamRecordView, StreamView};
@@ -388,6 +392,10 @@ impl Broker {
                 self.restart_inner(ev);
                 Ok(())
             }
+            Command::SetPolicy { vhost, name, pattern, apply_to, priority, definition, operator } => self
+                .set_policy(policy::SetPolicy { vhost, name, pattern, apply_to, priority, definition, operator }, ev),
+            Command::ClearPolicy { vhost, name, operator } => self.clear_policy(vhost, name, operator, ev),
+            Command::SetDefaultQueueType { vhost, queue_type } => self.set_default_queue_type(vhost, queue_type, ev),
             Command::SetAlarm { alarm, active } => {
                 self.set_alarm_inner(alarm, active, ev);
                 Ok(())

@@ -146,6 +146,12 @@ pub(crate) struct QueueState {
     /// no new deliveries and hands over once it has settled what it holds
     /// (`rabbit_fifo:activate_next_consumer/2`, status `quiescing`).
     pub(crate) sac_quiescing: bool,
+    /// The policy and operator policy that apply, their merged definition
+    /// and the settings resolved from it and the arguments (`policy.rs`).
+    pub(crate) policy: Option<String>,
+    pub(crate) operator_policy: Option<String>,
+    pub(crate) policy_definition: FieldTable,
+    pub(crate) effective_arguments: FieldTable,
 }
 
 /// How a queue turns message priorities into levels (`QueueState::levels`).
@@ -319,6 +325,9 @@ pub(crate) struct ExchangeState {
     pub(crate) dest_names: Vec<Arc<str>>,
     pub(crate) topic: TopicTrie<u32>,
     pub(crate) direct: FxHashMap<String, Vec<u32>>,
+    /// The policy that applies and its `alternate-exchange` (`policy.rs`).
+    pub(crate) policy: Option<String>,
+    pub(crate) policy_alternate: Option<String>,
 }
 
 impl ExchangeState {
@@ -341,11 +350,14 @@ impl ExchangeState {
             dest_names: Vec::new(),
             topic: TopicTrie::new(),
             direct: FxHashMap::default(),
+            policy: None,
+            policy_alternate: None,
         }
     }
 
     pub(super) fn alternate(&self) -> Option<&str> {
-        self.arguments.get("alternate-exchange").and_then(FieldValue::as_str)
+        // An argument wins over a policy (`rabbit_policy:get_arg/3`).
+        self.arguments.get("alternate-exchange").and_then(FieldValue::as_str).or(self.policy_alternate.as_deref())
     }
 
     pub(super) fn add_binding(&mut self, b: Binding) {
@@ -377,6 +389,11 @@ pub(crate) struct Vhost {
     pub(crate) name: Arc<str>,
     pub(crate) exchanges: BTreeMap<String, ExchangeState>,
     pub(crate) queues: BTreeMap<String, QueueState>,
+    /// Policies and operator policies by name, and the metadata
+    /// `default_queue_type` (`policy.rs`).
+    pub(crate) policies: BTreeMap<String, Policy>,
+    pub(crate) operator_policies: BTreeMap<String, Policy>,
+    pub(crate) default_queue_type: Option<QueueType>,
 }
 
 impl Vhost {
@@ -392,7 +409,14 @@ impl Vhost {
         ] {
             exchanges.insert(name.to_string(), ExchangeState::new(name, kind, true, false, false, FieldTable::new()));
         }
-        Vhost { name: Arc::from(vhost_name), exchanges, queues: BTreeMap::new() }
+        Vhost {
+            name: Arc::from(vhost_name),
+            exchanges,
+            queues: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            operator_policies: BTreeMap::new(),
+            default_queue_type: None,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ impl Broker {
                 auto_delete: x.auto_delete,
                 internal: x.internal,
                 arguments: x.arguments.clone(),
+                policy: x.policy.clone(),
                 bindings: x.bindings.clone(),
             })
             .collect()
@@ -101,6 +102,10 @@ impl Broker {
             exclusive: q.exclusive,
             auto_delete: q.auto_delete,
             arguments: q.arguments.clone(),
+            policy: q.policy.clone(),
+            operator_policy: q.operator_policy.clone(),
+            effective_policy_definition: q.policy_definition.clone(),
+            effective_arguments: q.effective_arguments.clone(),
             ready: messages.len() as u32,
             unacked: q.unacked,
             messages,

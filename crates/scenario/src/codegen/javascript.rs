@@ -64,6 +64,9 @@ pub fn javascript(s: &Scenario) -> String {
         let _ = writeln!(o, "    return list.splice(i, 1)[0];");
         let _ = writeln!(o, "  }}\n");
         let _ = writeln!(o, "  // Topology (RabbitMQ); vhosts other than / must exist already.");
+        for p in &r.policies {
+            super::comment_lines(&mut o, "  // ", &format!("Set this policy first: {}", super::set_policy_command(p)));
+        }
         for x in &r.exchanges {
             js_exchange(&mut o, x);
         }
@@ -370,6 +373,11 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
         }
         Action::CloseClient { client, vhost } => {
             let _ = writeln!(o, "  await (await channel({}, {})).close();", lit(client), lit(vhost));
+        }
+        Action::SetPolicy { .. } | Action::ClearPolicy { .. } => {
+            if let Some(note) = super::policy_note(a) {
+                super::comment_lines(o, "  // ", &note);
+            }
         }
         Action::RestartRabbitmq => {
             let _ = writeln!(

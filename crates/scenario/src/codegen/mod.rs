@@ -19,7 +19,54 @@ pub use python::python;
 
 use std::fmt::Write as _;
 
-use crate::model::Action;
+use crate::model::{Action, PolicyDef};
+
+/// A word quoted for a shell. A word with a line break or another control
+/// character is written in bash's `$'...'` form with escapes, so the
+/// command stays on one comment line of the generated program.
+fn sh(word: &str) -> String {
+    let breaks = |c: char| c.is_control() || c == '\u{2028}' || c == '\u{2029}';
+    if !word.chars().any(breaks) {
+        return format!("'{}'", word.replace('\'', r"'\''"));
+    }
+    let mut out = String::from("$'");
+    for c in word.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c if breaks(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The `rabbitmqctl set_policy` command that sets `p`: clients cannot set
+/// policies over AMQP, so both programs print it as a comment.
+fn set_policy_command(p: &PolicyDef) -> String {
+    let definition = serde_json::to_string(&p.definition).unwrap_or_default();
+    format!(
+        "rabbitmqctl set_policy -p {} --priority {} --apply-to {} {} {} {}",
+        sh(&p.vhost),
+        p.priority,
+        p.apply_to.as_str(),
+        sh(&p.name),
+        sh(&p.pattern),
+        sh(&definition)
+    )
+}
+
+/// What a policy action does by hand, as a comment.
+fn policy_note(a: &Action) -> Option<String> {
+    match a {
+        Action::SetPolicy { policy } => Some(format!("Set a policy by hand: {}", set_policy_command(policy))),
+        Action::ClearPolicy { vhost, name } => {
+            Some(format!("Clear a policy by hand: rabbitmqctl clear_policy -p {} {}", sh(vhost), sh(name)))
+        }
+        _ => None,
+    }
+}
 
 /// A string as a JSON string literal, which Python and JavaScript read alike.
 fn lit(s: &str) -> String {

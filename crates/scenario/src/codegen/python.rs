@@ -139,6 +139,9 @@ pub fn python(s: &Scenario) -> String {
         let _ = writeln!(o, "        return tag\n");
         let _ =
             writeln!(o, "    # Topology (RabbitMQ); vhosts other than / must exist already (rabbitmqctl add_vhost).");
+        for p in &r.policies {
+            comment_lines(&mut o, "    # ", &format!("Set this policy first: {}", super::set_policy_command(p)));
+        }
         for x in &r.exchanges {
             py_exchange(&mut o, x);
         }
@@ -386,6 +389,11 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
         }
         Action::CloseClient { client, vhost } => {
             let _ = writeln!(o, "    channel({}, {}).close()", lit(client), lit(vhost));
+        }
+        Action::SetPolicy { .. } | Action::ClearPolicy { .. } => {
+            if let Some(note) = super::policy_note(a) {
+                let _ = writeln!(o, "    input({})", super::lit(&format!("{note}; then press Enter")));
+            }
         }
         Action::RestartRabbitmq => {
             let _ = writeln!(

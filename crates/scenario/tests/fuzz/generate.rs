@@ -144,6 +144,43 @@ fn queue_def(odd: bool) -> impl Strategy<Value = QueueDef> {
     )
 }
 
+/// A policy over the declared names, with keys the engine accepts and, for
+/// some, values or `apply-to`s a release refuses.
+fn policy_def() -> impl Strategy<Value = PolicyDef> {
+    (
+        pick(&["p1", "p2", ""]),
+        pick(VHOSTS),
+        pick(&[".*", "^q", "q1$", "^(dlq|prio)$", "("]),
+        prop_oneof![
+            Just(PolicyApplyTo::All),
+            Just(PolicyApplyTo::Queues),
+            Just(PolicyApplyTo::Exchanges),
+            Just(PolicyApplyTo::QuorumQueues),
+            Just(PolicyApplyTo::Streams),
+        ],
+        -2i64..3,
+        prop_oneof![
+            Just(json!({"max-length": 1})),
+            Just(json!({"max-length": 0, "overflow": "reject-publish"})),
+            Just(json!({"message-ttl": 10, "dead-letter-exchange": "dlx"})),
+            Just(json!({"delivery-limit": 1})),
+            Just(json!({"expires": 50})),
+            Just(json!({"alternate-exchange": "fan"})),
+            Just(json!({"max-age": "1s"})),
+            Just(json!({"max-length": "ten"})),
+            Just(json!({})),
+        ],
+    )
+        .prop_map(|(name, vhost, pattern, apply_to, priority, definition)| PolicyDef {
+            name: name.to_string(),
+            vhost,
+            pattern: pattern.to_string(),
+            apply_to,
+            priority,
+            definition: serde_json::from_value(definition).unwrap_or_default(),
+        })
+}
+
 fn exchange_type() -> impl Strategy<Value = ExchangeType> + Clone {
     prop_oneof![
         Just(ExchangeType::Direct),
@@ -259,6 +296,7 @@ fn rabbit_topology(odd: bool) -> impl Strategy<Value = RabbitTopology> {
         proptest::collection::vec(queue_def(odd), 0..6),
         proptest::collection::vec(binding_def(), 0..7),
         proptest::collection::vec(consumer_def(), 0..3),
+        proptest::collection::vec(policy_def(), 0..2),
         proptest::sample::select(vec![
             RabbitVersion::V3_10,
             RabbitVersion::V3_13,
@@ -268,13 +306,14 @@ fn rabbit_topology(odd: bool) -> impl Strategy<Value = RabbitTopology> {
             RabbitVersion::V4_3,
         ]),
     )
-        .prop_map(|(vhosts, exchanges, queues, bindings, consumers, version)| RabbitTopology {
+        .prop_map(|(vhosts, exchanges, queues, bindings, consumers, policies, version)| RabbitTopology {
             version,
-            vhosts: vhosts.into_iter().map(|name| VhostDef { name }).collect(),
+            vhosts: vhosts.into_iter().map(VhostDef::new).collect(),
             exchanges,
             queues,
             bindings,
             consumers,
+            policies,
         })
 }
 
@@ -524,6 +563,8 @@ fn rabbit_action() -> BoxedStrategy<Action> {
         1 => (vhost(), pick(QUEUES)).prop_map(|(vhost, queue)| Action::Purge { vhost, queue }),
         1 => (client(), vhost()).prop_map(|(client, vhost)| Action::CloseClient { client, vhost }),
         1 => Just(Action::RestartRabbitmq),
+        1 => policy_def().prop_map(|policy| Action::SetPolicy { policy }),
+        1 => (vhost(), pick(&["p1", "p2", ""])).prop_map(|(vhost, name)| Action::ClearPolicy { vhost, name: name.to_string() }),
         1 => (prop_oneof![Just(AlarmKind::Memory), Just(AlarmKind::Disk)], any::<bool>())
             .prop_map(|(alarm, active)| Action::Alarm { alarm, active }),
     ]
@@ -857,6 +898,9 @@ fn make_consistent(s: &mut Scenario) {
                 DestinationType::Exchange => exchange_ok(&b.vhost, &b.destination),
             }
     });
+    let mut seen = BTreeSet::new();
+    r.policies
+        .retain(|p| vhosts.contains(&p.vhost) && !p.name.is_empty() && seen.insert((p.vhost.clone(), p.name.clone())));
     let mut seen = BTreeSet::new();
     r.consumers.retain(|c| {
         !c.tag.is_empty()

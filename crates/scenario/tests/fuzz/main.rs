@@ -77,6 +77,8 @@ fn engine(a: &Action) -> Engine {
         | Action::Purge { .. }
         | Action::CloseClient { .. }
         | Action::RestartRabbitmq
+        | Action::SetPolicy { .. }
+        | Action::ClearPolicy { .. }
         | Action::Alarm { .. } => Engine::Rabbit,
         // Only the Kafka engine's tick can refuse; the RabbitMQ one cannot fail.
         Action::AdvanceTime { .. } => Engine::Kafka,
