@@ -190,8 +190,9 @@ impl Broker {
             .users
             .get(user)
             .and_then(|u| u.permissions.get(vhost))
-            .and_then(|p| p.regexes[access as usize].as_ref())
-            .is_some_and(|re| re.is_match(name));
+            .and_then(|p| Some((&p.patterns[access as usize], p.regexes[access as usize].as_ref()?)))
+            // `.*` (the usual grant) matches every name: skip running it.
+            .is_some_and(|(pattern, re)| pattern == ".*" || re.is_match(name));
         if allowed {
             Ok(())
         } else {

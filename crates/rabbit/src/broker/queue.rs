@@ -19,7 +19,7 @@ impl Broker {
     ) -> R<()> {
         let (vhost, user) = self.ctx(channel)?;
         self.check(&user, &vhost, Access::Write, "exchange", perm_name(&exchange))?;
-        let Some(x) = self.vh(&vhost)?.exchanges.get(&exchange) else {
+        let Some(x) = self.vh(&vhost)?.exchange(&exchange) else {
             return Err(xname_err(&exchange, &vhost));
         };
         if x.internal {

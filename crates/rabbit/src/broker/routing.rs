@@ -43,7 +43,7 @@ impl Broker {
         let mut first = Some((exchange, None, false));
         let mut matched: Vec<u32> = Vec::new();
         while let Some((xname, from, via_alt)) = first.take().or_else(|| work.pop_front()) {
-            let Some(x) = vh.exchanges.get(xname) else {
+            let Some(x) = vh.exchange(xname) else {
                 continue;
             };
             matched.clear();
