@@ -17,16 +17,20 @@ impl Broker {
         body: String,
         ev: &mut Sink,
     ) -> R<()> {
-        let (vhost, user) = self.ctx(channel)?;
-        self.check(&user, &vhost, Access::Write, "exchange", perm_name(&exchange))?;
-        let Some(x) = self.vh(&vhost)?.exchange(&exchange) else {
-            return Err(xname_err(&exchange, &vhost));
+        // The checks borrow the channel's vhost and user instead of copying
+        // them: a publish is the most frequent command.
+        let (vhost, user) = self.ctx_ref(channel)?;
+        self.check(user, vhost, Access::Write, "exchange", perm_name(&exchange))?;
+        let vh = self.vh(vhost)?;
+        let Some(x) = vh.exchange(&exchange) else {
+            return Err(xname_err(&exchange, vhost));
         };
         if x.internal {
             return Err(AmqpError::access_refused(format!(
                 "cannot publish to internal exchange '{exchange}' in vhost '{vhost}'"
             )));
         }
+        let vhost = vh.name.clone();
         if let Some(exp) = &properties.expiration
             && exp.parse::<u64>().is_err()
         {
@@ -55,7 +59,7 @@ impl Broker {
     pub(super) fn do_publish(
         &mut self,
         channel: ChannelId,
-        vhost: String,
+        vhost: Arc<str>,
         exchange: String,
         routing_key: String,
         mandatory: bool,
@@ -65,20 +69,27 @@ impl Broker {
     ) {
         let cc = header_strings(properties.headers.as_ref(), "CC");
         let bcc = header_strings(properties.headers.as_ref(), "BCC");
-        let mut keys = Vec::with_capacity(1 + cc.len() + bcc.len());
-        keys.push(routing_key.clone());
-        keys.extend(cc.iter().cloned());
-        keys.extend(bcc.iter().cloned());
+        // The routing keys: the message's own, then CC and BCC. Most
+        // messages have only their own, which needs no list.
+        let rk: &str = &routing_key;
+        let listed: Vec<&str>;
+        let key_refs: &[&str] = if cc.is_empty() && bcc.is_empty() {
+            std::slice::from_ref(&rk)
+        } else {
+            listed = std::iter::once(rk)
+                .chain(cc.iter().map(String::as_str))
+                .chain(bcc.iter().map(String::as_str))
+                .collect();
+            &listed
+        };
         let mut steps = Vec::new();
-        // Queues are enqueued in name order so events read predictably.
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let Some(vh) = self.vhosts.get(&vhost) else {
+        let Some(vh) = self.vhosts.get(&*vhost) else {
             return;
         };
         let mut queues: Vec<Arc<str>> = Self::route_in(
             vh,
             &exchange,
-            &key_refs,
+            key_refs,
             properties.headers.as_ref(),
             self.version,
             self.tracing.then_some(&mut steps),
@@ -86,7 +97,6 @@ impl Broker {
         .into_iter()
         .cloned()
         .collect();
-        drop(key_refs);
         // Queues take the message in name order, so events read the same
         // way whatever order the bindings were made in.
         queues.sort_unstable();
@@ -120,7 +130,7 @@ impl Broker {
             trace: tracing.then(|| {
                 Box::new(RouteTrace {
                     exchange: exchange.clone(),
-                    routing_keys: keys,
+                    routing_keys: key_refs.iter().map(|k| k.to_string()).collect(),
                     exchanges: steps,
                     queues: queues.iter().map(|q| q.to_string()).collect(),
                     outcome,
@@ -140,7 +150,7 @@ impl Broker {
                 });
             } else {
                 ev.push(Event::Dropped {
-                    vhost: vhost.clone(),
+                    vhost: vhost.to_string(),
                     queue: None,
                     message_id: None,
                     reason: DropReason::Unroutable,
@@ -154,6 +164,7 @@ impl Broker {
             } else {
                 Vec::new()
             };
+            let properties = Properties::new(properties);
             let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
             let origin = Origin::Publish { channel, publish };
             let outer = self.deferred.replace(Vec::new());
@@ -339,7 +350,7 @@ impl Broker {
                 },
             );
         }
-        let mut properties = old.properties.clone();
+        let mut properties = BasicProperties::clone(&old.properties);
         // The per-message TTL is removed so the copy does not expire again
         // wherever it lands; x-death keeps it as original-expiration.
         properties.expiration = None;
@@ -359,7 +370,7 @@ impl Broker {
             routing_key,
             cc,
             bcc,
-            properties,
+            properties: Properties::new(properties),
             body: old.body.clone(),
             deaths,
         });

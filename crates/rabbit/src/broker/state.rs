@@ -58,9 +58,35 @@ pub(crate) struct Content {
     /// dead-lettering without a dead-letter routing key routes by them too
     /// (`mc:routing_keys/1`).
     pub(crate) bcc: Vec<String>,
-    pub(crate) properties: BasicProperties,
+    pub(crate) properties: Properties,
     pub(crate) body: String,
     pub(crate) deaths: Vec<Death>,
+}
+
+/// A message's properties, stored only when any is set. Most messages
+/// carry none, and a stream keeps every record it is given, so an empty set
+/// costs one pointer instead of the whole struct. Reads go through `Deref`.
+pub(crate) struct Properties(Option<Box<BasicProperties>>);
+
+impl Properties {
+    pub(crate) fn new(properties: BasicProperties) -> Self {
+        Properties((properties != BasicProperties::default()).then(|| Box::new(properties)))
+    }
+}
+
+impl std::ops::Deref for Properties {
+    type Target = BasicProperties;
+
+    fn deref(&self) -> &BasicProperties {
+        static NONE: std::sync::LazyLock<BasicProperties> = std::sync::LazyLock::new(BasicProperties::default);
+        self.0.as_deref().unwrap_or(&NONE)
+    }
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        BasicProperties::fmt(self, f)
+    }
 }
 
 impl Content {

@@ -142,7 +142,7 @@ impl Broker {
 }
 
 pub(super) fn to_message(e: &Entry) -> Message {
-    let mut properties = e.content.properties.clone();
+    let mut properties = BasicProperties::clone(&e.content.properties);
     if let Some((acquired, version)) = e.returns {
         // A quorum queue's delivery headers (`rabbit_fifo_client:
         // add_delivery_count_header`): 3.x sends `x-delivery-count` (every
