@@ -164,8 +164,7 @@ impl Broker {
             } else {
                 Vec::new()
             };
-            let properties = Properties::new(properties);
-            let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
+            let content = Arc::new(Content::new(exchange, routing_key, cc, bcc, properties, body, deaths));
             let origin = Origin::Publish { channel, publish };
             let outer = self.deferred.replace(Vec::new());
             for q in &queues {
@@ -201,11 +200,11 @@ impl Broker {
         // One lookup serves the common case; the fields used alongside the
         // queue (ids, ledger) are borrowed separately from the vhost map.
         let vh = self.vhosts.get_mut(vhost)?;
-        let vhost_name = vh.name.clone();
         let q = vh.queues.get_mut(qname)?;
         if q.stream.is_some() {
             return self.stream_append(vhost, qname, content, origin, ev);
         }
+        let vhost_name = vh.name.clone();
         let refuse = match (q.queue_type, q.cfg.overflow) {
             (_, Overflow::DropHead) => false,
             // A quorum queue's limit is soft (`rabbit_fifo:evaluate_limit/4`,
@@ -327,7 +326,7 @@ impl Broker {
         };
         let old = &entry.content;
         let now = self.now;
-        let mut deaths = old.deaths.clone();
+        let mut deaths = old.deaths().to_vec();
         if let Some(pos) = deaths.iter().position(|d| d.queue == qname && d.reason == reason) {
             let mut d = deaths.remove(pos);
             d.count += 1;
@@ -335,7 +334,7 @@ impl Broker {
             deaths.insert(0, d);
         } else {
             let mut routing_keys = vec![old.routing_key.clone()];
-            routing_keys.extend(old.cc.iter().cloned());
+            routing_keys.extend(old.cc().iter().cloned());
             deaths.insert(
                 0,
                 Death {
@@ -360,20 +359,12 @@ impl Broker {
             Some(k) => (k.clone(), vec![k.clone()], Vec::new(), Vec::new()),
             None => {
                 let mut keys = vec![old.routing_key.clone()];
-                keys.extend(old.cc.iter().cloned());
-                keys.extend(old.bcc.iter().cloned());
-                (old.routing_key.clone(), keys, old.cc.clone(), old.bcc.clone())
+                keys.extend(old.cc().iter().cloned());
+                keys.extend(old.bcc().iter().cloned());
+                (old.routing_key.clone(), keys, old.cc().to_vec(), old.bcc().to_vec())
             }
         };
-        let content = Arc::new(Content {
-            exchange: dlx.clone(),
-            routing_key,
-            cc,
-            bcc,
-            properties: Properties::new(properties),
-            body: old.body.clone(),
-            deaths,
-        });
+        let content = Arc::new(Content::new(dlx.clone(), routing_key, cc, bcc, properties, old.body.clone(), deaths));
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut targets: Vec<Arc<str>> =
             Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), self.version, None)
@@ -382,7 +373,7 @@ impl Broker {
                 .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
-            targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
+            targets.into_iter().partition(|t| is_cycle(content.deaths(), t, reason));
         if targets.is_empty() {
             let why = if cycling.is_empty() {
                 DropReason::DeadLetterUnroutable(reason)

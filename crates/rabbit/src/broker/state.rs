@@ -51,16 +51,18 @@ pub(crate) struct User {
 pub(crate) struct Content {
     pub(crate) exchange: String,
     pub(crate) routing_key: String,
-    /// Extra routing keys from the `CC` header (kept on the message).
-    pub(crate) cc: Vec<String>,
-    /// Routing keys from the `BCC` header: the header is removed before
-    /// anyone sees the message, but the keys stay with it, and
-    /// dead-lettering without a dead-letter routing key routes by them too
-    /// (`mc:routing_keys/1`).
-    pub(crate) bcc: Vec<String>,
     pub(crate) properties: Properties,
     pub(crate) body: String,
-    pub(crate) deaths: Vec<Death>,
+    /// CC and BCC keys and the death history, stored only when any is
+    /// present: most messages have none, and a stream keeps every record.
+    extra: Option<Box<ContentExtra>>,
+}
+
+#[derive(Debug)]
+struct ContentExtra {
+    cc: Vec<String>,
+    bcc: Vec<String>,
+    deaths: Vec<Death>,
 }
 
 /// A message's properties, stored only when any is set. Most messages
@@ -90,6 +92,38 @@ impl std::fmt::Debug for Properties {
 }
 
 impl Content {
+    pub(super) fn new(
+        exchange: String,
+        routing_key: String,
+        cc: Vec<String>,
+        bcc: Vec<String>,
+        properties: BasicProperties,
+        body: String,
+        deaths: Vec<Death>,
+    ) -> Self {
+        let extra = (!cc.is_empty() || !bcc.is_empty() || !deaths.is_empty())
+            .then(|| Box::new(ContentExtra { cc, bcc, deaths }));
+        Content { exchange, routing_key, properties: Properties::new(properties), body, extra }
+    }
+
+    /// Extra routing keys from the `CC` header (kept on the message).
+    pub(super) fn cc(&self) -> &[String] {
+        self.extra.as_ref().map_or(&[], |x| &x.cc)
+    }
+
+    /// Routing keys from the `BCC` header: the header is removed before
+    /// anyone sees the message, but the keys stay with it, and
+    /// dead-lettering without a dead-letter routing key routes by them too
+    /// (`mc:routing_keys/1`).
+    pub(super) fn bcc(&self) -> &[String] {
+        self.extra.as_ref().map_or(&[], |x| &x.bcc)
+    }
+
+    /// The `x-death` history, newest first.
+    pub(super) fn deaths(&self) -> &[Death] {
+        self.extra.as_ref().map_or(&[], |x| &x.deaths)
+    }
+
     pub(super) fn persistent(&self) -> bool {
         self.properties.delivery_mode == Some(2)
     }

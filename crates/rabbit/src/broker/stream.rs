@@ -861,7 +861,7 @@ pub(super) fn stream_message(id: MessageId, content: &Content, offset: u64) -> M
         redelivered: false,
         delivery_count: 0,
         expires_at: None,
-        deaths: content.deaths.clone(),
+        deaths: content.deaths().to_vec(),
     }
 }
 

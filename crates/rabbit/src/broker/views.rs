@@ -171,6 +171,6 @@ pub(super) fn to_message(e: &Entry) -> Message {
         redelivered: e.redelivered,
         delivery_count: e.delivery_count,
         expires_at: e.expires_at,
-        deaths: e.content.deaths.clone(),
+        deaths: e.content.deaths().to_vec(),
     }
 }
