@@ -72,7 +72,30 @@ pub(crate) struct Properties(Option<Box<BasicProperties>>);
 
 impl Properties {
     pub(crate) fn new(properties: BasicProperties) -> Self {
-        Properties((properties != BasicProperties::default()).then(|| Box::new(properties)))
+        // Every field named, so a new property cannot be forgotten here.
+        let BasicProperties {
+            content_type,
+            headers,
+            delivery_mode,
+            priority,
+            correlation_id,
+            reply_to,
+            expiration,
+            message_id,
+            timestamp,
+            app_id,
+        } = &properties;
+        let empty = content_type.is_none()
+            && headers.is_none()
+            && delivery_mode.is_none()
+            && priority.is_none()
+            && correlation_id.is_none()
+            && reply_to.is_none()
+            && expiration.is_none()
+            && message_id.is_none()
+            && timestamp.is_none()
+            && app_id.is_none();
+        Properties((!empty).then(|| Box::new(properties)))
     }
 }
 
