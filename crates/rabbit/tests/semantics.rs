@@ -890,3 +890,22 @@ fn a_requeue_into_a_full_drop_head_queue_drops_from_the_head() {
     let bodies: Vec<String> = b.queue("/", "q").unwrap().messages.into_iter().map(|m| m.body).collect();
     assert_eq!(bodies, ["b", "c"]);
 }
+
+#[test]
+fn a_message_keeps_exactly_the_properties_it_was_published_with() {
+    let (mut b, ch) = setup();
+    b.declare_queue(ch, "q", FieldTable::new()).unwrap();
+    let sent = [
+        BasicProperties::default(),
+        // An empty header table is not the same as no table.
+        BasicProperties { headers: Some(FieldTable::new()), ..Default::default() },
+        BasicProperties { content_type: Some("text/plain".into()), ..BasicProperties::persistent() },
+        BasicProperties::default().with_header("CC", FieldValue::FieldArray(vec![FieldValue::str("q")])),
+    ];
+    for (i, p) in sent.iter().enumerate() {
+        b.publish_with(ch, "", "q", p.clone(), &i.to_string(), false).unwrap();
+    }
+    let kept: Vec<BasicProperties> = b.queue("/", "q").unwrap().messages.into_iter().map(|m| m.properties).collect();
+    // The last names `q` twice (routing key and CC) and reaches it once.
+    assert_eq!(kept, sent);
+}

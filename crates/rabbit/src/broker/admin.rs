@@ -166,6 +166,11 @@ impl Broker {
 
     /// The vhost and user of an open channel.
     pub(super) fn ctx(&self, ch: ChannelId) -> R<(String, String)> {
+        self.ctx_ref(ch).map(|(vhost, user)| (vhost.to_string(), user.to_string()))
+    }
+
+    /// The vhost and user of an open channel, borrowed.
+    pub(super) fn ctx_ref(&self, ch: ChannelId) -> R<(&str, &str)> {
         let c = self.connections.get(&ch.connection).ok_or_else(|| {
             AmqpError::new(ReplyCode::ChannelError, format!("connection {} is not open", ch.connection))
         })?;
@@ -175,7 +180,7 @@ impl Broker {
                 format!("channel {} on connection {} is not open", ch.channel, ch.connection),
             ));
         }
-        Ok((c.vhost.clone(), c.user.clone()))
+        Ok((&c.vhost, &c.user))
     }
 
     pub(super) fn chan_mut(&mut self, ch: ChannelId) -> R<&mut ChannelState> {
@@ -190,8 +195,9 @@ impl Broker {
             .users
             .get(user)
             .and_then(|u| u.permissions.get(vhost))
-            .and_then(|p| p.regexes[access as usize].as_ref())
-            .is_some_and(|re| re.is_match(name));
+            .and_then(|p| Some((&p.patterns[access as usize], p.regexes[access as usize].as_ref()?)))
+            // `.*` (the usual grant) matches every name: skip running it.
+            .is_some_and(|(pattern, re)| pattern == ".*" || re.is_match(name));
         if allowed {
             Ok(())
         } else {

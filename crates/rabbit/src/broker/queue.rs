@@ -17,16 +17,20 @@ impl Broker {
         body: String,
         ev: &mut Sink,
     ) -> R<()> {
-        let (vhost, user) = self.ctx(channel)?;
-        self.check(&user, &vhost, Access::Write, "exchange", perm_name(&exchange))?;
-        let Some(x) = self.vh(&vhost)?.exchanges.get(&exchange) else {
-            return Err(xname_err(&exchange, &vhost));
+        // The checks borrow the channel's vhost and user instead of copying
+        // them: a publish is the most frequent command.
+        let (vhost, user) = self.ctx_ref(channel)?;
+        self.check(user, vhost, Access::Write, "exchange", perm_name(&exchange))?;
+        let vh = self.vh(vhost)?;
+        let Some(x) = vh.exchange(&exchange) else {
+            return Err(xname_err(&exchange, vhost));
         };
         if x.internal {
             return Err(AmqpError::access_refused(format!(
                 "cannot publish to internal exchange '{exchange}' in vhost '{vhost}'"
             )));
         }
+        let vhost = vh.name.clone();
         if let Some(exp) = &properties.expiration
             && exp.parse::<u64>().is_err()
         {
@@ -55,7 +59,7 @@ impl Broker {
     pub(super) fn do_publish(
         &mut self,
         channel: ChannelId,
-        vhost: String,
+        vhost: Arc<str>,
         exchange: String,
         routing_key: String,
         mandatory: bool,
@@ -65,20 +69,27 @@ impl Broker {
     ) {
         let cc = header_strings(properties.headers.as_ref(), "CC");
         let bcc = header_strings(properties.headers.as_ref(), "BCC");
-        let mut keys = Vec::with_capacity(1 + cc.len() + bcc.len());
-        keys.push(routing_key.clone());
-        keys.extend(cc.iter().cloned());
-        keys.extend(bcc.iter().cloned());
+        // The routing keys: the message's own, then CC and BCC. Most
+        // messages have only their own, which needs no list.
+        let rk: &str = &routing_key;
+        let listed: Vec<&str>;
+        let key_refs: &[&str] = if cc.is_empty() && bcc.is_empty() {
+            std::slice::from_ref(&rk)
+        } else {
+            listed = std::iter::once(rk)
+                .chain(cc.iter().map(String::as_str))
+                .chain(bcc.iter().map(String::as_str))
+                .collect();
+            &listed
+        };
         let mut steps = Vec::new();
-        // Queues are enqueued in name order so events read predictably.
-        let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let Some(vh) = self.vhosts.get(&vhost) else {
+        let Some(vh) = self.vhosts.get(&*vhost) else {
             return;
         };
         let mut queues: Vec<Arc<str>> = Self::route_in(
             vh,
             &exchange,
-            &key_refs,
+            key_refs,
             properties.headers.as_ref(),
             self.version,
             self.tracing.then_some(&mut steps),
@@ -86,7 +97,6 @@ impl Broker {
         .into_iter()
         .cloned()
         .collect();
-        drop(key_refs);
         // Queues take the message in name order, so events read the same
         // way whatever order the bindings were made in.
         queues.sort_unstable();
@@ -120,7 +130,7 @@ impl Broker {
             trace: tracing.then(|| {
                 Box::new(RouteTrace {
                     exchange: exchange.clone(),
-                    routing_keys: keys,
+                    routing_keys: key_refs.iter().map(|k| k.to_string()).collect(),
                     exchanges: steps,
                     queues: queues.iter().map(|q| q.to_string()).collect(),
                     outcome,
@@ -140,7 +150,7 @@ impl Broker {
                 });
             } else {
                 ev.push(Event::Dropped {
-                    vhost: vhost.clone(),
+                    vhost: vhost.to_string(),
                     queue: None,
                     message_id: None,
                     reason: DropReason::Unroutable,
@@ -154,7 +164,7 @@ impl Broker {
             } else {
                 Vec::new()
             };
-            let content = Arc::new(Content { exchange, routing_key, cc, bcc, properties, body, deaths });
+            let content = Arc::new(Content::new(exchange, routing_key, cc, bcc, properties, body, deaths));
             let origin = Origin::Publish { channel, publish };
             let outer = self.deferred.replace(Vec::new());
             for q in &queues {
@@ -190,11 +200,11 @@ impl Broker {
         // One lookup serves the common case; the fields used alongside the
         // queue (ids, ledger) are borrowed separately from the vhost map.
         let vh = self.vhosts.get_mut(vhost)?;
-        let vhost_name = vh.name.clone();
         let q = vh.queues.get_mut(qname)?;
         if q.stream.is_some() {
             return self.stream_append(vhost, qname, content, origin, ev);
         }
+        let vhost_name = vh.name.clone();
         let refuse = match (q.queue_type, q.cfg.overflow) {
             (_, Overflow::DropHead) => false,
             // A quorum queue's limit is soft (`rabbit_fifo:evaluate_limit/4`,
@@ -316,7 +326,7 @@ impl Broker {
         };
         let old = &entry.content;
         let now = self.now;
-        let mut deaths = old.deaths.clone();
+        let mut deaths = old.deaths().to_vec();
         if let Some(pos) = deaths.iter().position(|d| d.queue == qname && d.reason == reason) {
             let mut d = deaths.remove(pos);
             d.count += 1;
@@ -324,7 +334,7 @@ impl Broker {
             deaths.insert(0, d);
         } else {
             let mut routing_keys = vec![old.routing_key.clone()];
-            routing_keys.extend(old.cc.iter().cloned());
+            routing_keys.extend(old.cc().iter().cloned());
             deaths.insert(
                 0,
                 Death {
@@ -339,7 +349,7 @@ impl Broker {
                 },
             );
         }
-        let mut properties = old.properties.clone();
+        let mut properties = BasicProperties::clone(&old.properties);
         // The per-message TTL is removed so the copy does not expire again
         // wherever it lands; x-death keeps it as original-expiration.
         properties.expiration = None;
@@ -349,20 +359,12 @@ impl Broker {
             Some(k) => (k.clone(), vec![k.clone()], Vec::new(), Vec::new()),
             None => {
                 let mut keys = vec![old.routing_key.clone()];
-                keys.extend(old.cc.iter().cloned());
-                keys.extend(old.bcc.iter().cloned());
-                (old.routing_key.clone(), keys, old.cc.clone(), old.bcc.clone())
+                keys.extend(old.cc().iter().cloned());
+                keys.extend(old.bcc().iter().cloned());
+                (old.routing_key.clone(), keys, old.cc().to_vec(), old.bcc().to_vec())
             }
         };
-        let content = Arc::new(Content {
-            exchange: dlx.clone(),
-            routing_key,
-            cc,
-            bcc,
-            properties,
-            body: old.body.clone(),
-            deaths,
-        });
+        let content = Arc::new(Content::new(dlx.clone(), routing_key, cc, bcc, properties, old.body.clone(), deaths));
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut targets: Vec<Arc<str>> =
             Self::route_in(vh, &dlx, &key_refs, content.properties.headers.as_ref(), self.version, None)
@@ -371,7 +373,7 @@ impl Broker {
                 .collect();
         targets.sort_unstable();
         let (cycling, targets): (Vec<_>, Vec<_>) =
-            targets.into_iter().partition(|t| is_cycle(&content.deaths, t, reason));
+            targets.into_iter().partition(|t| is_cycle(content.deaths(), t, reason));
         if targets.is_empty() {
             let why = if cycling.is_empty() {
                 DropReason::DeadLetterUnroutable(reason)

@@ -43,7 +43,7 @@ impl Broker {
         let mut first = Some((exchange, None, false));
         let mut matched: Vec<u32> = Vec::new();
         while let Some((xname, from, via_alt)) = first.take().or_else(|| work.pop_front()) {
-            let Some(x) = vh.exchanges.get(xname) else {
+            let Some(x) = vh.exchange(xname) else {
                 continue;
             };
             matched.clear();
@@ -60,7 +60,8 @@ impl Broker {
             if xname.is_empty() {
                 // The default exchange: every queue is implicitly bound under its own name.
                 for &rk in routing_keys {
-                    let exists = vh.queues.contains_key(rk);
+                    let found = vh.queues.get(rk);
+                    let exists = found.is_some();
                     if let Some(xt) = xt.as_mut() {
                         xt.bindings.push(BindingTrace {
                             binding: Binding {
@@ -79,7 +80,7 @@ impl Broker {
                             topic_words: None,
                         });
                     }
-                    if let Some(q) = vh.queues.get(rk) {
+                    if let Some(q) = found {
                         add(&q.shared_name, &mut queues);
                         any = true;
                     }

@@ -850,7 +850,7 @@ impl Broker {
 /// A record as a consumer receives it: the message with the
 /// `x-stream-offset` header (a 64-bit signed integer, `long`) added.
 pub(super) fn stream_message(id: MessageId, content: &Content, offset: u64) -> Message {
-    let mut properties = content.properties.clone();
+    let mut properties = BasicProperties::clone(&content.properties);
     properties
         .headers
         .get_or_insert_with(FieldTable::new)
@@ -864,7 +864,7 @@ pub(super) fn stream_message(id: MessageId, content: &Content, offset: u64) -> M
         redelivered: false,
         delivery_count: 0,
         expires_at: None,
-        deaths: content.deaths.clone(),
+        deaths: content.deaths().to_vec(),
     }
 }
 

@@ -147,7 +147,7 @@ impl Broker {
 }
 
 pub(super) fn to_message(e: &Entry) -> Message {
-    let mut properties = e.content.properties.clone();
+    let mut properties = BasicProperties::clone(&e.content.properties);
     if let Some((acquired, version)) = e.returns {
         // A quorum queue's delivery headers (`rabbit_fifo_client:
         // add_delivery_count_header`): 3.x sends `x-delivery-count` (every
@@ -176,6 +176,6 @@ pub(super) fn to_message(e: &Entry) -> Message {
         redelivered: e.redelivered,
         delivery_count: e.delivery_count,
         expires_at: e.expires_at,
-        deaths: e.content.deaths.clone(),
+        deaths: e.content.deaths().to_vec(),
     }
 }
