@@ -67,12 +67,32 @@ pub struct QueueFacts {
     pub effective_policy: String,
 }
 
-/// The effective policy of a queue as the inspector words it. The engine
-/// has no policies yet: its queue view has no effective policy to read, so
-/// every queue, declared or not, has none. This is the one place that will
-/// read the policy's name and arguments from the view once it carries them.
-fn effective_policy(_queue: Option<&rabbit::QueueView>) -> String {
-    "none".to_string()
+/// The effective policy of a queue as the inspector words it: the policy
+/// (and operator policy) the broker applies, and the settings it resolved
+/// from them and the queue's own arguments, or "none".
+fn effective_policy(queue: Option<&rabbit::QueueView>) -> String {
+    let Some(q) = queue else { return "none".to_string() };
+    let names: Vec<String> =
+        [q.policy.as_ref().map(|p| p.to_string()), q.operator_policy.as_ref().map(|p| format!("operator policy {p}"))]
+            .into_iter()
+            .flatten()
+            .collect();
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    let keys: Vec<String> =
+        q.effective_policy_definition.iter().map(|(k, v)| format!("{k}={}", field_text(v))).collect();
+    format!("{} ({})", names.join(" and "), keys.join(", "))
+}
+
+/// A field value as the inspector shows it: numbers and text as typed.
+fn field_text(v: &rabbit::FieldValue) -> String {
+    match (v.as_i64(), v.as_str(), v) {
+        (Some(n), _, _) => n.to_string(),
+        (_, Some(s), _) => s.to_string(),
+        (_, _, rabbit::FieldValue::Boolean(b)) => b.to_string(),
+        (_, _, other) => format!("{other:?}"),
+    }
 }
 
 /// A stream drawn as a log: its first and last offset (records stay after

@@ -87,6 +87,8 @@ pub struct Sim {
     tick: u64,
     actions: Vec<(u64, Action)>,
     problems: Vec<Problem>,
+    /// The policies the broker refused, by vhost and name, with its error.
+    policy_problems: Vec<((String, String), String)>,
     /// The error an engine gave each part's last action, while the run
     /// goes on.
     errors: BTreeMap<Part, String>,
@@ -284,7 +286,11 @@ impl Sim {
             Scenario { seed: topology.seed, ..Scenario::default() }
         });
         let (session, refused) = scenario.start_lenient();
+        let mut policy_problems = Vec::new();
         for p in refused {
+            if let SetupPart::Policy { vhost, name } = &p.part {
+                policy_problems.push(((vhost.clone(), name.clone()), p.error.clone()));
+            }
             let part = part_of(topology, &p.part);
             problems.push(match (&p.part, part) {
                 (SetupPart::KafkaCluster, _) => Problem { part, text: format!("Kafka: {}", p.error), error: p.error },
@@ -306,6 +312,7 @@ impl Sim {
             tick: 0,
             actions: Vec::new(),
             problems,
+            policy_problems,
             errors: BTreeMap::new(),
             logged: BTreeMap::new(),
         };
@@ -346,6 +353,11 @@ impl Sim {
             now_ms: self.tick * STEP_MS,
         };
         (&mut self.clients, port)
+    }
+
+    /// Why the broker refused policy `name` of `vhost`, if it did.
+    pub fn policy_problem(&self, vhost: &str, name: &str) -> Option<&str> {
+        self.policy_problems.iter().find(|((v, n), _)| v == vhost && n == name).map(|(_, e)| e.as_str())
     }
 
     /// The topology now, with producer changes made during the run.

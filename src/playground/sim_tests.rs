@@ -622,12 +622,82 @@ fn the_release_is_applied_to_the_run_and_its_refusals_show_beside_the_part() {
     assert_eq!(sim.session.rabbit().version(), RabbitVersion::V4_2.engine());
 }
 
+/// A policy form for the tests: `name` on every name matching `pattern`.
+fn policy(
+    name: &str,
+    pattern: &str,
+    priority: &str,
+    definition: &str,
+) -> crate::playground::model::policies::PolicyForm {
+    crate::playground::model::policies::PolicyForm {
+        name: name.into(),
+        pattern: pattern.into(),
+        priority: priority.into(),
+        definition: definition.into(),
+        ..crate::playground::model::policies::PolicyForm::new()
+    }
+}
+
 #[test]
-fn the_queue_inspector_shows_no_effective_policy_while_the_engine_has_none() {
+fn a_canvas_policy_applies_to_its_queues_and_the_inspector_names_it() {
     let mut p = Playground::default();
     let q = p.add_node(NodeKind::Queue, None);
     let prod = p.add_node(NodeKind::Producer, None);
+    p.connect(prod, q).unwrap();
     let sim = Sim::new(&p.topology);
     assert_eq!(sim.queue_facts(q).unwrap().effective_policy, "none");
     assert_eq!(sim.queue_facts(prod), None, "only a queue has queue facts");
+
+    // Two policies match q1; the higher priority applies, and its
+    // max-length drops the oldest message (drop-head, RabbitMQ's default).
+    p.set_policy(&policy("wide", ".*", "0", "max-length=5"), None).unwrap();
+    p.set_policy(&policy("cap", "^q", "1", "max-length=2"), None).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    for _ in 0..3 {
+        sim.perform(Action::Publish(prod));
+    }
+    assert_eq!(depth(&sim, "q1"), 2);
+    assert_eq!(sim.queue_facts(q).unwrap().effective_policy, "cap (max-length=2)");
+
+    // A queue argument below the policy's limit wins for a classic queue
+    // (the lower of the two, rabbit_amqqueue_process).
+    let NodeConfig::Queue(mut settings) = p.topology.node(q).unwrap().config.clone() else { unreachable!() };
+    settings.max_length = Some(1);
+    p.configure(q, NodeConfig::Queue(settings)).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    for _ in 0..3 {
+        sim.perform(Action::Publish(prod));
+    }
+    assert_eq!(depth(&sim, "q1"), 1);
+
+    // Removing the policy is one undo step, and undo brings it back.
+    p.remove_policy("/", "cap");
+    assert_eq!(p.topology.policies.len(), 1);
+    p.undo();
+    assert_eq!(p.topology.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["wide", "cap"]);
+}
+
+#[test]
+fn a_policy_the_broker_refuses_is_named_with_its_reason() {
+    use brokerlab_scenario::RabbitVersion;
+    let mut p = Playground::default();
+    p.add_node(NodeKind::Queue, None);
+    p.set_policy(&policy("bad", "^q", "0", "max-length=lots"), None).unwrap();
+    let sim = Sim::new(&p.topology);
+    let why = sim.policy_problem("/", "bad").expect("the broker refuses a max-length that is not a number");
+    assert!(why.contains("not a valid maximum length"), "{why}");
+    assert!(sim.problems().iter().any(|pr| pr.contains("bad")), "{:?}", sim.problems());
+    // A 3.10 broker has no per-queue-type apply-to (3.12 added them).
+    let mut p = Playground::default();
+    p.add_node(NodeKind::Queue, None);
+    p.set_rabbitmq_version(RabbitVersion::V3_10);
+    let form = crate::playground::model::policies::PolicyForm {
+        apply_to: "quorum_queues".into(),
+        ..policy("qq", "^q", "0", "max-length=1")
+    };
+    p.set_policy(&form, None).unwrap();
+    assert!(Sim::new(&p.topology).policy_problem("/", "qq").is_some());
+    p.set_rabbitmq_version(RabbitVersion::V4_3);
+    assert_eq!(Sim::new(&p.topology).policy_problem("/", "qq"), None);
 }

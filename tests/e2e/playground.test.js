@@ -709,3 +709,83 @@ test('a stream keeps what its consumers read and shows each one\'s offset; the r
   assertClean(problems);
   await context.close();
 });
+
+test('a policy set on the canvas caps a queue, the inspector names it, a refused one says why, and it is kept', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.dragPart('Queue', 360, 60);
+  await pg.dragPart('Producer', 110, 60);
+  await pg.dragConnect('p1', 'Queue q1');
+
+  // With nothing selected the inspector lists the canvas's policies.
+  const background = async () => {
+    const box = await pg.canvas.boundingBox();
+    await pg.canvas.click({ position: { x: box.width - 12, y: box.height - 12 } });
+    await pg.inspector.getByRole('heading', { name: 'Policies', exact: true }).waitFor();
+  };
+  await background();
+  await pg.inspector.getByText('No policies.', { exact: true }).waitFor();
+  const form = pg.inspector.getByRole('form', { name: 'Policy' });
+  const fill = async (label, value) => form.getByLabel(label, { exact: true }).fill(value);
+
+  // A form that cannot be read says why and keeps what was typed.
+  await fill('Pattern', '^q');
+  await form.getByRole('button', { name: 'Add policy' }).click();
+  assert.equal(await form.getByRole('alert').textContent(), 'A policy needs a name.');
+  assert.equal(await form.getByLabel('Pattern', { exact: true }).inputValue(), '^q');
+
+  await fill('Policy name', 'cap');
+  await fill('Priority', '1');
+  await fill('Definition', 'max-length=2');
+  await form.getByRole('button', { name: 'Add policy' }).click();
+  const list = pg.inspector.getByRole('list', { name: 'Policies' });
+  await list.getByRole('listitem').filter({ hasText: 'cap' }).waitFor();
+  assert.match(await list.innerText(), /cap: pattern \^q on all, priority 1: max-length=2/);
+  assert.equal(await form.getByLabel('Policy name', { exact: true }).inputValue(), '', 'the form is ready for another');
+
+  // The queue's inspector names the policy in effect.
+  await pg.select('Queue q1');
+  await pg.inspector.getByText('cap (max-length=2)', { exact: true }).waitFor();
+  assert.deepEqual((await pg.inspector.getByRole('definition').allTextContents()).map((t) => t.trim()),
+    ['RabbitMQ 4.3 (4.3.5)', 'cap (max-length=2)']);
+
+  // Three messages into a queue whose policy allows two: the oldest is dropped.
+  for (let i = 0; i < 3; i += 1) await pg.button('Publish from p1').click();
+  await pg.step(20);
+  assert.equal(await pg.queueMessages('q1').count(), 2, 'max-length 2 from the policy holds two messages');
+
+  // A policy the broker refuses stays listed with the broker's reason.
+  await background();
+  await fill('Policy name', 'bad');
+  await fill('Pattern', '^q');
+  await fill('Definition', 'max-length=lots');
+  await form.getByRole('button', { name: 'Add policy' }).click();
+  const bad = list.getByRole('listitem').filter({ hasText: 'bad' });
+  await bad.getByText(/Refused: 406 PRECONDITION_FAILED - Validation failed: .*lots.* is not a valid maximum length/).waitFor();
+  await bad.getByRole('button', { name: 'Remove policy bad' }).click();
+  await bad.waitFor({ state: 'detached' });
+
+  // Edit changes a policy in place.
+  await list.getByRole('button', { name: 'Edit policy cap' }).click();
+  assert.equal(await form.getByLabel('Definition', { exact: true }).inputValue(), 'max-length=2');
+  await fill('Definition', 'max-length=1');
+  await form.getByRole('button', { name: 'Save policy' }).click();
+  await list.getByText(/priority 1: max-length=1/).waitFor();
+
+  // The policy is kept across a reload and travels in a share link.
+  await page.reload();
+  await pg.waitUntilShown();
+  await pg.node('Queue q1').waitFor();
+  await background();
+  await list.getByText(/cap: pattern \^q on all, priority 1: max-length=1/).waitFor();
+  await pg.button('Share').click();
+  const link = await page.getByLabel('Share link').inputValue();
+  const other = await context.newPage();
+  await other.goto(link);
+  const copy = new Playground(other);
+  await copy.waitUntilShown();
+  await copy.node('Queue q1').waitFor();
+  await copy.select('Queue q1');
+  await copy.inspector.getByText('cap (max-length=1)', { exact: true }).waitFor();
+  assertClean(problems);
+  await context.close();
+});

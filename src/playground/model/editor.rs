@@ -246,6 +246,47 @@ impl Playground {
         }
     }
 
+    /// Adds the policy a form describes, or replaces the policy of the same
+    /// name in the same vhost, as one undo step; `replacing` names the
+    /// policy being edited, which goes even if the form renamed it.
+    pub fn set_policy(
+        &mut self,
+        form: &super::policies::PolicyForm,
+        replacing: Option<(&str, &str)>,
+    ) -> Result<(), EditError> {
+        let policy = form.read()?;
+        let same = |p: &brokerlab_scenario::PolicyDef, vhost: &str, name: &str| p.vhost == vhost && p.name == name;
+        let taken = self
+            .topology
+            .policies
+            .iter()
+            .any(|p| same(p, &policy.vhost, &policy.name) && replacing.is_none_or(|(v, n)| !same(p, v, n)));
+        if taken {
+            return Err(EditError::Policy(format!(
+                "vhost {} already has a policy named {}.",
+                policy.vhost, policy.name
+            )));
+        }
+        let at = replacing.and_then(|(v, n)| self.topology.policies.iter().position(|p| same(p, v, n)));
+        if at.is_some_and(|i| self.topology.policies[i] == policy) {
+            return Ok(());
+        }
+        self.record();
+        match at {
+            Some(i) => self.topology.policies[i] = policy,
+            None => self.topology.policies.push(policy),
+        }
+        Ok(())
+    }
+
+    /// Removes the policy `name` of `vhost`, as one undo step.
+    pub fn remove_policy(&mut self, vhost: &str, name: &str) {
+        if let Some(i) = self.topology.policies.iter().position(|p| p.vhost == vhost && p.name == name) {
+            self.record();
+            self.topology.policies.remove(i);
+        }
+    }
+
     /// Whether there is something to undo.
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()

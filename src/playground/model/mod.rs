@@ -10,6 +10,7 @@
 //! [`Playground`] with its selection and history; `tests` checks them all.
 
 mod editor;
+pub mod policies;
 mod settings;
 
 pub use editor::{Playground, Selection};
@@ -248,6 +249,15 @@ pub struct Topology {
     /// file or link names another.
     #[serde(default)]
     pub rabbitmq_version: brokerlab_scenario::RabbitVersion,
+    /// RabbitMQ policies, as a definitions file writes them: the
+    /// highest-priority one whose pattern matches a queue or exchange
+    /// applies its keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<brokerlab_scenario::PolicyDef>,
+    /// Each vhost's default queue type (its `default_queue_type`
+    /// metadata), for vhosts that have one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub default_queue_types: BTreeMap<String, brokerlab_scenario::QueueTypeName>,
 }
 
 impl Default for Topology {
@@ -258,6 +268,8 @@ impl Default for Topology {
             next_id: 1,
             seed: 1,
             rabbitmq_version: brokerlab_scenario::RabbitVersion::default(),
+            policies: Vec::new(),
+            default_queue_types: BTreeMap::new(),
         }
     }
 }
@@ -268,14 +280,22 @@ pub enum EditError {
     NoSuchNode(NodeId),
     NoSuchEdge(EdgeId),
     SelfLoop,
-    CannotConnect { from: String, to: String },
+    CannotConnect {
+        from: String,
+        to: String,
+    },
     AlreadyConnected,
     DuplicateBinding(String),
-    DifferentVhosts { from: String, to: String },
+    DifferentVhosts {
+        from: String,
+        to: String,
+    },
     ConsumerHasSource(String),
     EmptyName,
     DuplicateName(String),
     OutOfRange(&'static str),
+    /// A policy form that cannot be read, in words.
+    Policy(String),
 }
 
 impl fmt::Display for EditError {
@@ -297,6 +317,7 @@ impl fmt::Display for EditError {
                 write!(f, "Consumer {name} already reads from a queue or belongs to a group.")
             }
             EditError::EmptyName => write!(f, "A name cannot be empty."),
+            EditError::Policy(why) => f.write_str(why),
             EditError::DuplicateName(name) => write!(f, "The name {name} is already taken."),
             EditError::OutOfRange(what) => write!(f, "{what}"),
         }

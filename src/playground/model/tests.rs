@@ -457,3 +457,67 @@ fn canvas_files_from_before_streams_open_with_the_defaults() {
     let consumer: ConsumerSettings = serde_json::from_str(r#"{"prefetch":3}"#).unwrap();
     assert_eq!(consumer.stream_offset, StreamOffset::Next);
 }
+
+#[test]
+fn a_policy_form_is_read_as_a_definitions_file_writes_a_policy() {
+    use crate::playground::model::policies::{PolicyForm, summary};
+    let form = PolicyForm {
+        name: " cap ".into(),
+        pattern: "^orders\\.".into(),
+        apply_to: "quorum_queues".into(),
+        priority: "3".into(),
+        definition: "max-length=2, overflow=reject-publish, x=true".into(),
+        ..PolicyForm::new()
+    };
+    let p = form.read().unwrap();
+    assert_eq!((p.name.as_str(), p.vhost.as_str(), p.priority), ("cap", "/", 3));
+    assert_eq!(p.apply_to, brokerlab_scenario::PolicyApplyTo::QuorumQueues);
+    assert_eq!(p.definition["max-length"], serde_json::json!(2));
+    assert_eq!(p.definition["overflow"], serde_json::json!("reject-publish"));
+    assert_eq!(p.definition["x"], serde_json::json!(true));
+    assert_eq!(PolicyForm::of(&p).read().unwrap(), p, "a policy's form reads back as the policy");
+    assert_eq!(
+        summary(&p),
+        "pattern ^orders\\. on quorum_queues, priority 3: max-length=2, overflow=reject-publish, x=true"
+    );
+
+    let refused = |f: PolicyForm| f.read().unwrap_err().to_string();
+    let base =
+        PolicyForm { name: "p".into(), pattern: "^".into(), definition: "max-length=1".into(), ..PolicyForm::new() };
+    assert!(refused(PolicyForm { name: " ".into(), ..base.clone() }).contains("needs a name"));
+    assert!(refused(PolicyForm { pattern: String::new(), ..base.clone() }).contains("needs a pattern"));
+    assert!(refused(PolicyForm { priority: "high".into(), ..base.clone() }).contains("not a whole number"));
+    assert!(refused(PolicyForm { apply_to: "topics".into(), ..base.clone() }).contains("not an apply-to value"));
+    assert!(refused(PolicyForm { definition: String::new(), ..base.clone() }).contains("at least one key"));
+    assert!(refused(PolicyForm { definition: "max-length".into(), ..base.clone() }).contains("not a name=value pair"));
+    assert!(refused(PolicyForm { definition: "a=1, a=2".into(), ..base.clone() }).contains("given twice"));
+}
+
+#[test]
+fn policies_are_added_replaced_renamed_and_kept_apart_by_name() {
+    use crate::playground::model::policies::PolicyForm;
+    let mut p = Playground::default();
+    let form = |name: &str, def: &str| PolicyForm {
+        name: name.into(),
+        pattern: "^".into(),
+        definition: def.into(),
+        ..PolicyForm::new()
+    };
+    p.set_policy(&form("a", "max-length=1"), None).unwrap();
+    assert!(
+        p.set_policy(&form("a", "max-length=2"), None)
+            .unwrap_err()
+            .to_string()
+            .contains("already has a policy named a")
+    );
+    p.set_policy(&form("a", "max-length=2"), Some(("/", "a"))).unwrap();
+    assert_eq!(p.topology.policies[0].definition["max-length"], serde_json::json!(2));
+    p.set_policy(&form("b", "max-length=2"), Some(("/", "a"))).unwrap();
+    assert_eq!(p.topology.policies.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["b"]);
+    p.undo();
+    p.undo();
+    assert_eq!(p.topology.policies[0].definition["max-length"], serde_json::json!(1));
+    let unchanged = p.clone();
+    p.set_policy(&form("a", "max-length=1"), Some(("/", "a"))).unwrap();
+    assert_eq!(p, unchanged, "saving a policy unchanged records no undo step");
+}

@@ -390,6 +390,9 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
     let mut t = b.t;
     t.seed = s.seed;
     t.rabbitmq_version = s.rabbitmq.version;
+    t.policies = s.rabbitmq.policies.clone();
+    t.default_queue_types =
+        s.rabbitmq.vhosts.iter().filter_map(|v| Some((v.name.clone(), v.metadata.default_queue_type?))).collect();
     renumber(&mut t, &canvas.order)?;
     Ok(t)
 }

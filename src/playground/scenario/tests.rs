@@ -921,3 +921,29 @@ fn a_stream_offset_the_inspector_has_no_choice_for_reads_as_next() {
     };
     assert_eq!((offset("c"), offset("d")), (StreamOffset::Next, StreamOffset::Last));
 }
+
+#[test]
+fn policies_and_default_queue_types_are_kept_through_links_and_files() {
+    let mut s = brokerlab_scenario::Scenario::default();
+    s.rabbitmq.queues.push(brokerlab_scenario::QueueDef::new("orders"));
+    let mut shop = brokerlab_scenario::VhostDef::new("/");
+    shop.metadata.default_queue_type = Some(brokerlab_scenario::QueueTypeName::Quorum);
+    s.rabbitmq.vhosts.push(shop);
+    s.rabbitmq.policies.push(brokerlab_scenario::PolicyDef {
+        name: "cap".into(),
+        vhost: "/".into(),
+        pattern: "^orders$".into(),
+        apply_to: brokerlab_scenario::PolicyApplyTo::Queues,
+        priority: 2,
+        definition: [("max-length".to_string(), serde_json::json!(3))].into_iter().collect(),
+    });
+    let t = from_scenario(&s).unwrap();
+    assert_eq!(t.policies, s.rabbitmq.policies);
+    assert_eq!(t.default_queue_types.get("/"), Some(&brokerlab_scenario::QueueTypeName::Quorum));
+    let back = round_trip(&t);
+    assert_eq!(back.policies, t.policies);
+    assert_eq!(back.default_queue_types, t.default_queue_types);
+    let written = to_scenario(&back).unwrap();
+    assert_eq!(written.rabbitmq.policies, s.rabbitmq.policies);
+    assert_eq!(written.rabbitmq.vhosts, s.rabbitmq.vhosts, "only / is listed, for its default queue type");
+}

@@ -136,8 +136,25 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
             _ => {}
         }
     }
-    let vhosts: BTreeSet<&str> = t.nodes.iter().map(|n| n.vhost()).filter(|v| *v != DEFAULT_VHOST).collect();
-    s.rabbitmq.vhosts = vhosts.into_iter().map(VhostDef::new).collect();
+    // Every vhost a part, a policy or a default queue type names; `/`
+    // exists already and is listed only to carry its default queue type.
+    let vhosts: BTreeSet<&str> = t
+        .nodes
+        .iter()
+        .map(|n| n.vhost())
+        .chain(t.policies.iter().map(|p| p.vhost.as_str()))
+        .chain(t.default_queue_types.keys().map(String::as_str))
+        .filter(|v| *v != DEFAULT_VHOST || t.default_queue_types.contains_key(*v))
+        .collect();
+    s.rabbitmq.vhosts = vhosts
+        .into_iter()
+        .map(|name| {
+            let mut v = VhostDef::new(name);
+            v.metadata.default_queue_type = t.default_queue_types.get(name).copied();
+            v
+        })
+        .collect();
+    s.rabbitmq.policies = t.policies.clone();
     if crate::playground::sim::uses_kafka(t) {
         s.kafka.brokers = t.of_kind(NodeKind::Broker).count() as u32;
     }

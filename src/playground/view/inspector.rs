@@ -161,7 +161,10 @@ pub(super) fn Inspector(
     });
     let form = move || {
         match selection.get().0 {
-        Selection::None => view! { <p class="pg-hint">"Select a part to edit it. Keys: arrows move, C connects, Delete removes, Ctrl+Z undoes."</p> }.into_any(),
+        Selection::None => view! {
+            <p class="pg-hint">"Select a part to edit it. Keys: arrows move, C connects, Delete removes, Ctrl+Z undoes."</p>
+            <super::policies::Policies ctx />
+        }.into_any(),
         Selection::Node(id) => {
             let Some(node) = ctx.editor.with_untracked(|e| e.topology.node(id).cloned()) else { return ().into_any() };
             node_form(ctx, node).into_any()

@@ -18,6 +18,7 @@ mod event_log;
 mod inspector;
 mod message;
 mod palette;
+mod policies;
 mod toolbar;
 
 use super::challenge::is_locked;
