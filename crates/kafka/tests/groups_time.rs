@@ -330,3 +330,49 @@ fn a_session_timeout_inside_a_rebalance_falls_at_its_instant_however_time_is_cut
     };
     assert_eq!(run(true), run(false));
 }
+
+/// Auto-commit as the Java client times it (`ConsumerCoordinator`):
+/// `maybeAutoCommitOffsetsAsync` in `poll()` once `auto.commit.interval.ms`
+/// has passed, committing the positions of earlier polls before this one
+/// fetches; a synchronous commit in `onJoinPrepare` before an eager member
+/// revokes its partitions; and one in `close()`.
+#[test]
+fn auto_commit_falls_on_the_interval_on_rejoin_and_on_close() {
+    let committed = |events: &[Event]| -> Vec<(i64, bool)> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::OffsetsCommitted { offsets, auto, .. } => Some((offsets[0].1, *auto)),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut c = cluster(1);
+    c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
+    fill(&mut c, 3, 1);
+    consumer(&mut c, "c1", |cfg| cfg.auto_commit_interval_ms = 5_000);
+    let (records, events) = c.poll("c1", None).expect("poll");
+    assert_eq!((records.len(), committed(&events)), (3, vec![]));
+    c.tick(4_000).expect("tick");
+    fill(&mut c, 2, 1);
+    let (records, events) = c.poll("c1", None).expect("poll");
+    assert_eq!((records.len(), committed(&events)), (2, vec![]), "4.1 s: the interval has not passed");
+    c.tick(1_000).expect("tick");
+    let events = c.poll("c1", None).expect("poll").1;
+    assert_eq!(committed(&events), vec![(5, true)], "5.1 s: the positions of the earlier polls");
+    fill(&mut c, 1, 1);
+    c.poll("c1", None).expect("poll");
+    consumer(&mut c, "c2", |_| {});
+    c.poll("c2", None).expect("poll");
+    let events = c.poll("c1", None).expect("poll").1;
+    let first_revoke = events.iter().position(|e| matches!(e, Event::PartitionsRevoked { .. }));
+    let commit = events.iter().position(|e| matches!(e, Event::OffsetsCommitted { .. }));
+    assert_eq!(committed(&events), vec![(6, true)], "onJoinPrepare commits before revoking");
+    assert!(commit < first_revoke, "{events:?}");
+    settle(&mut c, &["c1", "c2"]);
+    fill(&mut c, 1, 1);
+    let owner = if c.consumer("c1").expect("c1").assignment.is_empty() { "c2" } else { "c1" };
+    assert_eq!(poll_count(&mut c, owner), 1);
+    let events = c.close_consumer(owner).expect("close");
+    assert_eq!(committed(&events), vec![(7, true)], "close() commits");
+}
