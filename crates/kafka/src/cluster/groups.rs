@@ -361,7 +361,6 @@ impl Cluster {
                 (t, n)
             })
             .collect();
-        let _ = assignor;
         self.emit(Event::RebalanceCompleted {
             group: group.to_string(),
             generation,
