@@ -376,3 +376,31 @@ fn auto_commit_falls_on_the_interval_on_rejoin_and_on_close() {
     let events = c.close_consumer(owner).expect("close");
     assert_eq!(committed(&events), vec![(7, true)], "close() commits");
 }
+
+/// A static member (KIP-345) that stops polling past `max.poll.interval.ms`
+/// sends no LeaveGroup but forgets its generation and member id, so its
+/// commit fails with `CommitFailedException`; polling again within its
+/// session it rejoins under its `group.instance.id` and gets its partitions
+/// back without a rebalance.
+#[test]
+fn a_static_member_past_its_poll_interval_fails_to_commit_then_rejoins_without_a_rebalance() {
+    let mut c = cluster(1);
+    c.create_topic("t", TopicConfig::new(2, 1)).expect("topic");
+    fill(&mut c, 2, 2);
+    consumer(&mut c, "c1", |cfg| {
+        cfg.group_instance_id = Some("one".into());
+        cfg.session_timeout_ms = 400_000;
+        cfg.enable_auto_commit = false;
+    });
+    assert_eq!(poll_count(&mut c, "c1"), 4);
+    let generation = c.group("g").expect("g").generation;
+    c.tick(301_000).expect("tick");
+    assert_eq!(c.group("g").expect("g").members.len(), 1, "no LeaveGroup from a static member");
+    assert!(matches!(c.commit("c1", None), Err(KafkaError::CommitFailed { .. })));
+    let events = c.poll("c1", None).expect("poll").1;
+    assert!(events.iter().any(|e| matches!(e, Event::StaticMemberRejoined { .. })));
+    assert!(!events.iter().any(|e| matches!(e, Event::RebalanceStarted { .. })), "{events:?}");
+    assert_eq!(c.group("g").expect("g").generation, generation);
+    assert_eq!(assigned(&c, "c1"), 2);
+    c.commit("c1", None).expect("a member again");
+}

@@ -607,7 +607,12 @@ impl Cluster {
         {
             cg.joined.insert(consumer.to_string());
         }
+        let mut added = Vec::new();
         if let Some(c) = self.consumers.get_mut(consumer) {
+            added = owned.iter().filter(|tp| !c.assigned.contains(tp)).cloned().collect();
+            for tp in &added {
+                c.positions.remove(tp);
+            }
             c.assigned = owned;
             c.generation = Some(generation);
             c.joining = false;
@@ -618,6 +623,14 @@ impl Cluster {
             replaced: old,
             group_instance_id: instance.to_string(),
         });
+        if !added.is_empty() {
+            self.emit(Event::PartitionsAssigned {
+                group: group.to_string(),
+                generation,
+                member: consumer.to_string(),
+                partitions: added,
+            });
+        }
         if !same_subscription || self.phase(group) == GroupStateView::PreparingRebalance {
             if let Some(c) = self.consumers.get_mut(consumer) {
                 c.joining = true;
@@ -857,14 +870,14 @@ impl Cluster {
                 if status == ConsumerStatus::Active && !polling {
                     // "consumer poll timeout has expired": the client
                     // forgets its generation; a dynamic member also leaves.
+                    // A static member's id is reset too: its next poll
+                    // rejoins under its instance id (KIP-345).
                     if let Some(c) = self.consumers.get_mut(&m) {
                         c.generation = None;
                         c.joining = false;
+                        c.in_group = false;
                     }
                     if !is_static {
-                        if let Some(c) = self.consumers.get_mut(&m) {
-                            c.in_group = false;
-                        }
                         self.remove_member(&group, &m, RebalanceReason::MaxPollIntervalExceeded(m.clone()));
                         continue;
                     }
