@@ -709,6 +709,17 @@ impl Journal {
                 E::MemberLeft { group, member, reason } => {
                     self.note(now, Source::Kafka, format!("{member} left {group}: {reason:?}"));
                 }
+                E::GroupStateChanged { group, to, .. } => {
+                    self.note(now, Source::Kafka, format!("{group} is {to:?}"));
+                }
+                E::CoordinatorMoved { group, offsets_partition, to, .. } => {
+                    let who = to.map_or("no broker (none alive)".to_string(), |b| format!("broker {b}"));
+                    self.note(
+                        now,
+                        Source::Kafka,
+                        format!("{group}'s coordinator is now {who}, leading __consumer_offsets-{offsets_partition}"),
+                    );
+                }
                 _ => {}
             }
         }

@@ -10,6 +10,7 @@ use crate::assignor::{Assignor, TopicPartition};
 use crate::config::{ConsumerConfig, OffsetReset, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, TopicConfig};
 use crate::error::KafkaError;
 use crate::log::{Header, PartitionReason, RemovalReason};
+use crate::view::GroupStateView;
 use serde::{Deserialize, Serialize};
 
 /// A record as a producer hands it over.
@@ -357,6 +358,9 @@ pub enum RebalanceReason {
     SubscriptionChanged(String),
     /// The cooperative follow-up round that hands over revoked partitions.
     CooperativeFollowUp,
+    /// A dynamic member had not rejoined when the join phase's rebalance
+    /// timeout ran out.
+    RebalanceTimeout(String),
 }
 
 /// Why the controller elected a partition leader.
@@ -714,6 +718,28 @@ pub enum Event {
         member: String,
         /// The newly added partitions.
         partitions: Vec<TopicPartition>,
+    },
+    /// A classic group moved between the coordinator's states
+    /// (`ClassicGroupState`: Empty, PreparingRebalance, CompletingRebalance, Stable, Dead).
+    GroupStateChanged {
+        /// The group.
+        group: String,
+        /// The state before.
+        from: GroupStateView,
+        /// The state now.
+        to: GroupStateView,
+    },
+    /// The broker coordinating a group changed: the leader of the group's
+    /// `__consumer_offsets` partition moved (or there is none).
+    CoordinatorMoved {
+        /// The group.
+        group: String,
+        /// The group's `__consumer_offsets` partition.
+        offsets_partition: u32,
+        /// The coordinator before.
+        from: Option<u32>,
+        /// The coordinator now.
+        to: Option<u32>,
     },
     /// A rebalance finished; every member's full assignment.
     RebalanceCompleted {

@@ -87,11 +87,41 @@ pub enum KafkaError {
         /// The requested offset.
         offset: i64,
     },
-    /// The consumer does not own this partition in the current generation.
+    /// The consumer is not part of an active group (it left, or was kicked
+    /// out for `max.poll.interval.ms` or its session), or the coordinator
+    /// refused its member id or generation: the Java client's
+    /// `CommitFailedException` (`ConsumerCoordinator`).
     CommitFailed {
         /// The consumer.
         consumer: String,
-        /// The partition it tried to commit.
+        /// Why.
+        reason: String,
+    },
+    /// The consumer is rejoining its group: `commitSync()` fails with the
+    /// retriable `RebalanceInProgressException` until a `poll()` completes
+    /// the rebalance.
+    RebalanceInProgress {
+        /// The consumer.
+        consumer: String,
+    },
+    /// No live broker leads the group's `__consumer_offsets` partition, so
+    /// the group has no coordinator (`COORDINATOR_NOT_AVAILABLE`).
+    CoordinatorNotAvailable {
+        /// The group.
+        group: String,
+    },
+    /// `new OffsetAndMetadata(offset)` refuses a negative offset with an
+    /// `IllegalArgumentException`.
+    NegativeOffset {
+        /// The offset.
+        offset: i64,
+    },
+    /// `seek` on a partition the consumer is not assigned: the Java client's
+    /// `IllegalStateException("No current assignment for partition ...")`.
+    NoCurrentAssignment {
+        /// The consumer.
+        consumer: String,
+        /// The partition.
         partition: String,
     },
     /// All members of a group must use the same assignor.
@@ -187,8 +217,19 @@ impl std::fmt::Display for KafkaError {
             KafkaError::OffsetOutOfRange { topic, partition, offset } => {
                 write!(f, "offset {offset} is out of range for {topic}-{partition}")
             }
-            KafkaError::CommitFailed { consumer, partition } => {
-                write!(f, "consumer {consumer} cannot commit {partition}: it does not own it in the current generation")
+            KafkaError::CommitFailed { consumer, reason } => {
+                write!(f, "commit of consumer {consumer} cannot be completed: {reason}")
+            }
+            KafkaError::RebalanceInProgress { consumer } => write!(
+                f,
+                "consumer {consumer} is undergoing a rebalance; call poll() to complete it, then retry the commit"
+            ),
+            KafkaError::CoordinatorNotAvailable { group } => {
+                write!(f, "group {group} has no coordinator: no live broker leads its __consumer_offsets partition")
+            }
+            KafkaError::NegativeOffset { offset } => write!(f, "Invalid negative offset {offset}"),
+            KafkaError::NoCurrentAssignment { consumer, partition } => {
+                write!(f, "No current assignment for partition {partition} (consumer {consumer})")
             }
             KafkaError::InconsistentGroupProtocol { group } => {
                 write!(f, "members of group {group} must use the same assignor")

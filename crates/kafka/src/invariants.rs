@@ -119,6 +119,28 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
         if members.len() != g.members.len() || !members.iter().copied().eq(g.member_state.keys()) {
             return Err(format!("group {id}: members {:?} and member state disagree", g.members));
         }
+        if let Some(cg) = c.classic.get(id)
+            && let Some(stray) = cg.joined.iter().find(|m| !members.contains(m))
+        {
+            return Err(format!("group {id}: {stray} joined the rebalance but is not a member"));
+        }
+        // Two running clients that are part of the group's generations never
+        // fetch the same partition (a client kicked out of the group may,
+        // until its next poll tells it so).
+        let mut held: BTreeSet<(&str, u32)> = BTreeSet::new();
+        for (name, consumer) in &c.consumers {
+            if consumer.config.group_id != *id
+                || consumer.status != crate::cluster::ConsumerStatus::Active
+                || consumer.generation.is_none()
+            {
+                continue;
+            }
+            for tp in &consumer.assigned {
+                if !held.insert((&tp.topic, tp.partition)) {
+                    return Err(format!("group {id}: {name} holds {tp}, which another running member holds"));
+                }
+            }
+        }
         let mut owners: BTreeSet<(&str, u32)> = BTreeSet::new();
         for (member, partitions) in &g.assignment {
             if !members.contains(member) {
@@ -154,6 +176,10 @@ mod tests {
         c.create_consumer("b", ConsumerConfig::new("g")).expect("consumer");
         c.subscribe("a", &["t".to_string()]).expect("subscribe");
         c.subscribe("b", &["t".to_string()]).expect("subscribe");
+        // Members join on their polls: a alone, then b, which a rejoins.
+        for m in ["a", "b", "a", "b"] {
+            c.poll(m, None).expect("poll");
+        }
         c
     }
 

@@ -98,8 +98,15 @@ pub struct PartitionView {
 pub enum GroupStateView {
     /// No members.
     Empty,
+    /// A rebalance started: the coordinator waits for every member to
+    /// rejoin (JoinGroup), at most the rebalance timeout.
+    PreparingRebalance,
+    /// Everyone joined; the coordinator waits for the leader's assignment (SyncGroup).
+    CompletingRebalance,
     /// Members with a settled assignment.
     Stable,
+    /// The group is gone.
+    Dead,
 }
 
 /// One group member.
@@ -115,6 +122,8 @@ pub struct MemberView {
     pub assignment: Vec<TopicPartition>,
     /// Its subscribed topics.
     pub subscription: Vec<String>,
+    /// Whether it has rejoined in the current rebalance.
+    pub joined: bool,
 }
 
 /// Lag of one partition for one group.
@@ -141,8 +150,14 @@ pub struct GroupView {
     pub assignor: Assignor,
     /// The current generation.
     pub generation: i32,
-    /// Empty or stable.
+    /// The coordinator's state of the group.
     pub state: GroupStateView,
+    /// The group's `__consumer_offsets` partition: `abs(groupId.hashCode()) % 50`.
+    pub offsets_partition: u32,
+    /// The broker coordinating the group (the leader of that partition), if any is alive.
+    pub coordinator: Option<u32>,
+    /// When the join phase ends at the latest (PreparingRebalance only).
+    pub join_deadline_ms: Option<u64>,
     /// Members in join order.
     pub members: Vec<MemberView>,
     /// Committed offsets.
@@ -175,8 +190,13 @@ pub struct ConsumerView {
     pub in_group: bool,
     /// Subscribed topics.
     pub subscription: Vec<String>,
-    /// Assigned partitions.
+    /// The partitions it holds and fetches: its last applied assignment.
     pub assignment: Vec<TopicPartition>,
+    /// The generation it is part of; `None` when it is not part of an
+    /// active group (not joined yet, left, or kicked out).
+    pub generation: Option<i32>,
+    /// Whether it has sent JoinGroup and waits for the rebalance to complete.
+    pub rebalancing: bool,
     /// Next offset to read per partition.
     pub positions: Vec<(TopicPartition, i64)>,
 }

@@ -151,6 +151,12 @@ pub struct RecordReport {
 pub struct GroupReport {
     pub group_id: String,
     pub generation: i32,
+    /// The coordinator's state: `Empty`, `PreparingRebalance`,
+    /// `CompletingRebalance`, `Stable` or `Dead`.
+    pub state: brokerlab_kafka::GroupStateView,
+    /// The broker coordinating the group (the leader of its
+    /// `__consumer_offsets` partition), if one is alive.
+    pub coordinator: Option<u32>,
     pub assignment: BTreeMap<String, Vec<String>>,
     /// `topic-partition` to the committed offset (the next to read).
     pub committed: BTreeMap<String, i64>,
@@ -301,6 +307,8 @@ impl Report {
                 kafka.groups.push(GroupReport {
                     group_id: g.group_id.clone(),
                     generation: g.generation,
+                    state: g.state,
+                    coordinator: g.coordinator,
                     assignment: g
                         .members
                         .iter()

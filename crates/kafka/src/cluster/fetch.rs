@@ -79,27 +79,15 @@ impl Cluster {
         let state = self.active_consumer(consumer)?;
         let max = max_records.unwrap_or(state.config.max_poll_records).max(1) as usize;
         let now = self.now;
-        let rejoin = !state.in_group && !state.subscription.is_empty();
         let group = state.config.group_id.clone();
         if let Some(s) = self.consumers.get_mut(consumer) {
             s.last_poll_ms = now;
         }
-        if rejoin {
-            self.join_group(consumer);
-        }
+        self.poll_group(consumer);
         if let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(consumer)) {
             ms.last_heartbeat_ms = now;
         }
-        let s = self.active_consumer(consumer)?;
-        if s.config.enable_auto_commit && now.saturating_sub(s.last_auto_commit_ms) >= s.config.auto_commit_interval_ms
-        {
-            self.commit_positions(consumer, true);
-            if let Some(entry) = self.consumers.get_mut(consumer) {
-                entry.last_auto_commit_ms = now;
-            }
-        }
-        let assigned: Vec<TopicPartition> =
-            self.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
+        let assigned: Vec<TopicPartition> = self.active_consumer(consumer)?.assigned.clone();
         let mut out = Vec::new();
         if assigned.is_empty() {
             return Ok(out);
@@ -168,7 +156,13 @@ impl Cluster {
         Ok(out)
     }
 
-    /// Commits offsets: the current positions (`commitSync()`), or explicit ones.
+    /// `commitSync()`: the current positions of the partitions the consumer
+    /// holds, or explicit offsets. As Kafka accepts them: the client refuses
+    /// a negative offset, the coordinator checks only that the member is in
+    /// the group's current generation (`ClassicGroup.validateOffsetCommit`)
+    /// and stores any offset for an existing partition, owned or not, past
+    /// the high watermark or not; a consumer that reads from a bad one
+    /// applies `auto.offset.reset` (Kafka 3.9/4.0).
     pub fn commit(
         &mut self,
         consumer: &str,
@@ -177,39 +171,32 @@ impl Cluster {
         self.run(|c| {
             let state = c.active_consumer(consumer)?;
             let group = state.config.group_id.clone();
-            let owned: Vec<TopicPartition> =
-                c.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
             let offsets = match offsets {
                 Some(o) => o,
-                None => state
-                    .positions
-                    .iter()
-                    .filter(|(tp, _)| owned.contains(tp))
-                    .map(|(tp, o)| (tp.clone(), *o))
-                    .collect(),
+                None => {
+                    state.assigned.iter().filter_map(|tp| state.positions.get(tp).map(|o| (tp.clone(), *o))).collect()
+                }
             };
             for (tp, o) in &offsets {
-                let part = c.partition_ref(&tp.topic, tp.partition)?;
-                if !owned.contains(tp) {
-                    return Err(KafkaError::CommitFailed { consumer: consumer.to_string(), partition: tp.to_string() });
+                if *o < 0 {
+                    return Err(KafkaError::NegativeOffset { offset: *o });
                 }
-                if *o < 0 || *o > part.high_watermark {
-                    return Err(KafkaError::OffsetOutOfRange {
-                        topic: tp.topic.clone(),
-                        partition: tp.partition,
-                        offset: *o,
-                    });
-                }
+                c.partition_ref(&tp.topic, tp.partition)?;
             }
-            // A consumer that owns nothing (it has not joined yet, or read
-            // nothing) has nothing to commit: commitSync() returns at once.
+            // commitSync() with nothing to commit returns at once.
             if offsets.is_empty() {
                 return Ok(());
             }
-            // Every offset names an owned partition, so the group exists.
-            let Some(g) = c.groups.get_mut(&group) else {
-                return Err(KafkaError::CommitFailed { consumer: consumer.to_string(), partition: group });
-            };
+            c.check_commit(consumer)?;
+            let g = c.groups.entry(group.clone()).or_insert_with(|| GroupState {
+                assignor: state_assignor(&c.consumers, consumer),
+                generation: 0,
+                members: Vec::new(),
+                member_state: BTreeMap::new(),
+                assignment: BTreeMap::new(),
+                committed: BTreeMap::new(),
+                partition_counts: BTreeMap::new(),
+            });
             for (tp, o) in &offsets {
                 g.committed.insert(tp.clone(), *o);
             }
@@ -224,13 +211,11 @@ impl Cluster {
         self.run(|c| {
             let state = c.active_consumer(consumer)?;
             let part = c.partition_ref(&tp.topic, tp.partition)?;
-            let owned = c
-                .groups
-                .get(&state.config.group_id)
-                .and_then(|g| g.assignment.get(consumer))
-                .is_some_and(|a| a.contains(tp));
-            if !owned {
-                return Err(KafkaError::CommitFailed { consumer: consumer.to_string(), partition: tp.to_string() });
+            if !state.assigned.contains(tp) {
+                return Err(KafkaError::NoCurrentAssignment {
+                    consumer: consumer.to_string(),
+                    partition: tp.to_string(),
+                });
             }
             let end = c.end_offset_for(state, tp);
             let offset = match to {
@@ -256,4 +241,9 @@ impl Cluster {
         })
         .map(|(_, e)| e)
     }
+}
+
+/// The assignor a consumer is configured with.
+fn state_assignor(consumers: &BTreeMap<String, ConsumerState>, consumer: &str) -> Assignor {
+    consumers.get(consumer).map_or(Assignor::Range, |c| c.config.assignor)
 }

@@ -1,11 +1,69 @@
-//! Consumers and their groups: creating, subscribing, joining (static members
-//! rejoin without a rebalance), leaving, crashing, eager and cooperative
-//! rebalances, and the coordinator's session and poll-interval checks.
+//! Consumers and their groups under the classic protocol, as a state machine
+//! in time (Kafka 3.9/4.0 `group-coordinator`: `ClassicGroup`,
+//! `GroupMetadataManager`; client: `AbstractCoordinator`, `ConsumerCoordinator`).
+//!
+//! - `subscribe()` is lazy: a consumer sends JoinGroup from its `poll()`.
+//! - A join, a leave or an eviction moves a Stable group to
+//!   PreparingRebalance. Every member rejoins on its next `poll()` (it learns
+//!   of the rebalance from its heartbeat); the join phase completes when all
+//!   known members have rejoined, or when the rebalance timeout (the largest
+//!   `max.poll.interval.ms` among the members) runs out, which removes the
+//!   dynamic members that did not rejoin (`completeClassicGroupJoin`).
+//! - The leader's assignment comes back through SyncGroup at once (the
+//!   client chains SyncGroup to the JoinGroup response), so the group is
+//!   Stable again at the instant the join phase completes; each member
+//!   applies its assignment on its next `poll()` (`onJoinComplete`), or in
+//!   the poll whose JoinGroup completed the phase.
+//! - Eager assignors revoke everything in `onJoinPrepare`, so an eager
+//!   member fetches nothing from its rejoin until it applies the new
+//!   assignment. The cooperative assignor keeps what a member owns; a member
+//!   that has to give partitions up revokes them when it applies the
+//!   assignment and rejoins at once for a second round.
+//! - A member that stops polling for `max.poll.interval.ms` leaves the group
+//!   (its heartbeat thread sends LeaveGroup; a static member only stops
+//!   heartbeating) and forgets its generation, so its later commit fails with
+//!   `CommitFailedException`. A crashed member stops heartbeating and is
+//!   removed when `session.timeout.ms` runs out; until then a rebalance waits
+//!   for it.
+//! - The coordinator is the broker leading the group's `__consumer_offsets`
+//!   partition, `abs(groupId.hashCode()) % 50`; when that broker crashes,
+//!   the partition's next live replica takes over and reloads the group,
+//!   restarting every member's session timer (`onLoaded`).
 
 use super::*;
 
+/// `offsets.topic.num.partitions`, default 50.
+pub(crate) const OFFSETS_TOPIC_PARTITIONS: u32 = 50;
+/// `offsets.topic.replication.factor`, default 3 (fewer on smaller clusters).
+const OFFSETS_TOPIC_REPLICATION: usize = 3;
+
+/// The coordinator's state of one classic group, beside [`GroupState`].
+#[derive(Debug, Clone)]
+pub(crate) struct ClassicGroup {
+    pub(crate) phase: GroupStateView,
+    /// When the join phase completes at the latest (PreparingRebalance only).
+    pub(crate) join_deadline: Option<u64>,
+    /// Members that sent JoinGroup in the current join phase.
+    pub(crate) joined: BTreeSet<String>,
+    /// The broker leading the group's `__consumer_offsets` partition.
+    pub(crate) coordinator: Option<u32>,
+}
+
+/// Java's `String.hashCode()`.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The group's `__consumer_offsets` partition: `Utils.abs(groupId.hashCode())
+/// % offsets.topic.num.partitions` (`GroupCoordinatorService.partitionFor`).
+pub(crate) fn offsets_partition_for(group: &str) -> u32 {
+    let h = java_string_hash(group);
+    let abs = if h == i32::MIN { 0 } else { h.unsigned_abs() };
+    abs % OFFSETS_TOPIC_PARTITIONS
+}
+
 impl Cluster {
-    /// Creates a consumer; it joins its group when it subscribes.
+    /// Creates a consumer; it joins its group on its first `poll()`.
     pub fn create_consumer(&mut self, name: &str, config: ConsumerConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
@@ -34,6 +92,10 @@ impl Cluster {
                     last_poll_ms: now,
                     last_auto_commit_ms: now,
                     cursor: 0,
+                    assigned: Vec::new(),
+                    generation: None,
+                    joining: false,
+                    rejoin_needed: None,
                 },
             );
             Ok(())
@@ -49,7 +111,9 @@ impl Cluster {
         Ok(c)
     }
 
-    /// Subscribes to topics and joins (or rejoins) the group, which rebalances.
+    /// Subscribes to topics. Nothing is sent: the consumer joins (or, with a
+    /// changed subscription, rejoins) on its next `poll()`. An empty list is
+    /// `unsubscribe()`: the consumer gives its partitions up and leaves.
     pub fn subscribe(&mut self, consumer: &str, topics: &[String]) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.active_consumer(consumer)?;
@@ -59,173 +123,212 @@ impl Cluster {
             let mut topics: Vec<String> = topics.to_vec();
             topics.sort();
             topics.dedup();
+            if topics.is_empty() {
+                c.leave_group(consumer, false);
+                if let Some(s) = c.consumers.get_mut(consumer) {
+                    s.subscription.clear();
+                }
+                return Ok(());
+            }
             let Some(state) = c.consumers.get_mut(consumer) else {
                 return Err(KafkaError::UnknownConsumer(consumer.to_string()));
             };
-            let changed = state.subscription != topics;
-            state.subscription = topics;
-            let group = state.config.group_id.clone();
-            if !state.in_group {
-                c.join_group(consumer);
-            } else if changed {
-                c.rebalance(&group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
+            if state.subscription != topics && state.in_group {
+                state.rejoin_needed = Some(RebalanceReason::SubscriptionChanged(consumer.to_string()));
             }
+            state.subscription = topics;
             Ok(())
         })
         .map(|(_, e)| e)
     }
 
-    pub(super) fn join_group(&mut self, consumer: &str) {
+    /// The group's coordinator state, created with the group.
+    fn classic_entry(&mut self, group: &str) -> &mut ClassicGroup {
+        if !self.classic.contains_key(group) {
+            let coordinator = self.elect_coordinator(group, None);
+            let phase = if self.groups.get(group).is_some_and(|g| !g.members.is_empty()) {
+                GroupStateView::Stable
+            } else {
+                GroupStateView::Empty
+            };
+            self.classic.insert(
+                group.to_string(),
+                ClassicGroup { phase, join_deadline: None, joined: BTreeSet::new(), coordinator },
+            );
+        }
+        self.classic.get_mut(group).expect("inserted above")
+    }
+
+    /// The replicas of a `__consumer_offsets` partition: consecutive brokers
+    /// from `partition % brokers`, up to three.
+    fn offsets_replicas(&self, partition: u32) -> Vec<u32> {
+        let n = self.brokers.len() as u32;
+        if n == 0 {
+            return Vec::new();
+        }
+        (0..(OFFSETS_TOPIC_REPLICATION as u32).min(n)).map(|i| (partition + i) % n).collect()
+    }
+
+    /// The coordinator a group has: the current one while its broker lives,
+    /// otherwise the first live replica of its offsets partition.
+    fn elect_coordinator(&self, group: &str, current: Option<u32>) -> Option<u32> {
+        if let Some(b) = current
+            && self.broker_alive(b)
+        {
+            return Some(b);
+        }
+        self.offsets_replicas(offsets_partition_for(group)).into_iter().find(|&b| self.broker_alive(b))
+    }
+
+    /// The broker coordinating a group now, if any.
+    pub(crate) fn coordinator_of(&self, group: &str) -> Option<u32> {
+        match self.classic.get(group) {
+            Some(cg) => cg.coordinator,
+            None => self.elect_coordinator(group, None),
+        }
+    }
+
+    /// After a broker crashed or came back: groups whose coordinator died
+    /// move to the next live replica of their offsets partition, which loads
+    /// them and restarts every member's session timer.
+    pub(super) fn move_coordinators(&mut self) {
         let now = self.now;
-        let Some(cfg) = self.consumers.get(consumer).map(|c| c.config.clone()) else { return };
-        let group = cfg.group_id.clone();
-        let g = self.groups.entry(group.clone()).or_insert_with(|| GroupState {
-            assignor: cfg.assignor,
-            generation: 0,
-            members: Vec::new(),
-            member_state: BTreeMap::new(),
-            assignment: BTreeMap::new(),
-            committed: BTreeMap::new(),
-            partition_counts: BTreeMap::new(),
-        });
-        if g.members.is_empty() {
-            g.assignor = cfg.assignor;
-        }
-        if let Some(entry) = self.consumers.get_mut(consumer) {
-            entry.in_group = true;
-        }
-        // A static member that comes back before its session times out takes
-        // over its old membership and partitions without a rebalance.
-        if let Some(instance) = &cfg.group_instance_id {
-            let subscription = self.consumers.get(consumer).map(|c| c.subscription.clone()).unwrap_or_default();
-            let Some(g) = self.groups.get_mut(&group) else { return };
-            let held = g
-                .members
-                .iter()
-                .position(|m| g.member_state.get(m).is_some_and(|ms| ms.instance_id.as_ref() == Some(instance)));
-            if let Some(idx) = held
-                && let Some(old) = g.members.get(idx).cloned()
-                && let Some(mut ms) = g.member_state.remove(&old)
+        let names: Vec<String> = self.classic.keys().cloned().collect();
+        for group in names {
+            let Some(current) = self.classic.get(&group).map(|cg| cg.coordinator) else { continue };
+            let next = self.elect_coordinator(&group, current);
+            if next == current {
+                continue;
+            }
+            if let Some(cg) = self.classic.get_mut(&group) {
+                cg.coordinator = next;
+            }
+            if next.is_some()
+                && let Some(g) = self.groups.get_mut(&group)
             {
-                let same_subscription = self.consumers.get(&old).is_some_and(|o| o.subscription == subscription);
-                g.members[idx] = consumer.to_string();
-                ms.last_heartbeat_ms = now;
-                ms.session_timeout_ms = cfg.session_timeout_ms;
-                g.member_state.insert(consumer.to_string(), ms);
-                let owned = g.assignment.remove(&old).unwrap_or_default();
-                g.assignment.insert(consumer.to_string(), owned);
-                if old != consumer
-                    && let Some(o) = self.consumers.get_mut(&old)
-                {
-                    o.in_group = false;
+                for ms in g.member_state.values_mut() {
+                    ms.last_heartbeat_ms = now;
                 }
-                self.emit(Event::StaticMemberRejoined {
-                    group: group.clone(),
-                    member: consumer.to_string(),
-                    replaced: old,
-                    group_instance_id: instance.clone(),
-                });
-                if !same_subscription {
-                    self.rebalance(&group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
-                }
-                return;
             }
+            self.emit(Event::CoordinatorMoved {
+                offsets_partition: offsets_partition_for(&group),
+                group,
+                from: current,
+                to: next,
+            });
         }
-        let Some(g) = self.groups.get_mut(&group) else { return };
-        // A closed static member keeps its membership until its session
-        // times out; a new consumer by the same name, with another instance
-        // id or none, is a new member, so the stale entry goes first.
-        if g.members.iter().any(|m| m == consumer) {
-            g.members.retain(|m| m != consumer);
-            g.member_state.remove(consumer);
-            g.assignment.remove(consumer);
+    }
+
+    fn set_phase(&mut self, group: &str, to: GroupStateView) {
+        let cg = self.classic_entry(group);
+        let from = cg.phase;
+        if from == to {
+            return;
         }
-        g.members.push(consumer.to_string());
-        g.member_state.insert(
-            consumer.to_string(),
-            MemberState {
-                instance_id: cfg.group_instance_id.clone(),
-                last_heartbeat_ms: now,
-                session_timeout_ms: cfg.session_timeout_ms,
-                owned_generation: -1,
-            },
-        );
-        self.emit(Event::MemberJoined {
-            group: group.clone(),
-            member: consumer.to_string(),
-            group_instance_id: cfg.group_instance_id,
+        cg.phase = to;
+        self.emit(Event::GroupStateChanged { group: group.to_string(), from, to });
+    }
+
+    fn phase(&self, group: &str) -> GroupStateView {
+        self.classic.get(group).map_or(GroupStateView::Empty, |cg| cg.phase)
+    }
+
+    /// The group's rebalance timeout: the largest of its members'
+    /// (`max.poll.interval.ms` for the Java consumer).
+    fn rebalance_timeout(&self, group: &str) -> u64 {
+        let Some(g) = self.groups.get(group) else { return 0 };
+        g.members.iter().filter_map(|m| self.consumers.get(m)).map(|c| c.config.max_poll_interval_ms).max().unwrap_or(0)
+    }
+
+    /// The group enters PreparingRebalance (`prepareRebalance`).
+    fn prepare_rebalance(&mut self, group: &str, reason: RebalanceReason) {
+        let deadline = self.now.saturating_add(self.rebalance_timeout(group)).min(time::MAX_TIME);
+        let Some(g) = self.groups.get(group) else { return };
+        let (assignor, generation) = (g.assignor, g.generation.saturating_add(1));
+        self.set_phase(group, GroupStateView::PreparingRebalance);
+        let cg = self.classic_entry(group);
+        cg.join_deadline = Some(deadline);
+        cg.joined.clear();
+        self.emit(Event::RebalanceStarted {
+            group: group.to_string(),
+            generation,
+            reason,
+            assignor,
+            cooperative: assignor.is_cooperative(),
         });
-        self.rebalance(&group, RebalanceReason::MemberJoined(consumer.to_string()));
     }
 
-    pub(super) fn remove_member(&mut self, group: &str, member: &str, reason: RebalanceReason) {
-        let Some(g) = self.groups.get_mut(group) else { return };
-        g.members.retain(|m| m != member);
-        g.member_state.remove(member);
-        g.assignment.remove(member);
-        if let Some(c) = self.consumers.get_mut(member) {
-            c.in_group = false;
-            c.positions.clear();
-        }
-        self.emit(Event::MemberLeft { group: group.to_string(), member: member.to_string(), reason: reason.clone() });
-        self.rebalance(group, reason);
-    }
-
-    pub(super) fn commit_positions(&mut self, consumer: &str, auto: bool) {
-        let Some(c) = self.consumers.get(consumer) else { return };
-        let group = c.config.group_id.clone();
-        let owned: BTreeSet<TopicPartition> = self
-            .groups
-            .get(&group)
-            .and_then(|g| g.assignment.get(consumer))
-            .map(|a| a.iter().cloned().collect())
-            .unwrap_or_default();
-        let offsets: Vec<(TopicPartition, i64)> =
-            c.positions.iter().filter(|(tp, _)| owned.contains(*tp)).map(|(tp, o)| (tp.clone(), *o)).collect();
-        if offsets.is_empty() {
-            return;
-        }
-        let Some(g) = self.groups.get_mut(&group) else { return };
-        let mut changed = Vec::new();
-        for (tp, o) in offsets {
-            if g.committed.get(&tp) != Some(&o) {
-                g.committed.insert(tp.clone(), o);
-                changed.push((tp, o));
+    /// `removeMemberAndUpdateClassicGroup`: a Stable group rebalances; a
+    /// group in PreparingRebalance may now have everyone it waits for.
+    fn after_member_removed(&mut self, group: &str, reason: RebalanceReason) {
+        match self.phase(group) {
+            GroupStateView::Stable | GroupStateView::CompletingRebalance => {
+                self.prepare_rebalance(group, reason);
+                self.maybe_complete_join(group);
             }
-        }
-        if !changed.is_empty() {
-            self.emit(Event::OffsetsCommitted { group, by: consumer.to_string(), offsets: changed, auto });
+            GroupStateView::PreparingRebalance => self.maybe_complete_join(group),
+            GroupStateView::Empty | GroupStateView::Dead => {}
         }
     }
 
-    /// Runs a rebalance to completion. Eager assignors revoke everything
-    /// first; the cooperative assignor revokes only partitions that move and
-    /// hands them over in a follow-up round.
-    pub(super) fn rebalance(&mut self, group: &str, reason: RebalanceReason) {
-        let Some(g) = self.groups.get(group) else {
+    fn maybe_complete_join(&mut self, group: &str) {
+        if self.phase(group) != GroupStateView::PreparingRebalance {
             return;
+        }
+        let all = match (self.groups.get(group), self.classic.get(group)) {
+            (Some(g), Some(cg)) => g.members.iter().all(|m| cg.joined.contains(m)),
+            _ => false,
         };
-        let assignor = g.assignor;
-        let cooperative = assignor.is_cooperative();
-        let members: Vec<String> = g.members.clone();
+        if all {
+            self.complete_join(group);
+        }
+    }
+
+    /// `completeClassicGroupJoin`: dynamic members that did not rejoin are
+    /// removed, the generation goes up, the leader's assignment is synced,
+    /// and the group is Stable (or Empty without members).
+    fn complete_join(&mut self, group: &str) {
+        let joined = self.classic.get(group).map(|cg| cg.joined.clone()).unwrap_or_default();
+        let stragglers: Vec<String> = self
+            .groups
+            .get(group)
+            .map(|g| {
+                g.members
+                    .iter()
+                    .filter(|m| !joined.contains(*m))
+                    .filter(|m| g.member_state.get(*m).is_some_and(|ms| ms.instance_id.is_none()))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        for m in stragglers {
+            self.drop_member(group, &m, RebalanceReason::RebalanceTimeout(m.clone()));
+        }
         let Some(g) = self.groups.get_mut(group) else { return };
+        if !g.members.is_empty() && joined.is_empty() {
+            // Only static members that have not rejoined are left: wait
+            // another rebalance timeout for their sessions to run out.
+            let deadline = self.now.saturating_add(self.rebalance_timeout(group)).min(time::MAX_TIME);
+            self.classic_entry(group).join_deadline = Some(deadline);
+            return;
+        }
         g.generation = g.generation.saturating_add(1);
         let generation = g.generation;
-        self.emit(Event::RebalanceStarted { group: group.to_string(), generation, reason, assignor, cooperative });
+        let members = g.members.clone();
+        let assignor = g.assignor;
+        if let Some(cg) = self.classic.get_mut(group) {
+            cg.join_deadline = None;
+            cg.joined.clear();
+        }
         if members.is_empty() {
-            if let Some(entry) = self.groups.get_mut(group) {
-                entry.assignment.clear();
+            if let Some(g) = self.groups.get_mut(group) {
+                g.assignment.clear();
             }
+            self.set_phase(group, GroupStateView::Empty);
             self.emit(Event::RebalanceCompleted { group: group.to_string(), generation, assignment: Vec::new() });
             return;
         }
-        // Members commit before giving partitions up (onJoinPrepare with auto-commit).
-        for m in &members {
-            if self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active && c.config.enable_auto_commit)
-            {
-                self.commit_positions(m, true);
-            }
-        }
+        self.set_phase(group, GroupStateView::CompletingRebalance);
         let counts: BTreeMap<String, u32> =
             self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect();
         let Some(g) = self.groups.get(group) else { return };
@@ -243,50 +346,6 @@ impl Cluster {
             })
             .collect();
         let outcome = assignor::assign(assignor, &counts, &subscriptions);
-        let mut follow_up = false;
-        for s in &subscriptions {
-            let new = outcome.assignment.get(&s.member_id).cloned().unwrap_or_default();
-            let revoked: Vec<TopicPartition> = if cooperative {
-                s.owned_partitions.iter().filter(|tp| !new.contains(tp)).cloned().collect()
-            } else {
-                s.owned_partitions.clone()
-            };
-            if cooperative && !revoked.is_empty() {
-                follow_up = true;
-            }
-            if !revoked.is_empty() {
-                if let Some(c) = self.consumers.get_mut(&s.member_id) {
-                    for tp in &revoked {
-                        c.positions.remove(tp);
-                    }
-                }
-                self.emit(Event::PartitionsRevoked {
-                    group: group.to_string(),
-                    generation,
-                    member: s.member_id.clone(),
-                    partitions: revoked,
-                });
-            }
-            let kept: Vec<TopicPartition> = if cooperative {
-                s.owned_partitions.iter().filter(|tp| new.contains(tp)).cloned().collect()
-            } else {
-                Vec::new()
-            };
-            let added: Vec<TopicPartition> = new.iter().filter(|tp| !kept.contains(tp)).cloned().collect();
-            if !added.is_empty() {
-                if let Some(c) = self.consumers.get_mut(&s.member_id) {
-                    for tp in &added {
-                        c.positions.remove(tp);
-                    }
-                }
-                self.emit(Event::PartitionsAssigned {
-                    group: group.to_string(),
-                    generation,
-                    member: s.member_id.clone(),
-                    partitions: added,
-                });
-            }
-        }
         let Some(g) = self.groups.get_mut(group) else { return };
         g.assignment = outcome.assignment.clone();
         for m in &members {
@@ -307,29 +366,448 @@ impl Cluster {
             generation,
             assignment: outcome.assignment.into_iter().collect(),
         });
-        if follow_up {
-            self.rebalance(group, RebalanceReason::CooperativeFollowUp);
+        self.set_phase(group, GroupStateView::Stable);
+    }
+
+    /// Removes a member from the coordinator's view without starting a
+    /// rebalance; the client, if it still runs, learns of it from its next
+    /// heartbeat and forgets its generation.
+    fn drop_member(&mut self, group: &str, member: &str, reason: RebalanceReason) {
+        let Some(g) = self.groups.get_mut(group) else { return };
+        g.members.retain(|m| m != member);
+        g.member_state.remove(member);
+        g.assignment.remove(member);
+        if let Some(cg) = self.classic.get_mut(group) {
+            cg.joined.remove(member);
+        }
+        if let Some(c) = self.consumers.get_mut(member)
+            && c.config.group_id == group
+        {
+            c.in_group = false;
+            c.generation = None;
+            c.joining = false;
+        }
+        self.emit(Event::MemberLeft { group: group.to_string(), member: member.to_string(), reason });
+    }
+
+    pub(super) fn remove_member(&mut self, group: &str, member: &str, reason: RebalanceReason) {
+        self.drop_member(group, member, reason.clone());
+        self.after_member_removed(group, reason);
+    }
+
+    /// Whether the consumer must send JoinGroup in this poll.
+    fn needs_join(&self, consumer: &str) -> bool {
+        let Some(c) = self.consumers.get(consumer) else { return false };
+        if c.subscription.is_empty() {
+            return false;
+        }
+        if !c.in_group || c.rejoin_needed.is_some() {
+            return true;
+        }
+        let group = &c.config.group_id;
+        let Some(cg) = self.classic.get(group) else { return true };
+        if cg.phase == GroupStateView::PreparingRebalance && !cg.joined.contains(consumer) {
+            return true;
+        }
+        // A member left behind by a generation it was not part of rejoins
+        // (its heartbeat gets ILLEGAL_GENERATION).
+        let current = self.groups.get(group).map_or(0, |g| g.generation);
+        !c.joining && c.generation.is_some_and(|g| g != current)
+    }
+
+    /// The group side of `poll()` (`ConsumerCoordinator.poll`): apply a
+    /// completed rebalance, rejoin if needed, apply again if that join
+    /// completed the phase, then auto-commit when its interval has passed.
+    pub(super) fn poll_group(&mut self, consumer: &str) {
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let group = c.config.group_id.clone();
+        if !c.subscription.is_empty() {
+            if self.classic_entry(&group).coordinator.is_none() {
+                return;
+            }
+            self.apply_assignment(consumer);
+            // A cooperative member that revoked partitions rejoins at once,
+            // in the same poll; two rounds are the most one poll can take.
+            for _ in 0..2 {
+                if !self.needs_join(consumer) {
+                    break;
+                }
+                self.join_prepare(consumer);
+                self.send_join(consumer);
+                self.apply_assignment(consumer);
+            }
+        }
+        self.maybe_auto_commit(consumer);
+    }
+
+    /// `maybeAutoCommitOffsetsAsync`: once `auto.commit.interval.ms` has
+    /// passed since the last auto-commit, the positions from earlier polls
+    /// are committed and the timer restarts, whether the commit is accepted or not.
+    fn maybe_auto_commit(&mut self, consumer: &str) {
+        let now = self.now;
+        let Some(c) = self.consumers.get(consumer) else { return };
+        if !c.config.enable_auto_commit || now.saturating_sub(c.last_auto_commit_ms) < c.config.auto_commit_interval_ms
+        {
+            return;
+        }
+        self.commit_positions(consumer, true);
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.last_auto_commit_ms = now;
         }
     }
 
-    /// Closes a consumer cleanly.
+    /// `onJoinPrepare`: commit (with auto-commit) while the generation is
+    /// valid, then give partitions up: all of them under an eager assignor,
+    /// or after losing the generation; under the cooperative one only the
+    /// partitions of topics no longer subscribed.
+    fn join_prepare(&mut self, consumer: &str) {
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let group = c.config.group_id.clone();
+        let valid = c.generation.is_some() && !c.joining;
+        if valid && c.config.enable_auto_commit {
+            self.commit_positions(consumer, true);
+        }
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let cooperative = self.groups.get(&group).is_some_and(|g| g.assignor.is_cooperative())
+            || (!c.in_group && c.config.assignor.is_cooperative());
+        let revoked: Vec<TopicPartition> = if cooperative && valid {
+            c.assigned.iter().filter(|tp| !c.subscription.contains(&tp.topic)).cloned().collect()
+        } else {
+            c.assigned.clone()
+        };
+        let generation = c.generation.unwrap_or(-1);
+        self.revoke(&group, consumer, generation, revoked);
+    }
+
+    fn revoke(&mut self, group: &str, consumer: &str, generation: i32, revoked: Vec<TopicPartition>) {
+        if revoked.is_empty() {
+            return;
+        }
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.assigned.retain(|tp| !revoked.contains(tp));
+            for tp in &revoked {
+                c.positions.remove(tp);
+            }
+        }
+        self.emit(Event::PartitionsRevoked {
+            group: group.to_string(),
+            generation,
+            member: consumer.to_string(),
+            partitions: revoked,
+        });
+    }
+
+    /// JoinGroup reaches the coordinator.
+    fn send_join(&mut self, consumer: &str) {
+        let now = self.now;
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let cfg = c.config.clone();
+        let group = cfg.group_id.clone();
+        let new_member = !c.in_group;
+        let rejoin_reason = c.rejoin_needed.clone();
+        if !self.groups.contains_key(&group) {
+            self.groups.insert(
+                group.clone(),
+                GroupState {
+                    assignor: cfg.assignor,
+                    generation: 0,
+                    members: Vec::new(),
+                    member_state: BTreeMap::new(),
+                    assignment: BTreeMap::new(),
+                    committed: BTreeMap::new(),
+                    partition_counts: BTreeMap::new(),
+                },
+            );
+        }
+        self.classic_entry(&group);
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.in_group = true;
+            entry.rejoin_needed = None;
+        }
+        if new_member {
+            if let Some(instance) = &cfg.group_instance_id
+                && self.rejoin_static(consumer, &group, instance)
+            {
+                return;
+            }
+            let Some(g) = self.groups.get_mut(&group) else { return };
+            if g.members.is_empty() {
+                g.assignor = cfg.assignor;
+            }
+            // A closed static member keeps its membership until its session
+            // times out; a new consumer by the same name, with another
+            // instance id or none, is a new member, so the stale entry goes first.
+            if g.members.iter().any(|m| m == consumer) {
+                g.members.retain(|m| m != consumer);
+                g.member_state.remove(consumer);
+                g.assignment.remove(consumer);
+            }
+            g.members.push(consumer.to_string());
+            g.member_state.insert(
+                consumer.to_string(),
+                MemberState {
+                    instance_id: cfg.group_instance_id.clone(),
+                    last_heartbeat_ms: now,
+                    session_timeout_ms: cfg.session_timeout_ms,
+                    owned_generation: -1,
+                },
+            );
+            self.emit(Event::MemberJoined {
+                group: group.clone(),
+                member: consumer.to_string(),
+                group_instance_id: cfg.group_instance_id.clone(),
+            });
+        }
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.joining = true;
+        }
+        if self.phase(&group) != GroupStateView::PreparingRebalance {
+            let reason = match rejoin_reason {
+                Some(r) if !new_member => r,
+                _ => RebalanceReason::MemberJoined(consumer.to_string()),
+            };
+            self.prepare_rebalance(&group, reason);
+        }
+        self.classic_entry(&group).joined.insert(consumer.to_string());
+        self.maybe_complete_join(&group);
+    }
+
+    /// A static member that comes back before its session times out takes
+    /// over its old membership and partitions without a rebalance, unless
+    /// its subscription changed (`updateStaticMemberAndRebalance`).
+    fn rejoin_static(&mut self, consumer: &str, group: &str, instance: &str) -> bool {
+        let now = self.now;
+        let Some(cfg) = self.consumers.get(consumer).map(|c| c.config.clone()) else { return false };
+        let subscription = self.consumers.get(consumer).map(|c| c.subscription.clone()).unwrap_or_default();
+        let Some(g) = self.groups.get_mut(group) else { return false };
+        let held = g
+            .members
+            .iter()
+            .position(|m| g.member_state.get(m).is_some_and(|ms| ms.instance_id.as_deref() == Some(instance)));
+        let Some(idx) = held else { return false };
+        let Some(old) = g.members.get(idx).cloned() else { return false };
+        let Some(mut ms) = g.member_state.remove(&old) else { return false };
+        let same_subscription = self.consumers.get(&old).is_some_and(|o| o.subscription == subscription);
+        g.members[idx] = consumer.to_string();
+        ms.last_heartbeat_ms = now;
+        ms.session_timeout_ms = cfg.session_timeout_ms;
+        g.member_state.insert(consumer.to_string(), ms);
+        let owned = g.assignment.remove(&old).unwrap_or_default();
+        g.assignment.insert(consumer.to_string(), owned.clone());
+        let generation = g.generation;
+        if old != consumer
+            && let Some(o) = self.consumers.get_mut(&old)
+        {
+            o.in_group = false;
+            o.generation = None;
+            o.joining = false;
+        }
+        if let Some(cg) = self.classic.get_mut(group)
+            && cg.joined.remove(&old)
+        {
+            cg.joined.insert(consumer.to_string());
+        }
+        let mut added = Vec::new();
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            added = owned.iter().filter(|tp| !c.assigned.contains(tp)).cloned().collect();
+            for tp in &added {
+                c.positions.remove(tp);
+            }
+            c.assigned = owned;
+            c.generation = Some(generation);
+            c.joining = false;
+        }
+        self.emit(Event::StaticMemberRejoined {
+            group: group.to_string(),
+            member: consumer.to_string(),
+            replaced: old,
+            group_instance_id: instance.to_string(),
+        });
+        if !added.is_empty() {
+            self.emit(Event::PartitionsAssigned {
+                group: group.to_string(),
+                generation,
+                member: consumer.to_string(),
+                partitions: added,
+            });
+        }
+        if !same_subscription || self.phase(group) == GroupStateView::PreparingRebalance {
+            if let Some(c) = self.consumers.get_mut(consumer) {
+                c.joining = true;
+            }
+            if self.phase(group) != GroupStateView::PreparingRebalance {
+                self.prepare_rebalance(group, RebalanceReason::SubscriptionChanged(consumer.to_string()));
+            }
+            self.classic_entry(group).joined.insert(consumer.to_string());
+            self.maybe_complete_join(group);
+        }
+        true
+    }
+
+    /// `onJoinComplete`: once the group is Stable in a generation this
+    /// member is part of, it takes its assignment. A cooperative member
+    /// revokes what it no longer has and, if it revoked anything, rejoins.
+    fn apply_assignment(&mut self, consumer: &str) {
+        let Some(c) = self.consumers.get(consumer) else { return };
+        if !c.joining || !c.in_group {
+            return;
+        }
+        let group = c.config.group_id.clone();
+        if self.phase(&group) != GroupStateView::Stable {
+            return;
+        }
+        let Some(g) = self.groups.get(&group) else { return };
+        let generation = g.generation;
+        if g.member_state.get(consumer).is_none_or(|ms| ms.owned_generation != generation) {
+            return;
+        }
+        let cooperative = g.assignor.is_cooperative();
+        let new = g.assignment.get(consumer).cloned().unwrap_or_default();
+        let revoked: Vec<TopicPartition> = c.assigned.iter().filter(|tp| !new.contains(tp)).cloned().collect();
+        let added: Vec<TopicPartition> = new.iter().filter(|tp| !c.assigned.contains(tp)).cloned().collect();
+        self.revoke(&group, consumer, generation, revoked.clone());
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            for tp in &added {
+                c.positions.remove(tp);
+            }
+            c.assigned = new;
+            c.generation = Some(generation);
+            c.joining = false;
+            if cooperative && !revoked.is_empty() {
+                c.rejoin_needed = Some(RebalanceReason::CooperativeFollowUp);
+            }
+        }
+        if !added.is_empty() {
+            self.emit(Event::PartitionsAssigned {
+                group: group.clone(),
+                generation,
+                member: consumer.to_string(),
+                partitions: added,
+            });
+        }
+    }
+
+    /// Commits the client's positions for the partitions it holds, if the
+    /// coordinator accepts them now (auto-commit and the commits in
+    /// `onJoinPrepare` and `close()`); a refused one is dropped, as the
+    /// client only logs a failed auto-commit.
+    pub(super) fn commit_positions(&mut self, consumer: &str, auto: bool) {
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let offsets: Vec<(TopicPartition, i64)> =
+            c.assigned.iter().filter_map(|tp| c.positions.get(tp).map(|o| (tp.clone(), *o))).collect();
+        if offsets.is_empty() || self.check_commit(consumer).is_err() {
+            return;
+        }
+        let group = c.config.group_id.clone();
+        let Some(g) = self.groups.get_mut(&group) else { return };
+        let mut changed = Vec::new();
+        for (tp, o) in offsets {
+            if g.committed.get(&tp) != Some(&o) {
+                g.committed.insert(tp.clone(), o);
+                changed.push((tp, o));
+            }
+        }
+        if !changed.is_empty() {
+            self.emit(Event::OffsetsCommitted { group, by: consumer.to_string(), offsets: changed, auto });
+        }
+    }
+
+    /// Whether a group-managed consumer's OffsetCommit goes through: the
+    /// client's checks (`ConsumerCoordinator.sendOffsetCommitRequest`: a
+    /// generation only while stable) and the coordinator's
+    /// (`ClassicGroup.validateOffsetCommit`: member id and generation, no
+    /// commits while CompletingRebalance). Offsets themselves are never
+    /// checked against the log or the assignment.
+    pub(super) fn check_commit(&self, consumer: &str) -> Result<(), KafkaError> {
+        let c = self.consumers.get(consumer).ok_or_else(|| KafkaError::UnknownConsumer(consumer.to_string()))?;
+        let group = &c.config.group_id;
+        if self.coordinator_of(group).is_none() {
+            return Err(KafkaError::CoordinatorNotAvailable { group: group.clone() });
+        }
+        if c.subscription.is_empty() && !c.in_group {
+            // Not using group management: generation -1 is accepted only
+            // while the group is empty.
+            return match self.groups.get(group) {
+                Some(g) if !g.members.is_empty() => Err(KafkaError::CommitFailed {
+                    consumer: consumer.to_string(),
+                    reason: format!(
+                        "group {group} has active members and this consumer is not one (UNKNOWN_MEMBER_ID)"
+                    ),
+                }),
+                _ => Ok(()),
+            };
+        }
+        if c.joining {
+            return Err(KafkaError::RebalanceInProgress { consumer: consumer.to_string() });
+        }
+        let Some(generation) = c.generation else {
+            return Err(KafkaError::CommitFailed {
+                consumer: consumer.to_string(),
+                reason: "the consumer is not part of an active group for auto partition assignment; it is likely \
+                         that the consumer was kicked out of the group"
+                    .to_string(),
+            });
+        };
+        let g = self.groups.get(group);
+        if !c.in_group || g.is_none_or(|g| !g.members.iter().any(|m| m == consumer)) {
+            return Err(KafkaError::CommitFailed {
+                consumer: consumer.to_string(),
+                reason: "the coordinator does not know this member (UNKNOWN_MEMBER_ID)".to_string(),
+            });
+        }
+        if g.is_none_or(|g| g.generation != generation) {
+            return Err(KafkaError::CommitFailed {
+                consumer: consumer.to_string(),
+                reason: format!("generation {generation} is not the group's current one (ILLEGAL_GENERATION)"),
+            });
+        }
+        if self.phase(group) == GroupStateView::CompletingRebalance {
+            return Err(KafkaError::RebalanceInProgress { consumer: consumer.to_string() });
+        }
+        Ok(())
+    }
+
+    /// The consumer gives up its partitions and, if dynamic, sends LeaveGroup
+    /// (`onLeavePrepare` and `maybeLeaveGroup`, on `close()` and `unsubscribe()`).
+    fn leave_group(&mut self, consumer: &str, closing: bool) {
+        let Some(c) = self.consumers.get(consumer) else { return };
+        let group = c.config.group_id.clone();
+        let is_static = c.config.group_instance_id.is_some();
+        let in_group = c.in_group;
+        let generation = c.generation.unwrap_or(-1);
+        let held = c.assigned.clone();
+        self.revoke(&group, consumer, generation, held);
+        if let Some(c) = self.consumers.get_mut(consumer) {
+            c.generation = None;
+            c.joining = false;
+            c.rejoin_needed = None;
+        }
+        // Static members do not send LeaveGroup: the coordinator keeps
+        // their partitions until the session times out.
+        if in_group && !is_static {
+            self.remove_member(&group, consumer, RebalanceReason::MemberLeft(consumer.to_string()));
+        } else if in_group && !closing {
+            // A static member that unsubscribes stays a member in the
+            // coordinator's eyes until its session runs out.
+            if let Some(c) = self.consumers.get_mut(consumer) {
+                c.in_group = false;
+            }
+            self.stop_heartbeat(consumer);
+        }
+    }
+
+    /// Closes a consumer cleanly: auto-commit, then leave the group.
     pub fn close_consumer(&mut self, consumer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             let state = c.active_consumer(consumer)?;
-            let group = state.config.group_id.clone();
-            let is_static = state.config.group_instance_id.is_some();
-            let in_group = state.in_group;
-            if state.config.enable_auto_commit && in_group {
+            if state.config.enable_auto_commit && state.in_group {
                 c.commit_positions(consumer, true);
             }
             c.stop_heartbeat(consumer);
+            c.leave_group(consumer, true);
             if let Some(entry) = c.consumers.get_mut(consumer) {
                 entry.status = ConsumerStatus::Closed;
-            }
-            // Static members do not send LeaveGroup: the coordinator keeps
-            // their partitions until the session times out.
-            if in_group && !is_static {
-                c.remove_member(&group, consumer, RebalanceReason::MemberLeft(consumer.to_string()));
+                entry.in_group = false;
             }
             Ok(())
         })
@@ -359,10 +837,15 @@ impl Cluster {
         .map(|(_, e)| e)
     }
 
+    /// The coordinator's timers at instant `now`, and the clients' poll timers.
     pub(super) fn step_groups(&mut self) {
         let now = self.now;
         let names: Vec<String> = self.groups.keys().cloned().collect();
         for group in names {
+            // Without a coordinator no timer runs.
+            if self.classic.get(&group).is_some_and(|cg| cg.coordinator.is_none()) {
+                continue;
+            }
             let members = self.groups.get(&group).map(|g| g.members.clone()).unwrap_or_default();
             for m in members {
                 let Some(c) = self.consumers.get(&m) else {
@@ -384,15 +867,32 @@ impl Cluster {
                 if status == ConsumerStatus::Active && polling {
                     continue;
                 }
-                if status == ConsumerStatus::Active && !polling && !is_static {
-                    self.remove_member(&group, &m, RebalanceReason::MaxPollIntervalExceeded(m.clone()));
-                    continue;
+                if status == ConsumerStatus::Active && !polling {
+                    // "consumer poll timeout has expired": the client
+                    // forgets its generation; a dynamic member also leaves.
+                    // A static member's id is reset too: its next poll
+                    // rejoins under its instance id (KIP-345).
+                    if let Some(c) = self.consumers.get_mut(&m) {
+                        c.generation = None;
+                        c.joining = false;
+                        c.in_group = false;
+                    }
+                    if !is_static {
+                        self.remove_member(&group, &m, RebalanceReason::MaxPollIntervalExceeded(m.clone()));
+                        continue;
+                    }
                 }
+                let Some(ms) = self.groups.get(&group).and_then(|g| g.member_state.get(&m)) else { continue };
                 if now.saturating_sub(ms.last_heartbeat_ms) > ms.session_timeout_ms {
                     self.remove_member(&group, &m, RebalanceReason::SessionTimeout(m.clone()));
                 }
             }
-            // The leader notices partitions added to a subscribed topic.
+            if self.phase(&group) == GroupStateView::PreparingRebalance
+                && self.classic.get(&group).and_then(|cg| cg.join_deadline).is_some_and(|d| d <= now)
+            {
+                self.complete_join(&group);
+            }
+            // The leader notices partitions added to a subscribed topic and rejoins.
             let Some(g) = self.groups.get(&group) else { continue };
             let grown = g
                 .partition_counts
@@ -401,9 +901,47 @@ impl Cluster {
                 .map(|(t, _)| t.clone());
             if let Some(t) = grown
                 && !g.members.is_empty()
+                && self.phase(&group) == GroupStateView::Stable
             {
-                self.rebalance(&group, RebalanceReason::PartitionsAdded(t));
+                self.prepare_rebalance(&group, RebalanceReason::PartitionsAdded(t));
             }
         }
+    }
+
+    /// Whether a group's topics grew, and the exact instants of its timers:
+    /// each member's poll-interval and session deadlines and the join deadline.
+    pub(super) fn groups_pending(&self, at: &mut impl FnMut(u64)) -> bool {
+        let mut pending = false;
+        for (id, g) in &self.groups {
+            let cg = self.classic.get(id);
+            if cg.is_some_and(|cg| cg.coordinator.is_none()) {
+                continue;
+            }
+            if let Some(d) = cg.and_then(|cg| cg.join_deadline) {
+                at(d);
+            }
+            if !g.members.is_empty()
+                && cg.is_none_or(|cg| cg.phase == GroupStateView::Stable)
+                && g.partition_counts
+                    .iter()
+                    .any(|(t, n)| self.topics.get(t).is_some_and(|ts| ts.partitions.len() as u32 != *n))
+            {
+                pending = true;
+            }
+            for m in &g.members {
+                let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
+                let heartbeat_end = if c.status == ConsumerStatus::Active {
+                    let poll_deadline = c.last_poll_ms.saturating_add(c.config.max_poll_interval_ms);
+                    if c.config.group_instance_id.is_none() || c.generation.is_some() {
+                        at(poll_deadline.saturating_add(1));
+                    }
+                    ms.last_heartbeat_ms.max(poll_deadline)
+                } else {
+                    ms.last_heartbeat_ms
+                };
+                at(heartbeat_end.saturating_add(ms.session_timeout_ms).saturating_add(1));
+            }
+        }
+        pending
     }
 }

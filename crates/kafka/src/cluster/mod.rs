@@ -192,6 +192,17 @@ pub(crate) struct ConsumerState {
     pub(crate) last_poll_ms: u64,
     pub(crate) last_auto_commit_ms: u64,
     pub(crate) cursor: usize,
+    /// The partitions the client holds and fetches (its last applied
+    /// assignment), which can differ from the coordinator's during a rebalance.
+    pub(crate) assigned: Vec<TopicPartition>,
+    /// The generation the client is part of, `None` when it is not part of
+    /// an active group (never joined, left, or kicked out).
+    pub(crate) generation: Option<i32>,
+    /// JoinGroup sent, the new assignment not applied yet.
+    pub(crate) joining: bool,
+    /// The client must rejoin on its next `poll()`, and why: its
+    /// subscription changed, or a cooperative round revoked partitions.
+    pub(crate) rejoin_needed: Option<RebalanceReason>,
 }
 
 #[derive(Debug, Clone)]
@@ -239,6 +250,8 @@ pub struct Cluster {
     pub(crate) seed: u64,
     /// Share groups and share consumers (KIP-932).
     pub(crate) shares: share::ShareState,
+    /// The coordinator's protocol state of each classic group.
+    pub(crate) classic: BTreeMap<String, groups::ClassicGroup>,
 }
 
 fn log_settings(c: &TopicConfig) -> LogSettings {
@@ -278,6 +291,7 @@ impl Cluster {
             last_cleaned: None,
             seed,
             shares: share::ShareState::default(),
+            classic: BTreeMap::new(),
         })
     }
 

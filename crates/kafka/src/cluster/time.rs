@@ -177,33 +177,4 @@ impl Cluster {
         }
         pending
     }
-
-    /// Whether a group's topics grew, and each member's poll-interval and
-    /// session deadlines.
-    fn groups_pending(&self, at: &mut impl FnMut(u64)) -> bool {
-        let mut pending = false;
-        for g in self.groups.values() {
-            if !g.members.is_empty()
-                && g.partition_counts
-                    .iter()
-                    .any(|(t, n)| self.topics.get(t).is_some_and(|ts| ts.partitions.len() as u32 != *n))
-            {
-                pending = true;
-            }
-            for m in &g.members {
-                let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
-                let heartbeat_end = if c.status == ConsumerStatus::Active {
-                    let poll_deadline = c.last_poll_ms.saturating_add(c.config.max_poll_interval_ms);
-                    if c.config.group_instance_id.is_none() {
-                        at(poll_deadline.saturating_add(1));
-                    }
-                    ms.last_heartbeat_ms.max(poll_deadline)
-                } else {
-                    ms.last_heartbeat_ms
-                };
-                at(heartbeat_end.saturating_add(ms.session_timeout_ms).saturating_add(1));
-            }
-        }
-        pending
-    }
 }

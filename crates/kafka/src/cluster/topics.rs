@@ -252,6 +252,7 @@ impl Cluster {
                 }
                 c.refresh_available(&name);
             }
+            c.move_coordinators();
             Ok(())
         })
         .map(|(_, e)| e)
@@ -289,6 +290,7 @@ impl Cluster {
                 }
                 c.refresh_available(&name);
             }
+            c.move_coordinators();
             Ok(())
         })
         .map(|(_, e)| e)

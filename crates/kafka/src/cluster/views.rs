@@ -109,7 +109,15 @@ impl Cluster {
             group_id: id.to_string(),
             assignor: g.assignor,
             generation: g.generation,
-            state: if g.members.is_empty() { GroupStateView::Empty } else { GroupStateView::Stable },
+            state: self
+                .classic
+                .get(id)
+                .map_or(if g.members.is_empty() { GroupStateView::Empty } else { GroupStateView::Stable }, |cg| {
+                    cg.phase
+                }),
+            offsets_partition: groups::offsets_partition_for(id),
+            coordinator: self.coordinator_of(id),
+            join_deadline_ms: self.classic.get(id).and_then(|cg| cg.join_deadline),
             members: g
                 .members
                 .iter()
@@ -119,6 +127,7 @@ impl Cluster {
                     alive: self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active),
                     assignment: g.assignment.get(m).cloned().unwrap_or_default(),
                     subscription: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
+                    joined: self.classic.get(id).is_some_and(|cg| cg.joined.contains(m)),
                 })
                 .collect(),
             committed: g.committed.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
@@ -168,12 +177,9 @@ impl Cluster {
             },
             in_group: c.in_group,
             subscription: c.subscription.clone(),
-            assignment: self
-                .groups
-                .get(&c.config.group_id)
-                .and_then(|g| g.assignment.get(name))
-                .cloned()
-                .unwrap_or_default(),
+            assignment: c.assigned.clone(),
+            generation: c.generation,
+            rebalancing: c.joining,
             positions: c.positions.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
         })
     }

@@ -134,8 +134,10 @@ const AMQP_REPLIES: &[(&str, &str)] = &[
 const KAFKA_EXCEPTIONS: &[&str] = &[
     "BrokerNotAvailableException",
     "CommitFailedException",
+    "CoordinatorNotAvailableException",
     "DuplicateBrokerRegistrationException",
     "GroupIdNotFoundException",
+    "IllegalArgumentException",
     "IllegalStateException",
     "InconsistentGroupProtocolException",
     "InvalidConfigurationException",
@@ -150,6 +152,7 @@ const KAFKA_EXCEPTIONS: &[&str] = &[
     "NotEnoughReplicasException",
     "OffsetOutOfRangeException",
     "ProducerFencedException",
+    "RebalanceInProgressException",
     "TopicExistsException",
     "UnknownMemberIdException",
     "UnknownProducerIdException",
