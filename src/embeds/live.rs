@@ -54,6 +54,7 @@ pub fn LiveScenario(
     };
     let title = preset.title.clone();
     let description = preset.description.clone();
+    let release = release_line(&preset);
     let heading_id = format!("live-{id}");
     let labelled_by = heading_id.clone();
     let live = StoredValue::new_local(Live::start(preset.clone()));
@@ -187,6 +188,7 @@ pub fn LiveScenario(
         <section class="live" aria-labelledby=labelled_by>
             <h2 id=heading_id>{format!("Try it live: {title}")}</h2>
             <p class="live-description">{description}</p>
+            {release.map(|r| view! { <p class="live-release">{format!("Runs as {r}")}</p> })}
             <div class="live-controls" role="group" aria-label=format!("Run {title}")>
                 <button type="button" on:click=step disabled=move || finished() || pending().is_some()>"Step"</button>
                 <button type="button" on:click=run_all disabled=move || finished() || pending().is_some()>"Run to the end"</button>
@@ -289,6 +291,15 @@ fn SnapshotView(
 }
 
 /// Summarises both engines' state for the panel.
+/// The RabbitMQ release a scenario with a RabbitMQ part runs as, named
+/// with the server version it behaves as: "RabbitMQ 4.3 (4.3.5)".
+pub fn release_line(scenario: &Scenario) -> Option<String> {
+    use crate::playground::model::Word;
+    let r = &scenario.rabbitmq;
+    (!r.queues.is_empty() || !r.exchanges.is_empty())
+        .then(|| format!("RabbitMQ {} ({})", r.version.word(), r.version.server_version()))
+}
+
 pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
     let rabbit = session.rabbit();
     let queues = rabbit
@@ -526,6 +537,16 @@ mod tests {
                 assert!(session.is_finished(), "{id}");
             }
         }
+    }
+
+    #[test]
+    fn a_preset_with_a_rabbitmq_part_names_the_release_it_runs_as() {
+        let line = |id: &str| release_line(&presets::get(id).unwrap());
+        assert_eq!(line("exchange-types").as_deref(), Some("RabbitMQ 4.3 (4.3.5)"));
+        assert_eq!(line("durability-restart").as_deref(), Some("RabbitMQ 4.2 (4.2.9)"));
+        let all = presets::all();
+        let kafka_only = all.iter().find(|p| p.rabbitmq.queues.is_empty() && p.rabbitmq.exchanges.is_empty()).unwrap();
+        assert_eq!(release_line(kafka_only), None, "{} has no RabbitMQ part", kafka_only.title);
     }
 
     #[test]

@@ -73,6 +73,7 @@ test('the exchange-types lesson runs its scenario and routes the reader\'s own m
   await new LessonPage(page).waitFor('Routing Mechanics: The 4 Exchanges');
   const live = page.getByRole('region', { name: 'Try it live: The four exchange types' });
   await live.waitFor();
+  assert.equal(await live.getByText(/^Runs as RabbitMQ/).textContent(), 'Runs as RabbitMQ 4.3 (4.3.5)', 'the panel names the release it runs as');
   assert.equal(await live.getByText(/^Step \d+ of \d+$/).textContent(), 'Step 0 of 7');
 
   await live.getByRole('button', { name: 'Step' }).click();
@@ -117,6 +118,7 @@ test('a Kafka lesson shows records landing in partitions by key', async () => {
   await new LessonPage(page).waitFor('Producers, Partitioning, & ACKs');
   const live = page.getByRole('region', { name: /^Try it live/ }).first();
   await runToEnd(live);
+  assert.equal(await live.getByText(/^Runs as RabbitMQ/).count(), 0, 'a Kafka-only scenario names no RabbitMQ release');
   await live.getByRole('textbox', { name: 'Key' }).fill('user-42');
   await live.getByRole('textbox', { name: 'Body' }).fill('clicked');
   await live.getByRole('button', { name: 'Produce' }).click();
