@@ -245,6 +245,11 @@ pub struct ProducerConfig {
     /// requests to one broker may wait for their answer at once; at most 5
     /// with idempotence.
     pub max_in_flight_requests_per_connection: u32,
+    /// `transaction.timeout.ms` (Kafka: 60 000): how long a transaction may
+    /// stay open before its coordinator aborts it and fences the producer.
+    /// The broker refuses more than `transaction.max.timeout.ms` (15 min) at
+    /// `initTransactions`.
+    pub transaction_timeout_ms: u64,
 }
 
 impl Default for ProducerConfig {
@@ -262,6 +267,7 @@ impl Default for ProducerConfig {
             retry_backoff_max_ms: 1_000,
             linger_ms: 0,
             max_in_flight_requests_per_connection: 5,
+            transaction_timeout_ms: 60_000,
         }
     }
 }

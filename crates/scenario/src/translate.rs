@@ -409,6 +409,7 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InconsistentGroupProtocol { .. } => "InconsistentGroupProtocolException",
         KafkaError::InvalidTxnState(_) => "InvalidTxnStateException",
         KafkaError::ProducerFenced(_) => "ProducerFencedException",
+        KafkaError::TransactionCoordinatorNotAvailable(_) => "CoordinatorNotAvailableException",
         KafkaError::LeaderNotAvailable { .. } => "LeaderNotAvailableException",
         KafkaError::InvalidRecordState { .. } => "InvalidRecordStateException",
         KafkaError::ShareConsumerMisuse { .. } => "IllegalStateException",

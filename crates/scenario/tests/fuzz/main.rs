@@ -132,6 +132,7 @@ const AMQP_REPLIES: &[(&str, &str)] = &[
 const KAFKA_EXCEPTIONS: &[&str] = &[
     "BrokerNotAvailableException",
     "CommitFailedException",
+    "CoordinatorNotAvailableException",
     "DuplicateBrokerRegistrationException",
     "GroupIdNotFoundException",
     "IllegalStateException",
