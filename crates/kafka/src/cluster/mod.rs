@@ -51,6 +51,7 @@ mod share;
 mod time;
 mod topics;
 mod transactions;
+pub use transactions::transaction_state_partition;
 mod views;
 
 #[derive(Debug, Clone)]
