@@ -205,7 +205,10 @@ impl std::fmt::Display for KafkaError {
                 )
             }
             KafkaError::TransactionCoordinatorNotAvailable(t) => {
-                write!(f, "no transaction coordinator for transactional.id {t}: the brokers of its __transaction_state partition are down")
+                write!(
+                    f,
+                    "no transaction coordinator for transactional.id {t}: the brokers of its __transaction_state partition are down"
+                )
             }
             KafkaError::LeaderNotAvailable { topic, partition } => {
                 write!(f, "{topic}-{partition} has no leader")

@@ -514,7 +514,9 @@ impl Log {
         }
         let is_aborted = |r: &Record| {
             r.kind == RecordKind::Transactional
-                && aborted.iter().any(|&(pid, first, last)| pid == r.producer_id && first <= r.offset && r.offset <= last)
+                && aborted
+                    .iter()
+                    .any(|&(pid, first, last)| pid == r.producer_id && first <= r.offset && r.offset <= last)
         };
         let mut latest: BTreeMap<&[u8], i64> = BTreeMap::new();
         for seg in self.segments.iter().take(end_seg) {
@@ -535,7 +537,8 @@ impl Log {
         for seg in self.segments.iter().take(end_seg) {
             for r in &seg.records {
                 if r.kind.is_control() {
-                    let had_records = observed.iter().position(|&p| p == r.producer_id).map(|i| observed.swap_remove(i));
+                    let had_records =
+                        observed.iter().position(|&p| p == r.producer_id).map(|i| observed.swap_remove(i));
                     if had_records.is_none() && (now as i64).saturating_sub(r.timestamp) >= keep {
                         doomed.push((r.offset, RemovalReason::TransactionMarker));
                     }

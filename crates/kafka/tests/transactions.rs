@@ -21,7 +21,12 @@ fn txn_producer(c: &mut Cluster, name: &str, tid: &str) {
 }
 
 fn record(topic: &str, value: &str) -> ProducerRecord {
-    ProducerRecord { topic: topic.into(), partition: Some(0), value: Some(value.as_bytes().to_vec()), ..Default::default() }
+    ProducerRecord {
+        topic: topic.into(),
+        partition: Some(0),
+        value: Some(value.as_bytes().to_vec()),
+        ..Default::default()
+    }
 }
 
 fn keyed(topic: &str, key: &str, value: &str) -> ProducerRecord {

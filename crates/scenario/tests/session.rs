@@ -375,5 +375,9 @@ fn transaction_timeout_ms_lets_the_coordinator_abort_a_stalled_transaction() {
         "{:?}",
         outcomes[2].kafka
     );
-    assert!(outcomes[3].error.as_deref().is_some_and(|e| e.starts_with("ProducerFencedException")), "{:?}", outcomes[3]);
+    assert!(
+        outcomes[3].error.as_deref().is_some_and(|e| e.starts_with("ProducerFencedException")),
+        "{:?}",
+        outcomes[3]
+    );
 }

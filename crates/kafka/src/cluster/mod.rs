@@ -452,7 +452,9 @@ fn rebuild_producer_state(part: &mut PartitionState) {
         if r.kind.is_control() {
             // A marker carries the producer's latest epoch, which fences
             // older ones (`ProducerAppendInfo.appendEndTxnMarker`).
-            let e = producers.entry(r.producer_id).or_insert_with(|| ProducerIdEntry { last_sequence: -1, ..Default::default() });
+            let e = producers
+                .entry(r.producer_id)
+                .or_insert_with(|| ProducerIdEntry { last_sequence: -1, ..Default::default() });
             if r.producer_epoch > e.epoch {
                 e.epoch = r.producer_epoch;
                 e.last_sequence = -1;

@@ -559,7 +559,8 @@ impl Cluster {
             if k.written.is_none() {
                 k.written = self.write_marker(tid, (&topic, p), (pid, epoch), commit, min_isr);
             }
-            let replicated = k.written.is_some_and(|o| self.partition_at(&topic, p).is_some_and(|x| x.high_watermark > o));
+            let replicated =
+                k.written.is_some_and(|o| self.partition_at(&topic, p).is_some_and(|x| x.high_watermark > o));
             if !replicated {
                 done = false;
                 updated.push(k);
@@ -618,7 +619,8 @@ impl Cluster {
         }
         // The marker carries the coordinator's epoch, which fences older
         // ones at this partition (`ProducerAppendInfo.appendEndTxnMarker`).
-        let entry = part.producers.entry(pid).or_insert_with(|| ProducerIdEntry { last_sequence: -1, ..Default::default() });
+        let entry =
+            part.producers.entry(pid).or_insert_with(|| ProducerIdEntry { last_sequence: -1, ..Default::default() });
         if epoch > entry.epoch {
             entry.epoch = epoch;
             entry.last_sequence = -1;
@@ -688,15 +690,17 @@ impl Cluster {
             match m.state {
                 TransactionState::Ongoing => {
                     let due = m.start_ms.saturating_add(m.timeout_ms).saturating_add(1);
-                    at(due.div_ceil(ABORT_TIMED_OUT_INTERVAL_MS).saturating_mul(ABORT_TIMED_OUT_INTERVAL_MS).min(time::MAX_TIME));
+                    at(due
+                        .div_ceil(ABORT_TIMED_OUT_INTERVAL_MS)
+                        .saturating_mul(ABORT_TIMED_OUT_INTERVAL_MS)
+                        .min(time::MAX_TIME));
                 }
                 TransactionState::PrepareCommit | TransactionState::PrepareAbort => {
                     for k in &m.markers {
                         let Some(part) = self.partition_at(&k.tp.topic, k.tp.partition as usize) else { continue };
                         let progress = match k.written {
                             None => {
-                                part.leader.is_some()
-                                    && part.isr.len() >= self.effective_min_isr(&k.tp.topic) as usize
+                                part.leader.is_some() && part.isr.len() >= self.effective_min_isr(&k.tp.topic) as usize
                             }
                             Some(o) => part.high_watermark > o || part.log.get(o).is_none_or(|r| !r.kind.is_control()),
                         };
