@@ -356,3 +356,40 @@ fn kafka_retention_is_bounded_by_the_high_watermark_and_the_last_stable_offset_b
     assert!(p.log_start_offset > 0, "retention deleted the open transaction's segment");
     assert_eq!(p.last_stable_offset, p.log_start_offset.min(p.high_watermark));
 }
+
+#[test]
+fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
+    // While the coordinator still writes markers, the id's new transactional
+    // requests get CONCURRENT_TRANSACTIONS and the client retries them.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) })
+        .expect("topic");
+    c.create_topic("u", TopicConfig { replica_assignment: Some(vec![vec![1]]), ..TopicConfig::new(1, 1) })
+        .expect("topic");
+    txn_producer(&mut c, "old", "tid");
+    c.begin_transaction("old").expect("begin");
+    c.produce("old", record("t", "a")).expect("send");
+    c.tick(100).expect("tick");
+    c.crash_broker(0).expect("crash");
+    c.commit_transaction("old").expect("commit");
+    txn_producer(&mut c, "new", "tid");
+    c.begin_transaction("new").expect("begin");
+    c.produce("new", record("u", "b")).expect("queued behind the markers");
+    c.tick(1_000).expect("tick");
+    assert_eq!(values(&c, "u"), Vec::<String>::new(), "the send waits for the previous transaction");
+    c.restart_broker(0).expect("restart");
+    c.tick(100).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing, "the new transaction started once the old completed");
+    let markers: Vec<i16> = c
+        .records("t", 0)
+        .expect("records")
+        .iter()
+        .filter(|r| r.kind == RecordKind::CommitMarker)
+        .map(|r| r.producer_epoch)
+        .collect();
+    assert_eq!(markers, vec![0], "one commit marker, with the epoch it was decided under");
+    assert_eq!(values(&c, "u"), vec!["b"]);
+    c.commit_transaction("new").expect("commit");
+    c.tick(100).expect("tick");
+    assert_eq!((lso(&c, "t"), lso(&c, "u")), (2, 2));
+}

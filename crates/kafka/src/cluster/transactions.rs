@@ -64,6 +64,9 @@ pub(crate) struct TxnMeta {
     pub(crate) start_ms: u64,
     pub(crate) timeout_ms: u64,
     pub(crate) markers: Vec<Marker>,
+    /// The epoch the markers of the completing transaction carry (a new
+    /// instance may bump the epoch while they are still being written).
+    pub(crate) marker_epoch: i16,
 }
 
 impl TxnMeta {
@@ -310,6 +313,7 @@ impl Cluster {
                 start_ms: 0,
                 timeout_ms,
                 markers: Vec::new(),
+                marker_epoch: epoch,
             });
             m.producer_id = pid;
             m.epoch = epoch;
@@ -528,6 +532,7 @@ impl Cluster {
             m.epoch = next;
         }
         m.state = if commit { TransactionState::PrepareCommit } else { TransactionState::PrepareAbort };
+        m.marker_epoch = m.epoch;
         m.markers = m.partitions.iter().map(|tp| Marker { tp: tp.clone(), written: None }).collect();
         self.progress_markers(tid);
     }
@@ -540,7 +545,7 @@ impl Cluster {
         if !m.completing() {
             return false;
         }
-        let (pid, epoch, commit) = (m.producer_id, m.epoch, m.state == TransactionState::PrepareCommit);
+        let (pid, epoch, commit) = (m.producer_id, m.marker_epoch, m.state == TransactionState::PrepareCommit);
         let markers = m.markers.clone();
         let mut done = true;
         let mut updated = Vec::with_capacity(markers.len());
