@@ -219,7 +219,8 @@ pub struct ProducerView {
     pub in_flight: Vec<InFlightView>,
     /// Whether a transaction is open.
     pub transaction_open: bool,
-    /// Whether a newer instance fenced it.
+    /// Whether it learned that a newer epoch of its transactional id fenced it
+    /// (a new instance, or its transaction timed out).
     pub fenced: bool,
     /// Whether it was closed.
     pub closed: bool,
