@@ -393,3 +393,33 @@ fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
     c.tick(100).expect("tick");
     assert_eq!((lso(&c, "t"), lso(&c, "u")), (2, 2));
 }
+
+#[test]
+fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_its_next_check() {
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    for b in 0..3 {
+        c.crash_broker(b).expect("crash");
+    }
+    // A day without a coordinator: nothing to check the timeout with.
+    c.tick(86_400_000).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
+    c.restart_broker(0).expect("restart");
+    c.tick(4_999).expect("tick");
+    let events = c.tick(5_001).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionTimedOut { .. })));
+    assert_eq!(c.now() % 10_000, 0);
+    // The partition's last in-sync replica is still down: the marker waits.
+    assert_eq!(state(&c, "tid"), TransactionState::PrepareAbort);
+    c.restart_broker(1).expect("restart");
+    c.restart_broker(2).expect("restart");
+    // Written at the next step, replicated by the followers at the one after.
+    c.tick(100).expect("tick");
+    assert_eq!(c.partition("t", 0).expect("p").log_end_offset, c.partition("t", 0).expect("p").high_watermark + 1);
+    assert_eq!(state(&c, "tid"), TransactionState::PrepareAbort);
+    c.tick(100).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
+}

@@ -89,6 +89,16 @@ pub fn transaction_state_partition(transactional_id: &str) -> u32 {
     abs % TXN_STATE_PARTITIONS
 }
 
+/// Whether a marker written at `offset` is no longer in the log because a
+/// leader change cut it off (one that retention removed after it was
+/// replicated is not).
+fn marker_cut(part: &PartitionState, offset: i64, pid: i64, epoch: i16) -> bool {
+    if offset < part.log.log_start_offset() {
+        return false;
+    }
+    !part.log.get(offset).is_some_and(|r| r.kind.is_control() && r.producer_id == pid && r.producer_epoch == epoch)
+}
+
 /// What a partition leader says to a transactional append.
 enum Verification {
     Ok,
@@ -552,14 +562,10 @@ impl Cluster {
         for mut k in markers {
             let (topic, p) = (k.tp.topic.clone(), k.tp.partition as usize);
             let min_isr = self.effective_min_isr(&topic) as usize;
-            if let Some(offset) = k.written {
-                let present = self
-                    .partition_at(&topic, p)
-                    .and_then(|part| part.log.get(offset))
-                    .is_some_and(|r| r.kind.is_control() && r.producer_id == pid && r.producer_epoch == epoch);
-                if !present {
-                    k.written = None;
-                }
+            if let Some(offset) = k.written
+                && self.partition_at(&topic, p).is_none_or(|part| marker_cut(part, offset, pid, epoch))
+            {
+                k.written = None;
             }
             if k.written.is_none() {
                 k.written = self.write_marker(tid, (&topic, p), (pid, epoch), commit, min_isr);
@@ -677,6 +683,7 @@ impl Cluster {
                 self.emit(Event::TransactionAborted { producer, transactional_id: tid, partitions });
             }
         }
+
         let completing: Vec<String> =
             self.transactional_ids.iter().filter(|(_, m)| m.completing()).map(|(t, _)| t.clone()).collect();
         let mut completed = false;
@@ -694,20 +701,23 @@ impl Cluster {
         for m in self.transactional_ids.values() {
             match m.state {
                 TransactionState::Ongoing => {
-                    let due = m.start_ms.saturating_add(m.timeout_ms).saturating_add(1);
-                    at(due
-                        .div_ceil(ABORT_TIMED_OUT_INTERVAL_MS)
-                        .saturating_mul(ABORT_TIMED_OUT_INTERVAL_MS)
-                        .min(time::MAX_TIME));
+                    // The next check of the 10 s schedule at which it is past
+                    // its timeout (later ones while no coordinator is alive).
+                    let due = m.start_ms.saturating_add(m.timeout_ms).saturating_add(1).max(self.now.saturating_add(1));
+                    let interval = ABORT_TIMED_OUT_INTERVAL_MS;
+                    at(due.div_ceil(interval).saturating_mul(interval).min(time::MAX_TIME));
                 }
                 TransactionState::PrepareCommit | TransactionState::PrepareAbort => {
                     for k in &m.markers {
                         let Some(part) = self.partition_at(&k.tp.topic, k.tp.partition as usize) else { continue };
+                        let writable =
+                            part.leader.is_some() && part.isr.len() >= self.effective_min_isr(&k.tp.topic) as usize;
                         let progress = match k.written {
-                            None => {
-                                part.leader.is_some() && part.isr.len() >= self.effective_min_isr(&k.tp.topic) as usize
+                            None => writable,
+                            Some(o) => {
+                                part.high_watermark > o
+                                    || (writable && marker_cut(part, o, m.producer_id, m.marker_epoch))
                             }
-                            Some(o) => part.high_watermark > o || part.log.get(o).is_none_or(|r| !r.kind.is_control()),
                         };
                         pending |= progress;
                     }
