@@ -698,11 +698,13 @@ impl Cluster {
     /// can be written, was cut off, or is now below the high watermark).
     pub(super) fn transactions_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let mut pending = false;
-        for m in self.transactional_ids.values() {
+        for (tid, m) in &self.transactional_ids {
             match m.state {
-                TransactionState::Ongoing => {
+                // Without a live coordinator nothing is checked; a broker
+                // coming back is a command, after which this is asked again.
+                TransactionState::Ongoing if self.transaction_coordinator(tid).is_some() => {
                     // The next check of the 10 s schedule at which it is past
-                    // its timeout (later ones while no coordinator is alive).
+                    // its timeout.
                     let due = m.start_ms.saturating_add(m.timeout_ms).saturating_add(1).max(self.now.saturating_add(1));
                     let interval = ABORT_TIMED_OUT_INTERVAL_MS;
                     at(due.div_ceil(interval).saturating_mul(interval).min(time::MAX_TIME));
