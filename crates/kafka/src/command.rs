@@ -409,6 +409,11 @@ pub enum ProduceError {
     DeliveryTimeout,
     /// The producer was closed first.
     ProducerClosed,
+    /// `INVALID_PRODUCER_EPOCH`: the transaction coordinator has a newer
+    /// epoch for the producer's transactional id (a new instance called
+    /// `initTransactions`, or the transaction timed out), so the partition
+    /// leader refuses the append and the producer is fenced.
+    ProducerFenced,
 }
 
 /// Something that happened, for the UI to animate and explain.
@@ -648,7 +653,42 @@ pub enum Event {
         /// Partitions that got an abort marker.
         partitions: Vec<TopicPartition>,
     },
-    /// A newer producer with the same transactional id fenced this one.
+    /// The transaction coordinator aborted a transaction open longer than
+    /// its `transaction.timeout.ms` and bumped the epoch, fencing the producer.
+    TransactionTimedOut {
+        /// The producer that owned the transaction.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// The new producer epoch.
+        producer_epoch: i16,
+    },
+    /// The coordinator wrote a commit or abort marker to a partition.
+    TransactionMarkerWritten {
+        /// The transactional id.
+        transactional_id: String,
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The marker's offset.
+        offset: i64,
+        /// Commit (true) or abort.
+        committed: bool,
+    },
+    /// Every marker of a transaction is written and replicated
+    /// (`CompleteCommit`/`CompleteAbort`): read_committed consumers can read
+    /// past it everywhere.
+    TransactionCompleted {
+        /// The producer that owned the transaction.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// Commit (true) or abort.
+        committed: bool,
+    },
+    /// The producer learned that a newer epoch of its transactional id
+    /// exists (a new instance, or its transaction timed out): it is fenced.
     ProducerFenced {
         /// The fenced producer.
         producer: String,

@@ -238,13 +238,21 @@ pub struct ProducerConfig {
     /// the same partition before its batch is sent, unless the batch reaches
     /// `batch.size` first. Kafka 4.0 made the default 5 (KIP-1030; 0
     /// before); the simulation keeps 0 so that a produce shows in the log at
-    /// once in lessons and the playground. Set [`KAFKA_4_LINGER_MS`] for
-    /// Kafka 4's batching.
+    /// once in lessons and the playground: with 5, the course's scripts that
+    /// read or crash a broker at the instant of a send (the `topic-partitions`
+    /// prediction, the `kafka-durable-write` challenge's wrong answers) would
+    /// find the records still in the accumulator. Set [`KAFKA_4_LINGER_MS`]
+    /// for Kafka 4's batching.
     pub linger_ms: u64,
     /// `max.in.flight.requests.per.connection` (Kafka: 5): how many produce
     /// requests to one broker may wait for their answer at once; at most 5
     /// with idempotence.
     pub max_in_flight_requests_per_connection: u32,
+    /// `transaction.timeout.ms` (Kafka: 60 000): how long a transaction may
+    /// stay open before its coordinator aborts it and fences the producer.
+    /// The broker refuses more than `transaction.max.timeout.ms` (15 min) at
+    /// `initTransactions`.
+    pub transaction_timeout_ms: u64,
 }
 
 impl Default for ProducerConfig {
@@ -262,6 +270,7 @@ impl Default for ProducerConfig {
             retry_backoff_max_ms: 1_000,
             linger_ms: 0,
             max_in_flight_requests_per_connection: 5,
+            transaction_timeout_ms: 60_000,
         }
     }
 }

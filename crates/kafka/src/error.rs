@@ -131,8 +131,12 @@ pub enum KafkaError {
     },
     /// A transactional call on a producer without `transactional.id`, or out of order.
     InvalidTxnState(String),
-    /// Another producer with the same `transactional.id` took over.
+    /// A newer epoch of the producer's `transactional.id` exists: another
+    /// instance took over, or its transaction timed out.
     ProducerFenced(String),
+    /// No broker holding the `__transaction_state` partition of this
+    /// transactional id is alive.
+    TransactionCoordinatorNotAvailable(String),
     /// The partition has no leader right now.
     LeaderNotAvailable {
         /// The topic.
@@ -236,7 +240,16 @@ impl std::fmt::Display for KafkaError {
             }
             KafkaError::InvalidTxnState(m) => write!(f, "invalid transaction state: {m}"),
             KafkaError::ProducerFenced(p) => {
-                write!(f, "producer {p} was fenced by a newer instance with the same transactional.id")
+                write!(
+                    f,
+                    "producer {p} was fenced: its transactional.id has a newer epoch (a new instance, or its transaction timed out)"
+                )
+            }
+            KafkaError::TransactionCoordinatorNotAvailable(t) => {
+                write!(
+                    f,
+                    "no transaction coordinator for transactional.id {t}: the brokers of its __transaction_state partition are down"
+                )
             }
             KafkaError::LeaderNotAvailable { topic, partition } => {
                 write!(f, "{topic}-{partition} has no leader")

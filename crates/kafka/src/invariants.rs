@@ -28,6 +28,9 @@
 //! - **Group assignment.** In a group's settled assignment no partition has
 //!   two owners, every owner is a member, every assigned partition exists,
 //!   and the members list and the per-member state agree.
+//! - **Last stable offset.** `log start offset <= last stable offset <= high
+//!   watermark`, and a transaction waiting for its marker to be replicated
+//!   names a marker inside the log.
 //! - **Positions and time.** Consumer positions are non-negative, and
 //!   logical time stays within `i64` milliseconds.
 //! - **Share-partitions** (KIP-932). Each holds one in-flight entry per offset
@@ -84,6 +87,13 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
             let hw = part.high_watermark;
             if !(log_start <= hw && hw <= log_end) {
                 return Err(format!("{at} has high watermark {hw} outside [{log_start}, {log_end}]"));
+            }
+            let lso = part.last_stable_offset();
+            if !(log_start <= lso && lso <= hw) {
+                return Err(format!("{at} has last stable offset {lso} outside [{log_start}, {hw}]"));
+            }
+            if let Some((pid, _, marker)) = part.unreplicated_txns.iter().find(|&&(_, _, m)| m >= log_end) {
+                return Err(format!("{at} waits for producer {pid}'s marker at {marker}, past the log end {log_end}"));
             }
             for r in &part.replicas {
                 if isr.contains(&r.broker) && r.log_end_offset < hw {

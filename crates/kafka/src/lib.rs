@@ -51,7 +51,7 @@ pub mod partitioner;
 pub mod view;
 
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
-pub use cluster::Cluster;
+pub use cluster::{Cluster, transaction_state_partition};
 pub use command::{
     AcknowledgeType, Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError,
     ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,

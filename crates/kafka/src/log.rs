@@ -166,6 +166,12 @@ pub enum RemovalReason {
     TombstoneExpired,
     /// The replica's log diverged from the new leader's and was cut back.
     Truncation,
+    /// A record of an aborted transaction, which the log cleaner discards
+    /// (`LogCleaner`'s `CleanedTransactionMetadata.onBatchRead`).
+    AbortedTransaction,
+    /// A transaction marker whose transaction has no records left in the
+    /// cleaned section, past `delete.retention.ms` (`onControlBatchRead`).
+    TransactionMarker,
 }
 
 /// The retention and segment settings a log applies.
@@ -344,7 +350,13 @@ impl Log {
     /// `delete.retention.ms`. Whatever was eligible at the last pass and
     /// stayed was kept for a reason only a change to the log can undo, and
     /// the cluster runs the cleaner after every change anyway.
-    pub fn next_cleanup_due(&self, since: Option<u64>, high_watermark: i64, settings: &LogSettings) -> Option<u64> {
+    pub fn next_cleanup_due(
+        &self,
+        since: Option<u64>,
+        high_watermark: i64,
+        last_stable_offset: i64,
+        settings: &LogSettings,
+    ) -> Option<u64> {
         let at = |t: i64| {
             let t = u64::try_from(t).unwrap_or(0);
             since.is_none_or(|s| t > s).then_some(t)
@@ -367,7 +379,7 @@ impl Log {
             let inactive = self.segments.len().saturating_sub(1);
             for (i, seg) in self.segments.iter().enumerate().take(inactive) {
                 let upper = self.segments.get(i + 1).map_or(self.log_end_offset, |s| s.base_offset);
-                if upper > high_watermark {
+                if upper > last_stable_offset {
                     break;
                 }
                 let lag = i64::try_from(settings.min_compaction_lag_ms).unwrap_or(i64::MAX);
@@ -375,7 +387,7 @@ impl Log {
                     consider(at(seg.largest_timestamp.saturating_add(lag)));
                 }
                 let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
-                for r in seg.records.iter().filter(|r| r.data.value.is_none() && r.kind == RecordKind::Data) {
+                for r in seg.records.iter().filter(|r| r.data.value.is_none() || r.kind.is_control()) {
                     consider(at(r.timestamp.saturating_add(keep)));
                 }
             }
@@ -449,11 +461,22 @@ impl Log {
         (from, self.log_start_offset, reason, seg.records.len() as u64)
     }
 
-    /// Compacts the inactive segments below the high watermark when the dirty
-    /// ratio allows it, keeping the latest record for each key and dropping
-    /// tombstones older than `delete.retention.ms`. Returns the removed offsets
-    /// with their reason.
-    pub fn compact(&mut self, now: u64, high_watermark: i64, settings: &LogSettings) -> Vec<(i64, RemovalReason)> {
+    /// Compacts the inactive segments below the last stable offset
+    /// (`LogCleanerManager.cleanableOffsets` stops there, so an open
+    /// transaction is never cleaned) when the dirty ratio allows it, keeping
+    /// the latest record for each key, committed transactional records
+    /// included, and dropping tombstones older than `delete.retention.ms`,
+    /// the records of aborted transactions (`aborted`: producer id, first
+    /// offset, marker offset) and the markers of transactions with no records
+    /// left. Returns the removed offsets with their reason.
+    pub fn compact(
+        &mut self,
+        now: u64,
+        last_stable_offset: i64,
+        aborted: &[(i64, i64, i64)],
+        settings: &LogSettings,
+    ) -> Vec<(i64, RemovalReason)> {
+        let high_watermark = last_stable_offset;
         let mut removed = Vec::new();
         if !settings.compact || self.segments.len() < 2 {
             return removed;
@@ -489,27 +512,51 @@ impl Log {
         if total == 0 || (dirty as f64) / (total as f64) < settings.min_cleanable_dirty_ratio {
             return removed;
         }
+        let is_aborted = |r: &Record| {
+            r.kind == RecordKind::Transactional
+                && aborted
+                    .iter()
+                    .any(|&(pid, first, last)| pid == r.producer_id && first <= r.offset && r.offset <= last)
+        };
         let mut latest: BTreeMap<&[u8], i64> = BTreeMap::new();
         for seg in self.segments.iter().take(end_seg) {
             for r in &seg.records {
-                if let (RecordKind::Data, Some(k)) = (r.kind, r.data.key.as_deref()) {
+                if r.kind.is_control() || is_aborted(r) {
+                    continue;
+                }
+                if let Some(k) = r.data.key.as_deref() {
                     latest.insert(k, r.offset);
                 }
             }
         }
+        let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
         let mut doomed: Vec<(i64, RemovalReason)> = Vec::new();
+        // Producers with transactional records since their last marker: the
+        // marker stays while its transaction still has records to decide.
+        let mut observed: Vec<i64> = Vec::new();
         for seg in self.segments.iter().take(end_seg) {
             for r in &seg.records {
-                let RecordKind::Data = r.kind else { continue };
+                if r.kind.is_control() {
+                    let had_records =
+                        observed.iter().position(|&p| p == r.producer_id).map(|i| observed.swap_remove(i));
+                    if had_records.is_none() && (now as i64).saturating_sub(r.timestamp) >= keep {
+                        doomed.push((r.offset, RemovalReason::TransactionMarker));
+                    }
+                    continue;
+                }
+                if r.kind == RecordKind::Transactional && !observed.contains(&r.producer_id) {
+                    observed.push(r.producer_id);
+                }
+                if is_aborted(r) {
+                    doomed.push((r.offset, RemovalReason::AbortedTransaction));
+                    continue;
+                }
                 let Some(k) = r.data.key.as_deref() else {
                     continue;
                 };
                 if latest.get(k).is_some_and(|&o| o > r.offset) {
                     doomed.push((r.offset, RemovalReason::Compaction));
-                } else if r.data.value.is_none()
-                    && (now as i64).saturating_sub(r.timestamp)
-                        >= i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX)
-                {
+                } else if r.data.value.is_none() && (now as i64).saturating_sub(r.timestamp) >= keep {
                     doomed.push((r.offset, RemovalReason::TombstoneExpired));
                 }
             }

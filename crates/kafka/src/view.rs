@@ -239,7 +239,8 @@ pub struct ProducerView {
     pub in_flight: Vec<InFlightView>,
     /// Whether a transaction is open.
     pub transaction_open: bool,
-    /// Whether a newer instance fenced it.
+    /// Whether it learned that a newer epoch of its transactional id fenced it
+    /// (a new instance, or its transaction timed out).
     pub fenced: bool,
     /// Whether it was closed.
     pub closed: bool,
@@ -378,4 +379,53 @@ pub struct ShareConsumerView {
     /// The records its last poll delivered that it has not acknowledged yet,
     /// in topic, partition and offset order.
     pub unacknowledged: Vec<(TopicPartition, i64)>,
+}
+
+/// A transaction's state at its coordinator (`TransactionState` in
+/// `TransactionMetadata.scala`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TransactionState {
+    /// `initTransactions` ran; no transaction yet.
+    Empty,
+    /// A partition or the group offsets were added: the transaction is open
+    /// and `transaction.timeout.ms` runs from this moment.
+    Ongoing,
+    /// `commitTransaction` was logged; the commit markers are being written.
+    PrepareCommit,
+    /// `abortTransaction`, a close, a new instance or the timeout: the abort
+    /// markers are being written.
+    PrepareAbort,
+    /// Every commit marker is written and replicated.
+    CompleteCommit,
+    /// Every abort marker is written and replicated.
+    CompleteAbort,
+}
+
+/// A `transactional.id` as its transaction coordinator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransactionView {
+    /// The transactional id.
+    pub transactional_id: String,
+    /// The producer instance that owns it now.
+    pub producer: String,
+    /// The producer id.
+    pub producer_id: i64,
+    /// The coordinator's producer epoch: requests with an older one are fenced.
+    pub producer_epoch: i16,
+    /// The state.
+    pub state: TransactionState,
+    /// The `__transaction_state` partition that holds it:
+    /// `abs(transactionalId.hashCode) % 50`.
+    pub coordinator_partition: u32,
+    /// The broker leading that partition, which coordinates the transaction
+    /// (`None` while none of its replicas is alive).
+    pub coordinator: Option<u32>,
+    /// The partitions of the current (or last) transaction.
+    pub partitions: Vec<TopicPartition>,
+    /// When the open transaction started (its first partition was added).
+    pub started_ms: Option<u64>,
+    /// `transaction.timeout.ms`.
+    pub timeout_ms: u64,
+    /// Partitions whose marker is not yet written and replicated.
+    pub pending_markers: Vec<TopicPartition>,
 }

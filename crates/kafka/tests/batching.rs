@@ -253,3 +253,63 @@ fn retried_requests_find_their_original_offsets_within_five_batches_in_flight() 
     assert_eq!(acked, (0..10).collect::<Vec<i64>>());
     assert_eq!(values(&c), (0..10).map(|i| format!("r{i}")).collect::<Vec<_>>());
 }
+
+/// `a` at 0 s and `b` at 10 s, each its own request, while both followers
+/// are paused but still in the ISR: `a`'s request times out at 30 s
+/// (`request.timeout.ms`) and is sent again at 30.1 s, after the followers
+/// left the ISR at 30.001 s. Returns the log and the acknowledged offsets
+/// in acknowledgement order.
+fn retry_behind_a_later_request(max_in_flight: u32, idempotent: bool) -> (Vec<String>, Vec<i64>) {
+    let mut c = cluster(3, 3);
+    let cfg = ProducerConfig {
+        enable_idempotence: idempotent,
+        max_in_flight_requests_per_connection: max_in_flight,
+        ..ProducerConfig::default()
+    };
+    c.create_producer("p", cfg).expect("producer");
+    c.set_replication_paused(1, true).expect("pause");
+    c.set_replication_paused(2, true).expect("pause");
+    let mut events = Vec::new();
+    c.produce("p", record("a")).expect("produce");
+    events.extend(c.tick(10_000).expect("tick"));
+    c.produce("p", record("b")).expect("produce");
+    events.extend(c.tick(30_000).expect("tick"));
+    let acked = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RecordAcknowledged { offset, .. } => Some(*offset),
+            _ => None,
+        })
+        .collect();
+    (values(&c), acked)
+}
+
+#[test]
+fn kafka_without_idempotence_a_retried_request_lands_after_a_later_one_in_flight() {
+    // Kafka's documentation of max.in.flight.requests.per.connection: above
+    // 1 without idempotence, a failed batch that is retried can be written
+    // after a later batch that was already in flight. `a`'s acknowledged
+    // copy is at offset 2, after `b` at offset 1.
+    let (log, acked) = retry_behind_a_later_request(5, false);
+    assert_eq!(log, vec!["a", "b", "a"]);
+    assert_eq!(acked, vec![1, 2], "b is acknowledged at 1 before a's retry at 2");
+}
+
+#[test]
+fn kafka_max_in_flight_one_keeps_order_without_idempotence() {
+    // With one request in flight `b` is sent only after `a`'s answer, so the
+    // retry goes first (the retried batch is put back at the front of its
+    // deque, `RecordAccumulator.reenqueue`).
+    let (log, acked) = retry_behind_a_later_request(1, false);
+    assert_eq!(log, vec!["a", "a", "b"]);
+    assert_eq!(acked, vec![1, 2]);
+}
+
+#[test]
+fn kafka_idempotence_keeps_order_with_five_requests_in_flight() {
+    // The broker recognises the retried sequence and answers with the
+    // original offset (`ProducerStateEntry`'s last five batches).
+    let (log, acked) = retry_behind_a_later_request(5, true);
+    assert_eq!(log, vec!["a", "b"]);
+    assert_eq!(acked, vec![1, 0]);
+}

@@ -860,9 +860,14 @@ fn a_new_instance_with_the_same_transactional_id_fences_the_old_one() {
     c.create_producer("new", ProducerConfig { transactional_id: Some("tid".into()), ..ProducerConfig::default() })
         .expect("producer");
     let events = c.init_transactions("new").expect("init");
-    assert!(events.iter().any(|e| matches!(e, Event::ProducerFenced { .. })));
     assert!(events.iter().any(|e| matches!(e, Event::TransactionAborted { .. })));
-    assert_eq!(c.commit_transaction("old"), Err(KafkaError::ProducerFenced("old".into())));
+    // The coordinator does not call the zombie: it learns it is fenced on
+    // its next request (Kafka: ProducerFencedException from EndTxn).
+    assert!(!events.iter().any(|e| matches!(e, Event::ProducerFenced { .. })));
+    let out = c.apply(Command::CommitTransaction { producer: "old".into() });
+    assert_eq!(out.error, Some(KafkaError::ProducerFenced("old".into())));
+    assert!(out.events.iter().any(|e| matches!(e, Event::ProducerFenced { .. })));
+    assert!(c.producer("old").expect("old").fenced);
 }
 
 // ----- 6. explanations ---------------------------------------------------------

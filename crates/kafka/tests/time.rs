@@ -74,6 +74,8 @@ fn build(seed: u64) -> Cluster {
         ProducerConfig {
             transactional_id: Some("tx-1".into()),
             delivery_timeout_ms: 5_000,
+            // Long gaps let the coordinator abort a stalled transaction.
+            transaction_timeout_ms: 25_000,
             ..ProducerConfig::default()
         },
     )

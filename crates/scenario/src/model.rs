@@ -717,7 +717,7 @@ pub struct ProducerDef {
     /// `enable.idempotence`, `transactional.id`, `partitioner` (`sticky`,
     /// `round-robin`), `batch.size`, `linger.ms`, `delivery.timeout.ms`,
     /// `request.timeout.ms`, `retry.backoff.ms`, `retry.backoff.max.ms`,
-    /// `max.in.flight.requests.per.connection`.
+    /// `max.in.flight.requests.per.connection`, `transaction.timeout.ms`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }

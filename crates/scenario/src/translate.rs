@@ -202,6 +202,7 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
             "retry.backoff.ms" => c.retry_backoff_ms = num(what, key, v)?,
             "retry.backoff.max.ms" => c.retry_backoff_max_ms = num(what, key, v)?,
             "linger.ms" => c.linger_ms = num(what, key, v)?,
+            "transaction.timeout.ms" => c.transaction_timeout_ms = num(what, key, v)?,
             "max.in.flight.requests.per.connection" => c.max_in_flight_requests_per_connection = num(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
@@ -435,6 +436,7 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InconsistentGroupProtocol { .. } => "InconsistentGroupProtocolException",
         KafkaError::InvalidTxnState(_) => "InvalidTxnStateException",
         KafkaError::ProducerFenced(_) => "ProducerFencedException",
+        KafkaError::TransactionCoordinatorNotAvailable(_) => "CoordinatorNotAvailableException",
         KafkaError::LeaderNotAvailable { .. } => "LeaderNotAvailableException",
         KafkaError::InvalidRecordState { .. } => "InvalidRecordStateException",
         KafkaError::ShareConsumerMisuse { .. } => "IllegalStateException",

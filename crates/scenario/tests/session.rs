@@ -350,3 +350,34 @@ fn a_transient_queue_starts_on_4_2_and_is_refused_on_4_3() {
     let err = s.start().map(|_| ()).unwrap_err().to_string();
     assert!(err.contains("541") || err.contains("transient_nonexcl_queues"), "{err}");
 }
+
+#[test]
+fn transaction_timeout_ms_lets_the_coordinator_abort_a_stalled_transaction() {
+    let s = Scenario::from_json(
+        r#"{
+          "version": 2,
+          "kafka": {
+            "topics": [{ "name": "t" }],
+            "producers": [{ "name": "tx", "configs": { "transactional.id": "tid", "transaction.timeout.ms": "10000" } }]
+          },
+          "script": [
+            { "action": "begin_transaction", "producer": "tx" },
+            { "action": "produce", "producer": "tx", "topic": "t", "value": "a" },
+            { "action": "advance_time", "ms": 25000 },
+            { "action": "commit_transaction", "producer": "tx" }
+          ]
+        }"#,
+    )
+    .expect("scenario");
+    let outcomes = s.start().expect("starts").run_to_end();
+    assert!(
+        outcomes[2].kafka.iter().any(|e| matches!(e, brokerlab_kafka::Event::TransactionTimedOut { .. })),
+        "{:?}",
+        outcomes[2].kafka
+    );
+    assert!(
+        outcomes[3].error.as_deref().is_some_and(|e| e.starts_with("ProducerFencedException")),
+        "{:?}",
+        outcomes[3]
+    );
+}

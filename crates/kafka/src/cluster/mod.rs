@@ -51,6 +51,7 @@ mod share;
 mod time;
 mod topics;
 mod transactions;
+pub use transactions::transaction_state_partition;
 mod views;
 
 #[derive(Debug, Clone)]
@@ -87,6 +88,11 @@ pub(crate) struct PartitionState {
     pub(crate) log: Log,
     pub(crate) producers: BTreeMap<i64, ProducerIdEntry>,
     pub(crate) open_txns: BTreeMap<i64, i64>,
+    /// Transactions whose marker is written but not yet below the high
+    /// watermark: (producer id, first offset, marker offset). They hold the
+    /// last stable offset back like open ones (`ProducerStateManager`'s
+    /// `unreplicatedTxns`).
+    pub(crate) unreplicated_txns: Vec<(i64, i64, i64)>,
     pub(crate) aborted: Vec<(i64, i64, i64)>,
 }
 
@@ -99,8 +105,22 @@ impl PartitionState {
         self.leader.and_then(|i| self.replicas.get(i)).map(|r| r.broker)
     }
 
+    /// The first offset of the oldest transaction that is open or whose
+    /// marker is not replicated yet, capped by the high watermark and never
+    /// below the log start offset (`UnifiedLog.lastStableOffset`,
+    /// `maybeIncrementFirstUnstableOffset`).
     pub(crate) fn last_stable_offset(&self) -> i64 {
-        self.open_txns.values().copied().min().map_or(self.high_watermark, |first| first.min(self.high_watermark))
+        let hw = self.high_watermark;
+        let mut lso = hw;
+        for &first in self.open_txns.values() {
+            lso = lso.min(first);
+        }
+        for &(_, first, marker) in &self.unreplicated_txns {
+            if marker >= hw {
+                lso = lso.min(first);
+            }
+        }
+        lso.max(self.log.log_start_offset().min(hw))
     }
 
     pub(crate) fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
@@ -236,7 +256,8 @@ pub struct Cluster {
     pub(crate) producers: BTreeMap<String, ProducerState>,
     pub(crate) consumers: BTreeMap<String, ConsumerState>,
     pub(crate) groups: BTreeMap<String, GroupState>,
-    pub(crate) transactional_ids: BTreeMap<String, (i64, i16, String)>,
+    /// The transaction coordinator's metadata per `transactional.id`.
+    pub(crate) transactional_ids: BTreeMap<String, transactions::TxnMeta>,
     pub(crate) next_producer_id: i64,
     pub(crate) elections: u64,
     pub(crate) events: Vec<Event>,
@@ -423,6 +444,9 @@ fn advance_high_watermark(part: &mut PartitionState, min_isr: usize) -> Option<i
     }
     if hw > part.high_watermark {
         part.high_watermark = hw;
+        if !part.unreplicated_txns.is_empty() {
+            part.unreplicated_txns.retain(|&(_, _, marker)| marker >= hw);
+        }
         if let Some(r) = part.replicas.get_mut(li) {
             r.high_watermark = hw;
         }
@@ -436,7 +460,20 @@ fn advance_high_watermark(part: &mut PartitionState, min_isr: usize) -> Option<i
 fn rebuild_producer_state(part: &mut PartitionState) {
     let mut producers: BTreeMap<i64, ProducerIdEntry> = BTreeMap::new();
     for r in part.log.iter() {
-        if r.producer_id < 0 || r.kind.is_control() {
+        if r.producer_id < 0 {
+            continue;
+        }
+        if r.kind.is_control() {
+            // A marker carries the producer's latest epoch, which fences
+            // older ones (`ProducerAppendInfo.appendEndTxnMarker`).
+            let e = producers
+                .entry(r.producer_id)
+                .or_insert_with(|| ProducerIdEntry { last_sequence: -1, ..Default::default() });
+            if r.producer_epoch > e.epoch {
+                e.epoch = r.producer_epoch;
+                e.last_sequence = -1;
+                e.recent.clear();
+            }
             continue;
         }
         let e = producers.entry(r.producer_id).or_default();

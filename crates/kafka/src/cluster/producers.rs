@@ -94,6 +94,18 @@ impl Cluster {
         timestamp: Option<i64>,
     ) -> Result<ProduceReceipt, KafkaError> {
         let now = self.now;
+        // A transactional producer's request tells it whether a newer epoch
+        // fenced it; its sends also wait while the coordinator still writes
+        // the markers of its previous transaction.
+        let txn_wait = match self.producers.get(producer) {
+            Some(p) if p.config.transactional_id.is_some() => {
+                if self.topics.contains_key(topic) {
+                    self.check_fenced(producer)?;
+                }
+                self.txn_completing(producer)
+            }
+            _ => false,
+        };
         let t = self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))?;
         let num = t.partitions.len() as u32;
         let compact = t.settings.compact;
@@ -176,6 +188,7 @@ impl Cluster {
         let batch_size = p.config.batch_size;
         // The common case, sent at once as its own request, without another
         // lookup.
+        let blocked = blocked || txn_wait;
         let fast = !blocked && has_leader && linger_ms == 0 && nothing_in_flight;
         let fast_request = if fast {
             p.last_request += 1;
@@ -304,11 +317,15 @@ impl Cluster {
     /// and acks=all), or -1 for acks=0, whose acknowledgement carries no
     /// offset (`RecordMetadata.offset()` is always -1 there); `None` when
     /// nothing was appended.
-    pub(super) fn send(&mut self, producer: &str, mut flight: InFlight) -> Option<i64> {
+    pub(super) fn send(&mut self, producer: &str, flight: InFlight) -> Option<i64> {
         let (pid, acks, epoch) = {
             let p = self.producers.get(producer)?;
             (p.producer_id, p.config.acks, p.epoch)
         };
+        // A transactional append is verified with the coordinator first
+        // (KIP-890): a fenced epoch is refused.
+        let mut flight =
+            if flight.transactional { self.check_transactional_send(producer, flight, pid, epoch)? } else { flight };
         let now = self.now;
         let default_min_isr = self.config.min_insync_replicas;
         let record_events = self.record_events;
@@ -589,6 +606,7 @@ impl Cluster {
         let (batch_size, max_in_flight) =
             (p.config.batch_size, p.config.max_in_flight_requests_per_connection as usize);
         let mut blocked: BTreeSet<(Arc<str>, u32)> = BTreeSet::new();
+        let txn_wait = self.txn_completing(name);
         // Partitions whose batch went out in this step: (request, bytes).
         let mut draining: BTreeMap<(Arc<str>, u32), (u64, u64)> = BTreeMap::new();
         for i in 0..flights.len() {
@@ -634,7 +652,7 @@ impl Cluster {
                     }
                     let leader = part.leader_broker();
                     let due = now >= f.next_attempt_ms;
-                    let mut go = leader.is_some() && due && !blocked.contains(&key);
+                    let mut go = leader.is_some() && due && !blocked.contains(&key) && !(f.transactional && txn_wait);
                     let size = f.data.size_bytes();
                     let mut request = None;
                     if go {
@@ -692,9 +710,14 @@ impl Cluster {
         self.give_up(name, &f);
     }
 
-    /// Closes a producer; anything not yet acknowledged is abandoned.
+    /// Closes a producer: an open transaction is aborted (Kafka's sender does
+    /// so on shutdown), and anything not yet acknowledged is abandoned.
     pub fn close_producer(&mut self, producer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
+            if !c.producers.contains_key(producer) {
+                return Err(KafkaError::UnknownProducer(producer.to_string()));
+            }
+            c.abort_on_close(producer);
             let p = c.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
             p.closed = true;
             let flights = std::mem::take(&mut p.in_flight);

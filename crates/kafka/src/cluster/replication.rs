@@ -127,7 +127,12 @@ impl Cluster {
         let hw = part.high_watermark;
         let before = part.log.log_start_offset();
         let removed = part.log.apply_retention(now, hw, &settings);
-        let compacted = if compact { part.log.compact(now, hw, &settings) } else { Vec::new() };
+        let compacted = if compact {
+            let lso = part.last_stable_offset();
+            part.log.compact(now, lso, &part.aborted, &settings)
+        } else {
+            Vec::new()
+        };
         let after = part.log.log_start_offset();
         for r in &mut part.replicas {
             r.log_end_offset = r.log_end_offset.max(after.min(part.log.log_end_offset()));

@@ -11,7 +11,8 @@
 //!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
 //!   `session.timeout.ms`, a record's next attempt after `retry.backoff.ms`,
 //!   its request's `request.timeout.ms` and its `delivery.timeout.ms`, a
-//!   share-group acquisition lock expiring;
+//!   share-group acquisition lock expiring, the transaction coordinator's
+//!   check for transactions past `transaction.timeout.ms` (every 10 s);
 //! - the log cleaner's next time-based chance (a segment passing
 //!   `retention.ms` or `min.compaction.lag.ms`, a tombstone passing
 //!   `delete.retention.ms`), rounded up to the grid where the cleaner runs.
@@ -53,6 +54,10 @@ impl Cluster {
         let on_grid = t.is_multiple_of(self.config.step_ms);
         self.step_producers();
         self.step_replication(on_grid);
+        if self.step_transactions() {
+            // Sends that waited for the previous transaction's markers go now.
+            self.step_producers();
+        }
         self.step_groups();
         self.step_share_locks();
         if on_grid {
@@ -82,13 +87,21 @@ impl Cluster {
         if self.cleaner_pending || replication || producers {
             at(grid);
         }
+        if self.transactions_pending(&mut at) {
+            at(grid);
+        }
         if self.groups_pending(&mut at) {
             at(grid);
         }
         self.share_lock_deadlines(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
-                if let Some(d) = part.log.next_cleanup_due(self.last_cleaned, part.high_watermark, &t.settings) {
+                if let Some(d) = part.log.next_cleanup_due(
+                    self.last_cleaned,
+                    part.high_watermark,
+                    part.last_stable_offset(),
+                    &t.settings,
+                ) {
                     // The cleaner runs on the grid: round up.
                     at(d.max(now.saturating_add(1)).div_ceil(step).saturating_mul(step).min(MAX_TIME));
                 }
@@ -144,7 +157,8 @@ impl Cluster {
     /// `request.timeout.ms` of sent requests and every `delivery.timeout.ms`.
     fn producers_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let mut pending = false;
-        for p in self.producers.values() {
+        for (name, p) in &self.producers {
+            let txn_wait = p.config.transactional_id.is_some() && self.txn_completing(name);
             let mut waiting: BTreeSet<(&str, u32)> = BTreeSet::new();
             for f in &p.in_flight {
                 let Some(part) = self.topics.get(&*f.topic).and_then(|t| t.partitions.get(f.partition as usize)) else {
@@ -165,6 +179,7 @@ impl Cluster {
                         // `max.in.flight.requests.per.connection`; otherwise
                         // an answer (on the grid) or a timeout frees one.
                         if waiting.insert((&*f.topic, f.partition))
+                            && !(f.transactional && txn_wait)
                             && let Some(broker) = part.leader_broker()
                             && self.requests_in_flight(p.in_flight.iter(), broker)
                                 < p.config.max_in_flight_requests_per_connection as usize

@@ -74,6 +74,7 @@ impl Cluster {
             log: Log::new(self.now),
             producers: BTreeMap::new(),
             open_txns: BTreeMap::new(),
+            unreplicated_txns: Vec::new(),
             aborted: Vec::new(),
         }
     }
@@ -359,6 +360,15 @@ impl Cluster {
         }
         if !removed.is_empty() {
             part.open_txns.retain(|_, first| *first < new_leo);
+            // A marker cut off reopens its transaction until the coordinator
+            // writes it again.
+            for (pid, first, marker) in std::mem::take(&mut part.unreplicated_txns) {
+                if marker < new_leo {
+                    part.unreplicated_txns.push((pid, first, marker));
+                } else if first < new_leo {
+                    part.open_txns.insert(pid, first);
+                }
+            }
             for a in &mut part.aborted {
                 a.2 = a.2.min(new_leo - 1);
             }

@@ -1,0 +1,425 @@
+//! Transactions as a protocol (KIP-98; Kafka 3.x/4.x): the transaction
+//! coordinator, `transaction.timeout.ms`, abort on `close()`, fencing by
+//! producer epoch at the partition leader, markers replicated before the last
+//! stable offset moves, and the log cleaner stopping at the last stable
+//! offset. Each test names the behaviour and the Kafka source it follows.
+
+use brokerlab_kafka::*;
+
+fn cluster(brokers: u32, min_isr: u32) -> Cluster {
+    Cluster::new(ClusterConfig { brokers, min_insync_replicas: min_isr, ..ClusterConfig::default() }, 7)
+        .expect("cluster")
+}
+
+fn txn_config(tid: &str) -> ProducerConfig {
+    ProducerConfig { transactional_id: Some(tid.into()), ..ProducerConfig::default() }
+}
+
+fn txn_producer(c: &mut Cluster, name: &str, tid: &str) {
+    c.create_producer(name, txn_config(tid)).expect("producer");
+    c.init_transactions(name).expect("init");
+}
+
+fn record(topic: &str, value: &str) -> ProducerRecord {
+    ProducerRecord {
+        topic: topic.into(),
+        partition: Some(0),
+        value: Some(value.as_bytes().to_vec()),
+        ..Default::default()
+    }
+}
+
+fn keyed(topic: &str, key: &str, value: &str) -> ProducerRecord {
+    ProducerRecord {
+        topic: topic.into(),
+        partition: Some(0),
+        key: Some(key.as_bytes().to_vec()),
+        value: Some(value.as_bytes().to_vec()),
+        ..Default::default()
+    }
+}
+
+fn lso(c: &Cluster, topic: &str) -> i64 {
+    c.partition(topic, 0).expect("partition").last_stable_offset
+}
+
+fn values(c: &Cluster, topic: &str) -> Vec<String> {
+    c.records(topic, 0)
+        .expect("records")
+        .iter()
+        .filter(|r| !r.kind.is_control())
+        .map(|r| String::from_utf8(r.data.value.clone().unwrap_or_default()).expect("utf8"))
+        .collect()
+}
+
+fn state(c: &Cluster, tid: &str) -> TransactionState {
+    c.transaction(tid).expect("transaction").state
+}
+
+#[test]
+fn kafka_coordinator_is_the_leader_of_the_transaction_state_partition_chosen_by_the_java_hash_code() {
+    // `TransactionStateManager.partitionFor`: Utils.abs(hashCode) % 50.
+    // "tid".hashCode() = 116·31² + 105·31 + 100 = 114831; 114831 % 50 = 31.
+    assert_eq!(transaction_state_partition("tid"), 31);
+    // "orders-tx".hashCode() = -390713748 (negative): abs, then % 50 = 48.
+    assert_eq!(transaction_state_partition("orders-tx"), 48);
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "p", "tid");
+    let t = c.transaction("tid").expect("known");
+    assert_eq!((t.coordinator_partition, t.coordinator, t.state), (31, Some(31 % 3), TransactionState::Empty));
+    // The coordinator's partition fails over to its next replica, and the
+    // transaction's state survives it.
+    c.crash_broker(1).expect("crash");
+    assert_eq!(c.transaction_coordinator("tid"), Some(2));
+    c.begin_transaction("p").expect("begin");
+    c.produce("p", record("t", "a")).expect("send");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
+}
+
+#[test]
+fn kafka_transaction_timeout_ms_aborts_a_stalled_transaction_and_fences_its_producer() {
+    // TransactionCoordinator.abortTimedOutTransactions, every 10 s:
+    // txnStartTimestamp + txnTimeoutMs < now → prepareFenceProducerEpoch, abort.
+    let mut c = cluster(1, 1);
+    c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
+    c.create_producer("tx", ProducerConfig { transaction_timeout_ms: 15_000, ..txn_config("tid") }).expect("p");
+    c.init_transactions("tx").expect("init");
+    c.create_producer("plain", ProducerConfig::default()).expect("plain");
+    c.tick(2_000).expect("tick");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(100).expect("tick");
+    c.produce("plain", record("t", "b")).expect("send");
+    c.tick(100).expect("tick");
+    assert_eq!(lso(&c, "t"), 0, "the open transaction holds the last stable offset");
+    let started = c.transaction("tid").expect("t").started_ms;
+    assert_eq!(started, Some(2_000), "the timeout counts from the first partition added");
+    // 2 000 + 15 000 = 17 000 is passed at the 20 s check, not before.
+    c.tick(20_000 - 2_200 - 1).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
+    let events = c.tick(1).expect("tick");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::TransactionTimedOut { transactional_id, producer_epoch: 1, .. } if transactional_id == "tid"
+    )));
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!(p.last_stable_offset, p.high_watermark, "the abort marker frees the last stable offset");
+    assert_eq!(p.high_watermark, 3, "a, b, then the abort marker");
+    // The stalled producer is fenced by the bumped epoch on its next request.
+    let out = c.apply(Command::CommitTransaction { producer: "tx".into() });
+    assert_eq!(out.error, Some(KafkaError::ProducerFenced("tx".into())));
+    assert!(c.producer("tx").expect("tx").fenced);
+}
+
+#[test]
+fn kafka_timeout_abort_happens_at_its_own_instant_however_time_is_cut() {
+    let run = |ticks: &[u64]| {
+        let mut c = cluster(3, 2);
+        c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+        c.create_producer("tx", ProducerConfig { transaction_timeout_ms: 12_345, ..txn_config("tid") }).expect("p");
+        c.init_transactions("tx").expect("init");
+        c.begin_transaction("tx").expect("begin");
+        c.produce("tx", record("t", "a")).expect("send");
+        let mut events = Vec::new();
+        for &ms in ticks {
+            events.extend(c.tick(ms).expect("tick").into_iter().filter(|e| !matches!(e, Event::Ticked { .. })));
+        }
+        (events, c.transaction("tid").expect("t"), c.partition("t", 0).expect("p"))
+    };
+    let whole = run(&[60_000]);
+    assert_eq!(whole, run(&[7, 19_993, 1, 3_333, 36_666]));
+    assert_eq!(whole, run(&[20_000, 40_000]));
+    assert_eq!(whole.1.state, TransactionState::CompleteAbort);
+}
+
+#[test]
+fn kafka_close_aborts_an_open_transaction_so_read_committed_readers_move_on() {
+    // Audit A5: Sender.run, "Aborting incomplete transaction due to shutdown".
+    let mut c = cluster(1, 1);
+    c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.create_producer("plain", ProducerConfig::default()).expect("plain");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(100).expect("tick");
+    let events = c.close_producer("tx").expect("close");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionAborted { .. })));
+    c.produce("plain", record("t", "b")).expect("send");
+    c.tick(120_000).expect("tick");
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!(p.last_stable_offset, p.high_watermark);
+    let explained = c.explain_record("t", 0, 0).expect("explain");
+    assert!(explained.aborted, "a is aborted, so read_committed consumers skip it");
+    assert_eq!(values(&c, "t"), vec!["a", "b"]);
+}
+
+#[test]
+fn kafka_markers_must_be_replicated_before_the_last_stable_offset_moves() {
+    // Audit A10.3: ProducerStateManager.completeTxn keeps the transaction in
+    // unreplicatedTxns until onHighWatermarkUpdated passes its marker.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(200).expect("tick");
+    assert_eq!(c.partition("t", 0).expect("p").high_watermark, 1, "the record is acknowledged");
+    c.apply(Command::PauseReplication { broker: 1 }).into_result().expect("pause");
+    c.apply(Command::PauseReplication { broker: 2 }).into_result().expect("pause");
+    let leader = c.partition("t", 0).expect("p").leader;
+    assert_eq!(leader, Some(0));
+    c.commit_transaction("tx").expect("commit returns once the decision is logged");
+    assert_eq!(state(&c, "tid"), TransactionState::PrepareCommit);
+    c.tick(20_000).expect("tick");
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.log_end_offset, p.high_watermark, p.last_stable_offset), (2, 1, 0));
+    // The followers leave the ISR after replica.lag.time.max.ms (30 s); the
+    // high watermark passes the marker and the transaction completes.
+    let events = c.tick(11_000).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionCompleted { committed: true, .. })));
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.high_watermark, p.last_stable_offset), (2, 2));
+}
+
+#[test]
+fn kafka_commit_with_a_partition_leader_down_returns_and_the_marker_lands_when_it_is_back() {
+    // Audit A10.2: EndTxn completes once PrepareCommit is logged; the
+    // TransactionMarkerChannelManager retries until the partition has a leader.
+    let mut c = cluster(3, 1);
+    let cfg = TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) };
+    c.create_topic("t", cfg).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(100).expect("tick");
+    c.crash_broker(0).expect("crash");
+    assert!(c.transaction_coordinator("tid").is_some());
+    c.commit_transaction("tx").expect("commit");
+    c.tick(5_000).expect("tick");
+    assert_eq!(c.transaction("tid").expect("t").pending_markers, vec![TopicPartition::new("t", 0)]);
+    c.restart_broker(0).expect("restart");
+    let events = c.tick(100).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionMarkerWritten { offset: 1, committed: true, .. })));
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteCommit);
+    assert_eq!(lso(&c, "t"), 2);
+}
+
+#[test]
+fn kafka_partition_leader_refuses_a_fenced_epoch_and_the_zombie_learns_it_then() {
+    // Audit A10.4: a new instance bumps the epoch; the old one's next append
+    // is refused with INVALID_PRODUCER_EPOCH and nothing is written.
+    let mut c = cluster(1, 1);
+    c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
+    c.create_producer("old", ProducerConfig { linger_ms: 5, ..txn_config("tid") }).expect("p");
+    c.init_transactions("old").expect("init");
+    c.begin_transaction("old").expect("begin");
+    c.produce("old", record("t", "first")).expect("send");
+    c.tick(10).expect("tick");
+    c.produce("old", record("t", "zombie")).expect("queued for linger.ms");
+    txn_producer(&mut c, "new", "tid");
+    // The open transaction was aborted with epoch 1 and the new instance got 2.
+    assert_eq!(c.transaction("tid").expect("t").producer_epoch, 2);
+    assert_eq!(c.producer("new").expect("new").epoch, 2);
+    assert!(!c.producer("old").expect("old").fenced, "the coordinator does not call the zombie");
+    let events = c.tick(10).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::ProduceFailed { error: ProduceError::ProducerFenced, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::ProducerFenced { producer, .. } if producer == "old")));
+    assert_eq!(values(&c, "t"), vec!["first"], "the fenced record is not appended");
+    c.begin_transaction("new").expect("begin");
+    c.produce("new", record("t", "fresh")).expect("send");
+    c.tick(100).expect("tick");
+    c.commit_transaction("new").expect("commit");
+    c.tick(100).expect("tick");
+    assert_eq!(values(&c, "t"), vec!["first", "fresh"]);
+    assert_eq!(lso(&c, "t"), 4);
+}
+
+#[test]
+fn kafka_transaction_timeout_above_transaction_max_timeout_ms_is_refused_at_init() {
+    let mut c = cluster(1, 1);
+    c.create_producer("p", ProducerConfig { transaction_timeout_ms: 900_001, ..txn_config("tid") }).expect("p");
+    assert!(matches!(
+        c.init_transactions("p"),
+        Err(KafkaError::InvalidConfig { key, .. }) if key == "transaction.timeout.ms"
+    ));
+}
+
+#[test]
+fn kafka_no_transaction_coordinator_while_its_brokers_are_down() {
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) })
+        .expect("topic");
+    for b in 0..3 {
+        c.crash_broker(b).expect("crash");
+    }
+    c.create_producer("p", txn_config("tid")).expect("p");
+    assert_eq!(c.init_transactions("p"), Err(KafkaError::TransactionCoordinatorNotAvailable("tid".into())));
+}
+
+fn compacted(c: &mut Cluster) {
+    let cfg = TopicConfig {
+        cleanup_policy: CleanupPolicy::Compact,
+        segment_bytes: 30,
+        min_cleanable_dirty_ratio: 0.01,
+        delete_retention_ms: 1_000,
+        ..TopicConfig::new(1, 1)
+    };
+    c.create_topic("t", cfg).expect("topic");
+}
+
+#[test]
+fn kafka_log_cleaner_compacts_committed_transactional_records_and_drops_aborted_ones() {
+    // Audit A11: LogCleaner treats committed transactional batches like any
+    // others, discards aborted ones (CleanedTransactionMetadata.onBatchRead)
+    // and removes a marker once its transaction has no records left and
+    // delete.retention.ms has passed.
+    let mut c = cluster(1, 1);
+    compacted(&mut c);
+    c.create_producer("plain", ProducerConfig::default()).expect("plain");
+    txn_producer(&mut c, "tx", "tid");
+    c.produce("plain", keyed("t", "a", "v0")).expect("send");
+    for (v, commit) in [("v1", true), ("x", false), ("v2", true), ("v3", true)] {
+        c.begin_transaction("tx").expect("begin");
+        c.produce("tx", keyed("t", "a", v)).expect("send");
+        c.tick(100).expect("tick");
+        if commit {
+            c.commit_transaction("tx").expect("commit");
+        } else {
+            c.abort_transaction("tx").expect("abort");
+        }
+        c.tick(100).expect("tick");
+    }
+    for i in 0..6 {
+        c.produce("plain", keyed("t", &format!("k{i}"), "filler")).expect("send");
+    }
+    c.tick(5_000).expect("tick");
+    let vals = values(&c, "t");
+    assert!(vals.contains(&"v3".to_string()), "{vals:?}");
+    for gone in ["v0", "v1", "x", "v2"] {
+        assert!(!vals.contains(&gone.to_string()), "{gone} should be cleaned: {vals:?}");
+    }
+    let markers = || c.records("t", 0).expect("records").iter().filter(|r| r.kind.is_control()).count();
+    assert_eq!(markers(), 4, "a pass that removes a transaction's records keeps its marker");
+    // The next pass, with new dirty records, finds the spent markers.
+    for i in 0..6 {
+        c.produce("plain", keyed("t", &format!("m{i}"), "filler")).expect("send");
+    }
+    c.tick(5_000).expect("tick");
+    let markers = c.records("t", 0).expect("records").iter().filter(|r| r.kind.is_control()).count();
+    assert_eq!(markers, 1, "only v3's commit marker still has a record to decide");
+}
+
+#[test]
+fn kafka_log_cleaner_stops_at_the_last_stable_offset() {
+    // LogCleanerManager.cleanableOffsets: firstUncleanableDirtyOffset is at
+    // most log.lastStableOffset, so an open transaction blocks cleaning of
+    // everything from its first offset.
+    let mut c = cluster(1, 1);
+    compacted(&mut c);
+    c.create_producer("plain", ProducerConfig::default()).expect("plain");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", keyed("t", "z", "open")).expect("send");
+    for v in ["v0", "v1", "v2", "v3", "v4", "v5"] {
+        c.produce("plain", keyed("t", "a", v)).expect("send");
+    }
+    c.tick(5_000).expect("tick");
+    assert_eq!(values(&c, "t").len(), 7, "nothing above the last stable offset (0) is cleaned");
+    c.commit_transaction("tx").expect("commit");
+    c.produce("plain", keyed("t", "b", "roll")).expect("send");
+    c.tick(5_000).expect("tick");
+    let vals = values(&c, "t");
+    assert!(!vals.contains(&"v0".to_string()), "{vals:?}");
+    assert!(vals.contains(&"open".to_string()), "the committed record is the latest of its key: {vals:?}");
+}
+
+#[test]
+fn kafka_retention_is_bounded_by_the_high_watermark_and_the_last_stable_offset_by_the_log_start() {
+    // UnifiedLog.deletableSegments deletes below the high watermark, open
+    // transactions or not; maybeIncrementFirstUnstableOffset then keeps the
+    // first unstable offset at or above the log start offset.
+    let mut c = cluster(1, 1);
+    let cfg = TopicConfig { segment_bytes: 20, retention_ms: 1_000, ..TopicConfig::new(1, 1) };
+    c.create_topic("t", cfg).expect("topic");
+    c.create_producer("plain", ProducerConfig::default()).expect("plain");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "open-one")).expect("send");
+    c.tick(100).expect("tick");
+    for i in 0..5 {
+        c.produce("plain", record("t", &format!("later-{i}"))).expect("send");
+    }
+    c.tick(3_000).expect("tick");
+    let p = c.partition("t", 0).expect("p");
+    assert!(p.log_start_offset > 0, "retention deleted the open transaction's segment");
+    assert_eq!(p.last_stable_offset, p.log_start_offset.min(p.high_watermark));
+}
+
+#[test]
+fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
+    // While the coordinator still writes markers, the id's new transactional
+    // requests get CONCURRENT_TRANSACTIONS and the client retries them.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) })
+        .expect("topic");
+    c.create_topic("u", TopicConfig { replica_assignment: Some(vec![vec![1]]), ..TopicConfig::new(1, 1) })
+        .expect("topic");
+    txn_producer(&mut c, "old", "tid");
+    c.begin_transaction("old").expect("begin");
+    c.produce("old", record("t", "a")).expect("send");
+    c.tick(100).expect("tick");
+    c.crash_broker(0).expect("crash");
+    c.commit_transaction("old").expect("commit");
+    txn_producer(&mut c, "new", "tid");
+    c.begin_transaction("new").expect("begin");
+    c.produce("new", record("u", "b")).expect("queued behind the markers");
+    c.tick(1_000).expect("tick");
+    assert_eq!(values(&c, "u"), Vec::<String>::new(), "the send waits for the previous transaction");
+    c.restart_broker(0).expect("restart");
+    c.tick(100).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing, "the new transaction started once the old completed");
+    let markers: Vec<i16> = c
+        .records("t", 0)
+        .expect("records")
+        .iter()
+        .filter(|r| r.kind == RecordKind::CommitMarker)
+        .map(|r| r.producer_epoch)
+        .collect();
+    assert_eq!(markers, vec![0], "one commit marker, with the epoch it was decided under");
+    assert_eq!(values(&c, "u"), vec!["b"]);
+    c.commit_transaction("new").expect("commit");
+    c.tick(100).expect("tick");
+    assert_eq!((lso(&c, "t"), lso(&c, "u")), (2, 2));
+}
+
+#[test]
+fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_its_next_check() {
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    for b in 0..3 {
+        c.crash_broker(b).expect("crash");
+    }
+    // A day without a coordinator: nothing to check the timeout with.
+    c.tick(86_400_000).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
+    c.restart_broker(0).expect("restart");
+    c.tick(4_999).expect("tick");
+    let events = c.tick(5_001).expect("tick");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionTimedOut { .. })));
+    assert_eq!(c.now() % 10_000, 0);
+    // The partition's last in-sync replica is still down: the marker waits.
+    assert_eq!(state(&c, "tid"), TransactionState::PrepareAbort);
+    c.restart_broker(1).expect("restart");
+    c.restart_broker(2).expect("restart");
+    // Written at the next step, replicated by the followers at the one after.
+    c.tick(100).expect("tick");
+    assert_eq!(c.partition("t", 0).expect("p").log_end_offset, c.partition("t", 0).expect("p").high_watermark + 1);
+    assert_eq!(state(&c, "tid"), TransactionState::PrepareAbort);
+    c.tick(100).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
+}
