@@ -51,6 +51,7 @@ impl Cluster {
     /// Everything due at instant `t`.
     fn step_at(&mut self, t: u64) {
         let on_grid = t.is_multiple_of(self.config.step_ms);
+        self.step_controller(t);
         self.step_producers();
         self.step_replication(on_grid);
         self.step_groups();
@@ -86,6 +87,7 @@ impl Cluster {
             at(grid);
         }
         self.share_lock_deadlines(&mut at);
+        self.controller_deadlines(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
                 if let Some(d) = part.log.next_cleanup_due(self.last_cleaned, part.high_watermark, &t.settings) {
