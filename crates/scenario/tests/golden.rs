@@ -52,10 +52,12 @@ fn every_golden_link_opens_to_its_golden_file() {
 fn the_every_action_golden_files_use_every_action() {
     // `every-action.json` holds the actions version 1 first had; the share
     // group actions (KIP-932), added to version 1 later, are in
-    // `share-groups.json`, since a golden file is never edited.
+    // `share-groups.json`, and the broker operations added to version 2
+    // (controlled shutdown, preferred-leader election) in
+    // `v2/broker-operations.json`, since a golden file is never edited.
     let mut used = std::collections::BTreeSet::new();
-    for name in ["every-action.json", "share-groups.json"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1").join(name);
+    for name in ["v1/every-action.json", "v1/share-groups.json", "v2/broker-operations.json"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
         let s = Scenario::from_json(&std::fs::read_to_string(path).expect("readable")).expect("valid");
         used.extend(
             s.script.iter().map(|a| {
