@@ -271,10 +271,19 @@ impl Cluster {
                 }
             }
         }
-        if self.leader_balance_due.is_some_and(|d| d <= t) {
+        let interval = self.config.leader_imbalance_check_interval_ms;
+        if self.leader_balance_due.is_some_and(|d| d <= t && (t - d).is_multiple_of(interval)) {
             self.leader_balance_due = None;
             self.balance_leaders();
         }
+    }
+
+    /// Whether a preferred replica is live, in the ISR and not leading.
+    fn fixable_imbalance(&self) -> bool {
+        self.topics.values().flat_map(|t| &t.partitions).any(|p| {
+            p.leader.is_some_and(|i| i != 0)
+                && p.replicas.first().is_some_and(|r| p.isr.contains(&r.broker) && self.broker_alive(r.broker))
+        })
     }
 
     /// The instants the controller acts at: session expiries and the next
@@ -285,8 +294,17 @@ impl Cluster {
                 at(e);
             }
         }
-        if let Some(d) = self.leader_balance_due {
-            at(d);
+        // The check runs every `leader.imbalance.check.interval.seconds` from
+        // `d` while a partition is imbalanced; an instant at which it could
+        // move no leader is skipped, so a long tick does not walk through
+        // every check of a partition whose preferred replica is down.
+        if let Some(d) = self.leader_balance_due
+            && self.fixable_imbalance()
+        {
+            let interval = self.config.leader_imbalance_check_interval_ms;
+            let next = self.now.saturating_add(1);
+            let k = next.saturating_sub(d).div_ceil(interval);
+            at(d.saturating_add(k.saturating_mul(interval)).min(time::MAX_TIME));
         }
     }
 }

@@ -24,7 +24,7 @@
 use super::*;
 
 /// The latest logical time: record timestamps are `i64` milliseconds.
-pub(super) const MAX_TIME: u64 = i64::MAX as u64;
+pub(crate) const MAX_TIME: u64 = i64::MAX as u64;
 
 impl Cluster {
     /// Lets `ms` milliseconds of logical time pass, doing everything that
