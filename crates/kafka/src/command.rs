@@ -158,6 +158,16 @@ pub enum Command {
         /// The broker id.
         broker: u32,
     },
+    /// Stop a live broker cleanly (controlled shutdown): the controller moves
+    /// its leadership and takes it out of every ISR first.
+    ShutdownBroker {
+        /// The broker id.
+        broker: u32,
+    },
+    /// Elect the preferred replica (the first in the assignment) of every
+    /// partition it does not lead where it is live and in the ISR
+    /// (`kafka-leader-election --election-type PREFERRED --all-topic-partitions`).
+    ElectPreferredLeaders,
     /// Stop a live broker's followers from fetching (a slow disk or network).
     PauseReplication {
         /// The broker id.
@@ -378,6 +388,13 @@ pub enum ElectionReason {
         /// The restarted broker.
         broker: u32,
     },
+    /// The leader's broker shut down cleanly and handed leadership over.
+    ControlledShutdown {
+        /// The broker shutting down.
+        broker: u32,
+    },
+    /// Leadership went back to the preferred replica.
+    PreferredLeader,
 }
 
 /// Why a follower left the ISR.
@@ -387,6 +404,8 @@ pub enum IsrShrinkReason {
     BrokerCrashed,
     /// It fell behind the leader for longer than `replica.lag.time.max.ms`.
     LagTimeExceeded,
+    /// Its broker is shutting down cleanly.
+    ControlledShutdown,
 }
 
 /// Why a produce attempt failed.
@@ -444,6 +463,28 @@ pub enum Event {
     BrokerRestarted {
         /// The broker.
         broker: u32,
+    },
+    /// The controller fenced a broker: its session expired
+    /// (`broker.session.timeout.ms` without a heartbeat) or it shut down
+    /// cleanly. Only now do its partitions get new leaders and lose it from
+    /// their ISR.
+    BrokerFenced {
+        /// The broker.
+        broker: u32,
+    },
+    /// A broker shut down cleanly after its leadership moved.
+    BrokerShutDown {
+        /// The broker.
+        broker: u32,
+    },
+    /// A restarted broker cannot register while the controller still holds
+    /// its previous session (`DuplicateBrokerRegistrationException`); it
+    /// registers once that session has expired and the old one is fenced.
+    BrokerRegistrationDelayed {
+        /// The broker.
+        broker: u32,
+        /// When the old session expires.
+        until: u64,
     },
     /// A broker's followers stopped or resumed fetching.
     ReplicationPaused {

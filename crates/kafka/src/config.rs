@@ -38,6 +38,15 @@ pub struct ClusterConfig {
     /// yet. The high watermark freeze under `min.insync.replicas` that this
     /// flag used to switch on is unconditional, as it is in Kafka since 3.7.0.
     pub eligible_leader_replicas_enable: bool,
+    /// `broker.session.timeout.ms` (KRaft: 9000): how long the controller
+    /// keeps a broker that stopped heartbeating registered and unfenced.
+    pub broker_session_timeout_ms: u64,
+    /// `broker.heartbeat.interval.ms` (KRaft: 2000).
+    pub broker_heartbeat_interval_ms: u64,
+    /// `auto.leader.rebalance.enable` (Kafka: true).
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds` in milliseconds (Kafka: 300 s).
+    pub leader_imbalance_check_interval_ms: u64,
 }
 
 impl Default for ClusterConfig {
@@ -50,6 +59,10 @@ impl Default for ClusterConfig {
             replica_fetch_max_records: 10_000,
             step_ms: 100,
             eligible_leader_replicas_enable: false,
+            broker_session_timeout_ms: 9_000,
+            broker_heartbeat_interval_ms: 2_000,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_ms: 300_000,
         }
     }
 }
@@ -68,6 +81,16 @@ impl ClusterConfig {
         }
         if self.replica_fetch_max_records == 0 {
             return Err(invalid("replica_fetch_max_records", "must be at least 1"));
+        }
+        if self.broker_heartbeat_interval_ms == 0 || self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms
+        {
+            return Err(invalid(
+                "broker.heartbeat.interval.ms",
+                "must be positive and below broker.session.timeout.ms",
+            ));
+        }
+        if self.leader_imbalance_check_interval_ms == 0 {
+            return Err(invalid("leader.imbalance.check.interval.seconds", "must be positive"));
         }
         Ok(())
     }

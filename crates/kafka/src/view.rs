@@ -17,8 +17,17 @@ pub struct BrokerView {
     pub alive: bool,
     /// Whether its followers are paused.
     pub replication_paused: bool,
-    /// How many partitions it leads.
+    /// How many partitions it leads (in the metadata: a crashed broker
+    /// leads until the controller fences it).
     pub leader_count: u32,
+    /// Whether the controller has fenced it: stopped and out of every ISR
+    /// and leadership. A crashed broker is not fenced until its session
+    /// expires.
+    #[serde(default)]
+    pub fenced: bool,
+    /// When a crashed, not yet fenced broker's session expires.
+    #[serde(default)]
+    pub session_expires_ms: Option<u64>,
 }
 
 /// What the controller knows about the whole cluster.
@@ -69,7 +78,8 @@ pub struct PartitionView {
     pub topic: String,
     /// The partition index.
     pub partition: u32,
-    /// The leader, if any.
+    /// The leader the metadata names, if any: until the controller fences a
+    /// crashed leader, it stays the leader, unreachable (its replica is not `alive`).
     pub leader: Option<u32>,
     /// The leader epoch.
     pub leader_epoch: u32,

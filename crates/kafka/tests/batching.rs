@@ -207,7 +207,8 @@ fn kip_360_a_sequence_gap_after_an_unclean_election_bumps_the_epoch_instead_of_f
     );
     c.crash_broker(0).expect("crash");
     c.set_replication_paused(1, false).expect("resume");
-    c.tick(100).expect("unclean election");
+    // Fenced `broker.session.timeout.ms` (9 s) after its last heartbeat.
+    c.tick(9_001).expect("unclean election");
     assert_eq!(values(&c), vec!["a"], "b was lost with the unclean election");
     let (_, mut events) = c.produce("p", record("c")).expect("produce");
     events.extend(c.tick(1_000).expect("c"));
@@ -239,7 +240,8 @@ fn retried_requests_find_their_original_offsets_within_five_batches_in_flight() 
     }
     let mut events = c.tick(100).expect("replicate");
     c.crash_broker(0).expect("crash");
-    events.extend(c.tick(2_000).expect("retries"));
+    // Retried until the controller fences broker 0 (9 s) and broker 1 leads.
+    events.extend(c.tick(11_000).expect("retries"));
     assert!(!events.iter().any(|e| matches!(e, Event::DuplicateDropped { offset: -1, .. })));
     assert!(!events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));
     let mut acked: Vec<i64> = events

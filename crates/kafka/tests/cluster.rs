@@ -7,6 +7,19 @@ fn cluster(brokers: u32) -> Cluster {
     Cluster::new(ClusterConfig { brokers, ..ClusterConfig::default() }, 42).expect("cluster")
 }
 
+/// A crashed broker stays leader and in the ISR until the controller fences
+/// it: `broker.session.timeout.ms` (9 s, KRaft) after its last heartbeat
+/// (every 2 s), so at most 9 001 ms after the crash.
+const FENCED_AFTER_MS: u64 = 9_001;
+
+/// Crashes a broker and lets time pass until the controller has fenced it;
+/// returns the events of both.
+fn crash(c: &mut Cluster, broker: u32) -> Vec<Event> {
+    let mut events = c.crash_broker(broker).expect("crash");
+    events.extend(c.tick(FENCED_AFTER_MS).expect("fence"));
+    events
+}
+
 fn topic_on(c: &mut Cluster, name: &str, replicas: Vec<Vec<u32>>, tweak: impl FnOnce(&mut TopicConfig)) {
     let mut cfg = TopicConfig {
         replica_assignment: Some(replicas.clone()),
@@ -130,7 +143,7 @@ fn follower_falls_out_of_the_isr_only_when_it_lags_the_lag_time() {
 fn leader_crash_elects_the_first_live_isr_replica() {
     let mut c = cluster(3);
     topic_on(&mut c, "t", vec![vec![1, 2, 0]], |_| {});
-    let events = c.crash_broker(1).expect("crash");
+    let events = crash(&mut c, 1);
     assert!(
         events.iter().any(|e| matches!(e, Event::LeaderElected { leader: 2, leader_epoch: 1, unclean: false, .. }))
     );
@@ -161,7 +174,7 @@ fn acks_one_record_is_lost_when_the_leader_crashes_before_followers_copy_it() {
         )
         .expect("produce");
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 1, .. })));
-    let events = c.crash_broker(0).expect("crash");
+    let events = crash(&mut c, 0);
     assert!(events.iter().any(|e| matches!(e, Event::RecordsTruncated { from: 1, to: 2, acknowledged_lost: 1, .. })));
     assert_eq!(values(&c, "t", 0), vec!["a"]);
 }
@@ -192,7 +205,7 @@ fn unclean_election_brings_an_out_of_sync_replica_back_and_loses_data() {
         // With the follower out of the ISR, acks=all only needs the leader.
         send(&mut c, "p", "t", 0, "b");
         c.tick(100).expect("tick");
-        let events = c.crash_broker(0).expect("crash");
+        let events = crash(&mut c, 0);
         let p = c.partition("t", 0).expect("p");
         if unclean {
             assert_eq!(p.leader, Some(1));
@@ -240,8 +253,8 @@ fn acks_all_below_min_insync_replicas_is_retried_and_nothing_is_written_meanwhil
     topic_on(&mut c, "t", vec![vec![0, 1, 2]], |cfg| cfg.min_insync_replicas = Some(2));
     producer(&mut c, "all", Acks::All, true);
     producer(&mut c, "one", Acks::One, false);
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    crash(&mut c, 1);
+    crash(&mut c, 2);
     let rec =
         ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
     let (receipt, events) = c.produce("all", rec.clone()).expect("send() does not fail");
@@ -264,9 +277,10 @@ fn retry_after_lost_response(idempotent: bool) -> (Cluster, Vec<Event>) {
     producer(&mut c, "p", Acks::All, idempotent);
     send(&mut c, "p", "t", 0, "a");
     c.tick(100).expect("replicate");
-    c.crash_broker(0).expect("crash");
-    // The failure is seen at 200 ms and retried after retry.backoff.ms.
-    let events = c.tick(200).expect("retry");
+    // The request to the crashed leader fails and is retried; the new
+    // leader answers once the controller has fenced broker 0.
+    let mut events = crash(&mut c, 0);
+    events.extend(c.tick(200).expect("retry"));
     (c, events)
 }
 
@@ -286,9 +300,9 @@ fn acks_all_retry_after_a_lost_response_duplicates_without_idempotence() {
 
 #[test]
 fn idempotent_producer_drops_the_duplicate_retry() {
-    let (mut c, events) = retry_after_lost_response(true);
+    let (mut c, mut events) = retry_after_lost_response(true);
     assert!(events.iter().any(|e| matches!(e, Event::DuplicateDropped { sequence: 0, offset: 0, .. })));
-    let events = c.tick(200).expect("settle");
+    events.extend(c.tick(200).expect("settle"));
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. })));
     assert_eq!(values(&c, "t", 0), vec!["a"]);
 }
@@ -300,7 +314,7 @@ fn acks_zero_record_sent_to_an_offline_partition_waits_for_a_leader() {
     let mut c = cluster(1);
     topic_on(&mut c, "t", vec![vec![0]], |_| {});
     producer(&mut c, "p", Acks::Zero, false);
-    c.crash_broker(0).expect("crash");
+    crash(&mut c, 0);
     let rec =
         ProducerRecord { topic: "t".into(), partition: Some(0), value: Some(b"x".to_vec()), ..Default::default() };
     let (receipt, _) = c.produce("p", rec).expect("produce");
@@ -316,7 +330,7 @@ fn acks_all_record_waits_for_a_leader_and_then_lands() {
     let mut c = cluster(1);
     topic_on(&mut c, "t", vec![vec![0]], |_| {});
     producer(&mut c, "p", Acks::All, true);
-    c.crash_broker(0).expect("crash");
+    crash(&mut c, 0);
     assert_eq!(send(&mut c, "p", "t", 0, "x").offset, None);
     c.tick(1_000).expect("tick");
     c.restart_broker(0).expect("restart");
@@ -1060,7 +1074,7 @@ fn elections_and_isr_changes_name_their_cause() {
     let mut c = cluster(3);
     c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
     let leader = c.partition("t", 0).expect("partition").leader.expect("leader");
-    let events = c.crash_broker(leader).expect("crash");
+    let events = crash(&mut c, leader);
     assert!(events.iter().any(|e| matches!(
         e,
         Event::LeaderElected { reason: ElectionReason::LeaderCrashed { broker }, .. } if *broker == leader
@@ -1072,7 +1086,7 @@ fn elections_and_isr_changes_name_their_cause() {
     let mut single = cluster(1);
     let created = single.create_topic("s", TopicConfig::new(1, 1)).expect("topic");
     assert!(created.iter().any(|e| matches!(e, Event::LeaderElected { reason: ElectionReason::PartitionCreated, .. })));
-    single.crash_broker(0).expect("crash");
+    crash(&mut single, 0);
     let restarted = single.restart_broker(0).expect("restart");
     assert!(
         restarted

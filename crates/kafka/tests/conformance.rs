@@ -82,6 +82,9 @@ fn cluster_with_offline(
     for &p in offline {
         c.crash_broker(p).expect("crash");
     }
+    // Offline once the controller fences the brokers, `broker.session.timeout.ms`
+    // (9 s) after their last heartbeat.
+    c.tick(9_001).expect("fence");
     let pc = ProducerConfig {
         acks: Acks::One,
         enable_idempotence: false,

@@ -52,6 +52,8 @@ fn kafka_3_7_acks_one_write_under_min_isr_is_stored_but_not_readable_until_the_i
         .expect("producer");
     c.crash_broker(1).expect("crash");
     c.crash_broker(2).expect("crash");
+    // The ISR shrinks to [0] when the controller fences both, 9 s on.
+    c.tick(9_001).expect("fence");
     c.produce("one", record("x")).expect("acks=1 is accepted");
     c.tick(1_000).expect("tick");
     let view = c.partition("t", 0).expect("partition");

@@ -62,8 +62,8 @@ fn next_attempt(c: &Cluster, producer: &str) -> Option<u64> {
 fn kafka_4_acks_all_under_min_isr_is_retried_and_written_once_when_a_follower_returns() {
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig::default()).expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     let (receipt, events) = c.produce("p", record("x")).expect("send() does not fail");
     assert_eq!(receipt.offset, None);
     assert_eq!(failures(&events, &ProduceError::NotEnoughReplicas), 1);
@@ -84,8 +84,8 @@ fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms
     // ExponentialBackoff(100, 2, 1000, jitter left out): 100, 200, 400, 800, 1000, 1000.
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig::default()).expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
     let mut attempts = vec![0];
     for _ in 0..6 {
@@ -104,8 +104,8 @@ fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms
 fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig::default()).expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
     let events = c.tick(119_999).expect("tick");
     assert!(!events.iter().any(|e| matches!(e, Event::ProduceFailed { will_retry: false, .. })));
@@ -123,8 +123,8 @@ fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
 fn retries_zero_gives_up_after_the_first_retriable_error() {
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig { retries: 0, ..ProducerConfig::default() }).expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     let (_, events) = c.produce("p", record("x")).expect("produce");
     assert!(
         events.iter().any(|e| matches!(
@@ -212,9 +212,9 @@ fn queued_record_is_checked_against_min_isr_when_a_leader_returns() {
     // Audit scenario 1a: queued while offline, the leader comes back alone.
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig::default()).expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
-    c.crash_broker(0).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
+    c.shutdown_broker(0).expect("stop");
     c.produce("p", record("x")).expect("produce");
     c.restart_broker(0).expect("restart");
     let events = c.tick(1_000).expect("tick");
@@ -230,8 +230,8 @@ fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr(
     let mut c = cluster_min_two();
     c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..ProducerConfig::default() })
         .expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     let (receipt, events) = c.produce("p", record("x")).expect("produce");
     assert_eq!(receipt.offset, Some(-1));
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));

@@ -26,8 +26,8 @@ fn setup() -> Cluster {
         },
     )
     .expect("producer");
-    c.crash_broker(1).expect("crash");
-    c.crash_broker(2).expect("crash");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
     c
 }
 

@@ -637,7 +637,9 @@ pub struct KafkaTopology {
     #[serde(default = "default_brokers", skip_serializing_if = "is_default_brokers")]
     pub brokers: u32,
     /// Cluster-wide broker settings by Kafka key: `min.insync.replicas`,
-    /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`.
+    /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`,
+    /// `broker.session.timeout.ms`, `broker.heartbeat.interval.ms`,
+    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1030,6 +1032,11 @@ pub enum Action {
     CrashBroker { broker: u32 },
     /// Start a crashed Kafka broker again with its disk intact.
     RestartBroker { broker: u32 },
+    /// Stop a Kafka broker cleanly (controlled shutdown): its leadership
+    /// moves and it leaves every ISR before it stops.
+    ShutdownBroker { broker: u32 },
+    /// `kafka-leader-election --election-type PREFERRED --all-topic-partitions`.
+    ElectPreferredLeaders,
     /// Stop a Kafka broker's followers from fetching (a slow disk or network).
     PauseReplication { broker: u32 },
     /// Let a paused broker's followers fetch again.

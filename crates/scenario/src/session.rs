@@ -734,6 +734,8 @@ impl Session {
             Action::CrashConsumer { consumer } => self.kafka_do(K::CrashConsumer { consumer: consumer.clone() }, out),
             Action::CrashBroker { broker } => self.kafka_do(K::CrashBroker { broker: *broker }, out),
             Action::RestartBroker { broker } => self.kafka_do(K::RestartBroker { broker: *broker }, out),
+            Action::ShutdownBroker { broker } => self.kafka_do(K::ShutdownBroker { broker: *broker }, out),
+            Action::ElectPreferredLeaders => self.kafka_do(K::ElectPreferredLeaders, out),
             Action::PauseReplication { broker } => self.kafka_do(K::PauseReplication { broker: *broker }, out),
             Action::ResumeReplication { broker } => self.kafka_do(K::ResumeReplication { broker: *broker }, out),
             Action::AddPartitions { topic, total } => {

@@ -128,6 +128,13 @@ pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError>
             "unclean.leader.election.enable" => c.unclean_leader_election_enable = flag(what, key, v)?,
             "replica.lag.time.max.ms" => c.replica_lag_time_max_ms = num(what, key, v)?,
             "eligible.leader.replicas.enable" => c.eligible_leader_replicas_enable = flag(what, key, v)?,
+            "broker.session.timeout.ms" => c.broker_session_timeout_ms = num(what, key, v)?,
+            "broker.heartbeat.interval.ms" => c.broker_heartbeat_interval_ms = num(what, key, v)?,
+            "auto.leader.rebalance.enable" => c.auto_leader_rebalance_enable = flag(what, key, v)?,
+            "leader.imbalance.check.interval.seconds" => {
+                let secs: u64 = num(what, key, v)?;
+                c.leader_imbalance_check_interval_ms = secs.saturating_mul(1_000);
+            }
             _ => return Err(unknown(what, key)),
         }
     }

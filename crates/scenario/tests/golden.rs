@@ -52,11 +52,12 @@ fn every_golden_link_opens_to_its_golden_file() {
 fn the_every_action_golden_files_use_every_action() {
     // `every-action.json` holds the actions version 1 first had; the share
     // group actions (KIP-932), added to version 1 later, are in
-    // `share-groups.json`, and the policy actions, added to version 2, in
-    // `v2/policies.json`, since a golden file is never edited.
+    // `share-groups.json`, the policy actions, added to version 2, in
+    // `v2/policies.json`, and the broker operations added to version 2
+    // (controlled shutdown, preferred-leader election) in
+    // `v2/broker-operations.json`, since a golden file is never edited.
     let mut used = std::collections::BTreeSet::new();
-    // The policy actions arrived in version 2, in `v2/policies.json`.
-    for name in ["v1/every-action.json", "v1/share-groups.json", "v2/policies.json"] {
+    for name in ["v1/every-action.json", "v1/share-groups.json", "v2/policies.json", "v2/broker-operations.json"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
         let s = Scenario::from_json(&std::fs::read_to_string(path).expect("readable")).expect("valid");
         used.extend(

@@ -289,6 +289,7 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::Commit { consumer: "c1".into(), offsets: None }),
         (0u32..5).prop_map(|broker| Action::CrashBroker { broker }),
         (0u32..5).prop_map(|broker| Action::RestartBroker { broker }),
+        (0u32..5).prop_map(|broker| Action::ShutdownBroker { broker }),
         (0i64..10).prop_map(|o| Action::Seek {
             consumer: "c1".into(),
             topic: "orders".into(),

@@ -43,6 +43,7 @@ use rand_core::{RngCore, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod controller;
 mod fetch;
 mod groups;
 mod producers;
@@ -58,6 +59,12 @@ mod views;
 pub(crate) struct BrokerState {
     pub(crate) alive: bool,
     pub(crate) replication_paused: bool,
+    /// The controller's view (`controller`): a crashed broker stays
+    /// registered and unfenced until its session expires at this instant.
+    pub(crate) session_expires_ms: Option<u64>,
+    /// Restarted while its old session was still valid: it registers once
+    /// the controller has fenced the old incarnation.
+    pub(crate) restart_pending: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +89,9 @@ pub(crate) struct ProducerIdEntry {
 pub(crate) struct PartitionState {
     pub(crate) replicas: Vec<ReplicaState>,
     pub(crate) leader: Option<usize>,
+    /// The leader the metadata still names while its broker is down and not
+    /// yet fenced: clients cannot reach it, the controller elects no other.
+    pub(crate) unreachable_leader: Option<usize>,
     pub(crate) leader_epoch: u32,
     pub(crate) isr: Vec<u32>,
     pub(crate) high_watermark: i64,
@@ -103,6 +113,12 @@ impl PartitionState {
 
     pub(crate) fn leader_broker(&self) -> Option<u32> {
         self.leader.and_then(|i| self.replicas.get(i)).map(|r| r.broker)
+    }
+
+    /// The leader the metadata names: the reachable leader, or a crashed one
+    /// the controller has not fenced yet.
+    pub(crate) fn metadata_leader(&self) -> Option<u32> {
+        self.leader.or(self.unreachable_leader).and_then(|i| self.replicas.get(i)).map(|r| r.broker)
     }
 
     /// The first offset of the oldest transaction that is open or whose
@@ -273,6 +289,9 @@ pub struct Cluster {
     pub(crate) shares: share::ShareState,
     /// The coordinator's protocol state of each classic group.
     pub(crate) classic: BTreeMap<String, groups::ClassicGroup>,
+    /// When the controller next looks for leaders that are not the
+    /// preferred replica (`controller`).
+    pub(crate) leader_balance_due: Option<u64>,
 }
 
 fn log_settings(c: &TopicConfig) -> LogSettings {
@@ -293,7 +312,14 @@ impl Cluster {
     /// A cluster of live brokers with no topics, seeded for every random choice.
     pub fn new(config: ClusterConfig, seed: u64) -> Result<Cluster, KafkaError> {
         config.validate()?;
-        let brokers = (0..config.brokers).map(|_| BrokerState { alive: true, replication_paused: false }).collect();
+        let brokers = (0..config.brokers)
+            .map(|_| BrokerState {
+                alive: true,
+                replication_paused: false,
+                session_expires_ms: None,
+                restart_pending: false,
+            })
+            .collect();
         Ok(Cluster {
             config,
             now: 0,
@@ -313,6 +339,7 @@ impl Cluster {
             seed,
             shares: share::ShareState::default(),
             classic: BTreeMap::new(),
+            leader_balance_due: None,
         })
     }
 
@@ -380,6 +407,8 @@ impl Cluster {
             Command::AddPartitions { topic, total } => self.add_partitions(&topic, total),
             Command::CrashBroker { broker } => self.crash_broker(broker),
             Command::RestartBroker { broker } => self.restart_broker(broker),
+            Command::ShutdownBroker { broker } => self.shutdown_broker(broker),
+            Command::ElectPreferredLeaders => self.elect_preferred_leaders(),
             Command::PauseReplication { broker } => self.set_replication_paused(broker, true),
             Command::ResumeReplication { broker } => self.set_replication_paused(broker, false),
             Command::CreateProducer { name, config } => self.create_producer(&name, config),

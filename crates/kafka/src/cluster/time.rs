@@ -25,7 +25,7 @@
 use super::*;
 
 /// The latest logical time: record timestamps are `i64` milliseconds.
-pub(super) const MAX_TIME: u64 = i64::MAX as u64;
+pub(crate) const MAX_TIME: u64 = i64::MAX as u64;
 
 impl Cluster {
     /// Lets `ms` milliseconds of logical time pass, doing everything that
@@ -52,6 +52,7 @@ impl Cluster {
     /// Everything due at instant `t`.
     fn step_at(&mut self, t: u64) {
         let on_grid = t.is_multiple_of(self.config.step_ms);
+        self.step_controller(t);
         self.step_producers();
         self.step_replication(on_grid);
         if self.step_transactions() {
@@ -94,6 +95,7 @@ impl Cluster {
             at(grid);
         }
         self.share_lock_deadlines(&mut at);
+        self.controller_deadlines(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
                 if let Some(d) = part.log.next_cleanup_due(

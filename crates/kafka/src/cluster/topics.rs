@@ -68,6 +68,7 @@ impl Cluster {
                 .map(|&b| ReplicaState { broker: b, log_end_offset: 0, high_watermark: 0, last_caught_up_ms: self.now })
                 .collect(),
             leader,
+            unreachable_leader: None,
             leader_epoch: 0,
             isr: if live.is_empty() { replicas.iter().take(1).copied().collect() } else { live },
             high_watermark: 0,
@@ -114,6 +115,7 @@ impl Cluster {
                 TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
             );
             c.refresh_available(name);
+            c.schedule_leader_balance();
             c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
             for p in 0..replicas.len() {
                 let Some(part) = c.partition_at(name, p) else { continue };
@@ -165,6 +167,7 @@ impl Cluster {
                 }
             }
             c.refresh_available(topic);
+            c.schedule_leader_balance();
             c.emit(Event::PartitionsAdded { topic: topic.to_string(), from: current, to: total });
             for p in current..total {
                 let Some(part) = c.partition_at(topic, p as usize) else { continue };
@@ -188,8 +191,13 @@ impl Cluster {
 
     pub(super) fn refresh_available(&mut self, topic: &str) {
         if let Some(t) = self.topics.get_mut(topic) {
-            t.available =
-                t.partitions.iter().enumerate().filter(|(_, p)| p.leader.is_some()).map(|(i, _)| i as u32).collect();
+            t.available = t
+                .partitions
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.leader.or(p.unreachable_leader).is_some())
+                .map(|(i, _)| i as u32)
+                .collect();
         }
     }
 
@@ -206,95 +214,6 @@ impl Cluster {
             .get(topic)
             .and_then(|t| t.config.unclean_leader_election_enable)
             .unwrap_or(self.config.unclean_leader_election_enable)
-    }
-
-    /// Crashes a broker: its replicas stop, the controller fences it out of
-    /// every ISR (keeping the last member so the ISR never empties) and elects
-    /// new leaders for the partitions it led.
-    pub fn crash_broker(&mut self, broker: u32) -> Result<Vec<Event>, KafkaError> {
-        self.run(|c| {
-            c.check_broker(broker)?;
-            if !c.broker_alive(broker) {
-                return Err(KafkaError::BrokerNotAvailable(broker));
-            }
-            c.note_all_caught_up();
-            c.broker_mut(broker)?.alive = false;
-            c.emit(Event::BrokerCrashed { broker });
-            let names: Vec<String> = c.topics.keys().cloned().collect();
-            for name in names {
-                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
-                for p in 0..count {
-                    let Some(part) = c.partition_at(&name, p) else { continue };
-                    if part.replica(broker).is_none() {
-                        continue;
-                    }
-                    let was_leader = part.leader_broker() == Some(broker);
-                    if part.isr.contains(&broker) && part.isr.len() > 1 {
-                        let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
-                            continue;
-                        };
-                        part.isr.retain(|&b| b != broker);
-                        let isr = part.isr.clone();
-                        c.emit(Event::IsrShrunk {
-                            topic: name.clone(),
-                            partition: p as u32,
-                            broker,
-                            isr,
-                            reason: IsrShrinkReason::BrokerCrashed,
-                        });
-                    }
-                    if was_leader {
-                        if let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) {
-                            part.leader = None;
-                        }
-                        c.elect_leader(&name, p, ElectionReason::LeaderCrashed { broker });
-                    }
-                    c.update_high_watermark(&name, p);
-                }
-                c.refresh_available(&name);
-            }
-            c.move_coordinators();
-            Ok(())
-        })
-        .map(|(_, e)| e)
-    }
-
-    /// Restarts a crashed broker. Its followers must catch up before they
-    /// rejoin the ISR; offline partitions it can lead get a leader again.
-    pub fn restart_broker(&mut self, broker: u32) -> Result<Vec<Event>, KafkaError> {
-        self.run(|c| {
-            c.check_broker(broker)?;
-            if c.broker_alive(broker) {
-                return Err(KafkaError::BrokerAlreadyRunning(broker));
-            }
-            c.broker_mut(broker)?.alive = true;
-            c.emit(Event::BrokerRestarted { broker });
-            let now = c.now;
-            let names: Vec<String> = c.topics.keys().cloned().collect();
-            for name in names {
-                let count = c.topics.get(&name).map_or(0, |t| t.partitions.len());
-                for p in 0..count {
-                    let Some(part) = c.topics.get_mut(&name).and_then(|t| t.partitions.get_mut(p)) else {
-                        continue;
-                    };
-                    let leo = part.log.log_end_offset();
-                    let Some(r) = part.replicas.iter_mut().find(|r| r.broker == broker) else {
-                        continue;
-                    };
-                    // A returning replica truncates anything the current log no longer has.
-                    r.log_end_offset = r.log_end_offset.min(leo);
-                    r.last_caught_up_ms = now;
-                    if part.leader.is_none() {
-                        c.elect_leader(&name, p, ElectionReason::BrokerRestarted { broker });
-                        c.update_high_watermark(&name, p);
-                    }
-                }
-                c.refresh_available(&name);
-            }
-            c.move_coordinators();
-            Ok(())
-        })
-        .map(|(_, e)| e)
     }
 
     /// Pauses or resumes the fetching of a live broker's followers.
@@ -377,6 +296,7 @@ impl Cluster {
         let epoch = part.leader_epoch;
         let isr = part.isr.clone();
         let lost = removed.iter().filter(|r| r.acknowledged).count() as u64;
+        self.schedule_leader_balance();
         self.emit(Event::LeaderElected {
             topic: topic.to_string(),
             partition: p as u32,

@@ -16,9 +16,16 @@ impl Cluster {
                     .topics
                     .values()
                     .flat_map(|t| t.partitions.iter())
-                    .filter(|p| p.leader_broker() == Some(id))
+                    .filter(|p| p.metadata_leader() == Some(id))
                     .count() as u32;
-                BrokerView { id, alive: b.alive, replication_paused: b.replication_paused, leader_count: leads }
+                BrokerView {
+                    id,
+                    alive: b.alive,
+                    replication_paused: b.replication_paused,
+                    leader_count: leads,
+                    fenced: !b.alive && b.session_expires_ms.is_none(),
+                    session_expires_ms: b.session_expires_ms,
+                }
             })
             .collect()
     }
@@ -30,7 +37,7 @@ impl Cluster {
         ControllerView {
             live_brokers: self.brokers.iter().filter(|b| b.alive).count() as u32,
             leader_elections: self.elections,
-            offline_partitions: parts().filter(|p| p.leader.is_none()).count() as u32,
+            offline_partitions: parts().filter(|p| p.metadata_leader().is_none()).count() as u32,
             under_replicated_partitions: parts().filter(|p| p.isr.len() < p.replicas.len()).count() as u32,
         }
     }
@@ -57,7 +64,7 @@ impl Cluster {
         Ok(PartitionView {
             topic: topic.to_string(),
             partition,
-            leader: part.leader_broker(),
+            leader: part.metadata_leader(),
             leader_epoch: part.leader_epoch,
             replicas: part
                 .replicas
@@ -66,7 +73,7 @@ impl Cluster {
                     broker: r.broker,
                     alive: self.broker_alive(r.broker),
                     in_isr: part.isr.contains(&r.broker),
-                    is_leader: part.leader_broker() == Some(r.broker),
+                    is_leader: part.metadata_leader() == Some(r.broker),
                     log_end_offset: r.log_end_offset,
                     high_watermark: r.high_watermark,
                 })
@@ -312,7 +319,7 @@ impl Cluster {
                 broker: rep.broker,
                 alive: self.broker_alive(rep.broker),
                 in_isr: part.isr.contains(&rep.broker),
-                is_leader: part.leader_broker() == Some(rep.broker),
+                is_leader: part.metadata_leader() == Some(rep.broker),
                 has_record: rep.log_end_offset > offset,
                 log_end_offset: rep.log_end_offset,
             })

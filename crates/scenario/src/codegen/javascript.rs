@@ -471,6 +471,15 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
         Action::RestartBroker { broker } => {
             let _ = writeln!(o, "  // Start Kafka broker {broker} again here.");
         }
+        Action::ShutdownBroker { broker } => {
+            let _ = writeln!(o, "  // Stop Kafka broker {broker} cleanly here (kafka-server-stop.sh).");
+        }
+        Action::ElectPreferredLeaders => {
+            let _ = writeln!(
+                o,
+                "  // kafka-leader-election.sh --bootstrap-server localhost:9092 --election-type PREFERRED --all-topic-partitions"
+            );
+        }
         Action::PauseReplication { broker } | Action::ResumeReplication { broker } => {
             let _ = writeln!(o, "  // Slow down or resume replication on broker {broker} by hand (e.g. tc qdisc).");
         }

@@ -500,6 +500,18 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
         Action::RestartBroker { broker } => {
             let _ = writeln!(o, "    input(\"Start Kafka broker {broker} again, then press Enter\")");
         }
+        Action::ShutdownBroker { broker } => {
+            let _ = writeln!(
+                o,
+                "    input(\"Stop Kafka broker {broker} cleanly now (kafka-server-stop.sh), then press Enter\")"
+            );
+        }
+        Action::ElectPreferredLeaders => {
+            let _ = writeln!(
+                o,
+                "    # kafka-leader-election.sh --bootstrap-server localhost:9092 --election-type PREFERRED --all-topic-partitions"
+            );
+        }
         Action::PauseReplication { broker } | Action::ResumeReplication { broker } => {
             let _ = writeln!(o, "    # Slow down or resume replication on broker {broker} by hand (e.g. tc qdisc).");
         }

@@ -596,6 +596,8 @@ fn kafka_action() -> BoxedStrategy<Action> {
         1 => consumer().prop_map(|consumer| Action::CrashConsumer { consumer }),
         1 => broker().prop_map(|broker| Action::CrashBroker { broker }),
         1 => broker().prop_map(|broker| Action::RestartBroker { broker }),
+        1 => broker().prop_map(|broker| Action::ShutdownBroker { broker }),
+        1 => Just(Action::ElectPreferredLeaders),
         1 => broker().prop_map(|broker| Action::PauseReplication { broker }),
         1 => broker().prop_map(|broker| Action::ResumeReplication { broker }),
         1 => (pick(TOPICS), prop_oneof![0u32..=6, Just(16u32)])
@@ -845,6 +847,7 @@ fn focused_kafka() -> impl Strategy<Value = Vec<Action>> {
             }),
             1 => (0u32..3).prop_map(|broker| Action::CrashBroker { broker }),
             1 => (0u32..3).prop_map(|broker| Action::RestartBroker { broker }),
+            1 => (0u32..3).prop_map(|broker| Action::ShutdownBroker { broker }),
             1 => (0u32..3).prop_map(|broker| Action::PauseReplication { broker }),
             1 => Just(Action::BeginTransaction { producer: p.clone() }),
             1 => (pick(GROUPS), odd_i64()).prop_map({

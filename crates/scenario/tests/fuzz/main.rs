@@ -91,6 +91,8 @@ fn engine(a: &Action) -> Engine {
         | Action::CrashConsumer { .. }
         | Action::CrashBroker { .. }
         | Action::RestartBroker { .. }
+        | Action::ShutdownBroker { .. }
+        | Action::ElectPreferredLeaders
         | Action::PauseReplication { .. }
         | Action::ResumeReplication { .. }
         | Action::AddPartitions { .. }
