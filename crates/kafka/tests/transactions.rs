@@ -199,8 +199,10 @@ fn kafka_commit_with_a_partition_leader_down_returns_and_the_marker_lands_when_i
     c.commit_transaction("tx").expect("commit");
     c.tick(5_000).expect("tick");
     assert_eq!(c.transaction("tid").expect("t").pending_markers, vec![TopicPartition::new("t", 0)]);
+    // The broker registers again once its old session has expired (9 s
+    // after its last heartbeat, at 0 ms), and the marker follows.
     c.restart_broker(0).expect("restart");
-    let events = c.tick(100).expect("tick");
+    let events = c.tick(4_000).expect("tick");
     assert!(events.iter().any(|e| matches!(e, Event::TransactionMarkerWritten { offset: 1, committed: true, .. })));
     assert_eq!(state(&c, "tid"), TransactionState::CompleteCommit);
     assert_eq!(lso(&c, "t"), 2);
@@ -377,8 +379,10 @@ fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
     c.produce("new", record("u", "b")).expect("queued behind the markers");
     c.tick(1_000).expect("tick");
     assert_eq!(values(&c, "u"), Vec::<String>::new(), "the send waits for the previous transaction");
+    // The broker registers again once its old session has expired (9 s
+    // after its last heartbeat, at 0 ms).
     c.restart_broker(0).expect("restart");
-    c.tick(100).expect("tick");
+    c.tick(8_000).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing, "the new transaction started once the old completed");
     let markers: Vec<i16> = c
         .records("t", 0)
