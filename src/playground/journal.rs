@@ -674,6 +674,26 @@ impl Journal {
                 }
                 E::BrokerCrashed { broker } => self.note(now, Source::Kafka, format!("broker {broker} crashed")),
                 E::BrokerRestarted { broker } => self.note(now, Source::Kafka, format!("broker {broker} restarted")),
+                E::BrokerFenced { broker } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "broker {broker} fenced by the controller: out of every ISR, its partitions get new leaders"
+                    ),
+                ),
+                E::BrokerShutDown { broker } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!("broker {broker} shut down after handing over its leadership"),
+                ),
+                E::BrokerRegistrationDelayed { broker, until } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "broker {broker} waits for its old session to expire at {:.1} s before it registers",
+                        *until as f64 / 1000.0
+                    ),
+                ),
                 E::IsrShrunk { topic, partition, broker, isr, .. } => {
                     self.note(now, Source::Kafka, format!("{topic}-{partition}: broker {broker} left the ISR {isr:?}"));
                 }

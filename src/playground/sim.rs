@@ -44,6 +44,10 @@ pub enum Action {
     CrashBroker(u32),
     /// Start a Kafka broker again.
     RestartBroker(u32),
+    /// Stop a Kafka broker cleanly: its leadership moves first.
+    ShutdownBroker(u32),
+    /// Give each Kafka partition back to its preferred replica where it can lead.
+    ElectPreferredLeaders,
     /// Restart the RabbitMQ broker: connections drop, transient state is lost.
     RestartRabbit,
     /// Change what a producer sends, without restarting the run.
@@ -197,6 +201,8 @@ fn is_kafka(action: &brokerlab_scenario::Action) -> bool {
             | A::CrashConsumer { .. }
             | A::CrashBroker { .. }
             | A::RestartBroker { .. }
+            | A::ShutdownBroker { .. }
+            | A::ElectPreferredLeaders
     )
 }
 
@@ -477,6 +483,8 @@ impl Sim {
             }
             Action::CrashBroker(broker) => self.apply_run(&A::CrashBroker { broker }),
             Action::RestartBroker(broker) => self.apply_run(&A::RestartBroker { broker }),
+            Action::ShutdownBroker(broker) => self.apply_run(&A::ShutdownBroker { broker }),
+            Action::ElectPreferredLeaders => self.apply_run(&A::ElectPreferredLeaders),
             Action::RestartRabbit => {
                 self.apply_run(&A::RestartRabbitmq);
                 self.redeclare();

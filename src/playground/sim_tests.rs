@@ -189,6 +189,48 @@ fn crashing_the_leader_moves_leadership() {
 }
 
 #[test]
+fn a_crashed_leader_is_fenced_then_a_shutdown_hands_over_at_once_and_preferred_leaders_come_back() {
+    let (p, _, _) = kafka_group(1, 3, 3);
+    let mut sim = Sim::new(&p.topology);
+    let log = |s: &Sim| s.log().map(|l| l.text.clone()).collect::<Vec<_>>().join("\n");
+    let leader = |s: &Sim| s.cluster().unwrap().partition("t1", 0).unwrap().leader.unwrap();
+    let preferred = sim.cluster().unwrap().partition("t1", 0).unwrap().replicas[0].broker;
+    assert_eq!(leader(&sim), preferred);
+    // A crash is seen by the controller only when the session expires.
+    sim.perform(Action::CrashBroker(preferred));
+    for _ in 0..92 {
+        sim.step();
+    }
+    assert!(log(&sim).contains(&format!("broker {preferred} fenced by the controller")), "{}", log(&sim));
+    let second = leader(&sim);
+    assert_ne!(second, preferred);
+    // Restarted at once, it waits for its old session; here that has expired.
+    sim.perform(Action::RestartBroker(preferred));
+    for _ in 0..20 {
+        sim.step();
+    }
+    assert!(sim.cluster().unwrap().partition("t1", 0).unwrap().isr.contains(&preferred), "{}", log(&sim));
+    // A controlled shutdown moves leadership in the same step.
+    sim.perform(Action::ShutdownBroker(second));
+    assert!(
+        log(&sim).contains(&format!("broker {second} shut down after handing over its leadership")),
+        "{}",
+        log(&sim)
+    );
+    let third = leader(&sim);
+    assert_ne!(third, second);
+    sim.perform(Action::RestartBroker(second));
+    for _ in 0..20 {
+        sim.step();
+    }
+    // Leadership goes back to the preferred replica on request.
+    if third != preferred {
+        sim.perform(Action::ElectPreferredLeaders);
+    }
+    assert_eq!(leader(&sim), preferred, "{}", log(&sim));
+}
+
+#[test]
 fn replaying_the_actions_rebuilds_the_same_run() {
     let (mut p, cs, prod) = kafka_group(2, 3, 3);
     let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };

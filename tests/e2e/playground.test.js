@@ -107,18 +107,50 @@ test('a third consumer in the group of a two-partition topic stays idle', async 
   await context.close();
 });
 
-test('crashing the leading broker moves leadership to a follower', async () => {
-  const { problems, context, pg } = await openPlayground();
+test('a crashed leader is fenced after its session, a shutdown hands over at once, and preferred leaders come back', async () => {
+  const { page, problems, context, pg } = await openPlayground();
   await pg.loadPreset('Replication and leader failover');
   const caption = pg.partitionCaption('orders', 0);
-  const leaderOf = async () => Number((await caption.innerText()).match(/leader (\d+)/)[1]);
-  const leader = await leaderOf();
-  await pg.button(`Crash broker ${leader}`).click();
+  const field = async (name) => (await caption.innerText()).match(new RegExp(`${name} ([\\d,]+|none)`))[1];
+  const leaderOf = async () => Number(await field('leader'));
+  const preferred = Number((await field('replicas')).split(',')[0]);
+  assert.equal(await leaderOf(), preferred, 'the preferred replica leads at first');
+  const runUntil = async (done, what) => {
+    await page.getByLabel('Speed').selectOption({ label: '20×' });
+    await pg.button('Play').click();
+    for (let i = 0; i < 200 && !(await done()); i += 1) await page.waitForTimeout(50);
+    await pg.button('Pause').click();
+    assert.ok(await done(), what);
+  };
+
+  // KRaft: the controller fences a crashed broker when its session expires
+  // (broker.session.timeout.ms, 9 s), so the metadata still names it a moment later.
+  await pg.button(`Crash broker ${preferred}`).click();
   await pg.step(1);
-  const after = await leaderOf();
-  assert.notEqual(after, leader, 'a surviving replica leads');
-  await pg.node(`Broker broker-${leader}`).getByText('crashed').waitFor();
-  assert.match(await pg.log.innerText(), new RegExp(`broker ${leader} crashed`));
+  await pg.node(`Broker broker-${preferred}`).getByText('crashed').waitFor();
+  assert.equal(await leaderOf(), preferred, 'not fenced yet: the metadata still names the crashed leader');
+  await runUntil(async () => (await leaderOf()) !== preferred, 'a surviving replica leads once the broker is fenced');
+  assert.match(await pg.log.innerText(), new RegExp(`broker ${preferred} fenced by the controller`));
+  const second = await leaderOf();
+
+  const eventually = async (done, what) => {
+    for (let i = 0; i < 40 && !(await done()); i += 1) await page.waitForTimeout(50);
+    assert.ok(await done(), what);
+  };
+  // Back and in sync, the preferred replica leads again on request.
+  await pg.button(`Restart broker ${preferred}`).click();
+  await runUntil(async () => (await field('ISR')).split(',').map(Number).includes(preferred), 'the restarted broker catches up and rejoins the ISR');
+  assert.equal(await leaderOf(), second, 'a returning broker does not take leadership back by itself at once');
+  await pg.button('Elect preferred leaders').click();
+  await eventually(async () => (await leaderOf()) === preferred, 'the preferred replica leads again');
+
+  // A controlled shutdown hands leadership over before the broker stops,
+  // with no time passing.
+  const tick = await pg.timeline().inputValue();
+  await pg.button(`Shut down broker ${preferred}`).click();
+  await eventually(async () => (await leaderOf()) !== preferred, 'leadership moved at once');
+  assert.equal(await pg.timeline().inputValue(), tick, 'without any time passing');
+  assert.match(await pg.log.innerText(), new RegExp(`broker ${preferred} shut down after handing over its leadership`));
   assertClean(problems);
   await context.close();
 });

@@ -273,7 +273,10 @@ fn NodeCard(
                         {if down {
                             view! { <button type="button" on:click=move |_| ctx.act(Action::RestartBroker(broker))>{format!("Restart broker {broker}")}</button> }.into_any()
                         } else {
-                            view! { <button type="button" on:click=move |_| ctx.act(Action::CrashBroker(broker))>{format!("Crash broker {broker}")}</button> }.into_any()
+                            view! {
+                                <button type="button" on:click=move |_| ctx.act(Action::CrashBroker(broker))>{format!("Crash broker {broker}")}</button>
+                                <button type="button" on:click=move |_| ctx.act(Action::ShutdownBroker(broker))>{format!("Shut down broker {broker}")}</button>
+                            }.into_any()
                         }}
                     </div>
                 }

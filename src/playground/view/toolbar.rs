@@ -102,6 +102,10 @@ pub(super) fn Toolbar(
                         <option value=v.word() prop:selected=move || ctx.editor.with(|e| e.topology.rabbitmq_version == v)>{v.label()}</option>
                     }).collect_view()}
                 </select>
+                <Show when=move || ctx.editor.with(|e| crate::playground::sim::uses_kafka(&e.topology))>
+                    <button type="button" title="Kafka: give each partition back to its preferred replica where it is in sync"
+                        on:click=move |_| ctx.act(Action::ElectPreferredLeaders)>"Elect preferred leaders"</button>
+                </Show>
             </div>
             <div class="pg-tool-group" role="group" aria-label="Edit">
                 <button type="button" disabled=move || !ctx.editor.with(|e| e.can_undo())
