@@ -10,32 +10,16 @@
 //! tests fail; they never pass silently. Quorum queues are durable, so
 //! every test names its queues after the process id and deletes them.
 
-use std::time::Duration;
-
 use brokerlab_rabbit::{BasicProperties, Broker, ChannelId, Command, FieldTable, FieldValue, Version};
-use brokerlab_rabbit_live::{LiveBroker, Outcome, Pacing, Settle, Step, run_on_engine, server_version};
+use brokerlab_rabbit_live::{LiveBroker, Outcome, Settle, Step, run_on_engine, server_version};
+
+mod support;
+use support::url;
 
 const CH: ChannelId = ChannelId { connection: 1, channel: 1 };
 
-fn url() -> String {
-    std::env::var("BROKERLAB_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_string())
-}
-
 fn live() -> LiveBroker {
-    let url = url();
-    let mut live = LiveBroker::connect(&url).unwrap_or_else(|e| {
-        panic!(
-            "cannot reach RabbitMQ at {url}: {e}\nStart one with:\n  RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
-             RABBITMQ_NODENAME=rabbit@localhost rabbitmq-server -detached\n  rabbitmqctl -n rabbit@localhost \
-             await_startup\nThis test never passes without one."
-        )
-    });
-    live.set_pacing(Pacing {
-        after_publish: Duration::from_millis(30),
-        delivery_timeout: Duration::from_secs(5),
-        grace: Duration::from_millis(200),
-    });
-    live
+    support::live(200)
 }
 
 fn version() -> Version {

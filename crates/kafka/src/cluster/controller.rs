@@ -208,45 +208,8 @@ impl Cluster {
     /// Hands leadership to the in-sync replica at `index`: it has every
     /// record up to the high watermark, and the old leader becomes its follower.
     fn move_leader(&mut self, topic: &str, p: usize, index: usize, reason: ElectionReason) {
-        self.elections += 1;
-        let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else { return };
-        let Some(broker) = part.replicas.get(index).map(|r| r.broker) else { return };
-        part.leader = Some(index);
-        part.leader_epoch = part.leader_epoch.saturating_add(1);
-        let new_leo = part.replicas.get(index).map_or(0, |r| r.log_end_offset);
-        let old_leo = part.log.log_end_offset();
-        let removed = part.log.truncate_to(new_leo);
-        for r in &mut part.replicas {
-            r.log_end_offset = r.log_end_offset.min(new_leo);
-        }
-        if !removed.is_empty() {
-            part.open_txns.retain(|_, first| *first < new_leo);
-            for a in &mut part.aborted {
-                a.2 = a.2.min(new_leo - 1);
-            }
-            rebuild_producer_state(part);
+        if self.install_leader(topic, p, index, false, reason) {
             self.cleaner_pending = true;
-        }
-        let (epoch, isr) = (part.leader_epoch, part.isr.clone());
-        let lost = removed.iter().filter(|r| r.acknowledged).count() as u64;
-        self.emit(Event::LeaderElected {
-            topic: topic.to_string(),
-            partition: p as u32,
-            leader: broker,
-            leader_epoch: epoch,
-            unclean: false,
-            isr,
-            reason,
-        });
-        if !removed.is_empty() {
-            self.emit(Event::RecordsTruncated {
-                topic: topic.to_string(),
-                partition: p as u32,
-                from: new_leo,
-                to: old_leo,
-                acknowledged_lost: lost,
-                leader: broker,
-            });
         }
     }
 

@@ -259,12 +259,32 @@ impl Cluster {
             self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
             return;
         };
+        self.cleaner_pending = true;
+        self.install_leader(topic, p, i, unclean, reason);
+        self.schedule_leader_balance();
+    }
+
+    /// Makes the replica at `index` the leader, cleanly or (when `unclean`)
+    /// from outside the ISR: a new leader epoch; the log and every replica cut
+    /// back to the new leader's log end, so what it never had is lost; a
+    /// transaction whose marker was cut off open again; and the election, with
+    /// any truncation, announced. Returns whether records were removed.
+    pub(super) fn install_leader(
+        &mut self,
+        topic: &str,
+        p: usize,
+        index: usize,
+        unclean: bool,
+        reason: ElectionReason,
+    ) -> bool {
         self.elections += 1;
         let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
-            return;
+            return false;
         };
-        let Some((new_leo, broker)) = part.replicas.get(i).map(|r| (r.log_end_offset, r.broker)) else { return };
-        part.leader = Some(i);
+        let Some((new_leo, broker)) = part.replicas.get(index).map(|r| (r.log_end_offset, r.broker)) else {
+            return false;
+        };
+        part.leader = Some(index);
         part.leader_epoch = part.leader_epoch.saturating_add(1);
         if unclean {
             part.isr = vec![broker];
@@ -272,7 +292,6 @@ impl Cluster {
         }
         let old_leo = part.log.log_end_offset();
         let removed = part.log.truncate_to(new_leo);
-        self.cleaner_pending = true;
         for r in &mut part.replicas {
             r.log_end_offset = r.log_end_offset.min(new_leo);
             r.high_watermark = r.high_watermark.min(part.high_watermark);
@@ -296,7 +315,6 @@ impl Cluster {
         let epoch = part.leader_epoch;
         let isr = part.isr.clone();
         let lost = removed.iter().filter(|r| r.acknowledged).count() as u64;
-        self.schedule_leader_balance();
         self.emit(Event::LeaderElected {
             topic: topic.to_string(),
             partition: p as u32,
@@ -316,6 +334,7 @@ impl Cluster {
                 leader: broker,
             });
         }
+        !removed.is_empty()
     }
 
     /// Advances the high watermark to the smallest log end offset in the ISR,

@@ -233,37 +233,26 @@ impl Broker {
         let Some(q) = self.vhosts.get(vhost).and_then(|vh| vh.queues.get(qname)) else {
             return;
         };
-        if q.queue_type == QueueType::Quorum {
-            let next = if self.version.quorum_sac_priority() { self.best_waiting(&q.consumers, 0) } else { Some(0) };
-            let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
-                return;
+        let quorum = q.queue_type == QueueType::Quorum;
+        let next = if quorum {
+            if self.version.quorum_sac_priority() { self.best_waiting(&q.consumers, 0) } else { Some(0) }
+        } else {
+            let priority = |(ch, tag): &ConsumerKey| {
+                self.connections
+                    .get(&ch.connection)
+                    .and_then(|c| c.channels.get(&ch.channel))
+                    .and_then(|chs| chs.consumers.get(tag))
+                    .map_or(i64::MIN, |c| c.priority)
             };
-            q.sac_quiescing = false;
-            if let Some(i) = next.filter(|i| *i < q.consumers.len()) {
-                let k = q.consumers.remove(i);
-                q.consumers.insert(0, k);
-            }
-            let next = q.consumers.first().map(|k| k.1.clone());
-            ev.push(Event::SingleActiveConsumerChanged {
-                vhost: vhost.to_string(),
-                queue: qname.to_string(),
-                consumer_tag: next,
-            });
-            return;
-        }
-        let priority = |(ch, tag): &ConsumerKey| {
-            self.connections
-                .get(&ch.connection)
-                .and_then(|c| c.channels.get(&ch.channel))
-                .and_then(|chs| chs.consumers.get(tag))
-                .map_or(i64::MIN, |c| c.priority)
+            q.consumers.iter().enumerate().max_by_key(|(i, k)| (priority(k), std::cmp::Reverse(*i))).map(|(i, _)| i)
         };
-        let best =
-            q.consumers.iter().enumerate().max_by_key(|(i, k)| (priority(k), std::cmp::Reverse(*i))).map(|(i, _)| i);
         let Some(q) = self.vhosts.get_mut(vhost).and_then(|vh| vh.queues.get_mut(qname)) else {
             return;
         };
-        if let Some(i) = best {
+        if quorum {
+            q.sac_quiescing = false;
+        }
+        if let Some(i) = next.filter(|i| *i < q.consumers.len()) {
             let k = q.consumers.remove(i);
             q.consumers.insert(0, k);
         }
