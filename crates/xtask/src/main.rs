@@ -5,12 +5,14 @@
 //! commands in the README work on a fresh machine. `serve` builds and serves
 //! the app; `test` runs every check CI runs, in order, and stops at the first
 //! failure; `content` turns `content/` into the files the app ships; `size`
-//! reports what a first page load fetches against the budget in `size`;
+//! reports what a first page load fetches against the budget in `size`, and
+//! `size --profile` where the bytes of both wasm modules go;
 //! `bench` runs the engines' benchmarks; `fuzz` runs the scenario property
 //! test for a while with a fresh seed.
 
 mod content;
 mod fuzz;
+mod profile;
 mod size;
 mod tools;
 
@@ -26,6 +28,7 @@ tasks:
   test               install what is missing, then run every check (what CI runs)
   content [--check]  render content/ into src/course/catalog.rs and public/lessons/, list the challenges in src/course/challenge_list.rs
   size               build for release and report the first-load size against the budget
+  size --profile     build both wasm modules with names and list where their bytes go
   bench              run the Kafka and RabbitMQ engine benchmarks
   bench --playground build for release and run the playground's browser benchmark
                      (BENCH_MINUTES sets the memory run, 10 by default)
@@ -40,6 +43,9 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
         Some("content") => content::run(&root(), args.get(1).map(String::as_str) == Some("--check")),
+        Some("size") if args.get(1).map(String::as_str) == Some("--profile") => {
+            tools::ensure_build_tools(&root()).and_then(|t| profile::run_profile(&root(), &t))
+        }
         Some("size") => tools::ensure_build_tools(&root()).and_then(|t| {
             trunk_release(&root(), &t)?;
             size::report(&root().join("dist")).map(|_| ())
