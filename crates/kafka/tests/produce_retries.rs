@@ -15,6 +15,13 @@
 
 use brokerlab_kafka::*;
 
+/// Kafka 4's producer defaults with `linger.ms=0`, so that the first attempt
+/// goes out at the instant of `produce()` and the times below count from
+/// it; `batching.rs` and `produce_time.rs` run the default 5 ms linger.
+fn config() -> ProducerConfig {
+    ProducerConfig { linger_ms: 0, ..ProducerConfig::default() }
+}
+
 fn cluster_min_two() -> Cluster {
     let mut c = Cluster::new(ClusterConfig::default(), 11).expect("cluster");
     c.create_topic(
@@ -61,7 +68,7 @@ fn next_attempt(c: &Cluster, producer: &str) -> Option<u64> {
 #[test]
 fn kafka_4_acks_all_under_min_isr_is_retried_and_written_once_when_a_follower_returns() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     let (receipt, events) = c.produce("p", record("x")).expect("send() does not fail");
@@ -83,7 +90,7 @@ fn kafka_4_acks_all_under_min_isr_is_retried_and_written_once_when_a_follower_re
 fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms() {
     // ExponentialBackoff(100, 2, 1000, jitter left out): 100, 200, 400, 800, 1000, 1000.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
@@ -103,7 +110,7 @@ fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms
 #[test]
 fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
@@ -122,7 +129,9 @@ fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
 #[test]
 fn retries_zero_gives_up_after_the_first_retriable_error() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { retries: 0, ..ProducerConfig::default() }).expect("producer");
+    // retries=0 also turns the default idempotence off (Kafka 3.2+).
+    c.create_producer("p", ProducerConfig { retries: 0, ..config() }).expect("producer");
+    assert_eq!(c.producer("p").expect("p").producer_id, -1);
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     let (_, events) = c.produce("p", record("x")).expect("produce");
@@ -139,7 +148,7 @@ fn retries_zero_gives_up_after_the_first_retriable_error() {
 fn kafka_4_leader_unavailable_keeps_the_record_until_a_leader_returns() {
     let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 3).expect("cluster");
     c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.crash_broker(0).expect("crash");
     c.produce("p", record("x")).expect("produce");
     c.tick(60_000).expect("wait");
@@ -159,7 +168,7 @@ fn request_timeout_run(idempotent: bool) -> (Cluster, Vec<Event>) {
     let mut c = Cluster::new(ClusterConfig::default(), 5).expect("cluster");
     c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0, 1, 2]]), ..TopicConfig::new(1, 3) })
         .expect("topic");
-    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..ProducerConfig::default() })
+    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..config() })
         .expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
@@ -191,7 +200,7 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
     // Audit scenario 1b: the ISR shrinks under the minimum after the append;
     // every later attempt is refused, so the log keeps one copy.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..ProducerConfig::default() })
+    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..config() })
         .expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
@@ -211,7 +220,7 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
 fn queued_record_is_checked_against_min_isr_when_a_leader_returns() {
     // Audit scenario 1a: queued while offline, the leader comes back alone.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.shutdown_broker(0).expect("stop");
@@ -228,7 +237,7 @@ fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr(
     // record will always be set to -1"; appendRecordsToLeader checks the
     // minimum ISR only for requiredAcks == -1.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..ProducerConfig::default() })
+    c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..config() })
         .expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");

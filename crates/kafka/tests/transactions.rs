@@ -74,6 +74,11 @@ fn kafka_coordinator_is_the_leader_of_the_transaction_state_partition_chosen_by_
     assert_eq!(c.transaction_coordinator("tid"), Some(2));
     c.begin_transaction("p").expect("begin");
     c.produce("p", record("t", "a")).expect("send");
+    // Transaction version 2 (Kafka 4.0's default, KIP-890): the partition
+    // leader adds the partition to the transaction when the first batch
+    // reaches it, after `linger.ms`.
+    assert_eq!(state(&c, "tid"), TransactionState::Empty);
+    c.tick(KAFKA_4_LINGER_MS).expect("linger");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
 }
 
@@ -94,8 +99,8 @@ fn kafka_transaction_timeout_ms_aborts_a_stalled_transaction_and_fences_its_prod
     c.tick(100).expect("tick");
     assert_eq!(lso(&c, "t"), 0, "the open transaction holds the last stable offset");
     let started = c.transaction("tid").expect("t").started_ms;
-    assert_eq!(started, Some(2_000), "the timeout counts from the first partition added");
-    // 2 000 + 15 000 = 17 000 is passed at the 20 s check, not before.
+    assert_eq!(started, Some(2_005), "the timeout counts from the first partition added, after linger.ms");
+    // 2 005 + 15 000 = 17 005 is passed at the 20 s check, not before.
     c.tick(20_000 - 2_200 - 1).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
     let events = c.tick(1).expect("tick");
@@ -324,6 +329,7 @@ fn kafka_log_cleaner_stops_at_the_last_stable_offset() {
     txn_producer(&mut c, "tx", "tid");
     c.begin_transaction("tx").expect("begin");
     c.produce("tx", keyed("t", "z", "open")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("the transaction's first batch is written");
     for v in ["v0", "v1", "v2", "v3", "v4", "v5"] {
         c.produce("plain", keyed("t", "a", v)).expect("send");
     }
@@ -405,6 +411,7 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     txn_producer(&mut c, "tx", "tid");
     c.begin_transaction("tx").expect("begin");
     c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("the first batch starts the transaction");
     for b in 0..3 {
         c.crash_broker(b).expect("crash");
     }
@@ -412,7 +419,8 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     c.tick(86_400_000).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
     c.restart_broker(0).expect("restart");
-    c.tick(4_999).expect("tick");
+    // Restarted at 86 400 005 (after the linger); the next check is at 86 410 000.
+    c.tick(4_994).expect("tick");
     let events = c.tick(5_001).expect("tick");
     assert!(events.iter().any(|e| matches!(e, Event::TransactionTimedOut { .. })));
     assert_eq!(c.now() % 10_000, 0);

@@ -178,9 +178,6 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
     let what = format!("producer `{}`", p.name);
     let what = what.as_str();
     let mut c = ProducerConfig::default();
-    // Kafka turns idempotence off by itself when acks is not `all` unless it
-    // was asked for explicitly; do the same so `acks=1` alone is valid.
-    let explicit_idempotence = p.configs.contains_key("enable.idempotence");
     for (key, v) in &p.configs {
         match key.as_str() {
             "acks" => {
@@ -192,7 +189,10 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
                 }
             }
             "retries" => c.retries = num(what, key, v)?,
-            "enable.idempotence" => c.enable_idempotence = flag(what, key, v)?,
+            "enable.idempotence" => {
+                c.enable_idempotence = flag(what, key, v)?;
+                c.enable_idempotence_explicit = true;
+            }
             "transactional.id" => c.transactional_id = Some(v.clone()),
             "partitioner" | "partitioner.class" => {
                 c.partitioner = match v.trim() {
@@ -214,11 +214,9 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
             _ => return Err(unknown(what, key)),
         }
     }
-    if !explicit_idempotence && c.acks != Acks::All {
-        c.enable_idempotence = false;
-    }
-    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
-    Ok(c)
+    // Kafka turns default idempotence off by itself when acks is not `all`
+    // or retries is 0, unless it was asked for explicitly.
+    c.resolved().and_then(|c| c.validate().map(|()| c)).map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))
 }
 
 /// A consumer's configuration.

@@ -12,10 +12,14 @@
 use super::*;
 
 impl Cluster {
-    /// Creates a producer. Idempotent and transactional producers get a producer id.
+    /// Creates a producer. Idempotent and transactional producers get a
+    /// producer id. The producer runs with [`ProducerConfig::resolved`]:
+    /// default idempotence is turned off by `acks` other than `all` or by
+    /// `retries=0`, as Kafka's client does.
     pub fn create_producer(&mut self, name: &str, config: ProducerConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
+            let config = config.resolved()?;
             if c.producers.contains_key(name) || c.consumers.contains_key(name) {
                 return Err(KafkaError::DuplicateClient(name.to_string()));
             }
