@@ -685,6 +685,28 @@ pub enum Event {
         /// Group offsets committed with it.
         offsets: Vec<(String, TopicPartition, i64)>,
     },
+    /// `commitTransaction()` flushes first: the commit waits until every
+    /// record of the transaction is acknowledged, then commits at that
+    /// instant (`TransactionManager` holds `EndTxn` while batches are
+    /// incomplete).
+    TransactionFlushing {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// How many of its records wait for their acknowledgement.
+        records: u32,
+    },
+    /// A record of a committing transaction failed for good, so the commit
+    /// fails and the transaction can only be aborted (`abortTransaction()`).
+    TransactionCommitFailed {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// Why the record failed.
+        error: ProduceError,
+    },
     /// A transaction aborted: markers written, its records hidden from read_committed.
     TransactionAborted {
         /// The producer.

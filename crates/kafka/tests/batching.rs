@@ -329,3 +329,50 @@ fn kafka_idempotence_keeps_order_with_five_requests_in_flight() {
     assert_eq!(log, vec!["a", "b"]);
     assert_eq!(acked, vec![1, 0]);
 }
+
+#[test]
+fn the_producer_view_shows_its_accumulator_requests_and_retries() {
+    let mut c = Cluster::new(ClusterConfig::default(), 9).expect("cluster");
+    c.create_topic(
+        "t",
+        TopicConfig {
+            replica_assignment: Some(vec![vec![0, 1, 2]]),
+            min_insync_replicas: Some(2),
+            ..TopicConfig::new(1, 3)
+        },
+    )
+    .expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.produce("p", record("a")).expect("produce");
+    c.tick(2).expect("tick");
+    c.produce("p", record("bb")).expect("produce");
+    let view = c.producer("p").expect("p");
+    assert_eq!(view.accumulator.len(), 1, "{view:?}");
+    let batch = &view.accumulator[0];
+    let size = |v: &str| RecordData { key: None, value: Some(v.as_bytes().to_vec()), headers: Vec::new() }.size_bytes();
+    let bytes = size("a") + size("bb");
+    assert_eq!((batch.records, batch.bytes, batch.created_ms, batch.age_ms, batch.ready_at_ms), (2, bytes, 0, 2, 5));
+    assert!(batch.leader_known && view.requests.is_empty() && view.retries.is_empty());
+    // Sent at 5 ms as one request to the leader, broker 0.
+    c.tick(3).expect("linger.ms");
+    let view = c.producer("p").expect("p");
+    assert!(view.accumulator.is_empty());
+    assert_eq!(view.requests.len(), 1);
+    let r = &view.requests[0];
+    assert_eq!((r.broker, r.records, r.offsets, r.attempt, r.sent_ms, r.deadline_ms), (Some(0), 2, (0, 1), 1, 5, 30_005));
+    // Both followers stop: the next send is refused under min.insync.replicas
+    // and waits for its retry.
+    c.tick(995).expect("acknowledged");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
+    c.produce("p", record("c")).expect("produce");
+    c.tick(5).expect("linger.ms");
+    let view = c.producer("p").expect("p");
+    assert_eq!(view.retries.len(), 1, "{view:?}");
+    let retry = &view.retries[0];
+    assert_eq!(
+        (retry.records, retry.attempt, retry.next_attempt_ms, retry.error.clone()),
+        (1, 2, 1_105, Some(ProduceError::NotEnoughReplicas))
+    );
+    assert_eq!(retry.delivery_deadline_ms, 1_000 + 120_000);
+}

@@ -247,3 +247,34 @@ fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr(
     assert!(events.iter().any(|e| matches!(e, Event::RecordAppended { offset: 0, .. })));
     assert_eq!(c.partition("t", 0).expect("p").high_watermark, 0, "stored, not readable under min ISR");
 }
+
+#[test]
+fn kafka_3_2_acks_other_than_all_or_retries_0_turn_default_idempotence_off_and_explicit_idempotence_refuses_them() {
+    // ProducerConfig.postProcessAndValidateIdempotenceConfigs (3.0.1, 3.1.1,
+    // 3.2+): idempotence the application did not set is disabled with a log
+    // line; set explicitly, the same settings are a ConfigException.
+    let mut c = cluster_min_two();
+    c.create_producer("one", ProducerConfig { acks: Acks::One, ..config() }).expect("acks=1 is accepted");
+    let view = c.producer("one").expect("one");
+    assert!(!view.config.enable_idempotence);
+    assert_eq!(view.producer_id, -1, "no producer id without idempotence");
+    c.create_producer("zero-retries", ProducerConfig { retries: 0, ..config() }).expect("retries=0");
+    assert!(!c.producer("zero-retries").expect("p").config.enable_idempotence);
+    for cfg in [
+        ProducerConfig { acks: Acks::One, ..config() },
+        ProducerConfig { retries: 0, ..config() },
+        ProducerConfig { max_in_flight_requests_per_connection: 6, ..config() },
+    ] {
+        let explicit = ProducerConfig { enable_idempotence_explicit: true, ..cfg };
+        assert!(matches!(c.create_producer("x", explicit), Err(KafkaError::InvalidConfig { .. })));
+    }
+    // A transactional id needs idempotence, which acks=1 turned off.
+    let txn = ProducerConfig { acks: Acks::One, transactional_id: Some("tid".into()), ..config() };
+    assert!(matches!(
+        c.create_producer("x", txn),
+        Err(KafkaError::InvalidConfig { key, .. }) if key == "transactional.id"
+    ));
+    // A non-idempotent acks=1 producer writes without sequence numbers.
+    c.produce("one", record("x")).expect("produce");
+    assert_eq!(c.records("t", 0).expect("records")[0].sequence, -1);
+}

@@ -435,3 +435,60 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     c.tick(100).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
 }
+
+#[test]
+fn kafka_commit_transaction_flushes_the_pending_sends_first_and_commits_when_they_are_acknowledged() {
+    // Audit A10.1: KafkaProducer.commitTransaction flushes; TransactionManager
+    // .nextRequest holds EndTxn while the accumulator has incomplete batches.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    // Still in the accumulator (linger.ms = 5): the commit waits for it.
+    let events = c.commit_transaction("tx").expect("commit flushes instead of failing");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionFlushing { records: 1, .. })), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::TransactionCommitted { .. })));
+    assert!(matches!(c.produce("tx", record("t", "late")), Err(KafkaError::InvalidTxnState(_))));
+    let view = c.producer("tx").expect("tx");
+    assert_eq!(view.transaction_state, Some(ClientTransactionState::CommittingTransaction));
+    // Transaction version 2: the partition is added when the batch reaches
+    // its leader, so the coordinator (broker 31 % 3 = 1) still has Empty.
+    assert_eq!(view.transaction.map(|t| (t.state, t.coordinator)), Some((TransactionState::Empty, Some(1))));
+    // Sent at 5 ms, replicated on the 100 ms step and answered on the next:
+    // the commit goes at that instant.
+    let events = c.tick(200).expect("tick");
+    let acked = events.iter().position(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. }));
+    let committed = events.iter().position(|e| matches!(e, Event::TransactionCommitted { .. }));
+    assert!(acked.is_some() && committed > acked, "{events:?}");
+    c.tick(300).expect("markers");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteCommit);
+    assert_eq!(values(&c, "t"), vec!["a"]);
+    assert_eq!(lso(&c, "t"), 2);
+}
+
+#[test]
+fn kafka_a_send_that_fails_for_good_fails_the_commit_and_the_transaction_must_be_aborted() {
+    // A batch that fails puts the TransactionManager in ABORTABLE_ERROR:
+    // commitTransaction throws, abortTransaction works.
+    let mut c = cluster(3, 1);
+    let cfg = TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) };
+    c.create_topic("t", cfg).expect("topic");
+    c.create_producer("tx", ProducerConfig { delivery_timeout_ms: 2_000, ..txn_config("tid") }).expect("p");
+    c.init_transactions("tx").expect("init");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("sent");
+    c.crash_broker(0).expect("crash");
+    c.produce("tx", record("t", "b")).expect("queued: no leader");
+    c.commit_transaction("tx").expect("flushing");
+    let events = c.tick(3_000).expect("delivery.timeout.ms passes");
+    assert!(events.iter().any(|e| matches!(e, Event::ProduceFailed { error: ProduceError::DeliveryTimeout, .. })));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::TransactionCommitFailed { error: ProduceError::DeliveryTimeout, .. })),
+        "{events:?}"
+    );
+    assert!(matches!(c.commit_transaction("tx"), Err(KafkaError::InvalidTxnState(_))));
+    c.abort_transaction("tx").expect("abort");
+    assert_eq!(c.producer("tx").expect("tx").transaction_state, None);
+}

@@ -127,6 +127,11 @@ impl Cluster {
                 "a transactional producer must begin a transaction before sending".into(),
             ));
         }
+        if p.txn.as_ref().is_some_and(|t| t.committing) {
+            return Err(KafkaError::InvalidTxnState(
+                "cannot send while commitTransaction flushes the transaction (COMMITTING_TRANSACTION)".into(),
+            ));
+        }
         if compact && data.key.is_none() {
             return Err(KafkaError::CompactedTopicRequiresKey(topic.to_string()));
         }
@@ -544,7 +549,7 @@ impl Cluster {
                 entry.in_flight.push(f);
             }
         } else {
-            self.give_up(name, &f);
+            self.give_up(name, &f, &error);
         }
         will_retry
     }
@@ -553,9 +558,17 @@ impl Cluster {
     /// broker may or may not hold it, so an idempotent (not transactional)
     /// producer bumps its epoch to start its sequences again (KIP-360,
     /// `TransactionManager.handleFailedBatch`).
-    fn give_up(&mut self, name: &str, f: &InFlight) {
+    /// A transactional record that fails for good puts its transaction in
+    /// the client's `ABORTABLE_ERROR` state: it can only be aborted.
+    fn give_up(&mut self, name: &str, f: &InFlight, error: &ProduceError) {
         if f.sequence >= 0 && !f.transactional {
             self.bump_producer_epoch(name);
+        }
+        if f.transactional
+            && let Some(txn) = self.producers.get_mut(name).and_then(|p| p.txn.as_mut())
+            && txn.failed.is_none()
+        {
+            txn.failed = Some(error.clone());
         }
     }
 
@@ -590,8 +603,12 @@ impl Cluster {
     /// Settles in-flight requests: acknowledgements once the high watermark
     /// passes, failures when the leader changed, retries and timeouts.
     pub(super) fn step_producers(&mut self) {
-        let names: Vec<String> =
-            self.producers.iter().filter(|(_, p)| !p.in_flight.is_empty()).map(|(n, _)| n.clone()).collect();
+        let names: Vec<String> = self
+            .producers
+            .iter()
+            .filter(|(_, p)| !p.in_flight.is_empty() || p.txn.as_ref().is_some_and(|t| t.committing))
+            .map(|(n, _)| n.clone())
+            .collect();
         for name in names {
             self.step_producer(&name);
         }
@@ -700,6 +717,8 @@ impl Cluster {
                 }
             }
         }
+        // A commit that waited for these acknowledgements goes now.
+        self.finish_commit(name);
     }
 
     /// `delivery.timeout.ms` passed: the send fails for good.
@@ -711,7 +730,7 @@ impl Cluster {
             error: ProduceError::DeliveryTimeout,
             will_retry: false,
         });
-        self.give_up(name, &f);
+        self.give_up(name, &f, &ProduceError::DeliveryTimeout);
     }
 
     /// Closes a producer: an open transaction is aborted (Kafka's sender does

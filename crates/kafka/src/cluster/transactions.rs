@@ -411,7 +411,14 @@ impl Cluster {
         .map(|(_, e)| e)
     }
 
-    /// `commitTransaction()`.
+    /// `commitTransaction()`. It flushes first, as the Java client does: when
+    /// records of the transaction still wait in the accumulator or for their
+    /// acknowledgement, the call returns with a
+    /// [`Event::TransactionFlushing`] and the commit happens at the instant
+    /// the last of them is acknowledged (or fails with
+    /// [`Event::TransactionCommitFailed`] if one fails for good). Sends are
+    /// refused meanwhile, as the blocked `commitTransaction()` would not let
+    /// the application make them.
     pub fn commit_transaction(&mut self, producer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.producer_mut(producer)?;
@@ -439,27 +446,49 @@ impl Cluster {
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
         };
+        if commit && let Some(error) = &txn.failed {
+            return Err(KafkaError::InvalidTxnState(format!(
+                "TransactionAbortableException: a send of the transaction failed ({error:?}); abort the transaction"
+            )));
+        }
+        if !commit && txn.committing {
+            return Err(KafkaError::InvalidTxnState(
+                "commitTransaction is still flushing the transaction's records; let time pass".into(),
+            ));
+        }
         // commitTransaction flushes first: every record of the transaction must
-        // be acknowledged before the markers go out, or a late retry could land
-        // after the commit marker.
+        // be acknowledged before EndTxn goes out, or a late retry could land
+        // after the commit marker (`TransactionManager.nextRequest` holds
+        // EndTxn while the accumulator has incomplete batches).
         if commit {
-            let unsettled = p.in_flight.iter().find(|f| {
-                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
-                match f.state {
-                    FlightState::Waiting => true,
-                    FlightState::Appended { offset, leader_epoch, .. } => {
-                        part.leader.is_none()
-                            || part.leader_epoch != leader_epoch
-                            || part.high_watermark <= offset
-                            || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+            let unsettled = p
+                .in_flight
+                .iter()
+                .filter(|f| {
+                    let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
+                    match f.state {
+                        FlightState::Waiting => true,
+                        FlightState::Appended { offset, leader_epoch, .. } => {
+                            part.leader.is_none()
+                                || part.leader_epoch != leader_epoch
+                                || part.high_watermark <= offset
+                                || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+                        }
                     }
+                })
+                .count();
+            if unsettled > 0 {
+                if !txn.committing {
+                    if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+                        t.committing = true;
+                    }
+                    self.emit(Event::TransactionFlushing {
+                        producer: producer.to_string(),
+                        transactional_id: tid,
+                        records: u32::try_from(unsettled).unwrap_or(u32::MAX),
+                    });
                 }
-            });
-            if let Some(f) = unsettled {
-                return Err(KafkaError::InvalidTxnState(format!(
-                    "the record to {}-{} is not acknowledged yet; let time pass before committing",
-                    f.topic, f.partition
-                )));
+                return Ok(());
             }
         }
         let started = self.transactional_ids.get(&tid).map(|m| (m.state, m.completing()));
@@ -515,6 +544,35 @@ impl Cluster {
             entry.txn = None;
         }
         Ok(())
+    }
+
+    /// A committing transaction whose records are all acknowledged commits
+    /// now; one whose record failed for good fails its commit and waits for
+    /// `abortTransaction()`.
+    pub(super) fn finish_commit(&mut self, producer: &str) {
+        let Some(p) = self.producers.get_mut(producer) else { return };
+        let Some(txn) = p.txn.as_mut() else { return };
+        if !txn.committing {
+            return;
+        }
+        if let Some(error) = txn.failed.clone() {
+            txn.committing = false;
+            let tid = p.config.transactional_id.clone().unwrap_or_default();
+            self.emit(Event::TransactionCommitFailed { producer: producer.to_string(), transactional_id: tid, error });
+            return;
+        }
+        if p.in_flight.iter().any(|f| f.transactional) {
+            return;
+        }
+        txn.committing = false;
+        if let Err(error) = self.end_transaction(producer, true) {
+            // The coordinator is gone or the producer was fenced meanwhile:
+            // the client keeps the transaction and retries the commit when
+            // the application calls it again.
+            if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+                t.committing = !matches!(error, KafkaError::ProducerFenced(_));
+            }
+        }
     }
 
     /// `close()` on a transactional producer with an open transaction aborts
