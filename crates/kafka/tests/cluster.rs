@@ -477,6 +477,50 @@ fn compaction_keeps_the_latest_value_per_key_and_later_drops_tombstones() {
 }
 
 #[test]
+fn kip_534_a_tombstone_is_kept_until_delete_retention_ms_after_the_first_cleaning_pass_over_it() {
+    // KIP-534 (Kafka 3.1+): the cleaner stamps deleteHorizonMs = now +
+    // delete.retention.ms on a tombstone's batch the first time it cleans it
+    // (MemoryRecords.filterTo) and drops it only in a pass at or after that
+    // horizon (LogCleaner.shouldRetainRecord), whatever the record's own
+    // timestamp. Audit A11: an old-timestamped tombstone used to vanish in
+    // the first pass.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |cfg| {
+        cfg.cleanup_policy = CleanupPolicy::Compact;
+        cfg.segment_bytes = 17 * 4;
+        cfg.delete_retention_ms = 10_000;
+        cfg.min_cleanable_dirty_ratio = 0.01;
+    });
+    producer(&mut c, "p", Acks::One, false);
+    c.tick(50_000).expect("time passes");
+    fill(&mut c, "t", 4, |i| Some(format!("k{i}")));
+    let tombstone = ProducerRecord {
+        topic: "t".into(),
+        partition: Some(0),
+        key: Some(b"k0".to_vec()),
+        value: None,
+        timestamp: Some(1_000),
+        ..Default::default()
+    };
+    c.produce("p", tombstone).expect("tombstone");
+    fill(&mut c, "t", 8, |_| Some("z".into()));
+    c.tick(100).expect("first pass");
+    assert!(c.record("t", 0, 0).expect("record").is_none(), "k0's value is compacted away");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "the tombstone survives the first pass");
+    // Another pass within the horizon (50 100 + 10 000) keeps it too.
+    fill(&mut c, "t", 8, |_| Some("y".into()));
+    c.tick(5_000).expect("second pass");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "still within the delete horizon");
+    // The cleaner runs again only for new dirty data, as Kafka's does.
+    c.tick(6_000).expect("past the horizon");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "no pass without dirty data");
+    fill(&mut c, "t", 8, |_| Some("x".into()));
+    let events = c.tick(200).expect("a pass past the horizon");
+    assert!(c.record("t", 0, 4).expect("record").is_none());
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsRemoved { reason: RemovalReason::TombstoneExpired, .. })));
+}
+
+#[test]
 fn retention_bounds_memory_to_the_retained_window() {
     let mut c = cluster(1);
     // 1,000 records of 22 bytes are retained, in segments of 100 records.
