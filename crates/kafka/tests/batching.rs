@@ -359,7 +359,10 @@ fn the_producer_view_shows_its_accumulator_requests_and_retries() {
     assert!(view.accumulator.is_empty());
     assert_eq!(view.requests.len(), 1);
     let r = &view.requests[0];
-    assert_eq!((r.broker, r.records, r.offsets, r.attempt, r.sent_ms, r.deadline_ms), (Some(0), 2, (0, 1), 1, 5, 30_005));
+    assert_eq!(
+        (r.broker, r.records, r.offsets, r.attempt, r.sent_ms, r.deadline_ms),
+        (Some(0), 2, (0, 1), 1, 5, 30_005)
+    );
     // Both followers stop: the next send is refused under min.insync.replicas
     // and waits for its retry.
     c.tick(995).expect("acknowledged");

@@ -838,8 +838,11 @@ fn at_least_once_processes_first_so_a_crash_redelivers_the_batch() {
 }
 
 fn txn_producer(c: &mut Cluster, name: &str, tid: &str) {
-    c.create_producer(name, ProducerConfig { transactional_id: Some(tid.into()), linger_ms: 0, ..ProducerConfig::default() })
-        .expect("producer");
+    c.create_producer(
+        name,
+        ProducerConfig { transactional_id: Some(tid.into()), linger_ms: 0, ..ProducerConfig::default() },
+    )
+    .expect("producer");
     c.init_transactions(name).expect("init");
 }
 

@@ -168,8 +168,7 @@ fn request_timeout_run(idempotent: bool) -> (Cluster, Vec<Event>) {
     let mut c = Cluster::new(ClusterConfig::default(), 5).expect("cluster");
     c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0, 1, 2]]), ..TopicConfig::new(1, 3) })
         .expect("topic");
-    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..config() })
-        .expect("producer");
+    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..config() }).expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
     c.produce("p", record("x")).expect("produce");
@@ -200,8 +199,7 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
     // Audit scenario 1b: the ISR shrinks under the minimum after the append;
     // every later attempt is refused, so the log keeps one copy.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..config() })
-        .expect("producer");
+    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..config() }).expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
     c.produce("p", record("x")).expect("produce");

@@ -268,11 +268,8 @@ impl DeliveryLab {
         self.consumer = consumer;
         if self.semantics == Semantics::ExactlyOnce {
             let producer = self.node.client_name("billing-tx");
-            let cfg = ProducerConfig {
-                transactional_id: Some(GROUP.to_string()),
-                linger_ms: 0,
-                ..ProducerConfig::default()
-            };
+            let cfg =
+                ProducerConfig { transactional_id: Some(GROUP.to_string()), linger_ms: 0, ..ProducerConfig::default() };
             self.cluster.create_producer(&producer, cfg)?;
             // Fences the previous incarnation and aborts its open transaction.
             self.cluster.init_transactions(&producer)?;

@@ -453,7 +453,10 @@ fn retries_view(p: &ProducerState) -> Vec<RetryView> {
         let tp = TopicPartition::new(&*f.topic, f.partition);
         let attempt = f.attempts.saturating_add(1);
         match out.iter_mut().find(|r| {
-            r.partition == tp && r.attempt == attempt && r.next_attempt_ms == f.next_attempt_ms && r.error == f.last_error
+            r.partition == tp
+                && r.attempt == attempt
+                && r.next_attempt_ms == f.next_attempt_ms
+                && r.error == f.last_error
         }) {
             Some(r) => r.records += 1,
             None => out.push(RetryView {
