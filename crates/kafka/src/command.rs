@@ -428,6 +428,10 @@ pub enum ProduceError {
     DeliveryTimeout,
     /// The producer was closed first.
     ProducerClosed,
+    /// `INVALID_TIMESTAMP`: the record's timestamp is more than
+    /// `message.timestamp.after.max.ms` ahead of the leader's clock (Kafka 4.0:
+    /// 1 hour). Not retriable.
+    InvalidTimestamp,
     /// `INVALID_PRODUCER_EPOCH`: the transaction coordinator has a newer
     /// epoch for the producer's transactional id (a new instance called
     /// `initTransactions`, or the transaction timed out), so the partition

@@ -139,6 +139,11 @@ pub struct TopicConfig {
     pub min_compaction_lag_ms: u64,
     /// `delete.retention.ms` (Kafka: 1 day).
     pub delete_retention_ms: u64,
+    /// `message.timestamp.after.max.ms` (Kafka 4.0: 1 hour, KIP-1030; 3.6
+    /// to 3.9: unlimited): the leader refuses a record whose CreateTime is
+    /// more than this ahead of its clock with `INVALID_TIMESTAMP`, which the
+    /// producer does not retry.
+    pub message_timestamp_after_max_ms: u64,
 }
 
 impl Default for TopicConfig {
@@ -157,6 +162,7 @@ impl Default for TopicConfig {
             min_cleanable_dirty_ratio: 0.5,
             min_compaction_lag_ms: 0,
             delete_retention_ms: 86_400_000,
+            message_timestamp_after_max_ms: 3_600_000,
         }
     }
 }

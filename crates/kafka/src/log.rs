@@ -139,7 +139,8 @@ pub struct Segment {
     pub bytes: u64,
     /// The largest record timestamp, used by time retention.
     pub largest_timestamp: i64,
-    /// When the segment was rolled, used by `segment.ms`.
+    /// When the segment was rolled, used by `segment.ms` when its first
+    /// record has no (non-negative) timestamp.
     pub created_ms: u64,
 }
 
@@ -261,11 +262,19 @@ impl Log {
     /// it is full or old. Returns the offset and whether a segment rolled.
     pub fn append(&mut self, mut record: Record, now: u64, settings: &LogSettings) -> (i64, bool) {
         let size = record.data.size_bytes();
+        // `segment.ms` counts from the first record's timestamp to the new
+        // record's (`LogSegment.timeWaitedForRoll`, `rollingBasedTimestamp`),
+        // or from the segment's creation when that timestamp is negative,
+        // and rolls once it is exceeded (`shouldRoll`, jitter 0).
+        let segment_ms = i64::try_from(settings.segment_ms).unwrap_or(i64::MAX);
+        let waited = |active: &Segment| match active.records.first() {
+            Some(first) if first.timestamp >= 0 => record.timestamp.saturating_sub(first.timestamp),
+            _ => i64::try_from(now.saturating_sub(active.created_ms)).unwrap_or(i64::MAX),
+        };
         // A log always has an active segment; a missing one is rolled.
         let rolled = self.segments.back().is_none_or(|active| {
             !active.records.is_empty()
-                && (active.bytes + size > settings.segment_bytes
-                    || now.saturating_sub(active.created_ms) >= settings.segment_ms)
+                && (active.bytes + size > settings.segment_bytes || waited(active) > segment_ms)
         });
         if rolled {
             // Size the new segment like the one it follows, so appends do not

@@ -413,6 +413,48 @@ fn size_retention_deletes_whole_segments_and_moves_the_log_start_offset() {
 }
 
 #[test]
+fn segment_ms_counts_from_the_first_records_timestamp_to_the_new_records() {
+    // LogSegment.timeWaitedForRoll: messageTimestamp - rollingBasedTimestamp
+    // (the first batch's timestamp), rolled once it exceeds segment.ms.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |cfg| cfg.segment_ms = 10_000);
+    producer(&mut c, "p", Acks::One, false);
+    let at = |ts: i64| ProducerRecord { timestamp: Some(ts), ..ProducerRecord::unkeyed("t", "x") };
+    let with_partition = |r: ProducerRecord| ProducerRecord { partition: Some(0), ..r };
+    c.produce("p", with_partition(at(1_000))).expect("produce");
+    // A record stamped exactly segment.ms later still fits; one beyond rolls,
+    // though no logical time passed.
+    c.produce("p", with_partition(at(11_000))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 1);
+    c.produce("p", with_partition(at(11_001))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 2);
+    // Time alone does not roll: only the timestamps count.
+    c.tick(60_000).expect("tick");
+    c.produce("p", with_partition(at(12_000))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 2);
+}
+
+#[test]
+fn kafka_4_refuses_a_record_stamped_more_than_an_hour_ahead() {
+    // KIP-1030 (4.0): message.timestamp.after.max.ms defaults to 3600000;
+    // LogValidator answers INVALID_TIMESTAMP, which the producer does not retry.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |_| {});
+    producer(&mut c, "p", Acks::One, false);
+    c.tick(1_000).expect("tick");
+    let at = |ts: i64| ProducerRecord { partition: Some(0), timestamp: Some(ts), ..ProducerRecord::unkeyed("t", "x") };
+    let (receipt, _) = c.produce("p", at(1_000 + 3_600_000)).expect("an hour ahead is accepted");
+    assert_eq!(receipt.offset, Some(0));
+    let (receipt, events) = c.produce("p", at(1_000 + 3_600_001)).expect("send() itself does not fail");
+    assert_eq!(receipt.offset, None);
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::ProduceFailed { error: ProduceError::InvalidTimestamp, will_retry: false, .. }
+    )));
+    assert_eq!(c.partition("t", 0).expect("p").log_end_offset, 1);
+}
+
+#[test]
 fn time_retention_deletes_segments_older_than_retention_ms() {
     let mut c = cluster(1);
     topic_on(&mut c, "t", vec![vec![0]], |cfg| {
@@ -1108,6 +1150,9 @@ fn records_with_extreme_timestamps_are_retained_and_compacted_without_overflow()
         cleanup_policy: CleanupPolicy::DeleteCompact,
         segment_bytes: 14,
         retention_ms: 1_000,
+        // Kafka 3.x's unlimited message.timestamp.after.max.ms, so that a
+        // record stamped i64::MAX is accepted.
+        message_timestamp_after_max_ms: u64::MAX,
         ..TopicConfig::new(1, 1)
     };
     c.create_topic("t", config).expect("topic");

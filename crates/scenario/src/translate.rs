@@ -166,6 +166,7 @@ pub fn topic_config(t: &TopicDef) -> Result<TopicConfig, ScenarioError> {
             "min.cleanable.dirty.ratio" => c.min_cleanable_dirty_ratio = num(what, key, v)?,
             "min.compaction.lag.ms" => c.min_compaction_lag_ms = num(what, key, v)?,
             "delete.retention.ms" => c.delete_retention_ms = num(what, key, v)?,
+            "message.timestamp.after.max.ms" => c.message_timestamp_after_max_ms = num(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
     }

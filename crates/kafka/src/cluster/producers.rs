@@ -348,6 +348,7 @@ impl Cluster {
             .unwrap_or(default_min_isr)
             .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32)) as usize;
         let settings = t.settings;
+        let timestamp_after_max = t.config.message_timestamp_after_max_ms;
         let part = t.partitions.get_mut(flight.partition as usize)?;
         let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
             flight.state = FlightState::Waiting;
@@ -372,6 +373,14 @@ impl Cluster {
             // Refused before anything is written, on a retry as on a first
             // attempt; NotEnoughReplicasException is retriable.
             self.fail_attempt(producer, flight, ProduceError::NotEnoughReplicas, true);
+            return None;
+        }
+        // `LogValidator` checks CreateTime against
+        // `message.timestamp.after.max.ms` before the sequence check.
+        if flight.timestamp.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX))
+            > i64::try_from(timestamp_after_max).unwrap_or(i64::MAX)
+        {
+            self.fail_attempt(producer, flight, ProduceError::InvalidTimestamp, false);
             return None;
         }
         // The broker's idempotence check: a sequence it has seen is a duplicate
