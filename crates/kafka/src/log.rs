@@ -273,8 +273,7 @@ impl Log {
         };
         // A log always has an active segment; a missing one is rolled.
         let rolled = self.segments.back().is_none_or(|active| {
-            !active.records.is_empty()
-                && (active.bytes + size > settings.segment_bytes || waited(active) > segment_ms)
+            !active.records.is_empty() && (active.bytes + size > settings.segment_bytes || waited(active) > segment_ms)
         });
         if rolled {
             // Size the new segment like the one it follows, so appends do not

@@ -447,10 +447,12 @@ fn kafka_4_refuses_a_record_stamped_more_than_an_hour_ahead() {
     assert_eq!(receipt.offset, Some(0));
     let (receipt, events) = c.produce("p", at(1_000 + 3_600_001)).expect("send() itself does not fail");
     assert_eq!(receipt.offset, None);
-    assert!(events.iter().any(|e| matches!(
-        e,
-        Event::ProduceFailed { error: ProduceError::InvalidTimestamp, will_retry: false, .. }
-    )));
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::ProduceFailed { error: ProduceError::InvalidTimestamp, will_retry: false, .. }
+        ))
+    );
     assert_eq!(c.partition("t", 0).expect("p").log_end_offset, 1);
 }
 

@@ -397,7 +397,9 @@ fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
         .filter(|r| r.kind == RecordKind::CommitMarker)
         .map(|r| r.producer_epoch)
         .collect();
-    assert_eq!(markers, vec![0], "one commit marker, with the epoch it was decided under");
+    // Transaction version 2 (4.0): EndTxn bumped the epoch 0 → 1 and the
+    // marker carries the bumped epoch; the new instance's init made it 2.
+    assert_eq!(markers, vec![1], "one commit marker, with the epoch EndTxn bumped to");
     assert_eq!(values(&c, "u"), vec!["b"]);
     c.commit_transaction("new").expect("commit");
     c.tick(100).expect("tick");
@@ -491,4 +493,43 @@ fn kafka_a_send_that_fails_for_good_fails_the_commit_and_the_transaction_must_be
     assert!(matches!(c.commit_transaction("tx"), Err(KafkaError::InvalidTxnState(_))));
     c.abort_transaction("tx").expect("abort");
     assert_eq!(c.producer("tx").expect("tx").transaction_state, None);
+}
+
+#[test]
+fn kafka_4_transaction_version_2_bumps_the_epoch_at_every_commit_and_abort() {
+    // KIP-890 part 2 (transaction.version=2, the default of a 4.0 cluster,
+    // used by 4.0+ clients): EndTxn bumps the producer epoch, the markers
+    // carry the new epoch, and the next transaction starts its sequences at 0
+    // under it.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    assert_eq!(c.producer("tx").expect("tx").epoch, 0);
+    for (round, commit) in [(1i16, true), (2, false)] {
+        c.begin_transaction("tx").expect("begin");
+        c.produce("tx", record("t", "a")).expect("send");
+        c.produce("tx", record("t", "b")).expect("send");
+        c.tick(300).expect("acknowledged");
+        if commit {
+            c.commit_transaction("tx").expect("commit");
+        } else {
+            c.abort_transaction("tx").expect("abort");
+        }
+        c.tick(300).expect("markers");
+        let view = c.producer("tx").expect("tx");
+        assert_eq!((view.epoch, view.transaction.map(|t| t.producer_epoch)), (round, Some(round)));
+    }
+    let records = c.records("t", 0).expect("records");
+    let seen: Vec<(RecordKind, i16, i32)> = records.iter().map(|r| (r.kind, r.producer_epoch, r.sequence)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (RecordKind::Transactional, 0, 0),
+            (RecordKind::Transactional, 0, 1),
+            (RecordKind::CommitMarker, 1, -1),
+            (RecordKind::Transactional, 1, 0),
+            (RecordKind::Transactional, 1, 1),
+            (RecordKind::AbortMarker, 2, -1),
+        ]
+    );
 }

@@ -20,7 +20,15 @@
 //!   marker is below its partition's high watermark;
 //! - a partition leader checks every transactional append against the
 //!   coordinator's epoch (KIP-890 verification, on by default since 3.6): a
-//!   fenced producer's records are refused with `INVALID_PRODUCER_EPOCH`.
+//!   fenced producer's records are refused with `INVALID_PRODUCER_EPOCH`;
+//! - transaction version 2 (KIP-890 part 2, the default of a cluster created
+//!   with Kafka 4.0 and used by 4.0+ clients): the leader adds a partition to
+//!   the transaction when the first batch reaches it (after `linger.ms`),
+//!   and every `EndTxn` bumps the producer epoch, so the markers and the
+//!   next transaction carry the new one;
+//! - `commitTransaction()` flushes: it waits for the transaction's records to
+//!   be acknowledged and commits at that instant; a record that fails for
+//!   good fails the commit, and the transaction must be aborted.
 //!
 //! A partition's last stable offset stays at the first offset of a
 //! transaction until its marker is replicated (`ProducerStateManager`'s
@@ -28,7 +36,9 @@
 //! partition could still lose. `close()` aborts an open transaction, as the
 //! Java client's sender does on shutdown.
 //!
-//! Simplifications: `__transaction_state` is not shown as a topic; its
+//! Simplifications: `sendOffsetsToTransaction` takes a group id, not the
+//! consumer's `ConsumerGroupMetadata`, so the group coordinator does not
+//! fence a stale generation's offsets (KIP-447). `__transaction_state` is not shown as a topic; its
 //! partition `p` lives on brokers `p, p+1, p+2 (mod brokers)` and is led by the
 //! first live one. The group offsets of `sendOffsetsToTransaction` are stored
 //! when the commit is logged.
@@ -508,6 +518,7 @@ impl Cluster {
         // A transaction that never added a partition or offsets ends in the
         // client alone.
         if matches!(started, Some((TransactionState::Ongoing, _))) {
+            self.bump_transaction_epoch(producer, &tid);
             self.coordinator_end(&tid, commit, false);
         }
         let partitions: Vec<TopicPartition> = txn.partitions.iter().cloned().collect();
@@ -590,6 +601,30 @@ impl Cluster {
         }
         // Unrelated to the transaction's outcome: an abort cannot fail here.
         let _ = self.end_transaction(producer, false);
+    }
+
+    /// Transaction version 2 (KIP-890 part 2; on by default for clusters
+    /// created with Kafka 4.0, used by 4.0+ clients): `EndTxn` bumps the
+    /// producer epoch of every transaction, the markers carry the new epoch
+    /// and the producer continues with it, its sequences from 0, so a late
+    /// write of the finished transaction is refused as fenced. An exhausted
+    /// epoch gets a new producer id (KAFKA-18660).
+    fn bump_transaction_epoch(&mut self, producer: &str, tid: &str) {
+        let Some(m) = self.transactional_ids.get_mut(tid) else { return };
+        match m.epoch.checked_add(1) {
+            Some(next) => m.epoch = next,
+            None => {
+                self.next_producer_id += 1;
+                m.producer_id = self.next_producer_id;
+                m.epoch = 0;
+            }
+        }
+        let (pid, epoch) = (m.producer_id, m.epoch);
+        if let Some(p) = self.producers.get_mut(producer) {
+            p.producer_id = pid;
+            p.epoch = epoch;
+            p.sequences.clear();
+        }
     }
 
     /// The coordinator logs `PrepareCommit`/`PrepareAbort` (bumping the epoch
