@@ -125,11 +125,18 @@ pub struct TopicConfig {
     pub unclean_leader_election_enable: Option<bool>,
     /// `cleanup.policy`.
     pub cleanup_policy: CleanupPolicy,
-    /// `retention.ms` (Kafka: 7 days); -1 for no limit.
+    /// `retention.ms` (Kafka: 7 days); -1 for no limit. The log's
+    /// housekeeping checks it on every 100 ms step of the simulation, where
+    /// Kafka checks every `log.retention.check.interval.ms` (5 minutes): a
+    /// deliberate choice so that a learner's `retention.ms` of a few seconds
+    /// acts when it says, not minutes later.
     pub retention_ms: i64,
     /// `retention.bytes` (Kafka: -1, no limit).
     pub retention_bytes: i64,
-    /// `segment.bytes` (Kafka: 1 GiB).
+    /// `segment.bytes` (Kafka: 1 GiB). Kafka 4.0 refuses less than 1 MiB
+    /// (KIP-1030); the simulation allows down to 14 bytes, a deliberate
+    /// choice so that a lesson's handful of records fills several segments
+    /// and retention and compaction show on them.
     pub segment_bytes: u64,
     /// `segment.ms` (Kafka: 7 days).
     pub segment_ms: u64,
