@@ -533,3 +533,19 @@ fn kafka_4_transaction_version_2_bumps_the_epoch_at_every_commit_and_abort() {
         ]
     );
 }
+
+#[test]
+fn kafka_close_during_a_flushing_commit_aborts_the_transaction() {
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("sent, not yet acknowledged");
+    c.commit_transaction("tx").expect("flushing");
+    assert!(matches!(c.abort_transaction("tx"), Err(KafkaError::InvalidTxnState(_))), "the commit is under way");
+    let events = c.close_producer("tx").expect("close");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionAborted { .. })), "{events:?}");
+    c.tick(300).expect("markers");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
+}

@@ -599,6 +599,10 @@ impl Cluster {
         if self.transaction_coordinator(&tid).is_none() || self.check_fenced(producer).is_err() {
             return;
         }
+        // A commit still flushing is given up: close() aborts instead.
+        if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+            t.committing = false;
+        }
         // Unrelated to the transaction's outcome: an abort cannot fail here.
         let _ = self.end_transaction(producer, false);
     }
