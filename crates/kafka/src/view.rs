@@ -336,8 +336,9 @@ pub struct ProducerView {
     /// The client's transaction state while a transaction is open.
     pub transaction_state: Option<ClientTransactionState>,
     /// Its `transactional.id` as the coordinator sees it: the coordinator's
-    /// [`TransactionState`] and the broker coordinating it (`None` before
-    /// `initTransactions()` or without a transactional id).
+    /// [`TransactionState`] and the broker coordinating it (`None` without a
+    /// transactional id, before `initTransactions()`, or once a newer
+    /// instance of the id has taken it over).
     pub transaction: Option<TransactionView>,
     /// Whether it learned that a newer epoch of its transactional id fenced it
     /// (a new instance, or its transaction timed out).
