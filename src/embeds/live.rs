@@ -161,6 +161,11 @@ pub fn LiveScenario(
                 let outcome = l.session.apply(&action);
                 l.scenario.script.push(action.clone());
                 last = describe_outcome(&outcome);
+                if let Some(settle) = target.settle() {
+                    let outcome = l.session.apply(&settle);
+                    l.scenario.script.push(settle);
+                    last.extend(describe_outcome(&outcome));
+                }
             }
         });
         error.set(None);
@@ -453,6 +458,17 @@ pub struct ReaderTarget {
     default_key: String,
     key_label: &'static str,
     button: &'static str,
+    /// How long the reader's send takes to reach the broker: a Kafka
+    /// producer holds a record for its `linger.ms` (Kafka 4: 5 ms) before it
+    /// sends the batch, so the embed lets that time pass after a produce.
+    settle_ms: u64,
+}
+
+impl ReaderTarget {
+    /// The time to let pass after the reader's action, if any.
+    pub fn settle(&self) -> Option<Action> {
+        (self.settle_ms > 0).then_some(Action::AdvanceTime { ms: self.settle_ms })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -484,12 +500,18 @@ pub fn reader_targets(scenario: &Scenario) -> Vec<ReaderTarget> {
             default_key: first_key(&x.name).unwrap_or_default(),
             key_label: "Routing key",
             button: "Publish",
+            settle_ms: 0,
         })
         .collect();
     if !exchanges.is_empty() {
         return exchanges;
     }
     let Some(producer) = scenario.kafka.producers.first() else { return Vec::new() };
+    let linger_ms = producer
+        .configs
+        .get("linger.ms")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(brokerlab_kafka::KAFKA_4_LINGER_MS);
     scenario
         .kafka
         .topics
@@ -501,6 +523,7 @@ pub fn reader_targets(scenario: &Scenario) -> Vec<ReaderTarget> {
             default_key: "key-1".to_owned(),
             key_label: "Key",
             button: "Produce",
+            settle_ms: linger_ms,
         })
         .collect()
 }
@@ -589,6 +612,12 @@ mod tests {
         session.run_to_end();
         let outcome = session.apply(&reader_action(&target, "user-42", "clicked").expect("a produce"));
         assert_eq!(outcome.error, None);
+        // The record waits in the producer for linger.ms (Kafka 4: 5 ms).
+        assert_eq!(target.settle(), Some(Action::AdvanceTime { ms: 5 }));
+        let snap = snapshot_of(&session, Vec::new());
+        assert!(!snap.partitions.iter().any(|(_, records)| records.iter().any(|r| r.contains("user-42"))));
+        let settled = session.apply(&target.settle().expect("a wait"));
+        assert!(describe_outcome(&settled).iter().any(|l| l.contains("appended a record")), "{settled:?}");
         let snap = snapshot_of(&session, Vec::new());
         assert!(
             snap.partitions.iter().any(|(_, records)| records.iter().any(|r| r.contains("user-42 → clicked"))),

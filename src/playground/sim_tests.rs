@@ -494,6 +494,8 @@ fn a_producers_acks_and_a_topics_min_insync_replicas_are_what_the_run_uses() {
             sim.step();
         }
         sim.perform(Action::Burst(prod));
+        // The burst lingers 5 ms in the producer (Kafka 4's linger.ms).
+        sim.step();
         sim
     };
     let sim = run(&p);

@@ -428,6 +428,10 @@ pub enum ProduceError {
     DeliveryTimeout,
     /// The producer was closed first.
     ProducerClosed,
+    /// `INVALID_TIMESTAMP`: the record's timestamp is more than
+    /// `message.timestamp.after.max.ms` ahead of the leader's clock (Kafka 4.0:
+    /// 1 hour). Not retriable.
+    InvalidTimestamp,
     /// `INVALID_PRODUCER_EPOCH`: the transaction coordinator has a newer
     /// epoch for the producer's transactional id (a new instance called
     /// `initTransactions`, or the transaction timed out), so the partition
@@ -684,6 +688,28 @@ pub enum Event {
         partitions: Vec<TopicPartition>,
         /// Group offsets committed with it.
         offsets: Vec<(String, TopicPartition, i64)>,
+    },
+    /// `commitTransaction()` flushes first: the commit waits until every
+    /// record of the transaction is acknowledged, then commits at that
+    /// instant (`TransactionManager` holds `EndTxn` while batches are
+    /// incomplete).
+    TransactionFlushing {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// How many of its records wait for their acknowledgement.
+        records: u32,
+    },
+    /// A record of a committing transaction failed for good, so the commit
+    /// fails and the transaction can only be aborted (`abortTransaction()`).
+    TransactionCommitFailed {
+        /// The producer.
+        producer: String,
+        /// The transactional id.
+        transactional_id: String,
+        /// Why the record failed.
+        error: ProduceError,
     },
     /// A transaction aborted: markers written, its records hidden from read_committed.
     TransactionAborted {

@@ -125,11 +125,18 @@ pub struct TopicConfig {
     pub unclean_leader_election_enable: Option<bool>,
     /// `cleanup.policy`.
     pub cleanup_policy: CleanupPolicy,
-    /// `retention.ms` (Kafka: 7 days); -1 for no limit.
+    /// `retention.ms` (Kafka: 7 days); -1 for no limit. The log's
+    /// housekeeping checks it on every 100 ms step of the simulation, where
+    /// Kafka checks every `log.retention.check.interval.ms` (5 minutes): a
+    /// deliberate choice so that a learner's `retention.ms` of a few seconds
+    /// acts when it says, not minutes later.
     pub retention_ms: i64,
     /// `retention.bytes` (Kafka: -1, no limit).
     pub retention_bytes: i64,
-    /// `segment.bytes` (Kafka: 1 GiB).
+    /// `segment.bytes` (Kafka: 1 GiB). Kafka 4.0 refuses less than 1 MiB
+    /// (KIP-1030); the simulation allows down to 14 bytes, a deliberate
+    /// choice so that a lesson's handful of records fills several segments
+    /// and retention and compaction show on them.
     pub segment_bytes: u64,
     /// `segment.ms` (Kafka: 7 days).
     pub segment_ms: u64,
@@ -139,6 +146,11 @@ pub struct TopicConfig {
     pub min_compaction_lag_ms: u64,
     /// `delete.retention.ms` (Kafka: 1 day).
     pub delete_retention_ms: u64,
+    /// `message.timestamp.after.max.ms` (Kafka 4.0: 1 hour, KIP-1030; 3.6
+    /// to 3.9: unlimited): the leader refuses a record whose CreateTime is
+    /// more than this ahead of its clock with `INVALID_TIMESTAMP`, which the
+    /// producer does not retry.
+    pub message_timestamp_after_max_ms: u64,
 }
 
 impl Default for TopicConfig {
@@ -157,6 +169,7 @@ impl Default for TopicConfig {
             min_cleanable_dirty_ratio: 0.5,
             min_compaction_lag_ms: 0,
             delete_retention_ms: 86_400_000,
+            message_timestamp_after_max_ms: 3_600_000,
         }
     }
 }
@@ -225,8 +238,7 @@ pub enum Acks {
     All,
 }
 
-/// Kafka 4.0's default `linger.ms` (KIP-1030), which the simulation's own
-/// default leaves at 0 (see [`ProducerConfig::linger_ms`]).
+/// Kafka 4.0's default `linger.ms` (KIP-1030), the simulation's default too.
 pub const KAFKA_4_LINGER_MS: u64 = 5;
 
 /// A producer's configuration.
@@ -237,8 +249,19 @@ pub struct ProducerConfig {
     pub acks: Acks,
     /// `retries` (Kafka: 2147483647; `delivery.timeout.ms` bounds them).
     pub retries: u32,
-    /// `enable.idempotence` (Kafka 3+: true).
+    /// `enable.idempotence` (Kafka 3+: true). Unless
+    /// [`enable_idempotence_explicit`](Self::enable_idempotence_explicit) is
+    /// set, this is only the default's request: `acks` other than `all`,
+    /// `retries=0` or more than 5 requests in flight turn it off quietly when
+    /// the producer is created, as Kafka's client does since 3.0.1/3.1.1/3.2
+    /// (`ProducerConfig.postProcessAndValidateIdempotenceConfigs`). See
+    /// [`ProducerConfig::resolved`].
     pub enable_idempotence: bool,
+    /// Whether `enable.idempotence` was set by the application (Kafka checks
+    /// `originals().containsKey(...)`). An explicit `true` with `acks` other
+    /// than `all`, `retries=0` or more than 5 requests in flight is a
+    /// `ConfigException` instead of being turned off.
+    pub enable_idempotence_explicit: bool,
     /// `transactional.id`.
     pub transactional_id: Option<String>,
     /// Which partitioner places keyless records.
@@ -260,12 +283,10 @@ pub struct ProducerConfig {
     /// `linger.ms`: how long a record waits in the accumulator for others to
     /// the same partition before its batch is sent, unless the batch reaches
     /// `batch.size` first. Kafka 4.0 made the default 5 (KIP-1030; 0
-    /// before); the simulation keeps 0 so that a produce shows in the log at
-    /// once in lessons and the playground: with 5, the course's scripts that
-    /// read or crash a broker at the instant of a send (the `topic-partitions`
-    /// prediction, the `kafka-durable-write` challenge's wrong answers) would
-    /// find the records still in the accumulator. Set [`KAFKA_4_LINGER_MS`]
-    /// for Kafka 4's batching.
+    /// before), and so does the simulation: a record sent at instant `t` is
+    /// appended by the leader at `t + 5` ms, so a script that reads the log
+    /// or crashes a broker at the instant of a send finds the record still
+    /// in the producer's accumulator. Set 0 for Kafka 3's immediate send.
     pub linger_ms: u64,
     /// `max.in.flight.requests.per.connection` (Kafka: 5): how many produce
     /// requests to one broker may wait for their answer at once; at most 5
@@ -284,6 +305,7 @@ impl Default for ProducerConfig {
             acks: Acks::All,
             retries: i32::MAX as u32,
             enable_idempotence: true,
+            enable_idempotence_explicit: false,
             transactional_id: None,
             partitioner: PartitionerKind::Sticky,
             batch_size: 16_384,
@@ -291,7 +313,7 @@ impl Default for ProducerConfig {
             request_timeout_ms: 30_000,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,
-            linger_ms: 0,
+            linger_ms: KAFKA_4_LINGER_MS,
             max_in_flight_requests_per_connection: 5,
             transaction_timeout_ms: 60_000,
         }
@@ -311,14 +333,41 @@ impl ProducerConfig {
         initial.saturating_mul(factor).min(self.retry_backoff_max_ms)
     }
 
-    /// Checks every value and the combinations Kafka refuses.
+    /// The configuration the producer runs with, after Kafka's
+    /// `postProcessAndValidateIdempotenceConfigs`: idempotence that was not
+    /// set explicitly is turned off by `retries=0`, by `acks` other than
+    /// `all` and by more than 5 requests in flight per connection; set
+    /// explicitly, each of those is a `ConfigException`. A `transactional.id`
+    /// then needs idempotence.
+    pub fn resolved(&self) -> Result<ProducerConfig, KafkaError> {
+        let mut c = self.clone();
+        if c.enable_idempotence {
+            let conflicts = [
+                (c.retries == 0, "retries", "must be non-zero when using the idempotent producer"),
+                (c.acks != Acks::All, "acks", "must be all in order to use the idempotent producer"),
+                (
+                    c.max_in_flight_requests_per_connection > 5,
+                    "max.in.flight.requests.per.connection",
+                    "must be at most 5 to use the idempotent producer",
+                ),
+            ];
+            if let Some((_, key, reason)) = conflicts.iter().find(|(hit, _, _)| *hit) {
+                if c.enable_idempotence_explicit {
+                    return Err(invalid(key, *reason));
+                }
+                c.enable_idempotence = false;
+            }
+        }
+        if c.transactional_id.is_some() && !c.enable_idempotence {
+            return Err(invalid("transactional.id", "cannot set a transactional.id without also enabling idempotence"));
+        }
+        Ok(c)
+    }
+
+    /// Checks every value and the combinations Kafka refuses (see
+    /// [`ProducerConfig::resolved`] for the idempotence rules).
     pub fn validate(&self) -> Result<(), KafkaError> {
-        if self.enable_idempotence && self.acks != Acks::All {
-            return Err(invalid("enable.idempotence", "idempotence requires acks=all"));
-        }
-        if self.transactional_id.is_some() && !self.enable_idempotence {
-            return Err(invalid("transactional.id", "a transactional producer must be idempotent"));
-        }
+        self.resolved()?;
         if self.transactional_id.as_deref() == Some("") {
             return Err(invalid("transactional.id", "must not be empty"));
         }
@@ -327,12 +376,6 @@ impl ProducerConfig {
         }
         if self.max_in_flight_requests_per_connection == 0 {
             return Err(invalid("max.in.flight.requests.per.connection", "must be at least 1"));
-        }
-        if self.enable_idempotence && self.max_in_flight_requests_per_connection > 5 {
-            return Err(invalid(
-                "max.in.flight.requests.per.connection",
-                "must be at most 5 to use the idempotent producer",
-            ));
         }
         Ok(())
     }

@@ -139,7 +139,8 @@ pub struct Segment {
     pub bytes: u64,
     /// The largest record timestamp, used by time retention.
     pub largest_timestamp: i64,
-    /// When the segment was rolled, used by `segment.ms`.
+    /// When the segment was rolled, used by `segment.ms` when its first
+    /// record has no (non-negative) timestamp.
     pub created_ms: u64,
 }
 
@@ -206,6 +207,14 @@ pub struct Log {
     cleaner_checkpoint: i64,
     bytes: u64,
     records: u64,
+    /// The delete horizon of each tombstone and transaction marker the
+    /// cleaner has passed over (KIP-534, Kafka 3.1+): stamped on the first
+    /// cleaning pass that meets it as that pass's time plus
+    /// `delete.retention.ms` (`MemoryRecords.filterTo` writes
+    /// `deleteHorizonMs` into the batch), and the record goes in the first
+    /// pass at or after it (`LogCleaner.shouldRetainRecord`).
+    #[serde(default)]
+    delete_horizons: BTreeMap<i64, u64>,
 }
 
 impl Log {
@@ -213,7 +222,15 @@ impl Log {
     pub fn new(now: u64) -> Self {
         let mut segments = VecDeque::new();
         segments.push_back(Segment::new(0, now));
-        Log { segments, log_start_offset: 0, log_end_offset: 0, cleaner_checkpoint: 0, bytes: 0, records: 0 }
+        Log {
+            segments,
+            log_start_offset: 0,
+            log_end_offset: 0,
+            cleaner_checkpoint: 0,
+            bytes: 0,
+            records: 0,
+            delete_horizons: BTreeMap::new(),
+        }
     }
 
     /// The first offset a consumer may read.
@@ -245,11 +262,18 @@ impl Log {
     /// it is full or old. Returns the offset and whether a segment rolled.
     pub fn append(&mut self, mut record: Record, now: u64, settings: &LogSettings) -> (i64, bool) {
         let size = record.data.size_bytes();
+        // `segment.ms` counts from the first record's timestamp to the new
+        // record's (`LogSegment.timeWaitedForRoll`, `rollingBasedTimestamp`),
+        // or from the segment's creation when that timestamp is negative,
+        // and rolls once it is exceeded (`shouldRoll`, jitter 0).
+        let segment_ms = i64::try_from(settings.segment_ms).unwrap_or(i64::MAX);
+        let waited = |active: &Segment| match active.records.first() {
+            Some(first) if first.timestamp >= 0 => record.timestamp.saturating_sub(first.timestamp),
+            _ => i64::try_from(now.saturating_sub(active.created_ms)).unwrap_or(i64::MAX),
+        };
         // A log always has an active segment; a missing one is rolled.
         let rolled = self.segments.back().is_none_or(|active| {
-            !active.records.is_empty()
-                && (active.bytes + size > settings.segment_bytes
-                    || now.saturating_sub(active.created_ms) >= settings.segment_ms)
+            !active.records.is_empty() && (active.bytes + size > settings.segment_bytes || waited(active) > segment_ms)
         });
         if rolled {
             // Size the new segment like the one it follows, so appends do not
@@ -321,6 +345,7 @@ impl Log {
         if offset >= self.log_end_offset {
             return removed;
         }
+        self.delete_horizons.retain(|&o, _| o < offset);
         while let Some(seg) = self.segments.back_mut() {
             let pos = seg.position(offset);
             let cut: Vec<Record> = seg.records.drain(pos..).collect();
@@ -346,8 +371,8 @@ impl Log {
     /// before the first) at which the passage of time alone lets the cleaner
     /// remove something: the front deletable segment passing `retention.ms`,
     /// an inactive segment below the high watermark passing
-    /// `min.compaction.lag.ms`, or a tombstone in one passing
-    /// `delete.retention.ms`. Whatever was eligible at the last pass and
+    /// `min.compaction.lag.ms`, or a tombstone or marker in one reaching the
+    /// delete horizon an earlier pass stamped on it. Whatever was eligible at the last pass and
     /// stayed was kept for a reason only a change to the log can undo, and
     /// the cluster runs the cleaner after every change anyway.
     pub fn next_cleanup_due(
@@ -386,9 +411,13 @@ impl Log {
                 if !seg.records.is_empty() {
                     consider(at(seg.largest_timestamp.saturating_add(lag)));
                 }
-                let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
                 for r in seg.records.iter().filter(|r| r.data.value.is_none() || r.kind.is_control()) {
-                    consider(at(r.timestamp.saturating_add(keep)));
+                    if let Some(&h) = self.delete_horizons.get(&r.offset) {
+                        // A horizon stamped at the last pass with
+                        // `delete.retention.ms` 0 is due at the next instant.
+                        let h = since.map_or(h, |s| h.max(s.saturating_add(1)));
+                        consider(at(i64::try_from(h).unwrap_or(i64::MAX)));
+                    }
                 }
             }
         }
@@ -456,6 +485,8 @@ impl Log {
         let from = self.log_start_offset;
         self.log_start_offset = self.log_start_offset.max(next_base);
         self.cleaner_checkpoint = self.cleaner_checkpoint.max(self.log_start_offset);
+        let start = self.log_start_offset;
+        self.delete_horizons.retain(|&o, _| o >= start);
         self.bytes -= seg.bytes;
         self.records -= seg.records.len() as u64;
         (from, self.log_start_offset, reason, seg.records.len() as u64)
@@ -465,7 +496,8 @@ impl Log {
     /// (`LogCleanerManager.cleanableOffsets` stops there, so an open
     /// transaction is never cleaned) when the dirty ratio allows it, keeping
     /// the latest record for each key, committed transactional records
-    /// included, and dropping tombstones older than `delete.retention.ms`,
+    /// included, and dropping tombstones whose delete horizon has passed
+    /// (KIP-534: stamped by the first pass over them),
     /// the records of aborted transactions (`aborted`: producer id, first
     /// offset, marker offset) and the markers of transactions with no records
     /// left. Returns the removed offsets with their reason.
@@ -529,8 +561,19 @@ impl Log {
                 }
             }
         }
-        let keep = i64::try_from(settings.delete_retention_ms).unwrap_or(i64::MAX);
         let mut doomed: Vec<(i64, RemovalReason)> = Vec::new();
+        // Tombstones and markers met for the first time get their delete
+        // horizon, this pass's time plus `delete.retention.ms`, and stay.
+        let horizon = now.saturating_add(settings.delete_retention_ms);
+        let mut stamp: Vec<i64> = Vec::new();
+        let horizons = &self.delete_horizons;
+        let mut past_horizon = |offset: i64| match horizons.get(&offset) {
+            Some(&h) => now >= h,
+            None => {
+                stamp.push(offset);
+                false
+            }
+        };
         // Producers with transactional records since their last marker: the
         // marker stays while its transaction still has records to decide.
         let mut observed: Vec<i64> = Vec::new();
@@ -539,7 +582,7 @@ impl Log {
                 if r.kind.is_control() {
                     let had_records =
                         observed.iter().position(|&p| p == r.producer_id).map(|i| observed.swap_remove(i));
-                    if had_records.is_none() && (now as i64).saturating_sub(r.timestamp) >= keep {
+                    if had_records.is_none() && past_horizon(r.offset) {
                         doomed.push((r.offset, RemovalReason::TransactionMarker));
                     }
                     continue;
@@ -556,7 +599,7 @@ impl Log {
                 };
                 if latest.get(k).is_some_and(|&o| o > r.offset) {
                     doomed.push((r.offset, RemovalReason::Compaction));
-                } else if r.data.value.is_none() && (now as i64).saturating_sub(r.timestamp) >= keep {
+                } else if r.data.value.is_none() && past_horizon(r.offset) {
                     doomed.push((r.offset, RemovalReason::TombstoneExpired));
                 }
             }
@@ -577,6 +620,12 @@ impl Log {
             self.bytes -= freed;
         }
         self.records -= doomed.len() as u64;
+        for offset in stamp {
+            self.delete_horizons.insert(offset, horizon);
+        }
+        for (offset, _) in &doomed {
+            self.delete_horizons.remove(offset);
+        }
         self.cleaner_checkpoint = clean_upper;
         removed.extend(doomed);
         removed

@@ -234,6 +234,83 @@ pub struct InFlightView {
     pub last_error: Option<ProduceError>,
 }
 
+/// An open batch in the producer's accumulator (`RecordAccumulator`): records
+/// to one partition that have not been sent yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccumulatorBatchView {
+    /// Where it goes.
+    pub partition: TopicPartition,
+    /// How many records it holds.
+    pub records: u32,
+    /// Their size, by [`crate::RecordData::size_bytes`]; a batch is sent at
+    /// once when it reaches `batch.size`.
+    pub bytes: u64,
+    /// When its first record was sent (`send()`).
+    pub created_ms: u64,
+    /// How long its first record has waited, at the time of the view.
+    pub age_ms: u64,
+    /// When it may go: its first record's instant plus `linger.ms`. It
+    /// waits longer while the partition has no leader, while earlier records
+    /// to the partition wait for a retry, or while
+    /// `max.in.flight.requests.per.connection` requests are unanswered.
+    pub ready_at_ms: u64,
+    /// Whether the partition has a leader to send it to.
+    pub leader_known: bool,
+}
+
+/// One produce request sent to a partition leader and not answered yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceRequestView {
+    /// The producer's request number (first request is 1).
+    pub request: u64,
+    /// The broker it was sent to: the partition leader, or `None` when
+    /// leadership has moved since (the answer will be NOT_LEADER_OR_FOLLOWER).
+    pub broker: Option<u32>,
+    /// Where its records go.
+    pub partition: TopicPartition,
+    /// How many records it carries.
+    pub records: u32,
+    /// The offsets the leader appended them at (first and last).
+    pub offsets: (i64, i64),
+    /// Which attempt this is for its records (1 for a first send).
+    pub attempt: u32,
+    /// When it was sent.
+    pub sent_ms: u64,
+    /// When it times out unless answered (`request.timeout.ms`).
+    pub deadline_ms: u64,
+}
+
+/// Records that failed an attempt with a retriable error and wait for their
+/// next one (after `retry.backoff.ms`, doubling up to `retry.backoff.max.ms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryView {
+    /// Where they go.
+    pub partition: TopicPartition,
+    /// How many records wait together.
+    pub records: u32,
+    /// The number of the coming attempt (2 for the first retry).
+    pub attempt: u32,
+    /// The earliest instant of that attempt.
+    pub next_attempt_ms: u64,
+    /// Why the last attempt failed.
+    pub error: Option<ProduceError>,
+    /// When they fail for good (`delivery.timeout.ms` after the first one's `send()`).
+    pub delivery_deadline_ms: u64,
+}
+
+/// The transactional client's own state (`TransactionManager.State`), beside
+/// its coordinator's [`TransactionState`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientTransactionState {
+    /// `beginTransaction()` was called: sends belong to the transaction.
+    InTransaction,
+    /// `commitTransaction()` was called and flushes the transaction's
+    /// records before it sends `EndTxn`.
+    CommittingTransaction,
+    /// A send of the transaction failed for good: it can only be aborted.
+    AbortableError,
+}
+
 /// A producer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerView {
@@ -245,10 +322,24 @@ pub struct ProducerView {
     pub producer_id: i64,
     /// The producer epoch.
     pub epoch: i16,
-    /// Unsettled records.
+    /// Unsettled records, one by one, in the order they were sent.
     pub in_flight: Vec<InFlightView>,
+    /// The same records grouped as the producer holds them: first the
+    /// batches in the accumulator (never sent yet) ...
+    pub accumulator: Vec<AccumulatorBatchView>,
+    /// ... then the requests sent and waiting for their answer ...
+    pub requests: Vec<ProduceRequestView>,
+    /// ... and the records waiting to be retried.
+    pub retries: Vec<RetryView>,
     /// Whether a transaction is open.
     pub transaction_open: bool,
+    /// The client's transaction state while a transaction is open.
+    pub transaction_state: Option<ClientTransactionState>,
+    /// Its `transactional.id` as the coordinator sees it: the coordinator's
+    /// [`TransactionState`] and the broker coordinating it (`None` without a
+    /// transactional id, before `initTransactions()`, or once a newer
+    /// instance of the id has taken it over).
+    pub transaction: Option<TransactionView>,
     /// Whether it learned that a newer epoch of its transactional id fenced it
     /// (a new instance, or its transaction timed out).
     pub fenced: bool,

@@ -1,9 +1,9 @@
 //! The Java producer's accumulator and idempotence, as Kafka 4.x runs them:
 //!
 //! - `linger.ms` defaults to 5 in Kafka 4.0 (KIP-1030; `ProducerConfig` on
-//!   trunk 1eb7644 of October 2024 still says 0, the change landed for 4.0);
-//!   the simulation's default stays 0 and these tests set Kafka 4's value;
-//!   a batch also goes once it holds `batch.size` bytes
+//!   trunk 1eb7644 of October 2024 still says 0, the change landed for 4.0),
+//!   and so does the simulation; a batch also goes once it holds
+//!   `batch.size` bytes
 //!   (`RecordAccumulator.ready`);
 //! - `max.in.flight.requests.per.connection` (5) caps the unanswered requests
 //!   to one broker, and idempotence needs at most 5
@@ -47,8 +47,9 @@ fn acks_one(tweak: impl FnOnce(&mut ProducerConfig)) -> ProducerConfig {
 #[test]
 fn kafka_4_linger_ms_of_5_holds_records_until_then() {
     assert_eq!(KAFKA_4_LINGER_MS, 5);
+    assert_eq!((ProducerConfig::default().linger_ms, ProducerConfig::default().batch_size), (5, 16_384));
     let mut c = cluster(1, 1);
-    c.create_producer("p", acks_one(|cfg| cfg.linger_ms = KAFKA_4_LINGER_MS)).expect("producer");
+    c.create_producer("p", acks_one(|_| {})).expect("producer");
     let (receipt, _) = c.produce("p", record("a")).expect("produce");
     assert_eq!(receipt.offset, None, "still in the accumulator");
     c.tick(2).expect("tick");
@@ -105,8 +106,9 @@ fn a_record_that_does_not_fit_closes_the_batch_which_goes_while_it_lingers() {
 #[test]
 fn max_in_flight_one_waits_for_the_answer_before_the_next_request() {
     let mut c = cluster(3, 3);
-    c.create_producer("p", ProducerConfig { max_in_flight_requests_per_connection: 1, ..ProducerConfig::default() })
-        .expect("producer");
+    // linger.ms=0: each record is its own request.
+    let cfg = ProducerConfig { max_in_flight_requests_per_connection: 1, linger_ms: 0, ..ProducerConfig::default() };
+    c.create_producer("p", cfg).expect("producer");
     c.produce("p", record("a")).expect("produce");
     c.produce("p", record("b")).expect("produce");
     assert_eq!(values(&c), vec!["a"], "one request in flight");
@@ -130,11 +132,21 @@ fn max_in_flight_one_waits_for_the_answer_before_the_next_request() {
 
 #[test]
 fn idempotence_refuses_more_than_five_requests_in_flight() {
-    let cfg = ProducerConfig { max_in_flight_requests_per_connection: 6, ..ProducerConfig::default() };
+    // `postProcessAndValidateIdempotenceConfigs`: explicit idempotence with
+    // more than 5 in flight is a ConfigException; the default's idempotence
+    // is turned off instead.
+    let cfg = ProducerConfig {
+        max_in_flight_requests_per_connection: 6,
+        enable_idempotence_explicit: true,
+        ..ProducerConfig::default()
+    };
     assert!(matches!(
         cfg.validate(),
         Err(KafkaError::InvalidConfig { key, .. }) if key == "max.in.flight.requests.per.connection"
     ));
+    let quiet = ProducerConfig { enable_idempotence_explicit: false, ..cfg.clone() };
+    assert_eq!(quiet.validate(), Ok(()));
+    assert!(!quiet.resolved().expect("resolved").enable_idempotence);
     let cfg = ProducerConfig { enable_idempotence: false, acks: Acks::One, ..cfg };
     assert_eq!(cfg.validate(), Ok(()));
 }
@@ -263,9 +275,11 @@ fn retried_requests_find_their_original_offsets_within_five_batches_in_flight() 
 /// in acknowledgement order.
 fn retry_behind_a_later_request(max_in_flight: u32, idempotent: bool) -> (Vec<String>, Vec<i64>) {
     let mut c = cluster(3, 3);
+    // linger.ms=0: `a` and `b` are sent at the instants of their sends.
     let cfg = ProducerConfig {
         enable_idempotence: idempotent,
         max_in_flight_requests_per_connection: max_in_flight,
+        linger_ms: 0,
         ..ProducerConfig::default()
     };
     c.create_producer("p", cfg).expect("producer");
@@ -314,4 +328,54 @@ fn kafka_idempotence_keeps_order_with_five_requests_in_flight() {
     let (log, acked) = retry_behind_a_later_request(5, true);
     assert_eq!(log, vec!["a", "b"]);
     assert_eq!(acked, vec![1, 0]);
+}
+
+#[test]
+fn the_producer_view_shows_its_accumulator_requests_and_retries() {
+    let mut c = Cluster::new(ClusterConfig::default(), 9).expect("cluster");
+    c.create_topic(
+        "t",
+        TopicConfig {
+            replica_assignment: Some(vec![vec![0, 1, 2]]),
+            min_insync_replicas: Some(2),
+            ..TopicConfig::new(1, 3)
+        },
+    )
+    .expect("topic");
+    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.produce("p", record("a")).expect("produce");
+    c.tick(2).expect("tick");
+    c.produce("p", record("bb")).expect("produce");
+    let view = c.producer("p").expect("p");
+    assert_eq!(view.accumulator.len(), 1, "{view:?}");
+    let batch = &view.accumulator[0];
+    let size = |v: &str| RecordData { key: None, value: Some(v.as_bytes().to_vec()), headers: Vec::new() }.size_bytes();
+    let bytes = size("a") + size("bb");
+    assert_eq!((batch.records, batch.bytes, batch.created_ms, batch.age_ms, batch.ready_at_ms), (2, bytes, 0, 2, 5));
+    assert!(batch.leader_known && view.requests.is_empty() && view.retries.is_empty());
+    // Sent at 5 ms as one request to the leader, broker 0.
+    c.tick(3).expect("linger.ms");
+    let view = c.producer("p").expect("p");
+    assert!(view.accumulator.is_empty());
+    assert_eq!(view.requests.len(), 1);
+    let r = &view.requests[0];
+    assert_eq!(
+        (r.broker, r.records, r.offsets, r.attempt, r.sent_ms, r.deadline_ms),
+        (Some(0), 2, (0, 1), 1, 5, 30_005)
+    );
+    // Both followers stop: the next send is refused under min.insync.replicas
+    // and waits for its retry.
+    c.tick(995).expect("acknowledged");
+    c.shutdown_broker(1).expect("stop");
+    c.shutdown_broker(2).expect("stop");
+    c.produce("p", record("c")).expect("produce");
+    c.tick(5).expect("linger.ms");
+    let view = c.producer("p").expect("p");
+    assert_eq!(view.retries.len(), 1, "{view:?}");
+    let retry = &view.retries[0];
+    assert_eq!(
+        (retry.records, retry.attempt, retry.next_attempt_ms, retry.error.clone()),
+        (1, 2, 1_105, Some(ProduceError::NotEnoughReplicas))
+    );
+    assert_eq!(retry.delivery_deadline_ms, 1_000 + 120_000);
 }

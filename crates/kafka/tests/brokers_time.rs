@@ -137,8 +137,12 @@ fn kraft_controlled_shutdown_moves_leadership_first_with_no_unavailability() {
             .iter()
             .any(|e| matches!(e, Event::IsrShrunk { broker: 0, reason: IsrShrinkReason::ControlledShutdown, .. }))
     );
-    let (receipt, _) = c.produce("p", record("x")).expect("produce");
-    assert_eq!(receipt.offset, Some(0), "the new leader takes the write at once");
+    c.produce("p", record("x")).expect("produce");
+    let events = c.tick(KAFKA_4_LINGER_MS).expect("linger.ms");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::RecordAppended { offset: 0, leader: 1, retry: false, .. })),
+        "the new leader takes the first attempt: {events:?}"
+    );
     let b = &c.brokers()[0];
     assert_eq!((b.alive, b.fenced), (false, true));
     assert_eq!(c.shutdown_broker(0), Err(KafkaError::BrokerNotAvailable(0)));

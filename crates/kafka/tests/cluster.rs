@@ -29,9 +29,12 @@ fn topic_on(c: &mut Cluster, name: &str, replicas: Vec<Vec<u32>>, tweak: impl Fn
     c.create_topic(name, cfg).expect("topic");
 }
 
+/// A producer with `linger.ms=0` (Kafka 3's default; Kafka 4's is 5), so
+/// that each send reaches the leader at the instant of `produce()` and the
+/// tests below read the log right after it.
 fn producer(c: &mut Cluster, name: &str, acks: Acks, idempotent: bool) {
-    c.create_producer(name, ProducerConfig { acks, enable_idempotence: idempotent, ..ProducerConfig::default() })
-        .expect("producer");
+    let cfg = ProducerConfig { acks, enable_idempotence: idempotent, linger_ms: 0, ..ProducerConfig::default() };
+    c.create_producer(name, cfg).expect("producer");
 }
 
 fn send(c: &mut Cluster, p: &str, topic: &str, partition: u32, value: &str) -> ProduceReceipt {
@@ -410,6 +413,50 @@ fn size_retention_deletes_whole_segments_and_moves_the_log_start_offset() {
 }
 
 #[test]
+fn segment_ms_counts_from_the_first_records_timestamp_to_the_new_records() {
+    // LogSegment.timeWaitedForRoll: messageTimestamp - rollingBasedTimestamp
+    // (the first batch's timestamp), rolled once it exceeds segment.ms.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |cfg| cfg.segment_ms = 10_000);
+    producer(&mut c, "p", Acks::One, false);
+    let at = |ts: i64| ProducerRecord { timestamp: Some(ts), ..ProducerRecord::unkeyed("t", "x") };
+    let with_partition = |r: ProducerRecord| ProducerRecord { partition: Some(0), ..r };
+    c.produce("p", with_partition(at(1_000))).expect("produce");
+    // A record stamped exactly segment.ms later still fits; one beyond rolls,
+    // though no logical time passed.
+    c.produce("p", with_partition(at(11_000))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 1);
+    c.produce("p", with_partition(at(11_001))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 2);
+    // Time alone does not roll: only the timestamps count.
+    c.tick(60_000).expect("tick");
+    c.produce("p", with_partition(at(12_000))).expect("produce");
+    assert_eq!(c.partition("t", 0).expect("p").segments, 2);
+}
+
+#[test]
+fn kafka_4_refuses_a_record_stamped_more_than_an_hour_ahead() {
+    // KIP-1030 (4.0): message.timestamp.after.max.ms defaults to 3600000;
+    // LogValidator answers INVALID_TIMESTAMP, which the producer does not retry.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |_| {});
+    producer(&mut c, "p", Acks::One, false);
+    c.tick(1_000).expect("tick");
+    let at = |ts: i64| ProducerRecord { partition: Some(0), timestamp: Some(ts), ..ProducerRecord::unkeyed("t", "x") };
+    let (receipt, _) = c.produce("p", at(1_000 + 3_600_000)).expect("an hour ahead is accepted");
+    assert_eq!(receipt.offset, Some(0));
+    let (receipt, events) = c.produce("p", at(1_000 + 3_600_001)).expect("send() itself does not fail");
+    assert_eq!(receipt.offset, None);
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::ProduceFailed { error: ProduceError::InvalidTimestamp, will_retry: false, .. }
+        ))
+    );
+    assert_eq!(c.partition("t", 0).expect("p").log_end_offset, 1);
+}
+
+#[test]
 fn time_retention_deletes_segments_older_than_retention_ms() {
     let mut c = cluster(1);
     topic_on(&mut c, "t", vec![vec![0]], |cfg| {
@@ -471,6 +518,50 @@ fn compaction_keeps_the_latest_value_per_key_and_later_drops_tombstones() {
     fill(&mut c, "t", 8, |_| Some("z".into()));
     c.tick(200).expect("tick");
     assert!(c.record("t", 0, 12).expect("record").is_none(), "the tombstone is gone after delete.retention.ms");
+}
+
+#[test]
+fn kip_534_a_tombstone_is_kept_until_delete_retention_ms_after_the_first_cleaning_pass_over_it() {
+    // KIP-534 (Kafka 3.1+): the cleaner stamps deleteHorizonMs = now +
+    // delete.retention.ms on a tombstone's batch the first time it cleans it
+    // (MemoryRecords.filterTo) and drops it only in a pass at or after that
+    // horizon (LogCleaner.shouldRetainRecord), whatever the record's own
+    // timestamp. Audit A11: an old-timestamped tombstone used to vanish in
+    // the first pass.
+    let mut c = cluster(1);
+    topic_on(&mut c, "t", vec![vec![0]], |cfg| {
+        cfg.cleanup_policy = CleanupPolicy::Compact;
+        cfg.segment_bytes = 17 * 4;
+        cfg.delete_retention_ms = 10_000;
+        cfg.min_cleanable_dirty_ratio = 0.01;
+    });
+    producer(&mut c, "p", Acks::One, false);
+    c.tick(50_000).expect("time passes");
+    fill(&mut c, "t", 4, |i| Some(format!("k{i}")));
+    let tombstone = ProducerRecord {
+        topic: "t".into(),
+        partition: Some(0),
+        key: Some(b"k0".to_vec()),
+        value: None,
+        timestamp: Some(1_000),
+        ..Default::default()
+    };
+    c.produce("p", tombstone).expect("tombstone");
+    fill(&mut c, "t", 8, |_| Some("z".into()));
+    c.tick(100).expect("first pass");
+    assert!(c.record("t", 0, 0).expect("record").is_none(), "k0's value is compacted away");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "the tombstone survives the first pass");
+    // Another pass within the horizon (50 100 + 10 000) keeps it too.
+    fill(&mut c, "t", 8, |_| Some("y".into()));
+    c.tick(5_000).expect("second pass");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "still within the delete horizon");
+    // The cleaner runs again only for new dirty data, as Kafka's does.
+    c.tick(6_000).expect("past the horizon");
+    assert!(c.record("t", 0, 4).expect("record").is_some(), "no pass without dirty data");
+    fill(&mut c, "t", 8, |_| Some("x".into()));
+    let events = c.tick(200).expect("a pass past the horizon");
+    assert!(c.record("t", 0, 4).expect("record").is_none());
+    assert!(events.iter().any(|e| matches!(e, Event::RecordsRemoved { reason: RemovalReason::TombstoneExpired, .. })));
 }
 
 #[test]
@@ -791,8 +882,11 @@ fn at_least_once_processes_first_so_a_crash_redelivers_the_batch() {
 }
 
 fn txn_producer(c: &mut Cluster, name: &str, tid: &str) {
-    c.create_producer(name, ProducerConfig { transactional_id: Some(tid.into()), ..ProducerConfig::default() })
-        .expect("producer");
+    c.create_producer(
+        name,
+        ProducerConfig { transactional_id: Some(tid.into()), linger_ms: 0, ..ProducerConfig::default() },
+    )
+    .expect("producer");
     c.init_transactions(name).expect("init");
 }
 
@@ -940,7 +1034,10 @@ fn bad_input_returns_typed_errors() {
         Err(KafkaError::UnknownProducer("ghost".into()))
     );
     assert!(matches!(
-        c.create_producer("q", ProducerConfig { acks: Acks::One, ..ProducerConfig::default() }),
+        c.create_producer(
+            "q",
+            ProducerConfig { acks: Acks::One, enable_idempotence_explicit: true, ..ProducerConfig::default() }
+        ),
         Err(KafkaError::InvalidConfig { .. })
     ));
     assert!(matches!(
@@ -992,7 +1089,9 @@ fn apply_returns_the_receipt_and_the_polled_records() {
     c.create_producer("p", ProducerConfig::default()).expect("producer");
     let produced = c.apply(Command::Produce { producer: "p".into(), record: ProducerRecord::keyed("t", "k", "v") });
     assert!(produced.is_ok());
-    assert_eq!(produced.receipt.as_ref().map(|r| (r.partition, r.offset)), Some((0, Some(0))));
+    // Kafka 4's linger.ms=5: the record waits in the accumulator, so the
+    // receipt has its partition but no offset yet.
+    assert_eq!(produced.receipt.as_ref().map(|r| (r.partition, r.offset)), Some((0, None)));
     c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new("g") })
         .expect("consumer");
     c.subscribe("c", &["t".to_string()]).expect("subscribe");
@@ -1053,6 +1152,9 @@ fn records_with_extreme_timestamps_are_retained_and_compacted_without_overflow()
         cleanup_policy: CleanupPolicy::DeleteCompact,
         segment_bytes: 14,
         retention_ms: 1_000,
+        // Kafka 3.x's unlimited message.timestamp.after.max.ms, so that a
+        // record stamped i64::MAX is accepted.
+        message_timestamp_after_max_ms: u64::MAX,
         ..TopicConfig::new(1, 1)
     };
     c.create_topic("t", config).expect("topic");

@@ -15,6 +15,13 @@
 
 use brokerlab_kafka::*;
 
+/// Kafka 4's producer defaults with `linger.ms=0`, so that the first attempt
+/// goes out at the instant of `produce()` and the times below count from
+/// it; `batching.rs` and `produce_time.rs` run the default 5 ms linger.
+fn config() -> ProducerConfig {
+    ProducerConfig { linger_ms: 0, ..ProducerConfig::default() }
+}
+
 fn cluster_min_two() -> Cluster {
     let mut c = Cluster::new(ClusterConfig::default(), 11).expect("cluster");
     c.create_topic(
@@ -61,7 +68,7 @@ fn next_attempt(c: &Cluster, producer: &str) -> Option<u64> {
 #[test]
 fn kafka_4_acks_all_under_min_isr_is_retried_and_written_once_when_a_follower_returns() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     let (receipt, events) = c.produce("p", record("x")).expect("send() does not fail");
@@ -83,7 +90,7 @@ fn kafka_4_acks_all_under_min_isr_is_retried_and_written_once_when_a_follower_re
 fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms() {
     // ExponentialBackoff(100, 2, 1000, jitter left out): 100, 200, 400, 800, 1000, 1000.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
@@ -103,7 +110,7 @@ fn kafka_3_7_retry_backoff_doubles_from_retry_backoff_ms_to_retry_backoff_max_ms
 #[test]
 fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.produce("p", record("x")).expect("produce");
@@ -122,7 +129,9 @@ fn kafka_4_send_fails_only_when_delivery_timeout_ms_passes() {
 #[test]
 fn retries_zero_gives_up_after_the_first_retriable_error() {
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { retries: 0, ..ProducerConfig::default() }).expect("producer");
+    // retries=0 also turns the default idempotence off (Kafka 3.2+).
+    c.create_producer("p", ProducerConfig { retries: 0, ..config() }).expect("producer");
+    assert_eq!(c.producer("p").expect("p").producer_id, -1);
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     let (_, events) = c.produce("p", record("x")).expect("produce");
@@ -139,7 +148,7 @@ fn retries_zero_gives_up_after_the_first_retriable_error() {
 fn kafka_4_leader_unavailable_keeps_the_record_until_a_leader_returns() {
     let mut c = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, 3).expect("cluster");
     c.create_topic("t", TopicConfig::new(1, 1)).expect("topic");
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.crash_broker(0).expect("crash");
     c.produce("p", record("x")).expect("produce");
     c.tick(60_000).expect("wait");
@@ -159,8 +168,7 @@ fn request_timeout_run(idempotent: bool) -> (Cluster, Vec<Event>) {
     let mut c = Cluster::new(ClusterConfig::default(), 5).expect("cluster");
     c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0, 1, 2]]), ..TopicConfig::new(1, 3) })
         .expect("topic");
-    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..ProducerConfig::default() })
-        .expect("producer");
+    c.create_producer("p", ProducerConfig { enable_idempotence: idempotent, ..config() }).expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
     c.produce("p", record("x")).expect("produce");
@@ -191,8 +199,7 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
     // Audit scenario 1b: the ISR shrinks under the minimum after the append;
     // every later attempt is refused, so the log keeps one copy.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..ProducerConfig::default() })
-        .expect("producer");
+    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..config() }).expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
     c.produce("p", record("x")).expect("produce");
@@ -211,7 +218,7 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
 fn queued_record_is_checked_against_min_isr_when_a_leader_returns() {
     // Audit scenario 1a: queued while offline, the leader comes back alone.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig::default()).expect("producer");
+    c.create_producer("p", config()).expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
     c.shutdown_broker(0).expect("stop");
@@ -228,7 +235,7 @@ fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr(
     // record will always be set to -1"; appendRecordsToLeader checks the
     // minimum ISR only for requiredAcks == -1.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..ProducerConfig::default() })
+    c.create_producer("p", ProducerConfig { acks: Acks::Zero, enable_idempotence: false, ..config() })
         .expect("producer");
     c.shutdown_broker(1).expect("stop");
     c.shutdown_broker(2).expect("stop");
@@ -237,4 +244,35 @@ fn acks_zero_completes_with_offset_minus_one_and_is_not_checked_against_min_isr(
     assert!(events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: -1, .. })));
     assert!(events.iter().any(|e| matches!(e, Event::RecordAppended { offset: 0, .. })));
     assert_eq!(c.partition("t", 0).expect("p").high_watermark, 0, "stored, not readable under min ISR");
+}
+
+#[test]
+fn kafka_3_2_acks_other_than_all_or_retries_0_turn_default_idempotence_off_and_explicit_idempotence_refuses_them() {
+    // ProducerConfig.postProcessAndValidateIdempotenceConfigs (3.0.1, 3.1.1,
+    // 3.2+): idempotence the application did not set is disabled with a log
+    // line; set explicitly, the same settings are a ConfigException.
+    let mut c = cluster_min_two();
+    c.create_producer("one", ProducerConfig { acks: Acks::One, ..config() }).expect("acks=1 is accepted");
+    let view = c.producer("one").expect("one");
+    assert!(!view.config.enable_idempotence);
+    assert_eq!(view.producer_id, -1, "no producer id without idempotence");
+    c.create_producer("zero-retries", ProducerConfig { retries: 0, ..config() }).expect("retries=0");
+    assert!(!c.producer("zero-retries").expect("p").config.enable_idempotence);
+    for cfg in [
+        ProducerConfig { acks: Acks::One, ..config() },
+        ProducerConfig { retries: 0, ..config() },
+        ProducerConfig { max_in_flight_requests_per_connection: 6, ..config() },
+    ] {
+        let explicit = ProducerConfig { enable_idempotence_explicit: true, ..cfg };
+        assert!(matches!(c.create_producer("x", explicit), Err(KafkaError::InvalidConfig { .. })));
+    }
+    // A transactional id needs idempotence, which acks=1 turned off.
+    let txn = ProducerConfig { acks: Acks::One, transactional_id: Some("tid".into()), ..config() };
+    assert!(matches!(
+        c.create_producer("x", txn),
+        Err(KafkaError::InvalidConfig { key, .. }) if key == "transactional.id"
+    ));
+    // A non-idempotent acks=1 producer writes without sequence numbers.
+    c.produce("one", record("x")).expect("produce");
+    assert_eq!(c.records("t", 0).expect("records")[0].sequence, -1);
 }

@@ -41,7 +41,12 @@ fn action() -> impl Strategy<Value = Action> {
 /// A gap before the action, in milliseconds, with the points (as fractions
 /// of the gap, in thousandths) where the split run cuts it.
 fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
-    (prop_oneof![Just(0u64), 1..150u64, 150..3_000u64, 3_000..70_000u64], prop::collection::vec(0..1_000u64, 0..6))
+    // 1..10 ms gaps fall inside Kafka 4's default `linger.ms` (5 ms) of
+    // `all` and `tx`, and 10..150 ms ones inside a retry backoff.
+    (
+        prop_oneof![Just(0u64), 1..10u64, 10..150u64, 150..3_000u64, 3_000..70_000u64],
+        prop::collection::vec(0..1_000u64, 0..6),
+    )
 }
 
 const PRODUCERS: [&str; 4] = ["all", "one", "tx", "batch"];
@@ -62,6 +67,8 @@ fn build(seed: u64) -> Cluster {
         },
     )
     .expect("compacted topic");
+    // Kafka 4's defaults (linger.ms 5, retries with the exponential backoff)
+    // on a min-ISR-2 topic that crashes and pauses push below the minimum.
     c.create_producer("all", ProducerConfig { delivery_timeout_ms: 9_000, ..ProducerConfig::default() })
         .expect("producer");
     c.create_producer(
@@ -204,4 +211,48 @@ proptest! {
         prop_assert_eq!(whole_events, cut_events, "seed {}", seed);
         prop_assert_eq!(snapshot(&whole), snapshot(&cut), "seed {}", seed);
     }
+}
+
+/// One timeline run whole and cut at every millisecond boundary of the
+/// linger and the first retries: the default producer's batch goes at
+/// `linger.ms` (5 ms) after the send and its retries under
+/// `min.insync.replicas` at 100 ms, 200 ms, 400 ms … after each refusal,
+/// whatever the ticks.
+#[test]
+fn the_default_linger_and_retry_backoff_land_at_their_own_instants_however_time_is_cut() {
+    let run = |cuts: &[u64]| {
+        let mut c = build(3);
+        let mut events = Vec::new();
+        c.apply(Command::CrashBroker { broker: 1 }).into_result().expect("crash");
+        c.apply(Command::CrashBroker { broker: 2 }).into_result().expect("crash");
+        // Both fenced: broker 0 leads every `orders` partition alone, below
+        // min.insync.replicas.
+        events.extend(without_ticks(c.tick(40_000).expect("tick")));
+        let record = ProducerRecord { topic: "orders".into(), key: Some(b"k0".to_vec()), ..ProducerRecord::default() };
+        events.extend(c.apply(Command::Produce { producer: "all".into(), record }).events);
+        // Broker 1 registers at once and rejoins the ISR on the next 100 ms
+        // step, after the first attempt (at 5 ms) was refused.
+        events.extend(c.apply(Command::RestartBroker { broker: 1 }).events);
+        let mut at = 0;
+        for &p in cuts.iter().chain([&3_000]) {
+            events.extend(without_ticks(c.tick(p - at).expect("tick")));
+            at = p;
+        }
+        (events, snapshot(&c), c)
+    };
+    let (whole, whole_view, c) = run(&[]);
+    let cuts: Vec<u64> = (1..12).chain([99, 100, 101, 104, 105, 106, 205, 206, 405, 406, 999]).collect();
+    let (cut, cut_view, _) = run(&cuts);
+    assert_eq!(whole, cut);
+    assert_eq!(whole_view, cut_view);
+    let refusals = whole
+        .iter()
+        .filter(|e| matches!(e, Event::ProduceFailed { error: ProduceError::NotEnoughReplicas, will_retry: true, .. }))
+        .count();
+    assert!(refusals >= 1, "the send lingers, is refused and retried: {whole:?}");
+    let retried =
+        whole.iter().any(|e| matches!(e, Event::RecordAppended { producer, retry: true, .. } if producer == "all"));
+    assert!(retried, "{whole:?}");
+    assert!(whole.iter().any(|e| matches!(e, Event::RecordAcknowledged { producer, .. } if producer == "all")));
+    assert!(c.producer("all").expect("all").in_flight.is_empty());
 }

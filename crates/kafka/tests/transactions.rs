@@ -74,6 +74,11 @@ fn kafka_coordinator_is_the_leader_of_the_transaction_state_partition_chosen_by_
     assert_eq!(c.transaction_coordinator("tid"), Some(2));
     c.begin_transaction("p").expect("begin");
     c.produce("p", record("t", "a")).expect("send");
+    // Transaction version 2 (Kafka 4.0's default, KIP-890): the partition
+    // leader adds the partition to the transaction when the first batch
+    // reaches it, after `linger.ms`.
+    assert_eq!(state(&c, "tid"), TransactionState::Empty);
+    c.tick(KAFKA_4_LINGER_MS).expect("linger");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
 }
 
@@ -94,8 +99,8 @@ fn kafka_transaction_timeout_ms_aborts_a_stalled_transaction_and_fences_its_prod
     c.tick(100).expect("tick");
     assert_eq!(lso(&c, "t"), 0, "the open transaction holds the last stable offset");
     let started = c.transaction("tid").expect("t").started_ms;
-    assert_eq!(started, Some(2_000), "the timeout counts from the first partition added");
-    // 2 000 + 15 000 = 17 000 is passed at the 20 s check, not before.
+    assert_eq!(started, Some(2_005), "the timeout counts from the first partition added, after linger.ms");
+    // 2 005 + 15 000 = 17 005 is passed at the 20 s check, not before.
     c.tick(20_000 - 2_200 - 1).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
     let events = c.tick(1).expect("tick");
@@ -324,6 +329,7 @@ fn kafka_log_cleaner_stops_at_the_last_stable_offset() {
     txn_producer(&mut c, "tx", "tid");
     c.begin_transaction("tx").expect("begin");
     c.produce("tx", keyed("t", "z", "open")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("the transaction's first batch is written");
     for v in ["v0", "v1", "v2", "v3", "v4", "v5"] {
         c.produce("plain", keyed("t", "a", v)).expect("send");
     }
@@ -391,7 +397,9 @@ fn kafka_a_new_instance_waits_for_the_previous_transactions_markers() {
         .filter(|r| r.kind == RecordKind::CommitMarker)
         .map(|r| r.producer_epoch)
         .collect();
-    assert_eq!(markers, vec![0], "one commit marker, with the epoch it was decided under");
+    // Transaction version 2 (4.0): EndTxn bumped the epoch 0 → 1 and the
+    // marker carries the bumped epoch; the new instance's init made it 2.
+    assert_eq!(markers, vec![1], "one commit marker, with the epoch EndTxn bumped to");
     assert_eq!(values(&c, "u"), vec!["b"]);
     c.commit_transaction("new").expect("commit");
     c.tick(100).expect("tick");
@@ -405,6 +413,7 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     txn_producer(&mut c, "tx", "tid");
     c.begin_transaction("tx").expect("begin");
     c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("the first batch starts the transaction");
     for b in 0..3 {
         c.crash_broker(b).expect("crash");
     }
@@ -412,7 +421,8 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     c.tick(86_400_000).expect("tick");
     assert_eq!(state(&c, "tid"), TransactionState::Ongoing);
     c.restart_broker(0).expect("restart");
-    c.tick(4_999).expect("tick");
+    // Restarted at 86 400 005 (after the linger); the next check is at 86 410 000.
+    c.tick(4_994).expect("tick");
     let events = c.tick(5_001).expect("tick");
     assert!(events.iter().any(|e| matches!(e, Event::TransactionTimedOut { .. })));
     assert_eq!(c.now() % 10_000, 0);
@@ -425,5 +435,117 @@ fn kafka_a_timed_out_transaction_waits_for_a_live_coordinator_and_is_aborted_at_
     assert_eq!(c.partition("t", 0).expect("p").log_end_offset, c.partition("t", 0).expect("p").high_watermark + 1);
     assert_eq!(state(&c, "tid"), TransactionState::PrepareAbort);
     c.tick(100).expect("tick");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
+}
+
+#[test]
+fn kafka_commit_transaction_flushes_the_pending_sends_first_and_commits_when_they_are_acknowledged() {
+    // Audit A10.1: KafkaProducer.commitTransaction flushes; TransactionManager
+    // .nextRequest holds EndTxn while the accumulator has incomplete batches.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    // Still in the accumulator (linger.ms = 5): the commit waits for it.
+    let events = c.commit_transaction("tx").expect("commit flushes instead of failing");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionFlushing { records: 1, .. })), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::TransactionCommitted { .. })));
+    assert!(matches!(c.produce("tx", record("t", "late")), Err(KafkaError::InvalidTxnState(_))));
+    let view = c.producer("tx").expect("tx");
+    assert_eq!(view.transaction_state, Some(ClientTransactionState::CommittingTransaction));
+    // Transaction version 2: the partition is added when the batch reaches
+    // its leader, so the coordinator (broker 31 % 3 = 1) still has Empty.
+    assert_eq!(view.transaction.map(|t| (t.state, t.coordinator)), Some((TransactionState::Empty, Some(1))));
+    // Sent at 5 ms, replicated on the 100 ms step and answered on the next:
+    // the commit goes at that instant.
+    let events = c.tick(200).expect("tick");
+    let acked = events.iter().position(|e| matches!(e, Event::RecordAcknowledged { offset: 0, .. }));
+    let committed = events.iter().position(|e| matches!(e, Event::TransactionCommitted { .. }));
+    assert!(acked.is_some() && committed > acked, "{events:?}");
+    c.tick(300).expect("markers");
+    assert_eq!(state(&c, "tid"), TransactionState::CompleteCommit);
+    assert_eq!(values(&c, "t"), vec!["a"]);
+    assert_eq!(lso(&c, "t"), 2);
+}
+
+#[test]
+fn kafka_a_send_that_fails_for_good_fails_the_commit_and_the_transaction_must_be_aborted() {
+    // A batch that fails puts the TransactionManager in ABORTABLE_ERROR:
+    // commitTransaction throws, abortTransaction works.
+    let mut c = cluster(3, 1);
+    let cfg = TopicConfig { replica_assignment: Some(vec![vec![0]]), ..TopicConfig::new(1, 1) };
+    c.create_topic("t", cfg).expect("topic");
+    c.create_producer("tx", ProducerConfig { delivery_timeout_ms: 2_000, ..txn_config("tid") }).expect("p");
+    c.init_transactions("tx").expect("init");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("sent");
+    c.crash_broker(0).expect("crash");
+    c.produce("tx", record("t", "b")).expect("queued: no leader");
+    c.commit_transaction("tx").expect("flushing");
+    let events = c.tick(3_000).expect("delivery.timeout.ms passes");
+    assert!(events.iter().any(|e| matches!(e, Event::ProduceFailed { error: ProduceError::DeliveryTimeout, .. })));
+    assert!(
+        events.iter().any(|e| matches!(e, Event::TransactionCommitFailed { error: ProduceError::DeliveryTimeout, .. })),
+        "{events:?}"
+    );
+    assert!(matches!(c.commit_transaction("tx"), Err(KafkaError::InvalidTxnState(_))));
+    c.abort_transaction("tx").expect("abort");
+    assert_eq!(c.producer("tx").expect("tx").transaction_state, None);
+}
+
+#[test]
+fn kafka_4_transaction_version_2_bumps_the_epoch_at_every_commit_and_abort() {
+    // KIP-890 part 2 (transaction.version=2, the default of a 4.0 cluster,
+    // used by 4.0+ clients): EndTxn bumps the producer epoch, the markers
+    // carry the new epoch, and the next transaction starts its sequences at 0
+    // under it.
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    assert_eq!(c.producer("tx").expect("tx").epoch, 0);
+    for (round, commit) in [(1i16, true), (2, false)] {
+        c.begin_transaction("tx").expect("begin");
+        c.produce("tx", record("t", "a")).expect("send");
+        c.produce("tx", record("t", "b")).expect("send");
+        c.tick(300).expect("acknowledged");
+        if commit {
+            c.commit_transaction("tx").expect("commit");
+        } else {
+            c.abort_transaction("tx").expect("abort");
+        }
+        c.tick(300).expect("markers");
+        let view = c.producer("tx").expect("tx");
+        assert_eq!((view.epoch, view.transaction.map(|t| t.producer_epoch)), (round, Some(round)));
+    }
+    let records = c.records("t", 0).expect("records");
+    let seen: Vec<(RecordKind, i16, i32)> = records.iter().map(|r| (r.kind, r.producer_epoch, r.sequence)).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (RecordKind::Transactional, 0, 0),
+            (RecordKind::Transactional, 0, 1),
+            (RecordKind::CommitMarker, 1, -1),
+            (RecordKind::Transactional, 1, 0),
+            (RecordKind::Transactional, 1, 1),
+            (RecordKind::AbortMarker, 2, -1),
+        ]
+    );
+}
+
+#[test]
+fn kafka_close_during_a_flushing_commit_aborts_the_transaction() {
+    let mut c = cluster(3, 1);
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
+    txn_producer(&mut c, "tx", "tid");
+    c.begin_transaction("tx").expect("begin");
+    c.produce("tx", record("t", "a")).expect("send");
+    c.tick(KAFKA_4_LINGER_MS).expect("sent, not yet acknowledged");
+    c.commit_transaction("tx").expect("flushing");
+    assert!(matches!(c.abort_transaction("tx"), Err(KafkaError::InvalidTxnState(_))), "the commit is under way");
+    let events = c.close_producer("tx").expect("close");
+    assert!(events.iter().any(|e| matches!(e, Event::TransactionAborted { .. })), "{events:?}");
+    c.tick(300).expect("markers");
     assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
 }

@@ -218,7 +218,9 @@ impl DeliveryLab {
         let mut cluster = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, seed)?;
         cluster.set_event_recording(false);
         cluster.create_topic(ORDERS_TOPIC, TopicConfig::new(1, 1))?;
-        cluster.create_producer("shop", ProducerConfig::default())?;
+        // linger.ms=0 (Kafka 4's default is 5): the shop sends each record on
+        // its own, and the lab reads the log right after the send.
+        cluster.create_producer("shop", ProducerConfig { linger_ms: 0, ..ProducerConfig::default() })?;
         for i in 0..orders {
             cluster.produce("shop", ProducerRecord::keyed(ORDERS_TOPIC, format!("order-{i}"), "10"))?;
         }
@@ -266,7 +268,8 @@ impl DeliveryLab {
         self.consumer = consumer;
         if self.semantics == Semantics::ExactlyOnce {
             let producer = self.node.client_name("billing-tx");
-            let cfg = ProducerConfig { transactional_id: Some(GROUP.to_string()), ..ProducerConfig::default() };
+            let cfg =
+                ProducerConfig { transactional_id: Some(GROUP.to_string()), linger_ms: 0, ..ProducerConfig::default() };
             self.cluster.create_producer(&producer, cfg)?;
             // Fences the previous incarnation and aborts its open transaction.
             self.cluster.init_transactions(&producer)?;

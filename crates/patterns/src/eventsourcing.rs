@@ -200,7 +200,10 @@ impl EventSourcingLab {
         let mut cluster = Cluster::new(ClusterConfig { brokers: 1, ..ClusterConfig::default() }, seed)?;
         cluster.set_event_recording(false);
         cluster.create_topic(ACCOUNT_EVENTS, TopicConfig::new(1, 1))?;
-        cluster.create_producer(PRODUCER, ProducerConfig::default())?;
+        // linger.ms=0 (Kafka 4's default is 5): the write side appends one
+        // event at a time and needs its offset at once, as an event store
+        // that waits for each append does.
+        cluster.create_producer(PRODUCER, ProducerConfig { linger_ms: 0, ..ProducerConfig::default() })?;
         for (name, group) in [(REPLAYER, REPLAYER), (READ_MODEL_GROUP, READ_MODEL_GROUP)] {
             let cfg = ConsumerConfig {
                 enable_auto_commit: false,

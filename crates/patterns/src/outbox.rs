@@ -178,7 +178,10 @@ impl OutboxLab {
     }
 
     fn producer_config() -> ProducerConfig {
-        ProducerConfig { delivery_timeout_ms: DELIVERY_TIMEOUT_MS, ..ProducerConfig::default() }
+        // linger.ms=0 (Kafka 4's default is 5): the checkout and the relayer
+        // send each event on its own, so a crash right after a send finds it
+        // with the leader rather than in the dead process's accumulator.
+        ProducerConfig { delivery_timeout_ms: DELIVERY_TIMEOUT_MS, linger_ms: 0, ..ProducerConfig::default() }
     }
 
     fn start_checkout_producer(&mut self) -> Result<(), PatternError> {

@@ -570,7 +570,9 @@ impl KafkaRetryLab {
             cluster.create_topic(topic, TopicConfig::new(1, 1))?;
         }
         cluster.create_topic(KAFKA_DLT, TopicConfig::new(1, 1))?;
-        cluster.create_producer(KAFKA_PRODUCER, ProducerConfig::default())?;
+        // linger.ms=0 (Kafka 4's default is 5): each message is sent on its
+        // own when the lab publishes it.
+        cluster.create_producer(KAFKA_PRODUCER, ProducerConfig { linger_ms: 0, ..ProducerConfig::default() })?;
         let mut lab = KafkaRetryLab { config, cluster, stages, worker: Worker::new(), republished: BTreeSet::new() };
         lab.start_consumers()?;
         Ok(lab)

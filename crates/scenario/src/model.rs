@@ -699,7 +699,8 @@ pub struct TopicDef {
     /// Topic configs by Kafka key: `cleanup.policy`, `retention.ms`,
     /// `retention.bytes`, `segment.bytes`, `segment.ms`, `min.insync.replicas`,
     /// `unclean.leader.election.enable`, `min.cleanable.dirty.ratio`,
-    /// `min.compaction.lag.ms`, `delete.retention.ms`.
+    /// `min.compaction.lag.ms`, `delete.retention.ms`,
+    /// `message.timestamp.after.max.ms`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }

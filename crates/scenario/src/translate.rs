@@ -166,6 +166,7 @@ pub fn topic_config(t: &TopicDef) -> Result<TopicConfig, ScenarioError> {
             "min.cleanable.dirty.ratio" => c.min_cleanable_dirty_ratio = num(what, key, v)?,
             "min.compaction.lag.ms" => c.min_compaction_lag_ms = num(what, key, v)?,
             "delete.retention.ms" => c.delete_retention_ms = num(what, key, v)?,
+            "message.timestamp.after.max.ms" => c.message_timestamp_after_max_ms = num(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
     }
@@ -178,9 +179,6 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
     let what = format!("producer `{}`", p.name);
     let what = what.as_str();
     let mut c = ProducerConfig::default();
-    // Kafka turns idempotence off by itself when acks is not `all` unless it
-    // was asked for explicitly; do the same so `acks=1` alone is valid.
-    let explicit_idempotence = p.configs.contains_key("enable.idempotence");
     for (key, v) in &p.configs {
         match key.as_str() {
             "acks" => {
@@ -192,7 +190,10 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
                 }
             }
             "retries" => c.retries = num(what, key, v)?,
-            "enable.idempotence" => c.enable_idempotence = flag(what, key, v)?,
+            "enable.idempotence" => {
+                c.enable_idempotence = flag(what, key, v)?;
+                c.enable_idempotence_explicit = true;
+            }
             "transactional.id" => c.transactional_id = Some(v.clone()),
             "partitioner" | "partitioner.class" => {
                 c.partitioner = match v.trim() {
@@ -214,11 +215,9 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
             _ => return Err(unknown(what, key)),
         }
     }
-    if !explicit_idempotence && c.acks != Acks::All {
-        c.enable_idempotence = false;
-    }
-    c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
-    Ok(c)
+    // Kafka turns default idempotence off by itself when acks is not `all`
+    // or retries is 0, unless it was asked for explicitly.
+    c.resolved().and_then(|c| c.validate().map(|()| c)).map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))
 }
 
 /// A consumer's configuration.

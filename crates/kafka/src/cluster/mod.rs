@@ -192,6 +192,13 @@ pub(crate) struct InFlight {
 pub(crate) struct TxnState {
     pub(crate) partitions: BTreeSet<TopicPartition>,
     pub(crate) offsets: Vec<(String, TopicPartition, i64)>,
+    /// `commitTransaction()` was called and waits for the transaction's
+    /// records to be acknowledged before it sends `EndTxn` (the client's
+    /// `COMMITTING_TRANSACTION` state).
+    pub(crate) committing: bool,
+    /// A send of the transaction failed for good: the transaction can only
+    /// be aborted (the client's `ABORTABLE_ERROR` state).
+    pub(crate) failed: Option<ProduceError>,
 }
 
 #[derive(Debug, Clone)]

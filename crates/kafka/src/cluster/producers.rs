@@ -12,10 +12,14 @@
 use super::*;
 
 impl Cluster {
-    /// Creates a producer. Idempotent and transactional producers get a producer id.
+    /// Creates a producer. Idempotent and transactional producers get a
+    /// producer id. The producer runs with [`ProducerConfig::resolved`]:
+    /// default idempotence is turned off by `acks` other than `all` or by
+    /// `retries=0`, as Kafka's client does.
     pub fn create_producer(&mut self, name: &str, config: ProducerConfig) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             config.validate()?;
+            let config = config.resolved()?;
             if c.producers.contains_key(name) || c.consumers.contains_key(name) {
                 return Err(KafkaError::DuplicateClient(name.to_string()));
             }
@@ -121,6 +125,11 @@ impl Cluster {
         if transactional && p.txn.is_none() {
             return Err(KafkaError::InvalidTxnState(
                 "a transactional producer must begin a transaction before sending".into(),
+            ));
+        }
+        if p.txn.as_ref().is_some_and(|t| t.committing) {
+            return Err(KafkaError::InvalidTxnState(
+                "cannot send while commitTransaction flushes the transaction (COMMITTING_TRANSACTION)".into(),
             ));
         }
         if compact && data.key.is_none() {
@@ -339,6 +348,7 @@ impl Cluster {
             .unwrap_or(default_min_isr)
             .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32)) as usize;
         let settings = t.settings;
+        let timestamp_after_max = t.config.message_timestamp_after_max_ms;
         let part = t.partitions.get_mut(flight.partition as usize)?;
         let Some((li, leader)) = part.leader.and_then(|li| part.replicas.get(li).map(|r| (li, r.broker))) else {
             flight.state = FlightState::Waiting;
@@ -363,6 +373,14 @@ impl Cluster {
             // Refused before anything is written, on a retry as on a first
             // attempt; NotEnoughReplicasException is retriable.
             self.fail_attempt(producer, flight, ProduceError::NotEnoughReplicas, true);
+            return None;
+        }
+        // `LogValidator` checks CreateTime against
+        // `message.timestamp.after.max.ms` before the sequence check.
+        if flight.timestamp.saturating_sub(i64::try_from(now).unwrap_or(i64::MAX))
+            > i64::try_from(timestamp_after_max).unwrap_or(i64::MAX)
+        {
+            self.fail_attempt(producer, flight, ProduceError::InvalidTimestamp, false);
             return None;
         }
         // The broker's idempotence check: a sequence it has seen is a duplicate
@@ -540,7 +558,7 @@ impl Cluster {
                 entry.in_flight.push(f);
             }
         } else {
-            self.give_up(name, &f);
+            self.give_up(name, &f, &error);
         }
         will_retry
     }
@@ -549,9 +567,17 @@ impl Cluster {
     /// broker may or may not hold it, so an idempotent (not transactional)
     /// producer bumps its epoch to start its sequences again (KIP-360,
     /// `TransactionManager.handleFailedBatch`).
-    fn give_up(&mut self, name: &str, f: &InFlight) {
+    /// A transactional record that fails for good puts its transaction in
+    /// the client's `ABORTABLE_ERROR` state: it can only be aborted.
+    fn give_up(&mut self, name: &str, f: &InFlight, error: &ProduceError) {
         if f.sequence >= 0 && !f.transactional {
             self.bump_producer_epoch(name);
+        }
+        if f.transactional
+            && let Some(txn) = self.producers.get_mut(name).and_then(|p| p.txn.as_mut())
+            && txn.failed.is_none()
+        {
+            txn.failed = Some(error.clone());
         }
     }
 
@@ -586,8 +612,12 @@ impl Cluster {
     /// Settles in-flight requests: acknowledgements once the high watermark
     /// passes, failures when the leader changed, retries and timeouts.
     pub(super) fn step_producers(&mut self) {
-        let names: Vec<String> =
-            self.producers.iter().filter(|(_, p)| !p.in_flight.is_empty()).map(|(n, _)| n.clone()).collect();
+        let names: Vec<String> = self
+            .producers
+            .iter()
+            .filter(|(_, p)| !p.in_flight.is_empty() || p.txn.as_ref().is_some_and(|t| t.committing))
+            .map(|(n, _)| n.clone())
+            .collect();
         for name in names {
             self.step_producer(&name);
         }
@@ -696,6 +726,8 @@ impl Cluster {
                 }
             }
         }
+        // A commit that waited for these acknowledgements goes now.
+        self.finish_commit(name);
     }
 
     /// `delivery.timeout.ms` passed: the send fails for good.
@@ -707,7 +739,7 @@ impl Cluster {
             error: ProduceError::DeliveryTimeout,
             will_retry: false,
         });
-        self.give_up(name, &f);
+        self.give_up(name, &f, &ProduceError::DeliveryTimeout);
     }
 
     /// Closes a producer: an open transaction is aborted (Kafka's sender does

@@ -160,6 +160,14 @@ impl Cluster {
     fn producers_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let mut pending = false;
         for (name, p) in &self.producers {
+            // A flushed commit that could not reach its coordinator retries
+            // on the grid.
+            if p.txn.as_ref().is_some_and(|t| t.committing)
+                && !p.in_flight.iter().any(|f| f.transactional)
+                && p.config.transactional_id.as_deref().and_then(|t| self.transaction_coordinator(t)).is_some()
+            {
+                pending = true;
+            }
             let txn_wait = p.config.transactional_id.is_some() && self.txn_completing(name);
             let mut waiting: BTreeSet<(&str, u32)> = BTreeSet::new();
             for f in &p.in_flight {

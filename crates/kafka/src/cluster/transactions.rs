@@ -20,7 +20,15 @@
 //!   marker is below its partition's high watermark;
 //! - a partition leader checks every transactional append against the
 //!   coordinator's epoch (KIP-890 verification, on by default since 3.6): a
-//!   fenced producer's records are refused with `INVALID_PRODUCER_EPOCH`.
+//!   fenced producer's records are refused with `INVALID_PRODUCER_EPOCH`;
+//! - transaction version 2 (KIP-890 part 2, the default of a cluster created
+//!   with Kafka 4.0 and used by 4.0+ clients): the leader adds a partition to
+//!   the transaction when the first batch reaches it (after `linger.ms`),
+//!   and every `EndTxn` bumps the producer epoch, so the markers and the
+//!   next transaction carry the new one;
+//! - `commitTransaction()` flushes: it waits for the transaction's records to
+//!   be acknowledged and commits at that instant; a record that fails for
+//!   good fails the commit, and the transaction must be aborted.
 //!
 //! A partition's last stable offset stays at the first offset of a
 //! transaction until its marker is replicated (`ProducerStateManager`'s
@@ -28,7 +36,9 @@
 //! partition could still lose. `close()` aborts an open transaction, as the
 //! Java client's sender does on shutdown.
 //!
-//! Simplifications: `__transaction_state` is not shown as a topic; its
+//! Simplifications: `sendOffsetsToTransaction` takes a group id, not the
+//! consumer's `ConsumerGroupMetadata`, so the group coordinator does not
+//! fence a stale generation's offsets (KIP-447). `__transaction_state` is not shown as a topic; its
 //! partition `p` lives on brokers `p, p+1, p+2 (mod brokers)` and is led by the
 //! first live one. The group offsets of `sendOffsetsToTransaction` are stored
 //! when the commit is logged.
@@ -411,7 +421,14 @@ impl Cluster {
         .map(|(_, e)| e)
     }
 
-    /// `commitTransaction()`.
+    /// `commitTransaction()`. It flushes first, as the Java client does: when
+    /// records of the transaction still wait in the accumulator or for their
+    /// acknowledgement, the call returns with a
+    /// [`Event::TransactionFlushing`] and the commit happens at the instant
+    /// the last of them is acknowledged (or fails with
+    /// [`Event::TransactionCommitFailed`] if one fails for good). Sends are
+    /// refused meanwhile, as the blocked `commitTransaction()` would not let
+    /// the application make them.
     pub fn commit_transaction(&mut self, producer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.producer_mut(producer)?;
@@ -439,27 +456,49 @@ impl Cluster {
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
         };
+        if commit && let Some(error) = &txn.failed {
+            return Err(KafkaError::InvalidTxnState(format!(
+                "TransactionAbortableException: a send of the transaction failed ({error:?}); abort the transaction"
+            )));
+        }
+        if !commit && txn.committing {
+            return Err(KafkaError::InvalidTxnState(
+                "commitTransaction is still flushing the transaction's records; let time pass".into(),
+            ));
+        }
         // commitTransaction flushes first: every record of the transaction must
-        // be acknowledged before the markers go out, or a late retry could land
-        // after the commit marker.
+        // be acknowledged before EndTxn goes out, or a late retry could land
+        // after the commit marker (`TransactionManager.nextRequest` holds
+        // EndTxn while the accumulator has incomplete batches).
         if commit {
-            let unsettled = p.in_flight.iter().find(|f| {
-                let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
-                match f.state {
-                    FlightState::Waiting => true,
-                    FlightState::Appended { offset, leader_epoch, .. } => {
-                        part.leader.is_none()
-                            || part.leader_epoch != leader_epoch
-                            || part.high_watermark <= offset
-                            || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+            let unsettled = p
+                .in_flight
+                .iter()
+                .filter(|f| {
+                    let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { return false };
+                    match f.state {
+                        FlightState::Waiting => true,
+                        FlightState::Appended { offset, leader_epoch, .. } => {
+                            part.leader.is_none()
+                                || part.leader_epoch != leader_epoch
+                                || part.high_watermark <= offset
+                                || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+                        }
                     }
+                })
+                .count();
+            if unsettled > 0 {
+                if !txn.committing {
+                    if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+                        t.committing = true;
+                    }
+                    self.emit(Event::TransactionFlushing {
+                        producer: producer.to_string(),
+                        transactional_id: tid,
+                        records: u32::try_from(unsettled).unwrap_or(u32::MAX),
+                    });
                 }
-            });
-            if let Some(f) = unsettled {
-                return Err(KafkaError::InvalidTxnState(format!(
-                    "the record to {}-{} is not acknowledged yet; let time pass before committing",
-                    f.topic, f.partition
-                )));
+                return Ok(());
             }
         }
         let started = self.transactional_ids.get(&tid).map(|m| (m.state, m.completing()));
@@ -479,6 +518,7 @@ impl Cluster {
         // A transaction that never added a partition or offsets ends in the
         // client alone.
         if matches!(started, Some((TransactionState::Ongoing, _))) {
+            self.bump_transaction_epoch(producer, &tid);
             self.coordinator_end(&tid, commit, false);
         }
         let partitions: Vec<TopicPartition> = txn.partitions.iter().cloned().collect();
@@ -517,6 +557,35 @@ impl Cluster {
         Ok(())
     }
 
+    /// A committing transaction whose records are all acknowledged commits
+    /// now; one whose record failed for good fails its commit and waits for
+    /// `abortTransaction()`.
+    pub(super) fn finish_commit(&mut self, producer: &str) {
+        let Some(p) = self.producers.get_mut(producer) else { return };
+        let Some(txn) = p.txn.as_mut() else { return };
+        if !txn.committing {
+            return;
+        }
+        if let Some(error) = txn.failed.clone() {
+            txn.committing = false;
+            let tid = p.config.transactional_id.clone().unwrap_or_default();
+            self.emit(Event::TransactionCommitFailed { producer: producer.to_string(), transactional_id: tid, error });
+            return;
+        }
+        if p.in_flight.iter().any(|f| f.transactional) {
+            return;
+        }
+        txn.committing = false;
+        if let Err(error) = self.end_transaction(producer, true) {
+            // The coordinator is gone or the producer was fenced meanwhile:
+            // the client keeps the transaction and retries the commit when
+            // the application calls it again.
+            if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+                t.committing = !matches!(error, KafkaError::ProducerFenced(_));
+            }
+        }
+    }
+
     /// `close()` on a transactional producer with an open transaction aborts
     /// it ("Aborting incomplete transaction due to shutdown", `Sender.run`),
     /// unless it was fenced or no coordinator is reachable, in which case
@@ -530,8 +599,36 @@ impl Cluster {
         if self.transaction_coordinator(&tid).is_none() || self.check_fenced(producer).is_err() {
             return;
         }
+        // A commit still flushing is given up: close() aborts instead.
+        if let Some(t) = self.producers.get_mut(producer).and_then(|p| p.txn.as_mut()) {
+            t.committing = false;
+        }
         // Unrelated to the transaction's outcome: an abort cannot fail here.
         let _ = self.end_transaction(producer, false);
+    }
+
+    /// Transaction version 2 (KIP-890 part 2; on by default for clusters
+    /// created with Kafka 4.0, used by 4.0+ clients): `EndTxn` bumps the
+    /// producer epoch of every transaction, the markers carry the new epoch
+    /// and the producer continues with it, its sequences from 0, so a late
+    /// write of the finished transaction is refused as fenced. An exhausted
+    /// epoch gets a new producer id (KAFKA-18660).
+    fn bump_transaction_epoch(&mut self, producer: &str, tid: &str) {
+        let Some(m) = self.transactional_ids.get_mut(tid) else { return };
+        match m.epoch.checked_add(1) {
+            Some(next) => m.epoch = next,
+            None => {
+                self.next_producer_id += 1;
+                m.producer_id = self.next_producer_id;
+                m.epoch = 0;
+            }
+        }
+        let (pid, epoch) = (m.producer_id, m.epoch);
+        if let Some(p) = self.producers.get_mut(producer) {
+            p.producer_id = pid;
+            p.epoch = epoch;
+            p.sequences.clear();
+        }
     }
 
     /// The coordinator logs `PrepareCommit`/`PrepareAbort` (bumping the epoch

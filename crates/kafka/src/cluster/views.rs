@@ -234,10 +234,83 @@ impl Cluster {
                     last_error: f.last_error.clone(),
                 })
                 .collect(),
+            accumulator: self.accumulator_view(p),
+            requests: self.requests_view(p),
+            retries: retries_view(p),
             transaction_open: p.txn.is_some(),
+            transaction_state: p.txn.as_ref().map(|t| {
+                if t.failed.is_some() {
+                    ClientTransactionState::AbortableError
+                } else if t.committing {
+                    ClientTransactionState::CommittingTransaction
+                } else {
+                    ClientTransactionState::InTransaction
+                }
+            }),
+            transaction: p
+                .config
+                .transactional_id
+                .as_deref()
+                .and_then(|t| self.transaction(t))
+                .filter(|t| t.producer == name),
             fenced: p.fenced,
             closed: p.closed,
         })
+    }
+
+    /// A producer's records never sent yet, as batches: consecutive records
+    /// to one partition that share a send instant.
+    fn accumulator_view(&self, p: &ProducerState) -> Vec<AccumulatorBatchView> {
+        let mut out: Vec<AccumulatorBatchView> = Vec::new();
+        for f in p.in_flight.iter().filter(|f| f.attempts == 0 && matches!(f.state, FlightState::Waiting)) {
+            let tp = TopicPartition::new(&*f.topic, f.partition);
+            let size = f.data.size_bytes();
+            match out.iter_mut().find(|b| b.partition == tp && b.ready_at_ms == f.next_attempt_ms) {
+                Some(b) => {
+                    b.records += 1;
+                    b.bytes += size;
+                }
+                None => out.push(AccumulatorBatchView {
+                    leader_known: self.partition_at(&f.topic, f.partition as usize).is_some_and(|x| x.leader.is_some()),
+                    partition: tp,
+                    records: 1,
+                    bytes: size,
+                    created_ms: f.created_ms,
+                    age_ms: self.now.saturating_sub(f.created_ms),
+                    ready_at_ms: f.next_attempt_ms,
+                }),
+            }
+        }
+        out
+    }
+
+    /// A producer's requests waiting for their answer, one per request and partition.
+    fn requests_view(&self, p: &ProducerState) -> Vec<ProduceRequestView> {
+        let mut out: Vec<ProduceRequestView> = Vec::new();
+        for f in &p.in_flight {
+            let FlightState::Appended { offset, leader_epoch, sent_ms } = f.state else { continue };
+            let tp = TopicPartition::new(&*f.topic, f.partition);
+            match out.iter_mut().find(|r| r.request == f.request && r.partition == tp) {
+                Some(r) => {
+                    r.records += 1;
+                    r.offsets = (r.offsets.0.min(offset), r.offsets.1.max(offset));
+                }
+                None => out.push(ProduceRequestView {
+                    request: f.request,
+                    broker: self
+                        .partition_at(&f.topic, f.partition as usize)
+                        .filter(|x| x.leader_epoch == leader_epoch)
+                        .and_then(|x| x.leader_broker()),
+                    partition: tp,
+                    records: 1,
+                    offsets: (offset, offset),
+                    attempt: f.attempts,
+                    sent_ms,
+                    deadline_ms: sent_ms.saturating_add(p.config.request_timeout_ms),
+                }),
+            }
+        }
+        out
     }
 
     /// Why a record is where it is, who reads it, and how far it has replicated.
@@ -370,4 +443,31 @@ impl Cluster {
         });
         cleaned.map(|(_, events)| events).unwrap_or_default()
     }
+}
+
+/// A producer's records waiting for a retry, grouped by partition, attempt,
+/// instant and error.
+fn retries_view(p: &ProducerState) -> Vec<RetryView> {
+    let mut out: Vec<RetryView> = Vec::new();
+    for f in p.in_flight.iter().filter(|f| f.attempts > 0 && matches!(f.state, FlightState::Waiting)) {
+        let tp = TopicPartition::new(&*f.topic, f.partition);
+        let attempt = f.attempts.saturating_add(1);
+        match out.iter_mut().find(|r| {
+            r.partition == tp
+                && r.attempt == attempt
+                && r.next_attempt_ms == f.next_attempt_ms
+                && r.error == f.last_error
+        }) {
+            Some(r) => r.records += 1,
+            None => out.push(RetryView {
+                partition: tp,
+                records: 1,
+                attempt,
+                next_attempt_ms: f.next_attempt_ms,
+                error: f.last_error.clone(),
+                delivery_deadline_ms: f.created_ms.saturating_add(p.config.delivery_timeout_ms),
+            }),
+        }
+    }
+    out
 }
