@@ -67,6 +67,10 @@ impl Cluster {
             self.last_cleaned = Some(t);
             self.step_logs();
         }
+        // What changed at this instant reaches the metadata log at it.
+        if self.quorum_active() {
+            self.publish_partitions();
+        }
     }
 
     /// The first instant after now at which something falls due, if any.
