@@ -206,19 +206,27 @@ impl Cluster {
     /// leader epoch, ISR or ELR differ from what the log last published.
     pub(super) fn publish_partitions(&mut self) {
         let mut changes = Vec::new();
+        let mut image = self.kraft.image.iter().peekable();
         for (name, t) in &self.topics {
             for (p, part) in t.partitions.iter().enumerate() {
-                let now = Published {
-                    leader: part.metadata_leader(),
-                    leader_epoch: part.leader_epoch,
-                    isr: part.isr.clone(),
-                    elr: part.elr.clone(),
-                };
-                let key = (name.clone(), p as u32);
-                match self.kraft.image.get(&key) {
-                    Some(old) if *old == now => {}
-                    Some(old) => changes.push((key, Some(old.clone()), now)),
-                    None => changes.push((key, None, now)),
+                // The image is keyed like the topics are walked, so one pass
+                // over both finds every difference without a lookup or a
+                // copy for the partitions that did not change.
+                let old = image.next_if(|(k, _)| k.0 == *name && k.1 == p as u32).map(|(_, v)| v);
+                let same = old.is_some_and(|o| {
+                    o.leader == part.metadata_leader()
+                        && o.leader_epoch == part.leader_epoch
+                        && o.isr == part.isr
+                        && o.elr == part.elr
+                });
+                if !same {
+                    let now = Published {
+                        leader: part.metadata_leader(),
+                        leader_epoch: part.leader_epoch,
+                        isr: part.isr.clone(),
+                        elr: part.elr.clone(),
+                    };
+                    changes.push(((name.clone(), p as u32), old.cloned(), now));
                 }
             }
         }

@@ -23,6 +23,8 @@
 //! - `groups`: consumers, membership, rebalances, the coordinator's timeouts;
 //! - `fetch`: start positions, `poll`, `commit`, `seek`;
 //! - `share`: share groups (KIP-932): acquisition locks, acknowledgements, the SPSO;
+//! - `controller`: broker sessions and fencing, controlled shutdown, preferred leaders;
+//! - `kraft`: the controller quorum and the metadata log;
 //! - `time`: `tick` and the agenda of due instants;
 //! - `views`: read-only snapshots and record explanations.
 
