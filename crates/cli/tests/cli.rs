@@ -35,6 +35,13 @@ fn run_prints_queues_consumers_partitions_groups_and_the_trace() {
         ["created", "paid"]
     );
     assert_eq!(r["kafka"]["groups"].as_array().expect("groups").len(), 2);
+    // The KRaft metadata log: the active controller and its records.
+    let metadata = &r["kafka"]["metadata"];
+    assert_eq!(metadata["leader"], 100);
+    let log: Vec<&str> =
+        metadata["records"].as_array().expect("records").iter().map(|l| l.as_str().unwrap_or_default()).collect();
+    assert!(log[0].ends_with("LeaderChange controller 100 epoch 1"), "{log:?}");
+    assert!(log.iter().any(|l| l.contains("TopicRecord ")), "{log:?}");
     assert!(r["events"].as_array().expect("events").len() > 10);
     assert!(r["errors"].as_array().expect("errors").is_empty());
 }

@@ -168,6 +168,16 @@ pub enum Command {
     /// partition it does not lead where it is live and in the ISR
     /// (`kafka-leader-election --election-type PREFERRED --all-topic-partitions`).
     ElectPreferredLeaders,
+    /// Stop a KRaft controller (node id 100, 101, ...) abruptly.
+    CrashController {
+        /// The controller's node id.
+        controller: u32,
+    },
+    /// Start a stopped KRaft controller again.
+    RestartController {
+        /// The controller's node id.
+        controller: u32,
+    },
     /// Stop a live broker's followers from fetching (a slow disk or network).
     PauseReplication {
         /// The broker id.
@@ -395,6 +405,9 @@ pub enum ElectionReason {
     },
     /// Leadership went back to the preferred replica.
     PreferredLeader,
+    /// The controller quorum has an active controller again, and the
+    /// partition that lost its leader meanwhile gets one.
+    QuorumRecovered,
 }
 
 /// Why a follower left the ISR.
@@ -489,6 +502,43 @@ pub enum Event {
         broker: u32,
         /// When the old session expires.
         until: u64,
+    },
+    /// A KRaft controller stopped.
+    ControllerCrashed {
+        /// Its node id.
+        controller: u32,
+    },
+    /// A KRaft controller started again.
+    ControllerRestarted {
+        /// Its node id.
+        controller: u32,
+    },
+    /// Fewer than a majority of the controllers run: no metadata can change
+    /// (no fencing, no elections, no ISR changes) until a majority is back.
+    QuorumLost {
+        /// How many controllers still run.
+        alive: u32,
+    },
+    /// The controllers elected an active controller (Raft leader).
+    QuorumLeaderElected {
+        /// Its node id.
+        controller: u32,
+        /// The new quorum epoch.
+        epoch: u32,
+    },
+    /// A consumer's position validation (KIP-320, OffsetsForLeaderEpoch)
+    /// found that the log it read was truncated by a new leader: with a
+    /// reset policy it moves back to the first offset known to diverge.
+    LogTruncationDetected {
+        /// The consumer.
+        consumer: String,
+        /// The partition.
+        partition: TopicPartition,
+        /// Its position before.
+        position: i64,
+        /// Where it continues, `None` when `auto.offset.reset=none` made the
+        /// poll fail with `LogTruncationException`.
+        reset_to: Option<i64>,
     },
     /// A broker's followers stopped or resumed fetching.
     ReplicationPaused {

@@ -33,11 +33,18 @@ pub struct ClusterConfig {
     /// fetch and the log cleaner runs at the multiples of `step_ms`. Deadlines
     /// (timeouts, ISR lag) fall at their exact instants in between.
     pub step_ms: u64,
-    /// `eligible.leader.replicas.enable` (KIP-966, Kafka 4). Kept so scenario
-    /// files that set it still load; the engine does not elect from an ELR
-    /// yet. The high watermark freeze under `min.insync.replicas` that this
-    /// flag used to switch on is unconditional, as it is in Kafka since 3.7.0.
+    /// Eligible leader replicas (KIP-966): the `eligible.leader.replicas.version`
+    /// feature, 1 on new clusters since Kafka 4.1 (0, off, in 4.0). With it,
+    /// a replica that leaves the ISR while the ISR is below
+    /// `min.insync.replicas` joins the ELR, the ISR may become empty, and an
+    /// unfenced ELR member is elected when no ISR member can lead. Off, the
+    /// controller keeps the last ISR member (Kafka 4.0 and before). The high
+    /// watermark freeze under `min.insync.replicas` does not depend on it:
+    /// Kafka has applied it unconditionally since 3.7.0.
     pub eligible_leader_replicas_enable: bool,
+    /// How many KRaft controllers vote in the quorum (1 to 5; Kafka's
+    /// operations guide recommends 3). Their node ids start at 100.
+    pub controllers: u32,
     /// `broker.session.timeout.ms` (KRaft: 9000): how long the controller
     /// keeps a broker that stopped heartbeating registered and unfenced.
     pub broker_session_timeout_ms: u64,
@@ -58,7 +65,8 @@ impl Default for ClusterConfig {
             replica_lag_time_max_ms: 30_000,
             replica_fetch_max_records: 10_000,
             step_ms: 100,
-            eligible_leader_replicas_enable: false,
+            eligible_leader_replicas_enable: true,
+            controllers: 3,
             broker_session_timeout_ms: 9_000,
             broker_heartbeat_interval_ms: 2_000,
             auto_leader_rebalance_enable: true,
@@ -72,6 +80,9 @@ impl ClusterConfig {
     pub fn validate(&self) -> Result<(), KafkaError> {
         if !(1..=9).contains(&self.brokers) {
             return Err(invalid("brokers", "a cluster has 1 to 9 brokers"));
+        }
+        if !(1..=5).contains(&self.controllers) {
+            return Err(invalid("controller.quorum.voters", "a quorum has 1 to 5 controllers"));
         }
         if self.min_insync_replicas < 1 {
             return Err(invalid("min.insync.replicas", "must be at least 1"));

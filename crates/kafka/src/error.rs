@@ -50,6 +50,28 @@ pub enum KafkaError {
     BrokerNotAvailable(u32),
     /// The broker is already running.
     BrokerAlreadyRunning(u32),
+    /// No KRaft controller with this node id.
+    UnknownController(u32),
+    /// The controller is already stopped.
+    ControllerNotAvailable(u32),
+    /// The controller is already running.
+    ControllerAlreadyRunning(u32),
+    /// The controller quorum has no active controller (no majority), so the
+    /// request that needs a metadata change times out.
+    NoActiveController,
+    /// KIP-320: the consumer's position is past the end of its leader epoch
+    /// on the new leader (an unclean election truncated what it had read)
+    /// and `auto.offset.reset=none` (`LogTruncationException`).
+    LogTruncation {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The consumer's position.
+        offset: i64,
+        /// The first offset known to diverge, when the leader knows its epoch.
+        diverging_offset: Option<i64>,
+    },
     /// No producer with this name.
     UnknownProducer(String),
     /// No consumer with this name.
@@ -204,6 +226,23 @@ impl std::fmt::Display for KafkaError {
             KafkaError::UnknownBroker(b) => write!(f, "unknown broker {b}"),
             KafkaError::BrokerNotAvailable(b) => write!(f, "broker {b} is down"),
             KafkaError::BrokerAlreadyRunning(b) => write!(f, "broker {b} is already running"),
+            KafkaError::UnknownController(c) => write!(f, "unknown controller {c}"),
+            KafkaError::ControllerNotAvailable(c) => write!(f, "controller {c} is down"),
+            KafkaError::ControllerAlreadyRunning(c) => write!(f, "controller {c} is already running"),
+            KafkaError::NoActiveController => write!(
+                f,
+                "Timed out waiting for the controller: the KRaft quorum has no active controller (no majority of controllers running)"
+            ),
+            KafkaError::LogTruncation { topic, partition, offset, diverging_offset } => match diverging_offset {
+                Some(d) => write!(
+                    f,
+                    "LogTruncationException: truncation detected for {topic}-{partition} at offset {offset}; the first offset known to diverge is {d}, and auto.offset.reset=none"
+                ),
+                None => write!(
+                    f,
+                    "LogTruncationException: truncation detected for {topic}-{partition} at offset {offset}, and auto.offset.reset=none"
+                ),
+            },
             KafkaError::UnknownProducer(p) => write!(f, "unknown producer {p}"),
             KafkaError::UnknownConsumer(c) => write!(f, "unknown consumer {c}"),
             KafkaError::DuplicateClient(c) => write!(f, "a client named {c} already exists"),

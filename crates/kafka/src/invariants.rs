@@ -31,6 +31,8 @@
 //! - **Last stable offset.** `log start offset <= last stable offset <= high
 //!   watermark`, and a transaction waiting for its marker to be replicated
 //!   names a marker inside the log.
+//! - **Eligible leader replicas.** The ELR holds distinct replicas outside
+//!   the ISR; the ISR is empty only with ELR on and no leader.
 //! - **Positions and time.** Consumer positions are non-negative, and
 //!   logical time stays within `i64` milliseconds.
 //! - **Share-partitions** (KIP-932). Each holds one in-flight entry per offset
@@ -68,8 +70,15 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
                 return Err(format!("{at} has a replica on unknown broker {b}"));
             }
             let isr: BTreeSet<u32> = part.isr.iter().copied().collect();
-            if isr.is_empty() || isr.len() != part.isr.len() || !isr.is_subset(&replicas) {
+            // With eligible leader replicas (KIP-966) the ISR of a partition
+            // without a leader may be empty.
+            let may_be_empty = c.config.eligible_leader_replicas_enable && part.leader.is_none();
+            if (isr.is_empty() && !may_be_empty) || isr.len() != part.isr.len() || !isr.is_subset(&replicas) {
                 return Err(format!("{at} has ISR {:?}, not a non-empty subset of {replicas:?}", part.isr));
+            }
+            let elr: BTreeSet<u32> = part.elr.iter().copied().collect();
+            if elr.len() != part.elr.len() || !elr.is_subset(&replicas) || !elr.is_disjoint(&isr) {
+                return Err(format!("{at} has ELR {:?}, not a set of replicas outside ISR {:?}", part.elr, part.isr));
             }
             let log_start = part.log.log_start_offset();
             let log_end = part.log.log_end_offset();

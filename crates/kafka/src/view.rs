@@ -101,6 +101,11 @@ pub struct PartitionView {
     pub retained_bytes: u64,
     /// Segments.
     pub segments: u32,
+    /// The eligible leader replicas (KIP-966): replicas that left the ISR
+    /// while it was below `min.insync.replicas`, which may still lead
+    /// without data loss.
+    #[serde(default)]
+    pub elr: Vec<u32>,
 }
 
 /// A group's state as the coordinator sees it between commands.
@@ -529,4 +534,184 @@ pub struct TransactionView {
     pub timeout_ms: u64,
     /// Partitions whose marker is not yet written and replicated.
     pub pending_markers: Vec<TopicPartition>,
+}
+
+/// One voter of the KRaft controller quorum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumVoterView {
+    /// Its node id (100, 101, ...).
+    pub id: u32,
+    /// Whether it runs.
+    pub alive: bool,
+    /// Whether it is the active controller (the Raft leader).
+    pub leader: bool,
+}
+
+/// The controller quorum and the tail of its metadata log (`__cluster_metadata`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataLogView {
+    /// The voters.
+    pub controllers: Vec<QuorumVoterView>,
+    /// The active controller, if the quorum has one.
+    pub leader: Option<u32>,
+    /// The quorum's epoch (it grows with every leader election).
+    pub epoch: u32,
+    /// Whether a majority of the voters run.
+    pub has_majority: bool,
+    /// The offset the next record will get.
+    pub end_offset: u64,
+    /// The latest records, oldest first.
+    pub records: Vec<MetadataRecord>,
+}
+
+/// What a `BrokerRegistrationChangeRecord` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BrokerChange {
+    /// The broker may lead and be in ISRs again.
+    Unfence,
+    /// The broker's session expired or it shut down: it leads nothing.
+    Fence,
+    /// The broker asked to shut down cleanly.
+    ControlledShutdown,
+}
+
+/// A record of the metadata log, in Kafka's record names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetadataPayload {
+    /// The quorum's `LeaderChangeMessage`: a controller won an election.
+    LeaderChange {
+        /// The new active controller.
+        leader: u32,
+        /// Its epoch.
+        epoch: u32,
+    },
+    /// `RegisterBrokerRecord`.
+    RegisterBroker {
+        /// The broker.
+        broker: u32,
+        /// Its new broker epoch (this record's offset).
+        broker_epoch: u64,
+    },
+    /// `BrokerRegistrationChangeRecord`.
+    BrokerRegistrationChange {
+        /// The broker.
+        broker: u32,
+        /// Its broker epoch.
+        broker_epoch: u64,
+        /// What changed.
+        change: BrokerChange,
+    },
+    /// `TopicRecord`.
+    Topic {
+        /// The topic.
+        name: String,
+    },
+    /// `PartitionRecord`: a new partition.
+    Partition {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// Its replicas.
+        replicas: Vec<u32>,
+        /// Its ISR.
+        isr: Vec<u32>,
+        /// Its leader.
+        leader: Option<u32>,
+        /// Its leader epoch.
+        leader_epoch: u32,
+    },
+    /// `PartitionChangeRecord`: only the fields that changed are set.
+    PartitionChange {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The new leader (`Some(None)`: no leader), when it changed.
+        leader: Option<Option<u32>>,
+        /// The leader epoch after the change.
+        leader_epoch: u32,
+        /// The new ISR, when it changed.
+        isr: Option<Vec<u32>>,
+        /// The new eligible leader replicas (KIP-966), when they changed.
+        elr: Option<Vec<u32>>,
+    },
+    /// `ConfigRecord`.
+    Config {
+        /// `broker` (the cluster default) or `topic NAME`.
+        resource: String,
+        /// The key.
+        key: String,
+        /// The value; `None` deletes it.
+        value: Option<String>,
+    },
+}
+
+/// One record of the metadata log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataRecord {
+    /// Its offset in `__cluster_metadata`.
+    pub offset: u64,
+    /// The quorum epoch it was written in.
+    pub epoch: u32,
+    /// When, in logical milliseconds.
+    pub time_ms: u64,
+    /// What it says.
+    pub record: MetadataPayload,
+}
+
+fn ids(v: &[u32]) -> String {
+    let parts: Vec<String> = v.iter().map(u32::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
+impl std::fmt::Display for MetadataPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetadataPayload::LeaderChange { leader, epoch } => {
+                write!(f, "LeaderChange controller {leader} epoch {epoch}")
+            }
+            MetadataPayload::RegisterBroker { broker, broker_epoch } => {
+                write!(f, "RegisterBrokerRecord broker {broker} epoch {broker_epoch}")
+            }
+            MetadataPayload::BrokerRegistrationChange { broker, change, .. } => {
+                let what = match change {
+                    BrokerChange::Unfence => "unfence",
+                    BrokerChange::Fence => "fence",
+                    BrokerChange::ControlledShutdown => "controlled shutdown",
+                };
+                write!(f, "BrokerRegistrationChangeRecord broker {broker} {what}")
+            }
+            MetadataPayload::Topic { name } => write!(f, "TopicRecord {name}"),
+            MetadataPayload::Partition { topic, partition, replicas, isr, leader, leader_epoch } => {
+                let leader = leader.map_or("none".to_string(), |l| l.to_string());
+                write!(
+                    f,
+                    "PartitionRecord {topic}-{partition} replicas {} isr {} leader {leader} epoch {leader_epoch}",
+                    ids(replicas),
+                    ids(isr)
+                )
+            }
+            MetadataPayload::PartitionChange { topic, partition, leader, leader_epoch, isr, elr } => {
+                write!(f, "PartitionChangeRecord {topic}-{partition}")?;
+                if let Some(l) = leader {
+                    match l {
+                        Some(l) => write!(f, " leader {l} epoch {leader_epoch}")?,
+                        None => write!(f, " leader none")?,
+                    }
+                }
+                if let Some(isr) = isr {
+                    write!(f, " isr {}", ids(isr))?;
+                }
+                if let Some(elr) = elr {
+                    write!(f, " elr {}", ids(elr))?;
+                }
+                Ok(())
+            }
+            MetadataPayload::Config { resource, key, value } => match value {
+                Some(v) => write!(f, "ConfigRecord {resource} {key}={v}"),
+                None => write!(f, "ConfigRecord {resource} {key} deleted"),
+            },
+        }
+    }
 }

@@ -19,6 +19,8 @@ enum Action {
     Subscribe(usize),
     AddPartitions(u32),
     Transaction { commit: bool },
+    CrashController(u32),
+    RestartController(u32),
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -35,6 +37,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..4usize).prop_map(Action::Subscribe),
         1 => (3..6u32).prop_map(Action::AddPartitions),
         1 => any::<bool>().prop_map(|commit| Action::Transaction { commit }),
+        1 => (100..103u32).prop_map(Action::CrashController),
+        1 => (100..103u32).prop_map(Action::RestartController),
     ]
 }
 
@@ -151,13 +155,15 @@ fn act(c: &mut Cluster, a: &Action, n: u64) -> Outcome {
         Action::AddPartitions(total) => Command::AddPartitions { topic: "orders".into(), total: *total },
         Action::Transaction { commit: true } => Command::CommitTransaction { producer: "tx".into() },
         Action::Transaction { commit: false } => Command::AbortTransaction { producer: "tx".into() },
+        Action::CrashController(id) => Command::CrashController { controller: *id },
+        Action::RestartController(id) => Command::RestartController { controller: *id },
     };
     c.apply(command)
 }
 
 /// Everything a view can show, as one comparable text.
 fn snapshot(c: &Cluster) -> String {
-    let mut out = format!("now {}\n{:?}\n{:?}\n", c.now(), c.brokers(), c.controller());
+    let mut out = format!("now {}\n{:?}\n{:?}\n{:?}\n", c.now(), c.brokers(), c.controller(), c.metadata_log_view());
     for t in c.topic_names() {
         out += &format!("{:?}\n", c.topic(&t));
         for p in 0..c.topic(&t).map(|v| v.partitions.len() as u32).unwrap_or(0) {

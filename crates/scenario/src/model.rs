@@ -636,10 +636,16 @@ pub struct KafkaTopology {
     /// How many brokers (ids 0 to n-1); 3 when left out.
     #[serde(default = "default_brokers", skip_serializing_if = "is_default_brokers")]
     pub brokers: u32,
+    /// How many KRaft controllers vote in the quorum (node ids 100, 101, ...);
+    /// 3 when left out.
+    #[serde(default = "default_brokers", skip_serializing_if = "is_default_brokers")]
+    pub controllers: u32,
     /// Cluster-wide broker settings by Kafka key: `min.insync.replicas`,
     /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`,
     /// `broker.session.timeout.ms`, `broker.heartbeat.interval.ms`,
-    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`.
+    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`,
+    /// `eligible.leader.replicas.version` (1, on, since Kafka 4.1; 0 is 4.0's default).
+    /// The cluster has [`KafkaTopology::controllers`] KRaft controllers besides.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -663,6 +669,7 @@ impl Default for KafkaTopology {
     fn default() -> Self {
         KafkaTopology {
             brokers: default_brokers(),
+            controllers: default_brokers(),
             configs: BTreeMap::new(),
             topics: Vec::new(),
             producers: Vec::new(),
@@ -1038,6 +1045,10 @@ pub enum Action {
     ShutdownBroker { broker: u32 },
     /// `kafka-leader-election --election-type PREFERRED --all-topic-partitions`.
     ElectPreferredLeaders,
+    /// Stop a KRaft controller (node id 100, 101, ...) abruptly.
+    CrashController { controller: u32 },
+    /// Start a stopped KRaft controller again.
+    RestartController { controller: u32 },
     /// Stop a Kafka broker's followers from fetching (a slow disk or network).
     PauseReplication { broker: u32 },
     /// Let a paused broker's followers fetch again.

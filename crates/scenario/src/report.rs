@@ -122,6 +122,21 @@ pub struct PublishReport {
 pub struct KafkaReport {
     pub partitions: Vec<PartitionReport>,
     pub groups: Vec<GroupReport>,
+    /// The KRaft controller quorum and its metadata log, when the scenario
+    /// has topics.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<MetadataReport>,
+}
+
+/// The controller quorum and the latest records of `__cluster_metadata`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetadataReport {
+    /// The active controller's node id, if the quorum has one.
+    pub leader: Option<u32>,
+    /// The quorum epoch.
+    pub epoch: u32,
+    /// `OFFSET (epoch E, T ms): RECORD` per record, oldest first.
+    pub records: Vec<String>,
 }
 
 /// One partition's records in offset order (transaction markers left out).
@@ -301,6 +316,18 @@ impl Report {
                     .collect();
                 kafka.partitions.push(PartitionReport { topic: topic.clone(), partition: p, records });
             }
+        }
+        if !cluster.topic_names().is_empty() {
+            let m = cluster.metadata_log_view();
+            kafka.metadata = Some(MetadataReport {
+                leader: m.leader,
+                epoch: m.epoch,
+                records: m
+                    .records
+                    .iter()
+                    .map(|r| format!("{} (epoch {}, {} ms): {}", r.offset, r.epoch, r.time_ms, r.record))
+                    .collect(),
+            });
         }
         for id in cluster.group_ids() {
             if let Some(g) = cluster.group(&id) {

@@ -736,6 +736,12 @@ impl Session {
             Action::RestartBroker { broker } => self.kafka_do(K::RestartBroker { broker: *broker }, out),
             Action::ShutdownBroker { broker } => self.kafka_do(K::ShutdownBroker { broker: *broker }, out),
             Action::ElectPreferredLeaders => self.kafka_do(K::ElectPreferredLeaders, out),
+            Action::CrashController { controller } => {
+                self.kafka_do(K::CrashController { controller: *controller }, out)
+            }
+            Action::RestartController { controller } => {
+                self.kafka_do(K::RestartController { controller: *controller }, out)
+            }
             Action::PauseReplication { broker } => self.kafka_do(K::PauseReplication { broker: *broker }, out),
             Action::ResumeReplication { broker } => self.kafka_do(K::ResumeReplication { broker: *broker }, out),
             Action::AddPartitions { topic, total } => {

@@ -121,13 +121,20 @@ fn unknown(what: &str, key: &str) -> ScenarioError {
 /// The cluster configuration of the Kafka part.
 pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError> {
     let what = "kafka cluster";
-    let mut c = ClusterConfig { brokers: k.brokers, ..ClusterConfig::default() };
+    let mut c = ClusterConfig { brokers: k.brokers, controllers: k.controllers, ..ClusterConfig::default() };
     for (key, v) in &k.configs {
         match key.as_str() {
             "min.insync.replicas" => c.min_insync_replicas = num(what, key, v)?,
             "unclean.leader.election.enable" => c.unclean_leader_election_enable = flag(what, key, v)?,
             "replica.lag.time.max.ms" => c.replica_lag_time_max_ms = num(what, key, v)?,
             "eligible.leader.replicas.enable" => c.eligible_leader_replicas_enable = flag(what, key, v)?,
+            "eligible.leader.replicas.version" => {
+                c.eligible_leader_replicas_enable = match v.trim() {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
             "broker.session.timeout.ms" => c.broker_session_timeout_ms = num(what, key, v)?,
             "broker.heartbeat.interval.ms" => c.broker_heartbeat_interval_ms = num(what, key, v)?,
             "auto.leader.rebalance.enable" => c.auto_leader_rebalance_enable = flag(what, key, v)?,
@@ -425,7 +432,12 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InvalidReplicationFactor { .. } => "InvalidReplicationFactorException",
         KafkaError::InvalidPartitions { .. } => "InvalidPartitionsException",
         KafkaError::UnknownBroker(_) | KafkaError::BrokerNotAvailable(_) => "BrokerNotAvailableException",
-        KafkaError::BrokerAlreadyRunning(_) => "DuplicateBrokerRegistrationException",
+        KafkaError::BrokerAlreadyRunning(_) | KafkaError::ControllerAlreadyRunning(_) => {
+            "DuplicateBrokerRegistrationException"
+        }
+        KafkaError::UnknownController(_) | KafkaError::ControllerNotAvailable(_) => "BrokerNotAvailableException",
+        KafkaError::NoActiveController => "TimeoutException",
+        KafkaError::LogTruncation { .. } => "LogTruncationException",
         KafkaError::UnknownProducer(_) => "UnknownProducerIdException",
         KafkaError::UnknownConsumer(_) => "UnknownMemberIdException",
         KafkaError::DuplicateClient(_) => "InvalidRequestException",

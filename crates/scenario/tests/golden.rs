@@ -55,9 +55,16 @@ fn the_every_action_golden_files_use_every_action() {
     // `share-groups.json`, the policy actions, added to version 2, in
     // `v2/policies.json`, and the broker operations added to version 2
     // (controlled shutdown, preferred-leader election) in
-    // `v2/broker-operations.json`, since a golden file is never edited.
+    // `v2/broker-operations.json`, and the KRaft controller actions in
+    // `v2/kraft.json`, since a golden file is never edited.
     let mut used = std::collections::BTreeSet::new();
-    for name in ["v1/every-action.json", "v1/share-groups.json", "v2/policies.json", "v2/broker-operations.json"] {
+    for name in [
+        "v1/every-action.json",
+        "v1/share-groups.json",
+        "v2/policies.json",
+        "v2/broker-operations.json",
+        "v2/kraft.json",
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
         let s = Scenario::from_json(&std::fs::read_to_string(path).expect("readable")).expect("valid");
         used.extend(

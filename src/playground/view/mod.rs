@@ -11,9 +11,11 @@
 //! `palette` (what can be added, and the form that connects two nodes),
 //! `canvas` (nodes, edges and messages in flight), `inspector` (the selected
 //! node's or edge's settings, and the engines' problems), `event_log` and
-//! `message` (the selected message's history and explanation).
+//! `message` (the selected message's history and explanation), `controller`
+//! (the KRaft controller quorum and the latest metadata records).
 
 mod canvas;
+mod controller;
 mod event_log;
 mod inspector;
 mod message;
@@ -26,6 +28,7 @@ use super::model::{NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topolog
 use super::share;
 use super::sim::{Action, MessageRef, STEP_MS, Sim};
 use canvas::Canvas;
+use controller::ControllerPanel;
 use event_log::EventLog;
 use inspector::Inspector;
 use leptos::html;
@@ -557,6 +560,7 @@ pub fn PlaygroundView(
             <div class="pg-bottom">
                 <EventLog ctx />
                 <MessagePanel ctx />
+                <ControllerPanel ctx />
             </div>
         </div>
     }

@@ -68,7 +68,11 @@ impl Cluster {
             if !c.broker_alive(broker) {
                 return Err(KafkaError::BrokerNotAvailable(broker));
             }
+            // The broker asks the active controller to let it go; without
+            // one it cannot shut down cleanly.
+            c.check_quorum()?;
             c.note_all_caught_up();
+            c.broker_change_record(broker, BrokerChange::ControlledShutdown);
             c.broker_mut(broker)?.alive = false;
             c.fence_broker(broker, true);
             c.move_coordinators();
@@ -94,6 +98,11 @@ impl Cluster {
                 c.emit(Event::BrokerRegistrationDelayed { broker, until });
                 return Ok(());
             }
+            if !c.quorum_active() {
+                // It registers when the quorum has an active controller again.
+                c.broker_mut(broker)?.restart_pending = true;
+                return Ok(());
+            }
             c.register(broker);
             Ok(())
         })
@@ -104,6 +113,7 @@ impl Cluster {
     /// the ISR and not the leader.
     pub fn elect_preferred_leaders(&mut self) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
+            c.check_quorum()?;
             c.balance_leaders();
             Ok(())
         })
@@ -111,11 +121,13 @@ impl Cluster {
     }
 
     /// The broker joins again, unfenced.
-    fn register(&mut self, broker: u32) {
+    pub(super) fn register(&mut self, broker: u32) {
         let Ok(state) = self.broker_mut(broker) else { return };
         state.alive = true;
         state.restart_pending = false;
         self.emit(Event::BrokerRestarted { broker });
+        self.publish_partitions();
+        self.register_broker_record(broker);
         let now = self.now;
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
@@ -142,8 +154,14 @@ impl Cluster {
 
     /// Fences a stopped broker (`handleBrokerFenced`, or
     /// `handleBrokerInControlledShutdown` when `controlled`): out of every
-    /// ISR it is in, keeping the last member, and new leaders where it led.
+    /// ISR it is in, and new leaders where it led. With eligible leader
+    /// replicas on the ISR may become empty and the broker joins the ELR
+    /// when the ISR falls below `min.insync.replicas`; off, the controller
+    /// keeps the last ISR member (Kafka 4.0 and before). The
+    /// `PartitionChangeRecord`s come before the `BrokerRegistrationChangeRecord`
+    /// that fences it, in one batch of the metadata log.
     fn fence_broker(&mut self, broker: u32, controlled: bool) {
+        let elr_on = self.config.eligible_leader_replicas_enable;
         if let Ok(state) = self.broker_mut(broker) {
             state.session_expires_ms = None;
         }
@@ -159,9 +177,9 @@ impl Cluster {
                 }
                 let was_leader = part.leader_broker() == Some(broker)
                     || part.unreachable_leader.and_then(|i| part.replicas.get(i)).is_some_and(|r| r.broker == broker);
-                if part.isr.contains(&broker) && part.isr.len() > 1 {
-                    part.isr.retain(|&b| b != broker);
-                    let isr = part.isr.clone();
+                if part.isr.contains(&broker) && (elr_on || part.isr.len() > 1) {
+                    let isr: Vec<u32> = part.isr.iter().copied().filter(|&b| b != broker).collect();
+                    self.set_isr(&name, p, isr.clone(), &[]);
                     self.emit(Event::IsrShrunk { topic: name.clone(), partition: p as u32, broker, isr, reason });
                 }
                 if was_leader {
@@ -180,6 +198,8 @@ impl Cluster {
             }
             self.refresh_available(&name);
         }
+        self.publish_partitions();
+        self.broker_change_record(broker, BrokerChange::Fence);
     }
 
     /// Moves leadership to each preferred replica that is live, in the ISR
@@ -229,6 +249,10 @@ impl Cluster {
     /// The controller's work due at `t`: expired sessions are fenced (and a
     /// restart waiting for that registers), then the leader-balance check.
     pub(super) fn step_controller(&mut self, t: u64) {
+        // Without an active controller nothing is fenced or balanced.
+        if !self.quorum_active() {
+            return;
+        }
         for b in 0..self.brokers.len() as u32 {
             let Some(state) = self.brokers.get(b as usize) else { continue };
             if state.session_expires_ms.is_some_and(|e| e <= t) {
@@ -257,6 +281,12 @@ impl Cluster {
     /// The instants the controller acts at: session expiries and the next
     /// leader-balance check.
     pub(super) fn controller_deadlines(&self, at: &mut impl FnMut(u64)) {
+        if let Some(d) = self.kraft.election_due {
+            at(d);
+        }
+        if !self.quorum_active() {
+            return;
+        }
         for b in &self.brokers {
             if let Some(e) = b.session_expires_ms {
                 at(e);

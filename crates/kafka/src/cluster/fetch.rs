@@ -99,23 +99,27 @@ impl Cluster {
             }
             let tp = &assigned[(start + k) % assigned.len()];
             let position = self.resolve_position(consumer, tp)?;
-            let s = self.active_consumer(consumer)?;
             let part = self.partition_ref(&tp.topic, tp.partition)?;
             let leader = part.leader_broker();
             if !leader.is_some_and(|b| self.broker_alive(b)) {
                 continue;
             }
+            let position = self.validate_position(consumer, tp, position)?;
+            let s = self.active_consumer(consumer)?;
+            let part = self.partition_ref(&tp.topic, tp.partition)?;
             let read_committed = s.config.isolation_level == IsolationLevel::ReadCommitted;
             let upper = self.end_offset_for(s, tp);
             let mut next = position;
             let mut first = None;
             let mut last = 0;
             let mut count = 0u32;
+            let mut record_epoch = None;
             for r in part.log.records_from(position) {
                 if r.offset >= upper || out.len() >= max {
                     break;
                 }
                 next = r.offset + 1;
+                record_epoch = Some(r.leader_epoch);
                 if r.kind.is_control()
                     || (read_committed
                         && r.kind == RecordKind::Transactional
@@ -136,8 +140,19 @@ impl Cluster {
                     headers: r.data.headers.clone(),
                 });
             }
+            let leader_epoch = part.leader_epoch;
             if let Some(entry) = self.consumers.get_mut(consumer) {
                 entry.positions.insert(tp.clone(), next);
+            }
+            let key = (consumer.to_string(), tp.clone());
+            let known = self.fetch_epochs.get(&key).filter(|f| f.offset == position).map(|f| f.record_epoch);
+            match record_epoch.or(known) {
+                Some(record_epoch) => {
+                    self.fetch_epochs.insert(key, FetchEpoch { offset: next, record_epoch, leader_epoch });
+                }
+                None => {
+                    self.fetch_epochs.remove(&key);
+                }
             }
             if let Some(from) = first {
                 self.emit(Event::RecordsFetched {
@@ -154,6 +169,72 @@ impl Cluster {
             entry.cursor = start + 1;
         }
         Ok(out)
+    }
+
+    /// KIP-320 (Kafka 2.1+): when the partition's leader epoch changed since
+    /// the consumer last fetched, it asks the leader where the epoch of the
+    /// last record it read ends (OffsetsForLeaderEpoch,
+    /// `SubscriptionState.maybeCompleteValidation`). A position past that
+    /// end was truncated away by an unclean election: with a reset policy the
+    /// consumer seeks back to the first offset known to diverge (or resets
+    /// when the leader does not know the epoch at all); with
+    /// `auto.offset.reset=none` the poll fails with `LogTruncationException`.
+    fn validate_position(&mut self, consumer: &str, tp: &TopicPartition, position: i64) -> Result<i64, KafkaError> {
+        let key = (consumer.to_string(), tp.clone());
+        let Some(f) = self.fetch_epochs.get(&key).copied() else { return Ok(position) };
+        let part = self.partition_ref(&tp.topic, tp.partition)?;
+        if f.offset != position || f.leader_epoch == part.leader_epoch {
+            return Ok(position);
+        }
+        let current = part.leader_epoch;
+        let answer = part.end_offset_for_epoch(f.record_epoch);
+        let log_start = part.log.log_start_offset();
+        let strategy = self.active_consumer(consumer)?.config.auto_offset_reset;
+        let diverging = match answer {
+            Some((_, end)) if end >= position => {
+                if let Some(e) = self.fetch_epochs.get_mut(&key) {
+                    e.leader_epoch = current;
+                }
+                return Ok(position);
+            }
+            Some((_, end)) => Some(end),
+            None => None,
+        };
+        self.fetch_epochs.remove(&key);
+        if strategy == OffsetReset::None {
+            self.emit(Event::LogTruncationDetected {
+                consumer: consumer.to_string(),
+                partition: tp.clone(),
+                position,
+                reset_to: None,
+            });
+            return Err(KafkaError::LogTruncation {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                offset: position,
+                diverging_offset: diverging,
+            });
+        }
+        let to = match diverging {
+            Some(end) => end,
+            None => match strategy {
+                OffsetReset::Earliest => log_start,
+                _ => {
+                    let s = self.active_consumer(consumer)?;
+                    self.end_offset_for(s, tp)
+                }
+            },
+        };
+        if let Some(entry) = self.consumers.get_mut(consumer) {
+            entry.positions.insert(tp.clone(), to);
+        }
+        self.emit(Event::LogTruncationDetected {
+            consumer: consumer.to_string(),
+            partition: tp.clone(),
+            position,
+            reset_to: Some(to),
+        });
+        Ok(to)
     }
 
     /// `commitSync()`: the current positions of the partitions the consumer

@@ -23,6 +23,8 @@
 //! - `groups`: consumers, membership, rebalances, the coordinator's timeouts;
 //! - `fetch`: start positions, `poll`, `commit`, `seek`;
 //! - `share`: share groups (KIP-932): acquisition locks, acknowledgements, the SPSO;
+//! - `controller`: broker sessions and fencing, controlled shutdown, preferred leaders;
+//! - `kraft`: the controller quorum and the metadata log;
 //! - `time`: `tick` and the agenda of due instants;
 //! - `views`: read-only snapshots and record explanations.
 
@@ -45,6 +47,8 @@ use std::sync::Arc;
 
 mod controller;
 mod fetch;
+mod kraft;
+pub use kraft::{FIRST_CONTROLLER_ID, METADATA_LOG_KEEP};
 mod groups;
 mod producers;
 mod replication;
@@ -94,6 +98,12 @@ pub(crate) struct PartitionState {
     pub(crate) unreachable_leader: Option<usize>,
     pub(crate) leader_epoch: u32,
     pub(crate) isr: Vec<u32>,
+    /// The eligible leader replicas (KIP-966), empty unless the ISR is below
+    /// `min.insync.replicas` with ELR on.
+    pub(crate) elr: Vec<u32>,
+    /// The leader epoch cache: each epoch and the offset its first record
+    /// got (`LeaderEpochFileCache`), which answers OffsetsForLeaderEpoch.
+    pub(crate) epoch_starts: Vec<(u32, i64)>,
     pub(crate) high_watermark: i64,
     pub(crate) log: Log,
     pub(crate) producers: BTreeMap<i64, ProducerIdEntry>,
@@ -137,6 +147,16 @@ impl PartitionState {
             }
         }
         lso.max(self.log.log_start_offset().min(hw))
+    }
+
+    /// OffsetsForLeaderEpoch on the leader: the largest epoch not above
+    /// `epoch` in its cache and the offset where the next epoch starts (or
+    /// the log end), `None` when the cache knows no such epoch.
+    pub(crate) fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, i64)> {
+        let i = self.epoch_starts.iter().rposition(|&(e, _)| e <= epoch)?;
+        let (found, _) = self.epoch_starts[i];
+        let end = self.epoch_starts.get(i + 1).map_or(self.log.log_end_offset(), |&(_, start)| start);
+        Some((found, end))
     }
 
     pub(crate) fn is_aborted(&self, producer_id: i64, offset: i64) -> bool {
@@ -299,6 +319,21 @@ pub struct Cluster {
     /// When the controller next looks for leaders that are not the
     /// preferred replica (`controller`).
     pub(crate) leader_balance_due: Option<u64>,
+    /// The controller quorum and the metadata log (`kraft`).
+    pub(crate) kraft: kraft::Quorum,
+    /// Per consumer and partition: the position a fetch left, the leader
+    /// epoch of the last record it returned and the partition leader epoch
+    /// the position was last validated against (KIP-320).
+    pub(crate) fetch_epochs: BTreeMap<(String, TopicPartition), FetchEpoch>,
+}
+
+/// What a consumer knows about the epoch of its position (KIP-320's
+/// `FetchPosition.offsetEpoch` and `currentLeader`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FetchEpoch {
+    pub(crate) offset: i64,
+    pub(crate) record_epoch: u32,
+    pub(crate) leader_epoch: u32,
 }
 
 fn log_settings(c: &TopicConfig) -> LogSettings {
@@ -327,6 +362,7 @@ impl Cluster {
                 restart_pending: false,
             })
             .collect();
+        let quorum = kraft::Quorum::new(config.controllers, config.brokers);
         Ok(Cluster {
             config,
             now: 0,
@@ -347,6 +383,12 @@ impl Cluster {
             shares: share::ShareState::default(),
             classic: BTreeMap::new(),
             leader_balance_due: None,
+            kraft: quorum,
+            fetch_epochs: BTreeMap::new(),
+        })
+        .map(|mut c| {
+            c.bootstrap_metadata();
+            c
         })
     }
 
@@ -383,6 +425,9 @@ impl Cluster {
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
         self.events.clear();
         let result = f(self);
+        if self.quorum_active() {
+            self.publish_partitions();
+        }
         // `cfg!` rather than `#[cfg]`: release builds still type-check the
         // invariants (and use the seed), and the optimiser drops the call.
         if cfg!(debug_assertions) {
@@ -416,6 +461,8 @@ impl Cluster {
             Command::RestartBroker { broker } => self.restart_broker(broker),
             Command::ShutdownBroker { broker } => self.shutdown_broker(broker),
             Command::ElectPreferredLeaders => self.elect_preferred_leaders(),
+            Command::CrashController { controller } => self.crash_controller(controller),
+            Command::RestartController { controller } => self.restart_controller(controller),
             Command::PauseReplication { broker } => self.set_replication_paused(broker, true),
             Command::ResumeReplication { broker } => self.set_replication_paused(broker, false),
             Command::CreateProducer { name, config } => self.create_producer(&name, config),

@@ -346,7 +346,8 @@ impl Cluster {
             .config
             .min_insync_replicas
             .unwrap_or(default_min_isr)
-            .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32)) as usize;
+            .min(t.partitions.get(flight.partition as usize).map_or(1, |p| p.replicas.len() as u32).max(1))
+            as usize;
         let settings = t.settings;
         let timestamp_after_max = t.config.message_timestamp_after_max_ms;
         let part = t.partitions.get_mut(flight.partition as usize)?;
@@ -642,7 +643,7 @@ impl Cluster {
         for i in 0..flights.len() {
             let Some(f) = flights[i].take() else { continue };
             let key = (f.topic.clone(), f.partition);
-            let min_isr = self.effective_min_isr(&f.topic);
+            let min_isr = self.effective_min_isr(&f.topic, f.partition as usize);
             let Some(part) = self.partition_at(&f.topic, f.partition as usize) else { continue };
             let expired = now >= f.created_ms.saturating_add(timeout);
             match f.state {

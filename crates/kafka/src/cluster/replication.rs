@@ -14,6 +14,9 @@ impl Cluster {
         let now = self.now;
         let lag_max = self.config.replica_lag_time_max_ms;
         let fetch_max = i64::from(self.config.replica_fetch_max_records);
+        // ISR changes go through the active controller (AlterPartition):
+        // without one the leader keeps the ISR it has.
+        let isr_changes = self.quorum_active();
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
             let count = self.topics.get(&name).map_or(0, |t| t.partitions.len());
@@ -25,6 +28,7 @@ impl Cluster {
                 let Some(li) = part.leader else { continue };
                 let leader_leo = part.log.log_end_offset();
                 let hw = part.high_watermark;
+                let epoch_start = part.epoch_starts.last().map_or(0, |&(_, start)| start);
                 let mut copied = Vec::new();
                 let mut shrunk = Vec::new();
                 let mut expanded = Vec::new();
@@ -50,23 +54,26 @@ impl Cluster {
                     }
                     let in_isr = part.isr.contains(&r.broker);
                     let lagging = r.log_end_offset < leader_leo && now.saturating_sub(r.last_caught_up_ms) > lag_max;
+                    if !isr_changes {
+                        continue;
+                    }
                     if in_isr && lagging {
                         shrunk.push(r.broker);
-                    } else if !in_isr && b.alive && r.log_end_offset >= hw && r.log_end_offset == leader_leo {
+                    } else if !in_isr && b.alive && !b.replication_paused && in_sync(r.log_end_offset, hw, epoch_start)
+                    {
                         expanded.push(r.broker);
                     }
                 }
-                for b in &shrunk {
-                    part.isr.retain(|x| x != b);
-                }
-                for b in &expanded {
-                    part.isr.push(*b);
-                }
+                let mut isr = part.isr.clone();
+                isr.retain(|b| !shrunk.contains(b));
+                isr.extend(expanded.iter().copied());
                 if !expanded.is_empty() {
                     let order: Vec<u32> = part.replicas.iter().map(|r| r.broker).collect();
-                    part.isr.sort_by_key(|b| order.iter().position(|x| x == b));
+                    isr.sort_by_key(|b| order.iter().position(|x| x == b));
                 }
-                let isr = part.isr.clone();
+                if !shrunk.is_empty() || !expanded.is_empty() {
+                    self.set_isr(&name, p, isr.clone(), &[]);
+                }
                 if self.record_events {
                     for (broker, from, to) in copied {
                         self.events.push(Event::RecordsReplicated {
@@ -168,4 +175,13 @@ impl Cluster {
             });
         }
     }
+}
+
+/// Whether a follower may join the ISR (`Partition.isFollowerInSync`): its
+/// log end offset has reached the high watermark and the start of the
+/// leader's current epoch. It need not have the leader's whole log: while the
+/// ISR is below `min.insync.replicas` the high watermark is frozen, and a
+/// follower at it rejoins and lets it move again.
+pub(super) fn in_sync(log_end_offset: i64, high_watermark: i64, epoch_start: i64) -> bool {
+    log_end_offset >= high_watermark && log_end_offset >= epoch_start
 }

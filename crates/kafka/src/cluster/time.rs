@@ -52,6 +52,7 @@ impl Cluster {
     /// Everything due at instant `t`.
     fn step_at(&mut self, t: u64) {
         let on_grid = t.is_multiple_of(self.config.step_ms);
+        self.step_quorum(t);
         self.step_controller(t);
         self.step_producers();
         self.step_replication(on_grid);
@@ -65,6 +66,10 @@ impl Cluster {
             self.cleaner_pending = false;
             self.last_cleaned = Some(t);
             self.step_logs();
+        }
+        // What changed at this instant reaches the metadata log at it.
+        if self.quorum_active() {
+            self.publish_partitions();
         }
     }
 
@@ -116,13 +121,15 @@ impl Cluster {
     /// deadlines of lagging followers.
     fn replication_pending(&self, at: &mut impl FnMut(u64)) -> bool {
         let lag_max = self.config.replica_lag_time_max_ms;
+        let quorum = self.quorum_active();
         let mut pending = false;
         for (name, t) in &self.topics {
-            let min_isr = self.effective_min_isr(name) as usize;
-            for part in &t.partitions {
+            for (p, part) in t.partitions.iter().enumerate() {
+                let min_isr = self.effective_min_isr(name, p) as usize;
                 let Some(li) = part.leader else { continue };
                 let leader_leo = part.log.log_end_offset();
                 let hw = part.high_watermark;
+                let epoch_start = part.epoch_starts.last().map_or(0, |&(_, start)| start);
                 let mut isr_min_leo = leader_leo;
                 for (i, r) in part.replicas.iter().enumerate() {
                     let in_isr = part.isr.contains(&r.broker);
@@ -133,15 +140,14 @@ impl Cluster {
                         continue;
                     }
                     let b = self.brokers.get(r.broker as usize);
-                    let alive = b.is_some_and(|b| b.alive);
                     let fetching = b.is_some_and(|b| b.alive && !b.replication_paused);
                     if fetching && (r.log_end_offset < leader_leo || r.high_watermark < r.log_end_offset.min(hw)) {
                         pending = true;
                     }
-                    if !in_isr && alive && r.log_end_offset >= hw && r.log_end_offset == leader_leo {
+                    if !in_isr && fetching && replication::in_sync(r.log_end_offset, hw, epoch_start) && quorum {
                         pending = true;
                     }
-                    if in_isr && r.log_end_offset < leader_leo {
+                    if in_isr && r.log_end_offset < leader_leo && quorum {
                         at(r.last_caught_up_ms.saturating_add(lag_max).saturating_add(1));
                     }
                 }

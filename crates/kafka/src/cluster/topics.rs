@@ -31,13 +31,38 @@ impl Cluster {
         })
     }
 
-    /// Kafka's rack-unaware placement: a random first broker and a random shift
-    /// for the followers, so leaders and followers spread over the brokers.
+    /// Refuses a replication factor the controller cannot place: in KRaft
+    /// it is checked against the registered brokers, fenced ones included,
+    /// and needs at least one unfenced broker (`StripedReplicaPlacer.place`:
+    /// "The target replication factor of N cannot be reached because only M
+    /// broker(s) are registered", "All brokers are currently fenced").
+    pub(super) fn check_replication_factor(&self, rf: u32) -> Result<(), KafkaError> {
+        let registered = self.brokers.len() as u32;
+        if rf > registered {
+            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: registered });
+        }
+        if !self.brokers.iter().any(|b| b.alive || b.session_expires_ms.is_some()) {
+            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: 0 });
+        }
+        Ok(())
+    }
+
+    /// Refuses a request that needs the active controller while the quorum has none.
+    pub(super) fn check_quorum(&self) -> Result<(), KafkaError> {
+        if self.quorum_active() { Ok(()) } else { Err(KafkaError::NoActiveController) }
+    }
+
+    /// Kafka's rack-unaware placement over the registered brokers: a random
+    /// first broker and a random shift for the followers, so leaders and
+    /// followers spread over the brokers. Kafka 4 (KRaft) places with
+    /// `StripedReplicaPlacer` instead, which lays replicas out differently
+    /// but spreads them as evenly; Brokerlab keeps this layout so the
+    /// course's scenarios keep theirs.
     pub(super) fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
-        let live: Vec<u32> = (0..self.brokers.len() as u32).filter(|&b| self.broker_alive(b)).collect();
+        let live: Vec<u32> = (0..self.brokers.len() as u32).collect();
         let n = live.len() as u32;
-        // Callers refuse a replication factor above the live broker count
-        // first, so this only guards the arithmetic below.
+        // Callers refuse a replication factor above the registered broker
+        // count first, so this only guards the arithmetic below.
         if n == 0 || rf == 0 {
             return Vec::new();
         }
@@ -71,6 +96,8 @@ impl Cluster {
             unreachable_leader: None,
             leader_epoch: 0,
             isr: if live.is_empty() { replicas.iter().take(1).copied().collect() } else { live },
+            elr: Vec::new(),
+            epoch_starts: vec![(0, 0)],
             high_watermark: 0,
             log: Log::new(self.now),
             producers: BTreeMap::new(),
@@ -90,7 +117,7 @@ impl Cluster {
             if c.topics.contains_key(name) {
                 return Err(KafkaError::TopicAlreadyExists(name.to_string()));
             }
-            let live = c.brokers.iter().filter(|b| b.alive).count() as u32;
+            c.check_quorum()?;
             let replicas = match &config.replica_assignment {
                 Some(a) => {
                     for r in a.iter().flatten() {
@@ -99,12 +126,7 @@ impl Cluster {
                     a.clone()
                 }
                 None => {
-                    if config.replication_factor > live {
-                        return Err(KafkaError::InvalidReplicationFactor {
-                            replication_factor: config.replication_factor,
-                            brokers: live,
-                        });
-                    }
+                    c.check_replication_factor(config.replication_factor)?;
                     c.place_replicas(0, config.partitions, config.replication_factor)
                 }
             };
@@ -116,6 +138,7 @@ impl Cluster {
             );
             c.refresh_available(name);
             c.schedule_leader_balance();
+            c.topic_records(name, 0);
             c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
             for p in 0..replicas.len() {
                 let Some(part) = c.partition_at(name, p) else { continue };
@@ -155,10 +178,8 @@ impl Cluster {
                 return Err(KafkaError::InvalidConfig { key: "num.partitions".into(), reason: "at most 10000".into() });
             }
             let rf = t.config.replication_factor;
-            let live = c.brokers.iter().filter(|b| b.alive).count() as u32;
-            if rf > live {
-                return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: live });
-            }
+            c.check_quorum()?;
+            c.check_replication_factor(rf)?;
             let replicas = c.place_replicas(current, total - current, rf);
             for r in &replicas {
                 let p = c.new_partition(r);
@@ -168,6 +189,7 @@ impl Cluster {
             }
             c.refresh_available(topic);
             c.schedule_leader_balance();
+            c.topic_records(topic, current as usize);
             c.emit(Event::PartitionsAdded { topic: topic.to_string(), from: current, to: total });
             for p in current..total {
                 let Some(part) = c.partition_at(topic, p as usize) else { continue };
@@ -201,12 +223,41 @@ impl Cluster {
         }
     }
 
-    pub(super) fn effective_min_isr(&self, topic: &str) -> u32 {
+    /// `min.insync.replicas` capped at the partition's replica count
+    /// (`Partition.effectiveMinIsr`, Kafka 3.7+), per partition.
+    pub(super) fn effective_min_isr(&self, topic: &str, p: usize) -> u32 {
         let Some(t) = self.topics.get(topic) else { return 1 };
         t.config
             .min_insync_replicas
             .unwrap_or(self.config.min_insync_replicas)
-            .min(t.partitions.first().map_or(1, |p| p.replicas.len() as u32))
+            .min(t.partitions.get(p).map_or(1, |p| p.replicas.len() as u32).max(1))
+    }
+
+    /// Sets a partition's ISR as the controller does (`PartitionChangeBuilder`)
+    /// and keeps the eligible leader replicas (KIP-966,
+    /// `maybePopulateTargetElr`): with ELR on and the new ISR below the
+    /// effective minimum, the old ISR and ELR minus the new ISR (and minus
+    /// `unclean`, replicas back from an unclean shutdown) become the ELR; at
+    /// or above the minimum the ELR is empty.
+    pub(super) fn set_isr(&mut self, topic: &str, p: usize, isr: Vec<u32>, unclean: &[u32]) {
+        let min_isr = self.effective_min_isr(topic, p) as usize;
+        let elr_on = self.config.eligible_leader_replicas_enable;
+        let Some(part) = self.partition_at_mut(topic, p) else { return };
+        if elr_on {
+            if isr.len() >= min_isr {
+                part.elr.clear();
+            } else {
+                let mut elr: Vec<u32> = part.elr.iter().chain(part.isr.iter()).copied().collect();
+                elr.retain(|b| !isr.contains(b) && !unclean.contains(b));
+                let order: Vec<u32> = part.replicas.iter().map(|r| r.broker).collect();
+                elr.sort_by_key(|b| order.iter().position(|x| x == b));
+                elr.dedup();
+                part.elr = elr;
+            }
+        } else {
+            part.elr.clear();
+        }
+        part.isr = isr;
     }
 
     pub(super) fn unclean_allowed(&self, topic: &str) -> bool {
@@ -242,23 +293,45 @@ impl Cluster {
         }
     }
 
-    /// Chooses a leader for a partition without one: the first live ISR member
-    /// in assignment order; failing that, with unclean election enabled, the
-    /// first live replica (data loss); otherwise the partition stays offline.
+    /// Chooses a leader for a partition without one, in the controller's
+    /// order (`PartitionChangeBuilder.electAnyLeader`, Kafka 4 docs "Eligible
+    /// Leader Replicas"): the first live ISR member in assignment order; when
+    /// the ISR is empty, the first live member of the ELR, which then forms
+    /// the ISR alone (no data loss: it has everything up to the high
+    /// watermark); failing both, with unclean election enabled, the first
+    /// live replica (data loss, and the ELR is cleared); otherwise the
+    /// partition stays offline. Nothing is elected while the quorum has no
+    /// active controller.
     pub(super) fn elect_leader(&mut self, topic: &str, p: usize, reason: ElectionReason) {
+        if !self.quorum_active() {
+            return;
+        }
         let unclean_allowed = self.unclean_allowed(topic);
         let Some(part) = self.partition_at(topic, p) else { return };
         let alive = |r: &ReplicaState| self.broker_alive(r.broker);
         let clean = part.replicas.iter().position(|r| alive(r) && part.isr.contains(&r.broker));
-        let (choice, unclean) = match clean {
-            Some(i) => (Some(i), false),
-            None if unclean_allowed => (part.replicas.iter().position(alive), true),
-            None => (None, false),
+        let from_elr = if part.isr.is_empty() {
+            part.replicas.iter().position(|r| alive(r) && part.elr.contains(&r.broker))
+        } else {
+            None
+        };
+        let (choice, unclean) = match (clean, from_elr) {
+            (Some(i), _) => (Some(i), false),
+            (None, Some(i)) => (Some(i), false),
+            (None, None) if unclean_allowed => (part.replicas.iter().position(alive), true),
+            (None, None) => (None, false),
         };
         let Some(i) = choice else {
             self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
             return;
         };
+        if from_elr == Some(i)
+            && let Some(part) = self.partition_at_mut(topic, p)
+            && let Some(b) = part.replicas.get(i).map(|r| r.broker)
+        {
+            part.elr.retain(|&x| x != b);
+            part.isr = vec![b];
+        }
         self.cleaner_pending = true;
         self.install_leader(topic, p, i, unclean, reason);
         self.schedule_leader_balance();
@@ -288,10 +361,18 @@ impl Cluster {
         part.leader_epoch = part.leader_epoch.saturating_add(1);
         if unclean {
             part.isr = vec![broker];
+            part.elr.clear();
             part.high_watermark = part.high_watermark.min(new_leo);
         }
         let old_leo = part.log.log_end_offset();
         let removed = part.log.truncate_to(new_leo);
+        // The leader epoch cache forgets epochs whose records were cut and
+        // starts the new epoch at the new leader's log end.
+        part.epoch_starts.retain(|&(_, start)| start < new_leo);
+        if part.epoch_starts.is_empty() {
+            part.epoch_starts.push((0, part.log.log_start_offset().min(new_leo)));
+        }
+        part.epoch_starts.push((part.leader_epoch, new_leo));
         for r in &mut part.replicas {
             r.log_end_offset = r.log_end_offset.min(new_leo);
             r.high_watermark = r.high_watermark.min(part.high_watermark);
@@ -340,7 +421,7 @@ impl Cluster {
     /// Advances the high watermark to the smallest log end offset in the ISR,
     /// never while the ISR is below the effective minimum (Kafka 3.7+).
     pub(super) fn update_high_watermark(&mut self, topic: &str, p: usize) {
-        let min_isr = self.effective_min_isr(topic) as usize;
+        let min_isr = self.effective_min_isr(topic, p) as usize;
         let Some(part) = self.topics.get_mut(topic).and_then(|t| t.partitions.get_mut(p)) else {
             return;
         };

@@ -482,7 +482,7 @@ impl Cluster {
                             part.leader.is_none()
                                 || part.leader_epoch != leader_epoch
                                 || part.high_watermark <= offset
-                                || (part.isr.len() as u32) < self.effective_min_isr(&f.topic)
+                                || (part.isr.len() as u32) < self.effective_min_isr(&f.topic, f.partition as usize)
                         }
                     }
                 })
@@ -658,7 +658,7 @@ impl Cluster {
         let mut updated = Vec::with_capacity(markers.len());
         for mut k in markers {
             let (topic, p) = (k.tp.topic.clone(), k.tp.partition as usize);
-            let min_isr = self.effective_min_isr(&topic) as usize;
+            let min_isr = self.effective_min_isr(&topic, p) as usize;
             if let Some(offset) = k.written
                 && self.partition_at(&topic, p).is_none_or(|part| marker_cut(part, offset, pid, epoch))
             {
@@ -809,8 +809,8 @@ impl Cluster {
                 TransactionState::PrepareCommit | TransactionState::PrepareAbort => {
                     for k in &m.markers {
                         let Some(part) = self.partition_at(&k.tp.topic, k.tp.partition as usize) else { continue };
-                        let writable =
-                            part.leader.is_some() && part.isr.len() >= self.effective_min_isr(&k.tp.topic) as usize;
+                        let writable = part.leader.is_some()
+                            && part.isr.len() >= self.effective_min_isr(&k.tp.topic, k.tp.partition as usize) as usize;
                         let progress = match k.written {
                             None => writable,
                             Some(o) => {

@@ -66,6 +66,7 @@ impl Cluster {
             partition,
             leader: part.metadata_leader(),
             leader_epoch: part.leader_epoch,
+            elr: part.elr.clone(),
             replicas: part
                 .replicas
                 .iter()

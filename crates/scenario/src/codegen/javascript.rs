@@ -474,6 +474,12 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
         Action::ShutdownBroker { broker } => {
             let _ = writeln!(o, "  // Stop Kafka broker {broker} cleanly here (kafka-server-stop.sh).");
         }
+        Action::CrashController { controller } => {
+            let _ = writeln!(o, "  // Stop KRaft controller {controller} here (kill -9 its process).");
+        }
+        Action::RestartController { controller } => {
+            let _ = writeln!(o, "  // Start KRaft controller {controller} again here.");
+        }
         Action::ElectPreferredLeaders => {
             let _ = writeln!(
                 o,

@@ -506,6 +506,15 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
                 "    input(\"Stop Kafka broker {broker} cleanly now (kafka-server-stop.sh), then press Enter\")"
             );
         }
+        Action::CrashController { controller } => {
+            let _ = writeln!(
+                o,
+                "    input(\"Stop KRaft controller {controller} now (kill -9 its process), then press Enter\")"
+            );
+        }
+        Action::RestartController { controller } => {
+            let _ = writeln!(o, "    input(\"Start KRaft controller {controller} again, then press Enter\")");
+        }
         Action::ElectPreferredLeaders => {
             let _ = writeln!(
                 o,

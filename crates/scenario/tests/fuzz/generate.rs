@@ -463,7 +463,16 @@ fn kafka_topology(odd: bool) -> impl Strategy<Value = KafkaTopology> {
         .prop_map(Option::unwrap_or_default),
     )
         .prop_map(|(brokers, configs, topics, producers, consumers, share_groups, share_consumers)| {
-            KafkaTopology { brokers, configs, topics, producers, consumers, share_groups, share_consumers }
+            KafkaTopology {
+                brokers,
+                controllers: 3,
+                configs,
+                topics,
+                producers,
+                consumers,
+                share_groups,
+                share_consumers,
+            }
         })
 }
 
@@ -598,6 +607,8 @@ fn kafka_action() -> BoxedStrategy<Action> {
         1 => broker().prop_map(|broker| Action::RestartBroker { broker }),
         1 => broker().prop_map(|broker| Action::ShutdownBroker { broker }),
         1 => Just(Action::ElectPreferredLeaders),
+        1 => (99u32..104).prop_map(|controller| Action::CrashController { controller }),
+        1 => (99u32..104).prop_map(|controller| Action::RestartController { controller }),
         1 => broker().prop_map(|broker| Action::PauseReplication { broker }),
         1 => broker().prop_map(|broker| Action::ResumeReplication { broker }),
         1 => (pick(TOPICS), prop_oneof![0u32..=6, Just(16u32)])

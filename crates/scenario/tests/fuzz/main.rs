@@ -93,6 +93,8 @@ fn engine(a: &Action) -> Engine {
         | Action::RestartBroker { .. }
         | Action::ShutdownBroker { .. }
         | Action::ElectPreferredLeaders
+        | Action::CrashController { .. }
+        | Action::RestartController { .. }
         | Action::PauseReplication { .. }
         | Action::ResumeReplication { .. }
         | Action::AddPartitions { .. }
@@ -150,11 +152,13 @@ const KAFKA_EXCEPTIONS: &[&str] = &[
     "InvalidRequestException",
     "InvalidTxnStateException",
     "LeaderNotAvailableException",
+    "LogTruncationException",
     "NoOffsetForPartitionException",
     "NotEnoughReplicasException",
     "OffsetOutOfRangeException",
     "ProducerFencedException",
     "RebalanceInProgressException",
+    "TimeoutException",
     "TopicExistsException",
     "UnknownMemberIdException",
     "UnknownProducerIdException",
