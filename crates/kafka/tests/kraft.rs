@@ -143,8 +143,11 @@ fn kraft_without_a_controller_majority_no_broker_is_fenced_and_no_leader_elected
     assert!(!c.metadata_log_view().has_majority);
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![0, 1, 2], "no ISR change without a controller");
     // The leader still serves: acks=1 is appended (the HW waits for broker 1).
-    c.create_producer("p", ProducerConfig { acks: Acks::One, enable_idempotence: false, ..ProducerConfig::default() })
-        .expect("producer");
+    c.create_producer(
+        "p",
+        ProducerConfig { acks: Acks::One, enable_idempotence: false, linger_ms: 0, ..ProducerConfig::default() },
+    )
+    .expect("producer");
     let (receipt, _) = c.produce("p", ProducerRecord::unkeyed("t", "v")).expect("produce");
     assert_eq!(receipt.offset, Some(0));
     assert_eq!(c.create_topic("u", TopicConfig::new(1, 1)), Err(KafkaError::NoActiveController));
