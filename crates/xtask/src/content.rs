@@ -92,6 +92,9 @@ const QUIZ_CHOICES: std::ops::RangeInclusive<usize> = 3..=5;
 
 #[derive(Debug)]
 struct Lesson {
+    /// The lesson's file, relative to the workspace root, and its text.
+    path: String,
+    source: String,
     front: FrontMatter,
     html: String,
     text: String,
@@ -107,6 +110,12 @@ struct SearchEntry<'a> {
 
 pub fn run(root: &Path, check: bool) -> Result {
     let lessons = load(root)?;
+    // The seed check runs after the outputs are written, so that a copied
+    // passage is reported without holding back the rest of the course.
+    let own_words = crate::own_words::load(root).and_then(|seed| {
+        let sources: Vec<(String, String)> = lessons.iter().map(|l| (l.path.clone(), l.source.clone())).collect();
+        crate::own_words::check(&sources, &seed)
+    });
     let outputs = render_outputs(&lessons)?;
     let mut stale = Vec::new();
     for (path, contents) in &outputs {
@@ -137,6 +146,7 @@ pub fn run(root: &Path, check: bool) -> Result {
     if !stale.is_empty() {
         return Err(format!("generated course files are stale, run `cargo xtask content`: {}", stale.join(", ")));
     }
+    own_words?;
     eprintln!("content: {} lessons {}", lessons.len(), if check { "up to date" } else { "rendered" });
     Ok(())
 }
@@ -149,8 +159,10 @@ fn load(root: &Path) -> Result<Vec<Lesson>> {
     let mut lessons: Vec<Lesson> = Vec::new();
     for file in files {
         let source = std::fs::read_to_string(&file).map_err(|e| format!("reading {}: {e}", file.display()))?;
-        let lesson = parse_lesson(&source, file.parent().expect("files sit in folders"), &syntaxes)
+        let mut lesson = parse_lesson(&source, file.parent().expect("files sit in folders"), &syntaxes)
             .map_err(|e| format!("{}: {e}", file.display()))?;
+        lesson.path = file.strip_prefix(root).unwrap_or(&file).display().to_string();
+        lesson.source = source;
         if let Some(other) = lessons.iter().find(|l| l.front.slug == lesson.front.slug) {
             return Err(format!(
                 "{}: slug {:?} is already used by {:?}",
@@ -203,7 +215,7 @@ fn parse_lesson(source: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<Lesson
     }
     let quiz = validate_quiz(&front.quiz)?;
     let (html, text) = render_markdown(&rest[end + 5..], dir, syntaxes)?;
-    Ok(Lesson { front, html, text, quiz })
+    Ok(Lesson { path: String::new(), source: String::new(), front, html, text, quiz })
 }
 
 /// Checks a lesson's questions: two or three of them, each with a question,

@@ -12,7 +12,10 @@
 
 mod content;
 mod fuzz;
+mod own_words;
 mod profile;
+#[cfg(test)]
+mod samples;
 mod size;
 mod tools;
 
@@ -26,7 +29,9 @@ usage: cargo xtask <task>
 tasks:
   serve [--port N]   install what is missing, then build and serve the app on 127.0.0.1
   test               install what is missing, then run every check (what CI runs)
-  content [--check]  render content/ into src/course/catalog.rs and public/lessons/, list the challenges in src/course/challenge_list.rs
+  content [--check]  render content/ into src/course/catalog.rs and public/lessons/, list the challenges in src/course/challenge_list.rs,
+                     and check that no lesson repeats 15 words of the seed text (crates/xtask/seed-fingerprint.txt)
+  content --seed FILE  write the seed text's fingerprint, then render and check as above
   size               build for release and report the first-load size against the budget
   size --profile     build both wasm modules with names and list where their bytes go
   bench              run the Kafka and RabbitMQ engine benchmarks
@@ -42,7 +47,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
-        Some("content") => content::run(&root(), args.get(1).map(String::as_str) == Some("--check")),
+        Some("content") => content_task(&args[1..]),
         Some("size") if args.get(1).map(String::as_str) == Some("--profile") => {
             tools::ensure_build_tools(&root()).and_then(|t| profile::run_profile(&root(), &t))
         }
@@ -86,6 +91,22 @@ pub fn run(cmd: &mut Command) -> Result {
     eprintln!("$ {shown}");
     let status = cmd.status().map_err(|e| format!("could not start `{shown}`: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`{shown}` failed ({status})")) }
+}
+
+fn content_task(args: &[String]) -> Result {
+    let root = root();
+    match args {
+        [] => content::run(&root, false),
+        [flag] if flag == "--check" => content::run(&root, true),
+        [flag, seed] if flag == "--seed" => {
+            let text = std::fs::read_to_string(seed).map_err(|e| format!("reading {seed}: {e}"))?;
+            let path = root.join(own_words::FINGERPRINT);
+            std::fs::write(&path, own_words::fingerprint(&text))
+                .map_err(|e| format!("writing {}: {e}", path.display()))?;
+            content::run(&root, false)
+        }
+        _ => Err(format!("content takes [--check] or [--seed FILE], not {args:?}")),
+    }
 }
 
 fn serve(args: &[String]) -> Result {

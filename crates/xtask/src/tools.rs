@@ -3,7 +3,8 @@
 //! Everything comes from the package registries this project may reach
 //! (crates.io, npm, Debian): trunk and wasm-bindgen-cli by `cargo install`,
 //! wasm-opt (binaryen) and Playwright by `npm ci`, Chromium and RabbitMQ by
-//! `apt-get`. Each check is cheap, so a machine that has everything pays a
+//! `apt-get`, and pika, which the course's Python samples use, by `pip` into
+//! a virtual environment in `.tools/python`. Each check is cheap, so a machine that has everything pays a
 //! second or two. trunk itself always runs `--offline` with the tool versions
 //! pinned in `Trunk.toml`, so it never downloads anything.
 
@@ -16,6 +17,10 @@ use std::time::{Duration, Instant};
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const WEB_TOOLS: &str = "tests/e2e";
+/// The virtual environment the course's Python samples run in, and the pika
+/// release installed there (the one the RabbitMQ lessons name).
+pub const PYTHON_VENV: &str = ".tools/python";
+pub const PIKA_VERSION: &str = "1.4.4";
 
 /// Where the installed tools live, so that commands can be given a `PATH`
 /// that finds them whatever the caller's shell has.
@@ -54,8 +59,9 @@ pub fn ensure_build_tools(root: &Path) -> Result<Tools> {
     Ok(Tools { cargo_bin, npm_bin })
 }
 
-/// Everything `test` needs: the build tools, Chromium and its driver, and a
-/// RabbitMQ server for the differential tests.
+/// Everything `test` needs: the build tools, Chromium and its driver, a
+/// RabbitMQ server for the differential tests, and pika for the course's
+/// Python samples.
 pub fn ensure_all(root: &Path) -> Result<Tools> {
     let tools = ensure_build_tools(root)?;
     ensure_apt(&[
@@ -63,7 +69,31 @@ pub fn ensure_all(root: &Path) -> Result<Tools> {
         ("/usr/bin/chromedriver", "chromium-driver"),
         ("/usr/sbin/rabbitmq-server", "rabbitmq-server"),
     ])?;
+    ensure_python_tools(root)?;
     Ok(tools)
+}
+
+/// A virtual environment with pika at [`PIKA_VERSION`], from PyPI. Debian's
+/// Python needs its `python3-venv` package for `venv`; it is installed when
+/// the first attempt fails.
+fn ensure_python_tools(root: &Path) -> Result {
+    let venv = root.join(PYTHON_VENV);
+    let python = venv.join("bin/python");
+    let has_pika = |python: &Path| {
+        Command::new(python)
+            .args(["-c", &format!("import pika, sys; sys.exit(pika.__version__ != '{PIKA_VERSION}')")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has_pika(&python) {
+        return Ok(());
+    }
+    let create = || run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv));
+    if create().is_err() {
+        ensure_apt(&[("/usr/share/doc/python3-venv", "python3-venv")])?;
+        create()?;
+    }
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", &format!("pika=={PIKA_VERSION}")]))
 }
 
 /// Chromium, for the playground's browser benchmark.
