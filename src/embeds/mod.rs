@@ -8,4 +8,5 @@
 
 pub mod labs;
 pub mod live;
+pub mod panel;
 pub mod predict;
