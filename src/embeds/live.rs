@@ -503,7 +503,11 @@ pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
         .iter()
         .flat_map(|vhost| rabbit.queues(vhost))
         .filter(|q| !q.name.starts_with("amq."))
-        .map(|q| (q.name.clone(), q.messages.iter().map(|m| m.body.clone()).collect()))
+        .map(|q| {
+            // Queues of different vhosts may share a name; say whose each is.
+            let name = if q.vhost == "/" { q.name.clone() } else { format!("{} in vhost {}", q.name, q.vhost) };
+            (name, q.messages.iter().map(|m| m.body.clone()).collect())
+        })
         .collect();
     let kafka = session.kafka();
     let mut partitions = Vec::new();
@@ -553,6 +557,8 @@ pub fn full_snapshot(scenario: &Scenario, session: &Session, last: Vec<String>) 
             let Ok(view) = kafka.consumer(&c.name) else { continue };
             let line = if view.status != brokerlab_kafka::ClientStatus::Active {
                 format!("Consumer {} ({}) is down.", c.name, c.group_id)
+            } else if !view.in_group && view.subscription.is_empty() {
+                format!("Consumer {} ({}) has not joined yet.", c.name, c.group_id)
             } else if view.assignment.is_empty() {
                 format!("Consumer {} ({}) owns no partition.", c.name, c.group_id)
             } else {
@@ -634,6 +640,15 @@ fn describe_kafka(event: &brokerlab_kafka::Event) -> Option<String> {
         }
         E::RecordAcknowledged { producer, topic, partition, offset } => {
             format!("{producer}'s record at {topic}-{partition} offset {offset} was acknowledged.")
+        }
+        E::RecordsFetched { consumer, partition, from, to, count, .. } => {
+            let offsets = if from == to { format!("offset {from}") } else { format!("offsets {from} to {to}") };
+            let records = if *count == 1 { "1 record".to_owned() } else { format!("{count} records") };
+            format!("{consumer} fetched {}-{} {offsets} ({records}).", partition.topic, partition.partition)
+        }
+        E::ProduceFailed { producer, topic, partition, error, will_retry } => {
+            let then = if *will_retry { "it will retry" } else { "it gives up" };
+            format!("{producer}'s send to {topic}-{partition} failed with {error:?}; {then}.")
         }
         E::HighWatermarkAdvanced { topic, partition, high_watermark } => {
             format!("The high watermark of {topic}-{partition} moved to {high_watermark}.")

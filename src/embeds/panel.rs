@@ -434,7 +434,74 @@ fn rabbit_controls(scenario: &Scenario, session: &Session) -> Vec<ControlGroup> 
     if !consumers.is_empty() {
         groups.push(ControlGroup { label: "RabbitMQ consumers".to_owned(), controls: consumers });
     }
+    let getters = getter_controls(scenario, session);
+    if !getters.is_empty() {
+        groups.push(ControlGroup { label: "basic.get".to_owned(), controls: getters });
+    }
     groups
+}
+
+/// The clients that take messages with `basic.get` in the script: each can
+/// get again from its queue, settle what it holds (acknowledge, reject
+/// with or without requeue), and be made to fail its channel.
+fn getter_controls(scenario: &Scenario, session: &Session) -> Vec<Control> {
+    let mut seen = BTreeSet::new();
+    let getters: Vec<(String, String, String)> = scenario
+        .script
+        .iter()
+        .filter_map(|a| match a {
+            Action::Get { client, vhost, queue, .. } => Some((client.clone(), vhost.clone(), queue.clone())),
+            _ => None,
+        })
+        .filter(|g| seen.insert(g.clone()))
+        .collect();
+    let many_vhosts = getters.iter().map(|(_, v, _)| v).collect::<BTreeSet<_>>().len() > 1;
+    let channels = session.rabbit().channels();
+    let mut controls = Vec::new();
+    let mut settled = BTreeSet::new();
+    for (client, vhost, queue) in getters {
+        let place = if many_vhosts { format!("{queue} in {vhost}") } else { queue.clone() };
+        controls.push(Control {
+            label: format!("{client} gets a message from {place}"),
+            actions: vec![Action::Get { client: client.clone(), vhost: vhost.clone(), queue, auto_ack: false }],
+        });
+        if !settled.insert((client.clone(), vhost.clone())) {
+            continue;
+        }
+        let holds = session
+            .client_channel(&vhost, &client)
+            .and_then(|ch| channels.iter().find(|c| c.channel == ch))
+            .is_some_and(|c| c.unacked.iter().any(|u| u.consumer_tag.is_none()));
+        if holds {
+            let (c, v) = (client.clone(), vhost.clone());
+            controls.push(Control {
+                label: format!("{client} acknowledges what it got"),
+                actions: vec![Action::Ack { client: c.clone(), vhost: v.clone(), delivery_tag: None, multiple: false }],
+            });
+            controls.push(Control {
+                label: format!("{client} rejects it with requeue"),
+                actions: vec![Action::Reject {
+                    client: c.clone(),
+                    vhost: v.clone(),
+                    delivery_tag: None,
+                    requeue: true,
+                }],
+            });
+            controls.push(Control {
+                label: format!("{client} rejects it without requeue"),
+                actions: vec![Action::Reject { client: c, vhost: v, delivery_tag: None, requeue: false }],
+            });
+        }
+        if many_vhosts {
+            // A get from a queue that does not exist closes the client's
+            // channel with 404 NOT_FOUND; the other clients' channels go on.
+            controls.push(Control {
+                label: format!("Cause a channel error on {client}"),
+                actions: vec![Action::Get { client, vhost, queue: "no-such-queue".to_owned(), auto_ack: false }],
+            });
+        }
+    }
+    controls
 }
 
 /// Finds a control by its label in `groups`.
