@@ -222,9 +222,13 @@ impl Sheet {
     /// Closes the sheet and gives focus back to the button that opened it.
     fn close(self) {
         self.open.set(false);
-        if let Some(opener) = self.opener.get_value() {
-            let _ = opener.focus();
-        }
+        // The page stops being inert when the update is drawn; focus after that.
+        let opener = self.opener;
+        request_animation_frame(move || {
+            if let Some(opener) = opener.get_value() {
+                let _ = opener.focus();
+            }
+        });
     }
 }
 
