@@ -10,6 +10,7 @@
 //! building the reader's actions, summarising engine state) lives in plain
 //! functions below the component.
 
+use super::panel;
 use super::predict::{AnswerView, Answered, Asking, QuestionForm, answer_key};
 use crate::course::progress;
 use crate::route::Route;
@@ -24,6 +25,11 @@ pub struct Snapshot {
     pub queues: Vec<(String, Vec<String>)>,
     /// Kafka partitions: "topic-partition" and "offset: key → value" lines.
     pub partitions: Vec<(String, Vec<String>)>,
+    /// Each partition's leader and in-sync replicas, each broker that is
+    /// down, and what each Kafka consumer owns, one line each.
+    pub cluster: Vec<String>,
+    /// What each RabbitMQ consumer holds.
+    pub consumers: Vec<String>,
     /// What the last step did, one line per engine event, or its refusal.
     pub last: Vec<String>,
 }
@@ -58,7 +64,10 @@ pub fn LiveScenario(
     let heading_id = format!("live-{id}");
     let labelled_by = heading_id.clone();
     let live = StoredValue::new_local(Live::start(preset.clone()));
-    let state = RwSignal::new(live.with_value(|l| l.as_ref().map(|l| snapshot_of(&l.session, Vec::new())).ok()));
+    let state =
+        RwSignal::new(live.with_value(|l| l.as_ref().map(|l| full_snapshot(&l.scenario, &l.session, Vec::new())).ok()));
+    let tools =
+        RwSignal::new(live.with_value(|l| l.as_ref().map(|l| Tools::of(&l.scenario, &l.session)).unwrap_or_default()));
     let error = RwSignal::new(live.with_value(|l| l.as_ref().err().cloned()));
     let position = RwSignal::new(0usize);
     let total = preset.script.len();
@@ -74,7 +83,8 @@ pub fn LiveScenario(
     let refresh = move |last: Vec<String>| {
         live.with_value(|l| {
             if let Ok(l) = l {
-                state.set(Some(snapshot_of(&l.session, last)));
+                state.set(Some(full_snapshot(&l.scenario, &l.session, last)));
+                tools.set(Tools::of(&l.scenario, &l.session));
                 position.set(l.session.position());
                 link.set(Route::Playground(Some(l.scenario.to_link())).href());
             }
@@ -143,27 +153,18 @@ pub fn LiveScenario(
     let chosen = RwSignal::new(0usize);
     let key = RwSignal::new(targets.with_value(|t| t.first().map(|t| t.default_key.clone()).unwrap_or_default()));
     let body = RwSignal::new("hello".to_owned());
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(target) = targets.with_value(|t| t.get(chosen.get_untracked()).cloned()) else { return };
-        let action = match reader_action(&target, &key.get_untracked(), &body.get_untracked()) {
-            Ok(action) => action,
-            Err(e) => {
-                error.set(Some(e));
-                return;
-            }
-        };
+    let persistent = RwSignal::new(false);
+    // Applies the reader's own actions after the preset, and keeps them in
+    // the scenario that "Open in playground" carries.
+    let apply = move |actions: Vec<Action>| {
         let mut last = Vec::new();
         live.update_value(|l| {
             if let Ok(l) = l {
-                // Finish the preset first so the reader's action lands after it.
+                // Finish the preset first so the reader's actions land after it.
                 l.session.run_to_end();
-                let outcome = l.session.apply(&action);
-                l.scenario.script.push(action.clone());
-                last = describe_outcome(&outcome);
-                if let Some(settle) = target.settle() {
-                    let outcome = l.session.apply(&settle);
-                    l.scenario.script.push(settle);
+                for action in &actions {
+                    let outcome = l.session.apply(action);
+                    l.scenario.script.push(action.clone());
                     last.extend(describe_outcome(&outcome));
                 }
             }
@@ -171,6 +172,16 @@ pub fn LiveScenario(
         error.set(None);
         refresh(last);
     };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = targets.with_value(|t| t.get(chosen.get_untracked()).cloned()) else { return };
+        match reader_action(&target, &key.get_untracked(), &body.get_untracked(), persistent.get_untracked()) {
+            Ok(action) => apply(std::iter::once(action).chain(target.settle()).collect()),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let is_exchange =
+        move || targets.with_value(|t| t.get(chosen.get()).is_some_and(|t| t.kind == TargetKind::Exchange));
 
     // The same topology on a small running canvas, mounted on request so a
     // lesson's first paint stays light.
@@ -215,8 +226,8 @@ pub fn LiveScenario(
             {targets
                 .with_value(|all| all.first().cloned().map(|t| (t, all.clone())))
                 .map(|(t, all)| {
-                    let label = t.key_label;
-                    let what = if t.kind == TargetKind::Exchange { "Exchange" } else { "Topic" };
+                    let label = move || targets.with_value(|all| all.get(chosen.get()).map_or(t.key_label, |t| t.key_label));
+                    let what = if all.iter().all(|t| t.kind == TargetKind::Topic) { "Topic" } else { "Exchange" };
                     let choose = move |ev: leptos::ev::Event| {
                         let index: usize = event_target_value(&ev).parse().unwrap_or(0);
                         chosen.set(index);
@@ -232,21 +243,191 @@ pub fn LiveScenario(
                                     {all
                                         .into_iter()
                                         .enumerate()
-                                        .map(|(i, t)| view! { <option value=i.to_string()>{t.name}</option> })
+                                        .map(|(i, t)| view! { <option value=i.to_string()>{t.label()}</option> })
                                         .collect_view()}
                                 </select>
                             </label>
                             <label>{label} <input type="text" prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
                             <label>"Body" <input type="text" prop:value=body on:input=move |ev| body.set(event_target_value(&ev)) /></label>
-                            <button type="submit">{t.button}</button>
+                            <Show when=is_exchange>
+                                <label class="live-check">
+                                    <input type="checkbox" prop:checked=persistent on:change=move |ev| persistent.set(event_target_checked(&ev)) />
+                                    "Persistent"
+                                </label>
+                            </Show>
+                            <button type="submit">{move || if is_exchange() { "Publish" } else { t.button }}</button>
                         </form>
                     }
                 })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || state.get().map(|s| view! { <SnapshotView snapshot=s /> })}
+            <ToolsView tools apply=Callback::new(apply) />
         </section>
     }
     .into_any()
+}
+
+/// What the reader can do to the scenario besides stepping it, worked out
+/// after each step (see `super::panel`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tools {
+    groups: Vec<panel::ControlGroup>,
+    bindings: Vec<(panel::BindingRow, Action)>,
+    choices: Vec<(String, Vec<String>, Vec<String>)>,
+    consumers: Vec<(brokerlab_scenario::ConsumerDef, bool)>,
+}
+
+impl Tools {
+    fn of(scenario: &Scenario, session: &Session) -> Self {
+        let bindings = panel::bindings(scenario, session)
+            .into_iter()
+            .map(|row| {
+                let unbind = row.unbind(scenario);
+                (row, unbind)
+            })
+            .collect();
+        let states = panel::consumer_states(scenario, session);
+        Self {
+            groups: panel::controls(scenario, session),
+            bindings,
+            choices: panel::binding_choices(scenario, session),
+            consumers: panel::rabbit_consumers(scenario).into_iter().zip(states).map(|(d, s)| (d, s.online)).collect(),
+        }
+    }
+}
+
+/// The panel's own controls: a button per control group, the exchanges'
+/// bindings with a form to add one, and a consumer's prefetch.
+#[component]
+fn ToolsView(
+    /// What the scenario offers now.
+    tools: RwSignal<Tools>,
+    /// Applies the actions of a pressed control.
+    apply: Callback<Vec<Action>>,
+) -> impl IntoView {
+    let bind_vhost = RwSignal::new(0usize);
+    let bind_exchange = RwSignal::new(String::new());
+    let bind_queue = RwSignal::new(String::new());
+    let bind_key = RwSignal::new(String::new());
+    let choice = move || tools.with(|t| t.choices.get(bind_vhost.get()).cloned());
+    let add_binding = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some((vhost, exchanges, queues)) = choice() else { return };
+        let exchange =
+            Some(bind_exchange.get_untracked()).filter(|x| exchanges.contains(x)).or(exchanges.first().cloned());
+        let queue = Some(bind_queue.get_untracked()).filter(|q| queues.contains(q)).or(queues.first().cloned());
+        if let (Some(exchange), Some(queue)) = (exchange, queue) {
+            apply.run(vec![panel::bind(&vhost, &exchange, &queue, bind_key.get_untracked().trim())]);
+        }
+    };
+    let prefetch_of = RwSignal::new(0usize);
+    let prefetch = RwSignal::new("1".to_owned());
+    let set_prefetch = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some((def, online)) = tools.with_untracked(|t| t.consumers.get(prefetch_of.get_untracked()).cloned())
+        else {
+            return;
+        };
+        let count = prefetch.get_untracked().trim().parse::<u16>().unwrap_or(0);
+        apply.run(panel::set_prefetch(&def, online, count));
+    };
+    view! {
+        <div class="live-tools">
+            <h3>"Do it yourself"</h3>
+            {move || {
+                tools
+                    .get()
+                    .groups
+                    .into_iter()
+                    .filter(|g| !g.controls.is_empty())
+                    .map(|g| {
+                        view! {
+                            <div class="live-controls live-tool-group" role="group" aria-label=g.label.clone()>
+                                <span class="live-tool-label" aria-hidden="true">{g.label.clone()}</span>
+                                {g.controls
+                                    .into_iter()
+                                    .map(|c| {
+                                        let actions = c.actions;
+                                        view! { <button type="button" on:click=move |_| apply.run(actions.clone())>{c.label}</button> }
+                                    })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+            <Show when=move || tools.with(|t| !t.consumers.is_empty())>
+                <form class="live-send" aria-label="Set a consumer's prefetch" on:submit=set_prefetch>
+                    <label>
+                        "Consumer"
+                        <select on:change=move |ev| prefetch_of.set(event_target_value(&ev).parse().unwrap_or(0))>
+                            {move || {
+                                tools
+                                    .get()
+                                    .consumers
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(i, (d, _))| view! { <option value=i.to_string() selected=move || prefetch_of.get() == i>{d.tag}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </label>
+                    <label>"Prefetch (0 for no limit)" <input type="number" min="0" max="65535" prop:value=prefetch on:input=move |ev| prefetch.set(event_target_value(&ev)) /></label>
+                    <button type="submit">"Set prefetch"</button>
+                </form>
+            </Show>
+            <Show when=move || tools.with(|t| !t.bindings.is_empty() || !t.choices.is_empty())>
+                <div class="live-bindings">
+                    <h3>"Bindings"</h3>
+                    <ul aria-label="Bindings">
+                        {move || {
+                            tools
+                                .get()
+                                .bindings
+                                .into_iter()
+                                .map(|(row, unbind)| {
+                                    let label = row.remove_label();
+                                    view! {
+                                        <li>
+                                            <span>{row.text()}</span>
+                                            " "
+                                            <button type="button" class="live-remove" aria-label=label on:click=move |_| apply.run(vec![unbind.clone()])>"Remove"</button>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                    <Show when=move || choice().is_some()>
+                        <form class="live-send" aria-label="Add a binding" on:submit=add_binding>
+                            <Show when=move || tools.with(|t| t.choices.len() > 1)>
+                                <label>
+                                    "Vhost"
+                                    <select on:change=move |ev| bind_vhost.set(event_target_value(&ev).parse().unwrap_or(0))>
+                                        {move || tools.get().choices.into_iter().enumerate().map(|(i, (v, _, _))| view! { <option value=i.to_string()>{v}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            </Show>
+                            <label>
+                                "Source exchange"
+                                <select on:change=move |ev| bind_exchange.set(event_target_value(&ev))>
+                                    {move || choice().map(|(_, xs, _)| xs.into_iter().map(|x| view! { <option value=x.clone() selected=move || bind_exchange.get() == x>{x.clone()}</option> }).collect_view())}
+                                </select>
+                            </label>
+                            <label>
+                                "Destination queue"
+                                <select on:change=move |ev| bind_queue.set(event_target_value(&ev))>
+                                    {move || choice().map(|(_, _, qs)| qs.into_iter().map(|q| view! { <option value=q.clone() selected=move || bind_queue.get() == q>{q.clone()}</option> }).collect_view())}
+                                </select>
+                            </label>
+                            <label>"Binding key" <input type="text" prop:value=bind_key on:input=move |ev| bind_key.set(event_target_value(&ev)) /></label>
+                            <button type="submit">"Add binding"</button>
+                        </form>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
 }
 
 /// The engines' state after a step, as lists a screen reader can walk.
@@ -255,7 +436,7 @@ fn SnapshotView(
     /// What to show.
     snapshot: Snapshot,
 ) -> impl IntoView {
-    let Snapshot { queues, partitions, last } = snapshot;
+    let Snapshot { queues, partitions, cluster, consumers, last } = snapshot;
     view! {
         <div class="live-state">
             {queues
@@ -264,7 +445,7 @@ fn SnapshotView(
                     let count = bodies.len();
                     view! {
                         <div class="live-box">
-                            <h3>{format!("Queue {name}")} <span class="count">{format!("{count} ready")}</span></h3>
+                            <h3>{format!("Queue {name}")} <span class="count">{format!(": {count} ready")}</span></h3>
                             <ol aria-label=format!("Messages in queue {name}")>
                                 {bodies.into_iter().map(|b| view! { <li>{b}</li> }).collect_view()}
                             </ol>
@@ -286,6 +467,16 @@ fn SnapshotView(
                 })
                 .collect_view()}
         </div>
+        {(!consumers.is_empty()).then(|| view! {
+            <ul class="live-facts" aria-label="Consumers">
+                {consumers.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        })}
+        {(!cluster.is_empty()).then(|| view! {
+            <ul class="live-facts" aria-label="Leaders and owners">
+                {cluster.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+            </ul>
+        })}
         <div class="live-last">
             <h3>"What just happened"</h3>
             <ul aria-label="What just happened">
@@ -312,7 +503,11 @@ pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
         .iter()
         .flat_map(|vhost| rabbit.queues(vhost))
         .filter(|q| !q.name.starts_with("amq."))
-        .map(|q| (q.name.clone(), q.messages.iter().map(|m| m.body.clone()).collect()))
+        .map(|q| {
+            // Queues of different vhosts may share a name; say whose each is.
+            let name = if q.vhost == "/" { q.name.clone() } else { format!("{} in vhost {}", q.name, q.vhost) };
+            (name, q.messages.iter().map(|m| m.body.clone()).collect())
+        })
         .collect();
     let kafka = session.kafka();
     let mut partitions = Vec::new();
@@ -334,7 +529,48 @@ pub fn snapshot_of(session: &Session, last: Vec<String>) -> Snapshot {
             partitions.push((format!("{topic}-{}", p.partition), records));
         }
     }
-    Snapshot { queues, partitions, last }
+    Snapshot { queues, partitions, cluster: Vec::new(), consumers: Vec::new(), last }
+}
+
+/// [`snapshot_of`] with the lines that only make sense for the scenario's
+/// own parts: partition leaders and consumer assignments for a Kafka part,
+/// what each consumer holds for a RabbitMQ part.
+pub fn full_snapshot(scenario: &Scenario, session: &Session, last: Vec<String>) -> Snapshot {
+    let mut snap = snapshot_of(session, last);
+    if !scenario.kafka.topics.is_empty() {
+        let kafka = session.kafka();
+        for b in kafka.brokers() {
+            if !b.alive {
+                snap.cluster.push(format!("Broker {} is down.", b.id));
+            }
+        }
+        for topic in kafka.topic_names() {
+            let Ok(view) = kafka.topic(&topic) else { continue };
+            for p in &view.partitions {
+                let leader =
+                    p.leader.map(|l| format!("leader broker {l}")).unwrap_or_else(|| "no leader (offline)".to_owned());
+                let isr = p.isr.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                snap.cluster.push(format!("{topic}-{}: {leader}, in-sync replicas {isr}", p.partition));
+            }
+        }
+        for c in &scenario.kafka.consumers {
+            let Ok(view) = kafka.consumer(&c.name) else { continue };
+            let line = if view.status != brokerlab_kafka::ClientStatus::Active {
+                format!("Consumer {} ({}) is down.", c.name, c.group_id)
+            } else if !view.in_group && view.subscription.is_empty() {
+                format!("Consumer {} ({}) has not joined yet.", c.name, c.group_id)
+            } else if view.assignment.is_empty() {
+                format!("Consumer {} ({}) owns no partition.", c.name, c.group_id)
+            } else {
+                let owned: Vec<String> =
+                    view.assignment.iter().map(|tp| format!("{}-{}", tp.topic, tp.partition)).collect();
+                format!("Consumer {} ({}) owns {}.", c.name, c.group_id, owned.join(", "))
+            };
+            snap.cluster.push(line);
+        }
+    }
+    snap.consumers = panel::consumer_states(scenario, session).iter().map(panel::ConsumerState::text).collect();
+    snap
 }
 
 /// One line per thing a step did, or the engine's refusal.
@@ -405,6 +641,15 @@ fn describe_kafka(event: &brokerlab_kafka::Event) -> Option<String> {
         E::RecordAcknowledged { producer, topic, partition, offset } => {
             format!("{producer}'s record at {topic}-{partition} offset {offset} was acknowledged.")
         }
+        E::RecordsFetched { consumer, partition, from, to, count, .. } => {
+            let offsets = if from == to { format!("offset {from}") } else { format!("offsets {from} to {to}") };
+            let records = if *count == 1 { "1 record".to_owned() } else { format!("{count} records") };
+            format!("{consumer} fetched {}-{} {offsets} ({records}).", partition.topic, partition.partition)
+        }
+        E::ProduceFailed { producer, topic, partition, error, will_retry } => {
+            let then = if *will_retry { "it will retry" } else { "it gives up" };
+            format!("{producer}'s send to {topic}-{partition} failed with {error:?}; {then}.")
+        }
         E::HighWatermarkAdvanced { topic, partition, high_watermark } => {
             format!("The high watermark of {topic}-{partition} moved to {high_watermark}.")
         }
@@ -454,6 +699,7 @@ fn humanise(name: &str) -> String {
 pub struct ReaderTarget {
     kind: TargetKind,
     name: String,
+    vhost: String,
     producer: String,
     default_key: String,
     key_label: &'static str,
@@ -469,6 +715,21 @@ impl ReaderTarget {
     pub fn settle(&self) -> Option<Action> {
         (self.settle_ms > 0).then_some(Action::AdvanceTime { ms: self.settle_ms })
     }
+
+    /// How the target reads in the list: its name, "the default exchange",
+    /// and the vhost when it is not `/`.
+    pub fn label(&self) -> String {
+        let name = match self.kind {
+            TargetKind::Exchange if self.name.is_empty() => "(default exchange)".to_owned(),
+            TargetKind::Exchange => self.name.clone(),
+            TargetKind::Topic => format!("topic {}", self.name),
+        };
+        if self.vhost == "/" || self.kind == TargetKind::Topic {
+            name
+        } else {
+            format!("{name} in vhost {}", self.vhost)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -479,61 +740,67 @@ enum TargetKind {
 
 /// Where the reader may send a message of their own: every exchange a
 /// RabbitMQ scenario declares (each with the routing key of the script's
-/// first publish to it), else every Kafka topic with the first producer.
+/// first publish to it), the default exchange of each vhost with queues
+/// (keyed by its first queue), then every Kafka topic with the first
+/// producer.
 pub fn reader_targets(scenario: &Scenario) -> Vec<ReaderTarget> {
-    let first_key = |exchange: &str| {
-        scenario.script.iter().find_map(|a| match serde_json::to_value(a).ok()? {
-            Value::Object(m) if m.get("action")? == "publish" && m.get("exchange")? == exchange => {
-                m.get("routing_key").and_then(Value::as_str).map(str::to_owned)
+    let first_key = |vhost: &str, exchange: &str| {
+        scenario.script.iter().find_map(|a| match a {
+            Action::Publish { vhost: v, exchange: x, routing_key, .. } if v == vhost && x == exchange => {
+                Some(routing_key.clone())
             }
             _ => None,
         })
     };
-    let exchanges: Vec<ReaderTarget> = scenario
-        .rabbitmq
-        .exchanges
-        .iter()
-        .map(|x| ReaderTarget {
-            kind: TargetKind::Exchange,
-            name: x.name.clone(),
-            producer: String::new(),
-            default_key: first_key(&x.name).unwrap_or_default(),
-            key_label: "Routing key",
-            button: "Publish",
-            settle_ms: 0,
-        })
-        .collect();
-    if !exchanges.is_empty() {
-        return exchanges;
+    let exchange = |vhost: &str, name: &str, fallback: &str| ReaderTarget {
+        kind: TargetKind::Exchange,
+        name: name.to_owned(),
+        vhost: vhost.to_owned(),
+        producer: String::new(),
+        default_key: first_key(vhost, name).unwrap_or_else(|| fallback.to_owned()),
+        key_label: "Routing key",
+        button: "Publish",
+        settle_ms: 0,
+    };
+    let r = &scenario.rabbitmq;
+    let mut targets: Vec<ReaderTarget> = r.exchanges.iter().map(|x| exchange(&x.vhost, &x.name, "")).collect();
+    let mut vhosts: Vec<&str> = Vec::new();
+    for q in &r.queues {
+        if !vhosts.contains(&q.vhost.as_str()) {
+            vhosts.push(&q.vhost);
+            targets.push(exchange(&q.vhost, "", &q.name));
+        }
     }
-    let Some(producer) = scenario.kafka.producers.first() else { return Vec::new() };
-    let linger_ms = producer
-        .configs
-        .get("linger.ms")
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(brokerlab_kafka::KAFKA_4_LINGER_MS);
-    scenario
-        .kafka
-        .topics
-        .iter()
-        .map(|t| ReaderTarget {
+    if let Some(producer) = scenario.kafka.producers.first() {
+        let linger_ms = producer
+            .configs
+            .get("linger.ms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(brokerlab_kafka::KAFKA_4_LINGER_MS);
+        targets.extend(scenario.kafka.topics.iter().map(|t| ReaderTarget {
             kind: TargetKind::Topic,
             name: t.name.clone(),
+            vhost: String::new(),
             producer: producer.name.clone(),
             default_key: "key-1".to_owned(),
             key_label: "Key",
             button: "Produce",
             settle_ms: linger_ms,
-        })
-        .collect()
+        }));
+    }
+    targets
 }
 
 /// Builds the reader's action; the key and body are plain text, never
-/// interpreted.
-pub fn reader_action(target: &ReaderTarget, key: &str, body: &str) -> Result<Action, String> {
+/// interpreted. A persistent message is published with `delivery_mode` 2.
+pub fn reader_action(target: &ReaderTarget, key: &str, body: &str, persistent: bool) -> Result<Action, String> {
     let value = match target.kind {
         TargetKind::Exchange => {
-            json!({ "action": "publish", "exchange": target.name, "routing_key": key, "body": body })
+            let mut publish = json!({ "action": "publish", "vhost": target.vhost, "exchange": target.name, "routing_key": key, "body": body });
+            if persistent {
+                publish["properties"] = json!({ "delivery_mode": 2 });
+            }
+            publish
         }
         TargetKind::Topic => {
             let key = if key.is_empty() { Value::Null } else { Value::String(key.to_owned()) };
@@ -576,18 +843,18 @@ mod tests {
     fn the_exchange_types_preset_takes_the_readers_publish_on_its_first_exchange() {
         let scenario = presets::get("exchange-types").expect("preset exists");
         let targets = reader_targets(&scenario);
-        let names: Vec<_> = targets.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["direct-x", "fanout-x", "topic-x", "headers-x"]);
+        let names: Vec<_> = targets.iter().map(ReaderTarget::label).collect();
+        assert_eq!(names, ["direct-x", "fanout-x", "topic-x", "headers-x", "(default exchange)"]);
         let topic = &targets[2];
-        assert_eq!((topic.button, topic.default_key.as_str()), ("Publish", "order.eu.de"));
-        let action = reader_action(topic, "order.eu.fr", "<b>not html</b>").expect("a publish");
+        assert_eq!((topic.button, topic.default_key.as_str()), ("Publish", "eu.orders.created"));
+        let action = reader_action(topic, "eu.orders.paid", "<b>not html</b>", false).expect("a publish");
         let mut session = scenario.start().expect("starts");
         session.run_to_end();
         let outcome = session.apply(&action);
         assert_eq!(outcome.error, None);
         let snap = snapshot_of(&session, describe_outcome(&outcome));
         let eu = snap.queues.iter().find(|(name, _)| name == "eu-orders").expect("the eu-orders queue");
-        assert_eq!(eu.1.last().map(String::as_str), Some("<b>not html</b>"), "order.eu.fr matches order.eu.*");
+        assert_eq!(eu.1.last().map(String::as_str), Some("<b>not html</b>"), "eu.orders.paid matches eu.orders.*");
     }
 
     #[test]
@@ -610,7 +877,7 @@ mod tests {
         assert_eq!(target.button, "Produce");
         let mut session = scenario.start().expect("starts");
         session.run_to_end();
-        let outcome = session.apply(&reader_action(&target, "user-42", "clicked").expect("a produce"));
+        let outcome = session.apply(&reader_action(&target, "user-42", "clicked", false).expect("a produce"));
         assert_eq!(outcome.error, None);
         // The record waits in the producer for linger.ms (Kafka 4: 5 ms).
         assert_eq!(target.settle(), Some(Action::AdvanceTime { ms: 5 }));
@@ -622,6 +889,63 @@ mod tests {
         assert!(
             snap.partitions.iter().any(|(_, records)| records.iter().any(|r| r.contains("user-42 → clicked"))),
             "{snap:?}"
+        );
+    }
+
+    #[test]
+    fn a_scenario_without_exchanges_takes_publishes_on_each_vhosts_default_exchange_and_records_on_its_topics() {
+        let scenario = presets::get("queue-vs-log").expect("preset exists");
+        let labels: Vec<_> = reader_targets(&scenario).iter().map(ReaderTarget::label).collect();
+        assert_eq!(labels, ["(default exchange)", "topic events"]);
+        let scenario = presets::get("vhosts-channels").expect("preset exists");
+        let targets = reader_targets(&scenario);
+        let labels: Vec<_> = targets.iter().map(ReaderTarget::label).collect();
+        assert_eq!(labels, ["(default exchange) in vhost shop", "(default exchange) in vhost billing"]);
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        let outcome = session.apply(&reader_action(&targets[1], "orders", "invoice 2", false).expect("a publish"));
+        assert_eq!(outcome.error, None);
+        let billing = session.rabbit().queue("billing", "orders").expect("billing's orders");
+        assert_eq!(billing.messages.last().map(|m| m.body.as_str()), Some("invoice 2"));
+    }
+
+    #[test]
+    fn a_persistent_publish_survives_a_restart_of_a_durable_queue() {
+        let scenario = presets::get("durability-restart").expect("preset exists");
+        let target = reader_targets(&scenario).pop().expect("the default exchange");
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        for (body, persistent) in [("kept", true), ("lost", false)] {
+            let outcome = session.apply(&reader_action(&target, "durable-q", body, persistent).expect("a publish"));
+            assert_eq!(outcome.error, None);
+        }
+        assert_eq!(session.apply(&Action::RestartRabbitmq).error, None);
+        let bodies: Vec<_> =
+            session.rabbit().queue("/", "durable-q").expect("durable").messages.into_iter().map(|m| m.body).collect();
+        assert_eq!(bodies, ["kept"]);
+    }
+
+    #[test]
+    fn the_snapshot_names_partition_leaders_and_what_each_consumer_owns() {
+        let scenario = presets::get("consumer-group-rebalance").expect("preset exists");
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        let snap = full_snapshot(&scenario, &session, Vec::new());
+        assert!(snap.cluster.iter().any(|l| l.starts_with("orders-0: leader broker ")), "{:?}", snap.cluster);
+        assert!(snap.cluster.iter().any(|l| l == "Consumer c1 (billing) is down."), "{:?}", snap.cluster);
+        assert!(
+            snap.cluster.iter().any(|l| l.starts_with("Consumer c2 (billing) owns orders-0")),
+            "{:?}",
+            snap.cluster
+        );
+        let scenario = presets::get("prefetch-slow-consumer").expect("preset exists");
+        let mut session = scenario.start().expect("starts");
+        session.run_to_end();
+        let snap = full_snapshot(&scenario, &session, Vec::new());
+        assert!(
+            snap.consumers.iter().any(|l| l.starts_with("slow on jobs (no prefetch limit): ")),
+            "{:?}",
+            snap.consumers
         );
     }
 

@@ -6,6 +6,9 @@
 //! the pattern labs, one module per lab, and the side-by-side comparison of
 //! one workload on both brokers.
 
+#[cfg(test)]
+mod instructions;
 pub mod labs;
 pub mod live;
+pub mod panel;
 pub mod predict;

@@ -2,6 +2,13 @@
 //! questions, and the way to the previous and next lessons. The text and the
 //! questions are files rendered at build time and fetched when the lesson
 //! opens, so the first page load carries neither.
+//!
+//! The live panel sits beside the text on screens wide enough for both
+//! (`style/main.css`). On narrower ones it is a sheet: the "Try it" buttons
+//! the text carries after each instruction (and one under the title) open it
+//! as a modal dialog, Escape or its close button shut it, and focus goes
+//! back to the button that opened it. On a wide screen the same buttons move
+//! focus into the panel beside the text.
 
 use crate::course::progress::use_tracker;
 use crate::course::{self, MODULES};
@@ -30,6 +37,8 @@ pub fn LessonPage(
     let read = move || tracker.progress.with(|p| p.is_read(slug));
     let url = format!("lessons/{}.html", found.lesson.slug);
     let text = LocalResource::new(move || files::fetch_text(url.clone()));
+    let has_panel = !found.lesson.scenarios.is_empty() || !found.lesson.labs.is_empty();
+    let sheet = Sheet::new();
     let neighbour = |lesson: Option<&'static course::Lesson>, rel: &'static str, label: &'static str| {
         lesson.map(|l| {
             view! {
@@ -42,7 +51,7 @@ pub fn LessonPage(
     };
     view! {
         <div class="page lesson-layout">
-            <nav class="toc" aria-label="Course contents">
+            <nav class="toc" aria-label="Course contents" inert=move || sheet.open.get()>
                 {MODULES
                     .iter()
                     .map(|m| {
@@ -65,9 +74,9 @@ pub fn LessonPage(
                     .collect_view()}
             </nav>
             <article class="lesson" aria-labelledby="lesson-title">
-                <p class="eyebrow">{format!("Module {}: {}", found.module.number, found.module.title)}</p>
+                <p class="eyebrow" inert=move || sheet.open.get()>{format!("Module {}: {}", found.module.number, found.module.title)}</p>
                 <h1 id="lesson-title">{found.lesson.title}</h1>
-                <p class="lesson-meta">
+                <p class="lesson-meta" inert=move || sheet.open.get()>
                     <TagBadge tag=found.lesson.tag />
                     <button
                         type="button"
@@ -78,12 +87,33 @@ pub fn LessonPage(
                         <span aria-hidden="true">{move || if read() { "✓ " } else { "" }}</span>
                         "Mark as read"
                     </button>
+                    {has_panel
+                        .then(|| {
+                            view! {
+                                <button type="button" class="try-it try-it-top" aria-haspopup="dialog"
+                                    on:click=move |ev| sheet.open_from(&ev)>
+                                    "Try it"
+                                </button>
+                            }
+                        })}
                 </p>
                 {move || match text.get() {
                     None => view! { <p class="loading" role="status">"Loading the lesson…"</p> }.into_any(),
                     // Lesson fragments are rendered from the course's own
                     // Markdown at build time; nothing a user types gets here.
-                    Some(Ok(html)) => view! { <div class="prose" inner_html=html></div> }.into_any(),
+                    // Its "Try it" buttons are plain HTML, so one listener here opens the panel for all of them.
+                    Some(Ok(html)) => {
+                        view! {
+                            <div class="prose" inner_html=html inert=move || sheet.open.get()
+                                on:click=move |ev| {
+                                    if sheet::is_try_it(&ev) {
+                                        sheet.open_from(&ev);
+                                    }
+                                }
+                            ></div>
+                        }
+                            .into_any()
+                    }
                     Some(Err(error)) => {
                         view! {
                             <div class="load-error" role="alert">
@@ -94,17 +124,45 @@ pub fn LessonPage(
                             .into_any()
                     }
                 }}
-                {(!found.lesson.scenarios.is_empty() || !found.lesson.labs.is_empty())
+                {has_panel
                     .then(|| {
                         view! {
-                            <aside class="live-column" aria-label="Live scenarios">
+                            <aside
+                                class="live-column"
+                                class:sheet-open=move || sheet.open.get()
+                                aria-label="Live scenarios"
+                                role=move || sheet.open.get().then_some("dialog")
+                                aria-modal=move || sheet.open.get().then_some("true")
+                                tabindex="-1"
+                                node_ref=sheet.panel
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Escape" && sheet.open.get_untracked() {
+                                        ev.prevent_default();
+                                        sheet.close();
+                                    }
+                                }
+                            >
+                                <Show when=move || sheet.open.get()>
+                                    // Tabbing past either end of the open sheet comes back to its close button.
+                                    <span class="focus-guard" tabindex="0" on:focus=move |_| sheet.focus_close()></span>
+                                    <div class="sheet-bar">
+                                        <button type="button" class="sheet-close" node_ref=sheet.close_button on:click=move |_| sheet.close()>
+                                            "Close the live panel"
+                                        </button>
+                                    </div>
+                                </Show>
                                 <Island kind="lesson" arg=slug />
+                                <Show when=move || sheet.open.get()>
+                                    <span class="focus-guard" tabindex="0" on:focus=move |_| sheet.focus_close()></span>
+                                </Show>
                             </aside>
                         }
                     })}
-                <LessonQuiz slug />
-                <PractiseLinks slug />
-                <nav class="steps" aria-label="Previous and next lessons">
+                <div class="lesson-after" inert=move || sheet.open.get()>
+                    <LessonQuiz slug />
+                    <PractiseLinks slug />
+                </div>
+                <nav class="steps" aria-label="Previous and next lessons" inert=move || sheet.open.get()>
                     {neighbour(found.previous, "prev", "Previous")}
                     {neighbour(found.next, "next", "Next")}
                 </nav>
@@ -112,4 +170,75 @@ pub fn LessonPage(
         </div>
     }
     .into_any()
+}
+
+/// The live panel as a sheet on narrow screens: whether it is open, the
+/// panel and its close button, and the button that opened it.
+#[derive(Clone, Copy)]
+struct Sheet {
+    open: RwSignal<bool>,
+    panel: NodeRef<leptos::html::Aside>,
+    close_button: NodeRef<leptos::html::Button>,
+    opener: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
+}
+
+impl Sheet {
+    fn new() -> Self {
+        Self {
+            open: RwSignal::new(false),
+            panel: NodeRef::new(),
+            close_button: NodeRef::new(),
+            opener: StoredValue::new_local(None),
+        }
+    }
+
+    /// Opens the panel for the button `ev` came from. Beside the text the
+    /// panel is already shown, so focus moves into it; where it is hidden
+    /// (a narrow screen) it opens as a sheet and focus moves to its close
+    /// button.
+    fn open_from(self, ev: &leptos::ev::MouseEvent) {
+        let Some(panel) = self.panel.get_untracked() else { return };
+        let opener = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok());
+        let opener = opener
+            .and_then(|e| e.closest("button").ok().flatten())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+        self.opener.set_value(opener);
+        // A hidden panel has no offset parent: the layout keeps it as a sheet.
+        if panel.offset_parent().is_some() && !self.open.get_untracked() {
+            panel.scroll_into_view();
+            let _ = panel.focus();
+            return;
+        }
+        self.open.set(true);
+        request_animation_frame(move || self.focus_close());
+    }
+
+    fn focus_close(self) {
+        if let Some(button) = self.close_button.get_untracked() {
+            let _ = button.focus();
+        }
+    }
+
+    /// Closes the sheet and gives focus back to the button that opened it.
+    fn close(self) {
+        self.open.set(false);
+        // The page stops being inert when the update is drawn; focus after that.
+        let opener = self.opener;
+        request_animation_frame(move || {
+            if let Some(opener) = opener.get_value() {
+                let _ = opener.focus();
+            }
+        });
+    }
+}
+
+/// What the lesson text's "Try it" buttons are, for the listener on the text.
+mod sheet {
+    /// Whether a click inside the lesson text landed on a "Try it" button.
+    pub fn is_try_it(ev: &leptos::ev::MouseEvent) -> bool {
+        ev.target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .and_then(|e| e.closest("[data-try-it]").ok().flatten())
+            .is_some()
+    }
 }

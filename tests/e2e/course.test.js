@@ -103,7 +103,7 @@ test('search finds a lesson by a word from its body and opens it', async () => {
   await context.close();
 });
 
-test('on a phone a lesson reads without sideways scrolling, its lab sits under the text and works by touch', async () => {
+test('on a phone a lesson reads without sideways scrolling, its lab opens in a sheet and works by touch', async () => {
   const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
   const { page, problems, context } = await open(browser, '', phone);
   const course = await new CoursePage(page).waitUntilShown();
@@ -115,19 +115,22 @@ test('on a phone a lesson reads without sideways scrolling, its lab sits under t
   await page.getByRole('article').locator('.prose').waitFor();
   assert.equal(await fitsTheScreen(), true, 'the lesson, its code and its tables fit a phone screen');
 
-  // Narrow screens put the live column under the text, not beside it.
-  const prose = await page.getByRole('article').locator('.prose').boundingBox();
-  const live = await page.getByRole('complementary', { name: 'Live scenarios' }).boundingBox();
-  assert.ok(live.y >= prose.y + prose.height, `live column (y=${live.y}) should start below the text (ends ${prose.y + prose.height})`);
-  assert.ok(live.width <= 390, 'the live column fits the screen');
+  // Narrow screens keep the live panel in a sheet the text's "Try it" button opens.
+  assert.equal(await page.getByRole('complementary', { name: 'Live scenarios' }).isVisible(), false);
+  await page.getByRole('article').locator('.prose').getByRole('button', { name: 'Try it' }).tap();
+  const sheet = page.getByRole('dialog', { name: 'Live scenarios' });
+  await sheet.waitFor();
+  assert.ok((await sheet.boundingBox()).width <= 390, 'the sheet fits the screen');
 
-  const lab = page.getByRole('region', { name: 'Lab: Transactional outbox against the dual write' });
+  const lab = sheet.getByRole('region', { name: 'Lab: Transactional outbox against the dual write' });
   await lab.getByRole('button', { name: 'Place an order' }).tap();
   await lab.getByRole('status').getByText('The checkout took order-0.').waitFor();
   await lab.getByRole('button', { name: 'Heal and settle' }).tap();
   await lab.getByRole('status').getByText(/until everything settled/).waitFor();
   const published = lab.getByRole('table', { name: 'Database and topic' }).getByRole('row', { name: /^Orders with an event/ });
   assert.deepEqual((await published.getByRole('cell').allTextContents()).map((t) => t.trim()), ['1', '1']);
+  await sheet.getByRole('button', { name: 'Close the live panel' }).tap();
+  await sheet.waitFor({ state: 'hidden' });
 
   const mark = page.getByRole('button', { name: 'Mark as read' });
   await mark.tap();

@@ -320,6 +320,18 @@ fn alert_title(kind: BlockQuoteKind) -> (&'static str, &'static str) {
     }
 }
 
+/// What follows a paragraph that tells the reader to do something in the
+/// live panel: a button the lesson page listens for, which opens the panel
+/// (a sheet on a phone) or moves focus into it.
+const TRY_IT: &str = "<p class=\"try-it-row\"><button type=\"button\" class=\"try-it\" data-try-it aria-haspopup=\"dialog\">Try it</button></p>\n";
+
+/// Whether a paragraph is an instruction to carry out in the panel or lab
+/// beside the lesson, as the instructions' test in `src/embeds/instructions.rs`
+/// finds them.
+fn is_panel_instruction(paragraph: &str) -> bool {
+    ["In the playground", "In the panel", "In the lab"].iter().any(|start| paragraph.trim_start().starts_with(start))
+}
+
 /// Renders a lesson body to HTML and to the plain text that search reads.
 fn render_markdown(body: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<(String, String)> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_GFM | Options::ENABLE_STRIKETHROUGH;
@@ -328,12 +340,26 @@ fn render_markdown(body: &str, dir: &Path, syntaxes: &SyntaxSet) -> Result<(Stri
     let mut code: Option<(String, String)> = None;
     let mut image: Option<(String, String)> = None;
     let mut figures = 0;
+    // The text of the paragraph being read, to find the instructions that
+    // send the reader to the live panel.
+    let mut paragraph = String::new();
     for event in Parser::new_ext(body, options) {
         if let Event::Text(t) | Event::Code(t) = &event {
             text.push_str(t);
             text.push(' ');
+            paragraph.push_str(t);
         }
         match event {
+            Event::Start(Tag::Paragraph) => {
+                paragraph.clear();
+                events.push(event);
+            }
+            Event::End(TagEnd::Paragraph) => {
+                events.push(event);
+                if is_panel_instruction(&paragraph) {
+                    events.push(Event::Html(TRY_IT.into()));
+                }
+            }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
                     CodeBlockKind::Fenced(lang) => lang.split_whitespace().next().unwrap_or("").to_owned(),
@@ -528,6 +554,16 @@ mod tests {
         let built: Vec<&str> = brokerlab_scenario::challenge::builtin::ids().collect();
         assert_eq!(listed, built);
         assert!(source.contains("module: ChallengeModule::RabbitMQ, level: 2, title: \"Paid EU orders for billing\""));
+    }
+
+    #[test]
+    fn an_instruction_for_the_live_panel_is_followed_by_a_try_it_button() {
+        let html = render(
+            "> [!NOTE]\n> In the panel beside this lesson, crash `broker 1`.\n\nIn the playground, you could.\n",
+        );
+        assert_eq!(html.matches(TRY_IT.trim_end()).count(), 2, "{html}");
+        let html = render("Plain prose about the playground.\n");
+        assert!(!html.contains("data-try-it"), "{html}");
     }
 
     #[test]
