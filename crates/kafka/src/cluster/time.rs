@@ -9,7 +9,11 @@
 //!   the cleaner has not looked at since it changed;
 //! - the exact deadlines: a follower leaving the ISR after
 //!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
-//!   `session.timeout.ms`, a record's next attempt after `retry.backoff.ms`,
+//!   `session.timeout.ms`, a consumer-protocol member's next heartbeat
+//!   (`group.consumer.heartbeat.interval.ms`), the end of a new classic
+//!   group's `group.initial.rebalance.delay.ms`, the next
+//!   `offsets.retention.check.interval.ms` check at which offsets expire,
+//!   a record's next attempt after `retry.backoff.ms`,
 //!   its request's `request.timeout.ms` and its `delivery.timeout.ms`, a
 //!   share-group acquisition lock expiring, the transaction coordinator's
 //!   check for transactions past `transaction.timeout.ms` (every 10 s);
@@ -60,6 +64,7 @@ impl Cluster {
             self.step_producers();
         }
         self.step_groups();
+        self.step_offsets(t);
         self.step_share_locks();
         if on_grid {
             self.cleaner_pending = false;
@@ -96,6 +101,7 @@ impl Cluster {
         }
         self.share_lock_deadlines(&mut at);
         self.controller_deadlines(&mut at);
+        self.offsets_expiry_due(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
                 if let Some(d) = part.log.next_cleanup_due(
