@@ -523,6 +523,10 @@ impl ConsumerConfig {
         if self.group_instance_id.as_deref() == Some("") {
             return Err(invalid("group.instance.id", "must not be empty"));
         }
+        // `ConsumerConfig.checkGroupRemoteAssignor` (Kafka 4.0).
+        if self.group_remote_assignor.is_some() && self.group_protocol == GroupProtocol::Classic {
+            return Err(invalid("group.remote.assignor", "cannot be set when group.protocol=CLASSIC"));
+        }
         Ok(())
     }
 }

@@ -45,27 +45,33 @@ impl Cluster {
         self.config.offsets_retention_minutes.saturating_mul(60_000)
     }
 
-    fn topic_subscribed(&self, group: &str, topic: &str) -> bool {
-        let Some(g) = self.groups.get(group) else { return false };
+    /// The topics a group's members subscribe to.
+    fn subscribed_topics(&self, group: &str) -> BTreeSet<&str> {
         if let Some(mg) = self.modern.get(group) {
-            return mg.members.values().any(|m| m.subscription.iter().any(|t| t == topic));
+            return mg.members.values().flat_map(|m| m.subscription.iter().map(String::as_str)).collect();
         }
-        g.members.iter().any(|m| self.consumers.get(m).is_some_and(|c| c.subscription.iter().any(|t| t == topic)))
+        let Some(g) = self.groups.get(group) else { return BTreeSet::new() };
+        g.members
+            .iter()
+            .filter_map(|m| self.consumers.get(m))
+            .flat_map(|c| c.subscription.iter().map(String::as_str))
+            .collect()
     }
 
-    /// The instant from which an offset's retention counts, if it can expire now.
-    fn expiry_base(&self, group: &str, tp: &TopicPartition) -> Option<u64> {
+    /// The instant from which an offset's retention counts, if it can expire
+    /// now; `subscribed` is [`Cluster::subscribed_topics`] of the group.
+    fn expiry_base(&self, group: &str, tp: &TopicPartition, subscribed: &BTreeSet<&str>) -> Option<u64> {
         let g = self.groups.get(group)?;
         let meta = self.offsets_meta.get(group);
         let commit = meta.and_then(|m| m.commit_ms.get(tp)).copied().unwrap_or(0);
         if self.modern.contains_key(group) {
-            return (!self.topic_subscribed(group, &tp.topic)).then_some(commit);
+            return (!subscribed.contains(tp.topic.as_str())).then_some(commit);
         }
         if g.members.is_empty() {
             return Some(meta.and_then(|m| m.empty_since).unwrap_or(commit));
         }
         let stable = self.classic.get(group).is_none_or(|cg| cg.phase == GroupStateView::Stable);
-        (stable && !self.topic_subscribed(group, &tp.topic)).then_some(commit)
+        (stable && !subscribed.contains(tp.topic.as_str())).then_some(commit)
     }
 
     /// The next check at which some offset expires.
@@ -81,7 +87,8 @@ impl Cluster {
                 at(self.now.saturating_add(1).div_ceil(interval).saturating_mul(interval).min(time::MAX_TIME));
                 continue;
             }
-            let earliest = g.committed.keys().filter_map(|tp| self.expiry_base(id, tp)).min();
+            let subscribed = self.subscribed_topics(id);
+            let earliest = g.committed.keys().filter_map(|tp| self.expiry_base(id, tp, &subscribed)).min();
             if let Some(base) = earliest {
                 let t = base.saturating_add(retention).min(time::MAX_TIME);
                 at(t.div_ceil(interval).saturating_mul(interval).min(time::MAX_TIME));
@@ -101,10 +108,13 @@ impl Cluster {
                 continue;
             }
             let Some(g) = self.groups.get(&id) else { continue };
+            let subscribed = self.subscribed_topics(&id);
             let expired: Vec<TopicPartition> = g
                 .committed
                 .keys()
-                .filter(|tp| self.expiry_base(&id, tp).is_some_and(|base| t.saturating_sub(base) >= retention))
+                .filter(|tp| {
+                    self.expiry_base(&id, tp, &subscribed).is_some_and(|base| t.saturating_sub(base) >= retention)
+                })
                 .cloned()
                 .collect();
             if !expired.is_empty() {

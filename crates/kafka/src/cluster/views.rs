@@ -185,6 +185,8 @@ impl Cluster {
         let read_committed =
             |m: &str| self.consumers.get(m).is_some_and(|c| c.config.isolation_level == IsolationLevel::ReadCommitted);
         let any_read_committed = g.members.iter().any(|m| read_committed(m));
+        let owners: BTreeMap<&TopicPartition, &String> =
+            g.assignment.iter().flat_map(|(m, a)| a.iter().map(move |tp| (tp, m))).collect();
         let mut out = Vec::new();
         for t in topics {
             let Some(ts) = self.topics.get(t) else {
@@ -193,7 +195,7 @@ impl Cluster {
             for (p, part) in ts.partitions.iter().enumerate() {
                 let tp = TopicPartition::new(t, p as u32);
                 let committed = g.committed.get(&tp).copied();
-                let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
+                let owner = owners.get(&tp).map(|m| (*m).clone());
                 let lso = owner.as_deref().map_or(any_read_committed, read_committed);
                 let end = if lso { part.last_stable_offset() } else { part.high_watermark };
                 let lag = committed.map(|c| (end - c).max(0));
