@@ -639,7 +639,12 @@ pub struct KafkaTopology {
     /// Cluster-wide broker settings by Kafka key: `min.insync.replicas`,
     /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`,
     /// `broker.session.timeout.ms`, `broker.heartbeat.interval.ms`,
-    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`.
+    /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`,
+    /// `group.consumer.heartbeat.interval.ms` (5000),
+    /// `group.consumer.session.timeout.ms` (45000), `group.consumer.assignors`
+    /// (`uniform,range`), `group.initial.rebalance.delay.ms` (0 in the
+    /// simulation; Kafka's default is 3000), `offsets.retention.minutes`
+    /// (10080), `offsets.retention.check.interval.ms` (600000).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -738,7 +743,9 @@ pub struct KafkaConsumerDef {
     /// `auto.commit.interval.ms`, `partition.assignment.strategy` (`range`,
     /// `roundrobin`, `sticky`, `cooperative-sticky`), `isolation.level`,
     /// `group.instance.id`, `session.timeout.ms`, `heartbeat.interval.ms`,
-    /// `max.poll.interval.ms`, `max.poll.records`.
+    /// `max.poll.interval.ms`, `max.poll.records`, `group.protocol`
+    /// (`classic`, the default, or `consumer` for KIP-848) and
+    /// `group.remote.assignor` (`uniform` or `range`, with `consumer` only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }
