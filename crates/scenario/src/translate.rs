@@ -139,8 +139,10 @@ pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError>
             "group.consumer.heartbeat.interval.ms" => c.group_consumer_heartbeat_interval_ms = num(what, key, v)?,
             "group.consumer.session.timeout.ms" => c.group_consumer_session_timeout_ms = num(what, key, v)?,
             "group.consumer.assignors" => {
-                c.group_consumer_assignors =
-                    v.split(',').map(|a| server_assignor(a).ok_or_else(|| bad(what, key, v))).collect::<Result<_, _>>()?
+                c.group_consumer_assignors = v
+                    .split(',')
+                    .map(|a| server_assignor(a).ok_or_else(|| bad(what, key, v)))
+                    .collect::<Result<_, _>>()?
             }
             "group.initial.rebalance.delay.ms" => c.group_initial_rebalance_delay_ms = num(what, key, v)?,
             "offsets.retention.minutes" => c.offsets_retention_minutes = num(what, key, v)?,
