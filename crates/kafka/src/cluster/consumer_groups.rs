@@ -533,7 +533,7 @@ impl Cluster {
                         state: GroupStateView::Empty,
                     },
                 );
-                self.classic.get(group).is_some()
+                self.classic.contains_key(group)
             }
             GroupProtocol::Classic => self.modern.remove(group).is_some(),
         };
