@@ -471,6 +471,10 @@ pub struct ConsumerConfig {
     /// `group.remote.assignor` (Kafka: none, the group's default): the
     /// server assignor a consumer-protocol member asks for.
     pub group_remote_assignor: Option<ServerAssignor>,
+    /// `metadata.max.age.ms` (Kafka: 300000): how often the client
+    /// refreshes its metadata; a classic group's leader sees partitions
+    /// added to a subscribed topic only then.
+    pub metadata_max_age_ms: u64,
 }
 
 impl Default for ConsumerConfig {
@@ -489,6 +493,7 @@ impl Default for ConsumerConfig {
             max_poll_records: 500,
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
+            metadata_max_age_ms: 300_000,
         }
     }
 }
@@ -516,6 +521,9 @@ impl ConsumerConfig {
         }
         if self.max_poll_records == 0 {
             return Err(invalid("max.poll.records", "must be at least 1"));
+        }
+        if self.metadata_max_age_ms == 0 {
+            return Err(invalid("metadata.max.age.ms", "must be at least 1"));
         }
         if self.enable_auto_commit && self.auto_commit_interval_ms == 0 {
             return Err(invalid("auto.commit.interval.ms", "must be at least 1"));

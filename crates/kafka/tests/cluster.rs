@@ -233,13 +233,19 @@ fn adding_partitions_grows_the_topic_and_rebalances_the_group() {
     assert_eq!(c.add_partitions("t", 1), Err(KafkaError::InvalidPartitions { current: 2, requested: 1 }));
     c.add_partitions("t", 4).expect("grow");
     assert_eq!(c.topic("t").expect("topic").partitions.len(), 4);
-    let events = c.tick(100).expect("tick");
-    assert!(
-        events.iter().any(|e| matches!(e, Event::RebalanceStarted { reason: RebalanceReason::PartitionsAdded(_), .. }))
-    );
-    // The leader rejoins on its next poll and takes the new partitions.
+    // Audit A15: the leader sees the new partitions at its next metadata
+    // refresh (`metadata.max.age.ms`, 5 minutes after it subscribed), and
+    // rejoins on the poll after that.
+    c.tick(299_999).expect("just before the refresh");
+    let events = c.poll("c1", None).expect("poll").1;
+    assert!(!events.iter().any(|e| matches!(e, Event::RebalanceStarted { .. })), "{events:?}");
     assert_eq!(c.consumer("c1").expect("c1").assignment.len(), 2);
-    c.poll("c1", None).expect("poll");
+    c.tick(1).expect("the refresh");
+    let events = c.poll("c1", None).expect("poll").1;
+    assert!(
+        events.iter().any(|e| matches!(e, Event::RebalanceStarted { reason: RebalanceReason::PartitionsAdded(_), .. })),
+        "{events:?}"
+    );
     assert_eq!(c.consumer("c1").expect("c1").assignment.len(), 4);
 }
 

@@ -122,6 +122,8 @@ fn build(seed: u64) -> Cluster {
             max_poll_interval_ms: 4_000 + 3_000 * i as u64,
             group_instance_id: (i == 3).then(|| "static-d".to_string()),
             isolation_level: if i == 2 { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted },
+            // Leaders refresh their metadata within the gaps.
+            metadata_max_age_ms: 15_000 + 5_000 * i as u64,
             ..ConsumerConfig::new(if i < 2 { "billing" } else { "audit" })
         };
         c.create_consumer(name, config).expect("consumer");

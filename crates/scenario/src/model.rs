@@ -743,7 +743,7 @@ pub struct KafkaConsumerDef {
     /// `auto.commit.interval.ms`, `partition.assignment.strategy` (`range`,
     /// `roundrobin`, `sticky`, `cooperative-sticky`), `isolation.level`,
     /// `group.instance.id`, `session.timeout.ms`, `heartbeat.interval.ms`,
-    /// `max.poll.interval.ms`, `max.poll.records`, `group.protocol`
+    /// `max.poll.interval.ms`, `max.poll.records`, `metadata.max.age.ms`, `group.protocol`
     /// (`classic`, the default, or `consumer` for KIP-848) and
     /// `group.remote.assignor` (`uniform` or `range`, with `consumer` only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -263,6 +263,7 @@ pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioE
             "heartbeat.interval.ms" => c.heartbeat_interval_ms = num(what, key, v)?,
             "max.poll.interval.ms" => c.max_poll_interval_ms = num(what, key, v)?,
             "max.poll.records" => c.max_poll_records = num(what, key, v)?,
+            "metadata.max.age.ms" => c.metadata_max_age_ms = num(what, key, v)?,
             // Kafka validates both case-insensitively (`CaseInsensitiveValidString`).
             "group.protocol" => {
                 c.group_protocol = match v.trim().to_ascii_lowercase().as_str() {

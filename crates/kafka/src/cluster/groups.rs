@@ -53,6 +53,19 @@ pub(crate) struct ClassicGroup {
     pub(crate) initial_delay: Option<(u64, u64, bool)>,
 }
 
+/// The next instant after `now` at which a consumer refreshes its metadata:
+/// every `metadata.max.age.ms` from its last forced refresh (creation, `subscribe()`).
+fn next_refresh(c: &ConsumerState, now: u64) -> u64 {
+    let age = c.config.metadata_max_age_ms.max(1);
+    let since = now.saturating_sub(c.metadata_refreshed_ms);
+    c.metadata_refreshed_ms.saturating_add((since / age).saturating_add(1).saturating_mul(age)).min(time::MAX_TIME)
+}
+
+/// Whether `now` is one of a consumer's metadata refreshes.
+fn refresh_at(c: &ConsumerState, now: u64) -> bool {
+    now > c.metadata_refreshed_ms && (now - c.metadata_refreshed_ms).is_multiple_of(c.config.metadata_max_age_ms.max(1))
+}
+
 /// Java's `String.hashCode()`.
 fn java_string_hash(s: &str) -> i32 {
     s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
@@ -112,6 +125,7 @@ impl Cluster {
                     joining: false,
                     rejoin_needed: None,
                     next_heartbeat_ms: None,
+                    metadata_refreshed_ms: now,
                 },
             );
             Ok(())
@@ -139,6 +153,7 @@ impl Cluster {
             let mut topics: Vec<String> = topics.to_vec();
             topics.sort();
             topics.dedup();
+            let now = c.now;
             if topics.is_empty() {
                 c.leave_group(consumer, false);
                 if let Some(s) = c.consumers.get_mut(consumer) {
@@ -150,6 +165,8 @@ impl Cluster {
                 return Err(KafkaError::UnknownConsumer(consumer.to_string()));
             };
             // A consumer-protocol member sends its new subscription with its next heartbeat.
+            // A new subscription fetches metadata for its topics at once.
+            state.metadata_refreshed_ms = now;
             if state.subscription != topics && state.in_group && state.config.group_protocol == GroupProtocol::Classic {
                 state.rejoin_needed = Some(RebalanceReason::SubscriptionChanged(consumer.to_string()));
             }
@@ -996,26 +1013,39 @@ impl Cluster {
                     }
                 }
             }
-            // The leader notices partitions added to a subscribed topic and rejoins.
-            let Some(g) = self.groups.get(&group) else { continue };
-            let grown = g
-                .partition_counts
-                .iter()
-                .find(|(t, n)| self.topics.get(*t).is_some_and(|ts| ts.partitions.len() as u32 != **n))
-                .map(|(t, _)| t.clone());
-            if let Some(t) = grown
-                && !g.members.is_empty()
-                && self.phase(&group) == GroupStateView::Stable
+            // The leader notices partitions added to a subscribed topic at
+            // its next metadata refresh (`metadata.max.age.ms`), and rejoins
+            // on its next poll (`ConsumerCoordinator.rejoinNeededOrPending`:
+            // its assignment snapshot no longer matches the metadata).
+            if let Some((leader, t)) = self.grown_topic(&group)
+                && self.consumers.get(&leader).is_some_and(|c| c.status == ConsumerStatus::Active && refresh_at(c, now))
+                && let Some(c) = self.consumers.get_mut(&leader)
+                && c.rejoin_needed.is_none()
             {
-                self.prepare_rebalance(&group, RebalanceReason::PartitionsAdded(t));
+                c.rejoin_needed = Some(RebalanceReason::PartitionsAdded(t));
             }
         }
     }
 
-    /// Whether a group's topics grew, and the exact instants of its timers:
-    /// each member's poll-interval and session deadlines and the join deadline.
-    pub(super) fn groups_pending(&self, at: &mut impl FnMut(u64)) -> bool {
-        let mut pending = false;
+    /// A Stable classic group whose subscribed topic grew since its last
+    /// assignment: its leader (the earliest member) and the topic.
+    fn grown_topic(&self, group: &str) -> Option<(String, String)> {
+        let g = self.groups.get(group)?;
+        if self.phase(group) != GroupStateView::Stable {
+            return None;
+        }
+        let leader = g.members.first()?;
+        let topic = g
+            .partition_counts
+            .iter()
+            .find(|(t, n)| self.topics.get(*t).is_some_and(|ts| ts.partitions.len() as u32 != **n))?;
+        Some((leader.clone(), topic.0.clone()))
+    }
+
+    /// The exact instants of the groups' timers: each member's poll-interval
+    /// and session deadlines, the join deadline, and the leader's metadata
+    /// refresh when a subscribed topic grew.
+    pub(super) fn groups_deadlines(&self, at: &mut impl FnMut(u64)) {
         self.modern_pending(at);
         for (id, g) in &self.groups {
             let cg = self.classic.get(id);
@@ -1025,13 +1055,12 @@ impl Cluster {
             if let Some(d) = cg.and_then(|cg| cg.join_deadline) {
                 at(d);
             }
-            if !g.members.is_empty()
-                && cg.is_none_or(|cg| cg.phase == GroupStateView::Stable)
-                && g.partition_counts
-                    .iter()
-                    .any(|(t, n)| self.topics.get(t).is_some_and(|ts| ts.partitions.len() as u32 != *n))
+            if let Some((leader, _)) = self.grown_topic(id)
+                && let Some(c) = self.consumers.get(&leader)
+                && c.status == ConsumerStatus::Active
+                && c.rejoin_needed.is_none()
             {
-                pending = true;
+                at(next_refresh(c, self.now));
             }
             for m in &g.members {
                 let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
@@ -1047,6 +1076,5 @@ impl Cluster {
                 at(heartbeat_end.saturating_add(ms.session_timeout_ms).saturating_add(1));
             }
         }
-        pending
     }
 }

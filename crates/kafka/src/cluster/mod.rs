@@ -248,6 +248,9 @@ pub(crate) struct ConsumerState {
     /// When a consumer-protocol member's background thread sends its next
     /// heartbeat (`None` outside a consumer-protocol group).
     pub(crate) next_heartbeat_ms: Option<u64>,
+    /// The last forced metadata refresh (creation, `subscribe()`); the
+    /// client refreshes every `metadata.max.age.ms` from then on.
+    pub(crate) metadata_refreshed_ms: u64,
 }
 
 #[derive(Debug, Clone)]

@@ -45,6 +45,7 @@ const SHARE_CONSUMER_CONFIGS: ConfigTable = &[
     ("share.acknowledgement.mode", &["implicit", "explicit"], &["auto"]),
     ("max.poll.records", &["1", "500"], &["0"]),
     ("group.protocol", &["classic", "consumer"], &["modern"]),
+    ("metadata.max.age.ms", &["1000", "300000"], &["0"]),
 ];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
@@ -387,6 +388,7 @@ const CONSUMER_CONFIGS: ConfigTable = &[
     ("max.poll.interval.ms", &["100", "300000"], &["0"]),
     ("max.poll.records", &["1", "500"], &["0"]),
     ("group.protocol", &["classic", "consumer"], &["modern"]),
+    ("metadata.max.age.ms", &["1000", "300000"], &["0"]),
 ];
 
 fn topic_def(odd: bool) -> impl Strategy<Value = TopicDef> {
