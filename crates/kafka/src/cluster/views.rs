@@ -318,13 +318,20 @@ impl Cluster {
             let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
             let committed = g.committed.get(&tp).copied();
             let consumed = committed.is_some_and(|c| c > offset);
-            let reason = match &owner {
-                Some(m) => format!(
+            let modern = self.modern.get(gid);
+            let reason = match (&owner, modern) {
+                (Some(m), Some(mg)) => format!(
+                    "{m} owns {tp} at member epoch {} of group {gid} (group epoch {}), assigned by the coordinator's {} assignor under the consumer group protocol; only one member of a group reads a partition.",
+                    mg.members.get(m).map_or(0, |mm| mm.epoch),
+                    mg.group_epoch,
+                    mg.assignor.name()
+                ),
+                (Some(m), None) => format!(
                     "{m} owns {tp} in generation {} of group {gid}, assigned by the {} assignor; only one member of a group reads a partition.",
                     g.generation,
                     g.assignor.protocol_name()
                 ),
-                None => format!(
+                (None, _) => format!(
                     "No member of group {gid} owns {tp} right now (no members, more partitions than members can hold, or a rebalance is pending)."
                 ),
             };
