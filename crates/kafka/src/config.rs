@@ -74,6 +74,39 @@ pub struct ClusterConfig {
     /// `offsets.retention.check.interval.ms` (Kafka: 600000): how often the
     /// coordinator looks for expired offsets.
     pub offsets_retention_check_interval_ms: u64,
+    /// `group.consumer.migration.policy` (Kafka 4.0: bidirectional): whether
+    /// a classic group with members becomes a consumer group when a
+    /// consumer-protocol member joins (upgrade), and back when the last one
+    /// leaves (downgrade).
+    pub group_consumer_migration_policy: MigrationPolicy,
+}
+
+/// `group.consumer.migration.policy` (`ConsumerGroupMigrationPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MigrationPolicy {
+    /// Both upgrade and downgrade (the default).
+    #[default]
+    Bidirectional,
+    /// Only classic to consumer.
+    Upgrade,
+    /// Only consumer to classic.
+    Downgrade,
+    /// Neither: a consumer-protocol member cannot join a classic group with
+    /// members (`GroupIdNotFoundException`), and a consumer group whose
+    /// consumer-protocol members all left stays a consumer group.
+    Disabled,
+}
+
+impl MigrationPolicy {
+    /// Whether a classic group with members may become a consumer group.
+    pub fn upgrade(self) -> bool {
+        matches!(self, MigrationPolicy::Bidirectional | MigrationPolicy::Upgrade)
+    }
+
+    /// Whether a consumer group left with classic members may become classic.
+    pub fn downgrade(self) -> bool {
+        matches!(self, MigrationPolicy::Bidirectional | MigrationPolicy::Downgrade)
+    }
 }
 
 /// Kafka's default `group.initial.rebalance.delay.ms`, which the
@@ -101,6 +134,7 @@ impl Default for ClusterConfig {
             group_initial_rebalance_delay_ms: 0,
             offsets_retention_minutes: 7 * 24 * 60,
             offsets_retention_check_interval_ms: 600_000,
+            group_consumer_migration_policy: MigrationPolicy::Bidirectional,
         }
     }
 }

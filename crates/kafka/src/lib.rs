@@ -61,8 +61,8 @@ pub use command::{
 };
 pub use config::{
     AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel,
-    KAFKA_4_LINGER_MS, KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, OffsetReset, ProducerConfig, ShareConsumerConfig,
-    ShareGroupConfig, ShareOffsetReset, TopicConfig,
+    KAFKA_4_LINGER_MS, KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, MigrationPolicy, OffsetReset, ProducerConfig,
+    ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};

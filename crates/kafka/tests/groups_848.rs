@@ -369,3 +369,35 @@ fn unsubscribe_leaves_and_seek_needs_an_assignment() {
     assert_eq!(view(&c).state, GroupStateView::Empty);
     assert!(matches!(c.seek("c1", &tp(0), SeekTo::Beginning), Err(KafkaError::NoCurrentAssignment { .. })));
 }
+
+/// `group.consumer.migration.policy=disabled` (Kafka 4.0,
+/// `validateOnlineUpgrade`): a consumer-protocol member cannot join a classic
+/// group with members (`GroupIdNotFoundException`); with `upgrade` only, the
+/// group converts but stays a consumer group of classic members when the
+/// consumer-protocol member leaves.
+#[test]
+fn the_migration_policy_can_refuse_the_upgrade_or_the_downgrade() {
+    for policy in [MigrationPolicy::Disabled, MigrationPolicy::Upgrade] {
+        let mut c = Cluster::new(
+            ClusterConfig { brokers: 1, group_consumer_migration_policy: policy, ..ClusterConfig::default() },
+            7,
+        )
+        .expect("cluster");
+        c.create_topic("t", TopicConfig::new(2, 1)).expect("topic");
+        classic(&mut c, "old");
+        c.poll("old", None).expect("classic join");
+        member(&mut c, "new", |_| {});
+        let joined = c.poll("new", None);
+        if policy == MigrationPolicy::Disabled {
+            assert!(matches!(joined, Err(KafkaError::GroupIdNotFound { .. })), "{joined:?}");
+            assert_eq!(view(&c).protocol, GroupProtocol::Classic);
+            continue;
+        }
+        joined.expect("upgrade");
+        assert_eq!(view(&c).protocol, GroupProtocol::Consumer);
+        c.close_consumer("new").expect("close");
+        assert_eq!(view(&c).protocol, GroupProtocol::Consumer, "no downgrade");
+        c.poll("old", None).expect("classic member rejoins the consumer group");
+        assert_eq!(owned(&c, "old"), vec![0, 1]);
+    }
+}

@@ -644,7 +644,9 @@ pub struct KafkaTopology {
     /// `group.consumer.session.timeout.ms` (45000), `group.consumer.assignors`
     /// (`uniform,range`), `group.initial.rebalance.delay.ms` (0 in the
     /// simulation; Kafka's default is 3000), `offsets.retention.minutes`
-    /// (10080), `offsets.retention.check.interval.ms` (600000).
+    /// (10080), `offsets.retention.check.interval.ms` (600000),
+    /// `group.consumer.migration.policy` (`bidirectional`, `upgrade`,
+    /// `downgrade`, `disabled`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use brokerlab_kafka::{
     AcknowledgementMode, Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel,
-    KafkaError, OffsetReset, PartitionerKind, ProducerConfig, ServerAssignor, ShareConsumerConfig, ShareGroupConfig,
-    ShareOffsetReset, TopicConfig,
+    KafkaError, MigrationPolicy, OffsetReset, PartitionerKind, ProducerConfig, ServerAssignor, ShareConsumerConfig,
+    ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldTable, FieldValue};
 
@@ -147,6 +147,15 @@ pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError>
             "group.initial.rebalance.delay.ms" => c.group_initial_rebalance_delay_ms = num(what, key, v)?,
             "offsets.retention.minutes" => c.offsets_retention_minutes = num(what, key, v)?,
             "offsets.retention.check.interval.ms" => c.offsets_retention_check_interval_ms = num(what, key, v)?,
+            "group.consumer.migration.policy" => {
+                c.group_consumer_migration_policy = match v.trim().to_ascii_lowercase().as_str() {
+                    "bidirectional" => MigrationPolicy::Bidirectional,
+                    "upgrade" => MigrationPolicy::Upgrade,
+                    "downgrade" => MigrationPolicy::Downgrade,
+                    "disabled" => MigrationPolicy::Disabled,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
             _ => return Err(unknown(what, key)),
         }
     }

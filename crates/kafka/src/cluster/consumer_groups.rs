@@ -31,7 +31,9 @@
 //!   assignment; one that crashed keeps its instance id until its session
 //!   runs out (`UNRELEASED_INSTANCE_ID`).
 //! - Online migration, as Kafka 4.0 does by default
-//!   (`group.consumer.migration.policy=bidirectional`): a consumer-protocol
+//!   (`group.consumer.migration.policy=bidirectional`; `upgrade`,
+//!   `downgrade` and `disabled` allow one way or none, and a refused
+//!   upgrade is `GroupIdNotFoundException`): a consumer-protocol
 //!   member joining a classic group with members converts it
 //!   (`convertToConsumerGroup`, the group epoch is the generation); its
 //!   classic members stay, and rejoin through JoinGroup and SyncGroup on
@@ -375,6 +377,18 @@ impl Cluster {
         let classic_with_members =
             !self.modern.contains_key(&group) && self.groups.get(&group).is_some_and(|g| !g.members.is_empty());
         if classic_with_members {
+            if classic {
+                // A classic member never converts a classic group.
+                return Ok(());
+            }
+            if !self.config.group_consumer_migration_policy.upgrade() {
+                // `getOrMaybeCreateConsumerGroup` without `validateOnlineUpgrade`.
+                return Err(KafkaError::GroupIdNotFound {
+                    group,
+                    reason: "is not a consumer group (group.consumer.migration.policy does not allow the upgrade)"
+                        .to_string(),
+                });
+            }
             self.upgrade_to_consumer_group(&group);
         } else if !self.modern.contains_key(&group) {
             self.replace_empty_group(&group, GroupProtocol::Consumer);
@@ -663,7 +677,7 @@ impl Cluster {
         self.emit(Event::MemberLeft { group: group.to_string(), member: member.to_string(), reason: reason.clone() });
         let all_classic =
             self.modern.get(group).is_some_and(|mg| !mg.members.is_empty() && mg.members.values().all(|m| m.classic));
-        if was_consumer && all_classic {
+        if was_consumer && all_classic && self.config.group_consumer_migration_policy.downgrade() {
             self.downgrade_to_classic_group(group);
         } else {
             self.bump_group_epoch(group, reason);
