@@ -5,8 +5,8 @@
 
 use super::*;
 use crate::playground::model::{
-    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, StreamOffset,
-    TopicSettings,
+    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, GroupProtocol, Isolation, NodeKind, Playground, QueueSettings,
+    StreamOffset, TopicSettings,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -172,6 +172,31 @@ fn a_third_consumer_on_two_partitions_is_idle() {
     }
     let idle: Vec<_> = cs.iter().filter(|c| sim.consumer(**c).unwrap().assignment.unwrap().is_empty()).collect();
     assert_eq!(idle.len(), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}
+
+/// Group members on the consumer group protocol (KIP-848, Kafka 4.0): the
+/// second member gets a partition at its heartbeat once the first revoked
+/// it at its own, with no rebalance pause; the group reports the protocol.
+#[test]
+fn consumer_protocol_members_share_the_partitions_after_heartbeats() {
+    let (mut p, cs, _) = kafka_group(2, 1, 1);
+    for c in &cs {
+        let settings = ConsumerSettings { group_protocol: GroupProtocol::Consumer, ..ConsumerSettings::default() };
+        p.configure(*c, NodeConfig::Consumer(settings)).unwrap();
+    }
+    let mut sim = Sim::new(&p.topology);
+    let held = |sim: &Sim| {
+        cs.iter().map(|c| sim.consumer(*c).unwrap().assignment.unwrap_or_default().len()).collect::<Vec<_>>()
+    };
+    sim.step();
+    assert_eq!(held(&sim).iter().sum::<usize>(), 2, "the first member holds both until its heartbeat");
+    for _ in 0..120 {
+        sim.step();
+    }
+    assert_eq!(held(&sim), vec![1, 1]);
+    let group = sim.cluster().unwrap().group("g1").unwrap();
+    assert_eq!(group.protocol, brokerlab_kafka::GroupProtocol::Consumer);
+    assert_eq!(group.state, brokerlab_kafka::GroupStateView::Stable);
 }
 
 #[test]
