@@ -253,7 +253,9 @@ impl Sim {
                 }
                 for l in &g.lag {
                     let committed = l.committed.map_or("none".to_string(), |c| c.to_string());
-                    r.lines.push(format!("{} committed {committed} \u{b7} lag {}", tp(&l.partition), l.lag));
+                    // Without a commit the lag is unknown, as `kafka-consumer-groups` prints "-".
+                    let lag = l.lag.map_or("-".to_string(), |v| v.to_string());
+                    r.lines.push(format!("{} committed {committed} \u{b7} lag {lag}", tp(&l.partition)));
                 }
             }
         }

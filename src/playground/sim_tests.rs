@@ -5,8 +5,8 @@
 
 use super::*;
 use crate::playground::model::{
-    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, Isolation, NodeKind, Playground, QueueSettings, StreamOffset,
-    TopicSettings,
+    AckMode, Acks, ConsumerSettings, EdgeRole, Failure, GroupProtocol, Isolation, NodeKind, Playground, QueueSettings,
+    StreamOffset, TopicSettings,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -129,8 +129,11 @@ fn a_failing_kafka_consumer_seeks_back_and_its_partitions_stall() {
     let cluster = sim.cluster().unwrap();
     let group = cluster.group("g1").unwrap();
     assert!(group.committed.iter().all(|(_, offset)| *offset == 0), "{:?}", group.committed);
-    let lag: i64 = cluster.group_lag("g1").iter().map(|l| l.lag).sum();
-    assert_eq!(lag, 10, "the burst's ten records all wait");
+    let lag = cluster.group_lag("g1");
+    // Nothing is committed, so Kafka calls the lag unknown ("-").
+    assert!(lag.iter().all(|l| l.committed.is_none() && l.lag.is_none()), "{lag:?}");
+    let waiting: i64 = lag.iter().map(|l| l.log_end_offset).sum();
+    assert_eq!(waiting, 10, "the burst's ten records all wait");
     assert_eq!(sim.consumer(cs[0]).unwrap().done, 0);
     assert!(sim.log().any(|l| l.text.contains("Kafka has no nack")), "the log says why");
 }
@@ -169,6 +172,31 @@ fn a_third_consumer_on_two_partitions_is_idle() {
     }
     let idle: Vec<_> = cs.iter().filter(|c| sim.consumer(**c).unwrap().assignment.unwrap().is_empty()).collect();
     assert_eq!(idle.len(), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}
+
+/// Group members on the consumer group protocol (KIP-848, Kafka 4.0): the
+/// second member gets a partition at its heartbeat once the first revoked
+/// it at its own, with no rebalance pause; the group reports the protocol.
+#[test]
+fn consumer_protocol_members_share_the_partitions_after_heartbeats() {
+    let (mut p, cs, _) = kafka_group(2, 1, 1);
+    for c in &cs {
+        let settings = ConsumerSettings { group_protocol: GroupProtocol::Consumer, ..ConsumerSettings::default() };
+        p.configure(*c, NodeConfig::Consumer(settings)).unwrap();
+    }
+    let mut sim = Sim::new(&p.topology);
+    let held = |sim: &Sim| {
+        cs.iter().map(|c| sim.consumer(*c).unwrap().assignment.unwrap_or_default().len()).collect::<Vec<_>>()
+    };
+    sim.step();
+    assert_eq!(held(&sim).iter().sum::<usize>(), 2, "the first member holds both until its heartbeat");
+    for _ in 0..120 {
+        sim.step();
+    }
+    assert_eq!(held(&sim), vec![1, 1]);
+    let group = sim.cluster().unwrap().group("g1").unwrap();
+    assert_eq!(group.protocol, brokerlab_kafka::GroupProtocol::Consumer);
+    assert_eq!(group.state, brokerlab_kafka::GroupStateView::Stable);
 }
 
 #[test]

@@ -107,6 +107,35 @@ test('a third consumer in the group of a two-partition topic stays idle', async 
   await context.close();
 });
 
+test('group members on the consumer group protocol (KIP-848) share the partitions the broker assigns', async () => {
+  const { problems, context, pg } = await openPlayground();
+  for (const part of ['Kafka broker', 'Topic', 'Consumer group', 'Consumer', 'Consumer']) {
+    await pg.part(part).click();
+  }
+  const connect = async (from, to) => {
+    await pg.page.getByLabel('Connect from', { exact: true }).selectOption({ label: from });
+    await pg.page.getByLabel('Connect to', { exact: true }).selectOption({ label: to });
+    await pg.button('Connect').click();
+  };
+  await connect('Topic t1', 'Consumer group g1');
+  for (const c of ['c1', 'c2']) {
+    await connect(`Consumer ${c}`, 'Consumer group g1');
+    await pg.select(`Consumer ${c}`);
+    const choice = pg.inspector.getByRole('combobox', { name: 'Group protocol' });
+    await choice.selectOption({ label: 'consumer (KIP-848, broker-side assignment)' });
+    assert.equal(await choice.inputValue(), 'consumer');
+  }
+  // The second member gets its partition at its heartbeat after the first revoked it.
+  await stepUntil(pg, async () => {
+    const texts = await Promise.all(['c1', 'c2'].map(async (c) => pg.node(`Consumer ${c}`).innerText()));
+    return texts.every((t) => /partitions t1-\d/.test(t));
+  }, 200);
+  await pg.select('Consumer c1');
+  assert.equal(await pg.inspector.getByRole('combobox', { name: 'Group protocol' }).inputValue(), 'consumer');
+  assertClean(problems);
+  await context.close();
+});
+
 test('a crashed leader is fenced after its session, a shutdown hands over at once, and preferred leaders come back', async () => {
   const { page, problems, context, pg } = await openPlayground();
   await pg.loadPreset('Replication and leader failover');

@@ -84,6 +84,76 @@ fn rebalance(assignor: Assignor) {
     );
 }
 
+/// The coordinator's `uniform` assignor of the consumer group protocol
+/// (KIP-848) on 100 members and 1,000 partitions: a fresh target, and the
+/// next one after a member left (every member keeps what fits its quota).
+fn server_uniform_assignor() {
+    let topics: BTreeMap<String, u32> = BTreeMap::from([("bench".to_string(), 1_000)]);
+    let mut members: Vec<ServerMember> = (0..100)
+        .map(|i| ServerMember {
+            member_id: format!("member-{i:03}"),
+            topics: vec!["bench".into()],
+            ..Default::default()
+        })
+        .collect();
+    let start = Instant::now();
+    let first = assign_server(ServerAssignor::Uniform, &topics, &members);
+    let fresh = start.elapsed();
+    for m in &mut members {
+        m.target = first[&m.member_id].clone();
+    }
+    members.remove(37);
+    let start = Instant::now();
+    let second = assign_server(ServerAssignor::Uniform, &topics, &members);
+    let again = start.elapsed();
+    black_box(second);
+    println!(
+        "kafka/server_assignor_100_members_1000_partitions/uniform: {:.2} ms fresh, {:.2} ms after a member left",
+        fresh.as_secs_f64() * 1e3,
+        again.as_secs_f64() * 1e3
+    );
+}
+
+/// A consumer-protocol group of 99 members on 1,000 partitions takes a
+/// 100th: its join, the target assignment, and every member's heartbeats
+/// until the group is Stable again (two heartbeat intervals of logical time).
+fn consumer_group_join_in_cluster() {
+    let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, 1).expect("cluster");
+    c.create_topic("bench", TopicConfig::new(1_000, 1)).expect("topic");
+    let cfg = ConsumerConfig {
+        group_protocol: GroupProtocol::Consumer,
+        max_poll_interval_ms: 3_600_000,
+        ..ConsumerConfig::new("g")
+    };
+    for i in 0..100 {
+        let n = format!("c{i:03}");
+        c.create_consumer(&n, cfg.clone()).expect("consumer");
+        c.subscribe(&n, &["bench".to_string()]).expect("subscribe");
+    }
+    for i in 0..99 {
+        c.poll(&format!("c{i:03}"), Some(1)).expect("join");
+    }
+    c.tick(10_000).expect("settle");
+    // The same stretch of logical time with nothing to reconcile, to tell
+    // the protocol's cost from the clock's.
+    let mut idle = c.clone();
+    let start = Instant::now();
+    idle.tick(5_000).expect("tick");
+    let baseline = start.elapsed();
+    let start = Instant::now();
+    c.poll("c099", Some(1)).expect("join");
+    // Everyone's next heartbeat falls within the next 5 s.
+    c.tick(5_000).expect("heartbeats");
+    let t = start.elapsed();
+    let state = c.group("g").expect("group").state;
+    println!(
+        "kafka/consumer_group_join_100th_member_1000_partitions/uniform: {:.2} ms for the join and 5 s of heartbeats, {:?} after ({:.2} ms for 5 s with nothing to reconcile)",
+        t.as_secs_f64() * 1e3,
+        state,
+        baseline.as_secs_f64() * 1e3
+    );
+}
+
 /// Members join on their polls: settles the group by polling every member
 /// in turn until the group is stable and everyone holds its assignment.
 fn settle(c: &mut Cluster, names: &[String]) -> usize {
@@ -217,6 +287,8 @@ fn main() {
         rebalance(a);
     }
     group_rebalance_in_cluster();
+    server_uniform_assignor();
+    consumer_group_join_in_cluster();
     retention_window(10_000_000 / scale);
     share_group_acknowledgements(1_000_000 / scale);
 }

@@ -381,6 +381,9 @@ pub enum RebalanceReason {
     /// A dynamic member had not rejoined when the join phase's rebalance
     /// timeout ran out.
     RebalanceTimeout(String),
+    /// The last consumer-protocol member left a group whose other members
+    /// use the classic protocol, so the group became a classic group again.
+    ProtocolDowngrade,
 }
 
 /// Why the controller elected a partition leader.
@@ -906,6 +909,59 @@ pub enum Event {
         generation: i32,
         /// The assignment.
         assignment: Vec<(String, Vec<TopicPartition>)>,
+    },
+    /// A consumer-protocol group's epoch moved (KIP-848): a member joined
+    /// or left, a subscription changed, or a subscribed topic grew.
+    GroupEpochBumped {
+        /// The group.
+        group: String,
+        /// The new group epoch.
+        epoch: i32,
+        /// Why.
+        reason: RebalanceReason,
+    },
+    /// The coordinator computed a consumer-protocol group's target
+    /// assignment for the group epoch, with a server assignor.
+    TargetAssignmentComputed {
+        /// The group.
+        group: String,
+        /// The assignment epoch (the group epoch it was computed for).
+        epoch: i32,
+        /// The server assignor.
+        assignor: crate::server_assignor::ServerAssignor,
+        /// Every member's target.
+        assignment: Vec<(String, Vec<TopicPartition>)>,
+    },
+    /// A consumer-protocol member's state at the coordinator changed on a
+    /// heartbeat: its member epoch, the partitions it may own, and those it
+    /// must revoke before it moves to the new epoch.
+    MemberReconciled {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// Its member epoch.
+        member_epoch: i32,
+        /// The partitions the heartbeat response gives it.
+        assigned: Vec<TopicPartition>,
+        /// The partitions it must revoke first.
+        pending_revocation: Vec<TopicPartition>,
+    },
+    /// A group changed protocol (Kafka 4.0's online migration): a
+    /// consumer-protocol member joined a classic group, or the last one
+    /// left a group of classic members.
+    GroupConverted {
+        /// The group.
+        group: String,
+        /// The protocol it has now.
+        to: crate::config::GroupProtocol,
+    },
+    /// The coordinator deleted committed offsets past `offsets.retention.minutes`.
+    OffsetsExpired {
+        /// The group.
+        group: String,
+        /// The partitions whose offsets expired.
+        partitions: Vec<TopicPartition>,
     },
     /// A consumer had no valid position and applied `auto.offset.reset`.
     OffsetReset {

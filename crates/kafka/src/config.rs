@@ -9,6 +9,7 @@
 use crate::assignor::Assignor;
 use crate::error::KafkaError;
 use crate::partitioner::PartitionerKind;
+use crate::server_assignor::ServerAssignor;
 use serde::{Deserialize, Serialize};
 
 fn invalid(key: &str, reason: impl Into<String>) -> KafkaError {
@@ -54,7 +55,71 @@ pub struct ClusterConfig {
     pub auto_leader_rebalance_enable: bool,
     /// `leader.imbalance.check.interval.seconds` in milliseconds (Kafka: 300 s).
     pub leader_imbalance_check_interval_ms: u64,
+    /// `group.consumer.heartbeat.interval.ms` (Kafka: 5000): how often a
+    /// member of a consumer-protocol group (KIP-848) heartbeats; the
+    /// coordinator sets it, not the client.
+    pub group_consumer_heartbeat_interval_ms: u64,
+    /// `group.consumer.session.timeout.ms` (Kafka: 45000): how long the
+    /// coordinator keeps a consumer-protocol member that stopped heartbeating.
+    pub group_consumer_session_timeout_ms: u64,
+    /// `group.consumer.assignors` (Kafka 4.0: `uniform,range`): the server
+    /// assignors a consumer-protocol group may use; the first is the default.
+    pub group_consumer_assignors: Vec<ServerAssignor>,
+    /// `group.initial.rebalance.delay.ms`: how long the coordinator waits
+    /// for more members after the first JoinGroup of an empty classic group,
+    /// extended by as much again for each newcomer, up to the rebalance
+    /// timeout. Kafka's default is 3000 ([`KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS`]);
+    /// the simulation keeps 0 so that a lesson, preset or pattern lab that
+    /// subscribes and polls in one instant reads at once, as the
+    /// `config/server.properties` of Kafka's ZooKeeper-era distribution did
+    /// "for a better out-of-the-box experience for development and testing".
+    pub group_initial_rebalance_delay_ms: u64,
+    /// `offsets.retention.minutes` (Kafka 2.0+: 10080, 7 days): committed
+    /// offsets expire this long after the group became Empty (a classic
+    /// group), or after their commit when no member subscribes to the topic.
+    pub offsets_retention_minutes: u64,
+    /// `offsets.retention.check.interval.ms` (Kafka: 600000): how often the
+    /// coordinator looks for expired offsets.
+    pub offsets_retention_check_interval_ms: u64,
+    /// `group.consumer.migration.policy` (Kafka 4.0: bidirectional): whether
+    /// a classic group with members becomes a consumer group when a
+    /// consumer-protocol member joins (upgrade), and back when the last one
+    /// leaves (downgrade).
+    pub group_consumer_migration_policy: MigrationPolicy,
 }
+
+/// `group.consumer.migration.policy` (`ConsumerGroupMigrationPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MigrationPolicy {
+    /// Both upgrade and downgrade (the default).
+    #[default]
+    Bidirectional,
+    /// Only classic to consumer.
+    Upgrade,
+    /// Only consumer to classic.
+    Downgrade,
+    /// Neither: a consumer-protocol member cannot join a classic group with
+    /// members (`GroupIdNotFoundException`), and a consumer group whose
+    /// consumer-protocol members all left stays a consumer group.
+    Disabled,
+}
+
+impl MigrationPolicy {
+    /// Whether a classic group with members may become a consumer group.
+    pub fn upgrade(self) -> bool {
+        matches!(self, MigrationPolicy::Bidirectional | MigrationPolicy::Upgrade)
+    }
+
+    /// Whether a consumer group left with classic members may become classic.
+    pub fn downgrade(self) -> bool {
+        matches!(self, MigrationPolicy::Bidirectional | MigrationPolicy::Downgrade)
+    }
+}
+
+/// Kafka's default `group.initial.rebalance.delay.ms`, which the
+/// simulation's own default leaves at 0 (see
+/// [`ClusterConfig::group_initial_rebalance_delay_ms`]).
+pub const KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: u64 = 3_000;
 
 impl Default for ClusterConfig {
     fn default() -> Self {
@@ -71,6 +136,13 @@ impl Default for ClusterConfig {
             broker_heartbeat_interval_ms: 2_000,
             auto_leader_rebalance_enable: true,
             leader_imbalance_check_interval_ms: 300_000,
+            group_consumer_heartbeat_interval_ms: 5_000,
+            group_consumer_session_timeout_ms: 45_000,
+            group_consumer_assignors: vec![ServerAssignor::Uniform, ServerAssignor::Range],
+            group_initial_rebalance_delay_ms: 0,
+            offsets_retention_minutes: 7 * 24 * 60,
+            offsets_retention_check_interval_ms: 600_000,
+            group_consumer_migration_policy: MigrationPolicy::Bidirectional,
         }
     }
 }
@@ -102,6 +174,23 @@ impl ClusterConfig {
         }
         if self.leader_imbalance_check_interval_ms == 0 {
             return Err(invalid("leader.imbalance.check.interval.seconds", "must be positive"));
+        }
+        if self.group_consumer_heartbeat_interval_ms == 0
+            || self.group_consumer_heartbeat_interval_ms >= self.group_consumer_session_timeout_ms
+        {
+            return Err(invalid(
+                "group.consumer.heartbeat.interval.ms",
+                "must be positive and below group.consumer.session.timeout.ms",
+            ));
+        }
+        if self.group_consumer_assignors.is_empty() {
+            return Err(invalid("group.consumer.assignors", "needs at least one assignor"));
+        }
+        if self.offsets_retention_minutes == 0 {
+            return Err(invalid("offsets.retention.minutes", "must be at least 1"));
+        }
+        if self.offsets_retention_check_interval_ms == 0 {
+            return Err(invalid("offsets.retention.check.interval.ms", "must be at least 1"));
         }
         Ok(())
     }
@@ -414,6 +503,29 @@ pub enum IsolationLevel {
     ReadCommitted,
 }
 
+/// `group.protocol`: how a consumer takes part in its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+pub enum GroupProtocol {
+    /// The classic protocol (JoinGroup, SyncGroup, client-side assignors).
+    /// Still the Java client's default in 4.0:
+    /// `ConsumerConfig.DEFAULT_GROUP_PROTOCOL = GroupProtocol.CLASSIC`.
+    #[default]
+    Classic,
+    /// The consumer group protocol (KIP-848, GA in Kafka 4.0): heartbeats
+    /// carry each member's target assignment, computed by the coordinator.
+    Consumer,
+}
+
+impl GroupProtocol {
+    /// The config value, `classic` or `consumer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupProtocol::Classic => "classic",
+            GroupProtocol::Consumer => "consumer",
+        }
+    }
+}
+
 /// A consumer's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -440,6 +552,17 @@ pub struct ConsumerConfig {
     pub max_poll_interval_ms: u64,
     /// `max.poll.records` (Kafka: 500).
     pub max_poll_records: u32,
+    /// `group.protocol` (Kafka 4.0: classic). With `consumer`, the
+    /// assignor, session timeout and heartbeat interval come from the
+    /// broker and the three client settings above are not used.
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor` (Kafka: none, the group's default): the
+    /// server assignor a consumer-protocol member asks for.
+    pub group_remote_assignor: Option<ServerAssignor>,
+    /// `metadata.max.age.ms` (Kafka: 300000): how often the client
+    /// refreshes its metadata; a classic group's leader sees partitions
+    /// added to a subscribed topic only then.
+    pub metadata_max_age_ms: u64,
 }
 
 impl Default for ConsumerConfig {
@@ -456,6 +579,9 @@ impl Default for ConsumerConfig {
             heartbeat_interval_ms: 3_000,
             max_poll_interval_ms: 300_000,
             max_poll_records: 500,
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
+            metadata_max_age_ms: 300_000,
         }
     }
 }
@@ -484,11 +610,18 @@ impl ConsumerConfig {
         if self.max_poll_records == 0 {
             return Err(invalid("max.poll.records", "must be at least 1"));
         }
+        if self.metadata_max_age_ms == 0 {
+            return Err(invalid("metadata.max.age.ms", "must be at least 1"));
+        }
         if self.enable_auto_commit && self.auto_commit_interval_ms == 0 {
             return Err(invalid("auto.commit.interval.ms", "must be at least 1"));
         }
         if self.group_instance_id.as_deref() == Some("") {
             return Err(invalid("group.instance.id", "must not be empty"));
+        }
+        // `ConsumerConfig.checkGroupRemoteAssignor` (Kafka 4.0).
+        if self.group_remote_assignor.is_some() && self.group_protocol == GroupProtocol::Classic {
+            return Err(invalid("group.remote.assignor", "cannot be set when group.protocol=CLASSIC"));
         }
         Ok(())
     }

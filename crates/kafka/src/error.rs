@@ -201,6 +201,23 @@ pub enum KafkaError {
         /// Which type it is.
         reason: String,
     },
+    /// A consumer-protocol member asked for a server assignor the broker
+    /// does not offer (`UNSUPPORTED_ASSIGNOR`, `UnsupportedAssignorException`).
+    UnsupportedAssignor {
+        /// The group.
+        group: String,
+        /// The assignor asked for (`group.remote.assignor`).
+        assignor: String,
+    },
+    /// A static consumer-protocol member joined under an instance id that
+    /// a member still holds, one that has not left with epoch -2
+    /// (`UNRELEASED_INSTANCE_ID`, `UnreleasedInstanceIdException`).
+    UnreleasedInstanceId {
+        /// The group.
+        group: String,
+        /// The `group.instance.id`.
+        instance: String,
+    },
 }
 
 impl std::fmt::Display for KafkaError {
@@ -300,6 +317,13 @@ impl std::fmt::Display for KafkaError {
                 write!(f, "share consumer {consumer}: {reason}")
             }
             KafkaError::GroupIdNotFound { group, reason } => write!(f, "group {group} {reason}"),
+            KafkaError::UnreleasedInstanceId { group, instance } => write!(
+                f,
+                "group {group}: the static member {instance} has not released its instance id; its session must expire first"
+            ),
+            KafkaError::UnsupportedAssignor { group, assignor } => {
+                write!(f, "group {group}: the assignor {assignor} is not one of group.consumer.assignors")
+            }
         }
     }
 }

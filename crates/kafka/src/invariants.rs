@@ -175,6 +175,34 @@ pub(crate) fn check(c: &Cluster) -> Result<(), String> {
             }
         }
     }
+    // A consumer-protocol group: the coordinator's members are the group's,
+    // no member is past the group epoch, and a partition still to be
+    // revoked belongs to nobody else (it moves only once revoked).
+    for (id, mg) in &c.modern {
+        let Some(g) = c.groups.get(id) else {
+            return Err(format!("consumer group {id} has no group state"));
+        };
+        if !mg.members.keys().eq(g.member_state.keys()) {
+            return Err(format!("consumer group {id}: members {:?} and coordinator members disagree", g.members));
+        }
+        if mg.assignment_epoch > mg.group_epoch {
+            return Err(format!(
+                "consumer group {id}: assignment epoch {} past group epoch {}",
+                mg.assignment_epoch, mg.group_epoch
+            ));
+        }
+        let mut owners: BTreeSet<(&str, u32)> = BTreeSet::new();
+        for (m, mm) in &mg.members {
+            if mm.epoch > mg.assignment_epoch {
+                return Err(format!("consumer group {id}: {m} at epoch {} past the assignment epoch", mm.epoch));
+            }
+            for tp in g.assignment.get(m).into_iter().flatten().chain(&mm.pending_revocation) {
+                if !owners.insert((&tp.topic, tp.partition)) {
+                    return Err(format!("consumer group {id}: {tp} is owned or pending revocation twice"));
+                }
+            }
+        }
+    }
     for (name, consumer) in &c.consumers {
         if let Some((tp, o)) = consumer.positions.iter().find(|(_, o)| **o < 0) {
             return Err(format!("consumer {name} has position {o} in {tp}"));

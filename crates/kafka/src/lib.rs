@@ -10,6 +10,8 @@
 //!
 //! - [`partitioner`]: murmur2 and the Java client's partitioners;
 //! - [`assignor`]: range, round-robin, sticky and cooperative-sticky;
+//! - [`server_assignor`]: the coordinator's `uniform` and `range` assignors
+//!   of the consumer group protocol (KIP-848);
 //! - [`log`]: records, segments, retention and compaction;
 //! - [`config`]: cluster, topic, producer and consumer settings with Kafka's defaults;
 //! - [`command`]: commands and events, plain serde data;
@@ -48,6 +50,7 @@ pub mod error;
 mod invariants;
 pub mod log;
 pub mod partitioner;
+pub mod server_assignor;
 pub mod view;
 
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
@@ -57,10 +60,12 @@ pub use command::{
     ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,
 };
 pub use config::{
-    AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KAFKA_4_LINGER_MS,
-    OffsetReset, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
+    AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel,
+    KAFKA_4_LINGER_MS, KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS, MigrationPolicy, OffsetReset, ProducerConfig,
+    ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 pub use error::KafkaError;
 pub use log::{Header, PartitionReason, Record, RecordData, RecordKind, RemovalReason};
 pub use partitioner::{PartitionerKind, murmur2, partition_for_key, to_positive};
+pub use server_assignor::{ServerAssignor, ServerMember, assign_server};
 pub use view::*;

@@ -4,8 +4,9 @@
 
 use crate::assignor::{Assignor, TopicPartition};
 use crate::command::ProduceError;
-use crate::config::{ConsumerConfig, ProducerConfig, TopicConfig};
+use crate::config::{ConsumerConfig, GroupProtocol, ProducerConfig, TopicConfig};
 use crate::log::PartitionReason;
+use crate::server_assignor::ServerAssignor;
 use serde::{Deserialize, Serialize};
 
 /// A broker.
@@ -122,6 +123,12 @@ pub enum GroupStateView {
     Stable,
     /// The group is gone.
     Dead,
+    /// A consumer-protocol group (KIP-848) whose group epoch is ahead of
+    /// its target assignment: the next heartbeat computes a new one.
+    Assigning,
+    /// A consumer-protocol group whose members have not all reached the
+    /// target assignment: some revoke, some wait for partitions.
+    Reconciling,
 }
 
 /// One group member.
@@ -139,6 +146,16 @@ pub struct MemberView {
     pub subscription: Vec<String>,
     /// Whether it has rejoined in the current rebalance.
     pub joined: bool,
+    /// The protocol the member speaks (a consumer-protocol group may hold
+    /// classic members while it migrates).
+    pub protocol: GroupProtocol,
+    /// Its member epoch, in a consumer-protocol group.
+    pub member_epoch: Option<i32>,
+    /// Its target assignment, in a consumer-protocol group.
+    pub target: Vec<TopicPartition>,
+    /// Partitions it still owns and must revoke before it moves to the
+    /// target epoch (consumer-protocol groups).
+    pub pending_revocation: Vec<TopicPartition>,
 }
 
 /// Lag of one partition for one group.
@@ -148,10 +165,13 @@ pub struct PartitionLag {
     pub partition: TopicPartition,
     /// The committed offset.
     pub committed: Option<i64>,
-    /// The end offset consumers can reach (high watermark).
+    /// The end offset consumers can reach: the high watermark, or the last
+    /// stable offset when the partition's reader (or, without an owner, a
+    /// member of the group) reads committed.
     pub log_end_offset: i64,
-    /// How many records are not yet committed.
-    pub lag: i64,
+    /// How many records are not yet committed; unknown (`None`, "-" in
+    /// `kafka-consumer-groups`) without a committed offset.
+    pub lag: Option<i64>,
     /// The member that owns it.
     pub owner: Option<String>,
 }
@@ -161,10 +181,18 @@ pub struct PartitionLag {
 pub struct GroupView {
     /// The group id.
     pub group_id: String,
-    /// Its assignor.
+    /// The group protocol: classic, or consumer (KIP-848).
+    pub protocol: GroupProtocol,
+    /// Its assignor (classic groups).
     pub assignor: Assignor,
-    /// The current generation.
+    /// The current generation; the group epoch of a consumer-protocol group.
     pub generation: i32,
+    /// The group epoch (consumer-protocol groups).
+    pub group_epoch: Option<i32>,
+    /// The epoch of the current target assignment (consumer-protocol groups).
+    pub assignment_epoch: Option<i32>,
+    /// The server assignor of the current target (consumer-protocol groups).
+    pub server_assignor: Option<ServerAssignor>,
     /// The coordinator's state of the group.
     pub state: GroupStateView,
     /// The group's `__consumer_offsets` partition: `abs(groupId.hashCode()) % 50`.

@@ -473,9 +473,13 @@ fn consumer_config_any() -> impl Strategy<Value = ConsumerConfig> {
         prop::option::weighted(0.3, prop::sample::select(&["static-a", "static-b"][..])),
         prop_oneof![Just(6_000u64), Just(10_000)],
         prop_oneof![Just(1_000u64), Just(300_000)],
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|(group, assignor, reset, auto_commit, read_committed, instance, session, max_poll)| {
+        .prop_map(|(group, assignor, reset, auto_commit, read_committed, instance, session, max_poll, modern)| {
             ConsumerConfig {
+                // Some speak the consumer group protocol (KIP-848), so
+                // groups migrate between the two protocols.
+                group_protocol: if modern { GroupProtocol::Consumer } else { GroupProtocol::Classic },
                 assignor: [Assignor::Range, Assignor::RoundRobin, Assignor::Sticky, Assignor::CooperativeSticky]
                     [assignor as usize],
                 auto_offset_reset: [OffsetReset::Earliest, OffsetReset::Latest, OffsetReset::None][reset as usize],

@@ -26,15 +26,15 @@ enum Action {
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         6 => (0..4usize, 0..8u8).prop_map(|(producer, key)| Action::Produce { producer, key }),
-        3 => (0..4usize).prop_map(Action::Poll),
-        2 => (0..4usize).prop_map(Action::Commit),
+        3 => (0..6usize).prop_map(Action::Poll),
+        2 => (0..6usize).prop_map(Action::Commit),
         1 => (0..3u32).prop_map(Action::CrashBroker),
         1 => (0..3u32).prop_map(Action::RestartBroker),
         1 => (0..3u32).prop_map(Action::Pause),
         1 => (0..3u32).prop_map(Action::Resume),
-        1 => (0..4usize).prop_map(Action::CrashConsumer),
-        1 => (0..4usize).prop_map(Action::CloseConsumer),
-        1 => (0..4usize).prop_map(Action::Subscribe),
+        1 => (0..6usize).prop_map(Action::CrashConsumer),
+        1 => (0..6usize).prop_map(Action::CloseConsumer),
+        1 => (0..6usize).prop_map(Action::Subscribe),
         1 => (3..6u32).prop_map(Action::AddPartitions),
         1 => any::<bool>().prop_map(|commit| Action::Transaction { commit }),
         1 => (100..103u32).prop_map(Action::CrashController),
@@ -54,10 +54,23 @@ fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
 }
 
 const PRODUCERS: [&str; 4] = ["all", "one", "tx", "batch"];
-const CONSUMERS: [&str; 4] = ["a", "b", "c", "d"];
+/// `a` to `d` speak the classic protocol; `e` the consumer protocol in the
+/// classic members' `audit` group (so the group migrates both ways), `f`
+/// the consumer protocol in a group of its own.
+const CONSUMERS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 
 fn build(seed: u64) -> Cluster {
-    let mut c = Cluster::new(ClusterConfig { brokers: 3, ..ClusterConfig::default() }, seed).expect("cluster");
+    // Short group timers so that the gaps cross them: the initial
+    // rebalance delay, consumer-protocol sessions, offsets retention.
+    let config = ClusterConfig {
+        brokers: 3,
+        group_initial_rebalance_delay_ms: 1_500,
+        group_consumer_session_timeout_ms: 12_000,
+        offsets_retention_minutes: 1,
+        offsets_retention_check_interval_ms: 20_000,
+        ..ClusterConfig::default()
+    };
+    let mut c = Cluster::new(config, seed).expect("cluster");
     c.create_topic("orders", TopicConfig { min_insync_replicas: Some(2), ..TopicConfig::new(3, 3) }).expect("topic");
     c.create_topic(
         "compacted",
@@ -109,7 +122,7 @@ fn build(seed: u64) -> Cluster {
         },
     )
     .expect("producer");
-    for (i, name) in CONSUMERS.iter().enumerate() {
+    for (i, name) in CONSUMERS.iter().enumerate().take(4) {
         let config = ConsumerConfig {
             assignor: if i < 2 { Assignor::Range } else { Assignor::CooperativeSticky },
             auto_offset_reset: OffsetReset::Earliest,
@@ -120,9 +133,26 @@ fn build(seed: u64) -> Cluster {
             max_poll_interval_ms: 4_000 + 3_000 * i as u64,
             group_instance_id: (i == 3).then(|| "static-d".to_string()),
             isolation_level: if i == 2 { IsolationLevel::ReadCommitted } else { IsolationLevel::ReadUncommitted },
+            // Leaders refresh their metadata within the gaps.
+            metadata_max_age_ms: 15_000 + 5_000 * i as u64,
             ..ConsumerConfig::new(if i < 2 { "billing" } else { "audit" })
         };
         c.create_consumer(name, config).expect("consumer");
+    }
+    for (name, group) in [("e", "audit"), ("f", "fresh")] {
+        let config = ConsumerConfig {
+            group_protocol: GroupProtocol::Consumer,
+            auto_offset_reset: OffsetReset::Earliest,
+            enable_auto_commit: name == "e",
+            auto_commit_interval_ms: 900,
+            max_poll_interval_ms: 9_000,
+            group_instance_id: (name == "f").then(|| "static-f".to_string()),
+            group_remote_assignor: (name == "f").then_some(ServerAssignor::Range),
+            ..ConsumerConfig::new(group)
+        };
+        c.create_consumer(name, config).expect("consumer");
+        // Subscribed from the start, so that any poll joins.
+        c.subscribe(name, &["orders".to_string()]).expect("subscribe");
     }
     c.set_event_recording(true);
     c
@@ -149,7 +179,8 @@ fn act(c: &mut Cluster, a: &Action, n: u64) -> Outcome {
         Action::CrashConsumer(i) => Command::CrashConsumer { consumer: CONSUMERS[*i].into() },
         Action::CloseConsumer(i) => Command::CloseConsumer { consumer: CONSUMERS[*i].into() },
         Action::Subscribe(i) => {
-            let topics = if *i < 2 { vec!["orders".to_string()] } else { vec!["orders".into(), "compacted".into()] };
+            let topics =
+                if *i < 2 || *i == 5 { vec!["orders".to_string()] } else { vec!["orders".into(), "compacted".into()] };
             Command::Subscribe { consumer: CONSUMERS[*i].into(), topics }
         }
         Action::AddPartitions(total) => Command::AddPartitions { topic: "orders".into(), total: *total },

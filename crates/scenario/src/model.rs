@@ -644,7 +644,14 @@ pub struct KafkaTopology {
     /// `unclean.leader.election.enable`, `replica.lag.time.max.ms`,
     /// `broker.session.timeout.ms`, `broker.heartbeat.interval.ms`,
     /// `auto.leader.rebalance.enable`, `leader.imbalance.check.interval.seconds`,
-    /// `eligible.leader.replicas.version` (1, on, since Kafka 4.1; 0 is 4.0's default).
+    /// `group.consumer.heartbeat.interval.ms` (5000),
+    /// `group.consumer.session.timeout.ms` (45000), `group.consumer.assignors`
+    /// (`uniform,range`), `group.initial.rebalance.delay.ms` (0 in the
+    /// simulation; Kafka's default is 3000), `offsets.retention.minutes`
+    /// (10080), `offsets.retention.check.interval.ms` (600000),
+    /// `group.consumer.migration.policy` (`bidirectional`, `upgrade`,
+    /// `downgrade`, `disabled`), `eligible.leader.replicas.version` (1, on,
+    /// since Kafka 4.1; 0 is 4.0's default).
     /// The cluster has [`KafkaTopology::controllers`] KRaft controllers besides.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
@@ -746,7 +753,9 @@ pub struct KafkaConsumerDef {
     /// `auto.commit.interval.ms`, `partition.assignment.strategy` (`range`,
     /// `roundrobin`, `sticky`, `cooperative-sticky`), `isolation.level`,
     /// `group.instance.id`, `session.timeout.ms`, `heartbeat.interval.ms`,
-    /// `max.poll.interval.ms`, `max.poll.records`.
+    /// `max.poll.interval.ms`, `max.poll.records`, `metadata.max.age.ms`, `group.protocol`
+    /// (`classic`, the default, or `consumer` for KIP-848) and
+    /// `group.remote.assignor` (`uniform` or `range`, with `consumer` only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::{
-    AcknowledgementMode, Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, KafkaError,
-    OffsetReset, PartitionerKind, ProducerConfig, ShareConsumerConfig, ShareGroupConfig, ShareOffsetReset, TopicConfig,
+    AcknowledgementMode, Acks, Assignor, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel,
+    KafkaError, MigrationPolicy, OffsetReset, PartitionerKind, ProducerConfig, ServerAssignor, ShareConsumerConfig,
+    ShareGroupConfig, ShareOffsetReset, TopicConfig,
 };
 use brokerlab_rabbit::{BasicProperties, ChannelId, Command, ExchangeKind, FieldTable, FieldValue};
 
@@ -142,6 +143,26 @@ pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError>
                 let secs: u64 = num(what, key, v)?;
                 c.leader_imbalance_check_interval_ms = secs.saturating_mul(1_000);
             }
+            "group.consumer.heartbeat.interval.ms" => c.group_consumer_heartbeat_interval_ms = num(what, key, v)?,
+            "group.consumer.session.timeout.ms" => c.group_consumer_session_timeout_ms = num(what, key, v)?,
+            "group.consumer.assignors" => {
+                c.group_consumer_assignors = v
+                    .split(',')
+                    .map(|a| server_assignor(a).ok_or_else(|| bad(what, key, v)))
+                    .collect::<Result<_, _>>()?
+            }
+            "group.initial.rebalance.delay.ms" => c.group_initial_rebalance_delay_ms = num(what, key, v)?,
+            "offsets.retention.minutes" => c.offsets_retention_minutes = num(what, key, v)?,
+            "offsets.retention.check.interval.ms" => c.offsets_retention_check_interval_ms = num(what, key, v)?,
+            "group.consumer.migration.policy" => {
+                c.group_consumer_migration_policy = match v.trim().to_ascii_lowercase().as_str() {
+                    "bidirectional" => MigrationPolicy::Bidirectional,
+                    "upgrade" => MigrationPolicy::Upgrade,
+                    "downgrade" => MigrationPolicy::Downgrade,
+                    "disabled" => MigrationPolicy::Disabled,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
             _ => return Err(unknown(what, key)),
         }
     }
@@ -257,11 +278,33 @@ pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioE
             "heartbeat.interval.ms" => c.heartbeat_interval_ms = num(what, key, v)?,
             "max.poll.interval.ms" => c.max_poll_interval_ms = num(what, key, v)?,
             "max.poll.records" => c.max_poll_records = num(what, key, v)?,
+            "metadata.max.age.ms" => c.metadata_max_age_ms = num(what, key, v)?,
+            // Kafka validates both case-insensitively (`CaseInsensitiveValidString`).
+            "group.protocol" => {
+                c.group_protocol = match v.trim().to_ascii_lowercase().as_str() {
+                    "classic" => GroupProtocol::Classic,
+                    "consumer" => GroupProtocol::Consumer,
+                    _ => return Err(bad(what, key, v)),
+                }
+            }
+            "group.remote.assignor" => {
+                c.group_remote_assignor = Some(server_assignor(v).ok_or_else(|| bad(what, key, v))?)
+            }
             _ => return Err(unknown(what, key)),
         }
     }
     c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
     Ok(c)
+}
+
+/// A server assignor by its name or class name (`uniform`, `range`).
+fn server_assignor(v: &str) -> Option<ServerAssignor> {
+    let v = v.trim();
+    match v.rsplit('.').next().unwrap_or(v) {
+        "uniform" | "UniformAssignor" => Some(ServerAssignor::Uniform),
+        "range" | "RangeAssignor" => Some(ServerAssignor::Range),
+        _ => None,
+    }
 }
 
 /// A share group's configs (KIP-932). The group configs use Kafka's
@@ -459,6 +502,8 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InvalidRecordState { .. } => "InvalidRecordStateException",
         KafkaError::ShareConsumerMisuse { .. } => "IllegalStateException",
         KafkaError::GroupIdNotFound { .. } => "GroupIdNotFoundException",
+        KafkaError::UnsupportedAssignor { .. } => "UnsupportedAssignorException",
+        KafkaError::UnreleasedInstanceId { .. } => "UnreleasedInstanceIdException",
     }
 }
 

@@ -382,3 +382,28 @@ fn transaction_timeout_ms_lets_the_coordinator_abort_a_stalled_transaction() {
         outcomes[3]
     );
 }
+
+/// `group.protocol` (Kafka 4.0: `classic` by default, `consumer` for
+/// KIP-848) round-trips as a consumer config and runs: the
+/// consumer-protocol member converts the group, the classic one follows it.
+#[test]
+fn the_group_protocol_config_round_trips_and_runs_the_consumer_group_protocol() {
+    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/v2/group-protocol.json"))
+        .expect("golden file");
+    let sc = brokerlab_scenario::Scenario::from_json(&json).expect("scenario");
+    let again = brokerlab_scenario::Scenario::from_json(&sc.to_json()).expect("round trip");
+    assert_eq!(again, sc);
+    assert_eq!(sc.kafka.consumers[0].configs["group.protocol"], "consumer");
+    let config = brokerlab_scenario::translate::consumer_config(&sc.kafka.consumers[0]).expect("config");
+    assert_eq!(config.group_protocol, brokerlab_kafka::GroupProtocol::Consumer);
+    assert_eq!(config.group_remote_assignor, Some(brokerlab_kafka::ServerAssignor::Range));
+    let mut session = sc.start().expect("start");
+    session.run_to_end();
+    let g = session.kafka().group("billing").expect("group");
+    assert_eq!(g.protocol, brokerlab_kafka::GroupProtocol::Consumer);
+    assert_eq!(g.server_assignor, Some(brokerlab_kafka::ServerAssignor::Range));
+    assert_eq!(g.members.len(), 2);
+    let bad = json.replace("\"group.protocol\": \"consumer\"", "\"group.protocol\": \"modern\"");
+    let refused = brokerlab_scenario::Scenario::from_json(&bad).map(|_| ()).map_err(|e| e.to_string());
+    assert!(refused.is_err_and(|e| e.contains("`group.protocol` cannot be `modern`")));
+}

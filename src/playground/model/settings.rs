@@ -169,6 +169,32 @@ impl Word for Isolation {
     }
 }
 
+/// A Kafka consumer's `group.protocol`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupProtocol {
+    /// The Java client's default in Kafka 4.0: JoinGroup and SyncGroup rebalances.
+    #[default]
+    Classic,
+    /// KIP-848 (GA in Kafka 4.0): the broker assigns, heartbeats reconcile.
+    Consumer,
+}
+
+impl Word for GroupProtocol {
+    const ALL: &'static [Self] = &[GroupProtocol::Classic, GroupProtocol::Consumer];
+    fn word(self) -> &'static str {
+        match self {
+            GroupProtocol::Classic => "classic",
+            GroupProtocol::Consumer => "consumer",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            GroupProtocol::Classic => "classic (rebalances)",
+            GroupProtocol::Consumer => "consumer (KIP-848, broker-side assignment)",
+        }
+    }
+}
+
 /// A topic's `cleanup.policy`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CleanupPolicy {
@@ -495,6 +521,8 @@ pub struct ConsumerSettings {
     pub heartbeat_ms: u32,
     /// Kafka `group.instance.id`, which makes the member static; empty for none.
     pub group_instance_id: String,
+    /// Kafka `group.protocol`.
+    pub group_protocol: GroupProtocol,
     /// `x-stream-offset`: where it starts reading a stream (AMQP, streams only).
     pub stream_offset: StreamOffset,
 }
@@ -512,6 +540,7 @@ impl Default for ConsumerSettings {
             session_timeout_ms: CANVAS_SESSION_TIMEOUT_MS,
             heartbeat_ms: CANVAS_HEARTBEAT_MS,
             group_instance_id: String::new(),
+            group_protocol: GroupProtocol::Classic,
             stream_offset: StreamOffset::Next,
         }
     }

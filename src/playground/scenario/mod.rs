@@ -31,8 +31,8 @@ mod read;
 mod write;
 
 use super::model::{
-    Acks, CleanupPolicy, ConsumerSettings, EdgeRole, Failure, Isolation, Node, NodeId, NodeKind, OffsetReset,
-    Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
+    Acks, CleanupPolicy, ConsumerSettings, EdgeRole, Failure, GroupProtocol, Isolation, Node, NodeId, NodeKind,
+    OffsetReset, Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
 };
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{ConsumerFailure, ExchangeType, Scenario};
@@ -133,7 +133,8 @@ fn resolve(t: &Topology, key: &str) -> Option<NodeId> {
 /// A group member's settings as Kafka consumer configs. `max.poll.records`
 /// and the offset reset, commit mode, session timeout and heartbeat are
 /// always written, since the canvas's own defaults for them differ from
-/// Kafka's; the isolation level and a static member's id when set.
+/// Kafka's; the isolation level, a static member's id and the consumer
+/// group protocol when set.
 pub fn kafka_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> {
     let mut configs: BTreeMap<String, String> = [
         ("auto.offset.reset", c.offset_reset.word().to_string()),
@@ -150,6 +151,9 @@ pub fn kafka_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> 
     }
     if !c.group_instance_id.is_empty() {
         configs.insert("group.instance.id".into(), c.group_instance_id.clone());
+    }
+    if c.group_protocol != GroupProtocol::Classic {
+        configs.insert("group.protocol".into(), c.group_protocol.word().into());
     }
     configs
 }
@@ -172,6 +176,9 @@ pub(crate) fn consumer_settings(configs: &BTreeMap<String, String>, base: Consum
             .unwrap_or(kafka_defaults::SESSION_TIMEOUT_MS),
         heartbeat_ms: get("heartbeat.interval.ms").and_then(|v| v.parse().ok()).unwrap_or(kafka_defaults::HEARTBEAT_MS),
         group_instance_id: get("group.instance.id").unwrap_or_default().to_string(),
+        group_protocol: get("group.protocol")
+            .and_then(|v| GroupProtocol::from_word(&v.to_ascii_lowercase()))
+            .unwrap_or_default(),
         ..base
     }
 }

@@ -197,6 +197,7 @@ fn random_config(rng: &mut Rng, kind: NodeKind) -> NodeConfig {
             session_timeout_ms: *rng.pick(&[5_999, 6_000, 10_000, 45_000, 1_800_000]),
             heartbeat_ms: *rng.pick(&[0, 1_000, 3_000, 9_000]),
             group_instance_id: rng.pick(&["", "packer-1", " padded "]).to_string(),
+            group_protocol: *rng.pick(&[GroupProtocol::Classic, GroupProtocol::Consumer]),
             stream_offset: *rng.pick(&[
                 StreamOffset::Next,
                 StreamOffset::First,
@@ -946,4 +947,20 @@ fn policies_and_default_queue_types_are_kept_through_links_and_files() {
     let written = to_scenario(&back).unwrap();
     assert_eq!(written.rabbitmq.policies, s.rabbitmq.policies);
     assert_eq!(written.rabbitmq.vhosts, s.rabbitmq.vhosts, "only / is listed, for its default queue type");
+}
+
+/// The inspector's "Group protocol" choice is the consumer's
+/// `group.protocol` config: written only when it is not `classic` (the Java
+/// client's default in Kafka 4.0), read back, and run by the engine.
+#[test]
+fn the_group_protocol_is_a_consumer_config() {
+    let classic = ConsumerSettings::default();
+    assert!(!kafka_consumer_configs(&classic).contains_key("group.protocol"));
+    let modern = ConsumerSettings { group_protocol: GroupProtocol::Consumer, ..ConsumerSettings::default() };
+    let configs = kafka_consumer_configs(&modern);
+    assert_eq!(configs["group.protocol"], "consumer");
+    assert_eq!(consumer_settings(&configs, ConsumerSettings::default()).group_protocol, GroupProtocol::Consumer);
+    let def = KafkaConsumerDef { name: "c".into(), group_id: "g".into(), topics: Vec::new(), configs };
+    let engine = brokerlab_scenario::translate::consumer_config(&def).unwrap();
+    assert_eq!(engine.group_protocol, brokerlab_kafka::GroupProtocol::Consumer);
 }

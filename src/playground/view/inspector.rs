@@ -8,8 +8,8 @@
 
 use super::Ctx;
 use crate::playground::model::{
-    AckMode, Acks, CleanupPolicy, Failure, Isolation, NodeConfig, NodeId, OffsetReset, Partitioner, QueueType,
-    Selection, StreamOffset, Word, max_age, optional_whole, retention, vhost_name, whole, whole_in,
+    AckMode, Acks, CleanupPolicy, Failure, GroupProtocol, Isolation, NodeConfig, NodeId, OffsetReset, Partitioner,
+    QueueType, Selection, StreamOffset, Word, max_age, optional_whole, retention, vhost_name, whole, whole_in,
 };
 use brokerlab_rabbit::ExchangeKind;
 use leptos::prelude::*;
@@ -318,6 +318,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                 <Number label="Session timeout (ms)" value=s.session_timeout_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The session timeout", 6_000..=1_800_000), |c, n| with!(Consumer, |s| s.session_timeout_ms = n)(c))/>
                 <Number label="Heartbeat interval (ms)" value=s.heartbeat_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The heartbeat interval", 1..=1_800_000), |c, n| with!(Consumer, |s| s.heartbeat_ms = n)(c))/>
                 <Field label="Static member id (group.instance.id)" value=s.group_instance_id on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Consumer, |s| s.group_instance_id = v)))/>
+                {word_choice("Group protocol", s.group_protocol, move |v: GroupProtocol| set_config(ctx, id, with!(Consumer, |s| s.group_protocol = v)))}
             </fieldset>
         }.into_any(),
         NodeConfig::Topic(t) => view! {

@@ -83,8 +83,12 @@ impl Cluster {
         if let Some(s) = self.consumers.get_mut(consumer) {
             s.last_poll_ms = now;
         }
-        self.poll_group(consumer);
-        if let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(consumer)) {
+        self.poll_group(consumer)?;
+        // A classic member's heartbeat thread runs while it polls; a
+        // consumer-protocol member heartbeats on its own interval.
+        if !self.uses_consumer_protocol(consumer)
+            && let Some(ms) = self.groups.get_mut(&group).and_then(|g| g.member_state.get_mut(consumer))
+        {
             ms.last_heartbeat_ms = now;
         }
         let assigned: Vec<TopicPartition> = self.active_consumer(consumer)?.assigned.clone();

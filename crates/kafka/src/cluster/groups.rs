@@ -47,6 +47,23 @@ pub(crate) struct ClassicGroup {
     pub(crate) joined: BTreeSet<String>,
     /// The broker leading the group's `__consumer_offsets` partition.
     pub(crate) coordinator: Option<u32>,
+    /// The initial delayed join of a new group (`InitialDelayedJoin`): the
+    /// current delay, the rebalance timeout left to extend into, and whether
+    /// a member joined since the delay started.
+    pub(crate) initial_delay: Option<(u64, u64, bool)>,
+}
+
+/// The next instant after `now` at which a consumer refreshes its metadata:
+/// every `metadata.max.age.ms` from its last forced refresh (creation, `subscribe()`).
+fn next_refresh(c: &ConsumerState, now: u64) -> u64 {
+    let age = c.config.metadata_max_age_ms.max(1);
+    let since = now.saturating_sub(c.metadata_refreshed_ms);
+    c.metadata_refreshed_ms.saturating_add((since / age).saturating_add(1).saturating_mul(age)).min(time::MAX_TIME)
+}
+
+/// Whether `now` is one of a consumer's metadata refreshes.
+fn refresh_at(c: &ConsumerState, now: u64) -> bool {
+    now > c.metadata_refreshed_ms && (now - c.metadata_refreshed_ms).is_multiple_of(c.config.metadata_max_age_ms.max(1))
 }
 
 /// Java's `String.hashCode()`.
@@ -77,8 +94,19 @@ impl Cluster {
             if let Some(g) = c.groups.get(&config.group_id)
                 && !g.members.is_empty()
                 && g.assignor != config.assignor
+                && config.group_protocol == GroupProtocol::Classic
+                && !c.modern.contains_key(&config.group_id)
             {
                 return Err(KafkaError::InconsistentGroupProtocol { group: config.group_id.clone() });
+            }
+            if config.group_protocol == GroupProtocol::Consumer
+                && let Some(a) = config.group_remote_assignor
+                && !c.config.group_consumer_assignors.contains(&a)
+            {
+                return Err(KafkaError::UnsupportedAssignor {
+                    group: config.group_id.clone(),
+                    assignor: a.name().to_string(),
+                });
             }
             let now = c.now;
             c.consumers.insert(
@@ -96,6 +124,8 @@ impl Cluster {
                     generation: None,
                     joining: false,
                     rejoin_needed: None,
+                    next_heartbeat_ms: None,
+                    metadata_refreshed_ms: now,
                 },
             );
             Ok(())
@@ -123,6 +153,7 @@ impl Cluster {
             let mut topics: Vec<String> = topics.to_vec();
             topics.sort();
             topics.dedup();
+            let now = c.now;
             if topics.is_empty() {
                 c.leave_group(consumer, false);
                 if let Some(s) = c.consumers.get_mut(consumer) {
@@ -133,7 +164,10 @@ impl Cluster {
             let Some(state) = c.consumers.get_mut(consumer) else {
                 return Err(KafkaError::UnknownConsumer(consumer.to_string()));
             };
-            if state.subscription != topics && state.in_group {
+            // A consumer-protocol member sends its new subscription with its next heartbeat.
+            // A new subscription fetches metadata for its topics at once.
+            state.metadata_refreshed_ms = now;
+            if state.subscription != topics && state.in_group && state.config.group_protocol == GroupProtocol::Classic {
                 state.rejoin_needed = Some(RebalanceReason::SubscriptionChanged(consumer.to_string()));
             }
             state.subscription = topics;
@@ -143,7 +177,7 @@ impl Cluster {
     }
 
     /// The group's coordinator state, created with the group.
-    fn classic_entry(&mut self, group: &str) -> &mut ClassicGroup {
+    pub(super) fn classic_entry(&mut self, group: &str) -> &mut ClassicGroup {
         if !self.classic.contains_key(group) {
             let coordinator = self.elect_coordinator(group, None);
             let phase = if self.groups.get(group).is_some_and(|g| !g.members.is_empty()) {
@@ -153,7 +187,7 @@ impl Cluster {
             };
             self.classic.insert(
                 group.to_string(),
-                ClassicGroup { phase, join_deadline: None, joined: BTreeSet::new(), coordinator },
+                ClassicGroup { phase, join_deadline: None, joined: BTreeSet::new(), coordinator, initial_delay: None },
             );
         }
         self.classic.get_mut(group).expect("inserted above")
@@ -226,6 +260,9 @@ impl Cluster {
             return;
         }
         cg.phase = to;
+        if from == GroupStateView::Empty || to == GroupStateView::Empty {
+            self.note_group_empty(group, to == GroupStateView::Empty);
+        }
         self.emit(Event::GroupStateChanged { group: group.to_string(), from, to });
     }
 
@@ -242,12 +279,22 @@ impl Cluster {
 
     /// The group enters PreparingRebalance (`prepareRebalance`).
     fn prepare_rebalance(&mut self, group: &str, reason: RebalanceReason) {
-        let deadline = self.now.saturating_add(self.rebalance_timeout(group)).min(time::MAX_TIME);
+        let timeout = self.rebalance_timeout(group);
+        let mut deadline = self.now.saturating_add(timeout).min(time::MAX_TIME);
+        // A new group waits `group.initial.rebalance.delay.ms` for more
+        // members (`prepareRebalance`, `InitialDelayedJoin`).
+        let delay = self.config.group_initial_rebalance_delay_ms;
+        let initial = (self.phase(group) == GroupStateView::Empty && delay > 0)
+            .then(|| (delay, timeout.saturating_sub(delay), false));
+        if initial.is_some() {
+            deadline = self.now.saturating_add(delay).min(time::MAX_TIME);
+        }
         let Some(g) = self.groups.get(group) else { return };
         let (assignor, generation) = (g.assignor, g.generation.saturating_add(1));
         self.set_phase(group, GroupStateView::PreparingRebalance);
         let cg = self.classic_entry(group);
         cg.join_deadline = Some(deadline);
+        cg.initial_delay = initial;
         cg.joined.clear();
         self.emit(Event::RebalanceStarted {
             group: group.to_string(),
@@ -260,19 +307,21 @@ impl Cluster {
 
     /// `removeMemberAndUpdateClassicGroup`: a Stable group rebalances; a
     /// group in PreparingRebalance may now have everyone it waits for.
-    fn after_member_removed(&mut self, group: &str, reason: RebalanceReason) {
+    pub(super) fn after_member_removed(&mut self, group: &str, reason: RebalanceReason) {
         match self.phase(group) {
             GroupStateView::Stable | GroupStateView::CompletingRebalance => {
                 self.prepare_rebalance(group, reason);
                 self.maybe_complete_join(group);
             }
             GroupStateView::PreparingRebalance => self.maybe_complete_join(group),
-            GroupStateView::Empty | GroupStateView::Dead => {}
+            GroupStateView::Empty | GroupStateView::Dead | GroupStateView::Assigning | GroupStateView::Reconciling => {}
         }
     }
 
     fn maybe_complete_join(&mut self, group: &str) {
-        if self.phase(group) != GroupStateView::PreparingRebalance {
+        if self.phase(group) != GroupStateView::PreparingRebalance
+            || self.classic.get(group).is_some_and(|cg| cg.initial_delay.is_some())
+        {
             return;
         }
         let all = match (self.groups.get(group), self.classic.get(group)) {
@@ -318,6 +367,7 @@ impl Cluster {
         let assignor = g.assignor;
         if let Some(cg) = self.classic.get_mut(group) {
             cg.join_deadline = None;
+            cg.initial_delay = None;
             cg.joined.clear();
         }
         if members.is_empty() {
@@ -391,6 +441,10 @@ impl Cluster {
     }
 
     pub(super) fn remove_member(&mut self, group: &str, member: &str, reason: RebalanceReason) {
+        if self.modern.contains_key(group) {
+            self.modern_remove_member(group, member, reason);
+            return;
+        }
         self.drop_member(group, member, reason.clone());
         self.after_member_removed(group, reason);
     }
@@ -418,12 +472,24 @@ impl Cluster {
     /// The group side of `poll()` (`ConsumerCoordinator.poll`): apply a
     /// completed rebalance, rejoin if needed, apply again if that join
     /// completed the phase, then auto-commit when its interval has passed.
-    pub(super) fn poll_group(&mut self, consumer: &str) {
-        let Some(c) = self.consumers.get(consumer) else { return };
+    pub(super) fn poll_group(&mut self, consumer: &str) -> Result<(), KafkaError> {
+        let Some(c) = self.consumers.get(consumer) else { return Ok(()) };
         let group = c.config.group_id.clone();
+        let consumer_protocol = c.config.group_protocol == GroupProtocol::Consumer;
         if !c.subscription.is_empty() {
             if self.classic_entry(&group).coordinator.is_none() {
-                return;
+                return Ok(());
+            }
+            let modern = self.modern.contains_key(&group);
+            let empty = self.groups.get(&group).is_none_or(|g| g.members.is_empty());
+            if consumer_protocol || (modern && !empty) {
+                self.poll_modern(consumer)?;
+                self.maybe_auto_commit(consumer);
+                return Ok(());
+            }
+            if modern {
+                // A classic JoinGroup to an empty consumer group: it becomes a classic group.
+                self.replace_empty_group(&group, GroupProtocol::Classic);
             }
             self.apply_assignment(consumer);
             // A cooperative member that revoked partitions rejoins at once,
@@ -438,12 +504,13 @@ impl Cluster {
             }
         }
         self.maybe_auto_commit(consumer);
+        Ok(())
     }
 
     /// `maybeAutoCommitOffsetsAsync`: once `auto.commit.interval.ms` has
     /// passed since the last auto-commit, the positions from earlier polls
     /// are committed and the timer restarts, whether the commit is accepted or not.
-    fn maybe_auto_commit(&mut self, consumer: &str) {
+    pub(super) fn maybe_auto_commit(&mut self, consumer: &str) {
         let now = self.now;
         let Some(c) = self.consumers.get(consumer) else { return };
         if !c.config.enable_auto_commit || now.saturating_sub(c.last_auto_commit_ms) < c.config.auto_commit_interval_ms
@@ -479,7 +546,7 @@ impl Cluster {
         self.revoke(&group, consumer, generation, revoked);
     }
 
-    fn revoke(&mut self, group: &str, consumer: &str, generation: i32, revoked: Vec<TopicPartition>) {
+    pub(super) fn revoke(&mut self, group: &str, consumer: &str, generation: i32, revoked: Vec<TopicPartition>) {
         if revoked.is_empty() {
             return;
         }
@@ -557,6 +624,9 @@ impl Cluster {
                 member: consumer.to_string(),
                 group_instance_id: cfg.group_instance_id.clone(),
             });
+            if let Some((_, _, added)) = self.classic.get_mut(&group).and_then(|cg| cg.initial_delay.as_mut()) {
+                *added = true;
+            }
         }
         if let Some(entry) = self.consumers.get_mut(consumer) {
             entry.joining = true;
@@ -737,6 +807,24 @@ impl Cluster {
                 _ => Ok(()),
             };
         }
+        if let Some(mg) = self.modern.get(group) {
+            // `ConsumerGroup.validateOffsetCommit`: a known member at its current member epoch.
+            let Some(mm) = mg.members.get(consumer).filter(|_| c.in_group) else {
+                return Err(KafkaError::CommitFailed {
+                    consumer: consumer.to_string(),
+                    reason: "the coordinator does not know this member (UNKNOWN_MEMBER_ID); it is likely that the \
+                             consumer left the group or was removed from it"
+                        .to_string(),
+                });
+            };
+            if c.generation != Some(mm.epoch) {
+                return Err(KafkaError::CommitFailed {
+                    consumer: consumer.to_string(),
+                    reason: format!("member epoch {:?} is stale (STALE_MEMBER_EPOCH)", c.generation),
+                });
+            }
+            return Ok(());
+        }
         if c.joining {
             return Err(KafkaError::RebalanceInProgress { consumer: consumer.to_string() });
         }
@@ -770,6 +858,11 @@ impl Cluster {
     /// The consumer gives up its partitions and, if dynamic, sends LeaveGroup
     /// (`onLeavePrepare` and `maybeLeaveGroup`, on `close()` and `unsubscribe()`).
     fn leave_group(&mut self, consumer: &str, closing: bool) {
+        if self.uses_consumer_protocol(consumer) {
+            let reason = RebalanceReason::MemberLeft(consumer.to_string());
+            self.consumer_leave(consumer, reason);
+            return;
+        }
         let Some(c) = self.consumers.get(consumer) else { return };
         let group = c.config.group_id.clone();
         let is_static = c.config.group_instance_id.is_some();
@@ -803,7 +896,9 @@ impl Cluster {
             if state.config.enable_auto_commit && state.in_group {
                 c.commit_positions(consumer, true);
             }
-            c.stop_heartbeat(consumer);
+            if !c.uses_consumer_protocol(consumer) {
+                c.stop_heartbeat(consumer);
+            }
             c.leave_group(consumer, true);
             if let Some(entry) = c.consumers.get_mut(consumer) {
                 entry.status = ConsumerStatus::Closed;
@@ -828,9 +923,14 @@ impl Cluster {
     pub fn crash_consumer(&mut self, consumer: &str) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.active_consumer(consumer)?;
-            c.stop_heartbeat(consumer);
+            // A consumer-protocol member's session counts from its last
+            // heartbeat; a classic one's heartbeat thread ran until now.
+            if !c.uses_consumer_protocol(consumer) {
+                c.stop_heartbeat(consumer);
+            }
             if let Some(entry) = c.consumers.get_mut(consumer) {
                 entry.status = ConsumerStatus::Crashed;
+                entry.next_heartbeat_ms = None;
             }
             Ok(())
         })
@@ -844,6 +944,10 @@ impl Cluster {
         for group in names {
             // Without a coordinator no timer runs.
             if self.classic.get(&group).is_some_and(|cg| cg.coordinator.is_none()) {
+                continue;
+            }
+            if self.modern.contains_key(&group) {
+                self.step_modern(&group);
                 continue;
             }
             let members = self.groups.get(&group).map(|g| g.members.clone()).unwrap_or_default();
@@ -890,43 +994,73 @@ impl Cluster {
             if self.phase(&group) == GroupStateView::PreparingRebalance
                 && self.classic.get(&group).and_then(|cg| cg.join_deadline).is_some_and(|d| d <= now)
             {
-                self.complete_join(&group);
+                // `tryCompleteInitialRebalanceElseSchedule`: a newcomer during
+                // the initial delay extends it, up to the rebalance timeout.
+                let initial = self.classic.get(&group).and_then(|cg| cg.initial_delay);
+                match initial {
+                    Some((delay, remaining, true)) if remaining > 0 => {
+                        let next = self.config.group_initial_rebalance_delay_ms.min(remaining);
+                        if let Some(cg) = self.classic.get_mut(&group) {
+                            cg.join_deadline = Some(now.saturating_add(next).min(time::MAX_TIME));
+                            cg.initial_delay = Some((next, remaining.saturating_sub(delay), false));
+                        }
+                    }
+                    _ => {
+                        if let Some(cg) = self.classic.get_mut(&group) {
+                            cg.initial_delay = None;
+                        }
+                        self.complete_join(&group);
+                    }
+                }
             }
-            // The leader notices partitions added to a subscribed topic and rejoins.
-            let Some(g) = self.groups.get(&group) else { continue };
-            let grown = g
-                .partition_counts
-                .iter()
-                .find(|(t, n)| self.topics.get(*t).is_some_and(|ts| ts.partitions.len() as u32 != **n))
-                .map(|(t, _)| t.clone());
-            if let Some(t) = grown
-                && !g.members.is_empty()
-                && self.phase(&group) == GroupStateView::Stable
+            // The leader notices partitions added to a subscribed topic at
+            // its next metadata refresh (`metadata.max.age.ms`), and rejoins
+            // on its next poll (`ConsumerCoordinator.rejoinNeededOrPending`:
+            // its assignment snapshot no longer matches the metadata).
+            if let Some((leader, t)) = self.grown_topic(&group)
+                && self.consumers.get(&leader).is_some_and(|c| c.status == ConsumerStatus::Active && refresh_at(c, now))
+                && let Some(c) = self.consumers.get_mut(&leader)
+                && c.rejoin_needed.is_none()
             {
-                self.prepare_rebalance(&group, RebalanceReason::PartitionsAdded(t));
+                c.rejoin_needed = Some(RebalanceReason::PartitionsAdded(t));
             }
         }
     }
 
-    /// Whether a group's topics grew, and the exact instants of its timers:
-    /// each member's poll-interval and session deadlines and the join deadline.
-    pub(super) fn groups_pending(&self, at: &mut impl FnMut(u64)) -> bool {
-        let mut pending = false;
+    /// A Stable classic group whose subscribed topic grew since its last
+    /// assignment: its leader (the earliest member) and the topic.
+    fn grown_topic(&self, group: &str) -> Option<(String, String)> {
+        let g = self.groups.get(group)?;
+        if self.phase(group) != GroupStateView::Stable {
+            return None;
+        }
+        let leader = g.members.first()?;
+        let topic = g
+            .partition_counts
+            .iter()
+            .find(|(t, n)| self.topics.get(*t).is_some_and(|ts| ts.partitions.len() as u32 != **n))?;
+        Some((leader.clone(), topic.0.clone()))
+    }
+
+    /// The exact instants of the groups' timers: each member's poll-interval
+    /// and session deadlines, the join deadline, and the leader's metadata
+    /// refresh when a subscribed topic grew.
+    pub(super) fn groups_deadlines(&self, at: &mut impl FnMut(u64)) {
+        self.modern_pending(at);
         for (id, g) in &self.groups {
             let cg = self.classic.get(id);
-            if cg.is_some_and(|cg| cg.coordinator.is_none()) {
+            if cg.is_some_and(|cg| cg.coordinator.is_none()) || self.modern.contains_key(id) {
                 continue;
             }
             if let Some(d) = cg.and_then(|cg| cg.join_deadline) {
                 at(d);
             }
-            if !g.members.is_empty()
-                && cg.is_none_or(|cg| cg.phase == GroupStateView::Stable)
-                && g.partition_counts
-                    .iter()
-                    .any(|(t, n)| self.topics.get(t).is_some_and(|ts| ts.partitions.len() as u32 != *n))
+            if let Some((leader, _)) = self.grown_topic(id)
+                && let Some(c) = self.consumers.get(&leader)
+                && c.status == ConsumerStatus::Active
+                && c.rejoin_needed.is_none()
             {
-                pending = true;
+                at(next_refresh(c, self.now));
             }
             for m in &g.members {
                 let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
@@ -942,6 +1076,5 @@ impl Cluster {
                 at(heartbeat_end.saturating_add(ms.session_timeout_ms).saturating_add(1));
             }
         }
-        pending
     }
 }

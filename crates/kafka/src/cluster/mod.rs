@@ -21,6 +21,9 @@
 //! - `producers`: partition choice, the produce path, in-flight requests;
 //! - `transactions`: transactional ids, fencing, commit and abort markers;
 //! - `groups`: consumers, membership, rebalances, the coordinator's timeouts;
+//! - `consumer_groups`: the consumer group protocol (KIP-848): group and
+//!   member epochs, target assignments, heartbeats, online migration;
+//! - `offsets`: committed offsets' retention (`offsets.retention.minutes`);
 //! - `fetch`: start positions, `poll`, `commit`, `seek`;
 //! - `share`: share groups (KIP-932): acquisition locks, acknowledgements, the SPSO;
 //! - `controller`: broker sessions and fencing, controlled shutdown, preferred leaders;
@@ -34,7 +37,8 @@ use crate::command::{
 };
 pub use crate::command::{ConsumerRecord, ProduceReceipt};
 use crate::config::{
-    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, IsolationLevel, OffsetReset, ProducerConfig, TopicConfig,
+    Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel, OffsetReset, ProducerConfig,
+    TopicConfig,
 };
 use crate::error::KafkaError;
 use crate::log::{Log, LogSettings, PartitionReason, Record, RecordData, RecordKind};
@@ -45,11 +49,13 @@ use rand_core::{RngCore, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod consumer_groups;
 mod controller;
 mod fetch;
 mod kraft;
 pub use kraft::{FIRST_CONTROLLER_ID, METADATA_LOG_KEEP};
 mod groups;
+mod offsets;
 mod producers;
 mod replication;
 mod share;
@@ -266,6 +272,12 @@ pub(crate) struct ConsumerState {
     /// The client must rejoin on its next `poll()`, and why: its
     /// subscription changed, or a cooperative round revoked partitions.
     pub(crate) rejoin_needed: Option<RebalanceReason>,
+    /// When a consumer-protocol member's background thread sends its next
+    /// heartbeat (`None` outside a consumer-protocol group).
+    pub(crate) next_heartbeat_ms: Option<u64>,
+    /// The last forced metadata refresh (creation, `subscribe()`); the
+    /// client refreshes every `metadata.max.age.ms` from then on.
+    pub(crate) metadata_refreshed_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -316,6 +328,12 @@ pub struct Cluster {
     pub(crate) shares: share::ShareState,
     /// The coordinator's protocol state of each classic group.
     pub(crate) classic: BTreeMap<String, groups::ClassicGroup>,
+    /// The coordinator's state of each consumer-protocol group (KIP-848);
+    /// a group is a consumer group exactly when it has an entry here.
+    pub(crate) modern: BTreeMap<String, consumer_groups::ModernGroup>,
+    /// When each group's offsets were committed and when it became Empty,
+    /// for `offsets.retention.minutes`.
+    pub(crate) offsets_meta: BTreeMap<String, offsets::OffsetsMeta>,
     /// When the controller next looks for leaders that are not the
     /// preferred replica (`controller`).
     pub(crate) leader_balance_due: Option<u64>,
@@ -382,6 +400,8 @@ impl Cluster {
             seed,
             shares: share::ShareState::default(),
             classic: BTreeMap::new(),
+            modern: BTreeMap::new(),
+            offsets_meta: BTreeMap::new(),
             leader_balance_due: None,
             kraft: quorum,
             fetch_epochs: BTreeMap::new(),
@@ -409,6 +429,11 @@ impl Cluster {
     }
 
     fn emit(&mut self, e: Event) {
+        // Every offset commit, whoever makes it (a consumer, auto-commit, a
+        // transaction), passes here: its instant starts its retention.
+        if let Event::OffsetsCommitted { group, offsets, .. } = &e {
+            self.note_commit(group, offsets);
+        }
         if self.record_events {
             self.events.push(e);
         }

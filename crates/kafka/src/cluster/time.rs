@@ -5,11 +5,16 @@
 //! - the next point of the `step_ms` grid (absolute multiples of `step_ms`)
 //!   when periodic work is pending: a follower behind its leader or ready to
 //!   rejoin the ISR, a high watermark that can move, a produce request whose
-//!   answer is ready or that can be sent, a group whose topics grew, or a log
+//!   answer is ready or that can be sent, or a log
 //!   the cleaner has not looked at since it changed;
 //! - the exact deadlines: a follower leaving the ISR after
 //!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
-//!   `session.timeout.ms`, a record's next attempt after `retry.backoff.ms`,
+//!   `session.timeout.ms`, a consumer-protocol member's next heartbeat
+//!   (`group.consumer.heartbeat.interval.ms`), the end of a new classic
+//!   group's `group.initial.rebalance.delay.ms`, a classic group leader's
+//!   metadata refresh (`metadata.max.age.ms`) after its topic grew, the next
+//!   `offsets.retention.check.interval.ms` check at which offsets expire,
+//!   a record's next attempt after `retry.backoff.ms`,
 //!   its request's `request.timeout.ms` and its `delivery.timeout.ms`, a
 //!   share-group acquisition lock expiring, the transaction coordinator's
 //!   check for transactions past `transaction.timeout.ms` (every 10 s);
@@ -61,6 +66,7 @@ impl Cluster {
             self.step_producers();
         }
         self.step_groups();
+        self.step_offsets(t);
         self.step_share_locks();
         if on_grid {
             self.cleaner_pending = false;
@@ -96,11 +102,10 @@ impl Cluster {
         if self.transactions_pending(&mut at) {
             at(grid);
         }
-        if self.groups_pending(&mut at) {
-            at(grid);
-        }
+        self.groups_deadlines(&mut at);
         self.share_lock_deadlines(&mut at);
         self.controller_deadlines(&mut at);
+        self.offsets_expiry_due(&mut at);
         for t in self.topics.values() {
             for part in &t.partitions {
                 if let Some(d) = part.log.next_cleanup_due(

@@ -110,32 +110,56 @@ impl Cluster {
         self.groups.keys().cloned().collect()
     }
 
-    /// One consumer group: members, generation, assignment, committed offsets and lag.
+    /// One consumer group: its protocol and state, members, generation (or
+    /// group epoch), assignment, committed offsets and lag.
     pub fn group(&self, id: &str) -> Option<GroupView> {
         let g = self.groups.get(id)?;
-        Some(GroupView {
-            group_id: id.to_string(),
-            assignor: g.assignor,
-            generation: g.generation,
-            state: self
+        let mg = self.modern.get(id);
+        let state = match mg {
+            Some(mg) => mg.state,
+            None => self
                 .classic
                 .get(id)
                 .map_or(if g.members.is_empty() { GroupStateView::Empty } else { GroupStateView::Stable }, |cg| {
                     cg.phase
                 }),
+        };
+        Some(GroupView {
+            group_id: id.to_string(),
+            protocol: if mg.is_some() { GroupProtocol::Consumer } else { GroupProtocol::Classic },
+            assignor: g.assignor,
+            generation: g.generation,
+            group_epoch: mg.map(|mg| mg.group_epoch),
+            assignment_epoch: mg.map(|mg| mg.assignment_epoch),
+            server_assignor: mg.map(|mg| mg.assignor),
+            state,
             offsets_partition: groups::offsets_partition_for(id),
             coordinator: self.coordinator_of(id),
-            join_deadline_ms: self.classic.get(id).and_then(|cg| cg.join_deadline),
+            join_deadline_ms: if mg.is_some() { None } else { self.classic.get(id).and_then(|cg| cg.join_deadline) },
             members: g
                 .members
                 .iter()
-                .map(|m| MemberView {
-                    member_id: m.clone(),
-                    group_instance_id: g.member_state.get(m).and_then(|ms| ms.instance_id.clone()),
-                    alive: self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active),
-                    assignment: g.assignment.get(m).cloned().unwrap_or_default(),
-                    subscription: self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
-                    joined: self.classic.get(id).is_some_and(|cg| cg.joined.contains(m)),
+                .map(|m| {
+                    let mm = mg.and_then(|mg| mg.members.get(m));
+                    MemberView {
+                        member_id: m.clone(),
+                        group_instance_id: g.member_state.get(m).and_then(|ms| ms.instance_id.clone()),
+                        alive: self.consumers.get(m).is_some_and(|c| c.status == ConsumerStatus::Active),
+                        assignment: g.assignment.get(m).cloned().unwrap_or_default(),
+                        subscription: match mm {
+                            Some(mm) => mm.subscription.clone(),
+                            None => self.consumers.get(m).map(|c| c.subscription.clone()).unwrap_or_default(),
+                        },
+                        joined: mg.is_none() && self.classic.get(id).is_some_and(|cg| cg.joined.contains(m)),
+                        protocol: if mm.is_some_and(|mm| !mm.classic) {
+                            GroupProtocol::Consumer
+                        } else {
+                            GroupProtocol::Classic
+                        },
+                        member_epoch: mm.map(|mm| mm.epoch),
+                        target: mg.and_then(|mg| mg.target.get(m)).cloned().unwrap_or_default(),
+                        pending_revocation: mm.map(|mm| mm.pending_revocation.clone()).unwrap_or_default(),
+                    }
                 })
                 .collect(),
             committed: g.committed.iter().map(|(tp, o)| (tp.clone(), *o)).collect(),
@@ -143,8 +167,12 @@ impl Cluster {
         })
     }
 
-    /// Lag per partition of the group's subscribed topics: the high watermark
-    /// minus the committed offset (the whole readable log when nothing is committed).
+    /// Lag per partition of the group's subscribed topics: the end offset
+    /// minus the committed offset, unknown without a commit (as
+    /// `kafka-consumer-groups` shows "-"). The end offset is the last stable
+    /// offset when the partition's owner reads committed (or, without an
+    /// owner, when a member does), as the consumer's own `records-lag`
+    /// counts it, and the high watermark otherwise.
     pub fn group_lag(&self, id: &str) -> Vec<PartitionLag> {
         let Some(g) = self.groups.get(id) else {
             return Vec::new();
@@ -155,6 +183,11 @@ impl Cluster {
                 topics.extend(c.subscription.iter().map(String::as_str));
             }
         }
+        let read_committed =
+            |m: &str| self.consumers.get(m).is_some_and(|c| c.config.isolation_level == IsolationLevel::ReadCommitted);
+        let any_read_committed = g.members.iter().any(|m| read_committed(m));
+        let owners: BTreeMap<&TopicPartition, &String> =
+            g.assignment.iter().flat_map(|(m, a)| a.iter().map(move |tp| (tp, m))).collect();
         let mut out = Vec::new();
         for t in topics {
             let Some(ts) = self.topics.get(t) else {
@@ -163,10 +196,11 @@ impl Cluster {
             for (p, part) in ts.partitions.iter().enumerate() {
                 let tp = TopicPartition::new(t, p as u32);
                 let committed = g.committed.get(&tp).copied();
-                let end = part.high_watermark;
-                let lag = end - committed.unwrap_or(part.log.log_start_offset()).max(part.log.log_start_offset());
-                let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
-                out.push(PartitionLag { partition: tp, committed, log_end_offset: end, lag: lag.max(0), owner });
+                let owner = owners.get(&tp).map(|m| (*m).clone());
+                let lso = owner.as_deref().map_or(any_read_committed, read_committed);
+                let end = if lso { part.last_stable_offset() } else { part.high_watermark };
+                let lag = committed.map(|c| (end - c).max(0));
+                out.push(PartitionLag { partition: tp, committed, log_end_offset: end, lag, owner });
             }
         }
         out
@@ -358,13 +392,20 @@ impl Cluster {
             let owner = g.assignment.iter().find(|(_, a)| a.contains(&tp)).map(|(m, _)| m.clone());
             let committed = g.committed.get(&tp).copied();
             let consumed = committed.is_some_and(|c| c > offset);
-            let reason = match &owner {
-                Some(m) => format!(
+            let modern = self.modern.get(gid);
+            let reason = match (&owner, modern) {
+                (Some(m), Some(mg)) => format!(
+                    "{m} owns {tp} at member epoch {} of group {gid} (group epoch {}), assigned by the coordinator's {} assignor under the consumer group protocol; only one member of a group reads a partition.",
+                    mg.members.get(m).map_or(0, |mm| mm.epoch),
+                    mg.group_epoch,
+                    mg.assignor.name()
+                ),
+                (Some(m), None) => format!(
                     "{m} owns {tp} in generation {} of group {gid}, assigned by the {} assignor; only one member of a group reads a partition.",
                     g.generation,
                     g.assignor.protocol_name()
                 ),
-                None => format!(
+                (None, _) => format!(
                     "No member of group {gid} owns {tp} right now (no members, more partitions than members can hold, or a rebalance is pending)."
                 ),
             };

@@ -44,6 +44,8 @@ const SHARE_GROUP_CONFIGS: ConfigTable = &[
 const SHARE_CONSUMER_CONFIGS: ConfigTable = &[
     ("share.acknowledgement.mode", &["implicit", "explicit"], &["auto"]),
     ("max.poll.records", &["1", "500"], &["0"]),
+    ("group.protocol", &["classic", "consumer"], &["modern"]),
+    ("metadata.max.age.ms", &["1000", "300000"], &["0"]),
 ];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
@@ -348,6 +350,8 @@ const CLUSTER_CONFIGS: ConfigTable = &[
     ("min.insync.replicas", &["1", "2", "3"], &["0", "x"]),
     ("unclean.leader.election.enable", &["true", "false"], &["yes"]),
     ("replica.lag.time.max.ms", &["100", "30000"], &["0", "-1"]),
+    ("group.consumer.assignors", &["uniform,range", "range"], &["sticky"]),
+    ("group.initial.rebalance.delay.ms", &["0", "3000"], &["-1"]),
 ];
 
 const TOPIC_CONFIGS: ConfigTable = &[
@@ -383,6 +387,8 @@ const CONSUMER_CONFIGS: ConfigTable = &[
     ("heartbeat.interval.ms", &["10", "3000"], &["0", "50000"]),
     ("max.poll.interval.ms", &["100", "300000"], &["0"]),
     ("max.poll.records", &["1", "500"], &["0"]),
+    ("group.protocol", &["classic", "consumer"], &["modern"]),
+    ("metadata.max.age.ms", &["1000", "300000"], &["0"]),
 ];
 
 fn topic_def(odd: bool) -> impl Strategy<Value = TopicDef> {
