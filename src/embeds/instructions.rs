@@ -12,7 +12,7 @@
 //! preset or the panel loses what an instruction needs, and when a lesson
 //! gains an instruction that the list does not cover.
 
-use super::live::{ReaderTarget, full_snapshot, reader_action, reader_targets};
+use super::live::{ReaderTarget, full_snapshot, reader_actions, reader_targets};
 use super::panel;
 use brokerlab_scenario::{Action, Scenario, Session, presets};
 use serde::Deserialize;
@@ -260,8 +260,8 @@ fn carry_out(id: &str, instruction: &Instruction) {
                     .iter()
                     .find(|t| &t.label() == publish)
                     .unwrap_or_else(|| panic!("{id}: the panel cannot send to {publish:?}"));
-                let action = reader_action(target, key, body, *persistent).expect("the panel builds the message");
-                shown = apply(&mut session, vec![action], None, publish);
+                let actions = reader_actions(target, key, body, *persistent).expect("the panel builds the message");
+                shown = apply(&mut session, actions, None, publish);
             }
             Step::Bind { bind, queue, key } => {
                 let choices = panel::binding_choices(&scenario, &session);

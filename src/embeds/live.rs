@@ -175,8 +175,8 @@ pub fn LiveScenario(
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(target) = targets.with_value(|t| t.get(chosen.get_untracked()).cloned()) else { return };
-        match reader_action(&target, &key.get_untracked(), &body.get_untracked(), persistent.get_untracked()) {
-            Ok(action) => apply(std::iter::once(action).chain(target.settle()).collect()),
+        match reader_actions(&target, &key.get_untracked(), &body.get_untracked(), persistent.get_untracked()) {
+            Ok(actions) => apply(actions),
             Err(e) => error.set(Some(e)),
         }
     };
@@ -789,6 +789,12 @@ pub fn reader_targets(scenario: &Scenario) -> Vec<ReaderTarget> {
         }));
     }
     targets
+}
+
+/// What the reader's Send does: the message, then, for a Kafka produce, the
+/// producer's `linger.ms`, so the record is in the log when the panel redraws.
+pub fn reader_actions(target: &ReaderTarget, key: &str, body: &str, persistent: bool) -> Result<Vec<Action>, String> {
+    Ok(std::iter::once(reader_action(target, key, body, persistent)?).chain(target.settle()).collect())
 }
 
 /// Builds the reader's action; the key and body are plain text, never
