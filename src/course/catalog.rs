@@ -54,7 +54,7 @@ pub static MODULES: &[Module] = &[
         number: 5,
         title: "Kafka vs. RabbitMQ Deep Analysis",
         lessons: &[
-            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "A feature-by-feature comparison of Apache Kafka and RabbitMQ, and a practical guide to choosing between them.", scenarios: &["kafka-vs-rabbit"], labs: &["kafka-vs-rabbitmq"] },
+            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "Kafka 4.2 and RabbitMQ 4.3 compared feature by feature, including Kafka's share groups and RabbitMQ's streams, and a guide to choosing between them in 2026.", scenarios: &["kafka-vs-rabbit"], labs: &["kafka-vs-rabbitmq"] },
         ],
     },
 ];
