@@ -23,6 +23,8 @@ pub static MODULES: &[Module] = &[
             Lesson { slug: "consumers-and-consumer-groups", title: "Consumers & Consumer Groups", tag: Tag::Critical, summary: "How consumer groups share a topic's partitions, why partitions cap your parallelism, and how rebalances work and how to keep them from stalling you.", scenarios: &["consumer-group-rebalance", "scale-consumer-group"], labs: &[] },
             Lesson { slug: "kafka-performance-zero-copy-and-page-cache", title: "Kafka Performance Secrets: Zero-Copy & Page Cache", tag: Tag::Advanced, summary: "How Kafka leans on the operating system's page cache and the sendfile system call, exactly which copies and user/kernel switches zero-copy saves, and when it cannot be used.", scenarios: &[], labs: &[] },
             Lesson { slug: "kafka-production-code-python-and-nodejs", title: "Production Code: Python & NodeJS", tag: Tag::Important, summary: "A durable keyed producer in Node.js with KafkaJS and an at-least-once consumer loop in Python with confluent-kafka, with the mistakes that commonly creep into both.", scenarios: &["key-partitioning", "delivery-semantics"], labs: &[] },
+            Lesson { slug: "kafka-share-groups", title: "Share Groups: Queues for Kafka", tag: Tag::Important, summary: "Kafka 4.2's share groups (KIP-932): members read the same partitions record by record, acknowledge each record, and a record that keeps failing is archived. How they compare with a consumer group and with competing consumers on a RabbitMQ queue.", scenarios: &["share-group-queue"], labs: &[] },
+            Lesson { slug: "kafka-4-in-practice", title: "Kafka 4.x in Practice", tag: Tag::Advanced, summary: "What running Kafka 4.x means: KRaft only, how the controller fences a failed broker and moves leaders, eligible leader replicas (on by default for new clusters since 4.1), and the KIP-848 consumer group protocol (generally available since 4.0).", scenarios: &["kafka-controller-failover"], labs: &[] },
         ],
     },
     Module {
@@ -34,6 +36,8 @@ pub static MODULES: &[Module] = &[
             Lesson { slug: "queue-durability-and-message-persistence", title: "Queue Durability & Message Persistence", tag: Tag::Important, summary: "What survives a RabbitMQ restart: durable queues, persistent messages, publisher confirms, and quorum queues for surviving the loss of a node.", scenarios: &["durability-restart"], labs: &[] },
             Lesson { slug: "prefetch-acknowledgment-and-flow-control", title: "Prefetch, Acknowledgment, & Flow Control", tag: Tag::Advanced, summary: "How consumer acknowledgements and the prefetch limit protect slow consumers in a push broker, and how RabbitMQ throttles and blocks publishers to protect itself.", scenarios: &["prefetch-slow-consumer"], labs: &[] },
             Lesson { slug: "rabbitmq-production-code-nodejs-and-python", title: "Production Code: NodeJS & Python", tag: Tag::Important, summary: "A confirmed, persistent publisher in Node.js with amqplib and a prefetch-limited, manually acknowledging consumer in Python with pika, with the pitfalls each version avoids.", scenarios: &["work-queue", "prefetch-slow-consumer"], labs: &[] },
+            Lesson { slug: "rabbitmq-streams-and-super-streams", title: "Streams and Super Streams", tag: Tag::Important, summary: "RabbitMQ's log: a stream keeps its messages after they are read, each reader picks its own offset, retention removes old segments, and a super stream partitions a stream with a single active consumer per partition.", scenarios: &["rabbit-stream-replay"], labs: &[] },
+            Lesson { slug: "rabbitmq-4-in-practice", title: "RabbitMQ 4.x in Practice", tag: Tag::Critical, summary: "What running RabbitMQ 4.3 means: quorum queues as the default choice and a vhost's default queue type, Khepri as the only metadata store, what 4.3 refuses or ignores, where the consumer timeout now lives, and at-least-once dead-lettering.", scenarios: &["rabbit-4-defaults"], labs: &[] },
         ],
     },
     Module {
@@ -50,7 +54,7 @@ pub static MODULES: &[Module] = &[
         number: 5,
         title: "Kafka vs. RabbitMQ Deep Analysis",
         lessons: &[
-            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "A feature-by-feature comparison of Apache Kafka and RabbitMQ, and a practical guide to choosing between them.", scenarios: &["kafka-vs-rabbit"], labs: &["kafka-vs-rabbitmq"] },
+            Lesson { slug: "kafka-vs-rabbitmq-deep-analysis", title: "Kafka vs. RabbitMQ Deep Analysis", tag: Tag::Important, summary: "Kafka 4.2 and RabbitMQ 4.3 compared feature by feature, including Kafka's share groups and RabbitMQ's streams, and a guide to choosing between them in 2026.", scenarios: &["kafka-vs-rabbit"], labs: &["kafka-vs-rabbitmq"] },
         ],
     },
 ];

@@ -38,7 +38,7 @@ test('the challenges page lists every challenge by module with its level and wha
   for (const module of ['Foundations', 'Apache Kafka', 'RabbitMQ', 'Patterns', 'Kafka vs RabbitMQ']) {
     assert.match(await list.moduleSolved(module), /^0 \/ [1-9]\d* solved$/, module);
   }
-  assert.equal(await list.overall(), 'Overall: 0 / 25 solved');
+  assert.equal(await list.overall(), 'Overall: 0 / 29 solved');
   assert.match(await list.item(BILLING).innerText(), /Level 2/);
   for (const title of [BILLING, 'Payments survive a restart', 'No payment lost to a crash']) {
     assert.doesNotMatch(await list.item(title).innerText(), /command line/, `${title} is finished on the canvas`);
@@ -83,11 +83,11 @@ test('a routing challenge solved with the mouse is recorded and still solved aft
 
   const list = await play.goToChallenges();
   assert.match(await list.moduleSolved('RabbitMQ'), /^1 \/ \d+ solved$/);
-  assert.equal(await list.overall(), 'Overall: 1 / 25 solved');
+  assert.equal(await list.overall(), 'Overall: 1 / 29 solved');
   await page.reload();
   await list.waitUntilShown();
   assert.match(await list.item(BILLING).innerText(), /âœ“ solved/);
-  assert.equal(await list.overall(), 'Overall: 1 / 25 solved');
+  assert.equal(await list.overall(), 'Overall: 1 / 29 solved');
   assertClean(problems);
   await context.close();
 });
@@ -202,7 +202,7 @@ test('hints come one at a time; the shown solution passes but only the learnerâ€
   assert.ok((await play.resultTexts()).every((r) => r.startsWith('Passed')));
   assert.doesNotMatch(await play.panel.innerText(), /âœ“ Solved/);
   const list = await play.goToChallenges();
-  assert.equal(await list.overall(), 'Overall: 0 / 25 solved');
+  assert.equal(await list.overall(), 'Overall: 0 / 29 solved');
 
   await list.link(BILLING).click();
   await play.waitFor(BILLING);
@@ -212,7 +212,7 @@ test('hints come one at a time; the shown solution passes but only the learnerâ€
   assert.equal(await play.canvas.getByText('eu.#.order.paid').count(), 0, 'Reset brings the start back');
   await bindBillingWithTheMouse(play);
   assert.equal(await play.check(), 'Solved! Every check passes.');
-  assert.equal(await (await play.goToChallenges()).overall(), 'Overall: 1 / 25 solved');
+  assert.equal(await (await play.goToChallenges()).overall(), 'Overall: 1 / 29 solved');
   assertClean(problems);
   await context.close();
 });

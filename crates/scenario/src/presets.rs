@@ -24,6 +24,10 @@ const SOURCES: &[(&str, &str)] = &[
     ("transactional-outbox", include_str!("../presets/transactional-outbox.json")),
     ("event-sourcing-replay", include_str!("../presets/event-sourcing-replay.json")),
     ("kafka-vs-rabbit", include_str!("../presets/kafka-vs-rabbit.json")),
+    ("share-group-queue", include_str!("../presets/share-group-queue.json")),
+    ("kafka-controller-failover", include_str!("../presets/kafka-controller-failover.json")),
+    ("rabbit-stream-replay", include_str!("../presets/rabbit-stream-replay.json")),
+    ("rabbit-4-defaults", include_str!("../presets/rabbit-4-defaults.json")),
     ("work-queue", include_str!("../presets/work-queue.json")),
     ("fanout-pubsub", include_str!("../presets/fanout-pubsub.json")),
     ("topic-routing", include_str!("../presets/topic-routing.json")),
@@ -54,6 +58,10 @@ const PREDICTIONS: &[(&str, &str)] = &[
     ("transactional-outbox", include_str!("../presets/transactional-outbox.predict.json")),
     ("event-sourcing-replay", include_str!("../presets/event-sourcing-replay.predict.json")),
     ("kafka-vs-rabbit", include_str!("../presets/kafka-vs-rabbit.predict.json")),
+    ("share-group-queue", include_str!("../presets/share-group-queue.predict.json")),
+    ("kafka-controller-failover", include_str!("../presets/kafka-controller-failover.predict.json")),
+    ("rabbit-stream-replay", include_str!("../presets/rabbit-stream-replay.predict.json")),
+    ("rabbit-4-defaults", include_str!("../presets/rabbit-4-defaults.predict.json")),
 ];
 
 /// The questions the preset `id` asks, in script order; none for a preset
@@ -87,7 +95,7 @@ pub fn all() -> Vec<Scenario> {
 }
 
 /// How many of [`ids`] are lesson presets; the rest are gallery starters.
-pub const LESSON_COUNT: usize = 16;
+pub const LESSON_COUNT: usize = 20;
 
 /// The raw JSON of a preset, for tests that must see a broken one fail
 /// rather than vanish from [`all`].

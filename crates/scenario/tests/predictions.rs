@@ -26,6 +26,10 @@ const EXPECTED: &[(&str, &[&[usize]])] = &[
     ("transactional-outbox", &[&[0]]),
     ("event-sourcing-replay", &[&[0]]),
     ("kafka-vs-rabbit", &[&[0], &[0]]),
+    ("share-group-queue", &[&[0], &[0], &[0]]),
+    ("kafka-controller-failover", &[&[0], &[0]]),
+    ("rabbit-stream-replay", &[&[0], &[0]]),
+    ("rabbit-4-defaults", &[&[0]]),
 ];
 
 #[test]

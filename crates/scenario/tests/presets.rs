@@ -21,6 +21,10 @@ const LESSONS: &[&str] = &[
     "transactional-outbox",
     "event-sourcing-replay",
     "kafka-vs-rabbit",
+    "share-group-queue",
+    "kafka-controller-failover",
+    "rabbit-stream-replay",
+    "rabbit-4-defaults",
 ];
 
 const STARTERS: &[&str] = &[

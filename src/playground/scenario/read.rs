@@ -153,7 +153,15 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             max_length: num("x-max-length"),
             dead_letter_exchange: word("x-dead-letter-exchange"),
             dead_letter_routing_key: word("x-dead-letter-routing-key"),
-            queue_type: QueueType::from_word(&word("x-queue-type")).unwrap_or_default(),
+            queue_type: QueueType::from_word(&word("x-queue-type")).unwrap_or_else(|| {
+                // Without `x-queue-type`, a durable queue that is not
+                // auto-delete takes its vhost's default type.
+                let default = r.vhosts.iter().find(|v| v.name == q.vhost).and_then(|v| v.metadata.default_queue_type);
+                match default {
+                    Some(d) if q.durable && !q.auto_delete => QueueType::from_word(d.as_str()).unwrap_or_default(),
+                    _ => QueueType::default(),
+                }
+            }),
             delivery_limit: num("x-delivery-limit"),
             max_length_bytes: q.arguments.get("x-max-length-bytes").and_then(serde_json::Value::as_u64),
             max_age: word("x-max-age"),

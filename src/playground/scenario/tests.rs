@@ -964,3 +964,30 @@ fn the_group_protocol_is_a_consumer_config() {
     let engine = brokerlab_scenario::translate::consumer_config(&def).unwrap();
     assert_eq!(engine.group_protocol, brokerlab_kafka::GroupProtocol::Consumer);
 }
+
+#[test]
+fn a_queue_without_a_type_is_drawn_as_its_vhosts_default_and_a_classic_one_keeps_its_type() {
+    let mut s = brokerlab_scenario::Scenario::default();
+    s.rabbitmq.queues.push(brokerlab_scenario::QueueDef::new("orders"));
+    let mut prices = brokerlab_scenario::QueueDef::new("prices");
+    prices.arguments.insert("x-queue-type".into(), serde_json::json!("classic"));
+    s.rabbitmq.queues.push(prices);
+    let mut root = brokerlab_scenario::VhostDef::new("/");
+    root.metadata.default_queue_type = Some(brokerlab_scenario::QueueTypeName::Quorum);
+    s.rabbitmq.vhosts.push(root);
+    let t = from_scenario(&s).unwrap();
+    let kind = |name: &str| match &t.named(NodeKind::Queue, name).unwrap().config {
+        NodeConfig::Queue(q) => q.queue_type,
+        _ => unreachable!(),
+    };
+    // RabbitMQ makes `orders` a quorum queue, so the canvas shows one.
+    assert_eq!((kind("orders"), kind("prices")), (QueueType::Quorum, QueueType::Classic));
+    let written = to_scenario(&t).unwrap();
+    let typed = |name: &str| {
+        let q = written.rabbitmq.queues.iter().find(|q| q.name == name).unwrap();
+        q.arguments.get("x-queue-type").cloned()
+    };
+    // Written back, each names its type, so neither changes on the engine.
+    assert_eq!(typed("orders"), Some(serde_json::json!("quorum")));
+    assert_eq!(typed("prices"), Some(serde_json::json!("classic")));
+}

@@ -44,12 +44,24 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                     ..ExchangeDef::new(n.name.clone(), exchange_type(x.kind))
                 })
             }
-            NodeConfig::Queue(q) => s.rabbitmq.queues.push(QueueDef {
-                durable: q.durable,
-                vhost: q.vhost.clone(),
-                arguments: queue_arguments(q),
-                ..QueueDef::new(n.name.clone())
-            }),
+            NodeConfig::Queue(q) => {
+                let mut arguments = queue_arguments(q);
+                // A queue declared without `x-queue-type` takes its vhost's
+                // default type, so a classic queue in a vhost whose default
+                // is another type says that it is classic.
+                let default = t.default_queue_types.get(&q.vhost);
+                if q.queue_type == QueueType::Classic
+                    && default.is_some_and(|d| *d != brokerlab_scenario::QueueTypeName::Classic)
+                {
+                    arguments.insert("x-queue-type".into(), QueueType::Classic.word().into());
+                }
+                s.rabbitmq.queues.push(QueueDef {
+                    durable: q.durable,
+                    vhost: q.vhost.clone(),
+                    arguments,
+                    ..QueueDef::new(n.name.clone())
+                })
+            }
             NodeConfig::Topic(ts) => s.kafka.topics.push(TopicDef {
                 configs: topic_configs(ts),
                 ..TopicDef::new(n.name.clone(), ts.partitions, ts.replication_factor)

@@ -132,10 +132,12 @@ pub enum Check {
     TopicHoldsOnce { topic: String, values: Vec<String> },
     /// Every record with this key is in one partition, in this order of values.
     KeyInOrder { topic: String, key: String, values: Vec<String> },
-    /// What a Kafka consumer's polls returned, in order, are exactly these values.
+    /// What a Kafka consumer's polls returned, in order, are exactly these
+    /// values; for a share consumer, the records its polls acquired.
     ConsumerPolled { consumer: String, values: Vec<String> },
     /// Over all the group's members, each of these values was read exactly
-    /// once: none missed, none read twice, whichever member read it.
+    /// once: none missed, none read twice, whichever member read it. A share
+    /// group's members count too.
     GroupReadOnce { group: String, values: Vec<String> },
     /// None of these values is in any partition of the topic: never written,
     /// or already removed by retention or compaction.
@@ -164,7 +166,7 @@ pub enum Check {
         values: Vec<String>,
     },
     /// The group's members read this value exactly `times` times between
-    /// them (0: nobody read it).
+    /// them (0: nobody read it); in a share group, how often it was delivered.
     ReadCount { group: String, value: String, times: u32 },
     /// A group member owns exactly these partitions (`orders-0`), in any order.
     Owns { group: String, consumer: String, partitions: Vec<String> },

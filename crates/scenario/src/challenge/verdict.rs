@@ -37,9 +37,11 @@ pub struct CheckResult {
 #[derive(Clone, Debug)]
 pub struct ProbeRun {
     pub report: Report,
-    /// Each Kafka consumer's polled values, in order.
+    /// Each Kafka consumer's polled values, in order; a share consumer's
+    /// are the records each of its polls acquired.
     pub polled: BTreeMap<String, Vec<String>>,
-    /// Each Kafka consumer's group, as the answer declares it.
+    /// Each Kafka consumer's group, and each share consumer's share group,
+    /// as the answer declares them.
     pub groups: BTreeMap<String, String>,
 }
 
@@ -100,12 +102,16 @@ pub(crate) fn run_probe(answer: &Scenario, probe: &Probe) -> Result<ProbeRun, St
     outcomes.extend(session.run_to_end());
     let mut polled: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in &outcomes {
-        if let Some(Action::Poll { consumer, .. }) = o.index.and_then(|i| s.script.get(i)) {
+        if let Some(Action::Poll { consumer, .. } | Action::SharePoll { consumer, .. }) =
+            o.index.and_then(|i| s.script.get(i))
+        {
             let values = o.polled.iter().map(|r| text(r.value.as_deref()));
             polled.entry(consumer.clone()).or_default().extend(values);
         }
     }
-    let groups = s.kafka.consumers.iter().map(|c| (c.name.clone(), c.group_id.clone())).collect();
+    let members = s.kafka.consumers.iter().map(|c| (&c.name, &c.group_id));
+    let sharing = s.kafka.share_consumers.iter().map(|c| (&c.name, &c.group_id));
+    let groups = members.chain(sharing).map(|(name, group)| (name.clone(), group.clone())).collect();
     Ok(ProbeRun { report: Report::new(&s, &session, &outcomes), polled, groups })
 }
 
