@@ -103,7 +103,7 @@ pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
             let due = x.batches.keys().next().copied().unwrap_or(now_ms);
             let when = if due > now_ms { format!("sent in {} ms", due - now_ms) } else { "sent when it can".into() };
             lines.push(format!(
-                "accumulator {partition}: {} in {}, {when}",
+                "{partition}: {} in {} in the accumulator, {when}",
                 plural(records, "record", "records"),
                 plural(x.batches.len(), "batch", "batches")
             ));
@@ -111,7 +111,7 @@ pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
         if let (Some(first), Some(last)) = (x.appended.iter().min(), x.appended.iter().max()) {
             let offsets = if first == last { format!("offset {first}") } else { format!("offsets {first}..={last}") };
             lines.push(format!(
-                "in flight {partition}: {} at {offsets}, waiting for acks={}",
+                "{partition}: {} in flight at {offsets}, waiting for acks={}",
                 plural(x.appended.len(), "record", "records"),
                 match p.config.acks {
                     kafka::Acks::Zero => "0",
@@ -128,7 +128,7 @@ pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
             };
             let count = if x.retries.len() > 1 { format!("{} records, ", x.retries.len()) } else { String::new() };
             lines.push(format!(
-                "retry {partition}: {count}retry {} of {}, {error}, {next}, gives up at {}",
+                "{partition}: retry {} of {}, {error}, {next} ({count}delivery timeout at {})",
                 f.attempts,
                 p.config.retries,
                 secs(f.delivery_deadline_ms)
@@ -139,38 +139,28 @@ pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
 }
 
 /// A transactional id as its coordinator sees it: the state, the
-/// coordinating broker, and what an open or finishing transaction waits for.
+/// coordinating broker and epoch, and what an open or finishing transaction
+/// waits for. Short lines, since they sit on the producer's card.
 pub fn transaction(t: &kafka::TransactionView) -> Vec<String> {
     let state = match t.state {
-        TransactionState::Empty => "Empty (no transaction yet)",
+        TransactionState::Empty => "Empty",
         TransactionState::Ongoing => "Ongoing",
-        TransactionState::PrepareCommit => "PrepareCommit (writing commit markers)",
-        TransactionState::PrepareAbort => "PrepareAbort (writing abort markers)",
+        TransactionState::PrepareCommit => "PrepareCommit",
+        TransactionState::PrepareAbort => "PrepareAbort",
         TransactionState::CompleteCommit => "CompleteCommit",
         TransactionState::CompleteAbort => "CompleteAbort",
     };
-    let mut lines = vec![format!("Transaction {}: {state}", t.transactional_id)];
+    let mut lines = vec![format!("{}: {state}", t.transactional_id)];
     lines.push(match t.coordinator {
-        Some(b) => format!(
-            "Transaction coordinator: broker {b} (__transaction_state-{}), producer epoch {}",
-            t.coordinator_partition, t.producer_epoch
-        ),
-        None => format!(
-            "Transaction coordinator: none, no replica of __transaction_state-{} is alive",
-            t.coordinator_partition
-        ),
+        Some(b) => format!("coordinator broker {b} \u{b7} epoch {}", t.producer_epoch),
+        None => format!("no coordinator: __transaction_state-{} has no live replica", t.coordinator_partition),
     });
     if let Some(started) = t.started_ms {
-        lines.push(format!(
-            "open since {} on {} partitions, aborted at {} (transaction.timeout.ms)",
-            secs(started),
-            t.partitions.len(),
-            secs(started.saturating_add(t.timeout_ms))
-        ));
+        lines.push(format!("open since {}, aborted at {}", secs(started), secs(started.saturating_add(t.timeout_ms))));
     }
     if !t.pending_markers.is_empty() {
         let parts: Vec<String> = t.pending_markers.iter().map(tp).collect();
-        lines.push(format!("markers pending on {}", parts.join(" ")));
+        lines.push(format!("markers pending: {}", parts.join(" ")));
     }
     lines
 }
@@ -409,10 +399,10 @@ mod tests {
         assert_eq!(
             producer_flights(&p, 1_000),
             vec![
-                "accumulator t1-0: 3 records in 2 batches, sent in 5 ms".to_string(),
-                "in flight t1-1: 2 records at offsets 7..=8, waiting for acks=all".to_string(),
+                "t1-0: 3 records in 2 batches in the accumulator, sent in 5 ms".to_string(),
+                "t1-1: 2 records in flight at offsets 7..=8, waiting for acks=all".to_string(),
                 format!(
-                    "retry t1-2: 2 records, retry 2 of {retries}, NotEnoughReplicas, next in 100 ms, gives up at 120.0 s"
+                    "t1-2: retry 2 of {retries}, NotEnoughReplicas, next in 100 ms (2 records, delivery timeout at 120.0 s)"
                 ),
             ]
         );
@@ -420,7 +410,9 @@ mod tests {
         let p = producer(vec![flight(0, 1, None, Some(900))]);
         assert_eq!(
             producer_flights(&p, 1_000),
-            vec![format!("retry t1-0: retry 1 of {retries}, NotEnoughReplicas, next attempt due, gives up at 120.0 s")]
+            vec![format!(
+                "t1-0: retry 1 of {retries}, NotEnoughReplicas, next attempt due (delivery timeout at 120.0 s)"
+            )]
         );
         assert!(producer_flights(&producer(Vec::new()), 0).is_empty());
     }
@@ -450,11 +442,7 @@ mod tests {
         };
         assert_eq!(
             transaction(&t),
-            vec![
-                "Transaction tx: Ongoing",
-                "Transaction coordinator: broker 1 (__transaction_state-21), producer epoch 1",
-                "open since 2.0 s on 1 partitions, aborted at 62.0 s (transaction.timeout.ms)",
-            ]
+            vec!["tx: Ongoing", "coordinator broker 1 \u{b7} epoch 1", "open since 2.0 s, aborted at 62.0 s"]
         );
         t.state = TransactionState::PrepareCommit;
         t.started_ms = None;
@@ -463,9 +451,9 @@ mod tests {
         assert_eq!(
             transaction(&t),
             vec![
-                "Transaction tx: PrepareCommit (writing commit markers)",
-                "Transaction coordinator: none, no replica of __transaction_state-21 is alive",
-                "markers pending on t1-0",
+                "tx: PrepareCommit",
+                "no coordinator: __transaction_state-21 has no live replica",
+                "markers pending: t1-0"
             ]
         );
     }

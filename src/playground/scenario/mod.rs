@@ -5,7 +5,8 @@
 //! (durability, alternate exchange), queues (durability, type, the `x-`
 //! arguments the inspector edits), bindings and RabbitMQ consumers in the
 //! RabbitMQ part; brokers, topics with their configs, Kafka producers and
-//! group members with theirs in the Kafka part; positions in the layout; and
+//! group members with theirs, share groups and their members as share
+//! consumers in the Kafka part; positions in the layout; and
 //! what only the canvas simulates (producers, processing times, injected
 //! failures, groups without members, broker names, its numbering) in the
 //! `canvas` section, which the engines and the command-line runner ignore.
