@@ -14,7 +14,7 @@ use super::journal::Source;
 use super::model::{EdgeRole, Failure, NodeConfig, NodeId, NodeKind, Topology, pairs_map};
 use super::sim::{Part, Port};
 use brokerlab_rabbit::{ChannelId, MessageId};
-use brokerlab_scenario::{Action, ConsumerDef, Scenario, SeekTarget, StepOutcome};
+use brokerlab_scenario::{Action, ConsumerDef, Scenario, SeekTarget, ShareAckType, StepOutcome};
 use std::collections::{BTreeMap, VecDeque};
 
 /// How long a crashed consumer stays down before it connects again.
@@ -59,6 +59,23 @@ struct KafkaConsumer {
     done: u64,
 }
 
+/// A share consumer (KIP-932): it polls, works through the records it
+/// acquired, then accepts each (or rejects each, when told to fail) and
+/// polls again; a crashed one stops, and its records come back when their
+/// locks expire.
+#[derive(Clone, Debug)]
+struct ShareConsumer {
+    node: NodeId,
+    name: String,
+    processing_ms: u64,
+    failure: Failure,
+    busy_until: u64,
+    crashed: bool,
+    /// The records of its last poll it has not settled yet.
+    holding: Vec<(String, u32, i64)>,
+    done: u64,
+}
+
 /// The canvas's producers and consumers.
 #[derive(Debug, Default)]
 pub struct Clients {
@@ -66,6 +83,7 @@ pub struct Clients {
     credit: BTreeMap<NodeId, u64>,
     amqp: Vec<AmqpConsumer>,
     kafka: Vec<KafkaConsumer>,
+    share: Vec<ShareConsumer>,
     processed: u64,
 }
 
@@ -119,7 +137,26 @@ impl Clients {
                 })
             })
             .collect();
-        Clients { credit: BTreeMap::new(), amqp, kafka, processed: 0 }
+        let share = scenario
+            .kafka
+            .share_consumers
+            .iter()
+            .filter_map(|def| {
+                let node = topology.named(NodeKind::Consumer, &def.name)?.id;
+                let (processing_ms, failure) = settings(topology, node);
+                Some(ShareConsumer {
+                    node,
+                    name: def.name.clone(),
+                    processing_ms,
+                    failure,
+                    busy_until: 0,
+                    crashed: false,
+                    holding: Vec::new(),
+                    done: 0,
+                })
+            })
+            .collect();
+        Clients { credit: BTreeMap::new(), amqp, kafka, share, processed: 0 }
     }
 
     /// Messages consumers have finished with, since the start.
@@ -302,6 +339,57 @@ impl Clients {
         for i in 0..self.kafka.len() {
             self.run_kafka(port, i);
         }
+        for i in 0..self.share.len() {
+            self.run_share(port, i);
+        }
+    }
+
+    fn run_share(&mut self, port: &mut Port, i: usize) {
+        let now = port.now_ms;
+        let c = &self.share[i];
+        if c.crashed || c.busy_until > now {
+            return;
+        }
+        let (name, node, failure, processing) = (c.name.clone(), c.node, c.failure, c.processing_ms);
+        let part = Part::Node(node);
+        // The records of the last poll are processed: settle each.
+        let held = std::mem::take(&mut self.share[i].holding);
+        if !held.is_empty() {
+            let kind = if failure == Failure::Nack { ShareAckType::Reject } else { ShareAckType::Accept };
+            let n = held.len() as u64;
+            for (topic, partition, offset) in held {
+                let ack = Action::ShareAcknowledge {
+                    consumer: name.clone(),
+                    kind,
+                    topic: Some(topic),
+                    partition: Some(partition),
+                    offset: Some(offset),
+                };
+                self.act(port, part, &ack);
+            }
+            if kind == ShareAckType::Accept {
+                self.share[i].done += n;
+                self.processed += n;
+                port.journal.count(Some(node), 0, n);
+            }
+        }
+        let polled = self.act(port, part, &Action::SharePoll { consumer: name.clone(), max_records: None }).polled;
+        if polled.is_empty() {
+            return;
+        }
+        if failure == Failure::Crash {
+            self.share[i].crashed = true;
+            let title = port.title(node);
+            port.note(
+                Source::Playground,
+                format!("{title} crashed holding {} records; they come back when their locks expire", polled.len()),
+            );
+            return;
+        }
+        let factor = if failure == Failure::Slow { 5 } else { 1 };
+        let c = &mut self.share[i];
+        c.busy_until = now + processing * factor * polled.len() as u64;
+        c.holding = polled.into_iter().map(|r| (r.topic, r.partition, r.offset)).collect();
     }
 
     fn run_amqp(&mut self, port: &mut Port, i: usize) {
@@ -428,6 +516,9 @@ impl Clients {
                 down: c.channel.is_none(),
                 assignment: None,
             });
+        }
+        if let Some(c) = self.share.iter().find(|c| c.node == id) {
+            return Some(ConsumerStatus { working: c.holding.len(), done: c.done, down: c.crashed, assignment: None });
         }
         let c = self.kafka.iter().find(|c| c.node == id)?;
         let view = kafka?.consumer(&c.name).ok();

@@ -615,6 +615,7 @@ impl Journal {
     fn absorb_kafka(&mut self, events: &[kafka::Event], cx: Context) {
         use kafka::Event as E;
         let now = cx.now_ms;
+        let mut acquired: Vec<(String, Vec<String>)> = Vec::new();
         for event in events {
             match event {
                 E::RecordAppended { producer, topic, partition, offset, leader, retry, .. } => {
@@ -730,19 +731,119 @@ impl Journal {
                     self.note(now, Source::Kafka, format!("{member} left {group}: {reason:?}"));
                 }
                 E::GroupStateChanged { group, to, .. } => {
-                    self.note(now, Source::Kafka, format!("{group} is {to:?}"));
+                    let generation = cx.session.kafka().group(group).map_or(0, |g| g.generation);
+                    let words = super::kafka_readout::group_state(*to, generation);
+                    self.note(now, Source::Kafka, format!("{group}: {words}"));
                 }
-                E::CoordinatorMoved { group, offsets_partition, to, .. } => {
-                    let who = to.map_or("no broker (none alive)".to_string(), |b| format!("broker {b}"));
+                E::RebalanceStarted { group, generation, reason, cooperative, .. } => {
+                    let how = if *cooperative {
+                        "cooperative: members keep the partitions they are not asked to give up"
+                    } else {
+                        "eager: every member gives up all its partitions first"
+                    };
                     self.note(
                         now,
                         Source::Kafka,
-                        format!("{group}'s coordinator is now {who}, leading __consumer_offsets-{offsets_partition}"),
+                        format!("{group} starts a rebalance to generation {generation} ({}); {how}", reason_text(reason)),
                     );
                 }
+                E::PartitionsRevoked { member, partitions, .. } if !partitions.is_empty() => {
+                    let parts: Vec<String> = partitions.iter().map(tp).collect();
+                    self.note(now, Source::Kafka, format!("{member} gave up {}", parts.join(" ")));
+                }
+                E::MemberJoined { group, member, .. } => {
+                    self.note(now, Source::Kafka, format!("{member} joined {group}"));
+                }
+                E::TransactionTimedOut { producer, transactional_id, producer_epoch } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "the coordinator aborted {producer}'s transaction {transactional_id} after transaction.timeout.ms and bumped the epoch to {producer_epoch}"
+                    ),
+                ),
+                E::ProducerFenced { producer, transactional_id } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!("{producer} is fenced: a newer epoch of {transactional_id} exists"),
+                ),
+                E::ShareMemberJoined { group, member, .. } => {
+                    self.note(now, Source::Kafka, format!("{member} joined share group {group}"));
+                }
+                E::SharePartitionInitialized { group, partition, start_offset, .. } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!("{group}: share-partition {} starts at offset {start_offset}", tp(partition)),
+                ),
+                E::ShareRecordAcquired { group, consumer, partition, offset, delivery_count, .. } => {
+                    let (tid, gid) = (cx.node(NodeKind::Topic, &partition.topic), cx.node(NodeKind::ShareGroup, group));
+                    let cid = cx.node(NodeKind::Consumer, consumer);
+                    let message =
+                        MessageRef::Kafka { topic: partition.topic.clone(), partition: partition.partition, offset: *offset };
+                    self.fly(now, cx.edge(EdgeRole::Subscribe, tid, gid), message.clone());
+                    self.fly(now, cx.edge(EdgeRole::Member, gid, cid), message);
+                    // One poll acquires many records: one line per consumer
+                    // and partition says which.
+                    let line = format!("{consumer} acquired {}", tp(partition));
+                    let taken = acquired.iter_mut().find(|(l, _)| *l == line);
+                    let entry = format!("{offset} (delivery {delivery_count})");
+                    match taken {
+                        Some((_, offsets)) => offsets.push(entry),
+                        None => acquired.push((line, vec![entry])),
+                    }
+                }
+                E::ShareRecordRejected { consumer, partition, offset, .. } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!("{consumer} rejected {} offset {offset}: archived", tp(partition)),
+                ),
+                E::ShareRecordReleased { consumer, partition, offset, delivery_count, reason, .. } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "{} offset {offset} is available again after {delivery_count} deliveries ({} {consumer})",
+                        tp(partition),
+                        release_text(*reason)
+                    ),
+                ),
+                E::ShareRecordArchived { consumer, partition, offset, delivery_count, reason, .. } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "{} offset {offset} archived: its delivery count reached the limit after {delivery_count} deliveries ({} {consumer})",
+                        tp(partition),
+                        release_text(*reason)
+                    ),
+                ),
                 _ => {}
             }
         }
+        for (line, offsets) in acquired {
+            self.note(now, Source::Kafka, format!("{line} offsets {}", offsets.join(", ")));
+        }
+    }
+}
+
+/// Why a rebalance started, in words.
+fn reason_text(reason: &kafka::RebalanceReason) -> String {
+    use kafka::RebalanceReason as R;
+    match reason {
+        R::MemberJoined(m) => format!("{m} joined"),
+        R::MemberLeft(m) => format!("{m} left"),
+        R::SessionTimeout(m) => format!("{m}'s session timed out"),
+        R::MaxPollIntervalExceeded(m) => format!("{m} did not poll within max.poll.interval.ms"),
+        R::PartitionsAdded(t) => format!("{t} gained partitions"),
+        R::SubscriptionChanged(m) => format!("{m} changed its subscription"),
+        R::CooperativeFollowUp => "the cooperative follow-up round".to_string(),
+        R::RebalanceTimeout(m) => format!("{m} did not rejoin within the rebalance timeout"),
+    }
+}
+
+/// How a share consumer's hold on a record ended, before its name.
+fn release_text(reason: kafka::ShareReleaseReason) -> &'static str {
+    match reason {
+        kafka::ShareReleaseReason::Released => "released by",
+        kafka::ShareReleaseReason::LockExpired => "the lock expired, held by",
+        kafka::ShareReleaseReason::MemberLeft => "left by",
     }
 }
 

@@ -7,13 +7,16 @@
 //! canvas by driving the scenario crate's session, with `clients` (the
 //! simulated producers and consumers that decide what to do and when),
 //! `journal` (the log, message histories, flights and counters, read from
-//! the engines' events) and `readout` (what each part and the message
-//! inspector show); `share` turns a topology into a link or a file and
+//! the engines' events), `readout` (what each part and the message
+//! inspector show) with `kafka_readout` (the Kafka protocols' state: group
+//! phases, producer batches and retries, transactions, share-partitions);
+//! `share` turns a topology into a link or a file and
 //! back; `view` draws it all; `challenge` plays a course challenge on it.
 
 pub mod challenge;
 mod clients;
 mod journal;
+mod kafka_readout;
 pub mod model;
 mod readout;
 pub mod scenario;

@@ -10,7 +10,7 @@
 //! [`Sim::queue_facts`] gives what the queue inspector adds to a queue's
 //! settings: the release the run behaves as and the effective policy.
 
-use super::journal::{MessageRef, tp};
+use super::journal::MessageRef;
 use super::model::{NodeConfig, NodeId, Word};
 use super::sim::{Part, Sim};
 use brokerlab_rabbit as rabbit;
@@ -152,7 +152,10 @@ impl Sim {
         };
         let mut r = Readout::default();
         match &node.config {
-            NodeConfig::Producer(_) => r.lines.push(traffic(true)),
+            NodeConfig::Producer(_) => {
+                r.lines.push(traffic(true));
+                self.producer_readout(&mut r, &node.name);
+            }
             NodeConfig::Exchange(_) => r.lines.push(format!("routed {} \u{b7} {}/s", c.received, c.received_rate)),
             NodeConfig::Queue(_) => {
                 if let Some(stream) = self.stream(node.vhost(), &node.name) {
@@ -183,6 +186,9 @@ impl Sim {
                         None => r.lines.push(format!("processing {}", s.working)),
                     }
                     r.lines.push(format!("done {} \u{b7} {}/s", s.done, c.received_rate));
+                    if !s.down {
+                        self.member_readout(&mut r, id, &node.name);
+                    }
                 }
                 None => r.lines.push("not connected".into()),
             },
@@ -240,24 +246,8 @@ impl Sim {
                     });
                 }
             }
-            NodeConfig::Group => {
-                let Some(g) = self.cluster().and_then(|k| k.group(&node.name)) else {
-                    r.lines.push("no members yet".into());
-                    return r;
-                };
-                r.lines.push(format!("generation {}", g.generation));
-                for m in &g.members {
-                    let parts: Vec<String> = m.assignment.iter().map(tp).collect();
-                    let what = if parts.is_empty() { "idle".to_string() } else { parts.join(" ") };
-                    r.lines.push(format!("{}: {what}", m.member_id));
-                }
-                for l in &g.lag {
-                    let committed = l.committed.map_or("none".to_string(), |c| c.to_string());
-                    // Without a commit the lag is unknown, as `kafka-consumer-groups` prints "-".
-                    let lag = l.lag.map_or("-".to_string(), |v| v.to_string());
-                    r.lines.push(format!("{} committed {committed} \u{b7} lag {lag}", tp(&l.partition)));
-                }
-            }
+            NodeConfig::Group => self.group_readout(&mut r, &node.name),
+            NodeConfig::ShareGroup => self.share_group_readout(&mut r, &node.name),
         }
         r
     }

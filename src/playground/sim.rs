@@ -279,7 +279,10 @@ fn runnable(topology: &Topology) -> (Topology, Vec<Problem>) {
 
 /// Whether the topology has any Kafka part at all.
 pub fn uses_kafka(topology: &Topology) -> bool {
-    topology.nodes.iter().any(|n| matches!(n.kind(), NodeKind::Broker | NodeKind::Topic | NodeKind::Group))
+    topology
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind(), NodeKind::Broker | NodeKind::Topic | NodeKind::Group | NodeKind::ShareGroup))
 }
 
 impl Sim {

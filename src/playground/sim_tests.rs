@@ -780,3 +780,215 @@ fn a_policy_the_broker_refuses_is_named_with_its_reason() {
     p.set_rabbitmq_version(RabbitVersion::V4_3);
     assert_eq!(Sim::new(&p.topology).policy_problem("/", "qq"), None);
 }
+
+fn lines_of(sim: &Sim, id: NodeId) -> Vec<String> {
+    let r = sim.readout(id);
+    r.lines.into_iter().chain(r.facts.into_iter().flat_map(|f| f.items)).collect()
+}
+
+/// Adding a member restarts the group's protocol: the group card and the
+/// log go through the coordinator's phases to a stable generation, naming
+/// the coordinator and each member's partitions.
+#[test]
+fn a_group_card_and_the_log_follow_a_rebalance_through_its_phases() {
+    let (p, cs, _) = kafka_group(2, 3, 3);
+    let g = p.topology.named(NodeKind::Group, "g1").unwrap().id;
+    let mut sim = Sim::new(&p.topology);
+    sim.step();
+    let first = lines_of(&sim, g);
+    assert!(first[0].starts_with("Rebalancing: waiting for members to join (1 of 2 joined"), "{first:?}");
+    let coordinator = sim.cluster().unwrap().group("g1").unwrap().coordinator.unwrap();
+    assert!(first[1].starts_with(&format!("Coordinator: broker {coordinator} (__consumer_offsets-")), "{first:?}");
+    sim.step();
+    let settled = lines_of(&sim, g);
+    assert_eq!(settled[0], "Stable, generation 2");
+    assert!(settled.contains(&"c1: t1-0".to_string()) && settled.contains(&"c2: t1-1".to_string()), "{settled:?}");
+    assert!(lines_of(&sim, cs[1]).contains(&"generation 2".to_string()));
+    let log: Vec<&str> = sim.log().map(|l| l.text.as_str()).collect();
+    for phase in [
+        "g1: Rebalancing: waiting for members to join",
+        "g1: Rebalancing: waiting for the leader's assignment",
+        "g1: Stable, generation 2",
+        "c1 gave up t1-0 t1-1",
+    ] {
+        assert!(log.contains(&phase), "{phase} in {log:?}");
+    }
+}
+
+/// acks=all with the ISR below `min.insync.replicas`: the producer card
+/// shows the partition's retry with its error and next attempt until the
+/// followers are back, and the record is then written once.
+#[test]
+fn a_producer_card_shows_a_retry_waiting_below_min_isr_until_the_followers_return() {
+    let (mut p, _, prod) = kafka_group(0, 3, 3);
+    let t = p.topology.named(NodeKind::Topic, "t1").unwrap().id;
+    set(&mut p, t, |c| {
+        if let NodeConfig::Topic(s) = c {
+            s.partitions = 1;
+            s.min_insync_replicas = Some(2);
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    let leader = sim.cluster().unwrap().partition("t1", 0).unwrap().leader.unwrap();
+    let followers: Vec<u32> = (0..3).filter(|b| *b != leader).collect();
+    for b in &followers {
+        sim.perform(Action::CrashBroker(*b));
+    }
+    // Fenced, so out of the ISR, once their sessions expire (9 s).
+    for _ in 0..100 {
+        sim.step();
+    }
+    sim.perform(Action::Publish(prod));
+    sim.step();
+    let lines = lines_of(&sim, prod);
+    let retry = lines.iter().find(|l| l.starts_with("t1-0: retry ")).cloned().unwrap_or_default();
+    assert!(retry.contains(", NotEnoughReplicas, next in "), "{lines:?}");
+    assert_eq!(records(&sim, "t1"), 0);
+    for b in &followers {
+        sim.perform(Action::RestartBroker(*b));
+    }
+    for _ in 0..150 {
+        sim.step();
+    }
+    assert_eq!(records(&sim, "t1"), 1, "written once, after the followers are back");
+    let lines = lines_of(&sim, prod);
+    assert!(!lines.iter().any(|l| l.contains(": retry ")), "{lines:?}");
+}
+
+/// A transactional producer's card names its transaction's state and
+/// coordinator; a read_committed member's names its last stable offsets.
+#[test]
+fn a_transactional_producer_shows_its_transaction_and_a_read_committed_member_its_lso() {
+    let (mut p, cs, prod) = kafka_group(1, 1, 1);
+    set(&mut p, prod, |c| {
+        if let NodeConfig::Producer(s) = c {
+            s.transactional_id = "checkout-tx".into();
+        }
+    });
+    set(&mut p, cs[0], |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.isolation = Isolation::ReadCommitted;
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    for _ in 0..5 {
+        sim.step();
+    }
+    let txn = facts(&sim, prod, "Transaction of p1");
+    assert_eq!(txn, vec!["checkout-tx: CompleteCommit", "coordinator broker 0 \u{b7} epoch 0"]);
+    let lso = facts(&sim, cs[0], "Last stable offsets for c1");
+    assert_eq!(lso.len(), 2, "{lso:?}");
+    assert!(lso.iter().all(|l| l.contains(" LSO ") && !l.contains("holds it back")), "{lso:?}");
+}
+
+fn share_group(members: usize) -> (Playground, NodeId, Vec<NodeId>, NodeId) {
+    let mut p = Playground::default();
+    p.add_node(NodeKind::Broker, None);
+    let prod = p.add_node(NodeKind::Producer, None);
+    let t = p.add_node(NodeKind::Topic, None);
+    set(&mut p, t, |c| {
+        if let NodeConfig::Topic(s) = c {
+            s.partitions = 1;
+        }
+    });
+    let g = p.add_node(NodeKind::ShareGroup, None);
+    p.connect(prod, t).unwrap();
+    p.connect(t, g).unwrap();
+    let cs = (0..members)
+        .map(|_| {
+            let c = p.add_node(NodeKind::Consumer, None);
+            p.connect(g, c).unwrap();
+            set(&mut p, c, |cfg| {
+                if let NodeConfig::Consumer(s) = cfg {
+                    s.prefetch = 3;
+                }
+            });
+            c
+        })
+        .collect();
+    (p, g, cs, prod)
+}
+
+/// Two share consumers read one partition together: the share group card
+/// shows records acquired by each, the faster one's acknowledged while the
+/// slower one still holds the records before them, and the start offset
+/// moving past both; a rejecting member's records are archived.
+#[test]
+fn a_share_group_card_follows_each_records_state_and_delivery_count() {
+    let (mut p, g, cs, prod) = share_group(2);
+    set(&mut p, cs[0], |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.failure = Failure::Slow;
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().is_empty(), "{:?}", sim.problems());
+    sim.step();
+    sim.perform(Action::Burst(prod));
+    sim.step();
+    let label = "Share-partition t1-0 of s1";
+    let held = facts(&sim, g, label);
+    assert_eq!(held[0], "start offset 0 \u{b7} in flight 0..=5 (6 records)", "{held:?}");
+    assert!(held[1].starts_with("available 0 \u{b7} acquired 6 \u{b7} acknowledged 0"), "{held:?}");
+    assert!(held.contains(&"offset 0 acquired by c1, delivery 1".to_string()), "{held:?}");
+    assert!(held.contains(&"offset 3 acquired by c2, delivery 1".to_string()), "{held:?}");
+    let log: Vec<&str> = sim.log().map(|l| l.text.as_str()).collect();
+    assert!(log.contains(&"c1 acquired t1-0 offsets 0 (delivery 1), 1 (delivery 1), 2 (delivery 1)"), "{log:?}");
+    // c2 takes 0.9 s for its three records, c1 five times as long.
+    for _ in 0..10 {
+        sim.step();
+    }
+    let mid = facts(&sim, g, label);
+    assert_eq!(mid[0].split(" \u{b7} ").next(), Some("start offset 0"), "{mid:?}");
+    assert!(mid.contains(&"offset 0 acquired by c1, delivery 1".to_string()), "{mid:?}");
+    assert!(mid.contains(&"offset 3 acknowledged, delivery 1".to_string()), "{mid:?}");
+    for _ in 0..80 {
+        sim.step();
+    }
+    let done = facts(&sim, g, label);
+    assert_eq!(done[0], "start offset 10 \u{b7} nothing in flight", "{done:?}");
+    assert_eq!(sim.consumer(cs[0]).unwrap().done + sim.consumer(cs[1]).unwrap().done, 10);
+
+    // A member that rejects what it reads archives it.
+    set(&mut p, cs[1], |c| {
+        if let NodeConfig::Consumer(s) = c {
+            s.failure = Failure::Nack;
+        }
+    });
+    let mut sim = Sim::new(&p.topology);
+    sim.step();
+    sim.perform(Action::Burst(prod));
+    for _ in 0..11 {
+        sim.step();
+    }
+    let states = facts(&sim, g, label);
+    assert!(states.contains(&"offset 3 archived, delivery 1".to_string()), "{states:?}");
+    assert!(sim.log().any(|l| l.text == "c2 rejected t1-0 offset 3: archived"));
+}
+
+/// A share group round-trips through the scenario format as one, with its
+/// members as share consumers and its subscription, with or without members.
+#[test]
+fn a_share_group_is_written_as_share_consumers_and_read_back() {
+    let (mut p, _, _, _) = share_group(1);
+    let s = crate::playground::scenario::to_scenario(&p.topology).unwrap();
+    assert_eq!(s.kafka.share_consumers.len(), 1);
+    assert_eq!(s.kafka.share_consumers[0].group_id, "s1");
+    assert_eq!(s.kafka.share_consumers[0].topics, vec!["t1".to_string()]);
+    assert!(s.kafka.consumers.is_empty());
+    assert_eq!(crate::playground::scenario::from_scenario(&s).unwrap(), p.topology.canonical());
+    let member = p.topology.edges.iter().find(|e| e.role == EdgeRole::Member).unwrap().id;
+    p.delete_edge(member);
+    let s = crate::playground::scenario::to_scenario(&p.topology).unwrap();
+    assert_eq!(crate::playground::scenario::from_scenario(&s).unwrap(), p.topology.canonical());
+}
+
+/// Consumer groups and share groups share Kafka's one namespace of group ids.
+#[test]
+fn a_share_group_cannot_take_a_consumer_groups_id() {
+    let mut p = Playground::default();
+    p.add_node(NodeKind::Group, None);
+    let s = p.add_node(NodeKind::ShareGroup, None);
+    assert!(p.rename(s, "g1").is_err());
+}

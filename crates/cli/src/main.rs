@@ -85,7 +85,9 @@ enum Cmd {
         #[arg(long)]
         into: Option<String>,
     },
-    /// Print `kafka-topics.sh --create` commands for the Kafka topics.
+    /// Print `kafka-topics.sh --create` commands for the Kafka topics, and the
+    /// `kafka-configs.sh` commands and `server.properties` lines for the
+    /// cluster's and share groups' configs.
     KafkaTopics {
         /// The scenario.
         scenario: String,

@@ -382,8 +382,21 @@ fn sh(word: &str) -> String {
     }
 }
 
-/// One `kafka-topics.sh --create` command per topic, against `bootstrap`
-/// (for example `localhost:9092`).
+/// Cluster-wide broker configs a running cluster takes as a dynamic default
+/// for every broker (`kafka-configs.sh --entity-type brokers
+/// --entity-default`); Kafka's broker config reference gives both the update
+/// mode `cluster-wide`. The scenario format's other cluster configs are
+/// read-only there: they go in every broker's `server.properties`.
+const DYNAMIC_CLUSTER_CONFIGS: [&str; 2] = ["min.insync.replicas", "unclean.leader.election.enable"];
+
+/// The Kafka part as the commands that set it up on a real cluster, against
+/// `bootstrap` (for example `localhost:9092`): one `kafka-topics.sh
+/// --create` command per topic with its configs; the cluster's dynamic
+/// configs with `kafka-configs.sh --entity-type brokers --entity-default`,
+/// and its read-only ones as the `server.properties` lines they need; and
+/// each share group's configs with `kafka-configs.sh --entity-type groups`
+/// (KIP-932), whose broker-wide `group.share.*` spellings are
+/// `server.properties` lines too.
 pub fn kafka_topics_commands(k: &KafkaTopology, bootstrap: &str) -> String {
     let mut out = String::new();
     for t in &k.topics {
@@ -398,6 +411,33 @@ pub fn kafka_topics_commands(k: &KafkaTopology, bootstrap: &str) -> String {
             out.push_str(&format!(" --config {}", sh(&format!("{key}={v}"))));
         }
         out.push('\n');
+    }
+    let (dynamic, fixed): (Vec<_>, Vec<_>) =
+        k.configs.iter().partition(|(key, _)| DYNAMIC_CLUSTER_CONFIGS.contains(&key.as_str()));
+    if !dynamic.is_empty() {
+        let pairs: Vec<String> = dynamic.iter().map(|(key, v)| format!("{key}={v}")).collect();
+        out.push_str(&format!(
+            "kafka-configs.sh --bootstrap-server {} --alter --entity-type brokers --entity-default --add-config {}\n",
+            sh(bootstrap),
+            sh(&pairs.join(","))
+        ));
+    }
+    let mut properties: Vec<String> = fixed.iter().map(|(key, v)| format!("{key}={v}")).collect();
+    for g in &k.share_groups {
+        let (broker, group): (Vec<_>, Vec<_>) = g.configs.iter().partition(|(key, _)| key.starts_with("group."));
+        properties.extend(broker.iter().map(|(key, v)| format!("{key}={v}")));
+        if !group.is_empty() {
+            let pairs: Vec<String> = group.iter().map(|(key, v)| format!("{key}={v}")).collect();
+            out.push_str(&format!(
+                "kafka-configs.sh --bootstrap-server {} --alter --entity-type groups --entity-name {} --add-config {}\n",
+                sh(bootstrap),
+                sh(&g.group_id),
+                sh(&pairs.join(","))
+            ));
+        }
+    }
+    for line in properties {
+        out.push_str(&format!("# server.properties of every broker (read-only, set before it starts): {line}\n"));
     }
     out
 }

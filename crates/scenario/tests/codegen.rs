@@ -112,3 +112,81 @@ fn names_cannot_break_out_of_string_literals() {
     check_syntax("python3", &["-m", "py_compile"], "py", &py, "escape");
     check_syntax("node", &["--check"], "js", &codegen::javascript(&s), "escape");
 }
+
+/// A Kafka part with the configs the scenario format has, for both programs.
+fn configured_kafka() -> Scenario {
+    let mut s = Scenario::default();
+    s.kafka.configs.insert("min.insync.replicas".into(), "2".into());
+    s.kafka.configs.insert("replica.lag.time.max.ms".into(), "10000".into());
+    s.kafka.topics.push(brokerlab_scenario::TopicDef::new("orders", 1, 3));
+    let configs = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    s.kafka.producers.push(brokerlab_scenario::ProducerDef {
+        name: "p".into(),
+        configs: configs(&[
+            ("linger.ms", "5"),
+            ("retries", "3"),
+            ("retry.backoff.ms", "50"),
+            ("max.in.flight.requests.per.connection", "1"),
+            ("delivery.timeout.ms", "30000"),
+        ]),
+    });
+    s.kafka.consumers.push(brokerlab_scenario::KafkaConsumerDef {
+        name: "c".into(),
+        group_id: "g".into(),
+        topics: vec!["orders".into()],
+        configs: configs(&[
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "2000"),
+            ("max.poll.interval.ms", "60000"),
+            ("max.poll.records", "7"),
+            ("isolation.level", "read_committed"),
+        ]),
+    });
+    s.script.push(brokerlab_scenario::Action::Poll { consumer: "c".into(), max_records: None });
+    s
+}
+
+/// kafkajs gets each option it has and names the Java client's configs it
+/// has not; librdkafka gets every config it accepts and polls
+/// `max.poll.records` at a time; both say how to set the cluster's configs.
+#[test]
+fn kafka_client_and_cluster_configs_reach_both_programs() {
+    let s = configured_kafka();
+    let js = codegen::javascript(&s);
+    assert!(
+        js.contains(
+            "kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 50 } })"
+        ),
+        "{js}"
+    );
+    assert!(
+        js.contains(
+            "// kafkajs has no producer option for: linger.ms=5, delivery.timeout.ms=30000 (the Java client's configs)."
+        ),
+        "{js}"
+    );
+    assert!(
+        js.contains(
+            "kafka.consumer({ groupId: \"g\", readUncommitted: false, sessionTimeout: 10000, heartbeatInterval: 2000, rebalanceTimeout: 60000 })"
+        ),
+        "{js}"
+    );
+    assert!(js.contains("// kafkajs has no consumer option for: max.poll.records=7"), "{js}");
+    let cluster = "kafka-configs.sh --bootstrap-server localhost:9092 --alter --entity-type brokers --entity-default --add-config min.insync.replicas=2";
+    assert!(js.contains(&format!("  // {cluster}")), "{js}");
+    assert!(js.contains("read-only, set before it starts): replica.lag.time.max.ms=10000"), "{js}");
+
+    let py = codegen::python(&s);
+    assert!(py.contains(&format!("    # {cluster}")), "{py}");
+    assert!(
+        py.contains(
+            "Producer({\"bootstrap.servers\":BOOTSTRAP,\"delivery.timeout.ms\":\"30000\",\"linger.ms\":\"5\",\"max.in.flight.requests.per.connection\":\"1\",\"retries\":\"3\",\"retry.backoff.ms\":\"50\"})"
+        ),
+        "{py}"
+    );
+    assert!(py.contains("\"isolation.level\":\"read_committed\""), "{py}");
+    assert!(!py.contains("max.poll.records"), "librdkafka has no max.poll.records: {py}");
+    assert!(py.contains("consumers[\"c\"].consume(num_messages=7, timeout=2.0)"), "{py}");
+    check_syntax("python3", &["-m", "py_compile"], "py", &py, "kafka-configs");
+    check_syntax("node", &["--check"], "js", &js, "kafka-configs");
+}

@@ -107,7 +107,48 @@ fn kafka_topics_become_create_commands() {
              --config cleanup.policy=compact,delete --config retention.ms=86400000 --config segment.bytes=1048576"
         )
     );
-    assert_eq!(cmds.lines().count(), 2);
+    // Its cluster configs: the dynamic ones as a default for every broker,
+    // the read-only one as a `server.properties` line.
+    assert_eq!(
+        cmds.lines().skip(2).collect::<Vec<_>>(),
+        vec![
+            "kafka-configs.sh --bootstrap-server localhost:9092 --alter --entity-type brokers --entity-default \
+             --add-config min.insync.replicas=2,unclean.leader.election.enable=false",
+            "# server.properties of every broker (read-only, set before it starts): replica.lag.time.max.ms=10000",
+        ]
+    );
+}
+
+/// The cluster's dynamic configs become a cluster-wide default for every
+/// broker, the read-only ones `server.properties` lines, and a share
+/// group's configs a group config change (KIP-932).
+#[test]
+fn cluster_and_share_group_configs_become_config_commands() {
+    let mut k = KafkaTopology::default();
+    k.topics.push(TopicDef::new("orders", 3, 3));
+    for (key, v) in
+        [("min.insync.replicas", "2"), ("unclean.leader.election.enable", "true"), ("replica.lag.time.max.ms", "10000")]
+    {
+        k.configs.insert(key.into(), v.into());
+    }
+    let mut configs = std::collections::BTreeMap::new();
+    configs.insert("share.auto.offset.reset".to_string(), "earliest".to_string());
+    configs.insert("share.record.lock.duration.ms".to_string(), "15000".to_string());
+    configs.insert("group.share.delivery.count.limit".to_string(), "3".to_string());
+    k.share_groups.push(ShareGroupDef { group_id: "workers".into(), configs });
+    let cmds = kafka_topics_commands(&k, "localhost:9092");
+    assert_eq!(
+        cmds.lines().collect::<Vec<_>>(),
+        vec![
+            "kafka-topics.sh --bootstrap-server localhost:9092 --create --topic orders --partitions 3 --replication-factor 3",
+            "kafka-configs.sh --bootstrap-server localhost:9092 --alter --entity-type brokers --entity-default \
+             --add-config min.insync.replicas=2,unclean.leader.election.enable=true",
+            "kafka-configs.sh --bootstrap-server localhost:9092 --alter --entity-type groups --entity-name workers \
+             --add-config share.auto.offset.reset=earliest,share.record.lock.duration.ms=15000",
+            "# server.properties of every broker (read-only, set before it starts): replica.lag.time.max.ms=10000",
+            "# server.properties of every broker (read-only, set before it starts): group.share.delivery.count.limit=3",
+        ]
+    );
 }
 
 #[test]

@@ -159,7 +159,7 @@ impl Playground {
         if node.name == name {
             return Ok(());
         }
-        if self.topology.named(node.kind(), &in_vhost(node.vhost(), name)).is_some() {
+        if self.topology.name_taken(node.kind(), &in_vhost(node.vhost(), name)) {
             return Err(EditError::DuplicateName(name.to_string()));
         }
         self.record();

@@ -50,6 +50,9 @@ pub enum NodeKind {
     Broker,
     Topic,
     Group,
+    /// A Kafka share group (KIP-932): its members read the same partitions
+    /// together, record by record.
+    ShareGroup,
 }
 
 impl NodeKind {
@@ -63,6 +66,7 @@ impl NodeKind {
             NodeKind::Broker => "Broker",
             NodeKind::Topic => "Topic",
             NodeKind::Group => "Consumer group",
+            NodeKind::ShareGroup => "Share group",
         }
     }
 
@@ -75,6 +79,7 @@ impl NodeKind {
             NodeKind::Broker => "broker-",
             NodeKind::Topic => "t",
             NodeKind::Group => "g",
+            NodeKind::ShareGroup => "s",
         }
     }
 }
@@ -89,6 +94,7 @@ pub enum NodeConfig {
     Broker,
     Topic(TopicSettings),
     Group,
+    ShareGroup,
 }
 
 impl NodeConfig {
@@ -102,6 +108,7 @@ impl NodeConfig {
             NodeKind::Broker => NodeConfig::Broker,
             NodeKind::Topic => NodeConfig::Topic(TopicSettings::default()),
             NodeKind::Group => NodeConfig::Group,
+            NodeKind::ShareGroup => NodeConfig::ShareGroup,
         }
     }
 
@@ -115,6 +122,7 @@ impl NodeConfig {
             NodeConfig::Broker => NodeKind::Broker,
             NodeConfig::Topic(_) => NodeKind::Topic,
             NodeConfig::Group => NodeKind::Group,
+            NodeConfig::ShareGroup => NodeKind::ShareGroup,
         }
     }
 }
@@ -189,9 +197,9 @@ pub enum EdgeRole {
     Consume,
     /// A Kafka producer writes to a topic.
     Produce,
-    /// A consumer group subscribes to a topic.
+    /// A consumer group or share group subscribes to a topic.
     Subscribe,
-    /// A consumer is a member of a group.
+    /// A consumer is a member of a group or share group.
     Member,
 }
 
@@ -217,6 +225,10 @@ impl EdgeRole {
             (Group, Topic) => (EdgeRole::Subscribe, true),
             (Group, Consumer) => (EdgeRole::Member, false),
             (Consumer, Group) => (EdgeRole::Member, true),
+            (Topic, ShareGroup) => (EdgeRole::Subscribe, false),
+            (ShareGroup, Topic) => (EdgeRole::Subscribe, true),
+            (ShareGroup, Consumer) => (EdgeRole::Member, false),
+            (Consumer, ShareGroup) => (EdgeRole::Member, true),
             _ => return None,
         })
     }
@@ -380,6 +392,22 @@ impl Topology {
             .any(|q| matches!(&q.config, NodeConfig::Queue(q) if q.queue_type == QueueType::Stream))
     }
 
+    /// The share group a consumer is a member of, if it is a share consumer.
+    pub fn share_group_of(&self, id: NodeId) -> Option<&Node> {
+        self.incoming(id)
+            .filter(|e| e.role == EdgeRole::Member)
+            .filter_map(|e| self.node(e.from))
+            .find(|g| g.kind() == NodeKind::ShareGroup)
+    }
+
+    /// Whether node `id` is a member of a classic consumer group.
+    pub fn in_consumer_group(&self, id: NodeId) -> bool {
+        self.incoming(id)
+            .filter(|e| e.role == EdgeRole::Member)
+            .filter_map(|e| self.node(e.from))
+            .any(|g| g.kind() == NodeKind::Group)
+    }
+
     /// The Kafka broker id of a broker node: brokers are numbered 0.. in creation order.
     pub fn broker_id(&self, id: NodeId) -> Option<u32> {
         self.of_kind(NodeKind::Broker).position(|n| n.id == id).map(|i| i as u32)
@@ -390,7 +418,19 @@ impl Topology {
         if kind == NodeKind::Broker {
             return format!("{prefix}{}", self.of_kind(NodeKind::Broker).count());
         }
-        (1..).map(|i| format!("{prefix}{i}")).find(|name| self.named(kind, name).is_none()).unwrap_or_default()
+        (1..).map(|i| format!("{prefix}{i}")).find(|name| !self.name_taken(kind, name)).unwrap_or_default()
+    }
+
+    /// Whether a part of `kind` may not be called `name`: names are unique
+    /// per kind, and consumer groups and share groups share Kafka's one
+    /// namespace of group ids.
+    pub fn name_taken(&self, kind: NodeKind, name: &str) -> bool {
+        match kind {
+            NodeKind::Group | NodeKind::ShareGroup => {
+                self.named(NodeKind::Group, name).is_some() || self.named(NodeKind::ShareGroup, name).is_some()
+            }
+            _ => self.named(kind, name).is_some(),
+        }
     }
 
     /// The first grid cell, left to right and top to bottom, that no node overlaps.

@@ -373,6 +373,10 @@ pub struct ProducerSettings {
     /// Kafka `transactional.id`; empty for none. A transactional producer
     /// on the canvas commits each message in its own transaction.
     pub transactional_id: String,
+    /// Kafka `linger.ms`: how long a record waits in the accumulator for
+    /// others to the same partition. The engine's 0 unless set (Kafka 4.0
+    /// made the client's default 5).
+    pub linger_ms: u32,
 }
 
 impl Default for ProducerSettings {
@@ -387,6 +391,7 @@ impl Default for ProducerSettings {
             idempotence: true,
             partitioner: Partitioner::Sticky,
             transactional_id: String::new(),
+            linger_ms: 0,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! (durability, alternate exchange), queues (durability, type, the `x-`
 //! arguments the inspector edits), bindings and RabbitMQ consumers in the
 //! RabbitMQ part; brokers, topics with their configs, Kafka producers and
-//! group members with theirs in the Kafka part; positions in the layout; and
+//! group members with theirs, share groups and their members as share
+//! consumers in the Kafka part; positions in the layout; and
 //! what only the canvas simulates (producers, processing times, injected
 //! failures, groups without members, broker names, its numbering) in the
 //! `canvas` section, which the engines and the command-line runner ignore.
@@ -92,22 +93,21 @@ fn failure_of(f: ConsumerFailure) -> Failure {
 
 use super::model::in_vhost;
 
-fn is_member(t: &Topology, id: NodeId) -> bool {
-    t.incoming(id).any(|e| e.role == EdgeRole::Member)
-}
-
 /// A node's id in a scenario's layout and canvas order: `KIND:NAME`, with
-/// `kafka-consumer` for group members and `kafka-broker:ID` for brokers.
+/// `kafka-consumer` for group members, `share-consumer` for share group
+/// members and `kafka-broker:ID` for brokers.
 pub fn node_key(t: &Topology, n: &Node) -> String {
     match n.kind() {
         NodeKind::Producer => format!("producer:{}", n.name),
         NodeKind::Exchange => format!("exchange:{}", n.qualified_name()),
         NodeKind::Queue => format!("queue:{}", n.qualified_name()),
-        NodeKind::Consumer if is_member(t, n.id) => format!("kafka-consumer:{}", n.name),
+        NodeKind::Consumer if t.in_consumer_group(n.id) => format!("kafka-consumer:{}", n.name),
+        NodeKind::Consumer if t.share_group_of(n.id).is_some() => format!("share-consumer:{}", n.name),
         NodeKind::Consumer => format!("consumer:{}", n.name),
         NodeKind::Broker => format!("kafka-broker:{}", t.broker_id(n.id).unwrap_or_default()),
         NodeKind::Topic => format!("topic:{}", n.name),
         NodeKind::Group => format!("group:{}", n.name),
+        NodeKind::ShareGroup => format!("share-group:{}", n.name),
     }
 }
 
@@ -118,9 +118,10 @@ fn resolve(t: &Topology, key: &str) -> Option<NodeId> {
         "producer" | "client" => NodeKind::Producer,
         "exchange" => NodeKind::Exchange,
         "queue" => NodeKind::Queue,
-        "consumer" | "kafka-consumer" => NodeKind::Consumer,
+        "consumer" | "kafka-consumer" | "share-consumer" => NodeKind::Consumer,
         "topic" => NodeKind::Topic,
         "group" => NodeKind::Group,
+        "share-group" => NodeKind::ShareGroup,
         "kafka-broker" => {
             let index: usize = name.parse().ok()?;
             return t.of_kind(NodeKind::Broker).nth(index).map(|n| n.id);
@@ -183,6 +184,28 @@ pub(crate) fn consumer_settings(configs: &BTreeMap<String, String>, base: Consum
     }
 }
 
+/// A share group member's settings as share consumer configs. The canvas's
+/// share consumers settle each record themselves (accept, or reject when
+/// told to fail), so they always run in explicit acknowledgement mode;
+/// `max.poll.records` is always written, since the canvas's prefetch
+/// differs from Kafka's default.
+pub fn share_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> {
+    [("share.acknowledgement.mode", "explicit".to_string()), ("max.poll.records", c.prefetch.max(1).to_string())]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// A share consumer's settings from its configs: `max.poll.records` (Kafka's
+/// 500 when left out) over `base`.
+pub(crate) fn share_consumer_settings(configs: &BTreeMap<String, String>, base: ConsumerSettings) -> ConsumerSettings {
+    let prefetch = configs
+        .get("max.poll.records")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .map_or(kafka_defaults::MAX_POLL_RECORDS, |v| u16::try_from(v).unwrap_or(u16::MAX));
+    ConsumerSettings { prefetch, ..base }
+}
+
 /// A producer's Kafka settings as configs: only what differs from what
 /// Kafka does by itself (idempotence follows `acks` unless told otherwise).
 pub fn producer_configs(p: &ProducerSettings) -> BTreeMap<String, String> {
@@ -198,6 +221,9 @@ pub fn producer_configs(p: &ProducerSettings) -> BTreeMap<String, String> {
     }
     if !p.transactional_id.is_empty() {
         configs.insert("transactional.id".to_string(), p.transactional_id.clone());
+    }
+    if p.linger_ms != 0 {
+        configs.insert("linger.ms".to_string(), p.linger_ms.to_string());
     }
     configs
 }
@@ -221,6 +247,7 @@ pub(crate) fn producer_settings(configs: &BTreeMap<String, String>, base: Produc
         idempotence: get("enable.idempotence").map_or(acks == Acks::All, |v| v == "true"),
         partitioner,
         transactional_id: get("transactional.id").unwrap_or_default().to_string(),
+        linger_ms: get("linger.ms").and_then(|v| v.parse().ok()).unwrap_or_default(),
         ..base
     }
 }

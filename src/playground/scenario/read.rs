@@ -6,7 +6,7 @@
 
 use super::{
     MAX_BROKERS, arguments_text, consumer_settings, failure_of, headers_text, in_vhost, producer_settings, resolve,
-    text, topic_settings,
+    share_consumer_settings, text, topic_settings,
 };
 use crate::playground::model::{
     AckMode, ConsumerSettings, EdgeId, ExchangeSettings, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind,
@@ -44,9 +44,10 @@ impl Builder<'_> {
             NodeKind::Producer => &["producer", "client"],
             NodeKind::Exchange => &["exchange"],
             NodeKind::Queue => &["queue"],
-            NodeKind::Consumer => &["consumer", "kafka-consumer"],
+            NodeKind::Consumer => &["consumer", "kafka-consumer", "share-consumer"],
             NodeKind::Topic => &["topic"],
             NodeKind::Group => &["group"],
+            NodeKind::ShareGroup => &["share-group"],
             NodeKind::Broker => &[],
         };
         let at = keys.iter().find_map(|k| self.layout.get(&format!("{k}:{name}")).copied());
@@ -76,7 +77,7 @@ impl Builder<'_> {
         let column = match kind {
             NodeKind::Producer => 0,
             NodeKind::Exchange | NodeKind::Topic => 1,
-            NodeKind::Queue | NodeKind::Group => 2,
+            NodeKind::Queue | NodeKind::Group | NodeKind::ShareGroup => 2,
             NodeKind::Consumer => 3,
             NodeKind::Broker => 4,
         };
@@ -363,12 +364,44 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
             }
         }
     }
+    let share_groups: BTreeSet<&str> = k
+        .share_groups
+        .iter()
+        .map(|g| g.group_id.as_str())
+        .chain(k.share_consumers.iter().map(|c| c.group_id.as_str()))
+        .filter(|g| !g.is_empty())
+        .collect();
+    for g in &k.share_groups {
+        if !g.group_id.is_empty() {
+            b.node(NodeKind::ShareGroup, &g.group_id);
+        }
+    }
+    for def in k.share_consumers.iter().filter(|c| !c.name.is_empty() && !c.group_id.is_empty()) {
+        let group = b.node(NodeKind::ShareGroup, &def.group_id);
+        let fresh = b.find(NodeKind::Consumer, &def.name).is_none();
+        let member = b.node(NodeKind::Consumer, &def.name);
+        if fresh {
+            b.set(member, NodeConfig::Consumer(share_consumer_settings(&def.configs, ConsumerSettings::default())));
+        }
+        b.connect(member, group);
+        let subscribed = s.script.iter().filter_map(|a| match a {
+            Action::ShareSubscribe { consumer, topics } if *consumer == def.name => Some(topics),
+            _ => None,
+        });
+        for topic in def.topics.iter().chain(subscribed.flatten()) {
+            if let Some(t) = b.find(NodeKind::Topic, topic) {
+                b.connect(t, group);
+            }
+        }
+    }
     let mut groups = BTreeSet::new();
     for g in &canvas.groups {
         if !groups.insert(g.name.as_str()) {
             return Err(format!("group {} is listed twice", g.name));
         }
-        let id = b.node(NodeKind::Group, &g.name);
+        // A group the Kafka part lists as a share group is one.
+        let kind = if share_groups.contains(g.name.as_str()) { NodeKind::ShareGroup } else { NodeKind::Group };
+        let id = b.node(kind, &g.name);
         for topic in &g.topics {
             let t = b
                 .find(NodeKind::Topic, topic)

@@ -167,6 +167,7 @@ fn random_config(rng: &mut Rng, kind: NodeKind) -> NodeConfig {
             idempotence: rng.chance(50),
             partitioner: *rng.pick(&[Partitioner::Sticky, Partitioner::RoundRobin]),
             transactional_id: rng.pick(&["", "tx-1", " padded "]).to_string(),
+            linger_ms: *rng.pick(&[0, 5, 100]),
         }),
         NodeKind::Exchange => NodeConfig::Exchange(ExchangeSettings {
             kind: *rng.pick(&[ExchangeKind::Direct, ExchangeKind::Fanout, ExchangeKind::Topic, ExchangeKind::Headers]),
@@ -215,6 +216,7 @@ fn random_config(rng: &mut Rng, kind: NodeKind) -> NodeConfig {
         }),
         NodeKind::Broker => NodeConfig::Broker,
         NodeKind::Group => NodeConfig::Group,
+        NodeKind::ShareGroup => NodeConfig::ShareGroup,
     }
 }
 
@@ -230,6 +232,7 @@ fn random_topology(seed: u64) -> Topology {
         NodeKind::Broker,
         NodeKind::Topic,
         NodeKind::Group,
+        NodeKind::ShareGroup,
     ];
     let mut rng = Rng(seed);
     let mut p = Playground::default();
@@ -315,7 +318,7 @@ fn all_pairs(t: &Topology) -> bool {
 /// What a scenario keeps of a topology: all of it, except the Kafka
 /// settings of a producer that is not a Kafka client (it publishes only to
 /// RabbitMQ, or the canvas has no Kafka parts) and of a consumer that is not
-/// in a group, which the scenario has no place for; those are the
+/// in a consumer group, which the scenario has no place for; those are the
 /// defaults again.
 fn as_kept(t: &Topology) -> Topology {
     let mut kept = t.clone();
@@ -326,10 +329,13 @@ fn as_kept(t: &Topology) -> Topology {
         match &mut n.config {
             NodeConfig::Producer(p) if !(out(EdgeRole::Produce) || (!amqp && kafka)) => {
                 let d = ProducerSettings::default();
-                (p.acks, p.idempotence, p.partitioner, p.transactional_id) =
-                    (d.acks, d.idempotence, d.partitioner, d.transactional_id);
+                (p.acks, p.idempotence, p.partitioner, p.transactional_id, p.linger_ms) =
+                    (d.acks, d.idempotence, d.partitioner, d.transactional_id, d.linger_ms);
             }
-            NodeConfig::Consumer(c) if !t.incoming(n.id).any(|e| e.role == EdgeRole::Member) => {
+            // A share consumer keeps only what every consumer keeps: its
+            // share group hands out records, and it has none of a group
+            // member's configs.
+            NodeConfig::Consumer(c) if !t.in_consumer_group(n.id) => {
                 *c = ConsumerSettings {
                     processing_ms: c.processing_ms,
                     prefetch: c.prefetch,
@@ -390,7 +396,7 @@ fn the_random_topologies_cover_every_kind_of_part_and_connection() {
             ordered += 1;
         }
     }
-    assert_eq!(kinds.len(), 7, "{kinds:?}");
+    assert_eq!(kinds.len(), 8, "{kinds:?}");
     assert_eq!(roles.len(), 8, "{roles:?}");
     assert!(ordered > 100, "only {ordered} cases needed the canvas numbering");
 }

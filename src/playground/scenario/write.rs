@@ -3,14 +3,18 @@
 //! the canvas's numbering, so reading it back gives the same topology.
 
 use super::read::from_scenario;
-use super::{exchange_type, failure_word, kafka_consumer_configs, node_key, producer_configs, topic_configs};
+use super::{
+    exchange_type, failure_word, kafka_consumer_configs, node_key, producer_configs, share_consumer_configs,
+    topic_configs,
+};
 use crate::playground::model::{
     AckMode, ConsumerSettings, DEFAULT_VHOST, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType,
     StreamOffset, Topology, Word, pairs_map,
 };
 use brokerlab_scenario::{
     BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
-    ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, TopicDef, VhostDef,
+    ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, ShareConsumerDef, ShareGroupDef,
+    TopicDef, VhostDef,
 };
 use std::collections::BTreeSet;
 
@@ -103,6 +107,15 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
             NodeConfig::Group if !t.outgoing(n.id).any(|e| e.role == EdgeRole::Member) => {
                 s.canvas.groups.push(CanvasGroup { name: n.name.clone(), topics: group_topics(n.id) })
             }
+            // Every share group is listed with the Kafka part, which is how
+            // it reads back as a share group; one without members keeps its
+            // subscriptions in the canvas section, as a consumer group does.
+            NodeConfig::ShareGroup => {
+                s.kafka.share_groups.push(ShareGroupDef { group_id: n.name.clone(), configs: Default::default() });
+                if !t.outgoing(n.id).any(|e| e.role == EdgeRole::Member) {
+                    s.canvas.groups.push(CanvasGroup { name: n.name.clone(), topics: group_topics(n.id) })
+                }
+            }
             _ => {}
         }
         let position = Position { x: whole(n.x), y: whole(n.y) };
@@ -139,6 +152,14 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 exclusive: false,
                 arguments: consumer_arguments(c),
             }),
+            (EdgeRole::Member, NodeConfig::Consumer(c)) if from.kind() == NodeKind::ShareGroup => {
+                s.kafka.share_consumers.push(ShareConsumerDef {
+                    name: to.name.clone(),
+                    group_id: from.name.clone(),
+                    topics: group_topics(from.id),
+                    configs: share_consumer_configs(c),
+                })
+            }
             (EdgeRole::Member, NodeConfig::Consumer(c)) => s.kafka.consumers.push(KafkaConsumerDef {
                 name: to.name.clone(),
                 group_id: from.name.clone(),
@@ -210,6 +231,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
         .iter()
         .map(|c| c.tag.as_str())
         .chain(s.kafka.consumers.iter().map(|c| c.name.as_str()))
+        .chain(s.kafka.share_consumers.iter().map(|c| c.name.as_str()))
         .collect();
     let default_processing = ConsumerSettings::default().processing_ms;
     s.canvas.consumers.retain(|c| {

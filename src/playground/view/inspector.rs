@@ -239,6 +239,9 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
     // Kafka settings show for a producer or consumer that is, or may
     // become, a Kafka client: not for one already wired to RabbitMQ only.
     let kafka_client = ctx.editor.with_untracked(|e| e.topology.may_be_kafka_client(id));
+    // A share consumer has none of a group member's settings: its share
+    // group hands out records, not partitions, and it commits no offsets.
+    let share_consumer = ctx.editor.with_untracked(|e| e.topology.share_group_of(id).is_some());
     // Stream settings show while the queue is a stream or the consumer
     // reads one, following the queue type as it is chosen.
     let is_stream = live(ctx, id, |c| matches!(c, NodeConfig::Queue(q) if q.queue_type == QueueType::Stream));
@@ -258,6 +261,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                 <Toggle label="Idempotent (enable.idempotence)" checked=live(ctx, id, |c| matches!(c, NodeConfig::Producer(p) if p.idempotence)) on_commit=Callback::new(move |on: bool| set_config(ctx, id, with!(Producer, |p| p.idempotence = on)))/>
                 {word_choice("Partitioner", p.partitioner, move |v: Partitioner| set_config(ctx, id, with!(Producer, |p| p.partitioner = v)))}
                 <Field label="Transactional id (empty: none)" value=p.transactional_id on_commit=Callback::new(move |v: String| set_config(ctx, id, with!(Producer, |p| p.transactional_id = v)))/>
+                <Number label="Linger (linger.ms)" value=p.linger_ms.to_string() on_commit=number(ctx, id, |t| whole_in::<u32>(t, "The linger time", 0..=600_000), |c, n| with!(Producer, |p| p.linger_ms = n)(c))/>
             </fieldset>
         }.into_any(),
         NodeConfig::Exchange(x) => view! {
@@ -310,7 +314,8 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
                         on_commit=number(ctx, id, |t| whole::<u64>(t, "The offset"), |c, n| with!(Consumer, |s| s.stream_offset = StreamOffset::Offset(n))(c))/>
                 </div>
             </fieldset>
-            <fieldset class="pg-settings" hidden=!kafka_client>
+            {share_consumer.then(|| view! { <p>"A share consumer: each poll acquires up to Prefetch records (max.poll.records) under a lock; it accepts each record once processed, or rejects it when it fails (nack)."</p> })}
+            <fieldset class="pg-settings" hidden=!kafka_client || share_consumer>
                 <legend>"Kafka group member"</legend>
                 {word_choice("Offset reset (auto.offset.reset)", s.offset_reset, move |v: OffsetReset| set_config(ctx, id, with!(Consumer, |s| s.offset_reset = v)))}
                 {word_choice("Isolation level", s.isolation, move |v: Isolation| set_config(ctx, id, with!(Consumer, |s| s.isolation = v)))}
@@ -330,6 +335,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
         }.into_any(),
         NodeConfig::Broker => view! { <p>"Broker id " {ctx.editor.with_untracked(|e| e.topology.broker_id(id)).unwrap_or_default()} ". Crash and restart it from its card."</p> }.into_any(),
         NodeConfig::Group => view! { <p>"The group id is its name. Connect a topic to subscribe, and consumers to add members."</p> }.into_any(),
+        NodeConfig::ShareGroup => view! { <p>"A share group (KIP-932, production-ready in Kafka 4.2). The group id is its name. Connect a topic to subscribe, and consumers to add share consumers: they read the same partitions together, each record locked to one of them until it is accepted, released or rejected."</p> }.into_any(),
     };
     let connections = ctx.editor.with_untracked(|e| {
         let t = &e.topology;

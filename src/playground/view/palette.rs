@@ -15,7 +15,7 @@ pub(super) enum Add {
     Stream,
 }
 
-const PALETTE: [(Add, &str); 11] = [
+const PALETTE: [(Add, &str); 12] = [
     (Add::Node(NodeKind::Producer), "Producer"),
     (Add::Exchange(ExchangeKind::Direct), "Direct exchange"),
     (Add::Exchange(ExchangeKind::Fanout), "Fanout exchange"),
@@ -27,6 +27,7 @@ const PALETTE: [(Add, &str); 11] = [
     (Add::Node(NodeKind::Broker), "Kafka broker"),
     (Add::Node(NodeKind::Topic), "Topic"),
     (Add::Node(NodeKind::Group), "Consumer group"),
+    (Add::Node(NodeKind::ShareGroup), "Share group"),
 ];
 
 /// The parts that can be added, as buttons: click to add at a free spot, or

@@ -82,6 +82,9 @@ pub fn javascript(s: &Scenario) -> String {
     }
     if uses_kafka {
         let _ = writeln!(o, "\n  // Topology (Kafka)");
+        if let Some(note) = super::kafka_cluster_note(k) {
+            comment_lines(&mut o, "  // ", &note);
+        }
         let _ = writeln!(o, "  const kafka = new Kafka({{ clientId: \"brokerlab\", brokers: BROKERS }});");
         let _ = writeln!(o, "  const admin = kafka.admin();");
         let _ = writeln!(o, "  await admin.connect();");
@@ -117,6 +120,43 @@ pub fn javascript(s: &Scenario) -> String {
                 Some("1") => 1,
                 _ => -1,
             };
+            let num = |key: &str| p.configs.get(key).and_then(|v| v.trim().parse::<u64>().ok());
+            if !p.configs.contains_key("transactional.id")
+                && let Some(n) = num("max.in.flight.requests.per.connection")
+            {
+                opts.push_str(&format!(", maxInFlightRequests: {n}"));
+            }
+            if let Some(n) = num("transaction.timeout.ms") {
+                opts.push_str(&format!(", transactionTimeout: {n}"));
+            }
+            // kafkajs retries with its own backoff: `retries`, starting at
+            // `initialRetryTime` and growing to `maxRetryTime`.
+            let retry: Vec<String> = [
+                ("retries", "retries"),
+                ("retry.backoff.ms", "initialRetryTime"),
+                ("retry.backoff.max.ms", "maxRetryTime"),
+            ]
+            .iter()
+            .filter_map(|(key, name)| num(key).map(|n| format!("{name}: {n}")))
+            .collect();
+            if !retry.is_empty() {
+                opts.push_str(&format!(", retry: {{ {} }}", retry.join(", ")));
+            }
+            let unmapped: Vec<String> =
+                ["linger.ms", "batch.size", "delivery.timeout.ms", "request.timeout.ms", "partitioner"]
+                    .iter()
+                    .filter_map(|key| p.configs.get(*key).map(|v| format!("{key}={v}")))
+                    .collect();
+            if !unmapped.is_empty() {
+                comment_lines(
+                    &mut o,
+                    "  // ",
+                    &format!(
+                        "kafkajs has no producer option for: {} (the Java client's configs).",
+                        unmapped.join(", ")
+                    ),
+                );
+            }
             let _ = writeln!(o, "  producers[{n}] = kafka.producer({{ {opts} }});", n = lit(&p.name));
             let _ = writeln!(o, "  acks[{}] = {acks};", lit(&p.name));
             let _ = writeln!(o, "  await producers[{}].connect();", lit(&p.name));
@@ -126,13 +166,33 @@ pub fn javascript(s: &Scenario) -> String {
         let _ = writeln!(o, "  const transactions = {{}};");
         for c in &k.consumers {
             let read_committed = c.configs.get("isolation.level").is_some_and(|v| v == "read_committed");
-            let _ = writeln!(
-                o,
-                "  consumers[{n}] = kafka.consumer({{ groupId: {}, readUncommitted: {} }});",
-                lit(&c.group_id),
-                !read_committed,
-                n = lit(&c.name)
-            );
+            let mut opts = format!("groupId: {}, readUncommitted: {}", lit(&c.group_id), !read_committed);
+            // kafkajs's rebalance timeout is the Java client's
+            // `max.poll.interval.ms`, which it sends as JoinGroup's.
+            for (key, name) in [
+                ("session.timeout.ms", "sessionTimeout"),
+                ("heartbeat.interval.ms", "heartbeatInterval"),
+                ("max.poll.interval.ms", "rebalanceTimeout"),
+            ] {
+                if let Some(n) = c.configs.get(key).and_then(|v| v.trim().parse::<u64>().ok()) {
+                    opts.push_str(&format!(", {name}: {n}"));
+                }
+            }
+            let unmapped: Vec<String> = ["group.instance.id", "partition.assignment.strategy", "max.poll.records"]
+                .iter()
+                .filter_map(|key| c.configs.get(*key).map(|v| format!("{key}={v}")))
+                .collect();
+            if !unmapped.is_empty() {
+                comment_lines(
+                    &mut o,
+                    "  // ",
+                    &format!(
+                        "kafkajs has no consumer option for: {} (the Java client's configs).",
+                        unmapped.join(", ")
+                    ),
+                );
+            }
+            let _ = writeln!(o, "  consumers[{n}] = kafka.consumer({{ {opts} }});", n = lit(&c.name));
             let _ = writeln!(o, "  received[{}] = [];", lit(&c.name));
             let _ = writeln!(o, "  await consumers[{}].connect();", lit(&c.name));
             if !c.topics.is_empty() {

@@ -68,6 +68,21 @@ fn policy_note(a: &Action) -> Option<String> {
     }
 }
 
+/// What the Kafka part needs of the cluster that no client can set: the
+/// cluster's broker configs and the share groups' configs, as the
+/// `kafka-configs.sh` commands and `server.properties` lines that set them
+/// (see [`crate::definitions::kafka_topics_commands`]), for a comment above
+/// the program's Kafka part.
+fn kafka_cluster_note(k: &crate::model::KafkaTopology) -> Option<String> {
+    let without_topics = crate::model::KafkaTopology {
+        configs: k.configs.clone(),
+        share_groups: k.share_groups.clone(),
+        ..crate::model::KafkaTopology::default()
+    };
+    let commands = crate::definitions::kafka_topics_commands(&without_topics, "localhost:9092");
+    (!commands.is_empty()).then(|| format!("Set up the cluster first:\n{commands}"))
+}
+
 /// A string as a JSON string literal, which Python and JavaScript read alike.
 fn lit(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()

@@ -33,12 +33,16 @@ fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
-/// Kafka configs a client library accepts as they are; the rest (the
-/// simulation's `partitioner` shorthand) are left out.
+/// Kafka configs librdkafka accepts as they are (`acks`, `retries` and the
+/// dotted ones); the rest are left out: the
+/// simulation's `partitioner` shorthand, and `max.poll.records`, which
+/// librdkafka has not (a poll asks for that many with `num_messages`).
 fn client_configs(configs: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     configs
         .iter()
-        .filter(|(k, _)| k.contains('.') || k.as_str() == "acks")
+        .filter(|(k, _)| {
+            (k.contains('.') || ["acks", "retries"].contains(&k.as_str())) && k.as_str() != "max.poll.records"
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -157,6 +161,9 @@ pub fn python(s: &Scenario) -> String {
     }
     if uses_kafka {
         let _ = writeln!(o, "\n    # Topology (Kafka)");
+        if let Some(note) = super::kafka_cluster_note(k) {
+            comment_lines(&mut o, "    # ", &note);
+        }
         let _ = writeln!(o, "    admin = AdminClient({{\"bootstrap.servers\": BOOTSTRAP}})");
         if !k.topics.is_empty() {
             let topics: Vec<String> = k
@@ -208,8 +215,15 @@ pub fn python(s: &Scenario) -> String {
     for c in &k.consumers {
         groups.entry(c.group_id.as_str()).or_insert(c.name.as_str());
     }
+    // `max.poll.records` is the Java client's; librdkafka takes the number
+    // with each call.
+    let max_poll: BTreeMap<&str, u32> = k
+        .consumers
+        .iter()
+        .filter_map(|c| Some((c.name.as_str(), c.configs.get("max.poll.records")?.trim().parse().ok()?)))
+        .collect();
     for a in &s.script {
-        py_action(&mut o, a, &groups);
+        py_action(&mut o, a, &groups, &max_poll);
     }
     if uses_rabbit {
         let _ = writeln!(o, "    pump()");
@@ -296,7 +310,7 @@ fn py_tag(t: &Option<u64>) -> String {
     t.map_or("None".into(), |t| t.to_string())
 }
 
-fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
+fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>, max_poll: &BTreeMap<&str, u32>) {
     match a {
         Action::Publish { client, vhost, exchange, routing_key, body, properties, headers, mandatory } => {
             let _ = writeln!(
@@ -427,7 +441,7 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>) {
             let _ = writeln!(
                 o,
                 "    for m in consumers[{c}].consume(num_messages={}, timeout=2.0):",
-                max_records.unwrap_or(500),
+                max_records.or_else(|| max_poll.get(consumer.as_str()).copied()).unwrap_or(500),
                 c = lit(consumer)
             );
             let _ = writeln!(o, "        if not m.error():");
