@@ -835,6 +835,7 @@ fn reason_text(reason: &kafka::RebalanceReason) -> String {
         R::SubscriptionChanged(m) => format!("{m} changed its subscription"),
         R::CooperativeFollowUp => "the cooperative follow-up round".to_string(),
         R::RebalanceTimeout(m) => format!("{m} did not rejoin within the rebalance timeout"),
+        R::ProtocolDowngrade => "its last consumer-protocol member left, so it is a classic group again".to_string(),
     }
 }
 

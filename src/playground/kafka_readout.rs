@@ -47,12 +47,22 @@ pub fn group_state(state: GroupStateView, generation: i32) -> String {
         GroupStateView::CompletingRebalance => "Rebalancing: waiting for the leader's assignment".into(),
         GroupStateView::Stable => format!("Stable, generation {generation}"),
         GroupStateView::Dead => "Dead: the group is gone".into(),
+        GroupStateView::Assigning => "Assigning: the coordinator computes a new target assignment".into(),
+        GroupStateView::Reconciling => "Reconciling: members revoke and take partitions at their heartbeats".into(),
     }
 }
 
 /// The group's state line on its card: the state, and while members join,
 /// how many have and when the join phase ends at the latest.
 pub fn group_state_line(g: &kafka::GroupView) -> String {
+    if g.protocol == kafka::GroupProtocol::Consumer {
+        // A consumer-protocol group (KIP-848) counts group epochs, not generations.
+        let epoch = g.group_epoch.unwrap_or(g.generation);
+        return match g.state {
+            GroupStateView::Stable => format!("Stable, group epoch {epoch} (consumer protocol)"),
+            state => format!("{}, group epoch {epoch}", group_state(state, g.generation)),
+        };
+    }
     let words = group_state(g.state, g.generation);
     match (g.state, g.join_deadline_ms) {
         (GroupStateView::PreparingRebalance, deadline) => {
@@ -230,7 +240,17 @@ impl Sim {
             .map(|m| {
                 let parts: Vec<String> = m.assignment.iter().map(tp).collect();
                 let what = if parts.is_empty() { "idle".to_string() } else { parts.join(" ") };
-                format!("{}: {what}", m.member_id)
+                match m.member_epoch {
+                    // A consumer-protocol member: its epoch, and what it still has to give up.
+                    Some(epoch) if m.pending_revocation.is_empty() => {
+                        format!("{}: {what} (epoch {epoch})", m.member_id)
+                    }
+                    Some(epoch) => {
+                        let revoking: Vec<String> = m.pending_revocation.iter().map(tp).collect();
+                        format!("{}: {what} (epoch {epoch}, revoking {})", m.member_id, revoking.join(" "))
+                    }
+                    None => format!("{}: {what}", m.member_id),
+                }
             })
             .collect();
         r.facts.push(Facts { label: format!("Members of group {name}"), items: bounded(members, "members") });
@@ -239,7 +259,9 @@ impl Sim {
             .iter()
             .map(|l| {
                 let committed = l.committed.map_or("none".to_string(), |c| c.to_string());
-                format!("{} committed {committed} \u{b7} lag {}", tp(&l.partition), l.lag)
+                // Without a commit the lag is unknown, as `kafka-consumer-groups` prints "-".
+                let lag = l.lag.map_or("-".to_string(), |v| v.to_string());
+                format!("{} committed {committed} \u{b7} lag {lag}", tp(&l.partition))
             })
             .collect();
         r.facts.push(Facts { label: format!("Offsets of group {name}"), items: bounded(lag, "partitions") });
@@ -335,6 +357,10 @@ mod tests {
             assignment: Vec::new(),
             subscription: vec!["t1".into()],
             joined,
+            protocol: kafka::GroupProtocol::Classic,
+            member_epoch: None,
+            target: Vec::new(),
+            pending_revocation: Vec::new(),
         }
     }
 
@@ -342,8 +368,12 @@ mod tests {
     fn a_join_phase_counts_the_members_that_joined_and_says_when_it_ends() {
         let g = kafka::GroupView {
             group_id: "g1".into(),
+            protocol: kafka::GroupProtocol::Classic,
             assignor: kafka::Assignor::Range,
             generation: 1,
+            group_epoch: None,
+            assignment_epoch: None,
+            server_assignor: None,
             state: GroupStateView::PreparingRebalance,
             offsets_partition: 3,
             coordinator: Some(0),
@@ -378,7 +408,12 @@ mod tests {
             producer_id: 0,
             epoch: 0,
             in_flight,
+            accumulator: Vec::new(),
+            requests: Vec::new(),
+            retries: Vec::new(),
             transaction_open: false,
+            transaction_state: None,
+            transaction: None,
             fenced: false,
             closed: false,
         }
@@ -512,6 +547,7 @@ mod tests {
             leader_epoch: 0,
             replicas: Vec::new(),
             isr: vec![0],
+            elr: Vec::new(),
             high_watermark: 7,
             log_start_offset: 0,
             log_end_offset: 7,

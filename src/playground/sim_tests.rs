@@ -876,7 +876,7 @@ fn a_transactional_producer_shows_its_transaction_and_a_read_committed_member_it
         sim.step();
     }
     let txn = facts(&sim, prod, "Transaction of p1");
-    assert_eq!(txn, vec!["checkout-tx: CompleteCommit", "coordinator broker 0 \u{b7} epoch 0"]);
+    assert_eq!(txn, vec!["checkout-tx: CompleteCommit", "coordinator broker 0 \u{b7} epoch 1"]);
     let lso = facts(&sim, cs[0], "Last stable offsets for c1");
     assert_eq!(lso.len(), 2, "{lso:?}");
     assert!(lso.iter().all(|l| l.contains(" LSO ") && !l.contains("holds it back")), "{lso:?}");

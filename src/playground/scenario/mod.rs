@@ -32,8 +32,8 @@ mod read;
 mod write;
 
 use super::model::{
-    Acks, CleanupPolicy, ConsumerSettings, EdgeRole, Failure, GroupProtocol, Isolation, Node, NodeId, NodeKind,
-    OffsetReset, Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
+    Acks, CleanupPolicy, ConsumerSettings, Failure, GroupProtocol, Isolation, Node, NodeId, NodeKind, OffsetReset,
+    Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
 };
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{ConsumerFailure, ExchangeType, Scenario};
