@@ -68,7 +68,7 @@ impl Cluster {
         consumer: &str,
         max_records: Option<u32>,
     ) -> Result<(Vec<ConsumerRecord>, Vec<Event>), KafkaError> {
-        self.run(|c| c.poll_inner(consumer, max_records))
+        self.run_data(|c| c.poll_inner(consumer, max_records))
     }
 
     pub(super) fn poll_inner(

@@ -59,7 +59,9 @@ pub(crate) struct Quorum {
     pub(crate) election_due: Option<u64>,
     pub(crate) log: VecDeque<MetadataRecord>,
     pub(crate) next_offset: u64,
-    pub(crate) image: BTreeMap<(String, u32), Published>,
+    /// What the log last published for each partition, by topic and then
+    /// partition, so a command compares each topic's name once.
+    pub(crate) image: BTreeMap<String, BTreeMap<u32, Published>>,
     /// Each broker's epoch: the offset of its last `RegisterBrokerRecord`.
     pub(crate) broker_epochs: Vec<u64>,
 }
@@ -187,8 +189,8 @@ impl Cluster {
                 leader: part.metadata_leader(),
                 leader_epoch: part.leader_epoch,
             });
-            self.kraft.image.insert(
-                (name.to_string(), p as u32),
+            self.kraft.image.entry(name.to_string()).or_default().insert(
+                p as u32,
                 Published {
                     leader: part.metadata_leader(),
                     leader_epoch: part.leader_epoch,
@@ -206,13 +208,12 @@ impl Cluster {
     /// leader epoch, ISR or ELR differ from what the log last published.
     pub(super) fn publish_partitions(&mut self) {
         let mut changes = Vec::new();
-        let mut image = self.kraft.image.iter().peekable();
         for (name, t) in &self.topics {
+            // One lookup per topic: this runs after every command, and a
+            // name compared per partition made the produce path slow.
+            let published = self.kraft.image.get(name);
             for (p, part) in t.partitions.iter().enumerate() {
-                // The image is keyed like the topics are walked, so one pass
-                // over both finds every difference without a lookup or a
-                // copy for the partitions that did not change.
-                let old = image.next_if(|(k, _)| k.0 == *name && k.1 == p as u32).map(|(_, v)| v);
+                let old = published.and_then(|ps| ps.get(&(p as u32)));
                 let same = old.is_some_and(|o| {
                     o.leader == part.metadata_leader()
                         && o.leader_epoch == part.leader_epoch
@@ -241,7 +242,7 @@ impl Cluster {
                 isr: (old.as_ref().is_none_or(|o| o.isr != now.isr)).then(|| now.isr.clone()),
                 elr: (old.as_ref().is_none_or(|o| o.elr != now.elr)).then(|| now.elr.clone()),
             };
-            self.kraft.image.insert((topic, partition), now);
+            self.kraft.image.entry(topic).or_default().insert(partition, now);
             self.append_metadata(record);
         }
     }

@@ -448,9 +448,28 @@ impl Cluster {
     /// [`Cluster::apply`] picks them up for its [`Outcome`] (the convenience
     /// methods drop them, and the next command clears them).
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, KafkaError>) -> Result<(T, Vec<Event>), KafkaError> {
+        self.run_then(f, true)
+    }
+
+    /// [`Cluster::run`] for the commands that only write or read records
+    /// (produce, poll, share poll and acknowledge): they never change a
+    /// partition's leader, ISR or ELR, so the controller has nothing to
+    /// publish, and the walk over every partition is skipped on the hot path.
+    fn run_data<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, KafkaError>,
+    ) -> Result<(T, Vec<Event>), KafkaError> {
+        self.run_then(f, false)
+    }
+
+    fn run_then<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, KafkaError>,
+        publish: bool,
+    ) -> Result<(T, Vec<Event>), KafkaError> {
         self.events.clear();
         let result = f(self);
-        if self.quorum_active() {
+        if publish && self.quorum_active() {
             self.publish_partitions();
         }
         // `cfg!` rather than `#[cfg]`: release builds still type-check the

@@ -86,7 +86,7 @@ impl Cluster {
         data: RecordData,
         timestamp: Option<i64>,
     ) -> Result<(ProduceReceipt, Vec<Event>), KafkaError> {
-        self.run(|c| c.send_record_inner(producer, topic, partition, data, timestamp))
+        self.run_data(|c| c.send_record_inner(producer, topic, partition, data, timestamp))
     }
 
     pub(super) fn send_record_inner(

@@ -498,7 +498,7 @@ impl Cluster {
         consumer: &str,
         max_records: Option<u32>,
     ) -> Result<(Vec<ConsumerRecord>, Vec<Event>), KafkaError> {
-        self.run(|c| c.share_poll_inner(consumer, max_records))
+        self.run_data(|c| c.share_poll_inner(consumer, max_records))
     }
 
     fn share_poll_inner(
@@ -573,7 +573,7 @@ impl Cluster {
         offset: i64,
         kind: AcknowledgeType,
     ) -> Result<Vec<Event>, KafkaError> {
-        self.run(|c| c.share_acknowledge_inner(consumer, tp, offset, kind)).map(|(_, e)| e)
+        self.run_data(|c| c.share_acknowledge_inner(consumer, tp, offset, kind)).map(|(_, e)| e)
     }
 
     fn share_acknowledge_inner(
