@@ -45,6 +45,8 @@ pub struct Readout {
     pub lists: Vec<ItemList>,
     /// A crashed broker or consumer.
     pub down: bool,
+    /// A consumer in a group that has no partition to read: drawn dimmed.
+    pub idle: bool,
 }
 
 /// What the message inspector shows.
@@ -181,7 +183,10 @@ impl Sim {
                     r.down = s.down;
                     match &s.assignment {
                         _ if s.down => r.lines.push("down (crashed)".into()),
-                        Some(a) if a.is_empty() => r.lines.push("idle: no partitions".into()),
+                        Some(a) if a.is_empty() => {
+                            r.idle = true;
+                            r.lines.push("idle: no partitions".into());
+                        }
                         Some(a) => r.lines.push(format!("partitions {}", a.join(" "))),
                         None => r.lines.push(format!("processing {}", s.working)),
                     }

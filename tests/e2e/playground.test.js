@@ -65,11 +65,22 @@ test('topic routing built with the mouse puts each message where RabbitMQ would'
   assert.match(details, /✓ x1 → q2 with “\*\.orders”/);
   assert.match(await pg.log.innerText(), /p1 published “eu\.sales\.q1” to x1 → q1/);
 
-  // Dragging moves a node; undo puts it back; Delete removes it.
+  // Exchange cards say their type.
+  assert.match(await pg.node('Topic exchange x1').innerText(), /topic exchange/i);
+
+  // Dragging moves a node, showing where it will land, and it lands on the
+  // grid; undo puts it back; Delete removes it.
   const before = await pg.node('Queue q2').boundingBox();
-  await pg.dragNode('Queue q2', 0, 80);
+  const grab = await pg.handle('Queue q2').boundingBox();
+  await page.mouse.move(grab.x + grab.width / 2, grab.y + grab.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(grab.x + grab.width / 2, grab.y + grab.height / 2 + 80, { steps: 6 });
+  const ghost = await page.locator('.pg-ghost').boundingBox();
+  await page.mouse.up();
+  assert.equal(await page.locator('.pg-ghost').count(), 0, 'the landing outline goes with the drag');
   const moved = await pg.node('Queue q2').boundingBox();
-  assert.ok(Math.abs(moved.y - before.y - 80) < 3, `moved from ${before.y} to ${moved.y}`);
+  assert.ok(Math.abs(moved.y - before.y - 80) <= 20, `moved from ${before.y} to ${moved.y}, one grid step at most from the drop`);
+  assert.ok(Math.abs(moved.y - ghost.y) < 2 && Math.abs(moved.x - ghost.x) < 2, 'it lands where the outline showed');
   await page.keyboard.press('Control+z');
   assert.ok(Math.abs((await pg.node('Queue q2').boundingBox()).y - before.y) < 3);
   await page.keyboard.press('Delete');
@@ -103,6 +114,30 @@ test('a third consumer in the group of a two-partition topic stays idle', async 
     if ((await pg.node(`Consumer ${c}`).innerText()).includes('idle: no partitions')) idle.push(c);
   }
   assert.equal(idle.length, 1, `exactly one idle consumer, got ${idle}`);
+  // The idle one is dimmed as well as labelled.
+  const opacity = (c) => pg.node(`Consumer ${c}`).evaluate((el) => Number(getComputedStyle(el).opacity));
+  for (const c of ['c1', 'c2', 'c3']) {
+    if (idle.includes(c)) assert.ok((await opacity(c)) < 0.8, `${c} is dimmed`);
+    else assert.equal(await opacity(c), 1, `${c} is not`);
+  }
+
+  // Tidy up lays the parts out in the order messages flow, none over another.
+  await pg.button('Tidy up').click();
+  await pg.page.getByRole('status').filter({ hasText: 'Tidied up' }).waitFor();
+  const boxes = {};
+  for (const title of ['Broker broker-0', 'Topic t1', 'Consumer group g1', 'Consumer c1', 'Consumer c2', 'Consumer c3']) {
+    boxes[title] = await pg.node(title).boundingBox();
+  }
+  const titles = Object.keys(boxes);
+  for (const [i, a] of titles.entries()) {
+    for (const b of titles.slice(i + 1)) {
+      const [p, q] = [boxes[a], boxes[b]];
+      const apart = p.x + p.width <= q.x || q.x + q.width <= p.x || p.y + p.height <= q.y || q.y + q.height <= p.y;
+      assert.ok(apart, `${a} and ${b} do not overlap after Tidy up`);
+    }
+  }
+  assert.ok(boxes['Topic t1'].x < boxes['Consumer group g1'].x, 'the topic feeds the group, left of it');
+  await pg.button('Undo').click();
   assertClean(problems);
   await context.close();
 });
@@ -387,7 +422,8 @@ test('topic routing built with the keyboard alone', async () => {
   await kb.press('Enter');
   const before = await pg.node('Producer p1').boundingBox();
   await kb.press('ArrowDown');
-  assert.ok(Math.abs((await pg.node('Producer p1').boundingBox()).y - before.y - 10) < 2);
+  const down = (await pg.node('Producer p1').boundingBox()).y - before.y;
+  assert.ok(down > 0 && down <= 40, `one grid step down, to the grid, moved ${down}`);
 
   await setField('Routing key or record key', 'eu.orders');
   await pg.tabTo('Publish from p1');
@@ -594,7 +630,7 @@ test('zoom, redo and speed: the view scales, redo reapplies a move, and a produc
   await pg.button('Undo').click();
   assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x) < 3);
   await pg.button('Redo').click();
-  assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x - 60) < 3);
+  assert.ok(Math.abs((await pg.node('Queue critical').boundingBox()).x - before.x - 60) <= 20);
 
   // A producer sending 10 messages a second, for two seconds of page time at
   // 1x and at 20x, into a queue a consumer reads.

@@ -4,8 +4,8 @@
 
 use super::Node;
 use super::{
-    EdgeId, EditError, ExchangeSettings, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType, Topology,
-    canonical_config, canonical_pairs, in_vhost, place,
+    EdgeId, EditError, ExchangeSettings, Heights, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType, Topology,
+    canonical_config, canonical_pairs, in_vhost, place, snap,
 };
 use brokerlab_rabbit::ExchangeKind;
 
@@ -131,8 +131,8 @@ impl Playground {
         let (x, y) = (node.x + dx, node.y + dy);
         self.record();
         let node = self.topology.node_mut(id)?;
-        node.x = place(x);
-        node.y = place(y);
+        node.x = snap(x);
+        node.y = snap(y);
         Ok(())
     }
 
@@ -146,6 +146,30 @@ impl Playground {
         if let Ok(node) = self.topology.node_mut(id) {
             node.x = place(x);
             node.y = place(y);
+        }
+    }
+
+    /// Ends a drag: the node moves to where it lands, the grid point nearest
+    /// its position that keeps clear of every other card (see
+    /// [`Topology::landing`]). The drag's undo step was recorded when it began.
+    pub fn drop_node(&mut self, id: NodeId, heights: &Heights) {
+        let Some((x, y)) = self.topology.node(id).map(|n| (n.x, n.y)) else { return };
+        if let Some((lx, ly)) = self.topology.landing(id, x, y, heights)
+            && let Ok(node) = self.topology.node_mut(id)
+        {
+            node.x = lx;
+            node.y = ly;
+        }
+    }
+
+    /// Lays the canvas out with "Tidy up" (see [`Topology::tidy`]), as one
+    /// undoable step; nothing is recorded when nothing moves.
+    pub fn tidy(&mut self, heights: &Heights) {
+        let mut tidied = self.topology.clone();
+        tidied.tidy(heights);
+        if tidied != self.topology {
+            self.record();
+            self.topology = tidied;
         }
     }
 

@@ -10,10 +10,12 @@
 //! [`Playground`] with its selection and history; `tests` checks them all.
 
 mod editor;
+mod layout;
 pub mod policies;
 mod settings;
 
 pub use editor::{Playground, Selection};
+pub use layout::{GRID, Heights, card_width, snap};
 pub use settings::*;
 
 use serde::{Deserialize, Serialize};
@@ -29,8 +31,8 @@ pub type EdgeId = u32;
 pub const NODE_W: f64 = 190.0;
 /// See [`NODE_W`].
 pub const NODE_H: f64 = 120.0;
-/// How far one arrow-key press moves a node.
-pub const NUDGE: f64 = 10.0;
+/// How far one arrow-key press moves a node: one grid step.
+pub const NUDGE: f64 = layout::GRID;
 
 /// Where a node may sit: whole canvas pixels, never left of or above the
 /// origin. Positions are kept whole so that a share link, which stores

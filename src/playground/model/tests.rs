@@ -521,3 +521,95 @@ fn policies_are_added_replaced_renamed_and_kept_apart_by_name() {
     p.set_policy(&form("a", "max-length=1"), Some(("/", "a"))).unwrap();
     assert_eq!(p, unchanged, "saving a policy unchanged records no undo step");
 }
+
+/// Whether any two cards of `t` overlap, given their heights.
+fn overlapping(t: &Topology, heights: &Heights) -> Option<(NodeId, NodeId)> {
+    let boxed = |n: &Node| {
+        let h = heights.get(&n.id).copied().unwrap_or(NODE_H);
+        (n.x, n.y, n.x + card_width(n.kind()), n.y + h)
+    };
+    for (i, a) in t.nodes.iter().enumerate() {
+        for b in &t.nodes[i + 1..] {
+            let (a1, b1) = (boxed(a), boxed(b));
+            if a1.0 < b1.2 && b1.0 < a1.2 && a1.1 < b1.3 && b1.1 < a1.3 {
+                return Some((a.id, b.id));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_dropped_part_snaps_to_the_grid_and_lands_clear_of_other_cards() {
+    let mut p = editor();
+    let a = p.add_node(NodeKind::Queue, Some((100.0, 100.0)));
+    let b = p.add_node(NodeKind::Queue, Some((500.0, 500.0)));
+    let heights: Heights = [(a, 200.0), (b, 90.0)].into();
+    // Dropped in open space: the nearest grid point.
+    p.begin_drag();
+    p.drag_to(b, 517.0, 493.0);
+    p.drop_node(b, &heights);
+    let n = p.topology.node(b).unwrap();
+    assert_eq!((n.x, n.y), (520.0, 500.0));
+    assert_eq!((n.x % GRID, n.y % GRID), (0.0, 0.0));
+    // Dropped on top of the tall card: moved to the nearest clear grid point.
+    p.drag_to(b, 110.0, 150.0);
+    p.drop_node(b, &heights);
+    assert_eq!(overlapping(&p.topology, &heights), None);
+    let n = p.topology.node(b).unwrap();
+    assert_eq!((n.x % GRID, n.y % GRID), (0.0, 0.0));
+    assert!((n.x - 110.0).abs() + (n.y - 150.0).abs() < 400.0, "it lands near the drop, not far away: {n:?}");
+    // The whole drag is one undo step.
+    p.undo();
+    assert_eq!(p.topology.node(b).map(|n| (n.x, n.y)), Some((500.0, 500.0)));
+}
+
+#[test]
+fn arrow_keys_move_a_part_one_grid_step() {
+    let mut p = editor();
+    let q = p.add_node(NodeKind::Queue, Some((33.0, 40.0)));
+    p.nudge(q, NUDGE, 0.0).unwrap();
+    let n = p.topology.node(q).unwrap();
+    assert_eq!((n.x, n.y), (60.0, 40.0));
+}
+
+#[test]
+fn tidy_up_lays_parts_out_in_flow_order_with_no_overlap() {
+    let mut p = editor();
+    // Added in a heap, out of order and on top of each other.
+    let c1 = p.add_node(NodeKind::Consumer, Some((10.0, 10.0)));
+    let q1 = p.add_node(NodeKind::Queue, Some((12.0, 12.0)));
+    let x = p.add_node(NodeKind::Exchange, Some((14.0, 14.0)));
+    let prod = p.add_node(NodeKind::Producer, Some((16.0, 16.0)));
+    let q2 = p.add_node(NodeKind::Queue, Some((18.0, 18.0)));
+    let c2 = p.add_node(NodeKind::Consumer, Some((20.0, 20.0)));
+    let dlx = p.add_node(NodeKind::Exchange, Some((22.0, 22.0)));
+    let broker = p.add_node(NodeKind::Broker, Some((24.0, 24.0)));
+    for (a, b) in [(prod, x), (x, q1), (x, q2), (q1, c1), (q2, c2), (dlx, q1)] {
+        p.connect(a, b).unwrap();
+    }
+    // A loop: q1 dead-letters to dlx, which routes back to q1.
+    p.topology.edges.push(Edge {
+        id: 999,
+        from: q1,
+        to: dlx,
+        role: EdgeRole::QueueBinding,
+        binding_key: String::new(),
+        arguments: String::new(),
+    });
+    let heights: Heights = [(q1, 260.0), (c1, 150.0), (x, 80.0)].into();
+    p.tidy(&heights);
+    let t = &p.topology;
+    assert_eq!(overlapping(t, &heights), None);
+    let x_of = |id| t.node(id).unwrap().x;
+    let y_of = |id| t.node(id).unwrap().y;
+    assert!(x_of(prod) < x_of(x) && x_of(x) < x_of(q1) && x_of(q1) < x_of(c1), "left to right as messages flow");
+    assert_eq!(x_of(q1), x_of(q2));
+    assert!(y_of(q1) < y_of(q2) && y_of(c1) < y_of(c2), "each consumer beside its queue's order");
+    assert!(x_of(broker) > x_of(c1), "a part with no edge gets a column of its own");
+    assert!(t.nodes.iter().all(|n| n.x % GRID == 0.0 && n.y % GRID == 0.0), "on the grid");
+    // One undo step brings the heap back; tidying a tidy canvas records nothing.
+    p.tidy(&heights);
+    p.undo();
+    assert_eq!(p.topology.node(prod).map(|n| (n.x, n.y)), Some((16.0, 16.0)));
+}

@@ -61,6 +61,10 @@ pub(super) fn Canvas(
                 <p class="pg-empty">"Drag parts here from the left, or press a part's button to add it."</p>
             </Show>
             <div class="pg-world" style:transform=transform>
+                {move || ctx.landing.get().map(|(x, y, w, h)| view! {
+                    <div class="pg-ghost" aria-hidden="true"
+                        style=format!("left:{x}px;top:{y}px;width:{w}px;height:{h}px")></div>
+                })}
                 <Edges ctx />
                 <For each=ids key=|id| *id let:id>
                     <NodeCard ctx id />
@@ -70,11 +74,13 @@ pub(super) fn Canvas(
     }
 }
 
-/// The kind a card names above its name: a stream says so.
-fn kind_label(n: &crate::playground::model::Node) -> &'static str {
+/// The kind a card names above its name: an exchange its type, a stream
+/// says so.
+fn kind_label(n: &crate::playground::model::Node) -> String {
     match &n.config {
-        NodeConfig::Queue(q) if q.queue_type == QueueType::Stream => "Stream",
-        _ => n.kind().label(),
+        NodeConfig::Queue(q) if q.queue_type == QueueType::Stream => "Stream".into(),
+        NodeConfig::Exchange(x) => format!("{} exchange", x.kind.as_str()),
+        _ => n.kind().label().into(),
     }
 }
 
@@ -325,6 +331,7 @@ fn NodeCard(
     };
     view! {
         <div class=kind_class class:selected=selected class:down=move || readout.with(|r| r.down)
+            class:idle=move || readout.with(|r| r.idle)
             style=style data-node=id.to_string() role="group" aria-label=title>
             <div class="pg-node-head">
                 <button type="button" class="pg-handle" aria-pressed=move || selected().to_string() aria-label=title

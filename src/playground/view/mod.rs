@@ -24,7 +24,7 @@ mod policies;
 mod toolbar;
 
 use super::challenge::is_locked;
-use super::model::{NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topology};
+use super::model::{Heights, NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topology, card_width};
 use super::share;
 use super::sim::{Action, MessageRef, STEP_MS, Sim};
 use canvas::Canvas;
@@ -48,6 +48,9 @@ enum Drag {
     Palette { add: Add, sx: f64, sy: f64, moved: bool },
     Pan { sx: f64, sy: f64, px: f64, py: f64 },
 }
+
+/// The box (left, top, width, height) a dragged card will land in.
+type Landing = (f64, f64, f64, f64);
 
 /// How often the readouts refresh while the playground runs, in ms.
 const READOUT_MS: f64 = 200.0;
@@ -74,6 +77,9 @@ struct Ctx {
     /// drag ends, cleared by that click or by the next pointer press.
     suppress_click: StoredValue<bool>,
     wire: RwSignal<Option<(NodeId, f64, f64)>>,
+    /// Where the node being dragged will land, drawn as an outline under
+    /// the pointer.
+    landing: RwSignal<Option<Landing>>,
     connect_from: RwSignal<Option<NodeId>>,
     connect_to: RwSignal<Option<NodeId>>,
     /// Counts undos and redos, the edits made outside the inspector's fields.
@@ -102,6 +108,31 @@ impl Ctx {
                 kept.set_value(e.topology.clone());
             }
         });
+    }
+
+    /// Each card's height as drawn (before zoom), for placing parts clear
+    /// of each other.
+    fn card_heights(&self) -> Heights {
+        let mut heights = Heights::new();
+        let Some(canvas) = self.canvas.get_untracked() else { return heights };
+        let Ok(cards) = canvas.query_selector_all("[data-node]") else { return heights };
+        for i in 0..cards.length() {
+            let Some(card) = cards.item(i).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else { continue };
+            if let Some(id) = card.get_attribute("data-node").and_then(|v| v.parse::<NodeId>().ok()) {
+                heights.insert(id, f64::from(card.offset_height()));
+            }
+        }
+        heights
+    }
+
+    /// Lays the canvas out left to right in the order messages flow, with
+    /// no card over another, and brings it all into view.
+    fn tidy(&self) {
+        let heights = self.card_heights();
+        self.editor.update(|e| e.tidy(&heights));
+        self.keep();
+        self.fit_view();
+        self.notice.set("Tidied up: parts laid out left to right in the order messages flow.".into());
     }
 
     /// Zooms (never past 1) and pans so every part shows in the canvas.
@@ -294,6 +325,14 @@ impl Ctx {
                 if *moved {
                     let (id, x, y) = (*id, *nx + dx, *ny + dy);
                     self.editor.update(|e| e.drag_to(id, x, y));
+                    let heights = self.card_heights();
+                    let spot = self.editor.with_untracked(|e| {
+                        let kind = e.topology.node(id)?.kind();
+                        let (lx, ly) = e.topology.landing(id, x, y, &heights)?;
+                        let h = heights.get(&id).copied().unwrap_or(NODE_H);
+                        Some((lx, ly, card_width(kind), h))
+                    });
+                    self.landing.set(spot);
                 }
             }
             Drag::Connect { from, moved } => {
@@ -341,8 +380,11 @@ impl Ctx {
                     self.add(add, Some((x - NODE_W / 2.0, y - 20.0)));
                 }
             }
-            Drag::Node { moved: true, .. } => {
+            Drag::Node { id, moved: true, .. } => {
                 self.suppress_next_click();
+                self.landing.set(None);
+                let heights = self.card_heights();
+                self.editor.update(|e| e.drop_node(id, &heights));
                 self.keep();
             }
             _ => {}
@@ -403,6 +445,7 @@ pub fn PlaygroundView(
         drag: StoredValue::new(None),
         suppress_click: StoredValue::new(false),
         wire: RwSignal::new(None),
+        landing: RwSignal::new(None),
         connect_from: RwSignal::new(None),
         connect_to: RwSignal::new(None),
         history_moves: RwSignal::new(0),

@@ -115,6 +115,8 @@ pub(super) fn Toolbar(
                 <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
                 <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
                 <button type="button" on:click=move |_| ctx.fit_view()>"Reset view"</button>
+                <button type="button" title="Lay the parts out left to right in the order messages flow, with none over another"
+                    disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| ctx.tidy()>"Tidy up"</button>
                 <button type="button" disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| {
                     ctx.editor.update(|e| e.replace(Topology::default()));
                     ctx.notice.set("A new, empty playground. Undo brings the last one back.".into());
