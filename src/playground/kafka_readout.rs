@@ -411,6 +411,7 @@ mod tests {
             accumulator: Vec::new(),
             requests: Vec::new(),
             retries: Vec::new(),
+            waiting_for_metadata: Vec::new(),
             transaction_open: false,
             transaction_state: None,
             transaction: None,

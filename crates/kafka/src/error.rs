@@ -30,6 +30,24 @@ pub enum KafkaError {
     },
     /// A topic with this name already exists.
     TopicAlreadyExists(String),
+    /// The topic name is not legal (`Topic.validate`: empty, `.` or `..`,
+    /// longer than 249 characters, or a character other than ASCII
+    /// alphanumerics, `.`, `_` and `-`), or the topic is internal and a
+    /// client may not write to it: `InvalidTopicException`.
+    InvalidTopic {
+        /// The topic.
+        topic: String,
+        /// Kafka's message.
+        reason: String,
+    },
+    /// `send()` waited `max.block.ms` for the metadata of a topic that did
+    /// not appear: `TimeoutException` (`KafkaProducer.waitOnMetadata`).
+    MetadataTimeout {
+        /// The topic.
+        topic: String,
+        /// How long it waited (`max.block.ms`).
+        max_block_ms: u64,
+    },
     /// The replication factor is larger than the number of brokers.
     InvalidReplicationFactor {
         /// The requested factor.
@@ -231,6 +249,10 @@ impl std::fmt::Display for KafkaError {
                 write!(f, "partition {partition} is out of range for topic {topic} with {partitions} partitions")
             }
             KafkaError::TopicAlreadyExists(t) => write!(f, "topic {t} already exists"),
+            KafkaError::InvalidTopic { reason, .. } => write!(f, "{reason}"),
+            KafkaError::MetadataTimeout { topic, max_block_ms } => {
+                write!(f, "Topic {topic} not present in metadata after {max_block_ms} ms.")
+            }
             KafkaError::InvalidReplicationFactor { replication_factor, brokers } => {
                 write!(f, "replication factor {replication_factor} is larger than the {brokers} available brokers")
             }

@@ -109,60 +109,106 @@ impl Cluster {
 
     /// Creates a topic.
     pub fn create_topic(&mut self, name: &str, config: TopicConfig) -> Result<Vec<Event>, KafkaError> {
-        self.run(|c| {
-            config.validate()?;
-            if name.is_empty() {
-                return Err(KafkaError::InvalidConfig { key: "topic".into(), reason: "a topic needs a name".into() });
+        self.run(|c| c.create_topic_now(name, config)).map(|(_, e)| e)
+    }
+
+    /// The controller's `CreateTopics`: the name is checked as Kafka's
+    /// `Topic.validate` does, then the replicas are placed and every
+    /// partition gets its first leader.
+    fn create_topic_now(&mut self, name: &str, config: TopicConfig) -> Result<(), KafkaError> {
+        config.validate()?;
+        validate_topic_name(name)?;
+        if self.topics.contains_key(name) {
+            return Err(KafkaError::TopicAlreadyExists(name.to_string()));
+        }
+        self.check_quorum()?;
+        let replicas = match &config.replica_assignment {
+            Some(a) => {
+                for r in a.iter().flatten() {
+                    self.check_broker(*r)?;
+                }
+                a.clone()
             }
-            if c.topics.contains_key(name) {
-                return Err(KafkaError::TopicAlreadyExists(name.to_string()));
+            None => {
+                self.check_replication_factor(config.replication_factor)?;
+                self.place_replicas(0, config.partitions, config.replication_factor)
             }
-            c.check_quorum()?;
-            let replicas = match &config.replica_assignment {
-                Some(a) => {
-                    for r in a.iter().flatten() {
-                        c.check_broker(*r)?;
-                    }
-                    a.clone()
+        };
+        let partitions = replicas.iter().map(|r| self.new_partition(r)).collect();
+        let settings = log_settings(&config);
+        self.topics.insert(
+            name.to_string(),
+            TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
+        );
+        self.refresh_available(name);
+        self.schedule_leader_balance();
+        self.topic_records(name, 0);
+        self.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
+        for p in 0..replicas.len() {
+            let Some(part) = self.partition_at(name, p) else { continue };
+            match part.leader_broker() {
+                Some(l) => {
+                    let isr = part.isr.clone();
+                    self.emit(Event::LeaderElected {
+                        topic: name.to_string(),
+                        partition: p as u32,
+                        leader: l,
+                        leader_epoch: 0,
+                        unclean: false,
+                        isr,
+                        reason: ElectionReason::PartitionCreated,
+                    });
                 }
                 None => {
-                    c.check_replication_factor(config.replication_factor)?;
-                    c.place_replicas(0, config.partitions, config.replication_factor)
-                }
-            };
-            let partitions = replicas.iter().map(|r| c.new_partition(r)).collect();
-            let settings = log_settings(&config);
-            c.topics.insert(
-                name.to_string(),
-                TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
-            );
-            c.refresh_available(name);
-            c.schedule_leader_balance();
-            c.topic_records(name, 0);
-            c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
-            for p in 0..replicas.len() {
-                let Some(part) = c.partition_at(name, p) else { continue };
-                match part.leader_broker() {
-                    Some(l) => {
-                        let isr = part.isr.clone();
-                        c.emit(Event::LeaderElected {
-                            topic: name.to_string(),
-                            partition: p as u32,
-                            leader: l,
-                            leader_epoch: 0,
-                            unclean: false,
-                            isr,
-                            reason: ElectionReason::PartitionCreated,
-                        });
-                    }
-                    None => {
-                        c.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
-                    }
+                    self.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
                 }
             }
-            Ok(())
-        })
-        .map(|(_, e)| e)
+        }
+        Ok(())
+    }
+
+    /// A client's metadata request for `topic`, which it allows the broker
+    /// to auto-create (`allow`: always for a producer, a consumer's
+    /// `allow.auto.create.topics`). Returns whether the topic exists
+    /// afterwards. An illegal name is `InvalidTopicException`
+    /// (`KafkaApis.getTopicMetadata`). A legal missing one is created as
+    /// `DefaultAutoTopicCreationManager.createTopics` does (Kafka 4.0) when
+    /// the broker's `auto.create.topics.enable` is on: with `num.partitions`
+    /// and `default.replication.factor`, through the controller, which
+    /// refuses a replication factor above the registered brokers as for any
+    /// other topic; the refusal only shows in the broker's log, and the
+    /// topic stays missing. Internal topics (`__consumer_offsets`,
+    /// `__transaction_state`, `__share_group_state`) are the coordinators'
+    /// own, which the engine keeps outside the topic list, so no user topic
+    /// is made under their names.
+    pub(super) fn topic_metadata(&mut self, topic: &str, client: &str, allow: bool) -> Result<bool, KafkaError> {
+        if self.topics.contains_key(topic) {
+            return Ok(true);
+        }
+        validate_topic_name(topic)?;
+        if !allow || !self.config.auto_create_topics_enable || is_internal_topic(topic) {
+            return Ok(false);
+        }
+        let config = TopicConfig::new(self.config.num_partitions, self.config.default_replication_factor);
+        let mark = self.events.len();
+        self.emit(Event::TopicAutoCreated {
+            topic: topic.to_string(),
+            client: client.to_string(),
+            partitions: config.partitions,
+            replication_factor: config.replication_factor,
+        });
+        match self.create_topic_now(topic, config) {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                self.events.truncate(mark);
+                self.emit(Event::TopicAutoCreationFailed {
+                    topic: topic.to_string(),
+                    client: client.to_string(),
+                    error,
+                });
+                Ok(false)
+            }
+        }
     }
 
     /// Grows a topic to `total` partitions. Keys then hash to different
@@ -437,4 +483,34 @@ impl Cluster {
             });
         }
     }
+}
+
+/// Kafka's `Topic.validate` (clients, `org.apache.kafka.common.internals.Topic`):
+/// a legal topic name is 1 to 249 characters of ASCII alphanumerics, `.`,
+/// `_` and `-`, and neither `.` nor `..`.
+pub(crate) fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
+    let reason = if name.is_empty() {
+        Some("the empty string is not allowed".to_string())
+    } else if name == "." {
+        Some("'.' is not allowed".to_string())
+    } else if name == ".." {
+        Some("'..' is not allowed".to_string())
+    } else if name.len() > 249 {
+        Some(format!("the length of '{name}' is longer than the max allowed length 249"))
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        Some(format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"))
+    } else {
+        None
+    };
+    match reason {
+        Some(r) => {
+            Err(KafkaError::InvalidTopic { topic: name.to_string(), reason: format!("Topic name is invalid: {r}") })
+        }
+        None => Ok(()),
+    }
+}
+
+/// `Topic.isInternal`: the coordinators' topics.
+pub(crate) fn is_internal_topic(name: &str) -> bool {
+    matches!(name, "__consumer_offsets" | "__transaction_state" | "__share_group_state")
 }
