@@ -48,11 +48,14 @@ pub enum KafkaError {
         /// How long it waited (`max.block.ms`).
         max_block_ms: u64,
     },
-    /// The replication factor is larger than the number of brokers.
+    /// The controller cannot place the replicas (`StripedReplicaPlacer`):
+    /// the replication factor is 0, above the registered brokers, or every
+    /// broker is fenced (`brokers` is then 0).
     InvalidReplicationFactor {
         /// The requested factor.
         replication_factor: u32,
-        /// How many brokers the cluster has.
+        /// How many brokers are registered, fenced ones included; 0 when
+        /// none is unfenced.
         brokers: u32,
     },
     /// A partition count can only grow.
@@ -253,9 +256,15 @@ impl std::fmt::Display for KafkaError {
             KafkaError::MetadataTimeout { topic, max_block_ms } => {
                 write!(f, "Topic {topic} not present in metadata after {max_block_ms} ms.")
             }
-            KafkaError::InvalidReplicationFactor { replication_factor, brokers } => {
-                write!(f, "replication factor {replication_factor} is larger than the {brokers} available brokers")
+            // `StripedReplicaPlacer`'s three messages (Kafka 3.0 to 4.x).
+            KafkaError::InvalidReplicationFactor { replication_factor: 0, .. } => {
+                write!(f, "Invalid replication factor 0: the replication factor must be positive.")
             }
+            KafkaError::InvalidReplicationFactor { brokers: 0, .. } => write!(f, "All brokers are currently fenced."),
+            KafkaError::InvalidReplicationFactor { replication_factor, brokers } => write!(
+                f,
+                "The target replication factor of {replication_factor} cannot be reached because only {brokers} broker(s) are registered."
+            ),
             KafkaError::InvalidPartitions { current, requested } => {
                 write!(
                     f,

@@ -1,7 +1,8 @@
-//! Brokers, topics and the controller: creating topics and adding partitions
-//! with Kafka's rack-unaware replica placement, crashing and restarting
-//! brokers (fencing them out of every ISR), pausing replication, clean and
-//! unclean leader election with log truncation, and the high watermark.
+//! Brokers, topics and the controller: creating topics (also auto-created
+//! ones) and adding partitions with the KRaft controller's replica
+//! placement, crashing and restarting brokers (fencing them out of every
+//! ISR), pausing replication, clean and unclean leader election with log
+//! truncation, and the high watermark.
 
 use super::*;
 
@@ -31,57 +32,29 @@ impl Cluster {
         })
     }
 
-    /// Refuses a replication factor the controller cannot place: in KRaft
-    /// it is checked against the registered brokers, fenced ones included,
-    /// and needs at least one unfenced broker (`StripedReplicaPlacer.place`:
-    /// "The target replication factor of N cannot be reached because only M
-    /// broker(s) are registered", "All brokers are currently fenced").
-    pub(super) fn check_replication_factor(&self, rf: u32) -> Result<(), KafkaError> {
-        let registered = self.brokers.len() as u32;
-        if rf > registered {
-            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: registered });
-        }
-        if !self.brokers.iter().any(|b| b.alive || b.session_expires_ms.is_some()) {
-            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: 0 });
-        }
-        Ok(())
-    }
-
     /// Refuses a request that needs the active controller while the quorum has none.
     pub(super) fn check_quorum(&self) -> Result<(), KafkaError> {
         if self.quorum_active() { Ok(()) } else { Err(KafkaError::NoActiveController) }
     }
 
-    /// Kafka's rack-unaware placement over the registered brokers: a random
-    /// first broker and a random shift for the followers, so leaders and
-    /// followers spread over the brokers. Kafka 4 (KRaft) places with
-    /// `StripedReplicaPlacer` instead, which lays replicas out differently
-    /// but spreads them as evenly; Brokerlab keeps this layout so the
-    /// course's scenarios keep theirs.
-    pub(super) fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
-        let live: Vec<u32> = (0..self.brokers.len() as u32).collect();
-        let n = live.len() as u32;
-        // Callers refuse a replication factor above the registered broker
-        // count first, so this only guards the arithmetic below.
-        if n == 0 || rf == 0 {
-            return Vec::new();
-        }
-        let start = self.rng.next_u32() % n;
-        let mut shift = self.rng.next_u32() % n;
-        let mut out = Vec::new();
-        for p in first_partition..first_partition + count {
-            if p > 0 && p % n == 0 {
-                shift += 1;
-            }
-            let first = (p + start) % n;
-            let mut replicas: Vec<u32> = live.get(first as usize).copied().into_iter().collect();
-            for j in 0..rf - 1 {
-                let idx = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
-                replicas.extend(live.get(idx as usize).copied());
-            }
-            out.push(replicas);
-        }
-        out
+    /// The KRaft controller's placement (`StripedReplicaPlacer`, Kafka 4):
+    /// over every registered broker, a broker fenced when its session has
+    /// expired or it shut down (the engine's brokers have no `broker.rack`,
+    /// so all share one rack). A topic's creation and each partition
+    /// increase start from fresh random offsets drawn from the seeded
+    /// generator.
+    pub(super) fn place_replicas(&mut self, count: u32, rf: u32) -> Result<Vec<Vec<u32>>, KafkaError> {
+        let brokers: Vec<crate::placement::UsableBroker> = self
+            .brokers
+            .iter()
+            .enumerate()
+            .map(|(id, b)| crate::placement::UsableBroker {
+                id: id as u32,
+                rack: None,
+                fenced: !(b.alive || b.session_expires_ms.is_some()),
+            })
+            .collect();
+        crate::placement::place(&mut self.rng, &brokers, count, rf)
     }
 
     pub(super) fn new_partition(&self, replicas: &[u32]) -> PartitionState {
@@ -129,10 +102,7 @@ impl Cluster {
                 }
                 a.clone()
             }
-            None => {
-                self.check_replication_factor(config.replication_factor)?;
-                self.place_replicas(0, config.partitions, config.replication_factor)
-            }
+            None => self.place_replicas(config.partitions, config.replication_factor)?,
         };
         let partitions = replicas.iter().map(|r| self.new_partition(r)).collect();
         let settings = log_settings(&config);
@@ -223,10 +193,11 @@ impl Cluster {
             if total > 10_000 {
                 return Err(KafkaError::InvalidConfig { key: "num.partitions".into(), reason: "at most 10000".into() });
             }
-            let rf = t.config.replication_factor;
+            // `ReplicationControlManager.createPartitions`: the replica count
+            // of the topic's first partition.
+            let rf = t.partitions.first().map_or(t.config.replication_factor, |p| p.replicas.len() as u32);
             c.check_quorum()?;
-            c.check_replication_factor(rf)?;
-            let replicas = c.place_replicas(current, total - current, rf);
+            let replicas = c.place_replicas(total - current, rf)?;
             for r in &replicas {
                 let p = c.new_partition(r);
                 if let Some(t) = c.topics.get_mut(topic) {
