@@ -148,8 +148,11 @@ impl Cluster {
         self.run(|c| {
             let allow = c.active_consumer(consumer)?.config.allow_auto_create_topics;
             for t in topics {
-                // A topic that stays missing is kept in the subscription:
-                // the consumer gets nothing from it until it appears.
+                // The metadata request for the new subscription (the classic
+                // consumer sends it with its next poll, the consumer
+                // protocol's background thread at once). A topic that stays
+                // missing is kept in the subscription: the consumer gets
+                // nothing from it until it appears.
                 c.topic_metadata(t, consumer, allow)?;
             }
             let mut topics: Vec<String> = topics.to_vec();

@@ -111,10 +111,9 @@ impl Cluster {
             }
             _ => false,
         };
-        if !self.topics.contains_key(topic) {
+        let Some(t) = self.topics.get(topic) else {
             return self.send_without_metadata(producer, topic, partition, data, timestamp);
-        }
-        let t = self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))?;
+        };
         let num = t.partitions.len() as u32;
         let compact = t.settings.compact;
         let topic_name = Arc::clone(&t.name);
