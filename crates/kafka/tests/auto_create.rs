@@ -213,3 +213,12 @@ fn closing_a_producer_ends_its_blocked_sends() {
     let events = c.tick(120_000).expect("tick");
     assert!(send_failed(&events).is_empty());
 }
+
+#[test]
+fn kafka_4_max_block_ms_0_fails_the_send_at_once() {
+    let mut c = cluster(off());
+    c.create_producer("p", ProducerConfig { max_block_ms: 0, ..ProducerConfig::default() }).expect("producer");
+    let (_, events) = c.produce("p", ProducerRecord::unkeyed("missing", "x")).expect("send returns a failed future");
+    assert_eq!(send_failed(&events), vec![&KafkaError::MetadataTimeout { topic: "missing".into(), max_block_ms: 0 }]);
+    assert!(c.producer("p").expect("p").waiting_for_metadata.is_empty());
+}

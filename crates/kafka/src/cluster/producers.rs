@@ -331,21 +331,21 @@ impl Cluster {
         let p = self.producer_mut(producer)?;
         let until = now.saturating_add(p.config.max_block_ms).min(super::time::MAX_TIME);
         let next_request_ms = now.saturating_add(p.config.retry_backoff(0));
-        p.metadata_waits.push(MetadataWait {
-            topic: topic.to_string(),
-            partition,
-            data,
-            timestamp,
-            until,
-            next_request_ms,
-            requests: 1,
-        });
-        self.emit(Event::WaitingForMetadata { producer: producer.to_string(), topic: topic.to_string(), until });
-        Ok(ProduceReceipt {
+        let wait =
+            MetadataWait { topic: topic.to_string(), partition, data, timestamp, until, next_request_ms, requests: 1 };
+        let receipt = ProduceReceipt {
             partition: partition.unwrap_or(0),
             offset: None,
             reason: PartitionReason::AwaitingMetadata,
-        })
+        };
+        if until <= now {
+            // `max.block.ms=0`: the send's future fails at once.
+            self.metadata_timeout(producer, wait);
+            return Ok(receipt);
+        }
+        p.metadata_waits.push(wait);
+        self.emit(Event::WaitingForMetadata { producer: producer.to_string(), topic: topic.to_string(), until });
+        Ok(receipt)
     }
 
     /// The sends blocked on metadata whose producer asks again at this
