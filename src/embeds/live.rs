@@ -653,6 +653,16 @@ fn describe_kafka(event: &brokerlab_kafka::Event) -> Option<String> {
         E::HighWatermarkAdvanced { topic, partition, high_watermark } => {
             format!("The high watermark of {topic}-{partition} moved to {high_watermark}.")
         }
+        E::TopicAutoCreated { topic, client, partitions, replication_factor } => format!(
+            "{client} asked for topic {topic}, which did not exist: the broker auto-created it with {partitions} partition(s) and replication factor {replication_factor}."
+        ),
+        E::TopicAutoCreationFailed { topic, client, error } => {
+            format!("{client} asked for topic {topic}; the controller refused to auto-create it: {error}.")
+        }
+        E::WaitingForMetadata { producer, topic, until } => {
+            format!("{producer}'s send waits for topic {topic} to exist, until {until} ms (max.block.ms).")
+        }
+        E::SendFailed { producer, topic, error } => format!("{producer}'s send to {topic} failed: {error}"),
         _ => return None,
     })
 }

@@ -662,6 +662,30 @@ impl Journal {
                     let next = if *will_retry { "; will retry" } else { "" };
                     self.note(now, Source::Kafka, format!("{producer} to {topic}-{partition} failed: {error:?}{next}"));
                 }
+                E::TopicAutoCreated { topic, client, partitions, replication_factor } => {
+                    // The topic may not be on the canvas: the engine made it
+                    // because a client asked for a topic it did not have.
+                    self.note(
+                        now,
+                        Source::Kafka,
+                        format!(
+                            "topic {topic} auto-created for {client}: {partitions} partition(s), replication factor {replication_factor}"
+                        ),
+                    );
+                }
+                E::TopicAutoCreationFailed { topic, client, error } => {
+                    self.note(now, Source::Kafka, format!("topic {topic} not auto-created for {client}: {error}"));
+                }
+                E::WaitingForMetadata { producer, topic, until } => {
+                    self.note(
+                        now,
+                        Source::Kafka,
+                        format!("{producer} waits for topic {topic} to exist, until {until} ms (max.block.ms)"),
+                    );
+                }
+                E::SendFailed { producer, topic, error } => {
+                    self.note(now, Source::Kafka, format!("{producer} to {topic} failed: {error}"));
+                }
                 E::LeaderElected { topic, partition, leader, leader_epoch, unclean, .. } => {
                     let how = if *unclean { " (unclean)" } else { "" };
                     self.note(

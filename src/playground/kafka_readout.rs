@@ -87,7 +87,9 @@ pub fn coordinator(broker: Option<u32>, offsets_partition: u32) -> String {
 /// in the accumulator (never sent: waiting for `linger.ms`, a full batch, a
 /// free request slot or a leader), requests in flight (appended, waiting
 /// for their acknowledgement) and retries waiting for their backoff, with
-/// the error that failed the last attempt and the next attempt's time.
+/// the error that failed the last attempt and the next attempt's time; then
+/// the sends blocked on a topic the producer has no metadata for, per topic,
+/// with the instant `max.block.ms` fails them.
 pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
     #[derive(Default)]
     struct Partition<'a> {
@@ -144,6 +146,19 @@ pub fn producer_flights(p: &kafka::ProducerView, now_ms: u64) -> Vec<String> {
                 secs(f.delivery_deadline_ms)
             ));
         }
+    }
+    let mut waiting: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    for w in &p.waiting_for_metadata {
+        let entry = waiting.entry(w.topic.as_str()).or_insert((0, w.until));
+        entry.0 += 1;
+        entry.1 = entry.1.min(w.until);
+    }
+    for (topic, (n, until)) in waiting {
+        lines.push(format!(
+            "{topic}: {} waiting for the topic to exist, failing at {} (max.block.ms)",
+            plural(n, "send", "sends"),
+            secs(until)
+        ));
     }
     bounded(lines, "partitions")
 }
@@ -411,6 +426,7 @@ mod tests {
             accumulator: Vec::new(),
             requests: Vec::new(),
             retries: Vec::new(),
+            waiting_for_metadata: Vec::new(),
             transaction_open: false,
             transaction_state: None,
             transaction: None,
@@ -450,6 +466,18 @@ mod tests {
             )]
         );
         assert!(producer_flights(&producer(Vec::new()), 0).is_empty());
+    }
+
+    #[test]
+    fn a_producer_shows_the_sends_that_wait_for_a_missing_topic() {
+        let mut p = producer(Vec::new());
+        let wait =
+            |until| kafka::MetadataWaitView { topic: "audit".into(), partition: None, next_request_ms: 100, until };
+        p.waiting_for_metadata = vec![wait(60_000), wait(61_000)];
+        assert_eq!(
+            producer_flights(&p, 0),
+            vec!["audit: 2 sends waiting for the topic to exist, failing at 60.0 s (max.block.ms)".to_string()]
+        );
     }
 
     #[test]

@@ -992,3 +992,27 @@ fn a_share_group_cannot_take_a_consumer_groups_id() {
     let s = p.add_node(NodeKind::ShareGroup, None);
     assert!(p.rename(s, "g1").is_err());
 }
+
+/// A topic the engine refused (three replicas on one broker) is still asked
+/// for by its consumer group and its producer, and Kafka 4's broker
+/// auto-creates it with its own defaults (`num.partitions` 1,
+/// `default.replication.factor` 1): the run goes on on that topic, the log
+/// says so, and the canvas topic keeps its problem.
+#[test]
+fn a_topic_the_engine_auto_created_runs_and_is_logged() {
+    let (p, cs, prod) = kafka_group(1, 1, 3);
+    let mut sim = Sim::new(&p.topology);
+    assert!(sim.problems().iter().any(|e| e.contains("replication factor")), "{:?}", sim.problems());
+    sim.perform(Action::Burst(prod));
+    for _ in 0..40 {
+        sim.step();
+    }
+    let cluster = sim.cluster().unwrap();
+    let topic = cluster.topic("t1").expect("auto-created");
+    assert_eq!((topic.partitions.len(), topic.partitions[0].replicas.len()), (1, 1));
+    assert!(sim.log().any(|l| l.text.contains("auto-created")), "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+    assert!(sim.consumer(cs[0]).unwrap().done > 0);
+    for n in &p.topology.nodes {
+        let _ = sim.readout(n.id);
+    }
+}

@@ -444,6 +444,10 @@ pub enum ProduceError {
     DeliveryTimeout,
     /// The producer was closed first.
     ProducerClosed,
+    /// `send()` found no metadata for its topic within `max.block.ms`
+    /// (`TimeoutException`); a transactional producer's transaction can
+    /// then only be aborted.
+    MetadataTimeout,
     /// `INVALID_TIMESTAMP`: the record's timestamp is more than
     /// `message.timestamp.after.max.ms` ahead of the leader's clock (Kafka 4.0:
     /// 1 hour). Not retriable.
@@ -464,6 +468,53 @@ pub enum Event {
         topic: String,
         /// Replica lists per partition.
         replicas: Vec<Vec<u32>>,
+    },
+    /// A client's metadata request named a missing topic and the broker
+    /// created it (`auto.create.topics.enable`, `DefaultAutoTopicCreationManager`)
+    /// with `num.partitions` and `default.replication.factor`; `TopicCreated`
+    /// follows.
+    TopicAutoCreated {
+        /// The topic.
+        topic: String,
+        /// The producer or consumer whose metadata request asked for it.
+        client: String,
+        /// Its partition count (`num.partitions`).
+        partitions: u32,
+        /// Its replication factor (`default.replication.factor`).
+        replication_factor: u32,
+    },
+    /// The broker asked the controller to auto-create a topic and the
+    /// controller refused (more replicas than registered brokers, every
+    /// broker fenced, no active controller): the topic stays missing and
+    /// the client keeps asking for its metadata.
+    TopicAutoCreationFailed {
+        /// The topic.
+        topic: String,
+        /// The producer or consumer whose metadata request asked for it.
+        client: String,
+        /// Why the controller refused.
+        error: KafkaError,
+    },
+    /// `send()` to a topic the producer has no metadata for blocks until
+    /// the topic appears, for at most `max.block.ms`.
+    WaitingForMetadata {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// When the send gives up.
+        until: u64,
+    },
+    /// A `send()` that waited for its topic's metadata failed: after
+    /// `max.block.ms` with `TimeoutException` ([`KafkaError::MetadataTimeout`]),
+    /// or with the error the record met once the topic appeared.
+    SendFailed {
+        /// The producer.
+        producer: String,
+        /// The topic.
+        topic: String,
+        /// Why.
+        error: KafkaError,
     },
     /// Partitions were added.
     PartitionsAdded {

@@ -86,6 +86,18 @@ pub struct ClusterConfig {
     /// consumer-protocol member joins (upgrade), and back when the last one
     /// leaves (downgrade).
     pub group_consumer_migration_policy: MigrationPolicy,
+    /// `auto.create.topics.enable` (Kafka: true): a metadata request that
+    /// names a missing topic and allows auto-creation (every producer's
+    /// does; a consumer's with `allow.auto.create.topics`) makes the broker
+    /// create it (`DefaultAutoTopicCreationManager`).
+    pub auto_create_topics_enable: bool,
+    /// `num.partitions` (Kafka: 1): the partition count of an auto-created topic.
+    pub num_partitions: u32,
+    /// `default.replication.factor` (Kafka: 1): the replication factor of an
+    /// auto-created topic. It is not capped at the broker count: the
+    /// controller refuses more replicas than registered brokers
+    /// (`InvalidReplicationFactorException`) and the topic stays missing.
+    pub default_replication_factor: u32,
 }
 
 /// `group.consumer.migration.policy` (`ConsumerGroupMigrationPolicy`).
@@ -143,6 +155,9 @@ impl Default for ClusterConfig {
             offsets_retention_minutes: 7 * 24 * 60,
             offsets_retention_check_interval_ms: 600_000,
             group_consumer_migration_policy: MigrationPolicy::Bidirectional,
+            auto_create_topics_enable: true,
+            num_partitions: 1,
+            default_replication_factor: 1,
         }
     }
 }
@@ -191,6 +206,12 @@ impl ClusterConfig {
         }
         if self.offsets_retention_check_interval_ms == 0 {
             return Err(invalid("offsets.retention.check.interval.ms", "must be at least 1"));
+        }
+        if !(1..=10_000).contains(&self.num_partitions) {
+            return Err(invalid("num.partitions", "must be between 1 and 10000"));
+        }
+        if self.default_replication_factor == 0 {
+            return Err(invalid("default.replication.factor", "must be at least 1"));
         }
         Ok(())
     }
@@ -397,6 +418,10 @@ pub struct ProducerConfig {
     /// The broker refuses more than `transaction.max.timeout.ms` (15 min) at
     /// `initTransactions`.
     pub transaction_timeout_ms: u64,
+    /// `max.block.ms` (Kafka: 60000): how long `send()` waits for the
+    /// metadata of a topic it does not know yet; then it fails with
+    /// `TimeoutException: Topic X not present in metadata after N ms.`
+    pub max_block_ms: u64,
 }
 
 impl Default for ProducerConfig {
@@ -416,6 +441,7 @@ impl Default for ProducerConfig {
             linger_ms: KAFKA_4_LINGER_MS,
             max_in_flight_requests_per_connection: 5,
             transaction_timeout_ms: 60_000,
+            max_block_ms: 60_000,
         }
     }
 }
@@ -563,6 +589,10 @@ pub struct ConsumerConfig {
     /// refreshes its metadata; a classic group's leader sees partitions
     /// added to a subscribed topic only then.
     pub metadata_max_age_ms: u64,
+    /// `allow.auto.create.topics` (Kafka: true): whether the consumer's
+    /// metadata requests let the broker auto-create a missing subscribed
+    /// topic (when the broker's `auto.create.topics.enable` allows it).
+    pub allow_auto_create_topics: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -582,6 +612,7 @@ impl Default for ConsumerConfig {
             group_protocol: GroupProtocol::Classic,
             group_remote_assignor: None,
             metadata_max_age_ms: 300_000,
+            allow_auto_create_topics: true,
         }
     }
 }

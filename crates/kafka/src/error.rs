@@ -30,11 +30,32 @@ pub enum KafkaError {
     },
     /// A topic with this name already exists.
     TopicAlreadyExists(String),
-    /// The replication factor is larger than the number of brokers.
+    /// The topic name is not legal (`Topic.validate`: empty, `.` or `..`,
+    /// longer than 249 characters, or a character other than ASCII
+    /// alphanumerics, `.`, `_` and `-`), or the topic is internal and a
+    /// client may not write to it: `InvalidTopicException`.
+    InvalidTopic {
+        /// The topic.
+        topic: String,
+        /// Kafka's message.
+        reason: String,
+    },
+    /// `send()` waited `max.block.ms` for the metadata of a topic that did
+    /// not appear: `TimeoutException` (`KafkaProducer.waitOnMetadata`).
+    MetadataTimeout {
+        /// The topic.
+        topic: String,
+        /// How long it waited (`max.block.ms`).
+        max_block_ms: u64,
+    },
+    /// The controller cannot place the replicas (`StripedReplicaPlacer`):
+    /// the replication factor is 0, above the registered brokers, or every
+    /// broker is fenced (`brokers` is then 0).
     InvalidReplicationFactor {
         /// The requested factor.
         replication_factor: u32,
-        /// How many brokers the cluster has.
+        /// How many brokers are registered, fenced ones included; 0 when
+        /// none is unfenced.
         brokers: u32,
     },
     /// A partition count can only grow.
@@ -231,9 +252,19 @@ impl std::fmt::Display for KafkaError {
                 write!(f, "partition {partition} is out of range for topic {topic} with {partitions} partitions")
             }
             KafkaError::TopicAlreadyExists(t) => write!(f, "topic {t} already exists"),
-            KafkaError::InvalidReplicationFactor { replication_factor, brokers } => {
-                write!(f, "replication factor {replication_factor} is larger than the {brokers} available brokers")
+            KafkaError::InvalidTopic { reason, .. } => write!(f, "{reason}"),
+            KafkaError::MetadataTimeout { topic, max_block_ms } => {
+                write!(f, "Topic {topic} not present in metadata after {max_block_ms} ms.")
             }
+            // `StripedReplicaPlacer`'s three messages (Kafka 3.0 to 4.x).
+            KafkaError::InvalidReplicationFactor { replication_factor: 0, .. } => {
+                write!(f, "Invalid replication factor 0: the replication factor must be positive.")
+            }
+            KafkaError::InvalidReplicationFactor { brokers: 0, .. } => write!(f, "All brokers are currently fenced."),
+            KafkaError::InvalidReplicationFactor { replication_factor, brokers } => write!(
+                f,
+                "The target replication factor of {replication_factor} cannot be reached because only {brokers} broker(s) are registered."
+            ),
             KafkaError::InvalidPartitions { current, requested } => {
                 write!(
                     f,

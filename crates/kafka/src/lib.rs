@@ -10,6 +10,7 @@
 //!
 //! - [`partitioner`]: murmur2 and the Java client's partitioners;
 //! - [`assignor`]: range, round-robin, sticky and cooperative-sticky;
+//! - [`placement`]: the KRaft controller's `StripedReplicaPlacer`;
 //! - [`server_assignor`]: the coordinator's `uniform` and `range` assignors
 //!   of the consumer group protocol (KIP-848);
 //! - [`log`]: records, segments, retention and compaction;
@@ -50,6 +51,7 @@ pub mod error;
 mod invariants;
 pub mod log;
 pub mod partitioner;
+pub mod placement;
 pub mod server_assignor;
 pub mod view;
 

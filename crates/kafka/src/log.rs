@@ -91,6 +91,9 @@ pub enum PartitionReason {
     },
     /// A transaction marker written by the coordinator.
     Control,
+    /// No partition yet: `send()` waits for the topic's metadata (the topic
+    /// is missing and was not auto-created), for at most `max.block.ms`.
+    AwaitingMetadata,
 }
 
 impl PartitionReason {

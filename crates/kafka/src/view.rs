@@ -344,6 +344,19 @@ pub enum ClientTransactionState {
     AbortableError,
 }
 
+/// A `send()` blocked until its topic's metadata arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataWaitView {
+    /// The topic it waits for.
+    pub topic: String,
+    /// The partition the record names, if it names one.
+    pub partition: Option<u32>,
+    /// When the producer asks for the metadata again.
+    pub next_request_ms: u64,
+    /// When the send fails with `TimeoutException` (`max.block.ms`).
+    pub until: u64,
+}
+
 /// A producer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProducerView {
@@ -364,6 +377,9 @@ pub struct ProducerView {
     pub requests: Vec<ProduceRequestView>,
     /// ... and the records waiting to be retried.
     pub retries: Vec<RetryView>,
+    /// Sends blocked in `send()` for their topic's metadata, before any
+    /// partition is chosen (`max.block.ms`).
+    pub waiting_for_metadata: Vec<MetadataWaitView>,
     /// Whether a transaction is open.
     pub transaction_open: bool,
     /// The client's transaction state while a transaction is open.

@@ -212,7 +212,7 @@ fn kip_360_a_sequence_gap_after_an_unclean_election_bumps_the_epoch_instead_of_f
     c.tick(300).expect("a acked on both");
     c.set_replication_paused(1, true).expect("pause");
     c.produce("p", record("b")).expect("produce");
-    let events = c.tick(31_000).expect("broker 1 lags out of the ISR");
+    let events = c.tick(45_000).expect("broker 1 lags out of the ISR at the leader's check at 45 s");
     assert!(
         events.iter().any(|e| matches!(e, Event::RecordAcknowledged { offset: 1, .. })),
         "b acked by the leader alone"
@@ -271,10 +271,13 @@ fn retried_requests_find_their_original_offsets_within_five_batches_in_flight() 
 /// `a` at 0 s and `b` at 10 s, each its own request, while both followers
 /// are paused but still in the ISR: `a`'s request times out at 30 s
 /// (`request.timeout.ms`) and is sent again at 30.1 s, after the followers
-/// left the ISR at 30.001 s. Returns the log and the acknowledged offsets
-/// in acknowledgement order.
+/// left the ISR at 30 s (with `replica.lag.time.max.ms` 20 s they are out
+/// of sync after 20 s and the leader checks every 10 s). Returns the log
+/// and the acknowledged offsets in acknowledgement order.
 fn retry_behind_a_later_request(max_in_flight: u32, idempotent: bool) -> (Vec<String>, Vec<i64>) {
-    let mut c = cluster(3, 3);
+    let config = ClusterConfig { brokers: 3, replica_lag_time_max_ms: 20_000, ..ClusterConfig::default() };
+    let mut c = Cluster::new(config, 9).expect("cluster");
+    c.create_topic("t", TopicConfig::new(1, 3)).expect("topic");
     // linger.ms=0: `a` and `b` are sent at the instants of their sends.
     let cfg = ProducerConfig {
         enable_idempotence: idempotent,

@@ -59,11 +59,11 @@ fn a13(c: &mut Cluster) {
     c.create_producer("p", ProducerConfig::default()).expect("producer");
     c.set_replication_paused(2, true).expect("pause 2");
     c.produce("p", record("a")).expect("a");
-    c.tick(31_000).expect("2 leaves the ISR");
+    c.tick(45_000).expect("2 leaves the ISR at the leader's check at 45 s");
     assert_eq!(c.partition("t", 0).expect("p").isr, vec![0, 1]);
     c.set_replication_paused(1, true).expect("pause 1");
     c.produce("p", record("b")).expect("b");
-    c.tick(31_000).expect("1 leaves the ISR");
+    c.tick(45_000).expect("1 leaves the ISR at the leader's next check");
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn a12() -> Result<(Vec<ConsumerRecord>, Vec<Event>), KafkaError> {
     for v in ["r2", "r3", "r4"] {
         c.produce("p", record(v)).expect("produce");
     }
-    c.tick(31_000).expect("1 leaves the ISR");
+    c.tick(45_000).expect("1 leaves the ISR at the leader's next check");
     c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::Earliest, ..ConsumerConfig::new("g") })
         .expect("consumer");
     c.subscribe("c", &["t".to_string()]).expect("subscribe");
@@ -218,7 +218,7 @@ fn kip_320_with_auto_offset_reset_none_the_poll_fails_with_log_truncation_except
     c.tick(100).expect("both replicas");
     c.set_replication_paused(1, true).expect("pause");
     c.produce("p", record("r1")).expect("produce");
-    c.tick(31_000).expect("1 leaves the ISR");
+    c.tick(45_000).expect("1 leaves the ISR at the leader's next check");
     c.create_consumer("c", ConsumerConfig { auto_offset_reset: OffsetReset::None, ..ConsumerConfig::new("g") })
         .expect("consumer");
     c.subscribe("c", &["t".to_string()]).expect("subscribe");

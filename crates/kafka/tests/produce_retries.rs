@@ -161,9 +161,11 @@ fn kafka_4_leader_unavailable_keeps_the_record_until_a_leader_returns() {
     assert_eq!(values(&c), vec!["x"]);
 }
 
-/// Followers paused, still in the ISR for `replica.lag.time.max.ms`: the
-/// high watermark cannot pass the record, so the request times out after
-/// `request.timeout.ms` and is sent again.
+/// Followers paused, still in the ISR until the leader's ISR check at 45 s
+/// (out of sync after `replica.lag.time.max.ms`, checked every half of
+/// it): the high watermark cannot pass the record, so the request times out
+/// after `request.timeout.ms` (30 s) and is sent again; the record is
+/// acknowledged once the followers left the ISR.
 fn request_timeout_run(idempotent: bool) -> (Cluster, Vec<Event>) {
     let mut c = Cluster::new(ClusterConfig::default(), 5).expect("cluster");
     c.create_topic("t", TopicConfig { replica_assignment: Some(vec![vec![0, 1, 2]]), ..TopicConfig::new(1, 3) })
@@ -174,7 +176,7 @@ fn request_timeout_run(idempotent: bool) -> (Cluster, Vec<Event>) {
     c.produce("p", record("x")).expect("produce");
     let view = c.producer("p").expect("p");
     assert_eq!(view.in_flight[0].request_deadline_ms, Some(30_000));
-    let events = c.tick(31_000).expect("time out and retry");
+    let events = c.tick(45_100).expect("time out, retry, shrink and acknowledge");
     (c, events)
 }
 
@@ -199,7 +201,10 @@ fn non_idempotent_retries_under_min_isr_never_add_copies() {
     // Audit scenario 1b: the ISR shrinks under the minimum after the append;
     // every later attempt is refused, so the log keeps one copy.
     let mut c = cluster_min_two();
-    c.create_producer("p", ProducerConfig { enable_idempotence: false, ..config() }).expect("producer");
+    // The request outlives the ISR shrink at 45 s, so its first retry
+    // already finds the ISR below the minimum.
+    let cfg = ProducerConfig { enable_idempotence: false, request_timeout_ms: 50_000, ..config() };
+    c.create_producer("p", cfg).expect("producer");
     c.set_replication_paused(1, true).expect("pause");
     c.set_replication_paused(2, true).expect("pause");
     c.produce("p", record("x")).expect("produce");

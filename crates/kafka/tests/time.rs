@@ -7,7 +7,10 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Action {
-    Produce { producer: usize, key: u8 },
+    Produce {
+        producer: usize,
+        key: u8,
+    },
     Poll(usize),
     Commit(usize),
     CrashBroker(u32),
@@ -18,9 +21,15 @@ enum Action {
     CloseConsumer(usize),
     Subscribe(usize),
     AddPartitions(u32),
-    Transaction { commit: bool },
+    Transaction {
+        commit: bool,
+    },
     CrashController(u32),
     RestartController(u32),
+    /// A send to `late`, a topic that does not exist until `CreateLate`:
+    /// auto-creation is off, so it blocks for its metadata.
+    ProduceLate(usize),
+    CreateLate,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -39,6 +48,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => any::<bool>().prop_map(|commit| Action::Transaction { commit }),
         1 => (100..103u32).prop_map(Action::CrashController),
         1 => (100..103u32).prop_map(Action::RestartController),
+        1 => (0..4usize).prop_map(Action::ProduceLate),
+        1 => Just(Action::CreateLate),
     ]
 }
 
@@ -68,6 +79,9 @@ fn build(seed: u64) -> Cluster {
         group_consumer_session_timeout_ms: 12_000,
         offsets_retention_minutes: 1,
         offsets_retention_check_interval_ms: 20_000,
+        // Sends to a missing topic wait for it (`max.block.ms`) and ask
+        // for its metadata on the backoff schedule.
+        auto_create_topics_enable: false,
         ..ClusterConfig::default()
     };
     let mut c = Cluster::new(config, seed).expect("cluster");
@@ -118,6 +132,7 @@ fn build(seed: u64) -> Cluster {
             retry_backoff_ms: 70,
             retry_backoff_max_ms: 900,
             delivery_timeout_ms: 20_000,
+            max_block_ms: 8_000,
             ..ProducerConfig::default()
         },
     )
@@ -188,6 +203,14 @@ fn act(c: &mut Cluster, a: &Action, n: u64) -> Outcome {
         Action::Transaction { commit: false } => Command::AbortTransaction { producer: "tx".into() },
         Action::CrashController(id) => Command::CrashController { controller: *id },
         Action::RestartController(id) => Command::RestartController { controller: *id },
+        Action::ProduceLate(producer) => {
+            if PRODUCERS[*producer] == "tx" {
+                let _ = c.apply(Command::BeginTransaction { producer: "tx".into() });
+            }
+            let record = ProducerRecord::keyed("late", format!("k{n}"), "v");
+            Command::Produce { producer: PRODUCERS[*producer].into(), record }
+        }
+        Action::CreateLate => Command::CreateTopic { name: "late".into(), config: TopicConfig::new(2, 2) },
     };
     c.apply(command)
 }

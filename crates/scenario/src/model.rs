@@ -651,7 +651,10 @@ pub struct KafkaTopology {
     /// (10080), `offsets.retention.check.interval.ms` (600000),
     /// `group.consumer.migration.policy` (`bidirectional`, `upgrade`,
     /// `downgrade`, `disabled`), `eligible.leader.replicas.version` (1, on,
-    /// since Kafka 4.1; 0 is 4.0's default).
+    /// since Kafka 4.1; 0 is 4.0's default), `auto.create.topics.enable`
+    /// (true: a producer's send or a consumer's subscription creates a
+    /// missing topic), `num.partitions` (1) and `default.replication.factor`
+    /// (1) for the topics it creates.
     /// The cluster has [`KafkaTopology::controllers`] KRaft controllers besides.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
@@ -734,7 +737,9 @@ pub struct ProducerDef {
     /// `enable.idempotence`, `transactional.id`, `partitioner` (`sticky`,
     /// `round-robin`), `batch.size`, `linger.ms`, `delivery.timeout.ms`,
     /// `request.timeout.ms`, `retry.backoff.ms`, `retry.backoff.max.ms`,
-    /// `max.in.flight.requests.per.connection`, `transaction.timeout.ms`.
+    /// `max.in.flight.requests.per.connection`, `transaction.timeout.ms`,
+    /// `max.block.ms` (60000: how long a send to a missing topic waits for
+    /// it before `TimeoutException`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }
@@ -754,8 +759,9 @@ pub struct KafkaConsumerDef {
     /// `roundrobin`, `sticky`, `cooperative-sticky`), `isolation.level`,
     /// `group.instance.id`, `session.timeout.ms`, `heartbeat.interval.ms`,
     /// `max.poll.interval.ms`, `max.poll.records`, `metadata.max.age.ms`, `group.protocol`
-    /// (`classic`, the default, or `consumer` for KIP-848) and
-    /// `group.remote.assignor` (`uniform` or `range`, with `consumer` only).
+    /// (`classic`, the default, or `consumer` for KIP-848),
+    /// `group.remote.assignor` (`uniform` or `range`, with `consumer` only)
+    /// and `allow.auto.create.topics` (true).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
 }

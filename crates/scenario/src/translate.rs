@@ -163,6 +163,9 @@ pub fn cluster_config(k: &KafkaTopology) -> Result<ClusterConfig, ScenarioError>
                     _ => return Err(bad(what, key, v)),
                 }
             }
+            "auto.create.topics.enable" => c.auto_create_topics_enable = flag(what, key, v)?,
+            "num.partitions" => c.num_partitions = num(what, key, v)?,
+            "default.replication.factor" => c.default_replication_factor = num(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
     }
@@ -240,6 +243,7 @@ pub fn producer_config(p: &ProducerDef) -> Result<ProducerConfig, ScenarioError>
             "linger.ms" => c.linger_ms = num(what, key, v)?,
             "transaction.timeout.ms" => c.transaction_timeout_ms = num(what, key, v)?,
             "max.in.flight.requests.per.connection" => c.max_in_flight_requests_per_connection = num(what, key, v)?,
+            "max.block.ms" => c.max_block_ms = num(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
     }
@@ -290,6 +294,7 @@ pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioE
             "group.remote.assignor" => {
                 c.group_remote_assignor = Some(server_assignor(v).ok_or_else(|| bad(what, key, v))?)
             }
+            "allow.auto.create.topics" => c.allow_auto_create_topics = flag(what, key, v)?,
             _ => return Err(unknown(what, key)),
         }
     }
@@ -472,6 +477,8 @@ pub fn kafka_exception(e: &KafkaError) -> &'static str {
         KafkaError::InvalidConfig { .. } => "InvalidConfigurationException",
         KafkaError::UnknownTopic(_) | KafkaError::PartitionOutOfRange { .. } => "UnknownTopicOrPartitionException",
         KafkaError::TopicAlreadyExists(_) => "TopicExistsException",
+        KafkaError::InvalidTopic { .. } => "InvalidTopicException",
+        KafkaError::MetadataTimeout { .. } => "TimeoutException",
         KafkaError::InvalidReplicationFactor { .. } => "InvalidReplicationFactorException",
         KafkaError::InvalidPartitions { .. } => "InvalidPartitionsException",
         KafkaError::UnknownBroker(_) | KafkaError::BrokerNotAvailable(_) => "BrokerNotAvailableException",

@@ -89,10 +89,13 @@ impl Cluster {
     pub fn restart_broker(&mut self, broker: u32) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
             c.check_broker(broker)?;
+            let now = c.now;
             let state = c.broker_mut(broker)?;
             if state.alive || state.restart_pending {
                 return Err(KafkaError::BrokerAlreadyRunning(broker));
             }
+            // The new process's `ReplicaManager.startup` starts its ISR checks.
+            state.started_ms = now;
             if let Some(until) = state.session_expires_ms {
                 state.restart_pending = true;
                 c.emit(Event::BrokerRegistrationDelayed { broker, until });

@@ -146,9 +146,14 @@ impl Cluster {
     /// `unsubscribe()`: the consumer gives its partitions up and leaves.
     pub fn subscribe(&mut self, consumer: &str, topics: &[String]) -> Result<Vec<Event>, KafkaError> {
         self.run(|c| {
-            c.active_consumer(consumer)?;
+            let allow = c.active_consumer(consumer)?.config.allow_auto_create_topics;
             for t in topics {
-                c.topic_ref(t)?;
+                // The metadata request for the new subscription (the classic
+                // consumer sends it with its next poll, the consumer
+                // protocol's background thread at once). A topic that stays
+                // missing is kept in the subscription: the consumer gets
+                // nothing from it until it appears.
+                c.topic_metadata(t, consumer, allow)?;
             }
             let mut topics: Vec<String> = topics.to_vec();
             topics.sort();

@@ -75,6 +75,9 @@ pub(crate) struct BrokerState {
     /// Restarted while its old session was still valid: it registers once
     /// the controller has fenced the old incarnation.
     pub(crate) restart_pending: bool,
+    /// When the broker process last started: its ISR checks run from here
+    /// every `replica.lag.time.max.ms / 2` (`replication`).
+    pub(crate) started_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +245,9 @@ pub(crate) struct ProducerState {
     pub(crate) txn: Option<TxnState>,
     pub(crate) fenced: bool,
     pub(crate) closed: bool,
+    /// Sends blocked in `send()` until their topic's metadata arrives
+    /// (`max.block.ms`).
+    pub(crate) metadata_waits: Vec<producers::MetadataWait>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,6 +384,7 @@ impl Cluster {
                 replication_paused: false,
                 session_expires_ms: None,
                 restart_pending: false,
+                started_ms: 0,
             })
             .collect();
         let quorum = kraft::Quorum::new(config.controllers, config.brokers);

@@ -45,6 +45,7 @@ impl Cluster {
                     txn: None,
                     fenced: false,
                     closed: false,
+                    metadata_waits: Vec::new(),
                 },
             );
             Ok(())
@@ -110,7 +111,9 @@ impl Cluster {
             }
             _ => false,
         };
-        let t = self.topics.get(topic).ok_or_else(|| KafkaError::UnknownTopic(topic.to_string()))?;
+        let Some(t) = self.topics.get(topic) else {
+            return self.send_without_metadata(producer, topic, partition, data, timestamp);
+        };
         let num = t.partitions.len() as u32;
         let compact = t.settings.compact;
         let topic_name = Arc::clone(&t.name);
@@ -285,6 +288,148 @@ impl Cluster {
             self.step_producer(producer);
         }
         Ok(ProduceReceipt { partition, offset: None, reason })
+    }
+
+    /// `send()` to a topic the producer has no metadata for
+    /// (`KafkaProducer.waitOnMetadata`, Kafka 4.0): its metadata request
+    /// lets the broker auto-create the topic (`ProducerMetadata` always
+    /// allows it), and the send goes on at once when it did. Otherwise the
+    /// send blocks: the record waits, without a partition, while the
+    /// producer asks for the metadata again after `retry.backoff.ms`,
+    /// doubling up to `retry.backoff.max.ms` (`Metadata.refreshBackoff`),
+    /// and fails with `TimeoutException` once `max.block.ms` has passed. An
+    /// illegal name fails at once with `InvalidTopicException`, and so does
+    /// an internal topic, which the broker refuses to clients
+    /// (`ReplicaManager.appendToLocalLog`: "Cannot append to internal topic").
+    fn send_without_metadata(
+        &mut self,
+        producer: &str,
+        topic: &str,
+        partition: Option<u32>,
+        data: RecordData,
+        timestamp: Option<i64>,
+    ) -> Result<ProduceReceipt, KafkaError> {
+        let p = self.producer_mut(producer)?;
+        if p.config.transactional_id.is_some() && p.txn.is_none() {
+            return Err(KafkaError::InvalidTxnState(
+                "a transactional producer must begin a transaction before sending".into(),
+            ));
+        }
+        if super::topics::is_internal_topic(topic) {
+            return Err(KafkaError::InvalidTopic {
+                topic: topic.to_string(),
+                reason: format!("Cannot append to internal topic {topic}"),
+            });
+        }
+        if self.topic_metadata(topic, producer, true)? {
+            if self.quorum_active() {
+                self.publish_partitions();
+            }
+            return self.send_record_inner(producer, topic, partition, data, timestamp);
+        }
+        let now = self.now;
+        let p = self.producer_mut(producer)?;
+        let until = now.saturating_add(p.config.max_block_ms).min(super::time::MAX_TIME);
+        let next_request_ms = now.saturating_add(p.config.retry_backoff(0));
+        let wait =
+            MetadataWait { topic: topic.to_string(), partition, data, timestamp, until, next_request_ms, requests: 1 };
+        let receipt = ProduceReceipt {
+            partition: partition.unwrap_or(0),
+            offset: None,
+            reason: PartitionReason::AwaitingMetadata,
+        };
+        if until <= now {
+            // `max.block.ms=0`: the send's future fails at once.
+            self.metadata_timeout(producer, wait);
+            return Ok(receipt);
+        }
+        p.metadata_waits.push(wait);
+        self.emit(Event::WaitingForMetadata { producer: producer.to_string(), topic: topic.to_string(), until });
+        Ok(receipt)
+    }
+
+    /// The sends blocked on metadata whose producer asks again at this
+    /// instant: those whose topic has appeared go on (and meet whatever a
+    /// send meets then), the rest ask the broker again, which may now
+    /// auto-create the topic, or fail once `max.block.ms` is up.
+    pub(super) fn step_metadata_waits(&mut self) {
+        let now = self.now;
+        let names: Vec<String> = self
+            .producers
+            .iter()
+            .filter(|(_, p)| p.metadata_waits.iter().any(|w| w.next_request_ms <= now || w.until <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in names {
+            let Some(p) = self.producers.get_mut(&name) else { continue };
+            let waits = std::mem::take(&mut p.metadata_waits);
+            let mut keep = Vec::new();
+            for mut w in waits {
+                if w.next_request_ms > now && w.until > now {
+                    keep.push(w);
+                    continue;
+                }
+                // The metadata request of this instant, then the check.
+                let known = match self.topic_metadata(&w.topic, &name, true) {
+                    Ok(k) => k,
+                    Err(error) => {
+                        self.emit(Event::SendFailed { producer: name.clone(), topic: w.topic.clone(), error });
+                        continue;
+                    }
+                };
+                // `waitOnMetadata` also waits for a named partition the
+                // topic does not have (yet).
+                let fits = known
+                    && w.partition
+                        .is_none_or(|n| self.topics.get(&w.topic).is_some_and(|t| n < t.partitions.len() as u32));
+                if fits {
+                    let MetadataWait { topic, partition, data, timestamp, .. } = w;
+                    if let Err(error) = self.send_record_inner(&name, &topic, partition, data, timestamp) {
+                        self.emit(Event::SendFailed { producer: name.clone(), topic, error });
+                    }
+                    continue;
+                }
+                if w.until <= now {
+                    self.metadata_timeout(&name, w);
+                    continue;
+                }
+                let backoff = self.producers.get(&name).map_or(0, |p| p.config.retry_backoff(w.requests));
+                w.next_request_ms = now.saturating_add(backoff.max(1)).min(w.until);
+                w.requests = w.requests.saturating_add(1);
+                keep.push(w);
+            }
+            if let Some(p) = self.producers.get_mut(&name) {
+                keep.append(&mut p.metadata_waits);
+                p.metadata_waits = keep;
+            }
+        }
+    }
+
+    /// `max.block.ms` passed without the topic's metadata: `send()` fails
+    /// with `TimeoutException`, which puts a transaction in the client's
+    /// abortable state (`TransactionManager.maybeTransitionToErrorState`).
+    fn metadata_timeout(&mut self, name: &str, w: MetadataWait) {
+        let Some(p) = self.producers.get_mut(name) else { return };
+        let max_block_ms = p.config.max_block_ms;
+        if let Some(txn) = p.txn.as_mut()
+            && txn.failed.is_none()
+        {
+            txn.failed = Some(ProduceError::MetadataTimeout);
+        }
+        self.emit(Event::SendFailed {
+            producer: name.to_string(),
+            topic: w.topic.clone(),
+            error: KafkaError::MetadataTimeout { topic: w.topic, max_block_ms },
+        });
+    }
+
+    /// The instants at which producers blocked on metadata ask again or give up.
+    pub(super) fn metadata_wait_deadlines(&self, at: &mut impl FnMut(u64)) {
+        for p in self.producers.values() {
+            for w in &p.metadata_waits {
+                at(w.next_request_ms.min(w.until));
+            }
+        }
     }
 
     /// A fresh produce request id for `producer`.
@@ -753,7 +898,15 @@ impl Cluster {
             c.abort_on_close(producer);
             let p = c.producers.get_mut(producer).ok_or_else(|| KafkaError::UnknownProducer(producer.to_string()))?;
             p.closed = true;
+            let waits = std::mem::take(&mut p.metadata_waits);
             let flights = std::mem::take(&mut p.in_flight);
+            for w in waits {
+                c.emit(Event::SendFailed {
+                    producer: producer.to_string(),
+                    topic: w.topic,
+                    error: KafkaError::InvalidTxnState(format!("producer {producer} was closed")),
+                });
+            }
             for f in flights {
                 c.emit(Event::ProduceFailed {
                     producer: producer.to_string(),
@@ -781,4 +934,19 @@ fn next_sequence(p: &mut ProducerState, topic: &str, partition: u32) -> i32 {
     let s = seqs[partition as usize];
     seqs[partition as usize] = s.wrapping_add(1);
     s
+}
+
+/// A `send()` blocked until its topic's metadata arrives.
+#[derive(Debug, Clone)]
+pub(crate) struct MetadataWait {
+    pub(crate) topic: String,
+    pub(crate) partition: Option<u32>,
+    pub(crate) data: RecordData,
+    pub(crate) timestamp: Option<i64>,
+    /// `send()`'s call plus `max.block.ms`.
+    pub(crate) until: u64,
+    /// When the producer next asks for the topic's metadata.
+    pub(crate) next_request_ms: u64,
+    /// How many metadata requests it has made for it.
+    pub(crate) requests: u32,
 }

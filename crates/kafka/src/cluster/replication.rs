@@ -7,9 +7,10 @@ use super::*;
 impl Cluster {
     /// One pass of every follower of every led partition. With `fetch`
     /// (on the `step_ms` grid) followers copy up to
-    /// `replica.fetch.max.records`; at every due instant the leader shrinks
-    /// the ISR of followers that lagged past `replica.lag.time.max.ms`,
-    /// takes caught-up followers back, and moves the high watermark.
+    /// `replica.fetch.max.records`; at every due instant the leader takes
+    /// caught-up followers back into the ISR and moves the high watermark.
+    /// Followers that lagged past `replica.lag.time.max.ms` leave the ISR
+    /// only at the leader broker's next ISR check (`isr_check_at`).
     pub(super) fn step_replication(&mut self, fetch: bool) {
         let now = self.now;
         let lag_max = self.config.replica_lag_time_max_ms;
@@ -26,6 +27,11 @@ impl Cluster {
                     continue;
                 };
                 let Some(li) = part.leader else { continue };
+                let check = part
+                    .replicas
+                    .get(li)
+                    .and_then(|r| brokers.get(r.broker as usize))
+                    .is_some_and(|b| isr_check_at(b.started_ms, lag_max, now));
                 let leader_leo = part.log.log_end_offset();
                 let hw = part.high_watermark;
                 let epoch_start = part.epoch_starts.last().map_or(0, |&(_, start)| start);
@@ -57,7 +63,7 @@ impl Cluster {
                     if !isr_changes {
                         continue;
                     }
-                    if in_isr && lagging {
+                    if in_isr && lagging && check {
                         shrunk.push(r.broker);
                     } else if !in_isr && b.alive && !b.replication_paused && in_sync(r.log_end_offset, hw, epoch_start)
                     {
@@ -184,4 +190,28 @@ impl Cluster {
 /// follower at it rejoins and lets it move again.
 pub(super) fn in_sync(log_end_offset: i64, high_watermark: i64, epoch_start: i64) -> bool {
     log_end_offset >= high_watermark && log_end_offset >= epoch_start
+}
+
+/// The period of a broker's ISR check: `ReplicaManager.startup` schedules
+/// "isr-expiration" (`maybeShrinkIsr`) at a fixed rate of
+/// `replica.lag.time.max.ms / 2`, first at start-up (Kafka 4.0). A follower
+/// that stopped catching up at `t` is out of sync from just after
+/// `t + replica.lag.time.max.ms` (`Partition.getOutOfSyncReplicas`), and
+/// leaves the ISR at the next check: 30 to 45 s after `t` with the defaults.
+pub(super) fn isr_check_period(lag_max: u64) -> u64 {
+    (lag_max / 2).max(1)
+}
+
+/// Whether a broker started at `started` runs its ISR check at `now`.
+pub(super) fn isr_check_at(started: u64, lag_max: u64, now: u64) -> bool {
+    now >= started && (now - started).is_multiple_of(isr_check_period(lag_max))
+}
+
+/// The first ISR check of a broker started at `started` at or after `t`.
+pub(super) fn next_isr_check(started: u64, lag_max: u64, t: u64) -> u64 {
+    if t <= started {
+        return started;
+    }
+    let period = isr_check_period(lag_max);
+    started.saturating_add((t - started).div_ceil(period).saturating_mul(period))
 }

@@ -395,7 +395,9 @@ impl Cluster {
         self.run(|c| {
             let group = c.share_consumer(consumer)?.config.group_id.clone();
             for t in topics {
-                c.topic_ref(t)?;
+                // `ShareConsumerImpl` uses `ConsumerMetadata`, which allows
+                // auto-creation (`allow.auto.create.topics` defaults to true).
+                c.topic_metadata(t, consumer, true)?;
             }
             c.check_share_group_id(&group)?;
             let mut topics = topics.to_vec();

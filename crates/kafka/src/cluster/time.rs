@@ -7,15 +7,18 @@
 //!   rejoin the ISR, a high watermark that can move, a produce request whose
 //!   answer is ready or that can be sent, or a log
 //!   the cleaner has not looked at since it changed;
-//! - the exact deadlines: a follower leaving the ISR after
-//!   `replica.lag.time.max.ms`, a member exceeding `max.poll.interval.ms` or
-//!   `session.timeout.ms`, a consumer-protocol member's next heartbeat
+//! - the exact deadlines: a follower leaving the ISR at its leader
+//!   broker's first ISR check (every `replica.lag.time.max.ms / 2` from
+//!   the broker's start) after it lagged `replica.lag.time.max.ms`, a
+//!   member exceeding `max.poll.interval.ms` or `session.timeout.ms`, a
+//!   consumer-protocol member's next heartbeat
 //!   (`group.consumer.heartbeat.interval.ms`), the end of a new classic
 //!   group's `group.initial.rebalance.delay.ms`, a classic group leader's
 //!   metadata refresh (`metadata.max.age.ms`) after its topic grew, the next
 //!   `offsets.retention.check.interval.ms` check at which offsets expire,
 //!   a record's next attempt after `retry.backoff.ms`,
 //!   its request's `request.timeout.ms` and its `delivery.timeout.ms`, a
+//!   blocked `send()`'s next metadata request and its `max.block.ms`, a
 //!   share-group acquisition lock expiring, the transaction coordinator's
 //!   check for transactions past `transaction.timeout.ms` (every 10 s);
 //! - the log cleaner's next time-based chance (a segment passing
@@ -59,6 +62,7 @@ impl Cluster {
         let on_grid = t.is_multiple_of(self.config.step_ms);
         self.step_quorum(t);
         self.step_controller(t);
+        self.step_metadata_waits();
         self.step_producers();
         self.step_replication(on_grid);
         if self.step_transactions() {
@@ -102,6 +106,7 @@ impl Cluster {
         if self.transactions_pending(&mut at) {
             at(grid);
         }
+        self.metadata_wait_deadlines(&mut at);
         self.groups_deadlines(&mut at);
         self.share_lock_deadlines(&mut at);
         self.controller_deadlines(&mut at);
@@ -153,7 +158,15 @@ impl Cluster {
                         pending = true;
                     }
                     if in_isr && r.log_end_offset < leader_leo && quorum {
-                        at(r.last_caught_up_ms.saturating_add(lag_max).saturating_add(1));
+                        // Out of sync just after the lag limit; out of the
+                        // ISR at the leader broker's next check.
+                        let out_of_sync = r.last_caught_up_ms.saturating_add(lag_max).saturating_add(1);
+                        let started = part
+                            .replicas
+                            .get(li)
+                            .and_then(|l| self.brokers.get(l.broker as usize))
+                            .map_or(0, |b| b.started_ms);
+                        at(replication::next_isr_check(started, lag_max, out_of_sync).min(MAX_TIME));
                     }
                 }
                 if isr_min_leo > hw && part.isr.len() >= min_isr {

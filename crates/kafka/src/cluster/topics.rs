@@ -1,7 +1,8 @@
-//! Brokers, topics and the controller: creating topics and adding partitions
-//! with Kafka's rack-unaware replica placement, crashing and restarting
-//! brokers (fencing them out of every ISR), pausing replication, clean and
-//! unclean leader election with log truncation, and the high watermark.
+//! Brokers, topics and the controller: creating topics (also auto-created
+//! ones) and adding partitions with the KRaft controller's replica
+//! placement, crashing and restarting brokers (fencing them out of every
+//! ISR), pausing replication, clean and unclean leader election with log
+//! truncation, and the high watermark.
 
 use super::*;
 
@@ -31,57 +32,29 @@ impl Cluster {
         })
     }
 
-    /// Refuses a replication factor the controller cannot place: in KRaft
-    /// it is checked against the registered brokers, fenced ones included,
-    /// and needs at least one unfenced broker (`StripedReplicaPlacer.place`:
-    /// "The target replication factor of N cannot be reached because only M
-    /// broker(s) are registered", "All brokers are currently fenced").
-    pub(super) fn check_replication_factor(&self, rf: u32) -> Result<(), KafkaError> {
-        let registered = self.brokers.len() as u32;
-        if rf > registered {
-            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: registered });
-        }
-        if !self.brokers.iter().any(|b| b.alive || b.session_expires_ms.is_some()) {
-            return Err(KafkaError::InvalidReplicationFactor { replication_factor: rf, brokers: 0 });
-        }
-        Ok(())
-    }
-
     /// Refuses a request that needs the active controller while the quorum has none.
     pub(super) fn check_quorum(&self) -> Result<(), KafkaError> {
         if self.quorum_active() { Ok(()) } else { Err(KafkaError::NoActiveController) }
     }
 
-    /// Kafka's rack-unaware placement over the registered brokers: a random
-    /// first broker and a random shift for the followers, so leaders and
-    /// followers spread over the brokers. Kafka 4 (KRaft) places with
-    /// `StripedReplicaPlacer` instead, which lays replicas out differently
-    /// but spreads them as evenly; Brokerlab keeps this layout so the
-    /// course's scenarios keep theirs.
-    pub(super) fn place_replicas(&mut self, first_partition: u32, count: u32, rf: u32) -> Vec<Vec<u32>> {
-        let live: Vec<u32> = (0..self.brokers.len() as u32).collect();
-        let n = live.len() as u32;
-        // Callers refuse a replication factor above the registered broker
-        // count first, so this only guards the arithmetic below.
-        if n == 0 || rf == 0 {
-            return Vec::new();
-        }
-        let start = self.rng.next_u32() % n;
-        let mut shift = self.rng.next_u32() % n;
-        let mut out = Vec::new();
-        for p in first_partition..first_partition + count {
-            if p > 0 && p % n == 0 {
-                shift += 1;
-            }
-            let first = (p + start) % n;
-            let mut replicas: Vec<u32> = live.get(first as usize).copied().into_iter().collect();
-            for j in 0..rf - 1 {
-                let idx = (first + 1 + (shift + j) % (n - 1).max(1)) % n;
-                replicas.extend(live.get(idx as usize).copied());
-            }
-            out.push(replicas);
-        }
-        out
+    /// The KRaft controller's placement (`StripedReplicaPlacer`, Kafka 4):
+    /// over every registered broker, a broker fenced when its session has
+    /// expired or it shut down (the engine's brokers have no `broker.rack`,
+    /// so all share one rack). A topic's creation and each partition
+    /// increase start from fresh random offsets drawn from the seeded
+    /// generator.
+    pub(super) fn place_replicas(&mut self, count: u32, rf: u32) -> Result<Vec<Vec<u32>>, KafkaError> {
+        let brokers: Vec<crate::placement::UsableBroker> = self
+            .brokers
+            .iter()
+            .enumerate()
+            .map(|(id, b)| crate::placement::UsableBroker {
+                id: id as u32,
+                rack: None,
+                fenced: !(b.alive || b.session_expires_ms.is_some()),
+            })
+            .collect();
+        crate::placement::place(&mut self.rng, &brokers, count, rf)
     }
 
     pub(super) fn new_partition(&self, replicas: &[u32]) -> PartitionState {
@@ -109,60 +82,103 @@ impl Cluster {
 
     /// Creates a topic.
     pub fn create_topic(&mut self, name: &str, config: TopicConfig) -> Result<Vec<Event>, KafkaError> {
-        self.run(|c| {
-            config.validate()?;
-            if name.is_empty() {
-                return Err(KafkaError::InvalidConfig { key: "topic".into(), reason: "a topic needs a name".into() });
+        self.run(|c| c.create_topic_now(name, config)).map(|(_, e)| e)
+    }
+
+    /// The controller's `CreateTopics`: the name is checked as Kafka's
+    /// `Topic.validate` does, then the replicas are placed and every
+    /// partition gets its first leader.
+    fn create_topic_now(&mut self, name: &str, config: TopicConfig) -> Result<(), KafkaError> {
+        config.validate()?;
+        validate_topic_name(name)?;
+        if self.topics.contains_key(name) {
+            return Err(KafkaError::TopicAlreadyExists(name.to_string()));
+        }
+        self.check_quorum()?;
+        let replicas = match &config.replica_assignment {
+            Some(a) => {
+                for r in a.iter().flatten() {
+                    self.check_broker(*r)?;
+                }
+                a.clone()
             }
-            if c.topics.contains_key(name) {
-                return Err(KafkaError::TopicAlreadyExists(name.to_string()));
-            }
-            c.check_quorum()?;
-            let replicas = match &config.replica_assignment {
-                Some(a) => {
-                    for r in a.iter().flatten() {
-                        c.check_broker(*r)?;
-                    }
-                    a.clone()
+            None => self.place_replicas(config.partitions, config.replication_factor)?,
+        };
+        let partitions = replicas.iter().map(|r| self.new_partition(r)).collect();
+        let settings = log_settings(&config);
+        self.topics.insert(
+            name.to_string(),
+            TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
+        );
+        self.refresh_available(name);
+        self.schedule_leader_balance();
+        self.topic_records(name, 0);
+        self.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
+        for p in 0..replicas.len() {
+            let Some(part) = self.partition_at(name, p) else { continue };
+            match part.leader_broker() {
+                Some(l) => {
+                    let isr = part.isr.clone();
+                    self.emit(Event::LeaderElected {
+                        topic: name.to_string(),
+                        partition: p as u32,
+                        leader: l,
+                        leader_epoch: 0,
+                        unclean: false,
+                        isr,
+                        reason: ElectionReason::PartitionCreated,
+                    });
                 }
                 None => {
-                    c.check_replication_factor(config.replication_factor)?;
-                    c.place_replicas(0, config.partitions, config.replication_factor)
-                }
-            };
-            let partitions = replicas.iter().map(|r| c.new_partition(r)).collect();
-            let settings = log_settings(&config);
-            c.topics.insert(
-                name.to_string(),
-                TopicState { name: Arc::from(name), config, settings, partitions, available: Vec::new() },
-            );
-            c.refresh_available(name);
-            c.schedule_leader_balance();
-            c.topic_records(name, 0);
-            c.emit(Event::TopicCreated { topic: name.to_string(), replicas: replicas.clone() });
-            for p in 0..replicas.len() {
-                let Some(part) = c.partition_at(name, p) else { continue };
-                match part.leader_broker() {
-                    Some(l) => {
-                        let isr = part.isr.clone();
-                        c.emit(Event::LeaderElected {
-                            topic: name.to_string(),
-                            partition: p as u32,
-                            leader: l,
-                            leader_epoch: 0,
-                            unclean: false,
-                            isr,
-                            reason: ElectionReason::PartitionCreated,
-                        });
-                    }
-                    None => {
-                        c.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
-                    }
+                    self.emit(Event::PartitionOffline { topic: name.to_string(), partition: p as u32 });
                 }
             }
-            Ok(())
-        })
-        .map(|(_, e)| e)
+        }
+        Ok(())
+    }
+
+    /// A client's metadata request for `topic`, which it allows the broker
+    /// to auto-create (`allow`: always for a producer, a consumer's
+    /// `allow.auto.create.topics`). Returns whether the topic exists
+    /// afterwards. An illegal name is `InvalidTopicException`
+    /// (`KafkaApis.getTopicMetadata`). A legal missing one is created as
+    /// `DefaultAutoTopicCreationManager.createTopics` does (Kafka 4.0) when
+    /// the broker's `auto.create.topics.enable` is on: with `num.partitions`
+    /// and `default.replication.factor`, through the controller, which
+    /// refuses a replication factor above the registered brokers as for any
+    /// other topic; the refusal only shows in the broker's log, and the
+    /// topic stays missing. Internal topics (`__consumer_offsets`,
+    /// `__transaction_state`, `__share_group_state`) are the coordinators'
+    /// own, which the engine keeps outside the topic list, so no user topic
+    /// is made under their names.
+    pub(super) fn topic_metadata(&mut self, topic: &str, client: &str, allow: bool) -> Result<bool, KafkaError> {
+        if self.topics.contains_key(topic) {
+            return Ok(true);
+        }
+        validate_topic_name(topic)?;
+        if !allow || !self.config.auto_create_topics_enable || is_internal_topic(topic) {
+            return Ok(false);
+        }
+        let config = TopicConfig::new(self.config.num_partitions, self.config.default_replication_factor);
+        let mark = self.events.len();
+        self.emit(Event::TopicAutoCreated {
+            topic: topic.to_string(),
+            client: client.to_string(),
+            partitions: config.partitions,
+            replication_factor: config.replication_factor,
+        });
+        match self.create_topic_now(topic, config) {
+            Ok(()) => Ok(true),
+            Err(error) => {
+                self.events.truncate(mark);
+                self.emit(Event::TopicAutoCreationFailed {
+                    topic: topic.to_string(),
+                    client: client.to_string(),
+                    error,
+                });
+                Ok(false)
+            }
+        }
     }
 
     /// Grows a topic to `total` partitions. Keys then hash to different
@@ -177,10 +193,11 @@ impl Cluster {
             if total > 10_000 {
                 return Err(KafkaError::InvalidConfig { key: "num.partitions".into(), reason: "at most 10000".into() });
             }
-            let rf = t.config.replication_factor;
+            // `ReplicationControlManager.createPartitions`: the replica count
+            // of the topic's first partition.
+            let rf = t.partitions.first().map_or(t.config.replication_factor, |p| p.replicas.len() as u32);
             c.check_quorum()?;
-            c.check_replication_factor(rf)?;
-            let replicas = c.place_replicas(current, total - current, rf);
+            let replicas = c.place_replicas(total - current, rf)?;
             for r in &replicas {
                 let p = c.new_partition(r);
                 if let Some(t) = c.topics.get_mut(topic) {
@@ -437,4 +454,34 @@ impl Cluster {
             });
         }
     }
+}
+
+/// Kafka's `Topic.validate` (clients, `org.apache.kafka.common.internals.Topic`):
+/// a legal topic name is 1 to 249 characters of ASCII alphanumerics, `.`,
+/// `_` and `-`, and neither `.` nor `..`.
+pub(crate) fn validate_topic_name(name: &str) -> Result<(), KafkaError> {
+    let reason = if name.is_empty() {
+        Some("the empty string is not allowed".to_string())
+    } else if name == "." {
+        Some("'.' is not allowed".to_string())
+    } else if name == ".." {
+        Some("'..' is not allowed".to_string())
+    } else if name.len() > 249 {
+        Some(format!("the length of '{name}' is longer than the max allowed length 249"))
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        Some(format!("'{name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"))
+    } else {
+        None
+    };
+    match reason {
+        Some(r) => {
+            Err(KafkaError::InvalidTopic { topic: name.to_string(), reason: format!("Topic name is invalid: {r}") })
+        }
+        None => Ok(()),
+    }
+}
+
+/// `Topic.isInternal`: the coordinators' topics.
+pub(crate) fn is_internal_topic(name: &str) -> bool {
+    matches!(name, "__consumer_offsets" | "__transaction_state" | "__share_group_state")
 }

@@ -272,6 +272,16 @@ impl Cluster {
             accumulator: self.accumulator_view(p),
             requests: self.requests_view(p),
             retries: retries_view(p),
+            waiting_for_metadata: p
+                .metadata_waits
+                .iter()
+                .map(|w| MetadataWaitView {
+                    topic: w.topic.clone(),
+                    partition: w.partition,
+                    next_request_ms: w.next_request_ms,
+                    until: w.until,
+                })
+                .collect(),
             transaction_open: p.txn.is_some(),
             transaction_state: p.txn.as_ref().map(|t| {
                 if t.failed.is_some() {
@@ -376,6 +386,11 @@ impl Cluster {
             PartitionReason::Control => {
                 "A transaction marker, written by the transaction coordinator to every partition of the transaction."
                     .to_string()
+            }
+            // A record in a log always got its partition once its topic's
+            // metadata arrived; the reason only appears on a receipt.
+            PartitionReason::AwaitingMetadata => {
+                "The producer waited for the topic's metadata before it could choose a partition.".to_string()
             }
         };
         let mut readers = Vec::new();

@@ -143,7 +143,7 @@ pub fn javascript(s: &Scenario) -> String {
                 opts.push_str(&format!(", retry: {{ {} }}", retry.join(", ")));
             }
             let unmapped: Vec<String> =
-                ["linger.ms", "batch.size", "delivery.timeout.ms", "request.timeout.ms", "partitioner"]
+                ["linger.ms", "batch.size", "delivery.timeout.ms", "request.timeout.ms", "partitioner", "max.block.ms"]
                     .iter()
                     .filter_map(|key| p.configs.get(*key).map(|v| format!("{key}={v}")))
                     .collect();
@@ -177,6 +177,10 @@ pub fn javascript(s: &Scenario) -> String {
                 if let Some(n) = c.configs.get(key).and_then(|v| v.trim().parse::<u64>().ok()) {
                     opts.push_str(&format!(", {name}: {n}"));
                 }
+            }
+            if let Some(v) = c.configs.get("allow.auto.create.topics").filter(|v| matches!(v.trim(), "true" | "false"))
+            {
+                opts.push_str(&format!(", allowAutoTopicCreation: {}", v.trim()));
             }
             let unmapped: Vec<String> = ["group.instance.id", "partition.assignment.strategy", "max.poll.records"]
                 .iter()

@@ -35,13 +35,15 @@ fn py_bool(b: bool) -> &'static str {
 
 /// Kafka configs librdkafka accepts as they are (`acks`, `retries` and the
 /// dotted ones); the rest are left out: the
-/// simulation's `partitioner` shorthand, and `max.poll.records`, which
-/// librdkafka has not (a poll asks for that many with `num_messages`).
+/// simulation's `partitioner` shorthand, `max.poll.records`, which
+/// librdkafka has not (a poll asks for that many with `num_messages`), and
+/// the Java producer's `max.block.ms`, which it has not either.
 fn client_configs(configs: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     configs
         .iter()
         .filter(|(k, _)| {
-            (k.contains('.') || ["acks", "retries"].contains(&k.as_str())) && k.as_str() != "max.poll.records"
+            (k.contains('.') || ["acks", "retries"].contains(&k.as_str()))
+                && !["max.poll.records", "max.block.ms"].contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()

@@ -46,6 +46,7 @@ const SHARE_CONSUMER_CONFIGS: ConfigTable = &[
     ("max.poll.records", &["1", "500"], &["0"]),
     ("group.protocol", &["classic", "consumer"], &["modern"]),
     ("metadata.max.age.ms", &["1000", "300000"], &["0"]),
+    ("allow.auto.create.topics", &["true", "false"], &["no"]),
 ];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> + Clone {
@@ -352,6 +353,9 @@ const CLUSTER_CONFIGS: ConfigTable = &[
     ("replica.lag.time.max.ms", &["100", "30000"], &["0", "-1"]),
     ("group.consumer.assignors", &["uniform,range", "range"], &["sticky"]),
     ("group.initial.rebalance.delay.ms", &["0", "3000"], &["-1"]),
+    ("auto.create.topics.enable", &["true", "false"], &["yes"]),
+    ("num.partitions", &["1", "3"], &["0"]),
+    ("default.replication.factor", &["1", "3"], &["0"]),
 ];
 
 const TOPIC_CONFIGS: ConfigTable = &[
@@ -374,6 +378,7 @@ const PRODUCER_CONFIGS: ConfigTable = &[
     ("partitioner", &["sticky", "round-robin"], &["random"]),
     ("batch.size", &["16384", "100000"], &["1", "0"]),
     ("delivery.timeout.ms", &["1", "120000"], &["0"]),
+    ("max.block.ms", &["0", "500", "60000"], &["-1"]),
 ];
 
 const CONSUMER_CONFIGS: ConfigTable = &[

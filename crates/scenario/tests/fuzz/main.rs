@@ -150,6 +150,7 @@ const KAFKA_EXCEPTIONS: &[&str] = &[
     "InvalidRecordStateException",
     "InvalidReplicationFactorException",
     "InvalidRequestException",
+    "InvalidTopicException",
     "InvalidTxnStateException",
     "LeaderNotAvailableException",
     "LogTruncationException",
