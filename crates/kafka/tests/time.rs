@@ -55,8 +55,8 @@ fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
 
 const PRODUCERS: [&str; 4] = ["all", "one", "tx", "batch"];
 /// `a` to `d` speak the classic protocol; `e` the consumer protocol in the
-/// classic members' `audit` group (so the group migrates both ways), `f`
-/// the consumer protocol in a group of its own.
+/// classic members' `audit` group (so the group migrates both ways), with a
+/// rebalance listener, `f` the consumer protocol in a group of its own.
 const CONSUMERS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 
 fn build(seed: u64) -> Cluster {
@@ -148,6 +148,10 @@ fn build(seed: u64) -> Cluster {
             max_poll_interval_ms: 9_000,
             group_instance_id: (name == "f").then(|| "static-f".to_string()),
             group_remote_assignor: (name == "f").then_some(ServerAssignor::Range),
+            // `e` revokes only in its polls (a rebalance listener), so a
+            // revocation can outlast its rebalance timeout and be fenced at
+            // that deadline (KIP-848).
+            rebalance_listener: name == "e",
             ..ConsumerConfig::new(group)
         };
         c.create_consumer(name, config).expect("consumer");
