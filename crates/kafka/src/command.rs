@@ -70,7 +70,11 @@ pub struct ProduceReceipt {
 /// generation (member epoch), member id and instance id like an
 /// OffsetCommit's, so a producer whose consumer was rebalanced away cannot
 /// commit offsets for partitions it no longer owns. Member ids are the
-/// consumers' names, as everywhere in the engine.
+/// consumers' names, as everywhere in the engine: a classic consumer that
+/// was kicked out and has already rejoined keeps its name, where Kafka
+/// gives it a new member id, so its old metadata is refused as
+/// `ILLEGAL_GENERATION` rather than `UNKNOWN_MEMBER_ID` (both
+/// `CommitFailedException` to the producer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerGroupMetadata {
     /// `group.id`.

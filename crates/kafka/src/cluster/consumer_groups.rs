@@ -19,8 +19,12 @@
 //!   the other members keep fetching, and a partition reaches its new owner
 //!   at that owner's first heartbeat after the old owner revoked it.
 //! - The client revokes as soon as a response asks (committing first with
-//!   auto-commit) and acknowledges with another heartbeat at once; otherwise
-//!   its background thread heartbeats every
+//!   auto-commit) and acknowledges with another heartbeat at once, or, with a
+//!   `ConsumerRebalanceListener`, in the application's next `poll()`, where
+//!   `onPartitionsRevoked` runs. The coordinator gives a member that must
+//!   revoke its rebalance timeout (`max.poll.interval.ms`) to acknowledge,
+//!   and fences it when that runs out (`scheduleConsumerGroupRebalanceTimeout`).
+//!   The background thread heartbeats every
 //!   `group.consumer.heartbeat.interval.ms` whether the application polls or
 //!   not, until `max.poll.interval.ms` passes without a poll: then it leaves
 //!   (a static member with epoch -2, staying a member until its session runs
