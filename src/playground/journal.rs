@@ -722,6 +722,14 @@ impl Journal {
                 E::IsrShrunk { topic, partition, broker, isr, .. } => {
                     self.note(now, Source::Kafka, format!("{topic}-{partition}: broker {broker} left the ISR {isr:?}"));
                 }
+                E::EligibleLeaderReplicaRemoved { topic, partition, broker, elr } => self.note(
+                    now,
+                    Source::Kafka,
+                    format!(
+                        "{topic}-{partition}: broker {broker} is back from an unclean shutdown and leaves the \
+                         eligible leader replicas {elr:?}; it may have lost records, so it cannot be elected from them"
+                    ),
+                ),
                 E::IsrExpanded { topic, partition, broker, isr } => {
                     self.note(
                         now,
@@ -750,6 +758,19 @@ impl Journal {
                         })
                         .collect();
                     self.note(now, Source::Kafka, format!("{group} generation {generation}: {}", parts.join("; ")));
+                }
+                E::MemberRevocationTimedOut { group, member, partitions, rebalance_timeout_ms, .. } => {
+                    let parts: Vec<String> = partitions.iter().map(tp).collect();
+                    self.note(
+                        now,
+                        Source::Kafka,
+                        format!(
+                            "{member} did not give up {} within its rebalance timeout ({:.1} s, its \
+                             max.poll.interval.ms): the coordinator fences it from {group} and hands its partitions on",
+                            parts.join(", "),
+                            *rebalance_timeout_ms as f64 / 1000.0
+                        ),
+                    );
                 }
                 E::MemberLeft { group, member, reason } => {
                     self.note(now, Source::Kafka, format!("{member} left {group}: {reason:?}"));
@@ -859,6 +880,7 @@ fn reason_text(reason: &kafka::RebalanceReason) -> String {
         R::SubscriptionChanged(m) => format!("{m} changed its subscription"),
         R::CooperativeFollowUp => "the cooperative follow-up round".to_string(),
         R::RebalanceTimeout(m) => format!("{m} did not rejoin within the rebalance timeout"),
+        R::RevocationTimeout(m) => format!("{m} did not revoke its partitions within its rebalance timeout"),
         R::ProtocolDowngrade => "its last consumer-protocol member left, so it is a classic group again".to_string(),
     }
 }

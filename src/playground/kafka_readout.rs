@@ -576,6 +576,7 @@ mod tests {
             replicas: Vec::new(),
             isr: vec![0],
             elr: Vec::new(),
+            last_known_elr: Vec::new(),
             high_watermark: 7,
             log_start_offset: 0,
             log_end_offset: 7,

@@ -1016,3 +1016,77 @@ fn a_topic_the_engine_auto_created_runs_and_is_logged() {
         let _ = sim.readout(n.id);
     }
 }
+
+/// KIP-966 in the journal (Kafka 4.1, ELR on by default): RF 3 and
+/// `min.insync.replicas=2`; two followers and then the leader crash, so the
+/// ISR empties into the ELR; the last follower to crash comes back from its
+/// unclean shutdown, leaves the ELR, and the journal says why it cannot lead.
+#[test]
+fn a_broker_back_from_a_crash_leaves_the_elr_and_the_journal_says_so() {
+    let mut p = Playground::default();
+    for _ in 0..3 {
+        p.add_node(NodeKind::Broker, None);
+    }
+    let t = p.add_node(NodeKind::Topic, None);
+    p.configure(
+        t,
+        NodeConfig::Topic(TopicSettings {
+            partitions: 1,
+            replication_factor: 3,
+            min_insync_replicas: Some(2),
+            ..TopicSettings::default()
+        }),
+    )
+    .unwrap();
+    let mut sim = Sim::new(&p.topology);
+    let log = |s: &Sim| s.log().map(|l| l.text.clone()).collect::<Vec<_>>().join("\n");
+    let replicas: Vec<u32> =
+        sim.cluster().unwrap().partition("t1", 0).unwrap().replicas.iter().map(|r| r.broker).collect();
+    let (leader, second, third) = (replicas[0], replicas[1], replicas[2]);
+    for b in [second, third, leader] {
+        sim.perform(Action::CrashBroker(b));
+        for _ in 0..100 {
+            sim.step();
+        }
+    }
+    let part = sim.cluster().unwrap().partition("t1", 0).unwrap();
+    assert_eq!((part.leader, part.isr.len(), part.elr.len()), (None, 0, 2), "{}", log(&sim));
+    sim.perform(Action::RestartBroker(third));
+    sim.step();
+    assert!(
+        log(&sim).contains(&format!(
+            "t1-0: broker {third} is back from an unclean shutdown and leaves the eligible leader replicas [{leader}]"
+        )),
+        "{}",
+        log(&sim)
+    );
+}
+
+/// KIP-848's revocation deadline in the journal: the playground's consumers
+/// revoke in the background at once, so the event is fed in directly, as a
+/// scenario with a rebalance listener would produce it.
+#[test]
+fn the_journal_says_why_a_member_that_did_not_revoke_in_time_was_fenced() {
+    let (p, _, _) = kafka_group(1, 1, 1);
+    let mut sim = Sim::new(&p.topology);
+    let outcome = StepOutcome {
+        kafka: vec![brokerlab_kafka::Event::MemberRevocationTimedOut {
+            group: "g1".into(),
+            member: "c1".into(),
+            member_epoch: 3,
+            partitions: vec![brokerlab_kafka::TopicPartition::new("t1", 1)],
+            rebalance_timeout_ms: 10_000,
+        }],
+        ..StepOutcome::default()
+    };
+    let cx = Context { topology: &sim.topology, names: &sim.names, session: &sim.session, client: None, now_ms: 0 };
+    sim.journal.absorb(&outcome, cx);
+    let log = sim.log().map(|l| l.text.clone()).collect::<Vec<_>>().join("\n");
+    assert!(
+        log.contains(
+            "c1 did not give up t1-1 within its rebalance timeout (10.0 s, its max.poll.interval.ms): the \
+             coordinator fences it from g1 and hands its partitions on"
+        ),
+        "{log}"
+    );
+}

@@ -64,6 +64,44 @@ pub struct ProduceReceipt {
     pub reason: PartitionReason,
 }
 
+/// What `KafkaConsumer.groupMetadata()` returns and
+/// `sendOffsetsToTransaction(offsets, groupMetadata)` sends in its
+/// TxnOffsetCommit (KIP-447, Kafka 2.5+): the group coordinator checks the
+/// generation (member epoch), member id and instance id like an
+/// OffsetCommit's, so a producer whose consumer was rebalanced away cannot
+/// commit offsets for partitions it no longer owns. Member ids are the
+/// consumers' names, as everywhere in the engine: a classic consumer that
+/// was kicked out and has already rejoined keeps its name, where Kafka
+/// gives it a new member id, so its old metadata is refused as
+/// `ILLEGAL_GENERATION` rather than `UNKNOWN_MEMBER_ID` (both
+/// `CommitFailedException` to the producer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerGroupMetadata {
+    /// `group.id`.
+    pub group_id: String,
+    /// The generation (classic) or member epoch (consumer protocol) of the
+    /// consumer's last completed join; -1 without one.
+    pub generation_id: i32,
+    /// The member id of that join; empty without one.
+    pub member_id: String,
+    /// `group.instance.id`, for a static member.
+    pub group_instance_id: Option<String>,
+}
+
+impl ConsumerGroupMetadata {
+    /// `new ConsumerGroupMetadata(groupId)`: generation -1 and no member id,
+    /// what the deprecated `sendOffsetsToTransaction(offsets, groupId)`
+    /// sends, which no coordinator can fence.
+    pub fn new(group_id: impl Into<String>) -> Self {
+        ConsumerGroupMetadata {
+            group_id: group_id.into(),
+            generation_id: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+        }
+    }
+}
+
 /// A record as a consumer receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerRecord {
@@ -216,8 +254,9 @@ pub enum Command {
     SendOffsetsToTransaction {
         /// The producer name.
         producer: String,
-        /// The consumer group whose offsets commit with the transaction.
-        group: String,
+        /// The consumer group metadata the offsets commit under (its
+        /// `group_id` names the group).
+        group_metadata: ConsumerGroupMetadata,
         /// The offsets (next offset to read) per partition.
         offsets: Vec<(TopicPartition, i64)>,
     },
@@ -381,6 +420,10 @@ pub enum RebalanceReason {
     /// A dynamic member had not rejoined when the join phase's rebalance
     /// timeout ran out.
     RebalanceTimeout(String),
+    /// A consumer-protocol member had not acknowledged a revocation within
+    /// its rebalance timeout (`max.poll.interval.ms`), so the coordinator
+    /// fenced it (KIP-848).
+    RevocationTimeout(String),
     /// The last consumer-protocol member left a group whose other members
     /// use the classic protocol, so the group became a classic group again.
     ProtocolDowngrade,
@@ -624,6 +667,37 @@ pub enum Event {
         topic: String,
         /// The partition.
         partition: u32,
+    },
+    /// A consumer-protocol member that had to revoke partitions did not
+    /// acknowledge the revocation within its rebalance timeout (its
+    /// `max.poll.interval.ms`, counted from the heartbeat that asked): the
+    /// coordinator fences it and its partitions go to the others (Kafka 4.0
+    /// `GroupMetadataManager.scheduleConsumerGroupRebalanceTimeout`). A
+    /// `MemberLeft` with [`RebalanceReason::RevocationTimeout`] follows.
+    MemberRevocationTimedOut {
+        /// The group.
+        group: String,
+        /// The member.
+        member: String,
+        /// The member epoch it was stuck at.
+        member_epoch: i32,
+        /// The partitions it still had to revoke.
+        partitions: Vec<TopicPartition>,
+        /// Its rebalance timeout.
+        rebalance_timeout_ms: u64,
+    },
+    /// A broker that restarted after an unclean shutdown (a crash) was taken
+    /// out of a partition's eligible leader replicas (KIP-966): it may have
+    /// lost records it had, so it can no longer be elected from the ELR.
+    EligibleLeaderReplicaRemoved {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: u32,
+        /// The broker.
+        broker: u32,
+        /// The ELR after the change.
+        elr: Vec<u32>,
     },
     /// A follower left the ISR.
     IsrShrunk {

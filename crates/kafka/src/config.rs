@@ -38,7 +38,9 @@ pub struct ClusterConfig {
     /// feature, 1 on new clusters since Kafka 4.1 (0, off, in 4.0). With it,
     /// a replica that leaves the ISR while the ISR is below
     /// `min.insync.replicas` joins the ELR, the ISR may become empty, and an
-    /// unfenced ELR member is elected when no ISR member can lead. Off, the
+    /// unfenced ELR member is elected when no ISR member can lead; a broker
+    /// back from a crash (an unclean shutdown) leaves every ELR, and with
+    /// ISR and ELR empty only the last known leader may lead again. Off, the
     /// controller keeps the last ISR member (Kafka 4.0 and before). The high
     /// watermark freeze under `min.insync.replicas` does not depend on it:
     /// Kafka has applied it unconditionally since 3.7.0.
@@ -593,6 +595,13 @@ pub struct ConsumerConfig {
     /// metadata requests let the broker auto-create a missing subscribed
     /// topic (when the broker's `auto.create.topics.enable` allows it).
     pub allow_auto_create_topics: bool,
+    /// Whether `subscribe()` was given a `ConsumerRebalanceListener`. The
+    /// consumer-protocol client (Kafka 4.0 `AsyncKafkaConsumer`) runs its
+    /// `onPartitionsRevoked` in the application thread's next `poll()`
+    /// (`ConsumerMembershipManager.invokeOnPartitionsRevokedCallback`), so a
+    /// revocation waits for that poll; without one it completes in the
+    /// background at once. Classic members run it inside `poll()` anyway.
+    pub rebalance_listener: bool,
 }
 
 impl Default for ConsumerConfig {
@@ -613,6 +622,7 @@ impl Default for ConsumerConfig {
             group_remote_assignor: None,
             metadata_max_age_ms: 300_000,
             allow_auto_create_topics: true,
+            rebalance_listener: false,
         }
     }
 }

@@ -140,6 +140,32 @@ pub enum KafkaError {
         /// Why.
         reason: String,
     },
+    /// The group coordinator refused a TxnOffsetCommit's consumer group
+    /// metadata (KIP-447): its member is not in the group any more
+    /// (`UNKNOWN_MEMBER_ID`) or its generation or member epoch is not the
+    /// current one (`ILLEGAL_GENERATION`). The producer's
+    /// `sendOffsetsToTransaction` throws `CommitFailedException`
+    /// (`TransactionManager.TxnOffsetCommitHandler`) and the transaction can
+    /// only be aborted.
+    TxnOffsetCommitFailed {
+        /// The producer.
+        producer: String,
+        /// The group.
+        group: String,
+        /// The coordinator's error, `UNKNOWN_MEMBER_ID` or `ILLEGAL_GENERATION`.
+        error: String,
+        /// Why.
+        reason: String,
+    },
+    /// Another member holds the metadata's `group.instance.id`
+    /// (`FENCED_INSTANCE_ID`): `FencedInstanceIdException`, after which the
+    /// transaction can only be aborted.
+    FencedInstanceId {
+        /// The group.
+        group: String,
+        /// The static member's instance id.
+        group_instance_id: String,
+    },
     /// The consumer is rejoining its group: `commitSync()` fails with the
     /// retriable `RebalanceInProgressException` until a `poll()` completes
     /// the rebalance.
@@ -311,6 +337,15 @@ impl std::fmt::Display for KafkaError {
             KafkaError::CommitFailed { consumer, reason } => {
                 write!(f, "commit of consumer {consumer} cannot be completed: {reason}")
             }
+            KafkaError::TxnOffsetCommitFailed { producer, group, error, reason } => write!(
+                f,
+                "Transaction offset Commit failed due to consumer group metadata mismatch ({error}): {reason} \
+                 (producer {producer}, group {group}); abort the transaction"
+            ),
+            KafkaError::FencedInstanceId { group, group_instance_id } => write!(
+                f,
+                "another member of group {group} holds group.instance.id {group_instance_id} (FENCED_INSTANCE_ID)"
+            ),
             KafkaError::RebalanceInProgress { consumer } => write!(
                 f,
                 "consumer {consumer} is undergoing a rebalance; call poll() to complete it, then retry the commit"

@@ -58,8 +58,8 @@ pub mod view;
 pub use assignor::{AssignmentOutcome, Assignor, MemberSubscription, TopicPartition};
 pub use cluster::{Cluster, transaction_state_partition};
 pub use command::{
-    AcknowledgeType, Command, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError,
-    ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,
+    AcknowledgeType, Command, ConsumerGroupMetadata, ConsumerRecord, ElectionReason, Event, IsrShrinkReason, Outcome,
+    ProduceError, ProduceReceipt, ProducerRecord, RebalanceReason, SeekTo, ShareReleaseReason,
 };
 pub use config::{
     AcknowledgementMode, Acks, CleanupPolicy, ClusterConfig, ConsumerConfig, GroupProtocol, IsolationLevel,

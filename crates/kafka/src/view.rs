@@ -107,6 +107,10 @@ pub struct PartitionView {
     /// without data loss.
     #[serde(default)]
     pub elr: Vec<u32>,
+    /// `LastKnownElr` (KIP-966): the last known leader, kept while the ISR
+    /// is empty; with the ELR empty too, only it may lead again.
+    #[serde(default)]
+    pub last_known_elr: Vec<u32>,
 }
 
 /// A group's state as the coordinator sees it between commands.
@@ -679,6 +683,10 @@ pub enum MetadataPayload {
         isr: Option<Vec<u32>>,
         /// The new eligible leader replicas (KIP-966), when they changed.
         elr: Option<Vec<u32>>,
+        /// The new `LastKnownElr` (KIP-966: the last known leader, set when
+        /// the ISR becomes empty), when it changed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_known_elr: Option<Vec<u32>>,
     },
     /// `ConfigRecord`.
     Config {
@@ -736,7 +744,7 @@ impl std::fmt::Display for MetadataPayload {
                     ids(isr)
                 )
             }
-            MetadataPayload::PartitionChange { topic, partition, leader, leader_epoch, isr, elr } => {
+            MetadataPayload::PartitionChange { topic, partition, leader, leader_epoch, isr, elr, last_known_elr } => {
                 write!(f, "PartitionChangeRecord {topic}-{partition}")?;
                 if let Some(l) = leader {
                     match l {
@@ -749,6 +757,9 @@ impl std::fmt::Display for MetadataPayload {
                 }
                 if let Some(elr) = elr {
                     write!(f, " elr {}", ids(elr))?;
+                }
+                if let Some(last) = last_known_elr {
+                    write!(f, " lastKnownElr {}", ids(last))?;
                 }
                 Ok(())
             }

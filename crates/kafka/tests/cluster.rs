@@ -957,7 +957,8 @@ fn consume_transform_produce_commits_input_offsets_only_with_the_transaction() {
         for v in &batch {
             send(&mut c, "tx", "out", 0, &format!("{v}!"));
         }
-        c.send_offsets_to_transaction("tx", "app", vec![(tp("in", 0), 3)]).expect("offsets");
+        c.send_offsets_to_transaction("tx", &ConsumerGroupMetadata::new("app"), vec![(tp("in", 0), 3)])
+            .expect("offsets");
         if attempt == "abort" {
             c.abort_transaction("tx").expect("abort");
             assert!(c.group("app").expect("g").committed.is_empty(), "aborted offsets are not committed");

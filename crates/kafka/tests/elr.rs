@@ -102,13 +102,16 @@ fn kafka_4_0_without_elr_the_same_partition_stays_offline_until_the_leader_retur
     assert_eq!(c.partition("t", 0).expect("p").leader, Some(0));
 }
 
+/// Broker 2 stops with a controlled shutdown, a clean one: it keeps its
+/// ELR place when it returns (see
+/// `kafka_4_1_a_broker_back_from_an_unclean_shutdown_leaves_the_elr_and_cannot_lead`).
 #[test]
 fn kafka_4_1_the_isr_may_become_empty_and_the_elr_keeps_every_member_that_left_below_min_isr() {
     let mut c = cluster(true, false);
     topic(&mut c, vec![vec![0, 1, 2]], 2);
     c.crash_broker(1).expect("crash 1");
-    c.crash_broker(2).expect("crash 2");
-    c.tick(10_000).expect("fence both");
+    c.tick(10_000).expect("fence 1");
+    c.shutdown_broker(2).expect("shut 2 down");
     let p = c.partition("t", 0).expect("p");
     // 1 left at the minimum (ISR [0,2]); 2 left below it.
     assert_eq!((p.isr.clone(), p.elr.clone()), (vec![0], vec![2]));
@@ -122,6 +125,99 @@ fn kafka_4_1_the_isr_may_become_empty_and_the_elr_keeps_every_member_that_left_b
     c.restart_broker(2).expect("restart 2");
     let p = c.partition("t", 0).expect("p");
     assert_eq!((p.leader, p.isr.clone(), p.elr.clone()), (Some(2), vec![2], vec![0]));
+}
+
+/// RF 3, min ISR 2, ELR on, unclean election off: brokers 1 and 2 crash
+/// (2 leaves the ISR below the minimum, into the ELR), then the leader 0
+/// crashes: ISR `[]`, ELR `[0, 2]`, and `LastKnownElr` `[0]`.
+fn everyone_crashed(c: &mut Cluster) {
+    topic(c, vec![vec![0, 1, 2]], 2);
+    c.crash_broker(1).expect("crash 1");
+    c.tick(10_000).expect("fence 1");
+    c.crash_broker(2).expect("crash 2");
+    c.tick(10_000).expect("fence 2");
+    c.crash_broker(0).expect("crash 0");
+    c.tick(10_000).expect("fence 0");
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.leader, p.isr.clone(), p.elr.clone()), (None, vec![], vec![0, 2]));
+}
+
+fn partition_changes(c: &Cluster) -> Vec<String> {
+    c.metadata_log_view()
+        .records
+        .iter()
+        .filter(|r| matches!(r.record, MetadataPayload::PartitionChange { .. }))
+        .map(|r| r.record.to_string())
+        .collect()
+}
+
+/// KIP-966, as Kafka 4.1 runs it (ELR on by default for new clusters): a
+/// broker that registers after an unclean shutdown (no clean-shutdown file,
+/// so no `PreviousBrokerEpoch`; KAFKA-18635) is taken out of every ELR
+/// (`ReplicationControlManager.handleBrokerUncleanShutdown`,
+/// `PartitionChangeBuilder.setUncleanShutdownReplicas`), since a crash may
+/// have cost it records it had. In the engine a crash is such a shutdown.
+/// Broker 2, back from its crash, is live but no longer eligible, so the
+/// partition stays offline: the `PartitionChangeRecord` written after its
+/// `RegisterBrokerRecord` shows the ELR without it.
+#[test]
+fn kafka_4_1_a_broker_back_from_an_unclean_shutdown_leaves_the_elr_and_cannot_lead() {
+    let mut c = cluster(true, false);
+    everyone_crashed(&mut c);
+    let events = c.restart_broker(2).expect("restart 2");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::EligibleLeaderReplicaRemoved { broker: 2, elr, .. } if *elr == vec![0]
+    )));
+    assert!(events.iter().any(|e| matches!(e, Event::PartitionOffline { .. })));
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.leader, p.isr.clone(), p.elr.clone()), (None, vec![], vec![0]));
+    let log = c.metadata_log_view().records;
+    let register = log.iter().rposition(|r| matches!(r.record, MetadataPayload::RegisterBroker { broker: 2, .. }));
+    let change = log.iter().rposition(|r| r.record.to_string() == "PartitionChangeRecord t-0 elr [0]");
+    assert!(register.is_some() && change > register, "{:?}", partition_changes(&c));
+}
+
+/// KIP-966's last known leader (Kafka 4.1 docs, "Eligible Leader Replicas":
+/// "Select the last known leader if it is unfenced"): when the ISR became
+/// empty the controller recorded the leader in `LastKnownElr`
+/// (`PartitionChangeBuilder.maybeUpdateLastKnownLeader`). With the ELR
+/// empty too, that replica leads again when it is back, even after an
+/// unclean shutdown and with unclean election off, and no other live
+/// replica may; electing it clears `LastKnownElr`. With the ELR off the
+/// field is never set.
+#[test]
+fn kafka_4_1_with_isr_and_elr_empty_only_the_last_known_leader_is_elected() {
+    let mut c = cluster(true, false);
+    everyone_crashed(&mut c);
+    assert!(
+        partition_changes(&c)
+            .iter()
+            .any(|r| r == "PartitionChangeRecord t-0 leader none isr [] elr [0,2] lastKnownElr [0]"),
+        "{:?}",
+        partition_changes(&c)
+    );
+    c.restart_broker(2).expect("restart 2");
+    c.restart_broker(1).expect("restart 1");
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.leader, p.isr.clone(), p.elr.clone()), (None, vec![], vec![0]));
+    // Broker 0 is back: out of the ELR (unclean shutdown), so ISR and ELR are
+    // empty, and it is the last known leader.
+    let events = c.restart_broker(0).expect("restart 0");
+    assert!(events.iter().any(|e| matches!(e, Event::LeaderElected { leader: 0, unclean: false, .. })), "{events:?}");
+    let p = c.partition("t", 0).expect("p");
+    assert_eq!((p.leader, p.isr.clone(), p.elr.clone()), (Some(0), vec![0], vec![]));
+    let changes = partition_changes(&c);
+    let last = changes.last().expect("a change");
+    assert!(last.contains("leader 0") && last.ends_with("lastKnownElr []"), "{changes:?}");
+
+    let mut off = cluster(false, false);
+    topic(&mut off, vec![vec![0, 1, 2]], 2);
+    for b in [1, 2, 0] {
+        off.crash_broker(b).expect("crash");
+        off.tick(10_000).expect("fence");
+    }
+    assert!(partition_changes(&off).iter().all(|r| !r.contains("lastKnownElr")), "{:?}", partition_changes(&off));
 }
 
 #[test]

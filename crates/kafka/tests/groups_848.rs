@@ -401,3 +401,91 @@ fn the_migration_policy_can_refuse_the_upgrade_or_the_downgrade() {
         assert_eq!(owned(&c, "old"), vec![0, 1]);
     }
 }
+
+/// `c1` with a `ConsumerRebalanceListener` and `max.poll.interval.ms` 10 s
+/// owns both partitions; `c2` joins at 6 s, and `c1`'s heartbeat at 10 s
+/// brings the revocation of one partition, which its listener must run in
+/// the application thread's `poll()` (`ConsumerMembershipManager.invokeOnPartitionsRevokedCallback`
+/// enqueues it as a `ConsumerRebalanceListenerCallbackNeededEvent`).
+fn revocation_pending() -> Cluster {
+    let mut c = cluster(2);
+    member(&mut c, "c1", |cfg| {
+        cfg.rebalance_listener = true;
+        cfg.max_poll_interval_ms = 10_000;
+    });
+    member(&mut c, "c2", |_| {});
+    c.poll("c1", None).expect("join");
+    c.tick(HEARTBEAT).expect("settle");
+    assert_eq!(owned(&c, "c1"), vec![0, 1]);
+    c.tick(1_000).expect("to 6000");
+    c.poll("c1", None).expect("poll at 6000");
+    c.poll("c2", None).expect("c2 joins at 6000");
+    c.tick(4_000).expect("c1's heartbeat at 10000");
+    let m = member_view(&c, "c1");
+    assert_eq!(m.pending_revocation.len(), 1, "{m:?}");
+    assert_eq!(owned(&c, "c1"), vec![0, 1], "the listener has not run yet");
+    c
+}
+
+/// Kafka 4.0 `GroupMetadataManager.maybeReconcile` schedules the member's
+/// rebalance timeout (`consumerGroupRebalanceTimeoutKey`, its
+/// `max.poll.interval.ms`) when it enters UNREVOKED_PARTITIONS; if it has
+/// not acknowledged the revocation by then it is fenced
+/// (`scheduleConsumerGroupRebalanceTimeout` → `consumerGroupFenceMember`)
+/// and its partitions go to the others. `c1` crashes before it polls again,
+/// so it never revokes: it is fenced at 20 000 (10 s after its heartbeat
+/// at 10 000), not before, and well before its 45 s session would end.
+#[test]
+fn a_member_that_does_not_revoke_in_time_is_fenced_at_its_rebalance_timeout() {
+    let mut c = revocation_pending();
+    c.crash_consumer("c1").expect("crash");
+    c.tick(9_999).expect("to 19999");
+    assert!(view(&c).members.iter().any(|m| m.member_id == "c1"), "still a member before the deadline");
+    let events = c.tick(1).expect("20000");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::MemberRevocationTimedOut { member, rebalance_timeout_ms: 10_000, .. } if member == "c1"
+        )),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::MemberLeft { member, reason: RebalanceReason::RevocationTimeout(_), .. } if member == "c1"
+    )));
+    c.tick(HEARTBEAT).expect("c2's next heartbeat");
+    assert_eq!(owned(&c, "c2"), vec![0, 1]);
+}
+
+/// The same member polling within its rebalance timeout runs its listener,
+/// acknowledges the revocation at once and stays in the group with the
+/// partition it keeps; the timeout is cancelled (the member left
+/// UNREVOKED_PARTITIONS), so nothing happens at 20 000.
+#[test]
+fn a_member_that_revokes_in_time_keeps_its_membership() {
+    let mut c = revocation_pending();
+    c.tick(5_000).expect("to 15000");
+    c.poll("c1", None).expect("poll: the listener revokes");
+    assert_eq!(owned(&c, "c1").len(), 1);
+    assert!(member_view(&c, "c1").pending_revocation.is_empty());
+    let events = c.tick(5_000).expect("past 20000");
+    assert!(!events.iter().any(|e| matches!(e, Event::MemberRevocationTimedOut { .. })), "{events:?}");
+    assert!(view(&c).members.iter().any(|m| m.member_id == "c1"));
+    assert_eq!((owned(&c, "c1").len(), owned(&c, "c2").len()), (1, 1));
+}
+
+/// A live member that stops polling leaves the group by its own poll timer
+/// (`max.poll.interval.ms` from its last poll, at 6 000), which runs out
+/// before the revocation's rebalance timeout (the same length, counted from
+/// the heartbeat at 10 000): Kafka's timer then finds the member gone.
+#[test]
+fn a_live_member_that_stops_polling_leaves_by_its_poll_timer_first() {
+    let mut c = revocation_pending();
+    let events = c.tick(6_001).expect("past 16000");
+    assert!(events.iter().any(|e| matches!(
+        e,
+        Event::MemberLeft { member, reason: RebalanceReason::MaxPollIntervalExceeded(_), .. } if member == "c1"
+    )));
+    let events = c.tick(5_000).expect("past 20000");
+    assert!(!events.iter().any(|e| matches!(e, Event::MemberRevocationTimedOut { .. })), "{events:?}");
+}

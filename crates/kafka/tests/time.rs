@@ -66,8 +66,8 @@ fn gap() -> impl Strategy<Value = (u64, Vec<u64>)> {
 
 const PRODUCERS: [&str; 4] = ["all", "one", "tx", "batch"];
 /// `a` to `d` speak the classic protocol; `e` the consumer protocol in the
-/// classic members' `audit` group (so the group migrates both ways), `f`
-/// the consumer protocol in a group of its own.
+/// classic members' `audit` group (so the group migrates both ways), with a
+/// rebalance listener, `f` the consumer protocol in a group of its own.
 const CONSUMERS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
 
 fn build(seed: u64) -> Cluster {
@@ -163,6 +163,10 @@ fn build(seed: u64) -> Cluster {
             max_poll_interval_ms: 9_000,
             group_instance_id: (name == "f").then(|| "static-f".to_string()),
             group_remote_assignor: (name == "f").then_some(ServerAssignor::Range),
+            // `e` revokes only in its polls (a rebalance listener), so a
+            // revocation can outlast its rebalance timeout and be fenced at
+            // that deadline (KIP-848).
+            rebalance_listener: name == "e",
             ..ConsumerConfig::new(group)
         };
         c.create_consumer(name, config).expect("consumer");
@@ -315,4 +319,48 @@ fn the_default_linger_and_retry_backoff_land_at_their_own_instants_however_time_
     assert!(retried, "{whole:?}");
     assert!(whole.iter().any(|e| matches!(e, Event::RecordAcknowledged { producer, .. } if producer == "all")));
     assert!(c.producer("all").expect("all").in_flight.is_empty());
+}
+
+/// KIP-848's revocation deadline (Kafka 4.0
+/// `GroupMetadataManager.scheduleConsumerGroupRebalanceTimeout`) lands at
+/// its own instant however time is cut: `e` (a rebalance listener,
+/// `max.poll.interval.ms` 9 s) owns every `orders` partition and polls at
+/// 6 s, when `c` joins its group; `e`'s heartbeat at 10 s asks it to give partitions up,
+/// which waits for its next poll, and `e` crashes at 11 s. It is fenced at
+/// 19 s, 9 s after that heartbeat, before its 12 s session would end.
+#[test]
+fn the_revocation_deadline_lands_at_its_own_instant_however_time_is_cut() {
+    let run = |cuts: &[u64]| {
+        let mut c = build(5);
+        let mut events = Vec::new();
+        let poll = |name: &str| Command::Poll { consumer: name.into(), max_records: Some(5) };
+        events.extend(c.apply(poll("e")).events);
+        events.extend(without_ticks(c.tick(6_000).expect("tick")));
+        events.extend(c.apply(poll("e")).events);
+        events.extend(c.apply(Command::Subscribe { consumer: "c".into(), topics: vec!["orders".into()] }).events);
+        events.extend(c.apply(poll("c")).events);
+        events.extend(without_ticks(c.tick(5_000).expect("tick")));
+        events.extend(c.apply(Command::CrashConsumer { consumer: "e".into() }).events);
+        let mut at = 0;
+        for &p in cuts.iter().chain([&12_000]) {
+            events.extend(without_ticks(c.tick(p - at).expect("tick")));
+            at = p;
+        }
+        (events, snapshot(&c))
+    };
+    let (whole, whole_view) = run(&[]);
+    let (cut, cut_view) = run(&[1, 999, 5_000, 7_999, 8_000, 8_001, 10_999, 11_000, 11_001]);
+    assert_eq!(whole, cut);
+    assert_eq!(whole_view, cut_view);
+    assert!(
+        whole.iter().any(|e| matches!(
+            e,
+            Event::MemberRevocationTimedOut { member, rebalance_timeout_ms: 9_000, .. } if member == "e"
+        )),
+        "{whole:?}"
+    );
+    assert!(!whole.iter().any(|e| matches!(
+        e,
+        Event::MemberLeft { member, reason: RebalanceReason::SessionTimeout(_), .. } if member == "e"
+    )));
 }

@@ -550,3 +550,151 @@ fn kafka_close_during_a_flushing_commit_aborts_the_transaction() {
     c.tick(300).expect("markers");
     assert_eq!(state(&c, "tid"), TransactionState::CompleteAbort);
 }
+
+/// A consume-transform-produce pair: consumers `c1` and `c2` in group `g`
+/// (classic or consumer protocol) reading `in` (2 partitions), each with a
+/// transactional producer, `p1` and `p2`. `c1` has `max.poll.interval.ms`
+/// 10 s, `c2` the default.
+fn eos_pair(protocol: GroupProtocol) -> Cluster {
+    let mut c = cluster(1, 1);
+    c.create_topic("in", TopicConfig::new(2, 1)).expect("in");
+    c.create_topic("out", TopicConfig::new(1, 1)).expect("out");
+    for (name, max_poll) in [("c1", 10_000), ("c2", 300_000)] {
+        let cfg = ConsumerConfig {
+            group_protocol: protocol,
+            auto_offset_reset: OffsetReset::Earliest,
+            enable_auto_commit: false,
+            max_poll_interval_ms: max_poll,
+            ..ConsumerConfig::new("g")
+        };
+        c.create_consumer(name, cfg).expect("consumer");
+        c.subscribe(name, &["in".to_string()]).expect("subscribe");
+    }
+    txn_producer(&mut c, "p1", "t1");
+    txn_producer(&mut c, "p2", "t2");
+    for _ in 0..4 {
+        c.poll("c1", None).expect("poll");
+        c.poll("c2", None).expect("poll");
+        c.tick(5_000).expect("tick");
+    }
+    assert_eq!(c.consumer("c1").expect("c1").assignment.len(), 1, "{:?}", c.group("g"));
+    assert_eq!(c.consumer("c2").expect("c2").assignment.len(), 1);
+    c
+}
+
+/// `c1` stops polling; `c2` polls every 5 s until `c1`'s poll timer has run
+/// out and `c2` owns both partitions.
+fn rebalance_c1_away(c: &mut Cluster) {
+    for _ in 0..4 {
+        c.tick(5_000).expect("tick");
+        c.poll("c2", None).expect("poll");
+    }
+    assert_eq!(c.consumer("c2").expect("c2").assignment.len(), 2, "{:?}", c.group("g"));
+}
+
+/// One transaction of the pair: a record to `out` and the consumed offset
+/// of `in`-0, under `metadata`.
+fn offsets_in_transaction(c: &mut Cluster, producer: &str, metadata: &ConsumerGroupMetadata) -> Result<(), KafkaError> {
+    c.begin_transaction(producer).expect("begin");
+    c.produce(producer, record("out", producer)).expect("send");
+    c.send_offsets_to_transaction(producer, metadata, vec![(TopicPartition::new("in", 0), 0)]).map(|_| ())
+}
+
+fn client_txn_state(c: &Cluster, producer: &str) -> Option<ClientTransactionState> {
+    c.producer(producer).expect("producer").transaction_state
+}
+
+/// KIP-447 (Kafka 2.5+), classic group: the TxnOffsetCommit carries
+/// `consumer.groupMetadata()`, and the group coordinator checks it like an
+/// OffsetCommit (Kafka 4.0 `OffsetMetadataManager.validateTransactionalOffsetCommit`
+/// → `ClassicGroup.validateOffsetCommit`). `c1`, kicked out for
+/// `max.poll.interval.ms`, still hands out its old generation and member
+/// id (`ConsumerCoordinator` sets them only in `onJoinComplete`); the
+/// coordinator no longer knows the member (`UNKNOWN_MEMBER_ID`), and the
+/// producer's `sendOffsetsToTransaction` throws `CommitFailedException`
+/// (`TransactionManager.TxnOffsetCommitHandler`). The transaction is in
+/// `ABORTABLE_ERROR`: commit fails, abort works, no offset is committed.
+/// Metadata from before the rebalance of a member still in the group is
+/// `ILLEGAL_GENERATION`; `c2`'s current metadata commits.
+#[test]
+fn kafka_kip_447_a_zombie_rebalanced_out_of_a_classic_group_cannot_commit_its_offsets() {
+    let mut c = eos_pair(GroupProtocol::Classic);
+    let stale = c.consumer_group_metadata("c1").expect("metadata");
+    let c2_before = c.consumer_group_metadata("c2").expect("metadata");
+    assert_eq!((stale.member_id.as_str(), stale.generation_id), ("c1", c.group("g").expect("g").generation));
+    rebalance_c1_away(&mut c);
+    assert!(c.group("g").expect("g").generation > stale.generation_id);
+    assert_eq!(c.consumer_group_metadata("c1").expect("metadata"), stale, "kept after being kicked out");
+
+    let err = offsets_in_transaction(&mut c, "p1", &stale).expect_err("fenced");
+    assert!(matches!(&err, KafkaError::TxnOffsetCommitFailed { error, .. } if error == "UNKNOWN_MEMBER_ID"), "{err:?}");
+    assert_eq!(client_txn_state(&c, "p1"), Some(ClientTransactionState::AbortableError));
+    // The transaction itself started at its coordinator (AddOffsetsToTxn).
+    assert_eq!(state(&c, "t1"), TransactionState::Ongoing);
+    assert!(matches!(c.commit_transaction("p1"), Err(KafkaError::InvalidTxnState(_))));
+    assert!(matches!(
+        c.send_offsets_to_transaction("p1", &stale, vec![(TopicPartition::new("in", 0), 0)]),
+        Err(KafkaError::InvalidTxnState(_))
+    ));
+    c.abort_transaction("p1").expect("abort");
+    c.tick(100).expect("markers");
+    assert!(c.group("g").expect("g").committed.is_empty());
+
+    let err = offsets_in_transaction(&mut c, "p2", &c2_before).expect_err("old generation");
+    assert!(
+        matches!(&err, KafkaError::TxnOffsetCommitFailed { error, .. } if error == "ILLEGAL_GENERATION"),
+        "{err:?}"
+    );
+    c.abort_transaction("p2").expect("abort");
+    c.tick(100).expect("markers");
+
+    let current = c.consumer_group_metadata("c2").expect("metadata");
+    assert_eq!(current.generation_id, c.group("g").expect("g").generation);
+    offsets_in_transaction(&mut c, "p2", &current).expect("current member");
+    c.commit_transaction("p2").expect("commit");
+    c.tick(100).expect("flush");
+    assert_eq!(c.group("g").expect("g").committed, vec![(TopicPartition::new("in", 0), 0)]);
+}
+
+/// KIP-447 with a consumer-protocol group (KIP-848, Kafka 4.0):
+/// `ConsumerGroup.validateOffsetCommit` checks the member and its member
+/// epoch. `c1` left when its poll timer ran out; `AsyncKafkaConsumer`
+/// keeps its last epoch and member id in `groupMetadata()`, which the
+/// coordinator refuses (`UNKNOWN_MEMBER_ID`), so `sendOffsetsToTransaction`
+/// throws `CommitFailedException`. `c2`'s metadata follows its member epoch
+/// in the background; an older epoch is `STALE_MEMBER_EPOCH`, which the
+/// transactional path reports as `ILLEGAL_GENERATION`. The deprecated form
+/// with the group id alone is never fenced (KAFKA-18060, Kafka 4.0.0).
+#[test]
+fn kafka_kip_447_a_zombie_rebalanced_out_of_a_consumer_group_cannot_commit_its_offsets() {
+    let mut c = eos_pair(GroupProtocol::Consumer);
+    let stale = c.consumer_group_metadata("c1").expect("metadata");
+    let c2_before = c.consumer_group_metadata("c2").expect("metadata");
+    assert!(stale.generation_id > 0 && stale.member_id == "c1", "{stale:?}");
+    rebalance_c1_away(&mut c);
+    assert_eq!(c.consumer_group_metadata("c1").expect("metadata"), stale, "kept after leaving");
+    let c2_now = c.consumer_group_metadata("c2").expect("metadata");
+    assert!(c2_now.generation_id > c2_before.generation_id, "{c2_now:?} {c2_before:?}");
+
+    let err = offsets_in_transaction(&mut c, "p1", &stale).expect_err("fenced");
+    assert!(matches!(&err, KafkaError::TxnOffsetCommitFailed { error, .. } if error == "UNKNOWN_MEMBER_ID"), "{err:?}");
+    assert!(matches!(c.commit_transaction("p1"), Err(KafkaError::InvalidTxnState(_))));
+    c.abort_transaction("p1").expect("abort");
+
+    let err = offsets_in_transaction(&mut c, "p2", &c2_before).expect_err("old member epoch");
+    assert!(
+        matches!(&err, KafkaError::TxnOffsetCommitFailed { error, .. } if error == "ILLEGAL_GENERATION"),
+        "{err:?}"
+    );
+    c.abort_transaction("p2").expect("abort");
+    c.tick(100).expect("markers");
+    assert!(c.group("g").expect("g").committed.is_empty());
+
+    offsets_in_transaction(&mut c, "p2", &c2_now).expect("current member");
+    c.commit_transaction("p2").expect("commit");
+    c.tick(100).expect("flush");
+    assert_eq!(c.group("g").expect("g").committed, vec![(TopicPartition::new("in", 0), 0)]);
+
+    offsets_in_transaction(&mut c, "p1", &ConsumerGroupMetadata::new("g")).expect("group id alone");
+    c.commit_transaction("p1").expect("commit");
+}

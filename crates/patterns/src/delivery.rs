@@ -378,9 +378,12 @@ impl DeliveryLab {
                 let producer = self.producer.clone().unwrap_or_default();
                 self.cluster.begin_transaction(&producer)?;
                 self.cluster.produce(&producer, ProducerRecord::keyed(LEDGER_TOPIC, format!("order-{order}"), "10"))?;
+                // `consumer.groupMetadata()`, so the coordinator can fence a
+                // stale incarnation's offsets (KIP-447).
+                let metadata = self.cluster.consumer_group_metadata(&self.consumer)?;
                 self.cluster.send_offsets_to_transaction(
                     &producer,
-                    GROUP,
+                    &metadata,
                     vec![(TopicPartition::new(ORDERS_TOPIC, 0), next)],
                 )?;
                 true

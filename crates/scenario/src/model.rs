@@ -1074,8 +1074,18 @@ pub enum Action {
     CloseProducer { producer: String },
     /// `beginTransaction()` on a transactional producer.
     BeginTransaction { producer: String },
-    /// `sendOffsetsToTransaction()`.
-    SendOffsetsToTransaction { producer: String, group_id: String, offsets: Vec<PartitionOffset> },
+    /// `sendOffsetsToTransaction(offsets, consumer.groupMetadata())`: with
+    /// `consumer`, the group metadata that consumer's `groupMetadata()`
+    /// returns at this step (its generation and member id, which the group
+    /// coordinator checks, KIP-447); without it, the deprecated form with
+    /// the group id alone, which is never fenced.
+    SendOffsetsToTransaction {
+        producer: String,
+        group_id: String,
+        offsets: Vec<PartitionOffset>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consumer: Option<String>,
+    },
     /// `commitTransaction()`.
     CommitTransaction { producer: String },
     /// `abortTransaction()`.

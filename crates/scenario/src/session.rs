@@ -751,14 +751,29 @@ impl Session {
             Action::BeginTransaction { producer } => {
                 self.kafka_do(K::BeginTransaction { producer: producer.clone() }, out)
             }
-            Action::SendOffsetsToTransaction { producer, group_id, offsets } => self.kafka_do(
-                K::SendOffsetsToTransaction {
-                    producer: producer.clone(),
-                    group: group_id.clone(),
-                    offsets: tp_offsets(offsets),
-                },
-                out,
-            ),
+            Action::SendOffsetsToTransaction { producer, group_id, offsets, consumer } => {
+                let group_metadata = match consumer {
+                    Some(c) => {
+                        let m = self.kafka.consumer_group_metadata(c).map_err(|e| translate::kafka_error(&e))?;
+                        if m.group_id != *group_id {
+                            return Err(format!(
+                                "IllegalArgumentException: consumer {c} is in group {}, not {group_id}",
+                                m.group_id
+                            ));
+                        }
+                        m
+                    }
+                    None => brokerlab_kafka::ConsumerGroupMetadata::new(group_id.clone()),
+                };
+                self.kafka_do(
+                    K::SendOffsetsToTransaction {
+                        producer: producer.clone(),
+                        group_metadata,
+                        offsets: tp_offsets(offsets),
+                    },
+                    out,
+                )
+            }
             Action::CommitTransaction { producer } => {
                 self.kafka_do(K::CommitTransaction { producer: producer.clone() }, out)
             }

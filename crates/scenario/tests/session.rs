@@ -407,3 +407,52 @@ fn the_group_protocol_config_round_trips_and_runs_the_consumer_group_protocol() 
     let refused = brokerlab_scenario::Scenario::from_json(&bad).map(|_| ()).map_err(|e| e.to_string());
     assert!(refused.is_err_and(|e| e.contains("`group.protocol` cannot be `modern`")));
 }
+
+/// `send_offsets_to_transaction` with `consumer` sends that consumer's
+/// `groupMetadata()` at the step (KIP-447): it commits while the consumer is
+/// a member at that generation, and once the consumer has been kicked out
+/// for `max.poll.interval.ms` and the group rebalanced, the same step fails
+/// with the producer's `CommitFailedException` and the commit after it is
+/// refused until the transaction is aborted.
+#[test]
+fn send_offsets_with_a_consumer_sends_its_group_metadata_and_a_zombie_is_fenced() {
+    let json = r#"{
+      "version": 1, "id": "kip-447", "title": "Fencing a zombie's offsets", "seed": 1,
+      "kafka": {
+        "brokers": 1,
+        "topics": [{ "name": "in", "partitions": 1, "replication_factor": 1 }, { "name": "out", "partitions": 1, "replication_factor": 1 }],
+        "producers": [{ "name": "tx", "configs": { "transactional.id": "tx-1" } }],
+        "consumers": [
+          { "name": "k1", "group_id": "g", "topics": ["in"], "configs": { "enable.auto.commit": "false", "max.poll.interval.ms": "10000" } },
+          { "name": "k2", "group_id": "g", "topics": ["in"], "configs": { "enable.auto.commit": "false" } },
+          { "name": "other", "group_id": "h", "topics": ["in"] }
+        ]
+      },
+      "script": [
+        { "action": "poll", "consumer": "k1" },
+        { "action": "begin_transaction", "producer": "tx" },
+        { "action": "send_offsets_to_transaction", "producer": "tx", "group_id": "g", "offsets": [{ "topic": "in", "partition": 0, "offset": 0 }], "consumer": "k1" },
+        { "action": "commit_transaction", "producer": "tx" },
+        { "action": "begin_transaction", "producer": "tx" },
+        { "action": "send_offsets_to_transaction", "producer": "tx", "group_id": "g", "offsets": [{ "topic": "in", "partition": 0, "offset": 0 }], "consumer": "other" },
+        { "action": "poll", "consumer": "k2" },
+        { "action": "advance_time", "ms": 11000 },
+        { "action": "poll", "consumer": "k2" },
+        { "action": "send_offsets_to_transaction", "producer": "tx", "group_id": "g", "offsets": [{ "topic": "in", "partition": 0, "offset": 0 }], "consumer": "k1" },
+        { "action": "commit_transaction", "producer": "tx" },
+        { "action": "abort_transaction", "producer": "tx" }
+      ]
+    }"#;
+    let s = Scenario::from_json(json).expect("scenario");
+    let out = s.start().expect("starts").run_to_end();
+    let errors: Vec<Option<&str>> = out.iter().map(|o| o.error.as_deref()).collect();
+    assert_eq!(errors[..5], [None, None, None, None, None], "{errors:?}");
+    assert!(errors[5].is_some_and(|e| e.starts_with("IllegalArgumentException")), "{errors:?}");
+    assert_eq!(errors[6..9], [None, None, None], "{errors:?}");
+    assert!(
+        errors[9].is_some_and(|e| e.starts_with("CommitFailedException") && e.contains("UNKNOWN_MEMBER_ID")),
+        "{errors:?}"
+    );
+    assert!(errors[10].is_some_and(|e| e.starts_with("InvalidTxnStateException")), "{errors:?}");
+    assert_eq!(errors[11], None);
+}

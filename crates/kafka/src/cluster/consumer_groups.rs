@@ -19,8 +19,12 @@
 //!   the other members keep fetching, and a partition reaches its new owner
 //!   at that owner's first heartbeat after the old owner revoked it.
 //! - The client revokes as soon as a response asks (committing first with
-//!   auto-commit) and acknowledges with another heartbeat at once; otherwise
-//!   its background thread heartbeats every
+//!   auto-commit) and acknowledges with another heartbeat at once, or, with a
+//!   `ConsumerRebalanceListener`, in the application's next `poll()`, where
+//!   `onPartitionsRevoked` runs. The coordinator gives a member that must
+//!   revoke its rebalance timeout (`max.poll.interval.ms`) to acknowledge,
+//!   and fences it when that runs out (`scheduleConsumerGroupRebalanceTimeout`).
+//!   The background thread heartbeats every
 //!   `group.consumer.heartbeat.interval.ms` whether the application polls or
 //!   not, until `max.poll.interval.ms` passes without a poll: then it leaves
 //!   (a static member with epoch -2, staying a member until its session runs
@@ -72,6 +76,10 @@ pub(crate) struct ModernMember {
     pub(crate) server_assignor: Option<ServerAssignor>,
     /// A static member that left with epoch -2: its instance id is free.
     pub(crate) left_static: bool,
+    /// While it must revoke partitions: when its rebalance timeout runs out
+    /// and the member epoch it was scheduled for
+    /// (`consumerGroupRebalanceTimeoutKey`).
+    pub(crate) revocation_deadline: Option<(u64, i32)>,
 }
 
 /// The coordinator's state of one consumer-protocol group, beside [`GroupState`]
@@ -211,7 +219,16 @@ impl Cluster {
             (mg.assignment_epoch, state, assigned, Vec::new())
         };
         let changed = mm.epoch != epoch || current != assigned || mm.pending_revocation != pending;
+        // `GroupMetadataManager.maybeReconcile` (Kafka 4.0): a changed
+        // consumer-protocol member in UNREVOKED_PARTITIONS gets its rebalance
+        // timeout (re)scheduled, any other state cancels it.
+        let timeout = self.consumers.get(member).map_or(0, |c| c.config.max_poll_interval_ms);
+        let now = self.now;
         if let Some(mm) = self.modern.get_mut(group).and_then(|mg| mg.members.get_mut(member)) {
+            if changed && !mm.classic {
+                mm.revocation_deadline = (state == Reconciliation::UnrevokedPartitions)
+                    .then(|| (now.saturating_add(timeout).min(time::MAX_TIME), epoch));
+            }
             mm.epoch = epoch;
             mm.state = state;
             mm.pending_revocation = pending.clone();
@@ -259,13 +276,19 @@ impl Cluster {
     /// it may no longer own, committing first with auto-commit unless it is
     /// a classic member (which committed in `onJoinPrepare`), and takes its
     /// new partitions. Returns whether it revoked anything.
-    fn take_response(&mut self, consumer: &str) -> bool {
+    fn take_response(&mut self, consumer: &str, app_thread: bool) -> bool {
         let Some(c) = self.consumers.get(consumer) else { return false };
         let group = c.config.group_id.clone();
         let Some(mm) = self.modern.get(&group).and_then(|mg| mg.members.get(consumer)) else { return false };
         let (epoch, classic) = (mm.epoch, mm.classic);
         let new = self.groups.get(&group).and_then(|g| g.assignment.get(consumer)).cloned().unwrap_or_default();
         let revoked: Vec<TopicPartition> = c.assigned.iter().filter(|tp| !new.contains(tp)).cloned().collect();
+        // A listener's `onPartitionsRevoked` runs in the application
+        // thread's next `poll()`: until then the member keeps the
+        // partitions and its epoch, and acknowledges nothing.
+        if !revoked.is_empty() && !classic && !app_thread && c.config.rebalance_listener {
+            return false;
+        }
         let added: Vec<TopicPartition> = new.iter().filter(|tp| !c.assigned.contains(tp)).cloned().collect();
         if !revoked.is_empty() && !classic && c.config.enable_auto_commit {
             self.commit_positions(consumer, true);
@@ -277,6 +300,11 @@ impl Cluster {
             }
             c.assigned = new;
             c.generation = Some(epoch);
+            // `groupMetadata()` follows every new member epoch (a classic
+            // member's: every completed join).
+            if epoch > 0 {
+                c.joined = Some((epoch, consumer.to_string()));
+            }
             c.joining = false;
         }
         if !added.is_empty() {
@@ -351,7 +379,7 @@ impl Cluster {
         self.receive_member_request(consumer);
         self.maybe_update_target(&group);
         self.reconcile(&group, consumer);
-        let revoked = self.take_response(consumer);
+        let revoked = self.take_response(consumer, false);
         let interval = self.config.group_consumer_heartbeat_interval_ms;
         if let Some(c) = self.consumers.get_mut(consumer) {
             c.next_heartbeat_ms = Some(now.saturating_add(interval));
@@ -442,6 +470,7 @@ impl Cluster {
                         classic,
                         server_assignor: if classic { None } else { cfg.group_remote_assignor },
                         left_static: false,
+                        revocation_deadline: None,
                     },
                 );
             }
@@ -580,6 +609,7 @@ impl Cluster {
                     classic: true,
                     server_assignor: None,
                     left_static: false,
+                    revocation_deadline: None,
                 },
             );
         }
@@ -712,7 +742,10 @@ impl Cluster {
                 ms.last_heartbeat_ms = now;
             }
             if let Some(mm) = self.modern.get_mut(&group).and_then(|mg| mg.members.get_mut(consumer)) {
+                // Epoch -2 (`consumerGroupStaticMemberGroupLeave`): the
+                // rebalance timeout finds another epoch and does nothing.
                 mm.left_static = true;
+                mm.revocation_deadline = None;
             }
         } else {
             self.modern_remove_member(&group, consumer, reason);
@@ -729,6 +762,17 @@ impl Cluster {
             if !c.in_group {
                 self.modern_join(consumer, false)?;
                 self.heartbeat_round(consumer);
+            } else if c.config.rebalance_listener
+                && c.status == ConsumerStatus::Active
+                && self
+                    .groups
+                    .get(&c.config.group_id)
+                    .and_then(|g| g.assignment.get(consumer))
+                    .is_some_and(|a| c.assigned.iter().any(|tp| !a.contains(tp)))
+            {
+                // The listener runs now, and the acknowledgement goes out at once.
+                self.take_response(consumer, true);
+                self.heartbeat_round(consumer);
             }
             return Ok(());
         }
@@ -744,7 +788,7 @@ impl Cluster {
             self.receive_member_request(consumer);
             self.maybe_update_target(&group);
             self.reconcile(&group, consumer);
-            let revoked = self.take_response(consumer);
+            let revoked = self.take_response(consumer, true);
             if !(revoked && cooperative) {
                 break;
             }
@@ -785,6 +829,7 @@ impl Cluster {
     /// The coordinator's and the clients' timers of a consumer group at instant `now`.
     pub(super) fn step_modern(&mut self, group: &str) {
         let now = self.now;
+        self.fence_unrevoked(group);
         let members = self.groups.get(group).map(|g| g.members.clone()).unwrap_or_default();
         for m in members {
             let Some(c) = self.consumers.get(&m) else { continue };
@@ -838,14 +883,45 @@ impl Cluster {
         }
     }
 
+    /// Fences the members whose rebalance timeout ran out while they still
+    /// had partitions to revoke at the epoch it was scheduled for
+    /// (`scheduleConsumerGroupRebalanceTimeout` → `consumerGroupFenceMember`).
+    fn fence_unrevoked(&mut self, group: &str) {
+        let now = self.now;
+        let Some(mg) = self.modern.get_mut(group) else { return };
+        let mut due: Vec<(String, i32, Vec<TopicPartition>)> = Vec::new();
+        for (id, mm) in &mut mg.members {
+            let Some((_, epoch)) = mm.revocation_deadline.filter(|(t, _)| *t <= now) else { continue };
+            mm.revocation_deadline = None;
+            // A member that moved to another epoch meanwhile is left alone.
+            if epoch == mm.epoch && !mm.left_static && mm.state == Reconciliation::UnrevokedPartitions {
+                due.push((id.clone(), mm.epoch, mm.pending_revocation.clone()));
+            }
+        }
+        for (member, member_epoch, partitions) in due {
+            let rebalance_timeout_ms = self.consumers.get(&member).map_or(0, |c| c.config.max_poll_interval_ms);
+            self.emit(Event::MemberRevocationTimedOut {
+                group: group.to_string(),
+                member: member.clone(),
+                member_epoch,
+                partitions,
+                rebalance_timeout_ms,
+            });
+            self.modern_remove_member(group, &member, RebalanceReason::RevocationTimeout(member.clone()));
+        }
+    }
+
     /// The exact instants of a consumer group's timers: heartbeats, poll
-    /// intervals and session timeouts.
+    /// intervals, session timeouts and revocation deadlines.
     pub(super) fn modern_pending(&self, at: &mut impl FnMut(u64)) {
         for (id, mg) in &self.modern {
             if self.classic.get(id).is_some_and(|cg| cg.coordinator.is_none()) {
                 continue;
             }
             let Some(g) = self.groups.get(id) else { continue };
+            for (t, _) in mg.members.values().filter_map(|mm| mm.revocation_deadline) {
+                at(t.max(self.now.saturating_add(1)));
+            }
             for m in &g.members {
                 let (Some(c), Some(ms)) = (self.consumers.get(m), g.member_state.get(m)) else { continue };
                 let classic = mg.members.get(m).is_none_or(|mm| mm.classic);

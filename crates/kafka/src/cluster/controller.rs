@@ -34,6 +34,7 @@ impl Cluster {
                 }
                 // Stopped again before it could register.
                 state.restart_pending = false;
+                state.unclean_shutdown = true;
                 c.emit(Event::BrokerCrashed { broker });
                 return Ok(());
             }
@@ -44,6 +45,7 @@ impl Cluster {
             let state = c.broker_mut(broker)?;
             state.alive = false;
             state.session_expires_ms = Some(expires);
+            state.unclean_shutdown = true;
             c.emit(Event::BrokerCrashed { broker });
             for t in c.topics.values_mut() {
                 for part in &mut t.partitions {
@@ -73,7 +75,10 @@ impl Cluster {
             c.check_quorum()?;
             c.note_all_caught_up();
             c.broker_change_record(broker, BrokerChange::ControlledShutdown);
-            c.broker_mut(broker)?.alive = false;
+            let state = c.broker_mut(broker)?;
+            state.alive = false;
+            // It writes its clean-shutdown file with its broker epoch.
+            state.unclean_shutdown = false;
             c.fence_broker(broker, true);
             c.move_coordinators();
             c.emit(Event::BrokerShutDown { broker });
@@ -123,14 +128,21 @@ impl Cluster {
         .map(|(_, e)| e)
     }
 
-    /// The broker joins again, unfenced.
+    /// The broker joins again: it registers (`RegisterBrokerRecord`), loses
+    /// its ELR places if it stopped uncleanly, and is unfenced.
     pub(super) fn register(&mut self, broker: u32) {
         let Ok(state) = self.broker_mut(broker) else { return };
         state.alive = true;
         state.restart_pending = false;
+        let unclean = std::mem::take(&mut state.unclean_shutdown);
         self.emit(Event::BrokerRestarted { broker });
         self.publish_partitions();
-        self.register_broker_record(broker);
+        self.register_record(broker);
+        if unclean && self.config.eligible_leader_replicas_enable {
+            self.handle_unclean_shutdown(broker);
+            self.publish_partitions();
+        }
+        self.broker_change_record(broker, BrokerChange::Unfence);
         let now = self.now;
         let names: Vec<String> = self.topics.keys().cloned().collect();
         for name in names {
@@ -153,6 +165,39 @@ impl Cluster {
             self.refresh_available(&name);
         }
         self.move_coordinators();
+    }
+
+    /// A broker registering after an unclean shutdown (KIP-966; Kafka 4.0+
+    /// `ReplicationControlManager.handleBrokerUncleanShutdown`, with the
+    /// detection of KAFKA-18635: a broker that shut down cleanly writes its
+    /// broker epoch to a clean-shutdown file and registers with it as
+    /// `PreviousBrokerEpoch`; any other registration is unclean). Its log may
+    /// have lost records it had acknowledged (a crash loses what was not yet
+    /// flushed), so the controller takes it out of every ISR and ELR, with
+    /// `PartitionChangeBuilder.setUncleanShutdownReplicas` keeping it out of
+    /// the new ELR: it can no longer be elected as an eligible leader
+    /// replica. In the engine a crash is an unclean shutdown and a
+    /// controlled shutdown (`shutdown_broker`) a clean one.
+    fn handle_unclean_shutdown(&mut self, broker: u32) {
+        let names: Vec<String> = self.topics.keys().cloned().collect();
+        for name in names {
+            let count = self.topics.get(&name).map_or(0, |t| t.partitions.len());
+            for p in 0..count {
+                let Some(part) = self.partition_at(&name, p) else { continue };
+                if !part.isr.contains(&broker) && !part.elr.contains(&broker) {
+                    continue;
+                }
+                let isr: Vec<u32> = part.isr.iter().copied().filter(|&b| b != broker).collect();
+                self.set_isr(&name, p, isr, &[broker]);
+                let elr = self.partition_at(&name, p).map(|x| x.elr.clone()).unwrap_or_default();
+                self.emit(Event::EligibleLeaderReplicaRemoved {
+                    topic: name.clone(),
+                    partition: p as u32,
+                    broker,
+                    elr,
+                });
+            }
+        }
     }
 
     /// Fences a stopped broker (`handleBrokerFenced`, or
@@ -183,6 +228,14 @@ impl Cluster {
                 if part.isr.contains(&broker) && (elr_on || part.isr.len() > 1) {
                     let isr: Vec<u32> = part.isr.iter().copied().filter(|&b| b != broker).collect();
                     self.set_isr(&name, p, isr.clone(), &[]);
+                    // The ISR became empty: `LastKnownElr` keeps the leader
+                    // (`PartitionChangeBuilder.maybeUpdateLastKnownLeader`),
+                    // which was this broker, the ISR's last member.
+                    if isr.is_empty()
+                        && let Some(part) = self.partition_at_mut(&name, p)
+                    {
+                        part.last_known_elr = vec![broker];
+                    }
                     self.emit(Event::IsrShrunk { topic: name.clone(), partition: p as u32, broker, isr, reason });
                 }
                 if was_leader {

@@ -126,6 +126,7 @@ impl Cluster {
                     rejoin_needed: None,
                     next_heartbeat_ms: None,
                     metadata_refreshed_ms: now,
+                    joined: None,
                 },
             );
             Ok(())
@@ -247,6 +248,16 @@ impl Cluster {
             {
                 for ms in g.member_state.values_mut() {
                     ms.last_heartbeat_ms = now;
+                }
+                // `onLoaded` also schedules a fresh rebalance timeout for
+                // every member still revoking.
+                if let Some(mg) = self.modern.get_mut(&group) {
+                    for (id, mm) in &mut mg.members {
+                        if let Some((_, epoch)) = mm.revocation_deadline {
+                            let timeout = self.consumers.get(id).map_or(0, |c| c.config.max_poll_interval_ms);
+                            mm.revocation_deadline = Some((now.saturating_add(timeout).min(time::MAX_TIME), epoch));
+                        }
+                    }
                 }
             }
             self.emit(Event::CoordinatorMoved {
@@ -690,6 +701,7 @@ impl Cluster {
             }
             c.assigned = owned;
             c.generation = Some(generation);
+            c.joined = Some((generation, consumer.to_string()));
             c.joining = false;
         }
         self.emit(Event::StaticMemberRejoined {
@@ -747,6 +759,7 @@ impl Cluster {
             }
             c.assigned = new;
             c.generation = Some(generation);
+            c.joined = Some((generation, consumer.to_string()));
             c.joining = false;
             if cooperative && !revoked.is_empty() {
                 c.rejoin_needed = Some(RebalanceReason::CooperativeFollowUp);
@@ -856,6 +869,114 @@ impl Cluster {
         }
         if self.phase(group) == GroupStateView::CompletingRebalance {
             return Err(KafkaError::RebalanceInProgress { consumer: consumer.to_string() });
+        }
+        Ok(())
+    }
+
+    /// `KafkaConsumer.groupMetadata()`: the group, and the generation (member
+    /// epoch) and member id of the consumer's last completed join. The
+    /// classic client sets them in `onJoinComplete` and keeps them when it
+    /// leaves or is kicked out (`ConsumerCoordinator.groupMetadata`); the
+    /// consumer-protocol client follows each new member epoch and keeps the
+    /// last one when it leaves (`AsyncKafkaConsumer.updateGroupMetadata`).
+    /// So a consumer rebalanced away still hands out its old metadata until
+    /// it rejoins, and a transaction that sends it is fenced.
+    pub fn consumer_group_metadata(&self, consumer: &str) -> Result<ConsumerGroupMetadata, KafkaError> {
+        let c = self.active_consumer(consumer)?;
+        let (generation_id, member_id) = c.joined.clone().unwrap_or((-1, String::new()));
+        Ok(ConsumerGroupMetadata {
+            group_id: c.config.group_id.clone(),
+            generation_id,
+            member_id,
+            group_instance_id: c.config.group_instance_id.clone(),
+        })
+    }
+
+    /// The group coordinator's check of a TxnOffsetCommit (KIP-447; Kafka 4.0
+    /// `OffsetMetadataManager.validateTransactionalOffsetCommit`):
+    ///
+    /// - no group: accepted with generation -1 (a simple group), else
+    ///   `ILLEGAL_GENERATION`;
+    /// - a classic group (`ClassicGroup.validateOffsetCommit` with
+    ///   `isTransactional`): generation -1, no member id and no instance id
+    ///   are accepted in any state; otherwise the instance id must belong to
+    ///   the member (`FENCED_INSTANCE_ID`, or `UNKNOWN_MEMBER_ID` when nobody
+    ///   holds it), the member must be in the group (`UNKNOWN_MEMBER_ID`)
+    ///   and the generation must be the group's (`ILLEGAL_GENERATION`); the
+    ///   group's state does not matter;
+    /// - a consumer group (`ConsumerGroup.validateOffsetCommit`): an empty
+    ///   group accepts epoch -1, and so does any group when no member id or
+    ///   instance id comes with it (KAFKA-18060, fixed in Kafka 4.0.0: the
+    ///   October 2024 trunk refused it as `UNKNOWN_MEMBER_ID`); otherwise
+    ///   the member must be in the group (`UNKNOWN_MEMBER_ID`) at that
+    ///   member epoch (`STALE_MEMBER_EPOCH`, which the transactional path
+    ///   turns into `ILLEGAL_GENERATION`).
+    ///
+    /// The producer maps `UNKNOWN_MEMBER_ID` and `ILLEGAL_GENERATION` to
+    /// `CommitFailedException` (`TxnOffsetCommitHandler.handleResponse`).
+    pub(super) fn validate_txn_offset_commit(
+        &self,
+        producer: &str,
+        md: &ConsumerGroupMetadata,
+    ) -> Result<(), KafkaError> {
+        let group = md.group_id.as_str();
+        let refuse = |error: &str, reason: String| KafkaError::TxnOffsetCommitFailed {
+            producer: producer.to_string(),
+            group: group.to_string(),
+            error: error.to_string(),
+            reason,
+        };
+        let unknown = || refuse("UNKNOWN_MEMBER_ID", format!("member {:?} is not a member of the group", md.member_id));
+        let Some(g) = self.groups.get(group) else {
+            return if md.generation_id < 0 {
+                Ok(())
+            } else {
+                Err(refuse("ILLEGAL_GENERATION", format!("group {group} does not exist")))
+            };
+        };
+        let anonymous = md.generation_id < 0 && md.member_id.is_empty() && md.group_instance_id.is_none();
+        if let Some(mg) = self.modern.get(group) {
+            if (md.generation_id < 0 && mg.members.is_empty()) || anonymous {
+                return Ok(());
+            }
+            let Some(mm) = mg.members.get(&md.member_id) else { return Err(unknown()) };
+            // A static member that left has epoch -2 at the coordinator.
+            let epoch = if mm.left_static { -2 } else { mm.epoch };
+            if epoch != md.generation_id {
+                return Err(refuse(
+                    "ILLEGAL_GENERATION",
+                    format!("the received member epoch {} is not the member's epoch {epoch}", md.generation_id),
+                ));
+            }
+            return Ok(());
+        }
+        if anonymous || (md.generation_id < 0 && g.members.is_empty()) {
+            return Ok(());
+        }
+        if let Some(instance) = &md.group_instance_id {
+            let holder = g
+                .members
+                .iter()
+                .find(|m| g.member_state.get(*m).is_some_and(|ms| ms.instance_id.as_ref() == Some(instance)));
+            match holder {
+                None => return Err(unknown()),
+                Some(m) if *m != md.member_id => {
+                    return Err(KafkaError::FencedInstanceId {
+                        group: group.to_string(),
+                        group_instance_id: instance.clone(),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        if !g.members.contains(&md.member_id) {
+            return Err(unknown());
+        }
+        if md.generation_id != g.generation {
+            return Err(refuse(
+                "ILLEGAL_GENERATION",
+                format!("generation {} is not the group's current generation {}", md.generation_id, g.generation),
+            ));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@
 //!   offsets and the quorum epoch they were written in: `RegisterBrokerRecord`,
 //!   `BrokerRegistrationChangeRecord` (fence, unfence, controlled shutdown),
 //!   `TopicRecord`, `PartitionRecord`, `PartitionChangeRecord` (leader, ISR,
-//!   ELR), `ConfigRecord` and the quorum's own `LeaderChangeMessage`. Partition
+//!   ELR, `LastKnownElr`), `ConfigRecord` and the quorum's own `LeaderChangeMessage`. Partition
 //!   changes are found by comparing each partition with the last state the log
 //!   published (`publish_partitions`), so every leader, ISR or ELR change the
 //!   engine makes shows up as one record, in the order it happened.
@@ -44,6 +44,7 @@ pub(crate) struct Published {
     pub(crate) leader_epoch: u32,
     pub(crate) isr: Vec<u32>,
     pub(crate) elr: Vec<u32>,
+    pub(crate) last_known_elr: Vec<u32>,
 }
 
 /// The controller quorum and the metadata log.
@@ -132,16 +133,18 @@ impl Cluster {
     /// `RegisterBrokerRecord` (the broker is fenced until it catches up) and
     /// the `BrokerRegistrationChangeRecord` that unfences it.
     pub(super) fn register_broker_record(&mut self, broker: u32) {
+        self.register_record(broker);
+        self.broker_change_record(broker, BrokerChange::Unfence);
+    }
+
+    /// `RegisterBrokerRecord`, which gives the broker its new epoch. Returns it.
+    pub(super) fn register_record(&mut self, broker: u32) -> u64 {
         let epoch = self.kraft.next_offset;
         if let Some(e) = self.kraft.broker_epochs.get_mut(broker as usize) {
             *e = epoch;
         }
         self.append_metadata(MetadataPayload::RegisterBroker { broker, broker_epoch: epoch });
-        self.append_metadata(MetadataPayload::BrokerRegistrationChange {
-            broker,
-            broker_epoch: epoch,
-            change: BrokerChange::Unfence,
-        });
+        epoch
     }
 
     /// A `BrokerRegistrationChangeRecord`.
@@ -196,6 +199,7 @@ impl Cluster {
                     leader_epoch: part.leader_epoch,
                     isr: part.isr.clone(),
                     elr: part.elr.clone(),
+                    last_known_elr: part.last_known_elr.clone(),
                 },
             );
         }
@@ -219,6 +223,7 @@ impl Cluster {
                         && o.leader_epoch == part.leader_epoch
                         && o.isr == part.isr
                         && o.elr == part.elr
+                        && o.last_known_elr == part.last_known_elr
                 });
                 if !same {
                     let now = Published {
@@ -226,6 +231,7 @@ impl Cluster {
                         leader_epoch: part.leader_epoch,
                         isr: part.isr.clone(),
                         elr: part.elr.clone(),
+                        last_known_elr: part.last_known_elr.clone(),
                     };
                     changes.push(((name.clone(), p as u32), old.cloned(), now));
                 }
@@ -241,6 +247,8 @@ impl Cluster {
                 leader_epoch: now.leader_epoch,
                 isr: (old.as_ref().is_none_or(|o| o.isr != now.isr)).then(|| now.isr.clone()),
                 elr: (old.as_ref().is_none_or(|o| o.elr != now.elr)).then(|| now.elr.clone()),
+                last_known_elr: (old.as_ref().is_none_or(|o| o.last_known_elr != now.last_known_elr))
+                    .then(|| now.last_known_elr.clone()),
             };
             self.kraft.image.entry(topic).or_default().insert(partition, now);
             self.append_metadata(record);

@@ -33,7 +33,8 @@
 
 use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
 use crate::command::{
-    Command, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord, RebalanceReason, SeekTo,
+    Command, ConsumerGroupMetadata, ElectionReason, Event, IsrShrinkReason, Outcome, ProduceError, ProducerRecord,
+    RebalanceReason, SeekTo,
 };
 pub use crate::command::{ConsumerRecord, ProduceReceipt};
 use crate::config::{
@@ -78,6 +79,9 @@ pub(crate) struct BrokerState {
     /// When the broker process last started: its ISR checks run from here
     /// every `replica.lag.time.max.ms / 2` (`replication`).
     pub(crate) started_ms: u64,
+    /// It last stopped by crashing, so it returns without a clean-shutdown
+    /// file and registers as an unclean shutdown (KIP-966).
+    pub(crate) unclean_shutdown: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +114,10 @@ pub(crate) struct PartitionState {
     /// The eligible leader replicas (KIP-966), empty unless the ISR is below
     /// `min.insync.replicas` with ELR on.
     pub(crate) elr: Vec<u32>,
+    /// `LastKnownElr` (KIP-966), which Kafka's controller uses to hold the
+    /// last known leader: set when the ISR becomes empty, cleared when the
+    /// partition has a leader again.
+    pub(crate) last_known_elr: Vec<u32>,
     /// The leader epoch cache: each epoch and the offset its first record
     /// got (`LeaderEpochFileCache`), which answers OffsetsForLeaderEpoch.
     pub(crate) epoch_starts: Vec<(u32, i64)>,
@@ -228,6 +236,9 @@ pub(crate) struct TxnState {
     /// A send of the transaction failed for good: the transaction can only
     /// be aborted (the client's `ABORTABLE_ERROR` state).
     pub(crate) failed: Option<ProduceError>,
+    /// The group coordinator refused the transaction's offsets (KIP-447
+    /// fencing): the client's `ABORTABLE_ERROR` state, with the error.
+    pub(crate) offsets_refused: Option<KafkaError>,
 }
 
 #[derive(Debug, Clone)]
@@ -284,6 +295,11 @@ pub(crate) struct ConsumerState {
     /// The last forced metadata refresh (creation, `subscribe()`); the
     /// client refreshes every `metadata.max.age.ms` from then on.
     pub(crate) metadata_refreshed_ms: u64,
+    /// The generation (member epoch) and member id of the last completed
+    /// join, which `groupMetadata()` returns: set in `onJoinComplete` (a
+    /// consumer-protocol member: at each new member epoch) and kept when the
+    /// consumer leaves or is kicked out.
+    pub(crate) joined: Option<(i32, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -385,6 +401,7 @@ impl Cluster {
                 session_expires_ms: None,
                 restart_pending: false,
                 started_ms: 0,
+                unclean_shutdown: false,
             })
             .collect();
         let quorum = kraft::Quorum::new(config.controllers, config.brokers);
@@ -523,8 +540,8 @@ impl Cluster {
             }),
             Command::InitTransactions { producer } => self.init_transactions(&producer),
             Command::BeginTransaction { producer } => self.begin_transaction(&producer),
-            Command::SendOffsetsToTransaction { producer, group, offsets } => {
-                self.send_offsets_to_transaction(&producer, &group, offsets)
+            Command::SendOffsetsToTransaction { producer, group_metadata, offsets } => {
+                self.send_offsets_to_transaction(&producer, &group_metadata, offsets)
             }
             Command::CommitTransaction { producer } => self.commit_transaction(&producer),
             Command::AbortTransaction { producer } => self.abort_transaction(&producer),

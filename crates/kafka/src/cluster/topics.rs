@@ -70,6 +70,7 @@ impl Cluster {
             leader_epoch: 0,
             isr: if live.is_empty() { replicas.iter().take(1).copied().collect() } else { live },
             elr: Vec::new(),
+            last_known_elr: Vec::new(),
             epoch_starts: vec![(0, 0)],
             high_watermark: 0,
             log: Log::new(self.now),
@@ -315,7 +316,8 @@ impl Cluster {
     /// Leader Replicas"): the first live ISR member in assignment order; when
     /// the ISR is empty, the first live member of the ELR, which then forms
     /// the ISR alone (no data loss: it has everything up to the high
-    /// watermark); failing both, with unclean election enabled, the first
+    /// watermark); when the ELR is empty too, the last known leader if it is
+    /// live; failing these, with unclean election enabled, the first
     /// live replica (data loss, and the ELR is cleared); otherwise the
     /// partition stays offline. Nothing is elected while the quorum has no
     /// active controller.
@@ -332,7 +334,21 @@ impl Cluster {
         } else {
             None
         };
-        let (choice, unclean) = match (clean, from_elr) {
+        // KIP-966's last known leader (`PartitionChangeBuilder.canElectLastKnownLeader`;
+        // Kafka 4.1 docs, "Eligible Leader Replicas": "Select the last known
+        // leader if it is unfenced"): with the ISR and the ELR both empty,
+        // the replica `LastKnownElr` holds may lead again, whatever
+        // `unclean.leader.election.enable` says. It was the last member of
+        // the ISR, so it has every committed record. (The October 2024
+        // trunk logs a fenced last known leader but elects it anyway; the
+        // engine follows the documented rule.)
+        let last_known = match part.last_known_elr.as_slice() {
+            [b] if part.isr.is_empty() && part.elr.is_empty() => {
+                part.replicas.iter().position(|r| alive(r) && r.broker == *b)
+            }
+            _ => None,
+        };
+        let (choice, unclean) = match (clean, from_elr.or(last_known)) {
             (Some(i), _) => (Some(i), false),
             (None, Some(i)) => (Some(i), false),
             (None, None) if unclean_allowed => (part.replicas.iter().position(alive), true),
@@ -342,12 +358,15 @@ impl Cluster {
             self.emit(Event::PartitionOffline { topic: topic.to_string(), partition: p as u32 });
             return;
         };
-        if from_elr == Some(i)
-            && let Some(part) = self.partition_at_mut(topic, p)
-            && let Some(b) = part.replicas.get(i).map(|r| r.broker)
-        {
-            part.elr.retain(|&x| x != b);
-            part.isr = vec![b];
+        if let Some(part) = self.partition_at_mut(topic, p) {
+            // A partition with a leader has no last known leader.
+            part.last_known_elr.clear();
+            if (from_elr == Some(i) || last_known == Some(i))
+                && let Some(b) = part.replicas.get(i).map(|r| r.broker)
+            {
+                part.elr.retain(|&x| x != b);
+                part.isr = vec![b];
+            }
         }
         self.cleaner_pending = true;
         self.install_leader(topic, p, i, unclean, reason);

@@ -36,9 +36,13 @@
 //! partition could still lose. `close()` aborts an open transaction, as the
 //! Java client's sender does on shutdown.
 //!
-//! Simplifications: `sendOffsetsToTransaction` takes a group id, not the
-//! consumer's `ConsumerGroupMetadata`, so the group coordinator does not
-//! fence a stale generation's offsets (KIP-447). `__transaction_state` is not shown as a topic; its
+//! `sendOffsetsToTransaction` carries the consumer's `ConsumerGroupMetadata`
+//! (KIP-447, Kafka 2.5+), and the group coordinator checks it as Kafka 4.0's
+//! `OffsetMetadataManager.validateTransactionalOffsetCommit` does (see
+//! [`Cluster::validate_txn_offset_commit`]), so a zombie whose consumer was
+//! rebalanced away cannot commit offsets with its transaction.
+//!
+//! Simplifications: `__transaction_state` is not shown as a topic; its
 //! partition `p` lives on brokers `p, p+1, p+2 (mod brokers)` and is led by the
 //! first live one. The group offsets of `sendOffsetsToTransaction` are stored
 //! when the commit is logged.
@@ -107,6 +111,20 @@ fn marker_cut(part: &PartitionState, offset: i64, pid: i64, epoch: i16) -> bool 
         return false;
     }
     !part.log.get(offset).is_some_and(|r| r.kind.is_control() && r.producer_id == pid && r.producer_epoch == epoch)
+}
+
+/// The error a transaction in the client's `ABORTABLE_ERROR` state gives
+/// every transactional call but `abortTransaction()`
+/// (`TransactionManager.maybeFailWithError`).
+fn abortable_error(txn: &TxnState) -> Option<KafkaError> {
+    let cause = match (&txn.offsets_refused, &txn.failed) {
+        (Some(e), _) => e.to_string(),
+        (None, Some(e)) => format!("a send of the transaction failed ({e:?})"),
+        (None, None) => return None,
+    };
+    Some(KafkaError::InvalidTxnState(format!(
+        "Cannot execute transactional method because we are in an error state: {cause}; abort the transaction"
+    )))
 }
 
 /// What a partition leader says to a transactional append.
@@ -370,15 +388,22 @@ impl Cluster {
         .map(|(_, e)| e)
     }
 
-    /// `sendOffsetsToTransaction()`: the offsets commit if and only if the
-    /// transaction does. Like a first partition, it starts the transaction
-    /// at the coordinator (`AddOffsetsToTxn`).
+    /// `sendOffsetsToTransaction(offsets, groupMetadata)`: the offsets commit
+    /// if and only if the transaction does. Like a first partition, it
+    /// starts the transaction at the transaction coordinator
+    /// (`AddOffsetsToTxn`); then the group coordinator checks the metadata
+    /// (TxnOffsetCommit, KIP-447), and a refusal leaves the transaction in
+    /// the client's `ABORTABLE_ERROR` state: the call fails with
+    /// `CommitFailedException` (or `FencedInstanceIdException`) and the
+    /// transaction can only be aborted. [`ConsumerGroupMetadata::new`] is the
+    /// deprecated form with a group id alone, which no coordinator fences.
     pub fn send_offsets_to_transaction(
         &mut self,
         producer: &str,
-        group: &str,
+        group_metadata: &ConsumerGroupMetadata,
         offsets: Vec<(TopicPartition, i64)>,
     ) -> Result<Vec<Event>, KafkaError> {
+        let group = group_metadata.group_id.as_str();
         self.run(|c| {
             for (tp, o) in &offsets {
                 let part = c.partition_ref(&tp.topic, tp.partition)?;
@@ -393,11 +418,17 @@ impl Cluster {
             c.producer_mut(producer)?;
             c.check_fenced(producer)?;
             let p = c.producer_mut(producer)?;
-            if p.txn.is_none() {
+            let Some(txn) = &p.txn else {
                 return Err(KafkaError::InvalidTxnState("no open transaction".into()));
+            };
+            if let Some(e) = abortable_error(txn) {
+                return Err(e);
             }
             let tid = p.config.transactional_id.clone().unwrap_or_default();
             c.require_coordinator(&tid)?;
+            if c.coordinator_of(group).is_none() {
+                return Err(KafkaError::CoordinatorNotAvailable { group: group.to_string() });
+            }
             let now = c.now;
             if let Some(m) = c.transactional_ids.get_mut(&tid) {
                 if m.completing() {
@@ -412,8 +443,14 @@ impl Cluster {
                     m.partitions.clear();
                 }
             }
+            // TxnOffsetCommit, once AddOffsetsToTxn made the transaction Ongoing.
+            let refused = c.validate_txn_offset_commit(producer, group_metadata).err();
             let p = c.producer_mut(producer)?;
             if let Some(txn) = &mut p.txn {
+                if let Some(e) = refused {
+                    txn.offsets_refused = Some(e.clone());
+                    return Err(e);
+                }
                 txn.offsets.extend(offsets.into_iter().map(|(tp, o)| (group.to_string(), tp, o)));
             }
             Ok(())
@@ -456,6 +493,11 @@ impl Cluster {
         let Some(txn) = p.txn.clone() else {
             return Err(KafkaError::InvalidTxnState("no open transaction".into()));
         };
+        if commit && let Some(e) = &txn.offsets_refused {
+            return Err(KafkaError::InvalidTxnState(format!(
+                "Cannot execute transactional method because we are in an error state ({e}); abort the transaction"
+            )));
+        }
         if commit && let Some(error) = &txn.failed {
             return Err(KafkaError::InvalidTxnState(format!(
                 "TransactionAbortableException: a send of the transaction failed ({error:?}); abort the transaction"

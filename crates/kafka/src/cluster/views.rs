@@ -67,6 +67,7 @@ impl Cluster {
             leader: part.metadata_leader(),
             leader_epoch: part.leader_epoch,
             elr: part.elr.clone(),
+            last_known_elr: part.last_known_elr.clone(),
             replicas: part
                 .replicas
                 .iter()
@@ -284,7 +285,7 @@ impl Cluster {
                 .collect(),
             transaction_open: p.txn.is_some(),
             transaction_state: p.txn.as_ref().map(|t| {
-                if t.failed.is_some() {
+                if t.failed.is_some() || t.offsets_refused.is_some() {
                     ClientTransactionState::AbortableError
                 } else if t.committing {
                     ClientTransactionState::CommittingTransaction

@@ -566,7 +566,8 @@ fn js_action(o: &mut String, a: &Action, consumers: &BTreeMap<&str, (bool, bool)
         Action::BeginTransaction { producer } => {
             let _ = writeln!(o, "  transactions[{p}] = await producers[{p}].transaction();", p = lit(producer));
         }
-        Action::SendOffsetsToTransaction { producer, group_id, offsets } => {
+        // KafkaJS sends the group id alone (no generation or member id).
+        Action::SendOffsetsToTransaction { producer, group_id, offsets, .. } => {
             let mut by_topic: BTreeMap<&str, Vec<String>> = BTreeMap::new();
             for p in offsets {
                 by_topic

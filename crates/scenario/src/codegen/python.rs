@@ -552,12 +552,12 @@ fn py_action(o: &mut String, a: &Action, groups: &BTreeMap<&str, &str>, max_poll
         Action::BeginTransaction { producer } => {
             let _ = writeln!(o, "    producers[{}].begin_transaction()", lit(producer));
         }
-        Action::SendOffsetsToTransaction { producer, group_id, offsets } => {
+        Action::SendOffsetsToTransaction { producer, group_id, offsets, consumer } => {
             let tps: Vec<String> = offsets
                 .iter()
                 .map(|p| format!("TopicPartition({}, {}, {})", lit(&p.topic), p.partition, p.offset))
                 .collect();
-            let metadata = match groups.get(group_id.as_str()) {
+            let metadata = match consumer.as_deref().or_else(|| groups.get(group_id.as_str()).copied()) {
                 Some(c) => format!("consumers[{}].consumer_group_metadata()", lit(c)),
                 None => format!("None  # no consumer of group {group_id} in this scenario"),
             };

@@ -626,8 +626,13 @@ fn kafka_action() -> BoxedStrategy<Action> {
             .prop_map(|(topic, total)| Action::AddPartitions { topic, total }),
         1 => producer().prop_map(|producer| Action::CloseProducer { producer }),
         2 => producer().prop_map(|producer| Action::BeginTransaction { producer }),
-        1 => (producer(), pick(GROUPS), partition_offsets())
-            .prop_map(|(producer, group_id, offsets)| Action::SendOffsetsToTransaction { producer, group_id, offsets }),
+        // The consumer whose group metadata goes with the offsets (or none)
+        // follows from the offsets drawn, so adding it drew nothing new.
+        1 => (producer(), pick(GROUPS), partition_offsets()).prop_map(|(producer, group_id, offsets)| {
+            let pick = (offsets.len() + producer.len() + group_id.len()) % (KAFKA_CONSUMERS.len() + 1);
+            let consumer = KAFKA_CONSUMERS.get(pick).map(|c| c.to_string());
+            Action::SendOffsetsToTransaction { producer, group_id, offsets, consumer }
+        }),
         2 => producer().prop_map(|producer| Action::CommitTransaction { producer }),
         1 => producer().prop_map(|producer| Action::AbortTransaction { producer }),
         1 => (pick(SHARE_CONSUMERS), proptest::collection::vec(pick(TOPICS), 0..3))
@@ -878,6 +883,7 @@ fn focused_kafka() -> impl Strategy<Value = Vec<Action>> {
                     producer: p.clone(),
                     group_id,
                     offsets: vec![PartitionOffset { topic: t.clone(), partition: 0, offset }],
+                    consumer: None,
                 }
             }),
             1 => Just(Action::CommitTransaction { producer: p.clone() }),
