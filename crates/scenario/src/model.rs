@@ -764,6 +764,13 @@ pub struct KafkaConsumerDef {
     /// and `allow.auto.create.topics` (true).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub configs: BTreeMap<String, String>,
+    /// Whether it subscribes with a `ConsumerRebalanceListener`. On the
+    /// consumer group protocol (Kafka 4.0) a member with one gives up its
+    /// partitions only in its next `poll()`, and the coordinator fences it
+    /// if that does not happen within its `max.poll.interval.ms`; without
+    /// one it gives them up at once. No effect on the classic protocol.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub rebalance_listener: bool,
 }
 
 /// A share group's configs (KIP-932; Kafka 4.2).

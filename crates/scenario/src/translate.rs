@@ -298,6 +298,7 @@ pub fn consumer_config(k: &KafkaConsumerDef) -> Result<ConsumerConfig, ScenarioE
             _ => return Err(unknown(what, key)),
         }
     }
+    c.rebalance_listener = k.rebalance_listener;
     c.validate().map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))?;
     Ok(c)
 }

@@ -141,6 +141,7 @@ fn configured_kafka() -> Scenario {
             ("max.poll.records", "7"),
             ("isolation.level", "read_committed"),
         ]),
+        rebalance_listener: false,
     });
     s.script.push(brokerlab_scenario::Action::Poll { consumer: "c".into(), max_records: None });
     s

@@ -456,3 +456,52 @@ fn send_offsets_with_a_consumer_sends_its_group_metadata_and_a_zombie_is_fenced(
     assert!(errors[10].is_some_and(|e| e.starts_with("InvalidTxnStateException")), "{errors:?}");
     assert_eq!(errors[11], None);
 }
+
+/// `rebalance_listener` on a Kafka consumer (Kafka 4.0, consumer group
+/// protocol): with a `ConsumerRebalanceListener` a member gives up a
+/// partition only in its next `poll()`, so one that crashes first is fenced
+/// when its `max.poll.interval.ms` (10 s here) runs out after the heartbeat
+/// that asked (`GroupMetadataManager.scheduleConsumerGroupRebalanceTimeout`);
+/// without a listener the revocation completes at once and nothing times
+/// out. The field round-trips and is left out when false.
+#[test]
+fn a_rebalance_listener_makes_a_consumer_protocol_member_revoke_in_poll_and_time_out_when_it_cannot() {
+    let json = |listener: bool| {
+        format!(
+            r#"{{
+          "version": 2,
+          "kafka": {{
+            "topics": [{{ "name": "t", "partitions": 2 }}],
+            "consumers": [
+              {{ "name": "c1", "group_id": "g", "topics": ["t"], "rebalance_listener": {listener},
+                 "configs": {{ "group.protocol": "consumer", "max.poll.interval.ms": "10000" }} }},
+              {{ "name": "c2", "group_id": "g", "configs": {{ "group.protocol": "consumer" }} }}
+            ]
+          }},
+          "script": [
+            {{ "action": "poll", "consumer": "c1" }},
+            {{ "action": "advance_time", "ms": 6000 }},
+            {{ "action": "poll", "consumer": "c1" }},
+            {{ "action": "subscribe", "consumer": "c2", "topics": ["t"] }},
+            {{ "action": "poll", "consumer": "c2" }},
+            {{ "action": "advance_time", "ms": 4000 }},
+            {{ "action": "crash_consumer", "consumer": "c1" }},
+            {{ "action": "advance_time", "ms": 12000 }}
+          ]
+        }}"#
+        )
+    };
+    let timed_out = |listener: bool| {
+        let sc = Scenario::from_json(&json(listener)).expect("scenario");
+        assert_eq!(sc.kafka.consumers[0].rebalance_listener, listener);
+        assert_eq!(sc.to_json().contains("rebalance_listener"), listener, "left out when false");
+        assert_eq!(Scenario::from_json(&sc.to_json()).expect("round trip"), sc);
+        let outcomes = sc.start().expect("starts").run_to_end();
+        assert!(outcomes.iter().all(|o| o.error.is_none()), "{outcomes:?}");
+        outcomes.iter().flat_map(|o| &o.kafka).any(|e| {
+            matches!(e, brokerlab_kafka::Event::MemberRevocationTimedOut { member, rebalance_timeout_ms: 10_000, .. } if member == "c1")
+        })
+    };
+    assert!(timed_out(true), "with a listener, the crashed member is fenced at its rebalance timeout");
+    assert!(!timed_out(false), "without one, it revoked in the background and nothing timed out");
+}

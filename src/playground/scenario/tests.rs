@@ -636,6 +636,7 @@ fn canvas_consumers_commit_by_hand_and_leave_a_group_quickly() {
             group_id: "g".into(),
             topics: Vec::new(),
             configs: kafka_consumer_configs(&ConsumerSettings { prefetch, ..ConsumerSettings::default() }),
+            rebalance_listener: false,
         };
         let expected = brokerlab_kafka::ConsumerConfig {
             auto_offset_reset: brokerlab_kafka::OffsetReset::Earliest,
@@ -966,7 +967,13 @@ fn the_group_protocol_is_a_consumer_config() {
     let configs = kafka_consumer_configs(&modern);
     assert_eq!(configs["group.protocol"], "consumer");
     assert_eq!(consumer_settings(&configs, ConsumerSettings::default()).group_protocol, GroupProtocol::Consumer);
-    let def = KafkaConsumerDef { name: "c".into(), group_id: "g".into(), topics: Vec::new(), configs };
+    let def = KafkaConsumerDef {
+        name: "c".into(),
+        group_id: "g".into(),
+        topics: Vec::new(),
+        configs,
+        rebalance_listener: false,
+    };
     let engine = brokerlab_scenario::translate::consumer_config(&def).unwrap();
     assert_eq!(engine.group_protocol, brokerlab_kafka::GroupProtocol::Consumer);
 }

@@ -165,6 +165,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                 group_id: from.name.clone(),
                 topics: group_topics(from.id),
                 configs: kafka_consumer_configs(c),
+                rebalance_listener: false,
             }),
             _ => {}
         }

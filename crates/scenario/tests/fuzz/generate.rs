@@ -432,7 +432,13 @@ fn kafka_consumer_def(odd: bool) -> impl Strategy<Value = KafkaConsumerDef> {
         proptest::collection::vec(pick(TOPICS), 0..3),
         configs(0.12, CONSUMER_CONFIGS, odd),
     )
-        .prop_map(|(name, group_id, topics, configs)| KafkaConsumerDef { name, group_id, topics, configs })
+        .prop_map(|(name, group_id, topics, configs)| KafkaConsumerDef {
+            name,
+            group_id,
+            topics,
+            configs,
+            rebalance_listener: false,
+        })
 }
 
 fn kafka_topology(odd: bool) -> impl Strategy<Value = KafkaTopology> {
