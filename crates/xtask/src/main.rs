@@ -14,6 +14,7 @@
 mod content;
 mod fuzz;
 mod own_words;
+mod prerender;
 mod profile;
 #[cfg(test)]
 mod samples;
