@@ -79,6 +79,7 @@ pub async fn fetch_text(url: String) -> Result<String, String> {
 
 /// A fetch the page's first-paint script (`src/first-paint.js`) started
 /// before the app loaded: the lesson text of the address it was opened at.
+#[derive(Debug)]
 pub enum Prefetched {
     /// It has arrived.
     Ready(String),

@@ -524,7 +524,7 @@ fn prerender_block(lessons: &[Lesson]) -> Result<String> {
         }
         let practise = challenges
             .iter()
-            .filter(|(_, _, _, practised)| practised.iter().any(|s| *s == f.slug))
+            .filter(|(_, _, _, practised)| practised.contains(&f.slug))
             .map(|(id, title, level, _)| (id.clone(), title.clone(), *level))
             .collect();
         modules.last_mut().expect("pushed above").lessons.push(crate::prerender::Lesson {

@@ -69,14 +69,14 @@ pub fn markup(modules: &[Module]) -> String {
     );
     out.push_str("<main id=\"main-content\">");
     // The course page (src/pages/course.rs).
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<div class=\"page course-page\"><h1>Learn message brokers by touching them</h1>\
          <p class=\"lede\">A course on Apache Kafka and RabbitMQ, with both brokers running live beside the text. \
-         {} modules, {total} lessons.</p>\n",
+         {} modules, {total} lessons.</p>",
         modules.len()
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<section class=\"progress-panel\" aria-labelledby=\"progress-heading\">\
          <h2 id=\"progress-heading\" class=\"visually-hidden\">Your progress</h2>\
@@ -84,7 +84,7 @@ pub fn markup(modules: &[Module]) -> String {
          <progress id=\"overall-progress\" max=\"{total}\" value=\"0\"></progress><span>0 / {total} read</span></p>\
          <div class=\"progress-files\"><button type=\"button\" disabled>Export progress</button>\
          <label class=\"button-like\">Import progress<input type=\"file\" accept=\".json,application/json\" class=\"visually-hidden\" disabled></label>\
-         </div></section>\n"
+         </div></section>"
     );
     out.push_str(
         "<div class=\"course-search\" role=\"search\"><form><label for=\"course-search-input\">Search the course</label>\
@@ -155,7 +155,10 @@ fn course_json(modules: &[Module]) -> String {
 /// `index.html` with its prerendered block replaced by `block`.
 pub fn splice(index: &str, block: &str) -> Result<String, String> {
     let start = index.find(START).ok_or_else(|| format!("index.html has no `{START}` marker"))?;
-    let end = index[start..].find(END).map(|i| start + i + END.len()).ok_or_else(|| format!("index.html has no `{END}` marker after `{START}`"))?;
+    let end = index[start..]
+        .find(END)
+        .map(|i| start + i + END.len())
+        .ok_or_else(|| format!("index.html has no `{END}` marker after `{START}`"))?;
     Ok(format!("{}{block}{}", &index[..start], &index[end..]))
 }
 
@@ -176,7 +179,14 @@ mod tests {
                     live: true,
                     practise: vec![("lag".into(), "Catch up".into(), 2)],
                 },
-                Lesson { slug: "zero-copy", title: "Zero-Copy", tag: "Advanced", summary: "Sendfile.", live: false, practise: vec![] },
+                Lesson {
+                    slug: "zero-copy",
+                    title: "Zero-Copy",
+                    tag: "Advanced",
+                    summary: "Sendfile.",
+                    live: false,
+                    practise: vec![],
+                },
             ],
         }]
     }
@@ -185,19 +195,27 @@ mod tests {
     fn the_outline_mirrors_the_course_page_markup_with_text_escaped() {
         let html = markup(&course());
         assert!(html.contains("1 modules, 2 lessons.</p>"));
-        assert!(html.contains("<h2 id=\"module-2\">Module 2: Apache Kafka</h2><p class=\"module-progress\">0 / 2 read</p>"));
+        assert!(
+            html.contains("<h2 id=\"module-2\">Module 2: Apache Kafka</h2><p class=\"module-progress\">0 / 2 read</p>")
+        );
         assert!(html.contains(
             "<li><a href=\"#/course/groups\">Consumers &amp; Consumer Groups</a> <span class=\"tag tag-critical\">Critical</span>\
              <p class=\"summary\">How &lt;groups&gt; share partitions.</p></li>"
         ));
-        assert!(html.contains("<progress id=\"overall-progress\" max=\"2\" value=\"0\"></progress><span>0 / 2 read</span>"));
+        assert!(
+            html.contains("<progress id=\"overall-progress\" max=\"2\" value=\"0\"></progress><span>0 / 2 read</span>")
+        );
         assert!(html.contains("<a href=\"#/\" aria-current=\"page\">Course</a>"));
     }
 
     #[test]
     fn controls_that_need_the_app_are_disabled_until_it_mounts() {
         let html = markup(&course());
-        for control in ["<button type=\"button\" disabled>Export progress", "class=\"visually-hidden\" disabled>", "autocomplete=\"off\" disabled>"] {
+        for control in [
+            "<button type=\"button\" disabled>Export progress",
+            "class=\"visually-hidden\" disabled>",
+            "autocomplete=\"off\" disabled>",
+        ] {
             assert!(html.contains(control), "{control}");
         }
     }
@@ -207,7 +225,8 @@ mod tests {
         let mut modules = course();
         modules[0].lessons[1].title = "a </script> title";
         let html = markup(&modules);
-        let json = html.split("id=\"prerender-course\">").nth(1).and_then(|s| s.split("</script>").next()).expect("json");
+        let json =
+            html.split("id=\"prerender-course\">").nth(1).and_then(|s| s.split("</script>").next()).expect("json");
         let value: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
         let lessons = &value[0]["lessons"];
         assert_eq!(lessons[0]["live"], true);
