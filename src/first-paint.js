@@ -50,11 +50,13 @@
 
   // Route::parse in src/route.rs.
   function route() {
-    var path = location.hash.replace(/^#/, '').split('?')[0];
+    var address = location.hash.replace(/^#/, '').split('?');
+    var path = address[0];
+    var challenge = /(^|&)challenge=/.test(address[1] || '');
     var parts = path.split('/').filter(function (s) { return s !== ''; });
     if (parts.length === 0 || (parts.length === 1 && parts[0] === 'course')) return { page: 'course' };
     if (parts.length === 2 && parts[0] === 'course') return { page: 'lesson', slug: parts[1] };
-    if (parts.length === 1 && parts[0] === 'playground') return { page: 'playground' };
+    if (parts.length === 1 && parts[0] === 'playground') return { page: challenge ? 'challenges' : 'playground' };
     if (parts.length === 1 && parts[0] === 'challenges') return { page: 'challenges' };
     return { page: 'other' };
   }
