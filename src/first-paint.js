@@ -24,6 +24,9 @@
   var modules = JSON.parse(data.textContent);
   var main = root.querySelector('main');
   var outline = main.innerHTML;
+  // Whether main still holds the outline as the page was parsed, which the
+  // first paint of the course needs no copy of.
+  var pristine = true;
   var nav = root.querySelectorAll('.site-header nav a');
 
   function esc(s) {
@@ -71,7 +74,8 @@
 
   function course() {
     var p = progress();
-    main.innerHTML = outline;
+    if (!pristine) main.innerHTML = outline;
+    pristine = false;
     var total = 0;
     var readTotal = 0;
     modules.forEach(function (m) {
@@ -109,6 +113,7 @@
     var at = -1;
     all.forEach(function (e, i) { if (e.l.slug === slug) at = i; });
     if (at < 0) return empty();
+    pristine = false;
     var m = all[at].m;
     var l = all[at].l;
     var p = progress();
@@ -174,6 +179,7 @@
   }
 
   function empty() {
+    pristine = false;
     main.innerHTML = '';
   }
 

@@ -138,6 +138,13 @@ test('reading progress shows in the prerendered outline, and a link followed bef
   await page.getByRole('heading', { level: 1, name: 'Push vs. Pull Models' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Mark as read' }).getAttribute('aria-pressed'), 'true');
   assert.equal(await page.locator('[data-prerender]').count(), 1, 'still before the app');
+  // Back to the course and into the lesson again, still before the app.
+  await page.evaluate(() => history.back());
+  await page.getByRole('heading', { level: 1, name: 'Learn message brokers by touching them' }).waitFor();
+  assert.equal(await module.getByText(/^\d+ \/ \d+ read$/).textContent(), '1 / 4 read');
+  await page.getByRole('main').getByRole('link', { name: 'Push vs. Pull Models', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Push vs. Pull Models' }).waitFor();
+  assert.equal(await page.locator('[data-prerender]').count(), 1, 'still before the app');
 
   release();
   await mounted(page);
