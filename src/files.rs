@@ -1,8 +1,9 @@
 //! How Brokerlab moves data in and out of the browser without a server:
 //! saving text as a downloaded file, reading a file the user picked, and the
 //! browser's local storage (reading progress, the last playground), fetching
-//! a file that ships beside the app (lesson text, the search index); plus the
-//! sentence to show when a browser call fails.
+//! a file that ships beside the app (lesson text, the search index), taking
+//! over a fetch the page started before the app loaded; plus the sentence to
+//! show when a browser call fails.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -74,4 +75,45 @@ pub async fn fetch_text(url: String) -> Result<String, String> {
     }
     let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(describe)?;
     text.as_string().ok_or_else(|| "the response was not text".to_owned())
+}
+
+/// A fetch the page's first-paint script (`src/first-paint.js`) started
+/// before the app loaded: the lesson text of the address it was opened at.
+#[derive(Debug)]
+pub enum Prefetched {
+    /// It has arrived.
+    Ready(String),
+    /// It is on its way; the promise resolves to the text, or rejects with
+    /// the error `fetch_text` would give.
+    Pending(js_sys::Promise),
+}
+
+/// Takes the first-paint script's fetch of `url`, if it made one; it is
+/// handed out once, so a later visit to the same page fetches afresh.
+pub fn take_prefetched(url: &str) -> Option<Prefetched> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("brokerlabPrefetch");
+    let entry = js_sys::Reflect::get(&window, &key).ok().filter(JsValue::is_object)?;
+    let field = |name: &str| js_sys::Reflect::get(&entry, &JsValue::from_str(name)).ok();
+    if field("url")?.as_string()? != url {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    if let Some(text) = field("text").and_then(|t| t.as_string()) {
+        return Some(Prefetched::Ready(text));
+    }
+    field("promise")?.dyn_into::<js_sys::Promise>().ok().map(Prefetched::Pending)
+}
+
+impl Prefetched {
+    /// The text, once it has arrived, or why it could not be fetched.
+    pub async fn text(self) -> Result<String, String> {
+        match self {
+            Self::Ready(text) => Ok(text),
+            Self::Pending(promise) => {
+                let text = JsFuture::from(promise).await.map_err(|e| js_error(e, "the network request failed"))?;
+                text.as_string().ok_or_else(|| "the response was not text".to_owned())
+            }
+        }
+    }
 }

@@ -27,8 +27,17 @@ pub mod pages;
 pub mod playground;
 pub mod route;
 
-/// Installs the panic notice and mounts the app on the page's body.
+/// Installs the panic notice and mounts the app on the page's body, then
+/// removes the page `index.html` painted before the app loaded (the
+/// `[data-prerender]` block, see `src/first-paint.js`). Mounting draws the
+/// first frame synchronously, so both happen in one task and no frame shows
+/// the one without the other.
 pub fn start() {
     crash::install();
     leptos::mount::mount_to_body(app::App);
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        while let Some(prerendered) = document.query_selector("[data-prerender]").ok().flatten() {
+            prerendered.remove();
+        }
+    }
 }

@@ -1,7 +1,9 @@
 //! A lesson: its place in the course, its text, its "Check yourself"
 //! questions, and the way to the previous and next lessons. The text and the
 //! questions are files rendered at build time and fetched when the lesson
-//! opens, so the first page load carries neither.
+//! opens, so the first page load carries neither (on a first visit to a
+//! lesson's address, the page starts the text's fetch before the app loads,
+//! and the lesson takes it over).
 //!
 //! The live panel sits beside the text on screens wide enough for both
 //! (`style/main.css`). On narrower ones it is a sheet: the "Try it" buttons
@@ -35,8 +37,25 @@ pub fn LessonPage(
     let tracker = use_tracker();
     let slug = found.lesson.slug;
     let read = move || tracker.progress.with(|p| p.is_read(slug));
-    let url = format!("lessons/{}.html", found.lesson.slug);
-    let text = LocalResource::new(move || files::fetch_text(url.clone()));
+    let url = StoredValue::new(format!("lessons/{}.html", found.lesson.slug));
+    let text = RwSignal::new(None::<Result<String, String>>);
+    let load = move |prefetched: Option<files::Prefetched>| {
+        text.set(None);
+        leptos::task::spawn_local(async move {
+            let loaded = match prefetched {
+                Some(prefetched) => prefetched.text().await,
+                None => files::fetch_text(url.get_value()).await,
+            };
+            let _ = text.try_set(Some(loaded));
+        });
+    };
+    // The page may have fetched the text before the app loaded
+    // (`src/first-paint.js`): text that has arrived is drawn in this first
+    // frame, as the page showed it; a fetch under way is awaited, not repeated.
+    match files::take_prefetched(&url.get_value()) {
+        Some(files::Prefetched::Ready(html)) => text.set(Some(Ok(html))),
+        prefetched => load(prefetched),
+    }
     let has_panel = !found.lesson.scenarios.is_empty() || !found.lesson.labs.is_empty();
     let sheet = Sheet::new();
     let neighbour = |lesson: Option<&'static course::Lesson>, rel: &'static str, label: &'static str| {
@@ -118,7 +137,7 @@ pub fn LessonPage(
                         view! {
                             <div class="load-error" role="alert">
                                 <p>"This lesson's text could not be loaded: " {error}</p>
-                                <button type="button" on:click=move |_| text.refetch()>"Try again"</button>
+                                <button type="button" on:click=move |_| load(None)>"Try again"</button>
                             </div>
                         }
                             .into_any()

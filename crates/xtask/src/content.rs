@@ -10,7 +10,9 @@
 //! first use. The course's challenges (`crates/scenario/challenges/`) become
 //! `src/course/challenge_list.rs`: what the shell lists and links (id,
 //! module, level, title, lessons), so the shell needs no scenario crate to
-//! show them. The outputs are committed; `--check` fails when they are stale.
+//! show them. The course outline a first visit paints before WebAssembly is
+//! written into `index.html` (`prerender.rs`). The outputs are committed;
+//! `--check` fails when they are stale.
 //!
 //! Each lesson's front matter also holds its retrieval questions, as
 //! `[[quiz]]` tables (`question`, `choices`, `answer`, `explanation`).
@@ -32,6 +34,7 @@ const TAGS: &[&str] = &["Critical", "Important", "Advanced"];
 const CATALOG: &str = "src/course/catalog.rs";
 const LESSONS: &str = "public/lessons";
 const CHALLENGES: &str = "src/course/challenge_list.rs";
+const INDEX: &str = "index.html";
 /// The challenge modules, in course order, with the name the shell's type gives each.
 const CHALLENGE_MODULES: &[(&str, &str)] = &[
     ("foundations", "Foundations"),
@@ -116,7 +119,9 @@ pub fn run(root: &Path, check: bool) -> Result {
         let sources: Vec<(String, String)> = lessons.iter().map(|l| (l.path.clone(), l.source.clone())).collect();
         crate::own_words::check(&sources, &seed)
     });
-    let outputs = render_outputs(&lessons)?;
+    let mut outputs = render_outputs(&lessons)?;
+    let index = std::fs::read_to_string(root.join(INDEX)).map_err(|e| format!("reading {INDEX}: {e}"))?;
+    outputs.insert(PathBuf::from(INDEX), crate::prerender::splice(&index, &prerender_block(&lessons)?)?);
     let mut stale = Vec::new();
     for (path, contents) in &outputs {
         let full = root.join(path);
@@ -499,6 +504,39 @@ fn challenges_source(lessons: &[Lesson]) -> Result<String> {
     }
     out.push_str("];\n");
     Ok(out)
+}
+
+/// The course outline and the table of contents a first paint shows,
+/// written into `index.html` (see `prerender.rs`).
+fn prerender_block(lessons: &[Lesson]) -> Result<String> {
+    use brokerlab_scenario::challenge::builtin;
+    let mut challenges = Vec::new();
+    for id in builtin::ids() {
+        let found = builtin::get(id).ok_or_else(|| format!("challenge {id} does not load"))?;
+        let c = found.start.challenge.ok_or_else(|| format!("challenge {id} has no `challenge` section"))?;
+        challenges.push((id.to_string(), c.title, c.level, c.lessons));
+    }
+    let mut modules: Vec<crate::prerender::Module> = Vec::new();
+    for l in lessons {
+        let f = &l.front;
+        if modules.last().is_none_or(|m| m.number != f.module) {
+            modules.push(crate::prerender::Module { number: f.module, title: &f.module_title, lessons: Vec::new() });
+        }
+        let practise = challenges
+            .iter()
+            .filter(|(_, _, _, practised)| practised.contains(&f.slug))
+            .map(|(id, title, level, _)| (id.clone(), title.clone(), *level))
+            .collect();
+        modules.last_mut().expect("pushed above").lessons.push(crate::prerender::Lesson {
+            slug: &f.slug,
+            title: &f.title,
+            tag: &f.tag,
+            summary: &f.summary,
+            live: !f.scenarios.is_empty() || !f.labs.is_empty(),
+            practise,
+        });
+    }
+    Ok(crate::prerender::markup(&modules))
 }
 
 fn catalog_source(lessons: &[Lesson]) -> String {

@@ -7,12 +7,14 @@
 //! failure; `content` turns `content/` into the files the app ships; `size`
 //! reports what a first page load fetches against the budget in `size`, and
 //! `size --profile` where the bytes of both wasm modules go;
-//! `bench` runs the engines' benchmarks; `fuzz` runs the scenario property
+//! `bench` runs the engines' benchmarks (`--playground` and `--load` the
+//! browser's); `fuzz` runs the scenario property
 //! test for a while with a fresh seed.
 
 mod content;
 mod fuzz;
 mod own_words;
+mod prerender;
 mod profile;
 #[cfg(test)]
 mod samples;
@@ -37,6 +39,8 @@ tasks:
   bench              run the Kafka and RabbitMQ engine benchmarks
   bench --playground build for release and run the playground's browser benchmark
                      (BENCH_MINUTES sets the memory run, 10 by default)
+  bench --load       build for release and measure first paint, time to interactive and bytes of the
+                     course, a lesson and the playground on a throttled mobile profile, served with gzip
   fuzz --minutes N [--seed S] [--ignore FILE:LINE,...]
                      run random scenarios on both engines for N minutes (a fresh seed
                      unless given); a failure is shrunk and written as a scenario file
@@ -261,6 +265,16 @@ fn bench(args: &[String]) -> Result {
                     .env("BROKERLAB_URL", url))
             })
         }
-        _ => Err(format!("bench takes [--playground], not {args:?}")),
+        [flag] if flag == "--load" => {
+            let tools = tools::ensure_build_tools(&root)?;
+            tools::ensure_browser()?;
+            trunk_release(&root, &tools)?;
+            // The benchmark serves dist/ itself, compressed as static hosts do.
+            run(Command::new("node")
+                .current_dir(root.join("tests/e2e"))
+                .arg("bench/load-bench.js")
+                .env("BROKERLAB_DIST", root.join("dist")))
+        }
+        _ => Err(format!("bench takes [--playground] or [--load], not {args:?}")),
     }
 }

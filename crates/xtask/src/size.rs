@@ -104,6 +104,9 @@ fn local_references(html: &str) -> Vec<String> {
                     rest = &rest[1..];
                     &rest[..rest.find(q).unwrap_or(rest.len())]
                 }
+                // An import names its module in quotes; an unquoted word
+                // after "from " is page text (the prerendered course).
+                _ if attr == "from " => continue,
                 _ => &rest[..rest.find(|c: char| c.is_whitespace() || c == '>').unwrap_or(rest.len())],
             };
             let local = value.trim_start_matches("./").trim_start_matches('/');
@@ -158,6 +161,13 @@ mod tests {
             import init, * as bindings from './app-2.js';\nawait init({ module_or_path: './app-2_bg.wasm' });</script>";
         let found = local_references(html);
         assert_eq!(found, ["main-1.css", "icon-3.svg", "snippets/app-9/inline0.js", "app-2_bg.wasm", "app-2.js"]);
+    }
+
+    #[test]
+    fn text_with_the_word_from_is_no_reference() {
+        let html = "<p class=summary>How a group reads from partitions, and keeps from stalling.</p>\
+            <script type=module>import init from './app-2.js';</script>";
+        assert_eq!(local_references(html), ["app-2.js"]);
     }
 
     #[test]
