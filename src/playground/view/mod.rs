@@ -233,12 +233,15 @@ impl Ctx {
             let columns = ((width - 30.0) / (NODE_W + 30.0)).floor().max(1.0) as usize;
             Some(self.editor.with_untracked(|e| e.topology.free_spot_in(-px / zoom, -py / zoom, columns)))
         });
+        // It lands on the grid, clear of the other cards, as a moved part does.
+        let heights = self.card_heights();
         self.editor.update(|e| {
-            match add {
+            let id = match add {
                 Add::Node(kind) => e.add_node(kind, at),
                 Add::Exchange(kind) => e.add_exchange(kind, at),
                 Add::Stream => e.add_stream(at),
             };
+            e.drop_node(id, &heights);
         });
         self.notice.set(String::new());
     }
