@@ -47,7 +47,8 @@
 
   async function considerWaiting(registration) {
     const waiting = registration.waiting;
-    if (!waiting) return;
+    // A worker still installing is newer still; it is considered once installed.
+    if (!waiting || registration.installing) return;
     if ((await versionOf(waiting)) === version) {
       waiting.postMessage({ type: 'skipWaiting' });
     } else {

@@ -34,7 +34,13 @@ self.addEventListener('install', (event) => {
 
 async function precache() {
   const cache = await caches.open(CACHE);
-  await cache.addAll([...IMMUTABLE, ...MUTABLE].map((file) => new Request(url(file), { cache: 'reload' })));
+  await Promise.all([...IMMUTABLE, ...MUTABLE].map(async (file) => {
+    const response = await fetch(new Request(url(file), { cache: 'reload' }));
+    if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
+    // A host may redirect (index.html to ./, say); a page must not be
+    // answered with a redirected response, so the cache keeps its body.
+    await cache.put(url(file), response.redirected ? new Response(await response.blob(), response) : response);
+  }));
   const index = await cache.match(INDEX);
   if (!index || !(await index.text()).includes(VERSION)) {
     await caches.delete(CACHE);
