@@ -23,11 +23,19 @@ export function launch() {
 }
 
 /**
+ * Service workers are blocked unless a test allows them: the site's worker
+ * would fetch every file of the site in the background of each test and
+ * answer requests a test means to fail. offline.test.js tests the worker;
+ * BROKERLAB_SERVICE_WORKERS=allow runs any test file with it.
+ */
+const SERVICE_WORKERS = process.env.BROKERLAB_SERVICE_WORKERS ?? 'block';
+
+/**
  * Opens the app at `fragment` (e.g. `#/playground`) in a fresh context;
  * `prepare(context)` runs before the page loads (e.g. to install a clock).
  */
 export async function open(browser, fragment = '', options = {}, prepare = async () => {}) {
-  const context = await browser.newContext(options);
+  const context = await browser.newContext({ serviceWorkers: SERVICE_WORKERS, ...options });
   await prepare(context);
   const page = await context.newPage();
   const problems = watch(page);
@@ -57,7 +65,7 @@ export async function settle(page) {
   ]);
 }
 
-function watch(page) {
+export function watch(page) {
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
