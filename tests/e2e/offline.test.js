@@ -34,10 +34,14 @@ const TYPES = {
 
 /** A static server for a copy of dist/ that can be stopped and started again on its port. */
 class Site {
+  /** Every copy made, so a failed test leaves no server running. */
+  static made = new Set();
+
   static async copy() {
     const root = await mkdtemp(join(tmpdir(), 'brokerlab-offline-'));
     await cp(DIST, root, { recursive: true, dereference: true });
     const site = new Site(root);
+    Site.made.add(site);
     await site.start();
     return site;
   }
@@ -65,6 +69,7 @@ class Site {
 
   /** The network goes away: the server stops and drops every open connection. */
   async stop() {
+    if (!this.server.listening) return;
     const closed = new Promise((done) => this.server.close(done));
     this.server.closeAllConnections();
     await closed;
@@ -81,7 +86,13 @@ class Site {
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  for (const site of Site.made) {
+    await site.stop();
+    await site.remove();
+  }
+});
 
 /** A fresh browser (no worker, no caches) with service workers allowed, on `site`. */
 async function visit(site, fragment = '') {
@@ -198,10 +209,15 @@ test('after one visit to the course, the course, every lesson and the playground
   }
 
   // A lesson and the playground, each loaded afresh offline, run the engines.
-  await page.goto(site.url + '#/course/routing-mechanics-the-four-exchanges');
+  // Each is shown before the reload, so no download of it is cut short.
+  const routing = '#/course/routing-mechanics-the-four-exchanges';
+  await page.goto(site.url + routing);
+  await new LessonPage(page).waitFor(lessons.find(([href]) => href === routing)[1]);
+  await page.getByRole('button', { name: 'Check answer' }).first().waitFor();
   await page.reload();
   await runLivePanel(page);
   await page.goto(site.url + '#/playground');
+  await page.getByRole('button', { name: 'Play' }).first().waitFor();
   await page.reload();
   await publishOnPlayground(page);
   assertClean(problems);

@@ -72,15 +72,28 @@ export function watch(page) {
   // A download the page was still making when it was reloaded or left is
   // cancelled by the browser; that is leaving, not a failure. Anything else
   // that fails, counts.
+  // The browser may report the cancellation just before the navigation that
+  // caused it (a service worker answering for both, say), so a cancellation
+  // is also forgiven when a navigation follows within a second.
   let documents = 0;
   const madeUnder = new WeakMap();
+  const cancelled = [];
   page.on('request', (r) => {
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) documents += 1;
-    else madeUnder.set(r, documents);
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) {
+      documents += 1;
+      for (const { problem, at } of cancelled.splice(0)) {
+        const i = problems.indexOf(problem);
+        if (Date.now() - at < 1000 && i >= 0) problems.splice(i, 1);
+      }
+    } else madeUnder.set(r, documents);
   });
   page.on('requestfailed', (r) => {
-    const left = r.failure()?.errorText === 'net::ERR_ABORTED' && madeUnder.get(r) < documents;
-    if (!left) problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`);
+    const aborted = r.failure()?.errorText === 'net::ERR_ABORTED';
+    const left = aborted && madeUnder.get(r) < documents;
+    if (left) return;
+    const problem = `request failed: ${r.url()} (${r.failure()?.errorText})`;
+    problems.push(problem);
+    if (aborted) cancelled.push({ problem, at: Date.now() });
   });
   page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()} for ${r.url()}`));
   return problems;
