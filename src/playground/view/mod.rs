@@ -80,6 +80,8 @@ struct Ctx {
     /// Where the node being dragged will land, drawn as an outline under
     /// the pointer.
     landing: RwSignal<Option<Landing>>,
+    /// The cards' heights, measured when a node drag begins.
+    drag_heights: StoredValue<Heights>,
     connect_from: RwSignal<Option<NodeId>>,
     connect_to: RwSignal<Option<NodeId>>,
     /// Counts undos and redos, the edits made outside the inspector's fields.
@@ -324,16 +326,19 @@ impl Ctx {
                 if !*moved && dx.abs() + dy.abs() > 3.0 {
                     *moved = true;
                     self.editor.update(|e| e.begin_drag());
+                    // Cards keep their size while one is dragged: measure once.
+                    self.drag_heights.set_value(self.card_heights());
                 }
                 if *moved {
                     let (id, x, y) = (*id, *nx + dx, *ny + dy);
                     self.editor.update(|e| e.drag_to(id, x, y));
-                    let heights = self.card_heights();
-                    let spot = self.editor.with_untracked(|e| {
-                        let kind = e.topology.node(id)?.kind();
-                        let (lx, ly) = e.topology.landing(id, x, y, &heights)?;
-                        let h = heights.get(&id).copied().unwrap_or(NODE_H);
-                        Some((lx, ly, card_width(kind), h))
+                    let spot = self.drag_heights.with_value(|heights| {
+                        self.editor.with_untracked(|e| {
+                            let kind = e.topology.node(id)?.kind();
+                            let (lx, ly) = e.topology.landing(id, x, y, heights)?;
+                            let h = heights.get(&id).copied().unwrap_or(NODE_H);
+                            Some((lx, ly, card_width(kind), h))
+                        })
                     });
                     self.landing.set(spot);
                 }
@@ -386,8 +391,7 @@ impl Ctx {
             Drag::Node { id, moved: true, .. } => {
                 self.suppress_next_click();
                 self.landing.set(None);
-                let heights = self.card_heights();
-                self.editor.update(|e| e.drop_node(id, &heights));
+                self.drag_heights.update_value(|heights| self.editor.update(|e| e.drop_node(id, heights)));
                 self.keep();
             }
             _ => {}
@@ -449,6 +453,7 @@ pub fn PlaygroundView(
         suppress_click: StoredValue::new(false),
         wire: RwSignal::new(None),
         landing: RwSignal::new(None),
+        drag_heights: StoredValue::new(Heights::new()),
         connect_from: RwSignal::new(None),
         connect_to: RwSignal::new(None),
         history_moves: RwSignal::new(0),
