@@ -13,6 +13,7 @@
 use super::journal::Source;
 use super::model::{EdgeRole, Failure, NodeConfig, NodeId, NodeKind, Topology, pairs_map};
 use super::sim::{Part, Port};
+use brokerlab_order::CollectOrdered;
 use brokerlab_rabbit::{ChannelId, MessageId};
 use brokerlab_scenario::{Action, ConsumerDef, Scenario, SeekTarget, ShareAckType, StepOutcome};
 use std::collections::{BTreeMap, VecDeque};
@@ -279,7 +280,7 @@ impl Clients {
             .map(|mut a| {
                 match &mut a {
                     Action::Publish { headers: h, .. } => {
-                        *h = headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect()
+                        *h = headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))).collect_map()
                     }
                     Action::Produce { headers: h, .. } => h.clone_from(&headers),
                     _ => {}

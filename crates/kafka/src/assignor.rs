@@ -8,6 +8,7 @@
 //! in `java.util.HashMap` iteration order where the Java code does, because the
 //! exact result depends on it; [`java_hash_map_order`] reproduces that order.
 
+use brokerlab_order::CollectOrdered;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -126,7 +127,7 @@ pub fn java_hash_map_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
 /// first by group.instance.id, then dynamic members by member id.
 pub fn sorted_member_indices(members: &[MemberSubscription]) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..members.len()).collect();
-    idx.sort_by(|&a, &b| {
+    brokerlab_order::sort_by(&mut idx, |&a, &b| {
         let (ma, mb) = (&members[a], &members[b]);
         match (&ma.group_instance_id, &mb.group_instance_id) {
             (Some(x), Some(y)) => java_string_cmp(x, y).then_with(|| java_string_cmp(&ma.member_id, &mb.member_id)),
@@ -184,9 +185,9 @@ fn range(
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut out: BTreeMap<String, Vec<TopicPartition>> =
-        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect();
+        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect_map();
     let sorted = sorted_member_indices(members);
-    let topics: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().map(String::as_str)).collect();
+    let topics: BTreeSet<&str> = members.iter().flat_map(|m| m.topics.iter().map(String::as_str)).collect_set();
     for topic in topics {
         let Some(n) = existing_count(partitions_per_topic, topic) else {
             continue;
@@ -212,14 +213,14 @@ fn round_robin(
     members: &[MemberSubscription],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut out: BTreeMap<String, Vec<TopicPartition>> =
-        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect();
+        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect_map();
     let sorted = sorted_member_indices(members);
     if sorted.is_empty() {
         return out;
     }
     let subscribed: Vec<BTreeSet<&str>> =
-        members.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
-    let topics: BTreeSet<&str> = subscribed.iter().flatten().copied().collect();
+        members.iter().map(|m| m.topics.iter().map(String::as_str).collect_set()).collect();
+    let topics: BTreeSet<&str> = subscribed.iter().flatten().copied().collect_set();
     let mut cursor = 0usize;
     for topic in topics {
         let Some(n) = existing_count(partitions_per_topic, topic) else {
@@ -248,9 +249,9 @@ fn compute_transferring(
     let mut added: BTreeMap<TopicPartition, String> = BTreeMap::new();
     let mut revoked: BTreeSet<TopicPartition> = BTreeSet::new();
     for m in members {
-        let owned: BTreeSet<&TopicPartition> = m.owned_partitions.iter().collect();
+        let owned: BTreeSet<&TopicPartition> = m.owned_partitions.iter().collect_set();
         let new: &[TopicPartition] = assignment.get(&m.member_id).map(Vec::as_slice).unwrap_or(&[]);
-        let new_set: BTreeSet<&TopicPartition> = new.iter().collect();
+        let new_set: BTreeSet<&TopicPartition> = new.iter().collect_set();
         for tp in new {
             if !owned.contains(tp) {
                 added.insert(tp.clone(), m.member_id.clone());
@@ -262,7 +263,7 @@ fn compute_transferring(
             }
         }
     }
-    added.into_iter().filter(|(tp, _)| revoked.contains(tp)).collect()
+    added.into_iter().filter(|(tp, _)| revoked.contains(tp)).collect_map()
 }
 
 fn sticky(partitions_per_topic: &BTreeMap<String, u32>, members: &[MemberSubscription]) -> AssignmentOutcome {
@@ -323,12 +324,7 @@ fn constrained(
     let total: u32 = members
         .first()
         .map(|m| {
-            m.topics
-                .iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .filter_map(|t| existing_count(partitions_per_topic, t))
-                .sum()
+            m.topics.iter().collect_set().into_iter().filter_map(|t| existing_count(partitions_per_topic, t)).sum()
         })
         .unwrap_or(0);
     let n = members.len().max(1) as u32;
@@ -346,7 +342,7 @@ fn constrained(
     for &i in order {
         let mut own: Vec<TopicPartition> = std::mem::take(&mut owned[i]);
         own.retain(|tp| !multiple_owners.contains(tp));
-        own.sort_by(|a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
+        brokerlab_order::sort_by(&mut own, |a, b| a.partition.cmp(&b.partition).then_with(|| a.topic.cmp(&b.topic)));
         if own.len() < min_quota {
             assigned.extend(own.iter().cloned());
             assignment[i].extend(own);
@@ -372,10 +368,10 @@ fn constrained(
     }
 
     let by_id = |a: &usize, b: &usize| java_string_cmp(&members[*a].member_id, &members[*b].member_id);
-    under_min.sort_by(by_id);
-    exactly_min.make_contiguous().sort_by(by_id);
+    brokerlab_order::sort_by(&mut under_min, by_id);
+    brokerlab_order::sort_by(exactly_min.make_contiguous(), by_id);
 
-    let topics: BTreeSet<&String> = members.first().map(|m| m.topics.iter().collect()).unwrap_or_default();
+    let topics: BTreeSet<&String> = members.first().map(|m| m.topics.iter().collect_set()).unwrap_or_default();
     let mut transferring: BTreeMap<TopicPartition, String> = BTreeMap::new();
     let mut cursor = 0usize;
     for topic in topics {
@@ -419,7 +415,7 @@ fn constrained(
     }
 
     AssignmentOutcome {
-        assignment: members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect(),
+        assignment: members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect_map(),
         partitions_transferring_ownership: Some(transferring),
     }
 }
@@ -435,7 +431,7 @@ fn general(
     valid: &dyn Fn(&TopicPartition) -> bool,
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let subscribed: Vec<BTreeSet<&str>> =
-        members.iter().map(|m| m.topics.iter().map(String::as_str).collect()).collect();
+        members.iter().map(|m| m.topics.iter().map(String::as_str).collect_set()).collect();
     // Resolve claims: a higher generation wins.
     let mut claims: BTreeMap<TopicPartition, (i32, Option<usize>)> = BTreeMap::new();
     for &i in order {
@@ -484,7 +480,7 @@ fn general(
             all.push((eligible.len(), TopicPartition::new(topic.as_str(), p), eligible.clone()));
         }
     }
-    all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    brokerlab_order::sort_by(&mut all, |a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let pick = |assignment: &Vec<Vec<TopicPartition>>, eligible: &[usize]| -> Option<usize> {
         eligible
             .iter()
@@ -522,7 +518,7 @@ fn general(
             }
         }
     }
-    members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect()
+    members.iter().zip(assignment).map(|(m, a)| (m.member_id.clone(), a)).collect_map()
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ impl RackList {
             total += 1;
         }
         // `OptionalStringComparator`: no rack first, then by name.
-        racks.sort_by(|a, b| a.0.cmp(&b.0));
+        brokerlab_order::sort_by(&mut racks, |a, b| a.0.cmp(&b.0));
         for (_, rack) in &mut racks {
             rack.fenced.initialize(random);
             rack.unfenced.initialize(random);

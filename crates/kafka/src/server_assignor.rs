@@ -19,6 +19,7 @@
 //!   subscribers in member id order, as the client `RangeAssignor` does.
 
 use crate::assignor::{self, Assignor, MemberSubscription, TopicPartition};
+use brokerlab_order::CollectOrdered;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,7 +65,7 @@ pub fn assign_server(
     members: &[ServerMember],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut members: Vec<&ServerMember> = members.iter().collect();
-    members.sort_by(|a, b| assignor::java_string_cmp(&a.member_id, &b.member_id));
+    brokerlab_order::sort_by(&mut members, |a, b| assignor::java_string_cmp(&a.member_id, &b.member_id));
     let mut out = match assignor {
         ServerAssignor::Range => {
             let subs: Vec<MemberSubscription> = members
@@ -90,7 +91,7 @@ pub fn assign_server(
     };
     for m in &members {
         let list = out.entry(m.member_id.clone()).or_default();
-        list.sort();
+        brokerlab_order::sort(list);
     }
     out
 }
@@ -149,7 +150,7 @@ fn uniform_homogeneous(
         // The previous target by topic, partitions ascending, as the Java
         // code walks its map of sets.
         let mut previous: Vec<&TopicPartition> = m.target.iter().filter(|tp| valid(tp)).collect();
-        previous.sort();
+        brokerlab_order::sort(&mut previous);
         for tp in previous {
             if quota > 0 {
                 quota -= 1;
@@ -179,7 +180,7 @@ fn uniform_heterogeneous(
     members: &[&ServerMember],
 ) -> BTreeMap<String, Vec<TopicPartition>> {
     let mut out: BTreeMap<String, Vec<TopicPartition>> =
-        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect();
+        members.iter().map(|m| (m.member_id.clone(), Vec::new())).collect_map();
     let subscribers = |topic: &str| -> Vec<&ServerMember> {
         members.iter().copied().filter(|m| m.topics.iter().any(|t| t == topic)).collect()
     };
@@ -195,7 +196,7 @@ fn uniform_heterogeneous(
         for m in &subs {
             let mut mine: Vec<&TopicPartition> =
                 m.target.iter().filter(|tp| &tp.topic == topic && tp.partition < *n).collect();
-            mine.sort();
+            brokerlab_order::sort(&mut mine);
             for tp in mine.into_iter().take(share) {
                 if taken.insert(tp.clone())
                     && let Some(list) = out.get_mut(&m.member_id)

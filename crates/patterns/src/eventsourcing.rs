@@ -35,6 +35,7 @@ use brokerlab_kafka::{
     Cluster, ClusterConfig, ConsumerConfig, OffsetReset, ProducerConfig, ProducerRecord, SeekTo, TopicConfig,
     TopicPartition,
 };
+use brokerlab_order::CollectOrdered;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -444,7 +445,11 @@ impl EventSourcingLab {
 
     /// The read model's balances.
     pub fn read_model(&self) -> BTreeMap<String, u64> {
-        self.read_store.rows(BALANCES_TABLE).into_iter().map(|(k, v)| (k.to_string(), v.parse().unwrap_or(0))).collect()
+        self.read_store
+            .rows(BALANCES_TABLE)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(0)))
+            .collect_map()
     }
 
     /// Every event in the topic.

@@ -8,6 +8,7 @@
 //! offsets; then the whole event trace. Everything is ordered
 //! deterministically, so two runs of one scenario print identical reports.
 
+use brokerlab_order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::RecordKind;
@@ -309,7 +310,7 @@ impl Report {
                         offset: r.offset,
                         key: text(&r.data.key),
                         value: text(&r.data.value),
-                        headers: r.data.headers.iter().map(|h| (h.key.clone(), text(&h.value))).collect(),
+                        headers: r.data.headers.iter().map(|h| (h.key.clone(), text(&h.value))).collect_map(),
                         timestamp: r.timestamp,
                         kind: (r.kind == RecordKind::Transactional).then(|| "transactional".to_string()),
                     })
@@ -345,12 +346,12 @@ impl Report {
                                 m.assignment.iter().map(|tp| format!("{}-{}", tp.topic, tp.partition)).collect(),
                             )
                         })
-                        .collect(),
+                        .collect_map(),
                     committed: g
                         .committed
                         .iter()
                         .map(|(tp, o)| (format!("{}-{}", tp.topic, tp.partition), *o))
-                        .collect(),
+                        .collect_map(),
                 });
             }
         }

@@ -6,6 +6,7 @@
 //! direction, [`kafka_error`] words a Kafka engine error as a Java client
 //! prints it, with the exception's name first.
 
+use brokerlab_order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use brokerlab_kafka::{
@@ -34,14 +35,14 @@ pub fn field_value(v: &serde_json::Value) -> FieldValue {
         serde_json::Value::String(s) => FieldValue::LongString(s.clone()),
         serde_json::Value::Array(items) => FieldValue::FieldArray(items.iter().map(field_value).collect()),
         serde_json::Value::Object(map) => {
-            FieldValue::FieldTable(map.iter().map(|(k, v)| (k.clone(), field_value(v))).collect())
+            FieldValue::FieldTable(map.iter().map(|(k, v)| (k.clone(), field_value(v))).collect_map())
         }
     }
 }
 
 /// JSON arguments as an AMQP field table.
 pub fn field_table(args: &Arguments) -> FieldTable {
-    args.iter().map(|(k, v)| (k.clone(), field_value(v))).collect()
+    args.iter().map(|(k, v)| (k.clone(), field_value(v))).collect_map()
 }
 
 /// An AMQP field value as JSON, the way RabbitMQ's definitions export and
@@ -61,7 +62,11 @@ pub fn json_value(v: &FieldValue) -> serde_json::Value {
         FieldValue::Double(f) => Value::from(*f),
         FieldValue::LongString(s) => Value::String(s.clone()),
         FieldValue::Timestamp(t) => Value::from(*t),
-        FieldValue::FieldTable(t) => Value::Object(t.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()),
+        FieldValue::FieldTable(t) => {
+            let mut object = serde_json::Map::new();
+            object.extend(t.iter().map(|(k, v)| (k.clone(), json_value(v))));
+            Value::Object(object)
+        }
         FieldValue::FieldArray(items) => Value::Array(items.iter().map(json_value).collect()),
         FieldValue::ByteArray(b) => Value::String(String::from_utf8_lossy(b).into_owned()),
         FieldValue::Void => Value::Null,
@@ -70,7 +75,7 @@ pub fn json_value(v: &FieldValue) -> serde_json::Value {
 
 /// An AMQP field table as JSON arguments.
 pub fn json_table(t: &FieldTable) -> Arguments {
-    t.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()
+    t.iter().map(|(k, v)| (k.clone(), json_value(v))).collect_map()
 }
 
 /// The engine's exchange kind.

@@ -6,8 +6,10 @@
 //! engines module (`brokerlab-engines`: both engines, the scenario format,
 //! the labs and the playground) is fetched the first time a page shows a
 //! live panel or the playground, and lesson text and figures when a lesson
-//! opens, so they are listed apart and not held to the budget. The budget
-//! lives here and nowhere else.
+//! opens, so they are listed apart. The engines module has a budget of its
+//! own. The budgets live here and nowhere else; when one is passed, the
+//! check builds the modules again with names and prints where their bytes go
+//! (`profile`).
 
 use crate::Result;
 use flate2::{Compression, write::GzEncoder};
@@ -16,10 +18,18 @@ use std::path::Path;
 
 /// Everything the first page load fetches, gzipped, must fit in this.
 ///
-/// The shell (Leptos, the course, search and progress) is about 165 KB
-/// gzipped; the engines load on demand (see the module comment). Never raise
-/// this without a reason here.
-pub const FIRST_LOAD_BUDGET_GZIP: u64 = 300 * 1024;
+/// The page with its prerendered course and inline styles, the shell's wasm
+/// (Leptos, the course, search and progress) and its loader come to about
+/// 208 KB gzipped; the engines load on demand (see the module comment). The
+/// budget stands just above what ships, so any growth is a decision made
+/// here; the goal is 120 KB. Never raise it without a reason here.
+pub const FIRST_LOAD_BUDGET_GZIP: u64 = 215 * 1024;
+
+/// The engines module (its loader and wasm), gzipped, must fit in this.
+///
+/// It ships at about 1,038 KB; the goal is 250 KB. As with the first load,
+/// the budget stands just above what ships so that it only ever comes down.
+pub const ENGINES_BUDGET_GZIP: u64 = 1_050 * 1024;
 
 /// The engines module's files, named by their binary (trunk does not hash
 /// them; index.html carries their digest instead).
@@ -31,7 +41,9 @@ pub struct Shipped {
     pub gzip: u64,
 }
 
-pub fn report(dist: &Path) -> Result<Shipped> {
+/// Prints what a release build in `dist` ships and returns one line per
+/// budget it passes (none when everything fits).
+pub fn report(dist: &Path) -> Result<Vec<String>> {
     let index = std::fs::read_to_string(dist.join("index.html"))
         .map_err(|e| format!("reading {}/index.html (build first): {e}", dist.display()))?;
     let mut files = vec!["index.html".to_owned()];
@@ -64,20 +76,32 @@ pub fn report(dist: &Path) -> Result<Shipped> {
         files.push(file.to_owned());
     }
     println!(
-        "{:>10} {:>10}  engines module, fetched by the first live panel or the playground",
+        "{:>10} {:>10}  engines module, fetched by the first live panel or the playground, budget {} gzipped",
         kb(engines.raw),
-        kb(engines.gzip)
+        kb(engines.gzip),
+        kb(ENGINES_BUDGET_GZIP)
     );
     let later = on_demand(dist, &files)?;
     println!("{:>10} {:>10}  fetched later, on demand (lessons, figures, search index)", kb(later.raw), kb(later.gzip));
-    if total.gzip > FIRST_LOAD_BUDGET_GZIP {
-        return Err(format!(
-            "the first page load is {} gzipped, over the {} budget in crates/xtask/src/size.rs",
-            kb(total.gzip),
-            kb(FIRST_LOAD_BUDGET_GZIP)
-        ));
+    Ok(over_budget(&total, &engines))
+}
+
+/// The budgets `first_load` and `engines` pass, worded for the reader.
+fn over_budget(first_load: &Shipped, engines: &Shipped) -> Vec<String> {
+    let mut over = Vec::new();
+    for (what, shipped, budget) in [
+        ("the first page load", first_load, FIRST_LOAD_BUDGET_GZIP),
+        ("the engines module", engines, ENGINES_BUDGET_GZIP),
+    ] {
+        if shipped.gzip > budget {
+            over.push(format!(
+                "{what} is {} gzipped, over its {} budget in crates/xtask/src/size.rs",
+                kb(shipped.gzip),
+                kb(budget)
+            ));
+        }
     }
-    Ok(total)
+    over
 }
 
 fn kb(bytes: u64) -> String {
@@ -168,6 +192,19 @@ mod tests {
         let html = "<p class=summary>How a group reads from partitions, and keeps from stalling.</p>\
             <script type=module>import init from './app-2.js';</script>";
         assert_eq!(local_references(html), ["app-2.js"]);
+    }
+
+    #[test]
+    fn each_budget_passed_is_named_with_its_figures() {
+        let fits = Shipped { raw: 0, gzip: 100 * 1024 };
+        assert!(over_budget(&fits, &fits).is_empty());
+        let big = Shipped { raw: 0, gzip: 2_000 * 1024 };
+        let over = over_budget(&fits, &big);
+        assert_eq!(
+            over,
+            ["the engines module is 2000.0 KB gzipped, over its 1050.0 KB budget in crates/xtask/src/size.rs"]
+        );
+        assert_eq!(over_budget(&big, &big).len(), 2);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! check the figures the page shows.
 
 use super::LabState;
+use brokerlab_order::CollectOrdered;
 use brokerlab_rabbit::Event as AmqpEvent;
 use brokerlab_scenario::{Action, Scenario, Session};
 use leptos::prelude::*;
@@ -110,8 +111,8 @@ impl SideBySide {
             session,
             sent: false,
             consumed: false,
-            rabbit_got: (1..=consumers).map(|i| (worker(i), Vec::new())).collect(),
-            kafka_got: (1..=consumers).map(|i| (worker(i), Vec::new())).collect(),
+            rabbit_got: (1..=consumers).map(|i| (worker(i), Vec::new())).collect_map(),
+            kafka_got: (1..=consumers).map(|i| (worker(i), Vec::new())).collect_map(),
             deliveries: 0,
             polls: 0,
             late: None,

@@ -6,6 +6,7 @@
 //! height; a part it has not measured counts as [`NODE_H`] tall.
 
 use super::{NODE_H, NODE_W, Node, NodeId, NodeKind, Topology};
+use brokerlab_order::CollectOrdered;
 use std::collections::BTreeMap;
 
 /// The grid a dropped part snaps to, in canvas pixels.
@@ -77,7 +78,7 @@ impl Topology {
                     }
                 }
             }
-            spots.sort_by(|a, b| {
+            brokerlab_order::sort_by(&mut spots, |a, b| {
                 let da = (a.0 - gx).hypot(a.1 - gy);
                 let db = (b.0 - gx).hypot(b.1 - gy);
                 da.total_cmp(&db).then(a.1.total_cmp(&b.1)).then(a.0.total_cmp(&b.0))
@@ -117,7 +118,9 @@ impl Topology {
             };
             let mut keyed: Vec<(f64, (f64, f64), NodeId)> =
                 column.iter().map(|&id| (feed(id).unwrap_or(f64::MAX), position(id), id)).collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.0.total_cmp(&b.1.0)).then(a.1.1.total_cmp(&b.1.1)));
+            brokerlab_order::sort_by(&mut keyed, |a, b| {
+                a.0.total_cmp(&b.0).then(a.1.0.total_cmp(&b.1.0)).then(a.1.1.total_cmp(&b.1.1))
+            });
             *column = keyed.into_iter().map(|k| k.2).collect();
             let mut top = snap(40.0);
             let mut width: f64 = 0.0;
@@ -152,8 +155,8 @@ impl Topology {
             .iter()
             .filter(|n| connected(n.id))
             .map(|n| (n.id, self.edges.iter().filter(|e| e.to == n.id && e.from != n.id).count()))
-            .collect();
-        let mut rank: BTreeMap<NodeId, Option<usize>> = self.nodes.iter().map(|n| (n.id, None)).collect();
+            .collect_map();
+        let mut rank: BTreeMap<NodeId, Option<usize>> = self.nodes.iter().map(|n| (n.id, None)).collect_map();
         let leftmost = |ids: &mut dyn Iterator<Item = NodeId>| {
             ids.filter_map(|id| self.node(id).map(|n| (n.x, n.y, id)))
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)))

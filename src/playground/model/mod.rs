@@ -518,8 +518,8 @@ impl Topology {
     /// kept this form open through it.
     pub fn canonical(&self) -> Topology {
         let mut t = self.clone();
-        t.nodes.sort_by_key(|n| n.id);
-        t.edges.sort_by_key(|e| e.id);
+        brokerlab_order::sort_by_key(&mut t.nodes, |n| n.id);
+        brokerlab_order::sort_by_key(&mut t.edges, |e| e.id);
         for n in &mut t.nodes {
             n.x = place(n.x);
             n.y = place(n.y);

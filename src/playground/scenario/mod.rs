@@ -35,6 +35,7 @@ use super::model::{
     Acks, CleanupPolicy, ConsumerSettings, Failure, GroupProtocol, Isolation, Node, NodeId, NodeKind, OffsetReset,
     Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
 };
+use brokerlab_order::CollectOrdered;
 use brokerlab_rabbit::ExchangeKind;
 use brokerlab_scenario::{ConsumerFailure, ExchangeType, Scenario};
 pub use read::from_scenario;
@@ -146,7 +147,7 @@ pub fn kafka_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> 
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    .collect_map();
     if c.isolation != Isolation::ReadUncommitted {
         configs.insert("isolation.level".into(), c.isolation.word().into());
     }
@@ -193,7 +194,7 @@ pub fn share_consumer_configs(c: &ConsumerSettings) -> BTreeMap<String, String> 
     [("share.acknowledgement.mode", "explicit".to_string()), ("max.poll.records", c.prefetch.max(1).to_string())]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        .collect_map()
 }
 
 /// A share consumer's settings from its configs: `max.poll.records` (Kafka's
@@ -309,7 +310,7 @@ fn arguments_text(args: &brokerlab_scenario::Arguments) -> Result<String, String
 /// Headers of a scripted publish as a producer's text, leaving out what
 /// text cannot hold (the producer is inferred, not written by the canvas).
 fn headers_text(args: &brokerlab_scenario::Arguments) -> String {
-    let map: BTreeMap<String, String> = args.iter().filter_map(|(k, v)| Some((k.clone(), text(v)?))).collect();
+    let map: BTreeMap<String, String> = args.iter().filter_map(|(k, v)| Some((k.clone(), text(v)?))).collect_map();
     pairs_text(&map).unwrap_or_default()
 }
 

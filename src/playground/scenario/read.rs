@@ -12,6 +12,7 @@ use crate::playground::model::{
     AckMode, ConsumerSettings, EdgeId, ExchangeSettings, NODE_H, NODE_W, Node, NodeConfig, NodeId, NodeKind,
     ProducerSettings, QueueSettings, QueueType, StreamOffset, Topology, Word, pairs_text,
 };
+use brokerlab_order::CollectOrdered;
 use brokerlab_scenario::{Action, CanvasPart, DestinationType, Position, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -433,7 +434,7 @@ pub fn from_scenario(s: &Scenario) -> Result<Topology, String> {
     t.rabbitmq_version = s.rabbitmq.version;
     t.policies = s.rabbitmq.policies.clone();
     t.default_queue_types =
-        s.rabbitmq.vhosts.iter().filter_map(|v| Some((v.name.clone(), v.metadata.default_queue_type?))).collect();
+        s.rabbitmq.vhosts.iter().filter_map(|v| Some((v.name.clone(), v.metadata.default_queue_type?))).collect_map();
     renumber(&mut t, &canvas.order)?;
     Ok(t)
 }
@@ -507,8 +508,8 @@ fn renumber(t: &mut Topology, order: &[Option<CanvasPart>]) -> Result<(), String
         e.from = nodes[&e.from];
         e.to = nodes[&e.to];
     }
-    t.nodes.sort_by_key(|n| n.id);
-    t.edges.sort_by_key(|e| e.id);
+    brokerlab_order::sort_by_key(&mut t.nodes, |n| n.id);
+    brokerlab_order::sort_by_key(&mut t.edges, |e| e.id);
     t.next_id = next;
     Ok(())
 }

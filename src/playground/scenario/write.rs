@@ -11,6 +11,7 @@ use crate::playground::model::{
     AckMode, ConsumerSettings, DEFAULT_VHOST, EdgeRole, NodeConfig, NodeId, NodeKind, QueueSettings, QueueType,
     StreamOffset, Topology, Word, pairs_map,
 };
+use brokerlab_order::CollectOrdered;
 use brokerlab_scenario::{
     BindingDef, CanvasConsumer, CanvasGroup, CanvasPart, CanvasProducer, ConsumerDef, ConsumerFailure, DestinationType,
     ExchangeDef, KafkaConsumerDef, Position, ProducerDef, QueueDef, Scenario, ShareConsumerDef, ShareGroupDef,
@@ -129,7 +130,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
                     .map_err(|err| format!("binding {} \u{2192} {}: {err}", from.name, to.name))?
                     .into_iter()
                     .map(|(k, v)| (k, serde_json::Value::String(v)))
-                    .collect();
+                    .collect_map();
                 let destination_type = if e.role == EdgeRole::ExchangeBinding {
                     DestinationType::Exchange
                 } else {
@@ -179,7 +180,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
         .chain(t.policies.iter().map(|p| p.vhost.as_str()))
         .chain(t.default_queue_types.keys().map(String::as_str))
         .filter(|v| *v != DEFAULT_VHOST || t.default_queue_types.contains_key(*v))
-        .collect();
+        .collect_set();
     s.rabbitmq.vhosts = vhosts
         .into_iter()
         .map(|name| {
@@ -233,7 +234,7 @@ pub fn to_scenario(t: &Topology) -> Result<Scenario, String> {
         .map(|c| c.tag.as_str())
         .chain(s.kafka.consumers.iter().map(|c| c.name.as_str()))
         .chain(s.kafka.share_consumers.iter().map(|c| c.name.as_str()))
-        .collect();
+        .collect_set();
     let default_processing = ConsumerSettings::default().processing_ms;
     s.canvas.consumers.retain(|c| {
         let plain = c.processing_ms == default_processing

@@ -51,6 +51,7 @@
 use super::*;
 use crate::config::GroupProtocol;
 use crate::server_assignor::{ServerAssignor, ServerMember, assign_server};
+use brokerlab_order::CollectOrdered;
 
 /// A member's reconciliation state (`MemberState` of the coordinator).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +115,7 @@ impl Cluster {
             .values()
             .flat_map(|m| m.subscription.iter())
             .filter_map(|t| self.topics.get(t).map(|ts| (t.clone(), ts.partitions.len() as u32)))
-            .collect()
+            .collect_map()
     }
 
     fn bump_group_epoch(&mut self, group: &str, reason: RebalanceReason) {
@@ -214,7 +215,7 @@ impl Cluster {
                     assigned.push(tp.clone());
                 }
             }
-            assigned.sort();
+            brokerlab_order::sort(&mut assigned);
             let state = if unreleased { Reconciliation::UnreleasedPartitions } else { Reconciliation::Stable };
             (mg.assignment_epoch, state, assigned, Vec::new())
         };
@@ -655,7 +656,7 @@ impl Cluster {
         let Some(mg) = self.modern.remove(group) else { return };
         let epoch = mg.group_epoch;
         let counts: BTreeMap<String, u32> =
-            self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect();
+            self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect_map();
         let Some(g) = self.groups.get_mut(group) else { return };
         g.generation = epoch;
         let names = g.members.clone();
@@ -663,14 +664,17 @@ impl Cluster {
             ms.owned_generation = epoch;
         }
         let assignor = names.first().and_then(|m| self.consumers.get(m)).map(|c| c.config.assignor);
-        let subscriptions: BTreeSet<String> =
-            names.iter().filter_map(|m| self.consumers.get(m)).flat_map(|c| c.subscription.iter().cloned()).collect();
+        let subscriptions: BTreeSet<String> = names
+            .iter()
+            .filter_map(|m| self.consumers.get(m))
+            .flat_map(|c| c.subscription.iter().cloned())
+            .collect_set();
         if let Some(g) = self.groups.get_mut(group) {
             if let Some(a) = assignor {
                 g.assignor = a;
             }
             g.partition_counts =
-                subscriptions.into_iter().map(|t| (t.clone(), counts.get(&t).copied().unwrap_or(0))).collect();
+                subscriptions.into_iter().map(|t| (t.clone(), counts.get(&t).copied().unwrap_or(0))).collect_map();
         }
         for m in &names {
             if let Some(c) = self.consumers.get_mut(m) {

@@ -31,6 +31,7 @@
 //!   restarting every member's session timer (`onLoaded`).
 
 use super::*;
+use brokerlab_order::CollectOrdered;
 
 /// `offsets.topic.num.partitions`, default 50.
 pub(crate) const OFFSETS_TOPIC_PARTITIONS: u32 = 50;
@@ -157,7 +158,7 @@ impl Cluster {
                 c.topic_metadata(t, consumer, allow)?;
             }
             let mut topics: Vec<String> = topics.to_vec();
-            topics.sort();
+            brokerlab_order::sort(&mut topics);
             topics.dedup();
             let now = c.now;
             if topics.is_empty() {
@@ -396,7 +397,7 @@ impl Cluster {
         }
         self.set_phase(group, GroupStateView::CompletingRebalance);
         let counts: BTreeMap<String, u32> =
-            self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect();
+            self.topics.iter().map(|(n, t)| (n.clone(), t.partitions.len() as u32)).collect_map();
         let Some(g) = self.groups.get(group) else { return };
         let subscriptions: Vec<MemberSubscription> = members
             .iter()
@@ -426,7 +427,7 @@ impl Cluster {
                 let n = counts.get(&t).copied().unwrap_or(0);
                 (t, n)
             })
-            .collect();
+            .collect_map();
         self.emit(Event::RebalanceCompleted {
             group: group.to_string(),
             generation,

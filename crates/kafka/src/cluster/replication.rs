@@ -75,7 +75,7 @@ impl Cluster {
                 isr.extend(expanded.iter().copied());
                 if !expanded.is_empty() {
                     let order: Vec<u32> = part.replicas.iter().map(|r| r.broker).collect();
-                    isr.sort_by_key(|b| order.iter().position(|x| x == b));
+                    brokerlab_order::sort_by_key(&mut isr, |b| order.iter().position(|x| x == b));
                 }
                 if !shrunk.is_empty() || !expanded.is_empty() {
                     self.set_isr(&name, p, isr.clone(), &[]);

@@ -401,7 +401,7 @@ impl Cluster {
             }
             c.check_share_group_id(&group)?;
             let mut topics = topics.to_vec();
-            topics.sort();
+            brokerlab_order::sort(&mut topics);
             topics.dedup();
             if let Some(s) = c.shares.consumers.get_mut(consumer) {
                 s.subscription = topics.clone();

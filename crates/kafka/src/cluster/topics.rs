@@ -268,7 +268,7 @@ impl Cluster {
                 let mut elr: Vec<u32> = part.elr.iter().chain(part.isr.iter()).copied().collect();
                 elr.retain(|b| !isr.contains(b) && !unclean.contains(b));
                 let order: Vec<u32> = part.replicas.iter().map(|r| r.broker).collect();
-                elr.sort_by_key(|b| order.iter().position(|x| x == b));
+                brokerlab_order::sort_by_key(&mut elr, |b| order.iter().position(|x| x == b));
                 elr.dedup();
                 part.elr = elr;
             }

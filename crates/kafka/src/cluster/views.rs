@@ -3,6 +3,7 @@
 //! record is where it is.
 
 use super::*;
+use brokerlab_order::CollectOrdered;
 
 impl Cluster {
     /// Every broker with its liveness.
@@ -178,7 +179,7 @@ impl Cluster {
         let Some(g) = self.groups.get(id) else {
             return Vec::new();
         };
-        let mut topics: BTreeSet<&str> = g.committed.keys().map(|tp| tp.topic.as_str()).collect();
+        let mut topics: BTreeSet<&str> = g.committed.keys().map(|tp| tp.topic.as_str()).collect_set();
         for m in &g.members {
             if let Some(c) = self.consumers.get(m) {
                 topics.extend(c.subscription.iter().map(String::as_str));
@@ -188,7 +189,7 @@ impl Cluster {
             |m: &str| self.consumers.get(m).is_some_and(|c| c.config.isolation_level == IsolationLevel::ReadCommitted);
         let any_read_committed = g.members.iter().any(|m| read_committed(m));
         let owners: BTreeMap<&TopicPartition, &String> =
-            g.assignment.iter().flat_map(|(m, a)| a.iter().map(move |tp| (tp, m))).collect();
+            g.assignment.iter().flat_map(|(m, a)| a.iter().map(move |tp| (tp, m))).collect_map();
         let mut out = Vec::new();
         for t in topics {
             let Some(ts) = self.topics.get(t) else {

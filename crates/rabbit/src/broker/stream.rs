@@ -750,7 +750,7 @@ impl Broker {
             }
         }
         let mut readers: Vec<&Reader> = log.readers.iter().collect();
-        readers.sort_by_key(|r| r.consumer);
+        brokerlab_order::sort_by_key(&mut readers, |r| r.consumer);
         let consumers = readers
             .into_iter()
             .map(|r| StreamConsumerView {

@@ -98,7 +98,7 @@ impl StreamLog {
             let mut members: Vec<usize> = (0..self.readers.len())
                 .filter(|&i| self.readers[i].group.as_ref().is_some_and(|g| g.name == name))
                 .collect();
-            members.sort_by_key(|&i| self.readers[i].consumer);
+            brokerlab_order::sort_by_key(&mut members, |&i| self.readers[i].consumer);
             let pick = match self.readers[members[0]].group.as_ref().and_then(|g| g.partition) {
                 Some(p) => members[p as usize % members.len()],
                 None => members[0],
@@ -244,7 +244,7 @@ impl Broker {
                 Some((order, b.destination.clone(), b.routing_key.clone()))
             })
             .collect();
-        parts.sort();
+        brokerlab_order::sort(&mut parts);
         parts.into_iter().map(|(_, q, k)| (q, k)).collect()
     }
 

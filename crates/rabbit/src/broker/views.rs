@@ -136,7 +136,7 @@ impl Broker {
                             .chain(Self::stream_unacked_views(ch))
                             .collect();
                         // Stream deliveries share the channel's tags.
-                        list.sort_by_key(|u| u.delivery_tag);
+                        brokerlab_order::sort_by_key(&mut list, |u| u.delivery_tag);
                         list
                     },
                 });

@@ -3,6 +3,7 @@
 //! run's [`Report`] and the records each poll returned). A failed check says
 //! why in plain words, naming the message, queue or partition concerned.
 
+use brokerlab_order::CollectOrdered;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -111,7 +112,7 @@ pub(crate) fn run_probe(answer: &Scenario, probe: &Probe) -> Result<ProbeRun, St
     }
     let members = s.kafka.consumers.iter().map(|c| (&c.name, &c.group_id));
     let sharing = s.kafka.share_consumers.iter().map(|c| (&c.name, &c.group_id));
-    let groups = members.chain(sharing).map(|(name, group)| (name.clone(), group.clone())).collect();
+    let groups = members.chain(sharing).map(|(name, group)| (name.clone(), group.clone())).collect_map();
     Ok(ProbeRun { report: Report::new(&s, &session, &outcomes), polled, groups })
 }
 
@@ -310,8 +311,8 @@ pub(crate) fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
             let mut got: Vec<String> =
                 parts.iter().flat_map(|p| &p.records).map(|r| r.value.clone().unwrap_or_default()).collect();
             let mut want = values.clone();
-            got.sort();
-            want.sort();
+            brokerlab_order::sort(&mut got);
+            brokerlab_order::sort(&mut want);
             if got == want {
                 return Ok(());
             }
@@ -456,8 +457,8 @@ pub(crate) fn judge(check: &Check, run: &ProbeRun) -> Result<(), String> {
                 .ok_or_else(|| format!("there is no group `{group}`"))?;
             let mut got = g.assignment.get(consumer).cloned().unwrap_or_default();
             let mut want = partitions.clone();
-            got.sort();
-            want.sort();
+            brokerlab_order::sort(&mut got);
+            brokerlab_order::sort(&mut want);
             if got == want {
                 Ok(())
             } else if !g.assignment.contains_key(consumer) {
