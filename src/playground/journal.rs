@@ -21,6 +21,7 @@ use brokerlab_rabbit as rabbit;
 use brokerlab_rabbit::{ChannelId, EnqueueCause, MessageId, RouteTrace};
 use brokerlab_scenario::{Session, StepOutcome};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// How long a message takes to travel along an edge on screen, in logical ms.
 pub const FLIGHT_MS: u64 = 400;
@@ -81,7 +82,8 @@ pub struct MessageHistory {
     /// published the original); empty when the engine did not say.
     pub sender: String,
     pub lines: Vec<String>,
-    pub trace: Option<RouteTrace>,
+    /// How its publish was routed, shared by every copy the publish made.
+    pub trace: Option<Arc<RouteTrace>>,
 }
 
 /// Totals for a node; rates are per second over the last second.
@@ -100,7 +102,10 @@ struct PublishSeen<'e> {
     producer: Option<NodeId>,
     routing_key: &'e str,
     body: &'e str,
-    trace: Option<&'e RouteTrace>,
+    /// Copied out of the event once, for all the copies to share: a publish
+    /// through a topic exchange with a hundred bindings carries a trace of a
+    /// hundred entries to each of its copies.
+    trace: Option<Arc<RouteTrace>>,
 }
 
 /// What the copies an outcome enqueues were made from: its publishes by
@@ -343,7 +348,8 @@ impl Journal {
                 if let E::Published { channel, publish, routing_key, body, trace, .. } = event {
                     let sender = self.client(*channel, cx);
                     let producer = cx.node(NodeKind::Producer, &sender);
-                    let seen = PublishSeen { sender, producer, routing_key, body, trace: trace.as_deref() };
+                    let trace = trace.as_deref().map(|t| Arc::new(t.clone()));
+                    let seen = PublishSeen { sender, producer, routing_key, body, trace };
                     origins.publishes.insert(*publish, seen);
                 }
             }
@@ -566,7 +572,7 @@ impl Journal {
                             body: seen.body.to_string(),
                             sender: seen.sender.clone(),
                             lines: vec![format!("{now} ms: published by {sender}")],
-                            trace: seen.trace.cloned(),
+                            trace: seen.trace.clone(),
                         };
                         (edge, history)
                     }
