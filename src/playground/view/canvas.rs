@@ -124,6 +124,7 @@ fn path(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
 fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
     const REACH: f64 = 12.0;
     let at = ctx.display_ms.get_untracked();
+    let reduced = reduced_motion();
     ctx.editor.with_untracked(|e| {
         ctx.sim.with_value(|s| {
             s.flights()
@@ -131,8 +132,7 @@ fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
                 .filter_map(|f| {
                     let edge = e.topology.edge(f.edge)?;
                     let (x1, y1, x2, y2) = anchors(&e.topology, edge)?;
-                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
-                    let (fx, fy) = bezier(x1, y1, x2, y2, t);
+                    let (fx, fy) = bezier(x1, y1, x2, y2, progress(at, f.start_ms, reduced));
                     let d = ((fx - x).powi(2) + (fy - y).powi(2)).sqrt();
                     (d <= REACH).then(|| (d, f.message.clone()))
                 })
@@ -140,6 +140,18 @@ fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
                 .map(|(_, m)| m)
         })
     })
+}
+
+/// How far along its edge a message that set off at `start_ms` is at `at`,
+/// from 0 to 1. A reader who asked for reduced motion sees each message at
+/// the end of its edge, without the journey.
+fn progress(at: f64, start_ms: u64, reduced: bool) -> f64 {
+    if reduced { 1.0 } else { ((at - start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0) }
+}
+
+/// Whether the reader's system asks for reduced motion.
+fn reduced_motion() -> bool {
+    window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
 }
 
 /// Edges with their binding keys, the wire being dragged, and messages in flight.
@@ -184,6 +196,7 @@ fn Edges(
     };
     // Messages in flight are drawn as two paths (RabbitMQ and Kafka), each
     // a run of small circles: one attribute per frame, however many fly.
+    let reduced = reduced_motion();
     let flights = Memo::new(move |_| {
         let at = ctx.display_ms.get();
         ctx.editor.with(|e| {
@@ -192,8 +205,7 @@ fn Edges(
                 for f in s.flights() {
                     let Some(edge) = e.topology.edge(f.edge) else { continue };
                     let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge) else { continue };
-                    let t = ((at - f.start_ms as f64) / FLIGHT_MS as f64).clamp(0.0, 1.0);
-                    let (x, y) = bezier(x1, y1, x2, y2, t);
+                    let (x, y) = bezier(x1, y1, x2, y2, progress(at, f.start_ms, reduced));
                     let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
                     d.push_str(&format!("M{:.1},{y:.1}a6,6 0 1,0 12,0a6,6 0 1,0 -12,0", x - 6.0));
                     count += 1;
@@ -343,7 +355,7 @@ fn NodeCard(
                     on:pointermove=move |ev| ctx.pointer_move(&ev)
                     on:pointerup=move |ev| ctx.pointer_up(&ev)
                     on:click=move |_| if !ctx.take_suppressed_click() { ctx.editor.update(|e| e.selection = Selection::Node(id)) }>
-                    <span class="pg-kind">{move || node.with(|n| n.as_ref().map(kind_label).unwrap_or_default())}</span>
+                    <span class="pg-kind">{move || node.with(|n| n.as_ref().map(kind_label).unwrap_or_default())}</span>" "
                     <span class="pg-name">{name}</span>
                 </button>
                 <Show when=move || ctx.is_locked(id)>

@@ -1,7 +1,20 @@
-//! The live, filterable event log: what the run reported, newest first.
+//! The live, filterable event log: what the run reported, newest first, and
+//! the spoken summary of it.
+//!
+//! The list itself is a `log` region that does not speak (while playing it
+//! changes faster than speech can follow, and a filter would re-read it).
+//! What a screen reader hears comes from one polite status line instead: the
+//! new events themselves after a step or an action while paused, and while
+//! playing, a summary at most every few seconds.
 
-use super::Ctx;
+use super::{Ctx, now};
 use leptos::prelude::*;
+
+/// While playing, at most one summary in this many milliseconds.
+const SUMMARY_EVERY_MS: f64 = 5_000.0;
+
+/// New events named one by one when paused; more are counted.
+const NAMED: usize = 3;
 
 /// The live, filterable event log.
 #[component]
@@ -25,17 +38,100 @@ pub(super) fn EventLog(
                 .collect::<Vec<_>>()
         })
     });
+    let spoken = RwSignal::new(String::new());
+    // The newest event already spoken (or passed over), when the last
+    // announcement was made, and whether the run was playing then.
+    let heard =
+        StoredValue::new((ctx.sim.with_value(|s| s.log().last().map_or(0, |l| l.seq)), f64::NEG_INFINITY, false));
+    Effect::new(move |_| {
+        ctx.frame.track();
+        let playing = ctx.playing.get_untracked();
+        let (seen, at, was_playing) = heard.get_value();
+        let (newest, fresh) = ctx.sim.with_value(|s| {
+            let newest = s.log().last().map_or(0, |l| l.seq);
+            let fresh: Vec<String> = s.log().filter(|l| l.seq > seen).map(|l| l.text.clone()).collect();
+            (newest, fresh)
+        });
+        // A new run or a scrub back has nothing new to say, and neither has
+        // a pause: what played since the last summary is on screen.
+        if newest < seen || (was_playing && !playing) {
+            heard.set_value((newest, at, playing));
+            return;
+        }
+        let t = now();
+        if let Some(text) = announcement(&fresh, playing, t - at) {
+            heard.set_value((newest, t, playing));
+            spoken.set(text);
+        } else {
+            heard.set_value((if playing { seen } else { newest }, at, playing));
+        }
+    });
     view! {
         <section class="pg-log" aria-label="Event log">
             <h2>"Event log"</h2>
             <label class="pg-field"><span>"Filter events"</span>
                 <input type="search" prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev)) />
             </label>
-            <ol role="log" aria-live="polite" aria-label="Events">
-                <For each=move || lines.get() key=|l| l.0 let:l>
-                    <li><span class="pg-time">{l.1}</span>" "<span class="pg-source">{l.2}</span>" "{l.3}</li>
-                </For>
-            </ol>
+            <div role="log" aria-live="off" aria-label="Events">
+                <ol>
+                    <For each=move || lines.get() key=|l| l.0 let:l>
+                        <li><span class="pg-time">{l.1}</span>" "<span class="pg-source">{l.2}</span>" "{l.3}</li>
+                    </For>
+                </ol>
+            </div>
+            <p class="visually-hidden" role="status" aria-label="Latest events">{move || spoken.get()}</p>
         </section>
+    }
+}
+
+/// What to say of the events `fresh` (oldest first) that were not spoken
+/// yet, `since_ms` after the last announcement: paused, the events
+/// themselves; playing, a count and the latest one, at most every
+/// [`SUMMARY_EVERY_MS`]; nothing when there is nothing new.
+fn announcement(fresh: &[String], playing: bool, since_ms: f64) -> Option<String> {
+    let latest = fresh.last()?;
+    if playing {
+        if since_ms < SUMMARY_EVERY_MS {
+            return None;
+        }
+        let n = fresh.len();
+        let events = if n == 1 { "1 new event".to_string() } else { format!("{n} new events") };
+        return Some(format!("{events}; latest: {latest}"));
+    }
+    let shown = &fresh[fresh.len().saturating_sub(NAMED)..];
+    let mut text = shown.join(". ");
+    let more = fresh.len() - shown.len();
+    if more > 0 {
+        text = format!("{more} earlier events, then: {text}");
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn paused_a_step_speaks_its_events_and_counts_the_rest() {
+        assert_eq!(
+            announcement(&events(&["a published", "q got it"]), false, 0.0).as_deref(),
+            Some("a published. q got it")
+        );
+        let many = events(&["1", "2", "3", "4", "5"]);
+        assert_eq!(announcement(&many, false, 0.0).as_deref(), Some("2 earlier events, then: 3. 4. 5"));
+        assert_eq!(announcement(&[], false, 0.0), None);
+    }
+
+    #[test]
+    fn playing_speaks_a_summary_at_most_every_five_seconds() {
+        let fresh = events(&["x", "y", "z"]);
+        assert_eq!(announcement(&fresh, true, 1_000.0), None);
+        assert_eq!(announcement(&fresh, true, 5_000.0).as_deref(), Some("3 new events; latest: z"));
+        assert_eq!(announcement(&events(&["only"]), true, 9_000.0).as_deref(), Some("1 new event; latest: only"));
+        assert_eq!(announcement(&[], true, 60_000.0), None);
     }
 }

@@ -366,6 +366,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
         {settings}
         <h4>"Connections"</h4>
         <ul class="pg-connections">{connections}</ul>
+        <HeldMessages ctx id />
         <button type="button" class="pg-danger" aria-keyshortcuts="Delete" disabled=locked on:click=move |_| ctx.delete_node(id)>{format!("Delete {title}")}</button>
     }
 }
@@ -398,6 +399,48 @@ fn edge_form(ctx: Ctx, id: crate::playground::model::EdgeId) -> impl IntoView {
         <button type="button" class="pg-danger" aria-keyshortcuts="Delete" on:click=move |_| { ctx.editor.update(|e| { e.delete_edge(id); }); }>{format!("Delete {heading}")}</button>
     }
     .into_any()
+}
+
+/// The messages the part holds, as its card lists them, each a button that
+/// explains it: full-size targets beside the canvas, whose chips shrink when
+/// the view is zoomed out to fit.
+#[component]
+fn HeldMessages(
+    /// The playground's shared signals.
+    ctx: Ctx,
+    /// Which part.
+    id: NodeId,
+) -> impl IntoView {
+    let lists = Memo::new(move |_| {
+        ctx.frame.track();
+        ctx.sim.with_value(|s| s.readout(id).lists)
+    });
+    let name = ctx.editor.with_untracked(|e| e.topology.node(id).map(|n| n.name.clone()).unwrap_or_default());
+    move || {
+        let name = name.clone();
+        lists.with(|lists| {
+            lists
+                .iter()
+                .filter(|list| !list.items.is_empty())
+                .map(|list| {
+                    let label = if list.caption.is_empty() {
+                        format!("Explain a message held by {name}")
+                    } else {
+                        format!("Explain a message held by {name}, {}", list.caption)
+                    };
+                    let items = list
+                        .items
+                        .iter()
+                        .map(|(m, text)| {
+                            let m = m.clone();
+                            view! { <li><button type="button" on:click=move |_| ctx.message.set(Some(m.clone()))>{text.clone()}</button></li> }
+                        })
+                        .collect_view();
+                    view! { <h4>{label.clone()}</h4><ol class="pg-held" aria-label=label>{items}</ol> }
+                })
+                .collect_view()
+        })
+    }
 }
 
 /// What the run says of a queue beside its settings: the RabbitMQ release

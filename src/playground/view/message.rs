@@ -16,7 +16,7 @@ pub(super) fn MessagePanel(
         ctx.sim.with_value(|s| s.explain(&m))
     });
     view! {
-        <section class="pg-message" aria-label="Message details">
+        <section class="pg-message" aria-label="Message details" tabindex="0">
             <h2>"Message"</h2>
             {move || match explanation.get() {
                 None => view! { <p class="pg-hint">"Click a message in a queue or a record in a partition to see its history and why it went where it did."</p> }.into_any(),

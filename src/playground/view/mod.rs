@@ -573,7 +573,7 @@ pub fn PlaygroundView(
                     <button type="button" on:click=move |_| ctx.reset_run()>"Reset run"</button>
                     <button type="button" aria-label="Zoom in" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 * 1.25).min(3.0))>"+"</button>
                     <button type="button" aria-label="Zoom out" on:click=move |_| ctx.pan.update(|p| p.2 = (p.2 / 1.25).max(0.3))>"\u{2212}"</button>
-                    <output class="pg-processed" aria-label="Messages processed">
+                    <output class="pg-processed" aria-label="Messages processed" aria-live="off">
                         {move || { ctx.frame.track(); format!("{} processed", ctx.sim.with_value(|s| s.processed())) }}
                     </output>
                 </div>
@@ -647,7 +647,7 @@ fn bounds(t: &Topology) -> (f64, f64, f64, f64) {
     if t.nodes.is_empty() { (0.0, 0.0, NODE_W, NODE_H) } else { b }
 }
 
-fn now() -> f64 {
+pub(super) fn now() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
 }
 

@@ -81,15 +81,16 @@ pub(super) fn Toolbar(
                 <button type="button" on:click=move |_| { ctx.playing.set(false); ctx.reset_run(); }>"Reset run"</button>
                 <button type="button" on:click=move |_| ctx.act(Action::RestartRabbit)>"Restart RabbitMQ"</button>
             </div>
-            <output class="pg-processed" aria-label="Messages processed">
+            <output class="pg-processed" aria-label="Messages processed" aria-live="off">
                 {move || { ctx.frame.track(); format!("{} processed", ctx.sim.with_value(|s| s.processed())) }}
             </output>
             <div class="pg-tool-group pg-timeline" role="group" aria-label="Time">
                 <label for="pg-timeline">"Timeline"</label>
                 <input id="pg-timeline" type="range" min="0" max=move || { ctx.frame.track(); ctx.horizon.get().to_string() }
                     prop:value=move || tick().to_string()
+                    aria-valuetext=move || seconds(tick())
                     on:input=move |ev| ctx.scrub(event_target_value(&ev).parse().unwrap_or(0)) />
-                <output for="pg-timeline">{move || format!("{:.1} s", tick() as f64 * STEP_MS as f64 / 1000.0)}</output>
+                <output for="pg-timeline" aria-live="off">{move || seconds(tick())}</output>
             </div>
             <div class="pg-tool-group" role="group" aria-label="Broker">
                 <label for="pg-release">"RabbitMQ release"</label>
@@ -167,4 +168,9 @@ pub(super) fn Toolbar(
             <p class="pg-notice" role="status">{move || ctx.notice.get()}</p>
         </div>
     }
+}
+
+/// The run time at step `tick`, as the timeline shows and speaks it.
+fn seconds(tick: u64) -> String {
+    format!("{:.1} s", tick as f64 * STEP_MS as f64 / 1000.0)
 }

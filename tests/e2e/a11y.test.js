@@ -1,0 +1,199 @@
+// Accessibility: axe-core (WCAG 2.2 AA and best practice) finds nothing on
+// the course, a lesson with its live panel stepped, and the playground
+// running with the inspector, a message and the share link open, in the
+// light and the dark theme; while a run plays, the live regions do not flood
+// a screen reader; the header fits a 320 px window; and a reader who asks
+// for reduced motion sees no message travel.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { launch, open, assertClean } from './support.js';
+import { CoursePage } from './pages.js';
+import { Playground } from './playground-pages.js';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/**
+ * Runs axe on the page as it is and fails with every violation it names.
+ * Message chips on the canvas are left out of the target-size rule alone:
+ * the canvas zooms out to fit its parts, so a chip can be drawn smaller than
+ * 24 px, and every chip has an equivalent full-size button in the inspector
+ * of the part that holds it (WCAG 2.5.8, "Equivalent"), which the rule does
+ * check.
+ */
+async function assertNoViolations(page, state) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
+  const violations = await page.evaluate(async (tags) => {
+    const named = (r) => r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}; ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join(', ')}`);
+    const all = await axe.run(document, { runOnly: { type: 'tag', values: tags }, rules: { 'target-size': { enabled: false } } });
+    const size = await axe.run({ exclude: [['.pg-world .pg-msg']] }, { runOnly: { type: 'rule', values: ['target-size'] } });
+    return [...named(all), ...named(size)];
+  }, TAGS);
+  assert.deepEqual(violations, [], `axe found violations on ${state}:\n${violations.join('\n')}`);
+}
+
+/**
+ * A share link to a producer publishing 10 messages a second through a topic
+ * exchange to two queues, one of them read by a consumer: Play has something
+ * to show at once.
+ */
+function busyLink() {
+  const node = (id, name, x, y, config) => ({ id, name, x, y, config });
+  const edge = (id, from, to, role, key = '') => ({ id, from, to, role, binding_key: key, arguments: '' });
+  const doc = {
+    version: 1,
+    topology: {
+      nodes: [
+        node(1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }),
+        node(2, 'events', 260, 40, { Exchange: 'Topic' }),
+        node(3, 'audit', 500, 20, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
+        node(4, 'billing', 500, 260, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
+        node(5, 'biller', 740, 260, { Consumer: { processing_ms: 0, prefetch: 10, ack_mode: 'Manual', failure: 'None' } }),
+      ],
+      edges: [edge(6, 1, 2, 'Publish'), edge(7, 2, 3, 'QueueBinding', '#'), edge(8, 2, 4, 'QueueBinding', '*.orders'), edge(9, 4, 5, 'Consume')],
+      next_id: 10,
+      seed: 7,
+    },
+  };
+  return '#/playground?s=' + encodeURIComponent(JSON.stringify(doc)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** The busy playground, played until messages wait in a queue, paused, with a part selected. */
+async function playgroundInUse(page) {
+  const pg = new Playground(page);
+  await pg.node('Queue audit').waitFor();
+  await pg.button('Play').click();
+  await pg.queueMessages('audit').first().waitFor({ timeout: 20000 });
+  await pg.button('Pause').click();
+  await pg.select('Queue audit');
+  return pg;
+}
+
+for (const colorScheme of ['light', 'dark']) {
+  test(`axe finds no violation on the course, a lesson or the playground in the ${colorScheme} theme`, async () => {
+    const { page, problems, context } = await open(browser, '', { colorScheme, viewport: { width: 1280, height: 900 } });
+    const course = await new CoursePage(page).waitUntilShown();
+    await assertNoViolations(page, `the course (${colorScheme})`);
+
+    await course.openLesson('Why Asynchronous Messaging?');
+    const live = page.getByRole('region', { name: /^Try it live/ });
+    await live.getByRole('button', { name: 'Step' }).click();
+    await live.getByText(/Step 1 of/).waitFor();
+    await assertNoViolations(page, `a lesson with its live panel stepped (${colorScheme})`);
+
+    await page.goto(new URL(busyLink(), page.url()).href);
+    await page.reload();
+    const pg = await playgroundInUse(page);
+    await assertNoViolations(page, `the playground with a part in the inspector (${colorScheme})`);
+    // The inspector lists the queue's messages as full-size buttons too.
+    const held = pg.inspector.getByRole('list', { name: 'Explain a message held by audit' }).getByRole('button');
+    assert.equal(await held.count(), await pg.queueMessages('audit').count());
+    const chip = await held.first().boundingBox();
+    assert.ok(chip.height >= 24 && chip.width >= 24, `an inspector message button is ${chip.width}×${chip.height}`);
+    await held.first().click();
+    await pg.messageDetails.getByRole('heading').first().waitFor();
+    await assertNoViolations(page, `the playground with a message open (${colorScheme})`);
+    await pg.button('Share').click();
+    await page.getByLabel('Share link').waitFor();
+    await assertNoViolations(page, `the playground with its share link (${colorScheme})`);
+    assertClean(problems);
+    await context.close();
+  });
+}
+
+/** Counts changes to what the page's live regions would speak. */
+function countAnnouncements(page) {
+  return page.evaluate(() => {
+    window.announcements = [];
+    const live = (el) => {
+      for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+        const setting = n.getAttribute('aria-live');
+        if (setting) return setting !== 'off';
+        if (['status', 'log', 'alert'].includes(n.getAttribute('role')) || n.tagName === 'OUTPUT') return true;
+      }
+      return false;
+    };
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+        if (el && live(el)) window.announcements.push(el.textContent.trim());
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+test('a playing run speaks a summary at most every five seconds, and a step speaks its events', async () => {
+  const { page, problems, context } = await open(browser, busyLink());
+  const pg = new Playground(page);
+  await pg.node('Queue audit').waitFor();
+  await countAnnouncements(page);
+  await pg.button('Play').click();
+  await page.waitForTimeout(7000);
+  await pg.button('Pause').click();
+  const playing = await page.evaluate(() => window.announcements.filter((t) => t));
+  // The Pause button's own label is not a live region; what was spoken is the
+  // summary line (one at the start, one five seconds on) and nothing else.
+  assert.ok(playing.length >= 1 && playing.length <= 2, `spoken while playing: ${JSON.stringify(playing)}`);
+  assert.match(playing[0], /new events?; latest: /);
+  assert.ok((await pg.log.getByRole('listitem').count()) > 5, 'the log itself kept every event on screen');
+
+  await page.evaluate(() => { window.announcements = []; });
+  await pg.step();
+  const status = page.getByRole('status', { name: 'Latest events' });
+  await page.waitForFunction(() => window.announcements.some((t) => t));
+  const stepped = await status.textContent();
+  const newest = (await pg.log.getByRole('listitem').first().textContent()).trim();
+  assert.ok(newest.endsWith(stepped.split('. ').at(-1)), `a step speaks its newest event: "${stepped}" vs "${newest}"`);
+  assertClean(problems);
+  await context.close();
+});
+
+test('the header fits a 320 px window without scrolling sideways', async () => {
+  const { page, problems, context } = await open(browser, '', { viewport: { width: 320, height: 640 } });
+  await new CoursePage(page).waitUntilShown();
+  const nav = page.getByRole('navigation').first();
+  await nav.getByRole('link', { name: 'Playground' }).waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 320, `the page is ${width} px wide in a 320 px window`);
+  const link = await nav.getByRole('link', { name: 'Playground' }).boundingBox();
+  assert.ok(link.x >= 0 && link.x + link.width <= 320, `the Playground link is in view: ${JSON.stringify(link)}`);
+  assertClean(problems);
+  await context.close();
+});
+
+/** Distinct positions of messages drawn in flight over a second. */
+async function flightPositions(page) {
+  const seen = new Set();
+  for (let i = 0; i < 12; i++) {
+    const d = await page.locator('path.pg-flight').first().getAttribute('d');
+    for (const m of (d ?? '').matchAll(/M([\d.-]+),([\d.-]+)/g)) seen.add(`${m[1]},${m[2]}`);
+    await page.waitForTimeout(90);
+  }
+  return seen.size;
+}
+
+for (const reducedMotion of ['no-preference', 'reduce']) {
+  test(`messages in flight ${reducedMotion === 'reduce' ? 'do not travel when reduced motion is asked for' : 'travel along their edges'}`, async () => {
+    const { page, problems, context } = await open(browser, busyLink(), { reducedMotion });
+    const pg = new Playground(page);
+    await pg.node('Queue audit').waitFor();
+    const edges = await page.locator('g.pg-edge').count();
+    await pg.button('Play').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-count]')?.dataset.count) > 0);
+    const positions = await flightPositions(page);
+    await pg.button('Pause').click();
+    if (reducedMotion === 'reduce') {
+      assert.ok(positions <= edges, `${positions} positions on ${edges} edges: each message is drawn at its edge's end`);
+    } else {
+      assert.ok(positions > edges, `${positions} positions on ${edges} edges: messages move`);
+    }
+    assertClean(problems);
+    await context.close();
+  });
+}
