@@ -197,3 +197,37 @@ for (const reducedMotion of ['no-preference', 'reduce']) {
     await context.close();
   });
 }
+
+test('adding, connecting, deleting and undoing are announced, Delete leaves focus on the canvas, and shortcuts act only there', async () => {
+  const { page, problems, context } = await open(browser, '#/playground');
+  const pg = new Playground(page);
+  await pg.waitUntilShown();
+  const said = (text) => page.getByRole('status').filter({ hasText: text });
+
+  await pg.part('Producer').click();
+  await said('Added Producer p1.').waitFor();
+  await pg.part('Queue').click();
+  await said('Added Queue q1.').waitFor();
+  await pg.dragConnect('p1', 'Queue q1');
+  await said('Connected p1 → q1.').waitFor();
+
+  // Delete on a part removes it, says so, and leaves focus on the canvas.
+  await pg.select('Queue q1');
+  await page.keyboard.press('Delete');
+  await said('Deleted Queue q1.').waitFor();
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1']);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Canvas');
+  await page.keyboard.press('Control+z');
+  await said('Undone.').waitFor();
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Queue q1']);
+
+  // With a part selected but the focus on a toolbar button, Delete and
+  // Control+Z do nothing to the canvas.
+  await pg.select('Producer p1');
+  await pg.button('Tidy up').focus();
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Queue q1']);
+  assertClean(problems);
+  await context.close();
+});

@@ -23,8 +23,17 @@ pub(super) fn Canvas(
         format!("translate({x}px, {y}px) scale({z})")
     };
     view! {
-        <div class="pg-canvas" node_ref=ctx.canvas role="region" aria-label="Canvas"
+        <div class="pg-canvas" node_ref=ctx.canvas role="region" aria-label="Canvas" tabindex="-1"
+            aria-keyshortcuts="Delete Control+Z Control+Y ArrowLeft ArrowRight ArrowUp ArrowDown C"
             on:pointerdown=move |ev| {
+                // The canvas's shortcuts follow the focus, so a press on the
+                // canvas brings it there: a part's button takes it as any
+                // button does, and a press elsewhere gives it to the canvas.
+                let on_button = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| el.closest("button, select, input").ok().flatten().is_some());
+                if !on_button {
+                    ctx.focus_canvas();
+                }
                 let on_background = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                     .is_some_and(|el| el.closest("[data-node], .pg-edge").ok().flatten().is_none());
                 if on_background {
@@ -179,7 +188,7 @@ fn Edges(
                     let (mx, my) = bezier(x1, y1, x2, y2, 0.62);
                     Some(view! {
                         <g class="pg-edge" class:selected=selected
-                            on:pointerdown=move |ev| { ev.stop_propagation(); ctx.editor.update(|e| e.selection = Selection::Edge(id)); }>
+                            on:pointerdown=move |ev| { ev.stop_propagation(); ctx.focus_canvas(); ctx.editor.update(|e| e.selection = Selection::Edge(id)); }>
                             <path class="pg-edge-hit" d=path(x1, y1, x2, y2) />
                             <path class="pg-edge-line" d=path(x1, y1, x2, y2) marker-end="url(#pg-arrow)" />
                             <text x=mx y=my - 6.0 text-anchor="middle">{label}</text>

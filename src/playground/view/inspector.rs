@@ -344,11 +344,7 @@ fn node_form(ctx: Ctx, node: crate::playground::model::Node) -> impl IntoView {
             .filter(|edge| edge.from == id || edge.to == id)
             .map(|edge| {
                 let eid = edge.id;
-                let name = |n| t.node(n).map(|n| n.qualified_name()).unwrap_or_default();
-                // Two bindings may join the same parts, so a binding is
-                // named with its key too.
-                let key = if edge.role.is_binding() { format!(" (key \u{201c}{}\u{201d})", edge.binding_key) } else { String::new() };
-                let text = format!("{} \u{2192} {}{key}", name(edge.from), name(edge.to));
+                let text = super::connection_name(t, eid);
                 view! {
                     <li>
                         {text.clone()}" "

@@ -237,35 +237,52 @@ impl Ctx {
         });
         // It lands on the grid, clear of the other cards, as a moved part does.
         let heights = self.card_heights();
-        self.editor.update(|e| {
+        let title = self.editor.try_update(|e| {
             let id = match add {
                 Add::Node(kind) => e.add_node(kind, at),
                 Add::Exchange(kind) => e.add_exchange(kind, at),
                 Add::Stream => e.add_stream(at),
             };
             e.drop_node(id, &heights);
+            e.topology.node(id).map(|n| n.title())
         });
-        self.notice.set(String::new());
+        self.notice.set(title.flatten().map(|t| format!("Added {t}.")).unwrap_or_default());
     }
 
     fn undo(&self) -> bool {
         self.history_moves.update(|n| *n += 1);
-        self.editor.try_update(|e| e.undo()).unwrap_or(false)
+        let undone = self.editor.try_update(|e| e.undo()).unwrap_or(false);
+        self.notice.set(if undone { "Undone." } else { "Nothing to undo." }.into());
+        undone
     }
 
     fn redo(&self) -> bool {
         self.history_moves.update(|n| *n += 1);
-        self.editor.try_update(|e| e.redo()).unwrap_or(false)
+        let redone = self.editor.try_update(|e| e.redo()).unwrap_or(false);
+        self.notice.set(if redone { "Redone." } else { "Nothing to redo." }.into());
+        redone
     }
 
     fn delete_selection(&self) {
-        if let Selection::Node(id) = self.editor.with_untracked(|e| e.selection) {
-            self.delete_node(id);
-            return;
+        match self.editor.with_untracked(|e| e.selection) {
+            Selection::Node(id) => self.delete_node(id),
+            Selection::Edge(id) => {
+                let name = self.editor.with_untracked(|e| connection_name(&e.topology, id));
+                if self.editor.try_update(|e| e.delete_selection()).unwrap_or(false) {
+                    self.notice.set(format!("Deleted the connection {name}."));
+                    self.focus_canvas();
+                }
+            }
+            Selection::None => {}
         }
-        self.editor.update(|e| {
-            e.delete_selection();
-        });
+    }
+
+    /// Gives the canvas the keyboard focus, as after a deletion, so focus is
+    /// never lost with the part it was on.
+    fn focus_canvas(&self) {
+        if let Some(el) = self.canvas.get_untracked() {
+            let _ = el.focus();
+        }
     }
 
     /// Whether a challenge locks this node.
@@ -279,13 +296,18 @@ impl Ctx {
             self.notice.set("This part is locked by the challenge: it cannot be deleted or renamed.".into());
             return;
         }
-        self.editor.update(|e| {
-            e.delete_node(id);
-        });
+        let title = self.editor.with_untracked(|e| e.topology.node(id).map(|n| n.title()));
+        if self.editor.try_update(|e| e.delete_node(id)).unwrap_or(false) {
+            self.notice.set(format!("Deleted {}.", title.unwrap_or_default()));
+            self.focus_canvas();
+        }
     }
 
     fn connect(&self, from: NodeId, to: NodeId) {
-        self.edit(|e| e.connect(from, to));
+        if let Some(id) = self.edit(|e| e.connect(from, to)) {
+            let name = self.editor.with_untracked(|e| connection_name(&e.topology, id));
+            self.notice.set(format!("Connected {name}."));
+        }
     }
 
     fn focus(&self, id: &str) {
@@ -647,16 +669,31 @@ fn bounds(t: &Topology) -> (f64, f64, f64, f64) {
     if t.nodes.is_empty() { (0.0, 0.0, NODE_W, NODE_H) } else { b }
 }
 
+/// A connection as the page names it: "p1 → x1", and a binding with its key
+/// too, since two bindings may join the same parts.
+fn connection_name(t: &Topology, id: super::model::EdgeId) -> String {
+    let Some(edge) = t.edge(id) else { return String::new() };
+    let name = |n| t.node(n).map(|n| n.qualified_name()).unwrap_or_default();
+    let key =
+        if edge.role.is_binding() { format!(" (key \u{201c}{}\u{201d})", edge.binding_key) } else { String::new() };
+    format!("{} \u{2192} {}{key}", name(edge.from), name(edge.to))
+}
+
 pub(super) fn now() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or_default()
 }
 
+/// The canvas's keyboard shortcuts. They act only while the focus is on the
+/// canvas or a part on it, so a key pressed on a toolbar button, in the
+/// inspector or elsewhere on the page does what it does there (WCAG 2.1.4).
 fn on_key(ctx: Ctx, ev: &web_sys::KeyboardEvent) {
-    let typing = ev
+    let on_canvas = ev
         .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-    if typing || ev.alt_key() {
+        .filter(|el| !matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+        .and_then(|el| el.closest(".pg-canvas").ok().flatten())
+        .is_some();
+    if !on_canvas || ev.alt_key() {
         return;
     }
     let ctrl = ev.ctrl_key() || ev.meta_key();
