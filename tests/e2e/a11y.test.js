@@ -3,7 +3,7 @@
 // running with the inspector, a message and the share link open, in the
 // light and the dark theme; while a run plays, the live regions do not flood
 // a screen reader; the header fits a 320 px window; and a reader who asks
-// for reduced motion sees no message travel.
+// for reduced motion sees no message travel; the topology reads as text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -96,8 +96,11 @@ for (const colorScheme of ['light', 'dark']) {
     assert.equal(await held.count(), await pg.queueMessages('audit').count());
     const chip = await held.first().boundingBox();
     assert.ok(chip.height >= 24 && chip.width >= 24, `an inspector message button is ${chip.width}×${chip.height}`);
-    await held.first().click();
+    await held.first().focus();
+    await page.keyboard.press('Enter');
     await pg.messageDetails.getByRole('heading').first().waitFor();
+    // Opening a message from the keyboard takes the focus to its explanation.
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Message details');
     await assertNoViolations(page, `the playground with a message open (${colorScheme})`);
     await pg.button('Share').click();
     await page.getByLabel('Share link').waitFor();
@@ -228,6 +231,27 @@ test('adding, connecting, deleting and undoing are announced, Delete leaves focu
   await page.keyboard.press('Delete');
   await page.keyboard.press('Control+z');
   assert.deepEqual(await pg.nodeTitles(), ['Producer p1', 'Queue q1']);
+  assertClean(problems);
+  await context.close();
+});
+
+test('the topology reads as text in the order messages flow, and follows the canvas', async () => {
+  const { page, problems, context } = await open(browser, busyLink());
+  const pg = new Playground(page);
+  await pg.node('Queue audit').waitFor();
+  await page.getByText('Topology as text', { exact: true }).click();
+  const lines = () => page.getByRole('list', { name: 'Topology as text' }).getByRole('listitem').allTextContents();
+  assert.deepEqual(await lines(), [
+    'Producer orders → Topic exchange events',
+    'Topic exchange events → Queue audit (binding key “#”); → Queue billing (binding key “*.orders”)',
+    'Queue audit: nothing further',
+    'Queue billing → Consumer biller',
+    'Consumer biller: nothing further',
+  ]);
+  await pg.select('Consumer biller');
+  await page.keyboard.press('Delete');
+  await page.getByRole('status').filter({ hasText: 'Deleted Consumer biller.' }).waitFor();
+  assert.deepEqual((await lines()).slice(2), ['Queue audit: nothing further', 'Queue billing: nothing further']);
   assertClean(problems);
   await context.close();
 });

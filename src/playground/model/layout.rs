@@ -148,6 +148,44 @@ impl Topology {
     /// order; where a loop leaves none ready (a dead-letter exchange fed by
     /// the queue it serves), the leftmost waiting part that a placed part
     /// feeds goes next, and the loop's closing edge is passed over. `None` for a part with no edge.
+    /// The topology in words, a line per part in the order messages flow
+    /// (the order Tidy up lays them out in, top to bottom within a column):
+    /// "Topic exchange x1 → Queue q1 (binding key “eu.#”); → Queue q2 …",
+    /// "Queue q1: nothing further", or "Queue q3: not connected". It is the
+    /// canvas for a reader who cannot see it.
+    pub fn as_text(&self) -> Vec<String> {
+        let ranks = self.flow_ranks();
+        let mut order: Vec<&Node> = self.nodes.iter().collect();
+        brokerlab_order::sort_by(&mut order, |a, b| {
+            let rank = |n: &Node| ranks.get(&n.id).copied().flatten().unwrap_or(usize::MAX);
+            rank(a).cmp(&rank(b)).then(a.y.total_cmp(&b.y)).then(a.x.total_cmp(&b.x))
+        });
+        order
+            .into_iter()
+            .map(|n| {
+                let targets: Vec<String> = self
+                    .outgoing(n.id)
+                    .filter_map(|e| {
+                        let to = self.node(e.to)?.title();
+                        let key = if e.role.is_binding() {
+                            format!(" (binding key \u{201c}{}\u{201d})", e.binding_key)
+                        } else {
+                            String::new()
+                        };
+                        Some(format!("\u{2192} {to}{key}"))
+                    })
+                    .collect();
+                if !targets.is_empty() {
+                    format!("{} {}", n.title(), targets.join("; "))
+                } else if self.incoming(n.id).next().is_some() {
+                    format!("{}: nothing further", n.title())
+                } else {
+                    format!("{}: not connected", n.title())
+                }
+            })
+            .collect()
+    }
+
     fn flow_ranks(&self) -> BTreeMap<NodeId, Option<usize>> {
         let connected = |id: NodeId| self.edges.iter().any(|e| e.from == id || e.to == id);
         let mut waiting: BTreeMap<NodeId, usize> = self

@@ -613,3 +613,32 @@ fn tidy_up_lays_parts_out_in_flow_order_with_no_overlap() {
     p.undo();
     assert_eq!(p.topology.node(prod).map(|n| (n.x, n.y)), Some((16.0, 16.0)));
 }
+
+#[test]
+fn the_topology_as_text_names_each_part_and_where_it_sends_in_flow_order() {
+    let mut p = editor();
+    let q2 = p.add_node(NodeKind::Queue, Some((400.0, 300.0)));
+    let c = p.add_node(NodeKind::Consumer, Some((600.0, 0.0)));
+    let q1 = p.add_node(NodeKind::Queue, Some((400.0, 0.0)));
+    let x = p.add_exchange(ExchangeKind::Topic, Some((200.0, 0.0)));
+    let prod = p.add_node(NodeKind::Producer, Some((0.0, 0.0)));
+    p.add_node(NodeKind::Queue, Some((0.0, 600.0)));
+    p.connect(prod, x).unwrap();
+    let b1 = p.connect(x, q1).unwrap();
+    let b2 = p.connect(x, q2).unwrap();
+    p.connect(q1, c).unwrap();
+    for (b, key) in [(b1, "eu.#"), (b2, "*.orders")] {
+        p.topology.edges.iter_mut().find(|e| e.id == b).unwrap().binding_key = key.to_string();
+    }
+    assert_eq!(
+        p.topology.as_text(),
+        [
+            "Producer p1 \u{2192} Topic exchange x1",
+            "Topic exchange x1 \u{2192} Queue q2 (binding key \u{201c}eu.#\u{201d}); \u{2192} Queue q1 (binding key \u{201c}*.orders\u{201d})",
+            "Queue q2 \u{2192} Consumer c1",
+            "Queue q1: nothing further",
+            "Consumer c1: nothing further",
+            "Queue q3: not connected",
+        ]
+    );
+}

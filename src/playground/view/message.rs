@@ -15,8 +15,23 @@ pub(super) fn MessagePanel(
         let m = ctx.message.get()?;
         ctx.sim.with_value(|s| s.explain(&m))
     });
+    // A message opened from the keyboard takes the focus to its
+    // explanation, so a keyboard or screen-reader user is where the answer
+    // is; one opened with the pointer leaves the page where it is.
+    let panel = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |first: Option<()>| {
+        let opened = ctx.message.with(Option::is_some);
+        let from_keyboard = document().active_element().is_some_and(|el| el.matches(":focus-visible").unwrap_or(false));
+        if first.is_some()
+            && opened
+            && from_keyboard
+            && let Some(el) = panel.get_untracked()
+        {
+            let _ = el.focus();
+        }
+    });
     view! {
-        <section class="pg-message" aria-label="Message details" tabindex="0">
+        <section class="pg-message" aria-label="Message details" tabindex="0" node_ref=panel>
             <h2>"Message"</h2>
             {move || match explanation.get() {
                 None => view! { <p class="pg-hint">"Click a message in a queue or a record in a partition to see its history and why it went where it did."</p> }.into_any(),

@@ -630,6 +630,7 @@ pub fn PlaygroundView(
                 <Canvas ctx />
                 <Inspector ctx />
             </div>
+            <TopologyText ctx />
             <div class="pg-bottom">
                 <EventLog ctx />
                 <MessagePanel ctx />
@@ -638,6 +639,24 @@ pub fn PlaygroundView(
         </div>
     }
     .into_any()
+}
+
+/// The canvas in words, for a reader who cannot see it: each part and
+/// where it sends, in the order messages flow, kept in step with the canvas.
+#[component]
+fn TopologyText(
+    /// The playground's shared signals.
+    ctx: Ctx,
+) -> impl IntoView {
+    let lines = Memo::new(move |_| ctx.editor.with(|e| e.topology.as_text()));
+    view! {
+        <details class="pg-as-text">
+            <summary>"Topology as text"</summary>
+            <ul aria-label="Topology as text">
+                {move || lines.get().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+            </ul>
+        </details>
+    }
 }
 
 /// The pan and zoom (never past 1) that show the box `b` in a canvas
