@@ -77,7 +77,7 @@ async function playgroundInUse(page) {
 
 for (const colorScheme of ['light', 'dark']) {
   test(`axe finds no violation on the course, a lesson or the playground in the ${colorScheme} theme`, async () => {
-    const { page, problems, context } = await open(browser, '', { colorScheme, viewport: { width: 1280, height: 900 } });
+    let { page, problems, context } = await open(browser, '', { colorScheme, viewport: { width: 1280, height: 900 } });
     const course = await new CoursePage(page).waitUntilShown();
     await assertNoViolations(page, `the course (${colorScheme})`);
 
@@ -87,8 +87,11 @@ for (const colorScheme of ['light', 'dark']) {
     await live.getByText(/Step 1 of/).waitFor();
     await assertNoViolations(page, `a lesson with its live panel stepped (${colorScheme})`);
 
-    await page.goto(new URL(busyLink(), page.url()).href);
-    await page.reload();
+    assertClean(problems);
+    await context.close();
+
+    // The playground, opened from a link in a fresh page.
+    ({ page, problems, context } = await open(browser, busyLink(), { colorScheme, viewport: { width: 1280, height: 900 } }));
     const pg = await playgroundInUse(page);
     await assertNoViolations(page, `the playground with a part in the inspector (${colorScheme})`);
     // The inspector lists the queue's messages as full-size buttons too.
