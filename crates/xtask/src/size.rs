@@ -27,7 +27,7 @@ pub const FIRST_LOAD_BUDGET_GZIP: u64 = 215 * 1024;
 
 /// The engines module (its loader and wasm), gzipped, must fit in this.
 ///
-/// It ships at about 1,038 KB; the goal is 250 KB. As with the first load,
+/// It ships at about 1,047 KB; the goal is 250 KB. As with the first load,
 /// the budget stands just above what ships so that it only ever comes down.
 pub const ENGINES_BUDGET_GZIP: u64 = 1_050 * 1024;
 
