@@ -29,13 +29,12 @@ pub(super) fn Canvas(
                 // The canvas's shortcuts follow the focus, so a press on the
                 // canvas brings it there: a part's button takes it as any
                 // button does, and a press elsewhere gives it to the canvas.
-                let on_button = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| el.closest("button, select, input").ok().flatten().is_some());
-                if !on_button {
+                let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                let inside = |selector: &str| target.as_ref().is_some_and(|el| el.closest(selector).ok().flatten().is_some());
+                if !inside("button, select, input") {
                     ctx.focus_canvas();
                 }
-                let on_background = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| el.closest("[data-node], .pg-edge").ok().flatten().is_none());
+                let on_background = target.is_some() && !inside("[data-node], .pg-edge");
                 if on_background {
                     let (px, py, _) = ctx.pan.get_untracked();
                     ctx.pointer_down(&ev, Drag::Pan { sx: ev.client_x().into(), sy: ev.client_y().into(), px, py });

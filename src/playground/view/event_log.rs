@@ -47,10 +47,14 @@ pub(super) fn EventLog(
         ctx.frame.track();
         let playing = ctx.playing.get_untracked();
         let (seen, at, was_playing) = heard.get_value();
-        let (newest, fresh) = ctx.sim.with_value(|s| {
+        // How many events are new, and the texts of the last few of them,
+        // oldest first: all an announcement says.
+        let (newest, count, recent) = ctx.sim.with_value(|s| {
             let newest = s.log().last().map_or(0, |l| l.seq);
-            let fresh: Vec<String> = s.log().filter(|l| l.seq > seen).map(|l| l.text.clone()).collect();
-            (newest, fresh)
+            let count = s.log().rev().take_while(|l| l.seq > seen).count();
+            let mut recent: Vec<String> = s.log().rev().take(count.min(NAMED)).map(|l| l.text.clone()).collect();
+            recent.reverse();
+            (newest, count, recent)
         });
         // A new run or a scrub back has nothing new to say, and neither has
         // a pause: what played since the last summary is on screen.
@@ -59,11 +63,11 @@ pub(super) fn EventLog(
             return;
         }
         let t = now();
-        if let Some(text) = announcement(&fresh, playing, t - at) {
+        if let Some(text) = announcement(count, &recent, playing, t - at) {
             heard.set_value((newest, t, playing));
             spoken.set(text);
         } else {
-            heard.set_value((if playing { seen } else { newest }, at, playing));
+            heard.set_value((seen, at, playing));
         }
     });
     view! {
@@ -84,27 +88,24 @@ pub(super) fn EventLog(
     }
 }
 
-/// What to say of the events `fresh` (oldest first) that were not spoken
-/// yet, `since_ms` after the last announcement: paused, the events
-/// themselves; playing, a count and the latest one, at most every
-/// [`SUMMARY_EVERY_MS`]; nothing when there is nothing new.
-fn announcement(fresh: &[String], playing: bool, since_ms: f64) -> Option<String> {
-    let latest = fresh.last()?;
+/// What to say of `count` events not spoken yet, whose last few are
+/// `recent` (oldest first, at most [`NAMED`]), `since_ms` after the last
+/// announcement: paused, the events themselves; playing, the count and the
+/// latest one, at most every [`SUMMARY_EVERY_MS`]; nothing when there is
+/// nothing new.
+fn announcement(count: usize, recent: &[String], playing: bool, since_ms: f64) -> Option<String> {
+    let latest = recent.last()?;
     if playing {
         if since_ms < SUMMARY_EVERY_MS {
             return None;
         }
-        let n = fresh.len();
-        let events = if n == 1 { "1 new event".to_string() } else { format!("{n} new events") };
+        let events = if count == 1 { "1 new event".to_string() } else { format!("{count} new events") };
         return Some(format!("{events}; latest: {latest}"));
     }
-    let shown = &fresh[fresh.len().saturating_sub(NAMED)..];
-    let mut text = shown.join(". ");
-    let more = fresh.len() - shown.len();
-    if more > 0 {
-        text = format!("{more} earlier events, then: {text}");
-    }
-    Some(text)
+    let shown = &recent[recent.len().saturating_sub(NAMED)..];
+    let text = shown.join(". ");
+    let more = count.saturating_sub(shown.len());
+    Some(if more > 0 { format!("{more} earlier events, then: {text}") } else { text })
 }
 
 #[cfg(test)]
@@ -118,20 +119,20 @@ mod tests {
     #[test]
     fn paused_a_step_speaks_its_events_and_counts_the_rest() {
         assert_eq!(
-            announcement(&events(&["a published", "q got it"]), false, 0.0).as_deref(),
+            announcement(2, &events(&["a published", "q got it"]), false, 0.0).as_deref(),
             Some("a published. q got it")
         );
-        let many = events(&["1", "2", "3", "4", "5"]);
-        assert_eq!(announcement(&many, false, 0.0).as_deref(), Some("2 earlier events, then: 3. 4. 5"));
-        assert_eq!(announcement(&[], false, 0.0), None);
+        let last_three = events(&["3", "4", "5"]);
+        assert_eq!(announcement(5, &last_three, false, 0.0).as_deref(), Some("2 earlier events, then: 3. 4. 5"));
+        assert_eq!(announcement(0, &[], false, 0.0), None);
     }
 
     #[test]
     fn playing_speaks_a_summary_at_most_every_five_seconds() {
         let fresh = events(&["x", "y", "z"]);
-        assert_eq!(announcement(&fresh, true, 1_000.0), None);
-        assert_eq!(announcement(&fresh, true, 5_000.0).as_deref(), Some("3 new events; latest: z"));
-        assert_eq!(announcement(&events(&["only"]), true, 9_000.0).as_deref(), Some("1 new event; latest: only"));
-        assert_eq!(announcement(&[], true, 60_000.0), None);
+        assert_eq!(announcement(3, &fresh, true, 1_000.0), None);
+        assert_eq!(announcement(3, &fresh, true, 5_000.0).as_deref(), Some("3 new events; latest: z"));
+        assert_eq!(announcement(1, &events(&["only"]), true, 9_000.0).as_deref(), Some("1 new event; latest: only"));
+        assert_eq!(announcement(0, &[], true, 60_000.0), None);
     }
 }
