@@ -295,12 +295,15 @@ impl Journal {
         }
     }
 
-    /// Drops flights that have arrived, and once a second turns the totals
-    /// into rates.
-    pub fn advance(&mut self, now_ms: u64, tick: u64) {
+    /// Drops flights that have arrived.
+    pub fn advance(&mut self, now_ms: u64) {
         while self.flights.front().is_some_and(|f| f.start_ms + FLIGHT_MS < now_ms) {
             self.flights.pop_front();
         }
+    }
+
+    /// Closes step `tick`: every ten steps (a second), the rates.
+    pub fn end_step(&mut self, tick: u64) {
         if tick.is_multiple_of(10) {
             for (id, c) in &mut self.counters {
                 let base = self.rate_base.entry(*id).or_default();

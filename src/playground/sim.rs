@@ -30,8 +30,17 @@ use brokerlab_scenario::{Scenario, Session, SetupPart, StepOutcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Logical milliseconds per simulation step.
+/// Logical milliseconds per simulation step: the timeline's unit.
 pub const STEP_MS: u64 = 100;
+
+/// Sub-steps a step is taken in. The engines and the clients advance a
+/// sub-step at a time, so a running canvas spreads a step's work over the
+/// frames it is drawn in; a step is always these sub-steps, so a replay
+/// matches the run it repeats.
+pub const SUBSTEPS: u64 = 5;
+
+/// Logical milliseconds per sub-step.
+pub const SUBSTEP_MS: u64 = STEP_MS / SUBSTEPS;
 
 /// Something the user does to a running playground.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,7 +97,11 @@ pub struct Sim {
     has_kafka: bool,
     pub(super) clients: Clients,
     pub(super) journal: Journal,
+    /// Whole steps taken.
     tick: u64,
+    /// Sub-steps taken into the next step, below [`SUBSTEPS`].
+    sub: u64,
+    /// Each action with the moment it was taken ([`Sim::moment`]).
     actions: Vec<(u64, Action)>,
     problems: Vec<Problem>,
     /// The policies the broker refused, by vhost and name, with its error.
@@ -319,6 +332,7 @@ impl Sim {
             session,
             journal: Journal::default(),
             tick: 0,
+            sub: 0,
             actions: Vec::new(),
             problems,
             policy_problems,
@@ -334,24 +348,27 @@ impl Sim {
     }
 
     /// Rebuilds the run at step `until`: the same topology, the same actions
-    /// up to and including that step, hence the same state.
+    /// up to and including that step's start, each at its moment, hence the
+    /// same state.
     pub fn replay(topology: &Topology, actions: &[(u64, Action)], until: u64) -> Self {
         let mut sim = Sim::new(topology);
-        let mut pending = actions.iter().filter(|(t, _)| *t <= until).peekable();
+        let end = until * SUBSTEPS;
+        let mut pending = actions.iter().filter(|(t, _)| *t <= end).peekable();
         loop {
-            while let Some((_, action)) = pending.next_if(|(t, _)| *t == sim.tick) {
+            while let Some((_, action)) = pending.next_if(|(t, _)| *t == sim.moment()) {
                 sim.perform(action.clone());
             }
-            if sim.tick >= until {
+            if sim.moment() >= end {
                 break;
             }
-            sim.step();
+            sim.substep();
         }
         sim
     }
 
     /// The clients, and a port to the rest, borrowed apart.
     fn parts(&mut self) -> (&mut Clients, Port<'_>) {
+        let now_ms = self.now_ms();
         let port = Port {
             session: &mut self.session,
             journal: &mut self.journal,
@@ -359,7 +376,7 @@ impl Sim {
             names: &self.names,
             errors: &mut self.errors,
             logged: &mut self.logged,
-            now_ms: self.tick * STEP_MS,
+            now_ms,
         };
         (&mut self.clients, port)
     }
@@ -404,12 +421,17 @@ impl Sim {
         self.tick
     }
 
-    /// Logical time in milliseconds.
-    pub fn now_ms(&self) -> u64 {
-        self.tick * STEP_MS
+    /// Sub-steps taken so far: the moment an action is stamped with.
+    pub fn moment(&self) -> u64 {
+        self.tick * SUBSTEPS + self.sub
     }
 
-    /// The actions taken so far, stamped with their step.
+    /// Logical time in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.tick * STEP_MS + self.sub * SUBSTEP_MS
+    }
+
+    /// The actions taken so far, stamped with their moment.
     pub fn actions(&self) -> &[(u64, Action)] {
         &self.actions
     }
@@ -465,7 +487,7 @@ impl Sim {
     /// Does `action` now, and records it for replay.
     pub fn perform(&mut self, action: Action) {
         use brokerlab_scenario::Action as A;
-        self.actions.push((self.tick, action.clone()));
+        self.actions.push((self.moment(), action.clone()));
         match action {
             Action::Publish(id) => {
                 let (clients, mut port) = self.parts();
@@ -530,14 +552,31 @@ impl Sim {
     }
 
     /// Advances both engines by one step and lets every client act.
+    /// From a step's start, that is one step; from inside a step, the rest
+    /// of it.
     pub fn step(&mut self) {
-        self.tick += 1;
-        let tick = self.tick;
+        self.substep();
+        while self.sub != 0 {
+            self.substep();
+        }
+    }
+
+    /// Advances both engines by one sub-step and lets every client act.
+    pub fn substep(&mut self) {
+        self.sub += 1;
+        if self.sub == SUBSTEPS {
+            self.tick += 1;
+            self.sub = 0;
+        }
+        let (tick, whole) = (self.tick, self.sub == 0);
         let (clients, mut port) = self.parts();
-        clients.produce_due(&mut port, STEP_MS);
-        clients.act(&mut port, Part::Run, &brokerlab_scenario::Action::AdvanceTime { ms: STEP_MS });
+        clients.produce_due(&mut port, SUBSTEP_MS);
+        clients.act(&mut port, Part::Run, &brokerlab_scenario::Action::AdvanceTime { ms: SUBSTEP_MS });
         clients.consume(&mut port);
-        port.journal.advance(port.now_ms, tick);
+        port.journal.advance(port.now_ms);
+        if whole {
+            port.journal.end_step(tick);
+        }
     }
 
     /// The history of an AMQP message copy.

@@ -283,6 +283,43 @@ fn replaying_the_actions_rebuilds_the_same_run() {
     assert!(!earlier.cluster().unwrap().brokers()[1].alive);
 }
 
+/// The run loop takes a step in sub-steps and a learner acts between them:
+/// a replay takes each action at the same moment, so it rebuilds the run.
+#[test]
+fn actions_between_sub_steps_replay_at_the_same_moment() {
+    use crate::playground::sim::{SUBSTEP_MS, SUBSTEPS};
+    let (mut p, cs, prod) = kafka_group(2, 3, 3);
+    let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
+    s.rate = 7;
+    p.configure(prod, NodeConfig::Producer(s)).unwrap();
+    let mut live = Sim::new(&p.topology);
+    live.substep();
+    assert_eq!((live.tick(), live.moment(), live.now_ms()), (0, 1, SUBSTEP_MS));
+    for i in 1..60 * SUBSTEPS {
+        if i == 101 {
+            live.perform(Action::CrashBroker(1));
+        }
+        if i == 152 {
+            live.perform(Action::Burst(prod));
+        }
+        live.substep();
+    }
+    assert_eq!(live.tick(), 60);
+    assert_eq!(live.actions().iter().map(|(at, _)| *at).collect::<Vec<_>>(), [101, 152]);
+    let again = Sim::replay(&p.topology, live.actions(), live.tick());
+    let log = |s: &Sim| s.log().map(|l| l.text.clone()).collect::<Vec<_>>();
+    assert_eq!(log(&live), log(&again), "seed {}", p.topology.seed);
+    assert_eq!(live.consumer(cs[0]), again.consumer(cs[0]));
+    // A step from inside one finishes it (before the first action).
+    let mut part = Sim::replay(&p.topology, live.actions(), 10);
+    part.substep();
+    part.substep();
+    part.step();
+    assert_eq!((part.tick(), part.moment()), (11, 11 * SUBSTEPS));
+    let whole = Sim::replay(&p.topology, live.actions(), 11);
+    assert_eq!(log(&part), log(&whole));
+}
+
 #[test]
 fn a_bad_binding_is_reported_not_fatal() {
     let mut p = Playground::default();
@@ -794,7 +831,7 @@ fn a_group_card_and_the_log_follow_a_rebalance_through_its_phases() {
     let (p, cs, _) = kafka_group(2, 3, 3);
     let g = p.topology.named(NodeKind::Group, "g1").unwrap().id;
     let mut sim = Sim::new(&p.topology);
-    sim.step();
+    sim.substep();
     let first = lines_of(&sim, g);
     assert!(first[0].starts_with("Rebalancing: waiting for members to join (1 of 2 joined"), "{first:?}");
     let coordinator = sim.cluster().unwrap().group("g1").unwrap().coordinator.unwrap();

@@ -26,7 +26,7 @@ mod toolbar;
 use super::challenge::is_locked;
 use super::model::{Heights, NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topology, card_width};
 use super::share;
-use super::sim::{Action, MessageRef, STEP_MS, Sim};
+use super::sim::{Action, MessageRef, SUBSTEP_MS, Sim};
 use canvas::Canvas;
 use controller::ControllerPanel;
 use event_log::EventLog;
@@ -175,20 +175,34 @@ impl Ctx {
     }
 
     fn fork_here(&self) {
-        let tick = self.sim.with_value(|s| s.tick());
+        let (tick, moment) = self.sim.with_value(|s| (s.tick(), s.moment()));
         if tick < self.horizon.get_untracked() {
             self.horizon.set(tick);
-            self.timeline.update_value(|t| t.retain(|(at, _)| *at <= tick));
+            self.timeline.update_value(|t| t.retain(|(at, _)| *at <= moment));
         }
     }
 
+    /// `steps` whole steps; from inside a step, the first finishes it.
     fn step(&self, steps: u64) {
-        self.fork_here();
-        self.sim.update_value(|s| {
+        self.advance(|s| {
             for _ in 0..steps {
                 s.step();
             }
         });
+    }
+
+    /// `n` sub-steps, as the run loop takes them.
+    fn substep(&self, n: u64) {
+        self.advance(|s| {
+            for _ in 0..n {
+                s.substep();
+            }
+        });
+    }
+
+    fn advance(&self, go: impl FnOnce(&mut Sim)) {
+        self.fork_here();
+        self.sim.update_value(go);
         let tick = self.sim.with_value(|s| s.tick());
         if tick > self.horizon.get_untracked() {
             self.horizon.set(tick);
@@ -517,8 +531,9 @@ pub fn PlaygroundView(
         key
     });
 
-    // The run loop: real time times the speed, in whole engine steps; at the
-    // fastest speed as many steps as fit in a frame's budget, without detail.
+    // The run loop: real time times the speed, in engine sub-steps, so a
+    // step's work is spread over the frames it spans; at the fastest speed
+    // as many steps as fit in a frame's budget, without detail.
     let last = StoredValue::new(now());
     let carry = StoredValue::new(0.0f64);
     // While running, the readouts (counters, queue contents, the log)
@@ -555,16 +570,16 @@ pub fn PlaygroundView(
             }
             ctx.sim.update_value(|s| s.set_detail(true));
             let c = carry.get_value() + dt * speed;
-            let steps = (c / STEP_MS as f64).floor();
-            carry.set_value(c - steps * STEP_MS as f64);
-            if steps >= 1.0 {
-                ctx.step(steps as u64);
+            let subs = (c / SUBSTEP_MS as f64).floor();
+            carry.set_value(c - subs * SUBSTEP_MS as f64);
+            if subs >= 1.0 {
+                ctx.substep(subs as u64);
                 if readout_due(t) {
                     ctx.frame.update(|f| *f += 1);
                 }
             }
             let base = ctx.sim.with_value(|s| s.now_ms()) as f64;
-            ctx.display_ms.set(base + carry.get_value().min(STEP_MS as f64));
+            ctx.display_ms.set(base + carry.get_value().min(SUBSTEP_MS as f64));
         },
         Duration::from_millis(16),
     );
