@@ -141,8 +141,8 @@
       + '</span>Mark as read</button>'
       + (l.live ? '<button type="button" class="try-it try-it-top" aria-haspopup="dialog" disabled>Try it</button>' : '') + '</p>'
       + '<p class="loading" role="status">Loading the lesson…</p>'
-      + (l.live ? '<aside class="live-column" aria-label="Live scenarios" tabindex="-1"><p class="island-status loading" role="status">'
-        + 'Starting the broker engines…</p><div class="island"></div></aside>' : '')
+      + (l.live ? '<section class="live-column" role="complementary" aria-label="Live scenarios" tabindex="-1"><p class="island-status loading" role="status">'
+        + 'Starting the broker engines…</p><div class="island"></div></section>' : '')
       + '<div class="lesson-after"><section class="quiz" aria-labelledby="quiz-title"><h2 id="quiz-title">Check yourself</h2>'
       + '<p class="loading" role="status">Loading the questions…</p></section>' + practise + '</div>'
       + '<nav class="steps" aria-label="Previous and next lessons">' + step(all[at - 1], 'prev', 'Previous') + step(all[at + 1], 'next', 'Next')

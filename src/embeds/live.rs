@@ -261,6 +261,7 @@ pub fn LiveScenario(
                 })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || state.get().map(|s| view! { <SnapshotView snapshot=s /> })}
+            <WhatJustHappened state />
             <ToolsView tools apply=Callback::new(apply) />
         </section>
     }
@@ -436,7 +437,7 @@ fn SnapshotView(
     /// What to show.
     snapshot: Snapshot,
 ) -> impl IntoView {
-    let Snapshot { queues, partitions, cluster, consumers, last } = snapshot;
+    let Snapshot { queues, partitions, cluster, consumers, .. } = snapshot;
     view! {
         <div class="live-state">
             {queues
@@ -477,11 +478,27 @@ fn SnapshotView(
                 {cluster.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
             </ul>
         })}
-        <div class="live-last">
+    }
+}
+
+/// What the last step or action did. The live region stays in the page
+/// while its list is redrawn, so a screen reader reads each new outcome
+/// (after the step counter) instead of missing a region that was replaced.
+#[component]
+fn WhatJustHappened(
+    /// The state after the last step, if there is one yet.
+    state: RwSignal<Option<Snapshot>>,
+) -> impl IntoView {
+    view! {
+        <div class="live-last" hidden=move || state.with(Option::is_none)>
             <h3>"What just happened"</h3>
-            <ul aria-label="What just happened">
-                {last.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-            </ul>
+            <div aria-live="polite">
+                {move || state.with(|s| s.as_ref().map(|s| s.last.clone())).map(|last| view! {
+                    <ul aria-label="What just happened">
+                        {last.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                    </ul>
+                })}
+            </div>
         </div>
     }
 }

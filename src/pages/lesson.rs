@@ -146,11 +146,14 @@ pub fn LessonPage(
                 {has_panel
                     .then(|| {
                         view! {
-                            <aside
+                            // A section, not an aside: beside the text it is
+                            // complementary, and on a phone, open, a dialog,
+                            // a role an aside may not take.
+                            <section
                                 class="live-column"
                                 class:sheet-open=move || sheet.open.get()
                                 aria-label="Live scenarios"
-                                role=move || sheet.open.get().then_some("dialog")
+                                role=move || if sheet.open.get() { "dialog" } else { "complementary" }
                                 aria-modal=move || sheet.open.get().then_some("true")
                                 tabindex="-1"
                                 node_ref=sheet.panel
@@ -174,7 +177,7 @@ pub fn LessonPage(
                                 <Show when=move || sheet.open.get()>
                                     <span class="focus-guard" tabindex="0" on:focus=move |_| sheet.focus_close()></span>
                                 </Show>
-                            </aside>
+                            </section>
                         }
                     })}
                 <div class="lesson-after" inert=move || sheet.open.get()>
@@ -196,7 +199,7 @@ pub fn LessonPage(
 #[derive(Clone, Copy)]
 struct Sheet {
     open: RwSignal<bool>,
-    panel: NodeRef<leptos::html::Aside>,
+    panel: NodeRef<leptos::html::Section>,
     close_button: NodeRef<leptos::html::Button>,
     opener: StoredValue<Option<web_sys::HtmlElement>, LocalStorage>,
 }

@@ -1,9 +1,10 @@
 // Accessibility: axe-core (WCAG 2.2 AA and best practice) finds nothing on
 // the course, a lesson with its live panel stepped, and the playground
 // running with the inspector, a message and the share link open, in the
-// light and the dark theme; while a run plays, the live regions do not flood
-// a screen reader; the header fits a 320 px window; and a reader who asks
-// for reduced motion sees no message travel; the topology reads as text.
+// light and the dark theme, on a desktop and a phone; while a run plays, the
+// live regions do not flood a screen reader, and a lesson's step speaks what
+// it did; the header fits a 320 px window; and a reader who asks for reduced
+// motion sees no message travel; the topology reads as text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -75,25 +76,40 @@ async function playgroundInUse(page) {
   return pg;
 }
 
-for (const colorScheme of ['light', 'dark']) {
-  test(`axe finds no violation on the course, a lesson or the playground in the ${colorScheme} theme`, async () => {
-    let { page, problems, context } = await open(browser, '', { colorScheme, viewport: { width: 1280, height: 900 } });
+const SCREENS = [
+  { colorScheme: 'light', size: 'desktop', viewport: { width: 1280, height: 900 } },
+  { colorScheme: 'dark', size: 'desktop', viewport: { width: 1280, height: 900 } },
+  { colorScheme: 'light', size: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  { colorScheme: 'dark', size: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+];
+
+for (const { size, ...screen } of SCREENS) {
+  const label = `${screen.colorScheme}, ${size}`;
+  test(`axe finds no violation on the course, a lesson or the playground in the ${screen.colorScheme} theme at ${size} size`, async () => {
+    let { page, problems, context } = await open(browser, '', screen);
     const course = await new CoursePage(page).waitUntilShown();
-    await assertNoViolations(page, `the course (${colorScheme})`);
+    await assertNoViolations(page, `the course (${label})`);
 
     await course.openLesson('Why Asynchronous Messaging?');
-    const live = page.getByRole('region', { name: /^Try it live/ });
+    let live = page.getByRole('region', { name: /^Try it live/ });
+    if (size === 'phone') {
+      // On a phone the live panel is a sheet the text's "Try it" opens.
+      const tryIt = page.getByRole('article').locator('.prose').getByRole('button', { name: 'Try it' }).first();
+      await tryIt.scrollIntoViewIfNeeded();
+      await tryIt.tap();
+      live = page.getByRole('dialog', { name: 'Live scenarios' }).getByRole('region', { name: /^Try it live/ });
+    }
     await live.getByRole('button', { name: 'Step' }).click();
     await live.getByText(/Step 1 of/).waitFor();
-    await assertNoViolations(page, `a lesson with its live panel stepped (${colorScheme})`);
+    await assertNoViolations(page, `a lesson with its live panel stepped (${label})`);
 
     assertClean(problems);
     await context.close();
 
     // The playground, opened from a link in a fresh page.
-    ({ page, problems, context } = await open(browser, busyLink(), { colorScheme, viewport: { width: 1280, height: 900 } }));
+    ({ page, problems, context } = await open(browser, busyLink(), screen));
     const pg = await playgroundInUse(page);
-    await assertNoViolations(page, `the playground with a part in the inspector (${colorScheme})`);
+    await assertNoViolations(page, `the playground with a part in the inspector (${label})`);
     // The inspector lists the queue's messages as full-size buttons too.
     const held = pg.inspector.getByRole('list', { name: 'Explain a message held by audit' }).getByRole('button');
     assert.equal(await held.count(), await pg.queueMessages('audit').count());
@@ -104,10 +120,10 @@ for (const colorScheme of ['light', 'dark']) {
     await pg.messageDetails.getByRole('heading').first().waitFor();
     // Opening a message from the keyboard takes the focus to its explanation.
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Message details');
-    await assertNoViolations(page, `the playground with a message open (${colorScheme})`);
+    await assertNoViolations(page, `the playground with a message open (${label})`);
     await pg.button('Share').click();
     await page.getByLabel('Share link').waitFor();
-    await assertNoViolations(page, `the playground with its share link (${colorScheme})`);
+    await assertNoViolations(page, `the playground with its share link (${label})`);
     assertClean(problems);
     await context.close();
   });
@@ -156,6 +172,23 @@ test('a playing run speaks a summary at most every five seconds, and a step spea
   const stepped = await status.textContent();
   const newest = (await pg.log.getByRole('listitem').first().textContent()).trim();
   assert.ok(newest.endsWith(stepped.split('. ').at(-1)), `a step speaks its newest event: "${stepped}" vs "${newest}"`);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a lesson step speaks what just happened, after its step counter', async () => {
+  const { page, problems, context } = await open(browser, '');
+  await new CoursePage(page).openLesson('Why Asynchronous Messaging?');
+  const live = page.getByRole('region', { name: /^Try it live/ });
+  await live.getByRole('button', { name: 'Step' }).waitFor();
+  await countAnnouncements(page);
+  await live.getByRole('button', { name: 'Step' }).click();
+  await live.getByText('Step 1 of').waitFor();
+  const happened = (await live.getByRole('list', { name: 'What just happened' }).getByRole('listitem').allTextContents()).map((t) => t.trim());
+  assert.ok(happened.length > 0, 'the step did something');
+  await page.waitForFunction((first) => window.announcements.some((t) => t.includes(first)), happened[0]);
+  const spoken = await page.evaluate(() => window.announcements);
+  assert.ok(spoken.some((t) => t.startsWith('Step 1 of')), `the counter is spoken: ${JSON.stringify(spoken)}`);
   assertClean(problems);
   await context.close();
 });

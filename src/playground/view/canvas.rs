@@ -68,7 +68,9 @@ pub(super) fn Canvas(
             <Show when=move || ctx.editor.with(|e| e.topology.nodes.is_empty())>
                 <p class="pg-empty">"Drag parts here from the left, or press a part's button to add it."</p>
             </Show>
-            <div class="pg-world" style:transform=transform>
+            // `--zoom` lets a connect handle stay 24 px on screen however far
+            // the canvas is zoomed out.
+            <div class="pg-world" style:transform=transform style:--zoom=move || ctx.pan.get().2.to_string()>
                 {move || ctx.landing.get().map(|(x, y, w, h)| view! {
                     <div class="pg-ghost" aria-hidden="true"
                         style=format!("left:{x}px;top:{y}px;width:{w}px;height:{h}px")></div>

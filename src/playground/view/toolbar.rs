@@ -60,7 +60,10 @@ pub(super) fn Toolbar(
         }
     };
     view! {
-        <div class="pg-toolbar" role="toolbar" aria-label="Playground controls">
+        // A group of labelled groups, each control a Tab stop: a toolbar
+        // role would promise arrow keys between controls, which its slider
+        // and selects use for their own values.
+        <div class="pg-toolbar" role="group" aria-label="Playground controls">
             <div class="pg-tool-group" role="group" aria-label="Run">
                 <button type="button" aria-pressed=move || ctx.playing.get().to_string()
                     on:click=move |_| { ctx.playing.update(|p| *p = !*p); ctx.bump(); }>
