@@ -330,12 +330,17 @@ impl Clients {
         }
     }
 
-    /// Lets every consumer act: AMQP consumers finish (acknowledge, reject
-    /// or crash over) the deliveries whose processing time is up, or connect
-    /// again; Kafka consumers poll, process and commit.
-    pub fn consume(&mut self, port: &mut Port) {
+    /// Lets consumers act: AMQP consumers finish (acknowledge, reject or
+    /// crash over) the deliveries whose processing time is up, or connect
+    /// again, at every sub-step; at the end of a whole step (`whole`), Kafka
+    /// consumers poll, process and commit, so each group protocol round
+    /// takes a step, as a learner stepping through a rebalance sees it.
+    pub fn consume(&mut self, port: &mut Port, whole: bool) {
         for i in 0..self.amqp.len() {
             self.run_amqp(port, i);
+        }
+        if !whole {
+            return;
         }
         for i in 0..self.kafka.len() {
             self.run_kafka(port, i);

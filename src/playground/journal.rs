@@ -84,6 +84,9 @@ pub struct MessageHistory {
     pub lines: Vec<String>,
     /// How its publish was routed, shared by every copy the publish made.
     pub trace: Option<Arc<RouteTrace>>,
+    /// The canvas edges it travelled, in order: the producer's connection,
+    /// the bindings that led to its queue, and each delivery.
+    pub path: Vec<EdgeId>,
 }
 
 /// Totals for a node; rates are per second over the last second.
@@ -123,6 +126,8 @@ pub struct Journal {
     log: VecDeque<LogEntry>,
     log_seq: u64,
     histories: BTreeMap<MessageId, MessageHistory>,
+    /// The canvas edges each Kafka record travelled, in order.
+    record_paths: BTreeMap<(String, u32, i64), Vec<EdgeId>>,
     flights: VecDeque<Flight>,
     counters: BTreeMap<NodeId, Counters>,
     rate_base: BTreeMap<NodeId, (u64, u64)>,
@@ -138,6 +143,7 @@ impl Default for Journal {
             log: VecDeque::new(),
             log_seq: 0,
             histories: BTreeMap::new(),
+            record_paths: BTreeMap::new(),
             flights: VecDeque::new(),
             counters: BTreeMap::new(),
             rate_base: BTreeMap::new(),
@@ -277,8 +283,33 @@ impl Journal {
         self.histories.entry(id).or_default()
     }
 
+    /// The canvas edges a Kafka record travelled, in order.
+    pub fn record_path(&self, topic: &str, partition: u32, offset: i64) -> &[EdgeId] {
+        self.record_paths.get(&(topic.to_string(), partition, offset)).map_or(&[], Vec::as_slice)
+    }
+
+    /// A message sets off along `edge`, which joins its path.
     fn fly(&mut self, now_ms: u64, edge: Option<EdgeId>, message: MessageRef) {
         if let Some(edge) = edge {
+            let path = match &message {
+                MessageRef::Rabbit(0) => None,
+                MessageRef::Rabbit(id) => self.histories.get_mut(id).map(|h| &mut h.path),
+                MessageRef::Kafka { topic, partition, offset } => {
+                    let key = (topic.clone(), *partition, *offset);
+                    if !self.record_paths.contains_key(&key)
+                        && self.record_paths.len() >= HISTORY_CAP
+                        && let Some(first) = self.record_paths.keys().next().cloned()
+                    {
+                        self.record_paths.remove(&first);
+                    }
+                    Some(self.record_paths.entry(key).or_default())
+                }
+            };
+            if let Some(path) = path
+                && path.last() != Some(&edge)
+            {
+                path.push(edge);
+            }
             self.flights.push_back(Flight { edge, start_ms: now_ms, message });
             if self.flights.len() > MAX_FLIGHTS {
                 self.flights.pop_front();
@@ -553,21 +584,35 @@ impl Journal {
             EnqueueCause::Publish { publish, exchange, routing_key, .. } => {
                 let (edge, history) = match origins.publishes.get(publish) {
                     Some(seen) => {
+                        let mut path = Vec::new();
                         let edge = if exchange.is_empty() {
                             cx.edge(EdgeRole::PublishToQueue, seen.producer, qid)
                         } else {
                             // The binding into this queue that the route
                             // trace says matched.
-                            seen.trace
-                                .iter()
-                                .flat_map(|t| &t.exchanges)
-                                .flat_map(|x| &x.bindings)
-                                .find(|b| {
-                                    b.matched
-                                        && b.binding.destination_kind == rabbit::DestinationKind::Queue
-                                        && b.binding.destination == queue
+                            let matched = |kind: rabbit::DestinationKind, name: &str| {
+                                seen.trace.iter().flat_map(|t| &t.exchanges).flat_map(|x| &x.bindings).find(|b| {
+                                    b.matched && b.binding.destination_kind == kind && b.binding.destination == name
                                 })
-                                .and_then(|b| cx.binding_edge(&b.binding))
+                            };
+                            let into = matched(rabbit::DestinationKind::Queue, queue);
+                            // Back from that binding's exchange to the one
+                            // published to, through the exchange-to-exchange
+                            // bindings that matched (a trace visits each
+                            // exchange once, so the walk ends).
+                            let mut at = into.map(|b| b.binding.source.as_str());
+                            while let Some(x) = at.filter(|x| *x != exchange.as_str() && path.len() < 64) {
+                                let back = matched(rabbit::DestinationKind::Exchange, x);
+                                path.extend(back.and_then(|b| cx.binding_edge(&b.binding)));
+                                at = back.map(|b| b.binding.source.as_str());
+                            }
+                            path.extend(cx.edge(
+                                EdgeRole::Publish,
+                                seen.producer,
+                                cx.node(NodeKind::Exchange, exchange),
+                            ));
+                            path.reverse();
+                            into.and_then(|b| cx.binding_edge(&b.binding))
                         };
                         let sender = if seen.sender.is_empty() { "a client" } else { seen.sender.as_str() };
                         let history = MessageHistory {
@@ -576,6 +621,7 @@ impl Journal {
                             sender: seen.sender.clone(),
                             lines: vec![format!("{now} ms: published by {sender}")],
                             trace: seen.trace.clone(),
+                            path,
                         };
                         (edge, history)
                     }

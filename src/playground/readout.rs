@@ -57,6 +57,9 @@ pub struct Explanation {
     /// The routing decision, one line per binding or reader, with whether it matched.
     pub decisions: Vec<(bool, String)>,
     pub history: Vec<String>,
+    /// The hops it made on the canvas, in order: "orders → events",
+    /// "events → billing (binding key “*.orders”)".
+    pub path: Vec<String>,
 }
 
 /// What the queue inspector shows of a queue in the run.
@@ -283,6 +286,7 @@ impl Sim {
                     ],
                     decisions: Vec::new(),
                     history: h.lines.clone(),
+                    path: self.hops(message),
                 };
                 if !h.sender.is_empty() {
                     e.facts.insert(0, format!("sent by {}", h.sender));
@@ -331,8 +335,27 @@ impl Sim {
                             )
                         })
                         .collect(),
+                    path: self.hops(message),
                 })
             }
         }
+    }
+
+    /// The hops of `message`'s path in words, each edge named by its two
+    /// parts, a binding with its key.
+    fn hops(&self, message: &MessageRef) -> Vec<String> {
+        let t = self.topology();
+        self.path(message)
+            .iter()
+            .filter_map(|id| {
+                let e = t.edge(*id)?;
+                let (from, to) = (t.node(e.from)?.title(), t.node(e.to)?.title());
+                Some(if e.role.is_binding() {
+                    format!("{from} \u{2192} {to} (binding key \u{201c}{}\u{201d})", e.binding_key)
+                } else {
+                    format!("{from} \u{2192} {to}")
+                })
+            })
+            .collect()
     }
 }

@@ -572,7 +572,7 @@ impl Sim {
         let (clients, mut port) = self.parts();
         clients.produce_due(&mut port, SUBSTEP_MS);
         clients.act(&mut port, Part::Run, &brokerlab_scenario::Action::AdvanceTime { ms: SUBSTEP_MS });
-        clients.consume(&mut port);
+        clients.consume(&mut port, whole);
         port.journal.advance(port.now_ms);
         if whole {
             port.journal.end_step(tick);
@@ -582,6 +582,14 @@ impl Sim {
     /// The history of an AMQP message copy.
     pub fn message(&self, id: MessageId) -> Option<&MessageHistory> {
         self.journal.message(id)
+    }
+
+    /// The canvas edges `message` travelled, in order.
+    pub fn path(&self, message: &MessageRef) -> &[EdgeId] {
+        match message {
+            MessageRef::Rabbit(id) => self.journal.message(*id).map_or(&[], |h| h.path.as_slice()),
+            MessageRef::Kafka { topic, partition, offset } => self.journal.record_path(topic, *partition, *offset),
+        }
     }
 
     /// A queue of `vhost` as the RabbitMQ engine sees it.

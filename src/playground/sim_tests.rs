@@ -55,6 +55,46 @@ fn topic_bindings_route_as_rabbitmq_does() {
     assert!(trace.exchanges[0].bindings.iter().any(|b| !b.matched && b.binding.routing_key == "*.orders"));
 }
 
+/// A copy's path is the edges it travelled, in order: the producer's
+/// connection, the exchange-to-exchange binding that led to its queue's
+/// exchange (not one that led elsewhere), the binding into its queue, and
+/// its delivery; the explanation words each hop.
+#[test]
+fn a_message_path_follows_the_edges_it_travelled_in_order() {
+    let (mut p, prod) = topic_routing();
+    let x1 = p.topology.named(NodeKind::Exchange, "x1").unwrap().id;
+    let q2 = p.topology.named(NodeKind::Queue, "q2").unwrap().id;
+    let x2 = p.add_exchange(ExchangeKind::Fanout, None);
+    let q3 = p.add_node(NodeKind::Queue, None);
+    let into_x2 = p.connect(x1, x2).unwrap();
+    p.set_binding(into_x2, "eu.*", "").unwrap();
+    let into_q3 = p.connect(x2, q3).unwrap();
+    set_key(&mut p, prod, "eu.orders");
+    let publish = p.topology.edges.iter().find(|e| e.from == prod).unwrap().id;
+    let into_q2 = p.topology.edges.iter().find(|e| e.from == x1 && e.to == q2).unwrap().id;
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    let copy = |sim: &Sim, q: &str| MessageRef::Rabbit(sim.queue("/", q).unwrap().messages[0].id);
+    assert_eq!(sim.path(&copy(&sim, "q2")), [publish, into_q2]);
+    assert_eq!(sim.path(&copy(&sim, "q3")), [publish, into_x2, into_q3]);
+    assert_eq!(
+        sim.explain(&copy(&sim, "q3")).unwrap().path,
+        [
+            "Producer p1 \u{2192} Topic exchange x1",
+            "Topic exchange x1 \u{2192} Fanout exchange x2 (binding key \u{201c}eu.*\u{201d})",
+            "Fanout exchange x2 \u{2192} Queue q3 (binding key \u{201c}q3\u{201d})",
+        ]
+    );
+    // A consumer on q3 takes its copy at once: the delivery ends its path.
+    let c = p.add_node(NodeKind::Consumer, None);
+    let consume = p.connect(q3, c).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(prod));
+    let delivered: Vec<&[EdgeId]> =
+        (0..16).map(|id| sim.path(&MessageRef::Rabbit(id))).filter(|p| p.last() == Some(&consume)).collect();
+    assert_eq!(delivered, [&[publish, into_x2, into_q3, consume][..]]);
+}
+
 #[test]
 fn changing_a_producers_key_keeps_the_run() {
     let (mut p, prod) = topic_routing();
@@ -831,7 +871,7 @@ fn a_group_card_and_the_log_follow_a_rebalance_through_its_phases() {
     let (p, cs, _) = kafka_group(2, 3, 3);
     let g = p.topology.named(NodeKind::Group, "g1").unwrap().id;
     let mut sim = Sim::new(&p.topology);
-    sim.substep();
+    sim.step();
     let first = lines_of(&sim, g);
     assert!(first[0].starts_with("Rebalancing: waiting for members to join (1 of 2 joined"), "{first:?}");
     let coordinator = sim.cluster().unwrap().group("g1").unwrap().coordinator.unwrap();

@@ -64,6 +64,13 @@ test('topic routing built with the mouse puts each message where RabbitMQ would'
   assert.match(details, /✓ x1 → q1 with “eu\.#”/);
   assert.match(details, /✓ x1 → q2 with “\*\.orders”/);
   assert.match(await pg.log.innerText(), /p1 published “eu\.sales\.q1” to x1 → q1/);
+  // Its path reads as text, hop by hop, and is drawn on the canvas.
+  const hops = pg.messageDetails.getByRole('list', { name: 'Path on the canvas' }).getByRole('listitem');
+  assert.deepEqual((await hops.allTextContents()).map((t) => t.trim()),
+    ['Producer p1 → Topic exchange x1', 'Topic exchange x1 → Queue q2 (binding key “*.orders”)']);
+  const marked = await page.locator('.pg-node.on-path').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+  assert.deepEqual(marked, ['Producer p1', 'Topic exchange x1', 'Queue q2']);
+  assert.equal(await page.locator('g.pg-edge.on-path').count(), 2, 'the two edges it took are drawn as its path');
 
   // Exchange cards say their type.
   assert.match(await pg.node('Topic exchange x1').innerText(), /topic exchange/i);

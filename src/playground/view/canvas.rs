@@ -170,6 +170,11 @@ fn Edges(
     /// The playground's shared signals.
     ctx: Ctx,
 ) -> impl IntoView {
+    // The edges the open message travelled, drawn over the others.
+    let travelled = Memo::new(move |_| {
+        ctx.frame.track();
+        ctx.message.get().map(|m| ctx.sim.with_value(|s| s.path(&m).to_vec())).unwrap_or_default()
+    });
     let edges = move || {
         ctx.editor.with(|e| {
             let t = &e.topology;
@@ -188,7 +193,7 @@ fn Edges(
                     };
                     let (mx, my) = bezier(x1, y1, x2, y2, 0.62);
                     Some(view! {
-                        <g class="pg-edge" class:selected=selected
+                        <g class="pg-edge" class:selected=selected class:on-path=move || travelled.with(|p| p.contains(&id))
                             on:pointerdown=move |ev| { ev.stop_propagation(); ctx.focus_canvas(); ctx.editor.update(|e| e.selection = Selection::Edge(id)); }>
                             <path class="pg-edge-hit" d=path(x1, y1, x2, y2) />
                             <path class="pg-edge-line" d=path(x1, y1, x2, y2) marker-end="url(#pg-arrow)" />
@@ -272,6 +277,14 @@ fn NodeCard(
         ctx.sim.with_value(|s| s.readout(id))
     });
     let selected = move || ctx.editor.with(|e| e.selection == Selection::Node(id));
+    // On the path of the open message: an end of one of its edges.
+    let on_path = Memo::new(move |_| {
+        ctx.frame.track();
+        let Some(m) = ctx.message.get() else { return false };
+        ctx.sim.with_value(|s| {
+            s.path(&m).iter().any(|e| s.topology().edge(*e).is_some_and(|e| e.from == id || e.to == id))
+        })
+    });
     let title = move || node.with(|n| n.as_ref().map(|n| n.title()).unwrap_or_default());
     let name = move || node.with(|n| n.as_ref().map(|n| n.name.clone()).unwrap_or_default());
     let qualified = move || node.with(|n| n.as_ref().map(|n| n.qualified_name()).unwrap_or_default());
@@ -352,7 +365,7 @@ fn NodeCard(
         })
     };
     view! {
-        <div class=kind_class class:selected=selected class:down=move || readout.with(|r| r.down)
+        <div class=kind_class class:selected=selected class:on-path=on_path class:down=move || readout.with(|r| r.down)
             class:idle=move || readout.with(|r| r.idle)
             style=style data-node=id.to_string() role="group" aria-label=title>
             <div class="pg-node-head">

@@ -1,5 +1,5 @@
-//! The selected message's panel: its history and the engine's explanation
-//! of every routing decision.
+//! The selected message's panel: its path on the canvas (drawn there too),
+//! its history and the engine's explanation of every routing decision.
 
 use super::Ctx;
 use leptos::prelude::*;
@@ -38,6 +38,12 @@ pub(super) fn MessagePanel(
                 Some(e) => view! {
                     <h3>{e.title}</h3>
                     <ul>{e.facts.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
+                    <h4>"Path on the canvas"</h4>
+                    {if e.path.is_empty() {
+                        view! { <p class="pg-hint">"Its path was not recorded (the run went at the fastest speed, without detail)."</p> }.into_any()
+                    } else {
+                        view! { <ol class="pg-path" aria-label="Path on the canvas">{e.path.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ol> }.into_any()
+                    }}
                     <h4>"Decisions"</h4>
                     <ul class="pg-decisions">{e.decisions.into_iter().map(|(ok, d)| view! {
                         <li class:matched=ok>{if ok { "\u{2713} " } else { "\u{2717} " }}{d}</li>
