@@ -27,6 +27,8 @@ const MAX_PER_STEP: u64 = 100_000;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerStatus {
     pub working: usize,
+    /// AMQP only: the messages it holds unacknowledged, oldest first.
+    pub holding: Vec<MessageId>,
     pub done: u64,
     pub down: bool,
     /// Kafka only: assigned partitions, e.g. `t1-0`.
@@ -518,18 +520,26 @@ impl Clients {
         if let Some(c) = self.amqp.iter().find(|c| c.node == id) {
             return Some(ConsumerStatus {
                 working: c.working.len(),
+                holding: c.working.iter().map(|w| w.2).collect(),
                 done: c.done,
                 down: c.channel.is_none(),
                 assignment: None,
             });
         }
         if let Some(c) = self.share.iter().find(|c| c.node == id) {
-            return Some(ConsumerStatus { working: c.holding.len(), done: c.done, down: c.crashed, assignment: None });
+            return Some(ConsumerStatus {
+                working: c.holding.len(),
+                holding: Vec::new(),
+                done: c.done,
+                down: c.crashed,
+                assignment: None,
+            });
         }
         let c = self.kafka.iter().find(|c| c.node == id)?;
         let view = kafka?.consumer(&c.name).ok();
         Some(ConsumerStatus {
             working: 0,
+            holding: Vec::new(),
             done: c.done,
             down: c.crashed,
             assignment: Some(view.map(|v| v.assignment.iter().map(super::journal::tp).collect()).unwrap_or_default()),

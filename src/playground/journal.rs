@@ -56,6 +56,8 @@ pub struct LogEntry {
     pub at_ms: u64,
     pub source: Source,
     pub text: String,
+    /// The message or record the line is about, which it opens.
+    pub message: Option<MessageRef>,
 }
 
 /// A message the page can point at.
@@ -254,11 +256,16 @@ impl Journal {
 
     /// Adds a line to the log.
     pub fn note(&mut self, now_ms: u64, source: Source, text: String) {
+        self.note_on(now_ms, source, text, None);
+    }
+
+    /// Adds a line about a message or record to the log.
+    fn note_on(&mut self, now_ms: u64, source: Source, text: String, message: Option<MessageRef>) {
         if !self.detail {
             return;
         }
         self.log_seq += 1;
-        self.log.push_back(LogEntry { seq: self.log_seq, at_ms: now_ms, source, text });
+        self.log.push_back(LogEntry { seq: self.log_seq, at_ms: now_ms, source, text, message });
         if self.log.len() > LOG_CAP {
             self.log.pop_front();
         }
@@ -457,19 +464,22 @@ impl Journal {
                         let ids: Vec<String> = new_ids.iter().map(|id| format!("#{id}")).collect();
                         format!(" as {}", ids.join(", "))
                     };
-                    self.note(now, Source::Rabbit, format!("message #{message_id} {line}{copies}"));
+                    let text = format!("message #{message_id} {line}{copies}");
+                    self.note_on(now, Source::Rabbit, text, Some(MessageRef::Rabbit(*message_id)));
                     self.history(now, *message_id, format!("{line}{copies}"));
                 }
                 E::Dropped { queue, message_id, reason, .. } => {
                     let q = queue.as_deref().unwrap_or_default();
-                    self.note(now, Source::Rabbit, format!("message dropped at {q}: {reason:?}"));
+                    let text = format!("message dropped at {q}: {reason:?}");
+                    self.note_on(now, Source::Rabbit, text, message_id.map(MessageRef::Rabbit));
                     if let Some(id) = message_id {
                         self.history(now, *id, format!("dropped at {q}: {reason:?}"));
                     }
                 }
                 E::Expired { queue, message_id, .. } => {
                     self.history(now, *message_id, format!("expired in {queue} (TTL)"));
-                    self.note(now, Source::Rabbit, format!("message #{message_id} expired in {queue}"));
+                    let text = format!("message #{message_id} expired in {queue}");
+                    self.note_on(now, Source::Rabbit, text, Some(MessageRef::Rabbit(*message_id)));
                 }
                 E::Returned { reply_code, reply_text, routing_key, .. } => {
                     self.note(
@@ -662,7 +672,12 @@ impl Journal {
                     None => format!("delivery {delivery_tag}"),
                 };
                 self.history(now, id, format!("returned to {queue} from {from} for redelivery"));
-                self.note(now, Source::Rabbit, format!("message #{id} requeued in {queue}"));
+                self.note_on(
+                    now,
+                    Source::Rabbit,
+                    format!("message #{id} requeued in {queue}"),
+                    Some(MessageRef::Rabbit(id)),
+                );
             }
         }
     }
@@ -680,14 +695,15 @@ impl Journal {
                         continue;
                     }
                     let message = MessageRef::Kafka { topic: topic.clone(), partition: *partition, offset: *offset };
-                    self.fly(now, cx.edge(EdgeRole::Produce, pid, tid), message);
+                    self.fly(now, cx.edge(EdgeRole::Produce, pid, tid), message.clone());
                     let again = if *retry { " (retry)" } else { "" };
-                    self.note(
+                    self.note_on(
                         now,
                         Source::Kafka,
                         format!(
                             "{producer} wrote {topic}-{partition} offset {offset} on leader broker {leader}{again}"
                         ),
+                        Some(message),
                     );
                 }
                 E::RecordsFetched { consumer, partition, from, to, count, .. } => {
@@ -705,11 +721,12 @@ impl Journal {
                         offset: *to,
                     };
                     self.fly(now, cx.edge(EdgeRole::Subscribe, tid, gid), message.clone());
-                    self.fly(now, cx.edge(EdgeRole::Member, gid, cid), message);
-                    self.note(
+                    self.fly(now, cx.edge(EdgeRole::Member, gid, cid), message.clone());
+                    self.note_on(
                         now,
                         Source::Kafka,
                         format!("{consumer} fetched {} offsets {from}..={to}", tp(partition)),
+                        Some(message),
                     );
                 }
                 _ if !self.detail => {}

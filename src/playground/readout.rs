@@ -194,6 +194,22 @@ impl Sim {
                         None => r.lines.push(format!("processing {}", s.working)),
                     }
                     r.lines.push(format!("done {} \u{b7} {}/s", s.done, c.received_rate));
+                    if !s.holding.is_empty() {
+                        r.lists.push(ItemList {
+                            label: format!("Unacknowledged by {}", node.name),
+                            caption: String::new(),
+                            items: s
+                                .holding
+                                .iter()
+                                .take(SHOWN)
+                                .map(|&m| {
+                                    let key = self.message(m).map(|h| h.routing_key.as_str()).unwrap_or_default();
+                                    (MessageRef::Rabbit(m), format!("#{m} {key}"))
+                                })
+                                .collect(),
+                            more: s.holding.len().saturating_sub(SHOWN),
+                        });
+                    }
                     if !s.down {
                         self.member_readout(&mut r, id, &node.name);
                     }

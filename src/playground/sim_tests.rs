@@ -440,6 +440,50 @@ fn the_dead_lettered_head_of_a_full_queue_keeps_its_own_body_sender_and_history(
     assert_eq!((newer.body.as_str(), newer.sender.as_str()), ("B", "p2"));
 }
 
+/// "Why" from the log: the line of a dead-lettering opens the message it
+/// speaks of, whose explanation tells where it went.
+#[test]
+fn a_dead_lettering_log_line_opens_its_message() {
+    let (p, a, b) = full_queue_with_dead_letters();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Publish(a));
+    sim.step();
+    sim.perform(Action::Publish(b));
+    let line = sim.log().find(|l| l.text.contains("dead-lettered from q1")).expect("a dead-lettering line");
+    let opened = sim.explain(line.message.as_ref().expect("the line opens its message")).unwrap();
+    assert!(opened.facts.contains(&"body \u{201c}A\u{201d}".to_string()), "{:?}", opened.facts);
+    assert!(opened.history.iter().any(|h| h.contains("dead-lettered from q1 (maxlen)")), "{:?}", opened.history);
+    // A line about no message in particular opens nothing.
+    assert!(sim.log().filter(|l| l.text.contains("published")).all(|l| l.message.is_none()));
+}
+
+/// "Why" at a consumer: the messages it holds unacknowledged are listed on
+/// its card, each opening its explanation, and leave the list when done.
+#[test]
+fn a_consumer_lists_the_messages_it_holds_unacknowledged() {
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    let c = p.add_node(NodeKind::Consumer, None);
+    p.connect(prod, q).unwrap();
+    p.connect(q, c).unwrap();
+    let slow = ConsumerSettings { processing_ms: 1_000, prefetch: 2, ..Default::default() };
+    p.configure(c, NodeConfig::Consumer(slow)).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    sim.perform(Action::Burst(prod));
+    sim.step();
+    let held = |sim: &Sim| sim.readout(c).lists.into_iter().find(|l| l.label == "Unacknowledged by c1");
+    let list = held(&sim).expect("c1 holds messages");
+    assert_eq!(list.items.len(), 2, "{list:?}");
+    let (first, text) = &list.items[0];
+    assert!(text.starts_with('#'), "{text}");
+    assert!(sim.explain(first).unwrap().history.iter().any(|h| h.contains("delivered to c1")));
+    for _ in 0..200 {
+        sim.step();
+    }
+    assert_eq!(held(&sim), None, "all done and acknowledged");
+}
+
 #[test]
 fn a_dead_lettered_copy_flies_the_dead_letter_exchanges_binding() {
     let (p, a, b) = full_queue_with_dead_letters();

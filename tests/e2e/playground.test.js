@@ -545,6 +545,32 @@ test('the head a full queue dead-letters keeps its own body, sender and history'
   assert.ok(history.some((h) => /enqueued in q1/.test(h)), JSON.stringify(history));
   assert.ok(history.some((h) => /dead-lettered from q1 \(maxlen\) to exchange x1/.test(h)), JSON.stringify(history));
   assert.match(history.at(-1), /enqueued in q2/);
+
+  // The log's line of the dead-lettering opens the message it speaks of.
+  await pg.log.getByRole('button', { name: /dead-lettered from q1 \(maxlen\) to exchange x1/ }).click();
+  await pg.messageDetails.getByText(/dead-lettered from q1 \(maxlen\)/).first().waitFor();
+  assert.match(await pg.messageDetails.innerText(), /body “first from p1”/);
+  assertClean(problems);
+  await context.close();
+});
+
+test('a consumer card lists the messages it holds unacknowledged, each explained on a click', async () => {
+  const { problems, context, pg } = await openPlayground();
+  for (const part of ['Producer', 'Queue', 'Consumer']) await pg.part(part).click();
+  await pg.dragConnect('p1', 'Queue q1');
+  await pg.dragConnect('q1', 'Consumer c1');
+  await pg.select('Consumer c1');
+  await pg.setField('Processing time (ms)', '5000');
+  await pg.setField('Prefetch', '2');
+  await pg.select('Producer p1');
+  await pg.button('Burst from p1').click();
+  const held = pg.page.getByRole('list', { name: 'Unacknowledged by c1' }).getByRole('listitem');
+  await held.nth(1).waitFor();
+  assert.equal(await held.count(), 2, 'a prefetch of 2 holds two');
+  await held.first().getByRole('button').click();
+  await pg.messageDetails.getByText(/delivered to c1/).first().waitFor();
+  const hops = await pg.messageDetails.getByRole('list', { name: 'Path on the canvas' }).getByRole('listitem').allTextContents();
+  assert.deepEqual(hops.map((t) => t.trim()), ['Producer p1 → Queue q1', 'Queue q1 → Consumer c1']);
   assertClean(problems);
   await context.close();
 });

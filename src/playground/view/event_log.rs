@@ -1,5 +1,6 @@
-//! The live, filterable event log: what the run reported, newest first, and
-//! the spoken summary of it.
+//! The live, filterable event log: what the run reported, newest first (a
+//! line about a message or record opens its explanation), and the spoken
+//! summary of it.
 //!
 //! The list itself is a `log` region that does not speak (while playing it
 //! changes faster than speech can follow, and a filter would re-read it).
@@ -34,7 +35,15 @@ pub(super) fn EventLog(
                     f.is_empty() || l.text.to_lowercase().contains(&f) || l.source.label().to_lowercase().contains(&f)
                 })
                 .take(60)
-                .map(|l| (l.seq, format!("{:.1} s", l.at_ms as f64 / 1000.0), l.source.label(), l.text.clone()))
+                .map(|l| {
+                    (
+                        l.seq,
+                        format!("{:.1} s", l.at_ms as f64 / 1000.0),
+                        l.source.label(),
+                        l.text.clone(),
+                        l.message.clone(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -79,7 +88,13 @@ pub(super) fn EventLog(
             <div role="log" aria-live="off" aria-label="Events">
                 <ol>
                     <For each=move || lines.get() key=|l| l.0 let:l>
-                        <li><span class="pg-time">{l.1}</span>" "<span class="pg-source">{l.2}</span>" "{l.3}</li>
+                        <li><span class="pg-time">{l.1}</span>" "<span class="pg-source">{l.2}</span>" "{match l.4 {
+                            // A line about a message or record opens it.
+                            Some(m) => view! {
+                                <button type="button" class="pg-log-open" on:click=move |_| ctx.message.set(Some(m.clone()))>{l.3}</button>
+                            }.into_any(),
+                            None => l.3.into_any(),
+                        }}</li>
                     </For>
                 </ol>
             </div>
