@@ -492,6 +492,7 @@ impl Sim {
             Action::Publish(id) => {
                 let (clients, mut port) = self.parts();
                 clients.publish(&mut port, id, 1);
+                self.say_what_waits(id);
             }
             Action::Burst(id) => {
                 let n = match self.topology.node(id).map(|n| &n.config) {
@@ -500,6 +501,7 @@ impl Sim {
                 };
                 let (clients, mut port) = self.parts();
                 clients.publish(&mut port, id, u64::from(n));
+                self.say_what_waits(id);
             }
             Action::SetProducer(id, settings) => {
                 if let Some(node) = self.topology.nodes.iter_mut().find(|n| n.id == id) {
@@ -514,6 +516,40 @@ impl Sim {
                 self.apply_run(&A::RestartRabbitmq);
                 self.redeclare();
             }
+        }
+    }
+
+    /// After a learner's publish, a Kafka record the producer could not
+    /// send is in the log too, with why: its partition has no leader, or
+    /// the leader the producer knows is a broker that is down. (The
+    /// producer keeps it in its accumulator until a leader is known, for at
+    /// most `delivery.timeout.ms`.)
+    fn say_what_waits(&mut self, producer: NodeId) {
+        let Some(node) = self.topology.node(producer) else { return };
+        let Some(k) = self.cluster() else { return };
+        let Ok(view) = k.producer(&node.name) else { return };
+        let down: Vec<u32> = k.brokers().iter().filter(|b| !b.alive).map(|b| b.id).collect();
+        let mut waiting: BTreeMap<(String, u32), usize> = BTreeMap::new();
+        for f in view.in_flight.iter().filter(|f| f.appended_at.is_none()) {
+            *waiting.entry((f.partition.topic.clone(), f.partition.partition)).or_default() += 1;
+        }
+        let lines: Vec<String> = waiting
+            .into_iter()
+            .filter_map(|((topic, partition), n)| {
+                let why = match k.partition(&topic, partition).ok()?.leader {
+                    None => "the partition has no leader".to_string(),
+                    Some(b) if down.contains(&b) => format!("its leader, broker {b}, is down"),
+                    Some(_) => return None,
+                };
+                let records = if n == 1 { "1 record".to_string() } else { format!("{n} records") };
+                Some(format!(
+                    "{} cannot send {records} to {topic}-{partition}: {why}; they wait in its accumulator",
+                    node.name
+                ))
+            })
+            .collect();
+        for line in lines {
+            self.journal.note(self.now_ms(), Source::Kafka, line);
         }
     }
 

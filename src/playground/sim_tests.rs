@@ -1211,3 +1211,24 @@ fn the_journal_says_why_a_member_that_did_not_revoke_in_time_was_fenced() {
         "{log}"
     );
 }
+
+/// Every action has a visible result: a record produced to a partition
+/// whose leader is down says so in the log, and again once the partition
+/// has no leader at all.
+#[test]
+fn a_produce_to_a_partition_without_a_live_leader_says_so() {
+    let (p, _, prod) = kafka_group(0, 1, 1);
+    let mut sim = Sim::new(&p.topology);
+    sim.step();
+    sim.perform(Action::CrashBroker(0));
+    sim.perform(Action::Publish(prod));
+    let said = |sim: &Sim, what: &str| sim.log().filter(|l| l.text.contains(what)).count();
+    assert_eq!(said(&sim, "p1 cannot send 1 record to t1-"), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+    assert_eq!(said(&sim, "its leader, broker 0, is down; they wait in its accumulator"), 1);
+    // Fenced after its session timeout (9 s): no replica can lead.
+    for _ in 0..100 {
+        sim.step();
+    }
+    sim.perform(Action::Publish(prod));
+    assert_eq!(said(&sim, "the partition has no leader"), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
+}

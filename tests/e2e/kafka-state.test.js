@@ -75,6 +75,18 @@ test('adding a consumer takes the group through its rebalance phases, with its c
   await context.close();
 });
 
+test('a produce to a partition whose leader is down says so in the log', async () => {
+  const { problems, context, pg, connect, add } = await openPlayground();
+  await add('Kafka broker', 'Producer', 'Topic');
+  await connect('Producer p1', 'Topic t1');
+  await pg.button('Crash broker 0').click();
+  await pg.select('Producer p1');
+  await pg.button('Publish from p1').click();
+  await pg.log.getByText(/p1 cannot send 1 record to t1-\d: its leader, broker 0, is down; they wait in its accumulator/).waitFor();
+  assertClean(problems);
+  await context.close();
+});
+
 test('acks=all below min.insync.replicas: a retry waits with its error and next attempt, and succeeds after a restart', async () => {
   const { page, problems, context, pg, connect, add } = await openPlayground();
   await add('Kafka broker', 'Kafka broker', 'Kafka broker', 'Producer', 'Topic');
