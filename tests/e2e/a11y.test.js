@@ -124,6 +124,11 @@ for (const { size, ...screen } of SCREENS) {
     await pg.button('Share').click();
     await page.getByLabel('Share link').waitFor();
     await assertNoViolations(page, `the playground with its share link (${label})`);
+    await pg.button('Starters').click();
+    const starters = page.getByRole('region', { name: 'Starters' });
+    await starters.getByRole('button', { name: 'Open Work queue', exact: true }).click();
+    await starters.getByRole('group', { name: 'Replace your canvas?' }).waitFor();
+    await assertNoViolations(page, `the playground with its starters asking before replacing (${label})`);
     assertClean(problems);
     await context.close();
   });

@@ -113,8 +113,16 @@ export class Playground extends PlaygroundPage {
     return this.canvas.locator('[data-node]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
   }
 
+  /** Opens a starter from the Starters panel, replacing the canvas if asked. */
   async loadPreset(title) {
-    await this.page.getByLabel('Gallery').selectOption({ label: title });
+    await this.button('Starters').click();
+    const starters = this.page.getByRole('region', { name: 'Starters' });
+    await starters.getByRole('button', { name: `Open ${title}`, exact: true }).click();
+    const replace = starters.getByRole('button', { name: 'Replace my canvas' });
+    // Either it opened (the panel closes) or it asks first.
+    await Promise.race([starters.waitFor({ state: 'hidden' }), replace.waitFor()]);
+    if (await replace.isVisible()) await replace.click();
+    await starters.waitFor({ state: 'hidden' });
   }
 
   timeline() {

@@ -226,6 +226,44 @@ test('a crashed leader is fenced after its session, a shutdown hands over at onc
   await context.close();
 });
 
+test('a starter says what it shows and what to try, runs as a demo, and asks before it replaces the learner\'s work', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.button('Starters').click();
+  const starters = page.getByRole('region', { name: 'Starters' });
+  const card = starters.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Publish/subscribe with a fanout exchange' }) });
+  assert.match(await card.innerText(), /each receives a copy of every message/);
+  assert.match(await card.innerText(), /Try: Run the demo: every message app sends is copied to email, sms and push/);
+
+  // An empty canvas is replaced without a question; the demo plays at once.
+  await card.getByRole('button', { name: 'Run demo of Publish/subscribe with a fanout exchange' }).click();
+  await starters.waitFor({ state: 'hidden' });
+  assert.equal(await pg.button('Pause').getAttribute('aria-pressed'), 'true', 'the demo plays');
+  await pg.queueMessages('sms').first().waitFor({ timeout: 20000 });
+  await pg.button('Pause').click();
+  assert.deepEqual(await pg.nodeTitles().then((t) => t.sort()),
+    ['Consumer mailer', 'Fanout exchange news', 'Producer app', 'Queue email', 'Queue push', 'Queue sms']);
+
+  // The learner's work: another starter asks first, and "Keep" keeps it.
+  await pg.dragNode('Queue push', 40, 30);
+  await pg.button('Starters').click();
+  await starters.getByRole('button', { name: 'Open Routing with a topic exchange', exact: true }).click();
+  const question = starters.getByRole('group', { name: 'Replace your canvas?' });
+  assert.match(await question.innerText(), /Replace the 6 parts on your canvas with “Routing with a topic exchange”\? Undo brings yours back\./);
+  assert.equal(await question.getByRole('button', { name: 'Replace my canvas' }).evaluate((b) => b === document.activeElement), true);
+  await question.getByRole('button', { name: 'Keep my canvas' }).click();
+  assert.ok((await pg.nodeTitles()).includes('Queue sms'), 'the canvas is unchanged');
+
+  // Replacing it, then Undo, brings the learner's canvas back.
+  await starters.getByRole('button', { name: 'Open Routing with a topic exchange', exact: true }).click();
+  await question.getByRole('button', { name: 'Replace my canvas' }).click();
+  await pg.node('Topic exchange logs').waitFor();
+  await page.getByRole('status').filter({ hasText: 'Opened “Routing with a topic exchange”. Undo brings the last canvas back.' }).waitFor();
+  await pg.button('Undo').click();
+  await pg.node('Queue sms').waitFor();
+  assertClean(problems);
+  await context.close();
+});
+
 test('the timeline scrubs back to an earlier moment and forks from there', async () => {
   const { problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');

@@ -32,8 +32,8 @@ mod read;
 mod write;
 
 use super::model::{
-    Acks, CleanupPolicy, ConsumerSettings, Failure, GroupProtocol, Isolation, Node, NodeId, NodeKind, OffsetReset,
-    Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
+    Acks, CleanupPolicy, ConsumerSettings, Failure, GroupProtocol, Isolation, Node, NodeConfig, NodeId, NodeKind,
+    OffsetReset, Partitioner, ProducerSettings, TopicSettings, Topology, Word, kafka_defaults, pairs_text,
 };
 use brokerlab_order::CollectOrdered;
 use brokerlab_rabbit::ExchangeKind;
@@ -51,6 +51,87 @@ pub fn gallery() -> Vec<(String, String)> {
         .skip(brokerlab_scenario::presets::LESSON_COUNT)
         .filter_map(|id| brokerlab_scenario::presets::get(id).map(|s| (id.to_string(), s.title)))
         .collect()
+}
+
+/// A gallery starter as the playground offers it: what it shows (its
+/// scenario's description) and what to try on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Starter {
+    pub id: String,
+    pub title: String,
+    pub shows: String,
+    pub try_this: &'static str,
+}
+
+/// What to try on each gallery starter, by preset id, in the words of the
+/// parts its canvas draws.
+const TRY: &[(&str, &str)] = &[
+    (
+        "work-queue",
+        "Run the demo: app sends tasks and worker-1 and worker-2 take turns. Give worker-2 a processing time of 3000 ms: with prefetch 1 the other worker takes the rest. Set a worker's failure to reject, and its task is dead-lettered through tasks-dlx to tasks-dead-letters.",
+    ),
+    (
+        "fanout-pubsub",
+        "Run the demo: every message app sends is copied to email, sms and push. Only email has a consumer (mailer), so sms and push fill up. Connect a consumer to sms and watch it drain.",
+    ),
+    (
+        "topic-routing",
+        "app's key auth.critical matches all three bindings. Change the routing key to app.critical, then to auth.login, publish each, and open a message in a queue to see which bindings matched and why.",
+    ),
+    (
+        "headers-routing",
+        "app sends the headers format=pdf, kind=report: pdf-reports (x-match=all) takes it and urgent (x-match=any) does not. Add priority=high to the headers and both take it.",
+    ),
+    (
+        "rpc-reply-queue",
+        "Publish from client, then from server: each goes through the default exchange straight to the queue its routing key names. Connect a consumer to rpc.requests to play the server taking requests.",
+    ),
+    (
+        "retry-dead-letter",
+        "Connect a consumer to orders and set its failure to crash: each crash puts the message back, the quorum queue counts the delivery, and past its delivery limit it is dead-lettered to orders.dlq. Open it there to read its history.",
+    ),
+    (
+        "kafka-key-ordering",
+        "Run the demo: bank sends without a key, so records spread over the partitions of transfers. Give bank a key such as account-7: every record then goes to one partition, in order.",
+    ),
+    (
+        "scale-consumer-group",
+        "Run the demo: app writes to the six partitions of events, shared by the members of workers. Add a consumer to the group and step through the rebalance; the seventh member would sit idle.",
+    ),
+    (
+        "replication-failover",
+        "Run the demo, then crash the broker that leads a partition of orders (its card says which): once its session times out, the controller elects a new leader from the ISR. Restart it and it catches up as a follower.",
+    ),
+];
+
+/// The gallery's starters with what each shows and what to try.
+pub fn starters() -> Vec<Starter> {
+    brokerlab_scenario::presets::ids()
+        .skip(brokerlab_scenario::presets::LESSON_COUNT)
+        .filter_map(|id| {
+            let s = brokerlab_scenario::presets::get(id)?;
+            let try_this = TRY.iter().find(|(t, _)| *t == id).map_or("", |(_, text)| text);
+            Some(Starter { id: id.to_string(), title: s.title, shows: s.description, try_this })
+        })
+        .collect()
+}
+
+/// Messages a second each producer of a starter's demo sends, so Play has
+/// something to show at once.
+pub const DEMO_RATE: u32 = 2;
+
+/// A starter's canvas set up to run: every producer without a rate sends
+/// [`DEMO_RATE`] messages a second.
+pub fn demo(id: &str) -> Option<Topology> {
+    let mut topology = preset(id)?;
+    for node in &mut topology.nodes {
+        if let NodeConfig::Producer(p) = &mut node.config
+            && p.rate == 0
+        {
+            p.rate = DEMO_RATE;
+        }
+    }
+    Some(topology)
 }
 
 /// The canvas for a built-in scenario.

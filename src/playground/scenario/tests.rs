@@ -29,6 +29,36 @@ fn every_gallery_starter_opens_and_runs_without_problems() {
     }
 }
 
+/// Each starter says what it shows and what to try, naming only parts its
+/// canvas draws; its demo has every producer sending, so Play shows traffic.
+#[test]
+fn every_starter_has_a_story_and_a_demo_that_runs() {
+    let starters = starters();
+    assert_eq!(starters.len(), gallery().len());
+    for s in &starters {
+        assert!(!s.shows.is_empty() && !s.try_this.is_empty(), "{}", s.id);
+        let demo = demo(&s.id).unwrap();
+        let producers: Vec<&str> = demo.of_kind(NodeKind::Producer).map(|n| n.name.as_str()).collect();
+        assert!(!producers.is_empty(), "{}", s.id);
+        for p in demo.of_kind(NodeKind::Producer) {
+            assert!(matches!(&p.config, NodeConfig::Producer(c) if c.rate == DEMO_RATE), "{}: {}", s.id, p.name);
+        }
+        // What to try names a part of this canvas.
+        assert!(
+            demo.nodes.iter().any(|n| s.try_this.contains(n.name.as_str())),
+            "{}: {:?} names none of its parts",
+            s.id,
+            s.try_this
+        );
+        let mut sim = Sim::new(&demo);
+        for _ in 0..30 {
+            sim.step();
+        }
+        let sent: u64 = demo.of_kind(NodeKind::Producer).map(|p| sim.counters(p.id).sent).sum();
+        assert!(sent >= 5, "{}: the demo sent {sent} in 3 s", s.id);
+    }
+}
+
 #[test]
 fn topic_routing_keeps_its_bindings_and_publisher() {
     let t = preset("topic-routing").unwrap();

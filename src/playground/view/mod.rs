@@ -21,6 +21,7 @@ mod inspector;
 mod message;
 mod palette;
 mod policies;
+mod starters;
 mod toolbar;
 
 use super::challenge::is_locked;

@@ -1,9 +1,10 @@
-//! The toolbar above the canvas: a new canvas or one from the gallery; play,
+//! The toolbar above the canvas: a new canvas or a starter; play,
 //! pause, step and reset the run at a chosen speed; undo and redo; zoom and
 //! reset the view; the RabbitMQ release the canvas runs as; share, import
 //! and export; and the timeline a learner scrubs back through.
 
 use super::Ctx;
+use super::starters::Starters;
 use crate::playground::model::{Topology, Word};
 use crate::playground::share;
 use crate::playground::sim::{Action, STEP_MS};
@@ -28,6 +29,7 @@ pub(super) fn Toolbar(
     ctx: Ctx,
 ) -> impl IntoView {
     let share_link = RwSignal::new(String::new());
+    let starters_open = RwSignal::new(false);
     let tick = move || {
         ctx.frame.track();
         ctx.sim.with_value(|s| s.tick())
@@ -50,14 +52,6 @@ pub(super) fn Toolbar(
             let _ = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&link)).await;
         });
         ctx.notice.set("Link copied. Anyone who opens it gets this playground.".into());
-    };
-    let load_preset = move |ev| {
-        let id = event_target_value(&ev);
-        if let Some(topology) = crate::playground::scenario::preset(&id) {
-            ctx.playing.set(false);
-            ctx.editor.update(|e| e.replace(topology));
-            ctx.fit_view();
-        }
     };
     view! {
         // A group of labelled groups, each control a Tab stop: a toolbar
@@ -121,6 +115,8 @@ pub(super) fn Toolbar(
                 <button type="button" on:click=move |_| ctx.fit_view()>"Reset view"</button>
                 <button type="button" title="Lay the parts out left to right in the order messages flow, with none over another"
                     disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| ctx.tidy()>"Tidy up"</button>
+                <button type="button" aria-expanded=move || starters_open.get().to_string()
+                    on:click=move |_| starters_open.update(|o| *o = !*o)>"Starters"</button>
                 <button type="button" disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| {
                     ctx.editor.update(|e| e.replace(Topology::default()));
                     ctx.notice.set("A new, empty playground. Undo brings the last one back.".into());
@@ -156,12 +152,6 @@ pub(super) fn Toolbar(
                         });
                     } />
                 </label>
-                <label>"Gallery "
-                    <select on:change=load_preset>
-                        <option value="">"Start from\u{2026}"</option>
-                        {crate::playground::scenario::gallery().into_iter().map(|(id, title)| view! { <option value=id>{title}</option> }).collect_view()}
-                    </select>
-                </label>
             </div>
             <Show when=move || !share_link.get().is_empty()>
                 <label class="pg-share">"Share link "
@@ -169,6 +159,7 @@ pub(super) fn Toolbar(
                 </label>
             </Show>
             <p class="pg-notice" role="status">{move || ctx.notice.get()}</p>
+            <Starters ctx open=starters_open />
         </div>
     }
 }
