@@ -130,6 +130,28 @@ pub fn run_key(topology: &Topology) -> Topology {
     t
 }
 
+/// What a share link of the running `sim` leaves out, said plainly: a link
+/// carries the canvas, not the run, so it opens at 0 s with every broker
+/// running. Empty before the run has started.
+pub fn run_not_carried(sim: &super::sim::Sim) -> String {
+    if sim.tick() == 0 && sim.actions().is_empty() {
+        return String::new();
+    }
+    let down: Vec<String> = sim
+        .cluster()
+        .map(|k| k.brokers().into_iter().filter(|b| !b.alive).map(|b| b.id.to_string()).collect())
+        .unwrap_or_default();
+    let brokers = match down.as_slice() {
+        [] => String::new(),
+        [one] => format!(", and broker {one}, down now, running"),
+        many => format!(", and brokers {}, down now, running", many.join(", ")),
+    };
+    format!(
+        " It carries the canvas, not the run: it opens at 0 s, not at {:.1} s{brokers}.",
+        sim.now_ms() as f64 / 1000.0
+    )
+}
+
 /// Where the full playground keeps the learner's last canvas, as a scenario
 /// file, so a reload, a visit to the course or a bad link loses nothing.
 const LAST_KEY: &str = "brokerlab.playground";
@@ -153,6 +175,27 @@ pub fn last() -> Option<Topology> {
 mod tests {
     use super::*;
     use crate::playground::model::{NodeKind, Playground};
+
+    #[test]
+    fn sharing_a_run_says_what_the_link_leaves_out() {
+        use crate::playground::sim::{Action, Sim};
+        let mut p = Playground::default();
+        for _ in 0..3 {
+            p.add_node(NodeKind::Broker, None);
+        }
+        let mut sim = Sim::new(&p.topology);
+        assert_eq!(run_not_carried(&sim), "");
+        sim.perform(Action::CrashBroker(1));
+        for _ in 0..12 {
+            sim.step();
+        }
+        assert_eq!(
+            run_not_carried(&sim),
+            " It carries the canvas, not the run: it opens at 0 s, not at 1.2 s, and broker 1, down now, running."
+        );
+        sim.perform(Action::CrashBroker(2));
+        assert!(run_not_carried(&sim).ends_with("and brokers 1, 2, down now, running."));
+    }
 
     #[test]
     fn a_link_round_trips_the_topology_in_the_scenario_format() {

@@ -75,7 +75,7 @@ test('adding a consumer takes the group through its rebalance phases, with its c
   await context.close();
 });
 
-test('a produce to a partition whose leader is down says so in the log', async () => {
+test('a produce to a partition whose leader is down says so in the log, and a share link says it leaves the run out', async () => {
   const { problems, context, pg, connect, add } = await openPlayground();
   await add('Kafka broker', 'Producer', 'Topic');
   await connect('Producer p1', 'Topic t1');
@@ -83,6 +83,13 @@ test('a produce to a partition whose leader is down says so in the log', async (
   await pg.select('Producer p1');
   await pg.button('Publish from p1').click();
   await pg.log.getByText(/p1 cannot send 1 record to t1-\d: its leader, broker 0, is down; they wait in its accumulator/).waitFor();
+
+  // Shared now, the link says what of the run it leaves out.
+  await pg.step(3);
+  await pg.button('Share').click();
+  await pg.page.getByRole('status').filter({
+    hasText: 'Link copied. Anyone who opens it gets this playground. It carries the canvas, not the run: it opens at 0 s, not at 0.3 s, and broker 0, down now, running.',
+  }).waitFor();
   assertClean(problems);
   await context.close();
 });

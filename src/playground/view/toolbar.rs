@@ -51,7 +51,8 @@ pub(super) fn Toolbar(
         leptos::task::spawn_local(async move {
             let _ = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&link)).await;
         });
-        ctx.notice.set("Link copied. Anyone who opens it gets this playground.".into());
+        let run = ctx.sim.with_value(|s| crate::playground::share::run_not_carried(s));
+        ctx.notice.set(format!("Link copied. Anyone who opens it gets this playground.{run}"));
     };
     view! {
         // A group of labelled groups, each control a Tab stop: a toolbar
