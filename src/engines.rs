@@ -11,7 +11,7 @@ use crate::playground::challenge::{
     keep,
     panel::{ChallengeBoard, ChallengePlay},
 };
-use crate::playground::{model::Playground, share, view::PlaygroundView};
+use crate::playground::{designs, model::Playground, share, view::PlaygroundView};
 use leptos::prelude::*;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -71,9 +71,10 @@ fn LessonIsland(slug: String) -> impl IntoView {
     .into_any()
 }
 
-/// The full playground, opened from a share link when there is one, or else
-/// on the learner's last canvas. A link that cannot be read says why and
-/// opens the last canvas instead, so nothing the learner built is lost. A
+/// The full playground, opened from a share link when there is one (kept
+/// as a new design once changed), or else on the learner's open design. A
+/// link that cannot be read says why and opens that design instead, so
+/// nothing the learner built is lost. A
 /// link whose scenario carries a challenge opens that challenge with its
 /// panel. "Make a challenge" docks the authoring panel beside the canvas.
 #[component]
@@ -82,7 +83,8 @@ fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
         let kept_as = keep::for_link(shared.as_deref().unwrap_or_default());
         return view! { <ChallengeBoard play kept_as /> }.into_any();
     }
-    let last = || share::last().unwrap_or_default();
+    let last = || designs::open_canvas().unwrap_or_default();
+    let from_link = matches!(shared.as_deref().map(share::from_link), Some(Ok(_)));
     let (initial, problem) = match shared.as_deref().map(share::from_link) {
         Some(Ok(topology)) => (topology, None),
         Some(Err(e)) => {
@@ -104,7 +106,7 @@ fn PlaygroundIsland(shared: Option<String>) -> impl IntoView {
         </div>
         <div class:challenge-layout=move || authoring.get()>
             <div class="challenge-canvas">
-                <PlaygroundView initial editor keep_last=true />
+                <PlaygroundView initial editor keep_last=true from_link />
             </div>
             <Show when=move || authoring.get()>
                 <AuthorPanel editor />

@@ -15,6 +15,7 @@
 
 pub mod challenge;
 mod clients;
+pub mod designs;
 mod journal;
 mod kafka_readout;
 pub mod model;

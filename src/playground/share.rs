@@ -152,25 +152,6 @@ pub fn run_not_carried(sim: &super::sim::Sim) -> String {
     )
 }
 
-/// Where the full playground keeps the learner's last canvas, as a scenario
-/// file, so a reload, a visit to the course or a bad link loses nothing.
-const LAST_KEY: &str = "brokerlab.playground";
-
-/// Keeps `json` (from [`to_json`]) as the last playground. Without storage
-/// (private modes, a full quota) the canvas simply is not kept.
-pub fn keep_last(json: &str) {
-    if let Some(storage) = crate::files::local_storage() {
-        let _ = storage.set_item(LAST_KEY, json);
-    }
-}
-
-/// The last playground kept by [`keep_last`]; `None` when there is none or
-/// it can no longer be read.
-pub fn last() -> Option<Topology> {
-    let json = crate::files::local_storage()?.get_item(LAST_KEY).ok().flatten()?;
-    from_json(&json).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,9 @@ for (const { size, ...screen } of SCREENS) {
     await starters.getByRole('button', { name: 'Open Work queue', exact: true }).click();
     await starters.getByRole('group', { name: 'Replace your canvas?' }).waitFor();
     await assertNoViolations(page, `the playground with its starters asking before replacing (${label})`);
+    await pg.button('My designs').click();
+    await page.getByRole('region', { name: 'My designs' }).getByRole('button', { name: 'Save this canvas as a new design' }).waitFor();
+    await assertNoViolations(page, `the playground with My designs open (${label})`);
     assertClean(problems);
     await context.close();
   });

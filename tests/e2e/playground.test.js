@@ -8,7 +8,7 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, open, assertClean, BASE } from './support.js';
+import { launch, open, assertClean, watch, BASE } from './support.js';
 import { Playground } from './playground-pages.js';
 import { CoursePage } from './pages.js';
 
@@ -261,6 +261,53 @@ test('a starter says what it shows and what to try, runs as a demo, and asks bef
   await pg.button('Undo').click();
   await pg.node('Queue sms').waitFor();
   assertClean(problems);
+  await context.close();
+});
+
+test('a shared link opens as a new design beside the learner\'s own, and My designs reopens, renames and deletes them', async () => {
+  const { page, problems, context, pg } = await openPlayground();
+  await pg.part('Queue').click();
+  await pg.button('Share').click();
+  const link = await page.getByLabel('Share link').inputValue();
+  await pg.part('Fanout exchange').click();
+  await pg.node('Fanout exchange x1').waitFor();
+
+  // The link, opened in another tab of the same browser, replaces nothing;
+  // changed, it is kept as a new design.
+  const shared = new Playground(await context.newPage());
+  const sharedProblems = watch(shared.page);
+  await shared.page.goto(link);
+  await shared.node('Queue q1').waitFor();
+  assert.deepEqual(await shared.nodeTitles(), ['Queue q1']);
+  await shared.part('Consumer').click();
+  await shared.page.getByRole('status').filter({ hasText: 'Kept as a new design, “Shared playground”, beside your own (My designs).' }).waitFor();
+  await shared.button('My designs').click();
+  const designs = shared.page.getByRole('region', { name: 'My designs' });
+  assert.equal(await designs.getByLabel('Name of the open design').inputValue(), 'Shared playground');
+  assert.match(await designs.innerText(), /My playground\s+2 parts/);
+
+  // The learner's own design opens as it was left.
+  await designs.getByRole('button', { name: 'Open My playground', exact: true }).click();
+  await shared.node('Fanout exchange x1').waitFor();
+  assert.deepEqual((await shared.nodeTitles()).sort(), ['Fanout exchange x1', 'Queue q1']);
+
+  // Renamed, and kept: a new visit opens it under its new name.
+  await shared.button('My designs').click();
+  const name = designs.getByLabel('Name of the open design');
+  await name.fill('orders');
+  await name.press('Enter');
+  await designs.getByRole('button', { name: 'Delete Shared playground', exact: true }).click();
+  await designs.getByRole('button', { name: 'Open Shared playground', exact: true }).waitFor({ state: 'detached' });
+  // The open design cannot be deleted: it has no Delete button.
+  assert.equal(await designs.getByRole('button', { name: /^Delete/ }).count(), 0);
+
+  const again = new Playground(await context.newPage());
+  const againProblems = watch(again.page);
+  await again.page.goto(`${BASE}#/playground`);
+  await again.node('Fanout exchange x1').waitFor();
+  await again.button('My designs').click();
+  assert.equal(await again.page.getByRole('region', { name: 'My designs' }).getByLabel('Name of the open design').inputValue(), 'orders');
+  assertClean([...problems, ...sharedProblems, ...againProblems]);
   await context.close();
 });
 

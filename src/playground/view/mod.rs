@@ -16,6 +16,7 @@
 
 mod canvas;
 mod controller;
+mod designs_panel;
 mod event_log;
 mod inspector;
 mod message;
@@ -26,8 +27,8 @@ mod toolbar;
 
 use super::challenge::is_locked;
 use super::model::{Heights, NODE_H, NODE_W, NUDGE, NodeId, Playground, Selection, Topology, card_width};
-use super::share;
 use super::sim::{Action, MessageRef, SUBSTEP_MS, Sim};
+use super::{designs, share};
 use canvas::Canvas;
 use controller::ControllerPanel;
 use event_log::EventLog;
@@ -88,6 +89,9 @@ struct Ctx {
     /// Counts undos and redos, the edits made outside the inspector's fields.
     history_moves: RwSignal<u64>,
     canvas: NodeRef<html::Div>,
+    /// Whether the canvas came from a share link and is not kept yet: its
+    /// first change keeps it as a new design.
+    kept_copy: StoredValue<bool>,
     /// The canvas last kept for the learner (the full playground only; see
     /// [`Ctx::keep`]).
     kept: Option<StoredValue<Topology>>,
@@ -107,10 +111,36 @@ impl Ctx {
             if kept.with_value(|k| *k != e.topology)
                 && let Ok(json) = share::to_json(&e.topology)
             {
-                share::keep_last(&json);
+                let mut all = designs::load();
+                if self.kept_copy.get_value() {
+                    // A shared canvas, changed: a new design beside the
+                    // learner's own.
+                    all.add(designs::SHARED_NAME, json);
+                    self.kept_copy.set_value(false);
+                    if let Some(d) = all.open_design() {
+                        // After what the change itself said ("Deleted …").
+                        let said =
+                            format!("Kept as a new design, \u{201c}{}\u{201d}, beside your own (My designs).", d.name);
+                        self.notice.update(|n| *n = if n.is_empty() { said } else { format!("{n} {said}") });
+                    }
+                } else {
+                    all.keep(json);
+                }
+                if let Err(e) = designs::store(&all) {
+                    self.notice.set(format!("This canvas is not kept: {e}"));
+                }
                 kept.set_value(e.topology.clone());
             }
         });
+    }
+
+    /// The canvas is kept as `topology` now (just opened from, or saved as,
+    /// a design): nothing to keep until it changes again.
+    fn mark_kept(&self, topology: &Topology) {
+        if let Some(kept) = self.kept {
+            kept.set_value(topology.clone());
+        }
+        self.kept_copy.set_value(false);
     }
 
     /// Each card's height as drawn (before zoom), for placing parts clear
@@ -469,6 +499,9 @@ pub fn PlaygroundView(
     /// page owns the editor (the full playground with its authoring panel).
     #[prop(optional)]
     keep_last: bool,
+    /// The canvas came from a share link: kept as a new design once changed.
+    #[prop(optional)]
+    from_link: bool,
 ) -> impl IntoView {
     let fit = compact.then(|| bounds(&initial));
     let initial_empty = initial.nodes.is_empty();
@@ -496,6 +529,7 @@ pub fn PlaygroundView(
         history_moves: RwSignal::new(0),
         canvas: NodeRef::new(),
         kept,
+        kept_copy: StoredValue::new(from_link),
         locked: StoredValue::new(locked),
     };
 

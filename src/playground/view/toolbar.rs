@@ -4,6 +4,7 @@
 //! and export; and the timeline a learner scrubs back through.
 
 use super::Ctx;
+use super::designs_panel::MyDesigns;
 use super::starters::Starters;
 use crate::playground::model::{Topology, Word};
 use crate::playground::share;
@@ -30,6 +31,7 @@ pub(super) fn Toolbar(
 ) -> impl IntoView {
     let share_link = RwSignal::new(String::new());
     let starters_open = RwSignal::new(false);
+    let designs_open = RwSignal::new(false);
     let tick = move || {
         ctx.frame.track();
         ctx.sim.with_value(|s| s.tick())
@@ -117,7 +119,9 @@ pub(super) fn Toolbar(
                 <button type="button" title="Lay the parts out left to right in the order messages flow, with none over another"
                     disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| ctx.tidy()>"Tidy up"</button>
                 <button type="button" aria-expanded=move || starters_open.get().to_string()
-                    on:click=move |_| starters_open.update(|o| *o = !*o)>"Starters"</button>
+                    on:click=move |_| { designs_open.set(false); starters_open.update(|o| *o = !*o); }>"Starters"</button>
+                <button type="button" aria-expanded=move || designs_open.get().to_string()
+                    on:click=move |_| { starters_open.set(false); designs_open.update(|o| *o = !*o); }>"My designs"</button>
                 <button type="button" disabled=move || ctx.editor.with(|e| e.topology.nodes.is_empty()) on:click=move |_| {
                     ctx.editor.update(|e| e.replace(Topology::default()));
                     ctx.notice.set("A new, empty playground. Undo brings the last one back.".into());
@@ -161,6 +165,7 @@ pub(super) fn Toolbar(
             </Show>
             <p class="pg-notice" role="status">{move || ctx.notice.get()}</p>
             <Starters ctx open=starters_open />
+            {ctx.kept.is_some().then(|| view! { <MyDesigns ctx open=designs_open /> })}
         </div>
     }
 }
