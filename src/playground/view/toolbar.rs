@@ -53,7 +53,7 @@ pub(super) fn Toolbar(
         leptos::task::spawn_local(async move {
             let _ = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&link)).await;
         });
-        let run = ctx.sim.with_value(|s| crate::playground::share::run_not_carried(s));
+        let run = ctx.sim.with_value(crate::playground::share::run_not_carried);
         ctx.notice.set(format!("Link copied. Anyone who opens it gets this playground.{run}"));
     };
     view! {
