@@ -100,6 +100,13 @@ pub struct Counters {
     pub received_rate: u64,
 }
 
+/// What a queue has redelivered and dead-lettered since the start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub redelivered: u64,
+    pub dead_lettered: u64,
+}
+
 /// A publish seen in the outcome being read, for the copies it made.
 #[derive(Debug)]
 struct PublishSeen<'e> {
@@ -132,6 +139,7 @@ pub struct Journal {
     record_paths: BTreeMap<(String, u32, i64), Vec<EdgeId>>,
     flights: VecDeque<Flight>,
     counters: BTreeMap<NodeId, Counters>,
+    tallies: BTreeMap<NodeId, Tally>,
     rate_base: BTreeMap<NodeId, (u64, u64)>,
     /// The client each channel seen belongs to, learned while it is open, so
     /// the closing of a channel can name its client.
@@ -148,6 +156,7 @@ impl Default for Journal {
             record_paths: BTreeMap::new(),
             flights: VecDeque::new(),
             counters: BTreeMap::new(),
+            tallies: BTreeMap::new(),
             rate_base: BTreeMap::new(),
             channels: BTreeMap::new(),
             detail: true,
@@ -252,6 +261,16 @@ impl Journal {
     /// A node's counters.
     pub fn counters(&self, id: NodeId) -> Counters {
         self.counters.get(&id).copied().unwrap_or_default()
+    }
+
+    /// What queue `id` has redelivered and dead-lettered.
+    pub fn tally(&self, id: NodeId) -> Tally {
+        self.tallies.get(&id).copied().unwrap_or_default()
+    }
+
+    /// Whether logs, histories and flights are being kept.
+    pub fn detail(&self) -> bool {
+        self.detail
     }
 
     /// Adds a line to the log.
@@ -426,6 +445,11 @@ impl Journal {
                     let (qid, cid) = (cx.node(NodeKind::Queue, queue), cx.node(NodeKind::Consumer, consumer_tag));
                     self.count(qid, 1, 0);
                     self.count(cid, 0, 1);
+                    if message.redelivered
+                        && let Some(q) = qid
+                    {
+                        self.tallies.entry(q).or_default().redelivered += 1;
+                    }
                     if self.detail {
                         self.fly(now, cx.edge(EdgeRole::Consume, qid, cid), MessageRef::Rabbit(message.id));
                         let again = if message.redelivered { " (redelivered)" } else { "" };
@@ -434,6 +458,11 @@ impl Journal {
                             message.id,
                             format!("delivered to {consumer_tag}, delivery tag {delivery_tag}{again}"),
                         );
+                    }
+                }
+                E::DeadLettered { queue, .. } if !self.detail => {
+                    if let Some(q) = cx.node(NodeKind::Queue, queue) {
+                        self.tallies.entry(q).or_default().dead_lettered += 1;
                     }
                 }
                 _ if !self.detail => {}
@@ -457,6 +486,9 @@ impl Journal {
                     self.history(now, *message_id, format!("acknowledged; removed from {queue}"))
                 }
                 E::DeadLettered { queue, message_id, reason, exchange, new_ids, .. } => {
+                    if let Some(q) = cx.node(NodeKind::Queue, queue) {
+                        self.tallies.entry(q).or_default().dead_lettered += 1;
+                    }
                     let line = format!("dead-lettered from {queue} ({}) to exchange {exchange}", reason.as_str());
                     let copies = if new_ids.is_empty() {
                         String::new()

@@ -18,6 +18,7 @@ mod clients;
 pub mod designs;
 mod journal;
 mod kafka_readout;
+pub mod metrics;
 pub mod model;
 mod readout;
 pub mod scenario;

@@ -21,6 +21,7 @@ use super::clients::Clients;
 pub use super::clients::ConsumerStatus;
 use super::journal::{Context, Journal, Names};
 pub use super::journal::{Counters, FLIGHT_MS, Flight, LogEntry, MAX_FLIGHTS, MessageHistory, MessageRef, Source, tp};
+use super::metrics::Metrics;
 use super::model::{EdgeId, NodeConfig, NodeId, NodeKind, ProducerSettings, Topology, in_vhost, parse_pairs};
 pub use super::readout::{Explanation, Facts, ItemList, QueueFacts, Readout};
 use brokerlab_kafka as kafka;
@@ -97,6 +98,9 @@ pub struct Sim {
     has_kafka: bool,
     pub(super) clients: Clients,
     pub(super) journal: Journal,
+    /// What each part measured at the end of each step, and the crashes
+    /// and restarts.
+    metrics: Metrics,
     /// Whole steps taken.
     tick: u64,
     /// Sub-steps taken into the next step, below [`SUBSTEPS`].
@@ -331,6 +335,7 @@ impl Sim {
             scenario,
             session,
             journal: Journal::default(),
+            metrics: Metrics::default(),
             tick: 0,
             sub: 0,
             actions: Vec::new(),
@@ -508,11 +513,21 @@ impl Sim {
                     node.config = NodeConfig::Producer(settings);
                 }
             }
-            Action::CrashBroker(broker) => self.apply_run(&A::CrashBroker { broker }),
-            Action::RestartBroker(broker) => self.apply_run(&A::RestartBroker { broker }),
-            Action::ShutdownBroker(broker) => self.apply_run(&A::ShutdownBroker { broker }),
+            Action::CrashBroker(broker) => {
+                self.metrics.mark(self.tick, format!("broker {broker} crashed"));
+                self.apply_run(&A::CrashBroker { broker });
+            }
+            Action::RestartBroker(broker) => {
+                self.metrics.mark(self.tick, format!("broker {broker} restarted"));
+                self.apply_run(&A::RestartBroker { broker });
+            }
+            Action::ShutdownBroker(broker) => {
+                self.metrics.mark(self.tick, format!("broker {broker} shut down"));
+                self.apply_run(&A::ShutdownBroker { broker });
+            }
             Action::ElectPreferredLeaders => self.apply_run(&A::ElectPreferredLeaders),
             Action::RestartRabbit => {
+                self.metrics.mark(self.tick, "RabbitMQ restarted".into());
                 self.apply_run(&A::RestartRabbitmq);
                 self.redeclare();
             }
@@ -612,7 +627,68 @@ impl Sim {
         port.journal.advance(port.now_ms);
         if whole {
             port.journal.end_step(tick);
+            if self.journal.detail() {
+                self.sample();
+            }
         }
+    }
+
+    /// Records what each queue, topic and consumer group measures now.
+    fn sample(&mut self) {
+        let tick = self.tick;
+        let per_second = 1000.0 / STEP_MS as f64;
+        let mut m = std::mem::take(&mut self.metrics);
+        let rabbit = self.session.rabbit();
+        let kafka = self.cluster();
+        for node in &self.topology.nodes {
+            let id = node.id;
+            match &node.config {
+                NodeConfig::Queue(_) => {
+                    if let Some((ready, unacked)) = rabbit.queue_counts(node.vhost(), &node.name) {
+                        m.record(tick, id, "ready", f64::from(ready));
+                        m.record(tick, id, "unacknowledged", f64::from(unacked));
+                    }
+                    let c = self.journal.counters(id);
+                    let (published, delivered) = m.rates(id, (c.received, c.sent), per_second);
+                    m.record(tick, id, "published /s", published);
+                    m.record(tick, id, "delivered /s", delivered);
+                    let t = self.journal.tally(id);
+                    m.record(tick, id, "redelivered", t.redelivered as f64);
+                    m.record(tick, id, "dead-lettered", t.dead_lettered as f64);
+                }
+                NodeConfig::Topic(_) => {
+                    let Some(topic) = kafka.and_then(|k| k.topic(&node.name).ok()) else { continue };
+                    let mut under = 0;
+                    for p in &topic.partitions {
+                        let n = p.partition;
+                        m.record(tick, id, &format!("P{n} log end offset"), p.log_end_offset as f64);
+                        m.record(tick, id, &format!("P{n} high watermark"), p.high_watermark as f64);
+                        m.record(tick, id, &format!("P{n} ISR size"), p.isr.len() as f64);
+                        if p.isr.len() < p.replicas.len() {
+                            under += 1;
+                        }
+                    }
+                    m.record(tick, id, "under-replicated partitions", f64::from(under));
+                }
+                NodeConfig::Group => {
+                    let Some(g) = kafka.and_then(|k| k.group(&node.name)) else { continue };
+                    m.record(tick, id, "lag", g.lag.iter().filter_map(|l| l.lag).sum::<i64>() as f64);
+                    for l in &g.lag {
+                        if let Some(lag) = l.lag {
+                            m.record(tick, id, &format!("lag {}", super::journal::tp(&l.partition)), lag as f64);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.metrics = m;
+    }
+
+    /// What the parts measured over the last minute, and the crashes and
+    /// restarts in it.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The history of an AMQP message copy.

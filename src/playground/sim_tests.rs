@@ -1232,3 +1232,53 @@ fn a_produce_to_a_partition_without_a_live_leader_says_so() {
     sim.perform(Action::Publish(prod));
     assert_eq!(said(&sim, "the partition has no leader"), 1, "{:?}", sim.log().map(|l| &l.text).collect::<Vec<_>>());
 }
+
+/// Metrics over time: a queue without a consumer fills at its producer's
+/// rate; a Kafka topic counts its under-replicated partitions once a crashed
+/// broker leaves the ISR, and the crash is a mark the changes are measured
+/// from; a replay rebuilds the series up to the moment scrubbed to.
+#[test]
+fn metrics_follow_the_run_and_its_crashes_and_replay_with_it() {
+    use crate::playground::metrics::deltas;
+    let mut p = Playground::default();
+    let prod = p.add_node(NodeKind::Producer, None);
+    let q = p.add_node(NodeKind::Queue, None);
+    p.connect(prod, q).unwrap();
+    let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
+    s.rate = 20;
+    p.configure(prod, NodeConfig::Producer(s)).unwrap();
+    let mut sim = Sim::new(&p.topology);
+    for _ in 0..30 {
+        sim.step();
+    }
+    let value = |sim: &Sim, id: NodeId, name: &str| {
+        sim.metrics().of(id).iter().find(|s| s.name == name).and_then(|s| s.now()).unwrap_or(f64::NAN)
+    };
+    assert_eq!(value(&sim, q, "ready"), 60.0);
+    assert_eq!(value(&sim, q, "published /s"), 20.0);
+    assert_eq!(value(&sim, q, "delivered /s"), 0.0);
+    assert_eq!(sim.metrics().of(q)[0].points.len(), 30);
+
+    let (p, _, _) = kafka_group(1, 3, 3);
+    let t = p.topology.named(NodeKind::Topic, "t1").unwrap().id;
+    let mut sim = Sim::new(&p.topology);
+    for _ in 0..5 {
+        sim.step();
+    }
+    assert_eq!(value(&sim, t, "under-replicated partitions"), 0.0);
+    sim.perform(Action::CrashBroker(1));
+    for _ in 0..200 {
+        sim.step();
+    }
+    assert_eq!(value(&sim, t, "under-replicated partitions"), 2.0, "broker 1 is out of both ISRs");
+    let mark = sim.metrics().marks().last().unwrap().clone();
+    assert_eq!((mark.tick, mark.text.as_str()), (5, "broker 1 crashed"));
+    let changes = deltas(sim.metrics().of(t), &mark);
+    assert!(changes.contains(&"under-replicated partitions 0 \u{2192} 2 (+2)".to_string()), "{changes:?}");
+    assert!(changes.iter().any(|c| c.starts_with("P0 ISR size 3 \u{2192} 2")), "{changes:?}");
+
+    let earlier = Sim::replay(&p.topology, sim.actions(), 50);
+    let series = &earlier.metrics().of(t)[0];
+    assert_eq!(series.points.back().map(|p| p.0), Some(50));
+    assert_eq!(earlier.metrics().marks(), &sim.metrics().marks()[..1]);
+}

@@ -311,6 +311,49 @@ test('a shared link opens as a new design beside the learner\'s own, and My desi
   await context.close();
 });
 
+test('the metrics panel draws a queue over time, says what changed since a restart, and follows the timeline back', async () => {
+  const node = (id, name, x, y, config) => ({ id, name, x, y, config });
+  const edge = (id, from, to, role, key = '') => ({ id, from, to, role, binding_key: key, arguments: '' });
+  const doc = {
+    version: 1,
+    topology: {
+      nodes: [
+        node(1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }),
+        node(2, 'events', 260, 40, { Exchange: 'Topic' }),
+        node(3, 'audit', 500, 40, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
+      ],
+      edges: [edge(4, 1, 2, 'Publish'), edge(5, 2, 3, 'QueueBinding', '#')],
+      next_id: 6,
+      seed: 7,
+    },
+  };
+  const { page, problems, context, pg } = await openPlayground(`#/playground?s=${encodeURIComponent(JSON.stringify(doc))}`);
+  const metrics = page.getByRole('region', { name: 'Metrics' });
+  await metrics.getByText('Select a queue, a topic or a consumer group').waitFor();
+  await pg.select('Queue audit');
+  await pg.step(20);
+  const table = metrics.getByRole('table', { name: 'Metrics of Queue audit' });
+  const now = async (measure) => (await table.getByRole('row', { name: new RegExp(`^${measure} `) }).getByRole('cell').first().innerText()).trim();
+  assert.equal(await now('ready'), '20', 'two seconds at 10 a second, no consumer');
+  assert.equal(await now('published /s'), '10');
+  assert.match(await table.getByRole('row', { name: /^ready / }).innerText(), /from 1 to 20/);
+  assert.equal(await table.locator('svg polyline').count(), 6, 'a line per measure');
+
+  // A restart is a mark: the panel says what changed since.
+  await pg.button('Restart RabbitMQ').click();
+  await pg.step(5);
+  await metrics.getByRole('heading', { name: 'Since RabbitMQ restarted at 2.0 s' }).waitFor();
+  const changes = await metrics.getByRole('list', { name: 'Changes since RabbitMQ restarted at 2.0 s' }).getByRole('listitem').allTextContents();
+  assert.ok(changes.some((c) => /^ready 20 → 5 \(−15\)$/.test(c.trim())), JSON.stringify(changes));
+
+  // Scrubbed back before the restart, the panel shows the past.
+  await pg.scrubTo(10);
+  await metrics.getByRole('heading', { name: /^Since/ }).waitFor({ state: 'detached' });
+  assert.equal(await now('ready'), '10');
+  assertClean(problems);
+  await context.close();
+});
+
 test('the timeline scrubs back to an earlier moment and forks from there', async () => {
   const { problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');

@@ -20,6 +20,7 @@ mod designs_panel;
 mod event_log;
 mod inspector;
 mod message;
+mod metrics;
 mod palette;
 mod policies;
 mod starters;
@@ -36,6 +37,7 @@ use inspector::Inspector;
 use leptos::html;
 use leptos::prelude::*;
 use message::MessagePanel;
+use metrics::MetricsPanel;
 use palette::Add;
 use palette::Palette;
 use std::time::Duration;
@@ -684,6 +686,7 @@ pub fn PlaygroundView(
             <div class="pg-bottom">
                 <EventLog ctx />
                 <MessagePanel ctx />
+                <MetricsPanel ctx />
                 <ControllerPanel ctx />
             </div>
         </div>

@@ -70,6 +70,13 @@ impl Broker {
         vh.queues.keys().filter_map(|q| self.queue(vhost, q)).collect()
     }
 
+    /// A queue's ready and unacknowledged counts, without copying its
+    /// messages (what a sampled metric needs).
+    pub fn queue_counts(&self, vhost: &str, name: &str) -> Option<(u32, u32)> {
+        let q = self.vhosts.get(vhost)?.queues.get(name)?;
+        Some((q.ready_count() as u32, q.unacked))
+    }
+
     /// One queue with its ready messages in delivery order and its consumers.
     pub fn queue(&self, vhost: &str, name: &str) -> Option<QueueView> {
         let q = self.vhosts.get(vhost)?.queues.get(name)?;
