@@ -354,6 +354,60 @@ test('the metrics panel draws a queue over time, says what changed since a resta
   await context.close();
 });
 
+test('an edge goes around a card between its ends instead of behind it, and its messages follow it', async () => {
+  const queue = { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } };
+  const doc = {
+    version: 1,
+    topology: {
+      nodes: [
+        { id: 1, name: 'orders', x: 20, y: 40, config: { Producer: { routing_key: 'audit', body: 'order', headers: '', rate: 5, burst: 1 } } },
+        { id: 2, name: 'between', x: 320, y: 40, config: queue },
+        { id: 3, name: 'audit', x: 620, y: 40, config: queue },
+      ],
+      edges: [{ id: 4, from: 1, to: 3, role: 'PublishToQueue', binding_key: '', arguments: '' }],
+      next_id: 5,
+      seed: 7,
+    },
+  };
+  const { page, problems, context, pg } = await openPlayground(`#/playground?s=${encodeURIComponent(JSON.stringify(doc))}`);
+  await pg.node('Queue between').waitFor();
+  // Points along the drawn line, and messages on it, in page coordinates.
+  const inside = () => page.evaluate(() => {
+    const card = document.querySelector('[aria-label="Queue between"]').getBoundingClientRect();
+    const line = document.querySelector('path.pg-edge-line');
+    const m = line.getScreenCTM();
+    const length = line.getTotalLength();
+    const hits = [];
+    for (let i = 0; i <= 50; i++) {
+      const p = line.getPointAtLength((length * i) / 50).matrixTransform(m);
+      if (p.x > card.left && p.x < card.right && p.y > card.top && p.y < card.bottom) hits.push([p.x, p.y]);
+    }
+    return hits;
+  });
+  assert.deepEqual(await inside(), [], 'the line stays clear of the card');
+  await pg.button('Play').click();
+  const dots = await page.waitForFunction(() => {
+    const d = document.querySelector('path.pg-flight')?.getAttribute('d') ?? '';
+    return d.length > 0 && d;
+  });
+  await pg.button('Pause').click();
+  const path = await dots.jsonValue();
+  const flying = await page.evaluate((d) => {
+    const card = document.querySelector('[aria-label="Queue between"]').getBoundingClientRect();
+    const m = document.querySelector('path.pg-flight').getScreenCTM();
+    const svg = document.querySelector('svg.pg-edges');
+    return [...d.matchAll(/M([\d.-]+),([\d.-]+)/g)].map(([, x, y]) => {
+      const p = svg.createSVGPoint();
+      p.x = Number(x) + 6; p.y = Number(y);
+      const q = p.matrixTransform(m);
+      return q.x > card.left && q.x < card.right && q.y > card.top && q.y < card.bottom;
+    });
+  }, path);
+  assert.ok(flying.length > 0 && flying.every((hit) => !hit), `messages in flight stay on the line: ${JSON.stringify(flying)}`);
+  assertClean(problems);
+  await context.close();
+});
+
 test('the timeline scrubs back to an earlier moment and forks from there', async () => {
   const { problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');

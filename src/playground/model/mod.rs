@@ -12,6 +12,7 @@
 mod editor;
 mod layout;
 pub mod policies;
+pub mod route;
 mod settings;
 
 pub use editor::{Playground, Selection};

@@ -3,11 +3,14 @@
 //! curves) and the hit test for a message in flight.
 
 use super::{Ctx, Drag, shift_into};
+use crate::playground::model::route::{Route, routes};
 use crate::playground::model::{
-    DEFAULT_VHOST, Edge, EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, QueueType, Selection, Topology,
+    DEFAULT_VHOST, Edge, EdgeId, EdgeRole, NODE_W, NodeConfig, NodeId, NodeKind, QueueType, Selection, Topology,
 };
 use crate::playground::sim::{Action, FLIGHT_MS, MessageRef};
+use brokerlab_order::CollectOrdered;
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 
 /// Where the topology is drawn: nodes over an SVG layer of edges and
@@ -115,14 +118,8 @@ fn lanes(t: &Topology, edge: &Edge) -> f64 {
     index as f64 * LANE
 }
 
-fn bezier(x1: f64, y1: f64, x2: f64, y2: f64, t: f64) -> (f64, f64) {
-    let bend = ((x2 - x1).abs() / 2.0).max(40.0);
-    let (c1x, c2x) = (x1 + bend, x2 - bend);
-    let u = 1.0 - t;
-    let x = u * u * u * x1 + 3.0 * u * u * t * c1x + 3.0 * u * t * t * c2x + t * t * t * x2;
-    let y = u * u * u * y1 + 3.0 * u * u * t * y1 + 3.0 * u * t * t * y2 + t * t * t * y2;
-    (x, y)
-}
+/// Each edge's drawn line, by edge.
+type Routes = BTreeMap<EdgeId, Route>;
 
 fn path(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
     let bend = ((x2 - x1).abs() / 2.0).max(40.0);
@@ -131,18 +128,16 @@ fn path(x1: f64, y1: f64, x2: f64, y2: f64) -> String {
 
 /// The message drawn nearest to canvas point (x, y), if one is within reach
 /// of the pointer. A publish's flight to an exchange names no message yet.
-fn flight_at(ctx: Ctx, x: f64, y: f64) -> Option<MessageRef> {
+fn flight_at(ctx: Ctx, routes: Memo<Routes>, x: f64, y: f64) -> Option<MessageRef> {
     const REACH: f64 = 12.0;
     let at = ctx.display_ms.get_untracked();
     let reduced = reduced_motion();
-    ctx.editor.with_untracked(|e| {
+    routes.with_untracked(|routes| {
         ctx.sim.with_value(|s| {
             s.flights()
                 .filter(|f| !matches!(f.message, MessageRef::Rabbit(0)))
                 .filter_map(|f| {
-                    let edge = e.topology.edge(f.edge)?;
-                    let (x1, y1, x2, y2) = anchors(&e.topology, edge)?;
-                    let (fx, fy) = bezier(x1, y1, x2, y2, progress(at, f.start_ms, reduced));
+                    let (fx, fy) = routes.get(&f.edge)?.at(progress(at, f.start_ms, reduced));
                     let d = ((fx - x).powi(2) + (fy - y).powi(2)).sqrt();
                     (d <= REACH).then(|| (d, f.message.clone()))
                 })
@@ -170,6 +165,16 @@ fn Edges(
     /// The playground's shared signals.
     ctx: Ctx,
 ) -> impl IntoView {
+    // Each edge's line around the cards between its ends, as the cards are
+    // drawn (their heights follow what they hold, so a refresh of the
+    // readouts may move a line).
+    let routes = Memo::new(move |_| {
+        ctx.frame.track();
+        ctx.editor.with(|e| {
+            let heights = ctx.card_heights();
+            routes(&e.topology, &heights, |edge| anchors(&e.topology, edge)).into_iter().collect_map()
+        })
+    });
     // The edges the open message travelled, drawn over the others.
     let travelled = Memo::new(move |_| {
         ctx.frame.track();
@@ -181,8 +186,8 @@ fn Edges(
             t.edges
                 .iter()
                 .filter_map(|edge| {
-                    let (x1, y1, x2, y2) = anchors(t, edge)?;
                     let id = edge.id;
+                    let route = routes.with(|r| r.get(&id).cloned())?;
                     let selected = e.selection == Selection::Edge(id);
                     let label = match edge.role {
                         EdgeRole::QueueBinding | EdgeRole::ExchangeBinding => {
@@ -191,12 +196,12 @@ fn Edges(
                         }
                         _ => String::new(),
                     };
-                    let (mx, my) = bezier(x1, y1, x2, y2, 0.62);
+                    let (mx, my) = route.at(0.62);
                     Some(view! {
                         <g class="pg-edge" class:selected=selected class:on-path=move || travelled.with(|p| p.contains(&id))
                             on:pointerdown=move |ev| { ev.stop_propagation(); ctx.focus_canvas(); ctx.editor.update(|e| e.selection = Selection::Edge(id)); }>
-                            <path class="pg-edge-hit" d=path(x1, y1, x2, y2) />
-                            <path class="pg-edge-line" d=path(x1, y1, x2, y2) marker-end="url(#pg-arrow)" />
+                            <path class="pg-edge-hit" d=route.d.clone() />
+                            <path class="pg-edge-line" d=route.d marker-end="url(#pg-arrow)" />
                             <text x=mx y=my - 6.0 text-anchor="middle">{label}</text>
                         </g>
                     })
@@ -214,13 +219,12 @@ fn Edges(
     let reduced = reduced_motion();
     let flights = Memo::new(move |_| {
         let at = ctx.display_ms.get();
-        ctx.editor.with(|e| {
+        routes.with(|routes| {
             ctx.sim.with_value(|s| {
                 let (mut rabbit, mut kafka, mut count) = (String::new(), String::new(), 0usize);
                 for f in s.flights() {
-                    let Some(edge) = e.topology.edge(f.edge) else { continue };
-                    let Some((x1, y1, x2, y2)) = anchors(&e.topology, edge) else { continue };
-                    let (x, y) = bezier(x1, y1, x2, y2, progress(at, f.start_ms, reduced));
+                    let Some(route) = routes.get(&f.edge) else { continue };
+                    let (x, y) = route.at(progress(at, f.start_ms, reduced));
                     let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
                     d.push_str(&format!("M{:.1},{y:.1}a6,6 0 1,0 12,0a6,6 0 1,0 -12,0", x - 6.0));
                     count += 1;
@@ -251,7 +255,7 @@ fn Edges(
                     let zoom = ctx.pan.get_untracked().2;
                     let x = (f64::from(ev.client_x()) - rect.left()) / zoom;
                     let y = (f64::from(ev.client_y()) - rect.top()) / zoom;
-                    if let Some(m) = flight_at(ctx, x, y) {
+                    if let Some(m) = flight_at(ctx, routes, x, y) {
                         ctx.message.set(Some(m));
                     }
                 }>
