@@ -166,10 +166,19 @@ fn Edges(
     ctx: Ctx,
 ) -> impl IntoView {
     // Each edge's line around the cards between its ends, as the cards are
-    // drawn (their heights follow what they hold, so a refresh of the
-    // readouts may move a line).
-    let routes = Memo::new(move |_| {
+    // drawn. Their heights follow what they hold, so they are measured again
+    // after the canvas is drawn and whenever the run is stepped or paused;
+    // not at every refresh while it plays, which would cost every card a
+    // layout.
+    let measured = RwSignal::new(0u64);
+    Effect::new(move |_| {
         ctx.frame.track();
+        if !ctx.playing.get_untracked() {
+            measured.update(|m| *m += 1);
+        }
+    });
+    let routes = Memo::new(move |_| {
+        measured.track();
         ctx.editor.with(|e| {
             let heights = ctx.card_heights();
             routes(&e.topology, &heights, |edge| anchors(&e.topology, edge)).into_iter().collect_map()
