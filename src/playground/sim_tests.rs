@@ -112,14 +112,20 @@ fn changing_a_producers_key_keeps_the_run() {
     assert_eq!((depth(&replayed, "q1"), depth(&replayed, "q2")), (2, 1));
 }
 
-#[test]
-fn consumers_drain_a_queue_and_acknowledge() {
+/// p1 → q1 → c1, with default settings: producer, queue and consumer.
+fn producer_queue_consumer() -> (Playground, NodeId, NodeId, NodeId) {
     let mut p = Playground::default();
     let prod = p.add_node(NodeKind::Producer, None);
     let q = p.add_node(NodeKind::Queue, None);
     let c = p.add_node(NodeKind::Consumer, None);
     p.connect(prod, q).unwrap();
-    p.connect(c, q).unwrap();
+    p.connect(q, c).unwrap();
+    (p, prod, q, c)
+}
+
+#[test]
+fn consumers_drain_a_queue_and_acknowledge() {
+    let (p, prod, _, c) = producer_queue_consumer();
     let mut sim = Sim::new(&p.topology);
     sim.perform(Action::Burst(prod));
     for _ in 0..100 {
@@ -298,12 +304,19 @@ fn a_crashed_leader_is_fenced_then_a_shutdown_hands_over_at_once_and_preferred_l
     assert_eq!(leader(&sim), preferred, "{}", log(&sim));
 }
 
-#[test]
-fn replaying_the_actions_rebuilds_the_same_run() {
+/// Two members of a group reading a topic of three brokers, its producer
+/// sending seven records a second.
+fn producing_group() -> (Playground, Vec<NodeId>, NodeId) {
     let (mut p, cs, prod) = kafka_group(2, 3, 3);
     let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
     s.rate = 7;
     p.configure(prod, NodeConfig::Producer(s)).unwrap();
+    (p, cs, prod)
+}
+
+#[test]
+fn replaying_the_actions_rebuilds_the_same_run() {
+    let (p, cs, prod) = producing_group();
     let mut live = Sim::new(&p.topology);
     for i in 0..60 {
         if i == 20 {
@@ -328,10 +341,7 @@ fn replaying_the_actions_rebuilds_the_same_run() {
 #[test]
 fn actions_between_sub_steps_replay_at_the_same_moment() {
     use crate::playground::sim::{SUBSTEP_MS, SUBSTEPS};
-    let (mut p, cs, prod) = kafka_group(2, 3, 3);
-    let NodeConfig::Producer(mut s) = p.topology.node(prod).unwrap().config.clone() else { unreachable!() };
-    s.rate = 7;
-    p.configure(prod, NodeConfig::Producer(s)).unwrap();
+    let (p, cs, prod) = producing_group();
     let mut live = Sim::new(&p.topology);
     live.substep();
     assert_eq!((live.tick(), live.moment(), live.now_ms()), (0, 1, SUBSTEP_MS));
@@ -461,12 +471,7 @@ fn a_dead_lettering_log_line_opens_its_message() {
 /// its card, each opening its explanation, and leave the list when done.
 #[test]
 fn a_consumer_lists_the_messages_it_holds_unacknowledged() {
-    let mut p = Playground::default();
-    let prod = p.add_node(NodeKind::Producer, None);
-    let q = p.add_node(NodeKind::Queue, None);
-    let c = p.add_node(NodeKind::Consumer, None);
-    p.connect(prod, q).unwrap();
-    p.connect(q, c).unwrap();
+    let (mut p, prod, _, c) = producer_queue_consumer();
     let slow = ConsumerSettings { processing_ms: 1_000, prefetch: 2, ..Default::default() };
     p.configure(c, NodeConfig::Consumer(slow)).unwrap();
     let mut sim = Sim::new(&p.topology);

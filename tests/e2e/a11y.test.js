@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { launch, open, assertClean } from './support.js';
 import { CoursePage } from './pages.js';
-import { Playground } from './playground-pages.js';
+import { Playground, playgroundLink, PLAIN_QUEUE } from './playground-pages.js';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
@@ -45,24 +45,16 @@ async function assertNoViolations(page, state) {
  * to show at once.
  */
 function busyLink() {
-  const node = (id, name, x, y, config) => ({ id, name, x, y, config });
-  const edge = (id, from, to, role, key = '') => ({ id, from, to, role, binding_key: key, arguments: '' });
-  const doc = {
-    version: 1,
-    topology: {
-      nodes: [
-        node(1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }),
-        node(2, 'events', 260, 40, { Exchange: 'Topic' }),
-        node(3, 'audit', 500, 20, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
-        node(4, 'billing', 500, 260, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
-        node(5, 'biller', 740, 260, { Consumer: { processing_ms: 0, prefetch: 10, ack_mode: 'Manual', failure: 'None' } }),
-      ],
-      edges: [edge(6, 1, 2, 'Publish'), edge(7, 2, 3, 'QueueBinding', '#'), edge(8, 2, 4, 'QueueBinding', '*.orders'), edge(9, 4, 5, 'Consume')],
-      next_id: 10,
-      seed: 7,
-    },
-  };
-  return '#/playground?s=' + encodeURIComponent(JSON.stringify(doc)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return playgroundLink(
+    [
+      [1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }],
+      [2, 'events', 260, 40, { Exchange: 'Topic' }],
+      [3, 'audit', 500, 20, PLAIN_QUEUE],
+      [4, 'billing', 500, 260, PLAIN_QUEUE],
+      [5, 'biller', 740, 260, { Consumer: { processing_ms: 0, prefetch: 10, ack_mode: 'Manual', failure: 'None' } }],
+    ],
+    [[6, 1, 2, 'Publish'], [7, 2, 3, 'QueueBinding', '#'], [8, 2, 4, 'QueueBinding', '*.orders'], [9, 4, 5, 'Consume']],
+  );
 }
 
 /** The busy playground, played until messages wait in a queue, paused, with a part selected. */

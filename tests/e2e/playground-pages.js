@@ -3,6 +3,27 @@
 // inspector's fields, the run controls and the event log.
 import { PlaygroundPage } from './pages.js';
 
+/** Settings of a queue with nothing set, as a canvas file writes them. */
+export const PLAIN_QUEUE = { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } };
+
+/**
+ * The address of a playground share link to a canvas of `nodes`, each
+ * [id, name, x, y, config], and `edges`, each [id, from, to, role, binding key].
+ */
+export function playgroundLink(nodes, edges) {
+  const ids = [...nodes, ...edges].map(([id]) => id);
+  const doc = {
+    version: 1,
+    topology: {
+      nodes: nodes.map(([id, name, x, y, config]) => ({ id, name, x, y, config })),
+      edges: edges.map(([id, from, to, role, key = '']) => ({ id, from, to, role, binding_key: key, arguments: '' })),
+      next_id: Math.max(...ids) + 1,
+      seed: 7,
+    },
+  };
+  return '#/playground?s=' + encodeURIComponent(JSON.stringify(doc)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
 export class Playground extends PlaygroundPage {
   constructor(page) {
     super(page);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, open, assertClean, watch, BASE } from './support.js';
-import { Playground } from './playground-pages.js';
+import { Playground, playgroundLink, PLAIN_QUEUE } from './playground-pages.js';
 import { CoursePage } from './pages.js';
 
 let browser;
@@ -312,22 +312,15 @@ test('a shared link opens as a new design beside the learner\'s own, and My desi
 });
 
 test('the metrics panel draws a queue over time, says what changed since a restart, and follows the timeline back', async () => {
-  const node = (id, name, x, y, config) => ({ id, name, x, y, config });
-  const edge = (id, from, to, role, key = '') => ({ id, from, to, role, binding_key: key, arguments: '' });
-  const doc = {
-    version: 1,
-    topology: {
-      nodes: [
-        node(1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }),
-        node(2, 'events', 260, 40, { Exchange: 'Topic' }),
-        node(3, 'audit', 500, 40, { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } }),
-      ],
-      edges: [edge(4, 1, 2, 'Publish'), edge(5, 2, 3, 'QueueBinding', '#')],
-      next_id: 6,
-      seed: 7,
-    },
-  };
-  const { page, problems, context, pg } = await openPlayground(`#/playground?s=${encodeURIComponent(JSON.stringify(doc))}`);
+  const link = playgroundLink(
+    [
+      [1, 'orders', 20, 40, { Producer: { routing_key: 'eu.orders', body: 'order', headers: '', rate: 10, burst: 1 } }],
+      [2, 'events', 260, 40, { Exchange: 'Topic' }],
+      [3, 'audit', 500, 40, PLAIN_QUEUE],
+    ],
+    [[4, 1, 2, 'Publish'], [5, 2, 3, 'QueueBinding', '#']],
+  );
+  const { page, problems, context, pg } = await openPlayground(link);
   const metrics = page.getByRole('region', { name: 'Metrics' });
   await metrics.getByText('Select a queue, a topic or a consumer group').waitFor();
   await pg.select('Queue audit');
@@ -355,21 +348,15 @@ test('the metrics panel draws a queue over time, says what changed since a resta
 });
 
 test('an edge goes around a card between its ends instead of behind it, and its messages follow it', async () => {
-  const queue = { Queue: { message_ttl: null, max_length: null, dead_letter_exchange: '' } };
-  const doc = {
-    version: 1,
-    topology: {
-      nodes: [
-        { id: 1, name: 'orders', x: 20, y: 40, config: { Producer: { routing_key: 'audit', body: 'order', headers: '', rate: 5, burst: 1 } } },
-        { id: 2, name: 'between', x: 320, y: 40, config: queue },
-        { id: 3, name: 'audit', x: 620, y: 40, config: queue },
-      ],
-      edges: [{ id: 4, from: 1, to: 3, role: 'PublishToQueue', binding_key: '', arguments: '' }],
-      next_id: 5,
-      seed: 7,
-    },
-  };
-  const { page, problems, context, pg } = await openPlayground(`#/playground?s=${encodeURIComponent(JSON.stringify(doc))}`);
+  const link = playgroundLink(
+    [
+      [1, 'orders', 20, 40, { Producer: { routing_key: 'audit', body: 'order', headers: '', rate: 5, burst: 1 } }],
+      [2, 'between', 320, 40, PLAIN_QUEUE],
+      [3, 'audit', 620, 40, PLAIN_QUEUE],
+    ],
+    [[4, 1, 3, 'PublishToQueue']],
+  );
+  const { page, problems, context, pg } = await openPlayground(link);
   await pg.node('Queue between').waitFor();
   // Points along the drawn line, and messages on it, in page coordinates.
   const inside = () => page.evaluate(() => {
