@@ -64,7 +64,18 @@ pub struct LogEntry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MessageRef {
     Rabbit(MessageId),
-    Kafka { topic: String, partition: u32, offset: i64 },
+    Kafka {
+        topic: String,
+        partition: u32,
+        offset: i64,
+    },
+    /// The records a Kafka producer has not yet had written to a partition:
+    /// what they wait for, and why an attempt failed.
+    Send {
+        producer: String,
+        topic: String,
+        partition: u32,
+    },
 }
 
 /// A message on its way along an edge.
@@ -318,7 +329,7 @@ impl Journal {
     fn fly(&mut self, now_ms: u64, edge: Option<EdgeId>, message: MessageRef) {
         if let Some(edge) = edge {
             let path = match &message {
-                MessageRef::Rabbit(0) => None,
+                MessageRef::Rabbit(0) | MessageRef::Send { .. } => None,
                 MessageRef::Rabbit(id) => self.histories.get_mut(id).map(|h| &mut h.path),
                 MessageRef::Kafka { topic, partition, offset } => {
                     let key = (topic.clone(), *partition, *offset);
@@ -764,7 +775,9 @@ impl Journal {
                 _ if !self.detail => {}
                 E::ProduceFailed { producer, topic, partition, error, will_retry } => {
                     let next = if *will_retry { "; will retry" } else { "" };
-                    self.note(now, Source::Kafka, format!("{producer} to {topic}-{partition} failed: {error:?}{next}"));
+                    let text = format!("{producer} to {topic}-{partition} failed: {error:?}{next}");
+                    let send = MessageRef::Send { producer: producer.clone(), topic: topic.clone(), partition: *partition };
+                    self.note_on(now, Source::Kafka, text, Some(send));
                 }
                 E::TopicAutoCreated { topic, client, partitions, replication_factor } => {
                     // The topic may not be on the canvas: the engine made it

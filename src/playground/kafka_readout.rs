@@ -12,9 +12,9 @@
 //! The words are plain functions, tested here; [`Sim`] only gathers the
 //! views.
 
-use super::journal::tp;
+use super::journal::{MessageRef, tp};
 use super::model::{NodeConfig, NodeId};
-use super::readout::{Facts, Readout};
+use super::readout::{Facts, ItemList, Readout};
 use super::sim::Sim;
 use brokerlab_kafka as kafka;
 use kafka::{GroupStateView, ShareRecordState, TransactionState};
@@ -313,6 +313,26 @@ impl Sim {
         let flights = producer_flights(&p, self.now_ms());
         if !flights.is_empty() {
             r.facts.push(Facts { label: format!("Unsent and unacknowledged records of {name}"), items: flights });
+        }
+        // Each partition it waits on opens what it waits for, and why.
+        let mut waits: Vec<(String, u32)> =
+            p.in_flight.iter().map(|f| (f.partition.topic.clone(), f.partition.partition)).collect();
+        brokerlab_order::sort(&mut waits);
+        waits.dedup();
+        if !waits.is_empty() {
+            r.lists.push(ItemList {
+                label: format!("Partitions {name} waits on"),
+                caption: String::new(),
+                more: waits.len().saturating_sub(SHOWN),
+                items: waits
+                    .into_iter()
+                    .take(SHOWN)
+                    .map(|(topic, partition)| {
+                        let text = format!("{topic}-{partition}");
+                        (MessageRef::Send { producer: name.to_string(), topic, partition }, text)
+                    })
+                    .collect(),
+            });
         }
         if p.fenced {
             r.lines.push("fenced: a newer epoch of its transactional id exists".into());

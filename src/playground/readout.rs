@@ -325,6 +325,7 @@ impl Sim {
                 }
                 Some(e)
             }
+            MessageRef::Send { producer, topic, partition } => self.explain_send(message, producer, topic, *partition),
             MessageRef::Kafka { topic, partition, offset } => {
                 let k = self.cluster()?;
                 let why = k.explain_record(topic, *partition, *offset).ok()?;
@@ -355,6 +356,76 @@ impl Sim {
                 })
             }
         }
+    }
+
+    /// What a Kafka producer's records for a partition wait for: the
+    /// partition's leader and ISR as the producer meets them, each record's
+    /// state (in the accumulator, appended and waiting for its acks, or
+    /// failed and waiting to retry, with the error), and the failures the
+    /// log recorded.
+    fn explain_send(&self, message: &MessageRef, producer: &str, topic: &str, partition: u32) -> Option<Explanation> {
+        let k = self.cluster()?;
+        let view = k.producer(producer).ok()?;
+        let down: Vec<u32> = k.brokers().iter().filter(|b| !b.alive).map(|b| b.id).collect();
+        let mine: Vec<&brokerlab_kafka::InFlightView> = view
+            .in_flight
+            .iter()
+            .filter(|f| f.partition.topic == topic && f.partition.partition == partition)
+            .collect();
+        let mut facts = vec![if mine.is_empty() {
+            "nothing waiting now: every record was written and acknowledged, or failed for good".to_string()
+        } else {
+            format!(
+                "{} not acknowledged yet",
+                if mine.len() == 1 { "1 record".to_string() } else { format!("{} records", mine.len()) }
+            )
+        }];
+        if let Ok(p) = k.partition(topic, partition) {
+            facts.push(match p.leader {
+                None => "the partition has no leader".to_string(),
+                Some(b) if down.contains(&b) => format!("its leader, broker {b}, is down"),
+                Some(b) => format!("leader broker {b}"),
+            });
+            let isr: Vec<String> = p.isr.iter().map(u32::to_string).collect();
+            facts.push(format!("in-sync replicas {} of {}", isr.join(","), p.replicas.len()));
+        }
+        let acks = match view.config.acks {
+            brokerlab_kafka::Acks::Zero => "0",
+            brokerlab_kafka::Acks::One => "1",
+            brokerlab_kafka::Acks::All => "all",
+        };
+        facts.push(format!(
+            "acks={acks}, retries {}, delivery.timeout.ms {}",
+            view.config.retries, view.config.delivery_timeout_ms
+        ));
+        let decisions = mine
+            .iter()
+            .map(|f| match (f.appended_at, f.attempts, &f.last_error) {
+                (Some(offset), ..) => {
+                    (true, format!("sequence {}: appended at offset {offset}, waiting for acks={acks}", f.sequence))
+                }
+                (None, 0, _) => (false, format!("sequence {}: in the accumulator, not sent yet", f.sequence)),
+                (None, n, error) => {
+                    let error = error.as_ref().map_or("no answer".to_string(), |e| format!("{e:?}"));
+                    let next = f
+                        .next_attempt_ms
+                        .map_or(String::new(), |t| format!("; next attempt at {:.1} s", t as f64 / 1000.0));
+                    (false, format!("sequence {}: attempt {n} failed with {error}{next}", f.sequence))
+                }
+            })
+            .collect();
+        let history = self
+            .log()
+            .filter(|l| l.message.as_ref() == Some(message))
+            .map(|l| format!("{:.1} s: {}", l.at_ms as f64 / 1000.0, l.text))
+            .collect();
+        Some(Explanation {
+            title: format!("What {producer} waits for on {topic}-{partition}"),
+            facts,
+            decisions,
+            history,
+            path: Vec::new(),
+        })
     }
 
     /// The hops of `message`'s path in words, each edge named by its two

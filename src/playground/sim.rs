@@ -701,6 +701,7 @@ impl Sim {
         match message {
             MessageRef::Rabbit(id) => self.journal.message(*id).map_or(&[], |h| h.path.as_slice()),
             MessageRef::Kafka { topic, partition, offset } => self.journal.record_path(topic, *partition, *offset),
+            MessageRef::Send { .. } => &[],
         }
     }
 

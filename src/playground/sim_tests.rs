@@ -970,6 +970,22 @@ fn a_producer_card_shows_a_retry_waiting_below_min_isr_until_the_followers_retur
     let retry = lines.iter().find(|l| l.starts_with("t1-0: retry ")).cloned().unwrap_or_default();
     assert!(retry.contains(", NotEnoughReplicas, next in "), "{lines:?}");
     assert_eq!(records(&sim, "t1"), 0);
+    // "Why" for the write that failed: from the producer card's list of the
+    // partitions it waits on, and from the log's line of the failure.
+    let waits = sim.readout(prod).lists.into_iter().find(|l| l.label == "Partitions p1 waits on").expect("a list");
+    assert_eq!(waits.items.iter().map(|i| i.1.as_str()).collect::<Vec<_>>(), ["t1-0"]);
+    let why = sim.explain(&waits.items[0].0).unwrap();
+    assert_eq!(why.title, "What p1 waits for on t1-0");
+    assert!(why.facts.contains(&format!("leader broker {leader}")), "{:?}", why.facts);
+    assert!(why.facts.contains(&format!("in-sync replicas {leader} of 3")), "{:?}", why.facts);
+    assert!(
+        why.decisions.iter().any(|(ok, d)| !ok && d.contains("failed with NotEnoughReplicas")),
+        "{:?}",
+        why.decisions
+    );
+    let failed = sim.log().find(|l| l.text.starts_with("p1 to t1-0 failed: NotEnoughReplicas")).expect("a log line");
+    assert_eq!(failed.message.as_ref(), Some(&waits.items[0].0));
+    assert!(why.history.iter().any(|h| h.contains("p1 to t1-0 failed: NotEnoughReplicas")), "{:?}", why.history);
     for b in &followers {
         sim.perform(Action::RestartBroker(*b));
     }
@@ -979,6 +995,8 @@ fn a_producer_card_shows_a_retry_waiting_below_min_isr_until_the_followers_retur
     assert_eq!(records(&sim, "t1"), 1, "written once, after the followers are back");
     let lines = lines_of(&sim, prod);
     assert!(!lines.iter().any(|l| l.contains(": retry ")), "{lines:?}");
+    let settled = sim.explain(&waits.items[0].0).unwrap();
+    assert_eq!(settled.facts[0], "nothing waiting now: every record was written and acknowledged, or failed for good");
 }
 
 /// A transactional producer's card names its transaction's state and

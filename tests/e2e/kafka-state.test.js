@@ -121,6 +121,11 @@ test('acks=all below min.insync.replicas: a retry waits with its error and next 
   await pg.step(3);
   assert.match((await pg.listTexts(flights)).join('\n'), /NotEnoughReplicas/, 'it keeps retrying while the ISR is short');
   assert.match(await caption.innerText(), /HW 0/, 'nothing is written yet');
+  // Why it waits: the card's partition opens an explanation of the failed write.
+  await pg.page.getByRole('list', { name: 'Partitions p1 waits on' }).getByRole('button', { name: 't1-0' }).click();
+  await pg.messageDetails.getByRole('heading', { name: 'What p1 waits for on t1-0' }).waitFor();
+  assert.match(await pg.messageDetails.innerText(), /attempt \d+ failed with NotEnoughReplicas/);
+  assert.match(await pg.messageDetails.innerText(), /in-sync replicas \d of 3/);
 
   for (const b of followers) await pg.button(`Restart broker ${b}`).click();
   const settled = async () => (await pg.page.getByRole('list', { name: flights }).count()) === 0;

@@ -234,7 +234,11 @@ fn Edges(
                 for f in s.flights() {
                     let Some(route) = routes.get(&f.edge) else { continue };
                     let (x, y) = route.at(progress(at, f.start_ms, reduced));
-                    let d = if matches!(f.message, MessageRef::Kafka { .. }) { &mut kafka } else { &mut rabbit };
+                    let d = if matches!(f.message, MessageRef::Kafka { .. } | MessageRef::Send { .. }) {
+                        &mut kafka
+                    } else {
+                        &mut rabbit
+                    };
                     d.push_str(&format!("M{:.1},{y:.1}a6,6 0 1,0 12,0a6,6 0 1,0 -12,0", x - 6.0));
                     count += 1;
                 }

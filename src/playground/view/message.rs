@@ -40,7 +40,7 @@ pub(super) fn MessagePanel(
                     <ul>{e.facts.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
                     <h4>"Path on the canvas"</h4>
                     {if e.path.is_empty() {
-                        view! { <p class="pg-hint">"Its path was not recorded (the run went at the fastest speed, without detail)."</p> }.into_any()
+                        view! { <p class="pg-hint">"No path on the canvas is recorded for it: a send not yet written has gone nowhere, and at the fastest speed the run keeps no detail."</p> }.into_any()
                     } else {
                         view! { <ol class="pg-path" aria-label="Path on the canvas">{e.path.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ol> }.into_any()
                     }}
