@@ -395,6 +395,27 @@ test('an edge goes around a card between its ends instead of behind it, and its 
   await context.close();
 });
 
+test('on a phone, a starter runs as a demo, its metrics read, and My designs opens, with nothing wider than the screen', async () => {
+  const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+  const { page, problems, context } = await open(browser, '#/playground', phone);
+  const pg = new Playground(page);
+  await pg.waitUntilShown();
+  await pg.canvas.waitFor();
+  await pg.button('Starters').tap();
+  await page.getByRole('button', { name: 'Run demo of Publish/subscribe with a fanout exchange' }).tap();
+  await pg.queueMessages('sms').first().waitFor({ timeout: 20000 });
+  await pg.button('Pause').tap();
+  await pg.handle('Queue sms').tap();
+  const table = page.getByRole('table', { name: 'Metrics of Queue sms' });
+  await table.waitFor();
+  assert.match(await table.getByRole('row', { name: /^published \/s / }).innerText(), /\d/);
+  await pg.button('My designs').tap();
+  await page.getByRole('region', { name: 'My designs' }).getByLabel('Name of the open design').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'nothing scrolls sideways');
+  assertClean(problems);
+  await context.close();
+});
+
 test('the timeline scrubs back to an earlier moment and forks from there', async () => {
   const { problems, context, pg } = await openPlayground();
   await pg.loadPreset('Routing with a topic exchange');
