@@ -81,12 +81,15 @@
     }
     if (!registration) return;
     considerWaiting(registration);
-    registration.addEventListener('updatefound', () => {
-      const installing = registration.installing;
+    const watch = (installing) =>
       installing?.addEventListener('statechange', () => {
         if (installing.state === 'installed') considerWaiting(registration);
       });
-    });
+    // The update that register() started may have been found before this
+    // listener was added: a worker already installing is watched too, or
+    // it would wait unconsidered until every tab closed.
+    watch(registration.installing);
+    registration.addEventListener('updatefound', () => watch(registration.installing));
     // A single-page app is rarely navigated, so it looks for a new version
     // itself: when the network comes back, and at most hourly while the tab
     // is open or when it is shown again.
