@@ -283,11 +283,21 @@ test('a page loaded from the network after a deploy takes the new worker quietly
 
   // The new worker, the page's own version, takes over with no notice.
   let second = await versions(page);
-  for (const started = Date.now(); second.worker !== second.page && Date.now() - started < 30000;) {
+  for (const started = Date.now(); second.worker !== second.page && Date.now() - started < 60000;) {
     await page.waitForTimeout(200);
     second = await versions(page);
   }
-  assert.equal(second.worker, second.page, 'the new worker takes over');
+  // Where the workers stand, should the new one not have taken over.
+  const state = await page.evaluate(async () => {
+    const r = await navigator.serviceWorker.getRegistration();
+    return JSON.stringify({
+      installing: r?.installing?.state ?? null,
+      waiting: r?.waiting?.state ?? null,
+      active: r?.active?.state ?? null,
+      notice: Boolean(document.querySelector('.update-notice')),
+    });
+  });
+  assert.equal(second.worker, second.page, `the new worker takes over (workers: ${state})`);
   assert.notEqual(second.page, first.page);
   assert.equal(await page.getByText('A new version of Brokerlab is ready.').count(), 0);
 
